@@ -1,0 +1,311 @@
+/*
+** blob.c -- the model as bytes, for the vae_models table.
+**
+** Layout, every integer little-endian, floats as IEEE-754 bits:
+**   "VAEM" u32 version
+**   config: u32 latent, nhidden, hidden[nhidden], epochs, batch, samples,
+**           impute_samples, patience, verbose; u64 seed; i64 max_rows;
+**           f64 lr, beta, holdout, mask_rate
+**   u32 p, then per column: str name, u32 kind, f64 mean sd min max,
+**           i64 observed, u32 nlevels, str levels[nlevels]
+**   u64 nparams, f32 params[nparams]
+**   u32 CRC-32 of all bytes before it
+** (str = u32 length + bytes). The reader checks the checksum first, then
+** every length against what is left, so a damaged blob is refused and never
+** read past its end.
+*/
+#include "mem.h"
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+
+#define BLOB_MAGIC "VAEM"
+#define BLOB_VERSION 1u
+#define MAX_COLUMNS 100000u
+#define MAX_LEVELS 10000000u
+
+static uint32_t crc32_bytes(const unsigned char *p, size_t n) {
+  static uint32_t table[256];
+  static int ready = 0;
+  if (!ready) {
+    for (uint32_t i = 0; i < 256; i++) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+      table[i] = c;
+    }
+    ready = 1;
+  }
+  uint32_t c = 0xffffffffu;
+  for (size_t i = 0; i < n; i++) c = table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+  return c ^ 0xffffffffu;
+}
+
+/* ---- writing: first pass counts (buf NULL), second pass fills. ---- */
+typedef struct {
+  unsigned char *buf;
+  size_t at;
+} writer;
+
+static void put_bytes(writer *w, const void *src, size_t n) {
+  if (w->buf) memcpy(w->buf + w->at, src, n);
+  w->at += n;
+}
+static void put_u64(writer *w, uint64_t v) {
+  unsigned char b[8];
+  for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+  put_bytes(w, b, 8);
+}
+static void put_u32(writer *w, uint32_t v) {
+  unsigned char b[4];
+  for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
+  put_bytes(w, b, 4);
+}
+static void put_f64(writer *w, double v) {
+  uint64_t u;
+  memcpy(&u, &v, 8);
+  put_u64(w, u);
+}
+static void put_str(writer *w, const char *s) {
+  size_t n = strlen(s);
+  put_u32(w, (uint32_t)n);
+  put_bytes(w, s, n);
+}
+
+static void write_model(writer *w, const vae_model *m) {
+  const vae_config *c = &m->cfg;
+  put_bytes(w, BLOB_MAGIC, 4);
+  put_u32(w, BLOB_VERSION);
+  put_u32(w, (uint32_t)c->latent);
+  put_u32(w, (uint32_t)c->nhidden);
+  for (int i = 0; i < c->nhidden; i++) put_u32(w, (uint32_t)c->hidden[i]);
+  put_u32(w, (uint32_t)c->epochs);
+  put_u32(w, (uint32_t)c->batch);
+  put_u32(w, (uint32_t)c->samples);
+  put_u32(w, (uint32_t)c->impute_samples);
+  put_u32(w, (uint32_t)c->patience);
+  put_u32(w, (uint32_t)c->verbose);
+  put_u64(w, c->seed);
+  put_u64(w, (uint64_t)c->max_rows);
+  put_f64(w, c->lr);
+  put_f64(w, c->beta);
+  put_f64(w, c->holdout);
+  put_f64(w, c->mask_rate);
+  put_u32(w, (uint32_t)m->p);
+  for (int j = 0; j < m->p; j++) {
+    const vae_column *col = &m->cols[j];
+    put_str(w, col->name);
+    put_u32(w, (uint32_t)col->kind);
+    put_f64(w, col->mean);
+    put_f64(w, col->sd);
+    put_f64(w, col->min);
+    put_f64(w, col->max);
+    put_u64(w, (uint64_t)col->observed);
+    put_u32(w, (uint32_t)col->nlevels);
+    for (int l = 0; l < col->nlevels; l++) put_str(w, col->levels[l]);
+  }
+  put_u64(w, (uint64_t)m->nparams);
+  for (size_t i = 0; i < m->nparams; i++) {
+    uint32_t u;
+    memcpy(&u, &m->params[i], 4);
+    put_u32(w, u);
+  }
+}
+
+int vae_model_save(const vae_model *m, unsigned char **blob, size_t *len) {
+  writer w = {NULL, 0};
+  write_model(&w, m);
+  size_t n = w.at + 4;
+  w.buf = vae_malloc(n);
+  if (!w.buf) return VAE_NOMEM;
+  w.at = 0;
+  write_model(&w, m);
+  put_u32(&w, crc32_bytes(w.buf, w.at));
+  *blob = w.buf;
+  *len = n;
+  return VAE_OK;
+}
+
+/* ---- reading: every get checks what is left; a failure sticks. ---- */
+typedef struct {
+  const unsigned char *p;
+  size_t left;
+  int bad;
+} reader;
+
+static int take(reader *r, void *dst, size_t n) {
+  if (r->bad || n > r->left) {
+    r->bad = 1;
+    if (dst) memset(dst, 0, n);
+    return 0;
+  }
+  if (dst) memcpy(dst, r->p, n);
+  r->p += n;
+  r->left -= n;
+  return 1;
+}
+static uint64_t get_u64(reader *r) {
+  unsigned char b[8];
+  uint64_t v = 0;
+  take(r, b, 8);
+  for (int i = 7; i >= 0; i--) v = (v << 8) | b[i];
+  return v;
+}
+static uint32_t get_u32(reader *r) {
+  unsigned char b[4];
+  uint32_t v = 0;
+  take(r, b, 4);
+  for (int i = 3; i >= 0; i--) v = (v << 8) | b[i];
+  return v;
+}
+static double get_f64(reader *r) {
+  uint64_t u = get_u64(r);
+  double v;
+  memcpy(&v, &u, 8);
+  return v;
+}
+/* A NUL-terminated copy, or NULL with *nomem set or r->bad set. */
+static char *get_str(reader *r, int *nomem) {
+  uint32_t n = get_u32(r);
+  if (r->bad || n > r->left) {
+    r->bad = 1;
+    return NULL;
+  }
+  char *s = vae_malloc((size_t)n + 1);
+  if (!s) {
+    *nomem = 1;
+    return NULL;
+  }
+  take(r, s, n);
+  s[n] = 0;
+  if (strlen(s) != n) { /* an embedded NUL: not a name we wrote */
+    vae_free(s);
+    r->bad = 1;
+    return NULL;
+  }
+  return s;
+}
+
+static void free_cols(vae_column *cols, int p) {
+  if (!cols) return;
+  for (int j = 0; j < p; j++) {
+    vae_free(cols[j].name);
+    for (int l = 0; cols[j].levels && l < cols[j].nlevels; l++) vae_free(cols[j].levels[l]);
+    vae_free(cols[j].levels);
+  }
+  vae_free(cols);
+}
+
+int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
+                   char *err, size_t errlen) {
+  *out = NULL;
+  if (!blob || len < 12 || memcmp(blob, BLOB_MAGIC, 4) != 0) {
+    vae_set_error(err, errlen, "not a vae model");
+    return VAE_CORRUPT;
+  }
+  reader r = {blob + 4, len - 8, 0};
+  uint32_t version = get_u32(&r);
+  if (version != BLOB_VERSION) {
+    vae_set_error(err, errlen, "model format version %u is not supported (this build reads %u)",
+                  version, BLOB_VERSION);
+    return VAE_CORRUPT;
+  }
+  reader tail = {blob + len - 4, 4, 0};
+  if (get_u32(&tail) != crc32_bytes(blob, len - 4)) {
+    vae_set_error(err, errlen, "model is damaged (checksum mismatch)");
+    return VAE_CORRUPT;
+  }
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.latent = (int)get_u32(&r);
+  uint32_t nhidden = get_u32(&r);
+  if (nhidden > VAE_MAX_HIDDEN) r.bad = 1;
+  cfg.nhidden = r.bad ? 0 : (int)nhidden;
+  for (int i = 0; i < cfg.nhidden; i++) cfg.hidden[i] = (int)get_u32(&r);
+  cfg.epochs = (int)get_u32(&r);
+  cfg.batch = (int)get_u32(&r);
+  cfg.samples = (int)get_u32(&r);
+  cfg.impute_samples = (int)get_u32(&r);
+  cfg.patience = (int)get_u32(&r);
+  cfg.verbose = (int)get_u32(&r);
+  cfg.seed = get_u64(&r);
+  cfg.max_rows = (int64_t)get_u64(&r);
+  cfg.lr = get_f64(&r);
+  cfg.beta = get_f64(&r);
+  cfg.holdout = get_f64(&r);
+  cfg.mask_rate = get_f64(&r);
+  uint32_t p = get_u32(&r);
+  if (r.bad || p < 1 || p > MAX_COLUMNS || cfg.latent < 1) {
+    vae_set_error(err, errlen, "model is damaged (bad header)");
+    return VAE_CORRUPT;
+  }
+  int nomem = 0, rc = VAE_CORRUPT;
+  vae_column *cols = vae_calloc(p, sizeof *cols);
+  vae_model *m = NULL;
+  if (!cols) return VAE_NOMEM;
+  for (uint32_t j = 0; j < p && !r.bad && !nomem; j++) {
+    vae_column *c = &cols[j];
+    c->name = get_str(&r, &nomem);
+    c->kind = (int)get_u32(&r);
+    c->mean = get_f64(&r);
+    c->sd = get_f64(&r);
+    c->min = get_f64(&r);
+    c->max = get_f64(&r);
+    c->observed = (int64_t)get_u64(&r);
+    uint32_t nlevels = get_u32(&r);
+    if (r.bad || nomem) break;
+    int numeric = c->kind == VAE_REAL || c->kind == VAE_INTEGER;
+    if (c->kind < VAE_REAL || c->kind > VAE_CATEGORICAL ||
+        (c->kind == VAE_CATEGORICAL) != (nlevels > 0) || nlevels > MAX_LEVELS ||
+        nlevels > r.left / 4 || !isfinite(c->mean) || !isfinite(c->min) ||
+        !isfinite(c->max) || !(numeric ? c->sd > 0 && isfinite(c->sd) : 1)) {
+      r.bad = 1;
+      break;
+    }
+    if (nlevels) {
+      if (!(c->levels = vae_calloc(nlevels, sizeof(char *)))) { nomem = 1; break; }
+      c->nlevels = (int)nlevels;
+      for (uint32_t l = 0; l < nlevels && !r.bad && !nomem; l++)
+        c->levels[l] = get_str(&r, &nomem);
+    }
+  }
+  if (nomem) { rc = VAE_NOMEM; goto done; }
+  if (r.bad) { vae_set_error(err, errlen, "model is damaged (bad columns)"); goto done; }
+  char why[200];
+  rc = vae_model_alloc(cols, (int)p, &cfg, &m, why, sizeof why);
+  if (rc == VAE_NOMEM) goto done;
+  if (rc) {
+    vae_set_error(err, errlen, "model is damaged (%s)", why);
+    rc = VAE_CORRUPT;
+    goto done;
+  }
+  /* vae_model_alloc copied names and levels but not the statistics. */
+  for (uint32_t j = 0; j < p; j++) {
+    m->cols[j].mean = cols[j].mean;
+    m->cols[j].sd = cols[j].sd;
+    m->cols[j].min = cols[j].min;
+    m->cols[j].max = cols[j].max;
+    m->cols[j].observed = cols[j].observed;
+  }
+  uint64_t nparams = get_u64(&r);
+  if (r.bad || nparams != m->nparams || r.left != nparams * 4) {
+    vae_set_error(err, errlen, "model is damaged (parameter count)");
+    rc = VAE_CORRUPT;
+    goto done;
+  }
+  for (size_t i = 0; i < m->nparams; i++) {
+    uint32_t u = get_u32(&r);
+    memcpy(&m->params[i], &u, 4);
+    if (!isfinite(m->params[i])) {
+      vae_set_error(err, errlen, "model is damaged (parameter %zu is not finite)", i);
+      rc = VAE_CORRUPT;
+      goto done;
+    }
+  }
+  rc = VAE_OK;
+done:
+  free_cols(cols, (int)p);
+  if (rc == VAE_OK) *out = m;
+  else vae_model_free(m);
+  return rc;
+}

@@ -1,0 +1,91 @@
+/*
+** model.h -- the inside of a vae_model, shared by the files of core/ and by
+** the unit tests (gradient checks need the layers). Not part of the API.
+*/
+#ifndef VAE_MODEL_H
+#define VAE_MODEL_H
+
+#include "nn.h"
+#include "rng.h"
+#include "vae.h"
+
+/* Smallest decoder variance of a standardized numeric column: keeps the
+** likelihood bounded when a column is (nearly) a function of the others. */
+#define VAE_VAR_FLOOR 1e-3f
+/* Encoder log-variance is clamped to this range for numerical safety. */
+#define VAE_LOGVAR_MIN -12.0f
+#define VAE_LOGVAR_MAX 8.0f
+
+struct vae_model {
+  int p;               /* table columns */
+  vae_column *cols;    /* [p] */
+  vae_config cfg;      /* architecture and defaults it was built with */
+  int latent;
+  int x_width;         /* encoded value width: 1 per numeric/binary, L per categorical */
+  int enc_in;          /* x_width + p (values and the missingness mask) */
+  int dec_out;         /* decoder output width, same layout as the values */
+  int *off;            /* [p] offset of column j in encoded values and decoder output */
+  int nlayers;         /* dense layers per side: nhidden + 1 */
+  vae_dense enc[VAE_MAX_HIDDEN + 1];
+  vae_dense dec[VAE_MAX_HIDDEN + 1];
+  size_t logvar;       /* offset of p per-column decoder log-variance params */
+  size_t nparams;
+  float *params;
+};
+
+static inline int vae_is_numeric(int kind) {
+  return kind == VAE_REAL || kind == VAE_INTEGER;
+}
+
+/* Scratch memory for rows_enc rows through the encoder and rows_dec =
+** rows_enc * K samples through the decoder; allocated once per fit or
+** inference call, never per row. */
+typedef struct {
+  int rows_enc, rows_dec;
+  float *xs;            /* rows_enc x p: standardized values, NaN = missing */
+  float *enc_x;         /* rows_enc x enc_in */
+  float *enc_h[VAE_MAX_HIDDEN + 1]; /* layer outputs, last = mu | logvar */
+  float *eps, *z;       /* rows_dec x latent */
+  float *dec_h[VAE_MAX_HIDDEN + 1]; /* layer outputs, last = decoder output */
+  double *lw;           /* rows_dec log importance weights */
+  float *wnorm;         /* rows_dec normalized weights */
+  float *g_enc[2], *g_dec[2]; /* ping-pong gradient buffers */
+  float *grads;         /* nparams, only for training */
+} vae_work;
+
+int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
+                   int with_grads);
+void vae_work_free(vae_work *w);
+
+/* Builds layout and allocates zeroed params for columns and cfg (columns
+** copied, statistics included). Used by create and load. */
+int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
+                    vae_model **out, char *err, size_t errlen);
+void vae_model_init_params(vae_model *m, uint64_t seed);
+
+/* Standardize raw rows (n x p) into w->xs and build the encoder input;
+** hide[] (rows x p, may be NULL) marks observed cells kept from the encoder. */
+void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
+                 const unsigned char *hide);
+/* Encoder, K reparameterized samples per row from w->eps, decoder, and the
+** log weights lw = log p(x_obs|z) + beta (log p(z) - log q(z|x)). */
+void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta);
+/* Decoder only: w->z (rows x latent) -> w->dec_h[nlayers - 1]. */
+void vae_decode(const vae_model *m, vae_work *w, int rows);
+/* -sum over rows of (logsumexp_k lw - log K) / scale, and with grads the
+** gradient of that into w->grads. Call after vae_forward. */
+double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
+                    double beta, double scale, int with_grads);
+
+/* Log-likelihood of one row's observed cells given one decoder output, and
+** its gradient into dout (and dlogvar, p entries) scaled by g if dout. */
+double vae_row_loglik(const vae_model *m, const float *xs, const float *out,
+                      float *dout, float *dlogvar, float g);
+
+/* Values valid for their kinds: finite, 0/1, level indexes in range. */
+int vae_check_data(const vae_column *cols, int p, const float *data,
+                   int64_t n, char *err, size_t errlen);
+
+void vae_set_error(char *err, size_t errlen, const char *fmt, ...);
+
+#endif

@@ -1,0 +1,55 @@
+#include "nn.h"
+
+#include <cblas.h>
+#include <math.h>
+
+void dense_forward(const vae_dense *L, const float *params, const float *X,
+                   int rows, float *Y) {
+  const float *W = params + L->w, *b = params + L->b;
+  /* Seed Y with the bias so GEMM adds into it (beta = 1): one pass less. */
+  for (int r = 0; r < rows; r++) {
+    float *y = Y + (size_t)r * L->out;
+    for (int j = 0; j < L->out; j++) y[j] = b[j];
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, L->out, L->in,
+              1.0f, X, L->in, W, L->out, 1.0f, Y, L->out);
+}
+
+void dense_backward(const vae_dense *L, const float *params, float *grads,
+                    const float *X, const float *dY, int rows, float *dX) {
+  float *dW = grads + L->w, *db = grads + L->b;
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L->in, L->out, rows,
+              1.0f, X, L->in, dY, L->out, 0.0f, dW, L->out);
+  for (int j = 0; j < L->out; j++) db[j] = 0.0f;
+  for (int r = 0; r < rows; r++) {
+    const float *g = dY + (size_t)r * L->out;
+    for (int j = 0; j < L->out; j++) db[j] += g[j];
+  }
+  if (dX)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, L->in, L->out,
+                1.0f, dY, L->out, params + L->w, L->out, 0.0f, dX, L->in);
+}
+
+void tanh_forward(float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
+}
+
+void tanh_backward(const float *y, float *dy, size_t n) {
+  for (size_t i = 0; i < n; i++) dy[i] *= 1.0f - y[i] * y[i];
+}
+
+void adam_step(vae_adam *opt, float *params, const float *grads, float *m,
+               float *v, size_t n) {
+  opt->t++;
+  const double c1 = 1.0 - pow(opt->beta1, (double)opt->t);
+  const double c2 = 1.0 - pow(opt->beta2, (double)opt->t);
+  const float b1 = (float)opt->beta1, b2 = (float)opt->beta2;
+  const float step = (float)(opt->lr / c1), rc2 = (float)(1.0 / sqrt(c2));
+  const float eps = (float)opt->eps;
+  for (size_t i = 0; i < n; i++) {
+    float g = grads[i];
+    m[i] = b1 * m[i] + (1.0f - b1) * g;
+    v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+    params[i] -= step * m[i] / (sqrtf(v[i]) * rc2 + eps);
+  }
+}

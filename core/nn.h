@@ -1,0 +1,38 @@
+/*
+** nn.h -- the building blocks of the network: dense layers over cblas_sgemm,
+** tanh, and Adam. Parameters live in one flat float array per model, so that
+** gradients, Adam moments, the best-epoch snapshot and the blob all share
+** one layout; a layer only records where its weights start.
+*/
+#ifndef VAE_NN_H
+#define VAE_NN_H
+
+#include <stddef.h>
+
+typedef struct {
+  int in, out;
+  size_t w;  /* offset of W (in x out, row-major) in the parameter array */
+  size_t b;  /* offset of b (out) */
+} vae_dense;
+
+/* Y[rows x out] = X[rows x in] W + b */
+void dense_forward(const vae_dense *L, const float *params, const float *X,
+                   int rows, float *Y);
+/* From dY: grads[W] = X^T dY, grads[b] = sum dY (overwritten, not added);
+** dX = dY W^T when dX is not NULL. */
+void dense_backward(const vae_dense *L, const float *params, float *grads,
+                    const float *X, const float *dY, int rows, float *dX);
+
+void tanh_forward(float *x, size_t n);                   /* in place */
+/* dx = dy * (1 - y^2), where y is the tanh output; in place on dy. */
+void tanh_backward(const float *y, float *dy, size_t n);
+
+typedef struct {
+  double lr, beta1, beta2, eps;
+  long t;
+} vae_adam;
+
+void adam_step(vae_adam *opt, float *params, const float *grads, float *m,
+               float *v, size_t n);
+
+#endif

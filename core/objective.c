@@ -1,0 +1,272 @@
+/*
+** objective.c -- the MIWAE bound and its gradient, forward and backward
+** side by side. For a batch of rows and K samples z_k ~ q(z | x_visible):
+**
+**   lw_k = log p(x_obs | z_k) + beta * (log p(z_k) - log q(z_k | x))
+**   bound = logsumexp_k lw_k - log K
+**
+** Only observed cells enter log p(x_obs | z). The encoder may see fewer
+** cells than are scored (extra masking): q is then a worse proposal but
+** the bound stays a bound, and the encoder learns to condition on few
+** columns. The gradient of the bound is sum_k softmax(lw)_k d lw_k.
+*/
+#include "mem.h"
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+
+#define LOG_2PI 1.8378770664093453
+
+void vae_work_free(vae_work *w) {
+  vae_free(w->xs);
+  vae_free(w->enc_x);
+  for (int i = 0; i <= VAE_MAX_HIDDEN; i++) {
+    vae_free(w->enc_h[i]);
+    vae_free(w->dec_h[i]);
+  }
+  vae_free(w->eps);
+  vae_free(w->z);
+  vae_free(w->lw);
+  vae_free(w->wnorm);
+  for (int i = 0; i < 2; i++) {
+    vae_free(w->g_enc[i]);
+    vae_free(w->g_dec[i]);
+  }
+  vae_free(w->grads);
+  memset(w, 0, sizeof *w);
+}
+
+static int widest(const vae_dense *layers, int n, int start) {
+  int w = start;
+  for (int i = 0; i < n; i++) {
+    if (layers[i].in > w) w = layers[i].in;
+    if (layers[i].out > w) w = layers[i].out;
+  }
+  return w;
+}
+
+static float *floats(size_t rows, size_t cols) {
+  int overflow = 0;
+  size_t n = vae_mul_size(rows, cols, &overflow);
+  return overflow ? NULL : vae_malloc(vae_mul_size(n, sizeof(float), &overflow));
+}
+
+int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
+                   int with_grads) {
+  memset(w, 0, sizeof *w);
+  if (rows_enc < 1 || K < 1 || (long long)rows_enc * K > 0x7fffffff) return VAE_INVALID;
+  w->rows_enc = rows_enc;
+  w->rows_dec = rows_enc * K;
+  size_t re = (size_t)rows_enc, rd = (size_t)w->rows_dec;
+  int ok = (w->xs = floats(re, m->p)) && (w->enc_x = floats(re, m->enc_in)) &&
+           (w->eps = floats(rd, m->latent)) && (w->z = floats(rd, m->latent)) &&
+           (w->lw = vae_malloc(rd * sizeof(double))) && (w->wnorm = floats(rd, 1));
+  for (int i = 0; ok && i < m->nlayers; i++)
+    ok = (w->enc_h[i] = floats(re, m->enc[i].out)) &&
+         (w->dec_h[i] = floats(rd, m->dec[i].out));
+  if (ok && with_grads) {
+    int we = widest(m->enc, m->nlayers, m->enc_in);
+    int wd = widest(m->dec, m->nlayers, m->latent);
+    ok = (w->g_enc[0] = floats(re, we)) && (w->g_enc[1] = floats(re, we)) &&
+         (w->g_dec[0] = floats(rd, wd)) && (w->g_dec[1] = floats(rd, wd)) &&
+         (w->grads = vae_calloc(m->nparams, sizeof(float)));
+  }
+  if (!ok) {
+    vae_work_free(w);
+    return VAE_NOMEM;
+  }
+  return VAE_OK;
+}
+
+void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
+                 const unsigned char *hide) {
+  const int p = m->p;
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * p;
+    float *xs = w->xs + (size_t)r * p;
+    float *in = w->enc_x + (size_t)r * m->enc_in;
+    memset(in, 0, (size_t)m->enc_in * sizeof(float));
+    for (int j = 0; j < p; j++) {
+      const vae_column *c = &m->cols[j];
+      float v = xr[j];
+      if (!isnan(v) && vae_is_numeric(c->kind)) v = (float)((v - c->mean) / c->sd);
+      xs[j] = v;
+      if (isnan(v) || (hide && hide[(size_t)r * p + j])) continue;
+      in[m->x_width + j] = 1.0f;
+      if (c->kind == VAE_CATEGORICAL)
+        in[m->off[j] + (int)v] = 1.0f;
+      else
+        in[m->off[j]] = v;
+    }
+  }
+}
+
+/* log(1 + e^x) without overflow. */
+static inline double softplus(double x) {
+  return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+double vae_row_loglik(const vae_model *m, const float *xs, const float *out,
+                      float *dout, float *dlogvar, float g) {
+  const float *logvar = m->params + m->logvar;
+  double ll = 0;
+  for (int j = 0; j < m->p; j++) {
+    float v = xs[j];
+    if (isnan(v)) continue;
+    const vae_column *c = &m->cols[j];
+    const float *o = out + m->off[j];
+    if (vae_is_numeric(c->kind)) {
+      double ev = exp((double)logvar[j]), var = ev + VAE_VAR_FLOOR;
+      double diff = v - o[0];
+      ll += -0.5 * (LOG_2PI + log(var) + diff * diff / var);
+      if (dout) {
+        dout[m->off[j]] = (float)(g * diff / var);
+        dlogvar[j] += (float)(g * 0.5 * (diff * diff / var - 1.0) / var * ev);
+      }
+    } else if (c->kind == VAE_BINARY) {
+      double l = o[0];
+      ll += v * l - softplus(l);
+      if (dout) dout[m->off[j]] = (float)(g * (v - 1.0 / (1.0 + exp(-l))));
+    } else {
+      int L = c->nlevels, k = (int)v;
+      double mx = o[0], s = 0;
+      for (int l = 1; l < L; l++) if (o[l] > mx) mx = o[l];
+      for (int l = 0; l < L; l++) s += exp(o[l] - mx);
+      double lse = mx + log(s);
+      ll += o[k] - lse;
+      if (dout) {
+        for (int l = 0; l < L; l++)
+          dout[m->off[j] + l] = (float)(-g * exp(o[l] - lse));
+        dout[m->off[j] + k] += g;
+      }
+    }
+  }
+  return ll;
+}
+
+void vae_decode(const vae_model *m, vae_work *w, int rows) {
+  const float *h = w->z;
+  for (int i = 0; i < m->nlayers; i++) {
+    dense_forward(&m->dec[i], m->params, h, rows, w->dec_h[i]);
+    if (i < m->nlayers - 1) tanh_forward(w->dec_h[i], (size_t)rows * m->dec[i].out);
+    h = w->dec_h[i];
+  }
+}
+
+void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta) {
+  const int d = m->latent, n = m->nlayers;
+  const float *h = w->enc_x;
+  for (int i = 0; i < n; i++) {
+    dense_forward(&m->enc[i], m->params, h, rows, w->enc_h[i]);
+    if (i < n - 1) tanh_forward(w->enc_h[i], (size_t)rows * m->enc[i].out);
+    h = w->enc_h[i];
+  }
+  float *stats = w->enc_h[n - 1]; /* rows x (mu | logvar) */
+  for (int r = 0; r < rows; r++) {
+    float *lv = stats + (size_t)r * 2 * d + d;
+    for (int t = 0; t < d; t++) {
+      if (lv[t] < VAE_LOGVAR_MIN) lv[t] = VAE_LOGVAR_MIN;
+      if (lv[t] > VAE_LOGVAR_MAX) lv[t] = VAE_LOGVAR_MAX;
+    }
+  }
+  /* z_rk = mu_r + sigma_r eps_rk; the clamped values stay in stats so that
+  ** backward can tell which log-variances were cut (their gradient is 0). */
+  for (int r = 0; r < rows; r++) {
+    const float *mu = stats + (size_t)r * 2 * d, *lv = mu + d;
+    for (int k = 0; k < K; k++) {
+      size_t at = ((size_t)r * K + k) * d;
+      for (int t = 0; t < d; t++)
+        w->z[at + t] = mu[t] + expf(0.5f * lv[t]) * w->eps[at + t];
+    }
+  }
+  vae_decode(m, w, rows * K);
+  const float *out = w->dec_h[n - 1];
+  for (int r = 0; r < rows; r++) {
+    const float *lv = stats + (size_t)r * 2 * d + d;
+    double lv_sum = 0;
+    for (int t = 0; t < d; t++) lv_sum += lv[t];
+    for (int k = 0; k < K; k++) {
+      size_t row = (size_t)r * K + k;
+      const float *z = w->z + row * d, *e = w->eps + row * d;
+      double zz = 0, ee = 0;
+      for (int t = 0; t < d; t++) {
+        zz += (double)z[t] * z[t];
+        ee += (double)e[t] * e[t];
+      }
+      /* log p(z) - log q(z|x): the 2 pi terms cancel. */
+      double log_ratio = -0.5 * zz + 0.5 * (ee + lv_sum);
+      w->lw[row] = vae_row_loglik(m, w->xs + (size_t)r * m->p,
+                                  out + row * m->dec_out, NULL, NULL, 0) +
+                   beta * log_ratio;
+    }
+  }
+}
+
+double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
+                    double beta, double scale, int with_grads) {
+  const int d = m->latent, n = m->nlayers, rd = rows * K;
+  double total = 0;
+  for (int r = 0; r < rows; r++) {
+    double *lw = w->lw + (size_t)r * K, mx = lw[0], s = 0;
+    for (int k = 1; k < K; k++) if (lw[k] > mx) mx = lw[k];
+    for (int k = 0; k < K; k++) s += exp(lw[k] - mx);
+    double lse = mx + log(s);
+    total += lse - log((double)K);
+    for (int k = 0; k < K; k++) w->wnorm[(size_t)r * K + k] = (float)exp(lw[k] - lse);
+  }
+  if (!with_grads) return -total / scale;
+
+  float *grads = w->grads;
+  float *dlogvar = grads + m->logvar;
+  memset(dlogvar, 0, (size_t)m->p * sizeof(float));
+  /* d loss / d lw_rk = -wnorm_rk / scale; first into the decoder output. */
+  float *dout = w->g_dec[0];
+  memset(dout, 0, (size_t)rd * m->dec_out * sizeof(float));
+  const float *out = w->dec_h[n - 1];
+  for (int row = 0; row < rd; row++) {
+    float g = (float)(-w->wnorm[row] / scale);
+    vae_row_loglik(m, w->xs + (size_t)(row / K) * m->p, out + (size_t)row * m->dec_out,
+                   dout + (size_t)row * m->dec_out, dlogvar, g);
+  }
+  /* Decoder backward, last layer first; g_dec ping-pongs. */
+  float *gy = w->g_dec[0], *gx = w->g_dec[1];
+  for (int i = n - 1; i >= 0; i--) {
+    const float *x = i > 0 ? w->dec_h[i - 1] : w->z;
+    dense_backward(&m->dec[i], m->params, grads, x, gy, rd, gx);
+    if (i > 0) tanh_backward(w->dec_h[i - 1], gx, (size_t)rd * m->dec[i].in);
+    float *t = gy; gy = gx; gx = t;
+  }
+  float *dz = gy; /* rd x latent */
+  /* Latent: dz += g * beta * (-z); then to mu and logvar through the
+  ** reparameterization, plus the +beta/2 from -log q per log-variance. */
+  float *stats = w->enc_h[n - 1];
+  float *dstats = w->g_enc[0];
+  for (int r = 0; r < rows; r++) {
+    const float *mu = stats + (size_t)r * 2 * d, *lv = mu + d;
+    float *dmu = dstats + (size_t)r * 2 * d, *dlv = dmu + d;
+    memset(dmu, 0, 2 * (size_t)d * sizeof(float));
+    for (int k = 0; k < K; k++) {
+      size_t row = (size_t)r * K + k;
+      float g = (float)(-w->wnorm[row] / scale);
+      const float *z = w->z + row * d, *e = w->eps + row * d;
+      float *gz = dz + row * d;
+      for (int t = 0; t < d; t++) {
+        float dzt = gz[t] - g * (float)beta * z[t];
+        dmu[t] += dzt;
+        dlv[t] += dzt * 0.5f * expf(0.5f * lv[t]) * e[t] + g * (float)beta * 0.5f;
+      }
+    }
+    for (int t = 0; t < d; t++)
+      if (lv[t] <= VAE_LOGVAR_MIN || lv[t] >= VAE_LOGVAR_MAX) dlv[t] = 0;
+  }
+  gy = w->g_enc[0];
+  gx = w->g_enc[1];
+  for (int i = n - 1; i >= 0; i--) {
+    const float *x = i > 0 ? w->enc_h[i - 1] : w->enc_x;
+    dense_backward(&m->enc[i], m->params, grads, x, gy, rows, i > 0 ? gx : NULL);
+    if (i > 0) tanh_backward(w->enc_h[i - 1], gx, (size_t)rows * m->enc[i].in);
+    float *t = gy; gy = gx; gx = t;
+  }
+  return -total / scale;
+}

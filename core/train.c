@@ -1,0 +1,280 @@
+/*
+** train.c -- vae_fit: mini-batch Adam on the MIWAE bound, with held-out
+** rows for early stopping (the best epoch's parameters are kept) and, at
+** the end, the held-out imputation error per column. All buffers are
+** allocated before the first epoch; the loop itself allocates nothing.
+*/
+#include "mem.h"
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void shuffle(int64_t *idx, int64_t n, vae_rng *rng) {
+  for (int64_t i = n - 1; i > 0; i--) {
+    int64_t j = (int64_t)vae_rng_below(rng, (uint64_t)i + 1);
+    int64_t t = idx[i]; idx[i] = idx[j]; idx[j] = t;
+  }
+}
+
+typedef struct {
+  vae_work w;
+  float *rows;          /* batch x p gathered raw rows */
+  unsigned char *hide;  /* batch x p extra masking */
+  float *adam_m, *adam_v, *best, *backup;
+  int64_t *idx;
+  double *train_loss, *val_loss;
+} fit_buffers;
+
+static void free_buffers(fit_buffers *b) {
+  vae_work_free(&b->w);
+  vae_free(b->rows);
+  vae_free(b->hide);
+  vae_free(b->adam_m);
+  vae_free(b->adam_v);
+  vae_free(b->best);
+  vae_free(b->backup);
+  vae_free(b->idx);
+  vae_free(b->train_loss);
+  vae_free(b->val_loss);
+}
+
+static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
+                         int64_t n, int epochs) {
+  memset(b, 0, sizeof *b);
+  if (vae_work_alloc(m, &b->w, batch, K, 1)) return VAE_NOMEM;
+  size_t np = m->nparams;
+  if (!(b->rows = vae_calloc((size_t)batch * m->p, sizeof(float))) ||
+      !(b->hide = vae_calloc((size_t)batch * m->p, 1)) ||
+      !(b->adam_m = vae_calloc(np, sizeof(float))) ||
+      !(b->adam_v = vae_calloc(np, sizeof(float))) ||
+      !(b->best = vae_calloc(np, sizeof(float))) ||
+      !(b->backup = vae_calloc(np, sizeof(float))) ||
+      !(b->idx = vae_calloc((size_t)n, sizeof(int64_t))) ||
+      !(b->train_loss = vae_calloc((size_t)epochs, sizeof(double))) ||
+      !(b->val_loss = vae_calloc((size_t)epochs, sizeof(double)))) {
+    free_buffers(b);
+    return VAE_NOMEM;
+  }
+  return VAE_OK;
+}
+
+static void gather(const vae_model *m, const float *data, const int64_t *idx,
+                   int rows, float *out) {
+  for (int r = 0; r < rows; r++)
+    memcpy(out + (size_t)r * m->p, data + idx[r] * m->p, (size_t)m->p * sizeof(float));
+}
+
+/* Mean negative bound over rows idx[0..n), with the same noise each call so
+** that epochs are compared on equal terms. */
+static double evaluate(const vae_model *m, fit_buffers *b, const float *data,
+                       const int64_t *idx, int64_t n, int K, double beta,
+                       uint64_t seed) {
+  vae_rng rng;
+  vae_rng_seed(&rng, seed);
+  double total = 0;
+  for (int64_t at = 0; at < n; at += b->w.rows_enc) {
+    int rows = (int)(n - at < b->w.rows_enc ? n - at : b->w.rows_enc);
+    gather(m, data, idx + at, rows, b->rows);
+    vae_prepare(m, &b->w, b->rows, rows, NULL);
+    vae_rng_normals(&rng, b->w.eps, (long)rows * K * m->latent);
+    vae_forward(m, &b->w, rows, K, beta);
+    total += vae_backward(m, &b->w, rows, K, beta, 1.0, 0);
+  }
+  return total / (double)n;
+}
+
+/* Hides about 20% of each held-out row's observed cells (one at least, one
+** kept at least), imputes them and scores the error per column. */
+static int holdout_error(const vae_model *m, const float *data,
+                         const int64_t *idx, int64_t n, uint64_t seed,
+                         double *error) {
+  const int p = m->p;
+  for (int j = 0; j < p; j++) error[j] = NAN;
+  if (n == 0) return VAE_OK;
+  int rows = n > 2000 ? 2000 : (int)n;
+  float *x = vae_malloc((size_t)rows * p * sizeof(float));
+  float *out = vae_malloc((size_t)rows * p * sizeof(float));
+  unsigned char *hidden = vae_calloc((size_t)rows * p, 1);
+  double *sum = vae_calloc((size_t)p, sizeof(double));
+  int64_t *count = vae_calloc((size_t)p, sizeof(int64_t));
+  int rc = VAE_NOMEM;
+  if (!x || !out || !hidden || !sum || !count) goto done;
+  vae_rng rng;
+  vae_rng_seed(&rng, seed);
+  for (int r = 0; r < rows; r++) {
+    const float *src = data + idx[r] * p;
+    float *dst = x + (size_t)r * p;
+    int observed = 0, hid = 0;
+    memcpy(dst, src, (size_t)p * sizeof(float));
+    for (int j = 0; j < p; j++) observed += !isnan(src[j]);
+    if (observed < 2) continue;
+    for (int j = 0; j < p; j++)
+      if (!isnan(src[j]) && hid < observed - 1 && vae_rng_uniform(&rng) < 0.2) {
+        dst[j] = NAN;
+        hidden[(size_t)r * p + j] = 1;
+        hid++;
+      }
+  }
+  int S = m->cfg.impute_samples < 256 ? m->cfg.impute_samples : 256;
+  rc = vae_infer(m, VAE_MEAN, rows, x, NULL, S, out, NULL);
+  if (rc) goto done;
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < p; j++) {
+      if (!hidden[(size_t)r * p + j]) continue;
+      double truth = data[idx[r] * p + j], guess = out[(size_t)r * p + j];
+      if (vae_is_numeric(m->cols[j].kind)) {
+        double e = (guess - truth) / m->cols[j].sd;
+        sum[j] += e * e;
+      } else {
+        sum[j] += guess != truth;
+      }
+      count[j]++;
+    }
+  for (int j = 0; j < p; j++)
+    if (count[j])
+      error[j] = vae_is_numeric(m->cols[j].kind) ? sqrt(sum[j] / count[j]) : sum[j] / count[j];
+done:
+  vae_free(x);
+  vae_free(out);
+  vae_free(hidden);
+  vae_free(sum);
+  vae_free(count);
+  return rc;
+}
+
+int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
+            vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
+            size_t errlen) {
+  if (rep) memset(rep, 0, sizeof *rep);
+  if (n < 1) {
+    vae_set_error(err, errlen, "no rows to train on");
+    return VAE_INVALID;
+  }
+  int rc = vae_config_check(cfg, m->p, err, errlen);
+  if (rc) return rc;
+  if ((rc = vae_check_data(m->cols, m->p, data, n, err, errlen))) return rc;
+
+  const double t0 = now_seconds();
+  const int K = cfg->samples, epochs = cfg->epochs;
+  const double beta = cfg->beta;
+  int64_t n_hold = (int64_t)floor(n * cfg->holdout);
+  if (n_hold >= n) n_hold = n - 1;
+  const int64_t n_train = n - n_hold;
+  const int batch = cfg->batch < n_train ? cfg->batch : (int)n_train;
+
+  fit_buffers b;
+  if (alloc_buffers(m, &b, batch, K, n, epochs)) return VAE_NOMEM;
+  double *hold_err = rep ? vae_calloc((size_t)m->p, sizeof(double)) : NULL;
+  if (rep && !hold_err) {
+    free_buffers(&b);
+    return VAE_NOMEM;
+  }
+  memcpy(b.backup, m->params, m->nparams * sizeof(float));
+  memcpy(b.best, m->params, m->nparams * sizeof(float));
+
+  vae_rng rng;
+  vae_rng_seed(&rng, vae_seed_mix(cfg->seed, 0xf17));
+  for (int64_t i = 0; i < n; i++) b.idx[i] = i;
+  shuffle(b.idx, n, &rng);
+  int64_t *train = b.idx, *hold = b.idx + n_train;
+
+  vae_adam opt = {cfg->lr, 0.9, 0.999, 1e-8, 0};
+  double best_val = INFINITY, last_poll = t0;
+  int best_epoch = 0, epoch = 0, stopped_early = 0;
+  rc = VAE_OK;
+  for (epoch = 0; epoch < epochs && rc == VAE_OK; epoch++) {
+    shuffle(train, n_train, &rng);
+    double loss = 0;
+    for (int64_t at = 0; at < n_train; at += batch) {
+      int rows = (int)(n_train - at < batch ? n_train - at : batch);
+      gather(m, data, train + at, rows, b.rows);
+      for (size_t c = 0; c < (size_t)rows * m->p; c++)
+        b.hide[c] = cfg->mask_rate > 0 && vae_rng_uniform(&rng) < cfg->mask_rate;
+      vae_prepare(m, &b.w, b.rows, rows, b.hide);
+      vae_rng_normals(&rng, b.w.eps, (long)rows * K * m->latent);
+      vae_forward(m, &b.w, rows, K, beta);
+      loss += vae_backward(m, &b.w, rows, K, beta, rows, 1) * rows;
+      adam_step(&opt, m->params, b.w.grads, b.adam_m, b.adam_v, m->nparams);
+      double t = now_seconds();
+      if (progress && t - last_poll > 0.1) {
+        last_poll = t;
+        if (progress(ctx, -1, NAN, NAN, 0)) { rc = VAE_INTERRUPTED; break; }
+      }
+    }
+    if (rc) break;
+    b.train_loss[epoch] = loss / (double)n_train;
+    if (!isfinite(b.train_loss[epoch])) {
+      vae_set_error(err, errlen, "training diverged at epoch %d (try a smaller lr)", epoch + 1);
+      rc = VAE_INVALID;
+      break;
+    }
+    double val = NAN;
+    if (n_hold > 0) {
+      val = evaluate(m, &b, data, hold, n_hold, K, beta, vae_seed_mix(cfg->seed, 0xa1));
+      if (val < best_val) {
+        best_val = val;
+        best_epoch = epoch + 1;
+        memcpy(b.best, m->params, m->nparams * sizeof(float));
+      }
+    } else {
+      best_epoch = epoch + 1;
+    }
+    b.val_loss[epoch] = val;
+    double secs = now_seconds() - t0;
+    if (progress && progress(ctx, epoch + 1, b.train_loss[epoch], val,
+                             (double)n_train * (epoch + 1) / (secs > 0 ? secs : 1e-9))) {
+      rc = VAE_INTERRUPTED;
+      epoch++;
+      break;
+    }
+    if (n_hold > 0 && epoch + 1 - best_epoch >= cfg->patience) {
+      stopped_early = 1;
+      epoch++;
+      break;
+    }
+  }
+  if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
+  if (rc == VAE_OK && n_hold > 0) memcpy(m->params, b.best, m->nparams * sizeof(float));
+  if (rc == VAE_OK && rep) {
+    rc = holdout_error(m, data, hold, n_hold, vae_seed_mix(cfg->seed, 0x401d), hold_err);
+  }
+  if (rc != VAE_OK) {
+    memcpy(m->params, b.backup, m->nparams * sizeof(float));
+    vae_free(hold_err);
+    free_buffers(&b);
+    return rc;
+  }
+  double secs = now_seconds() - t0;
+  if (rep) {
+    rep->epochs = epoch;
+    rep->best_epoch = best_epoch;
+    rep->train_loss = b.train_loss;
+    rep->val_loss = b.val_loss;
+    b.train_loss = b.val_loss = NULL;
+    rep->ncols = m->p;
+    rep->holdout_error = hold_err;
+    rep->rows_train = n_train;
+    rep->rows_holdout = n_hold;
+    rep->seconds = secs;
+    rep->rows_per_second = (double)n_train * epoch / (secs > 0 ? secs : 1e-9);
+    rep->stopped_early = stopped_early;
+  }
+  /* Later inference uses the settings of the latest fit. */
+  int latent = m->cfg.latent, nhidden = m->cfg.nhidden;
+  int hidden[VAE_MAX_HIDDEN];
+  memcpy(hidden, m->cfg.hidden, sizeof hidden);
+  m->cfg = *cfg;
+  m->cfg.latent = latent;
+  m->cfg.nhidden = nhidden;
+  memcpy(m->cfg.hidden, hidden, sizeof hidden);
+  free_buffers(&b);
+  return VAE_OK;
+}

@@ -1,0 +1,155 @@
+/*
+** vae.h -- a variational autoencoder for incomplete tables, in C99 over CBLAS.
+**
+** The model of the `vae` SQLite extension, usable without SQLite: a C program
+** can link core/ alone. Rows are passed as float matrices, row-major, one
+** column per table column, NaN for a missing cell:
+**   real, integer  the value itself (standardized inside the model)
+**   binary         0 or 1
+**   categorical    the level index 0..nlevels-1, as a float
+**
+** Usage:
+**   vae_config cfg; vae_config_default(&cfg);
+**   vae_model *m; vae_report rep;
+**   vae_model_create(cols, p, &cfg, data, n, &m, err, sizeof err);
+**   vae_fit(m, data, n, &cfg, NULL, &rep, err, sizeof err);
+**   vae_infer(m, VAE_MEAN, n, rows, seeds, 256, out, NULL);   // impute
+**   vae_model_save(m, &blob, &len);  vae_model_load(blob, len, &m2, ...);
+**
+** Method: MIWAE (Mattei and Frellsen, 2019). The encoder sees the observed
+** values and the missingness mask; the decoder gives per column a Gaussian
+** (numeric), a Bernoulli (binary) or a softmax (categorical); training
+** maximizes the importance-weighted bound over observed cells only, with K
+** samples per row and `beta` on the prior/posterior log-ratio.
+*/
+#ifndef VAE_H
+#define VAE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Return codes of every core function that can fail. */
+enum {
+  VAE_OK = 0,
+  VAE_NOMEM = 1,       /* an allocation failed; nothing was leaked */
+  VAE_INVALID = 2,     /* bad argument or data; the message says which */
+  VAE_INTERRUPTED = 3, /* the progress callback asked to stop */
+  VAE_CORRUPT = 4      /* a model blob is damaged, truncated or foreign */
+};
+
+typedef enum {
+  VAE_REAL = 0,
+  VAE_INTEGER = 1,     /* numeric, rounded and clamped to [min, max] on output */
+  VAE_BINARY = 2,      /* 0/1, Bernoulli */
+  VAE_CATEGORICAL = 3  /* level index, softmax */
+} vae_kind;
+
+const char *vae_kind_name(int kind);        /* "real", "integer", ... */
+int vae_kind_from_name(const char *name);   /* -1 when unknown */
+
+typedef struct {
+  char *name;          /* UTF-8, owned by the model once created */
+  int kind;            /* vae_kind */
+  int nlevels;         /* categorical: number of levels; else 0 */
+  char **levels;       /* categorical: level strings (UTF-8), owned */
+  /* Statistics of the observed training values, set by vae_model_create. */
+  double mean, sd;     /* numeric: standardization (sd > 0) */
+  double min, max;     /* numeric: observed range; binary: 0, 1 */
+  int64_t observed;    /* number of non-missing cells seen */
+} vae_column;
+
+#define VAE_MAX_HIDDEN 8
+
+typedef struct {
+  int latent;                  /* latent dimensions; 0 = chosen from the data */
+  int nhidden;                 /* number of hidden layers (each side) */
+  int hidden[VAE_MAX_HIDDEN];  /* widths, encoder order; decoder mirrors */
+  int epochs;                  /* maximum epochs */
+  int batch;                   /* rows per mini-batch */
+  double lr;                   /* Adam learning rate */
+  double beta;                 /* weight of log p(z) - log q(z|x) */
+  int samples;                 /* K importance samples per row in training */
+  int impute_samples;          /* importance samples per row at inference */
+  uint64_t seed;               /* RNG seed: same seed and data, same model */
+  double holdout;              /* fraction of rows kept for validation */
+  int64_t max_rows;            /* reservoir sample of larger sources; 0 = all */
+  int verbose;                 /* one progress line per epoch on stderr */
+  double mask_rate;            /* extra masking of observed cells in training */
+  int patience;                /* epochs without validation gain before stop */
+} vae_config;
+
+void vae_config_default(vae_config *cfg);
+/* Checks ranges and that the network would fit in memory; 0 or VAE_INVALID. */
+int vae_config_check(const vae_config *cfg, int ncols, char *err, size_t errlen);
+
+/* Training history and held-out quality; filled by vae_fit. */
+typedef struct {
+  int epochs;                  /* epochs run (this fit) */
+  int best_epoch;              /* epoch whose parameters were kept (1-based) */
+  double *train_loss;          /* [epochs] mean negative bound per row */
+  double *val_loss;            /* [epochs] same on held-out rows (NaN if none) */
+  int ncols;
+  double *holdout_error;       /* [ncols] numeric: RMSE / sd; categorical and
+                                  binary: error rate; NaN if not measured */
+  int64_t rows_train, rows_holdout;
+  double seconds;
+  double rows_per_second;      /* rows x epochs / seconds */
+  int stopped_early;
+} vae_report;
+
+void vae_report_free(vae_report *rep);
+
+/* Per-epoch progress; return nonzero to stop the fit (VAE_INTERRUPTED).
+** Also called every few mini-batches with epoch = -1, so an interrupt is
+** noticed within a fraction of a second. */
+typedef int (*vae_progress_fn)(void *ctx, int epoch, double train_loss,
+                               double val_loss, double rows_per_second);
+
+typedef struct vae_model vae_model;
+
+/* A new, untrained model. cols[] are copied (names and levels too); the
+** statistics are computed from data (n x p, NaN = missing). */
+int vae_model_create(const vae_column *cols, int p, const vae_config *cfg,
+                     const float *data, int64_t n, vae_model **out,
+                     char *err, size_t errlen);
+void vae_model_free(vae_model *m);
+
+/* Trains m on data (n x p). Called on a loaded model it continues training
+** (warm start) with the model's statistics and architecture; cfg gives the
+** training settings (epochs, batch, lr, ...). On error m keeps its previous
+** parameters. rep may be NULL. */
+int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
+            vae_progress_fn progress, void *ctx, vae_report *rep,
+            char *err, size_t errlen);
+
+int vae_model_ncols(const vae_model *m);
+const vae_column *vae_model_column(const vae_model *m, int i);
+int vae_model_column_index(const vae_model *m, const char *name); /* -1 */
+/* Level index of a category string, -1 if the model never saw it. */
+int vae_column_level(const vae_column *c, const char *s, size_t len);
+const vae_config *vae_model_config(const vae_model *m);
+
+enum {
+  VAE_MEAN = 0,   /* best estimate: conditional mean / most probable level */
+  VAE_DRAW = 1    /* one draw from p(missing | observed), by SIR */
+};
+
+/* Fills the missing cells of n rows x (n x p, NaN = missing) into out
+** (n x p; observed cells copied). Row i uses an RNG seeded by seeds[i]
+** (NULL: all rows seed 0), so a row's answer does not depend on the batch.
+** S importance samples per row (0: the model's impute_samples). nll, if not
+** NULL, receives per row -log p(x_obs), an importance-weighted estimate in
+** the data's own units. Rows go through the network in batches. */
+int vae_infer(const vae_model *m, int mode, int n, const float *x,
+              const uint64_t *seeds, int S, float *out, double *nll);
+
+/* n unconditional synthetic rows (z from the prior), row i from seeds[i]. */
+int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out);
+
+/* Versioned, little-endian, checksummed. save allocates *blob with
+** vae_malloc; the caller frees it with vae_free. */
+int vae_model_save(const vae_model *m, unsigned char **blob, size_t *len);
+int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
+                   char *err, size_t errlen);
+
+#endif

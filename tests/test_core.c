@@ -1,0 +1,410 @@
+/*
+** test_core.c -- unit tests of core/ without SQLite: gradients against
+** finite differences, a known-answer imputation test on probabilistic PCA,
+** determinism, the blob round trip and damaged blobs, and out-of-memory
+** injection. Prints "N passed, N failed".
+*/
+#include "../core/mem.h"
+#include "../core/model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+static char *level_names[] = {"red", "green", "blue"};
+
+/* Two real columns, a binary, a categorical of three levels, an integer. */
+static void mixed_columns(vae_column *cols) {
+  memset(cols, 0, 5 * sizeof *cols);
+  cols[0] = (vae_column){.name = "a", .kind = VAE_REAL};
+  cols[1] = (vae_column){.name = "b", .kind = VAE_REAL};
+  cols[2] = (vae_column){.name = "flag", .kind = VAE_BINARY};
+  cols[3] = (vae_column){.name = "colour", .kind = VAE_CATEGORICAL, .nlevels = 3, .levels = level_names};
+  cols[4] = (vae_column){.name = "n", .kind = VAE_INTEGER};
+}
+
+static void mixed_data(float *x, int n, uint64_t seed, double missing) {
+  vae_rng rng;
+  vae_rng_seed(&rng, seed);
+  for (int i = 0; i < n; i++) {
+    float z = vae_rng_normal(&rng);
+    float *r = x + i * 5;
+    r[0] = 2 * z + 0.3f * vae_rng_normal(&rng) + 1;
+    r[1] = -z + 0.3f * vae_rng_normal(&rng);
+    r[2] = z > 0 ? 1.0f : 0.0f;
+    r[3] = z < -0.5 ? 0.0f : z < 0.5 ? 1.0f : 2.0f;
+    r[4] = floorf(3 * z + 10.5f);
+    for (int j = 0; j < 5; j++)
+      if (vae_rng_uniform(&rng) < missing) r[j] = NAN;
+  }
+}
+
+static double loss_at(vae_model *m, vae_work *w, const float *x, int rows,
+                      const unsigned char *hide, const float *eps, int K,
+                      double beta, int with_grads) {
+  vae_prepare(m, w, x, rows, hide);
+  memcpy(w->eps, eps, (size_t)rows * K * m->latent * sizeof(float));
+  vae_forward(m, w, rows, K, beta);
+  return vae_backward(m, w, rows, K, beta, rows, with_grads);
+}
+
+static void test_gradients(void) {
+  vae_column cols[5];
+  mixed_columns(cols);
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.latent = 3;
+  cfg.nhidden = 2;
+  cfg.hidden[0] = 6;
+  cfg.hidden[1] = 5;
+  enum { ROWS = 5, K = 3 };
+  float x[ROWS * 5];
+  mixed_data(x, ROWS, 7, 0.25);
+  vae_model *m;
+  char err[200];
+  int rc = vae_model_create(cols, 5, &cfg, x, ROWS, &m, err, sizeof err);
+  CHECK(rc == VAE_OK, "create: %s", err);
+  if (rc) return;
+  vae_rng rng;
+  vae_rng_seed(&rng, 3);
+  /* Non-zero biases and log-variances so that every term is exercised. */
+  for (size_t i = 0; i < m->nparams; i++) m->params[i] += 0.2f * vae_rng_normal(&rng);
+  unsigned char hide[ROWS * 5];
+  for (int i = 0; i < ROWS * 5; i++) hide[i] = vae_rng_uniform(&rng) < 0.2;
+  float eps[ROWS * K * 3];
+  vae_rng_normals(&rng, eps, ROWS * K * 3);
+  vae_work w;
+  CHECK(vae_work_alloc(m, &w, ROWS, K, 1) == VAE_OK, "work");
+  const double beta = 0.7;
+  loss_at(m, &w, x, ROWS, hide, eps, K, beta, 1);
+  float *analytic = malloc(m->nparams * sizeof(float));
+  memcpy(analytic, w.grads, m->nparams * sizeof(float));
+  int bad = 0;
+  double worst = 0;
+  for (size_t i = 0; i < m->nparams; i++) {
+    float keep = m->params[i];
+    const float h = 4e-3f;
+    m->params[i] = keep + h;
+    double up = loss_at(m, &w, x, ROWS, hide, eps, K, beta, 0);
+    m->params[i] = keep - h;
+    double down = loss_at(m, &w, x, ROWS, hide, eps, K, beta, 0);
+    m->params[i] = keep;
+    double numeric = (up - down) / (2 * h), a = analytic[i];
+    double diff = fabs(numeric - a), tol = 2e-2 * fmax(fabs(numeric), fabs(a)) + 2e-3;
+    if (diff > tol) {
+      if (bad < 5) printf("  param %zu: analytic %g numeric %g\n", i, a, numeric);
+      bad++;
+    }
+    if (diff / (fabs(a) + 1e-2) > worst) worst = diff / (fabs(a) + 1e-2);
+  }
+  CHECK(bad == 0, "%d of %zu gradients differ from finite differences", bad, m->nparams);
+  /* The bound with K = 1 and beta weighting: same check, fewer params. */
+  free(analytic);
+  vae_work_free(&w);
+  vae_model_free(m);
+}
+
+/* Dense and tanh on their own, against finite differences of sum(Y * R). */
+static void test_layer_gradients(void) {
+  enum { IN = 4, OUT = 3, ROWS = 5 };
+  vae_dense L = {IN, OUT, 0, IN * OUT};
+  float params[IN * OUT + OUT], grads[IN * OUT + OUT], X[ROWS * IN], Y[ROWS * OUT],
+      R[ROWS * OUT], dY[ROWS * OUT], dX[ROWS * IN];
+  vae_rng rng;
+  vae_rng_seed(&rng, 11);
+  vae_rng_normals(&rng, params, IN * OUT + OUT);
+  vae_rng_normals(&rng, X, ROWS * IN);
+  vae_rng_normals(&rng, R, ROWS * OUT);
+#define OBJ(res)                                                   \
+  do {                                                             \
+    dense_forward(&L, params, X, ROWS, Y);                         \
+    tanh_forward(Y, ROWS * OUT);                                   \
+    res = 0;                                                       \
+    for (int k = 0; k < ROWS * OUT; k++) res += (double)Y[k] * R[k]; \
+  } while (0)
+  double base;
+  OBJ(base);
+  (void)base;
+  memcpy(dY, R, sizeof dY);
+  tanh_backward(Y, dY, ROWS * OUT);
+  dense_backward(&L, params, grads, X, dY, ROWS, dX);
+  int bad = 0;
+  for (int i = 0; i < IN * OUT + OUT; i++) {
+    float keep = params[i];
+    double up, down;
+    params[i] = keep + 1e-2f; OBJ(up);
+    params[i] = keep - 1e-2f; OBJ(down);
+    params[i] = keep;
+    double num = (up - down) / 2e-2;
+    if (fabs(num - grads[i]) > 1e-2 * fabs(num) + 1e-3) bad++;
+  }
+  for (int i = 0; i < ROWS * IN; i++) {
+    float keep = X[i];
+    double up, down;
+    X[i] = keep + 1e-2f; OBJ(up);
+    X[i] = keep - 1e-2f; OBJ(down);
+    X[i] = keep;
+    double num = (up - down) / 2e-2;
+    if (fabs(num - dX[i]) > 1e-2 * fabs(num) + 1e-3) bad++;
+  }
+  CHECK(bad == 0, "%d dense/tanh gradients differ", bad);
+#undef OBJ
+}
+
+/* Probabilistic PCA: x = W z + mu + noise. The best imputation of the hidden
+** cells of a row is the conditional Gaussian mean given its observed cells,
+** computed here exactly from the true parameters. */
+enum { PP = 6, PQ = 2 };
+
+static int solve_spd(double *A, double *b, int n) { /* Cholesky, in place */
+  for (int j = 0; j < n; j++) {
+    double s = A[j * n + j];
+    for (int k = 0; k < j; k++) s -= A[j * n + k] * A[j * n + k];
+    if (s <= 0) return -1;
+    A[j * n + j] = sqrt(s);
+    for (int i = j + 1; i < n; i++) {
+      double t = A[i * n + j];
+      for (int k = 0; k < j; k++) t -= A[i * n + k] * A[j * n + k];
+      A[i * n + j] = t / A[j * n + j];
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    for (int k = 0; k < i; k++) b[i] -= A[i * n + k] * b[k];
+    b[i] /= A[i * n + i];
+  }
+  for (int i = n - 1; i >= 0; i--) {
+    for (int k = i + 1; k < n; k++) b[i] -= A[k * n + i] * b[k];
+    b[i] /= A[i * n + i];
+  }
+  return 0;
+}
+
+static void optimal_impute(const double *C, const double *mu, const float *x,
+                           float *out) {
+  int o[PP], mis[PP], no = 0, nm = 0;
+  for (int j = 0; j < PP; j++) {
+    if (isnan(x[j])) mis[nm++] = j; else o[no++] = j;
+    out[j] = x[j];
+  }
+  if (!nm) return;
+  double A[PP * PP], b[PP];
+  for (int a = 0; a < no; a++) {
+    b[a] = x[o[a]] - mu[o[a]];
+    for (int c = 0; c < no; c++) A[a * no + c] = C[o[a] * PP + o[c]];
+  }
+  if (no) solve_spd(A, b, no);
+  for (int t = 0; t < nm; t++) {
+    double v = mu[mis[t]];
+    for (int a = 0; a < no; a++) v += C[mis[t] * PP + o[a]] * b[a];
+    out[mis[t]] = (float)v;
+  }
+}
+
+static void test_known_answer(void) {
+  enum { N = 2000 };
+  vae_rng rng;
+  vae_rng_seed(&rng, 2024);
+  double W[PP * PQ], mu[PP], C[PP * PP], sigma = 0.5;
+  for (int i = 0; i < PP * PQ; i++) W[i] = vae_rng_normal(&rng);
+  for (int j = 0; j < PP; j++) mu[j] = 3.0 * vae_rng_normal(&rng);
+  for (int i = 0; i < PP; i++)
+    for (int j = 0; j < PP; j++) {
+      double s = i == j ? sigma * sigma : 0;
+      for (int k = 0; k < PQ; k++) s += W[i * PQ + k] * W[j * PQ + k];
+      C[i * PP + j] = s;
+    }
+  float *full = malloc(sizeof(float) * N * PP), *x = malloc(sizeof(float) * N * PP);
+  float *mine = malloc(sizeof(float) * N * PP), *best = malloc(sizeof(float) * N * PP);
+  for (int i = 0; i < N; i++) {
+    float z[PQ];
+    vae_rng_normals(&rng, z, PQ);
+    for (int j = 0; j < PP; j++) {
+      double v = mu[j] + sigma * vae_rng_normal(&rng);
+      for (int k = 0; k < PQ; k++) v += W[j * PQ + k] * z[k];
+      full[i * PP + j] = (float)v;
+      x[i * PP + j] = vae_rng_uniform(&rng) < 0.2 ? NAN : (float)v;
+    }
+  }
+  vae_column cols[PP];
+  char names[PP][8];
+  for (int j = 0; j < PP; j++) {
+    snprintf(names[j], sizeof names[j], "x%d", j);
+    cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
+  }
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.seed = 5;
+  cfg.hidden[0] = cfg.hidden[1] = 64;
+  cfg.samples = 8;
+  vae_model *m;
+  vae_report rep;
+  char err[200];
+  int rc = vae_model_create(cols, PP, &cfg, x, N, &m, err, sizeof err);
+  if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, &rep, err, sizeof err);
+  CHECK(rc == VAE_OK, "fit: %s", err);
+  if (rc) return;
+  rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, mine, NULL);
+  CHECK(rc == VAE_OK, "infer");
+  double se_vae = 0, se_opt = 0, se_mean = 0;
+  long hidden = 0;
+  for (int i = 0; i < N; i++) {
+    optimal_impute(C, mu, x + i * PP, best + i * PP);
+    for (int j = 0; j < PP; j++) {
+      if (!isnan(x[i * PP + j])) continue;
+      double t = full[i * PP + j];
+      se_vae += pow(mine[i * PP + j] - t, 2);
+      se_opt += pow(best[i * PP + j] - t, 2);
+      se_mean += pow(m->cols[j].mean - t, 2);
+      hidden++;
+    }
+  }
+  double r_vae = sqrt(se_vae / hidden), r_opt = sqrt(se_opt / hidden), r_mean = sqrt(se_mean / hidden);
+  printf("  known answer (PPCA, %ld hidden cells): optimal %.4f vae %.4f (x%.3f) mean %.4f; "
+         "%d epochs in %.2f s\n", hidden, r_opt, r_vae, r_vae / r_opt, r_mean, rep.epochs, rep.seconds);
+  CHECK(r_vae <= 1.10 * r_opt, "vae RMSE %.4f not within 10%% of optimal %.4f", r_vae, r_opt);
+  CHECK(r_mean >= 1.5 * r_opt, "mean imputation %.4f should be clearly worse than %.4f", r_mean, r_opt);
+  vae_report_free(&rep);
+  vae_model_free(m);
+  free(full); free(x); free(mine); free(best);
+}
+
+static vae_model *small_fit(uint64_t seed, const float *x, int n) {
+  vae_column cols[5];
+  mixed_columns(cols);
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.seed = seed;
+  cfg.epochs = 5;
+  cfg.hidden[0] = cfg.hidden[1] = 16;
+  cfg.samples = 4;
+  cfg.impute_samples = 16;
+  vae_model *m = NULL;
+  char err[200];
+  if (vae_model_create(cols, 5, &cfg, x, n, &m, err, sizeof err)) return NULL;
+  if (vae_fit(m, x, n, &cfg, NULL, NULL, NULL, err, sizeof err)) {
+    vae_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+static void test_determinism_and_blob(void) {
+  enum { N = 200 };
+  float x[N * 5], out1[N * 5], out2[N * 5];
+  mixed_data(x, N, 1, 0.2);
+  vae_model *a = small_fit(42, x, N), *b = small_fit(42, x, N), *c = small_fit(43, x, N);
+  CHECK(a && b && c, "small fits");
+  if (!a || !b || !c) return;
+  unsigned char *ba, *bb, *bc, *bd;
+  size_t la, lb, lc, ld;
+  CHECK(vae_model_save(a, &ba, &la) == VAE_OK && vae_model_save(b, &bb, &lb) == VAE_OK &&
+            vae_model_save(c, &bc, &lc) == VAE_OK, "save");
+  CHECK(la == lb && memcmp(ba, bb, la) == 0, "same seed, same data: identical blobs");
+  CHECK(!(la == lc && memcmp(ba, bc, la) == 0), "another seed gives another model");
+
+  vae_model *d;
+  char err[200];
+  CHECK(vae_model_load(ba, la, &d, err, sizeof err) == VAE_OK, "load: %s", err);
+  CHECK(vae_model_save(d, &bd, &ld) == VAE_OK && ld == la && memcmp(ba, bd, la) == 0,
+        "save(load(blob)) == blob");
+  vae_infer(a, VAE_MEAN, N, x, NULL, 0, out1, NULL);
+  vae_infer(d, VAE_MEAN, N, x, NULL, 0, out2, NULL);
+  CHECK(memcmp(out1, out2, sizeof out1) == 0, "a loaded model imputes the same");
+  int changed = 0;
+  for (int i = 0; i < N * 5; i++) changed += isnan(x[i]) && !isnan(out1[i]);
+  int missing = 0;
+  for (int i = 0; i < N * 5; i++) missing += isnan(x[i]) != 0;
+  CHECK(changed == missing && missing > 0, "every missing cell filled (%d of %d)", changed, missing);
+
+  /* Every truncation and every single-byte change is refused. */
+  int accepted = 0;
+  for (size_t len = 0; len < la; len++) {
+    vae_model *t = NULL;
+    if (vae_model_load(ba, len, &t, err, sizeof err) == VAE_OK) accepted++;
+    vae_model_free(t);
+  }
+  CHECK(accepted == 0, "%d truncated blobs accepted", accepted);
+  accepted = 0;
+  for (size_t i = 0; i < la; i += 1 + i / 64) {
+    unsigned char keep = ba[i];
+    ba[i] ^= 0x5a;
+    vae_model *t = NULL;
+    if (vae_model_load(ba, la, &t, err, sizeof err) == VAE_OK) accepted++;
+    vae_model_free(t);
+    ba[i] = keep;
+  }
+  CHECK(accepted == 0, "%d damaged blobs accepted", accepted);
+  vae_free(ba); vae_free(bb); vae_free(bc); vae_free(bd);
+  vae_model_free(a); vae_model_free(b); vae_model_free(c); vae_model_free(d);
+}
+
+/* Fail each allocation in turn: every run must end in VAE_NOMEM, and the
+** leak checkers (ASan, valgrind) of the test build see nothing left. */
+static void test_out_of_memory(void) {
+  enum { N = 40 };
+  float x[N * 5], out[N * 5];
+  mixed_data(x, N, 9, 0.2);
+  vae_column cols[5];
+  mixed_columns(cols);
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.epochs = 2;
+  cfg.hidden[0] = cfg.hidden[1] = 4;
+  cfg.samples = 2;
+  cfg.impute_samples = 4;
+  int wrong = 0, k;
+  for (k = 1; k < 10000; k++) {
+    char err[200];
+    vae_model *m = NULL, *m2 = NULL;
+    vae_report rep;
+    unsigned char *blob = NULL;
+    size_t len;
+    vae_mem_fail_at(k, 0);
+    int rc = vae_model_create(cols, 5, &cfg, x, N, &m, err, sizeof err);
+    if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, &rep, err, sizeof err);
+    if (!rc) {
+      vae_report_free(&rep);
+      rc = vae_infer(m, VAE_DRAW, N, x, NULL, 0, out, NULL);
+    }
+    if (!rc) rc = vae_sample(m, N, NULL, out);
+    if (!rc) rc = vae_model_save(m, &blob, &len);
+    if (!rc) rc = vae_model_load(blob, len, &m2, err, sizeof err);
+    long used = vae_mem_count();
+    vae_mem_fail_at(-1, 0);
+    vae_free(blob);
+    vae_model_free(m);
+    vae_model_free(m2);
+    if (rc == VAE_OK && used < k) break; /* every allocation succeeded */
+    if (rc != VAE_NOMEM) wrong++;
+  }
+  CHECK(wrong == 0, "%d injected failures did not end in VAE_NOMEM", wrong);
+  CHECK(k > 20, "the loop reached the end after %d allocations", k);
+}
+
+static void test_config_check(void) {
+  vae_config cfg;
+  char err[300];
+  vae_config_default(&cfg);
+  CHECK(vae_config_check(&cfg, 10, err, sizeof err) == VAE_OK, "defaults valid: %s", err);
+  cfg.hidden[0] = 65536;
+  cfg.hidden[1] = 65536;
+  cfg.batch = 100000;
+  CHECK(vae_config_check(&cfg, 10, err, sizeof err) == VAE_INVALID && strstr(err, "too large"),
+        "huge network refused before allocating: %s", err);
+  vae_config_default(&cfg);
+  cfg.epochs = 0;
+  CHECK(vae_config_check(&cfg, 10, err, sizeof err) == VAE_INVALID, "epochs 0 refused");
+}
+
+int main(void) {
+  test_layer_gradients();
+  test_gradients();
+  test_config_check();
+  test_determinism_and_blob();
+  test_out_of_memory();
+  test_known_answer();
+  printf("%d passed, %d failed\n", tests_passed, tests_failed);
+  return tests_failed != 0;
+}
