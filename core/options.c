@@ -1,0 +1,298 @@
+/*
+** options.c -- checks the JSON options of vae_fit against a table of the
+** known keys and their ranges, and fills a vae_options.
+**
+** Strict on purpose: an unknown key (a typo such as "epoch") or a value of
+** the wrong type is an error rather than silently ignored, and a number with
+** a fraction is refused where a count is expected.
+*/
+#include "options.h"
+#include "json.h"
+#include "mem.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[] = {"real", "integer", "binary",
+                                         "categorical"};
+
+const char *vae_kind_name(int kind) {
+  return kind >= 0 && kind <= VAE_CATEGORICAL ? kind_names[kind] : "unknown";
+}
+
+/* ASCII case-insensitive equality: "Categorical" is accepted too. */
+static int same_word(const char *a, const char *b) {
+  for (; *a && *b; a++, b++) {
+    char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+    if (x != *b) return 0;
+  }
+  return *a == *b;
+}
+
+int vae_kind_from_name(const char *name) {
+  int k;
+  if (!name) return -1;
+  for (k = 0; k <= VAE_CATEGORICAL; k++)
+    if (same_word(name, kind_names[k])) return k;
+  if (same_word(name, "numeric")) return VAE_REAL;
+  return -1;
+}
+
+enum { T_INT, T_NUM, T_BOOL, T_FLAG, T_HIDDEN, T_COLUMNS, T_TYPES };
+
+typedef struct {
+  const char *key;
+  int bit, type;
+  int64_t ilo, ihi;       /* T_INT: inclusive bounds, compared exactly */
+  double lo, hi;          /* T_NUM */
+  int lo_open, hi_open;   /* T_NUM: bound excluded */
+  const char *must;       /* ends `option "key" must ...` */
+} opt_spec;
+
+static const opt_spec specs[] = {
+  {"columns", VAE_OPT_COLUMNS, T_COLUMNS, 0, 0, 0, 0, 0, 0,
+   "be a non-empty list of column names"},
+  {"types", VAE_OPT_TYPES, T_TYPES, 0, 0, 0, 0, 0, 0,
+   "be an object mapping column names to kinds"},
+  {"latent", VAE_OPT_LATENT, T_INT, 1, 4096, 0, 0, 0, 0,
+   "be an integer from 1 to 4096"},
+  {"hidden", VAE_OPT_HIDDEN, T_HIDDEN, 1, 65536, 0, 0, 0, 0,
+   "be a list of 1 to 8 integers from 1 to 65536"},
+  {"epochs", VAE_OPT_EPOCHS, T_INT, 1, 1000000, 0, 0, 0, 0,
+   "be an integer from 1 to 1000000"},
+  {"batch", VAE_OPT_BATCH, T_INT, 1, 1048576, 0, 0, 0, 0,
+   "be an integer from 1 to 1048576"},
+  {"lr", VAE_OPT_LR, T_NUM, 0, 0, 0, 1, 1, 0,
+   "be a number greater than 0 and at most 1"},
+  {"beta", VAE_OPT_BETA, T_NUM, 0, 0, 0, 1000, 0, 0,
+   "be a number from 0 to 1000"},
+  {"samples", VAE_OPT_SAMPLES, T_INT, 1, 10000, 0, 0, 0, 0,
+   "be an integer from 1 to 10000"},
+  {"impute_samples", VAE_OPT_IMPUTE_SAMPLES, T_INT, 1, 1000000, 0, 0, 0, 0,
+   "be an integer from 1 to 1000000"},
+  {"seed", VAE_OPT_SEED, T_INT, 0, (int64_t)1 << 53, 0, 0, 0, 0,
+   "be an integer from 0 to 9007199254740992"},
+  {"holdout", VAE_OPT_HOLDOUT, T_NUM, 0, 0, 0, 0.9, 0, 1,
+   "be a number at least 0 and less than 0.9"},
+  {"max_rows", VAE_OPT_MAX_ROWS, T_INT, 0, INT64_MAX, 0, 0, 0, 0,
+   "be an integer of at least 0 (0: all rows)"},
+  {"verbose", VAE_OPT_VERBOSE, T_FLAG, 0, 0, 0, 0, 0, 0,
+   "be true, false, 0 or 1"},
+  {"warm_start", VAE_OPT_WARM_START, T_BOOL, 0, 0, 0, 0, 0, 0,
+   "be true or false"},
+  {"mask_rate", VAE_OPT_MASK_RATE, T_NUM, 0, 0, 0, 0.95, 0, 1,
+   "be a number at least 0 and less than 0.95"},
+  {"patience", VAE_OPT_PATIENCE, T_INT, 1, 100000, 0, 0, 0, 0,
+   "be an integer from 1 to 100000"},
+};
+
+static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
+    VAE_PRINTF(4, 5);
+static int say(char *err, size_t errlen, int rc, const char *fmt, ...) {
+  va_list ap;
+  if (err && errlen) {
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return rc;
+}
+
+#define NOMEM() say(err, errlen, VAE_NOMEM, "out of memory")
+#define MUST(s) say(err, errlen, VAE_INVALID, "option \"%s\" must %s", \
+                    (s)->key, (s)->must)
+
+static int int_in(const json_value *v, int64_t lo, int64_t hi) {
+  return v->type == JSON_NUMBER && v->is_integer && v->integer >= lo &&
+         v->integer <= hi;
+}
+
+static void store_int(vae_options *o, int bit, int64_t x) {
+  vae_config *c = &o->cfg;
+  switch (bit) {
+  case VAE_OPT_LATENT: c->latent = (int)x; break;
+  case VAE_OPT_EPOCHS: c->epochs = (int)x; break;
+  case VAE_OPT_BATCH: c->batch = (int)x; break;
+  case VAE_OPT_SAMPLES: c->samples = (int)x; break;
+  case VAE_OPT_IMPUTE_SAMPLES: c->impute_samples = (int)x; break;
+  case VAE_OPT_SEED: c->seed = (uint64_t)x; break;
+  case VAE_OPT_MAX_ROWS: c->max_rows = x; break;
+  case VAE_OPT_PATIENCE: c->patience = (int)x; break;
+  }
+}
+
+static void store_num(vae_options *o, int bit, double x) {
+  switch (bit) {
+  case VAE_OPT_LR: o->cfg.lr = x; break;
+  case VAE_OPT_BETA: o->cfg.beta = x; break;
+  case VAE_OPT_HOLDOUT: o->cfg.holdout = x; break;
+  case VAE_OPT_MASK_RATE: o->cfg.mask_rate = x; break;
+  }
+}
+
+static int hidden(vae_options *o, const opt_spec *s, const json_value *v,
+                  char *err, size_t errlen) {
+  int i, n = v->type == JSON_ARRAY ? v->count : 1;
+  const json_value *items = v->type == JSON_ARRAY ? v->items : v;
+  if ((v->type != JSON_ARRAY && v->type != JSON_NUMBER) || n < 1 ||
+      n > VAE_MAX_HIDDEN)
+    return MUST(s);
+  for (i = 0; i < n; i++)
+    if (!int_in(&items[i], s->ilo, s->ihi)) return MUST(s);
+  o->cfg.nhidden = n;
+  for (i = 0; i < n; i++) o->cfg.hidden[i] = (int)items[i].integer;
+  return VAE_OK;
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int columns(vae_options *o, const opt_spec *s, const json_value *v,
+                   char *err, size_t errlen) {
+  int i;
+  if (v->type != JSON_ARRAY || v->count < 1) return MUST(s);
+  for (i = 0; i < v->count; i++) {
+    const json_value *it = &v->items[i];
+    /* A name holding NUL could never match an SQL column name. */
+    if (it->type != JSON_STRING || strlen(it->string) != it->len)
+      return MUST(s);
+  }
+  o->columns = vae_calloc((size_t)v->count, sizeof *o->columns);
+  if (!o->columns) return NOMEM();
+  o->ncolumns = v->count;
+  for (i = 0; i < v->count; i++)
+    if (!(o->columns[i] = vae_strdup(v->items[i].string))) return NOMEM();
+  {
+    /* Sorted copy, so that a long list is checked in n log n. */
+    char **sorted = vae_calloc((size_t)v->count, sizeof *sorted);
+    int rc = VAE_OK;
+    if (!sorted) return NOMEM();
+    memcpy(sorted, o->columns, (size_t)v->count * sizeof *sorted);
+    qsort(sorted, (size_t)v->count, sizeof *sorted, by_name);
+    for (i = 1; i < v->count && rc == VAE_OK; i++) {
+      if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+        char snip[48];
+        json_snippet(snip, sizeof snip, sorted[i]);
+        rc = say(err, errlen, VAE_INVALID,
+                 "option \"columns\": duplicate column \"%s\"", snip);
+      }
+    }
+    vae_free(sorted);
+    return rc;
+  }
+}
+
+static int types(vae_options *o, const opt_spec *s, const json_value *v,
+                 char *err, size_t errlen) {
+  int i;
+  if (v->type != JSON_OBJECT) return MUST(s);
+  for (i = 0; i < v->count; i++) {
+    const json_value *it = &v->items[i];
+    char col[48], kind[48], raw[48];
+    json_snippet(col, sizeof col, v->keys[i]);
+    if (it->type != JSON_STRING)
+      return say(err, errlen, VAE_INVALID,
+                 "option \"types\": the kind of column \"%s\" must be a string "
+                 "(real, integer, binary or categorical)", col);
+    if (strlen(it->string) != it->len || vae_kind_from_name(it->string) < 0) {
+      /* Show a NUL inside the kind rather than stop the message at it. */
+      size_t k, n = it->len < sizeof kind - 1 ? it->len : sizeof kind - 1;
+      for (k = 0; k < n; k++) raw[k] = it->string[k] ? it->string[k] : '?';
+      raw[n] = 0;
+      json_snippet(kind, sizeof kind, raw);
+      return say(err, errlen, VAE_INVALID,
+                 "option \"types\": unknown kind \"%s\" for column \"%s\" "
+                 "(use real, integer, binary or categorical)", kind, col);
+    }
+  }
+  if (v->count == 0) return VAE_OK;
+  o->type_columns = vae_calloc((size_t)v->count, sizeof *o->type_columns);
+  o->type_kinds = vae_calloc((size_t)v->count, sizeof *o->type_kinds);
+  if (!o->type_columns || !o->type_kinds) return NOMEM();
+  o->ntypes = v->count;
+  for (i = 0; i < v->count; i++) {
+    if (!(o->type_columns[i] = vae_strdup(v->keys[i]))) return NOMEM();
+    o->type_kinds[i] = vae_kind_from_name(v->items[i].string);
+  }
+  return VAE_OK;
+}
+
+static int apply(vae_options *o, const char *key, const json_value *v,
+                 char *err, size_t errlen) {
+  const opt_spec *s = NULL;
+  size_t i;
+  for (i = 0; i < sizeof specs / sizeof specs[0]; i++)
+    if (strcmp(specs[i].key, key) == 0) s = &specs[i];
+  if (!s) {
+    char snip[48];
+    json_snippet(snip, sizeof snip, key);
+    return say(err, errlen, VAE_INVALID, "unknown option \"%s\"", snip);
+  }
+  o->given |= VAE_OPT_BIT(s->bit);
+  switch (s->type) {
+  case T_INT:
+    if (!int_in(v, s->ilo, s->ihi)) return MUST(s);
+    store_int(o, s->bit, v->integer);
+    return VAE_OK;
+  case T_NUM:
+    if (v->type != JSON_NUMBER || v->number < s->lo || v->number > s->hi ||
+        (s->lo_open && v->number == s->lo) || (s->hi_open && v->number == s->hi))
+      return MUST(s);
+    store_num(o, s->bit, v->number);
+    return VAE_OK;
+  case T_FLAG:
+    if (v->type == JSON_BOOL) o->cfg.verbose = v->boolean;
+    else if (int_in(v, 0, 1)) o->cfg.verbose = (int)v->integer;
+    else return MUST(s);
+    return VAE_OK;
+  case T_BOOL:
+    if (v->type != JSON_BOOL) return MUST(s);
+    o->warm_start = v->boolean;
+    return VAE_OK;
+  case T_HIDDEN: return hidden(o, s, v, err, errlen);
+  case T_COLUMNS: return columns(o, s, v, err, errlen);
+  default: return types(o, s, v, err, errlen);
+  }
+}
+
+static void reset(vae_options *o) {
+  memset(o, 0, sizeof *o);
+  vae_config_default(&o->cfg);
+}
+
+int vae_options_parse(const char *json, size_t len, vae_options *o,
+                      char *err, size_t errlen) {
+  json_value *root = NULL;
+  int rc, i;
+  reset(o);
+  if (err && errlen) err[0] = 0;
+  if (!json) return VAE_OK;
+  rc = json_parse(json, len, &root, err, errlen);
+  if (rc != VAE_OK) return rc;
+  if (root->type != JSON_OBJECT)
+    rc = say(err, errlen, VAE_INVALID, "options must be a JSON object");
+  for (i = 0; rc == VAE_OK && i < root->count; i++)
+    rc = apply(o, root->keys[i], &root->items[i], err, errlen);
+  json_free(root);
+  if (rc != VAE_OK) {
+    vae_options_free(o);
+    reset(o);
+  }
+  return rc;
+}
+
+void vae_options_free(vae_options *o) {
+  int i;
+  if (!o) return;
+  for (i = 0; i < o->ncolumns; i++) vae_free(o->columns[i]);
+  for (i = 0; i < o->ntypes; i++) vae_free(o->type_columns[i]);
+  vae_free(o->columns);
+  vae_free(o->type_columns);
+  vae_free(o->type_kinds);
+  o->columns = o->type_columns = NULL;
+  o->type_kinds = NULL;
+  o->ncolumns = o->ntypes = 0;
+}

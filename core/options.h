@@ -1,0 +1,42 @@
+/*
+** options.h -- the JSON options of vae_fit, checked and turned into a
+** vae_config. Kept apart from the SQLite glue so that the checks (and their
+** messages) are the same for any caller, and can be fuzzed alone.
+*/
+#ifndef VAE_OPTIONS_H
+#define VAE_OPTIONS_H
+
+#include <stddef.h>
+
+#include "vae.h"
+
+/* Bit numbers of vae_options.given: test with VAE_OPT_BIT(VAE_OPT_SEED). */
+enum {
+  VAE_OPT_COLUMNS, VAE_OPT_TYPES, VAE_OPT_LATENT, VAE_OPT_HIDDEN,
+  VAE_OPT_EPOCHS, VAE_OPT_BATCH, VAE_OPT_LR, VAE_OPT_BETA, VAE_OPT_SAMPLES,
+  VAE_OPT_IMPUTE_SAMPLES, VAE_OPT_SEED, VAE_OPT_HOLDOUT, VAE_OPT_MAX_ROWS,
+  VAE_OPT_VERBOSE, VAE_OPT_WARM_START, VAE_OPT_MASK_RATE, VAE_OPT_PATIENCE
+};
+#define VAE_OPT_BIT(x) (1UL << (x))
+
+typedef struct {
+  vae_config cfg;       /* starts from vae_config_default() */
+  unsigned long given;  /* bit VAE_OPT_x set for each key present */
+  int ncolumns;         /* "columns": list of names, NULL if absent */
+  char **columns;
+  int ntypes;           /* "types": {"col": "categorical", ...} */
+  char **type_columns;
+  int *type_kinds;      /* vae_kind of type_columns[i] */
+  int warm_start;       /* "warm_start": true */
+} vae_options;
+
+/* Parses json[0..len) (NULL: no options, all defaults) into *o. Returns
+** VAE_OK, VAE_NOMEM or VAE_INVALID with a short message naming the option
+** (e.g. `option "epochs" must be an integer from 1 to 1000000`). On error
+** *o holds the defaults and owns nothing; vae_options_free is always safe
+** after vae_options_parse. */
+int vae_options_parse(const char *json, size_t len, vae_options *o,
+                      char *err, size_t errlen);
+void vae_options_free(vae_options *o);
+
+#endif
