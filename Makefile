@@ -29,7 +29,12 @@ vae.so: $(EXT_OBJ) build/libvaecore.a
 deps:
 	@sh tools/deps.sh build
 
-test: vae.so
+TEST_BINS = build/test_core build/test_json
+
+build/test_%: tests/test_%.c build/libvaecore.a tests/test_util.h
+	$(CC) $(CFLAGS) $(BLAS_CFLAGS) -Icore $< build/libvaecore.a $(LIBS) -o $@
+
+test: vae.so $(TEST_BINS)
 	@sh tests/run.sh
 
 demo: deps vae.so

@@ -19,14 +19,6 @@
 #include "options.h"
 #include "vae.h"
 
-#ifndef HAVE_VAE_CORE
-/* Stand-in until core/vae.c is linked; the real definition wins then. */
-__attribute__((weak)) void vae_config_default(vae_config *c) {
-  memset(c, 0, sizeof *c);
-  c->epochs = 100;
-}
-#endif
-
 #define REQUIRE(c) do { if (!(c)) abort(); } while (0)
 
 static void round_trip(const json_value *v) {

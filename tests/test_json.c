@@ -20,14 +20,6 @@
 #include "options.h"
 #include "vae.h"
 
-#ifndef HAVE_VAE_CORE
-/* Stand-in until core/vae.c is linked; the real definition wins then. */
-__attribute__((weak)) void vae_config_default(vae_config *c) {
-  memset(c, 0, sizeof *c);
-  c->epochs = 100;
-}
-#endif
-
 static int npass, nfail;
 
 #define CHECK(cond, ...)                                         \
