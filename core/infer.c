@@ -49,6 +49,7 @@ static int pick(vae_rng *rng, const double *probs, int n) {
 /* One value of column j from p(x_j | z), given the decoder output row. */
 static float draw_value(const vae_model *m, int j, const float *out,
                         vae_rng *rng, double *scratch) {
+  /* Not from vae_work: vae_sample draws without running vae_forward. */
   const vae_column *c = &m->cols[j];
   const float *o = out + m->off[j];
   if (vae_is_numeric(c->kind)) {

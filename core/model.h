@@ -51,6 +51,7 @@ typedef struct {
   float *wnorm;         /* rows_dec normalized weights */
   float *g_enc[2], *g_dec[2]; /* ping-pong gradient buffers */
   float *grads;         /* nparams, only for training */
+  double *var, *log_var; /* p decoder variances, set by vae_forward */
 } vae_work;
 
 int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
@@ -78,9 +79,10 @@ double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
                     double beta, double scale, int with_grads);
 
 /* Log-likelihood of one row's observed cells given one decoder output, and
-** its gradient into dout (and dlogvar, p entries) scaled by g if dout. */
-double vae_row_loglik(const vae_model *m, const float *xs, const float *out,
-                      float *dout, float *dlogvar, float g);
+** its gradient into dout (and dlogvar, p entries) scaled by g if dout.
+** Uses the variances that vae_forward put in w. */
+double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
+                      const float *out, float *dout, float *dlogvar, float g);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,

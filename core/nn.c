@@ -30,8 +30,11 @@ void dense_backward(const vae_dense *L, const float *params, float *grads,
                 1.0f, dY, L->out, params + L->w, L->out, 0.0f, dX, L->in);
 }
 
+/* tanh(x) = 1 - 2 / (1 + e^2x). libm's tanhf goes through expm1f and was
+** half of all training time; this form costs one expf, and its absolute
+** error (~1e-7) is far below what float training notices. */
 void tanh_forward(float *x, size_t n) {
-  for (size_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
+  for (size_t i = 0; i < n; i++) x[i] = 1.0f - 2.0f / (1.0f + expf(2.0f * x[i]));
 }
 
 void tanh_backward(const float *y, float *dy, size_t n) {

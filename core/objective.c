@@ -34,6 +34,8 @@ void vae_work_free(vae_work *w) {
     vae_free(w->g_dec[i]);
   }
   vae_free(w->grads);
+  vae_free(w->var);
+  vae_free(w->log_var);
   memset(w, 0, sizeof *w);
 }
 
@@ -61,7 +63,9 @@ int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
   size_t re = (size_t)rows_enc, rd = (size_t)w->rows_dec;
   int ok = (w->xs = floats(re, m->p)) && (w->enc_x = floats(re, m->enc_in)) &&
            (w->eps = floats(rd, m->latent)) && (w->z = floats(rd, m->latent)) &&
-           (w->lw = vae_malloc(rd * sizeof(double))) && (w->wnorm = floats(rd, 1));
+           (w->lw = vae_malloc(rd * sizeof(double))) && (w->wnorm = floats(rd, 1)) &&
+           (w->var = vae_calloc((size_t)m->p, sizeof(double))) &&
+           (w->log_var = vae_calloc((size_t)m->p, sizeof(double)));
   for (int i = 0; ok && i < m->nlayers; i++)
     ok = (w->enc_h[i] = floats(re, m->enc[i].out)) &&
          (w->dec_h[i] = floats(rd, m->dec[i].out));
@@ -107,9 +111,8 @@ static inline double softplus(double x) {
   return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
-double vae_row_loglik(const vae_model *m, const float *xs, const float *out,
-                      float *dout, float *dlogvar, float g) {
-  const float *logvar = m->params + m->logvar;
+double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
+                      const float *out, float *dout, float *dlogvar, float g) {
   double ll = 0;
   for (int j = 0; j < m->p; j++) {
     float v = xs[j];
@@ -117,12 +120,12 @@ double vae_row_loglik(const vae_model *m, const float *xs, const float *out,
     const vae_column *c = &m->cols[j];
     const float *o = out + m->off[j];
     if (vae_is_numeric(c->kind)) {
-      double ev = exp((double)logvar[j]), var = ev + VAE_VAR_FLOOR;
-      double diff = v - o[0];
-      ll += -0.5 * (LOG_2PI + log(var) + diff * diff / var);
+      double var = w->var[j], diff = v - o[0];
+      ll += -0.5 * (LOG_2PI + w->log_var[j] + diff * diff / var);
       if (dout) {
         dout[m->off[j]] = (float)(g * diff / var);
-        dlogvar[j] += (float)(g * 0.5 * (diff * diff / var - 1.0) / var * ev);
+        /* d var / d param = var - floor */
+        dlogvar[j] += (float)(g * 0.5 * (diff * diff / var - 1.0) / var * (var - VAE_VAR_FLOOR));
       }
     } else if (c->kind == VAE_BINARY) {
       double l = o[0];
@@ -156,6 +159,10 @@ void vae_decode(const vae_model *m, vae_work *w, int rows) {
 
 void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta) {
   const int d = m->latent, n = m->nlayers;
+  for (int j = 0; j < m->p; j++) {
+    w->var[j] = exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR;
+    w->log_var[j] = log(w->var[j]);
+  }
   const float *h = w->enc_x;
   for (int i = 0; i < n; i++) {
     dense_forward(&m->enc[i], m->params, h, rows, w->enc_h[i]);
@@ -196,7 +203,7 @@ void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta) 
       }
       /* log p(z) - log q(z|x): the 2 pi terms cancel. */
       double log_ratio = -0.5 * zz + 0.5 * (ee + lv_sum);
-      w->lw[row] = vae_row_loglik(m, w->xs + (size_t)r * m->p,
+      w->lw[row] = vae_row_loglik(m, w, w->xs + (size_t)r * m->p,
                                   out + row * m->dec_out, NULL, NULL, 0) +
                    beta * log_ratio;
     }
@@ -226,7 +233,7 @@ double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
   const float *out = w->dec_h[n - 1];
   for (int row = 0; row < rd; row++) {
     float g = (float)(-w->wnorm[row] / scale);
-    vae_row_loglik(m, w->xs + (size_t)(row / K) * m->p, out + (size_t)row * m->dec_out,
+    vae_row_loglik(m, w, w->xs + (size_t)(row / K) * m->p, out + (size_t)row * m->dec_out,
                    dout + (size_t)row * m->dec_out, dlogvar, g);
   }
   /* Decoder backward, last layer first; g_dec ping-pongs. */
