@@ -6,7 +6,8 @@
 **   config: u32 latent, nhidden, hidden[nhidden], epochs, batch, samples,
 **           impute_samples, patience, verbose; u64 seed; i64 max_rows;
 **           f64 lr, beta, holdout, mask_rate
-**   u32 p, then per column: str name, u32 kind, f64 mean sd min max,
+**   u32 p, then per column: str name, u32 kind, u32 log_scale,
+**           f64 mean sd raw_sd min max,
 **           i64 observed, u32 nlevels, str levels[nlevels]
 **   u64 nparams, f32 params[nparams]
 **   u32 CRC-32 of all bytes before it
@@ -96,8 +97,10 @@ static void write_model(writer *w, const vae_model *m) {
     const vae_column *col = &m->cols[j];
     put_str(w, col->name);
     put_u32(w, (uint32_t)col->kind);
+    put_u32(w, (uint32_t)col->log_scale);
     put_f64(w, col->mean);
     put_f64(w, col->sd);
+    put_f64(w, col->raw_sd);
     put_f64(w, col->min);
     put_f64(w, col->max);
     put_u64(w, (uint64_t)col->observed);
@@ -247,8 +250,11 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
     vae_column *c = &cols[j];
     c->name = get_str(&r, &nomem);
     c->kind = (int)get_u32(&r);
+    uint32_t log_scale = get_u32(&r);
+    c->log_scale = log_scale == 1;
     c->mean = get_f64(&r);
     c->sd = get_f64(&r);
+    c->raw_sd = get_f64(&r);
     c->min = get_f64(&r);
     c->max = get_f64(&r);
     c->observed = (int64_t)get_u64(&r);
@@ -257,7 +263,8 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
     int numeric = c->kind == VAE_REAL || c->kind == VAE_INTEGER;
     if (c->kind < VAE_REAL || c->kind > VAE_CATEGORICAL ||
         (c->kind == VAE_CATEGORICAL) != (nlevels > 0) || nlevels > MAX_LEVELS ||
-        nlevels > r.left / 4 || !isfinite(c->mean) || !isfinite(c->min) ||
+        nlevels > r.left / 4 || log_scale > 1 || (log_scale && !(numeric && c->min > 0)) ||
+        !(c->raw_sd > 0 && isfinite(c->raw_sd)) || !isfinite(c->mean) || !isfinite(c->min) ||
         !isfinite(c->max) || !(numeric ? c->sd > 0 && isfinite(c->sd) : 1)) {
       r.bad = 1;
       break;
@@ -281,8 +288,10 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
   }
   /* vae_model_alloc copied names and levels but not the statistics. */
   for (uint32_t j = 0; j < p; j++) {
+    m->cols[j].log_scale = cols[j].log_scale;
     m->cols[j].mean = cols[j].mean;
     m->cols[j].sd = cols[j].sd;
+    m->cols[j].raw_sd = cols[j].raw_sd;
     m->cols[j].min = cols[j].min;
     m->cols[j].max = cols[j].max;
     m->cols[j].observed = cols[j].observed;

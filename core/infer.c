@@ -18,15 +18,19 @@
 
 static float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-/* Clamped and rounded as the column's kind requires, in data units. */
-static float to_data_units(const vae_column *c, double v) {
-  v = v * c->sd + c->mean;
-  if (c->kind == VAE_INTEGER) {
-    v = floor(v + 0.5);
-    if (v < c->min) v = c->min;
-    if (v > c->max) v = c->max;
-  }
+/* Rounded when integer, and kept within the range seen in training (as
+** synthesizers do by default: a Gaussian tail would otherwise give negative
+** weights and ages). */
+static float round_to_kind(const vae_column *c, double v) {
+  if (c->kind == VAE_INTEGER) v = floor(v + 0.5);
+  if (v < c->min) v = c->min;
+  if (v > c->max) v = c->max;
   return (float)v;
+}
+
+/* From the standardized scale to data units, rounded as the kind requires. */
+static float to_data_units(const vae_column *c, double v) {
+  return round_to_kind(c, vae_unstandardize(c, v));
 }
 
 /* Softmax of a categorical column's logits into probs[L]. */
@@ -87,12 +91,18 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
       for (int l = 1; l < L; l++) if (acc[l] > acc[best]) best = l;
       dst[j] = (float)best;
     } else {
-      double mean = 0;
+      /* A log-scale column's conditional mean is that of a log-normal:
+      ** exp(mu + sd^2 var / 2) in data units, averaged over the samples. */
+      double mean = 0, half_var = 0.5 * c->sd * c->sd * w->var[j];
       for (int s = 0; s < S; s++) {
         float o = out[((size_t)r * S + s) * m->dec_out + at];
-        mean += wn[s] * (c->kind == VAE_BINARY ? sigmoidf(o) : o);
+        if (c->kind == VAE_BINARY) mean += wn[s] * sigmoidf(o);
+        else if (c->log_scale) mean += wn[s] * exp(o * c->sd + c->mean + half_var);
+        else mean += wn[s] * o;
       }
-      dst[j] = c->kind == VAE_BINARY ? (mean >= 0.5 ? 1.0f : 0.0f) : to_data_units(c, mean);
+      if (c->kind == VAE_BINARY) dst[j] = mean >= 0.5 ? 1.0f : 0.0f;
+      else if (c->log_scale) dst[j] = round_to_kind(c, mean);
+      else dst[j] = to_data_units(c, mean);
     }
   }
 }
@@ -137,7 +147,12 @@ int vae_infer(const vae_model *m, int mode, int n, const float *x,
         for (int k = 1; k < S; k++) if (lw[k] > mx) mx = lw[k];
         for (int k = 0; k < S; k++) s += exp(lw[k] - mx);
         for (int j = 0; j < p; j++)
-          if (!isnan(xr[j]) && vae_is_numeric(m->cols[j].kind)) log_sd += log(m->cols[j].sd);
+          if (!isnan(xr[j]) && vae_is_numeric(m->cols[j].kind)) {
+            const vae_column *c = &m->cols[j];
+            /* Jacobian of the standardization, and of the log. */
+            log_sd += log(c->sd);
+            if (c->log_scale) log_sd += log(xr[j] > c->min ? xr[j] : c->min);
+          }
         nll[at + r] = -(mx + log(s) - log((double)S)) + log_sd;
       }
       if (mode == VAE_DRAW) {

@@ -5,6 +5,8 @@
 #ifndef VAE_MODEL_H
 #define VAE_MODEL_H
 
+#include <math.h>
+
 #include "nn.h"
 #include "rng.h"
 #include "vae.h"
@@ -35,6 +37,18 @@ struct vae_model {
 
 static inline int vae_is_numeric(int kind) {
   return kind == VAE_REAL || kind == VAE_INTEGER;
+}
+
+/* A numeric value on the model's standardized scale. A log-scale column
+** takes values <= 0 (never seen in training) as its smallest seen value. */
+static inline double vae_standardize(const vae_column *c, double v) {
+  if (c->log_scale) v = log(v > c->min ? v : c->min);
+  return (v - c->mean) / c->sd;
+}
+
+static inline double vae_unstandardize(const vae_column *c, double s) {
+  double v = s * c->sd + c->mean;
+  return c->log_scale ? exp(v) : v;
 }
 
 /* Scratch memory for rows_enc rows through the encoder and rows_dec =

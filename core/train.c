@@ -131,7 +131,7 @@ static int holdout_error(const vae_model *m, const float *data,
       if (!hidden[(size_t)r * p + j]) continue;
       double truth = data[idx[r] * p + j], guess = out[(size_t)r * p + j];
       if (vae_is_numeric(m->cols[j].kind)) {
-        double e = (guess - truth) / m->cols[j].sd;
+        double e = (guess - truth) / m->cols[j].raw_sd;
         sum[j] += e * e;
       } else {
         sum[j] += guess != truth;

@@ -254,31 +254,67 @@ void vae_model_init_params(vae_model *m, uint64_t seed) {
     }
 }
 
-static void column_stats(vae_column *c, const float *data, int64_t n, int p,
-                         int j) {
-  double sum = 0, sumsq = 0, lo = INFINITY, hi = -INFINITY;
+/* Mean, sd and third standardized moment of the observed values of column
+** j, of log(v) when take_log. */
+static void moments(const float *data, int64_t n, int p, int j, int take_log,
+                    double *mean, double *sd, double *skew, int64_t *count) {
+  double sum = 0, m2 = 0, m3 = 0;
   int64_t k = 0;
   for (int64_t i = 0; i < n; i++) {
     double v = data[i * p + j];
     if (isnan(v)) continue;
+    sum += take_log ? log(v) : v;
     k++;
-    sum += v;
+  }
+  double mu = k ? sum / k : 0;
+  for (int64_t i = 0; i < n; i++) {
+    double v = data[i * p + j];
+    if (isnan(v)) continue;
+    double d = (take_log ? log(v) : v) - mu;
+    m2 += d * d;
+    m3 += d * d * d;
+  }
+  *mean = mu;
+  *sd = k > 1 ? sqrt(m2 / (k - 1)) : 0;
+  *skew = k > 2 && m2 > 0 ? (m3 / k) / pow(m2 / k, 1.5) : 0;
+  *count = k;
+}
+
+/* Positive values with a long right tail (weights, areas, incomes) are
+** modeled on the log scale: a Gaussian on the raw values would put mass
+** below zero and miss the tail. */
+#define LOG_SCALE_SKEW 2.0
+#define LOG_SCALE_MIN_ROWS 10
+
+static void column_stats(vae_column *c, const float *data, int64_t n, int p,
+                         int j) {
+  double lo = INFINITY, hi = -INFINITY, mean, sd, skew;
+  int64_t k;
+  for (int64_t i = 0; i < n; i++) {
+    double v = data[i * p + j];
+    if (isnan(v)) continue;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  double mean = k ? sum / k : 0;
-  for (int64_t i = 0; i < n; i++) {
-    double v = data[i * p + j];
-    if (!isnan(v)) sumsq += (v - mean) * (v - mean);
-  }
-  double sd = k > 1 ? sqrt(sumsq / (k - 1)) : 0;
+  moments(data, n, p, j, 0, &mean, &sd, &skew, &k);
   c->observed = k;
+  c->raw_sd = sd > 0 ? sd : 1.0;
+  c->log_scale = 0;
   if (vae_is_numeric(c->kind)) {
+    c->min = k ? lo : 0;
+    c->max = k ? hi : 0;
+    if (k >= LOG_SCALE_MIN_ROWS && lo > 0 && skew > LOG_SCALE_SKEW) {
+      double lmean, lsd, lskew;
+      moments(data, n, p, j, 1, &lmean, &lsd, &lskew, &k);
+      if (fabs(lskew) < skew) {
+        c->log_scale = 1;
+        mean = lmean;
+        sd = lsd;
+      }
+    }
     c->mean = mean;
     /* A constant column gets a unit scale: it stays constant on output. */
     c->sd = sd > 1e-12 * (fabs(mean) + 1) ? sd : 1.0;
-    c->min = k ? lo : 0;
-    c->max = k ? hi : 0;
   } else {
     c->mean = 0;
     c->sd = 1;
