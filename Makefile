@@ -29,10 +29,15 @@ vae.so: $(EXT_OBJ) build/libvaecore.a
 deps:
 	@sh tools/deps.sh build
 
-TEST_BINS = build/test_core build/test_json
+TEST_BINS = build/test_core build/test_json build/oom_ext
 
 build/test_%: tests/test_%.c build/libvaecore.a tests/test_util.h
 	$(CC) $(CFLAGS) $(BLAS_CFLAGS) -Icore $< build/libvaecore.a $(LIBS) -o $@
+
+# Out-of-memory injection drives vae.so through SQLite's allocator hooks.
+build/oom_ext: tests/oom_ext.c
+	@mkdir -p build
+	$(CC) $(CFLAGS) $< -lsqlite3 -ldl -o $@
 
 test: vae.so $(TEST_BINS)
 	@sh tests/run.sh

@@ -140,7 +140,8 @@ enum {
 
 /* Fills the missing cells of n rows x (n x p, NaN = missing) into out
 ** (n x p; observed cells copied). Row i uses an RNG seeded by seeds[i]
-** (NULL: all rows seed 0), so a row's answer does not depend on the batch.
+** (NULL: all rows seed 0), so a row's answer does not depend on the batch
+** (up to float rounding: GEMM may sum in another order for another shape).
 ** S importance samples per row (0: the model's impute_samples). nll, if not
 ** NULL, receives per row -log p(x_obs), an importance-weighted estimate in
 ** the data's own units. Rows go through the network in batches. */

@@ -11,7 +11,8 @@ FROM sleep;
 .print '== vae_fit: train on every column (species is an id: left out automatically)'
 SELECT json_extract(r, '$.rows') AS rows_, json_extract(r, '$.epochs') AS epochs,
        round(json_extract(r, '$.seconds'), 2) AS seconds,
-       json_extract(r, '$.skipped[0].column') AS skipped
+       (SELECT group_concat(json_extract(value, '$.column'), ', ')
+          FROM json_each(r, '$.skipped')) AS left_out
 FROM (SELECT vae_fit('sleep', 'sleep', '{"seed": 1}') AS r);
 
 .print '== held-out imputation error per column (RMSE / sd), from the report'

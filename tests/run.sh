@@ -41,6 +41,7 @@ export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 suite "core unit tests" build/test_core
 suite "JSON and options" build/test_json
 suite "SQL tests" sh tests/sql_run.sh ./vae.so
+suite "out-of-memory injection" build/oom_ext ./vae.so
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -6,7 +6,7 @@
 #   sh tools/deps.sh test     that, plus the test tools (valgrind, clang)
 set -e
 want="gcc make pkg-config libsqlite3-dev libopenblas-dev sqlite3"
-[ "${1:-build}" = test ] && want="$want valgrind clang libclang-rt-14-dev"
+[ "${1:-build}" = test ] && want="$want python3 valgrind clang libclang-rt-14-dev"
 
 missing=""
 for pkg in $want; do

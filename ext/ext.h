@@ -1,0 +1,54 @@
+/*
+** ext.h -- what the files of ext/ share: the per-connection state of the
+** extension, the registration functions of each file, and small helpers.
+**
+** ext/ is the only part of the project that includes sqlite3ext.h. Every
+** file but vae_ext.c (which defines the API pointer) sees it through here.
+*/
+#ifndef VAE_EXT_H
+#define VAE_EXT_H
+
+#include "sqlite3ext.h"
+#ifndef SQLITE_CORE
+SQLITE_EXTENSION_INIT3
+#endif
+
+#include "../core/vae.h"
+
+typedef struct vae_entry vae_entry;
+
+/* One per connection, shared (reference counted) by every function and
+** module registered on it; freed when the last registration goes away,
+** that is when the connection closes. */
+typedef struct vae_ext {
+  int refs;          /* registrations holding this struct */
+  vae_entry *cache;  /* loaded models, see store.h */
+  int ncache;
+} vae_ext;
+
+/* Registration, one per file; each takes one reference on x per object. */
+int vae_register_fit(sqlite3 *db, vae_ext *x);
+int vae_register_impute(sqlite3 *db, vae_ext *x);
+int vae_register_sample(sqlite3 *db, vae_ext *x);
+int vae_register_vtab(sqlite3 *db, vae_ext *x);
+int vae_register_fill(sqlite3 *db, vae_ext *x);
+int vae_register_fidelity(sqlite3 *db, vae_ext *x);
+
+/* The destructor given to SQLite with every registration. */
+void vae_ext_unref(void *p);
+
+/* Sets an error on ctx: "<msg>" with SQLITE_NOMEM when msg is NULL. Frees
+** msg (from sqlite3_mprintf). rc chooses the code (SQLITE_ERROR if 0). */
+void vae_result_errmsg(sqlite3_context *ctx, int rc, char *msg);
+
+/* Appends a string literal to a vae_buf (see core/json.h). */
+#define VAE_BUF_LIT(b, lit) vae_buf_append((b), (lit), sizeof(lit) - 1)
+
+/* Identifier quoting for SQL text: "x" with embedded quotes doubled. In
+** sqlite3_mprintf formats this is "\"%w\"". */
+
+/* Runs one SQL statement without results; on failure *err (if not NULL)
+** receives a copy of the message. */
+int vae_exec(sqlite3 *db, const char *sql, char **err);
+
+#endif

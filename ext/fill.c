@@ -1,0 +1,276 @@
+/*
+** fill.c -- vae_fill(model, table) -> INTEGER: fills, in place, every NULL
+** of the model's columns in `table` with the model's best estimate (the
+** value vae_impute gives), and returns the number of cells filled.
+**
+** All or nothing: the work runs inside a SAVEPOINT, rolled back on any
+** error (a value the model cannot read, an interrupt, a failed UPDATE).
+** Only the NULL cells are written: `UPDATE t SET "a" = ?, "c" = ? WHERE
+** rowid = ?`, one statement per pattern of NULLs. Rows are read in rowid
+** order in batches (`rowid > last ... LIMIT n`), so updated rows are never
+** read twice. Registered SQLITE_DIRECTONLY, like vae_fit.
+*/
+#include "ext.h"
+#include "rows.h"
+#include "source.h"
+#include "store.h"
+#include "value.h"
+
+#include <math.h>
+#include <string.h>
+
+#define UPDATE_CACHE 8
+
+typedef struct {
+  sqlite3 *db;
+  const vae_model *m;
+  const char *schema, *table;
+  int p;
+  char *pattern[UPDATE_CACHE];   /* p bytes: '1' for a column set */
+  sqlite3_stmt *update[UPDATE_CACHE];
+  int next;                      /* round-robin replacement */
+} fill_updates;
+
+static void updates_free(fill_updates *u) {
+  int i;
+  for (i = 0; i < UPDATE_CACHE; i++) {
+    sqlite3_free(u->pattern[i]);
+    sqlite3_finalize(u->update[i]);
+  }
+}
+
+/* The UPDATE statement setting the columns marked in pat. */
+static int get_update(fill_updates *u, const char *pat, sqlite3_stmt **out) {
+  int i, j, n = 0, rc;
+  char *sql, *t;
+  for (i = 0; i < UPDATE_CACHE; i++) {
+    if (u->pattern[i] && memcmp(u->pattern[i], pat, (size_t)u->p) == 0) {
+      *out = u->update[i];
+      return SQLITE_OK;
+    }
+  }
+  sql = sqlite3_mprintf("UPDATE \"%w\".\"%w\" SET", u->schema, u->table);
+  for (j = 0; j < u->p && sql; j++) {
+    if (pat[j] != '1') continue;
+    n++;
+    t = sqlite3_mprintf("%s%s \"%w\" = ?%d", sql, n > 1 ? "," : "",
+                        vae_model_column(u->m, j)->name, n);
+    sqlite3_free(sql);
+    sql = t;
+  }
+  if (sql) {
+    t = sqlite3_mprintf("%s WHERE rowid = ?%d", sql, n + 1);
+    sqlite3_free(sql);
+    sql = t;
+  }
+  if (!sql) return SQLITE_NOMEM;
+  i = u->next;
+  u->next = (u->next + 1) % UPDATE_CACHE;
+  sqlite3_free(u->pattern[i]);
+  sqlite3_finalize(u->update[i]);
+  u->update[i] = NULL;
+  u->pattern[i] = sqlite3_malloc(u->p);
+  if (!u->pattern[i]) {
+    sqlite3_free(sql);
+    return SQLITE_NOMEM;
+  }
+  memcpy(u->pattern[i], pat, (size_t)u->p);
+  rc = sqlite3_prepare_v2(u->db, sql, -1, &u->update[i], NULL);
+  sqlite3_free(sql);
+  if (rc != SQLITE_OK) {
+    sqlite3_free(u->pattern[i]);
+    u->pattern[i] = NULL;
+    return rc;
+  }
+  *out = u->update[i];
+  return SQLITE_OK;
+}
+
+static void bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
+  switch (c->kind) {
+    case VAE_REAL: sqlite3_bind_double(st, i, vae_float_double(x)); break;
+    case VAE_INTEGER: sqlite3_bind_int64(st, i, (sqlite3_int64)llrint((double)x)); break;
+    case VAE_BINARY: sqlite3_bind_int(st, i, x >= 0.5f); break;
+    default: {
+      long k = lrintf(x);
+      if (k < 0) k = 0;
+      if (k >= c->nlevels) k = c->nlevels - 1;
+      sqlite3_bind_text(st, i, c->levels[k], -1, SQLITE_STATIC);
+    }
+  }
+}
+
+/* Fills the table; *count gets the cells filled. */
+static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
+                      const char *table, sqlite3_int64 *count, char **err) {
+  fill_updates u;
+  vae_rows rows;
+  sqlite3_stmt *first = NULL, *after = NULL, *st;
+  char *where = NULL, *sql1 = NULL, *sql2 = NULL, *pat = NULL;
+  sqlite3_int64 last = 0;
+  int p = vae_model_ncols(m), j, k, rc, started = 0;
+
+  memset(&u, 0, sizeof u);
+  u.db = db;
+  u.m = m;
+  u.schema = schema;
+  u.table = table;
+  u.p = p;
+  *count = 0;
+  rc = vae_rows_check_table(db, m, "vae_fill", schema, table, err);
+  if (rc != SQLITE_OK) return rc;
+  rc = vae_rows_init(&rows, m, "vae_fill");
+  if (rc != SQLITE_OK) return rc;
+  where = sqlite3_mprintf("(");
+  for (j = 0; j < p && where; j++) {
+    char *t = sqlite3_mprintf("%s%svae_src.\"%w\" IS NULL", where, j ? " OR " : "",
+                              vae_model_column(m, j)->name);
+    sqlite3_free(where);
+    where = t;
+  }
+  if (where) {
+    char *w1 = sqlite3_mprintf("WHERE %s) ORDER BY vae_src.rowid LIMIT %d", where,
+                               VAE_ROWS_BATCH);
+    char *w2 = sqlite3_mprintf("WHERE vae_src.rowid > ?1 AND %s) ORDER BY vae_src.rowid "
+                               "LIMIT %d", where, VAE_ROWS_BATCH);
+    if (w1 && w2) {
+      sql1 = vae_rows_sql(m, schema, table, w1);
+      sql2 = vae_rows_sql(m, schema, table, w2);
+    }
+    sqlite3_free(w1);
+    sqlite3_free(w2);
+  }
+  pat = sqlite3_malloc(p + 1);
+  if (!where || !sql1 || !sql2 || !pat) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  rc = sqlite3_prepare_v2(db, sql1, -1, &first, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, sql2, -1, &after, NULL);
+  if (rc != SQLITE_OK) {
+    *err = sqlite3_mprintf("vae_fill: table \"%s\": %s", table, sqlite3_errmsg(db));
+    goto done;
+  }
+  for (;;) {
+    st = started ? after : first;
+    if (started) sqlite3_bind_int64(after, 1, last);
+    started = 1;
+    rows.done = 0;
+    rc = vae_rows_read(&rows, db, st, err);
+    sqlite3_reset(st);
+    if (rc != SQLITE_OK) goto done;
+    if (rows.count == 0) break;
+    rc = vae_rows_infer(&rows, 0);
+    if (rc != SQLITE_OK) {
+      if (rc != SQLITE_NOMEM) *err = sqlite3_mprintf("vae_fill: inference failed");
+      goto done;
+    }
+    for (k = 0; k < rows.count; k++) {
+      const float *in = &rows.in[(size_t)k * p], *out = &rows.out[(size_t)k * p];
+      sqlite3_stmt *up;
+      int n = 0;
+      for (j = 0; j < p; j++) pat[j] = isnan(in[j]) ? '1' : '0';
+      rc = get_update(&u, pat, &up);
+      if (rc != SQLITE_OK) {
+        if (rc != SQLITE_NOMEM)
+          *err = sqlite3_mprintf("vae_fill: table \"%s\": %s", table, sqlite3_errmsg(db));
+        goto done;
+      }
+      for (j = 0; j < p; j++)
+        if (pat[j] == '1') bind_cell(up, ++n, vae_model_column(m, j), out[j]);
+      sqlite3_bind_int64(up, n + 1, rows.rowid[k]);
+      rc = sqlite3_step(up);
+      sqlite3_reset(up);
+      if (rc != SQLITE_DONE) {
+        if (rc == SQLITE_NOMEM) goto done;
+        *err = sqlite3_mprintf("vae_fill: table \"%s\": %s", table, sqlite3_errmsg(db));
+        goto done;
+      }
+      rc = SQLITE_OK;
+      *count += n;
+    }
+    last = rows.rowid[rows.count - 1];
+    if (rows.count < VAE_ROWS_BATCH) break;
+  }
+  rc = SQLITE_OK;
+done:
+  updates_free(&u);
+  sqlite3_finalize(first);
+  sqlite3_finalize(after);
+  sqlite3_free(where);
+  sqlite3_free(sql1);
+  sqlite3_free(sql2);
+  sqlite3_free(pat);
+  vae_rows_free(&rows);
+  return rc;
+}
+
+static void fill_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  vae_ext *x = sqlite3_user_data(ctx);
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  const char *name, *tname;
+  char *err = NULL, *schema = NULL, *table = NULL;
+  vae_entry *e = NULL;
+  sqlite3_int64 count = 0;
+  int rc;
+  if (argc != 2) {
+    sqlite3_result_error(ctx, "vae_fill: expects (model, table)", -1);
+    return;
+  }
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
+      !(name = (const char *)sqlite3_value_text(argv[0]))) {
+    sqlite3_result_error(ctx, "vae_fill: model must be a text name", -1);
+    return;
+  }
+  if (sqlite3_value_type(argv[1]) != SQLITE_TEXT ||
+      !(tname = (const char *)sqlite3_value_text(argv[1]))) {
+    sqlite3_result_error(ctx, "vae_fill: table must be a text name", -1);
+    return;
+  }
+  rc = vae_store_get(x, db, name, "vae_fill", &e, &err);
+  if (rc == SQLITE_NOTFOUND) {
+    rc = SQLITE_ERROR;
+    err = sqlite3_mprintf("vae_fill: no model named \"%s\"", name);
+  }
+  if (rc != SQLITE_OK) {
+    vae_result_errmsg(ctx, rc, err);
+    return;
+  }
+  rc = vae_find_table(db, tname, 0, &schema, &table);
+  if (rc == SQLITE_NOTFOUND) {
+    rc = SQLITE_ERROR;
+    err = sqlite3_mprintf("vae_fill: no such table: %s", tname);
+  }
+  if (rc == SQLITE_OK) {
+    rc = vae_exec(db, "SAVEPOINT vae_fill", &err);
+    if (rc == SQLITE_OK) {
+      rc = fill_table(db, e->m, schema, table, &count, &err);
+      if (rc == SQLITE_OK) rc = vae_exec(db, "RELEASE vae_fill", &err);
+      if (rc != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK TO vae_fill", NULL, NULL, NULL);
+        sqlite3_exec(db, "RELEASE vae_fill", NULL, NULL, NULL);
+      }
+    } else if (rc == SQLITE_BUSY) {
+      sqlite3_free(err);
+      err = sqlite3_mprintf("vae_fill: cannot run inside a statement that writes "
+                            "(all or nothing needs a savepoint); call it alone, "
+                            "as SELECT vae_fill(...)");
+      rc = SQLITE_ERROR;
+    } else if (err) {
+      char *t = sqlite3_mprintf("vae_fill: %s", err);
+      sqlite3_free(err);
+      err = t;
+    }
+  }
+  if (rc == SQLITE_OK) sqlite3_result_int64(ctx, count);
+  else vae_result_errmsg(ctx, rc, err);
+  sqlite3_free(schema);
+  sqlite3_free(table);
+  vae_entry_release(e);
+}
+
+int vae_register_fill(sqlite3 *db, vae_ext *x) {
+  x->refs++;
+  return sqlite3_create_function_v2(db, "vae_fill", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
+                                    fill_func, NULL, NULL, vae_ext_unref);
+}

@@ -1,0 +1,455 @@
+/*
+** fit.c -- vae_fit(model, source [, options]) -> JSON report.
+**
+** Reads the source (see source.h), trains a new model (or, with
+** {"warm_start": true}, continues the stored one on the new rows) and stores
+** it in vae_models under the name `model`, replacing an earlier model of that
+** name only when everything succeeded. Registered SQLITE_DIRECTONLY: it
+** writes, so it may not run from a trigger or a view.
+**
+** Interruption: sqlite3_interrupt() (Ctrl-C in the shell) stops a fit within
+** a fraction of a second. SQLite 3.40 has no sqlite3_is_interrupted(), and
+** the connection's progress handler belongs to the user, so the progress
+** callback steps a prepared `SELECT 1`, which fails with SQLITE_INTERRUPT
+** once the connection is interrupted.
+*/
+#include "ext.h"
+#include "source.h"
+#include "store.h"
+#include "value.h"
+#include "../core/json.h"
+#include "../core/mem.h"
+#include "../core/options.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+  sqlite3_stmt *poll;
+  int verbose;
+  int interrupted;
+} fit_progress;
+
+static int on_progress(void *ctx, int epoch, double train_loss, double val_loss,
+                       double rows_per_second) {
+  fit_progress *fp = ctx;
+  if (epoch >= 0 && fp->verbose) {
+    char val[32];
+    if (isnan(val_loss)) snprintf(val, sizeof val, "-");
+    else snprintf(val, sizeof val, "%.4f", val_loss);
+    fprintf(stderr, "vae_fit: epoch %d train %.4f val %s rows/s %.0f\n", epoch,
+            train_loss, val, rows_per_second);
+    fflush(stderr);
+  }
+  if (fp->poll) {
+    int rc = sqlite3_step(fp->poll);
+    sqlite3_reset(fp->poll);
+    if (rc == SQLITE_INTERRUPT) {
+      fp->interrupted = 1;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Appends "key": [numbers of a, then of b]. */
+static void put_series(vae_buf *b, const char *key, const json_value *prev,
+                       const double *x, int n) {
+  int i, first = 1;
+  vae_buf_appendf(b, ",\"%s\":[", key);
+  if (prev && prev->type == JSON_ARRAY) {
+    for (i = 0; i < prev->count; i++) {
+      const json_value *v = &prev->items[i];
+      if (!first) VAE_BUF_LIT(b, ",");
+      first = 0;
+      if (v->type == JSON_NUMBER) vae_buf_json_number(b, v->number);
+      else VAE_BUF_LIT(b, "null");
+    }
+  }
+  for (i = 0; i < n; i++) {
+    if (!first) VAE_BUF_LIT(b, ",");
+    first = 0;
+    vae_buf_json_number(b, x[i]);
+  }
+  VAE_BUF_LIT(b, "]");
+}
+
+static char *report_json(const vae_model *m, const vae_source *src,
+                         const vae_report *rep, const char *prev_text) {
+  vae_buf b = {0};
+  json_value *prev = NULL;
+  const json_value *tl = NULL, *vl = NULL, *ws;
+  int j, p = vae_model_ncols(m), nprev = 0, warm = 0;
+  char *out;
+  if (prev_text) {
+    char msg[8];
+    if (json_parse(prev_text, strlen(prev_text), &prev, msg, sizeof msg) == VAE_OK &&
+        prev->type == JSON_OBJECT) {
+      tl = json_get(prev, "train_loss");
+      vl = json_get(prev, "val_loss");
+      ws = json_get(prev, "warm_starts");
+      if (tl && tl->type == JSON_ARRAY) nprev = tl->count;
+      else tl = NULL;
+      if (vl && vl->type != JSON_ARRAY) vl = NULL;
+      if (ws && ws->type == JSON_NUMBER && ws->is_integer) warm = (int)ws->integer;
+    }
+    warm++;
+  }
+  vae_buf_appendf(&b, "{\"rows\":%lld,\"rows_source\":%lld,\"rows_train\":%lld,"
+                      "\"rows_holdout\":%lld,\"epochs\":%d,\"best_epoch\":%d,"
+                      "\"stopped_early\":%s,\"seconds\":",
+                  (long long)src->n, (long long)src->rows_seen,
+                  (long long)rep->rows_train, (long long)rep->rows_holdout,
+                  nprev + rep->epochs, nprev + rep->best_epoch,
+                  rep->stopped_early ? "true" : "false");
+  vae_buf_json_number(&b, rep->seconds);
+  VAE_BUF_LIT(&b, ",\"rows_per_second\":");
+  vae_buf_json_number(&b, rep->rows_per_second);
+  put_series(&b, "train_loss", tl, rep->train_loss, rep->epochs);
+  put_series(&b, "val_loss", vl, rep->val_loss, rep->epochs);
+  VAE_BUF_LIT(&b, ",\"holdout_error\":{");
+  for (j = 0; j < p; j++) {
+    if (j) VAE_BUF_LIT(&b, ",");
+    vae_buf_json_string(&b, vae_model_column(m, j)->name);
+    VAE_BUF_LIT(&b, ":");
+    vae_buf_json_number(&b, rep->holdout_error && j < rep->ncols
+                                ? rep->holdout_error[j] : NAN);
+  }
+  VAE_BUF_LIT(&b, "},\"skipped\":[");
+  for (j = 0; j < src->nskip; j++) {
+    if (j) VAE_BUF_LIT(&b, ",{\"column\":"); else VAE_BUF_LIT(&b, "{\"column\":");
+    vae_buf_json_string(&b, src->skip_col[j]);
+    VAE_BUF_LIT(&b, ",\"reason\":");
+    vae_buf_json_string(&b, src->skip_why[j]);
+    VAE_BUF_LIT(&b, "}");
+  }
+  VAE_BUF_LIT(&b, "],\"columns\":[");
+  for (j = 0; j < p; j++) {
+    const vae_column *c = vae_model_column(m, j);
+    if (j) VAE_BUF_LIT(&b, ",{\"name\":"); else VAE_BUF_LIT(&b, "{\"name\":");
+    vae_buf_json_string(&b, c->name);
+    vae_buf_appendf(&b, ",\"kind\":\"%s\"}", vae_kind_name(c->kind));
+  }
+  vae_buf_appendf(&b, "],\"warm_starts\":%d}", warm);
+  json_free(prev);
+  if (b.failed) {
+    vae_buf_free(&b);
+    return NULL;
+  }
+  out = sqlite3_mprintf("%s", b.data);
+  vae_buf_free(&b);
+  return out;
+}
+
+static char *columns_json(const vae_model *m) {
+  vae_buf b = {0};
+  int j, k, p = vae_model_ncols(m);
+  char *out;
+  VAE_BUF_LIT(&b, "[");
+  for (j = 0; j < p; j++) {
+    const vae_column *c = vae_model_column(m, j);
+    if (j) VAE_BUF_LIT(&b, ",{\"name\":"); else VAE_BUF_LIT(&b, "{\"name\":");
+    vae_buf_json_string(&b, c->name);
+    vae_buf_appendf(&b, ",\"kind\":\"%s\",\"type\":\"%s\"", vae_kind_name(c->kind),
+                    vae_kind_sqltype(c->kind));
+    if (c->kind == VAE_CATEGORICAL) {
+      VAE_BUF_LIT(&b, ",\"levels\":[");
+      for (k = 0; k < c->nlevels; k++) {
+        if (k) VAE_BUF_LIT(&b, ",");
+        vae_buf_json_string(&b, c->levels[k]);
+      }
+      VAE_BUF_LIT(&b, "]");
+    } else if (c->kind == VAE_BINARY) {
+      /* Nothing to standardize: the share of ones says it all. */
+    } else {
+      /* mean and sd standardize the model's scale: log(x) when "log". */
+      vae_buf_appendf(&b, ",\"log\":%s,\"mean\":", c->log_scale ? "true" : "false");
+      vae_buf_json_number(&b, c->mean);
+      VAE_BUF_LIT(&b, ",\"sd\":");
+      vae_buf_json_number(&b, c->sd);
+      VAE_BUF_LIT(&b, ",\"min\":");
+      vae_buf_json_number(&b, c->min);
+      VAE_BUF_LIT(&b, ",\"max\":");
+      vae_buf_json_number(&b, c->max);
+    }
+    vae_buf_appendf(&b, ",\"observed\":%lld}", (long long)c->observed);
+  }
+  VAE_BUF_LIT(&b, "]");
+  if (b.failed) {
+    vae_buf_free(&b);
+    return NULL;
+  }
+  out = sqlite3_mprintf("%s", b.data);
+  vae_buf_free(&b);
+  return out;
+}
+
+static char *options_json(const vae_model *m, const vae_config *cfg, int warm) {
+  const vae_config *mc = vae_model_config(m);
+  vae_buf b = {0};
+  int j, p = vae_model_ncols(m);
+  char *out;
+  vae_buf_appendf(&b, "{\"columns\":[");
+  for (j = 0; j < p; j++) {
+    if (j) VAE_BUF_LIT(&b, ",");
+    vae_buf_json_string(&b, vae_model_column(m, j)->name);
+  }
+  VAE_BUF_LIT(&b, "],\"types\":{");
+  for (j = 0; j < p; j++) {
+    const vae_column *c = vae_model_column(m, j);
+    if (j) VAE_BUF_LIT(&b, ",");
+    vae_buf_json_string(&b, c->name);
+    vae_buf_appendf(&b, ":\"%s\"", vae_kind_name(c->kind));
+  }
+  vae_buf_appendf(&b, "},\"latent\":%d,\"hidden\":[", mc->latent);
+  for (j = 0; j < mc->nhidden; j++) vae_buf_appendf(&b, j ? ",%d" : "%d", mc->hidden[j]);
+  vae_buf_appendf(&b, "],\"epochs\":%d,\"batch\":%d,\"lr\":", cfg->epochs, cfg->batch);
+  vae_buf_json_number(&b, cfg->lr);
+  VAE_BUF_LIT(&b, ",\"beta\":");
+  vae_buf_json_number(&b, cfg->beta);
+  vae_buf_appendf(&b, ",\"samples\":%d,\"impute_samples\":%d,\"seed\":%llu,\"holdout\":",
+                  cfg->samples, cfg->impute_samples, (unsigned long long)cfg->seed);
+  vae_buf_json_number(&b, cfg->holdout);
+  vae_buf_appendf(&b, ",\"max_rows\":%lld,\"mask_rate\":", (long long)cfg->max_rows);
+  vae_buf_json_number(&b, cfg->mask_rate);
+  vae_buf_appendf(&b, ",\"patience\":%d,\"verbose\":%s,\"warm_start\":%s}", cfg->patience,
+                  cfg->verbose ? "true" : "false", warm ? "true" : "false");
+  if (b.failed) {
+    vae_buf_free(&b);
+    return NULL;
+  }
+  out = sqlite3_mprintf("%s", b.data);
+  vae_buf_free(&b);
+  return out;
+}
+
+/* With warm start, the options may not contradict the stored model. */
+static char *warm_check(const vae_options *o, const vae_model *m, const char *name) {
+  const vae_config *mc = vae_model_config(m);
+  int i, p = vae_model_ncols(m);
+  if (o->given & VAE_OPT_BIT(VAE_OPT_COLUMNS)) {
+    int same = o->ncolumns == p;
+    for (i = 0; same && i < o->ncolumns; i++) same = vae_find_column(m, o->columns[i]) >= 0;
+    if (!same)
+      return sqlite3_mprintf("vae_fit: warm_start: \"columns\" differ from those of model \"%s\"",
+                             name);
+  }
+  for (i = 0; i < o->ntypes; i++) {
+    int j = vae_find_column(m, o->type_columns[i]);
+    if (j < 0)
+      return sqlite3_mprintf("vae_fit: warm_start: model \"%s\" has no column \"%s\"", name,
+                             o->type_columns[i]);
+    if (vae_model_column(m, j)->kind != o->type_kinds[i])
+      return sqlite3_mprintf("vae_fit: warm_start: column \"%s\" is %s in model \"%s\"",
+                             vae_model_column(m, j)->name,
+                             vae_kind_name(vae_model_column(m, j)->kind), name);
+  }
+  if ((o->given & VAE_OPT_BIT(VAE_OPT_LATENT)) && o->cfg.latent != mc->latent)
+    return sqlite3_mprintf("vae_fit: warm_start: \"latent\" differs from model \"%s\" (%d)",
+                           name, mc->latent);
+  if (o->given & VAE_OPT_BIT(VAE_OPT_HIDDEN)) {
+    int same = o->cfg.nhidden == mc->nhidden;
+    for (i = 0; same && i < mc->nhidden; i++) same = o->cfg.hidden[i] == mc->hidden[i];
+    if (!same)
+      return sqlite3_mprintf("vae_fit: warm_start: \"hidden\" differs from model \"%s\"", name);
+  }
+  return NULL;
+}
+
+/* The training settings of a warm start: the model's, then those given. */
+static void warm_config(vae_config *cfg, const vae_options *o, const vae_model *m) {
+  *cfg = *vae_model_config(m);
+#define TAKE(bit, field) \
+  if (o->given & VAE_OPT_BIT(bit)) cfg->field = o->cfg.field
+  TAKE(VAE_OPT_EPOCHS, epochs);
+  TAKE(VAE_OPT_BATCH, batch);
+  TAKE(VAE_OPT_LR, lr);
+  TAKE(VAE_OPT_BETA, beta);
+  TAKE(VAE_OPT_SAMPLES, samples);
+  TAKE(VAE_OPT_IMPUTE_SAMPLES, impute_samples);
+  TAKE(VAE_OPT_SEED, seed);
+  TAKE(VAE_OPT_HOLDOUT, holdout);
+  TAKE(VAE_OPT_MAX_ROWS, max_rows);
+  TAKE(VAE_OPT_MASK_RATE, mask_rate);
+  TAKE(VAE_OPT_PATIENCE, patience);
+#undef TAKE
+  cfg->verbose = o->cfg.verbose;
+}
+
+static int core_rc(int vrc) {
+  switch (vrc) {
+    case VAE_OK: return SQLITE_OK;
+    case VAE_NOMEM: return SQLITE_NOMEM;
+    case VAE_INTERRUPTED: return SQLITE_INTERRUPT;
+    case VAE_CORRUPT: return SQLITE_CORRUPT;
+    default: return SQLITE_ERROR;
+  }
+}
+
+static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  const char *name, *source, *opt_text = NULL;
+  vae_options o;
+  vae_source src;
+  vae_source_opts so;
+  vae_config cfg;
+  vae_report rep;
+  vae_model *m = NULL;
+  fit_progress fp;
+  char msg[512], *err = NULL, *prev_report = NULL;
+  char *columns = NULL, *options = NULL, *report = NULL;
+  unsigned char *blob = NULL;
+  size_t blob_len = 0;
+  int rc, vrc;
+
+  memset(&src, 0, sizeof src);
+  memset(&rep, 0, sizeof rep);
+  memset(&fp, 0, sizeof fp);
+  memset(&o, 0, sizeof o);
+  if (argc < 2 || argc > 3) {
+    sqlite3_result_error(ctx, "vae_fit: expects (model, source [, options])", -1);
+    return;
+  }
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
+      !(name = (const char *)sqlite3_value_text(argv[0])) || !*name) {
+    sqlite3_result_error(ctx, "vae_fit: model must be a non-empty text name", -1);
+    return;
+  }
+  if (sqlite3_value_type(argv[1]) != SQLITE_TEXT ||
+      !(source = (const char *)sqlite3_value_text(argv[1]))) {
+    sqlite3_result_error(ctx, "vae_fit: source must be a table or view name or a SELECT", -1);
+    return;
+  }
+  if (argc == 3 && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
+    opt_text = (const char *)sqlite3_value_text(argv[2]);
+    if (!opt_text) {
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+  }
+  msg[0] = 0;
+  vrc = vae_options_parse(opt_text, opt_text ? (size_t)sqlite3_value_bytes(argv[2]) : 0, &o,
+                          msg, sizeof msg);
+  if (vrc != VAE_OK) {
+    vae_options_free(&o);
+    if (vrc == VAE_NOMEM) sqlite3_result_error_nomem(ctx);
+    else vae_result_errmsg(ctx, SQLITE_ERROR, sqlite3_mprintf("vae_fit: %s", msg));
+    return;
+  }
+
+  if (o.warm_start) {
+    rc = vae_store_load(db, name, "vae_fit", &m, &prev_report, &err);
+    if (rc == SQLITE_NOTFOUND) {
+      rc = SQLITE_ERROR;
+      err = sqlite3_mprintf("vae_fit: warm_start: no model named \"%s\"", name);
+    }
+    if (rc != SQLITE_OK) goto done;
+    err = warm_check(&o, m, name);
+    if (err) {
+      rc = SQLITE_ERROR;
+      goto done;
+    }
+    warm_config(&cfg, &o, m);
+  } else {
+    cfg = o.cfg;
+  }
+
+  memset(&so, 0, sizeof so);
+  so.fn = "vae_fit";
+  so.ncolumns = o.ncolumns;
+  so.columns = o.columns;
+  so.ntypes = o.ntypes;
+  so.type_columns = o.type_columns;
+  so.type_kinds = o.type_kinds;
+  so.fixed = m;
+  so.max_rows = cfg.max_rows;
+  so.seed = cfg.seed;
+  rc = vae_source_read(db, source, &so, &src, &err);
+  if (rc != SQLITE_OK) goto done;
+
+  msg[0] = 0;
+  vrc = vae_config_check(&cfg, src.p, msg, sizeof msg);
+  if (vrc == VAE_OK && !m)
+    vrc = vae_model_create(src.cols, src.p, &cfg, src.data, src.n, &m, msg, sizeof msg);
+  if (vrc == VAE_OK) {
+    fp.verbose = cfg.verbose;
+    if (sqlite3_prepare_v2(db, "SELECT 1", -1, &fp.poll, NULL) != SQLITE_OK) fp.poll = NULL;
+    vrc = vae_fit(m, src.data, src.n, &cfg, on_progress, &fp, &rep, msg, sizeof msg);
+    sqlite3_finalize(fp.poll);
+    fp.poll = NULL;
+  }
+  if (vrc != VAE_OK) {
+    rc = core_rc(vrc);
+    if (rc == SQLITE_INTERRUPT || fp.interrupted) {
+      rc = SQLITE_INTERRUPT;
+      err = sqlite3_mprintf("vae_fit: interrupted");
+    } else if (rc != SQLITE_NOMEM) {
+      err = sqlite3_mprintf("vae_fit: %s", msg[0] ? msg : "training failed");
+    }
+    goto done;
+  }
+
+  vrc = vae_model_save(m, &blob, &blob_len);
+  if (vrc != VAE_OK) {
+    rc = core_rc(vrc);
+    if (rc != SQLITE_NOMEM) err = sqlite3_mprintf("vae_fit: cannot serialize the model");
+    goto done;
+  }
+  columns = columns_json(m);
+  options = options_json(m, &cfg, o.warm_start);
+  report = report_json(m, &src, &rep, prev_report);
+  if (!columns || !options || !report) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  {
+    vae_store_row row;
+    char *serr = NULL;
+    row.name = name;
+    row.source = source;
+    row.columns = columns;
+    row.options = options;
+    row.report = report;
+    row.blob = blob;
+    row.len = blob_len;
+    rc = vae_store_save(db, &row, &serr);
+    if (rc != SQLITE_OK) {
+      if (rc != SQLITE_NOMEM)
+        err = sqlite3_mprintf("vae_fit: cannot store the model: %s", serr ? serr : "");
+      sqlite3_free(serr);
+      goto done;
+    }
+  }
+  sqlite3_result_text(ctx, report, -1, sqlite3_free);
+  sqlite3_result_subtype(ctx, 'J');
+  report = NULL;
+
+done:
+  if (rc != SQLITE_OK) vae_result_errmsg(ctx, rc, err);
+  else sqlite3_free(err);
+  vae_free(blob);
+  sqlite3_free(columns);
+  sqlite3_free(options);
+  sqlite3_free(report);
+  sqlite3_free(prev_report);
+  vae_report_free(&rep);
+  vae_model_free(m);
+  vae_source_free(&src);
+  vae_options_free(&o);
+}
+
+int vae_register_fit(sqlite3 *db, vae_ext *x) {
+  int rc, n;
+  for (n = 2; n <= 3; n++) {
+    x->refs++;
+    rc = sqlite3_create_function_v2(db, "vae_fit", n, SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
+                                    fit_func, NULL, NULL, vae_ext_unref);
+    if (rc != SQLITE_OK) return rc;
+  }
+  /* Any other argument count: a message naming the function. */
+  x->refs++;
+  rc = sqlite3_create_function_v2(db, "vae_fit", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
+                                  fit_func, NULL, NULL, vae_ext_unref);
+  return rc;
+}

@@ -1,0 +1,872 @@
+/*
+** source.c -- the source of a fit: resolve it, read it, infer column kinds,
+** build the float matrix. See source.h.
+*/
+#include "source.h"
+#include "value.h"
+#include "../core/json.h"
+#include "../core/rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------
+** Resolving the source
+*/
+
+int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
+                   char **table) {
+  sqlite3_stmt *dbs = NULL;
+  int rc;
+  *schema = *table = NULL;
+  /* The order in which SQLite resolves an unqualified name. */
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT name FROM pragma_database_list ORDER BY "
+                          "CASE name WHEN 'temp' THEN 0 WHEN 'main' THEN 1 "
+                          "ELSE 2 END, seq",
+                          -1, &dbs, NULL);
+  if (rc != SQLITE_OK) return rc;
+  rc = SQLITE_NOTFOUND;
+  while (rc == SQLITE_NOTFOUND && sqlite3_step(dbs) == SQLITE_ROW) {
+    const char *s = (const char *)sqlite3_column_text(dbs, 0);
+    sqlite3_stmt *st = NULL;
+    char *sql;
+    if (!s) { rc = SQLITE_NOMEM; break; }
+    sql = sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_schema WHERE type IN "
+                          "('table', %s) AND name = ?1 COLLATE NOCASE",
+                          s, views ? "'view'" : "'table'");
+    if (!sql) { rc = SQLITE_NOMEM; break; }
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+      if (sqlite3_step(st) == SQLITE_ROW) {
+        *schema = sqlite3_mprintf("%s", s);
+        *table = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
+        rc = (*schema && *table) ? SQLITE_OK : SQLITE_NOMEM;
+      }
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+  }
+  sqlite3_finalize(dbs);
+  if (rc != SQLITE_OK) {
+    sqlite3_free(*schema);
+    sqlite3_free(*table);
+    *schema = *table = NULL;
+  }
+  return rc;
+}
+
+/* Skips spaces and SQL comments. */
+static const char *skip_blank(const char *s) {
+  for (;;) {
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f')
+      s++;
+    if (s[0] == '-' && s[1] == '-') {
+      while (*s && *s != '\n') s++;
+    } else if (s[0] == '/' && s[1] == '*') {
+      const char *e = strstr(s + 2, "*/");
+      s = e ? e + 2 : s + strlen(s);
+    } else {
+      return s;
+    }
+  }
+}
+
+/* Skips spaces, comments and semicolons: what may follow one statement. */
+static const char *skip_blank_semis(const char *s) {
+  for (s = skip_blank(s); *s == ';'; s = skip_blank(s + 1)) {}
+  return s;
+}
+
+static int is_word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_' || (unsigned char)c >= 0x80;
+}
+
+/* ---------------------------------------------------------------------
+** The rowid alias: a table's only PRIMARY KEY column, declared INTEGER,
+** without a separate primary key index (INTEGER PRIMARY KEY DESC and
+** WITHOUT ROWID tables have one, and no alias).
+*/
+static int alias_name(sqlite3 *db, const char *schema, const char *table,
+                      char **name) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(
+      db,
+      "SELECT name FROM pragma_table_info(?1, ?2) WHERE pk > 0 AND "
+      "upper(type) = 'INTEGER' AND (SELECT count(*) FROM "
+      "pragma_table_info(?1, ?2) WHERE pk > 0) = 1 AND NOT EXISTS (SELECT 1 "
+      "FROM pragma_index_list(?1, ?2) WHERE origin = 'pk')",
+      -1, &st, NULL);
+  *name = NULL;
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *name = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
+    rc = *name ? SQLITE_OK : SQLITE_NOMEM;
+  } else {
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int vae_source_prepare(sqlite3 *db, const char *fn, const char *source,
+                       sqlite3_stmt **st, char **alias, char **err) {
+  char *schema = NULL, *table = NULL, snip[64];
+  const char *w, *e, *tail = NULL;
+  int rc, n;
+  *st = NULL;
+  *err = NULL;
+  if (alias) *alias = NULL;
+  rc = vae_find_table(db, source, 1, &schema, &table);
+  if (rc == SQLITE_OK) {
+    char *sql = sqlite3_mprintf("SELECT * FROM \"%w\".\"%w\"", schema, table);
+    if (alias && sql && alias_name(db, schema, table, alias) == SQLITE_NOMEM) {
+      sqlite3_free(sql);
+      sql = NULL;
+    }
+    sqlite3_free(schema);
+    sqlite3_free(table);
+    if (!sql) return SQLITE_NOMEM;
+    rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK) {
+      *err = sqlite3_mprintf("%s: source: %s", fn, sqlite3_errmsg(db));
+      return *err ? rc : SQLITE_NOMEM;
+    }
+    return SQLITE_OK;
+  }
+  if (rc != SQLITE_NOTFOUND) return rc;
+
+  /* Not a table or view: one read-only SELECT, WITH or VALUES statement. */
+  w = skip_blank(source);
+  for (e = w; is_word_char(*e); e++) {}
+  n = (int)(e - w);
+  if ((n == 6 && sqlite3_strnicmp(w, "select", 6) == 0) ||
+      (n == 4 && sqlite3_strnicmp(w, "with", 4) == 0) ||
+      (n == 6 && sqlite3_strnicmp(w, "values", 6) == 0)) {
+    rc = sqlite3_prepare_v2(db, source, -1, st, &tail);
+    if (rc != SQLITE_OK) {
+      *err = sqlite3_mprintf("%s: source: %s", fn, sqlite3_errmsg(db));
+      return *err ? rc : SQLITE_NOMEM;
+    }
+    if (*st && sqlite3_stmt_readonly(*st) && *skip_blank_semis(tail) == 0 &&
+        sqlite3_column_count(*st) > 0)
+      return SQLITE_OK;
+    sqlite3_finalize(*st);
+    *st = NULL;
+  } else if (!(n > 0 && sqlite3_keyword_check(w, n)) && *source) {
+    json_snippet(snip, sizeof snip, source);
+    *err = sqlite3_mprintf("%s: no such table or view: %s", fn, snip);
+    return *err ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  *err = sqlite3_mprintf("%s: source must be one read-only SELECT or WITH statement", fn);
+  return *err ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+static int have_metadata(void) {
+#ifdef SQLITE_CORE
+#ifdef SQLITE_ENABLE_COLUMN_METADATA
+  return 1;
+#else
+  return 0;
+#endif
+#else
+  return sqlite3_api->column_table_name != 0 &&
+         sqlite3_api->column_origin_name != 0 &&
+         sqlite3_api->column_database_name != 0;
+#endif
+}
+
+/* Marks alias[i] for each result column that is a rowid alias: from the
+** column metadata when SQLite has it, else (a table or view named as the
+** source) by the name of the table's alias column. */
+static int find_aliases(sqlite3 *db, sqlite3_stmt *st, int ncol, char *alias,
+                        const char *table_alias) {
+  int i, rc = SQLITE_OK;
+  if (ncol <= 0) return SQLITE_OK;
+  memset(alias, 0, (size_t)ncol);
+  if (!have_metadata()) {
+    for (i = 0; i < ncol && table_alias; i++) {
+      const char *nm = sqlite3_column_name(st, i);
+      if (nm && sqlite3_stricmp(nm, table_alias) == 0) alias[i] = 1;
+    }
+    return SQLITE_OK;
+  }
+#if !defined(SQLITE_CORE) || defined(SQLITE_ENABLE_COLUMN_METADATA)
+  for (i = 0; i < ncol && rc == SQLITE_OK; i++) {
+    const char *d = sqlite3_column_database_name(st, i);
+    const char *t = sqlite3_column_table_name(st, i);
+    const char *o = sqlite3_column_origin_name(st, i);
+    char *a = NULL;
+    if (!d || !t || !o) continue;
+    rc = alias_name(db, d, t, &a);
+    if (rc == SQLITE_OK && a && sqlite3_stricmp(a, o) == 0) alias[i] = 1;
+    sqlite3_free(a);
+  }
+#else
+  (void)db; (void)st; (void)i;
+#endif
+  return rc;
+}
+
+/* ---------------------------------------------------------------------
+** String sets: the distinct texts of one column.
+*/
+typedef struct {
+  char **str;
+  int *len;
+  int n, cap;
+  int *slot;      /* open addressing: index + 1, 0 = empty */
+  int nslot;      /* power of two */
+} strset;
+
+static unsigned hash_bytes(const char *s, int n) {
+  unsigned h = 2166136261u;
+  int i;
+  for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+  return h;
+}
+
+static void strset_free(strset *t) {
+  int i;
+  for (i = 0; i < t->n; i++) sqlite3_free(t->str[i]);
+  sqlite3_free(t->str);
+  sqlite3_free(t->len);
+  sqlite3_free(t->slot);
+  memset(t, 0, sizeof *t);
+}
+
+static int strset_add(strset *t, const char *s, int n, int *id) {
+  unsigned h, mask;
+  int k;
+  if ((t->n + 1) * 2 > t->nslot) {
+    int ns = t->nslot ? t->nslot * 2 : 64, i;
+    int *slot = sqlite3_malloc64((sqlite3_uint64)ns * sizeof *slot);
+    if (!slot) return SQLITE_NOMEM;
+    memset(slot, 0, (size_t)ns * sizeof *slot);
+    for (i = 0; i < t->n; i++) {
+      unsigned j = hash_bytes(t->str[i], t->len[i]) & (unsigned)(ns - 1);
+      while (slot[j]) j = (j + 1) & (unsigned)(ns - 1);
+      slot[j] = i + 1;
+    }
+    sqlite3_free(t->slot);
+    t->slot = slot;
+    t->nslot = ns;
+  }
+  mask = (unsigned)(t->nslot - 1);
+  for (h = hash_bytes(s, n) & mask; (k = t->slot[h]) != 0; h = (h + 1) & mask) {
+    if (t->len[k - 1] == n && memcmp(t->str[k - 1], s, (size_t)n) == 0) {
+      *id = k - 1;
+      return SQLITE_OK;
+    }
+  }
+  if (t->n == t->cap) {
+    int nc = t->cap ? t->cap * 2 : 16;
+    char **ns = sqlite3_realloc64(t->str, (sqlite3_uint64)nc * sizeof *ns);
+    int *nl;
+    if (!ns) return SQLITE_NOMEM;
+    t->str = ns;
+    nl = sqlite3_realloc64(t->len, (sqlite3_uint64)nc * sizeof *nl);
+    if (!nl) return SQLITE_NOMEM;
+    t->len = nl;
+    t->cap = nc;
+  }
+  t->str[t->n] = sqlite3_malloc(n + 1);
+  if (!t->str[t->n]) return SQLITE_NOMEM;
+  memcpy(t->str[t->n], s, (size_t)n);
+  t->str[t->n][n] = 0;
+  t->len[t->n] = n;
+  t->slot[h] = t->n + 1;
+  *id = t->n++;
+  return SQLITE_OK;
+}
+
+/* ---------------------------------------------------------------------
+** Reading
+*/
+typedef union {
+  double d;
+  sqlite3_int64 i;
+  int s;
+} cell;
+
+enum { T_NULL = 0, T_INT, T_REAL, T_TEXT };
+
+typedef struct {
+  int src;                  /* result column */
+  const char *name;         /* result column name */
+  int forced;               /* kind, or -1 */
+  const vae_column *fixed;  /* the model's column, or NULL */
+  int real_decl;            /* declared with REAL affinity (REAL, FLOAT, ...) */
+  strset set;
+} colinfo;
+
+/* Does a declared type have REAL affinity (SQLite's rules, section 3.1 of
+** datatype3.html)? Such a column is real even when its values happen to be
+** whole numbers. */
+static int real_affinity(const char *decl) {
+  char up[64];
+  size_t i;
+  if (!decl) return 0;
+  for (i = 0; decl[i] && i < sizeof up - 1; i++)
+    up[i] = (decl[i] >= 'a' && decl[i] <= 'z') ? (char)(decl[i] - 32) : decl[i];
+  up[i] = 0;
+  if (strstr(up, "INT") || strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT") ||
+      strstr(up, "BLOB"))
+    return 0;
+  return strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB");
+}
+
+void vae_source_free(vae_source *s) {
+  int j, k;
+  if (!s) return;
+  for (j = 0; j < s->p; j++) {
+    vae_column *c = &s->cols[j];
+    sqlite3_free(c->name);
+    for (k = 0; k < c->nlevels; k++) sqlite3_free(c->levels[k]);
+    sqlite3_free(c->levels);
+  }
+  sqlite3_free(s->cols);
+  sqlite3_free(s->data);
+  for (j = 0; j < s->nskip; j++) {
+    sqlite3_free(s->skip_col[j]);
+    sqlite3_free(s->skip_why[j]);
+  }
+  sqlite3_free(s->skip_col);
+  sqlite3_free(s->skip_why);
+  memset(s, 0, sizeof *s);
+}
+
+/* Index of result column name: exact, then case-insensitive; -1. */
+static int find_src(char **names, int ncol, const char *name) {
+  int i;
+  for (i = 0; i < ncol; i++)
+    if (strcmp(names[i], name) == 0) return i;
+  for (i = 0; i < ncol; i++)
+    if (sqlite3_stricmp(names[i], name) == 0) return i;
+  return -1;
+}
+
+typedef struct {
+  const char *s;
+  int len, id;
+} level_ref;
+
+static int level_cmp(const void *a, const void *b) {
+  const level_ref *x = a, *y = b;
+  int n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->s, y->s, (size_t)n);
+  if (c) return c;
+  return x->len - y->len;
+}
+
+/* State shared by the steps of one read. */
+typedef struct {
+  sqlite3 *db;
+  const vae_source_opts *o;
+  vae_source *out;
+  char **err;
+  int64_t n;        /* rows kept */
+  int nsel;
+  colinfo *ci;
+  cell *cells;      /* n x nsel */
+  unsigned char *tags;
+} reader;
+
+static int fail(reader *r, int rc, char *msg) {
+  *r->err = msg;
+  return msg ? rc : SQLITE_NOMEM;
+}
+
+static int add_skip(reader *r, const char *col, char *why) {
+  vae_source *s = r->out;
+  char *name = sqlite3_mprintf("%s", col);
+  if (!why || !name) {
+    sqlite3_free(why);
+    sqlite3_free(name);
+    return SQLITE_NOMEM;
+  }
+  s->skip_col[s->nskip] = name;
+  s->skip_why[s->nskip] = why;
+  s->nskip++;
+  return SQLITE_OK;
+}
+
+/* The column of kept index q from colinfo c: kind, levels, cells. */
+static int build_column(reader *r, int k, int *q) {
+  colinfo *c = &r->ci[k];
+  const char *fn = r->o->fn;
+  vae_source *out = r->out;
+  int64_t i, nonnull = 0;
+  int has_text = 0, all_int = 1, only01 = 1, kind, p = r->nsel, rc;
+  int *map = NULL;
+  vae_column *col;
+  char num[64], snip[64];
+  /* Per distinct text: 1 when it reads as a number (its value in tnum). */
+  unsigned char *tis = NULL;
+  double *tnum = NULL;
+
+  if (c->set.n > 0) {
+    int j;
+    tis = sqlite3_malloc64((sqlite3_uint64)c->set.n);
+    tnum = sqlite3_malloc64((sqlite3_uint64)c->set.n * sizeof *tnum);
+    if (!tis || !tnum) {
+      sqlite3_free(tis);
+      sqlite3_free(tnum);
+      return SQLITE_NOMEM;
+    }
+    for (j = 0; j < c->set.n; j++) {
+      tis[j] = (unsigned char)vae_parse_number(c->set.str[j], c->set.len[j], &tnum[j]);
+      if (tis[j] && !isfinite(tnum[j])) tis[j] = 0;
+    }
+  }
+  for (i = 0; i < r->n; i++) {
+    cell *x = &r->cells[i * p + k];
+    switch (r->tags[i * p + k]) {
+      case T_INT:
+        nonnull++;
+        if (x->i != 0 && x->i != 1) only01 = 0;
+        break;
+      case T_REAL:
+        nonnull++;
+        if (x->d != floor(x->d) || fabs(x->d) > 9007199254740992.0) all_int = 0;
+        if (x->d != 0.0 && x->d != 1.0) only01 = 0;
+        break;
+      case T_TEXT:
+        nonnull++;
+        if (!tis[x->s]) {
+          has_text = 1;
+        } else {
+          /* A number written as text (a CSV import): counts as the number. */
+          double d = tnum[x->s];
+          if (d != floor(d) || fabs(d) > 9007199254740992.0) all_int = 0;
+          if (d != 0.0 && d != 1.0) only01 = 0;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  sqlite3_free(tis);
+  sqlite3_free(tnum);
+  if (nonnull == 0 && !c->fixed)
+    return add_skip(r, c->name, sqlite3_mprintf("all NULL"));
+  if (c->fixed) kind = c->fixed->kind;
+  else if (c->forced >= 0) kind = c->forced;
+  else if (has_text) kind = VAE_CATEGORICAL;
+  else if (all_int && !c->real_decl) kind = only01 ? VAE_BINARY : VAE_INTEGER;
+  else kind = VAE_REAL;
+
+  col = &out->cols[*q];
+  memset(col, 0, sizeof *col);
+
+  if (kind == VAE_CATEGORICAL) {
+    int nused = 0, j, fixed_n = c->fixed ? c->fixed->nlevels : 0, extra = 0;
+    int64_t *count;
+    /* Numbers become their text form. */
+    for (i = 0; i < r->n; i++) {
+      unsigned char *t = &r->tags[i * p + k];
+      cell *x = &r->cells[i * p + k];
+      if (*t == T_INT || *t == T_REAL) {
+        int id;
+        vae_num_text(num, sizeof num, *t == T_INT ? SQLITE_INTEGER : SQLITE_FLOAT,
+                     x->i, x->d);
+        rc = strset_add(&c->set, num, (int)strlen(num), &id);
+        if (rc != SQLITE_OK) return rc;
+        *t = T_TEXT;
+        x->s = id;
+      }
+    }
+    map = sqlite3_malloc64((sqlite3_uint64)(c->set.n + 1) * sizeof *map);
+    count = sqlite3_malloc64((sqlite3_uint64)(c->set.n + 1) * sizeof *count);
+    if (!map || !count) {
+      sqlite3_free(map);
+      sqlite3_free(count);
+      return SQLITE_NOMEM;
+    }
+    memset(count, 0, (size_t)(c->set.n + 1) * sizeof *count);
+    for (i = 0; i < r->n; i++)
+      if (r->tags[i * p + k] == T_TEXT) count[r->cells[i * p + k].s]++;
+    for (j = 0; j < c->set.n; j++) nused += count[j] > 0;
+
+    if (c->fixed) {
+      /* The model's levels, and (extend_levels) the unknown ones after. */
+      for (j = 0; j < c->set.n; j++) {
+        map[j] = -1;
+        if (!count[j]) continue;
+        map[j] = vae_column_level(c->fixed, c->set.str[j], (size_t)c->set.len[j]);
+        if (map[j] < 0) {
+          if (!r->o->extend_levels) {
+            sqlite3_free(map);
+            sqlite3_free(count);
+            json_snippet(snip, sizeof snip, c->set.str[j]);
+            return fail(r, SQLITE_ERROR,
+                        sqlite3_mprintf("%s: unknown category '%s' for column \"%s\"",
+                                        fn, snip, c->fixed->name));
+          }
+          map[j] = fixed_n + extra++;
+        }
+      }
+      col->levels = sqlite3_malloc64((sqlite3_uint64)(fixed_n + extra + 1) * sizeof(char *));
+      if (!col->levels) rc = SQLITE_NOMEM;
+      else {
+        rc = SQLITE_OK;
+        for (j = 0; j < fixed_n && rc == SQLITE_OK; j++) {
+          col->levels[j] = sqlite3_mprintf("%s", c->fixed->levels[j]);
+          if (!col->levels[j]) rc = SQLITE_NOMEM;
+          else col->nlevels++;
+        }
+        for (j = 0; j < c->set.n && rc == SQLITE_OK; j++) {
+          if (map[j] >= fixed_n) {
+            col->levels[map[j]] = sqlite3_mprintf("%s", c->set.str[j]);
+            if (!col->levels[map[j]]) rc = SQLITE_NOMEM;
+          }
+        }
+        if (rc == SQLITE_OK) col->nlevels = fixed_n + extra;
+        else {
+          /* free the extra levels taken so far (nlevels counts the fixed) */
+          for (j = 0; j < c->set.n; j++)
+            if (map[j] >= fixed_n && map[j] < fixed_n + extra) {
+              sqlite3_free(col->levels[map[j]]);
+              col->levels[map[j]] = NULL;
+            }
+        }
+      }
+    } else {
+      level_ref *refs;
+      if (c->forced < 0 && nused > 20 && (int64_t)nused * 2 > nonnull) {
+        sqlite3_free(map);
+        sqlite3_free(count);
+        return add_skip(r, c->name,
+                        sqlite3_mprintf("text with %d distinct values in %lld "
+                                        "rows (an identifier?); force it with "
+                                        "\"types\"",
+                                        nused, (long long)nonnull));
+      }
+      refs = sqlite3_malloc64((sqlite3_uint64)(nused + 1) * sizeof *refs);
+      col->levels = sqlite3_malloc64((sqlite3_uint64)(nused + 1) * sizeof(char *));
+      rc = (refs && col->levels) ? SQLITE_OK : SQLITE_NOMEM;
+      if (rc == SQLITE_OK) {
+        int u = 0;
+        for (j = 0; j < c->set.n; j++) {
+          if (!count[j]) continue;
+          refs[u].s = c->set.str[j];
+          refs[u].len = c->set.len[j];
+          refs[u].id = j;
+          u++;
+        }
+        qsort(refs, (size_t)nused, sizeof *refs, level_cmp);
+        for (j = 0; j < nused && rc == SQLITE_OK; j++) {
+          map[refs[j].id] = j;
+          col->levels[j] = sqlite3_mprintf("%s", refs[j].s);
+          if (!col->levels[j]) rc = SQLITE_NOMEM;
+          else col->nlevels++;
+        }
+      }
+      sqlite3_free(refs);
+    }
+    sqlite3_free(count);
+    if (rc != SQLITE_OK) {
+      sqlite3_free(map);
+      for (j = 0; j < col->nlevels; j++) sqlite3_free(col->levels[j]);
+      sqlite3_free(col->levels);
+      memset(col, 0, sizeof *col);
+      return rc;
+    }
+    for (i = 0; i < r->n; i++) {
+      float *y = &out->data[i * p + *q];
+      *y = r->tags[i * p + k] == T_TEXT ? (float)map[r->cells[i * p + k].s] : NAN;
+    }
+    sqlite3_free(map);
+  } else {
+    /* Numeric or binary: text must read as a number. */
+    vae_column tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.name = (char *)(c->fixed ? c->fixed->name : c->name);
+    tmp.kind = kind;
+    for (i = 0; i < r->n; i++) {
+      float *y = &out->data[i * p + *q];
+      cell *x = &r->cells[i * p + k];
+      vae_val v;
+      char *msg = NULL;
+      memset(&v, 0, sizeof v);
+      switch (r->tags[i * p + k]) {
+        case T_INT: v.type = SQLITE_INTEGER; v.i = x->i; v.d = (double)x->i; break;
+        case T_REAL: v.type = SQLITE_FLOAT; v.d = x->d; break;
+        case T_TEXT:
+          v.type = SQLITE_TEXT;
+          v.s = c->set.str[x->s];
+          v.n = c->set.len[x->s];
+          break;
+        default: v.type = SQLITE_NULL; break;
+      }
+      if (vae_val_to_cell(&tmp, &v, y, fn, &msg) != SQLITE_OK)
+        return fail(r, SQLITE_ERROR, msg);
+    }
+  }
+  col->name = sqlite3_mprintf("%s", c->fixed ? c->fixed->name : c->name);
+  if (!col->name) {
+    int j;
+    for (j = 0; j < col->nlevels; j++) sqlite3_free(col->levels[j]);
+    sqlite3_free(col->levels);
+    memset(col, 0, sizeof *col);
+    return SQLITE_NOMEM;
+  }
+  col->kind = kind;
+  (*q)++;
+  out->p = *q;
+  return SQLITE_OK;
+}
+
+/* Chooses the columns to read: fills r->ci and r->nsel. */
+static int select_columns(reader *r, char **names, const char *alias, int ncol) {
+  const vae_source_opts *o = r->o;
+  const char *fn = o->fn;
+  int i, j, n = 0;
+  r->ci = sqlite3_malloc64((sqlite3_uint64)(ncol + 1) *
+                           (o->fixed ? (size_t)vae_model_ncols(o->fixed) + 1 : 1) *
+                           sizeof *r->ci);
+  if (!r->ci) return SQLITE_NOMEM;
+  if (o->fixed) {
+    int p = vae_model_ncols(o->fixed);
+    for (j = 0; j < p; j++) {
+      const vae_column *mc = vae_model_column(o->fixed, j);
+      i = find_src(names, ncol, mc->name);
+      if (i < 0)
+        return fail(r, SQLITE_ERROR,
+                    sqlite3_mprintf("%s: source has no column \"%s\"", fn, mc->name));
+      memset(&r->ci[n], 0, sizeof r->ci[n]);
+      r->ci[n].src = i;
+      r->ci[n].name = names[i];
+      r->ci[n].forced = mc->kind;
+      r->ci[n].fixed = mc;
+      n++;
+    }
+  } else if (o->ncolumns > 0) {
+    for (j = 0; j < o->ncolumns; j++) {
+      int k;
+      i = find_src(names, ncol, o->columns[j]);
+      if (i < 0)
+        return fail(r, SQLITE_ERROR, sqlite3_mprintf("%s: source has no column \"%s\"",
+                                                      fn, o->columns[j]));
+      if (alias[i])
+        return fail(r, SQLITE_ERROR,
+                    sqlite3_mprintf("%s: column \"%s\" is an INTEGER PRIMARY KEY "
+                                    "(the rowid), never a feature",
+                                    fn, names[i]));
+      for (k = 0; k < n; k++)
+        if (r->ci[k].src == i)
+          return fail(r, SQLITE_ERROR,
+                      sqlite3_mprintf("%s: column \"%s\" is named twice in \"columns\"",
+                                      fn, names[i]));
+      memset(&r->ci[n], 0, sizeof r->ci[n]);
+      r->ci[n].src = i;
+      r->ci[n].name = names[i];
+      r->ci[n].forced = -1;
+      n++;
+    }
+  } else {
+    for (i = 0; i < ncol; i++) {
+      for (j = 0; j < i; j++)
+        if (sqlite3_stricmp(names[i], names[j]) == 0)
+          return fail(r, SQLITE_ERROR,
+                      sqlite3_mprintf("%s: source has two columns named \"%s\"", fn,
+                                      names[i]));
+      if (alias[i]) {
+        int rc = add_skip(r, names[i], sqlite3_mprintf("INTEGER PRIMARY KEY (the rowid)"));
+        if (rc != SQLITE_OK) return rc;
+        continue;
+      }
+      memset(&r->ci[n], 0, sizeof r->ci[n]);
+      r->ci[n].src = i;
+      r->ci[n].name = names[i];
+      r->ci[n].forced = -1;
+      n++;
+    }
+  }
+  if (!o->fixed) {
+    for (j = 0; j < o->ntypes; j++) {
+      int k;
+      i = find_src(names, ncol, o->type_columns[j]);
+      if (i < 0)
+        return fail(r, SQLITE_ERROR, sqlite3_mprintf("%s: source has no column \"%s\"",
+                                                      fn, o->type_columns[j]));
+      for (k = 0; k < n; k++)
+        if (r->ci[k].src == i) r->ci[k].forced = o->type_kinds[j];
+    }
+  }
+  r->nsel = n;
+  if (n == 0)
+    return fail(r, SQLITE_ERROR, sqlite3_mprintf("%s: source has no usable column", fn));
+  return SQLITE_OK;
+}
+
+static int read_rows(reader *r, sqlite3_stmt *st) {
+  const vae_source_opts *o = r->o;
+  int64_t cap = 0, seen = 0;
+  int p = r->nsel, k, rc;
+  vae_rng rng;
+  vae_rng_seed(&rng, vae_seed_mix(o->seed, 0x736f75726365ULL));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t row;
+    seen++;
+    if (o->max_rows > 0 && r->n >= o->max_rows) {
+      uint64_t j = vae_rng_below(&rng, (uint64_t)seen);
+      if (j >= (uint64_t)o->max_rows) continue;
+      row = (int64_t)j;
+    } else {
+      if (r->n == cap) {
+        int64_t nc = cap ? cap * 2 : 256;
+        cell *c2;
+        unsigned char *t2;
+        if (o->max_rows > 0 && nc > o->max_rows) nc = o->max_rows;
+        if ((sqlite3_uint64)nc * (sqlite3_uint64)p > ((sqlite3_uint64)1 << 40))
+          return SQLITE_NOMEM;
+        c2 = sqlite3_realloc64(r->cells, (sqlite3_uint64)nc * p * sizeof *c2);
+        if (!c2) return SQLITE_NOMEM;
+        r->cells = c2;
+        t2 = sqlite3_realloc64(r->tags, (sqlite3_uint64)nc * p);
+        if (!t2) return SQLITE_NOMEM;
+        r->tags = t2;
+        cap = nc;
+      }
+      row = r->n++;
+    }
+    for (k = 0; k < p; k++) {
+      colinfo *c = &r->ci[k];
+      cell *x = &r->cells[row * p + k];
+      unsigned char *t = &r->tags[row * p + k];
+      switch (sqlite3_column_type(st, c->src)) {
+        case SQLITE_INTEGER:
+          *t = T_INT;
+          x->i = sqlite3_column_int64(st, c->src);
+          break;
+        case SQLITE_FLOAT:
+          *t = T_REAL;
+          x->d = sqlite3_column_double(st, c->src);
+          if (!isfinite(x->d))
+            return fail(r, SQLITE_ERROR,
+                        sqlite3_mprintf("%s: column \"%s\" holds %s", o->fn,
+                                        c->name, isnan(x->d) ? "NaN" : "an infinite value"));
+          break;
+        case SQLITE_TEXT: {
+          const char *s = (const char *)sqlite3_column_text(st, c->src);
+          int n = sqlite3_column_bytes(st, c->src), id;
+          if (!s) return SQLITE_NOMEM;
+          rc = strset_add(&c->set, s, n, &id);
+          if (rc != SQLITE_OK) return rc;
+          *t = T_TEXT;
+          x->s = id;
+          break;
+        }
+        case SQLITE_BLOB:
+          return fail(r, SQLITE_ERROR,
+                      sqlite3_mprintf("%s: column \"%s\" holds a BLOB", o->fn, c->name));
+        default:
+          *t = T_NULL;
+          break;
+      }
+    }
+  }
+  if (rc != SQLITE_DONE) {
+    if (rc == SQLITE_NOMEM) return rc;
+    return fail(r, rc,
+                rc == SQLITE_INTERRUPT
+                    ? sqlite3_mprintf("%s: interrupted", o->fn)
+                    : sqlite3_mprintf("%s: source: %s", o->fn, sqlite3_errmsg(r->db)));
+  }
+  r->out->rows_seen = seen;
+  r->out->n = r->n;
+  if (r->n == 0)
+    return fail(r, SQLITE_ERROR, sqlite3_mprintf("%s: source has no rows", o->fn));
+  return SQLITE_OK;
+}
+
+int vae_source_read(sqlite3 *db, const char *source, const vae_source_opts *o,
+                    vae_source *out, char **err) {
+  sqlite3_stmt *st = NULL;
+  reader r;
+  char **names = NULL, *alias = NULL, *table_alias = NULL;
+  int ncol = 0, i, k, q = 0, rc;
+  memset(out, 0, sizeof *out);
+  memset(&r, 0, sizeof r);
+  r.db = db;
+  r.o = o;
+  r.out = out;
+  r.err = err;
+  *err = NULL;
+  rc = vae_source_prepare(db, o->fn, source, &st, &table_alias, err);
+  if (rc != SQLITE_OK) {
+    sqlite3_free(table_alias);
+    return rc;
+  }
+  ncol = sqlite3_column_count(st);
+  names = sqlite3_malloc64((sqlite3_uint64)ncol * sizeof *names + 1);
+  if (names) memset(names, 0, (size_t)ncol * sizeof *names);
+  alias = sqlite3_malloc64((sqlite3_uint64)ncol + 1);
+  out->skip_col = sqlite3_malloc64((sqlite3_uint64)(ncol + 1) * sizeof(char *));
+  out->skip_why = sqlite3_malloc64((sqlite3_uint64)(ncol + 1) * sizeof(char *));
+  if (!names || !alias || !out->skip_col || !out->skip_why) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  for (i = 0; i < ncol; i++) {
+    const char *nm = sqlite3_column_name(st, i);
+    names[i] = sqlite3_mprintf("%s", nm ? nm : "");
+    if (!names[i]) { rc = SQLITE_NOMEM; goto done; }
+  }
+  rc = find_aliases(db, st, ncol, alias, table_alias);
+  if (rc != SQLITE_OK) goto done;
+  rc = select_columns(&r, names, alias, ncol);
+  if (rc != SQLITE_OK) goto done;
+  for (k = 0; k < r.nsel; k++)
+    r.ci[k].real_decl = real_affinity(sqlite3_column_decltype(st, r.ci[k].src));
+  rc = read_rows(&r, st);
+  if (rc != SQLITE_OK) goto done;
+  sqlite3_finalize(st);
+  st = NULL;
+
+  out->cols = sqlite3_malloc64((sqlite3_uint64)r.nsel * sizeof *out->cols);
+  out->data = sqlite3_malloc64((sqlite3_uint64)r.n * r.nsel * sizeof(float));
+  if (!out->cols || !out->data) { rc = SQLITE_NOMEM; goto done; }
+  for (k = 0; k < r.nsel && rc == SQLITE_OK; k++) rc = build_column(&r, k, &q);
+  if (rc != SQLITE_OK) goto done;
+  if (q == 0) {
+    rc = fail(&r, SQLITE_ERROR,
+              sqlite3_mprintf("%s: source has no usable column (%s: %s)", o->fn,
+                              out->skip_col[0], out->skip_why[0]));
+    goto done;
+  }
+  if (q < r.nsel) {
+    /* Compact rows of nsel floats (of which q used) to rows of q floats. */
+    int64_t row;
+    for (row = 0; row < r.n; row++)
+      memmove(&out->data[row * q], &out->data[row * r.nsel], (size_t)q * sizeof(float));
+  }
+
+done:
+  sqlite3_finalize(st);
+  if (r.ci)
+    for (k = 0; k < r.nsel; k++) strset_free(&r.ci[k].set);
+  sqlite3_free(r.ci);
+  sqlite3_free(r.cells);
+  sqlite3_free(r.tags);
+  if (names)
+    for (i = 0; i < ncol; i++) sqlite3_free(names[i]);
+  sqlite3_free(names);
+  sqlite3_free(alias);
+  sqlite3_free(table_alias);
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_NOMEM) {
+      sqlite3_free(*err);
+      *err = NULL;
+    }
+    vae_source_free(out);
+  }
+  return rc;
+}

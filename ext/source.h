@@ -1,0 +1,69 @@
+/*
+** source.h -- reads the source of vae_fit (and vae_fidelity) into a float
+** matrix with column kinds and category levels.
+**
+** A source is a table or view name (looked up case-insensitively in temp,
+** main, then attached schemas) or one read-only SELECT / WITH / VALUES
+** statement. The INTEGER PRIMARY KEY of a table (the rowid alias) is never
+** a feature. Kinds are inferred unless forced:
+**   any TEXT value, except numbers written  categorical (levels sorted)
+**   as text (as the shell's .import makes)
+**   only integer values, all 0 or 1         binary
+**   only integer values                     integer
+**   otherwise                               real
+** except that a column declared with REAL affinity (REAL, FLOAT, DOUBLE)
+** is real even when its values are whole numbers.
+** A TEXT column whose distinct count exceeds both 20 and half its non-NULL
+** count is left out (an identifier, most likely) unless forced with types;
+** a column without any value is left out ("all NULL"). Both are reported.
+*/
+#ifndef VAE_SOURCE_H
+#define VAE_SOURCE_H
+
+#include "ext.h"
+
+typedef struct {
+  const char *fn;               /* function name for messages */
+  int ncolumns;                 /* selection and order; 0 = all columns */
+  char *const *columns;
+  int ntypes;                   /* forced kinds */
+  char *const *type_columns;
+  const int *type_kinds;
+  const vae_model *fixed;       /* use exactly this model's columns, kinds and
+                                   levels (warm start, fidelity) */
+  int extend_levels;            /* with fixed: a level unknown to the model gets
+                                   a new index (appended to levels) instead of
+                                   an error */
+  int64_t max_rows;             /* reservoir sample; 0 = all rows */
+  uint64_t seed;                /* of the reservoir sample */
+} vae_source_opts;
+
+typedef struct {
+  int64_t n;                    /* rows kept */
+  int64_t rows_seen;            /* rows of the source */
+  int p;                        /* columns kept */
+  vae_column *cols;             /* [p] name, kind, nlevels, levels */
+  float *data;                  /* n x p, NaN = missing */
+  int nskip;                    /* columns left out, with the reason */
+  char **skip_col, **skip_why;
+} vae_source;
+
+/* Reads source. On error *err (sqlite3_mprintf) names o->fn; SQLITE_NOMEM
+** comes without a message. out is always safe to free. */
+int vae_source_read(sqlite3 *db, const char *source, const vae_source_opts *o,
+                    vae_source *out, char **err);
+void vae_source_free(vae_source *s);
+
+/* Prepares the statement of a source (see above). When the source is a
+** table or view and alias is not NULL, *alias receives the name of its rowid
+** alias column (from sqlite3_mprintf), or NULL. */
+int vae_source_prepare(sqlite3 *db, const char *fn, const char *source,
+                       sqlite3_stmt **st, char **alias, char **err);
+
+/* Resolves a table name case-insensitively: its schema and stored name
+** (both from sqlite3_mprintf). SQLITE_NOTFOUND when there is none. With
+** views = 0 only tables count. */
+int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
+                   char **table);
+
+#endif

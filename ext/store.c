@@ -1,0 +1,279 @@
+/*
+** store.c -- the table vae_models and the per-connection model cache.
+*/
+#include "store.h"
+
+#include <string.h>
+
+/* At most this many unused models stay loaded per connection. */
+#define CACHE_MAX 16
+
+int vae_exec(sqlite3 *db, const char *sql, char **err) {
+  int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  if (rc != SQLITE_OK && err) {
+    *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  }
+  return rc;
+}
+
+static void entry_free(vae_entry *e) {
+  vae_model_free(e->m);
+  sqlite3_free(e->name);
+  sqlite3_free(e->row_in);
+  sqlite3_free(e->row_out);
+  sqlite3_free(e);
+}
+
+void vae_entry_release(vae_entry *e) {
+  if (e && --e->refs == 0) entry_free(e);
+}
+
+static void unlink_entry(vae_ext *x, vae_entry *e) {
+  vae_entry **pp;
+  for (pp = &x->cache; *pp; pp = &(*pp)->next) {
+    if (*pp == e) {
+      *pp = e->next;
+      e->next = NULL;
+      x->ncache--;
+      vae_entry_release(e);
+      return;
+    }
+  }
+}
+
+void vae_store_clear(vae_ext *x) {
+  while (x->cache) unlink_entry(x, x->cache);
+}
+
+/* Does main.vae_models exist? */
+static int table_exists(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' "
+                         "AND name = 'vae_models' COLLATE NOCASE",
+                         -1, &st, NULL) == SQLITE_OK)
+    found = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_finalize(st);
+  return found;
+}
+
+/* Prepares sql against vae_models; SQLITE_NOTFOUND when the table is not
+** there (nothing was ever fitted). */
+static int prepare_models(sqlite3 *db, const char *sql, sqlite3_stmt **st,
+                          char **err) {
+  int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+  if (rc == SQLITE_OK) return SQLITE_OK;
+  if (rc == SQLITE_NOMEM) return rc;
+  if (!table_exists(db)) return SQLITE_NOTFOUND;
+  *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  return *err ? rc : SQLITE_NOMEM;
+}
+
+/* fit_id of the stored model name: SQLITE_OK, SQLITE_NOTFOUND or error. */
+static int stored_fit_id(sqlite3 *db, const char *name, sqlite3_int64 *id,
+                         char **err) {
+  sqlite3_stmt *st = NULL;
+  int rc = prepare_models(
+      db, "SELECT fit_id FROM main.vae_models WHERE name = ?1 AND model IS NOT NULL",
+      &st, err);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *id = sqlite3_column_int64(st, 0);
+    rc = SQLITE_OK;
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_NOTFOUND;
+  } else {
+    *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Loads the blob (and report) of name. */
+static int load_blob(sqlite3 *db, const char *name, const char *fn,
+                     vae_model **out, sqlite3_int64 *id, char **report,
+                     char **err) {
+  sqlite3_stmt *st = NULL;
+  char msg[256];
+  int rc = prepare_models(db,
+                          "SELECT model, fit_id, report FROM main.vae_models "
+                          "WHERE name = ?1 AND model IS NOT NULL",
+                          &st, err);
+  *out = NULL;
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const void *blob = sqlite3_column_blob(st, 0);
+    size_t len = (size_t)sqlite3_column_bytes(st, 0);
+    int vrc;
+    if (!blob && len == 0 && sqlite3_errcode(db) == SQLITE_NOMEM) {
+      sqlite3_finalize(st);
+      return SQLITE_NOMEM;
+    }
+    if (id) *id = sqlite3_column_int64(st, 1);
+    msg[0] = 0;
+    vrc = vae_model_load(blob ? blob : (const void *)"", len, out, msg, sizeof msg);
+    if (vrc == VAE_NOMEM) {
+      rc = SQLITE_NOMEM;
+    } else if (vrc != VAE_OK) {
+      *err = sqlite3_mprintf("%s: model \"%s\" is damaged: %s", fn, name, msg);
+      rc = *err ? SQLITE_CORRUPT : SQLITE_NOMEM;
+    } else {
+      rc = SQLITE_OK;
+      if (report && sqlite3_column_type(st, 2) == SQLITE_TEXT) {
+        *report = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 2));
+        if (!*report) rc = SQLITE_NOMEM;
+      }
+    }
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_NOTFOUND;
+  } else {
+    *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    if (!*err) rc = SQLITE_NOMEM;
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_OK) {
+    vae_model_free(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+/* Out of memory comes without a message (callers report it as such). */
+static int no_msg_on_nomem(int rc, char **err) {
+  if (rc == SQLITE_NOMEM && *err) {
+    sqlite3_free(*err);
+    *err = NULL;
+  }
+  return rc;
+}
+
+int vae_store_load(sqlite3 *db, const char *name, const char *fn,
+                   vae_model **out, char **report, char **err) {
+  *err = NULL;
+  if (report) *report = NULL;
+  return no_msg_on_nomem(load_blob(db, name, fn, out, NULL, report, err), err);
+}
+
+static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
+                     vae_entry **out, char **err);
+
+int vae_store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
+                  vae_entry **out, char **err) {
+  return no_msg_on_nomem(store_get(x, db, name, fn, out, err), err);
+}
+
+static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
+                     vae_entry **out, char **err) {
+  vae_entry *e, *prev = NULL;
+  sqlite3_int64 id = 0;
+  int rc;
+  *out = NULL;
+  *err = NULL;
+  for (e = x->cache; e; prev = e, e = e->next)
+    if (strcmp(e->name, name) == 0) break;
+  rc = stored_fit_id(db, name, &id, err);
+  if (rc != SQLITE_OK) {
+    if (e && rc == SQLITE_NOTFOUND) unlink_entry(x, e);
+    return rc;
+  }
+  if (e && e->fit_id == id) {
+    /* Move to the front: the list is kept in order of use. */
+    if (prev) {
+      prev->next = e->next;
+      e->next = x->cache;
+      x->cache = e;
+    }
+    e->refs++;
+    *out = e;
+    return SQLITE_OK;
+  }
+  if (e) unlink_entry(x, e);
+
+  e = sqlite3_malloc(sizeof *e);
+  if (!e) return SQLITE_NOMEM;
+  memset(e, 0, sizeof *e);
+  e->name = sqlite3_mprintf("%s", name);
+  if (!e->name) {
+    sqlite3_free(e);
+    return SQLITE_NOMEM;
+  }
+  rc = load_blob(db, name, fn, &e->m, &e->fit_id, NULL, err);
+  if (rc != SQLITE_OK) {
+    sqlite3_free(e->name);
+    sqlite3_free(e);
+    return rc;
+  }
+  e->refs = 2; /* the cache and the caller */
+  e->next = x->cache;
+  x->cache = e;
+  x->ncache++;
+  /* Drop the least recently used entries beyond the limit. */
+  if (x->ncache > CACHE_MAX) {
+    vae_entry *last = x->cache;
+    while (last->next) last = last->next;
+    unlink_entry(x, last);
+  }
+  *out = e;
+  return SQLITE_OK;
+}
+
+int vae_store_save(sqlite3 *db, const vae_store_row *r, char **err) {
+  sqlite3_stmt *st = NULL;
+  sqlite3_int64 id;
+  int rc, sp = 1;
+  *err = NULL;
+  rc = vae_exec(db, "SAVEPOINT vae_store", NULL);
+  if (rc == SQLITE_BUSY) {
+    /* Called from a statement that writes (CREATE TABLE r AS SELECT
+    ** vae_fit(...)): no savepoint can be opened, but the row is written by
+    ** one statement, which is atomic on its own. */
+    sp = 0;
+  } else if (rc != SQLITE_OK) {
+    *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    return rc;
+  }
+  rc = vae_exec(db, VAE_STORE_DDL, err);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_prepare_v2(
+        db,
+        "INSERT INTO main.vae_models(name, source, columns, options, report, "
+        "model, fit_id, created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+        "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ON CONFLICT(name) DO UPDATE SET "
+        "source = excluded.source, columns = excluded.columns, "
+        "options = excluded.options, report = excluded.report, "
+        "model = excluded.model, fit_id = excluded.fit_id, "
+        "created = excluded.created",
+        -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+      /* A fresh random id, never 0, so that a refit is always noticed. */
+      do sqlite3_randomness(sizeof id, &id); while (id == 0);
+      sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 2, r->source, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 3, r->columns, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 4, r->options, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 5, r->report, -1, SQLITE_STATIC);
+      rc = sqlite3_bind_blob64(st, 6, r->blob, (sqlite3_uint64)r->len, SQLITE_STATIC);
+      sqlite3_bind_int64(st, 7, id);
+      if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+      }
+      if (rc != SQLITE_OK) *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+      sqlite3_finalize(st);
+    } else {
+      *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    }
+  }
+  if (!sp) return rc;
+  if (rc == SQLITE_OK) rc = vae_exec(db, "RELEASE vae_store", err);
+  if (rc != SQLITE_OK) {
+    sqlite3_exec(db, "ROLLBACK TO vae_store", NULL, NULL, NULL);
+    sqlite3_exec(db, "RELEASE vae_store", NULL, NULL, NULL);
+  }
+  return rc;
+}

@@ -1,0 +1,372 @@
+/*
+** value.c -- SQL values to model cells and back; see value.h for the rules.
+*/
+#include "value.h"
+
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void vae_val_from_sql(vae_val *v, sqlite3_value *x) {
+  memset(v, 0, sizeof *v);
+  v->type = sqlite3_value_type(x);
+  switch (v->type) {
+    case SQLITE_INTEGER:
+      v->i = sqlite3_value_int64(x);
+      v->d = (double)v->i;
+      break;
+    case SQLITE_FLOAT:
+      v->d = sqlite3_value_double(x);
+      break;
+    case SQLITE_TEXT:
+      v->s = (const char *)sqlite3_value_text(x);
+      v->n = sqlite3_value_bytes(x);
+      if (!v->s) { v->s = ""; v->n = 0; }  /* out of memory: seen as '' */
+      break;
+    default:
+      break;
+  }
+}
+
+void vae_val_from_json(vae_val *v, const json_value *j) {
+  memset(v, 0, sizeof *v);
+  switch (j->type) {
+    case JSON_NULL: v->type = SQLITE_NULL; break;
+    case JSON_BOOL: v->type = SQLITE_INTEGER; v->i = j->boolean; v->d = v->i; break;
+    case JSON_NUMBER:
+      if (j->is_integer) {
+        v->type = SQLITE_INTEGER;
+        v->i = j->integer;
+        v->d = (double)v->i;
+      } else {
+        v->type = SQLITE_FLOAT;
+        v->d = j->number;
+      }
+      break;
+    case JSON_STRING:
+      v->type = SQLITE_TEXT;
+      v->s = j->string;
+      v->n = (int)j->len;
+      break;
+    default: v->type = VAE_JSON_CONTAINER; break;
+  }
+}
+
+void vae_num_text(char *buf, int size, int type, sqlite3_int64 i, double d) {
+  if (type == SQLITE_INTEGER) sqlite3_snprintf(size, buf, "%lld", i);
+  else sqlite3_snprintf(size, buf, "%!.15g", d);
+}
+
+static int is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+         c == '\v';
+}
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int vae_parse_number(const char *s, int n, double *out) {
+  int a = 0, b = n, i, digits = 0;
+  char small[64], *buf = small;
+  const struct lconv *lc;
+  const char *dp;
+  size_t dplen, k = 0;
+  while (a < b && is_space(s[a])) a++;
+  while (b > a && is_space(s[b - 1])) b--;
+  i = a;
+  if (i < b && (s[i] == '+' || s[i] == '-')) i++;
+  while (i < b && is_digit(s[i])) { i++; digits++; }
+  if (i < b && s[i] == '.') {
+    i++;
+    while (i < b && is_digit(s[i])) { i++; digits++; }
+  }
+  if (digits == 0) return 0;
+  if (i < b && (s[i] == 'e' || s[i] == 'E')) {
+    int ed = 0;
+    i++;
+    if (i < b && (s[i] == '+' || s[i] == '-')) i++;
+    while (i < b && is_digit(s[i])) { i++; ed++; }
+    if (ed == 0) return 0;
+  }
+  if (i != b) return 0;
+  /* strtod follows LC_NUMERIC: swap '.' for the locale's decimal point. */
+  lc = localeconv();
+  dp = (lc && lc->decimal_point && lc->decimal_point[0]) ? lc->decimal_point : ".";
+  dplen = strlen(dp);
+  if ((size_t)(b - a) + dplen + 1 > sizeof small) {
+    buf = sqlite3_malloc64((sqlite3_uint64)(b - a) + dplen + 1);
+    if (!buf) return 0;
+  }
+  for (i = a; i < b; i++) {
+    if (s[i] == '.') { memcpy(buf + k, dp, dplen); k += dplen; }
+    else buf[k++] = s[i];
+  }
+  buf[k] = 0;
+  *out = strtod(buf, NULL);
+  if (buf != small) sqlite3_free(buf);
+  return 1;
+}
+
+double vae_float_double(float f) {
+  char tmp[32];
+  int prec;
+  if (!isfinite(f)) return (double)f;
+  for (prec = 6; prec < 9; prec++) {
+    double d;
+    snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
+    d = strtod(tmp, NULL);
+    if ((float)d == f) return d;
+  }
+  return (double)f;
+}
+
+static const char *type_word(int type) {
+  switch (type) {
+    case SQLITE_TEXT: return "text";
+    case SQLITE_BLOB: return "blob";
+    case VAE_JSON_CONTAINER: return "a JSON array or object";
+    default: return "a value of another type";
+  }
+}
+
+int vae_val_to_cell(const vae_column *c, const vae_val *v, float *out,
+                    const char *fn, char **err) {
+  double d;
+  *err = NULL;
+  if (v->type == SQLITE_NULL) {
+    *out = NAN;
+    return SQLITE_OK;
+  }
+  if (c->kind == VAE_CATEGORICAL) {
+    char num[64], snip[64];
+    const char *s;
+    int n, k;
+    if (v->type == SQLITE_BLOB || v->type == VAE_JSON_CONTAINER) {
+      *err = sqlite3_mprintf("%s: column \"%s\" expects text, got %s", fn, c->name,
+                             type_word(v->type));
+      return VAE_CONV_ERROR;
+    }
+    if (v->type == SQLITE_TEXT) {
+      s = v->s;
+      n = v->n;
+    } else {
+      vae_num_text(num, sizeof num, v->type, v->i, v->d);
+      s = num;
+      n = (int)strlen(num);
+    }
+    k = vae_column_level(c, s, (size_t)n);
+    if (k < 0) {
+      json_snippet(snip, sizeof snip, s);
+      *err = sqlite3_mprintf("%s: unknown category '%s' for column \"%s\"", fn,
+                             snip, c->name);
+      return VAE_CONV_NOMATCH;
+    }
+    *out = (float)k;
+    return SQLITE_OK;
+  }
+  if (v->type == SQLITE_INTEGER || v->type == SQLITE_FLOAT) {
+    d = v->d;
+  } else if (v->type == SQLITE_TEXT && vae_parse_number(v->s, v->n, &d)) {
+    /* a number written as text */
+  } else {
+    *err = sqlite3_mprintf("%s: column \"%s\" expects a number, got %s", fn,
+                           c->name, type_word(v->type));
+    return VAE_CONV_ERROR;
+  }
+  if (!isfinite(d) || fabs(d) > 3.4e38) {
+    *err = sqlite3_mprintf("%s: column \"%s\" expects a finite number", fn,
+                           c->name);
+    return VAE_CONV_ERROR;
+  }
+  if (c->kind == VAE_BINARY && d != 0.0 && d != 1.0) {
+    char num[64];
+    vae_num_text(num, sizeof num, v->type == SQLITE_INTEGER ? SQLITE_INTEGER
+                                                           : SQLITE_FLOAT,
+                 v->i, d);
+    *err = sqlite3_mprintf("%s: column \"%s\" expects 0 or 1, got %s", fn,
+                           c->name, num);
+    return VAE_CONV_NOMATCH;
+  }
+  *out = (float)d;
+  return SQLITE_OK;
+}
+
+static int level_of(const vae_column *c, float x) {
+  long k = lrintf(x);
+  if (k < 0) k = 0;
+  if (k >= c->nlevels) k = c->nlevels - 1;
+  return (int)k;
+}
+
+void vae_result_cell(sqlite3_context *ctx, const vae_column *c, float x) {
+  if (isnan(x)) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  switch (c->kind) {
+    case VAE_REAL:
+      sqlite3_result_double(ctx, vae_float_double(x));
+      break;
+    case VAE_INTEGER:
+      sqlite3_result_int64(ctx, (sqlite3_int64)llrint((double)x));
+      break;
+    case VAE_BINARY:
+      sqlite3_result_int(ctx, x >= 0.5f);
+      break;
+    default:
+      if (c->nlevels <= 0) sqlite3_result_null(ctx);
+      else sqlite3_result_text(ctx, c->levels[level_of(c, x)], -1, SQLITE_TRANSIENT);
+      break;
+  }
+}
+
+void vae_buf_cell(vae_buf *b, const vae_column *c, float x) {
+  if (isnan(x)) {
+    VAE_BUF_LIT(b, "null");
+    return;
+  }
+  switch (c->kind) {
+    case VAE_REAL: {
+      /* Written as a real even when whole (2.0, not 2), as SQLite does. */
+      size_t at = b->len;
+      int whole = 1;
+      vae_buf_json_number(b, vae_float_double(x));
+      if (b->failed) break;
+      for (; at < b->len; at++)
+        if (b->data[at] == '.' || b->data[at] == 'e' || b->data[at] == 'n') whole = 0;
+      if (whole) VAE_BUF_LIT(b, ".0");
+      break;
+    }
+    case VAE_INTEGER:
+      vae_buf_appendf(b, "%lld", (long long)llrint((double)x));
+      break;
+    case VAE_BINARY:
+      vae_buf_append(b, x >= 0.5f ? "1" : "0", 1);
+      break;
+    default:
+      if (c->nlevels <= 0) VAE_BUF_LIT(b, "null");
+      else vae_buf_json_string(b, c->levels[level_of(c, x)]);
+      break;
+  }
+}
+
+const char *vae_kind_sqltype(int kind) {
+  switch (kind) {
+    case VAE_REAL: return "REAL";
+    case VAE_INTEGER:
+    case VAE_BINARY: return "INTEGER";
+    default: return "TEXT";
+  }
+}
+
+char *vae_column_list(const vae_model *m) {
+  int p = vae_model_ncols(m), j;
+  char *s = sqlite3_mprintf("%s", "");
+  for (j = 0; j < p && s; j++) {
+    char *t;
+    if (strlen(s) > 200) {
+      t = sqlite3_mprintf("%s, ...", s);
+      sqlite3_free(s);
+      return t;
+    }
+    t = sqlite3_mprintf("%s%s%s", s, j ? ", " : "", vae_model_column(m, j)->name);
+    sqlite3_free(s);
+    s = t;
+  }
+  return s;
+}
+
+int vae_find_column(const vae_model *m, const char *name) {
+  int p = vae_model_ncols(m), j;
+  int k = vae_model_column_index(m, name);
+  if (k >= 0) return k;
+  for (j = 0; j < p; j++)
+    if (sqlite3_stricmp(vae_model_column(m, j)->name, name) == 0) return j;
+  return -1;
+}
+
+static int looks_like_object(sqlite3_value *v) {
+  const unsigned char *s;
+  if (sqlite3_value_type(v) != SQLITE_TEXT) return 0;
+  s = sqlite3_value_text(v);
+  if (!s) return 0;
+  while (is_space((char)*s)) s++;
+  return *s == '{';
+}
+
+/* The given value of the wanted cell as the function's result. */
+static void give_back(sqlite3_context *ctx, const vae_val *v) {
+  switch (v->type) {
+    case SQLITE_INTEGER: sqlite3_result_int64(ctx, v->i); break;
+    case SQLITE_FLOAT: sqlite3_result_double(ctx, v->d); break;
+    case SQLITE_TEXT: sqlite3_result_text(ctx, v->s, v->n, SQLITE_TRANSIENT); break;
+    default: sqlite3_result_null(ctx); break;
+  }
+}
+
+static int json_row(const vae_model *m, const char *model, const char *fn,
+                    sqlite3_value *arg, float *row, char **err,
+                    sqlite3_context *ctx, int want) {
+  json_value *obj = NULL;
+  char msg[200];
+  const char *text = (const char *)sqlite3_value_text(arg);
+  int p = vae_model_ncols(m), i, rc;
+  if (!text) return SQLITE_NOMEM;
+  rc = json_parse(text, (size_t)sqlite3_value_bytes(arg), &obj, msg, sizeof msg);
+  if (rc == VAE_NOMEM) return SQLITE_NOMEM;
+  if (rc != VAE_OK) {
+    *err = sqlite3_mprintf("%s: %s", fn, msg);
+    return *err ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  for (i = 0; i < p; i++) row[i] = NAN;
+  rc = SQLITE_OK;
+  if (obj->type != JSON_OBJECT) {
+    *err = sqlite3_mprintf("%s: expects a JSON object of the row", fn);
+    rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  for (i = 0; rc == SQLITE_OK && i < obj->count; i++) {
+    int j = vae_find_column(m, obj->keys[i]);
+    vae_val v;
+    if (j < 0) {
+      json_snippet(msg, 64, obj->keys[i]);
+      *err = sqlite3_mprintf("%s: model \"%s\" has no column \"%s\"", fn, model, msg);
+      rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
+      break;
+    }
+    vae_val_from_json(&v, &obj->items[i]);
+    if (vae_val_to_cell(vae_model_column(m, j), &v, &row[j], fn, err) != SQLITE_OK)
+      rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
+    else if (j == want && ctx && v.type != SQLITE_NULL)
+      give_back(ctx, &v);
+  }
+  json_free(obj);
+  return rc;
+}
+
+int vae_args_to_row(const vae_model *m, const char *model, const char *fn,
+                    int argc, sqlite3_value **argv, float *row, char **err,
+                    sqlite3_context *ctx, int want) {
+  int p = vae_model_ncols(m), j;
+  *err = NULL;
+  if (argc == 1 && (sqlite3_value_subtype(argv[0]) == 'J' ||
+                    (p != 1 && looks_like_object(argv[0]))))
+    return json_row(m, model, fn, argv[0], row, err, ctx, want);
+  if (argc != p) {
+    char *list = vae_column_list(m);
+    if (!list) return SQLITE_NOMEM;
+    *err = sqlite3_mprintf("%s: model \"%s\" has %d column%s (%s); got %d value%s",
+                           fn, model, p, p == 1 ? "" : "s", list, argc,
+                           argc == 1 ? "" : "s");
+    sqlite3_free(list);
+    return *err ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  for (j = 0; j < p; j++) {
+    vae_val v;
+    vae_val_from_sql(&v, argv[j]);
+    if (vae_val_to_cell(vae_model_column(m, j), &v, &row[j], fn, err) != SQLITE_OK)
+      return *err ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  if (ctx && want >= 0 && want < p && !isnan(row[want]))
+    sqlite3_result_value(ctx, argv[want]);
+  return SQLITE_OK;
+}

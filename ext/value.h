@@ -1,0 +1,83 @@
+/*
+** value.h -- SQL values to model cells and back.
+**
+** One set of rules for every function and table of the extension:
+**   NULL                    missing (NaN)
+**   real, integer column    INTEGER or REAL as is; TEXT that reads as a
+**                           decimal number (SQLite's own syntax, spaces
+**                           around allowed); anything else is an error
+**   binary column           a number that is 0 or 1
+**   categorical column      the value's text form (an INTEGER 3 is '3', a
+**                           REAL as SQLite prints it) must be a level
+** Infinite numbers and BLOBs are errors.
+*/
+#ifndef VAE_VALUE_H
+#define VAE_VALUE_H
+
+#include "ext.h"
+#include "../core/json.h"
+
+/* A value independent of where it came from (an SQL argument, a column of
+** a statement, a JSON member). type is an SQLITE_* type code. */
+typedef struct {
+  int type;
+  sqlite3_int64 i;
+  double d;
+  const char *s;   /* TEXT: bytes, NUL-terminated */
+  int n;
+} vae_val;
+
+void vae_val_from_sql(vae_val *v, sqlite3_value *x);
+/* The type of a JSON array or object member (refused as a cell value). */
+#define VAE_JSON_CONTAINER 100
+/* From a JSON member. */
+void vae_val_from_json(vae_val *v, const json_value *j);
+
+/* Conversion outcomes besides SQLITE_OK. */
+#define VAE_CONV_ERROR 1   /* *err set: "<fn>: column "a" expects ..." */
+#define VAE_CONV_NOMATCH 2 /* a value the column can never hold (unknown
+                              category, binary not 0/1); *err set as well */
+
+/* The cell of column c for v. On failure *err is from sqlite3_mprintf
+** (NULL if out of memory) and names fn and the column. */
+int vae_val_to_cell(const vae_column *c, const vae_val *v, float *out,
+                    const char *fn, char **err);
+
+/* Text form of a number as SQLite gives it: "%lld" or "%!.15g". */
+void vae_num_text(char *buf, int size, int type, sqlite3_int64 i, double d);
+
+/* Parses the whole of s[0..n) as a decimal number (spaces around allowed);
+** 1 on success. */
+int vae_parse_number(const char *s, int n, double *out);
+
+/* The double closest to f's shortest decimal form, so that a float 0.1f is
+** reported as 0.1 rather than 0.10000000149011612. */
+double vae_float_double(float f);
+
+/* A cell as an SQL result in the column's own type: real -> REAL,
+** integer and binary -> INTEGER, categorical -> TEXT. NaN -> NULL. */
+void vae_result_cell(sqlite3_context *ctx, const vae_column *c, float x);
+/* The same as a JSON value. */
+void vae_buf_cell(vae_buf *b, const vae_column *c, float x);
+
+/* Declared SQL type of a column kind: REAL, INTEGER, INTEGER, TEXT. */
+const char *vae_kind_sqltype(int kind);
+
+/* Number of the model's columns as "a, b, c" for messages (at most ~200
+** bytes, then ", ..."); from sqlite3_mprintf, NULL when out of memory. */
+char *vae_column_list(const vae_model *m);
+
+/* Finds a model column by name: exact first, then case-insensitive. */
+int vae_find_column(const vae_model *m, const char *name);
+
+/* Converts a function's value arguments (argv[0..argc)) into one row of
+** the model's p cells: either p values in column order, or one JSON object
+** keyed by column name (a json_object() result, or when p != 1 any TEXT
+** starting with '{'). Messages name fn and the model. When ctx is not
+** NULL and cell `want` is given (not NULL), that value, as given, is set as
+** the result of ctx. */
+int vae_args_to_row(const vae_model *m, const char *model, const char *fn,
+                    int argc, sqlite3_value **argv, float *row, char **err,
+                    sqlite3_context *ctx, int want);
+
+#endif
