@@ -12,9 +12,11 @@
 **     (in the column's type: `c = '1'` on an INTEGER column gives 1) and the
 **     others are drawn from p(rest | sex, age) (vae_infer, VAE_DRAW).
 **     A value the column can never hold (an unknown category, a binary 2)
-**     gives no rows. Other constraints (ranges, IN lists of several values
-**     matched by the rows rarely) are left to SQLite: rows are generated
-**     until LIMIT is reached.
+**     gives no rows. Ranges (<, <=, >, >=), !=, IN lists and, on TEXT
+**     columns, LIKE and GLOB are applied here by rejection: rows are drawn
+**     (conditioned on the equalities) and those that fail are skipped. When
+**     fewer than 1 in 1000 drawn rows pass, the scan stops with an error
+**     rather than loop without end.
 **
 **   CREATE VIRTUAL TABLE f USING vae(m, source=t);
 **     The rows of table t (same rowids) in the model's columns, with the
@@ -52,6 +54,32 @@ typedef struct {
   int *kinds;            /* [p] their kinds */
 } vae_vtab;
 
+/* A constraint of the generating form that conditioning cannot express:
+** a generated row is kept only when it holds. */
+typedef struct {
+  int col;               /* declared column */
+  char op;               /* see OP_* */
+  sqlite3_value **vals;  /* the right-hand side; an IN list has several */
+  int nvals;
+} vae_check;
+
+/* Codes of the constraints in idxStr: "<column><op>" separated by spaces. */
+#define OP_GIVEN '='     /* equality: conditions the generation */
+#define OP_IN 'i'
+#define OP_GT '>'
+#define OP_GE 'g'
+#define OP_LT '<'
+#define OP_LE 'l'
+#define OP_NE '!'
+#define OP_LIKE 'k'
+#define OP_GLOB 'b'
+#define OP_NULL 'N'      /* IS NULL: generated cells never are: no rows */
+
+/* Rejection gives up when fewer than 1 in REJECT_RATIO rows pass, once
+** REJECT_MIN rows have been tried. */
+#define REJECT_RATIO 1000
+#define REJECT_MIN 20000
+
 typedef struct {
   sqlite3_vtab_cursor base;
   vae_entry *e;
@@ -67,6 +95,9 @@ typedef struct {
   uint64_t seeds[GEN_BATCH];
   sqlite3_int64 bstart;
   int bcount;
+  vae_check *checks;     /* constraints applied by rejection */
+  int nchecks;
+  sqlite3_int64 tried, accepted;
   /* source form */
   sqlite3_stmt *st;
   sqlite3_int64 draw;
@@ -259,10 +290,43 @@ static int vtab_disconnect(sqlite3_vtab *vt) {
 /* ---------------------------------------------------------------------
 ** Planning
 **
-** Generating form: idxStr lists the declared columns whose equality value
-** is passed to xFilter, in argv order ("3 0 5"); column p is the seed.
+** Generating form: idxStr lists, in argv order, the declared column and
+** the OP_* code of each constraint passed to xFilter ("3= 0> 5i"); column
+** p is the seed.
 ** Source form: idxNum bit 1 = draw, bit 2 = rowid, in that argv order.
 */
+/* How the generating form handles constraint i, or 0 to leave it to
+** SQLite. The seed (column p) takes only equality. */
+static char check_op(vae_vtab *t, sqlite3_index_info *info, int i) {
+  const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+  int text;
+  if (!c->usable || c->iColumn < 0 || c->iColumn > t->p) return 0;
+  if (c->iColumn == t->p)
+    return c->op == SQLITE_INDEX_CONSTRAINT_EQ ? OP_GIVEN : 0;
+  text = t->kinds[c->iColumn] == VAE_CATEGORICAL;
+  switch (c->op) {
+    case SQLITE_INDEX_CONSTRAINT_EQ:
+    case SQLITE_INDEX_CONSTRAINT_IS:
+      /* An IN list comes as an equality; take all its values at once
+      ** (SQLite 3.38+), so that every value is generated, not the first. */
+      if (sqlite3_libversion_number() >= 3038000 && sqlite3_vtab_in(info, i, -1)) {
+        sqlite3_vtab_in(info, i, 1);
+        return OP_IN;
+      }
+      return OP_GIVEN;
+    case SQLITE_INDEX_CONSTRAINT_GT: return OP_GT;
+    case SQLITE_INDEX_CONSTRAINT_GE: return OP_GE;
+    case SQLITE_INDEX_CONSTRAINT_LT: return OP_LT;
+    case SQLITE_INDEX_CONSTRAINT_LE: return OP_LE;
+    case SQLITE_INDEX_CONSTRAINT_NE:
+    case SQLITE_INDEX_CONSTRAINT_ISNOT: return OP_NE;
+    case SQLITE_INDEX_CONSTRAINT_ISNULL: return OP_NULL;
+    case SQLITE_INDEX_CONSTRAINT_LIKE: return text ? OP_LIKE : 0;
+    case SQLITE_INDEX_CONSTRAINT_GLOB: return text ? OP_GLOB : 0;
+    default: return 0;
+  }
+}
+
 static int vtab_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
   vae_vtab *t = (vae_vtab *)vt;
   const struct sqlite3_index_constraint *cons = info->aConstraint;
@@ -303,13 +367,15 @@ static int vtab_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
     memset(used, 0, (size_t)t->p + 1);
     for (i = 0; i < info->nConstraint && list; i++) {
       int col = cons[i].iColumn;
-      char *l;
-      if (!cons[i].usable || cons[i].op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
-      if (col < 0 || col > t->p || used[col]) continue;
-      used[col] = 1;
+      char op = check_op(t, info, i), *l;
+      if (!op) continue;
+      if (op == OP_GIVEN) {
+        if (used[col]) op = OP_IN; /* a second equality: a check, not a condition */
+        used[col] = 1;
+      }
       info->aConstraintUsage[i].argvIndex = ++n;
       info->aConstraintUsage[i].omit = 1;
-      l = sqlite3_mprintf("%s%s%d", list, *list ? " " : "", col);
+      l = sqlite3_mprintf("%s%s%d%c", list, *list ? " " : "", col, op);
       sqlite3_free(list);
       list = l;
     }
@@ -336,7 +402,20 @@ static int vtab_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out) {
   return SQLITE_OK;
 }
 
+static void free_checks(vae_cursor *c) {
+  int k, v;
+  for (k = 0; k < c->nchecks; k++) {
+    for (v = 0; v < c->checks[k].nvals; v++) sqlite3_value_free(c->checks[k].vals[v]);
+    sqlite3_free(c->checks[k].vals);
+  }
+  sqlite3_free(c->checks);
+  c->checks = NULL;
+  c->nchecks = 0;
+}
+
 static void cursor_reset(vae_cursor *c) {
+  free_checks(c);
+  c->tried = c->accepted = 0;
   sqlite3_free(c->given);
   c->given = NULL;
   sqlite3_free(c->map);
@@ -437,6 +516,124 @@ static int gen_batch(vae_cursor *c) {
   return SQLITE_OK;
 }
 
+/* SQLite's order between a generated cell and a value: numbers before
+** text, numbers by value, text by bytes (BINARY collation). */
+static int compare_cell(const vae_column *mc, float cell, sqlite3_value *v) {
+  int vt = sqlite3_value_type(v);
+  if (mc->kind == VAE_CATEGORICAL) {
+    const char *level = mc->levels[(int)cell], *s;
+    int n, r;
+    if (vt != SQLITE_TEXT) return vt == SQLITE_BLOB ? -1 : 1; /* numbers < text < blobs */
+    s = (const char *)sqlite3_value_text(v);
+    n = sqlite3_value_bytes(v);
+    r = strncmp(level, s ? s : "", (size_t)n);
+    if (r == 0 && (int)strlen(level) != n) r = (int)strlen(level) > n ? 1 : -1;
+    return r;
+  } else {
+    double d, x;
+    if (vt == SQLITE_INTEGER || vt == SQLITE_FLOAT) {
+      x = sqlite3_value_double(v);
+    } else if (vt == SQLITE_TEXT &&
+               vae_parse_number((const char *)sqlite3_value_text(v), sqlite3_value_bytes(v), &x)) {
+      /* the column's numeric affinity applies to a numeric-looking text */
+    } else {
+      return -1; /* numbers sort before text and blobs */
+    }
+    d = vae_float_double(cell);
+    return d < x ? -1 : d > x ? 1 : 0;
+  }
+}
+
+static int check_holds(const vae_cursor *c, const vae_check *k, float cell) {
+  const vae_column *mc = vae_model_column(c->e->m, c->map[k->col]);
+  int v;
+  if (k->nvals == 0) return 0; /* NULL on the right: never true */
+  switch (k->op) {
+    case OP_IN:
+      for (v = 0; v < k->nvals; v++)
+        if (compare_cell(mc, cell, k->vals[v]) == 0) return 1;
+      return 0;
+    case OP_GT: return compare_cell(mc, cell, k->vals[0]) > 0;
+    case OP_GE: return compare_cell(mc, cell, k->vals[0]) >= 0;
+    case OP_LT: return compare_cell(mc, cell, k->vals[0]) < 0;
+    case OP_LE: return compare_cell(mc, cell, k->vals[0]) <= 0;
+    case OP_NE: return compare_cell(mc, cell, k->vals[0]) != 0;
+    case OP_LIKE:
+    case OP_GLOB: {
+      const char *pat = (const char *)sqlite3_value_text(k->vals[0]);
+      const char *level = mc->levels[(int)cell];
+      if (!pat) return 0;
+      return k->op == OP_LIKE ? sqlite3_strlike(pat, level, 0) == 0
+                              : sqlite3_strglob(pat, level) == 0;
+    }
+    default: return 0;
+  }
+}
+
+/* Moves c->i forward to the first row, from c->i on, that passes every
+** check, or fails when too few rows pass. */
+static int gen_accept(vae_cursor *c) {
+  vae_vtab *t = (vae_vtab *)c->base.pVtab;
+  int pm = vae_model_ncols(c->e->m), rc, k;
+  for (;;) {
+    const float *row = c->out + (size_t)(c->i - c->bstart) * pm;
+    c->tried++;
+    for (k = 0; k < c->nchecks; k++)
+      if (!check_holds(c, &c->checks[k], row[c->map[c->checks[k].col]])) break;
+    if (k == c->nchecks) {
+      c->accepted++;
+      return SQLITE_OK;
+    }
+    if (c->tried >= REJECT_MIN && c->tried > REJECT_RATIO * (c->accepted + 1))
+      return vtab_error(c, SQLITE_ERROR,
+                        sqlite3_mprintf("vae: the WHERE clause on \"%s\" keeps too few "
+                                        "generated rows (%lld of %lld); condition with "
+                                        "column = value where you can",
+                                        t->names[c->checks[k].col], c->accepted, c->tried));
+    c->i++;
+    if ((rc = gen_batch(c)) != SQLITE_OK) return rc;
+  }
+}
+
+/* Records a check; IN lists come through sqlite3_vtab_in_first/next. */
+static int add_check(vae_cursor *c, int col, char op, sqlite3_value *arg) {
+  vae_check *k = &c->checks[c->nchecks++];
+  sqlite3_value *v;
+  int rc, cap = 0;
+  k->col = col;
+  k->op = op;
+  k->vals = NULL;
+  k->nvals = 0;
+  if (op == OP_IN && sqlite3_libversion_number() >= 3038000) {
+    rc = sqlite3_vtab_in_first(arg, &v);
+    if (rc == SQLITE_ERROR) { /* a plain second equality, not a list */
+      v = arg;
+      rc = SQLITE_OK;
+      op = 0;
+    }
+  } else {
+    v = arg;
+    rc = SQLITE_OK;
+    op = 0;
+  }
+  while (rc == SQLITE_OK && v) {
+    if (sqlite3_value_type(v) != SQLITE_NULL) {
+      if (k->nvals == cap) {
+        sqlite3_value **grown;
+        cap = cap ? 2 * cap : 4;
+        grown = sqlite3_realloc64(k->vals, (sqlite3_uint64)cap * sizeof *grown);
+        if (!grown) return SQLITE_NOMEM;
+        k->vals = grown;
+      }
+      if (!(k->vals[k->nvals] = sqlite3_value_dup(v))) return SQLITE_NOMEM;
+      k->nvals++;
+    }
+    if (!op) break;
+    rc = sqlite3_vtab_in_next(arg, &v);
+  }
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int gen_filter(vae_cursor *c, const char *idxStr, int argc, sqlite3_value **argv) {
   vae_vtab *t = (vae_vtab *)c->base.pVtab;
   const char *s = idxStr ? idxStr : "";
@@ -450,12 +647,23 @@ static int gen_filter(vae_cursor *c, const char *idxStr, int argc, sqlite3_value
   c->in = c->tmpl + pm;
   c->out = c->in + (size_t)pm * GEN_BATCH;
   for (j = 0; j < pm; j++) c->tmpl[j] = NAN;
+  c->checks = sqlite3_malloc64((sqlite3_uint64)(argc ? argc : 1) * sizeof *c->checks);
+  if (!c->checks) return SQLITE_NOMEM;
   c->eof = 0;
   for (a = 0; a < argc; a++) {
-    char *end;
+    char *end, op;
     long col = strtol(s, &end, 10);
-    if (end == s) break;
-    s = end;
+    if (end == s || !*end) break;
+    op = *end;
+    s = end + 1;
+    if (op == OP_NULL) {
+      c->eof = 1;
+      continue;
+    }
+    if (op != OP_GIVEN && col >= 0 && col < t->p) {
+      if ((rc = add_check(c, (int)col, op, argv[a])) != SQLITE_OK) return rc;
+      continue;
+    }
     if (col == t->p) {
       if (sqlite3_value_type(argv[a]) != SQLITE_NULL && !int_value(argv[a], &c->seed))
         return vtab_error(c, SQLITE_ERROR, sqlite3_mprintf("vae: seed must be an integer"));
@@ -481,7 +689,8 @@ static int gen_filter(vae_cursor *c, const char *idxStr, int argc, sqlite3_value
   }
   if (c->eof) return SQLITE_OK;
   c->i = 0;
-  return gen_batch(c);
+  if ((rc = gen_batch(c)) != SQLITE_OK) return rc;
+  return gen_accept(c);
 }
 
 /* Reads and completes the next batch of the source form. */
@@ -565,13 +774,15 @@ static int vtab_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
 static int vtab_next(sqlite3_vtab_cursor *cur) {
   vae_cursor *c = (vae_cursor *)cur;
   vae_vtab *t = (vae_vtab *)cur->pVtab;
+  int rc;
   if (c->eof) return SQLITE_OK;
   if (t->source) {
     if (++c->k < c->rows.count) return SQLITE_OK;
     return src_batch(c);
   }
   c->i++;
-  return gen_batch(c);
+  if ((rc = gen_batch(c)) != SQLITE_OK) return rc;
+  return gen_accept(c);
 }
 
 static int vtab_eof(sqlite3_vtab_cursor *cur) {
