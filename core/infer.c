@@ -135,7 +135,7 @@ int vae_infer(const vae_model *m, int mode, int n, const float *x,
       vae_rng_seed(&rngs[r], seeds ? seeds[at + r] : 0);
       vae_rng_normals(&rngs[r], w.eps + (size_t)r * S * d, (long)S * d);
     }
-    vae_forward(m, &w, rows, S, 1.0);
+    vae_forward(m, &w, rows, S, 1.0, 0);
     vae_backward(m, &w, rows, S, 1.0, 1.0, 0); /* fills w.wnorm */
     for (int r = 0; r < rows; r++) {
       const float *xr = xc + (size_t)r * p;

@@ -77,26 +77,35 @@ void vae_work_free(vae_work *w);
 int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
                     vae_model **out, char *err, size_t errlen);
 void vae_model_init_params(vae_model *m, uint64_t seed);
+/* The parameter count vae_model_alloc would lay out for cols and cfg
+** (cfg->hidden widths checked by vae_config_check first), so that a blob's
+** size can be checked before anything is allocated. */
+uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg);
 
 /* Standardize raw rows (n x p) into w->xs and build the encoder input;
 ** hide[] (rows x p, may be NULL) marks observed cells kept from the encoder. */
 void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
                  const unsigned char *hide);
 /* Encoder, K reparameterized samples per row from w->eps, decoder, and the
-** log weights lw = log p(x_obs|z) + beta (log p(z) - log q(z|x)). */
-void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta);
+** log weights lw = log p(x_obs|z) + beta (log p(z) - log q(z|x)). With
+** want_grads (a workspace allocated with grads) it also keeps the
+** likelihood's gradient for vae_backward. */
+void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
+                 int want_grads);
 /* Decoder only: w->z (rows x latent) -> w->dec_h[nlayers - 1]. */
 void vae_decode(const vae_model *m, vae_work *w, int rows);
 /* -sum over rows of (logsumexp_k lw - log K) / scale, and with grads the
-** gradient of that into w->grads. Call after vae_forward. */
+** gradient of that into w->grads: then vae_forward must have run with
+** want_grads. Always leaves the normalized weights in w->wnorm. */
 double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
                     double beta, double scale, int with_grads);
 
 /* Log-likelihood of one row's observed cells given one decoder output, and
-** its gradient into dout (and dlogvar, p entries) scaled by g if dout.
-** Uses the variances that vae_forward put in w. */
+** when dout is not NULL its gradient d ll / d out there (observed cells
+** only; the caller zeroes the rest). Uses the variances vae_forward put in
+** w. */
 double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
-                      const float *out, float *dout, float *dlogvar, float g);
+                      const float *out, float *dout);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,

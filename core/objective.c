@@ -112,36 +112,35 @@ static inline double softplus(double x) {
 }
 
 double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
-                      const float *out, float *dout, float *dlogvar, float g) {
+                      const float *out, float *dout) {
   double ll = 0;
   for (int j = 0; j < m->p; j++) {
     float v = xs[j];
     if (isnan(v)) continue;
     const vae_column *c = &m->cols[j];
     const float *o = out + m->off[j];
+    float *d = dout ? dout + m->off[j] : NULL;
     if (vae_is_numeric(c->kind)) {
       double var = w->var[j], diff = v - o[0];
       ll += -0.5 * (LOG_2PI + w->log_var[j] + diff * diff / var);
-      if (dout) {
-        dout[m->off[j]] = (float)(g * diff / var);
-        /* d var / d param = var - floor */
-        dlogvar[j] += (float)(g * 0.5 * (diff * diff / var - 1.0) / var * (var - VAE_VAR_FLOOR));
-      }
+      if (d) d[0] = (float)(diff / var);
     } else if (c->kind == VAE_BINARY) {
       double l = o[0];
       ll += v * l - softplus(l);
-      if (dout) dout[m->off[j]] = (float)(g * (v - 1.0 / (1.0 + exp(-l))));
+      if (d) d[0] = (float)(v - 1.0 / (1.0 + exp(-l)));
     } else {
       int L = c->nlevels, k = (int)v;
       double mx = o[0], s = 0;
       for (int l = 1; l < L; l++) if (o[l] > mx) mx = o[l];
-      for (int l = 0; l < L; l++) s += exp(o[l] - mx);
-      double lse = mx + log(s);
-      ll += o[k] - lse;
-      if (dout) {
-        for (int l = 0; l < L; l++)
-          dout[m->off[j] + l] = (float)(-g * exp(o[l] - lse));
-        dout[m->off[j] + k] += g;
+      for (int l = 0; l < L; l++) {
+        double e = exp(o[l] - mx);
+        s += e;
+        if (d) d[l] = (float)e;
+      }
+      ll += o[k] - mx - log(s);
+      if (d) {
+        for (int l = 0; l < L; l++) d[l] = (float)(-d[l] / s);
+        d[k] += 1.0f;
       }
     }
   }
@@ -157,7 +156,8 @@ void vae_decode(const vae_model *m, vae_work *w, int rows) {
   }
 }
 
-void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta) {
+void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
+                 int want_grads) {
   const int d = m->latent, n = m->nlayers;
   for (int j = 0; j < m->p; j++) {
     w->var[j] = exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR;
@@ -181,14 +181,20 @@ void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta) 
   ** backward can tell which log-variances were cut (their gradient is 0). */
   for (int r = 0; r < rows; r++) {
     const float *mu = stats + (size_t)r * 2 * d, *lv = mu + d;
-    for (int k = 0; k < K; k++) {
-      size_t at = ((size_t)r * K + k) * d;
-      for (int t = 0; t < d; t++)
-        w->z[at + t] = mu[t] + expf(0.5f * lv[t]) * w->eps[at + t];
+    for (int t = 0; t < d; t++) {
+      float sigma = expf(0.5f * lv[t]);
+      for (int k = 0; k < K; k++) {
+        size_t at = ((size_t)r * K + k) * d + t;
+        w->z[at] = mu[t] + sigma * w->eps[at];
+      }
     }
   }
   vae_decode(m, w, rows * K);
   const float *out = w->dec_h[n - 1];
+  /* Training takes d log p(x_obs|z) / d out here, while the terms are at
+  ** hand; vae_backward scales it by each sample's weight. */
+  float *dout = want_grads ? w->g_dec[0] : NULL;
+  if (dout) memset(dout, 0, (size_t)rows * K * m->dec_out * sizeof(float));
   for (int r = 0; r < rows; r++) {
     const float *lv = stats + (size_t)r * 2 * d + d;
     double lv_sum = 0;
@@ -203,8 +209,8 @@ void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta) 
       }
       /* log p(z) - log q(z|x): the 2 pi terms cancel. */
       double log_ratio = -0.5 * zz + 0.5 * (ee + lv_sum);
-      w->lw[row] = vae_row_loglik(m, w, w->xs + (size_t)r * m->p,
-                                  out + row * m->dec_out, NULL, NULL, 0) +
+      w->lw[row] = vae_row_loglik(m, w, w->xs + (size_t)r * m->p, out + row * m->dec_out,
+                                  dout ? dout + row * m->dec_out : NULL) +
                    beta * log_ratio;
     }
   }
@@ -227,14 +233,20 @@ double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
   float *grads = w->grads;
   float *dlogvar = grads + m->logvar;
   memset(dlogvar, 0, (size_t)m->p * sizeof(float));
-  /* d loss / d lw_rk = -wnorm_rk / scale; first into the decoder output. */
+  /* d loss / d lw_rk = -wnorm_rk / scale: scales the likelihood gradient
+  ** that vae_forward left in g_dec[0]. A numeric column's log-variance
+  ** gradient follows from it: with d = diff / var, d ll / d var =
+  ** (d^2 var - 1) / (2 var), and d var / d param = var - floor. */
   float *dout = w->g_dec[0];
-  memset(dout, 0, (size_t)rd * m->dec_out * sizeof(float));
-  const float *out = w->dec_h[n - 1];
   for (int row = 0; row < rd; row++) {
-    float g = (float)(-w->wnorm[row] / scale);
-    vae_row_loglik(m, w, w->xs + (size_t)(row / K) * m->p, out + (size_t)row * m->dec_out,
-                   dout + (size_t)row * m->dec_out, dlogvar, g);
+    float g = (float)(-w->wnorm[row] / scale), *dr = dout + (size_t)row * m->dec_out;
+    const float *xs = w->xs + (size_t)(row / K) * m->p;
+    for (int j = 0; j < m->p; j++) {
+      if (isnan(xs[j]) || !vae_is_numeric(m->cols[j].kind)) continue;
+      double dd = dr[m->off[j]], var = w->var[j];
+      dlogvar[j] += (float)(g * 0.5 * (dd * dd * var - 1.0) / var * (var - VAE_VAR_FLOOR));
+    }
+    for (int o = 0; o < m->dec_out; o++) dr[o] *= g;
   }
   /* Decoder backward, last layer first; g_dec ping-pongs. */
   float *gy = w->g_dec[0], *gx = w->g_dec[1];
@@ -256,12 +268,13 @@ double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
     for (int k = 0; k < K; k++) {
       size_t row = (size_t)r * K + k;
       float g = (float)(-w->wnorm[row] / scale);
-      const float *z = w->z + row * d, *e = w->eps + row * d;
+      const float *z = w->z + row * d;
       float *gz = dz + row * d;
       for (int t = 0; t < d; t++) {
+        /* d z / d logvar = sigma eps / 2 = (z - mu) / 2 */
         float dzt = gz[t] - g * (float)beta * z[t];
         dmu[t] += dzt;
-        dlv[t] += dzt * 0.5f * expf(0.5f * lv[t]) * e[t] + g * (float)beta * 0.5f;
+        dlv[t] += dzt * 0.5f * (z[t] - mu[t]) + g * (float)beta * 0.5f;
       }
     }
     for (int t = 0; t < d; t++)

@@ -47,21 +47,33 @@ uint64_t vae_rng_below(vae_rng *r, uint64_t n) {
   return x % n;
 }
 
+/* Marsaglia's polar method: a pair of normals for one log and one sqrt,
+** no trigonometry (Box-Muller's sincos was a tenth of training time). */
+static void normal_pair(vae_rng *r, double *a, double *b) {
+  double u, v, s;
+  do {
+    u = 2.0 * vae_rng_uniform(r) - 1.0;
+    v = 2.0 * vae_rng_uniform(r) - 1.0;
+    s = u * u + v * v;
+  } while (s >= 1.0 || s == 0.0);
+  double f = sqrt(-2.0 * log(s) / s);
+  *a = u * f;
+  *b = v * f;
+}
+
 float vae_rng_normal(vae_rng *r) {
-  /* Box-Muller in double: exact to float precision and branch-free, so the
-  ** stream of normals is the same on every platform. */
-  double u1 = 1.0 - vae_rng_uniform(r); /* (0, 1] keeps log finite */
-  double u2 = vae_rng_uniform(r);
-  return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+  double a, b;
+  normal_pair(r, &a, &b);
+  return (float)a;
 }
 
 void vae_rng_normals(vae_rng *r, float *out, long n) {
   long i = 0;
+  double a, b;
   for (; i + 1 < n; i += 2) {
-    double u1 = 1.0 - vae_rng_uniform(r), u2 = vae_rng_uniform(r);
-    double rad = sqrt(-2.0 * log(u1)), th = 6.283185307179586 * u2;
-    out[i] = (float)(rad * cos(th));
-    out[i + 1] = (float)(rad * sin(th));
+    normal_pair(r, &a, &b);
+    out[i] = (float)a;
+    out[i + 1] = (float)b;
   }
   if (i < n) out[i] = vae_rng_normal(r);
 }

@@ -85,7 +85,7 @@ static double evaluate(const vae_model *m, fit_buffers *b, const float *data,
     gather(m, data, idx + at, rows, b->rows);
     vae_prepare(m, &b->w, b->rows, rows, NULL);
     vae_rng_normals(&rng, b->w.eps, (long)rows * K * m->latent);
-    vae_forward(m, &b->w, rows, K, beta);
+    vae_forward(m, &b->w, rows, K, beta, 0);
     total += vae_backward(m, &b->w, rows, K, beta, 1.0, 0);
   }
   return total / (double)n;
@@ -150,6 +150,21 @@ done:
   return rc;
 }
 
+/* Outputs are kept within the range of the rows trained on; a warm start on
+** new rows widens it to cover them too. */
+static void widen_range(vae_model *m, const float *data, int64_t n) {
+  for (int j = 0; j < m->p; j++) {
+    vae_column *c = &m->cols[j];
+    if (!vae_is_numeric(c->kind)) continue;
+    for (int64_t i = 0; i < n; i++) {
+      double v = data[i * m->p + j];
+      if (isnan(v) || (c->log_scale && !(v > 0))) continue;
+      if (v < c->min) c->min = v;
+      if (v > c->max) c->max = v;
+    }
+  }
+}
+
 int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
             vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
             size_t errlen) {
@@ -200,7 +215,7 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
         b.hide[c] = cfg->mask_rate > 0 && vae_rng_uniform(&rng) < cfg->mask_rate;
       vae_prepare(m, &b.w, b.rows, rows, b.hide);
       vae_rng_normals(&rng, b.w.eps, (long)rows * K * m->latent);
-      vae_forward(m, &b.w, rows, K, beta);
+      vae_forward(m, &b.w, rows, K, beta, 1);
       loss += vae_backward(m, &b.w, rows, K, beta, rows, 1) * rows;
       adam_step(&opt, m->params, b.w.grads, b.adam_m, b.adam_v, m->nparams);
       double t = now_seconds();
@@ -243,6 +258,7 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
   }
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   if (rc == VAE_OK && n_hold > 0) memcpy(m->params, b.best, m->nparams * sizeof(float));
+  if (rc == VAE_OK) widen_range(m, data, n);
   if (rc == VAE_OK && rep) {
     rc = holdout_error(m, data, hold, n_hold, vae_seed_mix(cfg->seed, 0x401d), hold_err);
   }

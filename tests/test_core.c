@@ -46,7 +46,7 @@ static double loss_at(vae_model *m, vae_work *w, const float *x, int rows,
                       double beta, int with_grads) {
   vae_prepare(m, w, x, rows, hide);
   memcpy(w->eps, eps, (size_t)rows * K * m->latent * sizeof(float));
-  vae_forward(m, w, rows, K, beta);
+  vae_forward(m, w, rows, K, beta, with_grads);
   return vae_backward(m, w, rows, K, beta, rows, with_grads);
 }
 
