@@ -194,6 +194,9 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
   }
   memcpy(b.backup, m->params, m->nparams * sizeof(float));
   memcpy(b.best, m->params, m->nparams * sizeof(float));
+  /* Before training, so that a log-scale column standardizes new smaller
+  ** values by their own log. Not undone on failure: it only covers data. */
+  widen_range(m, data, n);
 
   vae_rng rng;
   vae_rng_seed(&rng, vae_seed_mix(cfg->seed, 0xf17));
@@ -258,7 +261,6 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
   }
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   if (rc == VAE_OK && n_hold > 0) memcpy(m->params, b.best, m->nparams * sizeof(float));
-  if (rc == VAE_OK) widen_range(m, data, n);
   if (rc == VAE_OK && rep) {
     rc = holdout_error(m, data, hold, n_hold, vae_seed_mix(cfg->seed, 0x401d), hold_err);
   }
