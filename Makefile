@@ -39,6 +39,69 @@ build/oom_ext: tests/oom_ext.c
 	@mkdir -p build
 	$(CC) $(CFLAGS) $< -lsqlite3 -ldl -o $@
 
+# ---- Sanitizers: the unit tests, oom_ext and a vae.so built with
+# AddressSanitizer and UndefinedBehaviorSanitizer (any report aborts), in
+# build/asan/. tests/run.sh runs them; the SQL tests load build/asan/vae.so
+# into the sqlite3 shell with the ASan runtime preloaded.
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_CORE_OBJ = $(CORE_SRC:%.c=build/asan/%.o)
+ASAN_EXT_OBJ  = $(EXT_SRC:%.c=build/asan/%.o)
+ASAN_BINS = build/asan/vae.so build/asan/test_core build/asan/test_json build/asan/oom_ext
+
+build/asan/%.o: %.c $(wildcard core/*.h ext/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(BLAS_CFLAGS) -c $< -o $@
+
+build/asan/libvaecore.a: $(ASAN_CORE_OBJ)
+	ar rcs $@ $^
+
+build/asan/vae.so: $(ASAN_EXT_OBJ) build/asan/libvaecore.a
+	$(CC) $(SAN_FLAGS) -shared -o $@ $(ASAN_EXT_OBJ) build/asan/libvaecore.a $(LIBS)
+
+build/asan/test_%: tests/test_%.c build/asan/libvaecore.a tests/test_util.h
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(BLAS_CFLAGS) -Icore $< build/asan/libvaecore.a $(LIBS) -o $@
+
+build/asan/oom_ext: tests/oom_ext.c
+	@mkdir -p build/asan
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $< -lsqlite3 -ldl -o $@
+
+# ---- Fuzzing (clang's libFuzzer): `make fuzz` runs each target for
+# FUZZ_SECONDS from the seeds in tests/fuzz/ (tests/fuzz.sh); `make test`
+# builds them too when clang can, and runs each for a few seconds.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+               -std=c99 -D_POSIX_C_SOURCE=200809L
+FUZZ_BINS = build/fuzz/fuzz_options build/fuzz/fuzz_blob
+
+build/fuzz/fuzz_options: tests/fuzz_options.c $(CORE_SRC) $(wildcard core/*.h)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(BLAS_CFLAGS) -Icore tests/fuzz_options.c $(CORE_SRC) $(LIBS) -o $@
+
+build/fuzz/fuzz_blob: tests/fuzz_blob.c $(CORE_SRC) $(wildcard core/*.h)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(BLAS_CFLAGS) -Icore tests/fuzz_blob.c $(CORE_SRC) $(LIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+	@sh tests/fuzz.sh $(FUZZ_SECONDS)
+
+# Builds the fuzz targets when $(FUZZ_CC) is there; tests/run.sh skips them
+# otherwise.
+fuzz-if-clang:
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(FUZZ_BINS) || echo "fuzz targets not built: $(FUZZ_CC) failed"; \
+	fi
+
+# The SQL tests under valgrind's memcheck, with the normal vae.so (about
+# half a minute; make test runs them under ASan instead).
+valgrind: vae.so
+	@sh tests/valgrind.sh ./vae.so
+
+.PHONY: fuzz fuzz-if-clang valgrind
+
+# make test also builds the sanitizer copy and, with clang, the fuzz targets.
+test: $(ASAN_BINS) fuzz-if-clang
+
 test: vae.so $(TEST_BINS)
 	@sh tests/run.sh
 
@@ -50,3 +113,41 @@ bench: vae.so
 
 clean:
 	rm -rf build vae.so
+
+# ---- Install, and the C sample built with the extension compiled in.
+# `make install` puts the extension in $(DESTDIR)$(LIBDIR) as libvae.so,
+# with SONAME vae.so and the link vae.so -> libvae.so, so that `.load vae`
+# (and load_extension('vae')) finds it without a path: SQLite tries dlopen
+# on "vae", then "vae.so"; a name without a slash is looked up in
+# ld.so.cache and then /lib, /usr/lib. ldconfig caches only files named
+# lib*.so*, under their SONAME: hence libvae.so with SONAME vae.so. Run as
+# root without DESTDIR, install and uninstall run ldconfig. PREFIX=/usr
+# needs no ldconfig (/usr/lib is searched directly).
+LIBDIR ?= $(PREFIX)/lib
+LDCONFIG ?= $(shell PATH="$$PATH:/sbin:/usr/sbin" command -v ldconfig)
+
+build/libvae.so: $(EXT_OBJ) build/libvaecore.a
+	$(CC) -shared -Wl,-soname,vae.so -o $@ $(EXT_OBJ) build/libvaecore.a $(LIBS)
+
+install: build/libvae.so
+	install -d "$(DESTDIR)$(LIBDIR)"
+	install -m 0644 build/libvae.so "$(DESTDIR)$(LIBDIR)/libvae.so"
+	ln -sf libvae.so "$(DESTDIR)$(LIBDIR)/vae.so"
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && [ -n "$(LDCONFIG)" ]; then "$(LDCONFIG)"; fi
+	@echo "installed $(DESTDIR)$(LIBDIR)/libvae.so and vae.so -> libvae.so; where $(LIBDIR) is on the linker's path, load it with .load vae"
+
+uninstall:
+	rm -f "$(DESTDIR)$(LIBDIR)/vae.so" "$(DESTDIR)$(LIBDIR)/libvae.so"
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && [ -n "$(LDCONFIG)" ]; then "$(LDCONFIG)"; fi
+
+# samples/static.c with core/ and ext/ compiled in (-DSQLITE_CORE): the
+# program needs no vae.so at run time. Run by tests/samples.sh.
+build/samples/vae_static: samples/static.c $(CORE_SRC) $(EXT_SRC) $(wildcard core/*.h ext/*.h)
+	@mkdir -p build/samples
+	$(CC) $(CFLAGS) $(BLAS_CFLAGS) -DSQLITE_CORE samples/static.c $(CORE_SRC) $(EXT_SRC) -lsqlite3 $(LIBS) -o $@
+
+samples: vae.so build/samples/vae_static
+
+test: build/samples/vae_static
+
+.PHONY: install uninstall samples

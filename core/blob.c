@@ -6,9 +6,9 @@
 **   config: u32 latent, nhidden, hidden[nhidden], epochs, batch, samples,
 **           impute_samples, patience, verbose; u64 seed; i64 max_rows;
 **           f64 lr, beta, holdout, mask_rate
-**   u32 p, then per column: str name, u32 kind, u32 log_scale,
-**           f64 mean sd raw_sd min max,
-**           i64 observed, u32 nlevels, str levels[nlevels]
+**   u32 p, then per column: str name, u32 kind, f64 mean sd min max,
+**           i64 observed, u32 nlevels, str levels[nlevels],
+**           and for real and integer columns u32 nq, f32 quantiles[nq]
 **   u64 nparams, f32 params[nparams]
 **   u32 CRC-32 of all bytes before it
 ** (str = u32 length + bytes). The reader checks the checksum first, then
@@ -17,12 +17,14 @@
 */
 #include "mem.h"
 #include "model.h"
+#include "transform.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 1u
+#define BLOB_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
 
@@ -97,15 +99,21 @@ static void write_model(writer *w, const vae_model *m) {
     const vae_column *col = &m->cols[j];
     put_str(w, col->name);
     put_u32(w, (uint32_t)col->kind);
-    put_u32(w, (uint32_t)col->log_scale);
     put_f64(w, col->mean);
     put_f64(w, col->sd);
-    put_f64(w, col->raw_sd);
     put_f64(w, col->min);
     put_f64(w, col->max);
     put_u64(w, (uint64_t)col->observed);
     put_u32(w, (uint32_t)col->nlevels);
     for (int l = 0; l < col->nlevels; l++) put_str(w, col->levels[l]);
+    if (col->kind == VAE_REAL || col->kind == VAE_INTEGER) {
+      put_u32(w, (uint32_t)col->nq);
+      for (int k = 0; k < col->nq; k++) {
+        uint32_t u;
+        memcpy(&u, &col->quantiles[k], 4);
+        put_u32(w, u);
+      }
+    }
   }
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
@@ -195,6 +203,7 @@ static void free_cols(vae_column *cols, int p) {
     vae_free(cols[j].name);
     for (int l = 0; cols[j].levels && l < cols[j].nlevels; l++) vae_free(cols[j].levels[l]);
     vae_free(cols[j].levels);
+    vae_free(cols[j].quantiles);
   }
   vae_free(cols);
 }
@@ -238,7 +247,10 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
   cfg.holdout = get_f64(&r);
   cfg.mask_rate = get_f64(&r);
   uint32_t p = get_u32(&r);
-  if (r.bad || p < 1 || p > MAX_COLUMNS || cfg.latent < 1) {
+  /* A column takes at least 52 bytes (an empty name; u32 length, u32 kind,
+  ** 4 f64, i64 observed, u32 nlevels): a damaged count may not make the
+  ** reader allocate for columns that the blob cannot hold. */
+  if (r.bad || p < 1 || p > MAX_COLUMNS || p > r.left / 52 || cfg.latent < 1) {
     vae_set_error(err, errlen, "model is damaged (bad header)");
     return VAE_CORRUPT;
   }
@@ -250,11 +262,8 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
     vae_column *c = &cols[j];
     c->name = get_str(&r, &nomem);
     c->kind = (int)get_u32(&r);
-    uint32_t log_scale = get_u32(&r);
-    c->log_scale = log_scale == 1;
     c->mean = get_f64(&r);
     c->sd = get_f64(&r);
-    c->raw_sd = get_f64(&r);
     c->min = get_f64(&r);
     c->max = get_f64(&r);
     c->observed = (int64_t)get_u64(&r);
@@ -263,9 +272,12 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
     int numeric = c->kind == VAE_REAL || c->kind == VAE_INTEGER;
     if (c->kind < VAE_REAL || c->kind > VAE_CATEGORICAL ||
         (c->kind == VAE_CATEGORICAL) != (nlevels > 0) || nlevels > MAX_LEVELS ||
-        nlevels > r.left / 4 || log_scale > 1 || (log_scale && !(numeric && c->min > 0)) ||
-        !(c->raw_sd > 0 && isfinite(c->raw_sd)) || !isfinite(c->mean) || !isfinite(c->min) ||
-        !isfinite(c->max) || !(numeric ? c->sd > 0 && isfinite(c->sd) : 1)) {
+        nlevels > r.left / 4 || !(c->sd > 0 && isfinite(c->sd)) ||
+        !isfinite(c->mean) || !isfinite(c->min) ||
+        !isfinite(c->max) || !(numeric ? c->sd > 0 && isfinite(c->sd) : 1) ||
+        /* outputs are clamped to [min, max] and returned as floats */
+        (numeric && !(c->min <= c->max && fabs(c->min) <= FLT_MAX && fabs(c->max) <= FLT_MAX)) ||
+        c->observed < 0) {
       r.bad = 1;
       break;
     }
@@ -275,10 +287,40 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
       for (uint32_t l = 0; l < nlevels && !r.bad && !nomem; l++)
         c->levels[l] = get_str(&r, &nomem);
     }
+    if (numeric && !r.bad && !nomem) {
+      uint32_t nq = get_u32(&r);
+      if (r.bad || nq < 1 || nq > VAE_MAX_QUANTILES || nq > r.left / 4) {
+        r.bad = 1;
+        break;
+      }
+      if (!(c->quantiles = vae_malloc(nq * sizeof(float)))) { nomem = 1; break; }
+      c->nq = (int)nq;
+      for (uint32_t k = 0; k < nq; k++) {
+        uint32_t u = get_u32(&r);
+        memcpy(&c->quantiles[k], &u, 4);
+        /* finite and sorted, or the score map is not monotone */
+        if (!isfinite(c->quantiles[k]) || (k && c->quantiles[k] < c->quantiles[k - 1])) r.bad = 1;
+      }
+    }
   }
   if (nomem) { rc = VAE_NOMEM; goto done; }
   if (r.bad) { vae_set_error(err, errlen, "model is damaged (bad columns)"); goto done; }
   char why[200];
+  /* The parameters must be exactly what is left (but the u64 count): a
+  ** damaged header may not make the reader allocate a network that the
+  ** blob does not hold. Checked before vae_model_alloc allocates. */
+  rc = vae_config_check(&cfg, (int)p, why, sizeof why);
+  if (rc) {
+    vae_set_error(err, errlen, "model is damaged (%s)", why);
+    rc = VAE_CORRUPT;
+    goto done;
+  }
+  if (r.left < 8 || (r.left - 8) % 4 != 0 ||
+      (r.left - 8) / 4 != vae_param_count(cols, (int)p, &cfg)) {
+    vae_set_error(err, errlen, "model is damaged (parameter count)");
+    rc = VAE_CORRUPT;
+    goto done;
+  }
   rc = vae_model_alloc(cols, (int)p, &cfg, &m, why, sizeof why);
   if (rc == VAE_NOMEM) goto done;
   if (rc) {
@@ -288,10 +330,8 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
   }
   /* vae_model_alloc copied names and levels but not the statistics. */
   for (uint32_t j = 0; j < p; j++) {
-    m->cols[j].log_scale = cols[j].log_scale;
     m->cols[j].mean = cols[j].mean;
     m->cols[j].sd = cols[j].sd;
-    m->cols[j].raw_sd = cols[j].raw_sd;
     m->cols[j].min = cols[j].min;
     m->cols[j].max = cols[j].max;
     m->cols[j].observed = cols[j].observed;

@@ -39,17 +39,11 @@ static inline int vae_is_numeric(int kind) {
   return kind == VAE_REAL || kind == VAE_INTEGER;
 }
 
-/* A numeric value on the model's standardized scale. A log-scale column
-** takes values <= 0 (never seen in training) as its smallest seen value. */
-static inline double vae_standardize(const vae_column *c, double v) {
-  if (c->log_scale) v = log(v > c->min ? v : c->min);
-  return (v - c->mean) / c->sd;
-}
-
-static inline double vae_unstandardize(const vae_column *c, double s) {
-  double v = s * c->sd + c->mean;
-  return c->log_scale ? exp(v) : v;
-}
+/* A numeric value as the model sees it: its normal score. Beyond the
+** quantile table (values a warm start brings) the score goes on linearly,
+** one sd of the column per unit, so that new ranges stay distinct. */
+double vae_standardize(const vae_column *c, double v);
+double vae_unstandardize(const vae_column *c, double z);
 
 /* Scratch memory for rows_enc rows through the encoder and rows_dec =
 ** rows_enc * K samples through the decoder; allocated once per fit or
@@ -83,9 +77,12 @@ void vae_model_init_params(vae_model *m, uint64_t seed);
 uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg);
 
 /* Standardize raw rows (n x p) into w->xs and build the encoder input;
-** hide[] (rows x p, may be NULL) marks observed cells kept from the encoder. */
+** hide[] (rows x p, may be NULL) marks observed cells kept from the encoder.
+** With scored, numeric cells of x are normal scores already. */
 void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
-                 const unsigned char *hide);
+                 const unsigned char *hide, int scored);
+/* The rows with numeric cells as normal scores (allocated with vae_malloc). */
+float *vae_scores(const vae_model *m, const float *x, int64_t n);
 /* Encoder, K reparameterized samples per row from w->eps, decoder, and the
 ** log weights lw = log p(x_obs|z) + beta (log p(z) - log q(z|x)). With
 ** want_grads (a workspace allocated with grads) it also keeps the

@@ -84,7 +84,7 @@ int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
 }
 
 void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
-                 const unsigned char *hide) {
+                 const unsigned char *hide, int scored) {
   const int p = m->p;
   for (int r = 0; r < rows; r++) {
     const float *xr = x + (size_t)r * p;
@@ -94,7 +94,7 @@ void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
     for (int j = 0; j < p; j++) {
       const vae_column *c = &m->cols[j];
       float v = xr[j];
-      if (!isnan(v) && vae_is_numeric(c->kind)) v = (float)vae_standardize(c, v);
+      if (!scored && !isnan(v) && vae_is_numeric(c->kind)) v = (float)vae_standardize(c, v);
       xs[j] = v;
       if (isnan(v) || (hide && hide[(size_t)r * p + j])) continue;
       in[m->x_width + j] = 1.0f;

@@ -6,9 +6,11 @@
 */
 #include "model.h"
 #include "mem.h"
+#include "transform.h"
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,9 +120,12 @@ static void free_columns(vae_column *cols, int p) {
     if (cols[j].levels)
       for (int l = 0; l < cols[j].nlevels; l++) vae_free(cols[j].levels[l]);
     vae_free(cols[j].levels);
+    vae_free(cols[j].quantiles);
   }
   vae_free(cols);
 }
+
+static void score_ends(vae_column *c);
 
 static int copy_columns(const vae_column *src, int p, vae_column **out) {
   vae_column *cols = vae_calloc((size_t)p, sizeof *cols);
@@ -130,6 +135,8 @@ static int copy_columns(const vae_column *src, int p, vae_column **out) {
     cols[j].name = NULL;
     cols[j].levels = NULL;
     cols[j].nlevels = 0;
+    cols[j].quantiles = NULL;
+    cols[j].nq = 0;
   }
   for (int j = 0; j < p; j++) {
     cols[j].name = vae_strdup(src[j].name ? src[j].name : "");
@@ -140,6 +147,13 @@ static int copy_columns(const vae_column *src, int p, vae_column **out) {
       cols[j].nlevels = src[j].nlevels;
       for (int l = 0; l < src[j].nlevels; l++)
         if (!(cols[j].levels[l] = vae_strdup(src[j].levels[l]))) goto nomem;
+    }
+    if (src[j].quantiles && src[j].nq > 0) {
+      cols[j].quantiles = vae_malloc((size_t)src[j].nq * sizeof(float));
+      if (!cols[j].quantiles) goto nomem;
+      memcpy(cols[j].quantiles, src[j].quantiles, (size_t)src[j].nq * sizeof(float));
+      cols[j].nq = src[j].nq;
+      score_ends(&cols[j]);
     }
   }
   *out = cols;
@@ -178,6 +192,27 @@ static void layout(vae_model *m) {
   m->nlayers = n + 1;
   m->logvar = at;
   m->nparams = at + (size_t)m->p;
+}
+
+uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg) {
+  int x_width = encoded_width(cols, p);
+  if (x_width < 0) return 0;
+  uint64_t latent = cfg->latent > 0 ? (uint64_t)cfg->latent : (uint64_t)choose_latent(x_width);
+  uint64_t total = 0, prev = (uint64_t)x_width + (uint64_t)p;
+  int n = cfg->nhidden;
+  /* The same walk as layout(): encoder, then the mirrored decoder. */
+  for (int i = 0; i <= n; i++) {
+    uint64_t out = i < n ? (uint64_t)cfg->hidden[i] : 2 * latent;
+    total += prev * out + out;
+    prev = out;
+  }
+  prev = latent;
+  for (int i = 0; i <= n; i++) {
+    uint64_t out = i < n ? (uint64_t)cfg->hidden[n - 1 - i] : (uint64_t)x_width;
+    total += prev * out + out;
+    prev = out;
+  }
+  return total + (uint64_t)p;
 }
 
 int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
@@ -254,73 +289,91 @@ void vae_model_init_params(vae_model *m, uint64_t seed) {
     }
 }
 
-/* Mean, sd and third standardized moment of the observed values of column
-** j, of log(v) when take_log. */
-static void moments(const float *data, int64_t n, int p, int j, int take_log,
-                    double *mean, double *sd, double *skew, int64_t *count) {
-  double sum = 0, m2 = 0, m3 = 0;
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Observed count, mean, sd and range of column j, and for a numeric column
+** its quantile table. */
+static int column_stats(vae_column *c, const float *data, int64_t n, int p,
+                        int j) {
+  double sum = 0, sumsq = 0, lo = INFINITY, hi = -INFINITY;
   int64_t k = 0;
   for (int64_t i = 0; i < n; i++) {
     double v = data[i * p + j];
     if (isnan(v)) continue;
-    sum += take_log ? log(v) : v;
     k++;
-  }
-  double mu = k ? sum / k : 0;
-  for (int64_t i = 0; i < n; i++) {
-    double v = data[i * p + j];
-    if (isnan(v)) continue;
-    double d = (take_log ? log(v) : v) - mu;
-    m2 += d * d;
-    m3 += d * d * d;
-  }
-  *mean = mu;
-  *sd = k > 1 ? sqrt(m2 / (k - 1)) : 0;
-  *skew = k > 2 && m2 > 0 ? (m3 / k) / pow(m2 / k, 1.5) : 0;
-  *count = k;
-}
-
-/* Positive values with a long right tail (weights, areas, incomes) are
-** modeled on the log scale: a Gaussian on the raw values would put mass
-** below zero and miss the tail. */
-#define LOG_SCALE_SKEW 2.0
-#define LOG_SCALE_MIN_ROWS 10
-
-static void column_stats(vae_column *c, const float *data, int64_t n, int p,
-                         int j) {
-  double lo = INFINITY, hi = -INFINITY, mean, sd, skew;
-  int64_t k;
-  for (int64_t i = 0; i < n; i++) {
-    double v = data[i * p + j];
-    if (isnan(v)) continue;
+    sum += v;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  moments(data, n, p, j, 0, &mean, &sd, &skew, &k);
+  double mean = k ? sum / k : 0;
+  for (int64_t i = 0; i < n; i++) {
+    double v = data[i * p + j];
+    if (!isnan(v)) sumsq += (v - mean) * (v - mean);
+  }
+  double sd = k > 1 ? sqrt(sumsq / (k - 1)) : 0;
   c->observed = k;
-  c->raw_sd = sd > 0 ? sd : 1.0;
-  c->log_scale = 0;
-  if (vae_is_numeric(c->kind)) {
-    c->min = k ? lo : 0;
-    c->max = k ? hi : 0;
-    if (k >= LOG_SCALE_MIN_ROWS && lo > 0 && skew > LOG_SCALE_SKEW) {
-      double lmean, lsd, lskew;
-      moments(data, n, p, j, 1, &lmean, &lsd, &lskew, &k);
-      if (fabs(lskew) < skew) {
-        c->log_scale = 1;
-        mean = lmean;
-        sd = lsd;
-      }
-    }
-    c->mean = mean;
-    /* A constant column gets a unit scale: it stays constant on output. */
-    c->sd = sd > 1e-12 * (fabs(mean) + 1) ? sd : 1.0;
-  } else {
-    c->mean = 0;
-    c->sd = 1;
+  c->mean = mean;
+  /* A constant column gets a unit scale: it stays constant on output. */
+  c->sd = sd > 1e-12 * (fabs(mean) + 1) ? sd : 1.0;
+  if (!vae_is_numeric(c->kind)) {
     c->min = 0;
     c->max = c->kind == VAE_BINARY ? 1 : c->nlevels - 1;
+    return VAE_OK;
   }
+  c->min = k ? lo : 0;
+  c->max = k ? hi : 0;
+  double *sorted = vae_malloc((size_t)(k ? k : 1) * sizeof(double));
+  if (!sorted) return VAE_NOMEM;
+  int64_t at = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (!isnan(data[i * p + j])) sorted[at++] = data[i * p + j];
+  if (!k) sorted[k++] = 0;
+  qsort(sorted, (size_t)k, sizeof(double), compare_doubles);
+  c->nq = vae_quantile_count((long)k);
+  c->quantiles = vae_malloc((size_t)c->nq * sizeof(float));
+  if (c->quantiles) {
+    vae_quantiles(sorted, (long)k, c->quantiles, c->nq);
+    score_ends(c);
+  }
+  vae_free(sorted);
+  return c->quantiles ? VAE_OK : VAE_NOMEM;
+}
+
+static void score_ends(vae_column *c) {
+  c->score_lo = vae_to_score(c->quantiles, c->nq, c->quantiles[0]);
+  c->score_hi = vae_to_score(c->quantiles, c->nq, c->quantiles[c->nq - 1]);
+}
+
+double vae_standardize(const vae_column *c, double v) {
+  const float *q = c->quantiles;
+  int nq = c->nq;
+  if (nq >= 2 && v < q[0]) return c->score_lo - (q[0] - v) / c->sd;
+  if (nq >= 2 && v > q[nq - 1]) return c->score_hi + (v - q[nq - 1]) / c->sd;
+  return vae_to_score(q, nq, v);
+}
+
+double vae_unstandardize(const vae_column *c, double z) {
+  const float *q = c->quantiles;
+  int nq = c->nq;
+  if (nq >= 2 && z < c->score_lo) return q[0] - (c->score_lo - z) * c->sd;
+  if (nq >= 2 && z > c->score_hi) return q[nq - 1] + (z - c->score_hi) * c->sd;
+  return vae_from_score(q, nq, z);
+}
+
+float *vae_scores(const vae_model *m, const float *x, int64_t n) {
+  int overflow = 0;
+  size_t cells = vae_mul_size((size_t)n, (size_t)m->p, &overflow);
+  float *out = overflow ? NULL : vae_calloc(cells, sizeof(float));
+  if (!out) return NULL;
+  for (size_t i = 0; i < cells; i++) {
+    const vae_column *c = &m->cols[i % m->p];
+    float v = x[i];
+    out[i] = !isnan(v) && vae_is_numeric(c->kind) ? (float)vae_standardize(c, v) : v;
+  }
+  return out;
 }
 
 int vae_check_data(const vae_column *cols, int p, const float *data,
@@ -355,7 +408,11 @@ int vae_model_create(const vae_column *cols, int p, const vae_config *cfg,
   vae_model *m;
   rc = vae_model_alloc(cols, p, cfg, &m, err, errlen);
   if (rc) return rc;
-  for (int j = 0; j < p; j++) column_stats(&m->cols[j], data, n, p, j);
+  for (int j = 0; j < p; j++)
+    if (column_stats(&m->cols[j], data, n, p, j)) {
+      vae_model_free(m);
+      return VAE_NOMEM;
+    }
   vae_model_init_params(m, cfg->seed);
   *out = m;
   return VAE_OK;

@@ -53,11 +53,10 @@ typedef struct {
   int nlevels;         /* categorical: number of levels; else 0 */
   char **levels;       /* categorical: level strings (UTF-8), owned */
   /* Statistics of the observed training values, set by vae_model_create. */
-  int log_scale;       /* numeric modeled as log(x): all values > 0 and
-                          strongly right-skewed (set by vae_model_create) */
-  double mean, sd;     /* numeric: standardization (sd > 0), of log(x)
-                          when log_scale */
-  double raw_sd;       /* sd of the observed values themselves */
+  double mean, sd;     /* numeric: of the observed values (sd > 0) */
+  int nq;              /* numeric: quantiles of the observed values, by */
+  float *quantiles;    /* which values map to normal scores (transform.h) */
+  double score_lo, score_hi; /* the scores of the first and last quantile */
   double min, max;     /* numeric: observed range; binary: 0, 1 */
   int64_t observed;    /* number of non-missing cells seen */
 } vae_column;

@@ -24,7 +24,14 @@ typedef struct vae_ext {
   int refs;          /* registrations holding this struct */
   vae_entry *cache;  /* loaded models, see store.h */
   int ncache;
+  int in_source;     /* > 0 while vae_fit or vae_fidelity reads its source: a
+                        source is read-only, so vae_fit and vae_fill called
+                        from it (SELECT vae_fill(...) AS x ...) refuse */
 } vae_ext;
+
+/* The message of a writer (fn) called from inside a source, or NULL. */
+#define VAE_IN_SOURCE_MSG(fn) \
+  fn ": cannot run inside the source of vae_fit or vae_fidelity (a source is read-only)"
 
 /* Registration, one per file; each takes one reference on x per object. */
 int vae_register_fit(sqlite3 *db, vae_ext *x);

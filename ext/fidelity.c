@@ -182,7 +182,9 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   so.extend_levels = 1;
   so.max_rows = FID_MAX_REAL;
   so.seed = seed;
+  x->in_source++;
   rc = vae_source_read(db, source, &so, &src, &err);
+  x->in_source--;
   if (rc != SQLITE_OK) goto done;
   p = src.p;
   if (nsyn < 0) nsyn = src.n < FID_MAX_SYNTH ? src.n : FID_MAX_SYNTH;

@@ -100,6 +100,22 @@ static void bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
   }
 }
 
+/* `vae_src."a" IS NULL OR ...` over the columns [lo, hi) of m, nested as a
+** balanced tree: a flat chain of ORs over a wide model (2000 columns) would
+** pass SQLite's expression depth limit (1000). */
+static char *any_null(const vae_model *m, int lo, int hi) {
+  char *a, *b, *s;
+  int mid = lo + (hi - lo) / 2;
+  if (hi - lo == 1)
+    return sqlite3_mprintf("vae_src.\"%w\" IS NULL", vae_model_column(m, lo)->name);
+  a = any_null(m, lo, mid);
+  b = a ? any_null(m, mid, hi) : NULL;
+  s = b ? sqlite3_mprintf("(%s OR %s)", a, b) : NULL;
+  sqlite3_free(a);
+  sqlite3_free(b);
+  return s;
+}
+
 /* Fills the table; *count gets the cells filled. */
 static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
                       const char *table, sqlite3_int64 *count, char **err) {
@@ -121,10 +137,9 @@ static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
   if (rc != SQLITE_OK) return rc;
   rc = vae_rows_init(&rows, m, "vae_fill");
   if (rc != SQLITE_OK) return rc;
-  where = sqlite3_mprintf("(");
-  for (j = 0; j < p && where; j++) {
-    char *t = sqlite3_mprintf("%s%svae_src.\"%w\" IS NULL", where, j ? " OR " : "",
-                              vae_model_column(m, j)->name);
+  where = any_null(m, 0, p);
+  if (where) {
+    char *t = sqlite3_mprintf("(%s", where);
     sqlite3_free(where);
     where = t;
   }
@@ -215,6 +230,10 @@ static void fill_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   int rc;
   if (argc != 2) {
     sqlite3_result_error(ctx, "vae_fill: expects (model, table)", -1);
+    return;
+  }
+  if (x->in_source) {
+    sqlite3_result_error(ctx, VAE_IN_SOURCE_MSG("vae_fill"), -1);
     return;
   }
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||

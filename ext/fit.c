@@ -163,8 +163,8 @@ static char *columns_json(const vae_model *m) {
     } else if (c->kind == VAE_BINARY) {
       /* Nothing to standardize: the share of ones says it all. */
     } else {
-      /* mean and sd standardize the model's scale: log(x) when "log". */
-      vae_buf_appendf(&b, ",\"log\":%s,\"mean\":", c->log_scale ? "true" : "false");
+      /* statistics of the observed values; the model sees normal scores */
+      VAE_BUF_LIT(&b, ",\"mean\":");
       vae_buf_json_number(&b, c->mean);
       VAE_BUF_LIT(&b, ",\"sd\":");
       vae_buf_json_number(&b, c->sd);
@@ -288,6 +288,7 @@ static int core_rc(int vrc) {
 }
 
 static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  vae_ext *x = sqlite3_user_data(ctx);
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   const char *name, *source, *opt_text = NULL;
   vae_options o;
@@ -311,9 +312,18 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error(ctx, "vae_fit: expects (model, source [, options])", -1);
     return;
   }
+  if (x->in_source) {
+    sqlite3_result_error(ctx, VAE_IN_SOURCE_MSG("vae_fit"), -1);
+    return;
+  }
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
       !(name = (const char *)sqlite3_value_text(argv[0])) || !*name) {
     sqlite3_result_error(ctx, "vae_fit: model must be a non-empty text name", -1);
+    return;
+  }
+  if (strlen(name) != (size_t)sqlite3_value_bytes(argv[0])) {
+    /* It would be stored, and found, under its part before the NUL. */
+    sqlite3_result_error(ctx, "vae_fit: model name must not contain NUL characters", -1);
     return;
   }
   if (sqlite3_value_type(argv[1]) != SQLITE_TEXT ||
@@ -365,7 +375,9 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   so.fixed = m;
   so.max_rows = cfg.max_rows;
   so.seed = cfg.seed;
+  x->in_source++;
   rc = vae_source_read(db, source, &so, &src, &err);
+  x->in_source--;
   if (rc != SQLITE_OK) goto done;
 
   msg[0] = 0;

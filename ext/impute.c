@@ -15,7 +15,9 @@
 **     The negative log-likelihood of the row's observed values under the
 **     model (importance-weighted estimate): higher is less plausible.
 **
-** Both only read vae_models: SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS.
+** Both only read vae_models: SQLITE_INNOCUOUS. Not SQLITE_DETERMINISTIC:
+** a refit changes their answers, and SQLite would let an index or a
+** generated column keep the old ones (integrity_check then fails).
 */
 #include "ext.h"
 #include "store.h"
@@ -158,7 +160,7 @@ done:
 }
 
 int vae_register_impute(sqlite3 *db, vae_ext *x) {
-  const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+  const int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS;
   int rc;
   x->refs++;
   rc = sqlite3_create_function_v2(db, "vae_impute", -1, flags, x, impute_func, NULL, NULL,

@@ -59,24 +59,31 @@ static int table_exists(sqlite3 *db) {
 }
 
 /* Prepares sql against vae_models; SQLITE_NOTFOUND when the table is not
-** there (nothing was ever fitted). */
+** there (nothing was ever fitted). Any other failure (a vae_models altered
+** by hand, without the column it needs) is an error naming fn. */
 static int prepare_models(sqlite3 *db, const char *sql, sqlite3_stmt **st,
-                          char **err) {
+                          const char *fn, char **err) {
   int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
   if (rc == SQLITE_OK) return SQLITE_OK;
   if (rc == SQLITE_NOMEM) return rc;
-  if (!table_exists(db)) return SQLITE_NOTFOUND;
-  *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
-  return *err ? rc : SQLITE_NOMEM;
+  /* The message first: table_exists() runs a statement of its own. */
+  *err = sqlite3_mprintf("%s: cannot read vae_models: %s", fn, sqlite3_errmsg(db));
+  if (!*err) return SQLITE_NOMEM;
+  if (!table_exists(db)) {
+    sqlite3_free(*err);
+    *err = NULL;
+    return SQLITE_NOTFOUND;
+  }
+  return rc;
 }
 
 /* fit_id of the stored model name: SQLITE_OK, SQLITE_NOTFOUND or error. */
-static int stored_fit_id(sqlite3 *db, const char *name, sqlite3_int64 *id,
-                         char **err) {
+static int stored_fit_id(sqlite3 *db, const char *name, const char *fn,
+                         sqlite3_int64 *id, char **err) {
   sqlite3_stmt *st = NULL;
   int rc = prepare_models(
       db, "SELECT fit_id FROM main.vae_models WHERE name = ?1 AND model IS NOT NULL",
-      &st, err);
+      &st, fn, err);
   if (rc != SQLITE_OK) return rc;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
@@ -86,7 +93,7 @@ static int stored_fit_id(sqlite3 *db, const char *name, sqlite3_int64 *id,
   } else if (rc == SQLITE_DONE) {
     rc = SQLITE_NOTFOUND;
   } else {
-    *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    *err = sqlite3_mprintf("%s: cannot read vae_models: %s", fn, sqlite3_errmsg(db));
   }
   sqlite3_finalize(st);
   return rc;
@@ -101,7 +108,7 @@ static int load_blob(sqlite3 *db, const char *name, const char *fn,
   int rc = prepare_models(db,
                           "SELECT model, fit_id, report FROM main.vae_models "
                           "WHERE name = ?1 AND model IS NOT NULL",
-                          &st, err);
+                          &st, fn, err);
   *out = NULL;
   if (rc != SQLITE_OK) return rc;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -120,7 +127,12 @@ static int load_blob(sqlite3 *db, const char *name, const char *fn,
     if (vrc == VAE_NOMEM) {
       rc = SQLITE_NOMEM;
     } else if (vrc != VAE_OK) {
-      *err = sqlite3_mprintf("%s: model \"%s\" is damaged: %s", fn, name, msg);
+      /* core says "model is damaged (why)" or what else is wrong */
+      const char *dmg = "model is damaged ";
+      if (strncmp(msg, dmg, strlen(dmg)) == 0)
+        *err = sqlite3_mprintf("%s: model \"%s\" is damaged %s", fn, name, msg + strlen(dmg));
+      else
+        *err = sqlite3_mprintf("%s: model \"%s\" is damaged: %s", fn, name, msg);
       rc = *err ? SQLITE_CORRUPT : SQLITE_NOMEM;
     } else {
       rc = SQLITE_OK;
@@ -132,7 +144,7 @@ static int load_blob(sqlite3 *db, const char *name, const char *fn,
   } else if (rc == SQLITE_DONE) {
     rc = SQLITE_NOTFOUND;
   } else {
-    *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    *err = sqlite3_mprintf("%s: cannot read vae_models: %s", fn, sqlite3_errmsg(db));
     if (!*err) rc = SQLITE_NOMEM;
   }
   sqlite3_finalize(st);
@@ -176,7 +188,7 @@ static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
   *err = NULL;
   for (e = x->cache; e; prev = e, e = e->next)
     if (strcmp(e->name, name) == 0) break;
-  rc = stored_fit_id(db, name, &id, err);
+  rc = stored_fit_id(db, name, fn, &id, err);
   if (rc != SQLITE_OK) {
     if (e && rc == SQLITE_NOTFOUND) unlink_entry(x, e);
     return rc;

@@ -31,7 +31,7 @@
 ** sql/schema.sql). vae_fit and vae_fill write, and vae_fidelity runs the SQL
 ** text of its source argument: these three are SQLITE_DIRECTONLY (not from
 ** triggers or views). vae_impute, vae_score and the tables only read the
-** store: SQLITE_INNOCUOUS (vae_impute and vae_score also DETERMINISTIC).
+** store: SQLITE_INNOCUOUS (not DETERMINISTIC: a refit changes answers).
 */
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT1
@@ -74,6 +74,7 @@ int sqlite3_vae_init(sqlite3 *db, char **pzErrMsg,
   x->refs = 1; /* ours, until the registrations are done */
   x->cache = NULL;
   x->ncache = 0;
+  x->in_source = 0;
   rc = vae_register_fit(db, x);
   if (rc == SQLITE_OK) rc = vae_register_impute(db, x);
   if (rc == SQLITE_OK) rc = vae_register_sample(db, x);

@@ -3,6 +3,7 @@
 */
 #include "value.h"
 
+#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -173,9 +174,15 @@ int vae_val_to_cell(const vae_column *c, const vae_val *v, float *out,
                            c->name, type_word(v->type));
     return VAE_CONV_ERROR;
   }
-  if (!isfinite(d) || fabs(d) > 3.4e38) {
+  if (!isfinite(d)) {
     *err = sqlite3_mprintf("%s: column \"%s\" expects a finite number", fn,
                            c->name);
+    return VAE_CONV_ERROR;
+  }
+  if (fabs(d) > FLT_MAX) {
+    /* Cells are floats: a larger value would become an infinity. */
+    *err = sqlite3_mprintf("%s: column \"%s\" expects a number within the float "
+                           "range (magnitude at most 3.4e38), got %g", fn, c->name, d);
     return VAE_CONV_ERROR;
   }
   if (c->kind == VAE_BINARY && d != 0.0 && d != 1.0) {

@@ -8,7 +8,7 @@
 ** VAE_NOMEM with nothing leaked.
 **
 **   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore \
-**     tests/fuzz_options.c core/json.c core/options.c core/mem.c -lm
+**     tests/fuzz_options.c core/[a-z]*.c -lopenblas -lm      (or: make fuzz)
 */
 #include <stdint.h>
 #include <stdlib.h>

@@ -43,5 +43,41 @@ suite "JSON and options" build/test_json
 suite "SQL tests" sh tests/sql_run.sh ./vae.so
 suite "out-of-memory injection" build/oom_ext ./vae.so
 
+# The same under AddressSanitizer and UndefinedBehaviorSanitizer (built by
+# make test in build/asan/; any report fails the run). The sqlite3 shell
+# and python3 load build/asan/vae.so with the ASan runtime preloaded; the
+# Python cases run without leak checking (the interpreter itself leaks at
+# exit), the shell cases with it.
+if [ -f build/asan/vae.so ]; then
+  suite "core unit tests, ASan+UBSan" build/asan/test_core
+  suite "JSON and options, ASan+UBSan" build/asan/test_json
+  asan_rt=$(ldd build/asan/vae.so 2>/dev/null | sed -n 's/.*libasan[^ ]* => \([^ ]*\).*/\1/p' | head -n 1)
+  if [ -n "$asan_rt" ]; then
+    sql_cases=$(cd tests/sql && ls *.sql 2>/dev/null)
+    py_cases=$(cd tests/sql && ls *.py 2>/dev/null | sed 's/\.py$//')
+    suite "SQL tests, ASan+UBSan" env LD_PRELOAD="$asan_rt" ASAN_OPTIONS=detect_leaks=1 \
+      sh tests/sql_run.sh build/asan/vae.so $sql_cases
+    suite "Python SQL tests, ASan+UBSan" env LD_PRELOAD="$asan_rt" ASAN_OPTIONS=detect_leaks=0 \
+      sh tests/sql_run.sh build/asan/vae.so $py_cases
+  else
+    echo "== SQL tests, ASan+UBSan: skipped (build/asan/vae.so does not link libasan)"
+  fi
+  suite "out-of-memory injection, ASan+UBSan" build/asan/oom_ext build/asan/vae.so
+fi
+
+# Fuzzing for a short, bounded time (make fuzz runs longer); built by make
+# test when clang with libFuzzer is there. A crash, leak or hang fails.
+if [ -x build/fuzz/fuzz_options ] && [ -x build/fuzz/fuzz_blob ]; then
+  suite "fuzzing, ${FUZZ_CI_SECONDS:-10} s per target" sh tests/fuzz.sh "${FUZZ_CI_SECONDS:-10}"
+else
+  echo "== fuzzing: skipped (no clang with libFuzzer)"
+fi
+
+# The samples of samples/ (shell, Python, C compiled in, Node.js, plots; a
+# sample whose runtime is missing is skipped with a message), and make
+# install / uninstall into DESTDIR staging directories.
+suite "samples" sh tests/samples.sh
+suite "install" sh tests/install.sh
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

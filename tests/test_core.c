@@ -44,7 +44,7 @@ static void mixed_data(float *x, int n, uint64_t seed, double missing) {
 static double loss_at(vae_model *m, vae_work *w, const float *x, int rows,
                       const unsigned char *hide, const float *eps, int K,
                       double beta, int with_grads) {
-  vae_prepare(m, w, x, rows, hide);
+  vae_prepare(m, w, x, rows, hide, 0);
   memcpy(w->eps, eps, (size_t)rows * K * m->latent * sizeof(float));
   vae_forward(m, w, rows, K, beta, with_grads);
   return vae_backward(m, w, rows, K, beta, rows, with_grads);
@@ -228,7 +228,7 @@ static void test_known_answer(void) {
     }
   }
   vae_column cols[PP];
-  char names[PP][8];
+  char names[PP][16];
   for (int j = 0; j < PP; j++) {
     snprintf(names[j], sizeof names[j], "x%d", j);
     cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};

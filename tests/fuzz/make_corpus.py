@@ -1,0 +1,71 @@
+# Writes the seed corpora of the fuzz targets (see tests/fuzz_blob.c and
+# tests/fuzz_options.c):
+#   tests/fuzz/corpus_blob/     model blobs of a few tiny models, fitted by
+#                               vae.so, of different column kinds and sizes
+#   tests/fuzz/corpus_options/  vae_fit options, valid and not
+# Usage (after make): python3 tests/fuzz/make_corpus.py [path/to/vae.so]
+# The seeds are deterministic (fixed seeds) and small (under 2 KB each).
+import json, math, os, sqlite3, sys
+from statistics import NormalDist
+
+here = os.path.dirname(os.path.abspath(__file__))
+so = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, '..', '..', 'vae.so'))
+
+db = sqlite3.connect(':memory:', isolation_level=None)
+db.enable_load_extension(True)
+db.load_extension(so)
+db.execute('CREATE TABLE t (x REAL, n INTEGER, b INTEGER, k TEXT, w REAL, "odd ""name"" é" TEXT)')
+rows = []
+for i in range(40):
+    rows.append((None if i % 7 == 0 else i * 0.37 - 4,       # real, with NULLs
+                 i % 9,                                       # integer
+                 i % 2,                                       # binary
+                 'abc'[i % 3] if i % 11 else None,            # categorical
+                 math.exp(1.5 * NormalDist().inv_cdf((i + 0.5) / 40)),  # log-normal: right-skewed
+                 ['q', 'r'][i % 2]))                          # categorical, quoted name
+db.executemany('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)', rows)
+
+base = {"epochs": 2, "samples": 2, "impute_samples": 4, "seed": 1, "holdout": 0}
+models = {
+    'real_int': ('SELECT x, n FROM t', {"hidden": [3], "latent": 1}),
+    'binary_cat': ('SELECT b, k FROM t', {"hidden": [3, 2], "latent": 2}),
+    'skewed': ('SELECT w FROM t', {"hidden": [2], "latent": 1}),
+    'mixed': ('t', {"hidden": [2, 2, 2], "latent": 2}),
+    'one_col_deep': ('SELECT x FROM t', {"hidden": [1, 1, 1, 1, 1, 1, 1, 1], "latent": 1}),
+}
+out = os.path.join(here, 'corpus_blob')
+os.makedirs(out, exist_ok=True)
+for name, (source, opts) in models.items():
+    o = dict(base, **opts)
+    db.execute('SELECT vae_fit(?, ?, ?)', (name, source, json.dumps(o)))
+    blob, cols = db.execute('SELECT model, columns FROM vae_models WHERE name = ?', (name,)).fetchone()
+    assert len(blob) < 2048, (name, len(blob))
+    with open(os.path.join(out, name + '.vaem'), 'wb') as f:
+        f.write(blob)
+    print('%-14s %5d bytes  %s' % (name, len(blob), [c['kind'] + ('(log)' if c.get('log') else '')
+                                                  for c in json.loads(cols)]))
+
+options = {
+    'empty': '{}',
+    'all': json.dumps({"columns": ["a", "b"], "types": {"a": "real", "b": "Categorical"},
+                       "latent": 4, "hidden": [16, 8], "epochs": 10, "batch": 32, "lr": 0.01,
+                       "beta": 0.5, "samples": 4, "impute_samples": 64, "seed": 7,
+                       "holdout": 0.2, "max_rows": 1000, "verbose": False,
+                       "warm_start": False, "mask_rate": 0.2, "patience": 5}),
+    'hidden_scalar': '{"hidden": 32, "verbose": 1}',
+    'numbers': '{"lr": 1e-3, "beta": 0, "holdout": 0.0, "seed": 9007199254740992}',
+    'unicode': '{"columns": ["\\u00e9t\\u00e9", "a\\"b", "\\ud83d\\ude00"]}',
+    'nested': '{"types": {"x": "binary", "y": "integer"}, "columns": ["x"]}',
+    'bad_type': '{"epochs": "10"}',
+    'bad_key': '{"epoch": 10}',
+    'dup_key': '{"seed": 1, "seed": 2}',
+    'deep': '[' * 70 + ']' * 70,
+    'bad_utf8': b'{"columns": ["\xc3\x28"]}',
+    'literals': '[true, false, null, -0, 1.5e+300, "\\u0000"]',
+}
+out = os.path.join(here, 'corpus_options')
+os.makedirs(out, exist_ok=True)
+for name, text in options.items():
+    with open(os.path.join(out, name + '.json'), 'wb') as f:
+        f.write(text if isinstance(text, bytes) else text.encode())
+print('%d option seeds' % len(options))
