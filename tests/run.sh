@@ -73,6 +73,14 @@ else
   echo "== fuzzing: skipped (no clang with libFuzzer)"
 fi
 
+# The SQL tests once more under valgrind's memcheck, with vae.so as shipped
+# (-O2, no sanitizer): any error or leak fails (about 40 s).
+if command -v valgrind >/dev/null 2>&1; then
+  suite "SQL tests under valgrind" sh tests/valgrind.sh ./vae.so
+else
+  echo "== SQL tests under valgrind: skipped (no valgrind)"
+fi
+
 # The samples of samples/ (shell, Python, C compiled in, Node.js, plots; a
 # sample whose runtime is missing is skipped with a message), and make
 # install / uninstall into DESTDIR staging directories.
