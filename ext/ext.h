@@ -48,6 +48,14 @@ void vae_ext_unref(void *p);
 ** msg (from sqlite3_mprintf). rc chooses the code (SQLITE_ERROR if 0). */
 void vae_result_errmsg(sqlite3_context *ctx, int rc, char *msg);
 
+/* Sets msg (from sqlite3_mprintf, owned from now on) as the error of a
+** virtual table; returns rc, or SQLITE_NOMEM when msg is NULL. */
+int vae_vtab_error(sqlite3_vtab *vt, int rc, char *msg);
+
+/* An integer-valued SQL value (INTEGER, or REAL without fraction) into
+** *out; 0 for anything else. */
+int vae_int_value(sqlite3_value *v, sqlite3_int64 *out);
+
 /* Appends a string literal to a vae_buf (see core/json.h). */
 #define VAE_BUF_LIT(b, lit) vae_buf_append((b), (lit), sizeof(lit) - 1)
 

@@ -91,11 +91,7 @@ static int sample_close(sqlite3_vtab_cursor *cur) {
 }
 
 static int cursor_error(sample_cursor *c, int rc, char *msg) {
-  sqlite3_vtab *vt = c->base.pVtab;
-  sqlite3_free(vt->zErrMsg);
-  vt->zErrMsg = msg;
-  if (!msg) return SQLITE_NOMEM;
-  return rc;
+  return vae_vtab_error(c->base.pVtab, rc, msg);
 }
 
 /* Makes row c->i available in buf. */
@@ -116,22 +112,6 @@ static int fill_batch(sample_cursor *c) {
   return SQLITE_OK;
 }
 
-/* Integer-valued SQL value (INTEGER, or REAL without fraction)? */
-static int int_value(sqlite3_value *v, sqlite3_int64 *out) {
-  if (sqlite3_value_type(v) == SQLITE_INTEGER) {
-    *out = sqlite3_value_int64(v);
-    return 1;
-  }
-  if (sqlite3_value_type(v) == SQLITE_FLOAT) {
-    double d = sqlite3_value_double(v);
-    if (d == floor(d) && fabs(d) < 9.2e18) {
-      *out = (sqlite3_int64)d;
-      return 1;
-    }
-  }
-  return 0;
-}
-
 static int sample_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
                          int argc, sqlite3_value **argv) {
   sample_cursor *c = (sample_cursor *)cur;
@@ -148,12 +128,12 @@ static int sample_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxSt
       !(name = (const char *)sqlite3_value_text(argv[0])))
     return cursor_error(c, SQLITE_ERROR,
                         sqlite3_mprintf("vae_sample: model must be a text name"));
-  if (!int_value(argv[1], &c->n) || c->n < 0)
+  if (!vae_int_value(argv[1], &c->n) || c->n < 0)
     return cursor_error(c, SQLITE_ERROR,
                         sqlite3_mprintf("vae_sample: n must be a non-negative integer"));
   if (idxNum & 4) {
     k = 2;
-    if (sqlite3_value_type(argv[k]) != SQLITE_NULL && !int_value(argv[k], &c->seed))
+    if (sqlite3_value_type(argv[k]) != SQLITE_NULL && !vae_int_value(argv[k], &c->seed))
       return cursor_error(c, SQLITE_ERROR,
                           sqlite3_mprintf("vae_sample: seed must be an integer"));
   }

@@ -39,12 +39,35 @@ SQLITE_EXTENSION_INIT1
 #include "ext.h"
 #include "store.h"
 
+#include <math.h>
+
 void vae_ext_unref(void *p) {
   vae_ext *x = p;
   if (x && --x->refs == 0) {
     vae_store_clear(x);
     sqlite3_free(x);
   }
+}
+
+int vae_vtab_error(sqlite3_vtab *vt, int rc, char *msg) {
+  sqlite3_free(vt->zErrMsg);
+  vt->zErrMsg = msg;
+  return msg ? rc : SQLITE_NOMEM;
+}
+
+int vae_int_value(sqlite3_value *v, sqlite3_int64 *out) {
+  if (sqlite3_value_type(v) == SQLITE_INTEGER) {
+    *out = sqlite3_value_int64(v);
+    return 1;
+  }
+  if (sqlite3_value_type(v) == SQLITE_FLOAT) {
+    double d = sqlite3_value_double(v);
+    if (d == floor(d) && fabs(d) < 9.2e18) {
+      *out = (sqlite3_int64)d;
+      return 1;
+    }
+  }
+  return 0;
 }
 
 void vae_result_errmsg(sqlite3_context *ctx, int rc, char *msg) {

@@ -442,26 +442,9 @@ static int vtab_close(sqlite3_vtab_cursor *cur) {
 }
 
 static int vtab_error(vae_cursor *c, int rc, char *msg) {
-  sqlite3_vtab *vt = c->base.pVtab;
-  sqlite3_free(vt->zErrMsg);
-  vt->zErrMsg = msg;
-  return msg ? rc : SQLITE_NOMEM;
+  return vae_vtab_error(c->base.pVtab, rc, msg);
 }
 
-static int int_value(sqlite3_value *v, sqlite3_int64 *out) {
-  if (sqlite3_value_type(v) == SQLITE_INTEGER) {
-    *out = sqlite3_value_int64(v);
-    return 1;
-  }
-  if (sqlite3_value_type(v) == SQLITE_FLOAT) {
-    double d = sqlite3_value_double(v);
-    if (d == floor(d) && fabs(d) < 9.2e18) {
-      *out = (sqlite3_int64)d;
-      return 1;
-    }
-  }
-  return 0;
-}
 
 /* The current model, and the map from declared to model columns. */
 static int resolve_model(vae_cursor *c) {
@@ -665,7 +648,7 @@ static int gen_filter(vae_cursor *c, const char *idxStr, int argc, sqlite3_value
       continue;
     }
     if (col == t->p) {
-      if (sqlite3_value_type(argv[a]) != SQLITE_NULL && !int_value(argv[a], &c->seed))
+      if (sqlite3_value_type(argv[a]) != SQLITE_NULL && !vae_int_value(argv[a], &c->seed))
         return vtab_error(c, SQLITE_ERROR, sqlite3_mprintf("vae: seed must be an integer"));
     } else if (col >= 0 && col < t->p) {
       const vae_column *mc = vae_model_column(c->e->m, c->map[col]);
@@ -723,7 +706,7 @@ static int src_filter(vae_cursor *c, int idxNum, int argc, sqlite3_value **argv)
   int a = 0, rc;
   c->draw = 0;
   if (idxNum & 1) {
-    if (a >= argc || !int_value(argv[a], &c->draw) || c->draw < 0)
+    if (a >= argc || !vae_int_value(argv[a], &c->draw) || c->draw < 0)
       return vtab_error(c, SQLITE_ERROR,
                         sqlite3_mprintf("vae: draw must be a non-negative integer"));
     a++;
