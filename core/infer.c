@@ -121,8 +121,8 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
   }
 }
 
-int vae_infer(const vae_model *m, int mode, int n, const float *x,
-              const uint64_t *seeds, int S, float *out, double *nll) {
+static int infer_rows(const vae_model *m, int mode, int n, const float *x,
+                      const uint64_t *seeds, int S, float *out, double *nll) {
   if (n <= 0) return VAE_OK;
   if (S <= 0) S = m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1;
   if (vae_check_data(m->cols, m->p, x, n, NULL, 0)) return VAE_INVALID;
@@ -180,7 +180,7 @@ int vae_infer(const vae_model *m, int mode, int n, const float *x,
   return VAE_OK;
 }
 
-int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out) {
+static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *out) {
   if (n <= 0) return VAE_OK;
   int chunk = n < 256 ? n : 256;
   const int p = m->p, d = m->latent;
@@ -211,4 +211,19 @@ int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out) {
   vae_free(rngs);
   vae_work_free(&w);
   return VAE_OK;
+}
+
+int vae_infer(const vae_model *m, int mode, int n, const float *x,
+              const uint64_t *seeds, int S, float *out, double *nll) {
+  int threads = vae_blas_serial(vae_largest_gemm(m, CHUNK_DECODER_ROWS));
+  int rc = infer_rows(m, mode, n, x, seeds, S, out, nll);
+  vae_blas_restore(threads);
+  return rc;
+}
+
+int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out) {
+  int threads = vae_blas_serial(vae_largest_gemm(m, 256));
+  int rc = sample_rows(m, n, seeds, out);
+  vae_blas_restore(threads);
+  return rc;
 }

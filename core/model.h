@@ -45,6 +45,17 @@ static inline int vae_is_numeric(int kind) {
 double vae_standardize(const vae_column *c, double v);
 double vae_unstandardize(const vae_column *c, double z);
 
+/* Multiply-adds of the largest GEMM for rows rows through the decoder. */
+static inline double vae_largest_gemm(const vae_model *m, double rows) {
+  double most = 0;
+  for (int i = 0; i < m->nlayers; i++) {
+    double e = (double)m->enc[i].in * m->enc[i].out, d = (double)m->dec[i].in * m->dec[i].out;
+    if (e > most) most = e;
+    if (d > most) most = d;
+  }
+  return most * rows;
+}
+
 /* Scratch memory for rows_enc rows through the encoder and rows_dec =
 ** rows_enc * K samples through the decoder; allocated once per fit or
 ** inference call, never per row. */

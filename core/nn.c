@@ -33,6 +33,27 @@ void dense_backward(const vae_dense *L, const float *params, float *grads,
 /* tanh(x) = 1 - 2 / (1 + e^2x). libm's tanhf goes through expm1f and was
 ** half of all training time; this form costs one expf, and its absolute
 ** error (~1e-7) is far below what float training notices. */
+/* Weak, so that core/ links against any CBLAS; only OpenBLAS has these. */
+#if defined(__GNUC__)
+extern int openblas_get_num_threads(void) __attribute__((weak));
+extern void openblas_set_num_threads(int) __attribute__((weak));
+#define HAVE_OPENBLAS_THREADS (openblas_get_num_threads && openblas_set_num_threads)
+#else
+#define HAVE_OPENBLAS_THREADS 0
+#endif
+
+int vae_blas_serial(double macs) {
+  if (!HAVE_OPENBLAS_THREADS || macs >= VAE_BLAS_SERIAL_MACS) return 0;
+  int threads = openblas_get_num_threads();
+  if (threads <= 1) return 0;
+  openblas_set_num_threads(1);
+  return threads;
+}
+
+void vae_blas_restore(int threads) {
+  if (HAVE_OPENBLAS_THREADS && threads > 1) openblas_set_num_threads(threads);
+}
+
 void tanh_forward(float *x, size_t n) {
   for (size_t i = 0; i < n; i++) x[i] = 1.0f - 2.0f / (1.0f + expf(2.0f * x[i]));
 }

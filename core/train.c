@@ -208,10 +208,9 @@ static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
   return VAE_OK;
 }
 
-int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
-            vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
-            size_t errlen) {
-  if (rep) memset(rep, 0, sizeof *rep);
+static int fit_model(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
+                     vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
+                     size_t errlen) {
   if (n < 1) {
     vae_set_error(err, errlen, "no rows to train on");
     return VAE_INVALID;
@@ -355,4 +354,14 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
   memcpy(m->cfg.hidden, hidden, sizeof hidden);
   free_buffers(&b);
   return VAE_OK;
+}
+
+int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
+            vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
+            size_t errlen) {
+  if (rep) memset(rep, 0, sizeof *rep);
+  int threads = vae_blas_serial(vae_largest_gemm(m, (double)cfg->batch * cfg->samples));
+  int rc = fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen);
+  vae_blas_restore(threads);
+  return rc;
 }
