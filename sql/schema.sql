@@ -10,7 +10,7 @@
 --   columns  JSON array, one object per model column, in the model's order:
 --            {"name", "kind" (real|integer|binary|categorical),
 --             "type" (the SQL type: REAL|INTEGER|INTEGER|TEXT),
---             "mean", "sd", "min", "max" (numeric and binary columns),
+--             "mean", "sd", "min", "max" (numeric columns),
 --             "levels" (categorical: the categories, in level order),
 --             "observed" (non-NULL training cells)}
 --   options  JSON object: the effective settings of the last fit (columns,
