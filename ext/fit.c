@@ -8,10 +8,13 @@
 ** writes, so it may not run from a trigger or a view.
 **
 ** Interruption: sqlite3_interrupt() (Ctrl-C in the shell) stops a fit within
-** a fraction of a second. SQLite 3.40 has no sqlite3_is_interrupted(), and
-** the connection's progress handler belongs to the user, so the progress
-** callback steps a prepared `SELECT 1`, which fails with SQLITE_INTERRUPT
-** once the connection is interrupted.
+** a fraction of a second, and so does the connection's progress handler
+** returning nonzero. SQLite 3.40 has no sqlite3_is_interrupted(), so every
+** tenth of a second the fit steps a prepared statement of a few thousand
+** VM operations: it fails with SQLITE_INTERRUPT once the connection is
+** interrupted, and runs the progress handler on the way (SQLite calls it
+** every N operations of a statement, so a statement of one operation
+** would never reach a handler with N > 1).
 */
 #include "ext.h"
 #include "source.h"
@@ -24,6 +27,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* About 5,000 VM operations (~0.1 ms): enough for progress handlers
+** registered with N up to a few thousand. */
+#define POLL_SQL \
+  "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500) " \
+  "SELECT count(*) FROM c"
 
 typedef struct {
   sqlite3_stmt *poll;
@@ -45,6 +54,7 @@ static int on_progress(void *ctx, int epoch, double train_loss, double val_loss,
   if (fp->poll) {
     int rc = sqlite3_step(fp->poll);
     sqlite3_reset(fp->poll);
+    /* The handler's stop also comes back as SQLITE_INTERRUPT. */
     if (rc == SQLITE_INTERRUPT) {
       fp->interrupted = 1;
       return 1;
@@ -386,7 +396,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     vrc = vae_model_create(src.cols, src.p, &cfg, src.data, src.n, &m, msg, sizeof msg);
   if (vrc == VAE_OK) {
     fp.verbose = cfg.verbose;
-    if (sqlite3_prepare_v2(db, "SELECT 1", -1, &fp.poll, NULL) != SQLITE_OK) fp.poll = NULL;
+    if (sqlite3_prepare_v2(db, POLL_SQL, -1, &fp.poll, NULL) != SQLITE_OK) fp.poll = NULL;
     vrc = vae_fit(m, src.data, src.n, &cfg, on_progress, &fp, &rep, msg, sizeof msg);
     sqlite3_finalize(fp.poll);
     fp.poll = NULL;
