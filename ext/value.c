@@ -108,10 +108,31 @@ int vae_parse_number(const char *s, int n, double *out) {
   return 1;
 }
 
+/* f rounded to prec significant digits, as the double nearest that
+** decimal: an integer divided (or multiplied) by an exact power of ten is
+** correctly rounded. 0 when the power is out of the exact range. */
+static int round_digits(double d, int prec, double *out) {
+  static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  int k = prec - 1 - (int)floor(log10(fabs(d)));
+  if (k >= 0 && k <= 22) *out = nearbyint(d * pow10[k]) / pow10[k];
+  else if (k < 0 && -k <= 22) *out = nearbyint(d / pow10[-k]) * pow10[-k];
+  else return 0;
+  return 1;
+}
+
 double vae_float_double(float f) {
   char tmp[32];
   int prec;
-  if (!isfinite(f)) return (double)f;
+  if (!isfinite(f) || f == 0) return (double)f;
+  /* Arithmetic first: snprintf + strtod per value made up most of the
+  ** time of vae_sample; the text path stays for what it cannot do. */
+  for (prec = 6; prec < 9; prec++) {
+    double d;
+    if (!round_digits((double)f, prec, &d)) break;
+    if ((float)d == f) return d;
+  }
   for (prec = 6; prec < 9; prec++) {
     double d;
     snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
