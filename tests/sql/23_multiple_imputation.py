@@ -22,21 +22,14 @@ os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 import sqlite3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VERBOSE = os.environ.get('VAE_TEST_VERBOSE') == '1'
 
 
-def note(*a):
-    if VERBOSE:
-        print(*a, file=sys.stderr)
 
 
-def check(label, ok, detail=''):
-    print('%s: %s%s' % (label, bool(ok), '' if ok else '  [%s]' % detail))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from vaetest import check, connect, note  # noqa: E402
 
-
-db = sqlite3.connect(':memory:', isolation_level=None)
-db.enable_load_extension(True)
-db.load_extension(sys.argv[1])
+db = connect(sys.argv[1])
 
 with open(os.path.join(HERE, '..', 'data', 'titanic.csv'), newline='') as f:
     rd = csv.reader(f)
