@@ -9,6 +9,9 @@
 **   u32 p, then per column: str name, u32 kind, f64 mean sd min max,
 **           i64 observed, u32 nlevels, str levels[nlevels],
 **           and for real and integer columns u32 nq, f32 quantiles[nq]
+**   since version 3: f32 blend[p] (the network's share of each column's
+**           estimate), u32 d, and when d > 0 the linear part: f64 mean[d],
+**           f64 cov[d * (d + 1) / 2] (lower triangle, by rows)
 **   u64 nparams, f32 params[nparams]
 **   u32 CRC-32 of all bytes before it
 ** (str = u32 length + bytes). The reader checks the checksum first, then
@@ -24,7 +27,8 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 2u
+#define BLOB_VERSION 3u
+#define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
 
@@ -115,6 +119,16 @@ static void write_model(writer *w, const vae_model *m) {
       }
     }
   }
+  for (int j = 0; j < m->p; j++) {
+    uint32_t u;
+    memcpy(&u, &m->blend[j], 4);
+    put_u32(w, u);
+  }
+  const vae_linear *lin = &m->lin;
+  put_u32(w, (uint32_t)lin->d);
+  for (int a = 0; a < lin->d; a++) put_f64(w, lin->mean[a]);
+  for (int a = 0; a < lin->d; a++)
+    for (int c = 0; c <= a; c++) put_f64(w, lin->cov[(size_t)a * lin->d + c]);
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
     uint32_t u;
@@ -208,6 +222,46 @@ static void free_cols(vae_column *cols, int p) {
   vae_free(cols);
 }
 
+/* Shares and the linear part (version 3 on), checked before anything is
+** sized by them: d must be the columns' encoded width, every number
+** finite, shares within [0, 1], variances positive. Version 2 blobs get
+** the network alone. */
+static int read_linear(reader *r, uint32_t version, const vae_column *cols,
+                       uint32_t p, float *blend, vae_linear *lin) {
+  for (uint32_t j = 0; j < p; j++) blend[j] = 1.0f;
+  if (version < 3) return VAE_OK;
+  for (uint32_t j = 0; j < p; j++) {
+    uint32_t u = get_u32(r);
+    memcpy(&blend[j], &u, 4);
+    if (!(blend[j] >= 0.0f && blend[j] <= 1.0f)) r->bad = 1;
+  }
+  uint32_t d = get_u32(r);
+  if (r->bad) return VAE_CORRUPT;
+  if (d == 0) return VAE_OK;
+  uint64_t width = 0;
+  for (uint32_t j = 0; j < p; j++)
+    width += cols[j].kind == VAE_CATEGORICAL ? (uint64_t)cols[j].nlevels : 1;
+  if (d != width || d > VAE_LINEAR_MAX_WIDTH ||
+      ((uint64_t)d + (uint64_t)d * (d + 1) / 2) * 8 > r->left)
+    return VAE_CORRUPT;
+  lin->mean = vae_malloc(d * sizeof(double));
+  lin->cov = vae_malloc((size_t)d * d * sizeof(double));
+  if (!lin->mean || !lin->cov) {
+    vae_linear_free(lin);
+    return VAE_NOMEM;
+  }
+  lin->d = (int)d;
+  for (uint32_t a = 0; a < d; a++)
+    if (!isfinite(lin->mean[a] = get_f64(r))) r->bad = 1;
+  for (uint32_t a = 0; a < d; a++)
+    for (uint32_t c = 0; c <= a; c++) {
+      double v = get_f64(r);
+      if (!isfinite(v) || (a == c && !(v > 0))) r->bad = 1;
+      lin->cov[(size_t)a * d + c] = lin->cov[(size_t)c * d + a] = v;
+    }
+  return r->bad ? VAE_CORRUPT : VAE_OK;
+}
+
 int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
                    char *err, size_t errlen) {
   *out = NULL;
@@ -217,9 +271,10 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
   }
   reader r = {blob + 4, len - 8, 0};
   uint32_t version = get_u32(&r);
-  if (version != BLOB_VERSION) {
-    vae_set_error(err, errlen, "model format version %u is not supported (this build reads %u)",
-                  version, BLOB_VERSION);
+  if (version < BLOB_OLDEST_VERSION || version > BLOB_VERSION) {
+    vae_set_error(err, errlen,
+                  "model format version %u is not supported (this build reads %u to %u)",
+                  version, BLOB_OLDEST_VERSION, BLOB_VERSION);
     return VAE_CORRUPT;
   }
   reader tail = {blob + len - 4, 4, 0};
@@ -256,8 +311,14 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
   }
   int nomem = 0, rc = VAE_CORRUPT;
   vae_column *cols = vae_calloc(p, sizeof *cols);
+  float *blend = vae_malloc(p * sizeof(float));
+  vae_linear lin = {0, NULL, NULL};
   vae_model *m = NULL;
-  if (!cols) return VAE_NOMEM;
+  if (!cols || !blend) {
+    vae_free(cols);
+    vae_free(blend);
+    return VAE_NOMEM;
+  }
   for (uint32_t j = 0; j < p && !r.bad && !nomem; j++) {
     vae_column *c = &cols[j];
     c->name = get_str(&r, &nomem);
@@ -305,6 +366,10 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
   }
   if (nomem) { rc = VAE_NOMEM; goto done; }
   if (r.bad) { vae_set_error(err, errlen, "model is damaged (bad columns)"); goto done; }
+  rc = read_linear(&r, version, cols, p, blend, &lin);
+  if (rc == VAE_NOMEM) goto done;
+  if (rc) { vae_set_error(err, errlen, "model is damaged (bad linear part)"); goto done; }
+  rc = VAE_CORRUPT;
   char why[200];
   /* The parameters must be exactly what is left (but the u64 count): a
   ** damaged header may not make the reader allocate a network that the
@@ -328,6 +393,9 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
     rc = VAE_CORRUPT;
     goto done;
   }
+  memcpy(m->blend, blend, p * sizeof(float));
+  m->lin = lin;
+  memset(&lin, 0, sizeof lin);
   /* vae_model_alloc copied names and levels but not the statistics. */
   for (uint32_t j = 0; j < p; j++) {
     m->cols[j].mean = cols[j].mean;
@@ -354,6 +422,8 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
   rc = VAE_OK;
 done:
   free_cols(cols, (int)p);
+  vae_free(blend);
+  vae_linear_free(&lin);
   if (rc == VAE_OK) *out = m;
   else vae_model_free(m);
   return rc;

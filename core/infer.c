@@ -82,7 +82,7 @@ static int max_levels(const vae_model *m) {
 
 /* The importance-weighted estimate for row r's missing cells. */
 static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
-                     const float *x, float *dst, double *probs, double *acc) {
+                     const float *x, const double *linear, float *dst, double *probs, double *acc) {
   const float *out = w->dec_h[m->nlayers - 1];
   const float *wn = w->wnorm + (size_t)r * S;
   for (int j = 0; j < m->p; j++) {
@@ -115,8 +115,13 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
         for (int h = 0; h < 5; h++) e += hermite_weight[h] * vae_unstandardize(c, o + sigma * hermite_node[h]);
         mean += wn[s] * e;
       }
-      if (c->kind == VAE_BINARY) dst[j] = mean >= 0.5 ? 1.0f : 0.0f;
-      else dst[j] = round_to_kind(c, mean);
+      if (c->kind == VAE_BINARY) {
+        dst[j] = mean >= 0.5 ? 1.0f : 0.0f;
+        continue;
+      }
+      if (!isnan(linear[j]))
+        mean = m->blend[j] * mean + (1.0 - m->blend[j]) * linear[j];
+      dst[j] = round_to_kind(c, mean);
     }
   }
 }
@@ -136,11 +141,11 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
   double *probs = vae_calloc((size_t)L, sizeof(double));
   double *acc = vae_calloc((size_t)L, sizeof(double));
   double *ratio = vae_calloc((size_t)S, sizeof(double));
-  if (!rngs || !probs || !acc || !ratio) {
-    vae_free(rngs); vae_free(probs); vae_free(acc); vae_free(ratio);
-    vae_work_free(&w);
-    return VAE_NOMEM;
-  }
+  double *linear = vae_calloc((size_t)p, sizeof(double));
+  vae_linear_work *lw = NULL;
+  int rc = VAE_NOMEM;
+  if (!rngs || !probs || !acc || !ratio || !linear) goto done;
+  if (mode == VAE_MEAN && m->lin.d && !(lw = vae_linear_work_alloc(m->lin.d))) goto done;
   for (int at = 0; at < n; at += chunk) {
     int rows = n - at < chunk ? n - at : chunk;
     const float *xc = x + (size_t)at * p;
@@ -171,13 +176,18 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
         for (int j = 0; j < p; j++)
           if (isnan(xr[j])) dst[j] = draw_value(m, j, o, &rngs[r], probs);
       } else {
-        row_mean(m, &w, r, S, xr, dst, probs, acc);
+        vae_linear_row(m, xr, lw, linear);
+        row_mean(m, &w, r, S, xr, linear, dst, probs, acc);
       }
     }
   }
+  rc = VAE_OK;
+done:
   vae_free(rngs); vae_free(probs); vae_free(acc); vae_free(ratio);
+  vae_free(linear);
+  vae_linear_work_free(lw);
   vae_work_free(&w);
-  return VAE_OK;
+  return rc;
 }
 
 static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *out) {

@@ -18,6 +18,15 @@
 #define VAE_LOGVAR_MIN -12.0f
 #define VAE_LOGVAR_MAX 8.0f
 
+/* Wider encodings keep the network only: EM's cost grows as width^3. */
+#define VAE_LINEAR_MAX_WIDTH 128
+
+typedef struct {
+  int d;               /* x_width, or 0: no linear part */
+  double *mean;        /* [d] */
+  double *cov;         /* [d * d] */
+} vae_linear;
+
 struct vae_model {
   int p;               /* table columns */
   vae_column *cols;    /* [p] */
@@ -33,6 +42,10 @@ struct vae_model {
   size_t logvar;       /* offset of p per-column decoder log-variance params */
   size_t nparams;
   float *params;
+  /* The linear part (linear.c): a Gaussian over the encoded values, and per
+  ** column the network's share of a numeric estimate (1: network only). */
+  vae_linear lin;
+  float *blend;        /* [p] */
 };
 
 static inline int vae_is_numeric(int kind) {
@@ -114,6 +127,20 @@ double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
 ** w. */
 double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
                       const float *out, float *dout);
+
+/* The linear part (linear.c). vae_linear_fit fits one into *out on raw
+** rows idx[0..n) of data; wide encodings get none (out->d = 0).
+** vae_linear_row gives, for each missing numeric cell of one raw row, its
+** conditional mean in data units (NaN elsewhere, and everywhere without a
+** linear part). */
+typedef struct vae_linear_work vae_linear_work;
+vae_linear_work *vae_linear_work_alloc(int d);
+void vae_linear_work_free(vae_linear_work *w);
+int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
+                   int64_t n, vae_linear *out);
+void vae_linear_free(vae_linear *lin);
+void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
+                    double *estimate);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,

@@ -34,6 +34,7 @@ typedef struct {
   float *rows;          /* batch x p gathered raw rows */
   unsigned char *hide;  /* batch x p extra masking */
   float *adam_m, *adam_v, *best, *backup;
+  float *blend;         /* the model's shares before this fit */
   int64_t *idx;
   double *train_loss, *val_loss;
 } fit_buffers;
@@ -46,6 +47,7 @@ static void free_buffers(fit_buffers *b) {
   vae_free(b->adam_v);
   vae_free(b->best);
   vae_free(b->backup);
+  vae_free(b->blend);
   vae_free(b->idx);
   vae_free(b->train_loss);
   vae_free(b->val_loss);
@@ -62,6 +64,7 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
       !(b->adam_v = vae_calloc(np, sizeof(float))) ||
       !(b->best = vae_calloc(np, sizeof(float))) ||
       !(b->backup = vae_calloc(np, sizeof(float))) ||
+      !(b->blend = vae_calloc((size_t)m->p, sizeof(float))) ||
       !(b->idx = vae_calloc((size_t)n, sizeof(int64_t))) ||
       !(b->train_loss = vae_calloc((size_t)epochs, sizeof(double))) ||
       !(b->val_loss = vae_calloc((size_t)epochs, sizeof(double)))) {
@@ -96,22 +99,43 @@ static double evaluate(const vae_model *m, fit_buffers *b, const float *data,
   return total / (double)n;
 }
 
+/* Pseudo-count of held-out cells behind the prior share of 1/2 (for the
+** pooled share) and behind the pooled share (for a column's own). */
+#define BLEND_PRIOR_CELLS 20.0
+
+/* The share w of the network that minimizes the squared error of
+** w * a + (1 - w) * b, given sums over cells of (y - b)(a - b) and
+** (a - b)^2, shrunk towards prior with weight cells * mean (a - b)^2. */
+static double best_share(double cross, double spread, double cells,
+                         double prior, double prior_cells) {
+  double unit = cells > 0 ? spread / cells : 0;
+  double num = cross + prior_cells * unit * prior;
+  double den = spread + prior_cells * unit;
+  double w = den > 0 ? num / den : prior;
+  return w < 0 ? 0 : w > 1 ? 1 : w;
+}
+
 /* Hides about 20% of each held-out row's observed cells (one at least, one
-** kept at least), imputes them and scores the error per column. */
-static int holdout_error(const vae_model *m, const float *data,
-                         const int64_t *idx, int64_t n, uint64_t seed,
-                         double *error) {
+** kept at least) and imputes them twice, by the network and by the linear
+** part alone. Each numeric column's share of the network (m->blend) is then
+** what fits those cells best, and error[] scores the blend per column. */
+static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
+                         int64_t n, uint64_t seed, double *error) {
   const int p = m->p;
-  for (int j = 0; j < p; j++) error[j] = NAN;
+  for (int j = 0; j < p; j++) {
+    if (error) error[j] = NAN;
+    m->blend[j] = m->lin.d && vae_is_numeric(m->cols[j].kind) ? 0.5f : 1.0f;
+  }
   if (n == 0) return VAE_OK;
   int rows = n > 2000 ? 2000 : (int)n;
   float *x = vae_malloc((size_t)rows * p * sizeof(float));
-  float *out = vae_malloc((size_t)rows * p * sizeof(float));
+  float *net = vae_malloc((size_t)rows * p * sizeof(float));
+  float *lin = vae_malloc((size_t)rows * p * sizeof(float));
   unsigned char *hidden = vae_calloc((size_t)rows * p, 1);
-  double *sum = vae_calloc((size_t)p, sizeof(double));
-  int64_t *count = vae_calloc((size_t)p, sizeof(int64_t));
+  double *sum = vae_calloc((size_t)p * 4, sizeof(double));
   int rc = VAE_NOMEM;
-  if (!x || !out || !hidden || !sum || !count) goto done;
+  if (!x || !net || !lin || !hidden || !sum) goto done;
+  double *cross = sum + p, *spread = sum + 2 * p, *count = sum + 3 * p;
   vae_rng rng;
   vae_rng_seed(&rng, seed);
   for (int r = 0; r < rows; r++) {
@@ -129,29 +153,61 @@ static int holdout_error(const vae_model *m, const float *data,
       }
   }
   int S = m->cfg.impute_samples < 256 ? m->cfg.impute_samples : 256;
-  rc = vae_infer(m, VAE_MEAN, rows, x, NULL, S, out, NULL);
+  for (int j = 0; j < p; j++) m->blend[j] = 1.0f;
+  rc = vae_infer(m, VAE_MEAN, rows, x, NULL, S, net, NULL);
+  if (rc == VAE_OK && m->lin.d) {
+    for (int j = 0; j < p; j++) m->blend[j] = 0.0f;
+    rc = vae_infer(m, VAE_MEAN, rows, x, NULL, S, lin, NULL);
+  } else if (rc == VAE_OK) {
+    memcpy(lin, net, (size_t)rows * p * sizeof(float));
+  }
   if (rc) goto done;
+  double all_cross = 0, all_spread = 0, all_count = 0;
   for (int r = 0; r < rows; r++)
     for (int j = 0; j < p; j++) {
-      if (!hidden[(size_t)r * p + j]) continue;
-      double truth = data[idx[r] * p + j], guess = out[(size_t)r * p + j];
+      size_t at = (size_t)r * p + j;
+      if (!hidden[at] || !vae_is_numeric(m->cols[j].kind)) continue;
+      double sd = m->cols[j].sd, y = data[idx[r] * p + j] / sd;
+      double a = net[at] / sd, b = lin[at] / sd;
+      cross[j] += (y - b) * (a - b);
+      spread[j] += (a - b) * (a - b);
+      count[j]++;
+    }
+  for (int j = 0; j < p; j++) {
+    all_cross += cross[j];
+    all_spread += spread[j];
+    all_count += count[j];
+  }
+  double pooled = best_share(all_cross, all_spread, all_count, 0.5, BLEND_PRIOR_CELLS);
+  for (int j = 0; j < p; j++)
+    m->blend[j] = !m->lin.d || !vae_is_numeric(m->cols[j].kind) ? 1.0f
+                  : (float)best_share(cross[j], spread[j], count[j], pooled, BLEND_PRIOR_CELLS);
+  if (!error) goto done;
+  memset(sum, 0, (size_t)p * 2 * sizeof(double));
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < p; j++) {
+      size_t at = (size_t)r * p + j;
+      if (!hidden[at]) continue;
+      double truth = data[idx[r] * p + j], guess = net[at];
       if (vae_is_numeric(m->cols[j].kind)) {
+        guess = m->blend[j] * net[at] + (1.0 - m->blend[j]) * lin[at];
+        if (m->cols[j].kind == VAE_INTEGER) guess = floor(guess + 0.5);
         double e = (guess - truth) / m->cols[j].sd;
         sum[j] += e * e;
       } else {
         sum[j] += guess != truth;
       }
-      count[j]++;
+      cross[j]++; /* now the count of every kind */
     }
   for (int j = 0; j < p; j++)
-    if (count[j])
-      error[j] = vae_is_numeric(m->cols[j].kind) ? sqrt(sum[j] / count[j]) : sum[j] / count[j];
+    if (cross[j] > 0)
+      error[j] = vae_is_numeric(m->cols[j].kind) ? sqrt(sum[j] / cross[j]) : sum[j] / cross[j];
 done:
   vae_free(x);
-  vae_free(out);
+  vae_free(net);
+  vae_free(lin);
   vae_free(hidden);
   vae_free(sum);
-  vae_free(count);
   return rc;
 }
 
@@ -304,9 +360,15 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   }
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   if (rc == VAE_OK && n_hold > 0) memcpy(m->params, b.best, m->nparams * sizeof(float));
-  if (rc == VAE_OK && rep) {
-    rc = holdout_error(m, data, hold, n_hold, vae_seed_mix(cfg->seed, 0x401d), hold_err);
-  }
+  /* The linear part is fitted on the training rows to choose the shares on
+  ** held-out cells, then again on all rows. The earlier one is kept until
+  ** the fit succeeds. */
+  vae_linear old_lin = m->lin;
+  memset(&m->lin, 0, sizeof m->lin);
+  memcpy(b.blend, m->blend, (size_t)m->p * sizeof(float));
+  if (rc == VAE_OK) rc = vae_linear_fit(m, data, train, n_train, &m->lin);
+  if (rc == VAE_OK)
+    rc = holdout_blend(m, data, hold, n_hold, vae_seed_mix(cfg->seed, 0x401d), hold_err);
   if (rc == VAE_OK && n_hold > 0 && n <= REFIT_MAX_ROWS) {
     /* Train again from the start on every row, for the epochs that early
     ** stopping found best: the held-out rows then count too. Measured on
@@ -322,13 +384,21 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     }
     if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   }
+  if (rc == VAE_OK && n_hold > 0) {
+    vae_linear_free(&m->lin);
+    rc = vae_linear_fit(m, data, b.idx, n, &m->lin);
+  }
   vae_free(scored);
   if (rc != VAE_OK) {
+    vae_linear_free(&m->lin);
+    m->lin = old_lin;
+    memcpy(m->blend, b.blend, (size_t)m->p * sizeof(float));
     memcpy(m->params, b.backup, m->nparams * sizeof(float));
     vae_free(hold_err);
     free_buffers(&b);
     return rc;
   }
+  vae_linear_free(&old_lin);
   double secs = now_seconds() - t0;
   if (rep) {
     rep->epochs = epoch;

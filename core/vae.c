@@ -168,6 +168,8 @@ void vae_model_free(vae_model *m) {
   free_columns(m->cols, m->p);
   vae_free(m->off);
   vae_free(m->params);
+  vae_free(m->blend);
+  vae_linear_free(&m->lin);
   vae_free(m);
 }
 
@@ -265,7 +267,9 @@ int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
   }
   layout(m);
   m->params = vae_calloc(m->nparams, sizeof(float));
-  if (!m->params) goto nomem;
+  m->blend = vae_calloc((size_t)p, sizeof(float));
+  if (!m->params || !m->blend) goto nomem;
+  for (int j = 0; j < p; j++) m->blend[j] = 1.0f;
   *out = m;
   return VAE_OK;
 nomem:
@@ -449,6 +453,10 @@ int vae_column_level(const vae_column *c, const char *s, size_t len) {
 }
 
 const vae_config *vae_model_config(const vae_model *m) { return &m->cfg; }
+
+double vae_model_network_share(const vae_model *m, int i) {
+  return i >= 0 && i < m->p ? m->blend[i] : 1.0;
+}
 
 void vae_report_free(vae_report *rep) {
   if (!rep) return;

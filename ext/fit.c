@@ -126,6 +126,13 @@ static char *report_json(const vae_model *m, const vae_source *src,
     vae_buf_json_number(&b, rep->holdout_error && j < rep->ncols
                                 ? rep->holdout_error[j] : NAN);
   }
+  VAE_BUF_LIT(&b, "},\"network_share\":{");
+  for (j = 0; j < p; j++) {
+    if (j) VAE_BUF_LIT(&b, ",");
+    vae_buf_json_string(&b, vae_model_column(m, j)->name);
+    VAE_BUF_LIT(&b, ":");
+    vae_buf_json_number(&b, floor(vae_model_network_share(m, j) * 1000 + 0.5) / 1000);
+  }
   VAE_BUF_LIT(&b, "},\"skipped\":[");
   for (j = 0; j < src->nskip; j++) {
     if (j) VAE_BUF_LIT(&b, ",{\"column\":"); else VAE_BUF_LIT(&b, "{\"column\":");

@@ -265,6 +265,18 @@ static void test_known_answer(void) {
          "%d epochs in %.2f s\n", hidden, r_opt, r_vae, r_vae / r_opt, r_mean, rep.epochs, rep.seconds);
   CHECK(r_vae <= 1.10 * r_opt, "vae RMSE %.4f not within 10%% of optimal %.4f", r_vae, r_opt);
   CHECK(r_mean >= 1.5 * r_opt, "mean imputation %.4f should be clearly worse than %.4f", r_mean, r_opt);
+  /* The linear part alone: EM on data that is Gaussian, so its conditional
+  ** mean is the optimal one up to estimation error. */
+  CHECK(m->lin.d == PP, "linear part of width %d", m->lin.d);
+  for (int j = 0; j < PP; j++) m->blend[j] = 0.0f;
+  rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, mine, NULL);
+  double se_lin = 0;
+  for (int i = 0; i < N * PP; i++)
+    if (isnan(x[i])) se_lin += pow(mine[i] - full[i], 2);
+  double r_lin = sqrt(se_lin / hidden);
+  printf("  known answer, linear part alone: %.4f (x%.3f)\n", r_lin, r_lin / r_opt);
+  CHECK(rc == VAE_OK && r_lin <= 1.02 * r_opt, "linear RMSE %.4f not within 2%% of optimal %.4f",
+        r_lin, r_opt);
   vae_report_free(&rep);
   vae_model_free(m);
   free(full); free(x); free(mine); free(best);
@@ -288,6 +300,48 @@ static vae_model *small_fit(uint64_t seed, const float *x, int n) {
     return NULL;
   }
   return m;
+}
+
+static uint32_t crc32_of(const unsigned char *p, size_t n) {
+  uint32_t c = 0xffffffffu;
+  for (size_t i = 0; i < n; i++) {
+    c ^= p[i];
+    for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+  }
+  return c ^ 0xffffffffu;
+}
+
+/* A version 2 blob (no shares, no linear part: the network alone) still
+** loads, as the same model as a version 3 one without a linear part. */
+static void test_version2_blob(vae_model *m) {
+  for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f;
+  vae_linear_free(&m->lin);
+  unsigned char *v3, *again = NULL;
+  size_t n3, n_again = 0;
+  if (vae_model_save(m, &v3, &n3) != VAE_OK) {
+    CHECK(0, "save");
+    return;
+  }
+  /* v3 ends: shares f32[p], u32 d = 0, u64 nparams, params, CRC. */
+  size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
+  size_t n2 = n3 - cut;
+  unsigned char *v2 = malloc(n3);
+  memcpy(v2, v3, n3 - tail - cut);
+  memcpy(v2 + n3 - tail - cut, v3 + n3 - tail, tail);
+  v2[4] = 2;
+  uint32_t crc = crc32_of(v2, n2 - 4);
+  for (int i = 0; i < 4; i++) v2[n2 - 4 + i] = (unsigned char)(crc >> (8 * i));
+  vae_model *old = NULL;
+  char err[200] = "";
+  int rc = vae_model_load(v2, n2, &old, err, sizeof err);
+  CHECK(rc == VAE_OK, "version 2 blob: %s", err);
+  if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
+  CHECK(again && n_again == n3 && memcmp(again, v3, n3) == 0,
+        "a version 2 blob loads as the network alone");
+  vae_model_free(old);
+  vae_free(again);
+  vae_free(v3);
+  free(v2);
 }
 
 static void test_determinism_and_blob(void) {
@@ -336,6 +390,7 @@ static void test_determinism_and_blob(void) {
     ba[i] = keep;
   }
   CHECK(accepted == 0, "%d damaged blobs accepted", accepted);
+  test_version2_blob(d);
   vae_free(ba); vae_free(bb); vae_free(bc); vae_free(bd);
   vae_model_free(a); vae_model_free(b); vae_model_free(c); vae_model_free(d);
 }

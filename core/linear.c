@@ -1,0 +1,310 @@
+/*
+** linear.c -- the linear half of imputation. A multivariate normal over the
+** encoded values (numeric cells standardized, 0/1, one-hot levels) is fitted
+** by EM with the missing cells integrated out. It gives every missing
+** numeric cell a second estimate, its conditional mean given the row's
+** observed cells, which vae_infer averages with the network's, each
+** column's share chosen on held-out cells (train.c).
+**
+** Why: on small tables, or columns that are near-linear functions of the
+** others, a regression (MICE) beats the network; on others the network
+** wins, and the average beats both. bench/impute.py, 3 seeds, NRMSE of
+** network / this part alone / blend: breast_cancer MCAR 0.439 / 0.356 /
+** 0.351, mammalsleep MCAR 0.536 / 0.411 / 0.404, wine MCAR 0.727 / 0.758 /
+** 0.721 (MICE: 0.414, 0.429, 0.774).
+*/
+#include "mem.h"
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+
+#define LIN_MAX_ITERATIONS 50
+#define LIN_TOLERANCE 1e-5
+/* Rows used by EM: enough to pin down a covariance, bounded in time. */
+#define LIN_MIN_ROWS 500
+#define LIN_FLOP_BUDGET 1.5e9
+#define LIN_MAX_ROWS 20000
+/* Variances are inflated by this share: it keeps one-hot groups, whose
+** levels sum to one, and exactly dependent columns invertible. */
+#define LIN_RIDGE 1e-3
+
+struct vae_linear_work {
+  int d;
+  int *obs, *mis;
+  double *v;     /* d: the row, missing dims filled by the conditional mean */
+  double *chol;  /* d x d: Cholesky factor of the observed block */
+  double *b;     /* d x d: L^-1 S_OM, column per missing dim */
+  double *alpha; /* d */
+};
+
+void vae_linear_work_free(vae_linear_work *w) {
+  if (!w) return;
+  vae_free(w->obs);
+  vae_free(w->mis);
+  vae_free(w->v);
+  vae_free(w->chol);
+  vae_free(w->b);
+  vae_free(w->alpha);
+  vae_free(w);
+}
+
+vae_linear_work *vae_linear_work_alloc(int d) {
+  vae_linear_work *w = vae_calloc(1, sizeof *w);
+  if (!w) return NULL;
+  size_t dd = (size_t)d * d;
+  w->d = d;
+  w->obs = vae_calloc((size_t)d + 1, sizeof(int));
+  w->mis = vae_calloc((size_t)d + 1, sizeof(int));
+  w->v = vae_calloc((size_t)d + 1, sizeof(double));
+  w->chol = vae_calloc(dd + 1, sizeof(double));
+  w->b = vae_calloc(dd + 1, sizeof(double));
+  w->alpha = vae_calloc((size_t)d + 1, sizeof(double));
+  if (!w->obs || !w->mis || !w->v || !w->chol || !w->b || !w->alpha) {
+    vae_linear_work_free(w);
+    return NULL;
+  }
+  return w;
+}
+
+/* The row's encoded values into v, NaN where missing. Numeric cells are
+** standardized linearly, not as the network's normal scores: a regression
+** on the columns' own scale keeps relations such as total = a + b exact,
+** and the two halves differ more, which is what makes averaging them pay. */
+static void encode(const vae_model *m, const float *x, double *v) {
+  for (int j = 0; j < m->p; j++) {
+    const vae_column *c = &m->cols[j];
+    double *o = v + m->off[j];
+    float value = x[j];
+    if (c->kind == VAE_CATEGORICAL) {
+      for (int l = 0; l < c->nlevels; l++) o[l] = isnan(value) ? NAN : 0.0;
+      if (!isnan(value)) o[(int)value] = 1.0;
+    } else if (isnan(value)) {
+      o[0] = NAN;
+    } else {
+      o[0] = vae_is_numeric(c->kind) ? (value - c->mean) / c->sd : value;
+    }
+  }
+}
+
+/* In-place lower Cholesky factor of the n x n matrix a (row stride n);
+** 0 when a is not positive definite. */
+static int cholesky(double *a, int n) {
+  for (int j = 0; j < n; j++) {
+    double s = a[j * n + j];
+    for (int k = 0; k < j; k++) s -= a[j * n + k] * a[j * n + k];
+    if (!(s > 0)) return 0;
+    double l = sqrt(s);
+    a[j * n + j] = l;
+    for (int i = j + 1; i < n; i++) {
+      double t = a[i * n + j];
+      for (int k = 0; k < j; k++) t -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = t / l;
+    }
+  }
+  return 1;
+}
+
+/* Solves L y = r in place (L lower, stride n). */
+static void forward_solve(const double *L, int n, double *r) {
+  for (int i = 0; i < n; i++) {
+    double t = r[i];
+    for (int k = 0; k < i; k++) t -= L[i * n + k] * r[k];
+    r[i] = t / L[i * n + i];
+  }
+}
+
+/* Fills the missing dims of w->v with their conditional mean under
+** (mean, cov) and returns how many there are; w->b then holds, per missing
+** dim i, the column L^-1 S_O,i, from which the conditional covariance is
+** S_MM - B^T B. */
+static int condition(const double *mean, const double *cov, int d,
+                     vae_linear_work *w) {
+  int no = 0, nm = 0;
+  for (int k = 0; k < d; k++) {
+    if (isnan(w->v[k])) w->mis[nm++] = k;
+    else w->obs[no++] = k;
+  }
+  if (nm == 0) return 0;
+  if (no == 0) {
+    for (int i = 0; i < nm; i++) w->v[w->mis[i]] = mean[w->mis[i]];
+    return nm;
+  }
+  double *L = w->chol;
+  for (double jitter = 0;; jitter = jitter ? jitter * 10 : 1e-9) {
+    for (int a = 0; a < no; a++)
+      for (int c = 0; c <= a; c++)
+        L[a * no + c] = cov[(size_t)w->obs[a] * d + w->obs[c]] + (a == c ? jitter : 0);
+    if (cholesky(L, no)) break;
+    if (jitter > 1) { /* cannot happen with a ridge; be safe anyway */
+      for (int i = 0; i < nm; i++) w->v[w->mis[i]] = mean[w->mis[i]];
+      memset(w->b, 0, (size_t)no * nm * sizeof(double));
+      return nm;
+    }
+  }
+  for (int a = 0; a < no; a++) w->alpha[a] = w->v[w->obs[a]] - mean[w->obs[a]];
+  forward_solve(L, no, w->alpha);
+  for (int i = 0; i < nm; i++) {
+    double *col = w->b + (size_t)i * no, t = mean[w->mis[i]];
+    for (int a = 0; a < no; a++) col[a] = cov[(size_t)w->obs[a] * d + w->mis[i]];
+    forward_solve(L, no, col);
+    /* S_iO S_OO^-1 r = (L^-1 S_Oi) . (L^-1 r) */
+    for (int a = 0; a < no; a++) t += col[a] * w->alpha[a];
+    w->v[w->mis[i]] = t;
+  }
+  return nm;
+}
+
+/* How much of each covariance between a one-hot level and another input
+** to keep: one minus Ledoit and Wolf's share for shrinking those entries
+** towards zero, their summed sampling variance over their summed squares,
+** taken apart for level-numeric and level-level pairs. Many levels on few
+** rows get much shrinkage, large tables almost none. Numeric pairs are kept
+** as they are: shrinking them breaks exact relations such as total = a + b
+** (mammalsleep's ts = sws + ps: 0.509 against 0.411 without), and the
+** held-out shares already lean on the network where the linear fit is
+** noisy. cov holds the lower triangle; filled the completed rows. */
+static void shrinkage(const double *cov, const double *mean,
+                      const double *filled, int64_t rows, int d,
+                      const unsigned char *level, double keep[3]) {
+  double noise[3] = {0, 0, 0}, signal[3] = {0, 0, 0};
+  for (int64_t r = 0; r < rows; r++) {
+    const double *v = filled + (size_t)r * d;
+    for (int a = 1; a < d; a++)
+      for (int c = 0; c < a; c++) {
+        if (!level[a] && !level[c]) continue;
+        double e = (v[a] - mean[a]) * (v[c] - mean[c]) - cov[(size_t)a * d + c];
+        noise[level[a] + level[c]] += e * e;
+      }
+  }
+  for (int a = 1; a < d; a++)
+    for (int c = 0; c < a; c++)
+      signal[level[a] + level[c]] += cov[(size_t)a * d + c] * cov[(size_t)a * d + c];
+  keep[0] = 1;
+  for (int k = 1; k < 3; k++) {
+    double share = signal[k] > 0 ? noise[k] / ((double)rows * rows) / signal[k] : 1;
+    keep[k] = share > 1 ? 0 : 1 - share;
+  }
+}
+
+void vae_linear_free(vae_linear *lin) {
+  vae_free(lin->mean);
+  vae_free(lin->cov);
+  memset(lin, 0, sizeof *lin);
+}
+
+int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
+                   int64_t n, vae_linear *out) {
+  memset(out, 0, sizeof *out);
+  const int d = m->x_width;
+  if (d > VAE_LINEAR_MAX_WIDTH || n < 2) return VAE_OK;
+  int64_t rows = (int64_t)(LIN_FLOP_BUDGET / ((double)d * d * d * LIN_MAX_ITERATIONS));
+  if (rows < LIN_MIN_ROWS) rows = LIN_MIN_ROWS;
+  if (rows > LIN_MAX_ROWS) rows = LIN_MAX_ROWS;
+  if (rows > n) rows = n;
+  const size_t dd = (size_t)d * d;
+  double *mean = vae_calloc((size_t)d, sizeof(double));
+  double *cov = vae_calloc(dd, sizeof(double));
+  double *sx = vae_calloc((size_t)d, sizeof(double));
+  double *sxx = vae_calloc(dd, sizeof(double));
+  int64_t *count = vae_calloc((size_t)d, sizeof(int64_t));
+  double *filled = vae_calloc((size_t)rows * d, sizeof(double));
+  unsigned char *level = vae_calloc((size_t)d, 1);
+  vae_linear_work *w = vae_linear_work_alloc(d);
+  int rc = VAE_NOMEM;
+  if (!mean || !cov || !sx || !sxx || !count || !filled || !level || !w) goto done;
+  for (int j = 0; j < m->p; j++)
+    if (m->cols[j].kind == VAE_CATEGORICAL) memset(level + m->off[j], 1, (size_t)m->cols[j].nlevels);
+
+  /* Start from independent dims with their observed moments. */
+  for (int64_t r = 0; r < rows; r++) {
+    encode(m, data + idx[r] * m->p, w->v);
+    for (int k = 0; k < d; k++)
+      if (!isnan(w->v[k])) {
+        sx[k] += w->v[k];
+        sxx[(size_t)k * d + k] += w->v[k] * w->v[k];
+        count[k]++;
+      }
+  }
+  for (int k = 0; k < d; k++) {
+    double mu = count[k] ? sx[k] / count[k] : 0;
+    double var = count[k] > 1 ? sxx[(size_t)k * d + k] / count[k] - mu * mu : 1;
+    mean[k] = mu;
+    cov[(size_t)k * d + k] = (var > 1e-6 ? var : 1e-6) * (1 + LIN_RIDGE);
+  }
+  for (int it = 0; it < LIN_MAX_ITERATIONS; it++) {
+    memset(sx, 0, (size_t)d * sizeof(double));
+    memset(sxx, 0, dd * sizeof(double));
+    for (int64_t r = 0; r < rows; r++) {
+      encode(m, data + idx[r] * m->p, w->v);
+      int nm = condition(mean, cov, d, w), no = d - nm;
+      const double *v = w->v;
+      memcpy(filled + (size_t)r * d, v, (size_t)d * sizeof(double));
+      for (int a = 0; a < d; a++) {
+        sx[a] += v[a];
+        double *row = sxx + (size_t)a * d;
+        for (int c = 0; c <= a; c++) row[c] += v[a] * v[c];
+      }
+      /* E[x x^T] adds the conditional covariance on the missing block. */
+      for (int i = 0; i < nm; i++)
+        for (int k = 0; k <= i; k++) {
+          const double *bi = w->b + (size_t)i * no, *bk = w->b + (size_t)k * no;
+          double s = cov[(size_t)w->mis[i] * d + w->mis[k]];
+          for (int a = 0; a < no; a++) s -= bi[a] * bk[a];
+          int hi = w->mis[i] > w->mis[k] ? w->mis[i] : w->mis[k];
+          int lo = w->mis[i] + w->mis[k] - hi;
+          sxx[(size_t)hi * d + lo] += s;
+        }
+    }
+    double change = 0;
+    for (int a = 0; a < d; a++) {
+      double mu = sx[a] / rows;
+      change = fmax(change, fabs(mu - mean[a]));
+      mean[a] = mu;
+    }
+    for (int a = 0; a < d; a++)
+      for (int c = 0; c <= a; c++)
+        sxx[(size_t)a * d + c] = sxx[(size_t)a * d + c] / rows - mean[a] * mean[c];
+    double keep[3];
+    shrinkage(sxx, mean, filled, rows, d, level, keep);
+    for (int a = 0; a < d; a++)
+      for (int c = 0; c <= a; c++) {
+        double s = sxx[(size_t)a * d + c];
+        s = a == c ? (s > 1e-6 ? s : 1e-6) * (1 + LIN_RIDGE) : s * keep[level[a] + level[c]];
+        change = fmax(change, fabs(s - cov[(size_t)a * d + c]));
+        cov[(size_t)a * d + c] = cov[(size_t)c * d + a] = s;
+      }
+    if (change < LIN_TOLERANCE) break;
+  }
+  out->d = d;
+  out->mean = mean;
+  out->cov = cov;
+  mean = cov = NULL;
+  rc = VAE_OK;
+done:
+  vae_free(mean);
+  vae_free(cov);
+  vae_free(sx);
+  vae_free(sxx);
+  vae_free(count);
+  vae_free(filled);
+  vae_free(level);
+  vae_linear_work_free(w);
+  return rc;
+}
+
+void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
+                    double *estimate) {
+  const int d = m->lin.d;
+  for (int j = 0; j < m->p; j++) estimate[j] = NAN;
+  if (!d) return;
+  encode(m, x, w->v);
+  int nm = condition(m->lin.mean, m->lin.cov, d, w);
+  /* Both m->off and w->mis ascend: one merge pairs columns with dims. */
+  for (int i = 0, j = 0; i < nm && j < m->p; j++) {
+    while (i < nm && w->mis[i] < m->off[j]) i++;
+    const vae_column *c = &m->cols[j];
+    if (i < nm && w->mis[i] == m->off[j] && vae_is_numeric(c->kind))
+      estimate[j] = c->mean + c->sd * w->v[w->mis[i]];
+  }
+}
