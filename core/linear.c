@@ -21,9 +21,10 @@
 
 #define LIN_MAX_ITERATIONS 50
 #define LIN_TOLERANCE 1e-5
-/* Rows used by EM: enough to pin down a covariance, bounded in time. */
-#define LIN_MIN_ROWS 500
-#define LIN_FLOP_BUDGET 1.5e9
+/* Rows used by EM: as many as a budget of multiply-adds allows (a row
+** with missing cells costs up to width^3 / 2 per iteration), at least
+** four per input, at most LIN_MAX_ROWS. About 0.5 s at the widest. */
+#define LIN_FLOP_BUDGET 3e9
 #define LIN_MAX_ROWS 20000
 /* Variances are inflated by this share: it keeps one-hot groups, whose
 ** levels sum to one, and exactly dependent columns invertible. */
@@ -194,12 +195,12 @@ void vae_linear_free(vae_linear *lin) {
 }
 
 int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
-                   int64_t n, vae_linear *out) {
+                   int64_t n, vae_linear *out, int (*stop)(void *), void *ctx) {
   memset(out, 0, sizeof *out);
   const int d = m->x_width;
   if (d > VAE_LINEAR_MAX_WIDTH || n < 2) return VAE_OK;
-  int64_t rows = (int64_t)(LIN_FLOP_BUDGET / ((double)d * d * d * LIN_MAX_ITERATIONS));
-  if (rows < LIN_MIN_ROWS) rows = LIN_MIN_ROWS;
+  int64_t rows = (int64_t)(LIN_FLOP_BUDGET / (0.5 * d * d * d * LIN_MAX_ITERATIONS));
+  if (rows < 4 * d) rows = 4 * d;
   if (rows > LIN_MAX_ROWS) rows = LIN_MAX_ROWS;
   if (rows > n) rows = n;
   const size_t dd = (size_t)d * d;
@@ -236,6 +237,10 @@ int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
     memset(sx, 0, (size_t)d * sizeof(double));
     memset(sxx, 0, dd * sizeof(double));
     for (int64_t r = 0; r < rows; r++) {
+      if (stop && r % 64 == 0 && stop(ctx)) {
+        rc = VAE_INTERRUPTED;
+        goto done;
+      }
       encode(m, data + idx[r] * m->p, w->v);
       int nm = condition(mean, cov, d, w), no = d - nm;
       const double *v = w->v;

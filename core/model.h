@@ -19,7 +19,7 @@
 #define VAE_LOGVAR_MAX 8.0f
 
 /* Wider encodings keep the network only: EM's cost grows as width^3. */
-#define VAE_LINEAR_MAX_WIDTH 128
+#define VAE_LINEAR_MAX_WIDTH 64
 
 typedef struct {
   int d;               /* x_width, or 0: no linear part */
@@ -129,7 +129,9 @@ double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
                       const float *out, float *dout);
 
 /* The linear part (linear.c). vae_linear_fit fits one into *out on raw
-** rows idx[0..n) of data; wide encodings get none (out->d = 0).
+** rows idx[0..n) of data; wide encodings get none (out->d = 0). It asks
+** stop(ctx), when given, every few rows whether to give up
+** (VAE_INTERRUPTED).
 ** vae_linear_row gives, for each missing numeric cell of one raw row, its
 ** conditional mean in data units (NaN elsewhere, and everywhere without a
 ** linear part). */
@@ -137,7 +139,7 @@ typedef struct vae_linear_work vae_linear_work;
 vae_linear_work *vae_linear_work_alloc(int d);
 void vae_linear_work_free(vae_linear_work *w);
 int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
-                   int64_t n, vae_linear *out);
+                   int64_t n, vae_linear *out, int (*stop)(void *), void *ctx);
 void vae_linear_free(vae_linear *lin);
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
                     double *estimate);

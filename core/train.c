@@ -240,6 +240,8 @@ static int interrupted(poller *p) {
   return p->fn(p->ctx, -1, NAN, NAN, 0) != 0;
 }
 
+static int poll_stop(void *p) { return interrupted(p); }
+
 /* One pass of Adam over rows idx[0..n) in shuffled mini-batches; *loss is
 ** the mean negative bound per row. */
 static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
@@ -366,7 +368,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   vae_linear old_lin = m->lin;
   memset(&m->lin, 0, sizeof m->lin);
   memcpy(b.blend, m->blend, (size_t)m->p * sizeof(float));
-  if (rc == VAE_OK) rc = vae_linear_fit(m, data, train, n_train, &m->lin);
+  if (rc == VAE_OK) rc = vae_linear_fit(m, data, train, n_train, &m->lin, poll_stop, &poll);
   if (rc == VAE_OK)
     rc = holdout_blend(m, data, hold, n_hold, vae_seed_mix(cfg->seed, 0x401d), hold_err);
   if (rc == VAE_OK && n_hold > 0 && n <= REFIT_MAX_ROWS) {
@@ -382,12 +384,12 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
       double loss; /* batch as allocated: the buffers hold that many rows */
       rc = train_epoch(m, &b, scored, b.idx, n, batch, cfg, &rng, &opt, &poll, &loss);
     }
-    if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   }
   if (rc == VAE_OK && n_hold > 0) {
     vae_linear_free(&m->lin);
-    rc = vae_linear_fit(m, data, b.idx, n, &m->lin);
+    rc = vae_linear_fit(m, data, b.idx, n, &m->lin, poll_stop, &poll);
   }
+  if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(scored);
   if (rc != VAE_OK) {
     vae_linear_free(&m->lin);
