@@ -20,7 +20,11 @@ Inference (rows/s, generated table of 16 columns): vae_impute (every
 column of every row, 256 importance samples), vae_sample, the virtual
 table (unconditional, conditional on a categorical value, and the filled
 source table), against the same importance-sampling computation in
-PyTorch (batched over rows, as PyTorch would be used).
+PyTorch (batched over rows, as PyTorch would be used). PyTorch's sample
+is a tensor, while vae_sample's rows are JSON text fetched by Python: so
+vae_sample is also timed without its rows leaving SQLite (count(*): the
+network and the draws only), and PyTorch also writing the same JSON rows
+(json.dumps of each row, numbers in data units, categories as levels).
 
 Peak resident memory (ru_maxrss) of each training process, and its
 resident memory before the fit (the interpreter and libraries).
@@ -86,6 +90,15 @@ def _timed(fn):
     return n / (time.perf_counter() - t0)
 
 
+def json_rows(t, X):
+    """Rows as vae_sample gives them: a JSON object per row keyed by column
+    name, numbers in data units, categories as their level strings."""
+    cat = {j: t.levels[j] for j in t.cat_idx}
+    return [json.dumps({c: cat[j][int(v)] if j in cat else v
+                        for j, (c, v) in enumerate(zip(t.cols, row))})
+            for row in X.tolist()]
+
+
 def worker_infer(a):
     """Rows/s of each inference path on a generated table."""
     import numpy as np
@@ -108,6 +121,10 @@ def worker_infer(a):
             "SELECT %s FROM q" % sel, t.cols).fetchall()))
         out["sample"] = _timed(lambda: len(db.execute(
             "SELECT value FROM vae_sample('m', ?, 1)", (n_gen,)).fetchall()))
+        # The same rows drawn, but neither written as JSON nor fetched.
+        out["sample_gen"] = _timed(lambda: db.execute(
+            "SELECT count(*) FROM vae_sample('m', ?, 1)",
+            (n_gen,)).fetchone()[0])
         db.execute("CREATE VIRTUAL TABLE s USING vae(m)")
         out["vtab"] = _timed(lambda: len(db.execute(
             "SELECT * FROM s LIMIT ?", (n_gen,)).fetchall()))
@@ -127,6 +144,8 @@ def worker_infer(a):
         qx, qo = enc.tensors(q.X)
         out["impute"] = _timed(lambda: len(T.impute(model, qx, qo, S=256)))
         out["sample"] = _timed(lambda: len(T.sample(model, n_gen)))
+        out["sample_json"] = _timed(lambda: len(json_rows(
+            t, T.decode_values(enc, T.sample(model, n_gen)))))
         # Conditional generation is the same importance sampling with one
         # observed cell (c0) per row.
         co = torch.zeros_like(qo)
@@ -351,8 +370,13 @@ def report(a, sets, arch, train, peaks, square, infer):
             "vae / PyTorch"]
     rows = []
     ops = [("impute", "vae_impute, all 16 columns (256 samples)", "impute"),
-           ("sample", "vae_sample (JSON rows)", "sample"),
-           ("vtab", "virtual table, unconditional", "sample"),
+           ("sample", "vae_sample (JSON rows) vs PyTorch tensor", "sample"),
+           ("sample", "vae_sample (JSON rows) vs PyTorch JSON rows",
+            "sample_json"),
+           ("sample_gen", "vae_sample, rows drawn only (count(*)) vs "
+            "PyTorch tensor", "sample"),
+           ("vtab", "virtual table, unconditional vs PyTorch tensor",
+            "sample"),
            ("vtab_cond", "virtual table, WHERE c0 = 'a'", "vtab_cond"),
            ("vtab_fill", "virtual table over source (filled rows)",
             "impute")]
@@ -365,7 +389,12 @@ def report(a, sets, arch, train, peaks, square, infer):
               "%d rows x 16 columns; PyTorch: the same computation, batched; "
               "higher is better)" % a.gen_rows, head, rows,
               ["impute rows: %d (20%% of cells missing); generated rows: %d"
-               % (a.infer_rows, a.sample_rows)])
+               % (a.infer_rows, a.sample_rows),
+               "vae's rows are SQL rows fetched by Python (sqlite3), each a "
+               "JSON text (vae_sample) or 16 values (the table); PyTorch's "
+               "sample is one tensor, unless it writes the JSON rows too; "
+               "count(*) draws vae_sample's rows without writing or "
+               "fetching them"])
 
     head = ["data", "threads", "vae peak MiB", "vae before fit MiB",
             "PyTorch peak MiB", "PyTorch before fit MiB",

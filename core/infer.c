@@ -58,16 +58,19 @@ static int pick(vae_rng *rng, const double *probs, int n) {
   return n - 1;
 }
 
+/* The decoder's standard deviation of each column into sd[p]. Not from
+** vae_work: vae_sample draws without running vae_forward. */
+static void decoder_sd(const vae_model *m, double *sd) {
+  for (int j = 0; j < m->p; j++)
+    sd[j] = sqrt(exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR);
+}
+
 /* One value of column j from p(x_j | z), given the decoder output row. */
-static float draw_value(const vae_model *m, int j, const float *out,
+static float draw_value(const vae_model *m, int j, const float *out, const double *sd,
                         vae_rng *rng, double *scratch) {
-  /* Not from vae_work: vae_sample draws without running vae_forward. */
   const vae_column *c = &m->cols[j];
   const float *o = out + m->off[j];
-  if (vae_is_numeric(c->kind)) {
-    double var = exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR;
-    return to_data_units(c, o[0] + sqrt(var) * vae_rng_normal(rng));
-  }
+  if (vae_is_numeric(c->kind)) return to_data_units(c, o[0] + sd[j] * vae_rng_normal(rng));
   if (c->kind == VAE_BINARY) return vae_rng_uniform(rng) < sigmoidf(o[0]) ? 1.0f : 0.0f;
   softmax(o, c->nlevels, scratch);
   return (float)pick(rng, scratch, c->nlevels);
@@ -80,9 +83,11 @@ static int max_levels(const vae_model *m) {
   return L;
 }
 
-/* The importance-weighted estimate for row r's missing cells. */
+/* The importance-weighted estimate for row r's missing cells; gh holds
+** 5 S doubles. */
 static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
-                     const float *x, const double *linear, float *dst, double *probs, double *acc) {
+                     const float *x, const double *linear, float *dst, double *probs,
+                     double *acc, double *gh) {
   const float *out = w->dec_h[m->nlayers - 1];
   const float *wn = w->wnorm + (size_t)r * S;
   for (int j = 0; j < m->p; j++) {
@@ -98,26 +103,28 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
       }
       for (int l = 1; l < L; l++) if (acc[l] > acc[best]) best = l;
       dst[j] = (float)best;
+    } else if (c->kind == VAE_BINARY) {
+      double mean = 0;
+      for (int s = 0; s < S; s++)
+        mean += wn[s] * sigmoidf(out[((size_t)r * S + s) * m->dec_out + at]);
+      dst[j] = mean >= 0.5 ? 1.0f : 0.0f;
     } else {
       /* The conditional mean in data units: over the samples, and over
       ** each sample's Gaussian noise on the normal-score scale, mapped back
       ** through the quantiles (5-point Gauss-Hermite). The quantile map is
       ** bounded by the data, so a poorly estimated variance cannot blow the
-      ** estimate up as a log-normal mean did. */
+      ** estimate up as a log-normal mean did. The 5 S points go through the
+      ** map in one call, then are summed as point by point before. */
       double mean = 0, sigma = sqrt(w->var[j]);
       for (int s = 0; s < S; s++) {
         float o = out[((size_t)r * S + s) * m->dec_out + at];
-        if (c->kind == VAE_BINARY) {
-          mean += wn[s] * sigmoidf(o);
-          continue;
-        }
-        double e = 0;
-        for (int h = 0; h < 5; h++) e += hermite_weight[h] * vae_unstandardize(c, o + sigma * hermite_node[h]);
-        mean += wn[s] * e;
+        for (int h = 0; h < 5; h++) gh[5 * s + h] = o + sigma * hermite_node[h];
       }
-      if (c->kind == VAE_BINARY) {
-        dst[j] = mean >= 0.5 ? 1.0f : 0.0f;
-        continue;
+      vae_unstandardize_n(c, gh, 5 * S);
+      for (int s = 0; s < S; s++) {
+        double e = 0;
+        for (int h = 0; h < 5; h++) e += hermite_weight[h] * gh[5 * s + h];
+        mean += wn[s] * e;
       }
       if (!isnan(linear[j]))
         mean = m->blend[j] * mean + (1.0 - m->blend[j]) * linear[j];
@@ -126,42 +133,103 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
   }
 }
 
+/* The buffers of an inference call. A caller that makes many calls keeps
+** them (vae_infer_kept, vae_sample_kept): allocating and freeing a few
+** hundred KiB per batch made the allocator hand the memory back to the
+** system and fault it in again every time. */
+struct vae_scratch {
+  const vae_model *m;
+  int rows, K;         /* what w was allocated for */
+  int p, lin_d;        /* and the model's shape */
+  size_t nparams;
+  vae_work w;
+  vae_rng *rngs;       /* rows */
+  double *probs, *acc; /* the most levels of a column */
+  double *ratio, *gh;  /* K and 5 K */
+  double *sd;          /* p */
+  double *linear;      /* p: the linear part's estimates of one row */
+  vae_linear_work *lw; /* when m has a linear part */
+};
+
+void vae_scratch_free(vae_scratch *sc) {
+  if (!sc) return;
+  vae_work_free(&sc->w);
+  vae_free(sc->rngs);
+  vae_free(sc->probs);
+  vae_free(sc->acc);
+  vae_free(sc->ratio);
+  vae_free(sc->gh);
+  vae_free(sc->sd);
+  vae_free(sc->linear);
+  vae_linear_work_free(sc->lw);
+  vae_free(sc);
+}
+
+/* Buffers for rows rows of K samples of m: *keep when it is large enough,
+** else new ones, left in *keep when keep is not NULL. */
+static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows, int K) {
+  vae_scratch *sc = keep ? *keep : NULL;
+  /* The shape too: another model may have been given the same address. */
+  if (sc && sc->m == m && sc->K == K && sc->rows >= rows && sc->p == m->p &&
+      sc->nparams == m->nparams && sc->lin_d == m->lin.d)
+    return sc;
+  vae_scratch_free(sc);
+  if (keep) *keep = NULL;
+  sc = vae_calloc(1, sizeof *sc);
+  if (!sc) return NULL;
+  sc->m = m;
+  sc->rows = rows;
+  sc->K = K;
+  sc->p = m->p;
+  sc->nparams = m->nparams;
+  sc->lin_d = m->lin.d;
+  size_t L = (size_t)max_levels(m);
+  if (vae_work_alloc(m, &sc->w, rows, K, 0) ||
+      !(sc->rngs = vae_calloc((size_t)rows, sizeof(vae_rng))) ||
+      !(sc->probs = vae_calloc(L, sizeof(double))) || !(sc->acc = vae_calloc(L, sizeof(double))) ||
+      !(sc->ratio = vae_calloc((size_t)K, sizeof(double))) ||
+      !(sc->gh = vae_calloc((size_t)K * 5, sizeof(double))) ||
+      !(sc->sd = vae_calloc((size_t)m->p, sizeof(double))) ||
+      !(sc->linear = vae_calloc((size_t)m->p, sizeof(double))) ||
+      (m->lin.d && !(sc->lw = vae_linear_work_alloc(m->lin.d)))) {
+    vae_scratch_free(sc);
+    return NULL;
+  }
+  if (keep) *keep = sc;
+  return sc;
+}
+
 static int infer_rows(const vae_model *m, int mode, int n, const float *x,
-                      const uint64_t *seeds, int S, float *out, double *nll) {
+                      const uint64_t *seeds, int S, float *out, double *nll,
+                      vae_scratch **keep) {
   if (n <= 0) return VAE_OK;
   if (S <= 0) S = m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1;
   if (vae_check_data(m->cols, m->p, x, n, NULL, 0)) return VAE_INVALID;
   int chunk = CHUNK_DECODER_ROWS / S;
   if (chunk < 1) chunk = 1;
   if (chunk > n) chunk = n;
-  const int p = m->p, d = m->latent, L = max_levels(m);
-  vae_work w;
-  if (vae_work_alloc(m, &w, chunk, S, 0)) return VAE_NOMEM;
-  vae_rng *rngs = vae_calloc((size_t)chunk, sizeof(vae_rng));
-  double *probs = vae_calloc((size_t)L, sizeof(double));
-  double *acc = vae_calloc((size_t)L, sizeof(double));
-  double *ratio = vae_calloc((size_t)S, sizeof(double));
-  double *linear = vae_calloc((size_t)p, sizeof(double));
-  vae_linear_work *lw = NULL;
-  int rc = VAE_NOMEM;
-  if (!rngs || !probs || !acc || !ratio || !linear) goto done;
-  if (mode == VAE_MEAN && m->lin.d && !(lw = vae_linear_work_alloc(m->lin.d))) goto done;
+  const int p = m->p, d = m->latent;
+  vae_scratch *sc = scratch_for(keep, m, chunk, S);
+  if (!sc) return VAE_NOMEM;
+  vae_work *w = &sc->w;
+  vae_rng *rngs = sc->rngs;
+  decoder_sd(m, sc->sd);
   for (int at = 0; at < n; at += chunk) {
     int rows = n - at < chunk ? n - at : chunk;
     const float *xc = x + (size_t)at * p;
-    vae_prepare(m, &w, xc, rows, NULL, 0);
+    vae_prepare(m, w, xc, rows, NULL, 0);
     for (int r = 0; r < rows; r++) {
       vae_rng_seed(&rngs[r], seeds ? seeds[at + r] : 0);
-      vae_rng_normals(&rngs[r], w.eps + (size_t)r * S * d, (long)S * d);
+      vae_rng_normals(&rngs[r], w->eps + (size_t)r * S * d, (long)S * d);
     }
-    vae_forward(m, &w, rows, S, 1.0, 0);
-    vae_backward(m, &w, rows, S, 1.0, 1.0, 0); /* fills w.wnorm */
+    vae_forward(m, w, rows, S, 1.0, 0);
+    vae_backward(m, w, rows, S, 1.0, 1.0, 0); /* fills w->wnorm */
     for (int r = 0; r < rows; r++) {
       const float *xr = xc + (size_t)r * p;
       float *dst = out + (size_t)(at + r) * p;
       memcpy(dst, xr, (size_t)p * sizeof(float));
       if (nll) {
-        const double *lw = w.lw + (size_t)r * S;
+        const double *lw = w->lw + (size_t)r * S;
         /* On the model's scale: numeric cells as normal scores, so that
         ** every column weighs alike whatever its units. */
         double mx = lw[0], s = 0;
@@ -170,70 +238,70 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
         nll[at + r] = -(mx + log(s) - log((double)S));
       }
       if (mode == VAE_DRAW) {
-        for (int s = 0; s < S; s++) ratio[s] = w.wnorm[(size_t)r * S + s];
-        int s = pick(&rngs[r], ratio, S);
-        const float *o = w.dec_h[m->nlayers - 1] + ((size_t)r * S + s) * m->dec_out;
+        for (int s = 0; s < S; s++) sc->ratio[s] = w->wnorm[(size_t)r * S + s];
+        int s = pick(&rngs[r], sc->ratio, S);
+        const float *o = w->dec_h[m->nlayers - 1] + ((size_t)r * S + s) * m->dec_out;
         for (int j = 0; j < p; j++)
-          if (isnan(xr[j])) dst[j] = draw_value(m, j, o, &rngs[r], probs);
+          if (isnan(xr[j])) dst[j] = draw_value(m, j, o, sc->sd, &rngs[r], sc->probs);
       } else {
-        vae_linear_row(m, xr, lw, linear);
-        row_mean(m, &w, r, S, xr, linear, dst, probs, acc);
+        vae_linear_row(m, xr, sc->lw, sc->linear);
+        row_mean(m, w, r, S, xr, sc->linear, dst, sc->probs, sc->acc, sc->gh);
       }
     }
   }
-  rc = VAE_OK;
-done:
-  vae_free(rngs); vae_free(probs); vae_free(acc); vae_free(ratio);
-  vae_free(linear);
-  vae_linear_work_free(lw);
-  vae_work_free(&w);
-  return rc;
+  if (!keep) vae_scratch_free(sc);
+  return VAE_OK;
 }
 
-static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *out) {
+static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *out,
+                       vae_scratch **keep) {
   if (n <= 0) return VAE_OK;
   int chunk = n < 256 ? n : 256;
   const int p = m->p, d = m->latent;
-  vae_work w;
-  if (vae_work_alloc(m, &w, chunk, 1, 0)) return VAE_NOMEM;
-  double *probs = vae_calloc((size_t)max_levels(m), sizeof(double));
-  vae_rng *rngs = vae_calloc((size_t)chunk, sizeof(vae_rng));
-  if (!probs || !rngs) {
-    vae_free(probs);
-    vae_free(rngs);
-    vae_work_free(&w);
-    return VAE_NOMEM;
-  }
+  vae_scratch *sc = scratch_for(keep, m, chunk, 1);
+  if (!sc) return VAE_NOMEM;
+  vae_work *w = &sc->w;
+  vae_rng *rngs = sc->rngs;
+  decoder_sd(m, sc->sd);
   for (int at = 0; at < n; at += chunk) {
     int rows = n - at < chunk ? n - at : chunk;
     for (int r = 0; r < rows; r++) {
       vae_rng_seed(&rngs[r], seeds ? seeds[at + r] : 0);
-      vae_rng_normals(&rngs[r], w.z + (size_t)r * d, d);
+      vae_rng_normals(&rngs[r], w->z + (size_t)r * d, d);
     }
-    vae_decode(m, &w, rows);
+    vae_decode(m, w, rows);
     for (int r = 0; r < rows; r++) {
-      const float *o = w.dec_h[m->nlayers - 1] + (size_t)r * m->dec_out;
+      const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * m->dec_out;
       for (int j = 0; j < p; j++)
-        out[(size_t)(at + r) * p + j] = draw_value(m, j, o, &rngs[r], probs);
+        out[(size_t)(at + r) * p + j] = draw_value(m, j, o, sc->sd, &rngs[r], sc->probs);
     }
   }
-  vae_free(probs);
-  vae_free(rngs);
-  vae_work_free(&w);
+  if (!keep) vae_scratch_free(sc);
   return VAE_OK;
+}
+
+int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
+                   const uint64_t *seeds, int S, float *out, double *nll,
+                   vae_scratch **scratch) {
+  int threads = vae_blas_serial(vae_largest_gemm(m, CHUNK_DECODER_ROWS));
+  int rc = infer_rows(m, mode, n, x, seeds, S, out, nll, scratch);
+  vae_blas_restore(threads);
+  return rc;
 }
 
 int vae_infer(const vae_model *m, int mode, int n, const float *x,
               const uint64_t *seeds, int S, float *out, double *nll) {
-  int threads = vae_blas_serial(vae_largest_gemm(m, CHUNK_DECODER_ROWS));
-  int rc = infer_rows(m, mode, n, x, seeds, S, out, nll);
+  return vae_infer_kept(m, mode, n, x, seeds, S, out, nll, NULL);
+}
+
+int vae_sample_kept(const vae_model *m, int n, const uint64_t *seeds, float *out,
+                    vae_scratch **scratch) {
+  int threads = vae_blas_serial(vae_largest_gemm(m, 256));
+  int rc = sample_rows(m, n, seeds, out, scratch);
   vae_blas_restore(threads);
   return rc;
 }
 
 int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out) {
-  int threads = vae_blas_serial(vae_largest_gemm(m, 256));
-  int rc = sample_rows(m, n, seeds, out);
-  vae_blas_restore(threads);
-  return rc;
+  return vae_sample_kept(m, n, seeds, out, NULL);
 }

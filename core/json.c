@@ -535,7 +535,8 @@ static int reserve(vae_buf *b, size_t n) {
 }
 
 void vae_buf_append(vae_buf *b, const char *s, size_t n) {
-  if (!reserve(b, n)) return;
+  /* cap > len once anything was appended: room is checked without a call. */
+  if (!(n < b->cap - b->len && !b->failed) && !reserve(b, n)) return;
   if (n) memcpy(b->data + b->len, s, n);
   b->len += n;
   b->data[b->len] = 0;
@@ -597,12 +598,128 @@ void vae_buf_json_string(vae_buf *b, const char *s) {
   vae_buf_json_stringn(b, s, s ? strlen(s) : 0);
 }
 
+/* ---- numbers ---- */
+
+/* 10^n for -18 <= n <= 38: exact for 0..22, the nearest doubles elsewhere. */
+static const double pow10_tab[] = {
+    1e-18, 1e-17, 1e-16, 1e-15, 1e-14, 1e-13, 1e-12, 1e-11, 1e-10, 1e-9, 1e-8, 1e-7,
+    1e-6,  1e-5,  1e-4,  1e-3,  1e-2,  1e-1,  1e0,   1e1,   1e2,   1e3,  1e4,  1e5,
+    1e6,   1e7,   1e8,   1e9,   1e10,  1e11,  1e12,  1e13,  1e14,  1e15, 1e16, 1e17,
+    1e18,  1e19,  1e20,  1e21,  1e22,  1e23,  1e24,  1e25,  1e26,  1e27, 1e28, 1e29,
+    1e30,  1e31,  1e32,  1e33,  1e34,  1e35,  1e36,  1e37,  1e38};
+#define POW10(n) pow10_tab[(n) + 18]
+
+/* floor(log10(a)) for 1e-17 <= a < 1e37 without log10: a guess from the
+** binary exponent, corrected by one comparison. Exact for floats (none
+** lies near enough a power of ten for the table's rounding to matter); a
+** double within a rounding of a power of ten may come out one off, which
+** the callers allow for. */
+static int decimal_exponent(double a) {
+  uint64_t bits;
+  int b, t, e;
+  memcpy(&bits, &a, sizeof bits);
+  b = (int)((bits >> 52) & 0x7ff) - 1022; /* 2^(b-1) <= a < 2^b */
+  t = (b - 1) * 78913;                    /* 78913 / 2^18: log10(2), just below */
+  e = t >= 0 ? t / 262144 : -((-t + 262143) / 262144);
+  return a >= POW10(e + 1) ? e + 1 : e;
+}
+
+/* digits x 10^exp10 (digits > 0, already rounded to at most prec
+** significant digits) as printf's %.{prec}g writes it; returns the
+** length. out needs 32 bytes. */
+static size_t format_g(char *out, int neg, uint64_t digits, int exp10, int prec) {
+  static const char pairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+  char d[24], *s = d + sizeof d, *o = out;
+  int n, x;
+  while (digits % 10 == 0) {
+    digits /= 10;
+    exp10++;
+  }
+  for (; digits >= 100; digits /= 100) {
+    s -= 2;
+    memcpy(s, pairs + 2 * (digits % 100), 2);
+  }
+  if (digits >= 10) {
+    s -= 2;
+    memcpy(s, pairs + 2 * digits, 2);
+  } else {
+    *--s = (char)('0' + digits);
+  }
+  n = (int)(d + sizeof d - s);
+  x = exp10 + n - 1; /* the exponent of the first digit */
+  if (neg) *o++ = '-';
+  if (x < -4 || x >= prec) {
+    *o++ = s[0];
+    if (n > 1) {
+      *o++ = '.';
+      memcpy(o, s + 1, (size_t)(n - 1));
+      o += n - 1;
+    }
+    *o++ = 'e';
+    *o++ = x < 0 ? '-' : '+';
+    if (x < 0) x = -x;
+    if (x >= 100) *o++ = (char)('0' + x / 100);
+    memcpy(o, pairs + 2 * (x % 100), 2);
+    o += 2;
+  } else if (x >= n - 1) { /* whole: the digits, then zeros */
+    memcpy(o, s, (size_t)n);
+    o += n;
+    memset(o, '0', (size_t)(x - n + 1));
+    o += x - n + 1;
+  } else if (x >= 0) {
+    memcpy(o, s, (size_t)(x + 1));
+    o += x + 1;
+    *o++ = '.';
+    memcpy(o, s + x + 1, (size_t)(n - x - 1));
+    o += n - x - 1;
+  } else {
+    *o++ = '0';
+    *o++ = '.';
+    memset(o, '0', (size_t)(-x - 1));
+    o += -x - 1;
+    memcpy(o, s, (size_t)n);
+    o += n;
+  }
+  *o = 0;
+  return (size_t)(o - out);
+}
+
+/* x as %.15g when that reads back exactly, by arithmetic: the 15-digit
+** integer m = round(|x| 10^k) is checked by m / 10^k == |x|, which is
+** exact (m < 2^53 and 10^k exact for |k| <= 22, so the division or product
+** is correctly rounded, as strtod is). No other decimal of at most 15
+** digits reads back as x (they are spaced wider than x's ulp), so m is
+** what %.15g prints, whatever the rounding of |x| 10^k. 0 when it does not
+** apply: the caller goes the long way. */
+static size_t fast_g15(double x, char *out) {
+  double a = fabs(x), m;
+  int k;
+  if (!(a >= 1e-8 && a < 1e36)) return 0;
+  k = 14 - decimal_exponent(a);
+  if (k < -22 || k > 22) return 0;
+  m = nearbyint(k >= 0 ? a * POW10(k) : a / POW10(-k));
+  if (m > 1e15 || (k >= 0 ? m / POW10(k) : m * POW10(-k)) != a) return 0;
+  return format_g(out, x < 0, (uint64_t)m, -k, 15);
+}
+
 void vae_buf_json_number(vae_buf *b, double x) {
   char tmp[48], *dot;
   const char *dp;
+  size_t n;
   int prec;
   if (!isfinite(x)) {
     vae_buf_append(b, "null", 4);
+    return;
+  }
+  if (x == 0) {
+    vae_buf_append(b, signbit(x) ? "-0" : "0", signbit(x) ? 2 : 1);
+    return;
+  }
+  if ((n = fast_g15(x, tmp)) > 0) {
+    vae_buf_append(b, tmp, n);
     return;
   }
   for (prec = 15; prec < 17; prec++) {
@@ -617,6 +734,62 @@ void vae_buf_json_number(vae_buf *b, double x) {
     memmove(dot + 1, dot + k, strlen(dot + k) + 1);
   }
   vae_buf_append(b, tmp, strlen(tmp));
+}
+
+/* |f| rounded to prec = 6, 7, 8 significant digits, the first that reads
+** back as f: *m x 10^-*k, *v the double nearest it. 0 when none does, or
+** the power of ten needed is not exact (then the text path decides). */
+static int float_decimal(float f, double *m, int *k, double *v) {
+  double a = fabs((double)f);
+  int prec, e;
+  if (a < 1e-17 || a >= 1e36) return 0; /* no exact 10^k for any prec */
+  e = decimal_exponent(a);
+  for (prec = 6; prec < 9; prec++) {
+    int s = prec - 1 - e;
+    if (s < -22 || s > 22) return 0;
+    *m = nearbyint(s >= 0 ? a * POW10(s) : a / POW10(-s));
+    *v = s >= 0 ? *m / POW10(s) : *m * POW10(-s);
+    *k = s;
+    if ((float)*v == (float)a) return 1;
+  }
+  return 0;
+}
+
+double vae_float_double(float f) {
+  char tmp[32];
+  double m, v;
+  int k, prec;
+  if (!isfinite(f) || f == 0) return (double)f;
+  /* Arithmetic first: snprintf + strtod per value made up most of the
+  ** time of vae_sample; the text path stays for what it cannot do. */
+  if (float_decimal(f, &m, &k, &v)) return f < 0 ? -v : v;
+  for (prec = 6; prec < 9; prec++) {
+    double d;
+    snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
+    d = strtod(tmp, NULL);
+    if ((float)d == f) return d;
+  }
+  return (double)f;
+}
+
+void vae_buf_json_float(vae_buf *b, float f) {
+  char tmp[32];
+  double m, v;
+  int k;
+  /* m has at most 9 digits: %.15g of the double nearest m 10^-k is m. */
+  if (isfinite(f) && f != 0 && float_decimal(f, &m, &k, &v))
+    vae_buf_append(b, tmp, format_g(tmp, f < 0, (uint64_t)m, -k, 15));
+  else
+    vae_buf_json_number(b, vae_float_double(f));
+}
+
+void vae_buf_int(vae_buf *b, int64_t v) {
+  char d[24], *o = d + sizeof d;
+  /* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  do *--o = (char)('0' + u % 10); while (u /= 10);
+  if (v < 0) *--o = '-';
+  vae_buf_append(b, o, (size_t)(d + sizeof d - o));
 }
 
 void vae_buf_json_value(vae_buf *b, const json_value *v) {

@@ -70,6 +70,15 @@ void vae_buf_json_string(vae_buf *b, const char *s);
 void vae_buf_json_stringn(vae_buf *b, const char *s, size_t n);
 /* Shortest of %.15g..%.17g that reads back exactly; NaN and Inf -> null. */
 void vae_buf_json_number(vae_buf *b, double x);
+/* The double nearest f's shortest decimal form of 6 to 8 significant
+** digits (so that a float 0.1f is reported as 0.1 rather than
+** 0.10000000149011612); (double)f when 8 digits do not read back as f. */
+double vae_float_double(float f);
+/* What vae_buf_json_number(b, vae_float_double(f)) writes, without going
+** through text. */
+void vae_buf_json_float(vae_buf *b, float f);
+/* An integer in decimal. */
+void vae_buf_int(vae_buf *b, int64_t v);
 /* The tree v written compactly (integers exactly). */
 void vae_buf_json_value(vae_buf *b, const json_value *v);
 void vae_buf_free(vae_buf *b);

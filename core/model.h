@@ -57,6 +57,8 @@ static inline int vae_is_numeric(int kind) {
 ** one sd of the column per unit, so that new ranges stay distinct. */
 double vae_standardize(const vae_column *c, double v);
 double vae_unstandardize(const vae_column *c, double z);
+/* vae_unstandardize of each of z[0..n), in place. */
+void vae_unstandardize_n(const vae_column *c, double *z, int n);
 
 /* Multiply-adds of the largest GEMM for rows rows through the decoder. */
 static inline double vae_largest_gemm(const vae_model *m, double rows) {

@@ -22,7 +22,9 @@ uint64_t vae_seed_mix(uint64_t seed, uint64_t stream) {
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-uint64_t vae_rng_u64(vae_rng *r) {
+/* Inline in this file: the normals of every inference and training step
+** draw two of these per pair, and a call each cost as much as the draw. */
+static inline uint64_t next_u64(vae_rng *r) {
   uint64_t *s = r->s;
   uint64_t result = rotl(s[1] * 5, 7) * 9;
   uint64_t t = s[1] << 17;
@@ -35,25 +37,29 @@ uint64_t vae_rng_u64(vae_rng *r) {
   return result;
 }
 
-double vae_rng_uniform(vae_rng *r) {
-  return (double)(vae_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0);
+static inline double next_uniform(vae_rng *r) {
+  return (double)(next_u64(r) >> 11) * (1.0 / 9007199254740992.0);
 }
+
+uint64_t vae_rng_u64(vae_rng *r) { return next_u64(r); }
+
+double vae_rng_uniform(vae_rng *r) { return next_uniform(r); }
 
 uint64_t vae_rng_below(vae_rng *r, uint64_t n) {
   /* Lemire-style rejection keeps the draw unbiased for any n. */
   uint64_t limit = (uint64_t)-1 - ((uint64_t)-1 % n);
   uint64_t x;
-  do x = vae_rng_u64(r); while (x >= limit);
+  do x = next_u64(r); while (x >= limit);
   return x % n;
 }
 
 /* Marsaglia's polar method: a pair of normals for one log and one sqrt,
 ** no trigonometry (Box-Muller's sincos was a tenth of training time). */
-static void normal_pair(vae_rng *r, double *a, double *b) {
+static inline void normal_pair(vae_rng *r, double *a, double *b) {
   double u, v, s;
   do {
-    u = 2.0 * vae_rng_uniform(r) - 1.0;
-    v = 2.0 * vae_rng_uniform(r) - 1.0;
+    u = 2.0 * next_uniform(r) - 1.0;
+    v = 2.0 * next_uniform(r) - 1.0;
     s = u * u + v * v;
   } while (s >= 1.0 || s == 0.0);
   double f = sqrt(-2.0 * log(s) / s);

@@ -367,6 +367,20 @@ double vae_unstandardize(const vae_column *c, double z) {
   return vae_from_score(q, nq, z);
 }
 
+void vae_unstandardize_n(const vae_column *c, double *z, int n) {
+  const float *q = c->quantiles;
+  int nq = c->nq;
+  if (nq < 2) {
+    for (int i = 0; i < n; i++) z[i] = q[0];
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    if (z[i] < c->score_lo) z[i] = q[0] - (c->score_lo - z[i]) * c->sd;
+    else if (z[i] > c->score_hi) z[i] = q[nq - 1] + (z[i] - c->score_hi) * c->sd;
+    else z[i] = vae_from_score(q, nq, z[i]);
+  }
+}
+
 float *vae_scores(const vae_model *m, const float *x, int64_t n) {
   int overflow = 0;
   size_t cells = vae_mul_size((size_t)n, (size_t)m->p, &overflow);

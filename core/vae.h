@@ -153,6 +153,18 @@ int vae_infer(const vae_model *m, int mode, int n, const float *x,
 /* n unconditional synthetic rows (z from the prior), row i from seeds[i]. */
 int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out);
 
+/* The same for a caller that makes many calls (a scan's batches): the
+** buffers of the network are kept in *scratch (NULL at first) for the next
+** call with the same model instead of being allocated again. Release them
+** with vae_scratch_free before the model is freed. */
+typedef struct vae_scratch vae_scratch;
+int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
+                   const uint64_t *seeds, int S, float *out, double *nll,
+                   vae_scratch **scratch);
+int vae_sample_kept(const vae_model *m, int n, const uint64_t *seeds, float *out,
+                    vae_scratch **scratch);
+void vae_scratch_free(vae_scratch *scratch);
+
 /* Versioned, little-endian, checksummed. save allocates *blob with
 ** vae_malloc; the caller frees it with vae_free. */
 int vae_model_save(const vae_model *m, unsigned char **blob, size_t *len);

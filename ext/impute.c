@@ -26,19 +26,60 @@
 #include <math.h>
 #include <string.h>
 
+/* A call site's model lookup, kept as auxdata of the model argument while
+** that is the same constant, freed by SQLite when the statement is reset.
+** The model found is used again for the statement's next rows as long as
+** this connection has changed no rows since (sqlite3_total_changes): other
+** connections' commits are not seen by a running statement anyway, and
+** vae_models cannot be dropped or altered while a statement runs. When it
+** must look again, the prepared fit_id query saves parsing SQL. */
+typedef struct {
+  sqlite3_stmt *st;
+  vae_entry *e;          /* referenced; NULL until a lookup succeeded */
+  int changes;           /* sqlite3_total_changes() at that lookup */
+} lookup;
+
+static void lookup_free(void *p) {
+  lookup *l = p;
+  sqlite3_finalize(l->st);
+  vae_entry_release(l->e);
+  sqlite3_free(l);
+}
+
 /* The model named by argv[0], or an error set on ctx (NULL returned). */
-static vae_entry *model_arg(sqlite3_context *ctx, sqlite3_value *arg, const char *fn,
+static vae_entry *model_arg(sqlite3_context *ctx, sqlite3_value **argv, const char *fn,
                             const char **name) {
   vae_ext *x = sqlite3_user_data(ctx);
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
   vae_entry *e = NULL;
+  lookup *lk = sqlite3_get_auxdata(ctx, 0);
   char *err = NULL;
-  int rc;
-  if (sqlite3_value_type(arg) != SQLITE_TEXT ||
-      !(*name = (const char *)sqlite3_value_text(arg)) || !**name) {
+  int rc, fresh = 0, changes = sqlite3_total_changes(db);
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
+      !(*name = (const char *)sqlite3_value_text(argv[0])) || !**name) {
     vae_result_errmsg(ctx, SQLITE_ERROR, sqlite3_mprintf("%s: model must be a text name", fn));
     return NULL;
   }
-  rc = vae_store_get(x, sqlite3_context_db_handle(ctx), *name, fn, &e, &err);
+  if (lk && lk->e && lk->changes == changes) {
+    lk->e->refs++;
+    return lk->e;
+  }
+  if (!lk && (lk = sqlite3_malloc(sizeof *lk)) != NULL) {
+    memset(lk, 0, sizeof *lk);
+    fresh = 1;
+  }
+  rc = vae_store_get_kept(x, db, *name, fn, lk ? &lk->st : NULL, &e, &err);
+  if (lk) {
+    vae_entry_release(lk->e);
+    lk->e = NULL;
+    if (rc == SQLITE_OK) {
+      lk->e = e;
+      e->refs++;
+      lk->changes = changes;
+    }
+  }
+  /* On failure SQLite calls lookup_free at once: lk is not used after. */
+  if (fresh) sqlite3_set_auxdata(ctx, 0, lk, lookup_free);
   if (rc == SQLITE_NOTFOUND) {
     rc = SQLITE_ERROR;
     err = sqlite3_mprintf("%s: no model named \"%s\"", fn, *name);
@@ -65,7 +106,7 @@ static void impute_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                          -1);
     return;
   }
-  e = model_arg(ctx, argv[0], "vae_impute", &name);
+  e = model_arg(ctx, argv, "vae_impute", &name);
   if (!e) return;
   m = e->m;
   p = vae_model_ncols(m);
@@ -136,7 +177,7 @@ static void score_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                          -1);
     return;
   }
-  e = model_arg(ctx, argv[0], "vae_score", &name);
+  e = model_arg(ctx, argv, "vae_score", &name);
   if (!e) return;
   p = vae_model_ncols(e->m);
   row = sqlite3_malloc64((sqlite3_uint64)p * 2 * sizeof *row);

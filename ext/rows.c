@@ -28,6 +28,7 @@ int vae_rows_init(vae_rows *r, const vae_model *m, const char *fn) {
 }
 
 void vae_rows_free(vae_rows *r) {
+  vae_scratch_free(r->scratch);
   sqlite3_free(r->cell);
   sqlite3_free(r->in);
   memset(r, 0, sizeof *r);
@@ -150,8 +151,8 @@ int vae_rows_infer(vae_rows *r, sqlite3_int64 draw) {
     n++;
   }
   if (n == 0) return SQLITE_OK;
-  rc = vae_infer(r->m, draw > 0 ? VAE_DRAW : VAE_MEAN, n, r->cin, r->seeds, 0, r->cout,
-                 NULL);
+  rc = vae_infer_kept(r->m, draw > 0 ? VAE_DRAW : VAE_MEAN, n, r->cin, r->seeds, 0, r->cout,
+                      NULL, &r->scratch);
   if (rc == VAE_NOMEM) return SQLITE_NOMEM;
   if (rc != VAE_OK) return SQLITE_ERROR;
   n = 0;

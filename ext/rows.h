@@ -37,6 +37,7 @@ typedef struct {
   float *in, *out;            /* count x p */
   float *cin, *cout;          /* compacted rows with missing cells */
   uint64_t seeds[VAE_ROWS_BATCH];
+  vae_scratch *scratch;       /* the network's buffers, kept between batches */
 } vae_rows;
 
 int vae_rows_init(vae_rows *r, const vae_model *m, const char *fn);

@@ -41,6 +41,14 @@ typedef struct {
   int bcount;               /* rows held in buf */
   float *buf;               /* SAMPLE_BATCH x p */
   uint64_t seeds[SAMPLE_BATCH];
+  /* The JSON of a row is written into `row`, reused. The pieces that do
+  ** not change are quoted once per scan into `parts`: for column j, piece
+  ** first[j] is `{"name":` (`,"name":` after the first), and categorical
+  ** levels follow it as JSON strings; piece i is parts[at[i] .. at[i+1]). */
+  vae_buf row, parts;
+  size_t *at;
+  int *first;
+  vae_scratch *scratch;     /* the network's buffers, kept between batches */
 } sample_cursor;
 
 static int sample_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
@@ -73,12 +81,20 @@ static int sample_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out) {
 }
 
 static void cursor_reset(sample_cursor *c) {
+  vae_scratch_free(c->scratch);
+  c->scratch = NULL;
   vae_entry_release(c->e);
   c->e = NULL;
   sqlite3_free(c->model);
   c->model = NULL;
   sqlite3_free(c->buf);
   c->buf = NULL;
+  vae_buf_free(&c->row);
+  vae_buf_free(&c->parts);
+  sqlite3_free(c->at);
+  c->at = NULL;
+  sqlite3_free(c->first);
+  c->first = NULL;
   c->n = c->i = 0;
   c->bcount = 0;
 }
@@ -94,6 +110,36 @@ static int cursor_error(sample_cursor *c, int rc, char *msg) {
   return vae_vtab_error(c->base.pVtab, rc, msg);
 }
 
+/* The quoted keys and levels of c's model; SQLITE_NOMEM on failure. */
+static int quote_parts(sample_cursor *c) {
+  const vae_model *m = c->e->m;
+  int p = vae_model_ncols(m), j, l, n = 0;
+  for (j = 0; j < p; j++) n += 1 + vae_model_column(m, j)->nlevels;
+  c->at = sqlite3_malloc64((sqlite3_uint64)(n + 1) * sizeof *c->at);
+  c->first = sqlite3_malloc64((sqlite3_uint64)(p + 1) * sizeof *c->first);
+  if (!c->at || !c->first) return SQLITE_NOMEM;
+  n = 0;
+  for (j = 0; j < p; j++) {
+    const vae_column *col = vae_model_column(m, j);
+    c->first[j] = n;
+    c->at[n++] = c->parts.len;
+    vae_buf_append(&c->parts, j ? "," : "{", 1);
+    vae_buf_json_string(&c->parts, col->name);
+    VAE_BUF_LIT(&c->parts, ":");
+    for (l = 0; l < col->nlevels; l++) {
+      c->at[n++] = c->parts.len;
+      vae_buf_json_string(&c->parts, col->levels[l]);
+    }
+  }
+  c->at[n] = c->parts.len;
+  return c->parts.failed ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+/* Appends piece i of c->parts to c->row. */
+static void put_part(sample_cursor *c, int i) {
+  vae_buf_append(&c->row, c->parts.data + c->at[i], c->at[i + 1] - c->at[i]);
+}
+
 /* Makes row c->i available in buf. */
 static int fill_batch(sample_cursor *c) {
   int k, count, rc;
@@ -104,7 +150,7 @@ static int fill_batch(sample_cursor *c) {
     c->seeds[k] = vae_seed_mix((uint64_t)c->seed, (uint64_t)(c->i + k));
   c->bstart = c->i;
   c->bcount = 0;
-  rc = vae_sample(c->e->m, count, c->seeds, c->buf);
+  rc = vae_sample_kept(c->e->m, count, c->seeds, c->buf, &c->scratch);
   if (rc == VAE_NOMEM) return SQLITE_NOMEM;
   if (rc != VAE_OK)
     return cursor_error(c, SQLITE_ERROR, sqlite3_mprintf("vae_sample: generation failed"));
@@ -150,6 +196,8 @@ static int sample_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxSt
   c->buf = sqlite3_malloc64((sqlite3_uint64)SAMPLE_BATCH * vae_model_ncols(c->e->m) *
                             sizeof(float));
   if (!c->buf) return SQLITE_NOMEM;
+  rc = quote_parts(c);
+  if (rc != SQLITE_OK) return rc;
   c->i = 0;
   return fill_batch(c);
 }
@@ -172,22 +220,21 @@ static int sample_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col
       const vae_model *m = c->e->m;
       int p = vae_model_ncols(m), j;
       const float *row = c->buf + (size_t)(c->i - c->bstart) * p;
-      vae_buf b = {0};
-      VAE_BUF_LIT(&b, "{");
+      vae_buf *b = &c->row;
+      b->len = 0;
       for (j = 0; j < p; j++) {
-        if (j) VAE_BUF_LIT(&b, ",");
-        vae_buf_json_string(&b, vae_model_column(m, j)->name);
-        VAE_BUF_LIT(&b, ":");
-        vae_buf_cell(&b, vae_model_column(m, j), row[j]);
+        const vae_column *col = vae_model_column(m, j);
+        put_part(c, c->first[j]);
+        if (col->kind == VAE_CATEGORICAL && col->nlevels > 0 && !isnan(row[j]))
+          put_part(c, c->first[j] + 1 + vae_level_of(col, row[j]));
+        else
+          vae_buf_cell(b, col, row[j]);
       }
-      VAE_BUF_LIT(&b, "}");
-      if (b.failed) {
-        vae_buf_free(&b);
-        return SQLITE_NOMEM;
-      }
-      sqlite3_result_text(ctx, b.data, (int)b.len, SQLITE_TRANSIENT);
+      if (!p) VAE_BUF_LIT(b, "{");
+      VAE_BUF_LIT(b, "}");
+      if (b->failed) return SQLITE_NOMEM;
+      sqlite3_result_text(ctx, b->data, (int)b->len, SQLITE_TRANSIENT);
       sqlite3_result_subtype(ctx, 'J');
-      vae_buf_free(&b);
       break;
     }
     case COL_MODEL: sqlite3_result_text(ctx, c->model, -1, SQLITE_TRANSIENT); break;

@@ -77,14 +77,20 @@ static int prepare_models(sqlite3 *db, const char *sql, sqlite3_stmt **st,
   return rc;
 }
 
-/* fit_id of the stored model name: SQLITE_OK, SQLITE_NOTFOUND or error. */
+/* fit_id of the stored model name: SQLITE_OK, SQLITE_NOTFOUND or error.
+** With keep, the query is prepared once and kept in *keep (reset) for the
+** next call; a kept query that fails (vae_models dropped or altered) is
+** finalized and the lookup starts over. */
 static int stored_fit_id(sqlite3 *db, const char *name, const char *fn,
-                         sqlite3_int64 *id, char **err) {
-  sqlite3_stmt *st = NULL;
-  int rc = prepare_models(
-      db, "SELECT fit_id FROM main.vae_models WHERE name = ?1 AND model IS NOT NULL",
-      &st, fn, err);
-  if (rc != SQLITE_OK) return rc;
+                         sqlite3_stmt **keep, sqlite3_int64 *id, char **err) {
+  sqlite3_stmt *st = keep ? *keep : NULL;
+  int rc, kept = st != NULL;
+  if (!st) {
+    rc = prepare_models(
+        db, "SELECT fit_id FROM main.vae_models WHERE name = ?1 AND model IS NOT NULL",
+        &st, fn, err);
+    if (rc != SQLITE_OK) return rc;
+  }
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
@@ -92,10 +98,21 @@ static int stored_fit_id(sqlite3 *db, const char *name, const char *fn,
     rc = SQLITE_OK;
   } else if (rc == SQLITE_DONE) {
     rc = SQLITE_NOTFOUND;
+  } else if (kept) {
+    sqlite3_finalize(st);
+    *keep = NULL;
+    return stored_fit_id(db, name, fn, keep, id, err);
   } else {
     *err = sqlite3_mprintf("%s: cannot read vae_models: %s", fn, sqlite3_errmsg(db));
   }
-  sqlite3_finalize(st);
+  if (keep && (rc == SQLITE_OK || rc == SQLITE_NOTFOUND)) {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    *keep = st;
+  } else {
+    sqlite3_finalize(st);
+    if (keep) *keep = NULL;
+  }
   return rc;
 }
 
@@ -172,15 +189,20 @@ int vae_store_load(sqlite3 *db, const char *name, const char *fn,
 }
 
 static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
-                     vae_entry **out, char **err);
+                     sqlite3_stmt **keep, vae_entry **out, char **err);
 
 int vae_store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
                   vae_entry **out, char **err) {
-  return no_msg_on_nomem(store_get(x, db, name, fn, out, err), err);
+  return no_msg_on_nomem(store_get(x, db, name, fn, NULL, out, err), err);
+}
+
+int vae_store_get_kept(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
+                       sqlite3_stmt **keep, vae_entry **out, char **err) {
+  return no_msg_on_nomem(store_get(x, db, name, fn, keep, out, err), err);
 }
 
 static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
-                     vae_entry **out, char **err) {
+                     sqlite3_stmt **keep, vae_entry **out, char **err) {
   vae_entry *e, *prev = NULL;
   sqlite3_int64 id = 0;
   int rc;
@@ -188,7 +210,7 @@ static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
   *err = NULL;
   for (e = x->cache; e; prev = e, e = e->next)
     if (strcmp(e->name, name) == 0) break;
-  rc = stored_fit_id(db, name, fn, &id, err);
+  rc = stored_fit_id(db, name, fn, keep, &id, err);
   if (rc != SQLITE_OK) {
     if (e && rc == SQLITE_NOTFOUND) unlink_entry(x, e);
     return rc;

@@ -7,8 +7,9 @@
 **     created TEXT);
 **
 ** Every fit stores a fresh random fit_id. A cached model is checked against
-** the table with one `SELECT fit_id ... WHERE name = ?` per use, so a refit,
-** a delete or a delete-and-refit by any connection is noticed at once.
+** the table with one `SELECT fit_id ... WHERE name = ?` per use (a scan, a
+** statement of vae_impute, see impute.c), so a refit, a delete or a
+** delete-and-refit by any connection is noticed at once.
 */
 #ifndef VAE_STORE_H
 #define VAE_STORE_H
@@ -40,6 +41,11 @@ struct vae_entry {
 ** damaged: ..."); SQLITE_NOMEM without a message. */
 int vae_store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
                   vae_entry **out, char **err);
+/* The same, keeping the prepared fit_id query in *keep (NULL at first)
+** for the next lookup: a scalar function called row after row parses no
+** SQL. The caller finalizes *keep in the end. */
+int vae_store_get_kept(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
+                       sqlite3_stmt **keep, vae_entry **out, char **err);
 void vae_entry_release(vae_entry *e);
 /* Frees the whole cache (the connection is closing). */
 void vae_store_clear(vae_ext *x);

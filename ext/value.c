@@ -6,7 +6,6 @@
 #include <float.h>
 #include <locale.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,40 +107,6 @@ int vae_parse_number(const char *s, int n, double *out) {
   return 1;
 }
 
-/* f rounded to prec significant digits, as the double nearest that
-** decimal: an integer divided (or multiplied) by an exact power of ten is
-** correctly rounded. 0 when the power is out of the exact range. */
-static int round_digits(double d, int prec, double *out) {
-  static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  int k = prec - 1 - (int)floor(log10(fabs(d)));
-  if (k >= 0 && k <= 22) *out = nearbyint(d * pow10[k]) / pow10[k];
-  else if (k < 0 && -k <= 22) *out = nearbyint(d / pow10[-k]) * pow10[-k];
-  else return 0;
-  return 1;
-}
-
-double vae_float_double(float f) {
-  char tmp[32];
-  int prec;
-  if (!isfinite(f) || f == 0) return (double)f;
-  /* Arithmetic first: snprintf + strtod per value made up most of the
-  ** time of vae_sample; the text path stays for what it cannot do. */
-  for (prec = 6; prec < 9; prec++) {
-    double d;
-    if (!round_digits((double)f, prec, &d)) break;
-    if ((float)d == f) return d;
-  }
-  for (prec = 6; prec < 9; prec++) {
-    double d;
-    snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
-    d = strtod(tmp, NULL);
-    if ((float)d == f) return d;
-  }
-  return (double)f;
-}
-
 static const char *type_word(int type) {
   switch (type) {
     case SQLITE_TEXT: return "text";
@@ -219,7 +184,7 @@ int vae_val_to_cell(const vae_column *c, const vae_val *v, float *out,
   return SQLITE_OK;
 }
 
-static int level_of(const vae_column *c, float x) {
+int vae_level_of(const vae_column *c, float x) {
   long k = lrintf(x);
   if (k < 0) k = 0;
   if (k >= c->nlevels) k = c->nlevels - 1;
@@ -243,7 +208,7 @@ void vae_result_cell(sqlite3_context *ctx, const vae_column *c, float x) {
       break;
     default:
       if (c->nlevels <= 0) sqlite3_result_null(ctx);
-      else sqlite3_result_text(ctx, c->levels[level_of(c, x)], -1, SQLITE_TRANSIENT);
+      else sqlite3_result_text(ctx, c->levels[vae_level_of(c, x)], -1, SQLITE_TRANSIENT);
       break;
   }
 }
@@ -258,22 +223,22 @@ void vae_buf_cell(vae_buf *b, const vae_column *c, float x) {
       /* Written as a real even when whole (2.0, not 2), as SQLite does. */
       size_t at = b->len;
       int whole = 1;
-      vae_buf_json_number(b, vae_float_double(x));
+      vae_buf_json_float(b, x);
       if (b->failed) break;
-      for (; at < b->len; at++)
+      for (; at < b->len && whole; at++)
         if (b->data[at] == '.' || b->data[at] == 'e' || b->data[at] == 'n') whole = 0;
       if (whole) VAE_BUF_LIT(b, ".0");
       break;
     }
     case VAE_INTEGER:
-      vae_buf_appendf(b, "%lld", (long long)llrint((double)x));
+      vae_buf_int(b, (int64_t)llrint((double)x));
       break;
     case VAE_BINARY:
       vae_buf_append(b, x >= 0.5f ? "1" : "0", 1);
       break;
     default:
       if (c->nlevels <= 0) VAE_BUF_LIT(b, "null");
-      else vae_buf_json_string(b, c->levels[level_of(c, x)]);
+      else vae_buf_json_string(b, c->levels[vae_level_of(c, x)]);
       break;
   }
 }

@@ -50,15 +50,16 @@ void vae_num_text(char *buf, int size, int type, sqlite3_int64 i, double d);
 ** 1 on success. */
 int vae_parse_number(const char *s, int n, double *out);
 
-/* The double closest to f's shortest decimal form, so that a float 0.1f is
-** reported as 0.1 rather than 0.10000000149011612. */
-double vae_float_double(float f);
+/* vae_float_double(f), the double of f's shortest decimal form, is in
+** core/json.h. */
 
 /* A cell as an SQL result in the column's own type: real -> REAL,
 ** integer and binary -> INTEGER, categorical -> TEXT. NaN -> NULL. */
 void vae_result_cell(sqlite3_context *ctx, const vae_column *c, float x);
 /* The same as a JSON value. */
 void vae_buf_cell(vae_buf *b, const vae_column *c, float x);
+/* The level a categorical cell x stands for, clamped to the column's. */
+int vae_level_of(const vae_column *c, float x);
 
 /* Declared SQL type of a column kind: REAL, INTEGER, INTEGER, TEXT. */
 const char *vae_kind_sqltype(int kind);

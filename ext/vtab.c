@@ -74,6 +74,8 @@ typedef struct {
 #define OP_LIKE 'k'
 #define OP_GLOB 'b'
 #define OP_NULL 'N'      /* IS NULL: generated cells never are: no rows */
+#define OP_LIMIT 'L'     /* LIMIT and OFFSET (column -1): how many rows a scan */
+#define OP_OFFSET 'O'    /* reads at most, so that no batch is larger */
 
 /* Rejection gives up when fewer than 1 in REJECT_RATIO rows pass, once
 ** REJECT_MIN rows have been tried. */
@@ -98,6 +100,8 @@ typedef struct {
   vae_check *checks;     /* constraints applied by rejection */
   int nchecks;
   sqlite3_int64 tried, accepted;
+  sqlite3_int64 limit;   /* LIMIT + OFFSET when known (SQLite 3.38+), else -1 */
+  vae_scratch *scratch;  /* the network's buffers, kept between batches */
   /* source form */
   sqlite3_stmt *st;
   sqlite3_int64 draw;
@@ -368,6 +372,19 @@ static int vtab_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
     for (i = 0; i < info->nConstraint && list; i++) {
       int col = cons[i].iColumn;
       char op = check_op(t, info, i), *l;
+#ifdef SQLITE_INDEX_CONSTRAINT_LIMIT
+      /* Not omitted: SQLite still applies both; they only bound the rows
+      ** a scan generates, so that LIMIT 5 does not draw a batch of 256. */
+      if (cons[i].usable && (cons[i].op == SQLITE_INDEX_CONSTRAINT_LIMIT ||
+                             cons[i].op == SQLITE_INDEX_CONSTRAINT_OFFSET)) {
+        info->aConstraintUsage[i].argvIndex = ++n;
+        l = sqlite3_mprintf("%s%s-1%c", list, *list ? " " : "",
+                            cons[i].op == SQLITE_INDEX_CONSTRAINT_LIMIT ? OP_LIMIT : OP_OFFSET);
+        sqlite3_free(list);
+        list = l;
+        continue;
+      }
+#endif
       if (!op) continue;
       if (op == OP_GIVEN) {
         if (used[col]) op = OP_IN; /* a second equality: a check, not a condition */
@@ -416,6 +433,7 @@ static void free_checks(vae_cursor *c) {
 static void cursor_reset(vae_cursor *c) {
   free_checks(c);
   c->tried = c->accepted = 0;
+  c->limit = -1;
   sqlite3_free(c->given);
   c->given = NULL;
   sqlite3_free(c->map);
@@ -425,6 +443,8 @@ static void cursor_reset(vae_cursor *c) {
   sqlite3_finalize(c->st);
   c->st = NULL;
   vae_rows_free(&c->rows);
+  vae_scratch_free(c->scratch);
+  c->scratch = NULL;
   vae_entry_release(c->e);
   c->e = NULL;
   c->ngiven = 0;
@@ -479,23 +499,29 @@ static int resolve_model(vae_cursor *c) {
 /* Makes row c->i of the generating form available. */
 static int gen_batch(vae_cursor *c) {
   const vae_model *m = c->e->m;
-  int pm = vae_model_ncols(m), k, rc;
+  int pm = vae_model_ncols(m), k, rc, count = GEN_BATCH;
   if (c->i >= c->bstart && c->i < c->bstart + c->bcount) return SQLITE_OK;
+  /* Under a LIMIT, no more than the scan can use: a conditioned row costs
+  ** as much as an imputed one. Rows are seeded by their index, so a batch's
+  ** size does not change which rows come (and LIMIT n now batches them as
+  ** vae_sample(m, n) does, to the last bit). */
+  if (c->limit > c->i && c->nchecks == 0 && c->limit - c->i < count)
+    count = (int)(c->limit - c->i);
   c->bstart = c->i;
   c->bcount = 0;
-  for (k = 0; k < GEN_BATCH; k++)
+  for (k = 0; k < count; k++)
     c->seeds[k] = vae_seed_mix((uint64_t)c->seed, (uint64_t)(c->i + k));
   if (c->ngiven == 0) {
-    rc = vae_sample(m, GEN_BATCH, c->seeds, c->out);
+    rc = vae_sample_kept(m, count, c->seeds, c->out, &c->scratch);
   } else {
-    for (k = 0; k < GEN_BATCH; k++)
+    for (k = 0; k < count; k++)
       memcpy(&c->in[(size_t)k * pm], c->tmpl, (size_t)pm * sizeof(float));
-    rc = vae_infer(m, VAE_DRAW, GEN_BATCH, c->in, c->seeds, 0, c->out, NULL);
+    rc = vae_infer_kept(m, VAE_DRAW, count, c->in, c->seeds, 0, c->out, NULL, &c->scratch);
   }
   if (rc == VAE_NOMEM) return SQLITE_NOMEM;
   if (rc != VAE_OK)
     return vtab_error(c, SQLITE_ERROR, sqlite3_mprintf("vae: generation failed"));
-  c->bcount = GEN_BATCH;
+  c->bcount = count;
   return SQLITE_OK;
 }
 
@@ -620,6 +646,7 @@ static int add_check(vae_cursor *c, int col, char op, sqlite3_value *arg) {
 static int gen_filter(vae_cursor *c, const char *idxStr, int argc, sqlite3_value **argv) {
   vae_vtab *t = (vae_vtab *)c->base.pVtab;
   const char *s = idxStr ? idxStr : "";
+  sqlite3_int64 limit = -1, offset = 0;
   int a, j, pm, rc;
   c->seed = 0;
   pm = vae_model_ncols(c->e->m);
@@ -641,6 +668,13 @@ static int gen_filter(vae_cursor *c, const char *idxStr, int argc, sqlite3_value
     s = end + 1;
     if (op == OP_NULL) {
       c->eof = 1;
+      continue;
+    }
+    if (op == OP_LIMIT || op == OP_OFFSET) {
+      sqlite3_int64 v;
+      if (!vae_int_value(argv[a], &v)) v = -1; /* SQLite reports a bad one */
+      if (op == OP_LIMIT) limit = v;
+      else if (v > 0) offset = v;
       continue;
     }
     if (op != OP_GIVEN && col >= 0 && col < t->p) {
@@ -671,6 +705,7 @@ static int gen_filter(vae_cursor *c, const char *idxStr, int argc, sqlite3_value
     }
   }
   if (c->eof) return SQLITE_OK;
+  c->limit = limit >= 0 && limit <= ((sqlite3_int64)1 << 62) - offset ? limit + offset : -1;
   c->i = 0;
   if ((rc = gen_batch(c)) != SQLITE_OK) return rc;
   return gen_accept(c);

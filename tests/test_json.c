@@ -471,6 +471,180 @@ static void test_buf(void) {
   }
 }
 
+/* ---- numbers against the writers as they were (snprintf and strtod) ---- */
+
+#ifndef NUMBER_TRIALS
+#define NUMBER_TRIALS 200000
+#endif
+
+static void ref_json_number(char *out, size_t size, double x) {
+  int prec;
+  if (!isfinite(x)) {
+    snprintf(out, size, "null");
+    return;
+  }
+  for (prec = 15; prec < 17; prec++) {
+    snprintf(out, size, "%.*g", prec, x);
+    if (strtod(out, NULL) == x) return;
+  }
+  snprintf(out, size, "%.17g", x);
+}
+
+static int ref_round_digits(double d, int prec, double *out) {
+  static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  int k = prec - 1 - (int)floor(log10(fabs(d)));
+  if (k >= 0 && k <= 22) *out = nearbyint(d * p10[k]) / p10[k];
+  else if (k < 0 && -k <= 22) *out = nearbyint(d / p10[-k]) * p10[-k];
+  else return 0;
+  return 1;
+}
+
+static double ref_float_double(float f) {
+  char tmp[32];
+  int prec;
+  if (!isfinite(f) || f == 0) return (double)f;
+  for (prec = 6; prec < 9; prec++) {
+    double d;
+    if (!ref_round_digits((double)f, prec, &d)) break;
+    if ((float)d == f) return d;
+  }
+  for (prec = 6; prec < 9; prec++) {
+    double d;
+    snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
+    d = strtod(tmp, NULL);
+    if ((float)d == f) return d;
+  }
+  return (double)f;
+}
+
+static uint64_t mix_state = 0x853c49e6748fea9bULL;
+static uint64_t mix64(void) {
+  uint64_t z = (mix_state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* A double of case i: raw bit patterns (subnormals, huge, every exponent),
+** short decimals, integers, neighbours of powers of ten, floats. */
+static double test_double(long i) {
+  uint64_t r = mix64();
+  double x;
+  char tmp[48];
+  switch (i % 6) {
+  case 0: memcpy(&x, &r, sizeof x); return x;
+  case 1:
+    snprintf(tmp, sizeof tmp, "%llue%d", (unsigned long long)(r >> 11) % 1000000000000000ULL,
+             (int)(mix64() % 60) - 40);
+    return strtod(tmp, NULL) * ((r & 1) ? -1 : 1);
+  case 2:
+    snprintf(tmp, sizeof tmp, "%llue%d", (unsigned long long)(r % 100000000ULL),
+             (int)(mix64() % 50) - 30);
+    return strtod(tmp, NULL);
+  case 3: return (double)(int64_t)(r >> (r % 64));
+  case 4: {
+    int k;
+    snprintf(tmp, sizeof tmp, "1e%d", (int)(r % 90) - 45);
+    x = strtod(tmp, NULL);
+    for (k = (int)(mix64() % 9) - 4; k > 0; k--) x = nextafter(x, INFINITY);
+    for (; k < 0; k++) x = nextafter(x, 0);
+    return x;
+  }
+  default: {
+    uint32_t u = (uint32_t)r;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return (double)f;
+  }
+  }
+}
+
+static float test_float(long i) {
+  uint64_t r = mix64();
+  uint32_t u = (uint32_t)r;
+  float f;
+  char tmp[48];
+  switch (i % 4) {
+  case 0: memcpy(&f, &u, sizeof f); return f;
+  case 1:
+    snprintf(tmp, sizeof tmp, "%llue%d", (unsigned long long)((r >> 32) % 1000000000ULL),
+             (int)(mix64() % 80) - 50);
+    return strtof(tmp, NULL) * ((r & 1) ? -1.0f : 1.0f);
+  case 2: {
+    int k;
+    snprintf(tmp, sizeof tmp, "1e%d", (int)(r % 84) - 45);
+    f = strtof(tmp, NULL);
+    for (k = (int)(mix64() % 9) - 4; k > 0; k--) f = nextafterf(f, INFINITY);
+    for (; k < 0; k++) f = nextafterf(f, 0);
+    return f;
+  }
+  default: return (float)((double)(int64_t)(r >> 8) * 1e-6); /* data-like */
+  }
+}
+
+static void test_numbers(void) {
+  static const int64_t ints[] = {0, 1, -1, 9, 10, -10, 123456789, INT64_MAX, INT64_MIN};
+  char ref[48];
+  vae_buf b = {0};
+  long i, bad_text = 0, bad_rt = 0, bad_fd = 0, bad_ftext = 0, bad_frt = 0;
+  size_t k;
+  for (i = 0; i < NUMBER_TRIALS; i++) {
+    double x = test_double(i);
+    vae_buf_json_number(&b, x);
+    ref_json_number(ref, sizeof ref, x);
+    if (!b.data || strcmp(b.data, ref) != 0) {
+      if (bad_text++ < 5) printf("  %.17g: %s, was %s\n", x, b.data, ref);
+    } else if (isfinite(x) && !same_double(strtod(b.data, NULL), x)) {
+      bad_rt++;
+    }
+    vae_buf_free(&b);
+  }
+  CHECK(bad_text == 0, "%ld of %d doubles written unlike %%.15g..%%.17g", bad_text,
+        NUMBER_TRIALS);
+  CHECK(bad_rt == 0, "%ld doubles did not read back", bad_rt);
+  for (i = 0; i < NUMBER_TRIALS; i++) {
+    float f = test_float(i);
+    double d = vae_float_double(f), dref = ref_float_double(f);
+    if (!same_double(d, dref) && !(isnan(d) && isnan(dref))) {
+      if (bad_fd++ < 5) printf("  float %.9g: %.17g, was %.17g\n", (double)f, d, dref);
+    }
+    vae_buf_json_float(&b, f);
+    ref_json_number(ref, sizeof ref, dref);
+    if (!b.data || strcmp(b.data, ref) != 0) {
+      if (bad_ftext++ < 5) printf("  float %.9g: %s, was %s\n", (double)f, b.data, ref);
+    } else if (isfinite(f) && !((float)strtod(b.data, NULL) == f &&
+                                !signbit(strtod(b.data, NULL)) == !signbit(f))) {
+      bad_frt++;
+    }
+    vae_buf_free(&b);
+  }
+  CHECK(bad_fd == 0, "%ld of %d floats: vae_float_double changed", bad_fd, NUMBER_TRIALS);
+  CHECK(bad_ftext == 0, "%ld of %d floats written unlike before", bad_ftext, NUMBER_TRIALS);
+  CHECK(bad_frt == 0, "%ld floats did not read back", bad_frt);
+  vae_buf_json_float(&b, 0.1f);
+  vae_buf_append(&b, ",", 1);
+  vae_buf_json_float(&b, -0.0f);
+  vae_buf_append(&b, ",", 1);
+  vae_buf_json_float(&b, 1e-40f);
+  vae_buf_append(&b, ",", 1);
+  vae_buf_json_float(&b, NAN);
+  vae_buf_append(&b, ",", 1);
+  vae_buf_json_float(&b, 3e38f);
+  CHECK(b.data && strcmp(b.data, "0.1,-0,9.99995e-41,null,3e+38") == 0, "floats: %s",
+        b.data);
+  vae_buf_free(&b);
+  for (k = 0; k < sizeof ints / sizeof ints[0]; k++) {
+    snprintf(ref, sizeof ref, "%lld", (long long)ints[k]);
+    vae_buf_int(&b, ints[k]);
+    CHECK(b.data && strcmp(b.data, ref) == 0, "integer %s: %s", ref, b.data);
+    vae_buf_free(&b);
+  }
+}
+
 /* A decimal comma in LC_NUMERIC must not change the JSON. */
 static void test_locale(void) {
   static const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8",
@@ -786,6 +960,7 @@ int main(void) {
   test_errors();
   test_prefixes();
   test_buf();
+  test_numbers();
   test_locale();
   test_kinds();
   test_options();

@@ -32,3 +32,10 @@ SELECT typeof(vae_impute('p', 'a', NULL, 1)), typeof(vae_impute('q', 'k', 1, NUL
 SELECT name FROM vae_models ORDER BY name;
 SELECT '-- a model name is matched exactly';
 SELECT vae_impute('P', 'a', NULL, 1);
+SELECT '-- a refit in the middle of a statement is seen by its next rows';
+SELECT vae_fit('m', 't', '{"epochs": 3, "hidden": [8], "latent": 2, "samples": 2, "impute_samples": 8, "seed": 1}') IS NOT NULL;
+CREATE TEMP TABLE v2 AS SELECT vae_impute('m', 'a', NULL, 1.5, 1, 'y') AS v;
+WITH r(i) AS (VALUES (1), (2), (3))
+SELECT i, vae_impute('m', 'a', NULL, 1.5, 1, 'y') = (SELECT v FROM v2),
+  CASE WHEN i = 2 THEN vae_fit('m', 't', '{"epochs": 3, "hidden": [8], "latent": 2, "samples": 2, "impute_samples": 8, "seed": 7}') IS NOT NULL END
+  FROM r;
