@@ -4,17 +4,21 @@ against the machine's cblas_sgemm at the network's own GEMM shapes.
 
 Training: rows x epochs per second of vae_fit (the report's training-loop
 seconds) and of torch_miwae.train (its loop), same architecture (widths,
-latent, K = 16, batch 64, Adam, lr 0.002, 10% extra masking, float32),
-fixed epochs, no holdout, on 1 and on 2 threads. Every measurement runs in
-a fresh process with OPENBLAS_NUM_THREADS / OMP_NUM_THREADS set (Debian's
-PyTorch does its GEMMs in the same OpenBLAS) and torch.set_num_threads; the
-best of --repeat runs is kept (the machine may be shared).
+latent, K = 16, Adam, lr 0.002, 10% extra masking, float32), fixed
+epochs, no holdout, at batch 64 (the default) and 256, on 1 and on 2
+threads. A batch is timed only on data sets where the vae would use it
+as asked (it caps a batch at an eighth of the rows). Every measurement
+runs in a fresh process with OPENBLAS_NUM_THREADS / OMP_NUM_THREADS set
+(Debian's PyTorch does its GEMMs in the same OpenBLAS) and
+torch.set_num_threads; the best of --repeat runs is kept (the machine may
+be shared).
 
 GFLOP/s: per row per epoch 3 x (2 sum_enc in*out + 2 K sum_dec in*out)
 (forward, and backward as twice the forward). The ceiling is one training
 step's GEMMs, at their exact shapes and transpositions, timed alone by
 bench/sgemm_peak.c: "% of GEMM-bound" = achieved rows/s over the rows/s
-that the GEMMs alone would allow.
+that the GEMMs alone would allow, on the best thread count up to the
+row's.
 
 Inference (rows/s, generated table of 16 columns): vae_impute (every
 column of every row, 256 importance samples), vae_sample, the virtual
@@ -30,7 +34,7 @@ Peak resident memory (ru_maxrss) of each training process, and its
 resident memory before the fit (the interpreter and libraries).
 
 Usage: /usr/bin/python3 bench/speed.py [--quick] [--epochs 20]
-           [--threads 1,2] [--repeat 3]
+           [--threads 1,2] [--batches 64,256] [--repeat 3]
 """
 
 import argparse
@@ -44,7 +48,14 @@ import common as C
 
 SGEMM_SRC = os.path.join(C.BENCH_DIR, "sgemm_peak.c")
 SGEMM_BIN = os.path.join(C.REPO_ROOT, "build", "bench", "sgemm_peak")
-BATCH, K = 64, 16
+BATCH, K = 64, 16    # the vae's default batch; the profile's
+
+
+def effective_batch(n, batch):
+    """The batch vae_fit uses on n training rows (core/train.c): at most
+    an eighth of the rows, 16 at least, never more than n."""
+    b = min(batch, max((n + 7) // 8, 16))
+    return min(b, n)
 
 
 def load_data(name, rows):
@@ -62,7 +73,8 @@ def worker_train(a):
         db = C.open_vae(a.so)
         C.create_table(db, "t", t)
         base = C.current_rss_mib()
-        opts = {"epochs": a.epochs, "holdout": 0, "seed": 0}
+        opts = {"epochs": a.epochs, "holdout": 0, "seed": 0,
+                "batch": a.batch}
         opts.update(C.vae_types(t))
         rep, wall = C.vae_fit(db, "m", "t", opts)
         secs = rep["seconds"]
@@ -76,7 +88,7 @@ def worker_train(a):
         model = T.MIWAE(enc)
         base = C.current_rss_mib()
         t0 = time.perf_counter()
-        _, secs = T.train(model, xs, obs, epochs=a.epochs, batch=BATCH, K=K,
+        _, secs = T.train(model, xs, obs, epochs=a.epochs, batch=a.batch, K=K,
                           lr=0.002, mask_rate=0.1, holdout=0.0)
         wall = time.perf_counter() - t0
         rows_s = n * a.epochs / secs
@@ -173,7 +185,7 @@ def sgemm_binary():
     return SGEMM_BIN
 
 
-def step_shapes(enc, dec, B=BATCH, K=K):
+def step_shapes(enc, dec, B, K=K):
     """The cblas_sgemm calls of one training step, as core/nn.c makes them
     (M, N, K, transA, transB, beta)."""
     R = B * K
@@ -206,20 +218,23 @@ def flops_per_row(enc, dec, K=K):
 
 PROFILE_GROUPS = [
     ("cblas_sgemm (OpenBLAS)", lambda d, s: "openblas" in d),
-    ("tanh: tanh_forward/backward + expf",
-     lambda d, s: s in ("tanh_forward", "tanh_backward")
+    ("tanh: tanh_forward/backward(_bias) + expf",
+     lambda d, s: s.startswith("tanh_")
      or s.startswith("__expf") or s.startswith("expf")),
     ("double exp/log (likelihood, softmax, log-sum-exp, normals)",
      lambda d, s: d.startswith("libm") and ("exp" in s or "log" in s)),
-    ("vae_row_loglik (per row and sample)",
-     lambda d, s: s == "vae_row_loglik"),
+    ("likelihood (vae_row_loglik, categorical_loglik)",
+     lambda d, s: s in ("vae_row_loglik", "row_loglik",
+                        "categorical_loglik")),
     ("normal RNG (vae_rng_*, normal_pair, sincos)",
      lambda d, s: s.startswith("vae_rng") or s == "normal_pair"
      or "sincos" in s),
     ("adam_step", lambda d, s: s == "adam_step"),
     ("bias/gradient loops in dense_*, forward/backward glue",
-     lambda d, s: s in ("dense_forward", "dense_backward", "vae_forward",
-                        "vae_backward", "vae_prepare", "vae_decode")),
+     lambda d, s: s in ("dense_forward", "dense_backward",
+                        "dense_backward_weights", "bias_backward",
+                        "vae_forward", "vae_backward", "vae_prepare",
+                        "vae_decode")),
     ("kernel (scheduling, thread wake-ups)", lambda d, s: "kernel" in d),
     ("everything else (SQLite, libc, ...)", lambda d, s: True),
 ]
@@ -239,7 +254,8 @@ def profile(a, threads):
                sys.executable, os.path.join(C.BENCH_DIR, "speed.py"),
                "--worker", "train", "--impl", "vae", "--data", "generated",
                "--rows", str(a.gen_rows), "--epochs", str(a.epochs),
-               "--threads", str(threads), "--so", a.so]
+               "--threads", str(threads), "--batch", str(BATCH),
+               "--so", a.so]
         subprocess.run(cmd, env=env, check=True, capture_output=True)
         rep = subprocess.run(["perf", "report", "-i", data, "--stdio",
                               "--no-children", "--sort", "dso,symbol"],
@@ -256,6 +272,7 @@ def profile(a, threads):
         dso, sym = f[1], f[3] if f[2] == "[.]" or f[2] == "[k]" else f[2]
         if dso.startswith(SETUP_DSOS) or "numpy" in dso:
             continue
+        sym = sym.split(".")[0]   # tanh_forward.avx2, f.part.0: f
         for g, match in PROFILE_GROUPS:
             if match(dso, sym):
                 shares[g] += pct
@@ -289,31 +306,37 @@ def configs(a, impl, threads):
 
 def run(a):
     sets = [("breast_cancer", 0), ("generated", a.gen_rows)]
-    train, arch = {}, {}
+    train, arch, cases = {}, {}, []
     for name, rows in sets:
         t = load_data(name, max(rows, 1))
         enc, dec = C.gemm_layers(C.encoded_width(t), len(t.cols))
         arch[name] = (len(t.X), len(t.cols), enc, dec)
-        for th in a.threads:
-            for impl in ("vae", "torch"):
-                args = ["train", "--impl", impl, "--data", name, "--rows",
-                        rows, "--epochs", a.epochs, "--threads", th,
-                        "--so", a.so]
-                runs = [dict(C.run_worker("speed.py", args, threads=th,
-                                          env_extra=env), env=env)
-                        for i, env in enumerate(configs(a, impl, th))
-                        for _ in range(a.repeat if i == 0 else 1)]
-                r = max(runs, key=lambda r: r["rows_per_s"])
-                train[name, th, impl] = r
-                print("  train %-13s %d thread(s) %-5s %9.0f rows/s  "
-                      "peak %.0f MiB  %s" % (name, th, impl, r["rows_per_s"],
-                                             r["rss_peak"], r["env"]),
-                      file=sys.stderr, flush=True)
+        for bs in a.batches:
+            if effective_batch(len(t.X), bs) != bs:
+                continue
+            cases.append((name, bs))
+            for th in a.threads:
+                for impl in ("vae", "torch"):
+                    args = ["train", "--impl", impl, "--data", name, "--rows",
+                            rows, "--epochs", a.epochs, "--threads", th,
+                            "--batch", bs, "--so", a.so]
+                    runs = [dict(C.run_worker("speed.py", args, threads=th,
+                                              env_extra=env), env=env)
+                            for i, env in enumerate(configs(a, impl, th))
+                            for _ in range(a.repeat if i == 0 else 1)]
+                    r = max(runs, key=lambda r: r["rows_per_s"])
+                    train[name, bs, th, impl] = r
+                    print("  train %-13s batch %3d %d thread(s) %-5s %9.0f "
+                          "rows/s  peak %.0f MiB  %s"
+                          % (name, bs, th, impl, r["rows_per_s"],
+                             r["rss_peak"], r["env"]),
+                          file=sys.stderr, flush=True)
     peaks = {}
-    for name, _ in sets:
+    for name, bs in cases:
         _, _, enc, dec = arch[name]
         for th in a.threads:
-            peaks[name, th] = sgemm(step_shapes(enc, dec), th, a.sgemm_budget)
+            peaks[name, bs, th] = sgemm(step_shapes(enc, dec, bs), th,
+                                        a.sgemm_budget)
     square = {th: sgemm([(1024, 1024, 1024, 0, 0, 0)], th, 1.0)
               for th in a.threads}
     infer = {}
@@ -328,37 +351,50 @@ def run(a):
             print("  infer %d thread(s) %-5s %s" % (th, impl, json.dumps(
                 {k: round(v) for k, v in infer[th, impl].items()})),
                 file=sys.stderr, flush=True)
-    return sets, arch, train, peaks, square, infer
+    return sets, cases, arch, train, peaks, square, infer
 
 
-def report(a, sets, arch, train, peaks, square, infer):
+def report(a, sets, cases, arch, train, peaks, square, infer):
     rep = C.Report("speed")
-    head = ["data (rows x cols)", "threads", "vae rows/s", "PyTorch rows/s",
+    head = ["data (rows x cols)", "batch", "threads", "vae rows/s",
+            "PyTorch rows/s",
             "vae / PyTorch", "vae GFLOP/s", "PyTorch GFLOP/s",
             "sgemm GFLOP/s (step shapes)", "vae % of GEMM-bound",
             "sgemm GFLOP/s 1024^3"]
     rows = []
-    for name, _ in sets:
+    for name, bs in cases:
         n, p, enc, dec = arch[name]
         fl = flops_per_row(enc, dec)
         for th in a.threads:
-            v, t = train[name, th, "vae"], train[name, th, "torch"]
-            pk = peaks[name, th]
-            gemm_rows_s = BATCH / pk["pass_seconds"]
-            rows.append(["%s (%d x %d)" % (name, n, p), th, v["rows_per_s"],
+            v, t = train[name, bs, th, "vae"], train[name, bs, th, "torch"]
+            pk = min((peaks[name, bs, t] for t in a.threads if t <= th),
+                     key=lambda r: r["pass_seconds"])
+            gemm_rows_s = bs / pk["pass_seconds"]
+            rows.append(["%s (%d x %d)" % (name, n, p), bs, th,
+                         v["rows_per_s"],
                          t["rows_per_s"], v["rows_per_s"] / t["rows_per_s"],
                          v["rows_per_s"] * fl * 1e-9,
                          t["rows_per_s"] * fl * 1e-9, pk["pass_gflops"],
                          "%.0f%%" % (100 * v["rows_per_s"] / gemm_rows_s),
                          square[th]["pass_gflops"]])
     notes = ["network per data set: encoder %s, decoder %s (in, out); "
-             "K = %d, batch %d, %d epochs, best of %d runs"
+             "K = %d, %d epochs, best of %d runs"
              % (" / ".join("%s %s" % (nm, arch[nm][2]) for nm, _ in sets),
                 " / ".join("%s %s" % (nm, arch[nm][3]) for nm, _ in sets),
-                K, BATCH, a.epochs, a.repeat)]
-    won = sorted({"%s %d threads: %s" % (nm, th, train[nm, th, "torch"]["env"]
-                                          .get("OMP_WAIT_POLICY", "ACTIVE"))
-                  for nm, _ in sets for th in a.threads if th > 1})
+                K, a.epochs, a.repeat)]
+    notes.append("the GEMM bound on n threads is the faster of sgemm on "
+                 "each measured thread count up to n; the vae keeps a "
+                 "fit's GEMMs on one thread while the largest is below "
+                 "VAE_BLAS_SERIAL_MACS (core/nn.h)")
+    capped = ["%s batch %d" % (nm, bs) for nm, _ in sets for bs in a.batches
+              if (nm, bs) not in cases]
+    if capped:
+        notes.append("not timed (the vae caps a batch at an eighth of the "
+                     "rows): " + ", ".join(capped))
+    won = sorted({"%s batch %d, %d threads: %s"
+                  % (nm, bs, th, train[nm, bs, th, "torch"]["env"]
+                     .get("OMP_WAIT_POLICY", "ACTIVE"))
+                  for nm, bs in cases for th in a.threads if th > 1})
     if won:
         notes.append("PyTorch on more than one thread: the better of "
                       "OMP_WAIT_POLICY=ACTIVE (default) and PASSIVE; kept: "
@@ -396,14 +432,14 @@ def report(a, sets, arch, train, peaks, square, infer):
                "count(*) draws vae_sample's rows without writing or "
                "fetching them"])
 
-    head = ["data", "threads", "vae peak MiB", "vae before fit MiB",
+    head = ["data", "batch", "threads", "vae peak MiB", "vae before fit MiB",
             "PyTorch peak MiB", "PyTorch before fit MiB",
             "vae / PyTorch (peak)"]
     rows = []
-    for name, _ in sets:
+    for name, bs in cases:
         for th in a.threads:
-            v, t = train[name, th, "vae"], train[name, th, "torch"]
-            rows.append([name, th, v["rss_peak"], v["rss_base"],
+            v, t = train[name, bs, th, "vae"], train[name, bs, th, "torch"]
+            rows.append([name, bs, th, v["rss_peak"], v["rss_base"],
                          t["rss_peak"], t["rss_base"],
                          v["rss_peak"] / t["rss_peak"]])
     rep.table("Peak resident memory of the training process (MiB; the vae "
@@ -417,7 +453,8 @@ def report(a, sets, arch, train, peaks, square, infer):
         rows = [[g] + ["%.1f" % prof[th][g] for th in a.threads]
                 for g, _ in PROFILE_GROUPS]
         rep.table("Profile of vae training (perf record, generated %d x 16, "
-                  "%d epochs)" % (a.gen_rows, a.epochs), head, rows,
+                  "%d epochs, batch %d)" % (a.gen_rows, a.epochs, BATCH),
+                  head, rows,
                   ["shares of the samples outside the Python interpreter "
                    "(whose samples are the worker making its table); libm's "
                    "log serves both the likelihood and the normal RNG"])
@@ -435,6 +472,10 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--threads", default="1,2")
+    p.add_argument("--batches", default="64,256",
+                   help="training batch sizes to time")
+    p.add_argument("--batch", type=int, default=BATCH,
+                   help=argparse.SUPPRESS)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--gen-rows", type=int, default=10000)
     p.add_argument("--infer-rows", type=int, default=2000)
@@ -448,8 +489,10 @@ def parse_args(argv):
         a.threads = int(a.threads)
         return a
     a.threads = [int(x) for x in a.threads.split(",")]
+    a.batches = [int(x) for x in a.batches.split(",")]
     if a.quick:
-        a.epochs, a.repeat, a.gen_rows = 2, 1, 2000
+        # 4096 rows: batch 256 is not capped (an eighth of the rows).
+        a.epochs, a.repeat, a.gen_rows = 2, 1, 4096
         a.infer_rows, a.sample_rows = 300, 10000
     a.so = os.path.abspath(a.so)
     return a
@@ -461,8 +504,8 @@ def main(argv=None):
         fn = worker_train if a.task == "train" else worker_infer
         print(json.dumps(fn(a)))
         return 0
-    print("== speed: %d epochs, threads %s; %s; load average %s"
-          % (a.epochs, a.threads, C.machine_line(),
+    print("== speed: %d epochs, threads %s, batches %s; %s; load average %s"
+          % (a.epochs, a.threads, a.batches, C.machine_line(),
              " ".join("%.2f" % x for x in os.getloadavg())),
           file=sys.stderr, flush=True)
     res = run(a)

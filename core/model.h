@@ -85,7 +85,8 @@ typedef struct {
   float *wnorm;         /* rows_dec normalized weights */
   float *g_enc[2], *g_dec[2]; /* ping-pong gradient buffers */
   float *grads;         /* nparams, only for training */
-  double *var, *log_var; /* p decoder variances, set by vae_forward */
+  double *dlogvar;      /* p, vae_backward's sums, only for training */
+  double *var, *log_var, *inv_var; /* p decoder variances, set by vae_forward */
 } vae_work;
 
 int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
@@ -124,9 +125,8 @@ double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
                     double beta, double scale, int with_grads);
 
 /* Log-likelihood of one row's observed cells given one decoder output, and
-** when dout is not NULL its gradient d ll / d out there (observed cells
-** only; the caller zeroes the rest). Uses the variances vae_forward put in
-** w. */
+** when dout is not NULL its gradient d ll / d out there (0 at the cells of
+** unobserved columns). Uses the variances vae_forward put in w. */
 double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
                       const float *out, float *dout);
 

@@ -22,15 +22,25 @@ void dense_forward(const vae_dense *L, const float *params, const float *X,
 ** dX = dY W^T when dX is not NULL. */
 void dense_backward(const vae_dense *L, const float *params, float *grads,
                     const float *X, const float *dY, int rows, float *dX);
+/* The same without grads[b], for callers that sum dY in a pass of their own
+** (tanh_backward_bias); bias_backward is that sum alone. */
+void dense_backward_weights(const vae_dense *L, const float *params, float *grads,
+                            const float *X, const float *dY, int rows, float *dX);
+void bias_backward(const float *dY, int rows, int cols, float *db);
 
 void tanh_forward(float *x, size_t n);                   /* in place */
 /* dx = dy * (1 - y^2), where y is the tanh output; in place on dy. */
 void tanh_backward(const float *y, float *dy, size_t n);
+/* The same over a rows x cols matrix, and db = its column sums: the bias
+** gradient of the layer whose output went through this tanh. */
+void tanh_backward_bias(const float *y, float *dy, int rows, int cols, float *db);
 
 /* OpenBLAS splits every GEMM over all cores, and for the small products of
 ** a VAE step (batch x K rows, tens of columns) waking the second thread
 ** costs more than it gives: on 2 cores a default fit ran at 14,000 rows/s
-** on two threads against 54,000 on one. Calls whose GEMMs multiply fewer
+** on two threads against 54,000 on one. (Later, with the other core idle,
+** two threads gave 122,000 against 102,000; with it busy, 7,000 against
+** 94,000: one thread is the safe choice.) Calls whose GEMMs multiply fewer
 ** than VAE_BLAS_SERIAL_MACS multiply-adds run on one thread;
 ** vae_blas_serial returns the count to give back to vae_blas_restore
 ** (0: nothing changed; also when the BLAS is not OpenBLAS). */

@@ -10,6 +10,7 @@
 ** the bound stays a bound, and the encoder learns to condition on few
 ** columns. The gradient of the bound is sum_k softmax(lw)_k d lw_k.
 */
+#include "approx.h"
 #include "mem.h"
 #include "model.h"
 
@@ -36,6 +37,8 @@ void vae_work_free(vae_work *w) {
   vae_free(w->grads);
   vae_free(w->var);
   vae_free(w->log_var);
+  vae_free(w->inv_var);
+  vae_free(w->dlogvar);
   memset(w, 0, sizeof *w);
 }
 
@@ -65,7 +68,8 @@ int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
            (w->eps = floats(rd, m->latent)) && (w->z = floats(rd, m->latent)) &&
            (w->lw = vae_malloc(rd * sizeof(double))) && (w->wnorm = floats(rd, 1)) &&
            (w->var = vae_calloc((size_t)m->p, sizeof(double))) &&
-           (w->log_var = vae_calloc((size_t)m->p, sizeof(double)));
+           (w->log_var = vae_calloc((size_t)m->p, sizeof(double))) &&
+           (w->inv_var = vae_calloc((size_t)m->p, sizeof(double)));
   for (int i = 0; ok && i < m->nlayers; i++)
     ok = (w->enc_h[i] = floats(re, m->enc[i].out)) &&
          (w->dec_h[i] = floats(rd, m->dec[i].out));
@@ -74,7 +78,8 @@ int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
     int wd = widest(m->dec, m->nlayers, m->latent);
     ok = (w->g_enc[0] = floats(re, we)) && (w->g_enc[1] = floats(re, we)) &&
          (w->g_dec[0] = floats(rd, wd)) && (w->g_dec[1] = floats(rd, wd)) &&
-         (w->grads = vae_calloc(m->nparams, sizeof(float)));
+         (w->grads = vae_calloc(m->nparams, sizeof(float))) &&
+         (w->dlogvar = vae_calloc((size_t)m->p, sizeof(double)));
   }
   if (!ok) {
     vae_work_free(w);
@@ -111,39 +116,109 @@ static inline double softplus(double x) {
   return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
+/* The softmax terms of one categorical cell under K decoder outputs (K
+** rows of W, the column's L logits first in each), added to ll[0..K); with
+** d also their gradient. In float with vae_exp_neg and vae_log: libm calls
+** per level were most of the likelihood's time. A column of up to SOFT_L
+** levels goes SOFT_K samples at a time through level-major scratch, so
+** that every loop runs over the samples and vectorizes; wider ones go one
+** sample at a time. */
+#define SOFT_L 32
+#define SOFT_K 32
+
+static VAE_SIMD_CLONES void categorical_loglik(const float *o, size_t W, int L,
+                                               int lev, int K, float *d, double *ll) {
+  if (L > SOFT_L) {
+    for (int k = 0; k < K; k++) {
+      const float *ok = o + k * W;
+      float mx = ok[0];
+      for (int l = 1; l < L; l++) mx = ok[l] > mx ? ok[l] : mx;
+      double s = 0;
+      for (int l = 0; l < L; l++) s += vae_exp_neg(ok[l] - mx);
+      ll[k] += (double)ok[lev] - mx - log(s);
+      if (!d) continue;
+      float *dk = d + k * W, a = (float)(-1.0 / s);
+      for (int l = 0; l < L; l++) dk[l] = vae_exp_neg(ok[l] - mx) * a;
+      dk[lev] += 1.0f;
+    }
+    return;
+  }
+  float t[SOFT_L * SOFT_K], mx[SOFT_K];
+  double s[SOFT_K];
+  for (int k0 = 0; k0 < K; k0 += SOFT_K) {
+    const int nk = K - k0 < SOFT_K ? K - k0 : SOFT_K;
+    const float *ob = o + k0 * W;
+    for (int l = 0; l < L; l++)
+      for (int k = 0; k < nk; k++) t[l * SOFT_K + k] = ob[k * W + l];
+    for (int k = 0; k < nk; k++) {
+      mx[k] = t[k];
+      s[k] = 0;
+    }
+    for (int l = 1; l < L; l++)
+      for (int k = 0; k < nk; k++) {
+        const float x = t[l * SOFT_K + k];
+        mx[k] = x > mx[k] ? x : mx[k];
+      }
+    for (int k = 0; k < nk; k++) ll[k0 + k] += (double)t[lev * SOFT_K + k] - mx[k];
+    for (int l = 0; l < L; l++)
+      for (int k = 0; k < nk; k++) {
+        float e = vae_exp_neg(t[l * SOFT_K + k] - mx[k]);
+        t[l * SOFT_K + k] = e;
+        s[k] += e;
+      }
+    for (int k = 0; k < nk; k++) ll[k0 + k] -= vae_log((float)s[k]);
+    if (!d) continue;
+    float *db = d + k0 * W;
+    for (int k = 0; k < nk; k++) mx[k] = (float)(-1.0 / s[k]); /* now the scale */
+    for (int l = 0; l < L; l++) {
+      const float one = l == lev ? 1.0f : 0.0f;
+      for (int k = 0; k < nk; k++) db[k * W + l] = t[l * SOFT_K + k] * mx[k] + one;
+    }
+  }
+}
+
+/* Log-likelihoods of one row's observed cells under K decoder outputs (K
+** rows of dec_out), added to ll[0..K); with dout (K x dec_out) also their
+** gradients d ll / d out, every cell written (0 where not observed).
+** Column by column, so that a cell's kind and missingness are looked at
+** once for the K samples. */
+static void row_loglik(const vae_model *m, const vae_work *w, const float *xs,
+                       const float *out, int K, float *dout, double *ll) {
+  const size_t W = (size_t)m->dec_out;
+  for (int j = 0; j < m->p; j++) {
+    const vae_column *c = &m->cols[j];
+    const float v = xs[j], *o = out + m->off[j];
+    float *d = dout ? dout + m->off[j] : NULL;
+    if (isnan(v)) {
+      int L = c->kind == VAE_CATEGORICAL ? c->nlevels : 1;
+      if (d)
+        for (int k = 0; k < K; k++)
+          for (int l = 0; l < L; l++) d[k * W + l] = 0.0f;
+      continue;
+    }
+    if (vae_is_numeric(c->kind)) {
+      const double c0 = -0.5 * (LOG_2PI + w->log_var[j]), iv = w->inv_var[j];
+      for (int k = 0; k < K; k++) {
+        double diff = v - o[k * W];
+        ll[k] += c0 - 0.5 * diff * diff * iv;
+        if (d) d[k * W] = (float)(diff * iv);
+      }
+    } else if (c->kind == VAE_BINARY) {
+      for (int k = 0; k < K; k++) {
+        double l = o[k * W];
+        ll[k] += v * l - softplus(l);
+        if (d) d[k * W] = (float)(v - 1.0 / (1.0 + exp(-l)));
+      }
+    } else {
+      categorical_loglik(o, W, c->nlevels, (int)v, K, d, ll);
+    }
+  }
+}
+
 double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
                       const float *out, float *dout) {
   double ll = 0;
-  for (int j = 0; j < m->p; j++) {
-    float v = xs[j];
-    if (isnan(v)) continue;
-    const vae_column *c = &m->cols[j];
-    const float *o = out + m->off[j];
-    float *d = dout ? dout + m->off[j] : NULL;
-    if (vae_is_numeric(c->kind)) {
-      double var = w->var[j], diff = v - o[0];
-      ll += -0.5 * (LOG_2PI + w->log_var[j] + diff * diff / var);
-      if (d) d[0] = (float)(diff / var);
-    } else if (c->kind == VAE_BINARY) {
-      double l = o[0];
-      ll += v * l - softplus(l);
-      if (d) d[0] = (float)(v - 1.0 / (1.0 + exp(-l)));
-    } else {
-      int L = c->nlevels, k = (int)v;
-      double mx = o[0], s = 0;
-      for (int l = 1; l < L; l++) if (o[l] > mx) mx = o[l];
-      for (int l = 0; l < L; l++) {
-        double e = exp(o[l] - mx);
-        s += e;
-        if (d) d[l] = (float)e;
-      }
-      ll += o[k] - mx - log(s);
-      if (d) {
-        for (int l = 0; l < L; l++) d[l] = (float)(-d[l] / s);
-        d[k] += 1.0f;
-      }
-    }
-  }
+  row_loglik(m, w, xs, out, 1, dout, &ll);
   return ll;
 }
 
@@ -162,6 +237,7 @@ void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
   for (int j = 0; j < m->p; j++) {
     w->var[j] = exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR;
     w->log_var[j] = log(w->var[j]);
+    w->inv_var[j] = 1.0 / w->var[j];
   }
   const float *h = w->enc_x;
   for (int i = 0; i < n; i++) {
@@ -194,8 +270,12 @@ void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
   /* Training takes d log p(x_obs|z) / d out here, while the terms are at
   ** hand; vae_backward scales it by each sample's weight. */
   float *dout = want_grads ? w->g_dec[0] : NULL;
-  if (dout) memset(dout, 0, (size_t)rows * K * m->dec_out * sizeof(float));
+  const size_t W = (size_t)m->dec_out;
   for (int r = 0; r < rows; r++) {
+    double *lw = w->lw + (size_t)r * K;
+    for (int k = 0; k < K; k++) lw[k] = 0;
+    row_loglik(m, w, w->xs + (size_t)r * m->p, out + (size_t)r * K * W, K,
+               dout ? dout + (size_t)r * K * W : NULL, lw);
     const float *lv = stats + (size_t)r * 2 * d + d;
     double lv_sum = 0;
     for (int t = 0; t < d; t++) lv_sum += lv[t];
@@ -208,10 +288,7 @@ void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
         ee += (double)e[t] * e[t];
       }
       /* log p(z) - log q(z|x): the 2 pi terms cancel. */
-      double log_ratio = -0.5 * zz + 0.5 * (ee + lv_sum);
-      w->lw[row] = vae_row_loglik(m, w, w->xs + (size_t)r * m->p, out + row * m->dec_out,
-                                  dout ? dout + row * m->dec_out : NULL) +
-                   beta * log_ratio;
+      lw[k] += beta * (-0.5 * zz + 0.5 * (ee + lv_sum));
     }
   }
 }
@@ -221,39 +298,58 @@ double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
   const int d = m->latent, n = m->nlayers, rd = rows * K;
   double total = 0;
   for (int r = 0; r < rows; r++) {
-    double *lw = w->lw + (size_t)r * K, mx = lw[0], s = 0;
+    const double *lw = w->lw + (size_t)r * K;
+    float *wn = w->wnorm + (size_t)r * K;
+    double mx = lw[0], s = 0;
     for (int k = 1; k < K; k++) if (lw[k] > mx) mx = lw[k];
-    for (int k = 0; k < K; k++) s += exp(lw[k] - mx);
-    double lse = mx + log(s);
-    total += lse - log((double)K);
-    for (int k = 0; k < K; k++) w->wnorm[(size_t)r * K + k] = (float)exp(lw[k] - lse);
+    for (int k = 0; k < K; k++) {
+      double e = exp(lw[k] - mx);
+      s += e;
+      wn[k] = (float)e;
+    }
+    total += mx + log(s) - log((double)K);
+    float is = (float)(1.0 / s);
+    for (int k = 0; k < K; k++) wn[k] *= is;
   }
   if (!with_grads) return -total / scale;
 
   float *grads = w->grads;
-  float *dlogvar = grads + m->logvar;
-  memset(dlogvar, 0, (size_t)m->p * sizeof(float));
   /* d loss / d lw_rk = -wnorm_rk / scale: scales the likelihood gradient
   ** that vae_forward left in g_dec[0]. A numeric column's log-variance
   ** gradient follows from it: with d = diff / var, d ll / d var =
-  ** (d^2 var - 1) / (2 var), and d var / d param = var - floor. */
+  ** (d^2 var - 1) / (2 var), and d var / d param = var - floor; summed
+  ** over a row's K samples, in double over the batch. */
   float *dout = w->g_dec[0];
-  for (int row = 0; row < rd; row++) {
-    float g = (float)(-w->wnorm[row] / scale), *dr = dout + (size_t)row * m->dec_out;
-    const float *xs = w->xs + (size_t)(row / K) * m->p;
+  const size_t W = (size_t)m->dec_out;
+  double *dlv_sum = w->dlogvar;
+  for (int j = 0; j < m->p; j++) dlv_sum[j] = 0;
+  for (int r = 0; r < rows; r++) {
+    const float *xs = w->xs + (size_t)r * m->p, *wn = w->wnorm + (size_t)r * K;
+    const float *dr = dout + (size_t)r * K * W;
     for (int j = 0; j < m->p; j++) {
       if (isnan(xs[j]) || !vae_is_numeric(m->cols[j].kind)) continue;
-      double dd = dr[m->off[j]], var = w->var[j];
-      dlogvar[j] += (float)(g * 0.5 * (dd * dd * var - 1.0) / var * (var - VAE_VAR_FLOOR));
+      double a = 0, b = 0, var = w->var[j];
+      for (int k = 0; k < K; k++) {
+        double dd = dr[k * W + m->off[j]];
+        a += wn[k] * dd * dd;
+        b += wn[k];
+      }
+      dlv_sum[j] += 0.5 * (a * var - b) * w->inv_var[j] * (var - VAE_VAR_FLOOR);
     }
-    for (int o = 0; o < m->dec_out; o++) dr[o] *= g;
   }
-  /* Decoder backward, last layer first; g_dec ping-pongs. */
+  for (int j = 0; j < m->p; j++) grads[m->logvar + j] = (float)(-dlv_sum[j] / scale);
+  for (int row = 0; row < rd; row++) {
+    float g = (float)(-w->wnorm[row] / scale), *dr = dout + (size_t)row * W;
+    for (size_t o = 0; o < W; o++) dr[o] *= g;
+  }
+  /* Decoder backward, last layer first; g_dec ping-pongs. A hidden
+  ** layer's bias gradient is summed in the pass through its tanh. */
   float *gy = w->g_dec[0], *gx = w->g_dec[1];
+  bias_backward(gy, rd, m->dec_out, grads + m->dec[n - 1].b);
   for (int i = n - 1; i >= 0; i--) {
     const float *x = i > 0 ? w->dec_h[i - 1] : w->z;
-    dense_backward(&m->dec[i], m->params, grads, x, gy, rd, gx);
-    if (i > 0) tanh_backward(w->dec_h[i - 1], gx, (size_t)rd * m->dec[i].in);
+    dense_backward_weights(&m->dec[i], m->params, grads, x, gy, rd, gx);
+    if (i > 0) tanh_backward_bias(w->dec_h[i - 1], gx, rd, m->dec[i].in, grads + m->dec[i - 1].b);
     float *t = gy; gy = gx; gx = t;
   }
   float *dz = gy; /* rd x latent */
@@ -282,10 +378,11 @@ double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
   }
   gy = w->g_enc[0];
   gx = w->g_enc[1];
+  bias_backward(gy, rows, 2 * d, grads + m->enc[n - 1].b);
   for (int i = n - 1; i >= 0; i--) {
     const float *x = i > 0 ? w->enc_h[i - 1] : w->enc_x;
-    dense_backward(&m->enc[i], m->params, grads, x, gy, rows, i > 0 ? gx : NULL);
-    if (i > 0) tanh_backward(w->enc_h[i - 1], gx, (size_t)rows * m->enc[i].in);
+    dense_backward_weights(&m->enc[i], m->params, grads, x, gy, rows, i > 0 ? gx : NULL);
+    if (i > 0) tanh_backward_bias(w->enc_h[i - 1], gx, rows, m->enc[i].in, grads + m->enc[i - 1].b);
     float *t = gy; gy = gx; gx = t;
   }
   return -total / scale;

@@ -93,7 +93,7 @@ static double evaluate(const vae_model *m, fit_buffers *b, const float *data,
     int rows = (int)(n - at < b->w.rows_enc ? n - at : b->w.rows_enc);
     gather(m, data, idx + at, rows, b->rows);
     vae_prepare(m, &b->w, b->rows, rows, NULL, 1);
-    vae_rng_normals(&rng, b->w.eps, (long)rows * K * m->latent);
+    vae_rng_normals_fast(&rng, b->w.eps, (long)rows * K * m->latent);
     vae_forward(m, &b->w, rows, K, beta, 0);
     total += vae_backward(m, &b->w, rows, K, beta, 1.0, 0);
   }
@@ -257,7 +257,7 @@ static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
     for (size_t c = 0; c < (size_t)rows * m->p; c++)
       b->hide[c] = cfg->mask_rate > 0 && vae_rng_uniform(rng) < cfg->mask_rate;
     vae_prepare(m, &b->w, b->rows, rows, b->hide, 1);
-    vae_rng_normals(rng, b->w.eps, (long)rows * K * m->latent);
+    vae_rng_normals_fast(rng, b->w.eps, (long)rows * K * m->latent);
     vae_forward(m, &b->w, rows, K, cfg->beta, 1);
     total += vae_backward(m, &b->w, rows, K, cfg->beta, rows, 1) * rows;
     adam_step(opt, m->params, b->w.grads, b->adam_m, b->adam_v, m->nparams);

@@ -74,7 +74,7 @@ else
 fi
 
 # The SQL tests once more under valgrind's memcheck, with vae.so as shipped
-# (-O2, no sanitizer): any error or leak fails (about 40 s).
+# (-O3, no sanitizer): any error or leak fails (about 40 s).
 if command -v valgrind >/dev/null 2>&1; then
   suite "SQL tests under valgrind" sh tests/valgrind.sh ./vae.so
 else

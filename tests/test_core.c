@@ -4,6 +4,7 @@
 ** determinism, the blob round trip and damaged blobs, and out-of-memory
 ** injection. Prints "N passed, N failed".
 */
+#include "../core/approx.h"
 #include "../core/mem.h"
 #include "../core/model.h"
 
@@ -151,6 +152,149 @@ static void test_layer_gradients(void) {
   }
   CHECK(bad == 0, "%d dense/tanh gradients differ", bad);
 #undef OBJ
+}
+
+/* The approximations of approx.h against libm in double: tanh (through
+** tanh_forward, as training runs it) over a fine grid of [-20, 20] and at
+** its edges, vae_exp_neg over [-87, 0], vae_log over [e^-80, e^80]. */
+static void test_approximations(void) {
+  enum { N = 400001 };
+  static float x[N];
+  for (int i = 0; i <= N / 2; i++) x[N - 1 - i] = -(x[i] = -20.0f + 40.0f * i / (N - 1));
+  const float edge[] = {0.0f,  -0.0f,  1e-30f, -1e-30f, 1e-4f,    7.9f,
+                        7.91f, -7.91f, 1e30f,  -1e30f,  INFINITY, -INFINITY};
+  enum { E = sizeof edge / sizeof edge[0] };
+  static float y[N + E];
+  memcpy(y, x, sizeof x);
+  memcpy(y + N, edge, sizeof edge);
+  tanh_forward(y, N + E);
+  double worst = 0;
+  int outside = 0, odd = 0;
+  for (int i = 0; i < N + E; i++) {
+    double t = i < N ? x[i] : edge[i - N], e = fabs(y[i] - tanh(t));
+    if (e > worst) worst = e;
+    outside += fabsf(y[i]) > 1.0f;
+    if (i < N) odd += y[i] != -y[N - 1 - i];
+  }
+  CHECK(worst < 5e-7, "tanh approximation: largest absolute error %g", worst);
+  printf("  tanh approximation: largest absolute error %.3g\n", worst);
+  CHECK(outside == 0 && odd == 0, "tanh within [-1, 1] (%d outside) and odd (%d not)", outside, odd);
+  float nan = NAN;
+  tanh_forward(&nan, 1);
+  CHECK(isnan(nan), "tanh(NaN) is NaN");
+
+  worst = 0;
+  for (int i = 0; i <= 870000; i++) {
+    float t = -87.0f * i / 870000;
+    double e = fabs(vae_exp_neg(t) / exp(t) - 1.0);
+    if (e > worst) worst = e;
+  }
+  CHECK(worst < 2e-7, "exp approximation: largest relative error %g", worst);
+  printf("  exp approximation: largest relative error %.3g\n", worst);
+  worst = 0;
+  for (int i = 0; i <= 1000000; i++) {
+    float t = i < 500000 ? expf(-80.0f + 160.0f * i / 500000) : 1.0f + 99.0f * (i - 500000) / 500000;
+    double e = fabs(vae_log(t) - log(t)) / fmax(fabs(log(t)), 1.0);
+    if (e > worst) worst = e;
+  }
+  CHECK(worst < 2e-7, "log approximation: largest error %g", worst);
+  printf("  log approximation: largest error (relative, absolute near 1) %.3g\n", worst);
+  CHECK(vae_exp_neg(0.0f) == 1.0f && vae_exp_neg(-200.0f) >= 0.0f && vae_exp_neg(-200.0f) < 1e-37f &&
+            vae_exp_neg(-INFINITY) < 1e-37f && isnan(vae_exp_neg(NAN)),
+        "exp approximation at 0, below -87 and NaN");
+}
+
+/* The likelihood of categorical cells, in both paths (up to SOFT_L levels
+** and wider), against log-softmax in double. */
+static void test_softmax(void) {
+  static char *many[40];
+  static char names[40][4];
+  for (int l = 0; l < 40; l++) {
+    names[l][0] = 'l';
+    names[l][1] = (char)('0' + l / 10);
+    names[l][2] = (char)('0' + l % 10);
+    many[l] = names[l];
+  }
+  vae_column cols[2];
+  memset(cols, 0, sizeof cols);
+  cols[0] = (vae_column){.name = "wide", .kind = VAE_CATEGORICAL, .nlevels = 40, .levels = many};
+  cols[1] = (vae_column){.name = "narrow", .kind = VAE_CATEGORICAL, .nlevels = 5, .levels = many};
+  float x[2 * 40];
+  for (int i = 0; i < 40; i++) {
+    x[2 * i] = (float)i;
+    x[2 * i + 1] = (float)(i % 5);
+  }
+  vae_config cfg;
+  vae_config_default(&cfg);
+  vae_model *m;
+  vae_work w;
+  char err[200];
+  CHECK(vae_model_create(cols, 2, &cfg, x, 40, &m, err, sizeof err) == VAE_OK, "create: %s", err);
+  CHECK(vae_work_alloc(m, &w, 1, 1, 0) == VAE_OK, "work");
+  float out[45], dout[45];
+  vae_rng rng;
+  vae_rng_seed(&rng, 8);
+  double worst = 0;
+  for (int trial = 0; trial < 200; trial++) {
+    for (int i = 0; i < 45; i++) out[i] = 6.0f * vae_rng_normal(&rng);
+    float xs[2] = {(float)(trial % 40), (float)(trial % 5)};
+    double ll = vae_row_loglik(m, &w, xs, out, dout), want = 0;
+    for (int j = 0; j < 2; j++) {
+      const float *o = out + m->off[j];
+      int L = j ? 5 : 40, k = (int)xs[j];
+      double mx = o[0], s = 0;
+      for (int l = 1; l < L; l++) mx = fmax(mx, o[l]);
+      for (int l = 0; l < L; l++) s += exp(o[l] - mx);
+      want += o[k] - mx - log(s);
+      for (int l = 0; l < L; l++) {
+        double g = (l == k) - exp(o[l] - mx) / s;
+        worst = fmax(worst, fabs(dout[m->off[j] + l] - g));
+      }
+    }
+    worst = fmax(worst, fabs(ll - want) / fmax(1.0, fabs(want)));
+  }
+  CHECK(worst < 1e-5, "softmax likelihood and gradient against double: largest error %g", worst);
+  vae_work_free(&w);
+  vae_model_free(m);
+}
+
+/* vae_rng_normals_fast: moments and tail shares of a million draws, every
+** slot of an odd count written and none beyond, the same normals from the
+** same seed. */
+static void test_fast_normals(void) {
+  enum { N = 1000000 };
+  static float z[N + 1];
+  vae_rng r;
+  vae_rng_seed(&r, 5);
+  z[N - 1] = NAN;
+  z[N] = 12345.0f;
+  vae_rng_normals_fast(&r, z, N - 1);
+  vae_rng_normals_fast(&r, z + N - 1, 1);
+  double s1 = 0, s2 = 0, s4 = 0, tail2 = 0, tail3 = 0, big = 0;
+  int bad = 0;
+  for (int i = 0; i < N; i++) {
+    double v = z[i];
+    bad += !isfinite(z[i]);
+    s1 += v;
+    s2 += v * v;
+    s4 += v * v * v * v;
+    tail2 += fabs(v) > 2;
+    tail3 += fabs(v) > 3;
+    if (fabs(v) > big) big = fabs(v);
+  }
+  double mean = s1 / N, var = s2 / N - mean * mean, kurt = s4 / N / (var * var);
+  CHECK(bad == 0 && z[N] == 12345.0f, "%d slots not finite; the one beyond %s", bad,
+        z[N] == 12345.0f ? "untouched" : "written");
+  CHECK(fabs(mean) < 0.005 && fabs(var - 1) < 0.005 && fabs(kurt - 3) < 0.05,
+        "normal moments: mean %g, variance %g, kurtosis %g", mean, var, kurt);
+  CHECK(fabs(tail2 / N - 0.0455) < 0.001 && fabs(tail3 / N - 0.0027) < 0.0003 && big < 8,
+        "normal tails: |z| > 2 %g, |z| > 3 %g, largest %g", tail2 / N, tail3 / N, big);
+  float a[1000], b[1000];
+  vae_rng_seed(&r, 6);
+  vae_rng_normals_fast(&r, a, 1000);
+  vae_rng_seed(&r, 6);
+  vae_rng_normals_fast(&r, b, 1000);
+  CHECK(memcmp(a, b, sizeof a) == 0, "same seed, same normals");
 }
 
 /* Probabilistic PCA: x = W z + mu + noise. The best imputation of the hidden
@@ -487,6 +631,9 @@ static void test_config_check(void) {
 }
 
 int main(void) {
+  test_approximations();
+  test_fast_normals();
+  test_softmax();
   test_layer_gradients();
   test_gradients();
   test_config_check();
