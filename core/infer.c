@@ -85,9 +85,13 @@ static int max_levels(const vae_model *m) {
 
 /* The importance-weighted estimate for row r's missing cells; gh holds
 ** 5 S doubles. */
+/* The network's estimate is averaged with the linear part's (linear, dims:
+** vae_linear_row's, NaN without one) by the column's share; the network's
+** own probabilities of missing binary and categorical cells also go to
+** net_probs (x_width) when it is not NULL. */
 static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
-                     const float *x, const double *linear, float *dst, double *probs,
-                     double *acc, double *gh) {
+                     const float *x, const double *linear, const double *dims,
+                     float *net_probs, float *dst, double *probs, double *acc, double *gh) {
   const float *out = w->dec_h[m->nlayers - 1];
   const float *wn = w->wnorm + (size_t)r * S;
   for (int j = 0; j < m->p; j++) {
@@ -101,12 +105,24 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
         softmax(out + ((size_t)r * S + s) * m->dec_out + at, L, probs);
         for (int l = 0; l < L; l++) acc[l] += wn[s] * probs[l];
       }
+      if (net_probs)
+        for (int l = 0; l < L; l++) net_probs[at + l] = (float)acc[l];
+      if (!isnan(dims[at]) && m->blend[j] < 1.0f) {
+        vae_linear_probs(m, j, dims, probs);
+        for (int l = 0; l < L; l++)
+          acc[l] = m->blend[j] * acc[l] + (1.0 - m->blend[j]) * probs[l];
+      }
       for (int l = 1; l < L; l++) if (acc[l] > acc[best]) best = l;
       dst[j] = (float)best;
     } else if (c->kind == VAE_BINARY) {
       double mean = 0;
       for (int s = 0; s < S; s++)
         mean += wn[s] * sigmoidf(out[((size_t)r * S + s) * m->dec_out + at]);
+      if (net_probs) net_probs[at] = (float)mean;
+      if (!isnan(dims[at]) && m->blend[j] < 1.0f) {
+        vae_linear_probs(m, j, dims, probs);
+        mean = m->blend[j] * mean + (1.0 - m->blend[j]) * probs[0];
+      }
       dst[j] = mean >= 0.5 ? 1.0f : 0.0f;
     } else {
       /* The conditional mean in data units: over the samples, and over
@@ -148,6 +164,7 @@ struct vae_scratch {
   double *ratio, *gh;  /* K and 5 K */
   double *sd;          /* p */
   double *linear;      /* p: the linear part's estimates of one row */
+  double *dims;        /* x_width: and its encoded inputs' means */
   vae_linear_work *lw; /* when m has a linear part */
 };
 
@@ -161,6 +178,7 @@ void vae_scratch_free(vae_scratch *sc) {
   vae_free(sc->gh);
   vae_free(sc->sd);
   vae_free(sc->linear);
+  vae_free(sc->dims);
   vae_linear_work_free(sc->lw);
   vae_free(sc);
 }
@@ -191,6 +209,7 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
       !(sc->gh = vae_calloc((size_t)K * 5, sizeof(double))) ||
       !(sc->sd = vae_calloc((size_t)m->p, sizeof(double))) ||
       !(sc->linear = vae_calloc((size_t)m->p, sizeof(double))) ||
+      !(sc->dims = vae_calloc((size_t)m->x_width, sizeof(double))) ||
       (m->lin.d && !(sc->lw = vae_linear_work_alloc(m->lin.d)))) {
     vae_scratch_free(sc);
     return NULL;
@@ -201,7 +220,7 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
 
 static int infer_rows(const vae_model *m, int mode, int n, const float *x,
                       const uint64_t *seeds, int S, float *out, double *nll,
-                      vae_scratch **keep) {
+                      float *probs_out, vae_scratch **keep) {
   if (n <= 0) return VAE_OK;
   if (S <= 0) S = m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1;
   if (vae_check_data(m->cols, m->p, x, n, NULL, 0)) return VAE_INVALID;
@@ -244,8 +263,10 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
         for (int j = 0; j < p; j++)
           if (isnan(xr[j])) dst[j] = draw_value(m, j, o, sc->sd, &rngs[r], sc->probs);
       } else {
-        vae_linear_row(m, xr, sc->lw, sc->linear);
-        row_mean(m, w, r, S, xr, sc->linear, dst, sc->probs, sc->acc, sc->gh);
+        vae_linear_row(m, xr, sc->lw, sc->linear, sc->dims);
+        row_mean(m, w, r, S, xr, sc->linear, sc->dims,
+                 probs_out ? probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
+                 sc->probs, sc->acc, sc->gh);
       }
     }
   }
@@ -284,7 +305,15 @@ int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
                    const uint64_t *seeds, int S, float *out, double *nll,
                    vae_scratch **scratch) {
   int threads = vae_blas_serial(vae_largest_gemm(m, CHUNK_DECODER_ROWS));
-  int rc = infer_rows(m, mode, n, x, seeds, S, out, nll, scratch);
+  int rc = infer_rows(m, mode, n, x, seeds, S, out, nll, NULL, scratch);
+  vae_blas_restore(threads);
+  return rc;
+}
+
+int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
+                    float *probs) {
+  int threads = vae_blas_serial(vae_largest_gemm(m, CHUNK_DECODER_ROWS));
+  int rc = infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, NULL);
   vae_blas_restore(threads);
   return rc;
 }

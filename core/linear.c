@@ -2,8 +2,9 @@
 ** linear.c -- the linear half of imputation. A multivariate normal over the
 ** encoded values (numeric cells standardized, 0/1, one-hot levels) is fitted
 ** by EM with the missing cells integrated out. It gives every missing
-** numeric cell a second estimate, its conditional mean given the row's
-** observed cells, which vae_infer averages with the network's, each
+** cell a second estimate, its conditional mean given the row's observed
+** cells (for binary and categorical cells, the means of their inputs as
+** probabilities), which vae_infer averages with the network's, each
 ** column's share chosen on held-out cells (train.c).
 **
 ** Why: on small tables, or columns that are near-linear functions of the
@@ -299,12 +300,15 @@ done:
 }
 
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
-                    double *estimate) {
+                    double *estimate, double *dims) {
   const int d = m->lin.d;
   for (int j = 0; j < m->p; j++) estimate[j] = NAN;
+  if (dims)
+    for (int k = 0; k < m->x_width; k++) dims[k] = NAN;
   if (!d) return;
   encode(m, x, w->v);
   int nm = condition(m->lin.mean, m->lin.cov, d, w);
+  if (dims) memcpy(dims, w->v, (size_t)d * sizeof(double));
   /* Both m->off and w->mis ascend: one merge pairs columns with dims. */
   for (int i = 0, j = 0; i < nm && j < m->p; j++) {
     while (i < nm && w->mis[i] < m->off[j]) i++;
@@ -312,4 +316,18 @@ void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
     if (i < nm && w->mis[i] == m->off[j] && vae_is_numeric(c->kind))
       estimate[j] = c->mean + c->sd * w->v[w->mis[i]];
   }
+}
+
+void vae_linear_probs(const vae_model *m, int j, const double *dims, double *probs) {
+  const vae_column *c = &m->cols[j];
+  const double *v = dims + m->off[j];
+  if (c->kind == VAE_BINARY) {
+    probs[0] = v[0] < 0 ? 0 : v[0] > 1 ? 1 : v[0];
+    return;
+  }
+  /* The one-hot dims' conditional means sum to one but may stray below 0. */
+  double total = 0;
+  for (int l = 0; l < c->nlevels; l++) total += probs[l] = v[l] > 0 ? v[l] : 0;
+  for (int l = 0; l < c->nlevels; l++)
+    probs[l] = total > 0 ? probs[l] / total : 1.0 / c->nlevels;
 }

@@ -136,7 +136,8 @@ double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
 ** (VAE_INTERRUPTED).
 ** vae_linear_row gives, for each missing numeric cell of one raw row, its
 ** conditional mean in data units (NaN elsewhere, and everywhere without a
-** linear part). */
+** linear part), and in dims (x_width, may be NULL) every encoded input's
+** conditional mean. */
 typedef struct vae_linear_work vae_linear_work;
 vae_linear_work *vae_linear_work_alloc(int d);
 void vae_linear_work_free(vae_linear_work *w);
@@ -144,7 +145,16 @@ int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
                    int64_t n, vae_linear *out, int (*stop)(void *), void *ctx);
 void vae_linear_free(vae_linear *lin);
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
-                    double *estimate);
+                    double *estimate, double *dims);
+/* From dims (vae_linear_row's, every encoded input's conditional mean) the
+** linear part's probabilities for binary or categorical column j: one (of
+** a 1) for binary, nlevels for categorical. */
+void vae_linear_probs(const vae_model *m, int j, const double *dims, double *probs);
+/* vae_infer(VAE_MEAN) that also leaves, when probs is not NULL, the
+** network's own probabilities of each missing binary or categorical cell in
+** probs (n x x_width, at the column's offset; other entries untouched). */
+int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
+                    float *probs);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,

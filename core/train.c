@@ -117,25 +117,36 @@ static double best_share(double cross, double spread, double cells,
 }
 
 /* Hides about 20% of each held-out row's observed cells (one at least, one
-** kept at least) and imputes them twice, by the network and by the linear
-** part alone. Each numeric column's share of the network (m->blend) is then
-** what fits those cells best, and error[] scores the blend per column. */
+** kept at least) and estimates them twice, by the network and by the
+** linear part. Each column's share of the network (m->blend) is then what
+** fits those cells best: squared error in sd units for numeric columns,
+** of the probabilities against the true level for the others (Brier), each
+** group pooled for its prior. error[] scores the blend per column. */
 static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
                          int64_t n, uint64_t seed, double *error) {
-  const int p = m->p;
+  const int p = m->p, width = m->x_width;
   for (int j = 0; j < p; j++) {
     if (error) error[j] = NAN;
-    m->blend[j] = m->lin.d && vae_is_numeric(m->cols[j].kind) ? 0.5f : 1.0f;
+    m->blend[j] = m->lin.d ? 0.5f : 1.0f;
   }
   if (n == 0) return VAE_OK;
-  int rows = n > 2000 ? 2000 : (int)n;
+  int rows = n > 2000 ? 2000 : (int)n, L = 1;
+  for (int j = 0; j < p; j++)
+    if (m->cols[j].kind == VAE_CATEGORICAL && m->cols[j].nlevels > L) L = m->cols[j].nlevels;
   float *x = vae_malloc((size_t)rows * p * sizeof(float));
   float *net = vae_malloc((size_t)rows * p * sizeof(float));
-  float *lin = vae_malloc((size_t)rows * p * sizeof(float));
+  float *net_probs = vae_calloc((size_t)rows * width, sizeof(float));
+  double *lin = vae_malloc((size_t)rows * p * sizeof(double));
+  double *lin_probs = vae_calloc((size_t)rows * width, sizeof(double));
+  double *dims = vae_malloc((size_t)width * sizeof(double));
+  double *probs = vae_malloc((size_t)L * sizeof(double));
   unsigned char *hidden = vae_calloc((size_t)rows * p, 1);
   double *sum = vae_calloc((size_t)p * 4, sizeof(double));
+  vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(m->lin.d) : NULL;
   int rc = VAE_NOMEM;
-  if (!x || !net || !lin || !hidden || !sum) goto done;
+  if (!x || !net || !net_probs || !lin || !lin_probs || !dims || !probs || !hidden ||
+      !sum || (m->lin.d && !lw))
+    goto done;
   double *cross = sum + p, *spread = sum + 2 * p, *count = sum + 3 * p;
   vae_rng rng;
   vae_rng_seed(&rng, seed);
@@ -155,48 +166,79 @@ static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
   }
   int S = m->cfg.impute_samples < 256 ? m->cfg.impute_samples : 256;
   for (int j = 0; j < p; j++) m->blend[j] = 1.0f;
-  rc = vae_infer(m, VAE_MEAN, rows, x, NULL, S, net, NULL);
-  if (rc == VAE_OK && m->lin.d) {
-    for (int j = 0; j < p; j++) m->blend[j] = 0.0f;
-    rc = vae_infer(m, VAE_MEAN, rows, x, NULL, S, lin, NULL);
-  } else if (rc == VAE_OK) {
-    memcpy(lin, net, (size_t)rows * p * sizeof(float));
-  }
+  rc = vae_infer_probs(m, rows, x, S, net, net_probs);
   if (rc) goto done;
-  double all_cross = 0, all_spread = 0, all_count = 0;
+  if (!m->lin.d) goto score;
+  for (int r = 0; r < rows; r++) {
+    vae_linear_row(m, x + (size_t)r * p, lw, lin + (size_t)r * p, dims);
+    for (int j = 0; j < p; j++)
+      if (!vae_is_numeric(m->cols[j].kind) && hidden[(size_t)r * p + j]) {
+        int levels = m->cols[j].kind == VAE_CATEGORICAL ? m->cols[j].nlevels : 1;
+        vae_linear_probs(m, j, dims, probs);
+        for (int l = 0; l < levels; l++)
+          lin_probs[(size_t)r * width + m->off[j] + l] = probs[l];
+      }
+  }
   for (int r = 0; r < rows; r++)
     for (int j = 0; j < p; j++) {
       size_t at = (size_t)r * p + j;
-      if (!hidden[at] || !vae_is_numeric(m->cols[j].kind)) continue;
-      double sd = m->cols[j].sd, y = data[idx[r] * p + j] / sd;
-      double a = net[at] / sd, b = lin[at] / sd;
-      cross[j] += (y - b) * (a - b);
-      spread[j] += (a - b) * (a - b);
+      if (!hidden[at]) continue;
+      const vae_column *c = &m->cols[j];
+      double truth = data[idx[r] * p + j];
+      if (vae_is_numeric(c->kind)) {
+        double y = truth / c->sd, a = net[at] / c->sd, b = lin[at] / c->sd;
+        cross[j] += (y - b) * (a - b);
+        spread[j] += (a - b) * (a - b);
+      } else {
+        int levels = c->kind == VAE_CATEGORICAL ? c->nlevels : 1;
+        size_t o = (size_t)r * width + m->off[j];
+        for (int l = 0; l < levels; l++) {
+          double y = levels == 1 ? truth : l == (int)truth;
+          double a = net_probs[o + l], b = lin_probs[o + l];
+          cross[j] += (y - b) * (a - b);
+          spread[j] += (a - b) * (a - b);
+        }
+      }
       count[j]++;
     }
-  for (int j = 0; j < p; j++) {
-    all_cross += cross[j];
-    all_spread += spread[j];
-    all_count += count[j];
+  for (int kind = 0; kind < 2; kind++) { /* numeric, then the others */
+    double all_cross = 0, all_spread = 0, all_count = 0;
+    for (int j = 0; j < p; j++)
+      if (vae_is_numeric(m->cols[j].kind) == !kind) {
+        all_cross += cross[j];
+        all_spread += spread[j];
+        all_count += count[j];
+      }
+    double pooled = best_share(all_cross, all_spread, all_count, kind ? 1.0 : 0.5,
+                               BLEND_PRIOR_CELLS);
+    for (int j = 0; j < p; j++)
+      if (vae_is_numeric(m->cols[j].kind) == !kind)
+        m->blend[j] = (float)best_share(cross[j], spread[j], count[j], pooled, BLEND_PRIOR_CELLS);
   }
-  double pooled = best_share(all_cross, all_spread, all_count, 0.5, BLEND_PRIOR_CELLS);
-  for (int j = 0; j < p; j++)
-    m->blend[j] = !m->lin.d || !vae_is_numeric(m->cols[j].kind) ? 1.0f
-                  : (float)best_share(cross[j], spread[j], count[j], pooled, BLEND_PRIOR_CELLS);
+score:
   if (!error) goto done;
   memset(sum, 0, (size_t)p * 2 * sizeof(double));
   for (int r = 0; r < rows; r++)
     for (int j = 0; j < p; j++) {
       size_t at = (size_t)r * p + j;
       if (!hidden[at]) continue;
-      double truth = data[idx[r] * p + j], guess = net[at];
-      if (vae_is_numeric(m->cols[j].kind)) {
-        guess = m->blend[j] * net[at] + (1.0 - m->blend[j]) * lin[at];
-        if (m->cols[j].kind == VAE_INTEGER) guess = floor(guess + 0.5);
-        double e = (guess - truth) / m->cols[j].sd;
+      const vae_column *c = &m->cols[j];
+      double truth = data[idx[r] * p + j], w = m->blend[j];
+      if (vae_is_numeric(c->kind)) {
+        double guess = m->lin.d ? w * net[at] + (1.0 - w) * lin[at] : net[at];
+        if (c->kind == VAE_INTEGER) guess = floor(guess + 0.5);
+        double e = (guess - truth) / c->sd;
         sum[j] += e * e;
       } else {
-        sum[j] += guess != truth;
+        size_t o = (size_t)r * width + m->off[j];
+        int levels = c->kind == VAE_CATEGORICAL ? c->nlevels : 1, best = 0;
+        double top = -1;
+        for (int l = 0; l < levels; l++) {
+          double q = m->lin.d ? w * net_probs[o + l] + (1.0 - w) * lin_probs[o + l] : net_probs[o + l];
+          if (levels == 1) best = q >= 0.5;
+          else if (q > top) top = q, best = l;
+        }
+        sum[j] += best != (int)truth;
       }
       cross[j]++; /* now the count of every kind */
     }
@@ -206,9 +248,14 @@ static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
 done:
   vae_free(x);
   vae_free(net);
+  vae_free(net_probs);
   vae_free(lin);
+  vae_free(lin_probs);
+  vae_free(dims);
+  vae_free(probs);
   vae_free(hidden);
   vae_free(sum);
+  vae_linear_work_free(lw);
   return rc;
 }
 

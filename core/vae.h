@@ -129,7 +129,7 @@ int vae_model_ncols(const vae_model *m);
 const vae_column *vae_model_column(const vae_model *m, int i);
 int vae_model_column_index(const vae_model *m, const char *name); /* -1 */
 /* The network's share of column i's imputed value, the rest coming from the
-** linear part (linear.c); 1 for binary and categorical columns. */
+** linear part (linear.c); 1 without one. */
 double vae_model_network_share(const vae_model *m, int i);
 /* Level index of a category string, -1 if the model never saw it. */
 int vae_column_level(const vae_column *c, const char *s, size_t len);
