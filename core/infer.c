@@ -77,7 +77,7 @@ static float draw_value(const vae_model *m, int j, const float *out, const doubl
 }
 
 static int max_levels(const vae_model *m) {
-  int L = 1;
+  int L = 2; /* a binary column's two probabilities (vae_linear_probs) */
   for (int j = 0; j < m->p; j++)
     if (m->cols[j].kind == VAE_CATEGORICAL && m->cols[j].nlevels > L) L = m->cols[j].nlevels;
   return L;
@@ -85,12 +85,12 @@ static int max_levels(const vae_model *m) {
 
 /* The importance-weighted estimate for row r's missing cells; gh holds
 ** 5 S doubles. */
-/* The network's estimate is averaged with the linear part's (linear, dims:
-** vae_linear_row's, NaN without one) by the column's share; the network's
+/* The network's estimate is averaged with the linear part's (linear:
+** vae_linear_row's; lw NULL without one) by the column's share; the network's
 ** own probabilities of missing binary and categorical cells also go to
 ** net_probs (x_width) when it is not NULL. */
 static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
-                     const float *x, const double *linear, const double *dims,
+                     const float *x, const double *linear, vae_linear_work *lw,
                      float *net_probs, float *dst, double *probs, double *acc, double *gh) {
   const float *out = w->dec_h[m->nlayers - 1];
   const float *wn = w->wnorm + (size_t)r * S;
@@ -107,8 +107,8 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
       }
       if (net_probs)
         for (int l = 0; l < L; l++) net_probs[at + l] = (float)acc[l];
-      if (!isnan(dims[at]) && m->blend[j] < 1.0f) {
-        vae_linear_probs(m, j, dims, probs);
+      if (lw && m->blend[j] < 1.0f) {
+        vae_linear_probs(m, j, x, lw, probs);
         for (int l = 0; l < L; l++)
           acc[l] = m->blend[j] * acc[l] + (1.0 - m->blend[j]) * probs[l];
       }
@@ -119,8 +119,8 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
       for (int s = 0; s < S; s++)
         mean += wn[s] * sigmoidf(out[((size_t)r * S + s) * m->dec_out + at]);
       if (net_probs) net_probs[at] = (float)mean;
-      if (!isnan(dims[at]) && m->blend[j] < 1.0f) {
-        vae_linear_probs(m, j, dims, probs);
+      if (lw && m->blend[j] < 1.0f) {
+        vae_linear_probs(m, j, x, lw, probs);
         mean = m->blend[j] * mean + (1.0 - m->blend[j]) * probs[0];
       }
       dst[j] = mean >= 0.5 ? 1.0f : 0.0f;
@@ -164,7 +164,6 @@ struct vae_scratch {
   double *ratio, *gh;  /* K and 5 K */
   double *sd;          /* p */
   double *linear;      /* p: the linear part's estimates of one row */
-  double *dims;        /* x_width: and its encoded inputs' means */
   vae_linear_work *lw; /* when m has a linear part */
 };
 
@@ -178,7 +177,6 @@ void vae_scratch_free(vae_scratch *sc) {
   vae_free(sc->gh);
   vae_free(sc->sd);
   vae_free(sc->linear);
-  vae_free(sc->dims);
   vae_linear_work_free(sc->lw);
   vae_free(sc);
 }
@@ -209,7 +207,6 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
       !(sc->gh = vae_calloc((size_t)K * 5, sizeof(double))) ||
       !(sc->sd = vae_calloc((size_t)m->p, sizeof(double))) ||
       !(sc->linear = vae_calloc((size_t)m->p, sizeof(double))) ||
-      !(sc->dims = vae_calloc((size_t)m->x_width, sizeof(double))) ||
       (m->lin.d && !(sc->lw = vae_linear_work_alloc(m->lin.d)))) {
     vae_scratch_free(sc);
     return NULL;
@@ -263,8 +260,8 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
         for (int j = 0; j < p; j++)
           if (isnan(xr[j])) dst[j] = draw_value(m, j, o, sc->sd, &rngs[r], sc->probs);
       } else {
-        vae_linear_row(m, xr, sc->lw, sc->linear, sc->dims);
-        row_mean(m, w, r, S, xr, sc->linear, sc->dims,
+        vae_linear_row(m, xr, sc->lw, sc->linear);
+        row_mean(m, w, r, S, xr, sc->linear, sc->lw,
                  probs_out ? probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
                  sc->probs, sc->acc, sc->gh);
       }

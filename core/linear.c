@@ -3,8 +3,8 @@
 ** encoded values (numeric cells standardized, 0/1, one-hot levels) is fitted
 ** by EM with the missing cells integrated out. It gives every missing
 ** cell a second estimate, its conditional mean given the row's observed
-** cells (for binary and categorical cells, the means of their inputs as
-** probabilities), which vae_infer averages with the network's, each
+** cells (for binary and categorical cells, level probabilities as linear
+** discriminant analysis gives them), which vae_infer averages with the network's, each
 ** column's share chosen on held-out cells (train.c).
 **
 ** Why: on small tables, or columns that are near-linear functions of the
@@ -300,15 +300,12 @@ done:
 }
 
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
-                    double *estimate, double *dims) {
+                    double *estimate) {
   const int d = m->lin.d;
   for (int j = 0; j < m->p; j++) estimate[j] = NAN;
-  if (dims)
-    for (int k = 0; k < m->x_width; k++) dims[k] = NAN;
   if (!d) return;
   encode(m, x, w->v);
   int nm = condition(m->lin.mean, m->lin.cov, d, w);
-  if (dims) memcpy(dims, w->v, (size_t)d * sizeof(double));
   /* Both m->off and w->mis ascend: one merge pairs columns with dims. */
   for (int i = 0, j = 0; i < nm && j < m->p; j++) {
     while (i < nm && w->mis[i] < m->off[j]) i++;
@@ -318,16 +315,61 @@ void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
   }
 }
 
-void vae_linear_probs(const vae_model *m, int j, const double *dims, double *probs) {
+/* -0.5 times the squared Mahalanobis length of u under the Cholesky factor
+** L (n x n, lower), u overwritten. */
+static double half_mahalanobis(const double *L, int n, double *u) {
+  forward_solve(L, n, u);
+  double q = 0;
+  for (int i = 0; i < n; i++) q += u[i] * u[i];
+  return -0.5 * q;
+}
+
+void vae_linear_probs(const vae_model *m, int j, const float *x,
+                      vae_linear_work *w, double *probs) {
   const vae_column *c = &m->cols[j];
-  const double *v = dims + m->off[j];
-  if (c->kind == VAE_BINARY) {
-    probs[0] = v[0] < 0 ? 0 : v[0] > 1 ? 1 : v[0];
-    return;
+  const int d = m->lin.d, at = m->off[j];
+  const int ny = c->kind == VAE_CATEGORICAL ? c->nlevels : 1;
+  const int levels = c->kind == VAE_CATEGORICAL ? c->nlevels : 2;
+  const double *mean = m->lin.mean, *cov = m->lin.cov;
+  encode(m, x, w->v);
+  /* Linear discriminant analysis read off the joint normal: level l scores
+  ** log pi_l + log N(x_O | x_O's mean and covariance given the column's
+  ** inputs y = y_l), i.e. log N(x_O, y_l) - log N(y_l) + log pi_l. Taking
+  ** the inputs' conditional means as probabilities instead misjudges a
+  ** middle class (iris's versicolor: 15% errors against 8%). */
+  int no = 0;
+  for (int k = 0; k < d; k++)
+    if (!isnan(w->v[k]) && (k < at || k >= at + ny)) w->obs[no++] = k;
+  for (int i = 0; i < ny; i++) w->obs[no + i] = at + i;
+  const int nj = no + ny;
+  double *joint = w->chol, *own = w->b, *u = w->alpha;
+  for (int a = 0; a < nj; a++)
+    for (int b = 0; b <= a; b++) joint[a * nj + b] = cov[(size_t)w->obs[a] * d + w->obs[b]];
+  for (int a = 0; a < ny; a++)
+    for (int b = 0; b <= a; b++) own[a * ny + b] = cov[(size_t)(at + a) * d + at + b];
+  double best = -INFINITY;
+  if (cholesky(joint, nj) && cholesky(own, ny)) {
+    for (int l = 0; l < levels; l++) {
+      double prior = 0;
+      for (int i = 0; i < ny; i++) {
+        double y = c->kind == VAE_CATEGORICAL ? (i == l) : l;
+        u[no + i] = y - mean[at + i];
+      }
+      for (int a = 0; a < no; a++) u[a] = w->v[w->obs[a]] - mean[w->obs[a]];
+      double score = half_mahalanobis(joint, nj, u);
+      for (int i = 0; i < ny; i++) u[i] = (c->kind == VAE_CATEGORICAL ? (i == l) : l) - mean[at + i];
+      score -= half_mahalanobis(own, ny, u);
+      prior = c->kind == VAE_CATEGORICAL ? mean[at + l] : l ? mean[at] : 1 - mean[at];
+      probs[l] = score + log(prior > 1e-6 ? prior : 1e-6);
+      if (probs[l] > best) best = probs[l];
+    }
   }
-  /* The one-hot dims' conditional means sum to one but may stray below 0. */
-  double total = 0;
-  for (int l = 0; l < c->nlevels; l++) total += probs[l] = v[l] > 0 ? v[l] : 0;
-  for (int l = 0; l < c->nlevels; l++)
-    probs[l] = total > 0 ? probs[l] / total : 1.0 / c->nlevels;
+  if (!isfinite(best)) { /* cannot happen with the ridge; be safe anyway */
+    for (int l = 0; l < levels; l++) probs[l] = 1.0 / levels;
+  } else {
+    double total = 0;
+    for (int l = 0; l < levels; l++) total += probs[l] = exp(probs[l] - best);
+    for (int l = 0; l < levels; l++) probs[l] /= total;
+  }
+  if (c->kind == VAE_BINARY) probs[0] = probs[1];
 }

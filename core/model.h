@@ -136,8 +136,7 @@ double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
 ** (VAE_INTERRUPTED).
 ** vae_linear_row gives, for each missing numeric cell of one raw row, its
 ** conditional mean in data units (NaN elsewhere, and everywhere without a
-** linear part), and in dims (x_width, may be NULL) every encoded input's
-** conditional mean. */
+** linear part). */
 typedef struct vae_linear_work vae_linear_work;
 vae_linear_work *vae_linear_work_alloc(int d);
 void vae_linear_work_free(vae_linear_work *w);
@@ -145,11 +144,12 @@ int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
                    int64_t n, vae_linear *out, int (*stop)(void *), void *ctx);
 void vae_linear_free(vae_linear *lin);
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
-                    double *estimate, double *dims);
-/* From dims (vae_linear_row's, every encoded input's conditional mean) the
-** linear part's probabilities for binary or categorical column j: one (of
-** a 1) for binary, nlevels for categorical. */
-void vae_linear_probs(const vae_model *m, int j, const double *dims, double *probs);
+                    double *estimate);
+/* The linear part's probabilities of binary or categorical column j given
+** the other observed cells of raw row x: probs[0] = P(1) for binary (probs
+** needs 2), one per level for categorical. m must have a linear part. */
+void vae_linear_probs(const vae_model *m, int j, const float *x,
+                      vae_linear_work *w, double *probs);
 /* vae_infer(VAE_MEAN) that also leaves, when probs is not NULL, the
 ** network's own probabilities of each missing binary or categorical cell in
 ** probs (n x x_width, at the column's offset; other entries untouched). */

@@ -130,7 +130,7 @@ static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
     m->blend[j] = m->lin.d ? 0.5f : 1.0f;
   }
   if (n == 0) return VAE_OK;
-  int rows = n > 2000 ? 2000 : (int)n, L = 1;
+  int rows = n > 2000 ? 2000 : (int)n, L = 2; /* binary: P(0), P(1) */
   for (int j = 0; j < p; j++)
     if (m->cols[j].kind == VAE_CATEGORICAL && m->cols[j].nlevels > L) L = m->cols[j].nlevels;
   float *x = vae_malloc((size_t)rows * p * sizeof(float));
@@ -138,13 +138,12 @@ static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
   float *net_probs = vae_calloc((size_t)rows * width, sizeof(float));
   double *lin = vae_malloc((size_t)rows * p * sizeof(double));
   double *lin_probs = vae_calloc((size_t)rows * width, sizeof(double));
-  double *dims = vae_malloc((size_t)width * sizeof(double));
   double *probs = vae_malloc((size_t)L * sizeof(double));
   unsigned char *hidden = vae_calloc((size_t)rows * p, 1);
   double *sum = vae_calloc((size_t)p * 4, sizeof(double));
   vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(m->lin.d) : NULL;
   int rc = VAE_NOMEM;
-  if (!x || !net || !net_probs || !lin || !lin_probs || !dims || !probs || !hidden ||
+  if (!x || !net || !net_probs || !lin || !lin_probs || !probs || !hidden ||
       !sum || (m->lin.d && !lw))
     goto done;
   double *cross = sum + p, *spread = sum + 2 * p, *count = sum + 3 * p;
@@ -170,11 +169,11 @@ static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
   if (rc) goto done;
   if (!m->lin.d) goto score;
   for (int r = 0; r < rows; r++) {
-    vae_linear_row(m, x + (size_t)r * p, lw, lin + (size_t)r * p, dims);
+    vae_linear_row(m, x + (size_t)r * p, lw, lin + (size_t)r * p);
     for (int j = 0; j < p; j++)
       if (!vae_is_numeric(m->cols[j].kind) && hidden[(size_t)r * p + j]) {
         int levels = m->cols[j].kind == VAE_CATEGORICAL ? m->cols[j].nlevels : 1;
-        vae_linear_probs(m, j, dims, probs);
+        vae_linear_probs(m, j, x + (size_t)r * p, lw, probs);
         for (int l = 0; l < levels; l++)
           lin_probs[(size_t)r * width + m->off[j] + l] = probs[l];
       }
@@ -209,8 +208,7 @@ static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
         all_spread += spread[j];
         all_count += count[j];
       }
-    double pooled = best_share(all_cross, all_spread, all_count, kind ? 1.0 : 0.5,
-                               BLEND_PRIOR_CELLS);
+    double pooled = best_share(all_cross, all_spread, all_count, 0.5, BLEND_PRIOR_CELLS);
     for (int j = 0; j < p; j++)
       if (vae_is_numeric(m->cols[j].kind) == !kind)
         m->blend[j] = (float)best_share(cross[j], spread[j], count[j], pooled, BLEND_PRIOR_CELLS);
@@ -251,7 +249,6 @@ done:
   vae_free(net_probs);
   vae_free(lin);
   vae_free(lin_probs);
-  vae_free(dims);
   vae_free(probs);
   vae_free(hidden);
   vae_free(sum);

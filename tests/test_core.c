@@ -426,6 +426,54 @@ static void test_known_answer(void) {
   free(full); free(x); free(mine); free(best);
 }
 
+/* The linear part's level probabilities are those of linear discriminant
+** analysis: three classes on a line with a shared covariance, the middle
+** one included, where a linear probability model fails. */
+static void test_linear_discriminant(void) {
+  enum { N = 6000 };
+  static float x[N * 3];
+  const double centre[3] = {-2.0, 0.0, 2.0}, prior[3] = {0.3, 0.3, 0.4};
+  vae_rng rng;
+  vae_rng_seed(&rng, 77);
+  for (int i = 0; i < N; i++) {
+    double u = vae_rng_uniform(&rng);
+    int k = u < prior[0] ? 0 : u < prior[0] + prior[1] ? 1 : 2;
+    x[i * 3] = (float)k;
+    x[i * 3 + 1] = (float)(centre[k] + vae_rng_normal(&rng));
+    x[i * 3 + 2] = (float)(0.5 * centre[k] + vae_rng_normal(&rng));
+  }
+  char *levels[3] = {"a", "b", "c"};
+  vae_column cols[3] = {{.name = "k", .kind = VAE_CATEGORICAL, .nlevels = 3, .levels = levels},
+                        {.name = "u", .kind = VAE_REAL},
+                        {.name = "v", .kind = VAE_REAL}};
+  vae_config cfg;
+  vae_config_default(&cfg);
+  vae_model *m = NULL;
+  char err[200];
+  int64_t *idx = malloc(sizeof(int64_t) * N);
+  for (int i = 0; i < N; i++) idx[i] = i;
+  int rc = vae_model_create(cols, 3, &cfg, x, N, &m, err, sizeof err);
+  if (!rc) rc = vae_linear_fit(m, x, idx, N, &m->lin, NULL, NULL);
+  vae_linear_work *w = rc ? NULL : vae_linear_work_alloc(m->lin.d);
+  CHECK(!rc && w, "linear fit: %s", err);
+  double worst = 0;
+  for (int t = 0; w && t < 9; t++) {
+    float row[3] = {NAN, (float)(-3.0 + 0.75 * t), (float)(0.5 - 0.25 * t)};
+    double probs[3], truth[3], total = 0;
+    vae_linear_probs(m, 0, row, w, probs);
+    for (int k = 0; k < 3; k++) {
+      double du = row[1] - centre[k], dv = row[2] - 0.5 * centre[k];
+      total += truth[k] = prior[k] * exp(-0.5 * (du * du + dv * dv));
+    }
+    for (int k = 0; k < 3; k++) worst = fmax(worst, fabs(probs[k] - truth[k] / total));
+  }
+  printf("  linear discriminant: largest probability error %.4f\n", worst);
+  CHECK(w && worst < 0.03, "LDA probabilities off by %.4f", worst);
+  vae_linear_work_free(w);
+  vae_model_free(m);
+  free(idx);
+}
+
 static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   vae_column cols[5];
   mixed_columns(cols);
@@ -641,6 +689,7 @@ int main(void) {
   test_kept_scratch();
   test_out_of_memory();
   test_known_answer();
+  test_linear_discriminant();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;
 }
