@@ -36,7 +36,7 @@ deps:
 
 TEST_BINS = build/test_core build/test_json build/oom_ext
 
-build/test_%: tests/test_%.c build/libvaecore.a tests/test_util.h
+build/test_%: tests/test_%.c build/libvaecore.a tests/test_util.h tests/blob_crc.h
 	$(CC) $(CFLAGS) $(BLAS_CFLAGS) -Icore $< build/libvaecore.a $(LIBS) -o $@
 
 # Out-of-memory injection drives vae.so through SQLite's allocator hooks.
@@ -63,7 +63,7 @@ build/asan/libvaecore.a: $(ASAN_CORE_OBJ)
 build/asan/vae.so: $(ASAN_EXT_OBJ) build/asan/libvaecore.a
 	$(CC) $(SAN_FLAGS) -shared -o $@ $(ASAN_EXT_OBJ) build/asan/libvaecore.a $(LIBS)
 
-build/asan/test_%: tests/test_%.c build/asan/libvaecore.a tests/test_util.h
+build/asan/test_%: tests/test_%.c build/asan/libvaecore.a tests/test_util.h tests/blob_crc.h
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(BLAS_CFLAGS) -Icore $< build/asan/libvaecore.a $(LIBS) -o $@
 
 build/asan/oom_ext: tests/oom_ext.c
@@ -83,7 +83,7 @@ build/fuzz/fuzz_options: tests/fuzz_options.c $(CORE_SRC) $(wildcard core/*.h)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(BLAS_CFLAGS) -Icore tests/fuzz_options.c $(CORE_SRC) $(LIBS) -o $@
 
-build/fuzz/fuzz_blob: tests/fuzz_blob.c $(CORE_SRC) $(wildcard core/*.h)
+build/fuzz/fuzz_blob: tests/fuzz_blob.c tests/blob_crc.h $(CORE_SRC) $(wildcard core/*.h)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(BLAS_CFLAGS) -Icore tests/fuzz_blob.c $(CORE_SRC) $(LIBS) -o $@
 

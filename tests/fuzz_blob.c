@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob_crc.h"
 #include "mem.h"
 #include "vae.h"
 
@@ -40,15 +41,6 @@
 
 /* The same CRC-32 (IEEE, reflected) as blob.c, written out again so that
 ** the target does not depend on the code it checks. */
-static uint32_t crc32_of(const unsigned char *p, size_t n) {
-  uint32_t c = 0xffffffffu;
-  for (size_t i = 0; i < n; i++) {
-    c ^= p[i];
-    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-  }
-  return c ^ 0xffffffffu;
-}
-
 /* A value valid for column c, varied by k. */
 static float valid_value(const vae_column *c, int k) {
   switch (c->kind) {
@@ -134,8 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   REQUIRE(buf);
   if (size) memcpy(buf, data, size);
   if (size >= 8 && (data[size - 1] & 1)) {
-    uint32_t c = crc32_of(buf, size - 4);
-    for (int i = 0; i < 4; i++) buf[size - 4 + i] = (unsigned char)(c >> (8 * i));
+    blob_set_crc(buf, size);
   }
   /* The reader must not need more than the bytes it was given. */
   vae_mem_fail_at(-1, 0);
@@ -149,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     m = NULL;
     /* Fail one of the n allocations of the load, chosen by the input. */
     if (n > 0) {
-      vae_mem_fail_at(1 + (long)(crc32_of(data, size) % (uint32_t)n), 0);
+      vae_mem_fail_at(1 + (long)(blob_crc32(data, size) % (uint32_t)n), 0);
       rc = vae_model_load(buf, size, &m, err, sizeof err);
       vae_mem_fail_at(-1, 0);
       REQUIRE(rc == VAE_NOMEM && m == NULL);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob_crc.h"
 #include "test_util.h"
 
 static char *level_names[] = {"red", "green", "blue"};
@@ -494,15 +495,6 @@ static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   return m;
 }
 
-static uint32_t crc32_of(const unsigned char *p, size_t n) {
-  uint32_t c = 0xffffffffu;
-  for (size_t i = 0; i < n; i++) {
-    c ^= p[i];
-    for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-  }
-  return c ^ 0xffffffffu;
-}
-
 /* A version 2 blob (no shares, no linear part: the network alone) still
 ** loads, as the same model as a version 3 one without a linear part. */
 static void test_version2_blob(vae_model *m) {
@@ -521,8 +513,7 @@ static void test_version2_blob(vae_model *m) {
   memcpy(v2, v3, n3 - tail - cut);
   memcpy(v2 + n3 - tail - cut, v3 + n3 - tail, tail);
   v2[4] = 2;
-  uint32_t crc = crc32_of(v2, n2 - 4);
-  for (int i = 0; i < 4; i++) v2[n2 - 4 + i] = (unsigned char)(crc >> (8 * i));
+  blob_set_crc(v2, n2);
   vae_model *old = NULL;
   char err[200] = "";
   int rc = vae_model_load(v2, n2, &old, err, sizeof err);
