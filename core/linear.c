@@ -165,7 +165,7 @@ static int condition(const double *mean, const double *cov, int d,
 ** as they are: shrinking them breaks exact relations such as total = a + b
 ** (mammalsleep's ts = sws + ps: 0.509 against 0.411 without), and the
 ** held-out shares already lean on the network where the linear fit is
-** noisy. cov holds the lower triangle; filled the completed rows. */
+** noisy. cov holds the lower triangle, filled the completed rows. */
 static void shrinkage(const double *cov, const double *mean,
                       const double *filled, int64_t rows, int d,
                       const unsigned char *level, double keep[3]) {
