@@ -744,7 +744,7 @@ static int float_decimal(float f, double *m, int *k, double *v) {
   int prec, e;
   if (a < 1e-17 || a >= 1e36) return 0; /* no exact 10^k for any prec */
   e = decimal_exponent(a);
-  for (prec = 6; prec < 9; prec++) {
+  for (prec = 6; prec <= 9; prec++) {
     int s = prec - 1 - e;
     if (s < -22 || s > 22) return 0;
     *m = nearbyint(s >= 0 ? a * POW10(s) : a / POW10(-s));
@@ -763,7 +763,7 @@ double vae_float_double(float f) {
   /* Arithmetic first: snprintf + strtod per value made up most of the
   ** time of vae_sample; the text path stays for what it cannot do. */
   if (float_decimal(f, &m, &k, &v)) return f < 0 ? -v : v;
-  for (prec = 6; prec < 9; prec++) {
+  for (prec = 6; prec <= 9; prec++) {
     double d;
     snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
     d = strtod(tmp, NULL);

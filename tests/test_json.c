@@ -501,16 +501,28 @@ static int ref_round_digits(double d, int prec, double *out) {
   return 1;
 }
 
+/* Significant digits of a number's text: a float never needs more than 9
+** (13.538692f once came out as 13.538691520690918). */
+static int significant_digits(const char *text) {
+  int n = 0, last = 0; /* digits from the first nonzero one to the last */
+  for (const char *c = text; *c && *c != 'e' && *c != 'E'; c++) {
+    if (*c < '0' || *c > '9' || (n == 0 && *c == '0')) continue;
+    n++;
+    if (*c != '0') last = n;
+  }
+  return last;
+}
+
 static double ref_float_double(float f) {
   char tmp[32];
   int prec;
   if (!isfinite(f) || f == 0) return (double)f;
-  for (prec = 6; prec < 9; prec++) {
+  for (prec = 6; prec <= 9; prec++) {
     double d;
     if (!ref_round_digits((double)f, prec, &d)) break;
     if ((float)d == f) return d;
   }
-  for (prec = 6; prec < 9; prec++) {
+  for (prec = 6; prec <= 9; prec++) {
     double d;
     snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
     d = strtod(tmp, NULL);
@@ -590,7 +602,7 @@ static void test_numbers(void) {
   static const int64_t ints[] = {0, 1, -1, 9, 10, -10, 123456789, INT64_MAX, INT64_MIN};
   char ref[48];
   vae_buf b = {0};
-  long i, bad_text = 0, bad_rt = 0, bad_fd = 0, bad_ftext = 0, bad_frt = 0;
+  long i, bad_text = 0, bad_rt = 0, bad_fd = 0, bad_ftext = 0, bad_frt = 0, bad_flen = 0;
   size_t k;
   for (i = 0; i < NUMBER_TRIALS; i++) {
     double x = test_double(i);
@@ -620,8 +632,12 @@ static void test_numbers(void) {
                                 !signbit(strtod(b.data, NULL)) == !signbit(f))) {
       bad_frt++;
     }
+    if (b.data && significant_digits(b.data) > 9) {
+      if (bad_flen++ < 5) printf("  float %.9g written as %s\n", (double)f, b.data);
+    }
     vae_buf_free(&b);
   }
+  CHECK(bad_flen == 0, "%ld floats written with more than 9 significant digits", bad_flen);
   CHECK(bad_fd == 0, "%ld of %d floats: vae_float_double changed", bad_fd, NUMBER_TRIALS);
   CHECK(bad_ftext == 0, "%ld of %d floats written unlike before", bad_ftext, NUMBER_TRIALS);
   CHECK(bad_frt == 0, "%ld floats did not read back", bad_frt);
