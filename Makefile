@@ -36,13 +36,13 @@ deps:
 
 TEST_BINS = build/test_core build/test_json build/oom_ext
 
-build/test_%: tests/test_%.c build/libvaecore.a tests/test_util.h tests/blob_crc.h
+build/test_%: tests/test_%.c build/libvaecore.a tests/test_util.h tests/test_mem.h tests/blob_crc.h
 	$(CC) $(CFLAGS) $(BLAS_CFLAGS) -Icore $< build/libvaecore.a $(LIBS) -o $@
 
 # Out-of-memory injection drives vae.so through SQLite's allocator hooks.
 build/oom_ext: tests/oom_ext.c
 	@mkdir -p build
-	$(CC) $(CFLAGS) $< -lsqlite3 -ldl -o $@
+	$(CC) $(CFLAGS) $< -lsqlite3 -o $@
 
 # ---- Sanitizers: the unit tests, oom_ext and a vae.so built with
 # AddressSanitizer and UndefinedBehaviorSanitizer (any report aborts), in
@@ -63,12 +63,12 @@ build/asan/libvaecore.a: $(ASAN_CORE_OBJ)
 build/asan/vae.so: $(ASAN_EXT_OBJ) build/asan/libvaecore.a
 	$(CC) $(SAN_FLAGS) -shared -o $@ $(ASAN_EXT_OBJ) build/asan/libvaecore.a $(LIBS)
 
-build/asan/test_%: tests/test_%.c build/asan/libvaecore.a tests/test_util.h tests/blob_crc.h
+build/asan/test_%: tests/test_%.c build/asan/libvaecore.a tests/test_util.h tests/test_mem.h tests/blob_crc.h
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(BLAS_CFLAGS) -Icore $< build/asan/libvaecore.a $(LIBS) -o $@
 
 build/asan/oom_ext: tests/oom_ext.c
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $< -lsqlite3 -ldl -o $@
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $< -lsqlite3 -o $@
 
 # ---- Fuzzing (clang's libFuzzer): `make fuzz` runs each target for
 # FUZZ_SECONDS from the seeds in tests/fuzz/ (tests/fuzz.sh); `make test`
@@ -79,11 +79,11 @@ FUZZ_FLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
                -std=c99 -D_POSIX_C_SOURCE=200809L
 FUZZ_BINS = build/fuzz/fuzz_options build/fuzz/fuzz_blob
 
-build/fuzz/fuzz_options: tests/fuzz_options.c $(CORE_SRC) $(wildcard core/*.h)
+build/fuzz/fuzz_options: tests/fuzz_options.c tests/test_mem.h $(CORE_SRC) $(wildcard core/*.h)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(BLAS_CFLAGS) -Icore tests/fuzz_options.c $(CORE_SRC) $(LIBS) -o $@
 
-build/fuzz/fuzz_blob: tests/fuzz_blob.c tests/blob_crc.h $(CORE_SRC) $(wildcard core/*.h)
+build/fuzz/fuzz_blob: tests/fuzz_blob.c tests/test_mem.h tests/blob_crc.h $(CORE_SRC) $(wildcard core/*.h)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(BLAS_CFLAGS) -Icore tests/fuzz_blob.c $(CORE_SRC) $(LIBS) -o $@
 
