@@ -97,8 +97,12 @@ void vae_result_errmsg(sqlite3_context *ctx, int rc, char *msg) {
   sqlite3_free(msg);
 }
 
+/* The one symbol vae.so exports: everything else is compiled with
+** -fvisibility=hidden and kept local by ext/exports.map (see Makefile). */
 #ifdef _WIN32
 __declspec(dllexport)
+#elif defined(__GNUC__)
+__attribute__((visibility("default")))
 #endif
 int sqlite3_vae_init(sqlite3 *db, char **pzErrMsg,
                      const sqlite3_api_routines *pApi) {
