@@ -304,18 +304,12 @@ static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *
 int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
                    const uint64_t *seeds, int S, float *out, double *nll,
                    vae_scratch **scratch) {
-  int threads = vae_blas_serial(vae_largest_gemm(m, CHUNK_DECODER_ROWS));
-  int rc = infer_rows(m, mode, n, x, seeds, S, out, nll, NULL, scratch);
-  vae_blas_restore(threads);
-  return rc;
+  return infer_rows(m, mode, n, x, seeds, S, out, nll, NULL, scratch);
 }
 
 int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
                     float *probs) {
-  int threads = vae_blas_serial(vae_largest_gemm(m, CHUNK_DECODER_ROWS));
-  int rc = infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, NULL);
-  vae_blas_restore(threads);
-  return rc;
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, NULL);
 }
 
 int vae_infer(const vae_model *m, int mode, int n, const float *x,
@@ -325,10 +319,7 @@ int vae_infer(const vae_model *m, int mode, int n, const float *x,
 
 int vae_sample_kept(const vae_model *m, int n, const uint64_t *seeds, float *out,
                     vae_scratch **scratch) {
-  int threads = vae_blas_serial(vae_largest_gemm(m, 256));
-  int rc = sample_rows(m, n, seeds, out, scratch);
-  vae_blas_restore(threads);
-  return rc;
+  return sample_rows(m, n, seeds, out, scratch);
 }
 
 int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out) {

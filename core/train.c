@@ -491,8 +491,5 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
     memset(rep, 0, sizeof *rep);
     rep->mem = m->mem;
   }
-  int threads = vae_blas_serial(vae_largest_gemm(m, (double)cfg->batch * cfg->samples));
-  int rc = fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen);
-  vae_blas_restore(threads);
-  return rc;
+  return fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen);
 }
