@@ -433,6 +433,12 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     rc = VAE_CORRUPT;
     goto done;
   }
+  /* A blob in an untrusted file may ask for any number of samples. */
+  rc = vae_infer_check(m, m->cfg.impute_samples, err, errlen);
+  if (rc) {
+    rc = VAE_CORRUPT;
+    goto done;
+  }
   memcpy(m->blend, blend, p * sizeof(float));
   m->lin = lin;
   memset(&lin, 0, sizeof lin);

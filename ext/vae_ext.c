@@ -63,6 +63,22 @@ static void mem_free(void *ctx, void *p) {
 
 const vae_allocator vae_sqlite_mem = {mem_malloc, mem_realloc, mem_free, NULL};
 
+int vae_interrupted(sqlite3 *db, sqlite3_stmt **poll) {
+  int rc;
+  if (!*poll) {
+    /* An interrupt that came first fails the prepare itself. */
+    rc = sqlite3_prepare_v2(db, VAE_POLL_SQL, -1, poll, NULL);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(*poll);
+      *poll = NULL;
+      return rc == SQLITE_INTERRUPT;
+    }
+  }
+  rc = sqlite3_step(*poll);
+  sqlite3_reset(*poll);
+  return rc == SQLITE_INTERRUPT;
+}
+
 void vae_ext_unref(void *p) {
   vae_ext *x = p;
   if (x && --x->refs == 0) {
