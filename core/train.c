@@ -471,12 +471,13 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     rep->stopped_early = stopped_early;
   }
   /* Later inference uses the settings of the latest fit. */
-  int latent = m->cfg.latent, nhidden = m->cfg.nhidden;
+  int latent = m->cfg.latent, nhidden = m->cfg.nhidden, missing = m->cfg.missing;
   int hidden[VAE_MAX_HIDDEN];
   memcpy(hidden, m->cfg.hidden, sizeof hidden);
   m->cfg = *cfg;
   m->cfg.latent = latent;
   m->cfg.nhidden = nhidden;
+  m->cfg.missing = missing;
   memcpy(m->cfg.hidden, hidden, sizeof hidden);
   free_buffers(&b);
   return VAE_OK;

@@ -52,11 +52,15 @@ static double loss_at(vae_model *m, vae_work *w, const float *x, int rows,
   return vae_backward(m, w, rows, K, beta, rows, with_grads);
 }
 
-static void test_gradients(void) {
+/* With missing = VAE_MNAR the missingness model's terms (and their
+** gradients to the decoder, the variances and its own parameters) are
+** checked too: 25% of cells are missing. */
+static void test_gradients(int missing) {
   vae_column cols[5];
   mixed_columns(cols);
   vae_config cfg;
   vae_config_default(&cfg);
+  cfg.missing = missing;
   cfg.latent = 3;
   cfg.nhidden = 2;
   cfg.hidden[0] = 6;
@@ -101,7 +105,8 @@ static void test_gradients(void) {
     }
     if (diff / (fabs(a) + 1e-2) > worst) worst = diff / (fabs(a) + 1e-2);
   }
-  CHECK(bad == 0, "%d of %zu gradients differ from finite differences", bad, m->nparams);
+  CHECK(bad == 0, "%s: %d of %zu gradients differ from finite differences",
+        missing ? "mnar" : "mar", bad, m->nparams);
   /* The bound with K = 1 and beta weighting: same check, fewer params. */
   free(analytic);
   vae_work_free(&w);
@@ -495,36 +500,43 @@ static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   return m;
 }
 
-/* A version 2 blob (no shares, no linear part: the network alone) still
-** loads, as the same model as a version 3 one without a linear part. */
-static void test_version2_blob(vae_model *m) {
+/* Blobs of versions 2 (no shares, no linear part: the network alone) and 3
+** (no "missing" field) still load, as the same model as a version 4 one of
+** a MAR model without a linear part. Both are cut out of a version 4 blob:
+** the u32 "missing" after the header's f64 mask_rate goes, and for version
+** 2 the shares and the linear part's u32 d = 0 too. */
+static void test_old_blobs(vae_model *m) {
   for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f;
   vae_linear_free(&m->lin);
-  unsigned char *v3, *again = NULL;
-  size_t n3, n_again = 0;
-  if (vae_model_save(m, &v3, &n3) != VAE_OK) {
+  unsigned char *v4, *again = NULL;
+  size_t n4, n_again = 0;
+  if (vae_model_save(m, &v4, &n4) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
-  /* v3 ends: shares f32[p], u32 d = 0, u64 nparams, params, CRC. */
+  size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  size_t n2 = n3 - cut;
-  unsigned char *v2 = malloc(n3);
-  memcpy(v2, v3, n3 - tail - cut);
-  memcpy(v2 + n3 - tail - cut, v3 + n3 - tail, tail);
-  v2[4] = 2;
-  blob_set_crc(v2, n2);
-  vae_model *old = NULL;
-  char err[200] = "";
-  int rc = vae_model_load(v2, n2, &old, err, sizeof err);
-  CHECK(rc == VAE_OK, "version 2 blob: %s", err);
-  if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-  CHECK(again && n_again == n3 && memcmp(again, v3, n3) == 0,
-        "a version 2 blob loads as the network alone");
-  vae_model_free(old);
-  vae_free(again);
-  vae_free(v3);
-  free(v2);
+  for (int version = 2; version <= 3; version++) {
+    size_t drop = version == 2 ? cut : 0, n = n4 - 4 - drop;
+    unsigned char *old_blob = malloc(n4);
+    memcpy(old_blob, v4, missing_at);
+    memcpy(old_blob + missing_at, v4 + missing_at + 4, n4 - tail - drop - missing_at - 4);
+    memcpy(old_blob + n - tail, v4 + n4 - tail, tail);
+    old_blob[4] = (unsigned char)version;
+    blob_set_crc(old_blob, n);
+    vae_model *old = NULL;
+    char err[200] = "";
+    int rc = vae_model_load(old_blob, n, &old, err, sizeof err);
+    CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
+    if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
+    CHECK(again && n_again == n4 && memcmp(again, v4, n4) == 0,
+          "a version %d blob loads as the same MAR model", version);
+    vae_model_free(old);
+    vae_free(again);
+    again = NULL;
+    free(old_blob);
+  }
+  vae_free(v4);
 }
 
 static void test_determinism_and_blob(void) {
@@ -573,7 +585,7 @@ static void test_determinism_and_blob(void) {
     ba[i] = keep;
   }
   CHECK(accepted == 0, "%d damaged blobs accepted", accepted);
-  test_version2_blob(d);
+  test_old_blobs(d);
   vae_free(ba); vae_free(bb); vae_free(bc); vae_free(bd);
   vae_model_free(a); vae_model_free(b); vae_model_free(c); vae_model_free(d);
 }
@@ -674,7 +686,8 @@ int main(void) {
   test_fast_normals();
   test_softmax();
   test_layer_gradients();
-  test_gradients();
+  test_gradients(VAE_MAR);
+  test_gradients(VAE_MNAR);
   test_config_check();
   test_determinism_and_blob();
   test_kept_scratch();
