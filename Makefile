@@ -7,8 +7,24 @@ CC      ?= cc
 CFLAGS  ?= -O3 -g
 CFLAGS  += -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -fPIC \
            -fno-math-errno -fno-trapping-math -fvisibility=hidden
+# BLAS: Debian's serial OpenBLAS (libopenblas-serial-dev), linked into
+# vae.so and kept private by the version script below. The small GEMMs of
+# a VAE step run best on one thread, and a shared OpenBLAS has one thread
+# count for the whole process (0.3.21 has no per-thread setting): setting
+# it would change the host's other users (numpy, another connection) in
+# mid-call, and leaving it at the host's default (one thread per core) made
+# fits about twice as slow on a busy machine (README, Limits). A private
+# serial copy needs neither; its calls from several threads at once are
+# safe (Debian builds it with locking). Without that archive the build
+# falls back to the shared OpenBLAS, whose thread count is then the host's.
+BLAS_SERIAL ?= /usr/lib/x86_64-linux-gnu/openblas-serial/libopenblas.a
+ifneq ($(wildcard $(BLAS_SERIAL)),)
+BLAS_CFLAGS := -I/usr/include/x86_64-linux-gnu/openblas-serial
+BLAS_LIBS   := $(BLAS_SERIAL)
+else
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null || echo -I/usr/include/x86_64-linux-gnu/openblas-pthread)
 BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+endif
 LIBS    = $(BLAS_LIBS) -lm
 # The shared library exports sqlite3_vae_init and nothing else: core's and
 # ext's functions are hidden (-fvisibility=hidden above) and the version
@@ -109,15 +125,44 @@ fuzz-if-clang:
 	  $(MAKE) --no-print-directory $(FUZZ_BINS) || echo "fuzz targets not built: $(FUZZ_CC) failed"; \
 	fi
 
+# A decimal-comma locale for the tests of number text (tests/run.sh sets
+# LOCPATH to build/locale for them), made with localedef from the sources
+# of Debian's locales package when they are there.
+build/locale/de_DE.UTF-8/LC_NUMERIC:
+	@mkdir -p build/locale
+	@localedef -i de_DE -f UTF-8 build/locale/de_DE.UTF-8 >/dev/null 2>&1 || \
+	  test -f $@ || echo "no de_DE.UTF-8 locale built: the locale tests will skip or fail"
+
+# ---- ThreadSanitizer (clang): vae.so and tests/threads.c built with
+# -fsanitize=thread in build/tsan/; tests/run.sh runs two threads on two
+# connections (one fitting, one imputing) and fails on any report. `make
+# test` builds them when clang is there.
+TSAN_CC    ?= clang
+TSAN_FLAGS  = -g -O1 -fsanitize=thread -fPIC -fvisibility=hidden -std=c99 -D_POSIX_C_SOURCE=200809L
+TSAN_BINS   = build/tsan/vae.so build/tsan/threads
+
+build/tsan/vae.so: $(CORE_SRC) $(EXT_SRC) $(wildcard core/*.h ext/*.h) $(EXPORTS)
+	@mkdir -p build/tsan
+	$(TSAN_CC) $(TSAN_FLAGS) $(BLAS_CFLAGS) -shared $(SO_LDFLAGS) $(EXT_SRC) $(CORE_SRC) $(LIBS) -o $@
+
+build/tsan/threads: tests/threads.c
+	@mkdir -p build/tsan
+	$(TSAN_CC) $(TSAN_FLAGS) $< -lsqlite3 -lpthread -o $@
+
+tsan-if-clang:
+	@if command -v $(TSAN_CC) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(TSAN_BINS) || echo "ThreadSanitizer build failed: $(TSAN_CC)"; \
+	fi
+
 # The SQL tests under valgrind's memcheck, with the normal vae.so (about
 # half a minute; make test runs them under ASan instead).
 valgrind: vae.so
 	@sh tests/valgrind.sh ./vae.so
 
-.PHONY: fuzz fuzz-if-clang valgrind
+.PHONY: fuzz fuzz-if-clang tsan-if-clang valgrind
 
 # make test also builds the sanitizer copy and, with clang, the fuzz targets.
-test: $(ASAN_BINS) fuzz-if-clang
+test: $(ASAN_BINS) fuzz-if-clang tsan-if-clang build/locale/de_DE.UTF-8/LC_NUMERIC
 
 test: vae.so $(TEST_BINS)
 	@sh tests/run.sh

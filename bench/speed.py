@@ -383,9 +383,8 @@ def report(a, sets, cases, arch, train, peaks, square, infer):
                 " / ".join("%s %s" % (nm, arch[nm][3]) for nm, _ in sets),
                 K, a.epochs, a.repeat)]
     notes.append("the GEMM bound on n threads is the faster of sgemm on "
-                 "each measured thread count up to n; the vae keeps a "
-                 "fit's GEMMs on one thread while the largest is below "
-                 "VAE_BLAS_SERIAL_MACS (core/nn.h)")
+                 "each measured thread count up to n; the vae runs a "
+                 "fit's GEMMs on one thread (its private serial OpenBLAS)")
     capped = ["%s batch %d" % (nm, bs) for nm, _ in sets for bs in a.batches
               if (nm, bs) not in cases]
     if capped:

@@ -176,12 +176,35 @@ bad:
   return rc;
 }
 
-/* strtod follows LC_NUMERIC, which a host program may have set to a locale
-** with a decimal comma; JSON's '.' is swapped for the locale's point. */
-static const char *decimal_point(void) {
-  const struct lconv *lc = localeconv();
-  return (lc && lc->decimal_point && lc->decimal_point[0]) ? lc->decimal_point
-                                                            : ".";
+/* strtod and snprintf follow the LC_NUMERIC of the calling thread, which a
+** host program may have set to a locale with a decimal comma. They run here
+** in the "C" locale, set for this thread alone (uselocale) and given back
+** after: no localeconv, nothing process-wide. newlocale of "C" without a
+** base hands back the C library's own object (glibc and musl allocate
+** nothing); freelocale of it does nothing. Were it ever to fail, the
+** thread's locale stays: then only a decimal-comma locale reads wrong. */
+typedef struct {
+  locale_t c, old;
+} c_numeric;
+
+static void c_numeric_enter(c_numeric *s) {
+  s->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  s->old = s->c ? uselocale(s->c) : (locale_t)0;
+}
+
+static void c_numeric_leave(c_numeric *s) {
+  if (!s->c) return;
+  uselocale(s->old);
+  freelocale(s->c);
+}
+
+double vae_strtod(const char *text) {
+  c_numeric cn;
+  double d;
+  c_numeric_enter(&cn);
+  d = strtod(text, NULL);
+  c_numeric_leave(&cn);
+  return d;
 }
 
 static int parse_number(parser *ps, json_value *v) {
@@ -232,19 +255,15 @@ static int parse_number(parser *ps, json_value *v) {
     }
   }
   {
-    const char *dp = decimal_point();
-    size_t dplen = strlen(dp), n = (size_t)(r - s), i, k = 0;
+    size_t n = (size_t)(r - s);
     char small[64], *buf = small;
-    if (n + dplen + 1 > sizeof small) {
-      buf = vae_malloc(ps->mem, n + dplen + 1);
+    if (n + 1 > sizeof small) {
+      buf = vae_malloc(ps->mem, n + 1);
       if (!buf) return nomem(ps);
     }
-    for (i = 0; i < n; i++) {
-      if (s[i] == '.') { memcpy(buf + k, dp, dplen); k += dplen; }
-      else buf[k++] = s[i];
-    }
-    buf[k] = 0;
-    v->number = strtod(buf, NULL);
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    v->number = vae_strtod(buf);
     if (buf != small) vae_free(ps->mem, buf);
     if (isinf(v->number)) return fail(ps, s, "number out of range");
   }
@@ -709,8 +728,8 @@ static size_t fast_g15(double x, char *out) {
 }
 
 void vae_buf_json_number(vae_buf *b, double x) {
-  char tmp[48], *dot;
-  const char *dp;
+  char tmp[48];
+  c_numeric cn;
   size_t n;
   int prec;
   if (!isfinite(x)) {
@@ -725,17 +744,13 @@ void vae_buf_json_number(vae_buf *b, double x) {
     vae_buf_append(b, tmp, n);
     return;
   }
+  c_numeric_enter(&cn);
   for (prec = 15; prec < 17; prec++) {
     snprintf(tmp, sizeof tmp, "%.*g", prec, x);
     if (strtod(tmp, NULL) == x) break;
   }
   if (prec == 17) snprintf(tmp, sizeof tmp, "%.17g", x);
-  dp = decimal_point();
-  if (strcmp(dp, ".") != 0 && (dot = strstr(tmp, dp)) != NULL) {
-    size_t k = strlen(dp);
-    *dot = '.';
-    memmove(dot + 1, dot + k, strlen(dot + k) + 1);
-  }
+  c_numeric_leave(&cn);
   vae_buf_append(b, tmp, strlen(tmp));
 }
 
@@ -760,19 +775,21 @@ static int float_decimal(float f, double *m, int *k, double *v) {
 
 double vae_float_double(float f) {
   char tmp[32];
-  double m, v;
+  c_numeric cn;
+  double m, v, d = (double)f;
   int k, prec;
   if (!isfinite(f) || f == 0) return (double)f;
   /* Arithmetic first: snprintf + strtod per value made up most of the
   ** time of vae_sample; the text path stays for what it cannot do. */
   if (float_decimal(f, &m, &k, &v)) return f < 0 ? -v : v;
+  c_numeric_enter(&cn);
   for (prec = 6; prec <= 9; prec++) {
-    double d;
     snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
     d = strtod(tmp, NULL);
-    if ((float)d == f) return d;
+    if ((float)d == f) break;
   }
-  return (double)f;
+  c_numeric_leave(&cn);
+  return prec <= 9 ? d : (double)f;
 }
 
 void vae_buf_json_float(vae_buf *b, float f) {

@@ -81,6 +81,8 @@ double vae_float_double(float f);
 /* What vae_buf_json_number(b, vae_float_double(f)) writes, without going
 ** through text. */
 void vae_buf_json_float(vae_buf *b, float f);
+/* strtod of text in the "C" locale, whatever the thread's LC_NUMERIC. */
+double vae_strtod(const char *text);
 /* An integer in decimal. */
 void vae_buf_int(vae_buf *b, int64_t v);
 /* The tree v written compactly (integers exactly). */

@@ -48,27 +48,6 @@ void dense_backward(const vae_dense *L, const float *params, float *grads,
   dense_backward_weights(L, params, grads, X, dY, rows, dX);
 }
 
-/* Weak, so that core/ links against any CBLAS; only OpenBLAS has these. */
-#if defined(__GNUC__)
-extern int openblas_get_num_threads(void) __attribute__((weak));
-extern void openblas_set_num_threads(int) __attribute__((weak));
-#define HAVE_OPENBLAS_THREADS (openblas_get_num_threads && openblas_set_num_threads)
-#else
-#define HAVE_OPENBLAS_THREADS 0
-#endif
-
-int vae_blas_serial(double macs) {
-  if (!HAVE_OPENBLAS_THREADS || macs >= VAE_BLAS_SERIAL_MACS) return 0;
-  int threads = openblas_get_num_threads();
-  if (threads <= 1) return 0;
-  openblas_set_num_threads(1);
-  return threads;
-}
-
-void vae_blas_restore(int threads) {
-  if (HAVE_OPENBLAS_THREADS && threads > 1) openblas_set_num_threads(threads);
-}
-
 /* libm's tanhf was half of training time, and 1 - 2 / (1 + expf(2x)) still
 ** a quarter: a call per element. vae_tanh vectorizes. */
 VAE_SIMD_CLONES void tanh_forward(float *x, size_t n) {

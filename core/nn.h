@@ -35,19 +35,6 @@ void tanh_backward(const float *y, float *dy, size_t n);
 ** gradient of the layer whose output went through this tanh. */
 void tanh_backward_bias(const float *y, float *dy, int rows, int cols, float *db);
 
-/* OpenBLAS splits every GEMM over all cores, and for the small products of
-** a VAE step (batch x K rows, tens of columns) waking the second thread
-** costs more than it gives: on 2 cores a default fit ran at 14,000 rows/s
-** on two threads against 54,000 on one. (Later, with the other core idle,
-** two threads gave 122,000 against 102,000; with it busy, 7,000 against
-** 94,000: one thread is the safe choice.) Calls whose GEMMs multiply fewer
-** than VAE_BLAS_SERIAL_MACS multiply-adds run on one thread;
-** vae_blas_serial returns the count to give back to vae_blas_restore
-** (0: nothing changed; also when the BLAS is not OpenBLAS). */
-#define VAE_BLAS_SERIAL_MACS 6.7e7
-int vae_blas_serial(double macs);
-void vae_blas_restore(int threads);
-
 typedef struct {
   double lr, beta1, beta2, eps;
   long t;

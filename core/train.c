@@ -83,11 +83,28 @@ static void gather(const vae_model *m, const float *data, const int64_t *idx,
     memcpy(out + (size_t)r * m->p, data + idx[r] * m->p, (size_t)m->p * sizeof(float));
 }
 
+/* Asks the caller every tenth of a second whether to stop. */
+typedef struct {
+  vae_progress_fn fn;
+  void *ctx;
+  double last;
+} poller;
+
+static int interrupted(poller *p) {
+  double t = now_seconds();
+  if (!p->fn || t - p->last <= 0.1) return 0;
+  p->last = t;
+  return p->fn(p->ctx, -1, NAN, NAN, 0) != 0;
+}
+
+static int poll_stop(void *p) { return interrupted(p); }
+
 /* Mean negative bound over rows idx[0..n), with the same noise each call so
-** that epochs are compared on equal terms. */
+** that epochs are compared on equal terms. *stop is set when poll says
+** to stop (the result is then meaningless). */
 static double evaluate(const vae_model *m, fit_buffers *b, const float *data,
                        const int64_t *idx, int64_t n, int K, double beta,
-                       uint64_t seed) {
+                       uint64_t seed, poller *poll, int *stop) {
   vae_rng rng;
   vae_rng_seed(&rng, seed);
   double total = 0;
@@ -98,6 +115,10 @@ static double evaluate(const vae_model *m, fit_buffers *b, const float *data,
     vae_rng_normals_fast(&rng, b->w.eps, (long)rows * K * m->latent);
     vae_forward(m, &b->w, rows, K, beta, 0);
     total += vae_backward(m, &b->w, rows, K, beta, 1.0, 0);
+    if (interrupted(poll)) {
+      *stop = 1;
+      break;
+    }
   }
   return total / (double)n;
 }
@@ -125,7 +146,7 @@ static double best_share(double cross, double spread, double cells,
 ** of the probabilities against the true level for the others (Brier), each
 ** group pooled for its prior. error[] scores the blend per column. */
 static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
-                         int64_t n, uint64_t seed, double *error) {
+                         int64_t n, uint64_t seed, double *error, poller *poll) {
   const int p = m->p, width = m->x_width;
   for (int j = 0; j < p; j++) {
     if (error) error[j] = NAN;
@@ -167,8 +188,18 @@ static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
   }
   int S = m->cfg.impute_samples < 256 ? m->cfg.impute_samples : 256;
   for (int j = 0; j < p; j++) m->blend[j] = 1.0f;
-  rc = vae_infer_probs(m, rows, x, S, net, net_probs);
-  if (rc) goto done;
+  /* Whole passes of vae_infer between polls (the same answers as one
+  ** call), some VAE_POLL_MACS of work each. */
+  double macs;
+  int pass = vae_infer_pass(m, S, &macs);
+  int step = pass * (int)fmax(1, fmin(rows, VAE_POLL_MACS / macs));
+  for (int r0 = 0; r0 < rows; r0 += step) {
+    int nr = rows - r0 < step ? rows - r0 : step;
+    rc = vae_infer_probs(m, nr, x + (size_t)r0 * p, S, net + (size_t)r0 * p,
+                         net_probs + (size_t)r0 * width);
+    if (rc == VAE_OK && r0 + nr < rows && interrupted(poll)) rc = VAE_INTERRUPTED;
+    if (rc) goto done;
+  }
   if (!m->lin.d) goto score;
   for (int r = 0; r < rows; r++) {
     vae_linear_row(m, x + (size_t)r * p, lw, lin + (size_t)r * p);
@@ -273,21 +304,6 @@ static void widen_range(vae_model *m, const float *data, int64_t n) {
   }
 }
 
-/* Asks the caller every tenth of a second whether to stop. */
-typedef struct {
-  vae_progress_fn fn;
-  void *ctx;
-  double last;
-} poller;
-
-static int interrupted(poller *p) {
-  double t = now_seconds();
-  if (!p->fn || t - p->last <= 0.1) return 0;
-  p->last = t;
-  return p->fn(p->ctx, -1, NAN, NAN, 0) != 0;
-}
-
-static int poll_stop(void *p) { return interrupted(p); }
 
 /* The missingness model's slopes have a prior N(0, VAE_SLOPE_PRIOR^2) (a
 ** MAP penalty spread over the n rows trained on), so that on a small table
@@ -338,6 +354,8 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   }
   int rc = vae_config_check(cfg, m->p, err, errlen);
   if (rc) return rc;
+  if ((rc = vae_infer_check(m, cfg->impute_samples, err, errlen))) return rc;
+  if ((rc = vae_step_check(m, cfg->batch, cfg->samples, err, errlen))) return rc;
   if ((rc = vae_check_data(m->cols, m->p, data, n, err, errlen))) return rc;
 
   const double t0 = now_seconds();
@@ -400,7 +418,14 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     }
     double val = NAN;
     if (n_hold > 0) {
-      val = evaluate(m, &b, scored, hold, n_hold, K, cfg->beta, vae_seed_mix(cfg->seed, 0xa1));
+      int stop = 0;
+      val = evaluate(m, &b, scored, hold, n_hold, K, cfg->beta, vae_seed_mix(cfg->seed, 0xa1),
+                     &poll, &stop);
+      if (stop) {
+        rc = VAE_INTERRUPTED;
+        epoch++;
+        break;
+      }
       if (val < best_val) {
         best_val = val;
         best_epoch = epoch + 1;
@@ -433,7 +458,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   memcpy(b.blend, m->blend, (size_t)m->p * sizeof(float));
   if (rc == VAE_OK) rc = vae_linear_fit(m, data, train, n_train, &m->lin, poll_stop, &poll);
   if (rc == VAE_OK)
-    rc = holdout_blend(m, data, hold, n_hold, vae_seed_mix(cfg->seed, 0x401d), hold_err);
+    rc = holdout_blend(m, data, hold, n_hold, vae_seed_mix(cfg->seed, 0x401d), hold_err, &poll);
   if (rc == VAE_OK && n_hold > 0 && n <= REFIT_MAX_ROWS) {
     /* Train again from the start on every row, for the epochs that early
     ** stopping found best: the held-out rows then count too. Measured on
@@ -508,8 +533,5 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
     memset(rep, 0, sizeof *rep);
     rep->mem = m->mem;
   }
-  int threads = vae_blas_serial(vae_largest_gemm(m, (double)cfg->batch * cfg->samples));
-  int rc = fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen);
-  vae_blas_restore(threads);
-  return rc;
+  return fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen);
 }

@@ -201,6 +201,13 @@ int vae_sample_kept(const vae_model *m, int n, const uint64_t *seeds, float *out
                     vae_scratch **scratch);
 void vae_scratch_free(vae_scratch *scratch);
 
+/* How vae_infer goes through rows with S samples (0: the model's
+** impute_samples): the rows of one pass through the network, and in
+** *macs its multiply-adds. A caller that wants to do something between
+** passes (look for an interrupt) splits its rows at multiples of the pass:
+** the answers are then the same as those of one call. */
+int vae_infer_pass(const vae_model *m, int S, double *macs);
+
 /* Versioned, little-endian, checksummed. save allocates *blob with the
 ** model's allocator; the caller frees it with that allocator's xfree. load
 ** makes a model whose memory comes from *mem. */

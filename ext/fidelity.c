@@ -116,7 +116,9 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   col_score *order = NULL;
   uint64_t seeds[FID_BATCH];
   vae_buf b = {.mem = &vae_sqlite_mem};
-  int p, j, k, rc, nshape = 0, npairs = 0;
+  sqlite3_stmt *poll = NULL; /* VAE_POLL_SQL: an interrupt between batches */
+  int p, j, k, rc, nshape = 0, npairs = 0, batch = FID_BATCH;
+  double macs;
   double shape_sum = 0, pair_sum = 0;
   int64_t i;
 
@@ -195,8 +197,15 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   shape = sqlite3_malloc64((sqlite3_uint64)p * sizeof *shape);
   order = sqlite3_malloc64((sqlite3_uint64)p * sizeof *order);
   if (!syn || !ra || !sa || !shape || !order) { rc = SQLITE_NOMEM; goto done; }
-  for (i = 0; i < nsyn; i += FID_BATCH) {
-    int cnt = nsyn - i < FID_BATCH ? (int)(nsyn - i) : FID_BATCH;
+  /* Batches of some VAE_POLL_WORK of work at most, with a look for an
+  ** interrupt between them: a wide network stops within a fraction of a
+  ** second. (A row's draw depends only on its seed.) */
+  j = vae_infer_pass(e->m, 1, &macs);
+  if (macs / j * FID_BATCH > VAE_POLL_WORK)
+    batch = (int)fmax(1, VAE_POLL_WORK / (macs / j));
+  for (i = 0; i < nsyn; i += batch) {
+    int cnt = nsyn - i < batch ? (int)(nsyn - i) : batch;
+    if (i > 0 && vae_interrupted(db, &poll)) goto interrupted;
     for (k = 0; k < cnt; k++) seeds[k] = vae_seed_mix(seed, (uint64_t)(i + k));
     rc = vae_sample(e->m, cnt, seeds, syn + (size_t)i * p);
     if (rc != VAE_OK) {
@@ -213,6 +222,7 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     const vae_column *c = &src.cols[j];
     int64_t nr = 0, ns = 0;
     shape[j] = NAN;
+    if (vae_interrupted(db, &poll)) goto interrupted;
     if (is_num(c->kind)) {
       for (i = 0; i < src.n; i++)
         if (!isnan(src.data[i * p + j])) ra[nr++] = src.data[i * p + j];
@@ -260,6 +270,7 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
                   (long long)src.n, (long long)nsyn);
   for (j = 0; j < p; j++) {
     if (!is_num(src.cols[j].kind)) continue;
+    if (vae_interrupted(db, &poll)) goto interrupted;
     for (k = j + 1; k < p; k++) {
       double r1, r2, sc;
       if (!is_num(src.cols[k].kind)) continue;
@@ -314,8 +325,13 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   sqlite3_result_text(ctx, b.data, (int)b.len, SQLITE_TRANSIENT);
   sqlite3_result_subtype(ctx, 'J');
 
+  goto done;
+interrupted:
+  rc = SQLITE_INTERRUPT;
+  err = sqlite3_mprintf("vae_fidelity: interrupted");
 done:
   if (rc != SQLITE_OK) vae_result_errmsg(ctx, rc, err);
+  sqlite3_finalize(poll);
   vae_buf_free(&b);
   sqlite3_free(syn);
   sqlite3_free(ra);

@@ -177,7 +177,8 @@ static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
     if (rows.count == 0) break;
     rc = vae_rows_infer(&rows, 0);
     if (rc != SQLITE_OK) {
-      if (rc != SQLITE_NOMEM) *err = sqlite3_mprintf("vae_fill: inference failed");
+      if (rc == SQLITE_INTERRUPT) *err = sqlite3_mprintf("vae_fill: interrupted");
+      else if (rc != SQLITE_NOMEM) *err = sqlite3_mprintf("vae_fill: inference failed");
       goto done;
     }
     for (k = 0; k < rows.count; k++) {

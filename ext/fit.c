@@ -27,14 +27,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* About 5,000 VM operations (~0.1 ms): enough for progress handlers
-** registered with N up to a few thousand. */
-#define POLL_SQL \
-  "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500) " \
-  "SELECT count(*) FROM c"
 
 typedef struct {
-  sqlite3_stmt *poll;
+  sqlite3 *db;
+  sqlite3_stmt *poll;  /* VAE_POLL_SQL, prepared on first use */
   int verbose;
   int interrupted;
 } fit_progress;
@@ -50,14 +46,10 @@ static int on_progress(void *ctx, int epoch, double train_loss, double val_loss,
             train_loss, val, rows_per_second);
     fflush(stderr);
   }
-  if (fp->poll) {
-    int rc = sqlite3_step(fp->poll);
-    sqlite3_reset(fp->poll);
-    /* The handler's stop also comes back as SQLITE_INTERRUPT. */
-    if (rc == SQLITE_INTERRUPT) {
-      fp->interrupted = 1;
-      return 1;
-    }
+  /* The handler's stop also comes back as SQLITE_INTERRUPT. */
+  if (vae_interrupted(fp->db, &fp->poll)) {
+    fp->interrupted = 1;
+    return 1;
   }
   return 0;
 }
@@ -440,7 +432,8 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     vrc = vae_model_create(&vae_sqlite_mem, src.cols, src.p, &cfg, src.data, src.n, &m, msg, sizeof msg);
   if (vrc == VAE_OK) {
     fp.verbose = cfg.verbose;
-    if (sqlite3_prepare_v2(db, POLL_SQL, -1, &fp.poll, NULL) != SQLITE_OK) fp.poll = NULL;
+    fp.db = db;
+    fp.poll = NULL;
     vrc = vae_fit(m, src.data, src.n, &cfg, on_progress, &fp, &rep, msg, sizeof msg);
     sqlite3_finalize(fp.poll);
     fp.poll = NULL;

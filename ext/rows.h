@@ -38,6 +38,8 @@ typedef struct {
   float *cin, *cout;          /* compacted rows with missing cells */
   uint64_t seeds[VAE_ROWS_BATCH];
   vae_scratch *scratch;       /* the network's buffers, kept between batches */
+  sqlite3 *db;                /* of the last vae_rows_read, to poll */
+  sqlite3_stmt *poll;         /* VAE_POLL_SQL, between passes of a batch */
 } vae_rows;
 
 int vae_rows_init(vae_rows *r, const vae_model *m, const char *fn);
@@ -54,7 +56,10 @@ int vae_rows_check_table(sqlite3 *db, const vae_model *m, const char *fn,
 /* Reads up to VAE_ROWS_BATCH rows from st. Errors name fn and the column;
 ** *err from sqlite3_mprintf. */
 int vae_rows_read(vae_rows *r, sqlite3 *db, sqlite3_stmt *st, char **err);
-/* Fills r->out for the batch: draw 0 = best estimate, k >= 1 = draw k. */
+/* Fills r->out for the batch: draw 0 = best estimate, k >= 1 = draw k.
+** The rows go through the network some VAE_POLL_WORK multiply-adds at a
+** time, with a look for an interrupt in between (SQLITE_INTERRUPT), so
+** that a wide network stops within a fraction of a second. */
 int vae_rows_infer(vae_rows *r, sqlite3_int64 draw);
 /* Cell j of row k as an SQL result: the given value, else the filled. */
 void vae_rows_result(const vae_rows *r, sqlite3_context *ctx, int k, int j);

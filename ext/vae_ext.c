@@ -40,6 +40,11 @@ SQLITE_EXTENSION_INIT1
 #include "store.h"
 
 #include <math.h>
+#ifndef SQLITE_CORE
+#include <pthread.h>
+
+static pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
+#endif
 
 static void *mem_malloc(void *ctx, size_t size) {
   (void)ctx;
@@ -57,6 +62,22 @@ static void mem_free(void *ctx, void *p) {
 }
 
 const vae_allocator vae_sqlite_mem = {mem_malloc, mem_realloc, mem_free, NULL};
+
+int vae_interrupted(sqlite3 *db, sqlite3_stmt **poll) {
+  int rc;
+  if (!*poll) {
+    /* An interrupt that came first fails the prepare itself. */
+    rc = sqlite3_prepare_v2(db, VAE_POLL_SQL, -1, poll, NULL);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(*poll);
+      *poll = NULL;
+      return rc == SQLITE_INTERRUPT;
+    }
+  }
+  rc = sqlite3_step(*poll);
+  sqlite3_reset(*poll);
+  return rc == SQLITE_INTERRUPT;
+}
 
 void vae_ext_unref(void *p) {
   vae_ext *x = p;
@@ -108,7 +129,19 @@ int sqlite3_vae_init(sqlite3 *db, char **pzErrMsg,
                      const sqlite3_api_routines *pApi) {
   vae_ext *x;
   int rc;
+#ifdef SQLITE_CORE
   SQLITE_EXTENSION_INIT2(pApi);
+#else
+  /* The API pointer is the one global every loadable extension has, the
+  ** same for every connection of one SQLite library. It is written once,
+  ** under a lock, and not again on later loads, whose threads would
+  ** otherwise write it while other connections' threads read it (also
+  ** when SQLite unloads vae.so after the last connection and two threads
+  ** load it again at once). */
+  pthread_mutex_lock(&api_lock);
+  if (sqlite3_api != pApi) SQLITE_EXTENSION_INIT2(pApi);
+  pthread_mutex_unlock(&api_lock);
+#endif
   if (sqlite3_libversion_number() < 3031000) {
     if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("vae: needs SQLite 3.31 or newer");
     return SQLITE_ERROR;

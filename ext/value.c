@@ -4,7 +4,6 @@
 #include "value.h"
 
 #include <float.h>
-#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,9 +67,6 @@ static int is_digit(char c) { return c >= '0' && c <= '9'; }
 int vae_parse_number(const char *s, int n, double *out) {
   int a = 0, b = n, i, digits = 0;
   char small[64], *buf = small;
-  const struct lconv *lc;
-  const char *dp;
-  size_t dplen, k = 0;
   while (a < b && is_space(s[a])) a++;
   while (b > a && is_space(s[b - 1])) b--;
   i = a;
@@ -89,20 +85,14 @@ int vae_parse_number(const char *s, int n, double *out) {
     if (ed == 0) return 0;
   }
   if (i != b) return 0;
-  /* strtod follows LC_NUMERIC: swap '.' for the locale's decimal point. */
-  lc = localeconv();
-  dp = (lc && lc->decimal_point && lc->decimal_point[0]) ? lc->decimal_point : ".";
-  dplen = strlen(dp);
-  if ((size_t)(b - a) + dplen + 1 > sizeof small) {
-    buf = sqlite3_malloc64((sqlite3_uint64)(b - a) + dplen + 1);
+  /* vae_strtod reads '.' whatever the thread's LC_NUMERIC. */
+  if ((size_t)(b - a) + 1 > sizeof small) {
+    buf = sqlite3_malloc64((sqlite3_uint64)(b - a) + 1);
     if (!buf) return 0;
   }
-  for (i = a; i < b; i++) {
-    if (s[i] == '.') { memcpy(buf + k, dp, dplen); k += dplen; }
-    else buf[k++] = s[i];
-  }
-  buf[k] = 0;
-  *out = strtod(buf, NULL);
+  memcpy(buf, s + a, (size_t)(b - a));
+  buf[b - a] = 0;
+  *out = vae_strtod(buf);
   if (buf != small) sqlite3_free(buf);
   return 1;
 }

@@ -729,7 +729,7 @@ static int src_batch(vae_cursor *c) {
     return SQLITE_OK;
   }
   rc = vae_rows_infer(&c->rows, c->draw);
-  if (rc == SQLITE_NOMEM) return rc;
+  if (rc == SQLITE_NOMEM || rc == SQLITE_INTERRUPT) return rc;
   if (rc != SQLITE_OK)
     return vtab_error(c, rc, sqlite3_mprintf("vae: inference failed"));
   return SQLITE_OK;

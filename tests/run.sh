@@ -59,7 +59,10 @@ skip() {
 # Small GEMMs run faster on one thread; tests also want steady timing.
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 suite "core unit tests" build/test_core
-suite "JSON and options" build/test_json
+# The locale tests of number text run under a decimal-comma locale that
+# make test builds in build/locale (the system may have none).
+[ -f build/locale/de_DE.UTF-8/LC_NUMERIC ] && VAE_LOCPATH="$PWD/build/locale" || VAE_LOCPATH=""
+suite "JSON and options" env ${VAE_LOCPATH:+LOCPATH=$VAE_LOCPATH} build/test_json
 suite "SQL tests" sh tests/sql_run.sh ./vae.so
 suite "out-of-memory injection" build/oom_ext ./vae.so
 suite "exported symbols" sh tests/symbols.sh
@@ -71,7 +74,7 @@ suite "exported symbols" sh tests/symbols.sh
 # exit), the shell cases with it.
 if [ -f build/asan/vae.so ]; then
   suite "core unit tests, ASan+UBSan" build/asan/test_core
-  suite "JSON and options, ASan+UBSan" build/asan/test_json
+  suite "JSON and options, ASan+UBSan" env ${VAE_LOCPATH:+LOCPATH=$VAE_LOCPATH} build/asan/test_json
   asan_rt=$(ldd build/asan/vae.so 2>/dev/null | sed -n 's/.*libasan[^ ]* => \([^ ]*\).*/\1/p' | head -n 1)
   if [ -n "$asan_rt" ]; then
     sql_cases=$(cd tests/sql && ls *.sql 2>/dev/null)
@@ -86,6 +89,18 @@ if [ -f build/asan/vae.so ]; then
   suite "out-of-memory injection, ASan+UBSan" build/asan/oom_ext build/asan/vae.so
 else
   skip "sanitizer suites" "build/asan/vae.so was not built"
+fi
+
+# Two threads on two connections at once, one fitting and one imputing,
+# with vae.so and the program built with ThreadSanitizer (make test builds
+# them in build/tsan/ with clang); a data race is a report and fails.
+if [ -x build/tsan/threads ] && [ -f build/tsan/vae.so ]; then
+  suite "two threads, ThreadSanitizer" build/tsan/threads build/tsan/vae.so
+elif ! command -v clang >/dev/null 2>&1; then
+  echo "== two threads, ThreadSanitizer: skipped (no clang)"
+else
+  echo "== two threads, ThreadSanitizer: not built although clang is there (make test builds it)"
+  failed=$((failed + 1))
 fi
 
 # Fuzzing for a short, bounded time (make fuzz runs longer); built by make

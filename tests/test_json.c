@@ -677,12 +677,23 @@ static void test_locale(void) {
       CHECK(b.data && strcmp(b.data, "2.5") == 0, "write under %s: %s",
             names[i], b.data);
       vae_buf_free(&b);
+      /* The long ways, through snprintf and strtod: 17 digits, and a
+      ** float beyond the arithmetic's exact powers of ten. */
+      vae_buf_json_number(&b, 0.1 + 0.2);
+      vae_buf_append(&b, " ", 1);
+      vae_buf_json_float(&b, 1.5e-20f);
+      CHECK(b.data && strcmp(b.data, "0.30000000000000004 1.5e-20") == 0,
+            "long write under %s: %s", names[i], b.data);
+      vae_buf_free(&b);
+      CHECK(vae_strtod("0.30000000000000004") == 0.1 + 0.2 && vae_strtod("-1.25e-3") == -1.25e-3,
+            "vae_strtod under %s", names[i]);
       json_free(&test_mem, v);
       setlocale(LC_NUMERIC, "C");
       return;
     }
   }
-  printf("note: no decimal-comma locale installed; locale test skipped\n");
+  printf("note: no decimal-comma locale installed (make test builds one with localedef "
+         "from Debian's locales); locale test skipped\n");
 }
 
 /* ---- options ---- */
