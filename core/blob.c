@@ -3,6 +3,8 @@
 **
 ** Layout, every integer little-endian, floats as IEEE-754 bits:
 **   "VAEM" u32 version
+**   since version 4: str writer (VAE_VERSION of the build that wrote it,
+**           core/version.h; at most 64 bytes, not needed to read the rest)
 **   config: u32 latent, nhidden, hidden[nhidden], epochs, batch, samples,
 **           impute_samples, patience, verbose; u64 seed; i64 max_rows;
 **           f64 lr, beta, holdout, mask_rate
@@ -21,16 +23,18 @@
 #include "mem.h"
 #include "model.h"
 #include "transform.h"
+#include "version.h"
 
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 3u
+#define BLOB_VERSION 4u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
+#define MAX_WRITER 64u
 
 static uint32_t crc32_bytes(const unsigned char *p, size_t n) {
   static uint32_t table[256];
@@ -83,6 +87,7 @@ static void write_model(writer *w, const vae_model *m) {
   const vae_config *c = &m->cfg;
   put_bytes(w, BLOB_MAGIC, 4);
   put_u32(w, BLOB_VERSION);
+  put_str(w, VAE_VERSION);
   put_u32(w, (uint32_t)c->latent);
   put_u32(w, (uint32_t)c->nhidden);
   for (int i = 0; i < c->nhidden; i++) put_u32(w, (uint32_t)c->hidden[i]);
@@ -281,6 +286,11 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
   if (get_u32(&tail) != crc32_bytes(blob, len - 4)) {
     vae_set_error(err, errlen, "model is damaged (checksum mismatch)");
     return VAE_CORRUPT;
+  }
+  if (version >= 4) { /* the writer's version: skipped, only bounded */
+    uint32_t n = get_u32(&r);
+    if (n > MAX_WRITER) r.bad = 1;
+    take(&r, NULL, n);
   }
   vae_config cfg;
   vae_config_default(&cfg);

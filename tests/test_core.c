@@ -7,6 +7,7 @@
 #include "../core/approx.h"
 #include "../core/mem.h"
 #include "../core/model.h"
+#include "../core/version.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -495,17 +496,29 @@ static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   return m;
 }
 
-/* A version 2 blob (no shares, no linear part: the network alone) still
-** loads, as the same model as a version 3 one without a linear part. */
-static void test_version2_blob(vae_model *m) {
+/* The current blob (version 4) names its writer, VAE_VERSION, right after
+** the format version. A version 3 blob (the same without the writer) and a
+** version 2 blob (no shares, no linear part: the network alone) still load,
+** as the same model as a version 4 one without a linear part. */
+static void test_old_version_blobs(vae_model *m) {
   for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f;
   vae_linear_free(&m->lin);
-  unsigned char *v3, *again = NULL;
-  size_t n3, n_again = 0;
-  if (vae_model_save(m, &v3, &n3) != VAE_OK) {
+  unsigned char *v4, *again = NULL;
+  size_t n4, n_again = 0;
+  if (vae_model_save(m, &v4, &n4) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
+  size_t wlen = strlen(VAE_VERSION);
+  CHECK(v4[4] == 4 && v4[8] == wlen && v4[9] == 0 && memcmp(v4 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version 4 and its writer is %s", VAE_VERSION);
+  /* v3: the writer's u32 length and bytes cut out. */
+  size_t n3 = n4 - 4 - wlen;
+  unsigned char *v3 = malloc(n4);
+  memcpy(v3, v4, 8);
+  memcpy(v3 + 8, v4 + 12 + wlen, n4 - 12 - wlen);
+  v3[4] = 3;
+  blob_set_crc(v3, n3);
   /* v3 ends: shares f32[p], u32 d = 0, u64 nparams, params, CRC. */
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
   size_t n2 = n3 - cut;
@@ -514,16 +527,32 @@ static void test_version2_blob(vae_model *m) {
   memcpy(v2 + n3 - tail - cut, v3 + n3 - tail, tail);
   v2[4] = 2;
   blob_set_crc(v2, n2);
-  vae_model *old = NULL;
-  char err[200] = "";
-  int rc = vae_model_load(v2, n2, &old, err, sizeof err);
-  CHECK(rc == VAE_OK, "version 2 blob: %s", err);
-  if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-  CHECK(again && n_again == n3 && memcmp(again, v3, n3) == 0,
-        "a version 2 blob loads as the network alone");
-  vae_model_free(old);
-  vae_free(again);
-  vae_free(v3);
+  for (int version = 3; version >= 2; version--) {
+    vae_model *old = NULL;
+    char err[200] = "";
+    int rc = version == 3 ? vae_model_load(v3, n3, &old, err, sizeof err)
+                          : vae_model_load(v2, n2, &old, err, sizeof err);
+    CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
+    if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
+    CHECK(again && n_again == n4 && memcmp(again, v4, n4) == 0,
+          "a version %d blob loads as the same model, saved as version 4", version);
+    vae_model_free(old);
+    vae_free(again);
+    again = NULL;
+  }
+  /* A writer longer than 64 bytes is refused. */
+  unsigned char *long_writer = malloc(n4 + 100);
+  memcpy(long_writer, v4, 8);
+  long_writer[8] = (unsigned char)(wlen + 100);
+  memset(long_writer + 12, 'x', wlen + 100);
+  memcpy(long_writer + 12 + wlen + 100, v4 + 12 + wlen, n4 - 12 - wlen);
+  blob_set_crc(long_writer, n4 + 100);
+  vae_model *bad = NULL;
+  CHECK(vae_model_load(long_writer, n4 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
+        "a writer field of %zu bytes is refused", wlen + 100);
+  free(long_writer);
+  vae_free(v4);
+  free(v3);
   free(v2);
 }
 
@@ -573,7 +602,7 @@ static void test_determinism_and_blob(void) {
     ba[i] = keep;
   }
   CHECK(accepted == 0, "%d damaged blobs accepted", accepted);
-  test_version2_blob(d);
+  test_old_version_blobs(d);
   vae_free(ba); vae_free(bb); vae_free(bc); vae_free(bd);
   vae_model_free(a); vae_model_free(b); vae_model_free(c); vae_model_free(d);
 }
