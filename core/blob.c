@@ -146,7 +146,7 @@ int vae_model_save(const vae_model *m, unsigned char **blob, size_t *len) {
   writer w = {NULL, 0};
   write_model(&w, m);
   size_t n = w.at + 4;
-  w.buf = vae_malloc(n);
+  w.buf = vae_malloc(&m->mem, n);
   if (!w.buf) return VAE_NOMEM;
   w.at = 0;
   write_model(&w, m);
@@ -161,6 +161,7 @@ typedef struct {
   const unsigned char *p;
   size_t left;
   int bad;
+  const vae_allocator *mem; /* for what is read out: names, levels, ... */
 } reader;
 
 static int take(reader *r, void *dst, size_t n) {
@@ -201,7 +202,7 @@ static char *get_str(reader *r, int *nomem) {
     r->bad = 1;
     return NULL;
   }
-  char *s = vae_malloc((size_t)n + 1);
+  char *s = vae_malloc(r->mem, (size_t)n + 1);
   if (!s) {
     *nomem = 1;
     return NULL;
@@ -209,22 +210,22 @@ static char *get_str(reader *r, int *nomem) {
   take(r, s, n);
   s[n] = 0;
   if (strlen(s) != n) { /* an embedded NUL: not a name we wrote */
-    vae_free(s);
+    vae_free(r->mem, s);
     r->bad = 1;
     return NULL;
   }
   return s;
 }
 
-static void free_cols(vae_column *cols, int p) {
+static void free_cols(const vae_allocator *a, vae_column *cols, int p) {
   if (!cols) return;
   for (int j = 0; j < p; j++) {
-    vae_free(cols[j].name);
-    for (int l = 0; cols[j].levels && l < cols[j].nlevels; l++) vae_free(cols[j].levels[l]);
-    vae_free(cols[j].levels);
-    vae_free(cols[j].quantiles);
+    vae_free(a, cols[j].name);
+    for (int l = 0; cols[j].levels && l < cols[j].nlevels; l++) vae_free(a, cols[j].levels[l]);
+    vae_free(a, cols[j].levels);
+    vae_free(a, cols[j].quantiles);
   }
-  vae_free(cols);
+  vae_free(a, cols);
 }
 
 /* Shares and the linear part (version 3 on), checked before anything is
@@ -249,10 +250,10 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
   if (d != width || d > VAE_LINEAR_MAX_WIDTH ||
       ((uint64_t)d + (uint64_t)d * (d + 1) / 2) * 8 > r->left)
     return VAE_CORRUPT;
-  lin->mean = vae_malloc(d * sizeof(double));
-  lin->cov = vae_malloc((size_t)d * d * sizeof(double));
+  lin->mean = vae_malloc(r->mem, d * sizeof(double));
+  lin->cov = vae_malloc(r->mem, (size_t)d * d * sizeof(double));
   if (!lin->mean || !lin->cov) {
-    vae_linear_free(lin);
+    vae_linear_free(r->mem, lin);
     return VAE_NOMEM;
   }
   lin->d = (int)d;
@@ -267,14 +268,14 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
   return r->bad ? VAE_CORRUPT : VAE_OK;
 }
 
-int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
-                   char *err, size_t errlen) {
+int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t len,
+                   vae_model **out, char *err, size_t errlen) {
   *out = NULL;
   if (!blob || len < 12 || memcmp(blob, BLOB_MAGIC, 4) != 0) {
     vae_set_error(err, errlen, "not a vae model");
     return VAE_CORRUPT;
   }
-  reader r = {blob + 4, len - 8, 0};
+  reader r = {blob + 4, len - 8, 0, mem};
   uint32_t version = get_u32(&r);
   if (version < BLOB_OLDEST_VERSION || version > BLOB_VERSION) {
     vae_set_error(err, errlen,
@@ -282,7 +283,7 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
                   version, BLOB_OLDEST_VERSION, BLOB_VERSION);
     return VAE_CORRUPT;
   }
-  reader tail = {blob + len - 4, 4, 0};
+  reader tail = {blob + len - 4, 4, 0, mem};
   if (get_u32(&tail) != crc32_bytes(blob, len - 4)) {
     vae_set_error(err, errlen, "model is damaged (checksum mismatch)");
     return VAE_CORRUPT;
@@ -320,13 +321,13 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
     return VAE_CORRUPT;
   }
   int nomem = 0, rc = VAE_CORRUPT;
-  vae_column *cols = vae_calloc(p, sizeof *cols);
-  float *blend = vae_malloc(p * sizeof(float));
+  vae_column *cols = vae_calloc(mem, p, sizeof *cols);
+  float *blend = vae_malloc(mem, p * sizeof(float));
   vae_linear lin = {0, NULL, NULL};
   vae_model *m = NULL;
   if (!cols || !blend) {
-    vae_free(cols);
-    vae_free(blend);
+    vae_free(mem, cols);
+    vae_free(mem, blend);
     return VAE_NOMEM;
   }
   for (uint32_t j = 0; j < p && !r.bad && !nomem; j++) {
@@ -353,7 +354,7 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
       break;
     }
     if (nlevels) {
-      if (!(c->levels = vae_calloc(nlevels, sizeof(char *)))) { nomem = 1; break; }
+      if (!(c->levels = vae_calloc(mem, nlevels, sizeof(char *)))) { nomem = 1; break; }
       c->nlevels = (int)nlevels;
       for (uint32_t l = 0; l < nlevels && !r.bad && !nomem; l++)
         c->levels[l] = get_str(&r, &nomem);
@@ -364,7 +365,7 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
         r.bad = 1;
         break;
       }
-      if (!(c->quantiles = vae_malloc(nq * sizeof(float)))) { nomem = 1; break; }
+      if (!(c->quantiles = vae_malloc(mem, nq * sizeof(float)))) { nomem = 1; break; }
       c->nq = (int)nq;
       for (uint32_t k = 0; k < nq; k++) {
         uint32_t u = get_u32(&r);
@@ -396,7 +397,7 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
     rc = VAE_CORRUPT;
     goto done;
   }
-  rc = vae_model_alloc(cols, (int)p, &cfg, &m, why, sizeof why);
+  rc = vae_model_alloc(mem, cols, (int)p, &cfg, &m, why, sizeof why);
   if (rc == VAE_NOMEM) goto done;
   if (rc) {
     vae_set_error(err, errlen, "model is damaged (%s)", why);
@@ -431,9 +432,9 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
   }
   rc = VAE_OK;
 done:
-  free_cols(cols, (int)p);
-  vae_free(blend);
-  vae_linear_free(&lin);
+  free_cols(mem, cols, (int)p);
+  vae_free(mem, blend);
+  vae_linear_free(mem, &lin);
   if (rc == VAE_OK) *out = m;
   else vae_model_free(m);
   return rc;

@@ -154,6 +154,7 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
 ** hundred KiB per batch made the allocator hand the memory back to the
 ** system and fault it in again every time. */
 struct vae_scratch {
+  vae_allocator mem;   /* the model's */
   const vae_model *m;
   int rows, K;         /* what w was allocated for */
   int p, lin_d;        /* and the model's shape */
@@ -169,16 +170,17 @@ struct vae_scratch {
 
 void vae_scratch_free(vae_scratch *sc) {
   if (!sc) return;
+  vae_allocator a = sc->mem;
   vae_work_free(&sc->w);
-  vae_free(sc->rngs);
-  vae_free(sc->probs);
-  vae_free(sc->acc);
-  vae_free(sc->ratio);
-  vae_free(sc->gh);
-  vae_free(sc->sd);
-  vae_free(sc->linear);
+  vae_free(&a, sc->rngs);
+  vae_free(&a, sc->probs);
+  vae_free(&a, sc->acc);
+  vae_free(&a, sc->ratio);
+  vae_free(&a, sc->gh);
+  vae_free(&a, sc->sd);
+  vae_free(&a, sc->linear);
   vae_linear_work_free(sc->lw);
-  vae_free(sc);
+  vae_free(&a, sc);
 }
 
 /* Buffers for rows rows of K samples of m: *keep when it is large enough,
@@ -191,8 +193,9 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
     return sc;
   vae_scratch_free(sc);
   if (keep) *keep = NULL;
-  sc = vae_calloc(1, sizeof *sc);
+  sc = vae_calloc(&m->mem, 1, sizeof *sc);
   if (!sc) return NULL;
+  sc->mem = m->mem;
   sc->m = m;
   sc->rows = rows;
   sc->K = K;
@@ -201,13 +204,13 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
   sc->lin_d = m->lin.d;
   size_t L = (size_t)max_levels(m);
   if (vae_work_alloc(m, &sc->w, rows, K, 0) ||
-      !(sc->rngs = vae_calloc((size_t)rows, sizeof(vae_rng))) ||
-      !(sc->probs = vae_calloc(L, sizeof(double))) || !(sc->acc = vae_calloc(L, sizeof(double))) ||
-      !(sc->ratio = vae_calloc((size_t)K, sizeof(double))) ||
-      !(sc->gh = vae_calloc((size_t)K * 5, sizeof(double))) ||
-      !(sc->sd = vae_calloc((size_t)m->p, sizeof(double))) ||
-      !(sc->linear = vae_calloc((size_t)m->p, sizeof(double))) ||
-      (m->lin.d && !(sc->lw = vae_linear_work_alloc(m->lin.d)))) {
+      !(sc->rngs = vae_calloc(&m->mem, (size_t)rows, sizeof(vae_rng))) ||
+      !(sc->probs = vae_calloc(&m->mem, L, sizeof(double))) || !(sc->acc = vae_calloc(&m->mem, L, sizeof(double))) ||
+      !(sc->ratio = vae_calloc(&m->mem, (size_t)K, sizeof(double))) ||
+      !(sc->gh = vae_calloc(&m->mem, (size_t)K * 5, sizeof(double))) ||
+      !(sc->sd = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
+      !(sc->linear = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
+      (m->lin.d && !(sc->lw = vae_linear_work_alloc(&m->mem, m->lin.d)))) {
     vae_scratch_free(sc);
     return NULL;
   }

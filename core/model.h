@@ -28,6 +28,7 @@ typedef struct {
 } vae_linear;
 
 struct vae_model {
+  vae_allocator mem;   /* where all of the model's memory comes from */
   int p;               /* table columns */
   vae_column *cols;    /* [p] */
   vae_config cfg;      /* architecture and defaults it was built with */
@@ -75,6 +76,7 @@ static inline double vae_largest_gemm(const vae_model *m, double rows) {
 ** rows_enc * K samples through the decoder; allocated once per fit or
 ** inference call, never per row. */
 typedef struct {
+  vae_allocator mem;    /* the model's, copied by vae_work_alloc */
   int rows_enc, rows_dec;
   float *xs;            /* rows_enc x p: standardized values, NaN = missing */
   float *enc_x;         /* rows_enc x enc_in */
@@ -95,8 +97,8 @@ void vae_work_free(vae_work *w);
 
 /* Builds layout and allocates zeroed params for columns and cfg (columns
 ** copied, statistics included). Used by create and load. */
-int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
-                    vae_model **out, char *err, size_t errlen);
+int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
+                    const vae_config *cfg, vae_model **out, char *err, size_t errlen);
 void vae_model_init_params(vae_model *m, uint64_t seed);
 /* The parameter count vae_model_alloc would lay out for cols and cfg
 ** (cfg->hidden widths checked by vae_config_check first), so that a blob's
@@ -108,7 +110,7 @@ uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg);
 ** With scored, numeric cells of x are normal scores already. */
 void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
                  const unsigned char *hide, int scored);
-/* The rows with numeric cells as normal scores (allocated with vae_malloc). */
+/* The rows with numeric cells as normal scores (from the model's allocator). */
 float *vae_scores(const vae_model *m, const float *x, int64_t n);
 /* Encoder, K reparameterized samples per row from w->eps, decoder, and the
 ** log weights lw = log p(x_obs|z) + beta (log p(z) - log q(z|x)). With
@@ -138,11 +140,11 @@ double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
 ** conditional mean in data units (NaN elsewhere, and everywhere without a
 ** linear part). */
 typedef struct vae_linear_work vae_linear_work;
-vae_linear_work *vae_linear_work_alloc(int d);
+vae_linear_work *vae_linear_work_alloc(const vae_allocator *a, int d);
 void vae_linear_work_free(vae_linear_work *w);
 int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
                    int64_t n, vae_linear *out, int (*stop)(void *), void *ctx);
-void vae_linear_free(vae_linear *lin);
+void vae_linear_free(const vae_allocator *a, vae_linear *lin);
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
                     double *estimate);
 /* The linear part's probabilities of binary or categorical column j given

@@ -20,25 +20,25 @@
 #define LOG_2PI 1.8378770664093453
 
 void vae_work_free(vae_work *w) {
-  vae_free(w->xs);
-  vae_free(w->enc_x);
+  vae_free(&w->mem, w->xs);
+  vae_free(&w->mem, w->enc_x);
   for (int i = 0; i <= VAE_MAX_HIDDEN; i++) {
-    vae_free(w->enc_h[i]);
-    vae_free(w->dec_h[i]);
+    vae_free(&w->mem, w->enc_h[i]);
+    vae_free(&w->mem, w->dec_h[i]);
   }
-  vae_free(w->eps);
-  vae_free(w->z);
-  vae_free(w->lw);
-  vae_free(w->wnorm);
+  vae_free(&w->mem, w->eps);
+  vae_free(&w->mem, w->z);
+  vae_free(&w->mem, w->lw);
+  vae_free(&w->mem, w->wnorm);
   for (int i = 0; i < 2; i++) {
-    vae_free(w->g_enc[i]);
-    vae_free(w->g_dec[i]);
+    vae_free(&w->mem, w->g_enc[i]);
+    vae_free(&w->mem, w->g_dec[i]);
   }
-  vae_free(w->grads);
-  vae_free(w->var);
-  vae_free(w->log_var);
-  vae_free(w->inv_var);
-  vae_free(w->dlogvar);
+  vae_free(&w->mem, w->grads);
+  vae_free(&w->mem, w->var);
+  vae_free(&w->mem, w->log_var);
+  vae_free(&w->mem, w->inv_var);
+  vae_free(&w->mem, w->dlogvar);
   memset(w, 0, sizeof *w);
 }
 
@@ -51,35 +51,36 @@ static int widest(const vae_dense *layers, int n, int start) {
   return w;
 }
 
-static float *floats(size_t rows, size_t cols) {
+static float *floats(const vae_allocator *a, size_t rows, size_t cols) {
   int overflow = 0;
   size_t n = vae_mul_size(rows, cols, &overflow);
-  return overflow ? NULL : vae_malloc(vae_mul_size(n, sizeof(float), &overflow));
+  return overflow ? NULL : vae_malloc(a, vae_mul_size(n, sizeof(float), &overflow));
 }
 
 int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
                    int with_grads) {
   memset(w, 0, sizeof *w);
+  w->mem = m->mem;
   if (rows_enc < 1 || K < 1 || (long long)rows_enc * K > 0x7fffffff) return VAE_INVALID;
   w->rows_enc = rows_enc;
   w->rows_dec = rows_enc * K;
   size_t re = (size_t)rows_enc, rd = (size_t)w->rows_dec;
-  int ok = (w->xs = floats(re, m->p)) && (w->enc_x = floats(re, m->enc_in)) &&
-           (w->eps = floats(rd, m->latent)) && (w->z = floats(rd, m->latent)) &&
-           (w->lw = vae_malloc(rd * sizeof(double))) && (w->wnorm = floats(rd, 1)) &&
-           (w->var = vae_calloc((size_t)m->p, sizeof(double))) &&
-           (w->log_var = vae_calloc((size_t)m->p, sizeof(double))) &&
-           (w->inv_var = vae_calloc((size_t)m->p, sizeof(double)));
+  int ok = (w->xs = floats(&w->mem, re, m->p)) && (w->enc_x = floats(&w->mem, re, m->enc_in)) &&
+           (w->eps = floats(&w->mem, rd, m->latent)) && (w->z = floats(&w->mem, rd, m->latent)) &&
+           (w->lw = vae_malloc(&w->mem, rd * sizeof(double))) && (w->wnorm = floats(&w->mem, rd, 1)) &&
+           (w->var = vae_calloc(&w->mem, (size_t)m->p, sizeof(double))) &&
+           (w->log_var = vae_calloc(&w->mem, (size_t)m->p, sizeof(double))) &&
+           (w->inv_var = vae_calloc(&w->mem, (size_t)m->p, sizeof(double)));
   for (int i = 0; ok && i < m->nlayers; i++)
-    ok = (w->enc_h[i] = floats(re, m->enc[i].out)) &&
-         (w->dec_h[i] = floats(rd, m->dec[i].out));
+    ok = (w->enc_h[i] = floats(&w->mem, re, m->enc[i].out)) &&
+         (w->dec_h[i] = floats(&w->mem, rd, m->dec[i].out));
   if (ok && with_grads) {
     int we = widest(m->enc, m->nlayers, m->enc_in);
     int wd = widest(m->dec, m->nlayers, m->latent);
-    ok = (w->g_enc[0] = floats(re, we)) && (w->g_enc[1] = floats(re, we)) &&
-         (w->g_dec[0] = floats(rd, wd)) && (w->g_dec[1] = floats(rd, wd)) &&
-         (w->grads = vae_calloc(m->nparams, sizeof(float))) &&
-         (w->dlogvar = vae_calloc((size_t)m->p, sizeof(double)));
+    ok = (w->g_enc[0] = floats(&w->mem, re, we)) && (w->g_enc[1] = floats(&w->mem, re, we)) &&
+         (w->g_dec[0] = floats(&w->mem, rd, wd)) && (w->g_dec[1] = floats(&w->mem, rd, wd)) &&
+         (w->grads = vae_calloc(&w->mem, m->nparams, sizeof(float))) &&
+         (w->dlogvar = vae_calloc(&w->mem, (size_t)m->p, sizeof(double)));
   }
   if (!ok) {
     vae_work_free(w);

@@ -160,14 +160,14 @@ static int columns(vae_options *o, const opt_spec *s, const json_value *v,
     if (it->type != JSON_STRING || strlen(it->string) != it->len)
       return MUST(s);
   }
-  o->columns = vae_calloc((size_t)v->count, sizeof *o->columns);
+  o->columns = vae_calloc(&o->mem, (size_t)v->count, sizeof *o->columns);
   if (!o->columns) return NOMEM();
   o->ncolumns = v->count;
   for (i = 0; i < v->count; i++)
-    if (!(o->columns[i] = vae_strdup(v->items[i].string))) return NOMEM();
+    if (!(o->columns[i] = vae_strdup(&o->mem, v->items[i].string))) return NOMEM();
   {
     /* Sorted copy, so that a long list is checked in n log n. */
-    char **sorted = vae_calloc((size_t)v->count, sizeof *sorted);
+    char **sorted = vae_calloc(&o->mem, (size_t)v->count, sizeof *sorted);
     int rc = VAE_OK;
     if (!sorted) return NOMEM();
     memcpy(sorted, o->columns, (size_t)v->count * sizeof *sorted);
@@ -180,7 +180,7 @@ static int columns(vae_options *o, const opt_spec *s, const json_value *v,
                  "option \"columns\": duplicate column \"%s\"", snip);
       }
     }
-    vae_free(sorted);
+    vae_free(&o->mem, sorted);
     return rc;
   }
 }
@@ -209,12 +209,12 @@ static int types(vae_options *o, const opt_spec *s, const json_value *v,
     }
   }
   if (v->count == 0) return VAE_OK;
-  o->type_columns = vae_calloc((size_t)v->count, sizeof *o->type_columns);
-  o->type_kinds = vae_calloc((size_t)v->count, sizeof *o->type_kinds);
+  o->type_columns = vae_calloc(&o->mem, (size_t)v->count, sizeof *o->type_columns);
+  o->type_kinds = vae_calloc(&o->mem, (size_t)v->count, sizeof *o->type_kinds);
   if (!o->type_columns || !o->type_kinds) return NOMEM();
   o->ntypes = v->count;
   for (i = 0; i < v->count; i++) {
-    if (!(o->type_columns[i] = vae_strdup(v->keys[i]))) return NOMEM();
+    if (!(o->type_columns[i] = vae_strdup(&o->mem, v->keys[i]))) return NOMEM();
     o->type_kinds[i] = vae_kind_from_name(v->items[i].string);
   }
   return VAE_OK;
@@ -258,28 +258,29 @@ static int apply(vae_options *o, const char *key, const json_value *v,
   }
 }
 
-static void reset(vae_options *o) {
+static void reset(vae_options *o, const vae_allocator *a) {
   memset(o, 0, sizeof *o);
+  o->mem = *a;
   vae_config_default(&o->cfg);
 }
 
-int vae_options_parse(const char *json, size_t len, vae_options *o,
-                      char *err, size_t errlen) {
+int vae_options_parse(const vae_allocator *a, const char *json, size_t len,
+                      vae_options *o, char *err, size_t errlen) {
   json_value *root = NULL;
   int rc, i;
-  reset(o);
+  reset(o, a);
   if (err && errlen) err[0] = 0;
   if (!json) return VAE_OK;
-  rc = json_parse(json, len, &root, err, errlen);
+  rc = json_parse(a, json, len, &root, err, errlen);
   if (rc != VAE_OK) return rc;
   if (root->type != JSON_OBJECT)
     rc = say(err, errlen, VAE_INVALID, "options must be a JSON object");
   for (i = 0; rc == VAE_OK && i < root->count; i++)
     rc = apply(o, root->keys[i], &root->items[i], err, errlen);
-  json_free(root);
+  json_free(a, root);
   if (rc != VAE_OK) {
     vae_options_free(o);
-    reset(o);
+    reset(o, a);
   }
   return rc;
 }
@@ -287,11 +288,11 @@ int vae_options_parse(const char *json, size_t len, vae_options *o,
 void vae_options_free(vae_options *o) {
   int i;
   if (!o) return;
-  for (i = 0; i < o->ncolumns; i++) vae_free(o->columns[i]);
-  for (i = 0; i < o->ntypes; i++) vae_free(o->type_columns[i]);
-  vae_free(o->columns);
-  vae_free(o->type_columns);
-  vae_free(o->type_kinds);
+  for (i = 0; i < o->ncolumns; i++) vae_free(&o->mem, o->columns[i]);
+  for (i = 0; i < o->ntypes; i++) vae_free(&o->mem, o->type_columns[i]);
+  vae_free(&o->mem, o->columns);
+  vae_free(&o->mem, o->type_columns);
+  vae_free(&o->mem, o->type_kinds);
   o->columns = o->type_columns = NULL;
   o->type_kinds = NULL;
   o->ncolumns = o->ntypes = 0;

@@ -28,15 +28,17 @@ typedef struct {
   char **type_columns;
   int *type_kinds;      /* vae_kind of type_columns[i] */
   int warm_start;       /* "warm_start": true */
+  vae_allocator mem;    /* what the lists above come from */
 } vae_options;
 
-/* Parses json[0..len) (NULL: no options, all defaults) into *o. Returns
+/* Parses json[0..len) (NULL: no options, all defaults) into *o, whose
+** lists are allocated from *a (o keeps a copy to free them). Returns
 ** VAE_OK, VAE_NOMEM or VAE_INVALID with a short message naming the option
 ** (e.g. `option "epochs" must be an integer from 1 to 1000000`). On error
 ** *o holds the defaults and owns nothing; vae_options_free is always safe
 ** after vae_options_parse. */
-int vae_options_parse(const char *json, size_t len, vae_options *o,
-                      char *err, size_t errlen);
+int vae_options_parse(const vae_allocator *a, const char *json, size_t len,
+                      vae_options *o, char *err, size_t errlen);
 void vae_options_free(vae_options *o);
 
 #endif

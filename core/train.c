@@ -31,6 +31,7 @@ static void shuffle(int64_t *idx, int64_t n, vae_rng *rng) {
 }
 
 typedef struct {
+  vae_allocator mem;    /* the model's */
   vae_work w;
   float *rows;          /* batch x p gathered raw rows */
   unsigned char *hide;  /* batch x p extra masking */
@@ -42,33 +43,34 @@ typedef struct {
 
 static void free_buffers(fit_buffers *b) {
   vae_work_free(&b->w);
-  vae_free(b->rows);
-  vae_free(b->hide);
-  vae_free(b->adam_m);
-  vae_free(b->adam_v);
-  vae_free(b->best);
-  vae_free(b->backup);
-  vae_free(b->blend);
-  vae_free(b->idx);
-  vae_free(b->train_loss);
-  vae_free(b->val_loss);
+  vae_free(&b->mem, b->rows);
+  vae_free(&b->mem, b->hide);
+  vae_free(&b->mem, b->adam_m);
+  vae_free(&b->mem, b->adam_v);
+  vae_free(&b->mem, b->best);
+  vae_free(&b->mem, b->backup);
+  vae_free(&b->mem, b->blend);
+  vae_free(&b->mem, b->idx);
+  vae_free(&b->mem, b->train_loss);
+  vae_free(&b->mem, b->val_loss);
 }
 
 static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
                          int64_t n, int epochs) {
   memset(b, 0, sizeof *b);
+  b->mem = m->mem;
   if (vae_work_alloc(m, &b->w, batch, K, 1)) return VAE_NOMEM;
   size_t np = m->nparams;
-  if (!(b->rows = vae_calloc((size_t)batch * m->p, sizeof(float))) ||
-      !(b->hide = vae_calloc((size_t)batch * m->p, 1)) ||
-      !(b->adam_m = vae_calloc(np, sizeof(float))) ||
-      !(b->adam_v = vae_calloc(np, sizeof(float))) ||
-      !(b->best = vae_calloc(np, sizeof(float))) ||
-      !(b->backup = vae_calloc(np, sizeof(float))) ||
-      !(b->blend = vae_calloc((size_t)m->p, sizeof(float))) ||
-      !(b->idx = vae_calloc((size_t)n, sizeof(int64_t))) ||
-      !(b->train_loss = vae_calloc((size_t)epochs, sizeof(double))) ||
-      !(b->val_loss = vae_calloc((size_t)epochs, sizeof(double)))) {
+  if (!(b->rows = vae_calloc(&m->mem, (size_t)batch * m->p, sizeof(float))) ||
+      !(b->hide = vae_calloc(&m->mem, (size_t)batch * m->p, 1)) ||
+      !(b->adam_m = vae_calloc(&m->mem, np, sizeof(float))) ||
+      !(b->adam_v = vae_calloc(&m->mem, np, sizeof(float))) ||
+      !(b->best = vae_calloc(&m->mem, np, sizeof(float))) ||
+      !(b->backup = vae_calloc(&m->mem, np, sizeof(float))) ||
+      !(b->blend = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
+      !(b->idx = vae_calloc(&m->mem, (size_t)n, sizeof(int64_t))) ||
+      !(b->train_loss = vae_calloc(&m->mem, (size_t)epochs, sizeof(double))) ||
+      !(b->val_loss = vae_calloc(&m->mem, (size_t)epochs, sizeof(double)))) {
     free_buffers(b);
     return VAE_NOMEM;
   }
@@ -133,15 +135,15 @@ static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
   int rows = n > 2000 ? 2000 : (int)n, L = 2; /* binary: P(0), P(1) */
   for (int j = 0; j < p; j++)
     if (m->cols[j].kind == VAE_CATEGORICAL && m->cols[j].nlevels > L) L = m->cols[j].nlevels;
-  float *x = vae_malloc((size_t)rows * p * sizeof(float));
-  float *net = vae_malloc((size_t)rows * p * sizeof(float));
-  float *net_probs = vae_calloc((size_t)rows * width, sizeof(float));
-  double *lin = vae_malloc((size_t)rows * p * sizeof(double));
-  double *lin_probs = vae_calloc((size_t)rows * width, sizeof(double));
-  double *probs = vae_malloc((size_t)L * sizeof(double));
-  unsigned char *hidden = vae_calloc((size_t)rows * p, 1);
-  double *sum = vae_calloc((size_t)p * 4, sizeof(double));
-  vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(m->lin.d) : NULL;
+  float *x = vae_malloc(&m->mem, (size_t)rows * p * sizeof(float));
+  float *net = vae_malloc(&m->mem, (size_t)rows * p * sizeof(float));
+  float *net_probs = vae_calloc(&m->mem, (size_t)rows * width, sizeof(float));
+  double *lin = vae_malloc(&m->mem, (size_t)rows * p * sizeof(double));
+  double *lin_probs = vae_calloc(&m->mem, (size_t)rows * width, sizeof(double));
+  double *probs = vae_malloc(&m->mem, (size_t)L * sizeof(double));
+  unsigned char *hidden = vae_calloc(&m->mem, (size_t)rows * p, 1);
+  double *sum = vae_calloc(&m->mem, (size_t)p * 4, sizeof(double));
+  vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(&m->mem, m->lin.d) : NULL;
   int rc = VAE_NOMEM;
   if (!x || !net || !net_probs || !lin || !lin_probs || !probs || !hidden ||
       !sum || (m->lin.d && !lw))
@@ -244,14 +246,14 @@ score:
     if (cross[j] > 0)
       error[j] = vae_is_numeric(m->cols[j].kind) ? sqrt(sum[j] / cross[j]) : sum[j] / cross[j];
 done:
-  vae_free(x);
-  vae_free(net);
-  vae_free(net_probs);
-  vae_free(lin);
-  vae_free(lin_probs);
-  vae_free(probs);
-  vae_free(hidden);
-  vae_free(sum);
+  vae_free(&m->mem, x);
+  vae_free(&m->mem, net);
+  vae_free(&m->mem, net_probs);
+  vae_free(&m->mem, lin);
+  vae_free(&m->mem, lin_probs);
+  vae_free(&m->mem, probs);
+  vae_free(&m->mem, hidden);
+  vae_free(&m->mem, sum);
   vae_linear_work_free(lw);
   return rc;
 }
@@ -340,7 +342,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
 
   fit_buffers b;
   if (alloc_buffers(m, &b, batch, K, n, epochs)) return VAE_NOMEM;
-  double *hold_err = rep ? vae_calloc((size_t)m->p, sizeof(double)) : NULL;
+  double *hold_err = rep ? vae_calloc(&m->mem, (size_t)m->p, sizeof(double)) : NULL;
   if (rep && !hold_err) {
     free_buffers(&b);
     return VAE_NOMEM;
@@ -354,7 +356,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   ** in every epoch. */
   float *scored = vae_scores(m, data, n);
   if (!scored) {
-    vae_free(hold_err);
+    vae_free(&m->mem, hold_err);
     free_buffers(&b);
     return VAE_NOMEM;
   }
@@ -440,21 +442,21 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     }
   }
   if (rc == VAE_OK && n_hold > 0) {
-    vae_linear_free(&m->lin);
+    vae_linear_free(&m->mem, &m->lin);
     rc = vae_linear_fit(m, data, b.idx, n, &m->lin, poll_stop, &poll);
   }
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
-  vae_free(scored);
+  vae_free(&m->mem, scored);
   if (rc != VAE_OK) {
-    vae_linear_free(&m->lin);
+    vae_linear_free(&m->mem, &m->lin);
     m->lin = old_lin;
     memcpy(m->blend, b.blend, (size_t)m->p * sizeof(float));
     memcpy(m->params, b.backup, m->nparams * sizeof(float));
-    vae_free(hold_err);
+    vae_free(&m->mem, hold_err);
     free_buffers(&b);
     return rc;
   }
-  vae_linear_free(&old_lin);
+  vae_linear_free(&m->mem, &old_lin);
   double secs = now_seconds() - t0;
   if (rep) {
     rep->epochs = epoch;
@@ -485,7 +487,10 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
 int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
             vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
             size_t errlen) {
-  if (rep) memset(rep, 0, sizeof *rep);
+  if (rep) {
+    memset(rep, 0, sizeof *rep);
+    rep->mem = m->mem;
+  }
   int threads = vae_blas_serial(vae_largest_gemm(m, (double)cfg->batch * cfg->samples));
   int rc = fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen);
   vae_blas_restore(threads);

@@ -113,22 +113,23 @@ int vae_config_check(const vae_config *cfg, int ncols, char *err,
 #undef BAD
 }
 
-static void free_columns(vae_column *cols, int p) {
+static void free_columns(const vae_allocator *a, vae_column *cols, int p) {
   if (!cols) return;
   for (int j = 0; j < p; j++) {
-    vae_free(cols[j].name);
+    vae_free(a, cols[j].name);
     if (cols[j].levels)
-      for (int l = 0; l < cols[j].nlevels; l++) vae_free(cols[j].levels[l]);
-    vae_free(cols[j].levels);
-    vae_free(cols[j].quantiles);
+      for (int l = 0; l < cols[j].nlevels; l++) vae_free(a, cols[j].levels[l]);
+    vae_free(a, cols[j].levels);
+    vae_free(a, cols[j].quantiles);
   }
-  vae_free(cols);
+  vae_free(a, cols);
 }
 
 static void score_ends(vae_column *c);
 
-static int copy_columns(const vae_column *src, int p, vae_column **out) {
-  vae_column *cols = vae_calloc((size_t)p, sizeof *cols);
+static int copy_columns(const vae_allocator *a, const vae_column *src, int p,
+                        vae_column **out) {
+  vae_column *cols = vae_calloc(a, (size_t)p, sizeof *cols);
   if (!cols) return VAE_NOMEM;
   for (int j = 0; j < p; j++) {
     cols[j] = src[j];
@@ -139,17 +140,17 @@ static int copy_columns(const vae_column *src, int p, vae_column **out) {
     cols[j].nq = 0;
   }
   for (int j = 0; j < p; j++) {
-    cols[j].name = vae_strdup(src[j].name ? src[j].name : "");
+    cols[j].name = vae_strdup(a, src[j].name ? src[j].name : "");
     if (!cols[j].name) goto nomem;
     if (src[j].kind == VAE_CATEGORICAL) {
-      cols[j].levels = vae_calloc((size_t)src[j].nlevels, sizeof(char *));
+      cols[j].levels = vae_calloc(a, (size_t)src[j].nlevels, sizeof(char *));
       if (!cols[j].levels) goto nomem;
       cols[j].nlevels = src[j].nlevels;
       for (int l = 0; l < src[j].nlevels; l++)
-        if (!(cols[j].levels[l] = vae_strdup(src[j].levels[l]))) goto nomem;
+        if (!(cols[j].levels[l] = vae_strdup(a, src[j].levels[l]))) goto nomem;
     }
     if (src[j].quantiles && src[j].nq > 0) {
-      cols[j].quantiles = vae_malloc((size_t)src[j].nq * sizeof(float));
+      cols[j].quantiles = vae_malloc(a, (size_t)src[j].nq * sizeof(float));
       if (!cols[j].quantiles) goto nomem;
       memcpy(cols[j].quantiles, src[j].quantiles, (size_t)src[j].nq * sizeof(float));
       cols[j].nq = src[j].nq;
@@ -159,18 +160,19 @@ static int copy_columns(const vae_column *src, int p, vae_column **out) {
   *out = cols;
   return VAE_OK;
 nomem:
-  free_columns(cols, p);
+  free_columns(a, cols, p);
   return VAE_NOMEM;
 }
 
 void vae_model_free(vae_model *m) {
   if (!m) return;
-  free_columns(m->cols, m->p);
-  vae_free(m->off);
-  vae_free(m->params);
-  vae_free(m->blend);
-  vae_linear_free(&m->lin);
-  vae_free(m);
+  vae_allocator a = m->mem;
+  free_columns(&a, m->cols, m->p);
+  vae_free(&a, m->off);
+  vae_free(&a, m->params);
+  vae_free(&a, m->blend);
+  vae_linear_free(&a, &m->lin);
+  vae_free(&a, m);
 }
 
 /* Lays out the encoder (values + mask -> hidden... -> mu | logvar) and the
@@ -217,8 +219,8 @@ uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg) {
   return total + (uint64_t)p;
 }
 
-int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
-                    vae_model **out, char *err, size_t errlen) {
+int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
+                    const vae_config *cfg, vae_model **out, char *err, size_t errlen) {
   *out = NULL;
   for (int j = 0; j < p; j++) {
     if (cols[j].kind < VAE_REAL || cols[j].kind > VAE_CATEGORICAL) {
@@ -246,8 +248,9 @@ int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
                   x_width, (params + work) * sizeof(float) / 1048576.0);
     return VAE_INVALID;
   }
-  vae_model *m = vae_calloc(1, sizeof *m);
+  vae_model *m = vae_calloc(mem, 1, sizeof *m);
   if (!m) return VAE_NOMEM;
+  m->mem = *mem;
   m->p = p;
   m->cfg = *cfg;
   m->x_width = x_width;
@@ -255,19 +258,19 @@ int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
   m->dec_out = x_width;
   m->latent = cfg->latent > 0 ? cfg->latent : choose_latent(x_width);
   m->cfg.latent = m->latent;
-  if (copy_columns(cols, p, &m->cols)) {
-    vae_free(m);
+  if (copy_columns(mem, cols, p, &m->cols)) {
+    vae_free(mem, m);
     return VAE_NOMEM;
   }
-  m->off = vae_calloc((size_t)p, sizeof(int));
+  m->off = vae_calloc(mem, (size_t)p, sizeof(int));
   if (!m->off) goto nomem;
   for (int j = 0, at = 0; j < p; j++) {
     m->off[j] = at;
     at += cols[j].kind == VAE_CATEGORICAL ? cols[j].nlevels : 1;
   }
   layout(m);
-  m->params = vae_calloc(m->nparams, sizeof(float));
-  m->blend = vae_calloc((size_t)p, sizeof(float));
+  m->params = vae_calloc(mem, m->nparams, sizeof(float));
+  m->blend = vae_calloc(mem, (size_t)p, sizeof(float));
   if (!m->params || !m->blend) goto nomem;
   for (int j = 0; j < p; j++) m->blend[j] = 1.0f;
   *out = m;
@@ -300,8 +303,8 @@ static int compare_doubles(const void *a, const void *b) {
 
 /* Observed count, mean, sd and range of column j, and for a numeric column
 ** its quantile table. */
-static int column_stats(vae_column *c, const float *data, int64_t n, int p,
-                        int j) {
+static int column_stats(const vae_allocator *a, vae_column *c, const float *data,
+                        int64_t n, int p, int j) {
   double sum = 0, sumsq = 0, lo = INFINITY, hi = -INFINITY;
   int64_t k = 0;
   for (int64_t i = 0; i < n; i++) {
@@ -329,7 +332,7 @@ static int column_stats(vae_column *c, const float *data, int64_t n, int p,
   }
   c->min = k ? lo : 0;
   c->max = k ? hi : 0;
-  double *sorted = vae_malloc((size_t)(k ? k : 1) * sizeof(double));
+  double *sorted = vae_malloc(a, (size_t)(k ? k : 1) * sizeof(double));
   if (!sorted) return VAE_NOMEM;
   int64_t at = 0;
   for (int64_t i = 0; i < n; i++)
@@ -337,12 +340,12 @@ static int column_stats(vae_column *c, const float *data, int64_t n, int p,
   if (!k) sorted[k++] = 0;
   qsort(sorted, (size_t)k, sizeof(double), compare_doubles);
   c->nq = vae_quantile_count((long)k);
-  c->quantiles = vae_malloc((size_t)c->nq * sizeof(float));
+  c->quantiles = vae_malloc(a, (size_t)c->nq * sizeof(float));
   if (c->quantiles) {
     vae_quantiles(sorted, (long)k, c->quantiles, c->nq);
     score_ends(c);
   }
-  vae_free(sorted);
+  vae_free(a, sorted);
   return c->quantiles ? VAE_OK : VAE_NOMEM;
 }
 
@@ -384,7 +387,7 @@ void vae_unstandardize_n(const vae_column *c, double *z, int n) {
 float *vae_scores(const vae_model *m, const float *x, int64_t n) {
   int overflow = 0;
   size_t cells = vae_mul_size((size_t)n, (size_t)m->p, &overflow);
-  float *out = overflow ? NULL : vae_calloc(cells, sizeof(float));
+  float *out = overflow ? NULL : vae_calloc(&m->mem, cells, sizeof(float));
   if (!out) return NULL;
   for (size_t i = 0; i < cells; i++) {
     const vae_column *c = &m->cols[i % m->p];
@@ -417,17 +420,17 @@ int vae_check_data(const vae_column *cols, int p, const float *data,
   return VAE_OK;
 }
 
-int vae_model_create(const vae_column *cols, int p, const vae_config *cfg,
-                     const float *data, int64_t n, vae_model **out,
-                     char *err, size_t errlen) {
+int vae_model_create(const vae_allocator *mem, const vae_column *cols, int p,
+                     const vae_config *cfg, const float *data, int64_t n,
+                     vae_model **out, char *err, size_t errlen) {
   *out = NULL;
   int rc = vae_check_data(cols, p, data, n, err, errlen);
   if (rc) return rc;
   vae_model *m;
-  rc = vae_model_alloc(cols, p, cfg, &m, err, errlen);
+  rc = vae_model_alloc(mem, cols, p, cfg, &m, err, errlen);
   if (rc) return rc;
   for (int j = 0; j < p; j++)
-    if (column_stats(&m->cols[j], data, n, p, j)) {
+    if (column_stats(mem, &m->cols[j], data, n, p, j)) {
       vae_model_free(m);
       return VAE_NOMEM;
     }
@@ -473,9 +476,9 @@ double vae_model_network_share(const vae_model *m, int i) {
 }
 
 void vae_report_free(vae_report *rep) {
-  if (!rep) return;
-  vae_free(rep->train_loss);
-  vae_free(rep->val_loss);
-  vae_free(rep->holdout_error);
+  if (!rep || !rep->mem.xfree) return;
+  vae_free(&rep->mem, rep->train_loss);
+  vae_free(&rep->mem, rep->val_loss);
+  vae_free(&rep->mem, rep->holdout_error);
   memset(rep, 0, sizeof *rep);
 }

@@ -21,7 +21,6 @@
 #include "store.h"
 #include "value.h"
 #include "../core/json.h"
-#include "../core/mem.h"
 #include "../core/options.h"
 
 #include <math.h>
@@ -87,14 +86,14 @@ static void put_series(vae_buf *b, const char *key, const json_value *prev,
 
 static char *report_json(const vae_model *m, const vae_source *src,
                          const vae_report *rep, const char *prev_text) {
-  vae_buf b = {0};
+  vae_buf b = {.mem = &vae_sqlite_mem};
   json_value *prev = NULL;
   const json_value *tl = NULL, *vl = NULL, *ws;
   int j, p = vae_model_ncols(m), nprev = 0, warm = 0;
   char *out;
   if (prev_text) {
     char msg[8];
-    if (json_parse(prev_text, strlen(prev_text), &prev, msg, sizeof msg) == VAE_OK &&
+    if (json_parse(&vae_sqlite_mem, prev_text, strlen(prev_text), &prev, msg, sizeof msg) == VAE_OK &&
         prev->type == JSON_OBJECT) {
       tl = json_get(prev, "train_loss");
       vl = json_get(prev, "val_loss");
@@ -149,7 +148,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
     vae_buf_appendf(&b, ",\"kind\":\"%s\"}", vae_kind_name(c->kind));
   }
   vae_buf_appendf(&b, "],\"warm_starts\":%d}", warm);
-  json_free(prev);
+  json_free(&vae_sqlite_mem, prev);
   if (b.failed) {
     vae_buf_free(&b);
     return NULL;
@@ -160,7 +159,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
 }
 
 static char *columns_json(const vae_model *m) {
-  vae_buf b = {0};
+  vae_buf b = {.mem = &vae_sqlite_mem};
   int j, k, p = vae_model_ncols(m);
   char *out;
   VAE_BUF_LIT(&b, "[");
@@ -204,7 +203,7 @@ static char *columns_json(const vae_model *m) {
 
 static char *options_json(const vae_model *m, const vae_config *cfg, int warm) {
   const vae_config *mc = vae_model_config(m);
-  vae_buf b = {0};
+  vae_buf b = {.mem = &vae_sqlite_mem};
   int j, p = vae_model_ncols(m);
   char *out;
   vae_buf_appendf(&b, "{\"columns\":[");
@@ -356,7 +355,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
   }
   msg[0] = 0;
-  vrc = vae_options_parse(opt_text, opt_text ? (size_t)sqlite3_value_bytes(argv[2]) : 0, &o,
+  vrc = vae_options_parse(&vae_sqlite_mem, opt_text, opt_text ? (size_t)sqlite3_value_bytes(argv[2]) : 0, &o,
                           msg, sizeof msg);
   if (vrc != VAE_OK) {
     vae_options_free(&o);
@@ -400,7 +399,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   msg[0] = 0;
   vrc = vae_config_check(&cfg, src.p, msg, sizeof msg);
   if (vrc == VAE_OK && !m)
-    vrc = vae_model_create(src.cols, src.p, &cfg, src.data, src.n, &m, msg, sizeof msg);
+    vrc = vae_model_create(&vae_sqlite_mem, src.cols, src.p, &cfg, src.data, src.n, &m, msg, sizeof msg);
   if (vrc == VAE_OK) {
     fp.verbose = cfg.verbose;
     if (sqlite3_prepare_v2(db, POLL_SQL, -1, &fp.poll, NULL) != SQLITE_OK) fp.poll = NULL;
@@ -457,7 +456,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 done:
   if (rc != SQLITE_OK) vae_result_errmsg(ctx, rc, err);
   else sqlite3_free(err);
-  vae_free(blob);
+  sqlite3_free(blob); /* from the model's allocator, vae_sqlite_mem */
   sqlite3_free(columns);
   sqlite3_free(options);
   sqlite3_free(report);

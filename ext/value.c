@@ -305,7 +305,7 @@ static int json_row(const vae_model *m, const char *model, const char *fn,
   const char *text = (const char *)sqlite3_value_text(arg);
   int p = vae_model_ncols(m), i, rc;
   if (!text) return SQLITE_NOMEM;
-  rc = json_parse(text, (size_t)sqlite3_value_bytes(arg), &obj, msg, sizeof msg);
+  rc = json_parse(&vae_sqlite_mem, text, (size_t)sqlite3_value_bytes(arg), &obj, msg, sizeof msg);
   if (rc == VAE_NOMEM) return SQLITE_NOMEM;
   if (rc != VAE_OK) {
     *err = sqlite3_mprintf("%s: %s", fn, msg);
@@ -332,7 +332,7 @@ static int json_row(const vae_model *m, const char *model, const char *fn,
     else if (j == want && ctx && v.type != SQLITE_NULL)
       give_back(ctx, &v);
   }
-  json_free(obj);
+  json_free(&vae_sqlite_mem, obj);
   return rc;
 }
 

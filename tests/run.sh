@@ -42,6 +42,7 @@ suite "core unit tests" build/test_core
 suite "JSON and options" build/test_json
 suite "SQL tests" sh tests/sql_run.sh ./vae.so
 suite "out-of-memory injection" build/oom_ext ./vae.so
+suite "exported symbols" sh tests/symbols.sh
 
 # The same under AddressSanitizer and UndefinedBehaviorSanitizer (built by
 # make test in build/asan/; any report fails the run). The sqlite3 shell

@@ -6,6 +6,7 @@
 */
 #include "../core/approx.h"
 #include "../core/mem.h"
+#include "test_mem.h"
 #include "../core/model.h"
 #include "../core/version.h"
 
@@ -67,7 +68,7 @@ static void test_gradients(void) {
   mixed_data(x, ROWS, 7, 0.25);
   vae_model *m;
   char err[200];
-  int rc = vae_model_create(cols, 5, &cfg, x, ROWS, &m, err, sizeof err);
+  int rc = vae_model_create(&test_mem, cols, 5, &cfg, x, ROWS, &m, err, sizeof err);
   CHECK(rc == VAE_OK, "create: %s", err);
   if (rc) return;
   vae_rng rng;
@@ -231,7 +232,7 @@ static void test_softmax(void) {
   vae_model *m;
   vae_work w;
   char err[200];
-  CHECK(vae_model_create(cols, 2, &cfg, x, 40, &m, err, sizeof err) == VAE_OK, "create: %s", err);
+  CHECK(vae_model_create(&test_mem, cols, 2, &cfg, x, 40, &m, err, sizeof err) == VAE_OK, "create: %s", err);
   CHECK(vae_work_alloc(m, &w, 1, 1, 0) == VAE_OK, "work");
   float out[45], dout[45];
   vae_rng rng;
@@ -387,7 +388,7 @@ static void test_known_answer(void) {
   vae_model *m;
   vae_report rep;
   char err[200];
-  int rc = vae_model_create(cols, PP, &cfg, x, N, &m, err, sizeof err);
+  int rc = vae_model_create(&test_mem, cols, PP, &cfg, x, N, &m, err, sizeof err);
   if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, &rep, err, sizeof err);
   CHECK(rc == VAE_OK, "fit: %s", err);
   if (rc) return;
@@ -454,9 +455,9 @@ static void test_linear_discriminant(void) {
   char err[200];
   int64_t *idx = malloc(sizeof(int64_t) * N);
   for (int i = 0; i < N; i++) idx[i] = i;
-  int rc = vae_model_create(cols, 3, &cfg, x, N, &m, err, sizeof err);
+  int rc = vae_model_create(&test_mem, cols, 3, &cfg, x, N, &m, err, sizeof err);
   if (!rc) rc = vae_linear_fit(m, x, idx, N, &m->lin, NULL, NULL);
-  vae_linear_work *w = rc ? NULL : vae_linear_work_alloc(m->lin.d);
+  vae_linear_work *w = rc ? NULL : vae_linear_work_alloc(&m->mem, m->lin.d);
   CHECK(!rc && w, "linear fit: %s", err);
   double worst = 0;
   for (int t = 0; w && t < 9; t++) {
@@ -488,7 +489,7 @@ static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   cfg.impute_samples = 16;
   vae_model *m = NULL;
   char err[200];
-  if (vae_model_create(cols, 5, &cfg, x, n, &m, err, sizeof err)) return NULL;
+  if (vae_model_create(&test_mem, cols, 5, &cfg, x, n, &m, err, sizeof err)) return NULL;
   if (vae_fit(m, x, n, &cfg, NULL, NULL, NULL, err, sizeof err)) {
     vae_model_free(m);
     return NULL;
@@ -502,7 +503,7 @@ static vae_model *small_fit(uint64_t seed, const float *x, int n) {
 ** as the same model as a version 4 one without a linear part. */
 static void test_old_version_blobs(vae_model *m) {
   for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f;
-  vae_linear_free(&m->lin);
+  vae_linear_free(&m->mem, &m->lin);
   unsigned char *v4, *again = NULL;
   size_t n4, n_again = 0;
   if (vae_model_save(m, &v4, &n4) != VAE_OK) {
@@ -530,14 +531,14 @@ static void test_old_version_blobs(vae_model *m) {
   for (int version = 3; version >= 2; version--) {
     vae_model *old = NULL;
     char err[200] = "";
-    int rc = version == 3 ? vae_model_load(v3, n3, &old, err, sizeof err)
-                          : vae_model_load(v2, n2, &old, err, sizeof err);
+    int rc = version == 3 ? vae_model_load(&test_mem, v3, n3, &old, err, sizeof err)
+                          : vae_model_load(&test_mem, v2, n2, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
     CHECK(again && n_again == n4 && memcmp(again, v4, n4) == 0,
           "a version %d blob loads as the same model, saved as version 4", version);
     vae_model_free(old);
-    vae_free(again);
+    vae_free(&test_mem, again);
     again = NULL;
   }
   /* A writer longer than 64 bytes is refused. */
@@ -548,10 +549,10 @@ static void test_old_version_blobs(vae_model *m) {
   memcpy(long_writer + 12 + wlen + 100, v4 + 12 + wlen, n4 - 12 - wlen);
   blob_set_crc(long_writer, n4 + 100);
   vae_model *bad = NULL;
-  CHECK(vae_model_load(long_writer, n4 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
+  CHECK(vae_model_load(&test_mem, long_writer, n4 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
         "a writer field of %zu bytes is refused", wlen + 100);
   free(long_writer);
-  vae_free(v4);
+  vae_free(&test_mem, v4);
   free(v3);
   free(v2);
 }
@@ -572,7 +573,7 @@ static void test_determinism_and_blob(void) {
 
   vae_model *d;
   char err[200];
-  CHECK(vae_model_load(ba, la, &d, err, sizeof err) == VAE_OK, "load: %s", err);
+  CHECK(vae_model_load(&test_mem, ba, la, &d, err, sizeof err) == VAE_OK, "load: %s", err);
   CHECK(vae_model_save(d, &bd, &ld) == VAE_OK && ld == la && memcmp(ba, bd, la) == 0,
         "save(load(blob)) == blob");
   vae_infer(a, VAE_MEAN, N, x, NULL, 0, out1, NULL);
@@ -588,7 +589,7 @@ static void test_determinism_and_blob(void) {
   int accepted = 0;
   for (size_t len = 0; len < la; len++) {
     vae_model *t = NULL;
-    if (vae_model_load(ba, len, &t, err, sizeof err) == VAE_OK) accepted++;
+    if (vae_model_load(&test_mem, ba, len, &t, err, sizeof err) == VAE_OK) accepted++;
     vae_model_free(t);
   }
   CHECK(accepted == 0, "%d truncated blobs accepted", accepted);
@@ -597,13 +598,13 @@ static void test_determinism_and_blob(void) {
     unsigned char keep = ba[i];
     ba[i] ^= 0x5a;
     vae_model *t = NULL;
-    if (vae_model_load(ba, la, &t, err, sizeof err) == VAE_OK) accepted++;
+    if (vae_model_load(&test_mem, ba, la, &t, err, sizeof err) == VAE_OK) accepted++;
     vae_model_free(t);
     ba[i] = keep;
   }
   CHECK(accepted == 0, "%d damaged blobs accepted", accepted);
   test_old_version_blobs(d);
-  vae_free(ba); vae_free(bb); vae_free(bc); vae_free(bd);
+  vae_free(&test_mem, ba); vae_free(&test_mem, bb); vae_free(&test_mem, bc); vae_free(&test_mem, bd);
   vae_model_free(a); vae_model_free(b); vae_model_free(c); vae_model_free(d);
 }
 
@@ -662,7 +663,7 @@ static void test_out_of_memory(void) {
     unsigned char *blob = NULL;
     size_t len;
     vae_mem_fail_at(k, 0);
-    int rc = vae_model_create(cols, 5, &cfg, x, N, &m, err, sizeof err);
+    int rc = vae_model_create(&test_mem, cols, 5, &cfg, x, N, &m, err, sizeof err);
     if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, &rep, err, sizeof err);
     if (!rc) {
       vae_report_free(&rep);
@@ -670,10 +671,10 @@ static void test_out_of_memory(void) {
     }
     if (!rc) rc = vae_sample(m, N, NULL, out);
     if (!rc) rc = vae_model_save(m, &blob, &len);
-    if (!rc) rc = vae_model_load(blob, len, &m2, err, sizeof err);
+    if (!rc) rc = vae_model_load(&test_mem, blob, len, &m2, err, sizeof err);
     long used = vae_mem_count();
     vae_mem_fail_at(-1, 0);
-    vae_free(blob);
+    vae_free(&test_mem, blob);
     vae_model_free(m);
     vae_model_free(m2);
     if (rc == VAE_OK && used < k) break; /* every allocation succeeded */
