@@ -110,6 +110,23 @@ else
   check "the installed sqlite_vae: __version__ $version, loadable_path() in the venv, load(), a fit, the blob's writer $version" \
     pyfit "$vpy" "$site"
 
+  # Another python3 on the PATH whose sqlite3 cannot load extensions (pyenv's
+  # default build): the same package (vae.so does not link Python) refuses
+  # with a message that says why.
+  other=$(command -v python3 2>/dev/null)
+  if [ -n "$other" ] && [ "$other" != "$py" ] &&
+     ! "$other" -c 'import sqlite3, sys; sys.exit(hasattr(sqlite3.Connection, "enable_load_extension"))' 2>/dev/null; then
+    check "$other (no extension loading): sqlite_vae.load() raises RuntimeError saying so" \
+      env PYTHONPATH="$site" "$other" -c '
+import sqlite3, sqlite_vae
+try:
+    sqlite_vae.load(sqlite3.connect(":memory:"))
+except RuntimeError as e:
+    assert "cannot load extensions" in str(e) and "/usr/bin/python3" in str(e), e
+else:
+    raise AssertionError("no error")'
+  fi
+
   plat=$("$py" -c 'import sysconfig; print(sysconfig.get_platform().replace("-", "_").replace(".", "_"))')
   whl=$tmp/dist/sqlite_vae-$version-py3-none-$plat.whl
   check "pip wheel makes sqlite_vae-$version-py3-none-$plat.whl" \

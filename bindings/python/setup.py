@@ -25,7 +25,12 @@ from setuptools.dist import Distribution
 try:  # setuptools 70.1 and later carry bdist_wheel themselves
     from setuptools.command.bdist_wheel import bdist_wheel
 except ImportError:
-    from wheel.bdist_wheel import bdist_wheel
+    try:
+        from wheel.bdist_wheel import bdist_wheel
+    except ImportError:
+        raise SystemExit("sqlite-vae: building needs the wheel package next to setuptools "
+                         "(Debian: python3-wheel; make the venv with --system-site-packages "
+                         "to see it, or pip install wheel)")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
