@@ -11,7 +11,7 @@ CREATE VIEW w AS SELECT vae_version() = v AS same FROM t;
 SELECT same FROM w;
 SELECT vae_version('x');
 -- A fitted model's blob names its writer right after the format version:
--- "VAEM", u32 4, u32 length, the version.
+-- "VAEM", u32 5 (the format), u32 length, the version.
 SELECT json_extract(vae_fit('m', 'SELECT 1.0 AS a, 2.0 AS b UNION ALL SELECT 2, 3.5 UNION ALL SELECT 3, 5.25',
                             '{"epochs": 2}'), '$.rows');
 SELECT substr(model, 1, 4) = CAST('VAEM' AS BLOB), hex(substr(model, 5, 4)),
