@@ -18,6 +18,8 @@
 set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
+# Run from make test, the makes that pip and npm start are not its children.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 pass=0
 fail=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vae_packages.XXXXXX")
@@ -127,7 +129,7 @@ else
   # with a message that says why.
   other=$(command -v python3 2>/dev/null)
   if [ -n "$other" ] && [ "$other" != "$py" ] &&
-     ! "$other" -c 'import sqlite3, sys; sys.exit(hasattr(sqlite3.Connection, "enable_load_extension"))' 2>/dev/null; then
+     "$other" -c 'import sqlite3, sys; sys.exit(hasattr(sqlite3.Connection, "enable_load_extension"))' 2>/dev/null; then
     check "$other (no extension loading): sqlite_vae.load() raises RuntimeError saying so" \
       env PYTHONPATH="$site" "$other" -c '
 import sqlite3, sqlite_vae
