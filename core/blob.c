@@ -3,6 +3,8 @@
 **
 ** Layout, every integer little-endian, floats as IEEE-754 bits:
 **   "VAEM" u32 version
+**   since version 5: str writer (VAE_VERSION of the build that wrote it,
+**           core/version.h; at most 64 bytes, not needed to read the rest)
 **   config: u32 latent, nhidden, hidden[nhidden], epochs, batch, samples,
 **           impute_samples, patience, verbose; u64 seed; i64 max_rows;
 **           f64 lr, beta, holdout, mask_rate; since version 4: u32 missing
@@ -22,16 +24,18 @@
 #include "mem.h"
 #include "model.h"
 #include "transform.h"
+#include "version.h"
 
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 4u
+#define BLOB_VERSION 5u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
+#define MAX_WRITER 64u
 
 /* CRC-32 (IEEE 802.3, reflected, polynomial 0xedb88320), one entry per
 ** byte value: entry i is i's remainder after 8 shifts. A constant table,
@@ -123,6 +127,7 @@ static void write_model(writer *w, const vae_model *m) {
   const vae_config *c = &m->cfg;
   put_bytes(w, BLOB_MAGIC, 4);
   put_u32(w, BLOB_VERSION);
+  put_str(w, VAE_VERSION);
   put_u32(w, (uint32_t)c->latent);
   put_u32(w, (uint32_t)c->nhidden);
   for (int i = 0; i < c->nhidden; i++) put_u32(w, (uint32_t)c->hidden[i]);
@@ -323,6 +328,11 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   if (get_u32(&tail) != crc32_bytes(blob, len - 4)) {
     vae_set_error(err, errlen, "model is damaged (checksum mismatch)");
     return VAE_CORRUPT;
+  }
+  if (version >= 5) { /* the writer's version: skipped, only bounded */
+    uint32_t n = get_u32(&r);
+    if (n > MAX_WRITER) r.bad = 1;
+    take(&r, NULL, n);
   }
   vae_config cfg;
   vae_config_default(&cfg);

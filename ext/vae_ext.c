@@ -26,18 +26,22 @@
 **     CREATE VIRTUAL TABLE f USING vae(m, source=patients); -- NULLs filled
 **     SELECT * FROM f WHERE draw = 3;                       -- one imputation
 **     SELECT vae_fidelity('m', 'patients');                 -- JSON scores
+**     SELECT vae_version();                                 -- '0.1.0'
 **
 ** Models are stored in the table vae_models of the main database (see
 ** sql/schema.sql). vae_fit and vae_fill write, and vae_fidelity runs the SQL
 ** text of its source argument: these three are SQLITE_DIRECTONLY (not from
 ** triggers or views). vae_impute, vae_score and the tables only read the
 ** store: SQLITE_INNOCUOUS (not DETERMINISTIC: a refit changes answers).
+** vae_version() returns VAE_VERSION (core/version.h), the version also
+** written into every model blob: DETERMINISTIC and INNOCUOUS.
 */
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT1
 
 #include "ext.h"
 #include "store.h"
+#include "../core/version.h"
 
 #include <math.h>
 #ifndef SQLITE_CORE
@@ -118,6 +122,11 @@ void vae_result_errmsg(sqlite3_context *ctx, int rc, char *msg) {
   sqlite3_free(msg);
 }
 
+/* vae_version(): the semantic version of this build. */
+static void version_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  sqlite3_result_text(ctx, VAE_VERSION, -1, SQLITE_STATIC);
+}
+
 /* The one symbol vae.so exports: everything else is compiled with
 ** -fvisibility=hidden and kept local by ext/exports.map (see Makefile). */
 #ifdef _WIN32
@@ -152,7 +161,10 @@ int sqlite3_vae_init(sqlite3 *db, char **pzErrMsg,
   x->cache = NULL;
   x->ncache = 0;
   x->in_source = 0;
-  rc = vae_register_fit(db, x);
+  rc = sqlite3_create_function_v2(db, "vae_version", 0,
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, version_func, NULL, NULL, NULL);
+  if (rc == SQLITE_OK) rc = vae_register_fit(db, x);
   if (rc == SQLITE_OK) rc = vae_register_impute(db, x);
   if (rc == SQLITE_OK) rc = vae_register_sample(db, x);
   if (rc == SQLITE_OK) rc = vae_register_vtab(db, x);

@@ -8,6 +8,7 @@
 #include "../core/mem.h"
 #include "test_mem.h"
 #include "../core/model.h"
+#include "../core/version.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -574,12 +575,14 @@ static void test_linear_discriminant(void) {
 }
 
 /* Blobs written by earlier versions, kept as files (tests/data/frozen/:
-** version 2 from before the linear part, version 3 from before "missing"):
+** version 2 from before the linear part, version 3 from before "missing",
+** version 4 an mnar model from before the writer field):
 ** each loads, imputes valid values, and saved again as the current version
 ** gives the same model and the same imputations. */
 static void test_frozen_blobs(void) {
-  const char *files[] = {"tests/data/frozen/model_v2.vaem", "tests/data/frozen/model_v3.vaem"};
-  for (int f = 0; f < 2; f++) {
+  const char *files[] = {"tests/data/frozen/model_v2.vaem", "tests/data/frozen/model_v3.vaem",
+                         "tests/data/frozen/model_v4.vaem"};
+  for (int f = 0; f < 3; f++) {
     FILE *in = fopen(files[f], "rb");
     unsigned char buf[8192];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
@@ -607,8 +610,8 @@ static void test_frozen_blobs(void) {
     rc = vae_model_save(m, &blob, &n);
     if (!rc) rc = vae_model_load(&test_mem, blob, n, &again, err, sizeof err);
     if (!rc) rc = vae_infer(again, VAE_MEAN, 1, row, NULL, 0, out2, NULL);
-    CHECK(rc == VAE_OK && blob[4] == 4 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
-          "%s saved as version 4 imputes the same", files[f]);
+    CHECK(rc == VAE_OK && blob[4] == 5 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
+          "%s saved as version 5 imputes the same", files[f]);
     vae_free(&test_mem, blob);
     vae_model_free(again);
     vae_model_free(m);
@@ -635,43 +638,71 @@ static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   return m;
 }
 
-/* Blobs of versions 2 (no shares, no linear part: the network alone) and 3
-** (no "missing" field) still load, as the same model as a version 4 one of
-** a MAR model without a linear part. Both are cut out of a version 4 blob:
-** the u32 "missing" after the header's f64 mask_rate goes, and for version
-** 2 the shares and the linear part's u32 d = 0 too. */
+/* The current blob (version 5) names its writer, VAE_VERSION, right after
+** the format version. Blobs of versions 4 (no writer), 3 (no "missing"
+** field either) and 2 (no shares, no linear part: the network alone) still
+** load, as the same model as a version 5 one of a MAR model without a
+** linear part. Each is cut out of the version 5 blob: the writer goes; for
+** 3 and 2 the u32 "missing" after the header's f64 mask_rate goes, and for
+** 2 the shares and the linear part's u32 d = 0 too. A writer longer than
+** 64 bytes is refused. */
 static void test_old_blobs(vae_model *m) {
   for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f;
   vae_linear_free(&m->mem, &m->lin);
-  unsigned char *v4, *again = NULL;
-  size_t n4, n_again = 0;
-  if (vae_model_save(m, &v4, &n4) != VAE_OK) {
+  unsigned char *v5, *again = NULL;
+  size_t n5, n_again = 0;
+  if (vae_model_save(m, &v5, &n5) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
+  size_t wlen = strlen(VAE_VERSION);
+  CHECK(v5[4] == 5 && v5[8] == wlen && v5[9] == 0 && v5[10] == 0 && v5[11] == 0 &&
+            memcmp(v5 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version 5 and its writer is %s", VAE_VERSION);
+  size_t n4 = n5 - 4 - wlen;
+  unsigned char *v4 = malloc(n5);
+  memcpy(v4, v5, 8);
+  memcpy(v4 + 8, v5 + 12 + wlen, n5 - 12 - wlen);
+  v4[4] = 4;
+  blob_set_crc(v4, n4);
   size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  for (int version = 2; version <= 3; version++) {
-    size_t drop = version == 2 ? cut : 0, n = n4 - 4 - drop;
+  for (int version = 2; version <= 4; version++) {
+    size_t drop = version == 2 ? cut : 0, n = version == 4 ? n4 : n4 - 4 - drop;
     unsigned char *old_blob = malloc(n4);
-    memcpy(old_blob, v4, missing_at);
-    memcpy(old_blob + missing_at, v4 + missing_at + 4, n4 - tail - drop - missing_at - 4);
-    memcpy(old_blob + n - tail, v4 + n4 - tail, tail);
-    old_blob[4] = (unsigned char)version;
-    blob_set_crc(old_blob, n);
+    if (version == 4) {
+      memcpy(old_blob, v4, n4);
+    } else {
+      memcpy(old_blob, v4, missing_at);
+      memcpy(old_blob + missing_at, v4 + missing_at + 4, n4 - tail - drop - missing_at - 4);
+      memcpy(old_blob + n - tail, v4 + n4 - tail, tail);
+      old_blob[4] = (unsigned char)version;
+      blob_set_crc(old_blob, n);
+    }
     vae_model *old = NULL;
     char err[200] = "";
     int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-    CHECK(again && n_again == n4 && memcmp(again, v4, n4) == 0,
-          "a version %d blob loads as the same MAR model", version);
+    CHECK(again && n_again == n5 && memcmp(again, v5, n5) == 0,
+          "a version %d blob loads as the same MAR model, saved as version 5", version);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
     free(old_blob);
   }
-  vae_free(&test_mem, v4);
+  unsigned char *long_writer = malloc(n5 + 100);
+  memcpy(long_writer, v5, 8);
+  long_writer[8] = (unsigned char)(wlen + 100);
+  memset(long_writer + 12, 'x', wlen + 100);
+  memcpy(long_writer + 12 + wlen + 100, v5 + 12 + wlen, n5 - 12 - wlen);
+  blob_set_crc(long_writer, n5 + 100);
+  vae_model *bad = NULL;
+  CHECK(vae_model_load(&test_mem, long_writer, n5 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
+        "a writer field of %zu bytes is refused", wlen + 100);
+  free(long_writer);
+  free(v4);
+  vae_free(&test_mem, v5);
 }
 
 static void test_determinism_and_blob(void) {
