@@ -17,6 +17,10 @@ SQLITE_EXTENSION_INIT3
 
 typedef struct vae_entry vae_entry;
 
+/* How deep reads of `vae(m, source=...)` tables may nest (f2 reading f1
+** reading t is 2). A chain that reaches itself is an error long before. */
+#define VAE_MAX_NEST 16
+
 /* One per connection, shared (reference counted) by every function and
 ** module registered on it; freed when the last registration goes away,
 ** that is when the connection closes. */
@@ -27,6 +31,10 @@ typedef struct vae_ext {
   int in_source;     /* > 0 while vae_fit or vae_fidelity reads its source: a
                         source is read-only, so vae_fit and vae_fill called
                         from it (SELECT vae_fill(...) AS x ...) refuse */
+  int nest;          /* source= tables being read, innermost last: a source
+                        chain that reaches itself is found here, not by
+                        overflowing the stack */
+  const char *nest_name[VAE_MAX_NEST];
 } vae_ext;
 
 /* The message of a writer (fn) called from inside a source, or NULL. */
@@ -55,6 +63,12 @@ int vae_vtab_error(sqlite3_vtab *vt, int rc, char *msg);
 /* An integer-valued SQL value (INTEGER, or REAL without fraction) into
 ** *out; 0 for anything else. */
 int vae_int_value(sqlite3_value *v, sqlite3_int64 *out);
+
+/* A name argument (model, table, column): TEXT without NUL bytes. 0 and
+** *out set, else an error set on ctx: "<fn>: <what> must be a text name"
+** or "... must not contain NUL characters". */
+int vae_name_arg(sqlite3_context *ctx, sqlite3_value *v, const char *fn,
+                 const char *what, const char **out);
 
 /* Appends a string literal to a vae_buf (see core/json.h). */
 #define VAE_BUF_LIT(b, lit) vae_buf_append((b), (lit), sizeof(lit) - 1)

@@ -114,6 +114,10 @@ static int alias_name(sqlite3 *db, const char *schema, const char *table,
   return rc;
 }
 
+int vae_rowid_alias(sqlite3 *db, const char *schema, const char *table, char **name) {
+  return alias_name(db, schema, table, name);
+}
+
 int vae_source_prepare(sqlite3 *db, const char *fn, const char *source,
                        sqlite3_stmt **st, char **alias, char **err) {
   char *schema = NULL, *table = NULL, snip[64];

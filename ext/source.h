@@ -60,6 +60,10 @@ void vae_source_free(vae_source *s);
 int vae_source_prepare(sqlite3 *db, const char *fn, const char *source,
                        sqlite3_stmt **st, char **alias, char **err);
 
+/* The name of the INTEGER PRIMARY KEY (rowid alias) column of
+** schema.table into *name (sqlite3_mprintf), or NULL when it has none. */
+int vae_rowid_alias(sqlite3 *db, const char *schema, const char *table, char **name);
+
 /* Resolves a table name case-insensitively: its schema and stored name
 ** (both from sqlite3_mprintf). SQLITE_NOTFOUND when there is none. With
 ** views = 0 only tables count. */

@@ -40,6 +40,7 @@ SQLITE_EXTENSION_INIT1
 #include "store.h"
 
 #include <math.h>
+#include <string.h>
 
 void vae_ext_unref(void *p) {
   vae_ext *x = p;
@@ -67,6 +68,29 @@ int vae_int_value(sqlite3_value *v, sqlite3_int64 *out) {
       return 1;
     }
   }
+  return 0;
+}
+
+int vae_name_arg(sqlite3_context *ctx, sqlite3_value *v, const char *fn,
+                 const char *what, const char **out) {
+  const char *s;
+  *out = NULL;
+  if (sqlite3_value_type(v) != SQLITE_TEXT) {
+    vae_result_errmsg(ctx, SQLITE_ERROR, sqlite3_mprintf("%s: %s must be a text name", fn, what));
+    return 1;
+  }
+  s = (const char *)sqlite3_value_text(v);
+  if (!s) {
+    sqlite3_result_error_nomem(ctx);
+    return 1;
+  }
+  /* A C string would stop at the NUL: 't' || char(0) || 'x' would name t. */
+  if (strlen(s) != (size_t)sqlite3_value_bytes(v)) {
+    vae_result_errmsg(ctx, SQLITE_ERROR,
+                      sqlite3_mprintf("%s: %s must not contain NUL characters", fn, what));
+    return 1;
+  }
+  *out = s;
   return 0;
 }
 
@@ -98,6 +122,7 @@ int sqlite3_vae_init(sqlite3 *db, char **pzErrMsg,
   x->cache = NULL;
   x->ncache = 0;
   x->in_source = 0;
+  x->nest = 0;
   rc = vae_register_fit(db, x);
   if (rc == SQLITE_OK) rc = vae_register_impute(db, x);
   if (rc == SQLITE_OK) rc = vae_register_sample(db, x);
