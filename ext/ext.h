@@ -41,6 +41,33 @@ typedef struct vae_ext {
 #define VAE_IN_SOURCE_MSG(fn) \
   fn ": cannot run inside the source of vae_fit or vae_fidelity (a source is read-only)"
 
+/* Functions that set the JSON subtype on their result say so (SQLite
+** 3.45+ requires it; older headers lack the flag, older libraries ignore
+** it). */
+#ifndef SQLITE_RESULT_SUBTYPE
+#define SQLITE_RESULT_SUBTYPE 0x001000000
+#endif
+#define VAE_JSON_RESULT (SQLITE_UTF8 | SQLITE_RESULT_SUBTYPE)
+
+/* While vae_fit or vae_fidelity reads its source, the connection is made
+** read-only for everything that runs meanwhile, including SQL that a
+** host's function may run: PRAGMA query_only (no INSERT, UPDATE, DELETE,
+** CREATE, DROP, no PRAGMA that writes the file) and SQLITE_LIMIT_ATTACHED 0
+** (no ATTACH). Both are put back as they were afterwards. Inside a
+** statement that writes (INSERT ... SELECT vae_fit(...)), query_only cannot
+** be set (it would abort that statement): rows changed meanwhile
+** (sqlite3_total_changes) make the call fail instead. Not an authorizer: a
+** connection has one, which the extension cannot read, so installing its
+** own would remove the host's. */
+typedef struct {
+  sqlite3_stmt *restore;   /* PRAGMA query_only = 0, or NULL if it was on */
+  int attached;            /* the earlier limit */
+  int changes;             /* sqlite3_total_changes at the start */
+} vae_readonly;
+int vae_readonly_begin(sqlite3 *db, vae_readonly *g, const char *fn, char **err);
+/* Restores; returns rc, or an error (in *err) when rows changed. */
+int vae_readonly_end(sqlite3 *db, vae_readonly *g, const char *fn, int rc, char **err);
+
 /* Registration, one per file; each takes one reference on x per object. */
 int vae_register_fit(sqlite3 *db, vae_ext *x);
 int vae_register_impute(sqlite3 *db, vae_ext *x);

@@ -94,6 +94,64 @@ int vae_name_arg(sqlite3_context *ctx, sqlite3_value *v, const char *fn,
   return 0;
 }
 
+int vae_readonly_begin(sqlite3 *db, vae_readonly *g, const char *fn, char **err) {
+  sqlite3_stmt *st = NULL;
+  int rc = SQLITE_OK, on = 0;
+  g->restore = NULL;
+  g->attached = -1;
+  *err = NULL;
+  g->changes = sqlite3_total_changes(db);
+  /* Setting query_only expires every statement, which a running statement
+  ** that writes (INSERT INTO log SELECT vae_fit(...)) does not survive:
+  ** then the source's writes are only detected, by the change count. */
+  for (st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st))
+    if (sqlite3_stmt_busy(st) && !sqlite3_stmt_readonly(st)) on = 1;
+  st = NULL;
+  if (!on) {
+    rc = sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+      if (sqlite3_step(st) == SQLITE_ROW) on = sqlite3_column_int(st, 0);
+      rc = sqlite3_finalize(st);
+    }
+  }
+  if (rc == SQLITE_OK && !on) {
+    /* Prepared before anything changes, so that undoing cannot fail for
+    ** want of memory. */
+    rc = sqlite3_prepare_v2(db, "PRAGMA query_only = 0", -1, &g->restore, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(g->restore);
+      g->restore = NULL;
+    }
+  }
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_NOMEM) return rc;
+    *err = sqlite3_mprintf("%s: cannot make the connection read-only while the source is "
+                           "read: %s", fn, sqlite3_errmsg(db));
+    return *err ? rc : SQLITE_NOMEM;
+  }
+  g->attached = sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+  return SQLITE_OK;
+}
+
+int vae_readonly_end(sqlite3 *db, vae_readonly *g, const char *fn, int rc, char **err) {
+  int changed = sqlite3_total_changes(db) - g->changes;
+  if (g->attached >= 0) sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, g->attached);
+  g->attached = -1;
+  if (g->restore) {
+    sqlite3_step(g->restore);
+    sqlite3_finalize(g->restore);
+    g->restore = NULL;
+  }
+  if (rc == SQLITE_OK && changed != 0) {
+    sqlite3_free(*err);
+    *err = sqlite3_mprintf("%s: the source changed %d rows; a source must be read-only",
+                           fn, changed);
+    rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  return rc;
+}
+
 void vae_result_errmsg(sqlite3_context *ctx, int rc, char *msg) {
   if (!msg || rc == SQLITE_NOMEM) {
     sqlite3_result_error_nomem(ctx);

@@ -16,14 +16,22 @@
 **     columns, LIKE and GLOB are applied here by rejection: rows are drawn
 **     (conditioned on the equalities) and those that fail are skipped. When
 **     fewer than 1 in 1000 drawn rows pass, the scan stops with an error
-**     rather than loop without end.
+**     rather than loop without end. Comparisons on rowid (i + 1 for row i)
+**     and seed bound the scan; SQLite applies them too. Without a LIMIT the
+**     table can see, a scan stops with an error after GEN_UNBOUNDED_MAX
+**     generated rows, whatever SQLite filters afterwards.
 **
 **   CREATE VIRTUAL TABLE f USING vae(m, source=t);
-**     The rows of table t (same rowids) in the model's columns, with the
-**     NULL cells filled. Hidden column `draw`: 0 (default) the best estimate,
-**     as vae_impute gives it; k >= 1 the k-th draw from the conditional
-**     distribution (multiple imputation), reproducible. `WHERE rowid = ?`
-**     reads one row.
+**     The rows of table or view t, every column of t (as t was when the
+**     table was opened), with the NULL cells of the model's columns filled;
+**     the others pass through. The rowid is t's real rowid whatever its
+**     columns are named (rows.h: vae_key_find); a view or WITHOUT ROWID
+**     table gives row numbers. Hidden column `draw`: 0 (default) the best
+**     estimate, as vae_impute gives it; k >= 1 the k-th draw from the
+**     conditional distribution (multiple imputation), reproducible.
+**     `WHERE rowid = ?` reads one row. t may be another such table: a
+**     chain that reaches itself is refused at CREATE when visible, and is
+**     an error when read (see nest_enter), never a recursion without end.
 **
 ** The model is looked up when a scan starts, so a refit model is used at
 ** once and a deleted model gives `vae: no model named "m"`. Both forms keep
