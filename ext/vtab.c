@@ -158,6 +158,24 @@ static char *dequote(const char *s, int n) {
   return out;
 }
 
+/* The source= argument: without its quotes when it is one quoted name,
+** else as written (aux.t, "main"."t"), for vae_find_table to resolve. */
+static char *source_name(const char *s) {
+  int n = (int)strlen(s), i;
+  char q;
+  while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\n')) { s++; n--; }
+  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n')) n--;
+  q = n > 0 ? (*s == '[' ? ']' : *s) : 0;
+  if (q != '"' && q != '\'' && q != '`' && q != ']') return dequote(s, n);
+  for (i = 1; i < n; i++) {
+    if (s[i] != q) continue;
+    if (q != ']' && i + 1 < n && s[i + 1] == q) { i++; continue; }
+    break;
+  }
+  if (i == n - 1) return dequote(s, n); /* one quoted name */
+  return sqlite3_mprintf("%.*s", n, s);
+}
+
 static void vtab_free(vae_vtab *t) {
   int j;
   if (!t) return;
@@ -254,8 +272,11 @@ static char *source_arg(const char *sql) {
       const char *eq = memchr(a, '=', (size_t)(s - a));
       if (eq) {
         char *key = dequote(a, (int)(eq - a));
-        if (key && sqlite3_stricmp(key, "source") == 0)
-          out = dequote(eq + 1, (int)(s - eq - 1));
+        if (key && sqlite3_stricmp(key, "source") == 0) {
+          char *raw = sqlite3_mprintf("%.*s", (int)(s - eq - 1), eq + 1);
+          out = raw ? source_name(raw) : NULL;
+          sqlite3_free(raw);
+        }
         sqlite3_free(key);
         if (out) return out;
       }
@@ -435,7 +456,7 @@ static int vtab_init(sqlite3 *db, void *aux, int argc, const char *const *argv,
       return SQLITE_ERROR;
     }
     sqlite3_free(key);
-    t->source = dequote(eq + 1, (int)strlen(eq + 1));
+    t->source = source_name(eq + 1);
     if (!t->source) { vtab_free(t); return SQLITE_NOMEM; }
   }
   if (!*t->model) {
