@@ -110,9 +110,11 @@ static int key_collect(sqlite3_stmt *st, vae_key *k) {
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     char **grown = sqlite3_realloc64(k->cols, (sqlite3_uint64)(k->n + 1) * sizeof *grown);
+    const char *v = (const char *)sqlite3_column_text(st, 0);
     if (!grown) return SQLITE_NOMEM;
     k->cols = grown;
-    k->cols[k->n] = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
+    if (!v) return SQLITE_NOMEM; /* names are never NULL */
+    k->cols[k->n] = sqlite3_mprintf("%s", v);
     if (!k->cols[k->n]) return SQLITE_NOMEM;
     k->n++;
   }

@@ -1,8 +1,8 @@
 -- A scan of the generating table ends: conditions SQLite applies itself
 -- (on rowid, seed, or expressions the table never sees) are counted too.
--- rowid and seed comparisons bound the scan exactly; without a LIMIT the
--- table can see, a scan stops with an error after 1,000,000 generated
--- rows. A fit whose source generates without end ends with that error.
+-- rowid and seed comparisons bound the scan exactly. (Scans that end by
+-- the 1,000,000-row bound are in 44_gen_unbounded.py, out of the valgrind
+-- run, where each would take a minute.)
 .load ./vae
 CREATE TABLE t (a REAL, b REAL, k TEXT);
 WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 39)
@@ -31,17 +31,6 @@ SELECT count(*) FROM s WHERE seed <> 0;
 SELECT count(*) FROM s WHERE seed IS NULL;
 SELECT count(*) FROM (SELECT * FROM s WHERE seed >= 0 LIMIT 7);
 SELECT count(*) FROM (SELECT * FROM s WHERE seed = 3 AND seed > '2' LIMIT 4);
-SELECT '-- what the table cannot see';
-SELECT count(*) FROM s WHERE abs(a) < 0;
+SELECT '-- conditions the table cannot see, under a LIMIT it sees nothing of';
 SELECT count(*) FROM (SELECT * FROM s WHERE abs(a) >= 0 LIMIT 10);
-SELECT count(*) FROM (SELECT * FROM s WHERE a + 0 = a LIMIT 100000);
-SELECT count(*) FROM s;
-SELECT '-- a source that generates without end';
-CREATE VIEW gv AS SELECT a, b, k FROM s;
-SELECT vae_fit('m2', 'gv', '{"epochs": 1}');
-SELECT vae_fit('m2', 'gv', '{"epochs": 1, "max_rows": 100}');
-SELECT vae_fidelity('m', 'gv');
-SELECT json_extract(vae_fit('m2', 'SELECT * FROM gv LIMIT 500', '{"epochs": 1}'), '$.rows');
-CREATE VIRTUAL TABLE fg USING vae(m, source=gv);
-SELECT count(*) FROM fg;
-SELECT group_concat(name) FROM vae_models;
+SELECT json_extract(vae_fit('m2', 'SELECT * FROM s LIMIT 500', '{"epochs": 1}'), '$.rows');
