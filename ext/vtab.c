@@ -1219,12 +1219,16 @@ static int src_filter(vae_cursor *c, int idxNum, int argc, sqlite3_value **argv)
   }
   pos = sqlite3_malloc64((sqlite3_uint64)(vae_model_ncols(c->e->m) + 1) * sizeof *pos);
   if (!pos) { rc = SQLITE_NOMEM; goto done; }
+  for (j = 0; j < vae_model_ncols(c->e->m); j++) pos[j] = -1; /* unmapped: refused */
   for (j = 0; j < t->p; j++) {
     if (c->map[j] >= 0) pos[c->map[j]] = c->nkey + j;
     else keep = 1;
   }
   rc = vae_rows_init(&c->rows, c->e->m, "vae");
   if (rc == SQLITE_OK) rc = vae_rows_shape(&c->rows, &c->key, c->nkey + t->p, pos, keep);
+  if (rc == SQLITE_ERROR)
+    err = sqlite3_mprintf("vae: model \"%s\" no longer has the columns of this table; "
+                          "drop and create it again", t->model);
   if (rc != SQLITE_OK) goto done;
   c->rows.rownum = want;
   c->eof = 0;
