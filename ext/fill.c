@@ -299,8 +299,13 @@ static void fill_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   rc = vae_find_table(db, tname, 0, &schema, &table);
   if (rc == SQLITE_NOTFOUND) {
-    rc = SQLITE_ERROR;
-    err = sqlite3_mprintf("vae_fill: no such table: %s", tname);
+    rc = vae_find_table(db, tname, 1, &schema, &table);
+    if (rc == SQLITE_OK || rc == SQLITE_NOTFOUND) {
+      err = rc == SQLITE_OK ? sqlite3_mprintf("vae_fill: \"%s\" is a view; fill the table "
+                                              "it reads", table)
+                            : sqlite3_mprintf("vae_fill: no such table: %s", tname);
+      rc = SQLITE_ERROR;
+    }
   }
   if (rc == SQLITE_OK) {
     rc = vae_exec(db, "SAVEPOINT vae_fill", &err);
