@@ -107,6 +107,7 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   vae_entry *e = NULL;
   vae_source src;
   vae_source_opts so;
+  vae_readonly ro;
   json_value *opt = NULL;
   char *err = NULL, msg[200];
   sqlite3_int64 nsyn = -1;
@@ -127,15 +128,15 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     sqlite3_result_error(ctx, "vae_fidelity: expects (model, source [, options])", -1);
     return;
   }
-  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
-      !(name = (const char *)sqlite3_value_text(argv[0]))) {
-    sqlite3_result_error(ctx, "vae_fidelity: model must be a text name", -1);
-    return;
-  }
+  if (vae_name_arg(ctx, argv[0], "vae_fidelity", "model", &name)) return;
   if (sqlite3_value_type(argv[1]) != SQLITE_TEXT ||
       !(source = (const char *)sqlite3_value_text(argv[1]))) {
     sqlite3_result_error(ctx, "vae_fidelity: source must be a table or view name or a SELECT",
                          -1);
+    return;
+  }
+  if (strlen(source) != (size_t)sqlite3_value_bytes(argv[1])) {
+    sqlite3_result_error(ctx, "vae_fidelity: source must not contain NUL characters", -1);
     return;
   }
   if (argc == 3 && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
@@ -185,7 +186,11 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   so.max_rows = FID_MAX_REAL;
   so.seed = seed;
   x->in_source++;
-  rc = vae_source_read(db, source, &so, &src, &err);
+  rc = vae_readonly_begin(db, &ro, "vae_fidelity", &err);
+  if (rc == SQLITE_OK) {
+    rc = vae_source_read(db, source, &so, &src, &err);
+    rc = vae_readonly_end(db, &ro, "vae_fidelity", rc, &err);
+  }
   x->in_source--;
   if (rc != SQLITE_OK) goto done;
   p = src.p;
@@ -347,6 +352,6 @@ int vae_register_fidelity(sqlite3 *db, vae_ext *x) {
   x->refs++;
   /* DIRECTONLY: it runs the SQL text of its source argument, which must not
   ** be possible from a view or trigger of an untrusted schema. */
-  return sqlite3_create_function_v2(db, "vae_fidelity", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
+  return sqlite3_create_function_v2(db, "vae_fidelity", -1, VAE_JSON_RESULT | SQLITE_DIRECTONLY, x,
                                     fidelity_func, NULL, NULL, vae_ext_unref);
 }

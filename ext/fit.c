@@ -23,6 +23,7 @@
 #include "../core/json.h"
 #include "../core/options.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,9 +126,11 @@ static char *report_json(const vae_model *m, const vae_source *src,
       if (tl && tl->type == JSON_ARRAY) nprev = tl->count;
       else tl = NULL;
       if (vl && vl->type != JSON_ARRAY) vl = NULL;
-      if (ws && ws->type == JSON_NUMBER && ws->is_integer) warm = (int)ws->integer;
+      /* A stored count, possibly tampered with: kept within 0..INT_MAX. */
+      if (ws && ws->type == JSON_NUMBER && ws->is_integer)
+        warm = ws->integer < 0 ? 0 : ws->integer > INT_MAX ? INT_MAX : (int)ws->integer;
     }
-    warm++;
+    if (warm < INT_MAX) warm++; /* saturates */
   }
   vae_buf_appendf(&b, "{\"rows\":%lld,\"rows_source\":%lld,\"rows_train\":%lld,"
                       "\"rows_holdout\":%lld,\"epochs\":%d,\"best_epoch\":%d,"
@@ -344,6 +347,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   vae_report rep;
   vae_model *m = NULL;
   fit_progress fp;
+  vae_readonly ro;
   char msg[512], *err = NULL, *prev_report = NULL;
   char *columns = NULL, *options = NULL, *report = NULL;
   unsigned char *blob = NULL;
@@ -375,6 +379,11 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (sqlite3_value_type(argv[1]) != SQLITE_TEXT ||
       !(source = (const char *)sqlite3_value_text(argv[1]))) {
     sqlite3_result_error(ctx, "vae_fit: source must be a table or view name or a SELECT", -1);
+    return;
+  }
+  if (strlen(source) != (size_t)sqlite3_value_bytes(argv[1])) {
+    /* 't' || char(0) || 'x' would read t */
+    sqlite3_result_error(ctx, "vae_fit: source must not contain NUL characters", -1);
     return;
   }
   if (argc == 3 && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
@@ -422,7 +431,11 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   so.max_rows = cfg.max_rows;
   so.seed = cfg.seed;
   x->in_source++;
-  rc = vae_source_read(db, source, &so, &src, &err);
+  rc = vae_readonly_begin(db, &ro, "vae_fit", &err);
+  if (rc == SQLITE_OK) {
+    rc = vae_source_read(db, source, &so, &src, &err);
+    rc = vae_readonly_end(db, &ro, "vae_fit", rc, &err);
+  }
   x->in_source--;
   if (rc != SQLITE_OK) goto done;
 
@@ -502,13 +515,13 @@ int vae_register_fit(sqlite3 *db, vae_ext *x) {
   int rc, n;
   for (n = 2; n <= 3; n++) {
     x->refs++;
-    rc = sqlite3_create_function_v2(db, "vae_fit", n, SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
+    rc = sqlite3_create_function_v2(db, "vae_fit", n, VAE_JSON_RESULT | SQLITE_DIRECTONLY, x,
                                     fit_func, NULL, NULL, vae_ext_unref);
     if (rc != SQLITE_OK) return rc;
   }
   /* Any other argument count: a message naming the function. */
   x->refs++;
-  rc = sqlite3_create_function_v2(db, "vae_fit", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
+  rc = sqlite3_create_function_v2(db, "vae_fit", -1, VAE_JSON_RESULT | SQLITE_DIRECTONLY, x,
                                   fit_func, NULL, NULL, vae_ext_unref);
   return rc;
 }

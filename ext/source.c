@@ -15,8 +15,10 @@
 ** Resolving the source
 */
 
-int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
-                   char **table) {
+/* Looks name up in the schemas in SQLite's order for an unqualified name
+** (temp, main, attached), or in schema `only` when not NULL. */
+static int find_in_schemas(sqlite3 *db, const char *name, const char *only, int views,
+                           char **schema, char **table) {
   sqlite3_stmt *dbs = NULL;
   int rc;
   *schema = *table = NULL;
@@ -33,6 +35,7 @@ int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
     sqlite3_stmt *st = NULL;
     char *sql;
     if (!s) { rc = SQLITE_NOMEM; break; }
+    if (only && sqlite3_stricmp(only, s) != 0) continue;
     sql = sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_schema WHERE type IN "
                           "('table', %s) AND name = ?1 COLLATE NOCASE",
                           s, views ? "'view'" : "'table'");
@@ -54,6 +57,64 @@ int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
     sqlite3_free(*table);
     *schema = *table = NULL;
   }
+  return rc;
+}
+
+/* One identifier at s: quoted ("x", [x], `x`, with "" and `` doubled) or
+** bare up to a '.' or a space. Its text into *out (sqlite3_mprintf) and
+** the position after it into *end; SQLITE_NOTFOUND when s holds none. */
+static int parse_ident(const char *s, const char **end, char **out) {
+  char q = *s == '[' ? ']' : *s;
+  const char *p;
+  *out = NULL;
+  if (q == '"' || q == ']' || q == '`') {
+    char *o = sqlite3_malloc64(strlen(s) + 1);
+    int k = 0;
+    if (!o) return SQLITE_NOMEM;
+    for (p = s + 1; *p; p++) {
+      if (*p == q) {
+        if (q != ']' && p[1] == q) { o[k++] = q; p++; continue; }
+        break;
+      }
+      o[k++] = *p;
+    }
+    if (*p != q || k == 0) { sqlite3_free(o); return SQLITE_NOTFOUND; }
+    o[k] = 0;
+    *out = o;
+    *end = p + 1;
+    return SQLITE_OK;
+  }
+  for (p = s; *p && *p != '.' && *p != ' ' && *p != '\t' && *p != '\n'; p++) {}
+  if (p == s) return SQLITE_NOTFOUND;
+  *out = sqlite3_mprintf("%.*s", (int)(p - s), s);
+  *end = p;
+  return *out ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
+                   char **table) {
+  char *a = NULL, *b = NULL;
+  const char *p = NULL;
+  int rc = find_in_schemas(db, name, NULL, views, schema, table);
+  if (rc != SQLITE_NOTFOUND) return rc;
+  /* Not a name as it stands: `schema.table`, either part quoted, or one
+  ** quoted name. */
+  while (*name == ' ' || *name == '\t' || *name == '\n') name++;
+  rc = parse_ident(name, &p, &a);
+  while (rc == SQLITE_OK && (*p == ' ' || *p == '\t' || *p == '\n')) p++;
+  if (rc == SQLITE_OK && *p == '.') {
+    for (p++; *p == ' ' || *p == '\t' || *p == '\n'; p++) {}
+    rc = parse_ident(p, &p, &b);
+  } else if (rc == SQLITE_OK && *name != '"' && *name != '[' && *name != '`') {
+    rc = SQLITE_NOTFOUND; /* a bare name: looked up above */
+  }
+  while (rc == SQLITE_OK && (*p == ' ' || *p == '\t' || *p == '\n')) p++;
+  if (rc == SQLITE_OK && *p) rc = SQLITE_NOTFOUND;
+  if (rc == SQLITE_OK)
+    rc = b ? find_in_schemas(db, b, a, views, schema, table)
+           : find_in_schemas(db, a, NULL, views, schema, table);
+  sqlite3_free(a);
+  sqlite3_free(b);
   return rc;
 }
 
@@ -112,6 +173,10 @@ static int alias_name(sqlite3 *db, const char *schema, const char *table,
   }
   sqlite3_finalize(st);
   return rc;
+}
+
+int vae_rowid_alias(sqlite3 *db, const char *schema, const char *table, char **name) {
+  return alias_name(db, schema, table, name);
 }
 
 int vae_source_prepare(sqlite3 *db, const char *fn, const char *source,

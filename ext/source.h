@@ -3,7 +3,7 @@
 ** matrix with column kinds and category levels.
 **
 ** A source is a table or view name (looked up case-insensitively in temp,
-** main, then attached schemas) or one read-only SELECT / WITH / VALUES
+** main, then attached schemas; or schema-qualified, aux.t) or one read-only SELECT / WITH / VALUES
 ** statement. The INTEGER PRIMARY KEY of a table (the rowid alias) is never
 ** a feature. Kinds are inferred unless forced:
 **   any TEXT value, except numbers written  categorical (levels sorted)
@@ -60,9 +60,14 @@ void vae_source_free(vae_source *s);
 int vae_source_prepare(sqlite3 *db, const char *fn, const char *source,
                        sqlite3_stmt **st, char **alias, char **err);
 
+/* The name of the INTEGER PRIMARY KEY (rowid alias) column of
+** schema.table into *name (sqlite3_mprintf), or NULL when it has none. */
+int vae_rowid_alias(sqlite3 *db, const char *schema, const char *table, char **name);
+
 /* Resolves a table name case-insensitively: its schema and stored name
-** (both from sqlite3_mprintf). SQLITE_NOTFOUND when there is none. With
-** views = 0 only tables count. */
+** (both from sqlite3_mprintf). The name is taken as it stands first, then
+** as `schema.table` (aux.t, "main"."My T", temp.[x]) or one quoted name.
+** SQLITE_NOTFOUND when there is none. With views = 0 only tables count. */
 int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
                    char **table);
 
