@@ -19,11 +19,13 @@ db.executemany('INSERT INTO t VALUES (?, ?, ?, ?, ?)',
                  None if i % 3 == 0 else i % 11, 'uvwxyz'[i % 6]) for i in range(200000)])
 db.execute("""SELECT vae_fit('m', 't', '{"epochs": 1, "max_rows": 2000, "seed": 1}')""")
 
-# A crafted blob: impute_samples (the u32 after latent, nhidden, the hidden
-# widths, epochs, batch and samples) set to 1,000,000, the CRC made good.
+# A crafted blob: impute_samples (the u32 after the writer's version string,
+# latent, nhidden, the hidden widths, epochs, batch and samples) set to
+# 1,000,000, the CRC made good.
 blob = bytearray(db.execute("SELECT model FROM vae_models WHERE name = 'm'").fetchone()[0])
-nhidden = struct.unpack_from('<I', blob, 12)[0]
-at = 16 + 4 * nhidden + 12
+head = 12 + struct.unpack_from('<I', blob, 8)[0]  # "VAEM", version, str writer
+nhidden = struct.unpack_from('<I', blob, head + 4)[0]
+at = head + 8 + 4 * nhidden + 12
 print('blob holds the default impute_samples:', struct.unpack_from('<I', blob, at)[0] == 256)
 struct.pack_into('<I', blob, at, 1000000)
 struct.pack_into('<I', blob, len(blob) - 4, zlib.crc32(bytes(blob[:-4])) & 0xffffffff)
