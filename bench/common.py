@@ -209,10 +209,15 @@ def load_suite(name, max_rows=0):
 
 
 def load_any(name, max_rows=0):
-    """One of the six (DATASETS, imputation columns) or a suite table."""
+    """One of the six (DATASETS, imputation columns) or a suite table,
+    cut to max_rows rows (0: all) as load_suite does."""
     if name in DATASETS:
         t = load(name, "impute")
-        t.rows_all = len(t.X)
+        n_all = len(t.X)
+        if max_rows and n_all > max_rows:
+            t = t.with_rows(np.sort(np.random.default_rng(20261201).choice(
+                n_all, max_rows, replace=False)))
+        t.rows_all = n_all
         return t
     return load_suite(name, max_rows)
 
