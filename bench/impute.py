@@ -364,6 +364,7 @@ def run(args):
     for name in args.datasets:
         t, jobs = table_jobs(args, name)
         tables[name] = t
+        cache.update(load_cache())     # another run may have added some
         for m in args.methods:
             todo = []
             for job in jobs:
