@@ -152,7 +152,8 @@ def load_suite(name, max_rows=0):
     numeric, except 0/1 columns, which are categorical (levels "0", "1");
     ISO dates become day numbers; any other text is categorical, unless it
     is nearly unique (more distinct values than half the rows and more
-    than 20: an id, left out as vae_fit leaves it out). Empty and NA cells
+    than 20: an id, left out as vae_fit leaves it out); a name equal to an
+    earlier one but for case gets "_2" appended. Empty and NA cells
     are missing (real NAs: never hidden by a mask, never scored). Tables
     above max_rows rows (0: no cap) keep a seeded random subset of
     max_rows rows, the same for every method."""
@@ -199,6 +200,8 @@ def load_suite(name, max_rows=0):
             kind = "cat"
         if kind == "cat":
             levels[len(cols)] = lv
+        while c.lower() in (x.lower() for x in cols):
+            c += "_2"       # SQL names ignore case: vehicle's Sc.Var.maxis
         cols.append(c)
         kinds.append(kind)
         data.append(x)
