@@ -373,6 +373,10 @@ def run(args):
                     scores[job[0], m] = tuple(cache[ck])
                 else:
                     todo.append(job)
+            if todo and args.report_only:
+                notes.append("%s: %d job(s) of %s not in the cache, left out"
+                             % (LABELS[m], len(todo), name))
+                todo = []
             if not todo:
                 continue
             t0 = time.perf_counter()
@@ -556,6 +560,8 @@ def parse_args(argv):
                    "coverage of 40 draws is measured")
     p.add_argument("--r-timeout", type=float, default=1800,
                    help="seconds for one R script over one table's jobs")
+    p.add_argument("--report-only", action="store_true",
+                   help="run nothing: report what the cache holds")
     p.add_argument("--no-save", action="store_true",
                    help="do not write bench/results.md")
     a = p.parse_args(argv)
