@@ -609,10 +609,13 @@ def main(argv=None):
                  "above its column's 60th percentile hidden with probability "
                  "0.5, others 0.05); real NAs are never scored; tables above "
                  "%d rows keep a seeded random %d rows for every method; "
-                 "%d seed(s); vae options %s; %s."
+                 "%d seed(s); vae options %s; %s.%s\n\nCommand: `%s`."
                  % (a.max_rows, a.max_rows, a.seeds,
                     json.dumps(a.options) if a.options else "default",
-                    C.machine_line()))
+                    C.machine_line(),
+                    " Reported from the job cache of earlier runs of the "
+                    "same settings (--report-only)." if a.report_only else "",
+                    "bench/impute.py " + " ".join(sys.argv[1:])))
     return 0
 
 
