@@ -429,6 +429,17 @@ static void test_known_answer(void) {
   printf("  known answer, linear part alone: %.4f (x%.3f)\n", r_lin, r_lin / r_opt);
   CHECK(rc == VAE_OK && r_lin <= 1.02 * r_opt, "linear RMSE %.4f not within 2%% of optimal %.4f",
         r_lin, r_opt);
+  /* The network alone, the linear part switched off: a weak network must
+  ** not hide behind the blend. */
+  for (int j = 0; j < PP; j++) m->blend[j] = 1.0f;
+  rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, mine, NULL);
+  double se_net = 0;
+  for (int i = 0; i < N * PP; i++)
+    if (isnan(x[i])) se_net += pow(mine[i] - full[i], 2);
+  double r_net = sqrt(se_net / hidden);
+  printf("  known answer, network alone: %.4f (x%.3f)\n", r_net, r_net / r_opt);
+  CHECK(rc == VAE_OK && r_net <= 1.05 * r_opt, "network RMSE %.4f not within 5%% of optimal %.4f",
+        r_net, r_opt);
   vae_report_free(&rep);
   vae_model_free(m);
   free(full); free(x); free(mine); free(best);
