@@ -659,11 +659,18 @@ static int select_columns(reader *r, char **names, const char *alias, int ncol) 
                     sqlite3_mprintf("%s: column \"%s\" is an INTEGER PRIMARY KEY "
                                     "(the rowid), never a feature",
                                     fn, names[i]));
-      for (k = 0; k < n; k++)
+      for (k = 0; k < n; k++) {
         if (r->ci[k].src == i)
           return fail(r, SQLITE_ERROR,
                       sqlite3_mprintf("%s: column \"%s\" is named twice in \"columns\"",
                                       fn, names[i]));
+        if (sqlite3_stricmp(r->ci[k].name, names[i]) == 0)
+          return fail(r, SQLITE_ERROR,
+                      sqlite3_mprintf("%s: columns \"%s\" and \"%s\" differ only in case; "
+                                      "model column names are case-insensitive (rename one "
+                                      "with AS in a SELECT source)",
+                                      fn, r->ci[k].name, names[i]));
+      }
       memset(&r->ci[n], 0, sizeof r->ci[n]);
       r->ci[n].src = i;
       r->ci[n].name = names[i];
@@ -675,8 +682,13 @@ static int select_columns(reader *r, char **names, const char *alias, int ncol) 
       for (j = 0; j < i; j++)
         if (sqlite3_stricmp(names[i], names[j]) == 0)
           return fail(r, SQLITE_ERROR,
-                      sqlite3_mprintf("%s: source has two columns named \"%s\"", fn,
-                                      names[i]));
+                      strcmp(names[i], names[j]) == 0
+                          ? sqlite3_mprintf("%s: source has two columns named \"%s\"", fn,
+                                            names[i])
+                          : sqlite3_mprintf("%s: columns \"%s\" and \"%s\" differ only in "
+                                            "case; model column names are case-insensitive "
+                                            "(rename one with AS, or choose with \"columns\")",
+                                            fn, names[j], names[i]));
       if (alias[i]) {
         int rc = add_skip(r, names[i], sqlite3_mprintf("INTEGER PRIMARY KEY (the rowid)"));
         if (rc != SQLITE_OK) return rc;

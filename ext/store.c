@@ -77,6 +77,43 @@ static int prepare_models(sqlite3 *db, const char *sql, sqlite3_stmt **st,
   return rc;
 }
 
+/* Model names compare as SQL identifiers do: ASCII case-insensitively. A
+** database written before that rule may hold two models whose names differ
+** only in case: the one spelled exactly as asked wins; without one, the
+** name is ambiguous and an error lists the spellings. Both queries below
+** order the exact spelling first and read at most two rows. */
+#define MODEL_WHERE \
+  " FROM main.vae_models WHERE name = ?1 COLLATE NOCASE AND model IS NOT NULL " \
+  "ORDER BY name = ?1 DESC LIMIT 2"
+
+/* After the first row of a MODEL_WHERE query st (column col the name),
+** steps to the second: SQLITE_OK when the first row is the model, else an
+** error naming the spellings. st is left stepped. */
+static int unique_name(sqlite3 *db, sqlite3_stmt *st, int col, const char *name,
+                       const char *fn, char **err) {
+  char *first = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, col));
+  int rc;
+  if (!first) return SQLITE_NOMEM;
+  if (strcmp(first, name) == 0) {
+    sqlite3_free(first);
+    return SQLITE_OK;
+  }
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *err = sqlite3_mprintf("%s: model name \"%s\" is ambiguous: vae_models holds "
+                           "\"%s\" and \"%s\", names that differ only in case "
+                           "(fit one of them again to replace both, or delete one)",
+                           fn, name, first, (const char *)sqlite3_column_text(st, col));
+    rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_OK;
+  } else {
+    *err = sqlite3_mprintf("%s: cannot read vae_models: %s", fn, sqlite3_errmsg(db));
+  }
+  sqlite3_free(first);
+  return rc;
+}
+
 /* fit_id of the stored model name: SQLITE_OK, SQLITE_NOTFOUND or error.
 ** With keep, the query is prepared once and kept in *keep (reset) for the
 ** next call; a kept query that fails (vae_models dropped or altered) is
@@ -87,15 +124,14 @@ static int stored_fit_id(sqlite3 *db, const char *name, const char *fn,
   int rc, kept = st != NULL;
   if (!st) {
     rc = prepare_models(
-        db, "SELECT fit_id FROM main.vae_models WHERE name = ?1 AND model IS NOT NULL",
-        &st, fn, err);
+        db, "SELECT fit_id, name" MODEL_WHERE, &st, fn, err);
     if (rc != SQLITE_OK) return rc;
   }
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     *id = sqlite3_column_int64(st, 0);
-    rc = SQLITE_OK;
+    rc = unique_name(db, st, 1, name, fn, err);
   } else if (rc == SQLITE_DONE) {
     rc = SQLITE_NOTFOUND;
   } else if (kept) {
@@ -105,7 +141,7 @@ static int stored_fit_id(sqlite3 *db, const char *name, const char *fn,
   } else {
     *err = sqlite3_mprintf("%s: cannot read vae_models: %s", fn, sqlite3_errmsg(db));
   }
-  if (keep && (rc == SQLITE_OK || rc == SQLITE_NOTFOUND)) {
+  if (keep && (rc == SQLITE_OK || rc == SQLITE_NOTFOUND || (rc == SQLITE_ERROR && *err))) {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     *keep = st;
@@ -122,10 +158,8 @@ static int load_blob(sqlite3 *db, const char *name, const char *fn,
                      char **err) {
   sqlite3_stmt *st = NULL;
   char msg[256];
-  int rc = prepare_models(db,
-                          "SELECT model, fit_id, report FROM main.vae_models "
-                          "WHERE name = ?1 AND model IS NOT NULL",
-                          &st, fn, err);
+  int rc = prepare_models(db, "SELECT model, fit_id, report, name" MODEL_WHERE, &st, fn,
+                          err);
   *out = NULL;
   if (rc != SQLITE_OK) return rc;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -157,6 +191,8 @@ static int load_blob(sqlite3 *db, const char *name, const char *fn,
         *report = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 2));
         if (!*report) rc = SQLITE_NOMEM;
       }
+      /* Last: it steps past the row whose values were used. */
+      if (rc == SQLITE_OK) rc = unique_name(db, st, 3, name, fn, err);
     }
   } else if (rc == SQLITE_DONE) {
     rc = SQLITE_NOTFOUND;
@@ -168,6 +204,10 @@ static int load_blob(sqlite3 *db, const char *name, const char *fn,
   if (rc != SQLITE_OK) {
     vae_model_free(*out);
     *out = NULL;
+    if (report) {
+      sqlite3_free(*report);
+      *report = NULL;
+    }
   }
   return rc;
 }
@@ -208,14 +248,16 @@ static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
   int rc;
   *out = NULL;
   *err = NULL;
-  for (e = x->cache; e; prev = e, e = e->next)
-    if (strcmp(e->name, name) == 0) break;
   rc = stored_fit_id(db, name, fn, keep, &id, err);
+  /* Names are case-insensitive: an entry is the model when its fit_id is
+  ** the stored one (ids are random, fresh per fit). */
+  for (e = x->cache; e; prev = e, e = e->next)
+    if (sqlite3_stricmp(e->name, name) == 0 && (rc != SQLITE_OK || e->fit_id == id)) break;
   if (rc != SQLITE_OK) {
     if (e && rc == SQLITE_NOTFOUND) unlink_entry(x, e);
     return rc;
   }
-  if (e && e->fit_id == id) {
+  if (e) {
     /* Move to the front: the list is kept in order of use. */
     if (prev) {
       prev->next = e->next;
@@ -226,7 +268,12 @@ static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
     *out = e;
     return SQLITE_OK;
   }
-  if (e) unlink_entry(x, e);
+  /* Entries of that name with another fit_id are stale. */
+  for (e = x->cache; e;) {
+    vae_entry *next = e->next;
+    if (sqlite3_stricmp(e->name, name) == 0) unlink_entry(x, e);
+    e = next;
+  }
 
   e = sqlite3_malloc(sizeof *e);
   if (!e) return SQLITE_NOMEM;
@@ -272,6 +319,19 @@ int vae_store_save(sqlite3 *db, const vae_store_row *r, char **err) {
     return rc;
   }
   rc = vae_exec(db, VAE_STORE_DDL, err);
+  if (rc == SQLITE_OK) {
+    /* Names are case-insensitive: the new model replaces every spelling. */
+    rc = sqlite3_prepare_v2(db, "DELETE FROM main.vae_models WHERE name = ?1 COLLATE NOCASE "
+                                "AND name <> ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+      rc = sqlite3_step(st);
+      rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc != SQLITE_OK) *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    st = NULL;
+  }
   if (rc == SQLITE_OK) {
     rc = sqlite3_prepare_v2(
         db,
