@@ -40,7 +40,7 @@ int vae_kind_from_name(const char *name) {
   return -1;
 }
 
-enum { T_INT, T_NUM, T_BOOL, T_FLAG, T_HIDDEN, T_COLUMNS, T_TYPES };
+enum { T_INT, T_NUM, T_BOOL, T_FLAG, T_HIDDEN, T_COLUMNS, T_TYPES, T_STRINGS };
 
 typedef struct {
   const char *key;
@@ -86,6 +86,8 @@ static const opt_spec specs[] = {
    "be a number at least 0 and less than 0.95"},
   {"patience", VAE_OPT_PATIENCE, T_INT, 1, 100000, 0, 0, 0, 0,
    "be an integer from 1 to 100000"},
+  {"na", VAE_OPT_NA, T_STRINGS, 0, 1000, 0, 0, 0, 0,
+   "be a list of at most 1000 strings (text read as a missing value)"},
 };
 
 static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -185,6 +187,23 @@ static int columns(vae_options *o, const opt_spec *s, const json_value *v,
   }
 }
 
+/* A list of strings kept as given (the caller gives them a meaning). */
+static int strings(vae_options *o, const opt_spec *s, const json_value *v,
+                   char *err, size_t errlen) {
+  int i;
+  if (v->type != JSON_ARRAY || v->count > s->ihi) return MUST(s);
+  for (i = 0; i < v->count; i++)
+    if (v->items[i].type != JSON_STRING || strlen(v->items[i].string) != v->items[i].len)
+      return MUST(s);
+  if (v->count == 0) return VAE_OK;
+  o->na = vae_calloc((size_t)v->count, sizeof *o->na);
+  if (!o->na) return NOMEM();
+  o->nna = v->count;
+  for (i = 0; i < v->count; i++)
+    if (!(o->na[i] = vae_strdup(v->items[i].string))) return NOMEM();
+  return VAE_OK;
+}
+
 static int types(vae_options *o, const opt_spec *s, const json_value *v,
                  char *err, size_t errlen) {
   int i;
@@ -254,6 +273,7 @@ static int apply(vae_options *o, const char *key, const json_value *v,
     return VAE_OK;
   case T_HIDDEN: return hidden(o, s, v, err, errlen);
   case T_COLUMNS: return columns(o, s, v, err, errlen);
+  case T_STRINGS: return strings(o, s, v, err, errlen);
   default: return types(o, s, v, err, errlen);
   }
 }
@@ -289,6 +309,10 @@ void vae_options_free(vae_options *o) {
   if (!o) return;
   for (i = 0; i < o->ncolumns; i++) vae_free(o->columns[i]);
   for (i = 0; i < o->ntypes; i++) vae_free(o->type_columns[i]);
+  for (i = 0; i < o->nna; i++) vae_free(o->na[i]);
+  vae_free(o->na);
+  o->na = NULL;
+  o->nna = 0;
   vae_free(o->columns);
   vae_free(o->type_columns);
   vae_free(o->type_kinds);

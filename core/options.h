@@ -15,7 +15,8 @@ enum {
   VAE_OPT_COLUMNS, VAE_OPT_TYPES, VAE_OPT_LATENT, VAE_OPT_HIDDEN,
   VAE_OPT_EPOCHS, VAE_OPT_BATCH, VAE_OPT_LR, VAE_OPT_BETA, VAE_OPT_SAMPLES,
   VAE_OPT_IMPUTE_SAMPLES, VAE_OPT_SEED, VAE_OPT_HOLDOUT, VAE_OPT_MAX_ROWS,
-  VAE_OPT_VERBOSE, VAE_OPT_WARM_START, VAE_OPT_MASK_RATE, VAE_OPT_PATIENCE
+  VAE_OPT_VERBOSE, VAE_OPT_WARM_START, VAE_OPT_MASK_RATE, VAE_OPT_PATIENCE,
+  VAE_OPT_NA
 };
 #define VAE_OPT_BIT(x) (1UL << (x))
 
@@ -28,6 +29,8 @@ typedef struct {
   char **type_columns;
   int *type_kinds;      /* vae_kind of type_columns[i] */
   int warm_start;       /* "warm_start": true */
+  int nna;              /* "na": text spellings of a missing value, for the */
+  char **na;            /* caller that reads text (given: bit VAE_OPT_NA) */
 } vae_options;
 
 /* Parses json[0..len) (NULL: no options, all defaults) into *o. Returns

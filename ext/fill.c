@@ -102,14 +102,19 @@ static void bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
 
 /* `vae_src."a" IS NULL OR ...` over the columns [lo, hi) of m, nested as a
 ** balanced tree: a flat chain of ORs over a wide model (2000 columns) would
-** pass SQLite's expression depth limit (1000). */
-static char *any_null(const vae_model *m, int lo, int hi) {
+** pass SQLite's expression depth limit (1000). A cell holding one of the
+** model's NA spellings is missing too (value.h). */
+static char *any_null(const vae_model *m, const vae_na *na, int lo, int hi) {
   char *a, *b, *s;
   int mid = lo + (hi - lo) / 2;
-  if (hi - lo == 1)
-    return sqlite3_mprintf("vae_src.\"%w\" IS NULL", vae_model_column(m, lo)->name);
-  a = any_null(m, lo, mid);
-  b = a ? any_null(m, mid, hi) : NULL;
+  if (hi - lo == 1) {
+    char *col = sqlite3_mprintf("vae_src.\"%w\"", vae_model_column(m, lo)->name);
+    s = col ? vae_na_sql(na, col) : NULL;
+    sqlite3_free(col);
+    return s;
+  }
+  a = any_null(m, na, lo, mid);
+  b = a ? any_null(m, na, mid, hi) : NULL;
   s = b ? sqlite3_mprintf("(%s OR %s)", a, b) : NULL;
   sqlite3_free(a);
   sqlite3_free(b);
@@ -117,7 +122,7 @@ static char *any_null(const vae_model *m, int lo, int hi) {
 }
 
 /* Fills the table; *count gets the cells filled. */
-static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
+static int fill_table(sqlite3 *db, const vae_model *m, const vae_na *na, const char *schema,
                       const char *table, sqlite3_int64 *count, char **err) {
   fill_updates u;
   vae_rows rows;
@@ -137,7 +142,8 @@ static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
   if (rc != SQLITE_OK) return rc;
   rc = vae_rows_init(&rows, m, "vae_fill");
   if (rc != SQLITE_OK) return rc;
-  where = any_null(m, 0, p);
+  rows.na = na;
+  where = any_null(m, na, 0, p);
   if (where) {
     char *t = sqlite3_mprintf("(%s", where);
     sqlite3_free(where);
@@ -263,7 +269,7 @@ static void fill_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (rc == SQLITE_OK) {
     rc = vae_exec(db, "SAVEPOINT vae_fill", &err);
     if (rc == SQLITE_OK) {
-      rc = fill_table(db, e->m, schema, table, &count, &err);
+      rc = fill_table(db, e->m, e->na, schema, table, &count, &err);
       if (rc == SQLITE_OK) rc = vae_exec(db, "RELEASE vae_fill", &err);
       if (rc != SQLITE_OK) {
         sqlite3_exec(db, "ROLLBACK TO vae_fill", NULL, NULL, NULL);

@@ -90,7 +90,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
   vae_buf b = {0};
   json_value *prev = NULL;
   const json_value *tl = NULL, *vl = NULL, *ws;
-  int j, p = vae_model_ncols(m), nprev = 0, warm = 0;
+  int j, p = vae_model_ncols(m), nprev = 0, warm = 0, nna = 0;
   char *out;
   if (prev_text) {
     char msg[8];
@@ -125,6 +125,14 @@ static char *report_json(const vae_model *m, const vae_source *src,
     VAE_BUF_LIT(&b, ":");
     vae_buf_json_number(&b, rep->holdout_error && j < rep->ncols
                                 ? rep->holdout_error[j] : NAN);
+  }
+  /* Cells read as missing because their text was an NA spelling. */
+  VAE_BUF_LIT(&b, "},\"na_cells\":{");
+  for (j = 0; j < p; j++) {
+    if (!src->na_cells || src->na_cells[j] == 0) continue;
+    if (nna++) VAE_BUF_LIT(&b, ",");
+    vae_buf_json_string(&b, vae_model_column(m, j)->name);
+    vae_buf_appendf(&b, ":%lld", (long long)src->na_cells[j]);
   }
   VAE_BUF_LIT(&b, "},\"network_share\":{");
   for (j = 0; j < p; j++) {
@@ -202,7 +210,8 @@ static char *columns_json(const vae_model *m) {
   return out;
 }
 
-static char *options_json(const vae_model *m, const vae_config *cfg, int warm) {
+static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
+                          const vae_na *na) {
   const vae_config *mc = vae_model_config(m);
   vae_buf b = {0};
   int j, p = vae_model_ncols(m);
@@ -230,8 +239,10 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm) {
   vae_buf_json_number(&b, cfg->holdout);
   vae_buf_appendf(&b, ",\"max_rows\":%lld,\"mask_rate\":", (long long)cfg->max_rows);
   vae_buf_json_number(&b, cfg->mask_rate);
-  vae_buf_appendf(&b, ",\"patience\":%d,\"verbose\":%s,\"warm_start\":%s}", cfg->patience,
-                  cfg->verbose ? "true" : "false", warm ? "true" : "false");
+  vae_buf_appendf(&b, ",\"patience\":%d,\"verbose\":%s,\"warm_start\":%s,\"na\":",
+                  cfg->patience, cfg->verbose ? "true" : "false", warm ? "true" : "false");
+  vae_na_json(&b, na);
+  VAE_BUF_LIT(&b, "}");
   if (b.failed) {
     vae_buf_free(&b);
     return NULL;
@@ -304,6 +315,26 @@ static int core_rc(int vrc) {
   }
 }
 
+/* Why the model could not be stored, found before training: the main
+** database is read-only, or PRAGMA query_only is on. NULL when writable (as
+** far as one can tell without taking a lock). */
+static char *cannot_write(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int q = 0;
+  if (sqlite3_db_readonly(db, "main") == 1)
+    return sqlite3_mprintf("vae_fit: the database is read-only (opened read-only, or a "
+                           "read-only file): the model could not be stored, so nothing "
+                           "was trained");
+  if (sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    q = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (q)
+    return sqlite3_mprintf("vae_fit: PRAGMA query_only is on: the model could not be "
+                           "stored, so nothing was trained");
+  return NULL;
+}
+
 static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   vae_ext *x = sqlite3_user_data(ctx);
   sqlite3 *db = sqlite3_context_db_handle(ctx);
@@ -320,6 +351,8 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   unsigned char *blob = NULL;
   size_t blob_len = 0;
   int rc, vrc;
+  vae_na *stored_na = NULL, given_na;
+  const vae_na *na = NULL;
 
   memset(&src, 0, sizeof src);
   memset(&rep, 0, sizeof rep);
@@ -355,6 +388,10 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       return;
     }
   }
+  if ((err = cannot_write(db)) != NULL) {
+    vae_result_errmsg(ctx, SQLITE_READONLY, err);
+    return;
+  }
   msg[0] = 0;
   vrc = vae_options_parse(opt_text, opt_text ? (size_t)sqlite3_value_bytes(argv[2]) : 0, &o,
                           msg, sizeof msg);
@@ -366,7 +403,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
 
   if (o.warm_start) {
-    rc = vae_store_load(db, name, "vae_fit", &m, &prev_report, &err);
+    rc = vae_store_load(db, name, "vae_fit", &m, &prev_report, &stored_na, &err);
     if (rc == SQLITE_NOTFOUND) {
       rc = SQLITE_ERROR;
       err = sqlite3_mprintf("vae_fit: warm_start: no model named \"%s\"", name);
@@ -382,8 +419,18 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     cfg = o.cfg;
   }
 
+  /* NA spellings: those given, else (warm start) the model's, else the
+  ** default. */
+  if (o.given & VAE_OPT_BIT(VAE_OPT_NA)) {
+    given_na.n = o.nna;
+    given_na.s = o.na;
+    na = &given_na;
+  } else {
+    na = stored_na;
+  }
   memset(&so, 0, sizeof so);
   so.fn = "vae_fit";
+  so.na = na;
   so.ncolumns = o.ncolumns;
   so.columns = o.columns;
   so.ntypes = o.ntypes;
@@ -426,7 +473,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     goto done;
   }
   columns = columns_json(m);
-  options = options_json(m, &cfg, o.warm_start);
+  options = options_json(m, &cfg, o.warm_start, na);
   report = report_json(m, &src, &rep, prev_report);
   if (!columns || !options || !report) {
     rc = SQLITE_NOMEM;
@@ -444,7 +491,11 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     row.len = blob_len;
     rc = vae_store_save(db, &row, &serr);
     if (rc != SQLITE_OK) {
-      if (rc != SQLITE_NOMEM)
+      if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        err = sqlite3_mprintf("vae_fit: the model was trained but not stored: %s (waited "
+                              "as long as the connection's busy timeout allows; an earlier "
+                              "model of that name is unchanged)", serr ? serr : "");
+      else if (rc != SQLITE_NOMEM)
         err = sqlite3_mprintf("vae_fit: cannot store the model: %s", serr ? serr : "");
       sqlite3_free(serr);
       goto done;
@@ -466,6 +517,7 @@ done:
   vae_model_free(m);
   vae_source_free(&src);
   vae_options_free(&o);
+  vae_na_free(stored_na);
 }
 
 int vae_register_fit(sqlite3 *db, vae_ext *x) {

@@ -118,19 +118,15 @@ int vae_rows_read(vae_rows *r, sqlite3 *db, sqlite3_stmt *st, char **err) {
       vae_val v;
       int crc;
       vae_val_from_sql(&v, sqlite3_column_value(st, j + 1));
+      if (vae_na_val(r->na, &v)) v.type = SQLITE_NULL; /* NA text: missing */
       crc = vae_val_to_cell(c, &v, x, r->fn, err);
-      if (crc != SQLITE_OK) return *err ? SQLITE_ERROR : SQLITE_NOMEM;
-      cell->type = v.type;
-      cell->i = v.i;
-      cell->d = v.d;
-      if (v.type == SQLITE_NULL) continue;
-      if (c->kind == VAE_CATEGORICAL) {
-        cell->type = SQLITE_TEXT;
-        cell->i = (sqlite3_int64)*x;
-      } else if (v.type == SQLITE_TEXT) {
-        cell->type = SQLITE_FLOAT; /* a number written as text */
-        vae_parse_number(v.s, v.n, &cell->d);
+      if (crc != SQLITE_OK) {
+        *err = vae_msg_row(*err, "rowid", r->rowid[k]);
+        return *err ? SQLITE_ERROR : SQLITE_NOMEM;
       }
+      /* In the column's type: a number written as text in an integer
+      ** column is an INTEGER, as the filled cells are. */
+      vae_cell_given(cell, c, &v, *x);
     }
     r->count++;
   }

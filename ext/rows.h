@@ -30,6 +30,8 @@ typedef struct {
   const vae_model *m;
   int p;
   const char *fn;
+  const vae_na *na;           /* the model's NA spellings (NULL: default);
+                                 such text is a missing cell */
   int count;                  /* rows in the batch */
   int done;                   /* the statement is exhausted */
   sqlite3_int64 rowid[VAE_ROWS_BATCH];
@@ -51,8 +53,8 @@ char *vae_rows_sql(const vae_model *m, const char *schema, const char *table,
 ** error naming fn: `<fn>: table "t" has no column "c"`. */
 int vae_rows_check_table(sqlite3 *db, const vae_model *m, const char *fn,
                          const char *schema, const char *table, char **err);
-/* Reads up to VAE_ROWS_BATCH rows from st. Errors name fn and the column;
-** *err from sqlite3_mprintf. */
+/* Reads up to VAE_ROWS_BATCH rows from st. Errors name fn, the column, the
+** value and the rowid; *err from sqlite3_mprintf. */
 int vae_rows_read(vae_rows *r, sqlite3 *db, sqlite3_stmt *st, char **err);
 /* Fills r->out for the batch: draw 0 = best estimate, k >= 1 = draw k. */
 int vae_rows_infer(vae_rows *r, sqlite3_int64 draw);

@@ -303,6 +303,7 @@ typedef struct {
   int forced;               /* kind, or -1 */
   const vae_column *fixed;  /* the model's column, or NULL */
   int real_decl;            /* declared with REAL affinity (REAL, FLOAT, ...) */
+  int64_t na_cells;         /* text cells read as missing */
   strset set;
 } colinfo;
 
@@ -339,6 +340,7 @@ void vae_source_free(vae_source *s) {
   }
   sqlite3_free(s->skip_col);
   sqlite3_free(s->skip_why);
+  sqlite3_free(s->na_cells);
   memset(s, 0, sizeof *s);
 }
 
@@ -376,6 +378,7 @@ typedef struct {
   colinfo *ci;
   cell *cells;      /* n x nsel */
   unsigned char *tags;
+  int64_t *rowno;   /* n: the row's 1-based position in the source */
 } reader;
 
 static int fail(reader *r, int rc, char *msg) {
@@ -403,7 +406,8 @@ static int build_column(reader *r, int k, int *q) {
   const char *fn = r->o->fn;
   vae_source *out = r->out;
   int64_t i, nonnull = 0;
-  int has_text = 0, all_int = 1, only01 = 1, kind, p = r->nsel, rc;
+  int has_text = 0, all_int = 1, only01 = 1, kind, p = r->nsel, rc, few_text = 0;
+  int64_t text_cells = 0;
   int *map = NULL;
   vae_column *col;
   char num[64], snip[64];
@@ -441,6 +445,7 @@ static int build_column(reader *r, int k, int *q) {
         nonnull++;
         if (!tis[x->s]) {
           has_text = 1;
+          text_cells++;
         } else {
           /* A number written as text (a CSV import): counts as the number. */
           double d = tnum[x->s];
@@ -452,13 +457,20 @@ static int build_column(reader *r, int k, int *q) {
         break;
     }
   }
+  if (has_text && text_cells * 10 <= nonnull && text_cells < nonnull) {
+    /* Numbers but for a few texts: a numeric column with stray text (an NA
+    ** spelling not listed, a typo), never silently categorical. */
+    int j, distinct = 0;
+    for (j = 0; j < c->set.n; j++) distinct += !tis[j];
+    few_text = distinct <= 5;
+  }
   sqlite3_free(tis);
   sqlite3_free(tnum);
   if (nonnull == 0 && !c->fixed)
     return add_skip(r, c->name, sqlite3_mprintf("all NULL"));
   if (c->fixed) kind = c->fixed->kind;
   else if (c->forced >= 0) kind = c->forced;
-  else if (has_text) kind = VAE_CATEGORICAL;
+  else if (has_text && !few_text) kind = VAE_CATEGORICAL;
   else if (all_int && !c->real_decl) kind = only01 ? VAE_BINARY : VAE_INTEGER;
   else kind = VAE_REAL;
 
@@ -605,8 +617,17 @@ static int build_column(reader *r, int k, int *q) {
           break;
         default: v.type = SQLITE_NULL; break;
       }
-      if (vae_val_to_cell(&tmp, &v, y, fn, &msg) != SQLITE_OK)
+      if (vae_val_to_cell(&tmp, &v, y, fn, &msg) != SQLITE_OK) {
+        msg = vae_msg_row(msg, "row", r->rowno[i]);
+        if (msg && few_text && c->forced < 0 && !c->fixed) {
+          char *t = sqlite3_mprintf("%s; list it in the option \"na\" if it means a "
+                                    "missing value, or set the column's kind with "
+                                    "\"types\"", msg);
+          sqlite3_free(msg);
+          msg = t;
+        }
         return fail(r, SQLITE_ERROR, msg);
+      }
     }
   }
   col->name = sqlite3_mprintf("%s", c->fixed ? c->fixed->name : c->name);
@@ -618,6 +639,7 @@ static int build_column(reader *r, int k, int *q) {
     return SQLITE_NOMEM;
   }
   col->kind = kind;
+  out->na_cells[*q] = c->na_cells;
   (*q)++;
   out->p = *q;
   return SQLITE_OK;
@@ -739,9 +761,13 @@ static int read_rows(reader *r, sqlite3_stmt *st) {
         if (o->max_rows > 0 && nc > o->max_rows) nc = o->max_rows;
         if ((sqlite3_uint64)nc * (sqlite3_uint64)p > ((sqlite3_uint64)1 << 40))
           return SQLITE_NOMEM;
+        int64_t *n2;
         c2 = sqlite3_realloc64(r->cells, (sqlite3_uint64)nc * p * sizeof *c2);
         if (!c2) return SQLITE_NOMEM;
         r->cells = c2;
+        n2 = sqlite3_realloc64(r->rowno, (sqlite3_uint64)nc * sizeof *n2);
+        if (!n2) return SQLITE_NOMEM;
+        r->rowno = n2;
         t2 = sqlite3_realloc64(r->tags, (sqlite3_uint64)nc * p);
         if (!t2) return SQLITE_NOMEM;
         r->tags = t2;
@@ -749,6 +775,7 @@ static int read_rows(reader *r, sqlite3_stmt *st) {
       }
       row = r->n++;
     }
+    r->rowno[row] = seen;
     for (k = 0; k < p; k++) {
       colinfo *c = &r->ci[k];
       cell *x = &r->cells[row * p + k];
@@ -763,13 +790,19 @@ static int read_rows(reader *r, sqlite3_stmt *st) {
           x->d = sqlite3_column_double(st, c->src);
           if (!isfinite(x->d))
             return fail(r, SQLITE_ERROR,
-                        sqlite3_mprintf("%s: column \"%s\" holds %s", o->fn,
-                                        c->name, isnan(x->d) ? "NaN" : "an infinite value"));
+                        sqlite3_mprintf("%s: column \"%s\" holds %s (row %lld)", o->fn,
+                                        c->name, isnan(x->d) ? "NaN" : "an infinite value",
+                                        (long long)seen));
           break;
         case SQLITE_TEXT: {
           const char *s = (const char *)sqlite3_column_text(st, c->src);
           int n = sqlite3_column_bytes(st, c->src), id;
           if (!s) return SQLITE_NOMEM;
+          if (vae_na_text(o->na, s, n)) {
+            *t = T_NULL;
+            c->na_cells++;
+            break;
+          }
           rc = strset_add(&c->set, s, n, &id);
           if (rc != SQLITE_OK) return rc;
           *t = T_TEXT;
@@ -778,7 +811,8 @@ static int read_rows(reader *r, sqlite3_stmt *st) {
         }
         case SQLITE_BLOB:
           return fail(r, SQLITE_ERROR,
-                      sqlite3_mprintf("%s: column \"%s\" holds a BLOB", o->fn, c->name));
+                      sqlite3_mprintf("%s: column \"%s\" holds a BLOB (row %lld)", o->fn,
+                                      c->name, (long long)seen));
         default:
           *t = T_NULL;
           break;
@@ -845,7 +879,8 @@ int vae_source_read(sqlite3 *db, const char *source, const vae_source_opts *o,
 
   out->cols = sqlite3_malloc64((sqlite3_uint64)r.nsel * sizeof *out->cols);
   out->data = sqlite3_malloc64((sqlite3_uint64)r.n * r.nsel * sizeof(float));
-  if (!out->cols || !out->data) { rc = SQLITE_NOMEM; goto done; }
+  out->na_cells = sqlite3_malloc64((sqlite3_uint64)r.nsel * sizeof *out->na_cells);
+  if (!out->cols || !out->data || !out->na_cells) { rc = SQLITE_NOMEM; goto done; }
   for (k = 0; k < r.nsel && rc == SQLITE_OK; k++) rc = build_column(&r, k, &q);
   if (rc != SQLITE_OK) goto done;
   if (q == 0) {
@@ -868,6 +903,7 @@ done:
   sqlite3_free(r.ci);
   sqlite3_free(r.cells);
   sqlite3_free(r.tags);
+  sqlite3_free(r.rowno);
   if (names)
     for (i = 0; i < ncol; i++) sqlite3_free(names[i]);
   sqlite3_free(names);

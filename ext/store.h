@@ -15,6 +15,7 @@
 #define VAE_STORE_H
 
 #include "ext.h"
+#include "value.h"
 
 #define VAE_STORE_DDL                                                        \
   "CREATE TABLE IF NOT EXISTS main.vae_models(name TEXT PRIMARY KEY, "      \
@@ -28,6 +29,7 @@ struct vae_entry {
   char *name;
   sqlite3_int64 fit_id;
   vae_model *m;
+  vae_na *na;          /* the model's NA spellings (NULL: the default) */
   int refs;
   /* vae_impute's one-row cache: the last input row and its filled row. */
   int row_valid;
@@ -51,10 +53,11 @@ void vae_entry_release(vae_entry *e);
 void vae_store_clear(vae_ext *x);
 
 /* A private copy of the stored model `name` (for warm start), with its
-** stored report text (*report from sqlite3_malloc, may be NULL). Returns
+** stored report text (*report from sqlite3_malloc, may be NULL) and its NA
+** spellings (*na, NULL for the default; free with vae_na_free). Returns
 ** like vae_store_get. */
 int vae_store_load(sqlite3 *db, const char *name, const char *fn,
-                   vae_model **out, char **report, char **err);
+                   vae_model **out, char **report, vae_na **na, char **err);
 
 /* One row of vae_models. */
 typedef struct {

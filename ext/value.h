@@ -9,7 +9,14 @@
 **   binary column           a number that is 0 or 1
 **   categorical column      the value's text form (an INTEGER 3 is '3', a
 **                           REAL as SQLite prints it) must be a level
-** Infinite numbers and BLOBs are errors.
+** Infinite numbers and BLOBs are errors. Messages name the column and the
+** value (`expects a number, got 'n/a'`); callers that know the row add it.
+**
+** Missing-value text: a TEXT cell whose text, without spaces around, is one
+** of a model's NA spellings (ASCII case-insensitive) is missing, in every
+** column. The default spellings are '', NA, N/A, NaN, null, None and -;
+** vae_fit's option "na" replaces them (and [] turns them off). The list is
+** kept in the model's options (vae_models.options, "na").
 */
 #ifndef VAE_VALUE_H
 #define VAE_VALUE_H
@@ -32,6 +39,33 @@ void vae_val_from_sql(vae_val *v, sqlite3_value *x);
 #define VAE_JSON_CONTAINER 100
 /* From a JSON member. */
 void vae_val_from_json(vae_val *v, const json_value *j);
+
+/* A list of NA spellings; a NULL list means the default one. */
+typedef struct {
+  int n;
+  char **s;
+} vae_na;
+
+/* Is s[0..n) one of na's spellings? */
+int vae_na_text(const vae_na *na, const char *s, int n);
+/* Is v a TEXT value that is one of na's spellings? */
+int vae_na_val(const vae_na *na, const vae_val *v);
+/* The list of the "na" member of a model's options JSON text: *out is NULL
+** for the default (no such member, or text that does not parse), else a
+** list to free with vae_na_free. SQLITE_OK or SQLITE_NOMEM. */
+int vae_na_from_options(const char *options, vae_na **out);
+void vae_na_free(vae_na *na);
+/* Appends the spellings as a JSON list of strings. */
+void vae_na_json(vae_buf *b, const vae_na *na);
+/* SQL that is true when the column expression col (SQL text) holds NULL or
+** an NA spelling: "(col IS NULL OR (typeof(col) = 'text' AND
+** lower(trim(col, ' ')) IN (...)))", the spellings quoted. From
+** sqlite3_mprintf. */
+char *vae_na_sql(const vae_na *na, const char *col);
+
+/* msg (from sqlite3_mprintf, freed) with " (row N)" or " (rowid N)" after
+** it; NULL when out of memory. */
+char *vae_msg_row(char *msg, const char *what, sqlite3_int64 row);
 
 /* Conversion outcomes besides SQLITE_OK. */
 #define VAE_CONV_ERROR 1   /* *err set: "<fn>: column "a" expects ..." */
@@ -80,5 +114,9 @@ int vae_find_column(const vae_model *m, const char *name);
 int vae_args_to_row(const vae_model *m, const char *model, const char *fn,
                     int argc, sqlite3_value **argv, float *row, char **err,
                     sqlite3_context *ctx, int want);
+/* The same with the model's NA spellings: such text is a missing cell. */
+int vae_args_to_row_na(const vae_model *m, const vae_na *na, const char *model,
+                       const char *fn, int argc, sqlite3_value **argv, float *row,
+                       char **err, sqlite3_context *ctx, int want);
 
 #endif

@@ -774,6 +774,7 @@ static int src_filter(vae_cursor *c, int idxNum, int argc, sqlite3_value **argv)
   }
   rc = vae_rows_init(&c->rows, c->e->m, "vae");
   if (rc != SQLITE_OK) return rc;
+  c->rows.na = c->e->na;
   c->eof = 0;
   return src_batch(c);
 }
