@@ -104,7 +104,9 @@ void vae_report_free(vae_report *rep);
 
 /* Per-epoch progress; return nonzero to stop the fit (VAE_INTERRUPTED).
 ** Also called every few mini-batches with epoch = -1, so an interrupt is
-** noticed within a fraction of a second. */
+** noticed within a fraction of a second; rows_per_second is then the rate
+** of training so far (0 before the first mini-batch), for an estimate of
+** the time per epoch. */
 typedef int (*vae_progress_fn)(void *ctx, int epoch, double train_loss,
                                double val_loss, double rows_per_second);
 

@@ -38,11 +38,27 @@ typedef struct {
   sqlite3_stmt *poll;
   int verbose;
   int interrupted;
+  int told;             /* the first line (size and time per epoch) is out */
+  int64_t rows, rows_train;
+  int cols, epochs;
 } fit_progress;
+
+/* verbose: the first line, as soon as the speed is known (the first tenth
+** of a second of training, or the first epoch if that is quicker). */
+static void tell_start(fit_progress *fp, double rows_per_second) {
+  double per_epoch = rows_per_second > 0 ? (double)fp->rows_train / rows_per_second : 0;
+  fprintf(stderr, "vae_fit: %lld rows (%lld to train on), %d columns, up to %d epochs; "
+                  "about %.3g s per epoch (%.0f rows/s)\n",
+          (long long)fp->rows, (long long)fp->rows_train, fp->cols, fp->epochs, per_epoch,
+          rows_per_second);
+  fflush(stderr);
+  fp->told = 1;
+}
 
 static int on_progress(void *ctx, int epoch, double train_loss, double val_loss,
                        double rows_per_second) {
   fit_progress *fp = ctx;
+  if (fp->verbose && !fp->told && rows_per_second > 0) tell_start(fp, rows_per_second);
   if (epoch >= 0 && fp->verbose) {
     char val[32];
     if (isnan(val_loss)) snprintf(val, sizeof val, "-");
@@ -450,6 +466,11 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     vrc = vae_model_create(src.cols, src.p, &cfg, src.data, src.n, &m, msg, sizeof msg);
   if (vrc == VAE_OK) {
     fp.verbose = cfg.verbose;
+    fp.rows = src.n;
+    fp.rows_train = src.n - (int64_t)floor(src.n * cfg.holdout);
+    if (fp.rows_train < 1) fp.rows_train = src.n;
+    fp.cols = src.p;
+    fp.epochs = cfg.epochs;
     if (sqlite3_prepare_v2(db, POLL_SQL, -1, &fp.poll, NULL) != SQLITE_OK) fp.poll = NULL;
     vrc = vae_fit(m, src.data, src.n, &cfg, on_progress, &fp, &rep, msg, sizeof msg);
     sqlite3_finalize(fp.poll);

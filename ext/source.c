@@ -214,6 +214,10 @@ static int find_aliases(sqlite3 *db, sqlite3_stmt *st, int ncol, char *alias,
   return rc;
 }
 
+/* More levels than this in a text column (not forced with types) is an
+** error rather than a slow, useless categorical. */
+#define VAE_MAX_INFERRED_LEVELS 1000
+
 /* ---------------------------------------------------------------------
 ** String sets: the distinct texts of one column.
 */
@@ -514,12 +518,16 @@ static int build_column(reader *r, int k, int *q) {
         map[j] = vae_column_level(c->fixed, c->set.str[j], (size_t)c->set.len[j]);
         if (map[j] < 0) {
           if (!r->o->extend_levels) {
+            char *known = vae_level_list(c->fixed);
             sqlite3_free(map);
             sqlite3_free(count);
             json_snippet(snip, sizeof snip, c->set.str[j]);
-            return fail(r, SQLITE_ERROR,
-                        sqlite3_mprintf("%s: unknown category '%s' for column \"%s\"",
-                                        fn, snip, c->fixed->name));
+            rc = fail(r, SQLITE_ERROR,
+                      known ? sqlite3_mprintf("%s: unknown category '%s' for column \"%s\" "
+                                              "(known: %s)", fn, snip, c->fixed->name, known)
+                            : NULL);
+            sqlite3_free(known);
+            return rc;
           }
           map[j] = fixed_n + extra++;
         }
@@ -551,7 +559,8 @@ static int build_column(reader *r, int k, int *q) {
       }
     } else {
       level_ref *refs;
-      if (c->forced < 0 && nused > 20 && (int64_t)nused * 2 > nonnull) {
+      if (c->forced < 0 && nused > 20 && nused == nonnull) {
+        /* Every value distinct: an identifier, left out (and reported). */
         sqlite3_free(map);
         sqlite3_free(count);
         return add_skip(r, c->name,
@@ -559,6 +568,20 @@ static int build_column(reader *r, int k, int *q) {
                                         "rows (an identifier?); force it with "
                                         "\"types\"",
                                         nused, (long long)nonnull));
+      }
+      if (c->forced < 0 && (nused > VAE_MAX_INFERRED_LEVELS ||
+                            (nused > 20 && (int64_t)nused * 2 > nonnull))) {
+        /* Too many levels to learn from, and slow to fit: never silent. */
+        sqlite3_free(map);
+        sqlite3_free(count);
+        return fail(r, SQLITE_ERROR,
+                    sqlite3_mprintf("%s: column \"%s\" is text with %d distinct values in "
+                                    "%lld rows, too many levels for a category (the bound "
+                                    "is %d, and half the rows); leave it out with the option "
+                                    "\"columns\" (the columns to model), or model it anyway "
+                                    "with {\"types\": {\"%s\": \"categorical\"}} (slow)",
+                                    fn, c->name, nused, (long long)nonnull,
+                                    VAE_MAX_INFERRED_LEVELS, c->name));
       }
       refs = sqlite3_malloc64((sqlite3_uint64)(nused + 1) * sizeof *refs);
       col->levels = sqlite3_malloc64((sqlite3_uint64)(nused + 1) * sizeof(char *));

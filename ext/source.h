@@ -13,9 +13,11 @@
 **   otherwise                               real
 ** except that a column declared with REAL affinity (REAL, FLOAT, DOUBLE)
 ** is real even when its values are whole numbers.
-** A TEXT column whose distinct count exceeds both 20 and half its non-NULL
-** count is left out (an identifier, most likely) unless forced with types;
-** a column without any value is left out ("all NULL"). Both are reported.
+** A TEXT column of more than 20 values, all distinct, is left out (an
+** identifier, most likely) unless forced with types; a column without any
+** value is left out ("all NULL"). Both are reported. Other text with more
+** than 1000 levels, or more than 20 and more than half its non-NULL count,
+** is an error naming the column and its level count (force it with types).
 ** Text that is an NA spelling (value.h) is a missing cell in every column,
 ** counted per column. A column of numbers but for a few texts (at most 5
 ** distinct, at most 1 value in 10) is numeric: such a text is an error that

@@ -286,9 +286,12 @@ int vae_val_to_cell(const vae_column *c, const vae_val *v, float *out,
     }
     k = vae_column_level(c, s, (size_t)n);
     if (k < 0) {
+      char *known = vae_level_list(c);
       json_snippet(snip, sizeof snip, s);
-      *err = sqlite3_mprintf("%s: unknown category '%s' for column \"%s\"", fn,
-                             snip, c->name);
+      *err = known ? sqlite3_mprintf("%s: unknown category '%s' for column \"%s\" "
+                                     "(known: %s)", fn, snip, c->name, known)
+                   : NULL;
+      sqlite3_free(known);
       return VAE_CONV_NOMATCH;
     }
     *out = (float)k;
@@ -395,6 +398,24 @@ const char *vae_kind_sqltype(int kind) {
     case VAE_BINARY: return "INTEGER";
     default: return "TEXT";
   }
+}
+
+char *vae_level_list(const vae_column *c) {
+  char *s = sqlite3_mprintf("%s", "");
+  int k;
+  for (k = 0; k < c->nlevels && s; k++) {
+    char snip[64], *t;
+    if (strlen(s) > 200) {
+      t = sqlite3_mprintf("%s, ... (%d in all)", s, c->nlevels);
+      sqlite3_free(s);
+      return t;
+    }
+    json_snippet(snip, sizeof snip, c->levels[k]);
+    t = sqlite3_mprintf("%s%s'%s'", s, k ? ", " : "", snip);
+    sqlite3_free(s);
+    s = t;
+  }
+  return s;
 }
 
 char *vae_column_list(const vae_model *m) {

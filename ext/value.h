@@ -98,6 +98,11 @@ int vae_level_of(const vae_column *c, float x);
 /* Declared SQL type of a column kind: REAL, INTEGER, INTEGER, TEXT. */
 const char *vae_kind_sqltype(int kind);
 
+/* The levels of a categorical column as "'a', 'b', 'c'" for messages (at
+** most ~200 bytes, then ", ..."); from sqlite3_mprintf, NULL when out of
+** memory. */
+char *vae_level_list(const vae_column *c);
+
 /* Number of the model's columns as "a, b, c" for messages (at most ~200
 ** bytes, then ", ..."); from sqlite3_mprintf, NULL when out of memory. */
 char *vae_column_list(const vae_model *m);

@@ -12,7 +12,8 @@
 **     (in the column's type: `c = '1'` on an INTEGER column gives 1) and the
 **     others are drawn from p(rest | sex, age) (vae_infer, VAE_DRAW).
 **     A value the column can never hold (an unknown category, a binary 2)
-**     gives no rows. Ranges (<, <=, >, >=), !=, IN lists and, on TEXT
+**     is an error that names the column and its levels; a number outside
+**     the training range is allowed. Ranges (<, <=, >, >=), !=, IN lists and, on TEXT
 **     columns, LIKE and GLOB are applied here by rejection: rows are drawn
 **     (conditioned on the equalities) and those that fail are skipped. When
 **     fewer than 1 in 1000 drawn rows pass, the scan stops with an error
@@ -693,12 +694,10 @@ static int gen_filter(vae_cursor *c, const char *idxStr, int argc, sqlite3_value
         c->eof = 1; /* x = NULL is never true */
         continue;
       }
+      /* A value the column never holds (an unknown category, a binary 2)
+      ** is an error naming the column and what it holds, as in vae_impute;
+      ** a number beyond the training range conditions as it is. */
       rc = vae_val_to_cell(mc, &v, &c->tmpl[c->map[col]], "vae", &err);
-      if (rc == VAE_CONV_NOMATCH) {
-        sqlite3_free(err);
-        c->eof = 1;
-        continue;
-      }
       if (rc != SQLITE_OK) return err ? vtab_error(c, SQLITE_ERROR, err) : SQLITE_NOMEM;
       vae_cell_given(&c->given[col], mc, &v, c->tmpl[c->map[col]]);
       c->ngiven++;
