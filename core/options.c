@@ -204,6 +204,13 @@ static int strings(vae_options *o, const opt_spec *s, const json_value *v,
   return VAE_OK;
 }
 
+/* A kind name of "types": core's, or "date" / "datetime". */
+static int type_kind(const char *name) {
+  if (name && (same_word(name, "date") || same_word(name, "datetime")))
+    return VAE_OPT_KIND_DATE;
+  return vae_kind_from_name(name);
+}
+
 static int types(vae_options *o, const opt_spec *s, const json_value *v,
                  char *err, size_t errlen) {
   int i;
@@ -215,8 +222,8 @@ static int types(vae_options *o, const opt_spec *s, const json_value *v,
     if (it->type != JSON_STRING)
       return say(err, errlen, VAE_INVALID,
                  "option \"types\": the kind of column \"%s\" must be a string "
-                 "(real, integer, binary or categorical)", col);
-    if (strlen(it->string) != it->len || vae_kind_from_name(it->string) < 0) {
+                 "(real, integer, binary, categorical or date)", col);
+    if (strlen(it->string) != it->len || type_kind(it->string) < 0) {
       /* Show a NUL inside the kind rather than stop the message at it. */
       size_t k, n = it->len < sizeof kind - 1 ? it->len : sizeof kind - 1;
       for (k = 0; k < n; k++) raw[k] = it->string[k] ? it->string[k] : '?';
@@ -224,7 +231,7 @@ static int types(vae_options *o, const opt_spec *s, const json_value *v,
       json_snippet(kind, sizeof kind, raw);
       return say(err, errlen, VAE_INVALID,
                  "option \"types\": unknown kind \"%s\" for column \"%s\" "
-                 "(use real, integer, binary or categorical)", kind, col);
+                 "(use real, integer, binary, categorical or date)", kind, col);
     }
   }
   if (v->count == 0) return VAE_OK;
@@ -234,7 +241,7 @@ static int types(vae_options *o, const opt_spec *s, const json_value *v,
   o->ntypes = v->count;
   for (i = 0; i < v->count; i++) {
     if (!(o->type_columns[i] = vae_strdup(v->keys[i]))) return NOMEM();
-    o->type_kinds[i] = vae_kind_from_name(v->items[i].string);
+    o->type_kinds[i] = type_kind(v->items[i].string);
   }
   return VAE_OK;
 }

@@ -20,6 +20,10 @@ enum {
 };
 #define VAE_OPT_BIT(x) (1UL << (x))
 
+/* A kind of "types" that is not core's: "date" (or "datetime"), a column of
+** dates or times that the caller reads and writes (numeric in the model). */
+#define VAE_OPT_KIND_DATE 16
+
 typedef struct {
   vae_config cfg;       /* starts from vae_config_default() */
   unsigned long given;  /* bit VAE_OPT_x set for each key present */
@@ -27,7 +31,7 @@ typedef struct {
   char **columns;
   int ntypes;           /* "types": {"col": "categorical", ...} */
   char **type_columns;
-  int *type_kinds;      /* vae_kind of type_columns[i] */
+  int *type_kinds;      /* vae_kind of type_columns[i], or VAE_OPT_KIND_DATE */
   int warm_start;       /* "warm_start": true */
   int nna;              /* "na": text spellings of a missing value, for the */
   char **na;            /* caller that reads text (given: bit VAE_OPT_NA) */

@@ -59,6 +59,9 @@ typedef struct {
   double score_lo, score_hi; /* the scores of the first and last quantile */
   double min, max;     /* numeric: observed range; binary: 0, 1 */
   int64_t observed;    /* number of non-missing cells seen */
+  int format;          /* the caller's code for how the column's values are
+                          written outside (ext/: a date and time format);
+                          0 = none. Kept in the blob; core never reads it */
 } vae_column;
 
 #define VAE_MAX_HIDDEN 8

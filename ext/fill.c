@@ -1,7 +1,8 @@
 /*
 ** fill.c -- vae_fill(model, table) -> INTEGER: fills, in place, every NULL
 ** of the model's columns in `table` with the model's best estimate (the
-** value vae_impute gives), and returns the number of cells filled.
+** value vae_impute gives), and returns the number of cells filled. A cell
+** holding one of the model's NA spellings (value.h) is missing too.
 **
 ** All or nothing: the work runs inside a SAVEPOINT, rolled back on any
 ** error (a value the model cannot read, an interrupt, a failed UPDATE).
@@ -87,6 +88,10 @@ static int get_update(fill_updates *u, const char *pat, sqlite3_stmt **out) {
 }
 
 static void bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
+  if (vae_is_time(c)) {
+    vae_bind_cell(st, i, c, x); /* in the column's date format */
+    return;
+  }
   switch (c->kind) {
     case VAE_REAL: sqlite3_bind_double(st, i, vae_float_double(x)); break;
     case VAE_INTEGER: sqlite3_bind_int64(st, i, (sqlite3_int64)llrint((double)x)); break;

@@ -17,6 +17,7 @@
 ** would never reach a handler with N > 1).
 */
 #include "ext.h"
+#include "date.h"
 #include "source.h"
 #include "store.h"
 #include "value.h"
@@ -170,7 +171,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
     const vae_column *c = vae_model_column(m, j);
     if (j) VAE_BUF_LIT(&b, ",{\"name\":"); else VAE_BUF_LIT(&b, "{\"name\":");
     vae_buf_json_string(&b, c->name);
-    vae_buf_appendf(&b, ",\"kind\":\"%s\"}", vae_kind_name(c->kind));
+    vae_buf_appendf(&b, ",\"kind\":\"%s\"}", vae_column_kind(c));
   }
   vae_buf_appendf(&b, "],\"warm_starts\":%d}", warm);
   json_free(prev);
@@ -192,8 +193,9 @@ static char *columns_json(const vae_model *m) {
     const vae_column *c = vae_model_column(m, j);
     if (j) VAE_BUF_LIT(&b, ",{\"name\":"); else VAE_BUF_LIT(&b, "{\"name\":");
     vae_buf_json_string(&b, c->name);
-    vae_buf_appendf(&b, ",\"kind\":\"%s\",\"type\":\"%s\"", vae_kind_name(c->kind),
-                    vae_kind_sqltype(c->kind));
+    vae_buf_appendf(&b, ",\"kind\":\"%s\",\"type\":\"%s\"", vae_column_kind(c),
+                    vae_column_sqltype(c));
+    if (vae_is_time(c)) vae_buf_appendf(&b, ",\"format\":\"%s\"", vae_date_form(c->format));
     if (c->kind == VAE_CATEGORICAL) {
       VAE_BUF_LIT(&b, ",\"levels\":[");
       for (k = 0; k < c->nlevels; k++) {
@@ -242,7 +244,7 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
     const vae_column *c = vae_model_column(m, j);
     if (j) VAE_BUF_LIT(&b, ",");
     vae_buf_json_string(&b, c->name);
-    vae_buf_appendf(&b, ":\"%s\"", vae_kind_name(c->kind));
+    vae_buf_appendf(&b, ":\"%s\"", vae_is_time(c) ? "date" : vae_kind_name(c->kind));
   }
   vae_buf_appendf(&b, "},\"latent\":%d,\"hidden\":[", mc->latent);
   for (j = 0; j < mc->nhidden; j++) vae_buf_appendf(&b, j ? ",%d" : "%d", mc->hidden[j]);
@@ -284,10 +286,11 @@ static char *warm_check(const vae_options *o, const vae_model *m, const char *na
     if (j < 0)
       return sqlite3_mprintf("vae_fit: warm_start: model \"%s\" has no column \"%s\"", name,
                              o->type_columns[i]);
-    if (vae_model_column(m, j)->kind != o->type_kinds[i])
+    if (o->type_kinds[i] == VAE_OPT_KIND_DATE ? !vae_is_time(vae_model_column(m, j))
+                                              : vae_model_column(m, j)->kind != o->type_kinds[i])
       return sqlite3_mprintf("vae_fit: warm_start: column \"%s\" is %s in model \"%s\"",
                              vae_model_column(m, j)->name,
-                             vae_kind_name(vae_model_column(m, j)->kind), name);
+                             vae_column_kind(vae_model_column(m, j)), name);
   }
   if ((o->given & VAE_OPT_BIT(VAE_OPT_LATENT)) && o->cfg.latent != mc->latent)
     return sqlite3_mprintf("vae_fit: warm_start: \"latent\" differs from model \"%s\" (%d)",

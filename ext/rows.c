@@ -164,8 +164,16 @@ int vae_rows_infer(vae_rows *r, sqlite3_int64 draw) {
 
 void vae_cell_given(vae_cell *cell, const vae_column *c, const vae_val *v, float x) {
   double d = v->d;
+  char *err = NULL;
   memset(cell, 0, sizeof *cell);
   if (v->type == SQLITE_NULL) return;
+  if (vae_is_time(c)) {
+    /* the days in double precision: a given time passes unchanged */
+    cell->type = VAE_CELL_TIME;
+    if (vae_val_to_days(c, v, &cell->d, "", &err) != SQLITE_OK) cell->d = vae_time_days(c, x);
+    sqlite3_free(err);
+    return;
+  }
   if (c->kind == VAE_CATEGORICAL) {
     cell->type = SQLITE_TEXT;
     cell->i = (sqlite3_int64)x;
@@ -195,6 +203,7 @@ void vae_cell_result(sqlite3_context *ctx, const vae_column *c, const vae_cell *
     case SQLITE_TEXT:
       sqlite3_result_text(ctx, c->levels[cell->i], -1, SQLITE_TRANSIENT);
       break;
+    case VAE_CELL_TIME: vae_result_time(ctx, c, cell->d); break;
     default: vae_result_cell(ctx, c, x); break;
   }
 }

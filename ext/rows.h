@@ -23,8 +23,10 @@ typedef struct {
   double d;
   sqlite3_int64 i;
   int type;          /* SQLITE_NULL (missing), _INTEGER, _FLOAT; categorical:
-                        SQLITE_TEXT with the level in i */
+                        SQLITE_TEXT with the level in i; a date column:
+                        VAE_CELL_TIME with the days in d */
 } vae_cell;
+#define VAE_CELL_TIME 100
 
 typedef struct {
   const vae_model *m;

@@ -3,7 +3,9 @@
 ** build the float matrix. See source.h.
 */
 #include "source.h"
+#include "date.h"
 #include "value.h"
+#include "../core/options.h"
 #include "../core/json.h"
 #include "../core/rng.h"
 
@@ -307,6 +309,7 @@ typedef struct {
   int forced;               /* kind, or -1 */
   const vae_column *fixed;  /* the model's column, or NULL */
   int real_decl;            /* declared with REAL affinity (REAL, FLOAT, ...) */
+  int time_decl;            /* declared DATE, DATETIME or TIMESTAMP */
   int64_t na_cells;         /* text cells read as missing */
   strset set;
 } colinfo;
@@ -325,6 +328,17 @@ static int real_affinity(const char *decl) {
       strstr(up, "BLOB"))
     return 0;
   return strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB");
+}
+
+/* Is a declared type one of dates and times (DATE, DATETIME, TIMESTAMP)? */
+static int time_affinity(const char *decl) {
+  char up[64];
+  size_t i;
+  if (!decl) return 0;
+  for (i = 0; decl[i] && i < sizeof up - 1; i++)
+    up[i] = (decl[i] >= 'a' && decl[i] <= 'z') ? (char)(decl[i] - 32) : decl[i];
+  up[i] = 0;
+  return strstr(up, "DATE") || strstr(up, "TIMESTAMP");
 }
 
 void vae_source_free(vae_source *s) {
@@ -404,13 +418,100 @@ static int add_skip(reader *r, const char *col, char *why) {
   return SQLITE_OK;
 }
 
+/* The date format of column k (date.h), or 0 when it is not a date column:
+** ISO-8601 text in every cell (the finest form seen, 'T' when any uses it),
+** or numbers in a column declared DATE, DATETIME or TIMESTAMP or forced
+** with {"types": {"d": "date"}}: julian days when any has a fraction or all
+** lie within the julian days of years 1 to 9999, else unix seconds. A
+** column forced to dates that holds anything else is an error naming the
+** value and its row. */
+static int time_format(reader *r, int k, int *fmt) {
+  colinfo *c = &r->ci[k];
+  const vae_source_opts *o = r->o;
+  int p = r->nsel, prec = 0, tsep = 0, texts = 0, numbers = 0, julian = 1, frac = 0;
+  int forced = c->forced == VAE_OPT_KIND_DATE, code;
+  int64_t i, bad = -1;
+  double first_text = INFINITY, first_number = INFINITY;
+  *fmt = 0;
+  for (i = 0; i < r->n; i++) {
+    const cell *x = &r->cells[i * p + k];
+    double v, days;
+    int f;
+    switch (r->tags[i * p + k]) {
+      case T_TEXT:
+        if (vae_date_parse(c->set.str[x->s], c->set.len[x->s], &days, &f)) {
+          texts++;
+          if (days < first_text) first_text = days;
+          if ((f & ~VAE_FMT_T) > prec) prec = f & ~VAE_FMT_T;
+          if (f & VAE_FMT_T) tsep = 1;
+          continue;
+        }
+        if (!vae_parse_number(c->set.str[x->s], c->set.len[x->s], &v)) {
+          if (bad < 0) bad = i;
+          continue;
+        }
+        break;
+      case T_INT: v = (double)x->i; break;
+      case T_REAL: v = x->d; break;
+      default: continue;
+    }
+    numbers++;
+    if (v < first_number) first_number = v;
+    if (v != floor(v)) frac = 1;
+    if (!(v >= 1721425.5 && v <= 5373484.5)) julian = 0;
+  }
+  /* Cells count days from the first whole day (date.h). */
+  if (texts && !numbers && bad < 0) {
+    code = prec == VAE_FMT_DATE ? VAE_FMT_DATE : prec | (tsep ? VAE_FMT_T : 0);
+    *fmt = vae_date_make(code, (long)floor(first_text));
+    return SQLITE_OK;
+  }
+  if (numbers && !texts && bad < 0 && (forced || c->time_decl)) {
+    code = frac || julian ? VAE_FMT_JULIAN : VAE_FMT_UNIX;
+    first_number = vae_date_from_number(code, first_number);
+    if (!(fabs(first_number) < 4e6)) first_number = 0; /* not a date: days from 1970 */
+    *fmt = vae_date_make(code, (long)floor(first_number));
+    return SQLITE_OK;
+  }
+  if (!forced) return SQLITE_OK;
+  if (bad < 0) {
+    /* dates as text and as numbers mixed: the first of the minority */
+    for (i = 0; i < r->n && bad < 0; i++) {
+      int t = r->tags[i * p + k];
+      double v;
+      if (t == T_NULL) continue;
+      if (t == T_TEXT && vae_date_parse(c->set.str[r->cells[i * p + k].s],
+                                        c->set.len[r->cells[i * p + k].s], &v, NULL)) {
+        if (texts < numbers) bad = i;
+      } else if (texts >= numbers) {
+        bad = i;
+      }
+    }
+  }
+  {
+    char snip[64], num[64];
+    const cell *x = &r->cells[bad * p + k];
+    int t = r->tags[bad * p + k];
+    if (t == T_TEXT) {
+      json_snippet(snip, sizeof snip, c->set.str[x->s]);
+      sqlite3_snprintf(sizeof num, num, "'%s'", snip);
+    } else {
+      vae_num_text(num, sizeof num, t == T_INT ? SQLITE_INTEGER : SQLITE_FLOAT, x->i, x->d);
+    }
+    return fail(r, SQLITE_ERROR,
+                sqlite3_mprintf("%s: column \"%s\" expects a date or time (ISO-8601 text, "
+                                "or julian days or unix seconds, not both), got %s (row %lld)",
+                                o->fn, c->name, num, (long long)r->rowno[bad]));
+  }
+}
+
 /* The column of kept index q from colinfo c: kind, levels, cells. */
 static int build_column(reader *r, int k, int *q) {
   colinfo *c = &r->ci[k];
   const char *fn = r->o->fn;
   vae_source *out = r->out;
   int64_t i, nonnull = 0;
-  int has_text = 0, all_int = 1, only01 = 1, kind, p = r->nsel, rc, few_text = 0;
+  int has_text = 0, all_int = 1, only01 = 1, kind, p = r->nsel, rc, few_text = 0, fmt = 0;
   int64_t text_cells = 0;
   int *map = NULL;
   vae_column *col;
@@ -472,7 +573,14 @@ static int build_column(reader *r, int k, int *q) {
   sqlite3_free(tnum);
   if (nonnull == 0 && !c->fixed)
     return add_skip(r, c->name, sqlite3_mprintf("all NULL"));
+  if (c->fixed) {
+    fmt = c->fixed->format;
+  } else if (c->forced < 0 || c->forced == VAE_OPT_KIND_DATE) {
+    rc = time_format(r, k, &fmt);
+    if (rc != SQLITE_OK) return rc;
+  }
   if (c->fixed) kind = c->fixed->kind;
+  else if (fmt) kind = vae_date_code(fmt) == VAE_FMT_DATE ? VAE_INTEGER : VAE_REAL; /* days */
   else if (c->forced >= 0) kind = c->forced;
   else if (has_text && !few_text) kind = VAE_CATEGORICAL;
   else if (all_int && !c->real_decl) kind = only01 ? VAE_BINARY : VAE_INTEGER;
@@ -624,6 +732,7 @@ static int build_column(reader *r, int k, int *q) {
     memset(&tmp, 0, sizeof tmp);
     tmp.name = (char *)(c->fixed ? c->fixed->name : c->name);
     tmp.kind = kind;
+    tmp.format = fmt;
     for (i = 0; i < r->n; i++) {
       float *y = &out->data[i * p + *q];
       cell *x = &r->cells[i * p + k];
@@ -662,6 +771,7 @@ static int build_column(reader *r, int k, int *q) {
     return SQLITE_NOMEM;
   }
   col->kind = kind;
+  col->format = fmt;
   out->na_cells[*q] = c->na_cells;
   (*q)++;
   out->p = *q;
@@ -893,8 +1003,10 @@ int vae_source_read(sqlite3 *db, const char *source, const vae_source_opts *o,
   if (rc != SQLITE_OK) goto done;
   rc = select_columns(&r, names, alias, ncol);
   if (rc != SQLITE_OK) goto done;
-  for (k = 0; k < r.nsel; k++)
+  for (k = 0; k < r.nsel; k++) {
     r.ci[k].real_decl = real_affinity(sqlite3_column_decltype(st, r.ci[k].src));
+    r.ci[k].time_decl = time_affinity(sqlite3_column_decltype(st, r.ci[k].src));
+  }
   rc = read_rows(&r, st);
   if (rc != SQLITE_OK) goto done;
   sqlite3_finalize(st);

@@ -6,6 +6,12 @@
 **     columns TEXT, options TEXT, report TEXT, model BLOB, fit_id INTEGER,
 **     created TEXT);
 **
+** Model names are ASCII case-insensitive, as SQL identifiers: a save
+** replaces every spelling of its name; a lookup takes the exact spelling
+** first, and a name that matches two stored spellings (written by an older
+** build) without being either is an error. A save that finds the database
+** locked is tried again for as long as the busy timeout allows.
+**
 ** Every fit stores a fresh random fit_id. A cached model is checked against
 ** the table with one `SELECT fit_id ... WHERE name = ?` per use (a scan, a
 ** statement of vae_impute, see impute.c), so a refit, a delete or a

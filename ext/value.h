@@ -9,6 +9,8 @@
 **   binary column           a number that is 0 or 1
 **   categorical column      the value's text form (an INTEGER 3 is '3', a
 **                           REAL as SQLite prints it) must be a level
+**   date column (date.h)    ISO-8601 text; a number for a julian-day or
+**                           unix-time column; written in its own format
 ** Infinite numbers and BLOBs are errors. Messages name the column and the
 ** value (`expects a number, got 'n/a'`); callers that know the row add it.
 **
@@ -97,6 +99,22 @@ int vae_level_of(const vae_column *c, float x);
 
 /* Declared SQL type of a column kind: REAL, INTEGER, INTEGER, TEXT. */
 const char *vae_kind_sqltype(int kind);
+/* The same for a column, a date column's included (date.h). */
+const char *vae_column_sqltype(const vae_column *c);
+/* The kind shown in reports: core's kind name, or "date" / "datetime". */
+const char *vae_column_kind(const vae_column *c);
+/* Is c a date column (a numeric column with a date format, date.h)? */
+int vae_is_time(const vae_column *c);
+/* A date column's value as days since 1970-01-01, in double precision (the
+** cell is a float); errors as vae_val_to_cell. */
+int vae_val_to_days(const vae_column *c, const vae_val *v, double *days, const char *fn,
+                    char **err);
+/* The days since 1970-01-01 of cell x of a date column. */
+double vae_time_days(const vae_column *c, float x);
+/* days (a date column's value) as an SQL result, in the column's format. */
+void vae_result_time(sqlite3_context *ctx, const vae_column *c, double days);
+/* A cell (NaN: NULL) bound as a parameter in the column's own type. */
+void vae_bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x);
 
 /* The levels of a categorical column as "'a', 'b', 'c'" for messages (at
 ** most ~200 bytes, then ", ..."); from sqlite3_mprintf, NULL when out of

@@ -36,6 +36,7 @@
 #include "source.h"
 #include "store.h"
 #include "value.h"
+#include "date.h"
 #include "../core/rng.h"
 
 #include <math.h>
@@ -53,6 +54,7 @@ typedef struct {
   int p;                 /* declared model columns (0: model was missing) */
   char **names;          /* [p] declared column names */
   int *kinds;            /* [p] their kinds */
+  const char **types;    /* [p] their SQL types (a date column's: date.h) */
 } vae_vtab;
 
 /* A constraint of the generating form that conditioning cannot express:
@@ -143,6 +145,7 @@ static void vtab_free(vae_vtab *t) {
   for (j = 0; j < t->p; j++) sqlite3_free(t->names[j]);
   sqlite3_free(t->names);
   sqlite3_free(t->kinds);
+  sqlite3_free((void *)t->types);
   sqlite3_free(t->model);
   sqlite3_free(t->source);
   sqlite3_free(t);
@@ -209,7 +212,8 @@ static int vtab_init(sqlite3 *db, void *aux, int argc, const char *const *argv,
     t->p = vae_model_ncols(e->m);
     t->names = sqlite3_malloc64((sqlite3_uint64)t->p * sizeof *t->names);
     t->kinds = sqlite3_malloc64((sqlite3_uint64)t->p * sizeof *t->kinds);
-    if (!t->names || !t->kinds) {
+    t->types = sqlite3_malloc64((sqlite3_uint64)t->p * sizeof *t->types);
+    if (!t->names || !t->kinds || !t->types) {
       t->p = 0;
       rc = SQLITE_NOMEM;
     } else {
@@ -217,6 +221,7 @@ static int vtab_init(sqlite3 *db, void *aux, int argc, const char *const *argv,
       for (j = 0; j < t->p && rc == SQLITE_OK; j++) {
         const vae_column *c = vae_model_column(e->m, j);
         t->kinds[j] = c->kind;
+        t->types[j] = vae_column_sqltype(c); /* static strings */
         t->names[j] = sqlite3_mprintf("%s", c->name);
         if (!t->names[j]) rc = SQLITE_NOMEM;
         else if (sqlite3_stricmp(c->name, hidden) == 0) {
@@ -252,7 +257,8 @@ static int vtab_init(sqlite3 *db, void *aux, int argc, const char *const *argv,
   ** reaches xFilter and its message about the missing model. */
   decl = sqlite3_mprintf("CREATE TABLE x(%s", t->p ? "" : "vae_no_model, ");
   for (j = 0; j < t->p && decl; j++) {
-    char *d = sqlite3_mprintf("%s\"%w\" %s, ", decl, t->names[j], vae_kind_sqltype(t->kinds[j]));
+    char *d = sqlite3_mprintf("%s\"%w\" %s, ", decl, t->names[j],
+                              t->types[j] ? t->types[j] : vae_kind_sqltype(t->kinds[j]));
     sqlite3_free(decl);
     decl = d;
   }
@@ -541,6 +547,24 @@ static int compare_cell(const vae_column *mc, float cell, sqlite3_value *v) {
     return r;
   } else {
     double d, x;
+    if (vae_is_time(mc)) {
+      /* a date: compared as a point in time, in whatever form it is given */
+      vae_val val;
+      char *err = NULL;
+      vae_val_from_sql(&val, v);
+      if (vae_val_to_days(mc, &val, &x, "", &err) != SQLITE_OK) {
+        sqlite3_free(err);
+        return vt == SQLITE_TEXT || vt == SQLITE_BLOB ? -1 : 1;
+      }
+      d = vae_time_days(mc, cell);
+      if (vae_date_is_text(mc->format)) {
+        /* as the text shown: a date is the whole day */
+        char buf[40];
+        vae_date_format(buf, sizeof buf, d, mc->format);
+        vae_date_parse(buf, (int)strlen(buf), &d, NULL);
+      }
+      return d < x ? -1 : d > x ? 1 : 0;
+    }
     if (vt == SQLITE_INTEGER || vt == SQLITE_FLOAT) {
       x = sqlite3_value_double(v);
     } else if (vt == SQLITE_TEXT &&

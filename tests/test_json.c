@@ -831,13 +831,13 @@ static void test_options(void) {
 
   opt_bad("{\"types\":{\"x\":\"foo\"}}",
           "option \"types\": unknown kind \"foo\" for column \"x\" "
-          "(use real, integer, binary or categorical)");
+          "(use real, integer, binary, categorical or date)");
   opt_bad("{\"types\":{\"x\":\"real\\u0000\"}}",
           "option \"types\": unknown kind \"real?\" for column \"x\" "
-          "(use real, integer, binary or categorical)");
+          "(use real, integer, binary, categorical or date)");
   opt_bad("{\"types\":{\"x\":1}}",
           "option \"types\": the kind of column \"x\" must be a string "
-          "(real, integer, binary or categorical)");
+          "(real, integer, binary, categorical or date)");
   opt_bad("{\"types\":[\"x\"]}", "option \"types\" must be an object mapping column names to kinds");
   opt_bad("{\"types\":\"categorical\"}", "option \"types\" must be an object mapping column names to kinds");
 
