@@ -210,8 +210,7 @@ int vae_na_from_options(const char *options, vae_na **out) {
   }
   json_free(root);
   if (rc != SQLITE_OK) {
-    if (na) sqlite3_free(na->s), na->s = NULL, na->n = 0;
-    vae_na_free(na);
+    vae_na_free(na); /* the strings taken so far, and the list */
     return rc;
   }
   *out = na;
