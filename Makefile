@@ -6,10 +6,17 @@ CC      ?= cc
 # floating-point exception flags.
 CFLAGS  ?= -O3 -g
 CFLAGS  += -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -fPIC \
-           -fno-math-errno -fno-trapping-math
+           -fno-math-errno -fno-trapping-math -fvisibility=hidden
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null || echo -I/usr/include/x86_64-linux-gnu/openblas-pthread)
 BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 LIBS    = $(BLAS_LIBS) -lm
+# The shared library exports sqlite3_vae_init and nothing else: core's and
+# ext's functions are hidden (-fvisibility=hidden above) and the version
+# script makes everything else local, so that a host defining the same
+# names (json_parse, adam_step, ...) neither breaks nor is broken by vae.so.
+# tests/symbols.sh checks it.
+EXPORTS = ext/exports.map
+SO_LDFLAGS = -Wl,--version-script=$(EXPORTS)
 
 CORE_SRC = $(sort $(wildcard core/*.c))
 EXT_SRC  = $(sort $(wildcard ext/*.c))
@@ -28,21 +35,26 @@ build/%.o: %.c $(wildcard core/*.h ext/*.h)
 build/libvaecore.a: $(CORE_OBJ)
 	ar rcs $@ $^
 
-vae.so: $(EXT_OBJ) build/libvaecore.a
-	$(CC) -shared -o $@ $(EXT_OBJ) build/libvaecore.a $(LIBS)
+vae.so: $(EXT_OBJ) build/libvaecore.a $(EXPORTS)
+	$(CC) -shared $(SO_LDFLAGS) -o $@ $(EXT_OBJ) build/libvaecore.a $(LIBS)
 
 deps:
 	@sh tools/deps.sh build
 
-TEST_BINS = build/test_core build/test_json build/oom_ext
+TEST_BINS = build/test_core build/test_json build/oom_ext build/preload_names.so
 
-build/test_%: tests/test_%.c build/libvaecore.a tests/test_util.h tests/blob_crc.h
+# Defines the names vae.so used to export; tests/symbols.sh preloads it.
+build/preload_names.so: tests/preload_names.c
+	@mkdir -p build
+	$(CC) -shared -fPIC -o $@ $<
+
+build/test_%: tests/test_%.c build/libvaecore.a tests/test_util.h tests/test_mem.h tests/blob_crc.h
 	$(CC) $(CFLAGS) $(BLAS_CFLAGS) -Icore $< build/libvaecore.a $(LIBS) -o $@
 
 # Out-of-memory injection drives vae.so through SQLite's allocator hooks.
 build/oom_ext: tests/oom_ext.c
 	@mkdir -p build
-	$(CC) $(CFLAGS) $< -lsqlite3 -ldl -o $@
+	$(CC) $(CFLAGS) $< -lsqlite3 -o $@
 
 # ---- Sanitizers: the unit tests, oom_ext and a vae.so built with
 # AddressSanitizer and UndefinedBehaviorSanitizer (any report aborts), in
@@ -60,15 +72,15 @@ build/asan/%.o: %.c $(wildcard core/*.h ext/*.h)
 build/asan/libvaecore.a: $(ASAN_CORE_OBJ)
 	ar rcs $@ $^
 
-build/asan/vae.so: $(ASAN_EXT_OBJ) build/asan/libvaecore.a
-	$(CC) $(SAN_FLAGS) -shared -o $@ $(ASAN_EXT_OBJ) build/asan/libvaecore.a $(LIBS)
+build/asan/vae.so: $(ASAN_EXT_OBJ) build/asan/libvaecore.a $(EXPORTS)
+	$(CC) $(SAN_FLAGS) -shared $(SO_LDFLAGS) -o $@ $(ASAN_EXT_OBJ) build/asan/libvaecore.a $(LIBS)
 
-build/asan/test_%: tests/test_%.c build/asan/libvaecore.a tests/test_util.h tests/blob_crc.h
+build/asan/test_%: tests/test_%.c build/asan/libvaecore.a tests/test_util.h tests/test_mem.h tests/blob_crc.h
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(BLAS_CFLAGS) -Icore $< build/asan/libvaecore.a $(LIBS) -o $@
 
 build/asan/oom_ext: tests/oom_ext.c
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $< -lsqlite3 -ldl -o $@
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $< -lsqlite3 -o $@
 
 # ---- Fuzzing (clang's libFuzzer): `make fuzz` runs each target for
 # FUZZ_SECONDS from the seeds in tests/fuzz/ (tests/fuzz.sh); `make test`
@@ -79,11 +91,11 @@ FUZZ_FLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
                -std=c99 -D_POSIX_C_SOURCE=200809L
 FUZZ_BINS = build/fuzz/fuzz_options build/fuzz/fuzz_blob
 
-build/fuzz/fuzz_options: tests/fuzz_options.c $(CORE_SRC) $(wildcard core/*.h)
+build/fuzz/fuzz_options: tests/fuzz_options.c tests/test_mem.h $(CORE_SRC) $(wildcard core/*.h)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(BLAS_CFLAGS) -Icore tests/fuzz_options.c $(CORE_SRC) $(LIBS) -o $@
 
-build/fuzz/fuzz_blob: tests/fuzz_blob.c tests/blob_crc.h $(CORE_SRC) $(wildcard core/*.h)
+build/fuzz/fuzz_blob: tests/fuzz_blob.c tests/test_mem.h tests/blob_crc.h $(CORE_SRC) $(wildcard core/*.h)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(BLAS_CFLAGS) -Icore tests/fuzz_blob.c $(CORE_SRC) $(LIBS) -o $@
 
@@ -131,8 +143,8 @@ clean:
 LIBDIR ?= $(PREFIX)/lib
 LDCONFIG ?= $(shell PATH="$$PATH:/sbin:/usr/sbin" command -v ldconfig)
 
-build/libvae.so: $(EXT_OBJ) build/libvaecore.a
-	$(CC) -shared -Wl,-soname,vae.so -o $@ $(EXT_OBJ) build/libvaecore.a $(LIBS)
+build/libvae.so: $(EXT_OBJ) build/libvaecore.a $(EXPORTS)
+	$(CC) -shared -Wl,-soname,vae.so $(SO_LDFLAGS) -o $@ $(EXT_OBJ) build/libvaecore.a $(LIBS)
 
 install: build/libvae.so
 	install -d "$(DESTDIR)$(LIBDIR)"

@@ -5,11 +5,12 @@
 **   "VAEM" u32 version
 **   config: u32 latent, nhidden, hidden[nhidden], epochs, batch, samples,
 **           impute_samples, patience, verbose; u64 seed; i64 max_rows;
-**           f64 lr, beta, holdout, mask_rate
+**           f64 lr, beta, holdout, mask_rate; since version 4: u32 missing
+**           (0 MAR, 1 MNAR: then params hold the missingness model too)
 **   u32 p, then per column: str name, u32 kind, f64 mean sd min max,
 **           i64 observed, u32 nlevels, str levels[nlevels],
 **           and for real and integer columns u32 nq, f32 quantiles[nq]
-**   since version 4: after each column's kind, u32 format (the caller's
+**   since version 5: after each column's kind, u32 format (the caller's
 **           code, vae_column.format; read as 0 from older versions)
 **   since version 3: f32 blend[p] (the network's share of each column's
 **           estimate), u32 d, and when d > 0 the linear part: f64 mean[d],
@@ -29,7 +30,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 4u
+#define BLOB_VERSION 5u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
@@ -100,6 +101,7 @@ static void write_model(writer *w, const vae_model *m) {
   put_f64(w, c->beta);
   put_f64(w, c->holdout);
   put_f64(w, c->mask_rate);
+  put_u32(w, (uint32_t)c->missing);
   put_u32(w, (uint32_t)m->p);
   for (int j = 0; j < m->p; j++) {
     const vae_column *col = &m->cols[j];
@@ -144,7 +146,7 @@ int vae_model_save(const vae_model *m, unsigned char **blob, size_t *len) {
   writer w = {NULL, 0};
   write_model(&w, m);
   size_t n = w.at + 4;
-  w.buf = vae_malloc(n);
+  w.buf = vae_malloc(&m->mem, n);
   if (!w.buf) return VAE_NOMEM;
   w.at = 0;
   write_model(&w, m);
@@ -159,6 +161,7 @@ typedef struct {
   const unsigned char *p;
   size_t left;
   int bad;
+  const vae_allocator *mem; /* for what is read out: names, levels, ... */
 } reader;
 
 static int take(reader *r, void *dst, size_t n) {
@@ -199,7 +202,7 @@ static char *get_str(reader *r, int *nomem) {
     r->bad = 1;
     return NULL;
   }
-  char *s = vae_malloc((size_t)n + 1);
+  char *s = vae_malloc(r->mem, (size_t)n + 1);
   if (!s) {
     *nomem = 1;
     return NULL;
@@ -207,22 +210,22 @@ static char *get_str(reader *r, int *nomem) {
   take(r, s, n);
   s[n] = 0;
   if (strlen(s) != n) { /* an embedded NUL: not a name we wrote */
-    vae_free(s);
+    vae_free(r->mem, s);
     r->bad = 1;
     return NULL;
   }
   return s;
 }
 
-static void free_cols(vae_column *cols, int p) {
+static void free_cols(const vae_allocator *a, vae_column *cols, int p) {
   if (!cols) return;
   for (int j = 0; j < p; j++) {
-    vae_free(cols[j].name);
-    for (int l = 0; cols[j].levels && l < cols[j].nlevels; l++) vae_free(cols[j].levels[l]);
-    vae_free(cols[j].levels);
-    vae_free(cols[j].quantiles);
+    vae_free(a, cols[j].name);
+    for (int l = 0; cols[j].levels && l < cols[j].nlevels; l++) vae_free(a, cols[j].levels[l]);
+    vae_free(a, cols[j].levels);
+    vae_free(a, cols[j].quantiles);
   }
-  vae_free(cols);
+  vae_free(a, cols);
 }
 
 /* Shares and the linear part (version 3 on), checked before anything is
@@ -247,10 +250,10 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
   if (d != width || d > VAE_LINEAR_MAX_WIDTH ||
       ((uint64_t)d + (uint64_t)d * (d + 1) / 2) * 8 > r->left)
     return VAE_CORRUPT;
-  lin->mean = vae_malloc(d * sizeof(double));
-  lin->cov = vae_malloc((size_t)d * d * sizeof(double));
+  lin->mean = vae_malloc(r->mem, d * sizeof(double));
+  lin->cov = vae_malloc(r->mem, (size_t)d * d * sizeof(double));
   if (!lin->mean || !lin->cov) {
-    vae_linear_free(lin);
+    vae_linear_free(r->mem, lin);
     return VAE_NOMEM;
   }
   lin->d = (int)d;
@@ -265,14 +268,14 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
   return r->bad ? VAE_CORRUPT : VAE_OK;
 }
 
-int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
-                   char *err, size_t errlen) {
+int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t len,
+                   vae_model **out, char *err, size_t errlen) {
   *out = NULL;
   if (!blob || len < 12 || memcmp(blob, BLOB_MAGIC, 4) != 0) {
     vae_set_error(err, errlen, "not a vae model");
     return VAE_CORRUPT;
   }
-  reader r = {blob + 4, len - 8, 0};
+  reader r = {blob + 4, len - 8, 0, mem};
   uint32_t version = get_u32(&r);
   if (version < BLOB_OLDEST_VERSION || version > BLOB_VERSION) {
     vae_set_error(err, errlen,
@@ -280,7 +283,7 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
                   version, BLOB_OLDEST_VERSION, BLOB_VERSION);
     return VAE_CORRUPT;
   }
-  reader tail = {blob + len - 4, 4, 0};
+  reader tail = {blob + len - 4, 4, 0, mem};
   if (get_u32(&tail) != crc32_bytes(blob, len - 4)) {
     vae_set_error(err, errlen, "model is damaged (checksum mismatch)");
     return VAE_CORRUPT;
@@ -304,6 +307,11 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
   cfg.beta = get_f64(&r);
   cfg.holdout = get_f64(&r);
   cfg.mask_rate = get_f64(&r);
+  if (version >= 4) {
+    uint32_t missing = get_u32(&r);
+    if (missing > VAE_MNAR) r.bad = 1;
+    cfg.missing = (int)missing;
+  }
   uint32_t p = get_u32(&r);
   /* A column takes at least 52 bytes (an empty name; u32 length, u32 kind,
   ** 4 f64, i64 observed, u32 nlevels): a damaged count may not make the
@@ -313,20 +321,20 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
     return VAE_CORRUPT;
   }
   int nomem = 0, rc = VAE_CORRUPT;
-  vae_column *cols = vae_calloc(p, sizeof *cols);
-  float *blend = vae_malloc(p * sizeof(float));
+  vae_column *cols = vae_calloc(mem, p, sizeof *cols);
+  float *blend = vae_malloc(mem, p * sizeof(float));
   vae_linear lin = {0, NULL, NULL};
   vae_model *m = NULL;
   if (!cols || !blend) {
-    vae_free(cols);
-    vae_free(blend);
+    vae_free(mem, cols);
+    vae_free(mem, blend);
     return VAE_NOMEM;
   }
   for (uint32_t j = 0; j < p && !r.bad && !nomem; j++) {
     vae_column *c = &cols[j];
     c->name = get_str(&r, &nomem);
     c->kind = (int)get_u32(&r);
-    if (version >= 4) {
+    if (version >= 5) {
       uint32_t f = get_u32(&r);
       if (f > 0x7fffffffu) r.bad = 1; /* an int of the caller's */
       c->format = (int)(f & 0x7fffffffu);
@@ -351,7 +359,7 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
       break;
     }
     if (nlevels) {
-      if (!(c->levels = vae_calloc(nlevels, sizeof(char *)))) { nomem = 1; break; }
+      if (!(c->levels = vae_calloc(mem, nlevels, sizeof(char *)))) { nomem = 1; break; }
       c->nlevels = (int)nlevels;
       for (uint32_t l = 0; l < nlevels && !r.bad && !nomem; l++)
         c->levels[l] = get_str(&r, &nomem);
@@ -362,7 +370,7 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
         r.bad = 1;
         break;
       }
-      if (!(c->quantiles = vae_malloc(nq * sizeof(float)))) { nomem = 1; break; }
+      if (!(c->quantiles = vae_malloc(mem, nq * sizeof(float)))) { nomem = 1; break; }
       c->nq = (int)nq;
       for (uint32_t k = 0; k < nq; k++) {
         uint32_t u = get_u32(&r);
@@ -394,7 +402,7 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
     rc = VAE_CORRUPT;
     goto done;
   }
-  rc = vae_model_alloc(cols, (int)p, &cfg, &m, why, sizeof why);
+  rc = vae_model_alloc(mem, cols, (int)p, &cfg, &m, why, sizeof why);
   if (rc == VAE_NOMEM) goto done;
   if (rc) {
     vae_set_error(err, errlen, "model is damaged (%s)", why);
@@ -429,9 +437,9 @@ int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
   }
   rc = VAE_OK;
 done:
-  free_cols(cols, (int)p);
-  vae_free(blend);
-  vae_linear_free(&lin);
+  free_cols(mem, cols, (int)p);
+  vae_free(mem, blend);
+  vae_linear_free(mem, &lin);
   if (rc == VAE_OK) *out = m;
   else vae_model_free(m);
   return rc;

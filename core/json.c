@@ -25,6 +25,7 @@ typedef struct {
   char *err;
   size_t errlen;
   int depth;
+  const vae_allocator *mem;
 } parser;
 
 static int fail(parser *ps, const char *at, const char *msg) {
@@ -111,7 +112,7 @@ static int parse_string(parser *ps, char **out, size_t *outlen) {
   char *buf, *o;
   int rc;
   for (r = q; r < e && *r != '"'; r += (*r == '\\' && e - r > 1) ? 2 : 1) {}
-  buf = vae_malloc((size_t)(r - q) + 1);
+  buf = vae_malloc(ps->mem, (size_t)(r - q) + 1);
   if (!buf) return nomem(ps);
   o = buf;
   r = q;
@@ -171,7 +172,7 @@ static int parse_string(parser *ps, char **out, size_t *outlen) {
   ps->p = r + 1;
   return VAE_OK;
 bad:
-  vae_free(buf);
+  vae_free(ps->mem, buf);
   return rc;
 }
 
@@ -235,7 +236,7 @@ static int parse_number(parser *ps, json_value *v) {
     size_t dplen = strlen(dp), n = (size_t)(r - s), i, k = 0;
     char small[64], *buf = small;
     if (n + dplen + 1 > sizeof small) {
-      buf = vae_malloc(n + dplen + 1);
+      buf = vae_malloc(ps->mem, n + dplen + 1);
       if (!buf) return nomem(ps);
     }
     for (i = 0; i < n; i++) {
@@ -244,7 +245,7 @@ static int parse_number(parser *ps, json_value *v) {
     }
     buf[k] = 0;
     v->number = strtod(buf, NULL);
-    if (buf != small) vae_free(buf);
+    if (buf != small) vae_free(ps->mem, buf);
     if (isinf(v->number)) return fail(ps, s, "number out of range");
   }
   ps->p = r;
@@ -263,7 +264,7 @@ static int parse_literal(parser *ps, const char *word, json_value *v,
 }
 
 /* Room for one more item (and key); 0 or VAE_NOMEM. */
-static int grow(json_value *v, int *cap, int with_keys) {
+static int grow(const vae_allocator *a, json_value *v, int *cap, int with_keys) {
   int ncap, overflow = 0;
   size_t bytes;
   void *p;
@@ -271,11 +272,11 @@ static int grow(json_value *v, int *cap, int with_keys) {
   if (*cap > INT_MAX / 2) return VAE_NOMEM;
   ncap = *cap ? *cap * 2 : 4;
   bytes = vae_mul_size((size_t)ncap, sizeof *v->items, &overflow);
-  if (overflow || !(p = vae_realloc(v->items, bytes))) return VAE_NOMEM;
+  if (overflow || !(p = vae_realloc(a, v->items, bytes))) return VAE_NOMEM;
   v->items = p;
   if (with_keys) {
     bytes = vae_mul_size((size_t)ncap, sizeof *v->keys, &overflow);
-    if (overflow || !(p = vae_realloc(v->keys, bytes))) return VAE_NOMEM;
+    if (overflow || !(p = vae_realloc(a, v->keys, bytes))) return VAE_NOMEM;
     v->keys = p;
   }
   *cap = ncap;
@@ -298,7 +299,7 @@ static int parse_array(parser *ps, json_value *v) {
   }
   for (;;) {
     json_value *item;
-    if (grow(v, &cap, 0)) return nomem(ps);
+    if (grow(ps->mem, v, &cap, 0)) return nomem(ps);
     /* Counted before it is parsed, so a failure frees what it holds. */
     item = &v->items[v->count++];
     memset(item, 0, sizeof *item);
@@ -319,6 +320,7 @@ static int parse_array(parser *ps, json_value *v) {
 typedef struct {
   int *slot;
   size_t n; /* power of two, more than twice the keys indexed */
+  const vae_allocator *mem;
 } key_index;
 
 #define KEY_SCAN 16
@@ -342,9 +344,9 @@ static int key_seen(key_index *ix, char **keys, int i) {
     size_t n = ix->n ? ix->n : 4 * KEY_SCAN;
     int overflow = 0, *slot;
     while (n <= (size_t)i * 2) n *= 2;
-    slot = vae_malloc(vae_mul_size(n, sizeof *slot, &overflow));
-    if (overflow || !slot) { vae_free(slot); return -1; }
-    vae_free(ix->slot);
+    slot = vae_malloc(ix->mem, vae_mul_size(n, sizeof *slot, &overflow));
+    if (overflow || !slot) { vae_free(ix->mem, slot); return -1; }
+    vae_free(ix->mem, ix->slot);
     ix->slot = slot;
     ix->n = n;
     memset(slot, 0xFF, n * sizeof *slot); /* all -1: empty */
@@ -362,7 +364,7 @@ static int key_seen(key_index *ix, char **keys, int i) {
 
 static int parse_object(parser *ps, json_value *v) {
   int cap = 0, rc = VAE_OK;
-  key_index ix = {NULL, 0};
+  key_index ix = {NULL, 0, ps->mem};
   v->type = JSON_OBJECT;
   if (++ps->depth > JSON_MAX_DEPTH)
     return fail(ps, ps->p, "nesting deeper than 64 levels");
@@ -382,7 +384,7 @@ static int parse_object(parser *ps, json_value *v) {
     at = ps->p;
     if (at == ps->end) { rc = fail(ps, at, "unexpected end of input"); break; }
     if (*at != '"') { rc = fail(ps, at, "expected a string key"); break; }
-    if (grow(v, &cap, 1)) { rc = nomem(ps); break; }
+    if (grow(ps->mem, v, &cap, 1)) { rc = nomem(ps); break; }
     if ((rc = parse_string(ps, &key, &keylen)) != VAE_OK) break;
     v->keys[v->count] = key;
     memset(&v->items[v->count], 0, sizeof *v->items);
@@ -409,7 +411,7 @@ static int parse_object(parser *ps, json_value *v) {
     if (*ps->p != ',') { rc = fail(ps, ps->p, "expected ',' or '}'"); break; }
     ps->p++;
   }
-  vae_free(ix.slot);
+  vae_free(ix.mem, ix.slot);
   return rc;
 }
 
@@ -431,24 +433,24 @@ static int parse_value(parser *ps, json_value *v) {
   }
 }
 
-static void free_contents(json_value *v) {
+static void free_contents(const vae_allocator *a, json_value *v) {
   int i;
   for (i = 0; i < v->count; i++) {
-    if (v->keys) vae_free(v->keys[i]);
-    free_contents(&v->items[i]);
+    if (v->keys) vae_free(a, v->keys[i]);
+    free_contents(a, &v->items[i]);
   }
-  vae_free(v->keys);
-  vae_free(v->items);
-  vae_free(v->string);
+  vae_free(a, v->keys);
+  vae_free(a, v->items);
+  vae_free(a, v->string);
 }
 
-void json_free(json_value *v) {
+void json_free(const vae_allocator *a, json_value *v) {
   if (!v) return;
-  free_contents(v);
-  vae_free(v);
+  free_contents(a, v);
+  vae_free(a, v);
 }
 
-int json_parse(const char *text, size_t len, json_value **out,
+int json_parse(const vae_allocator *a, const char *text, size_t len, json_value **out,
                char *err, size_t errlen) {
   parser ps;
   json_value *v;
@@ -464,7 +466,8 @@ int json_parse(const char *text, size_t len, json_value **out,
   ps.err = err;
   ps.errlen = errlen;
   ps.depth = 0;
-  v = vae_calloc(1, sizeof *v);
+  ps.mem = a;
+  v = vae_calloc(a, 1, sizeof *v);
   if (!v) return nomem(&ps);
   rc = parse_value(&ps, v);
   if (rc == VAE_OK) {
@@ -472,7 +475,7 @@ int json_parse(const char *text, size_t len, json_value **out,
     if (ps.p != ps.end) rc = fail(&ps, ps.p, "unexpected data after the value");
   }
   if (rc != VAE_OK) {
-    json_free(v);
+    json_free(a, v);
     return rc;
   }
   *out = v;
@@ -516,7 +519,7 @@ static int reserve(vae_buf *b, size_t n) {
   size_t need, cap;
   char *p;
   if (b->failed) return 0;
-  if (n > (size_t)-1 - b->len - 1) {
+  if (!b->mem || n > (size_t)-1 - b->len - 1) {
     b->failed = 1;
     return 0;
   }
@@ -524,7 +527,7 @@ static int reserve(vae_buf *b, size_t n) {
   if (need <= b->cap) return 1;
   cap = b->cap ? b->cap : 64;
   while (cap < need) cap = cap > (size_t)-1 / 2 ? need : cap * 2;
-  p = vae_realloc(b->data, cap);
+  p = vae_realloc(b->mem, b->data, cap);
   if (!p) {
     b->failed = 1;
     return 0;
@@ -821,7 +824,7 @@ void vae_buf_json_value(vae_buf *b, const json_value *v) {
 }
 
 void vae_buf_free(vae_buf *b) {
-  vae_free(b->data);
+  vae_free(b->mem, b->data);
   b->data = NULL;
   b->len = b->cap = 0;
   b->failed = 0;

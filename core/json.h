@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vae.h"
+
 #define JSON_MAX_DEPTH 64
 
 typedef enum {
@@ -33,12 +35,12 @@ struct json_value {
   json_value *items;
 };
 
-/* Parses text[0..len) (no NUL terminator needed) into a tree freed with
-** json_free. Returns VAE_OK, VAE_NOMEM ("out of memory") or VAE_INVALID
+/* Parses text[0..len) (no NUL terminator needed) into a tree allocated
+** from *a and freed with json_free with the same allocator. Returns VAE_OK, VAE_NOMEM ("out of memory") or VAE_INVALID
 ** ("bad JSON at offset 12: expected ':'"); *out is NULL on error. */
-int json_parse(const char *text, size_t len, json_value **out,
+int json_parse(const vae_allocator *a, const char *text, size_t len, json_value **out,
                char *err, size_t errlen);
-void json_free(json_value *v);
+void json_free(const vae_allocator *a, json_value *v);
 /* The member `key` of an object, NULL if absent or obj is not an object. */
 const json_value *json_get(const json_value *obj, const char *key);
 
@@ -49,11 +51,13 @@ void json_snippet(char *dst, size_t size, const char *s);
 /* A growing string, NUL-terminated once anything was appended (data is NULL
 ** before). After an allocation failure `failed` is set and every further
 ** append does nothing, so a writer checks once at the end. Start from
-** vae_buf b = {0}; release with vae_buf_free. */
+** vae_buf b = {.mem = allocator} (without one every append fails);
+** release with vae_buf_free. */
 typedef struct {
   char *data;
   size_t len, cap;
   int failed;
+  const vae_allocator *mem; /* where data comes from */
 } vae_buf;
 
 #if defined(__GNUC__) || defined(__clang__)

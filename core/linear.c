@@ -32,6 +32,7 @@
 #define LIN_RIDGE 1e-3
 
 struct vae_linear_work {
+  vae_allocator mem;
   int d;
   int *obs, *mis;
   double *v;     /* d: the row, missing dims filled by the conditional mean */
@@ -42,26 +43,28 @@ struct vae_linear_work {
 
 void vae_linear_work_free(vae_linear_work *w) {
   if (!w) return;
-  vae_free(w->obs);
-  vae_free(w->mis);
-  vae_free(w->v);
-  vae_free(w->chol);
-  vae_free(w->b);
-  vae_free(w->alpha);
-  vae_free(w);
+  vae_allocator a = w->mem;
+  vae_free(&a, w->obs);
+  vae_free(&a, w->mis);
+  vae_free(&a, w->v);
+  vae_free(&a, w->chol);
+  vae_free(&a, w->b);
+  vae_free(&a, w->alpha);
+  vae_free(&a, w);
 }
 
-vae_linear_work *vae_linear_work_alloc(int d) {
-  vae_linear_work *w = vae_calloc(1, sizeof *w);
+vae_linear_work *vae_linear_work_alloc(const vae_allocator *a, int d) {
+  vae_linear_work *w = vae_calloc(a, 1, sizeof *w);
   if (!w) return NULL;
+  w->mem = *a;
   size_t dd = (size_t)d * d;
   w->d = d;
-  w->obs = vae_calloc((size_t)d + 1, sizeof(int));
-  w->mis = vae_calloc((size_t)d + 1, sizeof(int));
-  w->v = vae_calloc((size_t)d + 1, sizeof(double));
-  w->chol = vae_calloc(dd + 1, sizeof(double));
-  w->b = vae_calloc(dd + 1, sizeof(double));
-  w->alpha = vae_calloc((size_t)d + 1, sizeof(double));
+  w->obs = vae_calloc(a, (size_t)d + 1, sizeof(int));
+  w->mis = vae_calloc(a, (size_t)d + 1, sizeof(int));
+  w->v = vae_calloc(a, (size_t)d + 1, sizeof(double));
+  w->chol = vae_calloc(a, dd + 1, sizeof(double));
+  w->b = vae_calloc(a, dd + 1, sizeof(double));
+  w->alpha = vae_calloc(a, (size_t)d + 1, sizeof(double));
   if (!w->obs || !w->mis || !w->v || !w->chol || !w->b || !w->alpha) {
     vae_linear_work_free(w);
     return NULL;
@@ -189,9 +192,9 @@ static void shrinkage(const double *cov, const double *mean,
   }
 }
 
-void vae_linear_free(vae_linear *lin) {
-  vae_free(lin->mean);
-  vae_free(lin->cov);
+void vae_linear_free(const vae_allocator *a, vae_linear *lin) {
+  vae_free(a, lin->mean);
+  vae_free(a, lin->cov);
   memset(lin, 0, sizeof *lin);
 }
 
@@ -205,14 +208,14 @@ int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
   if (rows > LIN_MAX_ROWS) rows = LIN_MAX_ROWS;
   if (rows > n) rows = n;
   const size_t dd = (size_t)d * d;
-  double *mean = vae_calloc((size_t)d, sizeof(double));
-  double *cov = vae_calloc(dd, sizeof(double));
-  double *sx = vae_calloc((size_t)d, sizeof(double));
-  double *sxx = vae_calloc(dd, sizeof(double));
-  int64_t *count = vae_calloc((size_t)d, sizeof(int64_t));
-  double *filled = vae_calloc((size_t)rows * d, sizeof(double));
-  unsigned char *level = vae_calloc((size_t)d, 1);
-  vae_linear_work *w = vae_linear_work_alloc(d);
+  double *mean = vae_calloc(&m->mem, (size_t)d, sizeof(double));
+  double *cov = vae_calloc(&m->mem, dd, sizeof(double));
+  double *sx = vae_calloc(&m->mem, (size_t)d, sizeof(double));
+  double *sxx = vae_calloc(&m->mem, dd, sizeof(double));
+  int64_t *count = vae_calloc(&m->mem, (size_t)d, sizeof(int64_t));
+  double *filled = vae_calloc(&m->mem, (size_t)rows * d, sizeof(double));
+  unsigned char *level = vae_calloc(&m->mem, (size_t)d, 1);
+  vae_linear_work *w = vae_linear_work_alloc(&m->mem, d);
   int rc = VAE_NOMEM;
   if (!mean || !cov || !sx || !sxx || !count || !filled || !level || !w) goto done;
   for (int j = 0; j < m->p; j++)
@@ -288,13 +291,13 @@ int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
   mean = cov = NULL;
   rc = VAE_OK;
 done:
-  vae_free(mean);
-  vae_free(cov);
-  vae_free(sx);
-  vae_free(sxx);
-  vae_free(count);
-  vae_free(filled);
-  vae_free(level);
+  vae_free(&m->mem, mean);
+  vae_free(&m->mem, cov);
+  vae_free(&m->mem, sx);
+  vae_free(&m->mem, sxx);
+  vae_free(&m->mem, count);
+  vae_free(&m->mem, filled);
+  vae_free(&m->mem, level);
   vae_linear_work_free(w);
   return rc;
 }

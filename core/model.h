@@ -28,6 +28,7 @@ typedef struct {
 } vae_linear;
 
 struct vae_model {
+  vae_allocator mem;   /* where all of the model's memory comes from */
   int p;               /* table columns */
   vae_column *cols;    /* [p] */
   vae_config cfg;      /* architecture and defaults it was built with */
@@ -40,6 +41,9 @@ struct vae_model {
   vae_dense enc[VAE_MAX_HIDDEN + 1];
   vae_dense dec[VAE_MAX_HIDDEN + 1];
   size_t logvar;       /* offset of p per-column decoder log-variance params */
+  size_t sel;          /* VAE_MNAR: offset of 2 p missingness params (slope,
+                          intercept per column; used by numeric and binary
+                          columns), else 0 */
   size_t nparams;
   float *params;
   /* The linear part (linear.c): a Gaussian over the encoded values, and per
@@ -75,6 +79,7 @@ static inline double vae_largest_gemm(const vae_model *m, double rows) {
 ** rows_enc * K samples through the decoder; allocated once per fit or
 ** inference call, never per row. */
 typedef struct {
+  vae_allocator mem;    /* the model's, copied by vae_work_alloc */
   int rows_enc, rows_dec;
   float *xs;            /* rows_enc x p: standardized values, NaN = missing */
   float *enc_x;         /* rows_enc x enc_in */
@@ -87,6 +92,9 @@ typedef struct {
   float *grads;         /* nparams, only for training */
   double *dlogvar;      /* p, vae_backward's sums, only for training */
   double *var, *log_var, *inv_var; /* p decoder variances, set by vae_forward */
+  double *lsel;         /* VAE_MNAR: rows_dec log P(missing | z) of each row's
+                           missing cells, a part of lw (so lw - lsel is the
+                           MAR weight) */
 } vae_work;
 
 int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
@@ -95,8 +103,8 @@ void vae_work_free(vae_work *w);
 
 /* Builds layout and allocates zeroed params for columns and cfg (columns
 ** copied, statistics included). Used by create and load. */
-int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
-                    vae_model **out, char *err, size_t errlen);
+int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
+                    const vae_config *cfg, vae_model **out, char *err, size_t errlen);
 void vae_model_init_params(vae_model *m, uint64_t seed);
 /* The parameter count vae_model_alloc would lay out for cols and cfg
 ** (cfg->hidden widths checked by vae_config_check first), so that a blob's
@@ -108,7 +116,7 @@ uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg);
 ** With scored, numeric cells of x are normal scores already. */
 void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
                  const unsigned char *hide, int scored);
-/* The rows with numeric cells as normal scores (allocated with vae_malloc). */
+/* The rows with numeric cells as normal scores (from the model's allocator). */
 float *vae_scores(const vae_model *m, const float *x, int64_t n);
 /* Encoder, K reparameterized samples per row from w->eps, decoder, and the
 ** log weights lw = log p(x_obs|z) + beta (log p(z) - log q(z|x)). With
@@ -124,6 +132,12 @@ void vae_decode(const vae_model *m, vae_work *w, int rows);
 double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
                     double beta, double scale, int with_grads);
 
+/* The missingness model's P(missing) of one cell at x (model scale), or of
+** a missing numeric cell at the decoder's mean mu and variance var: the
+** probit link integrated over N(mu, var). For the objective and inference. */
+double vae_log_ndtr(double t);   /* log Phi(t), stable in both tails */
+double vae_mills(double t);      /* phi(t) / Phi(t) */
+
 /* Log-likelihood of one row's observed cells given one decoder output, and
 ** when dout is not NULL its gradient d ll / d out there (0 at the cells of
 ** unobserved columns). Uses the variances vae_forward put in w. */
@@ -138,11 +152,11 @@ double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
 ** conditional mean in data units (NaN elsewhere, and everywhere without a
 ** linear part). */
 typedef struct vae_linear_work vae_linear_work;
-vae_linear_work *vae_linear_work_alloc(int d);
+vae_linear_work *vae_linear_work_alloc(const vae_allocator *a, int d);
 void vae_linear_work_free(vae_linear_work *w);
 int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
                    int64_t n, vae_linear *out, int (*stop)(void *), void *ctx);
-void vae_linear_free(vae_linear *lin);
+void vae_linear_free(const vae_allocator *a, vae_linear *lin);
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
                     double *estimate);
 /* The linear part's probabilities of binary or categorical column j given

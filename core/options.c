@@ -40,7 +40,7 @@ int vae_kind_from_name(const char *name) {
   return -1;
 }
 
-enum { T_INT, T_NUM, T_BOOL, T_FLAG, T_HIDDEN, T_COLUMNS, T_TYPES, T_STRINGS };
+enum { T_INT, T_NUM, T_BOOL, T_FLAG, T_HIDDEN, T_COLUMNS, T_TYPES, T_MISSING, T_STRINGS };
 
 typedef struct {
   const char *key;
@@ -86,6 +86,8 @@ static const opt_spec specs[] = {
    "be a number at least 0 and less than 0.95"},
   {"patience", VAE_OPT_PATIENCE, T_INT, 1, 100000, 0, 0, 0, 0,
    "be an integer from 1 to 100000"},
+  {"missing", VAE_OPT_MISSING, T_MISSING, 0, 0, 0, 0, 0, 0,
+   "be \"mar\" or \"mnar\""},
   {"na", VAE_OPT_NA, T_STRINGS, 0, 1000, 0, 0, 0, 0,
    "be a list of at most 1000 strings (text read as a missing value)"},
 };
@@ -162,14 +164,14 @@ static int columns(vae_options *o, const opt_spec *s, const json_value *v,
     if (it->type != JSON_STRING || strlen(it->string) != it->len)
       return MUST(s);
   }
-  o->columns = vae_calloc((size_t)v->count, sizeof *o->columns);
+  o->columns = vae_calloc(&o->mem, (size_t)v->count, sizeof *o->columns);
   if (!o->columns) return NOMEM();
   o->ncolumns = v->count;
   for (i = 0; i < v->count; i++)
-    if (!(o->columns[i] = vae_strdup(v->items[i].string))) return NOMEM();
+    if (!(o->columns[i] = vae_strdup(&o->mem, v->items[i].string))) return NOMEM();
   {
     /* Sorted copy, so that a long list is checked in n log n. */
-    char **sorted = vae_calloc((size_t)v->count, sizeof *sorted);
+    char **sorted = vae_calloc(&o->mem, (size_t)v->count, sizeof *sorted);
     int rc = VAE_OK;
     if (!sorted) return NOMEM();
     memcpy(sorted, o->columns, (size_t)v->count * sizeof *sorted);
@@ -182,7 +184,7 @@ static int columns(vae_options *o, const opt_spec *s, const json_value *v,
                  "option \"columns\": duplicate column \"%s\"", snip);
       }
     }
-    vae_free(sorted);
+    vae_free(&o->mem, sorted);
     return rc;
   }
 }
@@ -196,11 +198,11 @@ static int strings(vae_options *o, const opt_spec *s, const json_value *v,
     if (v->items[i].type != JSON_STRING || strlen(v->items[i].string) != v->items[i].len)
       return MUST(s);
   if (v->count == 0) return VAE_OK;
-  o->na = vae_calloc((size_t)v->count, sizeof *o->na);
+  o->na = vae_calloc(&o->mem, (size_t)v->count, sizeof *o->na);
   if (!o->na) return NOMEM();
   o->nna = v->count;
   for (i = 0; i < v->count; i++)
-    if (!(o->na[i] = vae_strdup(v->items[i].string))) return NOMEM();
+    if (!(o->na[i] = vae_strdup(&o->mem, v->items[i].string))) return NOMEM();
   return VAE_OK;
 }
 
@@ -235,12 +237,12 @@ static int types(vae_options *o, const opt_spec *s, const json_value *v,
     }
   }
   if (v->count == 0) return VAE_OK;
-  o->type_columns = vae_calloc((size_t)v->count, sizeof *o->type_columns);
-  o->type_kinds = vae_calloc((size_t)v->count, sizeof *o->type_kinds);
+  o->type_columns = vae_calloc(&o->mem, (size_t)v->count, sizeof *o->type_columns);
+  o->type_kinds = vae_calloc(&o->mem, (size_t)v->count, sizeof *o->type_kinds);
   if (!o->type_columns || !o->type_kinds) return NOMEM();
   o->ntypes = v->count;
   for (i = 0; i < v->count; i++) {
-    if (!(o->type_columns[i] = vae_strdup(v->keys[i]))) return NOMEM();
+    if (!(o->type_columns[i] = vae_strdup(&o->mem, v->keys[i]))) return NOMEM();
     o->type_kinds[i] = type_kind(v->items[i].string);
   }
   return VAE_OK;
@@ -278,6 +280,12 @@ static int apply(vae_options *o, const char *key, const json_value *v,
     if (v->type != JSON_BOOL) return MUST(s);
     o->warm_start = v->boolean;
     return VAE_OK;
+  case T_MISSING:
+    if (v->type != JSON_STRING || strlen(v->string) != v->len) return MUST(s);
+    if (same_word(v->string, "mar")) o->cfg.missing = VAE_MAR;
+    else if (same_word(v->string, "mnar")) o->cfg.missing = VAE_MNAR;
+    else return MUST(s);
+    return VAE_OK;
   case T_HIDDEN: return hidden(o, s, v, err, errlen);
   case T_COLUMNS: return columns(o, s, v, err, errlen);
   case T_STRINGS: return strings(o, s, v, err, errlen);
@@ -285,28 +293,29 @@ static int apply(vae_options *o, const char *key, const json_value *v,
   }
 }
 
-static void reset(vae_options *o) {
+static void reset(vae_options *o, const vae_allocator *a) {
   memset(o, 0, sizeof *o);
+  o->mem = *a;
   vae_config_default(&o->cfg);
 }
 
-int vae_options_parse(const char *json, size_t len, vae_options *o,
-                      char *err, size_t errlen) {
+int vae_options_parse(const vae_allocator *a, const char *json, size_t len,
+                      vae_options *o, char *err, size_t errlen) {
   json_value *root = NULL;
   int rc, i;
-  reset(o);
+  reset(o, a);
   if (err && errlen) err[0] = 0;
   if (!json) return VAE_OK;
-  rc = json_parse(json, len, &root, err, errlen);
+  rc = json_parse(a, json, len, &root, err, errlen);
   if (rc != VAE_OK) return rc;
   if (root->type != JSON_OBJECT)
     rc = say(err, errlen, VAE_INVALID, "options must be a JSON object");
   for (i = 0; rc == VAE_OK && i < root->count; i++)
     rc = apply(o, root->keys[i], &root->items[i], err, errlen);
-  json_free(root);
+  json_free(a, root);
   if (rc != VAE_OK) {
     vae_options_free(o);
-    reset(o);
+    reset(o, a);
   }
   return rc;
 }
@@ -314,15 +323,15 @@ int vae_options_parse(const char *json, size_t len, vae_options *o,
 void vae_options_free(vae_options *o) {
   int i;
   if (!o) return;
-  for (i = 0; i < o->ncolumns; i++) vae_free(o->columns[i]);
-  for (i = 0; i < o->ntypes; i++) vae_free(o->type_columns[i]);
-  for (i = 0; i < o->nna; i++) vae_free(o->na[i]);
-  vae_free(o->na);
+  for (i = 0; i < o->ncolumns; i++) vae_free(&o->mem, o->columns[i]);
+  for (i = 0; i < o->ntypes; i++) vae_free(&o->mem, o->type_columns[i]);
+  for (i = 0; i < o->nna; i++) vae_free(&o->mem, o->na[i]);
+  vae_free(&o->mem, o->na);
   o->na = NULL;
   o->nna = 0;
-  vae_free(o->columns);
-  vae_free(o->type_columns);
-  vae_free(o->type_kinds);
+  vae_free(&o->mem, o->columns);
+  vae_free(&o->mem, o->type_columns);
+  vae_free(&o->mem, o->type_kinds);
   o->columns = o->type_columns = NULL;
   o->type_kinds = NULL;
   o->ncolumns = o->ntypes = 0;

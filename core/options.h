@@ -16,7 +16,7 @@ enum {
   VAE_OPT_EPOCHS, VAE_OPT_BATCH, VAE_OPT_LR, VAE_OPT_BETA, VAE_OPT_SAMPLES,
   VAE_OPT_IMPUTE_SAMPLES, VAE_OPT_SEED, VAE_OPT_HOLDOUT, VAE_OPT_MAX_ROWS,
   VAE_OPT_VERBOSE, VAE_OPT_WARM_START, VAE_OPT_MASK_RATE, VAE_OPT_PATIENCE,
-  VAE_OPT_NA
+  VAE_OPT_MISSING, VAE_OPT_NA
 };
 #define VAE_OPT_BIT(x) (1UL << (x))
 
@@ -33,17 +33,19 @@ typedef struct {
   char **type_columns;
   int *type_kinds;      /* vae_kind of type_columns[i], or VAE_OPT_KIND_DATE */
   int warm_start;       /* "warm_start": true */
+  vae_allocator mem;    /* what the lists above come from */
   int nna;              /* "na": text spellings of a missing value, for the */
   char **na;            /* caller that reads text (given: bit VAE_OPT_NA) */
 } vae_options;
 
-/* Parses json[0..len) (NULL: no options, all defaults) into *o. Returns
+/* Parses json[0..len) (NULL: no options, all defaults) into *o, whose
+** lists are allocated from *a (o keeps a copy to free them). Returns
 ** VAE_OK, VAE_NOMEM or VAE_INVALID with a short message naming the option
 ** (e.g. `option "epochs" must be an integer from 1 to 1000000`). On error
 ** *o holds the defaults and owns nothing; vae_options_free is always safe
 ** after vae_options_parse. */
-int vae_options_parse(const char *json, size_t len, vae_options *o,
-                      char *err, size_t errlen);
+int vae_options_parse(const vae_allocator *a, const char *json, size_t len,
+                      vae_options *o, char *err, size_t errlen);
 void vae_options_free(vae_options *o);
 
 #endif

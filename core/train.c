@@ -31,6 +31,7 @@ static void shuffle(int64_t *idx, int64_t n, vae_rng *rng) {
 }
 
 typedef struct {
+  vae_allocator mem;    /* the model's */
   vae_work w;
   float *rows;          /* batch x p gathered raw rows */
   unsigned char *hide;  /* batch x p extra masking */
@@ -42,33 +43,34 @@ typedef struct {
 
 static void free_buffers(fit_buffers *b) {
   vae_work_free(&b->w);
-  vae_free(b->rows);
-  vae_free(b->hide);
-  vae_free(b->adam_m);
-  vae_free(b->adam_v);
-  vae_free(b->best);
-  vae_free(b->backup);
-  vae_free(b->blend);
-  vae_free(b->idx);
-  vae_free(b->train_loss);
-  vae_free(b->val_loss);
+  vae_free(&b->mem, b->rows);
+  vae_free(&b->mem, b->hide);
+  vae_free(&b->mem, b->adam_m);
+  vae_free(&b->mem, b->adam_v);
+  vae_free(&b->mem, b->best);
+  vae_free(&b->mem, b->backup);
+  vae_free(&b->mem, b->blend);
+  vae_free(&b->mem, b->idx);
+  vae_free(&b->mem, b->train_loss);
+  vae_free(&b->mem, b->val_loss);
 }
 
 static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
                          int64_t n, int epochs) {
   memset(b, 0, sizeof *b);
+  b->mem = m->mem;
   if (vae_work_alloc(m, &b->w, batch, K, 1)) return VAE_NOMEM;
   size_t np = m->nparams;
-  if (!(b->rows = vae_calloc((size_t)batch * m->p, sizeof(float))) ||
-      !(b->hide = vae_calloc((size_t)batch * m->p, 1)) ||
-      !(b->adam_m = vae_calloc(np, sizeof(float))) ||
-      !(b->adam_v = vae_calloc(np, sizeof(float))) ||
-      !(b->best = vae_calloc(np, sizeof(float))) ||
-      !(b->backup = vae_calloc(np, sizeof(float))) ||
-      !(b->blend = vae_calloc((size_t)m->p, sizeof(float))) ||
-      !(b->idx = vae_calloc((size_t)n, sizeof(int64_t))) ||
-      !(b->train_loss = vae_calloc((size_t)epochs, sizeof(double))) ||
-      !(b->val_loss = vae_calloc((size_t)epochs, sizeof(double)))) {
+  if (!(b->rows = vae_calloc(&m->mem, (size_t)batch * m->p, sizeof(float))) ||
+      !(b->hide = vae_calloc(&m->mem, (size_t)batch * m->p, 1)) ||
+      !(b->adam_m = vae_calloc(&m->mem, np, sizeof(float))) ||
+      !(b->adam_v = vae_calloc(&m->mem, np, sizeof(float))) ||
+      !(b->best = vae_calloc(&m->mem, np, sizeof(float))) ||
+      !(b->backup = vae_calloc(&m->mem, np, sizeof(float))) ||
+      !(b->blend = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
+      !(b->idx = vae_calloc(&m->mem, (size_t)n, sizeof(int64_t))) ||
+      !(b->train_loss = vae_calloc(&m->mem, (size_t)epochs, sizeof(double))) ||
+      !(b->val_loss = vae_calloc(&m->mem, (size_t)epochs, sizeof(double)))) {
     free_buffers(b);
     return VAE_NOMEM;
   }
@@ -133,15 +135,15 @@ static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
   int rows = n > 2000 ? 2000 : (int)n, L = 2; /* binary: P(0), P(1) */
   for (int j = 0; j < p; j++)
     if (m->cols[j].kind == VAE_CATEGORICAL && m->cols[j].nlevels > L) L = m->cols[j].nlevels;
-  float *x = vae_malloc((size_t)rows * p * sizeof(float));
-  float *net = vae_malloc((size_t)rows * p * sizeof(float));
-  float *net_probs = vae_calloc((size_t)rows * width, sizeof(float));
-  double *lin = vae_malloc((size_t)rows * p * sizeof(double));
-  double *lin_probs = vae_calloc((size_t)rows * width, sizeof(double));
-  double *probs = vae_malloc((size_t)L * sizeof(double));
-  unsigned char *hidden = vae_calloc((size_t)rows * p, 1);
-  double *sum = vae_calloc((size_t)p * 4, sizeof(double));
-  vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(m->lin.d) : NULL;
+  float *x = vae_malloc(&m->mem, (size_t)rows * p * sizeof(float));
+  float *net = vae_malloc(&m->mem, (size_t)rows * p * sizeof(float));
+  float *net_probs = vae_calloc(&m->mem, (size_t)rows * width, sizeof(float));
+  double *lin = vae_malloc(&m->mem, (size_t)rows * p * sizeof(double));
+  double *lin_probs = vae_calloc(&m->mem, (size_t)rows * width, sizeof(double));
+  double *probs = vae_malloc(&m->mem, (size_t)L * sizeof(double));
+  unsigned char *hidden = vae_calloc(&m->mem, (size_t)rows * p, 1);
+  double *sum = vae_calloc(&m->mem, (size_t)p * 4, sizeof(double));
+  vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(&m->mem, m->lin.d) : NULL;
   int rc = VAE_NOMEM;
   if (!x || !net || !net_probs || !lin || !lin_probs || !probs || !hidden ||
       !sum || (m->lin.d && !lw))
@@ -244,14 +246,14 @@ score:
     if (cross[j] > 0)
       error[j] = vae_is_numeric(m->cols[j].kind) ? sqrt(sum[j] / cross[j]) : sum[j] / cross[j];
 done:
-  vae_free(x);
-  vae_free(net);
-  vae_free(net_probs);
-  vae_free(lin);
-  vae_free(lin_probs);
-  vae_free(probs);
-  vae_free(hidden);
-  vae_free(sum);
+  vae_free(&m->mem, x);
+  vae_free(&m->mem, net);
+  vae_free(&m->mem, net_probs);
+  vae_free(&m->mem, lin);
+  vae_free(&m->mem, lin_probs);
+  vae_free(&m->mem, probs);
+  vae_free(&m->mem, hidden);
+  vae_free(&m->mem, sum);
   vae_linear_work_free(lw);
   return rc;
 }
@@ -291,6 +293,21 @@ static int interrupted(poller *p) {
 
 static int poll_stop(void *p) { return interrupted(p); }
 
+/* The missingness model's slopes have a prior N(0, VAE_SLOPE_PRIOR^2) (a
+** MAP penalty spread over the n rows trained on), so that on a small table
+** cells missing at random do not get a slope from noise. On wine (178 rows,
+** 3 seeds), nRMSE of "mnar" against "mar": without a prior 1.09x on 20%
+** MCAR; with sd 0.3, 1.04x MCAR and 0.87x self-masked; with 0.2, 1.02x and
+** 0.89x; with 0.1, 1.02x and 0.94x. */
+#define VAE_SLOPE_PRIOR 0.2
+
+static void slope_prior(const vae_model *m, float *grads, int64_t n) {
+  for (int j = 0; j < m->p; j++) {
+    size_t at = m->sel + 2 * (size_t)j;
+    grads[at] += (float)(m->params[at] / (VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR * (double)n));
+  }
+}
+
 /* One pass of Adam over rows idx[0..n) in shuffled mini-batches; *loss is
 ** the mean negative bound per row. */
 static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
@@ -308,6 +325,7 @@ static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
     vae_rng_normals_fast(rng, b->w.eps, (long)rows * K * m->latent);
     vae_forward(m, &b->w, rows, K, cfg->beta, 1);
     total += vae_backward(m, &b->w, rows, K, cfg->beta, rows, 1) * rows;
+    if (m->sel) slope_prior(m, b->w.grads, n);
     adam_step(opt, m->params, b->w.grads, b->adam_m, b->adam_v, m->nparams);
     poll->rows += rows;
     if (interrupted(poll)) return VAE_INTERRUPTED;
@@ -345,7 +363,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
 
   fit_buffers b;
   if (alloc_buffers(m, &b, batch, K, n, epochs)) return VAE_NOMEM;
-  double *hold_err = rep ? vae_calloc((size_t)m->p, sizeof(double)) : NULL;
+  double *hold_err = rep ? vae_calloc(&m->mem, (size_t)m->p, sizeof(double)) : NULL;
   if (rep && !hold_err) {
     free_buffers(&b);
     return VAE_NOMEM;
@@ -359,7 +377,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   ** in every epoch. */
   float *scored = vae_scores(m, data, n);
   if (!scored) {
-    vae_free(hold_err);
+    vae_free(&m->mem, hold_err);
     free_buffers(&b);
     return VAE_NOMEM;
   }
@@ -445,21 +463,21 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     }
   }
   if (rc == VAE_OK && n_hold > 0) {
-    vae_linear_free(&m->lin);
+    vae_linear_free(&m->mem, &m->lin);
     rc = vae_linear_fit(m, data, b.idx, n, &m->lin, poll_stop, &poll);
   }
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
-  vae_free(scored);
+  vae_free(&m->mem, scored);
   if (rc != VAE_OK) {
-    vae_linear_free(&m->lin);
+    vae_linear_free(&m->mem, &m->lin);
     m->lin = old_lin;
     memcpy(m->blend, b.blend, (size_t)m->p * sizeof(float));
     memcpy(m->params, b.backup, m->nparams * sizeof(float));
-    vae_free(hold_err);
+    vae_free(&m->mem, hold_err);
     free_buffers(&b);
     return rc;
   }
-  vae_linear_free(&old_lin);
+  vae_linear_free(&m->mem, &old_lin);
   double secs = now_seconds() - t0;
   if (rep) {
     rep->epochs = epoch;
@@ -476,12 +494,13 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     rep->stopped_early = stopped_early;
   }
   /* Later inference uses the settings of the latest fit. */
-  int latent = m->cfg.latent, nhidden = m->cfg.nhidden;
+  int latent = m->cfg.latent, nhidden = m->cfg.nhidden, missing = m->cfg.missing;
   int hidden[VAE_MAX_HIDDEN];
   memcpy(hidden, m->cfg.hidden, sizeof hidden);
   m->cfg = *cfg;
   m->cfg.latent = latent;
   m->cfg.nhidden = nhidden;
+  m->cfg.missing = missing;
   memcpy(m->cfg.hidden, hidden, sizeof hidden);
   free_buffers(&b);
   return VAE_OK;
@@ -490,7 +509,10 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
 int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
             vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
             size_t errlen) {
-  if (rep) memset(rep, 0, sizeof *rep);
+  if (rep) {
+    memset(rep, 0, sizeof *rep);
+    rep->mem = m->mem;
+  }
   int threads = vae_blas_serial(vae_largest_gemm(m, (double)cfg->batch * cfg->samples));
   int rc = fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen);
   vae_blas_restore(threads);

@@ -103,6 +103,7 @@ int vae_config_check(const vae_config *cfg, int ncols, char *err,
   if (cfg->max_rows < 0) BAD("max_rows must not be negative");
   if (!(cfg->mask_rate >= 0 && cfg->mask_rate < 0.95)) BAD("mask_rate must be from 0 to below 0.95");
   if (cfg->patience < 1) BAD("patience must be at least 1");
+  if (cfg->missing != VAE_MAR && cfg->missing != VAE_MNAR) BAD("missing must be mar or mnar");
   double params, work;
   estimate_size(cfg, ncols, ncols, &params, &work);
   if ((params + work) * sizeof(float) > VAE_MEMORY_LIMIT || params > 2e9)
@@ -113,22 +114,23 @@ int vae_config_check(const vae_config *cfg, int ncols, char *err,
 #undef BAD
 }
 
-static void free_columns(vae_column *cols, int p) {
+static void free_columns(const vae_allocator *a, vae_column *cols, int p) {
   if (!cols) return;
   for (int j = 0; j < p; j++) {
-    vae_free(cols[j].name);
+    vae_free(a, cols[j].name);
     if (cols[j].levels)
-      for (int l = 0; l < cols[j].nlevels; l++) vae_free(cols[j].levels[l]);
-    vae_free(cols[j].levels);
-    vae_free(cols[j].quantiles);
+      for (int l = 0; l < cols[j].nlevels; l++) vae_free(a, cols[j].levels[l]);
+    vae_free(a, cols[j].levels);
+    vae_free(a, cols[j].quantiles);
   }
-  vae_free(cols);
+  vae_free(a, cols);
 }
 
 static void score_ends(vae_column *c);
 
-static int copy_columns(const vae_column *src, int p, vae_column **out) {
-  vae_column *cols = vae_calloc((size_t)p, sizeof *cols);
+static int copy_columns(const vae_allocator *a, const vae_column *src, int p,
+                        vae_column **out) {
+  vae_column *cols = vae_calloc(a, (size_t)p, sizeof *cols);
   if (!cols) return VAE_NOMEM;
   for (int j = 0; j < p; j++) {
     cols[j] = src[j];
@@ -139,17 +141,17 @@ static int copy_columns(const vae_column *src, int p, vae_column **out) {
     cols[j].nq = 0;
   }
   for (int j = 0; j < p; j++) {
-    cols[j].name = vae_strdup(src[j].name ? src[j].name : "");
+    cols[j].name = vae_strdup(a, src[j].name ? src[j].name : "");
     if (!cols[j].name) goto nomem;
     if (src[j].kind == VAE_CATEGORICAL) {
-      cols[j].levels = vae_calloc((size_t)src[j].nlevels, sizeof(char *));
+      cols[j].levels = vae_calloc(a, (size_t)src[j].nlevels, sizeof(char *));
       if (!cols[j].levels) goto nomem;
       cols[j].nlevels = src[j].nlevels;
       for (int l = 0; l < src[j].nlevels; l++)
-        if (!(cols[j].levels[l] = vae_strdup(src[j].levels[l]))) goto nomem;
+        if (!(cols[j].levels[l] = vae_strdup(a, src[j].levels[l]))) goto nomem;
     }
     if (src[j].quantiles && src[j].nq > 0) {
-      cols[j].quantiles = vae_malloc((size_t)src[j].nq * sizeof(float));
+      cols[j].quantiles = vae_malloc(a, (size_t)src[j].nq * sizeof(float));
       if (!cols[j].quantiles) goto nomem;
       memcpy(cols[j].quantiles, src[j].quantiles, (size_t)src[j].nq * sizeof(float));
       cols[j].nq = src[j].nq;
@@ -159,18 +161,19 @@ static int copy_columns(const vae_column *src, int p, vae_column **out) {
   *out = cols;
   return VAE_OK;
 nomem:
-  free_columns(cols, p);
+  free_columns(a, cols, p);
   return VAE_NOMEM;
 }
 
 void vae_model_free(vae_model *m) {
   if (!m) return;
-  free_columns(m->cols, m->p);
-  vae_free(m->off);
-  vae_free(m->params);
-  vae_free(m->blend);
-  vae_linear_free(&m->lin);
-  vae_free(m);
+  vae_allocator a = m->mem;
+  free_columns(&a, m->cols, m->p);
+  vae_free(&a, m->off);
+  vae_free(&a, m->params);
+  vae_free(&a, m->blend);
+  vae_linear_free(&a, &m->lin);
+  vae_free(&a, m);
 }
 
 /* Lays out the encoder (values + mask -> hidden... -> mu | logvar) and the
@@ -193,7 +196,10 @@ static void layout(vae_model *m) {
   }
   m->nlayers = n + 1;
   m->logvar = at;
-  m->nparams = at + (size_t)m->p;
+  at += (size_t)m->p;
+  m->sel = m->cfg.missing == VAE_MNAR ? at : 0;
+  if (m->sel) at += 2 * (size_t)m->p;
+  m->nparams = at;
 }
 
 uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg) {
@@ -214,11 +220,11 @@ uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg) {
     total += prev * out + out;
     prev = out;
   }
-  return total + (uint64_t)p;
+  return total + (uint64_t)p * (cfg->missing == VAE_MNAR ? 3 : 1);
 }
 
-int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
-                    vae_model **out, char *err, size_t errlen) {
+int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
+                    const vae_config *cfg, vae_model **out, char *err, size_t errlen) {
   *out = NULL;
   for (int j = 0; j < p; j++) {
     if (cols[j].kind < VAE_REAL || cols[j].kind > VAE_CATEGORICAL) {
@@ -246,8 +252,9 @@ int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
                   x_width, (params + work) * sizeof(float) / 1048576.0);
     return VAE_INVALID;
   }
-  vae_model *m = vae_calloc(1, sizeof *m);
+  vae_model *m = vae_calloc(mem, 1, sizeof *m);
   if (!m) return VAE_NOMEM;
+  m->mem = *mem;
   m->p = p;
   m->cfg = *cfg;
   m->x_width = x_width;
@@ -255,19 +262,19 @@ int vae_model_alloc(const vae_column *cols, int p, const vae_config *cfg,
   m->dec_out = x_width;
   m->latent = cfg->latent > 0 ? cfg->latent : choose_latent(x_width);
   m->cfg.latent = m->latent;
-  if (copy_columns(cols, p, &m->cols)) {
-    vae_free(m);
+  if (copy_columns(mem, cols, p, &m->cols)) {
+    vae_free(mem, m);
     return VAE_NOMEM;
   }
-  m->off = vae_calloc((size_t)p, sizeof(int));
+  m->off = vae_calloc(mem, (size_t)p, sizeof(int));
   if (!m->off) goto nomem;
   for (int j = 0, at = 0; j < p; j++) {
     m->off[j] = at;
     at += cols[j].kind == VAE_CATEGORICAL ? cols[j].nlevels : 1;
   }
   layout(m);
-  m->params = vae_calloc(m->nparams, sizeof(float));
-  m->blend = vae_calloc((size_t)p, sizeof(float));
+  m->params = vae_calloc(mem, m->nparams, sizeof(float));
+  m->blend = vae_calloc(mem, (size_t)p, sizeof(float));
   if (!m->params || !m->blend) goto nomem;
   for (int j = 0; j < p; j++) m->blend[j] = 1.0f;
   *out = m;
@@ -300,8 +307,8 @@ static int compare_doubles(const void *a, const void *b) {
 
 /* Observed count, mean, sd and range of column j, and for a numeric column
 ** its quantile table. */
-static int column_stats(vae_column *c, const float *data, int64_t n, int p,
-                        int j) {
+static int column_stats(const vae_allocator *a, vae_column *c, const float *data,
+                        int64_t n, int p, int j) {
   double sum = 0, sumsq = 0, lo = INFINITY, hi = -INFINITY;
   int64_t k = 0;
   for (int64_t i = 0; i < n; i++) {
@@ -329,7 +336,7 @@ static int column_stats(vae_column *c, const float *data, int64_t n, int p,
   }
   c->min = k ? lo : 0;
   c->max = k ? hi : 0;
-  double *sorted = vae_malloc((size_t)(k ? k : 1) * sizeof(double));
+  double *sorted = vae_malloc(a, (size_t)(k ? k : 1) * sizeof(double));
   if (!sorted) return VAE_NOMEM;
   int64_t at = 0;
   for (int64_t i = 0; i < n; i++)
@@ -337,12 +344,12 @@ static int column_stats(vae_column *c, const float *data, int64_t n, int p,
   if (!k) sorted[k++] = 0;
   qsort(sorted, (size_t)k, sizeof(double), compare_doubles);
   c->nq = vae_quantile_count((long)k);
-  c->quantiles = vae_malloc((size_t)c->nq * sizeof(float));
+  c->quantiles = vae_malloc(a, (size_t)c->nq * sizeof(float));
   if (c->quantiles) {
     vae_quantiles(sorted, (long)k, c->quantiles, c->nq);
     score_ends(c);
   }
-  vae_free(sorted);
+  vae_free(a, sorted);
   return c->quantiles ? VAE_OK : VAE_NOMEM;
 }
 
@@ -384,7 +391,7 @@ void vae_unstandardize_n(const vae_column *c, double *z, int n) {
 float *vae_scores(const vae_model *m, const float *x, int64_t n) {
   int overflow = 0;
   size_t cells = vae_mul_size((size_t)n, (size_t)m->p, &overflow);
-  float *out = overflow ? NULL : vae_calloc(cells, sizeof(float));
+  float *out = overflow ? NULL : vae_calloc(&m->mem, cells, sizeof(float));
   if (!out) return NULL;
   for (size_t i = 0; i < cells; i++) {
     const vae_column *c = &m->cols[i % m->p];
@@ -417,21 +424,28 @@ int vae_check_data(const vae_column *cols, int p, const float *data,
   return VAE_OK;
 }
 
-int vae_model_create(const vae_column *cols, int p, const vae_config *cfg,
-                     const float *data, int64_t n, vae_model **out,
-                     char *err, size_t errlen) {
+int vae_model_create(const vae_allocator *mem, const vae_column *cols, int p,
+                     const vae_config *cfg, const float *data, int64_t n,
+                     vae_model **out, char *err, size_t errlen) {
   *out = NULL;
   int rc = vae_check_data(cols, p, data, n, err, errlen);
   if (rc) return rc;
   vae_model *m;
-  rc = vae_model_alloc(cols, p, cfg, &m, err, errlen);
+  rc = vae_model_alloc(mem, cols, p, cfg, &m, err, errlen);
   if (rc) return rc;
   for (int j = 0; j < p; j++)
-    if (column_stats(&m->cols[j], data, n, p, j)) {
+    if (column_stats(mem, &m->cols[j], data, n, p, j)) {
       vae_model_free(m);
       return VAE_NOMEM;
     }
   vae_model_init_params(m, cfg->seed);
+  /* The missingness model starts as MCAR: slope 0, and the intercept at
+  ** the column's missing rate (kept within 0.1% and 99.9%). */
+  for (int j = 0; m->sel && j < p && n > 0; j++) {
+    double rate = 1.0 - (double)m->cols[j].observed / (double)n;
+    rate = rate < 1e-3 ? 1e-3 : rate > 0.999 ? 0.999 : rate;
+    m->params[m->sel + 2 * (size_t)j + 1] = (float)vae_normal_quantile(rate);
+  }
   *out = m;
   return VAE_OK;
 }
@@ -472,10 +486,17 @@ double vae_model_network_share(const vae_model *m, int i) {
   return i >= 0 && i < m->p ? m->blend[i] : 1.0;
 }
 
+int vae_model_missingness(const vae_model *m, int i, double *slope, double *intercept) {
+  if (!m->sel || i < 0 || i >= m->p || m->cols[i].kind == VAE_CATEGORICAL) return 0;
+  *slope = m->params[m->sel + 2 * (size_t)i];
+  *intercept = m->params[m->sel + 2 * (size_t)i + 1];
+  return 1;
+}
+
 void vae_report_free(vae_report *rep) {
-  if (!rep) return;
-  vae_free(rep->train_loss);
-  vae_free(rep->val_loss);
-  vae_free(rep->holdout_error);
+  if (!rep || !rep->mem.xfree) return;
+  vae_free(&rep->mem, rep->train_loss);
+  vae_free(&rep->mem, rep->val_loss);
+  vae_free(&rep->mem, rep->holdout_error);
   memset(rep, 0, sizeof *rep);
 }

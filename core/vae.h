@@ -11,10 +11,14 @@
 ** Usage:
 **   vae_config cfg; vae_config_default(&cfg);
 **   vae_model *m; vae_report rep;
-**   vae_model_create(cols, p, &cfg, data, n, &m, err, sizeof err);
+**   vae_model_create(&vae_allocator_libc, cols, p, &cfg, data, n, &m, err, sizeof err);
 **   vae_fit(m, data, n, &cfg, NULL, &rep, err, sizeof err);
 **   vae_infer(m, VAE_MEAN, n, rows, seeds, 256, out, NULL);   // impute
-**   vae_model_save(m, &blob, &len);  vae_model_load(blob, len, &m2, ...);
+**   vae_model_save(m, &blob, &len);  vae_model_load(&vae_allocator_libc, blob, len, &m2, ...);
+**
+** Memory: every allocation goes through the vae_allocator given to
+** vae_model_create / vae_model_load (the model keeps a copy, and so does
+** everything made from it); &vae_allocator_libc is malloc, realloc, free.
 **
 ** Method: MIWAE (Mattei and Frellsen, 2019). The encoder sees the observed
 ** values and the missingness mask; the decoder gives per column a Gaussian
@@ -27,6 +31,20 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Where core gets memory: xmalloc and xrealloc return NULL on failure
+** (xrealloc then keeps p), xfree takes what they returned; ctx is passed
+** to each. Sizes are never 0. Core calls them from the thread of the call
+** that allocates or frees. */
+typedef struct vae_allocator {
+  void *(*xmalloc)(void *ctx, size_t size);
+  void *(*xrealloc)(void *ctx, void *p, size_t size);
+  void (*xfree)(void *ctx, void *p);
+  void *ctx;
+} vae_allocator;
+
+/* malloc, realloc and free (core/mem_libc.c). */
+extern const vae_allocator vae_allocator_libc;
 
 /* Return codes of every core function that can fail. */
 enum {
@@ -82,7 +100,16 @@ typedef struct {
   int verbose;                 /* one progress line per epoch on stderr */
   double mask_rate;            /* extra masking of observed cells in training */
   int patience;                /* epochs without validation gain before stop */
+  int missing;                 /* VAE_MAR, or VAE_MNAR: a model of why cells
+                                  are missing (see objective.c) */
 } vae_config;
+
+/* vae_config.missing. Under VAE_MNAR each numeric and binary column j also
+** has a missingness model P(missing | x_j) = Phi(slope_j x_j + intercept_j)
+** (x_j on the model's scale: the normal score, or 0/1), trained with the
+** network in the bound; imputation, draws and scores then account for a
+** cell being missing because of its own value. */
+enum { VAE_MAR = 0, VAE_MNAR = 1 };
 
 void vae_config_default(vae_config *cfg);
 /* Checks ranges and that the network would fit in memory; 0 or VAE_INVALID. */
@@ -101,6 +128,7 @@ typedef struct {
   double seconds;
   double rows_per_second;      /* rows x epochs / seconds */
   int stopped_early;
+  vae_allocator mem;           /* what the arrays above were allocated with */
 } vae_report;
 
 void vae_report_free(vae_report *rep);
@@ -115,9 +143,10 @@ typedef int (*vae_progress_fn)(void *ctx, int epoch, double train_loss,
 
 typedef struct vae_model vae_model;
 
-/* A new, untrained model. cols[] are copied (names and levels too); the
-** statistics are computed from data (n x p, NaN = missing). */
-int vae_model_create(const vae_column *cols, int p, const vae_config *cfg,
+/* A new, untrained model whose memory (and that of everything made from
+** it) comes from *mem (copied). cols[] are copied (names and levels too);
+** the statistics are computed from data (n x p, NaN = missing). */
+int vae_model_create(const vae_allocator *mem, const vae_column *cols, int p, const vae_config *cfg,
                      const float *data, int64_t n, vae_model **out,
                      char *err, size_t errlen);
 void vae_model_free(vae_model *m);
@@ -136,13 +165,20 @@ int vae_model_column_index(const vae_model *m, const char *name); /* -1 */
 /* The network's share of column i's imputed value, the rest coming from the
 ** linear part (linear.c); 1 without one. */
 double vae_model_network_share(const vae_model *m, int i);
+/* Column i's fitted missingness model under VAE_MNAR: P(missing | x) =
+** Phi(slope x + intercept), x the normal score (numeric) or 0/1 (binary).
+** Returns 0 (and sets nothing) for a MAR model or a categorical column. */
+int vae_model_missingness(const vae_model *m, int i, double *slope, double *intercept);
 /* Level index of a category string, -1 if the model never saw it. */
 int vae_column_level(const vae_column *c, const char *s, size_t len);
 const vae_config *vae_model_config(const vae_model *m);
 
 enum {
   VAE_MEAN = 0,   /* best estimate: conditional mean / most probable level */
-  VAE_DRAW = 1    /* one draw from p(missing | observed), by SIR */
+  VAE_DRAW = 1,   /* one draw from p(missing | observed), by SIR */
+  VAE_GENERATE = 2 /* a draw of the NaN cells given the others, as for
+                      generation: they are unknown, not missing, so the
+                      missingness model (VAE_MNAR) does not apply */
 };
 
 /* Fills the missing cells of n rows x (n x p, NaN = missing) into out
@@ -170,10 +206,11 @@ int vae_sample_kept(const vae_model *m, int n, const uint64_t *seeds, float *out
                     vae_scratch **scratch);
 void vae_scratch_free(vae_scratch *scratch);
 
-/* Versioned, little-endian, checksummed. save allocates *blob with
-** vae_malloc; the caller frees it with vae_free. */
+/* Versioned, little-endian, checksummed. save allocates *blob with the
+** model's allocator; the caller frees it with that allocator's xfree. load
+** makes a model whose memory comes from *mem. */
 int vae_model_save(const vae_model *m, unsigned char **blob, size_t *len);
-int vae_model_load(const unsigned char *blob, size_t len, vae_model **out,
+int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t len, vae_model **out,
                    char *err, size_t errlen);
 
 #endif

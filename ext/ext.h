@@ -56,6 +56,12 @@ int vae_vtab_error(sqlite3_vtab *vt, int rc, char *msg);
 ** *out; 0 for anything else. */
 int vae_int_value(sqlite3_value *v, sqlite3_int64 *out);
 
+/* What core allocates with: sqlite3_malloc64, sqlite3_realloc64 and
+** sqlite3_free, so that the host's heap limits (sqlite3_hard_heap_limit64,
+** PRAGMA hard_heap_limit) and allocator hooks apply to models, training
+** buffers and parsed JSON alike. */
+extern const vae_allocator vae_sqlite_mem;
+
 /* Appends a string literal to a vae_buf (see core/json.h). */
 #define VAE_BUF_LIT(b, lit) vae_buf_append((b), (lit), sizeof(lit) - 1)
 

@@ -115,7 +115,7 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   double *shape = NULL, *pr = NULL, *qr = NULL;
   col_score *order = NULL;
   uint64_t seeds[FID_BATCH];
-  vae_buf b = {0};
+  vae_buf b = {.mem = &vae_sqlite_mem};
   int p, j, k, rc, nshape = 0, npairs = 0;
   double shape_sum = 0, pair_sum = 0;
   int64_t i;
@@ -139,7 +139,7 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   if (argc == 3 && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
     const char *t = (const char *)sqlite3_value_text(argv[2]);
     if (!t) { sqlite3_result_error_nomem(ctx); return; }
-    rc = json_parse(t, (size_t)sqlite3_value_bytes(argv[2]), &opt, msg, sizeof msg);
+    rc = json_parse(&vae_sqlite_mem, t, (size_t)sqlite3_value_bytes(argv[2]), &opt, msg, sizeof msg);
     if (rc == VAE_NOMEM) { sqlite3_result_error_nomem(ctx); return; }
     if (rc != VAE_OK) {
       vae_result_errmsg(ctx, SQLITE_ERROR, sqlite3_mprintf("vae_fidelity: options: %s", msg));
@@ -161,7 +161,7 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
         err = sqlite3_mprintf("vae_fidelity: unknown option \"%s\"", msg);
       }
     }
-    json_free(opt);
+    json_free(&vae_sqlite_mem, opt);
     if (err) {
       vae_result_errmsg(ctx, SQLITE_ERROR, err);
       return;

@@ -76,6 +76,7 @@ static int sample_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out) {
   sample_cursor *c = sqlite3_malloc(sizeof *c);
   if (!c) return SQLITE_NOMEM;
   memset(c, 0, sizeof *c);
+  c->row.mem = c->parts.mem = &vae_sqlite_mem;
   *out = &c->base;
   return SQLITE_OK;
 }

@@ -199,7 +199,7 @@ static int load_blob(sqlite3 *db, const char *name, const char *fn,
     }
     if (id) *id = sqlite3_column_int64(st, 1);
     msg[0] = 0;
-    vrc = vae_model_load(blob ? blob : (const void *)"", len, out, msg, sizeof msg);
+    vrc = vae_model_load(&vae_sqlite_mem, blob ? blob : (const void *)"", len, out, msg, sizeof msg);
     if (vrc == VAE_NOMEM) {
       rc = SQLITE_NOMEM;
     } else if (vrc != VAE_OK) {

@@ -41,6 +41,23 @@ SQLITE_EXTENSION_INIT1
 
 #include <math.h>
 
+static void *mem_malloc(void *ctx, size_t size) {
+  (void)ctx;
+  return sqlite3_malloc64(size);
+}
+
+static void *mem_realloc(void *ctx, void *p, size_t size) {
+  (void)ctx;
+  return sqlite3_realloc64(p, size);
+}
+
+static void mem_free(void *ctx, void *p) {
+  (void)ctx;
+  sqlite3_free(p);
+}
+
+const vae_allocator vae_sqlite_mem = {mem_malloc, mem_realloc, mem_free, NULL};
+
 void vae_ext_unref(void *p) {
   vae_ext *x = p;
   if (x && --x->refs == 0) {
@@ -80,8 +97,12 @@ void vae_result_errmsg(sqlite3_context *ctx, int rc, char *msg) {
   sqlite3_free(msg);
 }
 
+/* The one symbol vae.so exports: everything else is compiled with
+** -fvisibility=hidden and kept local by ext/exports.map (see Makefile). */
 #ifdef _WIN32
 __declspec(dllexport)
+#elif defined(__GNUC__)
+__attribute__((visibility("default")))
 #endif
 int sqlite3_vae_init(sqlite3 *db, char **pzErrMsg,
                      const sqlite3_api_routines *pApi) {

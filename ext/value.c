@@ -185,17 +185,17 @@ int vae_na_from_options(const char *options, vae_na **out) {
   vae_na *na;
   *out = NULL;
   if (!options) return SQLITE_OK;
-  rc = json_parse(options, strlen(options), &root, msg, sizeof msg);
+  rc = json_parse(&vae_sqlite_mem, options, strlen(options), &root, msg, sizeof msg);
   if (rc == VAE_NOMEM) return SQLITE_NOMEM;
   if (rc != VAE_OK) return SQLITE_OK;
   l = root->type == JSON_OBJECT ? json_get(root, "na") : NULL;
   if (!l || l->type != JSON_ARRAY) {
-    json_free(root);
+    json_free(&vae_sqlite_mem, root);
     return SQLITE_OK;
   }
   for (i = 0; i < l->count; i++)
     if (l->items[i].type != JSON_STRING) {
-      json_free(root);
+      json_free(&vae_sqlite_mem, root);
       return SQLITE_OK;
     }
   na = sqlite3_malloc(sizeof *na);
@@ -208,7 +208,7 @@ int vae_na_from_options(const char *options, vae_na **out) {
     if (!(na->s[i] = sqlite3_mprintf("%s", l->items[i].string))) rc = SQLITE_NOMEM;
     else na->n++;
   }
-  json_free(root);
+  json_free(&vae_sqlite_mem, root);
   if (rc != SQLITE_OK) {
     vae_na_free(na); /* the strings taken so far, and the list */
     return rc;
@@ -579,7 +579,7 @@ static int json_row(const vae_model *m, const vae_na *na, const char *model,
   const char *text = (const char *)sqlite3_value_text(arg);
   int p = vae_model_ncols(m), i, rc;
   if (!text) return SQLITE_NOMEM;
-  rc = json_parse(text, (size_t)sqlite3_value_bytes(arg), &obj, msg, sizeof msg);
+  rc = json_parse(&vae_sqlite_mem, text, (size_t)sqlite3_value_bytes(arg), &obj, msg, sizeof msg);
   if (rc == VAE_NOMEM) return SQLITE_NOMEM;
   if (rc != VAE_OK) {
     *err = sqlite3_mprintf("%s: %s", fn, msg);
@@ -607,7 +607,7 @@ static int json_row(const vae_model *m, const vae_na *na, const char *model,
     else if (j == want && ctx && v.type != SQLITE_NULL)
       give_back(ctx, &v);
   }
-  json_free(obj);
+  json_free(&vae_sqlite_mem, obj);
   return rc;
 }
 

@@ -30,6 +30,7 @@
 
 #include "blob_crc.h"
 #include "mem.h"
+#include "test_mem.h"
 #include "vae.h"
 
 #define REQUIRE(c) do { if (!(c)) abort(); } while (0)
@@ -37,7 +38,7 @@
 #define ROWS 3
 #define SAMPLES 4
 /* The blob version this build writes (core/blob.c). */
-#define CURRENT_VERSION 4
+#define CURRENT_VERSION 5
 
 /* The same CRC-32 (IEEE, reflected) as blob.c, written out again so that
 ** the target does not depend on the code it checks. */
@@ -106,13 +107,13 @@ static void exercise(const vae_model *m, const unsigned char *blob, size_t len) 
     unsigned char *twice = NULL;
     size_t twice_len = 0;
     REQUIRE(back[4] == CURRENT_VERSION);
-    REQUIRE(vae_model_load(back, back_len, &again, NULL, 0) == VAE_OK);
+    REQUIRE(vae_model_load(&test_mem, back, back_len, &again, NULL, 0) == VAE_OK);
     REQUIRE(vae_model_save(again, &twice, &twice_len) == VAE_OK);
     REQUIRE(twice_len == back_len && memcmp(twice, back, back_len) == 0);
-    vae_free(twice);
+    vae_free(&test_mem, twice);
     vae_model_free(again);
   }
-  vae_free(back);
+  vae_free(&test_mem, back);
   free(x);
   free(out);
 }
@@ -131,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* The reader must not need more than the bytes it was given. */
   vae_mem_fail_at(-1, 0);
   err[0] = 0;
-  rc = vae_model_load(size ? buf : NULL, size, &m, err, sizeof err);
+  rc = vae_model_load(&test_mem, size ? buf : NULL, size, &m, err, sizeof err);
   n = vae_mem_count();
   if (rc == VAE_OK) {
     REQUIRE(m != NULL);
@@ -141,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* Fail one of the n allocations of the load, chosen by the input. */
     if (n > 0) {
       vae_mem_fail_at(1 + (long)(blob_crc32(data, size) % (uint32_t)n), 0);
-      rc = vae_model_load(buf, size, &m, err, sizeof err);
+      rc = vae_model_load(&test_mem, buf, size, &m, err, sizeof err);
       vae_mem_fail_at(-1, 0);
       REQUIRE(rc == VAE_NOMEM && m == NULL);
     }

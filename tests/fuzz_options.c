@@ -16,21 +16,22 @@
 
 #include "json.h"
 #include "mem.h"
+#include "test_mem.h"
 #include "options.h"
 #include "vae.h"
 
 #define REQUIRE(c) do { if (!(c)) abort(); } while (0)
 
 static void round_trip(const json_value *v) {
-  vae_buf a = {0}, b = {0};
+  vae_buf a = {.mem = &test_mem}, b = {.mem = &test_mem};
   json_value *w = NULL;
   char err[128];
   vae_buf_json_value(&a, v);
   REQUIRE(!a.failed && a.data);
-  REQUIRE(json_parse(a.data, a.len, &w, err, sizeof err) == VAE_OK);
+  REQUIRE(json_parse(&test_mem, a.data, a.len, &w, err, sizeof err) == VAE_OK);
   vae_buf_json_value(&b, w);
   REQUIRE(!b.failed && b.len == a.len && memcmp(a.data, b.data, a.len) == 0);
-  json_free(w);
+  json_free(&test_mem, w);
   vae_buf_free(&a);
   vae_buf_free(&b);
 }
@@ -44,16 +45,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int rc;
 
   vae_mem_fail_at(-1, 0);
-  rc = json_parse(text, size, &v, err, sizeof err);
+  rc = json_parse(&test_mem, text, size, &v, err, sizeof err);
   n = vae_mem_count();
   if (rc == VAE_OK) {
     REQUIRE(v != NULL);
     round_trip(v);
-    json_free(v);
+    json_free(&test_mem, v);
     /* Fail one of the n allocations, chosen by the input's size. */
     if (n > 0) {
       vae_mem_fail_at(1 + (long)(size % (size_t)n), 0);
-      rc = json_parse(text, size, &v, err, sizeof err);
+      rc = json_parse(&test_mem, text, size, &v, err, sizeof err);
       vae_mem_fail_at(-1, 0);
       REQUIRE(rc == VAE_NOMEM && v == NULL);
     }
@@ -62,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
 
   vae_mem_fail_at(-1, 0);
-  rc = vae_options_parse(text, size, &o, err, sizeof err);
+  rc = vae_options_parse(&test_mem, text, size, &o, err, sizeof err);
   n = vae_mem_count();
   REQUIRE(rc == VAE_OK || (rc == VAE_INVALID && err[0]));
   if (rc == VAE_OK) {
@@ -75,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vae_options_free(&o);
     if (n > 0) {
       vae_mem_fail_at(1 + (long)(size % (size_t)n), 0);
-      rc = vae_options_parse(text, size, &o, err, sizeof err);
+      rc = vae_options_parse(&test_mem, text, size, &o, err, sizeof err);
       vae_mem_fail_at(-1, 0);
       REQUIRE(rc == VAE_NOMEM && o.given == 0 && o.columns == NULL);
     }

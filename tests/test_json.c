@@ -17,6 +17,7 @@
 
 #include "json.h"
 #include "mem.h"
+#include "test_mem.h"
 #include "options.h"
 #include "vae.h"
 
@@ -40,7 +41,7 @@ static int parse_n(const char *text, size_t len, json_value **v, char *err,
   char *copy = malloc(len ? len : 1);
   int rc;
   memcpy(copy, text, len);
-  rc = json_parse(copy, len, v, err, errlen);
+  rc = json_parse(&test_mem, copy, len, v, err, errlen);
   free(copy);
   return rc;
 }
@@ -68,7 +69,7 @@ static void bad(const char *text, const char *want) {
 }
 
 static char *dump(const json_value *v) {
-  vae_buf b = {0};
+  vae_buf b = {.mem = &test_mem};
   vae_buf_json_value(&b, v);
   return b.data;
 }
@@ -78,63 +79,63 @@ static void test_values(void) {
   const json_value *w;
   char *s;
 
-  v = ok("null"); CHECK(v->type == JSON_NULL, "null"); json_free(v);
-  v = ok(" true "); CHECK(v->type == JSON_BOOL && v->boolean, "true"); json_free(v);
-  v = ok("false"); CHECK(v->type == JSON_BOOL && !v->boolean, "false"); json_free(v);
+  v = ok("null"); CHECK(v->type == JSON_NULL, "null"); json_free(&test_mem, v);
+  v = ok(" true "); CHECK(v->type == JSON_BOOL && v->boolean, "true"); json_free(&test_mem, v);
+  v = ok("false"); CHECK(v->type == JSON_BOOL && !v->boolean, "false"); json_free(&test_mem, v);
   v = ok("0");
   CHECK(v->type == JSON_NUMBER && v->is_integer && v->integer == 0, "0");
-  json_free(v);
+  json_free(&test_mem, v);
   v = ok("-0");
   CHECK(v->is_integer && v->integer == 0 && signbit(v->number), "-0");
-  json_free(v);
+  json_free(&test_mem, v);
   v = ok("-123");
   CHECK(v->is_integer && v->integer == -123 && v->number == -123.0, "-123");
-  json_free(v);
-  v = ok("1.5"); CHECK(!v->is_integer && v->number == 1.5, "1.5"); json_free(v);
-  v = ok("1.0"); CHECK(!v->is_integer && v->number == 1.0, "1.0"); json_free(v);
-  v = ok("1e3"); CHECK(!v->is_integer && v->number == 1000.0, "1e3"); json_free(v);
-  v = ok("-2.5E-3"); CHECK(v->number == -2.5e-3, "-2.5E-3"); json_free(v);
-  v = ok("1e+2"); CHECK(v->number == 100.0, "1e+2"); json_free(v);
-  v = ok("0.1"); CHECK(v->number == 0.1, "0.1"); json_free(v);
-  v = ok("1e-400"); CHECK(v->number == 0.0, "underflow"); json_free(v);
+  json_free(&test_mem, v);
+  v = ok("1.5"); CHECK(!v->is_integer && v->number == 1.5, "1.5"); json_free(&test_mem, v);
+  v = ok("1.0"); CHECK(!v->is_integer && v->number == 1.0, "1.0"); json_free(&test_mem, v);
+  v = ok("1e3"); CHECK(!v->is_integer && v->number == 1000.0, "1e3"); json_free(&test_mem, v);
+  v = ok("-2.5E-3"); CHECK(v->number == -2.5e-3, "-2.5E-3"); json_free(&test_mem, v);
+  v = ok("1e+2"); CHECK(v->number == 100.0, "1e+2"); json_free(&test_mem, v);
+  v = ok("0.1"); CHECK(v->number == 0.1, "0.1"); json_free(&test_mem, v);
+  v = ok("1e-400"); CHECK(v->number == 0.0, "underflow"); json_free(&test_mem, v);
   v = ok("9223372036854775807");
   CHECK(v->is_integer && v->integer == INT64_MAX, "int64 max");
   CHECK(v->number == 9223372036854775807.0, "int64 max as double");
-  json_free(v);
+  json_free(&test_mem, v);
   v = ok("-9223372036854775808");
   CHECK(v->is_integer && v->integer == INT64_MIN, "int64 min");
-  json_free(v);
+  json_free(&test_mem, v);
   v = ok("9223372036854775808");
   CHECK(!v->is_integer && v->number == 9223372036854775808.0, "2^63");
-  json_free(v);
+  json_free(&test_mem, v);
   v = ok("-9223372036854775809");
   CHECK(!v->is_integer, "below int64 min");
-  json_free(v);
+  json_free(&test_mem, v);
   v = ok("9007199254740993");
   CHECK(v->is_integer && v->integer == 9007199254740993LL, "2^53+1 exact");
-  json_free(v);
+  json_free(&test_mem, v);
   v = ok("123456789012345678901234567890.5e-10");
   CHECK(fabs(v->number - 12345678901234567890.12345678905) < 1e4, "long number");
-  json_free(v);
+  json_free(&test_mem, v);
 
   /* Escapes. */
   v = ok("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"");
   CHECK(v->type == JSON_STRING && v->len == 8 &&
         memcmp(v->string, "\"\\/\b\f\n\r\t", 9) == 0, "escapes");
-  json_free(v);
+  json_free(&test_mem, v);
   v = ok("\"\\u0041\\u00e9\\u20AC\\ud83d\\ude00\"");
   CHECK(strcmp(v->string, "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80") == 0,
         "\\u escapes: %s", v->string);
-  json_free(v);
+  json_free(&test_mem, v);
   v = ok("\"a\\u0000b\"");
   CHECK(v->len == 3 && memcmp(v->string, "a\0b", 4) == 0, "\\u0000");
-  json_free(v);
+  json_free(&test_mem, v);
   v = ok("\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\x7F\"");
   CHECK(v->len == 10, "raw UTF-8 kept");
-  json_free(v);
+  json_free(&test_mem, v);
   v = ok("\"\"");
   CHECK(v->type == JSON_STRING && v->len == 0 && v->string[0] == 0, "empty");
-  json_free(v);
+  json_free(&test_mem, v);
 
   /* Containers. */
   v = ok(" { \"a\" : [1, 2.5, \"x\", null, true, {}, []], \"b\":{\"c\":-1} } ");
@@ -153,19 +154,19 @@ static void test_values(void) {
   CHECK(s && strcmp(s, "{\"a\":[1,2.5,\"x\",null,true,{},[]],\"b\":{\"c\":-1}}") == 0,
         "dump: %s", s);
   free(s);
-  json_free(v);
-  json_free(NULL);
+  json_free(&test_mem, v);
+  json_free(&test_mem, NULL);
 
   /* Whitespace of every permitted kind; text need not be NUL-terminated. */
   v = ok("\t\r\n [ \t1\r\n]\n");
   CHECK(v->count == 1, "whitespace");
-  json_free(v);
+  json_free(&test_mem, v);
   {
     json_value *x = NULL;
-    CHECK(json_parse("[1]xyz", 3, &x, NULL, 0) == VAE_OK && x && x->count == 1,
+    CHECK(json_parse(&test_mem, "[1]xyz", 3, &x, NULL, 0) == VAE_OK && x && x->count == 1,
           "len bounds the text");
-    json_free(x);
-    CHECK(json_parse(NULL, 0, &x, NULL, 0) == VAE_INVALID && !x, "NULL text");
+    json_free(&test_mem, x);
+    CHECK(json_parse(&test_mem, NULL, 0, &x, NULL, 0) == VAE_INVALID && !x, "NULL text");
   }
 }
 
@@ -253,7 +254,7 @@ static void test_errors(void) {
     for (i = 0; i < 64; i++) deep[i] = '[', deep[64 + i] = ']';
     deep[128] = 0;
     v = ok(deep);
-    json_free(v);
+    json_free(&test_mem, v);
     for (i = 0; i < 65; i++) deep[i] = '[', deep[65 + i] = ']';
     deep[130] = 0;
     bad(deep, "offset 64: nesting deeper than 64 levels");
@@ -262,7 +263,7 @@ static void test_errors(void) {
     for (i = 0; i < 63; i++) deep[4 * 63 + 2 + i] = '}';
     deep[4 * 63 + 2 + 63] = 0;
     v = ok(deep);
-    json_free(v);
+    json_free(&test_mem, v);
     memmove(deep + 4, deep, strlen(deep) + 1);
     memcpy(deep, "{\"\":", 4);
     strcat(deep, "}");
@@ -280,14 +281,14 @@ static void test_errors(void) {
 
   /* Duplicate keys in a large object go through the hash index. */
   {
-    vae_buf b = {0};
+    vae_buf b = {.mem = &test_mem};
     int i;
     vae_buf_append(&b, "{", 1);
     for (i = 0; i < 300; i++) vae_buf_appendf(&b, "%s\"k%d\":%d", i ? "," : "", i, i);
     vae_buf_append(&b, "}", 1);
     v = ok(b.data);
     CHECK(v && v->count == 300 && json_get(v, "k299")->integer == 299, "300 keys");
-    json_free(v);
+    json_free(&test_mem, v);
     b.len--;
     vae_buf_append(&b, ",\"k123\":0}", 10);
     bad(b.data, "duplicate key \"k123\"");
@@ -295,14 +296,14 @@ static void test_errors(void) {
   }
 
   /* The message is truncated to the buffer, and a missing buffer is fine. */
-  CHECK(json_parse("[1,]", 4, &v, err, 10) == VAE_INVALID && strlen(err) == 9,
+  CHECK(json_parse(&test_mem, "[1,]", 4, &v, err, 10) == VAE_INVALID && strlen(err) == 9,
         "short err: %s", err);
-  CHECK(json_parse("[1,]", 4, &v, NULL, 0) == VAE_INVALID, "no err buffer");
-  CHECK(json_parse("[1,]", 4, &v, err, 0) == VAE_INVALID, "errlen 0");
+  CHECK(json_parse(&test_mem, "[1,]", 4, &v, NULL, 0) == VAE_INVALID, "no err buffer");
+  CHECK(json_parse(&test_mem, "[1,]", 4, &v, err, 0) == VAE_INVALID, "errlen 0");
   /* A duplicate key too long to quote whole. */
   memset(big, 'k', sizeof big);
   {
-    vae_buf b = {0};
+    vae_buf b = {.mem = &test_mem};
     vae_buf_appendf(&b, "{\"%.*s\":1,\"%.*s\":2}", 60, big, 60, big);
     bad(b.data, "duplicate key \"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...\"");
     vae_buf_free(&b);
@@ -327,12 +328,12 @@ static void test_prefixes(void) {
     char err[128];
     int failed = 0;
     v = ok(docs[d]);
-    json_free(v);
+    json_free(&test_mem, v);
     for (n = 0; n < len; n++) {
       int rc = parse_n(docs[d], n, &v, err, sizeof err);
       if (rc != VAE_INVALID || v || strncmp(err, "bad JSON at offset ", 19) != 0) {
         failed++;
-        json_free(v);
+        json_free(&test_mem, v);
       }
     }
     CHECK(failed == 0, "doc %d: %d prefixes did not fail cleanly", (int)d, failed);
@@ -342,8 +343,8 @@ static void test_prefixes(void) {
         vae_options o;
         memcpy(m, docs[d], len);
         m[i] = (char)subst[k];
-        if (json_parse(m, len, &v, err, sizeof err) == VAE_OK) json_free(v);
-        vae_options_parse(m, len, &o, err, sizeof err);
+        if (json_parse(&test_mem, m, len, &v, err, sizeof err) == VAE_OK) json_free(&test_mem, v);
+        vae_options_parse(&test_mem, m, len, &o, err, sizeof err);
         vae_options_free(&o);
       }
       free(m);
@@ -352,7 +353,7 @@ static void test_prefixes(void) {
 }
 
 static void test_buf(void) {
-  vae_buf b = {0};
+  vae_buf b = {.mem = &test_mem};
   static const struct { double x; const char *s; } nums[] = {
     {0.0, "0"}, {-0.0, "-0"}, {1.5, "1.5"}, {0.1, "0.1"}, {-2.0, "-2"},
     {123456789.0, "123456789"}, {1e300, "1e+300"}, {1e-7, "1e-07"},
@@ -428,8 +429,8 @@ static void test_buf(void) {
     CHECK(s1 && s2 && strcmp(s1, s2) == 0, "round trip: %s vs %s", s1, s2);
     free(s1);
     free(s2);
-    json_free(v);
-    json_free(w);
+    json_free(&test_mem, v);
+    json_free(&test_mem, w);
   }
 
   /* After a failed allocation nothing more is appended. */
@@ -601,7 +602,7 @@ static float test_float(long i) {
 static void test_numbers(void) {
   static const int64_t ints[] = {0, 1, -1, 9, 10, -10, 123456789, INT64_MAX, INT64_MIN};
   char ref[48];
-  vae_buf b = {0};
+  vae_buf b = {.mem = &test_mem};
   long i, bad_text = 0, bad_rt = 0, bad_fd = 0, bad_ftext = 0, bad_frt = 0, bad_flen = 0;
   size_t k;
   for (i = 0; i < NUMBER_TRIALS; i++) {
@@ -669,14 +670,14 @@ static void test_locale(void) {
   for (i = 0; i < sizeof names / sizeof names[0]; i++) {
     if (setlocale(LC_NUMERIC, names[i])) {
       json_value *v = ok("[2.5,1e-3]");
-      vae_buf b = {0};
+      vae_buf b = {.mem = &test_mem};
       CHECK(v && v->items[0].number == 2.5 && v->items[1].number == 1e-3,
             "parse under %s", names[i]);
       vae_buf_json_number(&b, 2.5);
       CHECK(b.data && strcmp(b.data, "2.5") == 0, "write under %s: %s",
             names[i], b.data);
       vae_buf_free(&b);
-      json_free(v);
+      json_free(&test_mem, v);
       setlocale(LC_NUMERIC, "C");
       return;
     }
@@ -690,7 +691,7 @@ static int opt(const char *json, vae_options *o, char *err, size_t errlen) {
   char *copy = malloc(strlen(json) + 1);
   int rc;
   memcpy(copy, json, strlen(json)); /* no NUL: must not be needed */
-  rc = vae_options_parse(copy, strlen(json), o, err, errlen);
+  rc = vae_options_parse(&test_mem, copy, strlen(json), o, err, errlen);
   free(copy);
   return rc;
 }
@@ -738,7 +739,7 @@ static void test_options(void) {
   char err[256];
   vae_config_default(&def);
 
-  CHECK(vae_options_parse(NULL, 0, &o, err, sizeof err) == VAE_OK &&
+  CHECK(vae_options_parse(&test_mem, NULL, 0, &o, err, sizeof err) == VAE_OK &&
         o.given == 0 && memcmp(&o.cfg, &def, sizeof def) == 0 && !o.columns,
         "NULL options");
   vae_options_free(&o);
@@ -911,7 +912,7 @@ static void test_options(void) {
 /* Fails allocation k = 1, 2, ... until the call succeeds; every failing run
 ** must say VAE_NOMEM (and leak nothing, which the sanitizer checks). */
 static void test_oom(void) {
-  vae_buf doc = {0};
+  vae_buf doc = {.mem = &test_mem};
   int i, k, rc = -1, wrong = 0, sticky;
   const char *head = "[{\"columns\":[\"a\",\"b\"]},1.25e-3,"
       "123456789012345678901234567890123456789012345678901234567890"
@@ -926,10 +927,10 @@ static void test_oom(void) {
       json_value *v = NULL;
       char err[128];
       vae_mem_fail_at(k, sticky);
-      rc = json_parse(doc.data, doc.len, &v, err, sizeof err);
+      rc = json_parse(&test_mem, doc.data, doc.len, &v, err, sizeof err);
       vae_mem_fail_at(-1, 0);
       if (rc == VAE_OK) {
-        json_free(v);
+        json_free(&test_mem, v);
         break;
       }
       if (rc != VAE_NOMEM || v || strcmp(err, "out of memory") != 0) wrong++;
@@ -947,7 +948,7 @@ static void test_oom(void) {
       vae_options o;
       char err[128];
       vae_mem_fail_at(k, 0);
-      rc = vae_options_parse(opts, strlen(opts), &o, err, sizeof err);
+      rc = vae_options_parse(&test_mem, opts, strlen(opts), &o, err, sizeof err);
       vae_mem_fail_at(-1, 0);
       if (rc == VAE_OK) {
         CHECK(o.ncolumns == 3 && o.ntypes == 3 && o.cfg.seed == 7, "oom result");
@@ -964,13 +965,13 @@ static void test_oom(void) {
 
   /* The writer under allocation failure: failed set, no crash, no leak. */
   for (k = 1; k < 1000; k++) {
-    vae_buf b = {0};
+    vae_buf b = {.mem = &test_mem};
     json_value *v = NULL;
-    CHECK(json_parse(doc.data, doc.len, &v, NULL, 0) == VAE_OK, "reparse");
+    CHECK(json_parse(&test_mem, doc.data, doc.len, &v, NULL, 0) == VAE_OK, "reparse");
     vae_mem_fail_at(k, 0);
     vae_buf_json_value(&b, v);
     vae_mem_fail_at(-1, 0);
-    json_free(v);
+    json_free(&test_mem, v);
     if (!b.failed) {
       CHECK(b.len > 100, "writer oom ends");
       vae_buf_free(&b);
