@@ -12,6 +12,8 @@
 **   u32 p, then per column: str name, u32 kind, f64 mean sd min max,
 **           i64 observed, u32 nlevels, str levels[nlevels],
 **           and for real and integer columns u32 nq, f32 quantiles[nq]
+**   since version 6: after each column's kind, u32 format (the caller's
+**           code, vae_column.format; read as 0 from older versions)
 **   since version 3: f32 blend[p] (the network's share of each column's
 **           estimate), u32 d, and when d > 0 the linear part: f64 mean[d],
 **           f64 cov[d * (d + 1) / 2] (lower triangle, by rows)
@@ -31,7 +33,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 5u
+#define BLOB_VERSION 6u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
@@ -149,6 +151,7 @@ static void write_model(writer *w, const vae_model *m) {
     const vae_column *col = &m->cols[j];
     put_str(w, col->name);
     put_u32(w, (uint32_t)col->kind);
+    put_u32(w, (uint32_t)col->format);
     put_f64(w, col->mean);
     put_f64(w, col->sd);
     put_f64(w, col->min);
@@ -380,6 +383,11 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     vae_column *c = &cols[j];
     c->name = get_str(&r, &nomem);
     c->kind = (int)get_u32(&r);
+    if (version >= 6) {
+      uint32_t f = get_u32(&r);
+      if (f > 0x7fffffffu) r.bad = 1; /* an int of the caller's */
+      c->format = (int)(f & 0x7fffffffu);
+    }
     c->mean = get_f64(&r);
     c->sd = get_f64(&r);
     c->min = get_f64(&r);

@@ -83,18 +83,22 @@ static void gather(const vae_model *m, const float *data, const int64_t *idx,
     memcpy(out + (size_t)r * m->p, data + idx[r] * m->p, (size_t)m->p * sizeof(float));
 }
 
-/* Asks the caller every tenth of a second whether to stop. */
+/* Asks the caller every tenth of a second whether to stop, and tells it
+** the training rows per second so far (0 before training starts). */
 typedef struct {
   vae_progress_fn fn;
   void *ctx;
   double last;
+  double start;        /* when training began; 0 before */
+  int64_t rows;        /* rows trained on since */
 } poller;
 
 static int interrupted(poller *p) {
-  double t = now_seconds();
+  double t = now_seconds(), rate = 0;
   if (!p->fn || t - p->last <= 0.1) return 0;
   p->last = t;
-  return p->fn(p->ctx, -1, NAN, NAN, 0) != 0;
+  if (p->start > 0 && t > p->start) rate = (double)p->rows / (t - p->start);
+  return p->fn(p->ctx, -1, NAN, NAN, rate) != 0;
 }
 
 static int poll_stop(void *p) { return interrupted(p); }
@@ -346,6 +350,7 @@ static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
     total += vae_backward(m, &b->w, rows, K, cfg->beta, rows, 1) * rows;
     if (m->sel) slope_prior(m, b->w.grads, n);
     adam_step(opt, m->params, b->w.grads, b->adam_m, b->adam_v, m->nparams);
+    poll->rows += rows;
     if (interrupted(poll)) return VAE_INTERRUPTED;
   }
   *loss = total / (double)n;
@@ -410,7 +415,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
 
   vae_adam opt = {cfg->lr, 0.9, 0.999, 1e-8, 0};
   double best_val = INFINITY;
-  poller poll = {progress, ctx, t0};
+  poller poll = {progress, ctx, t0, now_seconds(), 0};
   int best_epoch = 0, epoch = 0, stopped_early = 0;
   rc = VAE_OK;
   for (epoch = 0; epoch < epochs && rc == VAE_OK; epoch++) {

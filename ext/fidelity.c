@@ -181,6 +181,7 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   }
   memset(&so, 0, sizeof so);
   so.fn = "vae_fidelity";
+  so.na = e->na;
   so.fixed = e->m;
   so.extend_levels = 1;
   so.max_rows = FID_MAX_REAL;

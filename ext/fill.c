@@ -1,7 +1,8 @@
 /*
 ** fill.c -- vae_fill(model, table) -> INTEGER: fills, in place, every NULL
 ** of the model's columns in `table` with the model's best estimate (the
-** value vae_impute gives), and returns the number of cells filled.
+** value vae_impute gives), and returns the number of cells filled. A cell
+** holding one of the model's NA spellings (value.h) is missing too.
 **
 ** All or nothing: the work runs inside a SAVEPOINT, rolled back on any
 ** error (a value the model cannot read, an interrupt, a failed UPDATE).
@@ -94,6 +95,10 @@ static int get_update(fill_updates *u, const char *pat, sqlite3_stmt **out) {
 }
 
 static void bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
+  if (vae_is_time(c)) {
+    vae_bind_cell(st, i, c, x); /* in the column's date format */
+    return;
+  }
   switch (c->kind) {
     case VAE_REAL: sqlite3_bind_double(st, i, vae_float_double(x)); break;
     case VAE_INTEGER: sqlite3_bind_int64(st, i, (sqlite3_int64)llrint((double)x)); break;
@@ -109,14 +114,19 @@ static void bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
 
 /* `vae_src."a" IS NULL OR ...` over the columns [lo, hi) of m, nested as a
 ** balanced tree: a flat chain of ORs over a wide model (2000 columns) would
-** pass SQLite's expression depth limit (1000). */
-static char *any_null(const vae_model *m, int lo, int hi) {
+** pass SQLite's expression depth limit (1000). A cell holding one of the
+** model's NA spellings is missing too (value.h). */
+static char *any_null(const vae_model *m, const vae_na *na, int lo, int hi) {
   char *a, *b, *s;
   int mid = lo + (hi - lo) / 2;
-  if (hi - lo == 1)
-    return sqlite3_mprintf("vae_src.\"%w\" IS NULL", vae_model_column(m, lo)->name);
-  a = any_null(m, lo, mid);
-  b = a ? any_null(m, mid, hi) : NULL;
+  if (hi - lo == 1) {
+    char *col = sqlite3_mprintf("vae_src.\"%w\"", vae_model_column(m, lo)->name);
+    s = col ? vae_na_sql(na, col) : NULL;
+    sqlite3_free(col);
+    return s;
+  }
+  a = any_null(m, na, lo, mid);
+  b = a ? any_null(m, na, mid, hi) : NULL;
   s = b ? sqlite3_mprintf("(%s OR %s)", a, b) : NULL;
   sqlite3_free(a);
   sqlite3_free(b);
@@ -146,7 +156,7 @@ static void bind_key(sqlite3_stmt *st, int at, const vae_rows *r, const vae_key 
 }
 
 /* Fills the table; *count gets the cells filled. */
-static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
+static int fill_table(sqlite3 *db, const vae_model *m, const vae_na *na, const char *schema,
                       const char *table, sqlite3_int64 *count, char **err) {
   fill_updates u;
   vae_rows rows;
@@ -171,6 +181,7 @@ static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
   if (rc == SQLITE_OK)
     rc = vae_rows_shape(&rows, &key, key.n + p, NULL, key.kind == VAE_KEY_PK);
   if (rc != SQLITE_OK) goto done;
+  rows.na = na;
   keys = key_list(&key);
   qs = sqlite3_mprintf("?1");
   for (j = 1; j < key.n && qs; j++) {
@@ -182,7 +193,7 @@ static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
     rc = SQLITE_NOMEM;
     goto done;
   }
-  where = any_null(m, 0, p);
+  where = any_null(m, na, 0, p);
   if (where) {
     char *t = sqlite3_mprintf("(%s", where);
     sqlite3_free(where);
@@ -311,7 +322,7 @@ static void fill_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (rc == SQLITE_OK) {
     rc = vae_exec(db, "SAVEPOINT vae_fill", &err);
     if (rc == SQLITE_OK) {
-      rc = fill_table(db, e->m, schema, table, &count, &err);
+      rc = fill_table(db, e->m, e->na, schema, table, &count, &err);
       if (rc == SQLITE_OK) rc = vae_exec(db, "RELEASE vae_fill", &err);
       if (rc != SQLITE_OK) {
         sqlite3_exec(db, "ROLLBACK TO vae_fill", NULL, NULL, NULL);

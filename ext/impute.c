@@ -123,7 +123,8 @@ static void impute_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error_nomem(ctx);
     goto done;
   }
-  rc = vae_args_to_row(m, name, "vae_impute", argc - 2, argv + 2, row, &err, ctx, j);
+  rc = vae_args_to_row_na(m, e->na, name, "vae_impute", argc - 2, argv + 2, row, &err, ctx,
+                          j);
   if (rc != SQLITE_OK) {
     vae_result_errmsg(ctx, rc, err);
     goto done;
@@ -181,7 +182,8 @@ static void score_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     goto done;
   }
   out = row + p;
-  rc = vae_args_to_row(e->m, name, "vae_score", argc - 1, argv + 1, row, &err, NULL, -1);
+  rc = vae_args_to_row_na(e->m, e->na, name, "vae_score", argc - 1, argv + 1, row, &err,
+                          NULL, -1);
   if (rc != SQLITE_OK) {
     vae_result_errmsg(ctx, rc, err);
     goto done;

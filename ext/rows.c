@@ -307,19 +307,15 @@ int vae_rows_read(vae_rows *r, sqlite3 *db, sqlite3_stmt *st, char **err) {
       vae_val v;
       int crc;
       vae_val_from_sql(&v, sqlite3_column_value(st, r->pos[j]));
+      if (vae_na_val(r->na, &v)) v.type = SQLITE_NULL; /* NA text: missing */
       crc = vae_val_to_cell(c, &v, x, r->fn, err);
-      if (crc != SQLITE_OK) return *err ? SQLITE_ERROR : SQLITE_NOMEM;
-      cell->type = v.type;
-      cell->i = v.i;
-      cell->d = v.d;
-      if (v.type == SQLITE_NULL) continue;
-      if (c->kind == VAE_CATEGORICAL) {
-        cell->type = SQLITE_TEXT;
-        cell->i = (sqlite3_int64)*x;
-      } else if (v.type == SQLITE_TEXT) {
-        cell->type = SQLITE_FLOAT; /* a number written as text */
-        vae_parse_number(v.s, v.n, &cell->d);
+      if (crc != SQLITE_OK) {
+        *err = vae_msg_row(*err, "rowid", r->rowid[k]);
+        return *err ? SQLITE_ERROR : SQLITE_NOMEM;
       }
+      /* In the column's type: a number written as text in an integer
+      ** column is an INTEGER, as the filled cells are. */
+      vae_cell_given(cell, c, &v, *x);
     }
     r->count++;
   }
@@ -367,8 +363,16 @@ int vae_rows_infer(vae_rows *r, sqlite3_int64 draw) {
 
 void vae_cell_given(vae_cell *cell, const vae_column *c, const vae_val *v, float x) {
   double d = v->d;
+  char *err = NULL;
   memset(cell, 0, sizeof *cell);
   if (v->type == SQLITE_NULL) return;
+  if (vae_is_time(c)) {
+    /* the days in double precision: a given time passes unchanged */
+    cell->type = VAE_CELL_TIME;
+    if (vae_val_to_days(c, v, &cell->d, "", &err) != SQLITE_OK) cell->d = vae_time_days(c, x);
+    sqlite3_free(err);
+    return;
+  }
   if (c->kind == VAE_CATEGORICAL) {
     cell->type = SQLITE_TEXT;
     cell->i = (sqlite3_int64)x;
@@ -398,6 +402,7 @@ void vae_cell_result(sqlite3_context *ctx, const vae_column *c, const vae_cell *
     case SQLITE_TEXT:
       sqlite3_result_text(ctx, c->levels[cell->i], -1, SQLITE_TRANSIENT);
       break;
+    case VAE_CELL_TIME: vae_result_time(ctx, c, cell->d); break;
     default: vae_result_cell(ctx, c, x); break;
   }
 }

@@ -27,8 +27,10 @@ typedef struct {
   double d;
   sqlite3_int64 i;
   int type;          /* SQLITE_NULL (missing), _INTEGER, _FLOAT; categorical:
-                        SQLITE_TEXT with the level in i */
+                        SQLITE_TEXT with the level in i; a date column:
+                        VAE_CELL_TIME with the days in d */
 } vae_cell;
+#define VAE_CELL_TIME 100
 
 /* How the rows of a table are addressed. */
 #define VAE_KEY_ROWID 1   /* one column: the rowid, under cols[0] */
@@ -60,6 +62,8 @@ typedef struct {
   unsigned char *is_model;    /* [ncol] 1 for a model column */
   int keep;                   /* keep the other result columns: */
   sqlite3_value **extra;      /* count x ncol copies (NULL for model columns) */
+  const vae_na *na;           /* the model's NA spellings (NULL: default);
+                                 such text is a missing cell */
   int count;                  /* rows in the batch */
   int done;                   /* the statement is exhausted */
   sqlite3_int64 rowid[VAE_ROWS_BATCH];
@@ -89,8 +93,8 @@ char *vae_rows_sql(const vae_model *m, const vae_key *key, char *const *cols, in
 ** fn: `<fn>: table "t" has no column "c"`. */
 int vae_rows_check_table(sqlite3 *db, const vae_model *m, const char *fn,
                          const char *schema, const char *table, char **err);
-/* Reads up to VAE_ROWS_BATCH rows from st. Errors name fn and the column;
-** *err from sqlite3_mprintf. */
+/* Reads up to VAE_ROWS_BATCH rows from st. Errors name fn, the column, the
+** value and the rowid; *err from sqlite3_mprintf. */
 int vae_rows_read(vae_rows *r, sqlite3 *db, sqlite3_stmt *st, char **err);
 /* Fills r->out for the batch: draw 0 = best estimate, k >= 1 = draw k.
 ** The rows go through the network some VAE_POLL_WORK multiply-adds at a

@@ -13,14 +13,22 @@
 **   otherwise                               real
 ** except that a column declared with REAL affinity (REAL, FLOAT, DOUBLE)
 ** is real even when its values are whole numbers.
-** A TEXT column whose distinct count exceeds both 20 and half its non-NULL
-** count is left out (an identifier, most likely) unless forced with types;
-** a column without any value is left out ("all NULL"). Both are reported.
+** A TEXT column of more than 20 values, all distinct, is left out (an
+** identifier, most likely) unless forced with types; a column without any
+** value is left out ("all NULL"). Both are reported. Other text with more
+** than 1000 levels, or more than 20 and more than half its non-NULL count,
+** is an error naming the column and its level count (force it with types).
+** Text that is an NA spelling (value.h) is a missing cell in every column,
+** counted per column. A column of numbers but for a few texts (at most 5
+** distinct, at most 1 value in 10) is numeric: such a text is an error that
+** names it and its row (the row's 1-based position in the source), and
+** says how to list it in "na" or force the kind.
 */
 #ifndef VAE_SOURCE_H
 #define VAE_SOURCE_H
 
 #include "ext.h"
+#include "value.h"
 
 typedef struct {
   const char *fn;               /* function name for messages */
@@ -36,6 +44,7 @@ typedef struct {
                                    an error */
   int64_t max_rows;             /* reservoir sample; 0 = all rows */
   uint64_t seed;                /* of the reservoir sample */
+  const vae_na *na;             /* NA spellings (value.h); NULL: the default */
 } vae_source_opts;
 
 typedef struct {
@@ -46,6 +55,7 @@ typedef struct {
   float *data;                  /* n x p, NaN = missing */
   int nskip;                    /* columns left out, with the reason */
   char **skip_col, **skip_why;
+  int64_t *na_cells;            /* [p] cells read as missing for NA text */
 } vae_source;
 
 /* Reads source. On error *err (sqlite3_mprintf) names o->fn; SQLITE_NOMEM

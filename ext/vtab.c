@@ -12,7 +12,8 @@
 **     (in the column's type: `c = '1'` on an INTEGER column gives 1) and the
 **     others are drawn from p(rest | sex, age) (vae_infer, VAE_GENERATE).
 **     A value the column can never hold (an unknown category, a binary 2)
-**     gives no rows. Ranges (<, <=, >, >=), !=, IN lists and, on TEXT
+**     is an error that names the column and its levels; a number outside
+**     the training range is allowed. Ranges (<, <=, >, >=), !=, IN lists and, on TEXT
 **     columns, LIKE and GLOB are applied here by rejection: rows are drawn
 **     (conditioned on the equalities) and those that fail are skipped. When
 **     fewer than 1 in 1000 drawn rows pass, the scan stops with an error
@@ -43,6 +44,7 @@
 #include "source.h"
 #include "store.h"
 #include "value.h"
+#include "date.h"
 #include "../core/rng.h"
 
 #include <math.h>
@@ -63,7 +65,9 @@ typedef struct {
   char **names;          /* [p] declared column names */
   int *kinds;            /* [p] their kinds; -1: a column of the source that
                             the model does not use (it passes through) */
-  char **types;          /* [p] declared types of those columns, or NULL */
+  char **types;          /* [p] declared SQL types, owned: a model column's
+                            (a date column's: date.h), a passed-through
+                            column's affinity, or NULL */
 } vae_vtab;
 
 /* A constraint of the generating form that conditioning cannot express:
@@ -384,6 +388,8 @@ static int source_columns(vae_vtab *t, char **pzErr) {
         kinds[i] = t->kinds[j];
         found++;
         nm = t->names[j]; /* the model's spelling */
+        if (t->types && t->types[j] && !(types[i] = sqlite3_mprintf("%s", t->types[j])))
+          rc = SQLITE_NOMEM;
       }
     }
     if (!nm) { rc = SQLITE_NOMEM; break; }
@@ -403,6 +409,8 @@ static int source_columns(vae_vtab *t, char **pzErr) {
   sqlite3_finalize(st);
   if (rc == SQLITE_OK && found == t->p) {
     for (j = 0; j < t->p; j++) sqlite3_free(t->names[j]);
+    for (j = 0; j < t->p && t->types; j++) sqlite3_free(t->types[j]);
+    sqlite3_free(t->types);
     sqlite3_free(t->names);
     sqlite3_free(t->kinds);
     t->names = names;
@@ -484,16 +492,19 @@ static int vtab_init(sqlite3 *db, void *aux, int argc, const char *const *argv,
     t->p = vae_model_ncols(e->m);
     t->names = sqlite3_malloc64((sqlite3_uint64)t->p * sizeof *t->names);
     t->kinds = sqlite3_malloc64((sqlite3_uint64)t->p * sizeof *t->kinds);
-    if (!t->names || !t->kinds) {
+    t->types = sqlite3_malloc64((sqlite3_uint64)t->p * sizeof *t->types);
+    if (!t->names || !t->kinds || !t->types) {
       t->p = 0;
       rc = SQLITE_NOMEM;
     } else {
       memset(t->names, 0, (size_t)t->p * sizeof *t->names);
+      memset(t->types, 0, (size_t)t->p * sizeof *t->types);
       for (j = 0; j < t->p && rc == SQLITE_OK; j++) {
         const vae_column *c = vae_model_column(e->m, j);
         t->kinds[j] = c->kind;
+        t->types[j] = sqlite3_mprintf("%s", vae_column_sqltype(c));
         t->names[j] = sqlite3_mprintf("%s", c->name);
-        if (!t->names[j]) rc = SQLITE_NOMEM;
+        if (!t->names[j] || !t->types[j]) rc = SQLITE_NOMEM;
         else if (sqlite3_stricmp(c->name, hidden) == 0) {
           *pzErr = sqlite3_mprintf("vae: model \"%s\" has a column named \"%s\", the "
                                    "name of the hidden column of this table",
@@ -535,8 +546,8 @@ static int vtab_init(sqlite3 *db, void *aux, int argc, const char *const *argv,
   ** reaches xFilter and its message about the missing model. */
   decl = sqlite3_mprintf("CREATE TABLE x(%s", t->p ? "" : "vae_no_model, ");
   for (j = 0; j < t->p && decl; j++) {
-    const char *type = t->kinds[j] >= 0 ? vae_kind_sqltype(t->kinds[j])
-                       : t->types && t->types[j] ? t->types[j] : "";
+    const char *type = t->types && t->types[j] ? t->types[j]
+                       : t->kinds[j] >= 0 ? vae_kind_sqltype(t->kinds[j]) : "";
     char *d = sqlite3_mprintf("%s\"%w\" %s, ", decl, t->names[j], type);
     sqlite3_free(decl);
     decl = d;
@@ -868,6 +879,24 @@ static int compare_cell(const vae_column *mc, float cell, sqlite3_value *v) {
     return r;
   } else {
     double d, x;
+    if (vae_is_time(mc)) {
+      /* a date: compared as a point in time, in whatever form it is given */
+      vae_val val;
+      char *err = NULL;
+      vae_val_from_sql(&val, v);
+      if (vae_val_to_days(mc, &val, &x, "", &err) != SQLITE_OK) {
+        sqlite3_free(err);
+        return vt == SQLITE_TEXT || vt == SQLITE_BLOB ? -1 : 1;
+      }
+      d = vae_time_days(mc, cell);
+      if (vae_date_is_text(mc->format)) {
+        /* as the text shown: a date is the whole day */
+        char buf[40];
+        vae_date_format(buf, sizeof buf, d, mc->format);
+        vae_date_parse(buf, (int)strlen(buf), &d, NULL);
+      }
+      return d < x ? -1 : d > x ? 1 : 0;
+    }
     if (vt == SQLITE_INTEGER || vt == SQLITE_FLOAT) {
       x = sqlite3_value_double(v);
     } else if (vt == SQLITE_TEXT &&
@@ -1113,12 +1142,10 @@ static int gen_filter(vae_cursor *c, const char *idxStr, int argc, sqlite3_value
         c->eof = 1; /* x = NULL is never true */
         continue;
       }
+      /* A value the column never holds (an unknown category, a binary 2)
+      ** is an error naming the column and what it holds, as in vae_impute;
+      ** a number beyond the training range conditions as it is. */
       rc = vae_val_to_cell(mc, &v, &c->tmpl[c->map[col]], "vae", &err);
-      if (rc == VAE_CONV_NOMATCH) {
-        sqlite3_free(err);
-        c->eof = 1;
-        continue;
-      }
       if (rc != SQLITE_OK) return err ? vtab_error(c, SQLITE_ERROR, err) : SQLITE_NOMEM;
       vae_cell_given(&c->given[col], mc, &v, c->tmpl[c->map[col]]);
       c->ngiven++;
@@ -1231,6 +1258,7 @@ static int src_filter(vae_cursor *c, int idxNum, int argc, sqlite3_value **argv)
                           "drop and create it again", t->model);
   if (rc != SQLITE_OK) goto done;
   c->rows.rownum = want;
+  c->rows.na = c->e->na;
   c->eof = 0;
   rc = src_batch(c);
 done:

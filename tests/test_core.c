@@ -621,8 +621,8 @@ static void test_frozen_blobs(void) {
     rc = vae_model_save(m, &blob, &n);
     if (!rc) rc = vae_model_load(&test_mem, blob, n, &again, err, sizeof err);
     if (!rc) rc = vae_infer(again, VAE_MEAN, 1, row, NULL, 0, out2, NULL);
-    CHECK(rc == VAE_OK && blob[4] == 5 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
-          "%s saved as version 5 imputes the same", files[f]);
+    CHECK(rc == VAE_OK && blob[4] == 6 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
+          "%s saved as version 6 imputes the same", files[f]);
     vae_free(&test_mem, blob);
     vae_model_free(again);
     vae_model_free(m);
@@ -649,40 +649,83 @@ static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   return m;
 }
 
-/* The current blob (version 5) names its writer, VAE_VERSION, right after
-** the format version. Blobs of versions 4 (no writer), 3 (no "missing"
+static uint32_t le32(const unsigned char *b) {
+  return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* The bytes of a blob whose config starts at head, without the u32 format
+** after each column's kind (version 6): what versions 2 to 5 wrote there.
+** Returns the length. */
+static size_t strip_formats(const unsigned char *in, size_t n, size_t head, unsigned char *out) {
+  size_t at, o;
+  uint32_t nhidden = le32(in + head + 4), p, j;
+  at = head + 8 + 4 * (size_t)nhidden + 6 * 4 + 2 * 8 + 4 * 8 + 4; /* to p */
+  p = le32(in + at);
+  at += 4;
+  memcpy(out, in, at);
+  o = at;
+  for (j = 0; j < p; j++) {
+    size_t start = at, len = le32(in + at);
+    uint32_t kind, nlevels, l;
+    at += 4 + len;
+    kind = le32(in + at);
+    at += 4;
+    memcpy(out + o, in + start, at - start);
+    o += at - start;
+    at += 4; /* the format */
+    start = at;
+    at += 4 * 8 + 8;
+    nlevels = le32(in + at);
+    at += 4;
+    for (l = 0; l < nlevels; l++) at += 4 + le32(in + at);
+    if (kind == VAE_REAL || kind == VAE_INTEGER) at += 4 + 4 * (size_t)le32(in + at);
+    memcpy(out + o, in + start, at - start);
+    o += at - start;
+  }
+  memcpy(out + o, in + at, n - at);
+  return o + n - at;
+}
+
+/* The current blob (version 6) names its writer, VAE_VERSION, right after
+** the format version, and carries a format code after each column's kind.
+** Blobs of versions 5 (no formats), 4 (no writer either), 3 (no "missing"
 ** field either) and 2 (no shares, no linear part: the network alone) still
-** load, as the same model as a version 5 one of a MAR model without a
-** linear part. Each is cut out of the version 5 blob: the writer goes; for
-** 3 and 2 the u32 "missing" after the header's f64 mask_rate goes, and for
-** 2 the shares and the linear part's u32 d = 0 too. A writer longer than
-** 64 bytes is refused. */
+** load, as the same model as a version 6 one of a MAR model without a
+** linear part. Each is cut out of the version 6 blob: the formats go, then
+** the writer; for 3 and 2 the u32 "missing" after the header's f64
+** mask_rate goes, and for 2 the shares and the linear part's u32 d = 0
+** too. A writer longer than 64 bytes is refused. */
 static void test_old_blobs(vae_model *m) {
   for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f;
   vae_linear_free(&m->mem, &m->lin);
-  unsigned char *v5, *again = NULL;
-  size_t n5, n_again = 0;
-  if (vae_model_save(m, &v5, &n5) != VAE_OK) {
+  unsigned char *v6, *again = NULL;
+  size_t n6, n_again = 0;
+  if (vae_model_save(m, &v6, &n6) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
   size_t wlen = strlen(VAE_VERSION);
-  CHECK(v5[4] == 5 && v5[8] == wlen && v5[9] == 0 && v5[10] == 0 && v5[11] == 0 &&
-            memcmp(v5 + 12, VAE_VERSION, wlen) == 0,
-        "the blob is version 5 and its writer is %s", VAE_VERSION);
+  CHECK(v6[4] == 6 && v6[8] == wlen && v6[9] == 0 && v6[10] == 0 && v6[11] == 0 &&
+            memcmp(v6 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version 6 and its writer is %s", VAE_VERSION);
+  unsigned char *v5 = malloc(n6), *v4 = malloc(n6);
+  size_t n5 = strip_formats(v6, n6, 12 + wlen, v5);
+  CHECK(n5 == n6 - 4 * (size_t)m->p, "version 5 layout");
+  v5[4] = 5;
+  blob_set_crc(v5, n5);
   size_t n4 = n5 - 4 - wlen;
-  unsigned char *v4 = malloc(n5);
   memcpy(v4, v5, 8);
   memcpy(v4 + 8, v5 + 12 + wlen, n5 - 12 - wlen);
   v4[4] = 4;
   blob_set_crc(v4, n4);
   size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  for (int version = 2; version <= 4; version++) {
-    size_t drop = version == 2 ? cut : 0, n = version == 4 ? n4 : n4 - 4 - drop;
-    unsigned char *old_blob = malloc(n4);
-    if (version == 4) {
-      memcpy(old_blob, v4, n4);
+  for (int version = 2; version <= 5; version++) {
+    size_t drop = version == 2 ? cut : 0;
+    size_t n = version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
+    unsigned char *old_blob = malloc(n6);
+    if (version >= 4) {
+      memcpy(old_blob, version == 5 ? v5 : v4, n);
     } else {
       memcpy(old_blob, v4, missing_at);
       memcpy(old_blob + missing_at, v4 + missing_at + 4, n4 - tail - drop - missing_at - 4);
@@ -695,25 +738,26 @@ static void test_old_blobs(vae_model *m) {
     int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-    CHECK(again && n_again == n5 && memcmp(again, v5, n5) == 0,
-          "a version %d blob loads as the same MAR model, saved as version 5", version);
+    CHECK(again && n_again == n6 && memcmp(again, v6, n6) == 0,
+          "a version %d blob loads as the same MAR model, saved as version 6", version);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
     free(old_blob);
   }
-  unsigned char *long_writer = malloc(n5 + 100);
-  memcpy(long_writer, v5, 8);
+  unsigned char *long_writer = malloc(n6 + 100);
+  memcpy(long_writer, v6, 8);
   long_writer[8] = (unsigned char)(wlen + 100);
   memset(long_writer + 12, 'x', wlen + 100);
-  memcpy(long_writer + 12 + wlen + 100, v5 + 12 + wlen, n5 - 12 - wlen);
-  blob_set_crc(long_writer, n5 + 100);
+  memcpy(long_writer + 12 + wlen + 100, v6 + 12 + wlen, n6 - 12 - wlen);
+  blob_set_crc(long_writer, n6 + 100);
   vae_model *bad = NULL;
-  CHECK(vae_model_load(&test_mem, long_writer, n5 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
+  CHECK(vae_model_load(&test_mem, long_writer, n6 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
         "a writer field of %zu bytes is refused", wlen + 100);
   free(long_writer);
   free(v4);
-  vae_free(&test_mem, v5);
+  free(v5);
+  vae_free(&test_mem, v6);
 }
 
 static void test_determinism_and_blob(void) {
