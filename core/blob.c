@@ -5,7 +5,8 @@
 **   "VAEM" u32 version
 **   config: u32 latent, nhidden, hidden[nhidden], epochs, batch, samples,
 **           impute_samples, patience, verbose; u64 seed; i64 max_rows;
-**           f64 lr, beta, holdout, mask_rate
+**           f64 lr, beta, holdout, mask_rate; since version 4: u32 missing
+**           (0 MAR, 1 MNAR: then params hold the missingness model too)
 **   u32 p, then per column: str name, u32 kind, f64 mean sd min max,
 **           i64 observed, u32 nlevels, str levels[nlevels],
 **           and for real and integer columns u32 nq, f32 quantiles[nq]
@@ -27,7 +28,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 3u
+#define BLOB_VERSION 4u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
@@ -137,6 +138,7 @@ static void write_model(writer *w, const vae_model *m) {
   put_f64(w, c->beta);
   put_f64(w, c->holdout);
   put_f64(w, c->mask_rate);
+  put_u32(w, (uint32_t)c->missing);
   put_u32(w, (uint32_t)m->p);
   for (int j = 0; j < m->p; j++) {
     const vae_column *col = &m->cols[j];
@@ -341,6 +343,11 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   cfg.beta = get_f64(&r);
   cfg.holdout = get_f64(&r);
   cfg.mask_rate = get_f64(&r);
+  if (version >= 4) {
+    uint32_t missing = get_u32(&r);
+    if (missing > VAE_MNAR) r.bad = 1;
+    cfg.missing = (int)missing;
+  }
   uint32_t p = get_u32(&r);
   /* A column takes at least 52 bytes (an empty name; u32 length, u32 kind,
   ** 4 f64, i64 observed, u32 nlevels): a damaged count may not make the

@@ -5,9 +5,19 @@
 ** prior. Rows go through the network in chunks so that every layer is one
 ** GEMM over (rows x samples); each row has its own RNG stream so its answer
 ** does not depend on which chunk it falls in.
+**
+** Under VAE_MNAR the weights include P(mask | z) (objective.c). A missing
+** numeric cell given z and "it is missing" is then N(mu, var) tilted by the
+** probit link, whose mean and variance are in closed form; a binary cell's
+** P(1) is tilted the same way. The estimate is the MAR one (the network's
+** average with the linear part, whose shares were fitted on cells hidden at
+** random) plus the network's MNAR shift: what the missingness model changes.
+** Generation given values (VAE_GENERATE) ignores the missingness model: its
+** unknown cells were never hidden by it.
 */
 #include "mem.h"
 #include "model.h"
+#include "transform.h"
 
 #include <math.h>
 #include <string.h>
@@ -41,6 +51,32 @@ static const double hermite_weight[5] = {0.011257411327720691, 0.222075922005612
                                          0.5333333333333333, 0.22207592200561266,
                                          0.011257411327720691};
 
+/* Column j's missingness model (slope a, intercept b), or 0 without one. */
+static int selection(const vae_model *m, int j, double *a, double *b) {
+  if (!m->sel || m->cols[j].kind == VAE_CATEGORICAL) return 0;
+  *a = m->params[m->sel + 2 * (size_t)j];
+  *b = m->params[m->sel + 2 * (size_t)j + 1];
+  return 1;
+}
+
+/* Mean and variance of N(mu, var) given that the cell is missing, under the
+** probit link Phi(a x + b): with s = sqrt(1 + a^2 var), t = (a mu + b) / s
+** and l = phi(t) / Phi(t), mean mu + a var l / s and variance
+** var (1 - a^2 var (t l + l^2) / s^2). */
+static void tilted(double a, double b, double mu, double var, double *mean, double *v) {
+  double s2 = 1.0 + a * a * var, s = sqrt(s2), t = (a * mu + b) / s, l = vae_mills(t);
+  *mean = mu + a * var * l / s;
+  *v = var * (1.0 - a * a * var * (t * l + l * l) / s2);
+  if (!(*v > 1e-12 * var)) *v = 1e-12 * var;
+}
+
+/* P(1) of a binary cell with logit o, given that it is missing. */
+static double tilted_p1(double a, double b, double o) {
+  double pi = 1.0 / (1.0 + exp(-o)), p1 = pi * vae_normal_cdf(a + b);
+  double all = p1 + (1.0 - pi) * vae_normal_cdf(b);
+  return all > 0 ? p1 / all : pi;
+}
+
 /* Softmax of a categorical column's logits into probs[L]. */
 static void softmax(const float *logits, int L, double *probs) {
   double mx = logits[0], s = 0;
@@ -65,13 +101,28 @@ static void decoder_sd(const vae_model *m, double *sd) {
     sd[j] = sqrt(exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR);
 }
 
-/* One value of column j from p(x_j | z), given the decoder output row. */
+/* One value of column j from p(x_j | z), given the decoder output row; with
+** missing, from p(x_j | z, the cell is missing) under the missingness
+** model. That one draws the probit's latent margin Z, a standard normal
+** above -t, then x = mu + (a var / s) Z + (sd / s) e. */
 static float draw_value(const vae_model *m, int j, const float *out, const double *sd,
-                        vae_rng *rng, double *scratch) {
+                        int missing, vae_rng *rng, double *scratch) {
   const vae_column *c = &m->cols[j];
   const float *o = out + m->off[j];
+  double a, b;
+  int tilt = missing && selection(m, j, &a, &b);
+  if (vae_is_numeric(c->kind) && tilt) {
+    double var = sd[j] * sd[j], s = sqrt(1.0 + a * a * var), t = (a * o[0] + b) / s;
+    if (t < -8) t = -8;
+    double u = vae_rng_uniform(rng) * vae_normal_cdf(t);
+    double z = -vae_normal_quantile(u > 1e-300 ? u : 1e-300);
+    return to_data_units(c, o[0] + a * var / s * z + sd[j] / s * vae_rng_normal(rng));
+  }
   if (vae_is_numeric(c->kind)) return to_data_units(c, o[0] + sd[j] * vae_rng_normal(rng));
-  if (c->kind == VAE_BINARY) return vae_rng_uniform(rng) < sigmoidf(o[0]) ? 1.0f : 0.0f;
+  if (c->kind == VAE_BINARY) {
+    double p1 = tilt ? tilted_p1(a, b, o[0]) : sigmoidf(o[0]);
+    return vae_rng_uniform(rng) < p1 ? 1.0f : 0.0f;
+  }
   softmax(o, c->nlevels, scratch);
   return (float)pick(rng, scratch, c->nlevels);
 }
@@ -83,69 +134,103 @@ static int max_levels(const vae_model *m) {
   return L;
 }
 
-/* The importance-weighted estimate for row r's missing cells; gh holds
-** 5 S doubles. */
-/* The network's estimate is averaged with the linear part's (linear:
-** vae_linear_row's; lw NULL without one) by the column's share; the network's
-** own probabilities of missing binary and categorical cells also go to
-** net_probs (x_width) when it is not NULL. */
+/* The network's conditional mean of missing numeric cell j of one row, in
+** data units: over the S samples' outputs o (row-major, dec_out apart) with
+** weights wn, and over each sample's Gaussian noise on the normal-score
+** scale, mapped back through the quantiles (5-point Gauss-Hermite). The
+** quantile map is bounded by the data, so a poorly estimated variance
+** cannot blow the estimate up as a log-normal mean did. With tilt, each
+** sample's Gaussian is the one given that the cell is missing (tilted());
+** gh holds 5 S doubles. */
+static double numeric_mean(const vae_model *m, int j, const float *o, const float *wn,
+                           int S, double var, int tilt, double *gh) {
+  const vae_column *c = &m->cols[j];
+  double a = 0, b = 0, mean = 0;
+  tilt = tilt && selection(m, j, &a, &b);
+  for (int s = 0; s < S; s++) {
+    double mu = o[(size_t)s * m->dec_out + m->off[j]], v = var;
+    if (tilt) tilted(a, b, mu, var, &mu, &v);
+    double sd = sqrt(v);
+    for (int h = 0; h < 5; h++) gh[5 * s + h] = mu + sd * hermite_node[h];
+  }
+  vae_unstandardize_n(c, gh, 5 * S);
+  for (int s = 0; s < S; s++) {
+    double e = 0;
+    for (int h = 0; h < 5; h++) e += hermite_weight[h] * gh[5 * s + h];
+    mean += wn[s] * e;
+  }
+  return mean;
+}
+
+/* The network's probabilities of missing binary or categorical cell j of
+** one row into acc (P(1) for binary, one per level), weighted by wn; with
+** tilt, a binary cell's given that it is missing. probs: scratch. */
+static void level_probs(const vae_model *m, int j, const float *o, const float *wn,
+                        int S, int tilt, double *acc, double *probs) {
+  const vae_column *c = &m->cols[j];
+  const int at = m->off[j];
+  double a = 0, b = 0;
+  tilt = tilt && selection(m, j, &a, &b);
+  if (c->kind == VAE_BINARY) {
+    acc[0] = 0;
+    for (int s = 0; s < S; s++) {
+      double l = o[(size_t)s * m->dec_out + at];
+      acc[0] += wn[s] * (tilt ? tilted_p1(a, b, l) : sigmoidf((float)l));
+    }
+    return;
+  }
+  int L = c->nlevels;
+  for (int l = 0; l < L; l++) acc[l] = 0;
+  for (int s = 0; s < S; s++) {
+    softmax(o + (size_t)s * m->dec_out + at, L, probs);
+    for (int l = 0; l < L; l++) acc[l] += wn[s] * probs[l];
+  }
+}
+
+/* The estimate of row r's missing cells. The network's is averaged with the
+** linear part's (linear: vae_linear_row's; lw NULL without one) by the
+** column's share, and under VAE_MNAR (wmar: the row's weights without the
+** missingness model, else NULL) shifted by what the missingness model
+** changes in the network's estimate. The network's own probabilities of
+** missing binary and categorical cells also go to net_probs (x_width) when
+** it is not NULL. acc and probs hold twice the most levels. */
 static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
                      const float *x, const double *linear, vae_linear_work *lw,
-                     float *net_probs, float *dst, double *probs, double *acc, double *gh) {
-  const float *out = w->dec_h[m->nlayers - 1];
-  const float *wn = w->wnorm + (size_t)r * S;
+                     const float *wmar, float *net_probs, float *dst, double *probs,
+                     double *acc, double *gh) {
+  const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * S * m->dec_out;
+  const float *wn = w->wnorm + (size_t)r * S, *wm = wmar ? wmar : wn;
   for (int j = 0; j < m->p; j++) {
-    if (!isnan(x[j])) continue;
+    if (isnan(x[j]) == 0) continue;
     const vae_column *c = &m->cols[j];
-    int at = m->off[j];
-    if (c->kind == VAE_CATEGORICAL) {
-      int L = c->nlevels, best = 0;
-      for (int l = 0; l < L; l++) acc[l] = 0;
-      for (int s = 0; s < S; s++) {
-        softmax(out + ((size_t)r * S + s) * m->dec_out + at, L, probs);
-        for (int l = 0; l < L; l++) acc[l] += wn[s] * probs[l];
-      }
-      if (net_probs)
-        for (int l = 0; l < L; l++) net_probs[at + l] = (float)acc[l];
-      if (lw && m->blend[j] < 1.0f) {
-        vae_linear_probs(m, j, x, lw, probs);
-        for (int l = 0; l < L; l++)
-          acc[l] = m->blend[j] * acc[l] + (1.0 - m->blend[j]) * probs[l];
-      }
-      for (int l = 1; l < L; l++) if (acc[l] > acc[best]) best = l;
-      dst[j] = (float)best;
-    } else if (c->kind == VAE_BINARY) {
-      double mean = 0;
-      for (int s = 0; s < S; s++)
-        mean += wn[s] * sigmoidf(out[((size_t)r * S + s) * m->dec_out + at]);
-      if (net_probs) net_probs[at] = (float)mean;
-      if (lw && m->blend[j] < 1.0f) {
-        vae_linear_probs(m, j, x, lw, probs);
-        mean = m->blend[j] * mean + (1.0 - m->blend[j]) * probs[0];
-      }
-      dst[j] = mean >= 0.5 ? 1.0f : 0.0f;
-    } else {
-      /* The conditional mean in data units: over the samples, and over
-      ** each sample's Gaussian noise on the normal-score scale, mapped back
-      ** through the quantiles (5-point Gauss-Hermite). The quantile map is
-      ** bounded by the data, so a poorly estimated variance cannot blow the
-      ** estimate up as a log-normal mean did. The 5 S points go through the
-      ** map in one call, then are summed as point by point before. */
-      double mean = 0, sigma = sqrt(w->var[j]);
-      for (int s = 0; s < S; s++) {
-        float o = out[((size_t)r * S + s) * m->dec_out + at];
-        for (int h = 0; h < 5; h++) gh[5 * s + h] = o + sigma * hermite_node[h];
-      }
-      vae_unstandardize_n(c, gh, 5 * S);
-      for (int s = 0; s < S; s++) {
-        double e = 0;
-        for (int h = 0; h < 5; h++) e += hermite_weight[h] * gh[5 * s + h];
-        mean += wn[s] * e;
-      }
-      if (!isnan(linear[j]))
-        mean = m->blend[j] * mean + (1.0 - m->blend[j]) * linear[j];
+    if (vae_is_numeric(c->kind)) {
+      double net = numeric_mean(m, j, o, wm, S, w->var[j], 0, gh), mean = net;
+      if (!isnan(linear[j])) mean = m->blend[j] * net + (1.0 - m->blend[j]) * linear[j];
+      if (wmar) mean += numeric_mean(m, j, o, wn, S, w->var[j], 1, gh) - net;
       dst[j] = round_to_kind(c, mean);
+      continue;
     }
+    int L = c->kind == VAE_CATEGORICAL ? c->nlevels : 1, best = 0;
+    double *shift = acc + L;
+    level_probs(m, j, o, wm, S, 0, acc, probs);
+    if (net_probs)
+      for (int l = 0; l < L; l++) net_probs[m->off[j] + l] = (float)acc[l];
+    if (wmar) {
+      level_probs(m, j, o, wn, S, 1, shift, probs);
+      for (int l = 0; l < L; l++) shift[l] -= acc[l];
+    }
+    if (lw && m->blend[j] < 1.0f) {
+      vae_linear_probs(m, j, x, lw, probs);
+      for (int l = 0; l < L; l++) acc[l] = m->blend[j] * acc[l] + (1.0 - m->blend[j]) * probs[l];
+    }
+    if (wmar)
+      for (int l = 0; l < L; l++) acc[l] += shift[l];
+    if (L == 1) {
+      dst[j] = acc[0] >= 0.5 ? 1.0f : 0.0f;
+      continue;
+    }
+    for (int l = 1; l < L; l++) if (acc[l] > acc[best]) best = l;
+    dst[j] = (float)best;
   }
 }
 
@@ -161,7 +246,8 @@ struct vae_scratch {
   size_t nparams;
   vae_work w;
   vae_rng *rngs;       /* rows */
-  double *probs, *acc; /* the most levels of a column */
+  double *probs, *acc; /* the most levels of a column, twice for acc */
+  float *wmar;         /* rows x K: VAE_MNAR's weights without P(mask | z) */
   double *ratio, *gh;  /* K and 5 K */
   double *sd;          /* p */
   double *linear;      /* p: the linear part's estimates of one row */
@@ -175,6 +261,7 @@ void vae_scratch_free(vae_scratch *sc) {
   vae_free(&a, sc->rngs);
   vae_free(&a, sc->probs);
   vae_free(&a, sc->acc);
+  vae_free(&a, sc->wmar);
   vae_free(&a, sc->ratio);
   vae_free(&a, sc->gh);
   vae_free(&a, sc->sd);
@@ -205,7 +292,8 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
   size_t L = (size_t)max_levels(m);
   if (vae_work_alloc(m, &sc->w, rows, K, 0) ||
       !(sc->rngs = vae_calloc(&m->mem, (size_t)rows, sizeof(vae_rng))) ||
-      !(sc->probs = vae_calloc(&m->mem, L, sizeof(double))) || !(sc->acc = vae_calloc(&m->mem, L, sizeof(double))) ||
+      !(sc->probs = vae_calloc(&m->mem, L, sizeof(double))) || !(sc->acc = vae_calloc(&m->mem, 2 * L, sizeof(double))) ||
+      (m->sel && !(sc->wmar = vae_calloc(&m->mem, (size_t)rows * K, sizeof(float)))) ||
       !(sc->ratio = vae_calloc(&m->mem, (size_t)K, sizeof(double))) ||
       !(sc->gh = vae_calloc(&m->mem, (size_t)K * 5, sizeof(double))) ||
       !(sc->sd = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
@@ -218,9 +306,24 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
   return sc;
 }
 
+/* Normalized weights of each row's S samples without the missingness
+** model's terms, lw - lsel, into wmar. */
+static void mar_weights(const vae_work *w, int rows, int S, float *wmar) {
+  for (int r = 0; r < rows; r++) {
+    const double *lw = w->lw + (size_t)r * S, *ls = w->lsel + (size_t)r * S;
+    float *dst = wmar + (size_t)r * S;
+    double mx = lw[0] - ls[0], sum = 0;
+    for (int k = 1; k < S; k++) if (lw[k] - ls[k] > mx) mx = lw[k] - ls[k];
+    for (int k = 0; k < S; k++) sum += exp(lw[k] - ls[k] - mx);
+    for (int k = 0; k < S; k++) dst[k] = (float)(exp(lw[k] - ls[k] - mx) / sum);
+  }
+}
+
+/* mar: treat the model as MAR (VAE_GENERATE, and the held-out cells hidden
+** at random by which the shares are fitted). */
 static int infer_rows(const vae_model *m, int mode, int n, const float *x,
                       const uint64_t *seeds, int S, float *out, double *nll,
-                      float *probs_out, vae_scratch **keep) {
+                      float *probs_out, int mar, vae_scratch **keep) {
   if (n <= 0) return VAE_OK;
   if (S <= 0) S = m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1;
   if (vae_check_data(m->cols, m->p, x, n, NULL, 0)) return VAE_INVALID;
@@ -243,6 +346,14 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
     }
     vae_forward(m, w, rows, S, 1.0, 0);
     vae_backward(m, w, rows, S, 1.0, 1.0, 0); /* fills w->wnorm */
+    const float *wmar = NULL;
+    if (m->sel) {
+      mar_weights(w, rows, S, sc->wmar);
+      if (mar || mode == VAE_GENERATE)
+        memcpy(w->wnorm, sc->wmar, (size_t)rows * S * sizeof(float));
+      else
+        wmar = sc->wmar;
+    }
     for (int r = 0; r < rows; r++) {
       const float *xr = xc + (size_t)r * p;
       float *dst = out + (size_t)(at + r) * p;
@@ -256,15 +367,16 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
         for (int k = 0; k < S; k++) s += exp(lw[k] - mx);
         nll[at + r] = -(mx + log(s) - log((double)S));
       }
-      if (mode == VAE_DRAW) {
+      if (mode != VAE_MEAN) {
         for (int s = 0; s < S; s++) sc->ratio[s] = w->wnorm[(size_t)r * S + s];
         int s = pick(&rngs[r], sc->ratio, S);
         const float *o = w->dec_h[m->nlayers - 1] + ((size_t)r * S + s) * m->dec_out;
         for (int j = 0; j < p; j++)
-          if (isnan(xr[j])) dst[j] = draw_value(m, j, o, sc->sd, &rngs[r], sc->probs);
+          if (isnan(xr[j]))
+            dst[j] = draw_value(m, j, o, sc->sd, mode == VAE_DRAW, &rngs[r], sc->probs);
       } else {
         vae_linear_row(m, xr, sc->lw, sc->linear);
-        row_mean(m, w, r, S, xr, sc->linear, sc->lw,
+        row_mean(m, w, r, S, xr, sc->linear, sc->lw, wmar ? wmar + (size_t)r * S : NULL,
                  probs_out ? probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
                  sc->probs, sc->acc, sc->gh);
       }
@@ -294,7 +406,7 @@ static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *
     for (int r = 0; r < rows; r++) {
       const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * m->dec_out;
       for (int j = 0; j < p; j++)
-        out[(size_t)(at + r) * p + j] = draw_value(m, j, o, sc->sd, &rngs[r], sc->probs);
+        out[(size_t)(at + r) * p + j] = draw_value(m, j, o, sc->sd, 0, &rngs[r], sc->probs);
     }
   }
   if (!keep) vae_scratch_free(sc);
@@ -304,12 +416,12 @@ static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *
 int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
                    const uint64_t *seeds, int S, float *out, double *nll,
                    vae_scratch **scratch) {
-  return infer_rows(m, mode, n, x, seeds, S, out, nll, NULL, scratch);
+  return infer_rows(m, mode, n, x, seeds, S, out, nll, NULL, 0, scratch);
 }
 
 int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
                     float *probs) {
-  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, NULL);
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, 1, NULL);
 }
 
 int vae_infer(const vae_model *m, int mode, int n, const float *x,

@@ -41,6 +41,9 @@ struct vae_model {
   vae_dense enc[VAE_MAX_HIDDEN + 1];
   vae_dense dec[VAE_MAX_HIDDEN + 1];
   size_t logvar;       /* offset of p per-column decoder log-variance params */
+  size_t sel;          /* VAE_MNAR: offset of 2 p missingness params (slope,
+                          intercept per column; used by numeric and binary
+                          columns), else 0 */
   size_t nparams;
   float *params;
   /* The linear part (linear.c): a Gaussian over the encoded values, and per
@@ -89,6 +92,9 @@ typedef struct {
   float *grads;         /* nparams, only for training */
   double *dlogvar;      /* p, vae_backward's sums, only for training */
   double *var, *log_var, *inv_var; /* p decoder variances, set by vae_forward */
+  double *lsel;         /* VAE_MNAR: rows_dec log P(missing | z) of each row's
+                           missing cells, a part of lw (so lw - lsel is the
+                           MAR weight) */
 } vae_work;
 
 int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
@@ -125,6 +131,12 @@ void vae_decode(const vae_model *m, vae_work *w, int rows);
 ** want_grads. Always leaves the normalized weights in w->wnorm. */
 double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
                     double beta, double scale, int with_grads);
+
+/* The missingness model's P(missing) of one cell at x (model scale), or of
+** a missing numeric cell at the decoder's mean mu and variance var: the
+** probit link integrated over N(mu, var). For the objective and inference. */
+double vae_log_ndtr(double t);   /* log Phi(t), stable in both tails */
+double vae_mills(double t);      /* phi(t) / Phi(t) */
 
 /* Log-likelihood of one row's observed cells given one decoder output, and
 ** when dout is not NULL its gradient d ll / d out there (0 at the cells of

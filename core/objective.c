@@ -9,10 +9,21 @@
 ** cells than are scored (extra masking): q is then a worse proposal but
 ** the bound stays a bound, and the encoder learns to condition on few
 ** columns. The gradient of the bound is sum_k softmax(lw)_k d lw_k.
+**
+** Missing not at random (VAE_MNAR, after not-MIWAE: Ipsen, Mattei and
+** Frellsen, 2021): the mask s is modelled too, and lw_k gains
+** log p(s | x_obs, z_k). Each numeric or binary column has a probit
+** self-masking model P(s_j = 1 | x_j) = Phi(a_j x_j + b_j). An observed cell
+** adds log Phi(-(a x + b)), the same for every sample. A missing numeric
+** cell adds log P(s = 1 | z_k), the link integrated over the decoder's
+** N(mu_k, var): Phi(t_k) with t_k = (a mu_k + b) / sqrt(1 + a^2 var), in
+** closed form (no sampled x, so no extra noise in the gradient). A missing
+** binary cell adds log(pi_k Phi(a + b) + (1 - pi_k) Phi(b)).
 */
 #include "approx.h"
 #include "mem.h"
 #include "model.h"
+#include "transform.h"
 
 #include <math.h>
 #include <string.h>
@@ -39,6 +50,7 @@ void vae_work_free(vae_work *w) {
   vae_free(&w->mem, w->log_var);
   vae_free(&w->mem, w->inv_var);
   vae_free(&w->mem, w->dlogvar);
+  vae_free(&w->mem, w->lsel);
   memset(w, 0, sizeof *w);
 }
 
@@ -70,7 +82,8 @@ int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
            (w->lw = vae_malloc(&w->mem, rd * sizeof(double))) && (w->wnorm = floats(&w->mem, rd, 1)) &&
            (w->var = vae_calloc(&w->mem, (size_t)m->p, sizeof(double))) &&
            (w->log_var = vae_calloc(&w->mem, (size_t)m->p, sizeof(double))) &&
-           (w->inv_var = vae_calloc(&w->mem, (size_t)m->p, sizeof(double)));
+           (w->inv_var = vae_calloc(&w->mem, (size_t)m->p, sizeof(double))) &&
+           (!m->sel || (w->lsel = vae_calloc(&w->mem, rd, sizeof(double))));
   for (int i = 0; ok && i < m->nlayers; i++)
     ok = (w->enc_h[i] = floats(&w->mem, re, m->enc[i].out)) &&
          (w->dec_h[i] = floats(&w->mem, rd, m->dec[i].out));
@@ -216,6 +229,100 @@ static void row_loglik(const vae_model *m, const vae_work *w, const float *xs,
   }
 }
 
+double vae_log_ndtr(double t) {
+  if (t > 5) return log1p(-0.5 * erfc(t / 1.4142135623730951));
+  if (t > -30) return log(0.5 * erfc(-t / 1.4142135623730951));
+  /* Mills' asymptotic series: Phi(t) ~ phi(t) / -t (1 - 1/t^2 + 3/t^4). */
+  double u = 1.0 / (t * t);
+  return -0.5 * t * t - log(-t) - 0.5 * LOG_2PI + log1p(-u + 3 * u * u);
+}
+
+double vae_mills(double t) {
+  return exp(-0.5 * t * t - 0.5 * LOG_2PI - vae_log_ndtr(t));
+}
+
+/* The missingness model's terms of one row (see the top of this file),
+** added to ll[0..K) and, for the missing cells, to lsel[0..K); with dout
+** also their gradient at a missing cell's decoder output. */
+static void row_selection(const vae_model *m, const vae_work *w, const float *xs,
+                          const float *out, int K, float *dout, double *ll, double *lsel) {
+  const size_t W = (size_t)m->dec_out;
+  for (int j = 0; j < m->p; j++) {
+    const vae_column *c = &m->cols[j];
+    if (c->kind == VAE_CATEGORICAL) continue;
+    const double a = m->params[m->sel + 2 * (size_t)j], b = m->params[m->sel + 2 * (size_t)j + 1];
+    const float v = xs[j], *o = out + m->off[j];
+    float *d = dout ? dout + m->off[j] : NULL;
+    if (!isnan(v)) {
+      double t = vae_log_ndtr(-(a * v + b));
+      for (int k = 0; k < K; k++) ll[k] += t;
+    } else if (vae_is_numeric(c->kind)) {
+      const double s = sqrt(1.0 + a * a * w->var[j]);
+      for (int k = 0; k < K; k++) {
+        double t = (a * o[k * W] + b) / s, l = vae_log_ndtr(t);
+        ll[k] += l;
+        lsel[k] += l;
+        if (d) d[k * W] = (float)(a / s * vae_mills(t));
+      }
+    } else {
+      const double p1 = vae_normal_cdf(a + b), p0 = vae_normal_cdf(b);
+      for (int k = 0; k < K; k++) {
+        double pi = 1.0 / (1.0 + exp(-(double)o[k * W])), P = pi * p1 + (1 - pi) * p0;
+        double l = log(P > 1e-300 ? P : 1e-300);
+        ll[k] += l;
+        lsel[k] += l;
+        if (d) d[k * W] = (float)(pi * (1 - pi) * (p1 - p0) / (P > 1e-300 ? P : 1e-300));
+      }
+    }
+  }
+}
+
+/* The missingness parameters' gradient into w->grads, and the missing
+** numeric cells' part of d lw / d log-variance param added to dlogvar[p],
+** summed over the rows with each sample's weight wn. */
+static void selection_backward(const vae_model *m, const vae_work *w, int rows, int K,
+                               double scale, double *dlogvar) {
+  const size_t W = (size_t)m->dec_out;
+  const float *out = w->dec_h[m->nlayers - 1];
+  for (int j = 0; j < m->p; j++) {
+    const vae_column *c = &m->cols[j];
+    if (c->kind == VAE_CATEGORICAL) continue;
+    const double a = m->params[m->sel + 2 * (size_t)j], b = m->params[m->sel + 2 * (size_t)j + 1];
+    const double var = w->var[j], s = sqrt(1.0 + a * a * var);
+    const double p1 = vae_normal_cdf(a + b), p0 = vae_normal_cdf(b);
+    const double f1 = exp(-0.5 * (a + b) * (a + b) - 0.5 * LOG_2PI);
+    const double f0 = exp(-0.5 * b * b - 0.5 * LOG_2PI);
+    double da = 0, db = 0, dv = 0;
+    for (int r = 0; r < rows; r++) {
+      const float v = w->xs[(size_t)r * m->p + j], *wn = w->wnorm + (size_t)r * K;
+      const float *o = out + (size_t)r * K * W + m->off[j];
+      if (!isnan(v)) {
+        /* d/du log Phi(-u) = -mills(-u); the weights sum to 1. */
+        double g = -vae_mills(-(a * v + b));
+        da += g * v;
+        db += g;
+      } else if (vae_is_numeric(c->kind)) {
+        for (int k = 0; k < K; k++) {
+          double t = (a * o[k * W] + b) / s, g = wn[k] * vae_mills(t);
+          da += g * (o[k * W] - t * a * var / s) / s;
+          db += g / s;
+          dv -= g * t * a * a / (2 * s * s);
+        }
+      } else {
+        for (int k = 0; k < K; k++) {
+          double pi = 1.0 / (1.0 + exp(-(double)o[k * W])), P = pi * p1 + (1 - pi) * p0;
+          if (P < 1e-300) P = 1e-300;
+          da += wn[k] * pi * f1 / P;
+          db += wn[k] * (pi * f1 + (1 - pi) * f0) / P;
+        }
+      }
+    }
+    w->grads[m->sel + 2 * (size_t)j] = (float)(-da / scale);
+    w->grads[m->sel + 2 * (size_t)j + 1] = (float)(-db / scale);
+    dlogvar[j] += dv * (var - VAE_VAR_FLOOR); /* d var / d param */
+  }
+}
+
 double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
                       const float *out, float *dout) {
   double ll = 0;
@@ -277,6 +384,12 @@ void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
     for (int k = 0; k < K; k++) lw[k] = 0;
     row_loglik(m, w, w->xs + (size_t)r * m->p, out + (size_t)r * K * W, K,
                dout ? dout + (size_t)r * K * W : NULL, lw);
+    if (m->sel) {
+      double *ls = w->lsel + (size_t)r * K;
+      for (int k = 0; k < K; k++) ls[k] = 0;
+      row_selection(m, w, w->xs + (size_t)r * m->p, out + (size_t)r * K * W, K,
+                    dout ? dout + (size_t)r * K * W : NULL, lw, ls);
+    }
     const float *lv = stats + (size_t)r * 2 * d + d;
     double lv_sum = 0;
     for (int t = 0; t < d; t++) lv_sum += lv[t];
@@ -338,6 +451,7 @@ double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
       dlv_sum[j] += 0.5 * (a * var - b) * w->inv_var[j] * (var - VAE_VAR_FLOOR);
     }
   }
+  if (m->sel) selection_backward(m, w, rows, K, scale, dlv_sum);
   for (int j = 0; j < m->p; j++) grads[m->logvar + j] = (float)(-dlv_sum[j] / scale);
   for (int row = 0; row < rd; row++) {
     float g = (float)(-w->wnorm[row] / scale), *dr = dout + (size_t)row * W;

@@ -40,7 +40,7 @@ int vae_kind_from_name(const char *name) {
   return -1;
 }
 
-enum { T_INT, T_NUM, T_BOOL, T_FLAG, T_HIDDEN, T_COLUMNS, T_TYPES };
+enum { T_INT, T_NUM, T_BOOL, T_FLAG, T_HIDDEN, T_COLUMNS, T_TYPES, T_MISSING };
 
 typedef struct {
   const char *key;
@@ -86,6 +86,8 @@ static const opt_spec specs[] = {
    "be a number at least 0 and less than 0.95"},
   {"patience", VAE_OPT_PATIENCE, T_INT, 1, 100000, 0, 0, 0, 0,
    "be an integer from 1 to 100000"},
+  {"missing", VAE_OPT_MISSING, T_MISSING, 0, 0, 0, 0, 0, 0,
+   "be \"mar\" or \"mnar\""},
 };
 
 static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -251,6 +253,12 @@ static int apply(vae_options *o, const char *key, const json_value *v,
   case T_BOOL:
     if (v->type != JSON_BOOL) return MUST(s);
     o->warm_start = v->boolean;
+    return VAE_OK;
+  case T_MISSING:
+    if (v->type != JSON_STRING || strlen(v->string) != v->len) return MUST(s);
+    if (same_word(v->string, "mar")) o->cfg.missing = VAE_MAR;
+    else if (same_word(v->string, "mnar")) o->cfg.missing = VAE_MNAR;
+    else return MUST(s);
     return VAE_OK;
   case T_HIDDEN: return hidden(o, s, v, err, errlen);
   case T_COLUMNS: return columns(o, s, v, err, errlen);

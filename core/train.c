@@ -289,6 +289,21 @@ static int interrupted(poller *p) {
 
 static int poll_stop(void *p) { return interrupted(p); }
 
+/* The missingness model's slopes have a prior N(0, VAE_SLOPE_PRIOR^2) (a
+** MAP penalty spread over the n rows trained on), so that on a small table
+** cells missing at random do not get a slope from noise. On wine (178 rows,
+** 3 seeds), nRMSE of "mnar" against "mar": without a prior 1.09x on 20%
+** MCAR; with sd 0.3, 1.04x MCAR and 0.87x self-masked; with 0.2, 1.02x and
+** 0.89x; with 0.1, 1.02x and 0.94x. */
+#define VAE_SLOPE_PRIOR 0.2
+
+static void slope_prior(const vae_model *m, float *grads, int64_t n) {
+  for (int j = 0; j < m->p; j++) {
+    size_t at = m->sel + 2 * (size_t)j;
+    grads[at] += (float)(m->params[at] / (VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR * (double)n));
+  }
+}
+
 /* One pass of Adam over rows idx[0..n) in shuffled mini-batches; *loss is
 ** the mean negative bound per row. */
 static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
@@ -306,6 +321,7 @@ static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
     vae_rng_normals_fast(rng, b->w.eps, (long)rows * K * m->latent);
     vae_forward(m, &b->w, rows, K, cfg->beta, 1);
     total += vae_backward(m, &b->w, rows, K, cfg->beta, rows, 1) * rows;
+    if (m->sel) slope_prior(m, b->w.grads, n);
     adam_step(opt, m->params, b->w.grads, b->adam_m, b->adam_v, m->nparams);
     if (interrupted(poll)) return VAE_INTERRUPTED;
   }
@@ -473,12 +489,13 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     rep->stopped_early = stopped_early;
   }
   /* Later inference uses the settings of the latest fit. */
-  int latent = m->cfg.latent, nhidden = m->cfg.nhidden;
+  int latent = m->cfg.latent, nhidden = m->cfg.nhidden, missing = m->cfg.missing;
   int hidden[VAE_MAX_HIDDEN];
   memcpy(hidden, m->cfg.hidden, sizeof hidden);
   m->cfg = *cfg;
   m->cfg.latent = latent;
   m->cfg.nhidden = nhidden;
+  m->cfg.missing = missing;
   memcpy(m->cfg.hidden, hidden, sizeof hidden);
   free_buffers(&b);
   return VAE_OK;

@@ -103,6 +103,7 @@ int vae_config_check(const vae_config *cfg, int ncols, char *err,
   if (cfg->max_rows < 0) BAD("max_rows must not be negative");
   if (!(cfg->mask_rate >= 0 && cfg->mask_rate < 0.95)) BAD("mask_rate must be from 0 to below 0.95");
   if (cfg->patience < 1) BAD("patience must be at least 1");
+  if (cfg->missing != VAE_MAR && cfg->missing != VAE_MNAR) BAD("missing must be mar or mnar");
   double params, work;
   estimate_size(cfg, ncols, ncols, &params, &work);
   if ((params + work) * sizeof(float) > VAE_MEMORY_LIMIT || params > 2e9)
@@ -195,7 +196,10 @@ static void layout(vae_model *m) {
   }
   m->nlayers = n + 1;
   m->logvar = at;
-  m->nparams = at + (size_t)m->p;
+  at += (size_t)m->p;
+  m->sel = m->cfg.missing == VAE_MNAR ? at : 0;
+  if (m->sel) at += 2 * (size_t)m->p;
+  m->nparams = at;
 }
 
 uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg) {
@@ -216,7 +220,7 @@ uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg) {
     total += prev * out + out;
     prev = out;
   }
-  return total + (uint64_t)p;
+  return total + (uint64_t)p * (cfg->missing == VAE_MNAR ? 3 : 1);
 }
 
 int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
@@ -435,6 +439,13 @@ int vae_model_create(const vae_allocator *mem, const vae_column *cols, int p,
       return VAE_NOMEM;
     }
   vae_model_init_params(m, cfg->seed);
+  /* The missingness model starts as MCAR: slope 0, and the intercept at
+  ** the column's missing rate (kept within 0.1% and 99.9%). */
+  for (int j = 0; m->sel && j < p && n > 0; j++) {
+    double rate = 1.0 - (double)m->cols[j].observed / (double)n;
+    rate = rate < 1e-3 ? 1e-3 : rate > 0.999 ? 0.999 : rate;
+    m->params[m->sel + 2 * (size_t)j + 1] = (float)vae_normal_quantile(rate);
+  }
   *out = m;
   return VAE_OK;
 }
@@ -473,6 +484,13 @@ const vae_config *vae_model_config(const vae_model *m) { return &m->cfg; }
 
 double vae_model_network_share(const vae_model *m, int i) {
   return i >= 0 && i < m->p ? m->blend[i] : 1.0;
+}
+
+int vae_model_missingness(const vae_model *m, int i, double *slope, double *intercept) {
+  if (!m->sel || i < 0 || i >= m->p || m->cols[i].kind == VAE_CATEGORICAL) return 0;
+  *slope = m->params[m->sel + 2 * (size_t)i];
+  *intercept = m->params[m->sel + 2 * (size_t)i + 1];
+  return 1;
 }
 
 void vae_report_free(vae_report *rep) {

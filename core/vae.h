@@ -97,7 +97,16 @@ typedef struct {
   int verbose;                 /* one progress line per epoch on stderr */
   double mask_rate;            /* extra masking of observed cells in training */
   int patience;                /* epochs without validation gain before stop */
+  int missing;                 /* VAE_MAR, or VAE_MNAR: a model of why cells
+                                  are missing (see objective.c) */
 } vae_config;
+
+/* vae_config.missing. Under VAE_MNAR each numeric and binary column j also
+** has a missingness model P(missing | x_j) = Phi(slope_j x_j + intercept_j)
+** (x_j on the model's scale: the normal score, or 0/1), trained with the
+** network in the bound; imputation, draws and scores then account for a
+** cell being missing because of its own value. */
+enum { VAE_MAR = 0, VAE_MNAR = 1 };
 
 void vae_config_default(vae_config *cfg);
 /* Checks ranges and that the network would fit in memory; 0 or VAE_INVALID. */
@@ -151,13 +160,20 @@ int vae_model_column_index(const vae_model *m, const char *name); /* -1 */
 /* The network's share of column i's imputed value, the rest coming from the
 ** linear part (linear.c); 1 without one. */
 double vae_model_network_share(const vae_model *m, int i);
+/* Column i's fitted missingness model under VAE_MNAR: P(missing | x) =
+** Phi(slope x + intercept), x the normal score (numeric) or 0/1 (binary).
+** Returns 0 (and sets nothing) for a MAR model or a categorical column. */
+int vae_model_missingness(const vae_model *m, int i, double *slope, double *intercept);
 /* Level index of a category string, -1 if the model never saw it. */
 int vae_column_level(const vae_column *c, const char *s, size_t len);
 const vae_config *vae_model_config(const vae_model *m);
 
 enum {
   VAE_MEAN = 0,   /* best estimate: conditional mean / most probable level */
-  VAE_DRAW = 1    /* one draw from p(missing | observed), by SIR */
+  VAE_DRAW = 1,   /* one draw from p(missing | observed), by SIR */
+  VAE_GENERATE = 2 /* a draw of the NaN cells given the others, as for
+                      generation: they are unknown, not missing, so the
+                      missingness model (VAE_MNAR) does not apply */
 };
 
 /* Fills the missing cells of n rows x (n x p, NaN = missing) into out

@@ -84,6 +84,38 @@ static void put_series(vae_buf *b, const char *key, const json_value *prev,
   VAE_BUF_LIT(b, "]");
 }
 
+/* Under "missing": "mnar", each numeric and binary column's fitted
+** missingness model: slope and intercept of the probit on the model's
+** scale, P(missing) at the column's low and high values (the normal scores
+** -1 and +1, or 0 and 1), and their ratio: how much more likely a high
+** value is to be missing. */
+static void put_missingness(vae_buf *b, const vae_model *m) {
+  int j, n = 0, p = vae_model_ncols(m);
+  double a, c;
+  if (vae_model_config(m)->missing != VAE_MNAR) return;
+  VAE_BUF_LIT(b, ",\"missingness\":{");
+  for (j = 0; j < p; j++) {
+    const vae_column *col = vae_model_column(m, j);
+    if (!vae_model_missingness(m, j, &a, &c)) continue;
+    double lo_x = col->kind == VAE_BINARY ? 0 : -1, hi_x = 1;
+    double lo = 0.5 * erfc(-(a * lo_x + c) / sqrt(2.0)), hi = 0.5 * erfc(-(a * hi_x + c) / sqrt(2.0));
+    if (n++) VAE_BUF_LIT(b, ",");
+    vae_buf_json_string(b, col->name);
+    VAE_BUF_LIT(b, ":{\"slope\":");
+    vae_buf_json_number(b, floor(a * 1000 + 0.5) / 1000);
+    VAE_BUF_LIT(b, ",\"intercept\":");
+    vae_buf_json_number(b, floor(c * 1000 + 0.5) / 1000);
+    VAE_BUF_LIT(b, ",\"p_missing_low\":");
+    vae_buf_json_number(b, floor(lo * 1000 + 0.5) / 1000);
+    VAE_BUF_LIT(b, ",\"p_missing_high\":");
+    vae_buf_json_number(b, floor(hi * 1000 + 0.5) / 1000);
+    VAE_BUF_LIT(b, ",\"high_to_low\":");
+    vae_buf_json_number(b, lo > 0 ? floor(hi / lo * 100 + 0.5) / 100 : NAN);
+    VAE_BUF_LIT(b, "}");
+  }
+  VAE_BUF_LIT(b, "}");
+}
+
 static char *report_json(const vae_model *m, const vae_source *src,
                          const vae_report *rep, const char *prev_text) {
   vae_buf b = {.mem = &vae_sqlite_mem};
@@ -132,7 +164,9 @@ static char *report_json(const vae_model *m, const vae_source *src,
     VAE_BUF_LIT(&b, ":");
     vae_buf_json_number(&b, floor(vae_model_network_share(m, j) * 1000 + 0.5) / 1000);
   }
-  VAE_BUF_LIT(&b, "},\"skipped\":[");
+  VAE_BUF_LIT(&b, "}");
+  put_missingness(&b, m);
+  VAE_BUF_LIT(&b, ",\"skipped\":[");
   for (j = 0; j < src->nskip; j++) {
     if (j) VAE_BUF_LIT(&b, ",{\"column\":"); else VAE_BUF_LIT(&b, "{\"column\":");
     vae_buf_json_string(&b, src->skip_col[j]);
@@ -229,8 +263,9 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm) {
   vae_buf_json_number(&b, cfg->holdout);
   vae_buf_appendf(&b, ",\"max_rows\":%lld,\"mask_rate\":", (long long)cfg->max_rows);
   vae_buf_json_number(&b, cfg->mask_rate);
-  vae_buf_appendf(&b, ",\"patience\":%d,\"verbose\":%s,\"warm_start\":%s}", cfg->patience,
-                  cfg->verbose ? "true" : "false", warm ? "true" : "false");
+  vae_buf_appendf(&b, ",\"patience\":%d,\"verbose\":%s,\"warm_start\":%s,\"missing\":\"%s\"}",
+                  cfg->patience, cfg->verbose ? "true" : "false", warm ? "true" : "false",
+                  mc->missing == VAE_MNAR ? "mnar" : "mar");
   if (b.failed) {
     vae_buf_free(&b);
     return NULL;
@@ -264,6 +299,9 @@ static char *warm_check(const vae_options *o, const vae_model *m, const char *na
   if ((o->given & VAE_OPT_BIT(VAE_OPT_LATENT)) && o->cfg.latent != mc->latent)
     return sqlite3_mprintf("vae_fit: warm_start: \"latent\" differs from model \"%s\" (%d)",
                            name, mc->latent);
+  if ((o->given & VAE_OPT_BIT(VAE_OPT_MISSING)) && o->cfg.missing != mc->missing)
+    return sqlite3_mprintf("vae_fit: warm_start: \"missing\" differs from model \"%s\" (%s)",
+                           name, mc->missing == VAE_MNAR ? "mnar" : "mar");
   if (o->given & VAE_OPT_BIT(VAE_OPT_HIDDEN)) {
     int same = o->cfg.nhidden == mc->nhidden;
     for (i = 0; same && i < mc->nhidden; i++) same = o->cfg.hidden[i] == mc->hidden[i];

@@ -10,7 +10,7 @@
 **     Equality constraints on columns condition the generation: with
 **     `WHERE sex = 'F' AND age = 40` every row carries exactly those values
 **     (in the column's type: `c = '1'` on an INTEGER column gives 1) and the
-**     others are drawn from p(rest | sex, age) (vae_infer, VAE_DRAW).
+**     others are drawn from p(rest | sex, age) (vae_infer, VAE_GENERATE).
 **     A value the column can never hold (an unknown category, a binary 2)
 **     gives no rows. Ranges (<, <=, >, >=), !=, IN lists and, on TEXT
 **     columns, LIKE and GLOB are applied here by rejection: rows are drawn
@@ -516,7 +516,7 @@ static int gen_batch(vae_cursor *c) {
   } else {
     for (k = 0; k < count; k++)
       memcpy(&c->in[(size_t)k * pm], c->tmpl, (size_t)pm * sizeof(float));
-    rc = vae_infer_kept(m, VAE_DRAW, count, c->in, c->seeds, 0, c->out, NULL, &c->scratch);
+    rc = vae_infer_kept(m, VAE_GENERATE, count, c->in, c->seeds, 0, c->out, NULL, &c->scratch);
   }
   if (rc == VAE_NOMEM) return SQLITE_NOMEM;
   if (rc != VAE_OK)

@@ -1,24 +1,31 @@
 #!/bin/sh
 # The whole test suite: the C unit tests of core/ and the SQL tests of ext/
 # through the sqlite3 shell. Run by `make test` (which builds what it needs);
-# ends with one line "N passed, N failed".
+# ends with one line "N passed, N failed, N skipped".
+#
+# A suite whose tool is missing here is skipped with the reason, and counted.
+# Under CI (CI=true) a skip of a suite that CI installs the tools for
+# (tools/deps.sh test) is a failure: a green CI must have run them.
 set -u
 cd "$(dirname "$0")/.."
 log=$(mktemp "${TMPDIR:-/tmp}/vae_tests.XXXXXX")
 trap 'rm -f "$log"' EXIT INT TERM
 passed=0
 failed=0
+skipped=0
+result='^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
 
-# One suite: its output is shown, its closing "N passed, N failed" counted;
-# a suite that crashes or prints no such line counts as one failure.
+# One suite: its output is shown, its closing "N passed, N failed[, N
+# skipped]" counted; a suite that crashes or prints no such line counts as
+# one failure.
 suite() {
   name=$1
   shift
   echo "== $name"
   "$@" >"$log" 2>&1
   status=$?
-  grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$log"
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+  grep -v -E "$result" "$log"
+  line=$(grep -E "$result" "$log" | tail -n 1)
   if [ -z "$line" ]; then
     echo "$name: no result line (exit status $status)"
     failed=$((failed + 1))
@@ -27,11 +34,24 @@ suite() {
   p=${line%% passed*}
   f=${line#*passed, }
   f=${f%% failed*}
+  s=0
+  case "$line" in *skipped) s=${line##*failed, }; s=${s%% skipped} ;; esac
   echo "$name: $line"
   passed=$((passed + p))
   failed=$((failed + f))
+  skipped=$((skipped + s))
   if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
     echo "$name: exit status $status"
+    failed=$((failed + 1))
+  fi
+}
+
+# skip NAME REASON: a suite that cannot run here. Under CI it fails.
+skip() {
+  echo "== $1: skipped ($2)"
+  skipped=$((skipped + 1))
+  if [ "${CI:-}" = true ]; then
+    echo "$1: CI installs what this suite needs, so it must run there"
     failed=$((failed + 1))
   fi
 }
@@ -64,9 +84,11 @@ if [ -f build/asan/vae.so ]; then
     suite "Python SQL tests, ASan+UBSan" env LD_PRELOAD="$asan_rt" ASAN_OPTIONS=detect_leaks=0 \
       sh tests/sql_run.sh build/asan/vae.so $py_cases
   else
-    echo "== SQL tests, ASan+UBSan: skipped (build/asan/vae.so does not link libasan)"
+    skip "SQL tests, ASan+UBSan" "build/asan/vae.so does not link libasan"
   fi
   suite "out-of-memory injection, ASan+UBSan" build/asan/oom_ext build/asan/vae.so
+else
+  skip "sanitizer suites" "build/asan/vae.so was not built"
 fi
 
 # Two threads on two connections at once, one fitting and one imputing,
@@ -86,7 +108,7 @@ fi
 if [ -x build/fuzz/fuzz_options ] && [ -x build/fuzz/fuzz_blob ]; then
   suite "fuzzing, ${FUZZ_CI_SECONDS:-10} s per target" sh tests/fuzz.sh "${FUZZ_CI_SECONDS:-10}"
 else
-  echo "== fuzzing: skipped (no clang with libFuzzer)"
+  skip "fuzzing" "no clang with libFuzzer"
 fi
 
 # The SQL tests once more under valgrind's memcheck, with vae.so as shipped
@@ -94,7 +116,7 @@ fi
 if command -v valgrind >/dev/null 2>&1; then
   suite "SQL tests under valgrind" sh tests/valgrind.sh ./vae.so
 else
-  echo "== SQL tests under valgrind: skipped (no valgrind)"
+  skip "SQL tests under valgrind" "no valgrind"
 fi
 
 # The samples of samples/ (shell, Python, C compiled in, Node.js, plots; a
@@ -103,5 +125,5 @@ fi
 suite "samples" sh tests/samples.sh
 suite "install" sh tests/install.sh
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

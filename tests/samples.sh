@@ -5,7 +5,7 @@
 # matplotlib, a Python that can load extensions) is skipped with a message,
 # never failed; nothing is installed from here. Needs vae.so and
 # build/samples/vae_static (both built by `make test`). Ends with
-# "N passed, N failed".
+# "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -15,7 +15,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/vae_samples.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
-skip() { echo "skip $1: $2"; }
+skipped=0
+skip() { skipped=$((skipped + 1)); echo "skip $1: $2"; }
 bad() { # bad NAME [OUTPUT FILE]
   fail=$((fail + 1))
   echo "FAIL $1"
@@ -208,5 +209,5 @@ cat "$tmp/verbose.err" >"$tmp/verbose.txt"
 result 'shell: {"verbose": true} prints one progress line per epoch on stderr' \
   "$tmp/verbose.txt" $status verbose_ok
 
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

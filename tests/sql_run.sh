@@ -11,6 +11,9 @@
 #
 # Usage: sh tests/sql_run.sh [path/to/vae.so] [NAME ...]
 #        UPDATE=1 sh tests/sql_run.sh ...   rewrites the .expected files
+# UPDATE=1 refuses to record a failure as expected: a case that crashed (a
+# signal), a Python case that exited non-zero, or output with a failed check
+# ("label: False"), a traceback or a sanitizer report fails instead.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 so=$here/../vae.so
@@ -38,6 +41,7 @@ py=/usr/bin/python3
 
 pass=0
 fail=0
+skipped=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vae_sql.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 for f in $cases; do
@@ -48,14 +52,25 @@ for f in $cases; do
   ln -s "$so" "$dir/vae.so"
   case "$f" in
     *.py)
-      if [ -z "$py" ]; then echo "skip $name (no python3)"; continue; fi
-      (cd "$dir" && "$py" "$f" "$so" 2>&1) >"$dir/out.txt" ;;
+      if [ -z "$py" ]; then echo "skip $name: no python3"; skipped=$((skipped + 1)); continue; fi
+      (cd "$dir" && "$py" "$f" "$so" 2>&1) >"$dir/out.txt"
+      status=$? ;;
     *)
-      (cd "$dir" && sqlite3 :memory: <"$f" 2>&1) |
-        sed -E 's/^(Parse|Runtime) error near line [0-9]+: /error: /; s/^Error: near line [0-9]+: /error: /' \
-          >"$dir/out.txt" ;;
+      (cd "$dir" && sqlite3 :memory: <"$f" >"$dir/raw.txt" 2>&1)
+      status=$?
+      # The shell exits 1 after an SQL error, which many cases test for.
+      [ "$status" -eq 1 ] && status=0
+      sed -E 's/^(Parse|Runtime) error near line [0-9]+: /error: /; s/^Error: near line [0-9]+: /error: /' \
+        "$dir/raw.txt" >"$dir/out.txt" ;;
   esac
   if [ "${UPDATE:-0}" = 1 ]; then
+    bad=$(grep -n -E ': False( |$)|^Traceback |AddressSanitizer|runtime error:|LeakSanitizer' "$dir/out.txt" | head -n 3)
+    if [ "$status" -ne 0 ] || [ -n "$bad" ]; then
+      fail=$((fail + 1))
+      echo "FAIL $name: not recorded as expected (exit status $status)"
+      [ -n "$bad" ] && echo "$bad" | sed 's/^/  /'
+      continue
+    fi
     cp "$dir/out.txt" "$expected"
   fi
   if [ -f "$expected" ] && cmp -s "$dir/out.txt" "$expected"; then
@@ -70,5 +85,5 @@ for f in $cases; do
     fi
   fi
 done
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

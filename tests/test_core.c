@@ -53,11 +53,15 @@ static double loss_at(vae_model *m, vae_work *w, const float *x, int rows,
   return vae_backward(m, w, rows, K, beta, rows, with_grads);
 }
 
-static void test_gradients(void) {
+/* With missing = VAE_MNAR the missingness model's terms (and their
+** gradients to the decoder, the variances and its own parameters) are
+** checked too: 25% of cells are missing. */
+static void test_gradients(int missing) {
   vae_column cols[5];
   mixed_columns(cols);
   vae_config cfg;
   vae_config_default(&cfg);
+  cfg.missing = missing;
   cfg.latent = 3;
   cfg.nhidden = 2;
   cfg.hidden[0] = 6;
@@ -102,7 +106,8 @@ static void test_gradients(void) {
     }
     if (diff / (fabs(a) + 1e-2) > worst) worst = diff / (fabs(a) + 1e-2);
   }
-  CHECK(bad == 0, "%d of %zu gradients differ from finite differences", bad, m->nparams);
+  CHECK(bad == 0, "%s: %d of %zu gradients differ from finite differences",
+        missing ? "mnar" : "mar", bad, m->nparams);
   /* The bound with K = 1 and beta weighting: same check, fewer params. */
   free(analytic);
   vae_work_free(&w);
@@ -428,6 +433,98 @@ static void test_known_answer(void) {
   free(full); free(x); free(mine); free(best);
 }
 
+/* Missing not at random, known mechanism: PPCA data self-masked as the
+** bench does (a cell above its column's 60th percentile is hidden with
+** probability 0.5, others with 0.05). Imputations under MAR are biased
+** low; "mnar" must find that high values go missing (every slope > 0) and
+** cut the bias at least in half. */
+static double mnar_bias(const float *x, const float *full, const float *imputed,
+                        const double *sd, int n) {
+  double bias = 0;
+  long cells = 0;
+  for (int i = 0; i < n * PP; i++)
+    if (isnan(x[i])) {
+      bias += (imputed[i] - full[i]) / sd[i % PP];
+      cells++;
+    }
+  return cells ? bias / cells : 0;
+}
+
+static void test_mnar_known_answer(void) {
+  enum { N = 1200 };
+  vae_rng rng;
+  vae_rng_seed(&rng, 77);
+  double W[PP * PQ], sd[PP];
+  for (int i = 0; i < PP * PQ; i++) W[i] = vae_rng_normal(&rng);
+  for (int j = 0; j < PP; j++) {
+    double v = 0.25;
+    for (int k = 0; k < PQ; k++) v += W[j * PQ + k] * W[j * PQ + k];
+    sd[j] = sqrt(v);
+  }
+  float *full = malloc(sizeof(float) * N * PP), *x = malloc(sizeof(float) * N * PP);
+  float *imputed = malloc(sizeof(float) * N * PP);
+  for (int i = 0; i < N; i++) {
+    float z[PQ];
+    vae_rng_normals(&rng, z, PQ);
+    for (int j = 0; j < PP; j++) {
+      double v = 0.5 * vae_rng_normal(&rng);
+      for (int k = 0; k < PQ; k++) v += W[j * PQ + k] * z[k];
+      full[i * PP + j] = (float)v;
+      /* 0.2533 sd: the 60th percentile of the column's normal. */
+      double hide = v > 0.2533 * sd[j] ? 0.5 : 0.05;
+      x[i * PP + j] = vae_rng_uniform(&rng) < hide ? NAN : (float)v;
+    }
+  }
+  vae_column cols[PP];
+  char names[PP][16];
+  for (int j = 0; j < PP; j++) {
+    snprintf(names[j], sizeof names[j], "x%d", j);
+    cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
+  }
+  double bias[2] = {0, 0};
+  for (int missing = VAE_MAR; missing <= VAE_MNAR; missing++) {
+    vae_config cfg;
+    vae_config_default(&cfg);
+    cfg.seed = 3;
+    cfg.epochs = 150;
+    cfg.missing = missing;
+    vae_model *m;
+    char err[200];
+    int rc = vae_model_create(&test_mem, cols, PP, &cfg, x, N, &m, err, sizeof err);
+    if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err);
+    if (!rc) rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, imputed, NULL);
+    CHECK(rc == VAE_OK, "mnar known answer, fit and impute: %s", err);
+    if (rc) break;
+    bias[missing] = mnar_bias(x, full, imputed, sd, N);
+    if (missing == VAE_MNAR) {
+      int up = 0;
+      double a, b, least = INFINITY;
+      for (int j = 0; j < PP; j++)
+        if (vae_model_missingness(m, j, &a, &b)) {
+          up += a > 0;
+          if (a < least) least = a;
+        }
+      CHECK(up == PP, "mnar: %d of %d slopes show that high values go missing (least %.3f)",
+            up, PP, least);
+      /* A draw of a missing cell is tilted upwards too. */
+      uint64_t seeds[N];
+      for (int i = 0; i < N; i++) seeds[i] = (uint64_t)i;
+      rc = vae_infer(m, VAE_DRAW, N, x, seeds, 0, imputed, NULL);
+      double draw_bias = mnar_bias(x, full, imputed, sd, N);
+      printf("  mnar known answer: draws' bias %.3f sd\n", draw_bias);
+      CHECK(rc == VAE_OK && fabs(draw_bias) < fabs(bias[VAE_MAR]),
+            "mnar draws' bias %.3f against the mar estimate's %.3f", draw_bias, bias[VAE_MAR]);
+    }
+    vae_model_free(m);
+  }
+  printf("  mnar known answer (self-masked PPCA): bias mar %.3f sd, mnar %.3f sd\n",
+         bias[VAE_MAR], bias[VAE_MNAR]);
+  CHECK(bias[VAE_MAR] < -0.15, "mar's imputations should be biased low here: %.3f", bias[VAE_MAR]);
+  CHECK(fabs(bias[VAE_MNAR]) <= 0.5 * fabs(bias[VAE_MAR]),
+        "mnar bias %.3f is not half of mar's %.3f", bias[VAE_MNAR], bias[VAE_MAR]);
+  free(full); free(x); free(imputed);
+}
+
 /* The linear part's level probabilities are those of linear discriminant
 ** analysis: three classes on a line with a shared covariance, the middle
 ** one included, where a linear probability model fails. */
@@ -476,6 +573,48 @@ static void test_linear_discriminant(void) {
   free(idx);
 }
 
+/* Blobs written by earlier versions, kept as files (tests/data/frozen/:
+** version 2 from before the linear part, version 3 from before "missing"):
+** each loads, imputes valid values, and saved again as the current version
+** gives the same model and the same imputations. */
+static void test_frozen_blobs(void) {
+  const char *files[] = {"tests/data/frozen/model_v2.vaem", "tests/data/frozen/model_v3.vaem"};
+  for (int f = 0; f < 2; f++) {
+    FILE *in = fopen(files[f], "rb");
+    unsigned char buf[8192];
+    size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
+    if (in) fclose(in);
+    CHECK(len > 8 && buf[4] == 2 + f, "%s: read %zu bytes of version %d", files[f], len,
+          len > 4 ? buf[4] : -1);
+    if (len <= 8) continue;
+    vae_model *m = NULL, *again = NULL;
+    char err[200] = "";
+    int rc = vae_model_load(&test_mem, buf, len, &m, err, sizeof err);
+    CHECK(rc == VAE_OK, "%s loads: %s", files[f], err);
+    if (rc) continue;
+    int p = vae_model_ncols(m);
+    float row[16], out[16], out2[16];
+    for (int j = 0; j < p && j < 16; j++) row[j] = j % 2 ? NAN : (float)vae_model_column(m, j)->min;
+    rc = vae_infer(m, VAE_MEAN, 1, row, NULL, 0, out, NULL);
+    int valid = rc == VAE_OK && p <= 16;
+    for (int j = 0; valid && j < p; j++) {
+      const vae_column *c = vae_model_column(m, j);
+      valid = isfinite(out[j]) && out[j] >= c->min && out[j] <= c->max;
+    }
+    CHECK(valid, "%s imputes valid values", files[f]);
+    unsigned char *blob = NULL;
+    size_t n = 0;
+    rc = vae_model_save(m, &blob, &n);
+    if (!rc) rc = vae_model_load(&test_mem, blob, n, &again, err, sizeof err);
+    if (!rc) rc = vae_infer(again, VAE_MEAN, 1, row, NULL, 0, out2, NULL);
+    CHECK(rc == VAE_OK && blob[4] == 4 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
+          "%s saved as version 4 imputes the same", files[f]);
+    vae_free(&test_mem, blob);
+    vae_model_free(again);
+    vae_model_free(m);
+  }
+}
+
 static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   vae_column cols[5];
   mixed_columns(cols);
@@ -496,36 +635,43 @@ static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   return m;
 }
 
-/* A version 2 blob (no shares, no linear part: the network alone) still
-** loads, as the same model as a version 3 one without a linear part. */
-static void test_version2_blob(vae_model *m) {
+/* Blobs of versions 2 (no shares, no linear part: the network alone) and 3
+** (no "missing" field) still load, as the same model as a version 4 one of
+** a MAR model without a linear part. Both are cut out of a version 4 blob:
+** the u32 "missing" after the header's f64 mask_rate goes, and for version
+** 2 the shares and the linear part's u32 d = 0 too. */
+static void test_old_blobs(vae_model *m) {
   for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f;
   vae_linear_free(&m->mem, &m->lin);
-  unsigned char *v3, *again = NULL;
-  size_t n3, n_again = 0;
-  if (vae_model_save(m, &v3, &n3) != VAE_OK) {
+  unsigned char *v4, *again = NULL;
+  size_t n4, n_again = 0;
+  if (vae_model_save(m, &v4, &n4) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
-  /* v3 ends: shares f32[p], u32 d = 0, u64 nparams, params, CRC. */
+  size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  size_t n2 = n3 - cut;
-  unsigned char *v2 = malloc(n3);
-  memcpy(v2, v3, n3 - tail - cut);
-  memcpy(v2 + n3 - tail - cut, v3 + n3 - tail, tail);
-  v2[4] = 2;
-  blob_set_crc(v2, n2);
-  vae_model *old = NULL;
-  char err[200] = "";
-  int rc = vae_model_load(&test_mem, v2, n2, &old, err, sizeof err);
-  CHECK(rc == VAE_OK, "version 2 blob: %s", err);
-  if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-  CHECK(again && n_again == n3 && memcmp(again, v3, n3) == 0,
-        "a version 2 blob loads as the network alone");
-  vae_model_free(old);
-  vae_free(&test_mem, again);
-  vae_free(&test_mem, v3);
-  free(v2);
+  for (int version = 2; version <= 3; version++) {
+    size_t drop = version == 2 ? cut : 0, n = n4 - 4 - drop;
+    unsigned char *old_blob = malloc(n4);
+    memcpy(old_blob, v4, missing_at);
+    memcpy(old_blob + missing_at, v4 + missing_at + 4, n4 - tail - drop - missing_at - 4);
+    memcpy(old_blob + n - tail, v4 + n4 - tail, tail);
+    old_blob[4] = (unsigned char)version;
+    blob_set_crc(old_blob, n);
+    vae_model *old = NULL;
+    char err[200] = "";
+    int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
+    CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
+    if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
+    CHECK(again && n_again == n4 && memcmp(again, v4, n4) == 0,
+          "a version %d blob loads as the same MAR model", version);
+    vae_model_free(old);
+    vae_free(&test_mem, again);
+    again = NULL;
+    free(old_blob);
+  }
+  vae_free(&test_mem, v4);
 }
 
 static void test_determinism_and_blob(void) {
@@ -574,7 +720,7 @@ static void test_determinism_and_blob(void) {
     ba[i] = keep;
   }
   CHECK(accepted == 0, "%d damaged blobs accepted", accepted);
-  test_version2_blob(d);
+  test_old_blobs(d);
   vae_free(&test_mem, ba); vae_free(&test_mem, bb); vae_free(&test_mem, bc); vae_free(&test_mem, bd);
   vae_model_free(a); vae_model_free(b); vae_model_free(c); vae_model_free(d);
 }
@@ -675,13 +821,16 @@ int main(void) {
   test_fast_normals();
   test_softmax();
   test_layer_gradients();
-  test_gradients();
+  test_gradients(VAE_MAR);
+  test_gradients(VAE_MNAR);
   test_config_check();
   test_determinism_and_blob();
+  test_frozen_blobs();
   test_kept_scratch();
   test_out_of_memory();
   test_known_answer();
   test_linear_discriminant();
+  test_mnar_known_answer();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;
 }

@@ -32,6 +32,7 @@ models = {
     'skewed': ('SELECT w FROM t', {"hidden": [2], "latent": 1}),
     'mixed': ('t', {"hidden": [2, 2, 2], "latent": 2}),
     'one_col_deep': ('SELECT x FROM t', {"hidden": [1, 1, 1, 1, 1, 1, 1, 1], "latent": 1}),
+    'mnar': ('SELECT x, b, k FROM t', {"hidden": [3], "latent": 1, "missing": "mnar"}),
 }
 out = os.path.join(here, 'corpus_blob')
 os.makedirs(out, exist_ok=True)
@@ -53,6 +54,7 @@ options = {
                        "holdout": 0.2, "max_rows": 1000, "verbose": False,
                        "warm_start": False, "mask_rate": 0.2, "patience": 5}),
     'hidden_scalar': '{"hidden": 32, "verbose": 1}',
+    'missing': '{"missing": "MNAR", "warm_start": true}',
     'numbers': '{"lr": 1e-3, "beta": 0, "holdout": 0.0, "seed": 9007199254740992}',
     'unicode': '{"columns": ["\\u00e9t\\u00e9", "a\\"b", "\\ud83d\\ude00"]}',
     'nested': '{"types": {"x": "binary", "y": "integer"}, "columns": ["x"]}',
