@@ -88,6 +88,8 @@ static const opt_spec specs[] = {
    "be an integer from 1 to 100000"},
   {"missing", VAE_OPT_MISSING, T_MISSING, 0, 0, 0, 0, 0, 0,
    "be \"mar\" or \"mnar\""},
+  {"threads", VAE_OPT_THREADS, T_INT, 1, 64, 0, 0, 0, 0,
+   "be an integer from 1 to 64"},
 };
 
 static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -122,6 +124,7 @@ static void store_int(vae_options *o, int bit, int64_t x) {
   case VAE_OPT_SEED: c->seed = (uint64_t)x; break;
   case VAE_OPT_MAX_ROWS: c->max_rows = x; break;
   case VAE_OPT_PATIENCE: c->patience = (int)x; break;
+  case VAE_OPT_THREADS: c->threads = (int)x; break;
   }
 }
 

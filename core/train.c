@@ -3,9 +3,17 @@
 ** rows for early stopping (the best epoch's parameters are kept) and, at
 ** the end, the held-out imputation error per column. All buffers are
 ** allocated before the first epoch; the loop itself allocates nothing.
+**
+** Threads: a mini-batch is cut into shards of SHARD_ROWS rows, each with
+** its own workspace and gradient, worked on by the fit's pool (pool.h) and
+** summed in shard order. The noise of the whole batch is drawn first, on
+** the calling thread, and the shards take their slices. So the shapes,
+** the random numbers and the order of every sum are the same whatever the
+** number of threads: a fit gives the same bits on 1 thread as on 8.
 */
 #include "mem.h"
 #include "model.h"
+#include "pool.h"
 
 #include <math.h>
 #include <string.h>
@@ -30,11 +38,21 @@ static void shuffle(int64_t *idx, int64_t n, vae_rng *rng) {
   }
 }
 
+/* Rows of a mini-batch per shard. Fixed, not derived from the thread
+** count, so that results do not depend on it. */
+#ifndef SHARD_ROWS
+#define SHARD_ROWS 16
+#endif
+
 typedef struct {
   vae_allocator mem;    /* the model's */
-  vae_work w;
+  int nshards, batch;
+  vae_work *w;          /* [nshards]: a shard's workspace and gradient */
+  double *loss;         /* [nshards] */
+  vae_pool *pool;
   float *rows;          /* batch x p gathered raw rows */
   unsigned char *hide;  /* batch x p extra masking */
+  float *eps;           /* batch x K x latent: the batch's noise */
   float *adam_m, *adam_v, *best, *backup;
   float *blend;         /* the model's shares before this fit */
   int64_t *idx;
@@ -42,7 +60,11 @@ typedef struct {
 } fit_buffers;
 
 static void free_buffers(fit_buffers *b) {
-  vae_work_free(&b->w);
+  vae_pool_free(b->pool);
+  for (int s = 0; b->w && s < b->nshards; s++) vae_work_free(&b->w[s]);
+  vae_free(&b->mem, b->w);
+  vae_free(&b->mem, b->loss);
+  vae_free(&b->mem, b->eps);
   vae_free(&b->mem, b->rows);
   vae_free(&b->mem, b->hide);
   vae_free(&b->mem, b->adam_m);
@@ -56,12 +78,26 @@ static void free_buffers(fit_buffers *b) {
 }
 
 static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
-                         int64_t n, int epochs) {
+                         int64_t n, int epochs, int threads) {
   memset(b, 0, sizeof *b);
   b->mem = m->mem;
-  if (vae_work_alloc(m, &b->w, batch, K, 1)) return VAE_NOMEM;
+  b->batch = batch;
+  b->nshards = (batch + SHARD_ROWS - 1) / SHARD_ROWS;
+  if (!(b->w = vae_calloc(&m->mem, (size_t)b->nshards, sizeof *b->w)) ||
+      !(b->loss = vae_calloc(&m->mem, (size_t)b->nshards, sizeof(double)))) {
+    free_buffers(b);
+    return VAE_NOMEM;
+  }
+  for (int s = 0; s < b->nshards; s++) {
+    int rows = batch - s * SHARD_ROWS < SHARD_ROWS ? batch - s * SHARD_ROWS : SHARD_ROWS;
+    if (vae_work_alloc(m, &b->w[s], rows, K, 1)) {
+      free_buffers(b);
+      return VAE_NOMEM;
+    }
+  }
   size_t np = m->nparams;
-  if (!(b->rows = vae_calloc(&m->mem, (size_t)batch * m->p, sizeof(float))) ||
+  if (!(b->eps = vae_calloc(&m->mem, (size_t)batch * K, (size_t)m->latent * sizeof(float))) ||
+      !(b->rows = vae_calloc(&m->mem, (size_t)batch * m->p, sizeof(float))) ||
       !(b->hide = vae_calloc(&m->mem, (size_t)batch * m->p, 1)) ||
       !(b->adam_m = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->adam_v = vae_calloc(&m->mem, np, sizeof(float))) ||
@@ -74,7 +110,50 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
     free_buffers(b);
     return VAE_NOMEM;
   }
+  /* No more threads than shards; none at all is fine (the caller works). */
+  b->pool = vae_pool_create(&m->mem, threads < b->nshards ? threads : b->nshards);
   return VAE_OK;
+}
+
+/* One pass of the network over the rows gathered in b->rows (with b->hide
+** and b->eps), shard by shard on the pool: sum of the shards' losses, and
+** with grads their gradient summed into b->w[0].grads. */
+typedef struct {
+  const vae_model *m;
+  fit_buffers *b;
+  int rows, K, grads, hide;
+  double beta, scale;
+} pass;
+
+static void shard_pass(void *ctx, int s) {
+  const pass *ps = ctx;
+  const vae_model *m = ps->m;
+  fit_buffers *b = ps->b;
+  const int lo = s * SHARD_ROWS, p = m->p;
+  const int rows = ps->rows - lo < SHARD_ROWS ? ps->rows - lo : SHARD_ROWS;
+  vae_work *w = &b->w[s];
+  const size_t noise = (size_t)ps->K * m->latent;
+  vae_prepare(m, w, b->rows + (size_t)lo * p, rows, ps->hide ? b->hide + (size_t)lo * p : NULL, 1);
+  memcpy(w->eps, b->eps + lo * noise, rows * noise * sizeof(float));
+  vae_forward(m, w, rows, ps->K, ps->beta, ps->grads);
+  b->loss[s] = vae_backward(m, w, rows, ps->K, ps->beta, ps->scale, ps->grads);
+}
+
+static double run_pass(const vae_model *m, fit_buffers *b, int rows, int K, double beta,
+                       double scale, int grads, int hide) {
+  pass ps = {m, b, rows, K, grads, hide, beta, scale};
+  const int shards = (rows + SHARD_ROWS - 1) / SHARD_ROWS;
+  vae_pool_run(b->pool, shards, shard_pass, &ps);
+  double loss = 0;
+  for (int s = 0; s < shards; s++) loss += b->loss[s];
+  if (grads) {
+    float *g = b->w[0].grads;
+    for (int s = 1; s < shards; s++) {
+      const float *h = b->w[s].grads;
+      for (size_t i = 0; i < m->nparams; i++) g[i] += h[i];
+    }
+  }
+  return loss;
 }
 
 static void gather(const vae_model *m, const float *data, const int64_t *idx,
@@ -91,13 +170,11 @@ static double evaluate(const vae_model *m, fit_buffers *b, const float *data,
   vae_rng rng;
   vae_rng_seed(&rng, seed);
   double total = 0;
-  for (int64_t at = 0; at < n; at += b->w.rows_enc) {
-    int rows = (int)(n - at < b->w.rows_enc ? n - at : b->w.rows_enc);
+  for (int64_t at = 0; at < n; at += b->batch) {
+    int rows = (int)(n - at < b->batch ? n - at : b->batch);
     gather(m, data, idx + at, rows, b->rows);
-    vae_prepare(m, &b->w, b->rows, rows, NULL, 1);
-    vae_rng_normals_fast(&rng, b->w.eps, (long)rows * K * m->latent);
-    vae_forward(m, &b->w, rows, K, beta, 0);
-    total += vae_backward(m, &b->w, rows, K, beta, 1.0, 0);
+    vae_rng_normals_fast(&rng, b->eps, (long)rows * K * m->latent);
+    total += run_pass(m, b, rows, K, beta, 1.0, 0, 0);
   }
   return total / (double)n;
 }
@@ -317,12 +394,10 @@ static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
     gather(m, data, idx + at, rows, b->rows);
     for (size_t c = 0; c < (size_t)rows * m->p; c++)
       b->hide[c] = cfg->mask_rate > 0 && vae_rng_uniform(rng) < cfg->mask_rate;
-    vae_prepare(m, &b->w, b->rows, rows, b->hide, 1);
-    vae_rng_normals_fast(rng, b->w.eps, (long)rows * K * m->latent);
-    vae_forward(m, &b->w, rows, K, cfg->beta, 1);
-    total += vae_backward(m, &b->w, rows, K, cfg->beta, rows, 1) * rows;
-    if (m->sel) slope_prior(m, b->w.grads, n);
-    adam_step(opt, m->params, b->w.grads, b->adam_m, b->adam_v, m->nparams);
+    vae_rng_normals_fast(rng, b->eps, (long)rows * K * m->latent);
+    total += run_pass(m, b, rows, K, cfg->beta, rows, 1, 1) * rows;
+    if (m->sel) slope_prior(m, b->w[0].grads, n);
+    adam_step(opt, m->params, b->w[0].grads, b->adam_m, b->adam_v, m->nparams);
     if (interrupted(poll)) return VAE_INTERRUPTED;
   }
   *loss = total / (double)n;
@@ -357,7 +432,8 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   const int patience = (int)fmax(cfg->patience, ceil(8.0 * cfg->patience / steps));
 
   fit_buffers b;
-  if (alloc_buffers(m, &b, batch, K, n, epochs)) return VAE_NOMEM;
+  if (alloc_buffers(m, &b, batch, K, n, epochs, cfg->threads > 0 ? cfg->threads : vae_cores()))
+    return VAE_NOMEM;
   double *hold_err = rep ? vae_calloc(&m->mem, (size_t)m->p, sizeof(double)) : NULL;
   if (rep && !hold_err) {
     free_buffers(&b);

@@ -5,7 +5,7 @@
 #   sh tools/deps.sh build    what `make` and `make demo` need
 #   sh tools/deps.sh test     that, plus the test tools (valgrind, clang)
 set -e
-want="gcc make pkg-config libsqlite3-dev libopenblas-dev libopenblas-serial-dev sqlite3"
+want="gcc make pkg-config libsqlite3-dev libopenblas-dev libopenblas-pthread-dev sqlite3"
 [ "${1:-build}" = test ] && want="$want python3 valgrind clang libclang-rt-14-dev locales"
 
 missing=""
