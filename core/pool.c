@@ -39,6 +39,7 @@ struct vae_pool {
   pthread_cond_t wake, done;
   pthread_t *tid;
   int workers;              /* threads started */
+  int next_id;              /* worker numbers handed out so far */
   int stop;
   unsigned long gen;        /* bumped for each job */
   vae_pool_fn fn;
@@ -70,7 +71,7 @@ int vae_cores(void) {
 /* Runs items of the current job until none is left; called and returns
 ** with the lock held. With spent, adds the seconds spent in them and
 ** returns how many it ran. */
-static int take_items(vae_pool *p, double *spent) {
+static int take_items(vae_pool *p, int id, double *spent) {
   int ran = 0;
   while (p->next < p->items) {
     int i = p->next++;
@@ -78,7 +79,7 @@ static int take_items(vae_pool *p, double *spent) {
     void *ctx = p->ctx;
     pthread_mutex_unlock(&p->lock);
     double t0 = spent ? now() : 0;
-    fn(ctx, i);
+    fn(ctx, i, id);
     if (spent) *spent += now() - t0;
     ran++;
     pthread_mutex_lock(&p->lock);
@@ -90,12 +91,13 @@ static int take_items(vae_pool *p, double *spent) {
 static void *worker(void *arg) {
   vae_pool *p = arg;
   pthread_mutex_lock(&p->lock);
+  const int id = ++p->next_id;
   unsigned long seen = p->gen;
   for (;;) {
     while (!p->stop && p->gen == seen) pthread_cond_wait(&p->wake, &p->lock);
     if (p->stop) break;
     seen = p->gen;
-    take_items(p, NULL);
+    take_items(p, id, NULL);
   }
   pthread_mutex_unlock(&p->lock);
   return NULL;
@@ -137,7 +139,7 @@ int vae_pool_threads(const vae_pool *p) { return p ? p->workers + 1 : 1; }
 
 void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
   if (!p || items <= 1 || p->solo) {
-    for (int i = 0; i < items; i++) fn(ctx, i);
+    for (int i = 0; i < items; i++) fn(ctx, i, 0);
     if (p && items > 1 && ++p->jobs == WINDOW) {
       p->jobs = 0;
       if (++p->solo_windows == SOLO_WINDOWS) p->solo = p->solo_windows = 0;
@@ -152,7 +154,7 @@ void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
   p->next = p->finished = 0;
   p->gen++;
   pthread_cond_broadcast(&p->wake);
-  int ran = take_items(p, &spent);
+  int ran = take_items(p, 0, &spent);
   while (p->finished < p->items) pthread_cond_wait(&p->done, &p->lock);
   pthread_mutex_unlock(&p->lock);
   if (ran > 0) {

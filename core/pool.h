@@ -3,7 +3,7 @@
 ** inference scratch kept between batches), so that the rows of a
 ** mini-batch or of an inference call are worked on by every core.
 **
-** vae_pool_run(pool, items, fn, ctx) calls fn(ctx, item) once for each item
+** vae_pool_run(pool, items, fn, ctx) calls fn(ctx, item, worker) once for each item
 ** 0..items-1, the calling thread working too, and returns when all are
 ** done. Items are handed out in order to whichever thread is free (a
 ** thread that a busy machine holds back simply takes fewer), so what an
@@ -22,7 +22,9 @@
 #include "vae.h"
 
 typedef struct vae_pool vae_pool;
-typedef void (*vae_pool_fn)(void *ctx, int item);
+/* worker: 0 for the caller, 1.. for the pool's threads, so that an item
+** can use buffers of the thread that runs it. */
+typedef void (*vae_pool_fn)(void *ctx, int item, int worker);
 
 /* The processors this process may run on (sched_getaffinity), 1 at least,
 ** at most VAE_MAX_THREADS. */

@@ -125,7 +125,7 @@ typedef struct {
   double beta, scale;
 } pass;
 
-static void shard_pass(void *ctx, int s) {
+static void shard_pass(void *ctx, int s, int worker) {
   const pass *ps = ctx;
   const vae_model *m = ps->m;
   fit_buffers *b = ps->b;
@@ -417,6 +417,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
 
   const double t0 = now_seconds();
   const int K = cfg->samples, epochs = cfg->epochs;
+  m->cfg.threads = cfg->threads; /* for the held-out inference below */
   int64_t n_hold = (int64_t)floor(n * cfg->holdout);
   if (n_hold >= n) n_hold = n - 1;
   const int64_t n_train = n - n_hold;

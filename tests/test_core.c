@@ -834,7 +834,9 @@ typedef struct {
   int wrong;
 } gemm_job;
 
-static void gemm_item(void *ctx, int item) {
+static void gemm_item(void *ctx, int item, int worker) {
+  gemm_job *g0 = ctx;
+  if (worker < 0 || worker >= 4) __sync_fetch_and_add(&g0->wrong, 1000000);
   gemm_job *g = ctx;
   float *y = g->y[item], *gr = g->grads[item];
   g->runs[item]++;
@@ -859,7 +861,7 @@ typedef struct {
 
 static void *gemm_loop(void *arg) {
   gemm_thread *t = arg;
-  for (int i = 0; i < 50; i++) gemm_item(t->g, t->item);
+  for (int i = 0; i < 50; i++) gemm_item(t->g, t->item, 0);
   return NULL;
 }
 
@@ -905,8 +907,36 @@ static void test_pool(void) {
         3 * 20 * 50 * GEMM_ITEMS, GEMM_ITEMS);
 }
 
+/* Imputation, draws, scores and samples give the same bits on 1, 2 and 3
+** threads: the chunks of a call are shared out, never resized. */
+static void test_inference_threads(void) {
+  enum { N = 700 };
+  static float x[N * 5], out[3][N * 5], draw[3][N * 5], gen[3][N * 5];
+  static double nll[3][N];
+  static uint64_t seeds[N];
+  mixed_data(x, N, 9, 0.25);
+  for (int i = 0; i < N; i++) seeds[i] = 1000 + (uint64_t)i;
+  vae_model *m = small_fit(7, x, N);
+  CHECK(m != NULL, "fit");
+  if (!m) return;
+  for (int t = 0; t < 3; t++) {
+    m->cfg.threads = t + 1;
+    CHECK(vae_infer(m, VAE_MEAN, N, x, seeds, 64, out[t], nll[t]) == VAE_OK, "impute");
+    CHECK(vae_infer(m, VAE_DRAW, N, x, seeds, 64, draw[t], NULL) == VAE_OK, "draw");
+    CHECK(vae_sample(m, N, seeds, gen[t]) == VAE_OK, "sample");
+  }
+  for (int t = 1; t < 3; t++) {
+    CHECK(memcmp(out[0], out[t], sizeof out[0]) == 0, "imputation on %d threads", t + 1);
+    CHECK(memcmp(nll[0], nll[t], sizeof nll[0]) == 0, "scores on %d threads", t + 1);
+    CHECK(memcmp(draw[0], draw[t], sizeof draw[0]) == 0, "draws on %d threads", t + 1);
+    CHECK(memcmp(gen[0], gen[t], sizeof gen[0]) == 0, "samples on %d threads", t + 1);
+  }
+  vae_model_free(m);
+}
+
 int main(void) {
   test_pool();
+  test_inference_threads();
   test_approximations();
   test_fast_normals();
   test_softmax();
