@@ -381,16 +381,35 @@ static void slope_prior(const vae_model *m, float *grads, int64_t n) {
   }
 }
 
-/* One pass of Adam over rows idx[0..n) in shuffled mini-batches; *loss is
-** the mean negative bound per row. */
+/* Large tables: steps, not passes over the rows, decide how long a fit
+** trains. An "epoch" (a round of validation and patience) is at most
+** ROUND_STEPS mini-batches, the next round going on from where the last
+** stopped in the same shuffle, and such a fit takes at most STEP_BUDGET
+** (within cfg->epochs rounds, and more for wide tables: BUDGET_PER_INPUT
+** steps per encoder input). Tables of up to ROUND_STEPS batches train
+** exactly as before, epoch by epoch. The held-out bound is taken on at
+** most EVAL_MAX_ROWS rows. */
+#define ROUND_STEPS 1000
+#define STEP_BUDGET 20000
+#define BUDGET_PER_INPUT 400
+#define EVAL_MAX_ROWS 10000
+
+/* Adam on rows idx[0..n) in shuffled mini-batches from *cursor (0: a new
+** shuffle), for at most max_steps batches and no further than the end of
+** the rows unless wrap; *loss is the mean negative bound per row. */
 static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
                        int64_t *idx, int64_t n, int batch, const vae_config *cfg,
-                       vae_rng *rng, vae_adam *opt, poller *poll, double *loss) {
+                       vae_rng *rng, vae_adam *opt, poller *poll, double *loss,
+                       int64_t *cursor, int64_t max_steps, int wrap) {
   const int K = cfg->samples;
   double total = 0;
-  shuffle(idx, n, rng);
-  for (int64_t at = 0; at < n; at += batch) {
+  int64_t done = 0;
+  for (int64_t step = 0; step < max_steps; step++) {
+    if (*cursor == 0) shuffle(idx, n, rng);
+    const int64_t at = *cursor;
     int rows = (int)(n - at < batch ? n - at : batch);
+    *cursor = at + rows < n ? at + rows : 0;
+    done += rows;
     gather(m, data, idx + at, rows, b->rows);
     for (size_t c = 0; c < (size_t)rows * m->p; c++)
       b->hide[c] = cfg->mask_rate > 0 && vae_rng_uniform(rng) < cfg->mask_rate;
@@ -399,8 +418,9 @@ static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
     if (m->sel) slope_prior(m, b->w[0].grads, n);
     adam_step(opt, m->params, b->w[0].grads, b->adam_m, b->adam_v, m->nparams);
     if (interrupted(poll)) return VAE_INTERRUPTED;
+    if (*cursor == 0 && !wrap) break;
   }
-  *loss = total / (double)n;
+  *loss = total / (double)done;
   return VAE_OK;
 }
 
@@ -431,6 +451,15 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   if (batch > n_train) batch = (int)n_train;
   const int64_t steps = (n_train + batch - 1) / batch;
   const int patience = (int)fmax(cfg->patience, ceil(8.0 * cfg->patience / steps));
+  /* Large tables: rounds of ROUND_STEPS batches within a step budget. */
+  const int big = steps > ROUND_STEPS;
+  const int64_t round_steps = big ? ROUND_STEPS : steps;
+  int64_t budget = STEP_BUDGET;
+  if (budget < (int64_t)BUDGET_PER_INPUT * m->enc_in) budget = (int64_t)BUDGET_PER_INPUT * m->enc_in;
+  const int max_rounds = big && (budget + ROUND_STEPS - 1) / ROUND_STEPS < epochs
+                             ? (int)((budget + ROUND_STEPS - 1) / ROUND_STEPS) : epochs;
+  const int64_t n_eval = n_hold < EVAL_MAX_ROWS ? n_hold : EVAL_MAX_ROWS;
+  int64_t cursor = 0, rows_trained = 0;
 
   fit_buffers b;
   if (alloc_buffers(m, &b, batch, K, n, epochs, cfg->threads > 0 ? cfg->threads : vae_cores()))
@@ -465,10 +494,13 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   poller poll = {progress, ctx, t0};
   int best_epoch = 0, epoch = 0, stopped_early = 0;
   rc = VAE_OK;
-  for (epoch = 0; epoch < epochs && rc == VAE_OK; epoch++) {
+  for (epoch = 0; epoch < max_rounds && rc == VAE_OK; epoch++) {
     double loss;
-    rc = train_epoch(m, &b, scored, train, n_train, batch, cfg, &rng, &opt, &poll, &loss);
+    int64_t before = cursor;
+    rc = train_epoch(m, &b, scored, train, n_train, batch, cfg, &rng, &opt, &poll, &loss,
+                     &cursor, round_steps, big);
     if (rc) break;
+    rows_trained += big ? (cursor > before ? cursor - before : n_train - before + cursor) : n_train;
     b.train_loss[epoch] = loss;
     if (!isfinite(b.train_loss[epoch])) {
       vae_set_error(err, errlen, "training diverged at epoch %d (try a smaller lr)", epoch + 1);
@@ -477,7 +509,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     }
     double val = NAN;
     if (n_hold > 0) {
-      val = evaluate(m, &b, scored, hold, n_hold, K, cfg->beta, vae_seed_mix(cfg->seed, 0xa1));
+      val = evaluate(m, &b, scored, hold, n_eval, K, cfg->beta, vae_seed_mix(cfg->seed, 0xa1));
       if (val < best_val) {
         best_val = val;
         best_epoch = epoch + 1;
@@ -489,7 +521,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     b.val_loss[epoch] = val;
     double secs = now_seconds() - t0;
     if (progress && progress(ctx, epoch + 1, b.train_loss[epoch], val,
-                             (double)n_train * (epoch + 1) / (secs > 0 ? secs : 1e-9))) {
+                             (double)rows_trained / (secs > 0 ? secs : 1e-9))) {
       rc = VAE_INTERRUPTED;
       epoch++;
       break;
@@ -529,9 +561,11 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     int64_t refit_epochs = (REFIT_MIN_STEPS + steps - 1) / steps;
     if (refit_epochs < best_epoch) refit_epochs = best_epoch;
     if (refit_epochs > epochs) refit_epochs = epochs;
+    int64_t at = 0;
     for (int64_t e = 0; e < refit_epochs && rc == VAE_OK; e++) {
       double loss; /* batch as allocated: the buffers hold that many rows */
-      rc = train_epoch(m, &b, scored, b.idx, n, batch, cfg, &rng, &opt, &poll, &loss);
+      rc = train_epoch(m, &b, scored, b.idx, n, batch, cfg, &rng, &opt, &poll, &loss, &at,
+                       INT64_MAX, 0);
     }
   }
   if (rc == VAE_OK && n_hold > 0) {
@@ -562,7 +596,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     rep->rows_train = n_train;
     rep->rows_holdout = n_hold;
     rep->seconds = secs;
-    rep->rows_per_second = (double)n_train * epoch / (secs > 0 ? secs : 1e-9);
+    rep->rows_per_second = (double)rows_trained / (secs > 0 ? secs : 1e-9);
     rep->stopped_early = stopped_early;
   }
   /* Later inference uses the settings of the latest fit. */
