@@ -13,9 +13,11 @@
 ** watches itself: in each job it times the caller's own items, and over a
 ** window of jobs compares the wall time with what the caller alone would
 ** have taken (its time per item times the items). When working together
-** was slower, the next windows run on the caller alone, and every
-** SOLO_WINDOWS windows the workers are tried again. Which thread runs an
-** item never changes a result, so this only changes the time.
+** was slower, the next SOLO_WINDOWS windows run on the caller alone, then
+** the workers are tried again; each failed try doubles the wait (up to
+** MAX_SOLO_WINDOWS), so that a machine that stays busy pays little for the
+** tries. Which thread runs an item never changes a result, so this only
+** changes the time.
 */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "pool.h"
@@ -26,12 +28,10 @@
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef POOL_DEBUG
-#include <stdio.h>
-#endif
 
 #define WINDOW 32        /* jobs per comparison */
 #define SOLO_WINDOWS 8   /* windows on the caller alone before a new try */
+#define MAX_SOLO_WINDOWS 64
 
 struct vae_pool {
   vae_allocator mem;
@@ -47,6 +47,7 @@ struct vae_pool {
   int items, next, finished;
   /* The caller's view (only it touches these): see the top of the file. */
   int solo, jobs, solo_windows;
+  int backoff;              /* windows of the current solo spell; 0: none yet */
   double wall, alone;
 };
 
@@ -142,7 +143,7 @@ void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
     for (int i = 0; i < items; i++) fn(ctx, i, 0);
     if (p && items > 1 && ++p->jobs == WINDOW) {
       p->jobs = 0;
-      if (++p->solo_windows == SOLO_WINDOWS) p->solo = p->solo_windows = 0;
+      if (++p->solo_windows >= p->backoff) p->solo = p->solo_windows = 0;
     }
     return;
   }
@@ -162,10 +163,12 @@ void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
     p->alone += spent / ran * items;
   }
   if (++p->jobs == WINDOW) {
-#ifdef POOL_DEBUG
-    fprintf(stderr, "pool: wall %.4f alone %.4f\n", p->wall, p->alone);
-#endif
     p->solo = p->wall > 0.85 * p->alone;
+    if (p->solo)
+      p->backoff = !p->backoff ? SOLO_WINDOWS
+                   : 2 * p->backoff > MAX_SOLO_WINDOWS ? MAX_SOLO_WINDOWS : 2 * p->backoff;
+    else
+      p->backoff = 0;
     p->jobs = 0;
     p->wall = p->alone = 0;
   }
