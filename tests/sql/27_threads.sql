@@ -8,12 +8,12 @@ INSERT INTO t(a, b, c, k) SELECT CASE WHEN i % 7 = 0 THEN NULL ELSE (i % 37) * 0
   CASE WHEN i % 11 = 3 THEN NULL ELSE (i % 5) * 1.5 + (i % 37) * 0.1 END,
   CASE WHEN i % 17 = 2 THEN NULL ELSE i % 3 END,
   CASE WHEN i % 13 = 5 THEN NULL ELSE substr('xyz', i % 3 + 1, 1) END FROM s;
-SELECT json_extract(vae_fit('t1', 't', '{"epochs": 4, "seed": 3, "threads": 1}'), '$.epochs');
-SELECT json_extract(vae_fit('t2', 't', '{"epochs": 4, "seed": 3, "threads": 2}'), '$.epochs');
-SELECT json_extract(vae_fit('t3', 't', '{"epochs": 4, "seed": 3, "threads": 3}'), '$.epochs');
-SELECT json_extract(vae_fit('t2b', 't', '{"epochs": 4, "seed": 3, "threads": 2}'), '$.epochs');
-SELECT json_extract(vae_fit('t0', 't', '{"epochs": 4, "seed": 3}'), '$.epochs');
-SELECT json_extract(vae_fit('s4', 't', '{"epochs": 4, "seed": 4, "threads": 2}'), '$.epochs');
+SELECT json_extract(vae_fit('t1', 't', '{"epochs": 2, "seed": 3, "hidden": [16], "samples": 4, "impute_samples": 16, "threads": 1}'), '$.epochs');
+SELECT json_extract(vae_fit('t2', 't', '{"epochs": 2, "seed": 3, "hidden": [16], "samples": 4, "impute_samples": 16, "threads": 2}'), '$.epochs');
+SELECT json_extract(vae_fit('t3', 't', '{"epochs": 2, "seed": 3, "hidden": [16], "samples": 4, "impute_samples": 16, "threads": 3}'), '$.epochs');
+SELECT json_extract(vae_fit('t2b', 't', '{"epochs": 2, "seed": 3, "hidden": [16], "samples": 4, "impute_samples": 16, "threads": 2}'), '$.epochs');
+SELECT json_extract(vae_fit('t0', 't', '{"epochs": 2, "seed": 3, "hidden": [16], "samples": 4, "impute_samples": 16}'), '$.epochs');
+SELECT json_extract(vae_fit('s4', 't', '{"epochs": 2, "seed": 4, "hidden": [16], "samples": 4, "impute_samples": 16, "threads": 2}'), '$.epochs');
 SELECT '-- the same model bits on 1, 2 and 3 threads, twice on 2, and by default';
 SELECT name, (SELECT model FROM vae_models WHERE name = 't1') = model FROM vae_models ORDER BY name;
 SELECT '-- errors';
