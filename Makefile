@@ -46,6 +46,9 @@ EXT_OBJ  = $(EXT_SRC:%.c=build/%.o)
 
 PREFIX  ?= /usr/local
 
+# The version, from its one source core/version.h (`make version` prints it).
+VERSION := $(shell sed -n 's/^\#define VAE_VERSION "\([^"]*\)".*/\1/p' core/version.h)
+
 .PHONY: all test demo bench clean deps
 all: vae.so
 
@@ -180,6 +183,7 @@ bench: vae.so
 
 clean:
 	rm -rf build vae.so
+	rm -rf bindings/python/build bindings/python/*.egg-info bindings/node/build bindings/node/vae bindings/node/prebuilds
 
 # ---- Install, and the C sample built with the extension compiled in.
 # `make install` puts the extension in $(DESTDIR)$(LIBDIR) as libvae.so,
@@ -218,3 +222,10 @@ samples: vae.so build/samples/vae_static
 test: build/samples/vae_static
 
 .PHONY: install uninstall samples
+
+# ---- Packages: Python (pyproject.toml, setup.py, bindings/python) and npm
+# (bindings/node); tests/packages.sh installs both into temporary places.
+version:
+	@echo $(VERSION)
+
+.PHONY: version

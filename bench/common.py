@@ -127,6 +127,104 @@ def load(name, purpose="impute"):
     return t
 
 
+SUITE_DIR = os.path.join(DATA_DIR, "suite")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def suite_names():
+    """The tables of bench/data/suite (see its README), by name."""
+    if not os.path.isdir(SUITE_DIR):
+        return []
+    return sorted(f[:-4] for f in os.listdir(SUITE_DIR) if f.endswith(".csv"))
+
+
+def _number(v):
+    try:
+        x = float(v)
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def load_suite(name, max_rows=0):
+    """bench/data/suite/<name>.csv as a Table, kinds read off the values
+    with no per-table choice: a column whose every value is a number is
+    numeric, except 0/1 columns, which are categorical (levels "0", "1");
+    ISO dates become day numbers; any other text is categorical, unless it
+    is nearly unique (more distinct values than half the rows and more
+    than 20: an id, left out as vae_fit leaves it out); a name equal to an
+    earlier one but for case gets "_2" appended. Empty and NA cells
+    are missing (real NAs: never hidden by a mask, never scored). Tables
+    above max_rows rows (0: no cap) keep a seeded random subset of
+    max_rows rows, the same for every method."""
+    with open(os.path.join(SUITE_DIR, name + ".csv"), newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        recs = [r for r in reader if r]
+    n_all = len(recs)
+    if max_rows and n_all > max_rows:
+        keep_rows = np.sort(np.random.default_rng(20261201).choice(
+            n_all, max_rows, replace=False))
+        recs = [recs[i] for i in keep_rows]
+    n = len(recs)
+    cols, kinds, levels, data = [], [], {}, []
+    for i, c in enumerate(header):
+        raw = [r[i].strip() for r in recs]
+        vals = [v for v in raw if v not in ("", "NA")]
+        if not vals:
+            continue
+        nums = [_number(v) for v in vals]
+        if all(x is not None for x in nums):
+            if set(nums) <= {0.0, 1.0}:
+                lv = ["0", "1"]
+                code = {"0": 0, "1": 1}
+                x = [np.nan if v in ("", "NA") else code[str(int(float(v)))]
+                     for v in raw]
+                kind = "cat"
+            else:
+                x = [np.nan if v in ("", "NA") else float(v) for v in raw]
+                kind = "num"
+        elif all(ISO_DATE.match(v) for v in vals):
+            import datetime
+            day0 = datetime.date(1970, 1, 1)
+            x = [np.nan if v in ("", "NA") else
+                 float((datetime.date.fromisoformat(v) - day0).days)
+                 for v in raw]
+            kind = "num"
+        else:
+            lv = sorted(set(vals))
+            if len(lv) > n / 2 and len(lv) > 20:
+                continue
+            code = {v: k for k, v in enumerate(lv)}
+            x = [code[v] if v in code else np.nan for v in raw]
+            kind = "cat"
+        if kind == "cat":
+            levels[len(cols)] = lv
+        while c.lower() in (x.lower() for x in cols):
+            c += "_2"       # SQL names ignore case: vehicle's Sc.Var.maxis
+        cols.append(c)
+        kinds.append(kind)
+        data.append(x)
+    X = np.array(data, dtype=float).T.reshape(n, len(cols))
+    t = Table(name, cols, kinds, levels, X)
+    t.rows_all = n_all
+    return t
+
+
+def load_any(name, max_rows=0):
+    """One of the six (DATASETS, imputation columns) or a suite table,
+    cut to max_rows rows (0: all) as load_suite does."""
+    if name in DATASETS:
+        t = load(name, "impute")
+        n_all = len(t.X)
+        if max_rows and n_all > max_rows:
+            t = t.with_rows(np.sort(np.random.default_rng(20261201).choice(
+                n_all, max_rows, replace=False)))
+        t.rows_all = n_all
+        return t
+    return load_suite(name, max_rows)
+
+
 # ---------------------------------------------------------------- masks
 
 def _keep_one_per_row(mask, observed, rng):
@@ -194,8 +292,34 @@ def mask_mar(table, seed, rate=0.2, slope=2.0):
     return _keep_one_per_row(mask, observed, rng)
 
 
+def mask_mnar(table, seed, q=0.6, p_high=0.5, p_low=0.05):
+    """MNAR by self-masking: an observed cell above its column's q-th
+    quantile (of the observed values) is hidden with probability p_high,
+    any other with p_low. A categorical column is ordered by a random
+    score per level (seeded), as _driver_score does, so that some of its
+    levels are the 'high' ones."""
+    rng = np.random.default_rng(seed + 104729)
+    X = table.X
+    observed = ~np.isnan(X)
+    mask = np.zeros_like(observed)
+    for j in range(X.shape[1]):
+        x = X[:, j]
+        if table.kinds[j] == "cat":
+            s = rng.permutation(len(table.levels[j])).astype(float)
+            x = np.where(np.isnan(x), np.nan, s[np.nan_to_num(x).astype(int)])
+        ok = observed[:, j]
+        if not ok.any():
+            continue
+        cut = np.quantile(x[ok], q)
+        high = np.where(ok, np.nan_to_num(x) > cut, False)
+        prob = np.where(high, p_high, p_low)
+        mask[:, j] = (rng.random(len(x)) < prob) & ok
+    return _keep_one_per_row(mask, observed, rng)
+
+
 MASKS = {"MCAR": lambda t, s: mask_mcar(t.X, s),
-         "MAR": lambda t, s: mask_mar(t, s)}
+         "MAR": lambda t, s: mask_mar(t, s),
+         "MNAR": lambda t, s: mask_mnar(t, s)}
 
 
 # ---------------------------------------------------------------- scores

@@ -3,7 +3,12 @@
 #
 #   sh bench/run.sh [--quick] [--only impute|generate|speed|scale] [--so PATH]
 #
-# --quick: one seed, short speed and scale runs (under 5 minutes in all).
+# --quick: one seed, short speed and scale runs; the imputation part cuts
+#   every table to 500 rows and leaves out R mice and the torch MIWAE.
+# The imputation part runs the six tables and the 19 of bench/data/suite
+# under MCAR, MAR and MNAR; it caches each job in
+# build/bench/impute_cache.jsonl, so an interrupted run resumes and a new
+# vae.so is measured against the peers' cached numbers.
 # --only PART (repeatable, or a comma list): run just those parts.
 # The environment works too: `make bench QUICK=1 ONLY=speed`.
 #

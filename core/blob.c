@@ -3,6 +3,8 @@
 **
 ** Layout, every integer little-endian, floats as IEEE-754 bits:
 **   "VAEM" u32 version
+**   since version 5: str writer (VAE_VERSION of the build that wrote it,
+**           core/version.h; at most 64 bytes, not needed to read the rest)
 **   config: u32 latent, nhidden, hidden[nhidden], epochs, batch, samples,
 **           impute_samples, patience, verbose; u64 seed; i64 max_rows;
 **           f64 lr, beta, holdout, mask_rate; since version 4: u32 missing
@@ -10,6 +12,8 @@
 **   u32 p, then per column: str name, u32 kind, f64 mean sd min max,
 **           i64 observed, u32 nlevels, str levels[nlevels],
 **           and for real and integer columns u32 nq, f32 quantiles[nq]
+**   since version 6: after each column's kind, u32 format (the caller's
+**           code, vae_column.format; read as 0 from older versions)
 **   since version 3: f32 blend[p] (the network's share of each column's
 **           estimate), u32 d, and when d > 0 the linear part: f64 mean[d],
 **           f64 cov[d * (d + 1) / 2] (lower triangle, by rows)
@@ -22,16 +26,18 @@
 #include "mem.h"
 #include "model.h"
 #include "transform.h"
+#include "version.h"
 
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 4u
+#define BLOB_VERSION 6u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
+#define MAX_WRITER 64u
 
 /* CRC-32 (IEEE 802.3, reflected, polynomial 0xedb88320), one entry per
 ** byte value: entry i is i's remainder after 8 shifts. A constant table,
@@ -123,6 +129,7 @@ static void write_model(writer *w, const vae_model *m) {
   const vae_config *c = &m->cfg;
   put_bytes(w, BLOB_MAGIC, 4);
   put_u32(w, BLOB_VERSION);
+  put_str(w, VAE_VERSION);
   put_u32(w, (uint32_t)c->latent);
   put_u32(w, (uint32_t)c->nhidden);
   for (int i = 0; i < c->nhidden; i++) put_u32(w, (uint32_t)c->hidden[i]);
@@ -144,6 +151,7 @@ static void write_model(writer *w, const vae_model *m) {
     const vae_column *col = &m->cols[j];
     put_str(w, col->name);
     put_u32(w, (uint32_t)col->kind);
+    put_u32(w, (uint32_t)col->format);
     put_f64(w, col->mean);
     put_f64(w, col->sd);
     put_f64(w, col->min);
@@ -324,6 +332,11 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     vae_set_error(err, errlen, "model is damaged (checksum mismatch)");
     return VAE_CORRUPT;
   }
+  if (version >= 5) { /* the writer's version: skipped, only bounded */
+    uint32_t n = get_u32(&r);
+    if (n > MAX_WRITER) r.bad = 1;
+    take(&r, NULL, n);
+  }
   vae_config cfg;
   vae_config_default(&cfg);
   cfg.latent = (int)get_u32(&r);
@@ -370,6 +383,11 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     vae_column *c = &cols[j];
     c->name = get_str(&r, &nomem);
     c->kind = (int)get_u32(&r);
+    if (version >= 6) {
+      uint32_t f = get_u32(&r);
+      if (f > 0x7fffffffu) r.bad = 1; /* an int of the caller's */
+      c->format = (int)(f & 0x7fffffffu);
+    }
     c->mean = get_f64(&r);
     c->sd = get_f64(&r);
     c->min = get_f64(&r);
@@ -437,6 +455,12 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   if (rc == VAE_NOMEM) goto done;
   if (rc) {
     vae_set_error(err, errlen, "model is damaged (%s)", why);
+    rc = VAE_CORRUPT;
+    goto done;
+  }
+  /* A blob in an untrusted file may ask for any number of samples. */
+  rc = vae_infer_check(m, m->cfg.impute_samples, err, errlen);
+  if (rc) {
     rc = VAE_CORRUPT;
     goto done;
   }

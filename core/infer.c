@@ -345,6 +345,36 @@ static int lanes_for(const vae_model *m, int items) {
   return items < t ? (items > 0 ? items : 1) : t;
 }
 
+/* Multiply-adds of one row with S samples: the encoder once, the decoder
+** S times. */
+static double row_macs(const vae_model *m, int S) {
+  double enc = 0, dec = 0;
+  for (int i = 0; i < m->nlayers; i++) {
+    enc += (double)m->enc[i].in * m->enc[i].out;
+    dec += (double)m->dec[i].in * m->dec[i].out;
+  }
+  return enc + (double)S * dec;
+}
+
+/* Rows per pass with S samples: CHUNK_DECODER_ROWS decoder rows, buffers
+** of at most VAE_INFER_MAX_CELLS floats per layer, and VAE_PASS_MACS of
+** work (at least one row). */
+static int pass_rows(const vae_model *m, int S) {
+  int chunk = CHUNK_DECODER_ROWS / S;
+  double by_cells = VAE_INFER_MAX_CELLS / ((double)S * vae_widest_layer(m));
+  double by_work = VAE_PASS_MACS / row_macs(m, S);
+  if (chunk > by_cells) chunk = (int)by_cells;
+  if (chunk > by_work) chunk = (int)by_work;
+  return chunk < 1 ? 1 : chunk;
+}
+
+int vae_infer_pass(const vae_model *m, int S, double *macs) {
+  if (S <= 0) S = m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1;
+  int rows = pass_rows(m, S);
+  if (macs) *macs = rows * row_macs(m, S);
+  return rows;
+}
+
 /* Normalized weights of each row's S samples without the missingness
 ** model's terms, lw - lsel, into wmar. */
 static void mar_weights(const vae_work *w, int rows, int S, float *wmar) {
@@ -430,9 +460,9 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
                       float *probs_out, int mar, vae_scratch **keep) {
   if (n <= 0) return VAE_OK;
   if (S <= 0) S = m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1;
+  if (vae_infer_check(m, S, NULL, 0)) return VAE_INVALID;
   if (vae_check_data(m->cols, m->p, x, n, NULL, 0)) return VAE_INVALID;
-  int chunk = CHUNK_DECODER_ROWS / S;
-  if (chunk < 1) chunk = 1;
+  int chunk = pass_rows(m, S);
   if (chunk > n) chunk = n;
   const int items = (n + chunk - 1) / chunk;
   vae_scratch *sc = scratch_for(keep, m, chunk, S, lanes_for(m, items));

@@ -64,16 +64,33 @@ double vae_unstandardize(const vae_column *c, double z);
 /* vae_unstandardize of each of z[0..n), in place. */
 void vae_unstandardize_n(const vae_column *c, double *z, int n);
 
-/* Multiply-adds of the largest GEMM for rows rows through the decoder. */
-static inline double vae_largest_gemm(const vae_model *m, double rows) {
-  double most = 0;
-  for (int i = 0; i < m->nlayers; i++) {
-    double e = (double)m->enc[i].in * m->enc[i].out, d = (double)m->dec[i].in * m->dec[i].out;
-    if (e > most) most = e;
-    if (d > most) most = d;
-  }
-  return most * rows;
-}
+/* Inference work per row is capped, so that no model (a crafted blob in an
+** untrusted file among them) makes one row take seconds or gigabytes: S
+** importance samples x the widest layer (floats of the buffers per row) at
+** most VAE_INFER_MAX_CELLS, and the multiply-adds of one row (encoder
+** once, decoder S times) at most VAE_INFER_MAX_MACS (about 0.1 s).
+** At the defaults (256 samples, 64 wide) a row takes 16,384 cells. */
+#define VAE_INFER_MAX_CELLS 4194304.0
+#define VAE_INFER_MAX_MACS 2e9
+/* The widest layer of m (inputs and outputs of every layer). */
+int vae_widest_layer(const vae_model *m);
+/* VAE_OK, or VAE_INVALID with a message when S samples per row are more
+** work than the caps allow. Checked by vae_fit, vae_model_load (for the
+** model's impute_samples) and every inference call. */
+int vae_infer_check(const vae_model *m, int S, char *err, size_t errlen);
+/* A training step (batch rows, K samples each, forward and backward) is
+** capped at VAE_STEP_MAX_MACS multiply-adds (about a quarter of a second
+** on one core), so that a fit, which looks for an interrupt between steps,
+** stops within half a second; VAE_INVALID with a message beyond it. About
+** 0.15 s on one core here, a little over a second at the edge of the
+** caps. */
+#define VAE_STEP_MAX_MACS 5e9
+int vae_step_check(const vae_model *m, int batch, int K, char *err, size_t errlen);
+/* Multiply-adds of one pass of vae_infer at most (whole rows: at least
+** one), and between two looks for an interrupt in long inference loops:
+** some 25 ms of work on one core. */
+#define VAE_PASS_MACS 1e9
+#define VAE_POLL_MACS 1e9
 
 /* Scratch memory for rows_enc rows through the encoder and rows_dec =
 ** rows_enc * K samples through the decoder; allocated once per fit or

@@ -40,7 +40,7 @@ int vae_kind_from_name(const char *name) {
   return -1;
 }
 
-enum { T_INT, T_NUM, T_BOOL, T_FLAG, T_HIDDEN, T_COLUMNS, T_TYPES, T_MISSING };
+enum { T_INT, T_NUM, T_BOOL, T_FLAG, T_HIDDEN, T_COLUMNS, T_TYPES, T_MISSING, T_STRINGS };
 
 typedef struct {
   const char *key;
@@ -88,6 +88,8 @@ static const opt_spec specs[] = {
    "be an integer from 1 to 100000"},
   {"missing", VAE_OPT_MISSING, T_MISSING, 0, 0, 0, 0, 0, 0,
    "be \"mar\" or \"mnar\""},
+  {"na", VAE_OPT_NA, T_STRINGS, 0, 1000, 0, 0, 0, 0,
+   "be a list of at most 1000 strings (text read as a missing value)"},
   {"threads", VAE_OPT_THREADS, T_INT, 1, 64, 0, 0, 0, 0,
    "be an integer from 1 to 64"},
 };
@@ -190,6 +192,30 @@ static int columns(vae_options *o, const opt_spec *s, const json_value *v,
   }
 }
 
+/* A list of strings kept as given (the caller gives them a meaning). */
+static int strings(vae_options *o, const opt_spec *s, const json_value *v,
+                   char *err, size_t errlen) {
+  int i;
+  if (v->type != JSON_ARRAY || v->count > s->ihi) return MUST(s);
+  for (i = 0; i < v->count; i++)
+    if (v->items[i].type != JSON_STRING || strlen(v->items[i].string) != v->items[i].len)
+      return MUST(s);
+  if (v->count == 0) return VAE_OK;
+  o->na = vae_calloc(&o->mem, (size_t)v->count, sizeof *o->na);
+  if (!o->na) return NOMEM();
+  o->nna = v->count;
+  for (i = 0; i < v->count; i++)
+    if (!(o->na[i] = vae_strdup(&o->mem, v->items[i].string))) return NOMEM();
+  return VAE_OK;
+}
+
+/* A kind name of "types": core's, or "date" / "datetime". */
+static int type_kind(const char *name) {
+  if (name && (same_word(name, "date") || same_word(name, "datetime")))
+    return VAE_OPT_KIND_DATE;
+  return vae_kind_from_name(name);
+}
+
 static int types(vae_options *o, const opt_spec *s, const json_value *v,
                  char *err, size_t errlen) {
   int i;
@@ -201,8 +227,8 @@ static int types(vae_options *o, const opt_spec *s, const json_value *v,
     if (it->type != JSON_STRING)
       return say(err, errlen, VAE_INVALID,
                  "option \"types\": the kind of column \"%s\" must be a string "
-                 "(real, integer, binary or categorical)", col);
-    if (strlen(it->string) != it->len || vae_kind_from_name(it->string) < 0) {
+                 "(real, integer, binary, categorical or date)", col);
+    if (strlen(it->string) != it->len || type_kind(it->string) < 0) {
       /* Show a NUL inside the kind rather than stop the message at it. */
       size_t k, n = it->len < sizeof kind - 1 ? it->len : sizeof kind - 1;
       for (k = 0; k < n; k++) raw[k] = it->string[k] ? it->string[k] : '?';
@@ -210,7 +236,7 @@ static int types(vae_options *o, const opt_spec *s, const json_value *v,
       json_snippet(kind, sizeof kind, raw);
       return say(err, errlen, VAE_INVALID,
                  "option \"types\": unknown kind \"%s\" for column \"%s\" "
-                 "(use real, integer, binary or categorical)", kind, col);
+                 "(use real, integer, binary, categorical or date)", kind, col);
     }
   }
   if (v->count == 0) return VAE_OK;
@@ -220,7 +246,7 @@ static int types(vae_options *o, const opt_spec *s, const json_value *v,
   o->ntypes = v->count;
   for (i = 0; i < v->count; i++) {
     if (!(o->type_columns[i] = vae_strdup(&o->mem, v->keys[i]))) return NOMEM();
-    o->type_kinds[i] = vae_kind_from_name(v->items[i].string);
+    o->type_kinds[i] = type_kind(v->items[i].string);
   }
   return VAE_OK;
 }
@@ -265,6 +291,7 @@ static int apply(vae_options *o, const char *key, const json_value *v,
     return VAE_OK;
   case T_HIDDEN: return hidden(o, s, v, err, errlen);
   case T_COLUMNS: return columns(o, s, v, err, errlen);
+  case T_STRINGS: return strings(o, s, v, err, errlen);
   default: return types(o, s, v, err, errlen);
   }
 }
@@ -301,6 +328,10 @@ void vae_options_free(vae_options *o) {
   if (!o) return;
   for (i = 0; i < o->ncolumns; i++) vae_free(&o->mem, o->columns[i]);
   for (i = 0; i < o->ntypes; i++) vae_free(&o->mem, o->type_columns[i]);
+  for (i = 0; i < o->nna; i++) vae_free(&o->mem, o->na[i]);
+  vae_free(&o->mem, o->na);
+  o->na = NULL;
+  o->nna = 0;
   vae_free(&o->mem, o->columns);
   vae_free(&o->mem, o->type_columns);
   vae_free(&o->mem, o->type_kinds);

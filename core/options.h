@@ -16,9 +16,13 @@ enum {
   VAE_OPT_EPOCHS, VAE_OPT_BATCH, VAE_OPT_LR, VAE_OPT_BETA, VAE_OPT_SAMPLES,
   VAE_OPT_IMPUTE_SAMPLES, VAE_OPT_SEED, VAE_OPT_HOLDOUT, VAE_OPT_MAX_ROWS,
   VAE_OPT_VERBOSE, VAE_OPT_WARM_START, VAE_OPT_MASK_RATE, VAE_OPT_PATIENCE,
-  VAE_OPT_MISSING, VAE_OPT_THREADS
+  VAE_OPT_MISSING, VAE_OPT_NA, VAE_OPT_THREADS
 };
 #define VAE_OPT_BIT(x) (1UL << (x))
+
+/* A kind of "types" that is not core's: "date" (or "datetime"), a column of
+** dates or times that the caller reads and writes (numeric in the model). */
+#define VAE_OPT_KIND_DATE 16
 
 typedef struct {
   vae_config cfg;       /* starts from vae_config_default() */
@@ -27,9 +31,11 @@ typedef struct {
   char **columns;
   int ntypes;           /* "types": {"col": "categorical", ...} */
   char **type_columns;
-  int *type_kinds;      /* vae_kind of type_columns[i] */
+  int *type_kinds;      /* vae_kind of type_columns[i], or VAE_OPT_KIND_DATE */
   int warm_start;       /* "warm_start": true */
   vae_allocator mem;    /* what the lists above come from */
+  int nna;              /* "na": text spellings of a missing value, for the */
+  char **na;            /* caller that reads text (given: bit VAE_OPT_NA) */
 } vae_options;
 
 /* Parses json[0..len) (NULL: no options, all defaults) into *o, whose

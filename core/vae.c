@@ -203,6 +203,50 @@ static void layout(vae_model *m) {
   m->nparams = at;
 }
 
+int vae_widest_layer(const vae_model *m) {
+  int w = m->enc_in;
+  for (int i = 0; i < m->nlayers; i++) {
+    if (m->enc[i].out > w) w = m->enc[i].out;
+    if (m->dec[i].in > w) w = m->dec[i].in;
+    if (m->dec[i].out > w) w = m->dec[i].out;
+  }
+  return w;
+}
+
+int vae_infer_check(const vae_model *m, int S, char *err, size_t errlen) {
+  double enc = 0, dec = 0, widest = vae_widest_layer(m);
+  for (int i = 0; i < m->nlayers; i++) {
+    enc += (double)m->enc[i].in * m->enc[i].out;
+    dec += (double)m->dec[i].in * m->dec[i].out;
+  }
+  if (S >= 1 && (double)S * widest <= VAE_INFER_MAX_CELLS &&
+      enc + (double)S * dec <= VAE_INFER_MAX_MACS)
+    return VAE_OK;
+  vae_set_error(err, errlen,
+                "impute_samples %d is more inference work than allowed for this network "
+                "(%.0f samples x widest layer %.0f = %.0f cells per row, at most %.0f; "
+                "%.3g multiply-adds per row, at most %.3g): use fewer samples",
+                S, (double)S, widest, (double)S * widest, VAE_INFER_MAX_CELLS,
+                enc + (double)S * dec, VAE_INFER_MAX_MACS);
+  return VAE_INVALID;
+}
+
+int vae_step_check(const vae_model *m, int batch, int K, char *err, size_t errlen) {
+  double enc = 0, dec = 0;
+  for (int i = 0; i < m->nlayers; i++) {
+    enc += (double)m->enc[i].in * m->enc[i].out;
+    dec += (double)m->dec[i].in * m->dec[i].out;
+  }
+  /* The backward pass costs about twice the forward one. */
+  double macs = 3.0 * batch * (enc + (double)K * dec);
+  if (macs <= VAE_STEP_MAX_MACS) return VAE_OK;
+  vae_set_error(err, errlen,
+                "a training step of this network would take %.3g multiply-adds, at most "
+                "%.3g (so that an interrupt is noticed within half a second): reduce "
+                "hidden, batch or samples", macs, VAE_STEP_MAX_MACS);
+  return VAE_INVALID;
+}
+
 uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg) {
   int x_width = encoded_width(cols, p);
   if (x_width < 0) return 0;

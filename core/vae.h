@@ -77,6 +77,9 @@ typedef struct {
   double score_lo, score_hi; /* the scores of the first and last quantile */
   double min, max;     /* numeric: observed range; binary: 0, 1 */
   int64_t observed;    /* number of non-missing cells seen */
+  int format;          /* the caller's code for how the column's values are
+                          written outside (ext/: a date and time format);
+                          0 = none. Kept in the blob; core never reads it */
 } vae_column;
 
 #define VAE_MAX_HIDDEN 8
@@ -135,7 +138,9 @@ void vae_report_free(vae_report *rep);
 
 /* Per-epoch progress; return nonzero to stop the fit (VAE_INTERRUPTED).
 ** Also called every few mini-batches with epoch = -1, so an interrupt is
-** noticed within a fraction of a second. */
+** noticed within a fraction of a second; rows_per_second is then the rate
+** of training so far (0 before the first mini-batch), for an estimate of
+** the time per epoch. */
 typedef int (*vae_progress_fn)(void *ctx, int epoch, double train_loss,
                                double val_loss, double rows_per_second);
 
@@ -203,6 +208,13 @@ int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
 int vae_sample_kept(const vae_model *m, int n, const uint64_t *seeds, float *out,
                     vae_scratch **scratch);
 void vae_scratch_free(vae_scratch *scratch);
+
+/* How vae_infer goes through rows with S samples (0: the model's
+** impute_samples): the rows of one pass through the network, and in
+** *macs its multiply-adds. A caller that wants to do something between
+** passes (look for an interrupt) splits its rows at multiples of the pass:
+** the answers are then the same as those of one call. */
+int vae_infer_pass(const vae_model *m, int S, double *macs);
 
 /* Versioned, little-endian, checksummed. save allocates *blob with the
 ** model's allocator; the caller frees it with that allocator's xfree. load

@@ -107,6 +107,7 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   vae_entry *e = NULL;
   vae_source src;
   vae_source_opts so;
+  vae_readonly ro;
   json_value *opt = NULL;
   char *err = NULL, msg[200];
   sqlite3_int64 nsyn = -1;
@@ -116,7 +117,9 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   col_score *order = NULL;
   uint64_t seeds[FID_BATCH];
   vae_buf b = {.mem = &vae_sqlite_mem};
-  int p, j, k, rc, nshape = 0, npairs = 0;
+  sqlite3_stmt *poll = NULL; /* VAE_POLL_SQL: an interrupt between batches */
+  int p, j, k, rc, nshape = 0, npairs = 0, batch = FID_BATCH;
+  double macs;
   double shape_sum = 0, pair_sum = 0;
   int64_t i;
 
@@ -125,15 +128,15 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     sqlite3_result_error(ctx, "vae_fidelity: expects (model, source [, options])", -1);
     return;
   }
-  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
-      !(name = (const char *)sqlite3_value_text(argv[0]))) {
-    sqlite3_result_error(ctx, "vae_fidelity: model must be a text name", -1);
-    return;
-  }
+  if (vae_name_arg(ctx, argv[0], "vae_fidelity", "model", &name)) return;
   if (sqlite3_value_type(argv[1]) != SQLITE_TEXT ||
       !(source = (const char *)sqlite3_value_text(argv[1]))) {
     sqlite3_result_error(ctx, "vae_fidelity: source must be a table or view name or a SELECT",
                          -1);
+    return;
+  }
+  if (strlen(source) != (size_t)sqlite3_value_bytes(argv[1])) {
+    sqlite3_result_error(ctx, "vae_fidelity: source must not contain NUL characters", -1);
     return;
   }
   if (argc == 3 && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
@@ -178,12 +181,17 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   }
   memset(&so, 0, sizeof so);
   so.fn = "vae_fidelity";
+  so.na = e->na;
   so.fixed = e->m;
   so.extend_levels = 1;
   so.max_rows = FID_MAX_REAL;
   so.seed = seed;
   x->in_source++;
-  rc = vae_source_read(db, source, &so, &src, &err);
+  rc = vae_readonly_begin(db, &ro, "vae_fidelity", &err);
+  if (rc == SQLITE_OK) {
+    rc = vae_source_read(db, source, &so, &src, &err);
+    rc = vae_readonly_end(db, &ro, "vae_fidelity", rc, &err);
+  }
   x->in_source--;
   if (rc != SQLITE_OK) goto done;
   p = src.p;
@@ -195,8 +203,15 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   shape = sqlite3_malloc64((sqlite3_uint64)p * sizeof *shape);
   order = sqlite3_malloc64((sqlite3_uint64)p * sizeof *order);
   if (!syn || !ra || !sa || !shape || !order) { rc = SQLITE_NOMEM; goto done; }
-  for (i = 0; i < nsyn; i += FID_BATCH) {
-    int cnt = nsyn - i < FID_BATCH ? (int)(nsyn - i) : FID_BATCH;
+  /* Batches of some VAE_POLL_WORK of work at most, with a look for an
+  ** interrupt between them: a wide network stops within a fraction of a
+  ** second. (A row's draw depends only on its seed.) */
+  j = vae_infer_pass(e->m, 1, &macs);
+  if (macs / j * FID_BATCH > VAE_POLL_WORK)
+    batch = (int)fmax(1, VAE_POLL_WORK / (macs / j));
+  for (i = 0; i < nsyn; i += batch) {
+    int cnt = nsyn - i < batch ? (int)(nsyn - i) : batch;
+    if (i > 0 && vae_interrupted(db, &poll)) goto interrupted;
     for (k = 0; k < cnt; k++) seeds[k] = vae_seed_mix(seed, (uint64_t)(i + k));
     rc = vae_sample(e->m, cnt, seeds, syn + (size_t)i * p);
     if (rc != VAE_OK) {
@@ -213,6 +228,7 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     const vae_column *c = &src.cols[j];
     int64_t nr = 0, ns = 0;
     shape[j] = NAN;
+    if (vae_interrupted(db, &poll)) goto interrupted;
     if (is_num(c->kind)) {
       for (i = 0; i < src.n; i++)
         if (!isnan(src.data[i * p + j])) ra[nr++] = src.data[i * p + j];
@@ -260,6 +276,7 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
                   (long long)src.n, (long long)nsyn);
   for (j = 0; j < p; j++) {
     if (!is_num(src.cols[j].kind)) continue;
+    if (vae_interrupted(db, &poll)) goto interrupted;
     for (k = j + 1; k < p; k++) {
       double r1, r2, sc;
       if (!is_num(src.cols[k].kind)) continue;
@@ -314,8 +331,13 @@ static void fidelity_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   sqlite3_result_text(ctx, b.data, (int)b.len, SQLITE_TRANSIENT);
   sqlite3_result_subtype(ctx, 'J');
 
+  goto done;
+interrupted:
+  rc = SQLITE_INTERRUPT;
+  err = sqlite3_mprintf("vae_fidelity: interrupted");
 done:
   if (rc != SQLITE_OK) vae_result_errmsg(ctx, rc, err);
+  sqlite3_finalize(poll);
   vae_buf_free(&b);
   sqlite3_free(syn);
   sqlite3_free(ra);
@@ -331,6 +353,6 @@ int vae_register_fidelity(sqlite3 *db, vae_ext *x) {
   x->refs++;
   /* DIRECTONLY: it runs the SQL text of its source argument, which must not
   ** be possible from a view or trigger of an untrusted schema. */
-  return sqlite3_create_function_v2(db, "vae_fidelity", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
+  return sqlite3_create_function_v2(db, "vae_fidelity", -1, VAE_JSON_RESULT | SQLITE_DIRECTONLY, x,
                                     fidelity_func, NULL, NULL, vae_ext_unref);
 }

@@ -1,14 +1,20 @@
 /*
 ** fill.c -- vae_fill(model, table) -> INTEGER: fills, in place, every NULL
 ** of the model's columns in `table` with the model's best estimate (the
-** value vae_impute gives), and returns the number of cells filled.
+** value vae_impute gives), and returns the number of cells filled. A cell
+** holding one of the model's NA spellings (value.h) is missing too.
 **
 ** All or nothing: the work runs inside a SAVEPOINT, rolled back on any
 ** error (a value the model cannot read, an interrupt, a failed UPDATE).
 ** Only the NULL cells are written: `UPDATE t SET "a" = ?, "c" = ? WHERE
-** rowid = ?`, one statement per pattern of NULLs. Rows are read in rowid
-** order in batches (`rowid > last ... LIMIT n`), so updated rows are never
-** read twice. Registered SQLITE_DIRECTONLY, like vae_fit.
+** rowid = ?`, one statement per pattern of NULLs. Rows are addressed by
+** their real rowid, under a name no column shadows (rowid, oid, _rowid_,
+** else the INTEGER PRIMARY KEY), or in a WITHOUT ROWID table by the
+** primary key (see vae_key_find in rows.h). Rows are read in key order in
+** batches (`key > last ... LIMIT n`), so updated rows are never read
+** twice. The count is of the cells of rows the UPDATE changed: a trigger
+** that ignores the row (RAISE(IGNORE)) does not count. Registered
+** SQLITE_DIRECTONLY, like vae_fit.
 */
 #include "ext.h"
 #include "rows.h"
@@ -25,6 +31,7 @@ typedef struct {
   sqlite3 *db;
   const vae_model *m;
   const char *schema, *table;
+  const vae_key *key;
   int p;
   char *pattern[UPDATE_CACHE];   /* p bytes: '1' for a column set */
   sqlite3_stmt *update[UPDATE_CACHE];
@@ -58,8 +65,9 @@ static int get_update(fill_updates *u, const char *pat, sqlite3_stmt **out) {
     sqlite3_free(sql);
     sql = t;
   }
-  if (sql) {
-    t = sqlite3_mprintf("%s WHERE rowid = ?%d", sql, n + 1);
+  for (j = 0; j < u->key->n && sql; j++) {
+    t = sqlite3_mprintf("%s %s \"%w\" = ?%d", sql, j ? "AND" : "WHERE", u->key->cols[j],
+                        n + 1 + j);
     sqlite3_free(sql);
     sql = t;
   }
@@ -87,6 +95,10 @@ static int get_update(fill_updates *u, const char *pat, sqlite3_stmt **out) {
 }
 
 static void bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
+  if (vae_is_time(c)) {
+    vae_bind_cell(st, i, c, x); /* in the column's date format */
+    return;
+  }
   switch (c->kind) {
     case VAE_REAL: sqlite3_bind_double(st, i, vae_float_double(x)); break;
     case VAE_INTEGER: sqlite3_bind_int64(st, i, (sqlite3_int64)llrint((double)x)); break;
@@ -102,55 +114,99 @@ static void bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
 
 /* `vae_src."a" IS NULL OR ...` over the columns [lo, hi) of m, nested as a
 ** balanced tree: a flat chain of ORs over a wide model (2000 columns) would
-** pass SQLite's expression depth limit (1000). */
-static char *any_null(const vae_model *m, int lo, int hi) {
+** pass SQLite's expression depth limit (1000). A cell holding one of the
+** model's NA spellings is missing too (value.h). */
+static char *any_null(const vae_model *m, const vae_na *na, int lo, int hi) {
   char *a, *b, *s;
   int mid = lo + (hi - lo) / 2;
-  if (hi - lo == 1)
-    return sqlite3_mprintf("vae_src.\"%w\" IS NULL", vae_model_column(m, lo)->name);
-  a = any_null(m, lo, mid);
-  b = a ? any_null(m, mid, hi) : NULL;
+  if (hi - lo == 1) {
+    char *col = sqlite3_mprintf("vae_src.\"%w\"", vae_model_column(m, lo)->name);
+    s = col ? vae_na_sql(na, col) : NULL;
+    sqlite3_free(col);
+    return s;
+  }
+  a = any_null(m, na, lo, mid);
+  b = a ? any_null(m, na, mid, hi) : NULL;
   s = b ? sqlite3_mprintf("(%s OR %s)", a, b) : NULL;
   sqlite3_free(a);
   sqlite3_free(b);
   return s;
 }
 
+/* The key's columns as `vae_src."a", vae_src."b"`. */
+static char *key_list(const vae_key *key) {
+  char *s = sqlite3_mprintf("");
+  int j;
+  for (j = 0; j < key->n && s; j++) {
+    char *t = sqlite3_mprintf("%s%svae_src.\"%w\"", s, j ? ", " : "", key->cols[j]);
+    sqlite3_free(s);
+    s = t;
+  }
+  return s;
+}
+
+/* Binds the key of row k of r to st from parameter at on. */
+static void bind_key(sqlite3_stmt *st, int at, const vae_rows *r, const vae_key *key, int k) {
+  int j;
+  if (key->kind == VAE_KEY_ROWID) {
+    sqlite3_bind_int64(st, at, r->rowid[k]);
+    return;
+  }
+  for (j = 0; j < key->n; j++) sqlite3_bind_value(st, at + j, r->extra[(size_t)k * r->ncol + j]);
+}
+
 /* Fills the table; *count gets the cells filled. */
-static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
+static int fill_table(sqlite3 *db, const vae_model *m, const vae_na *na, const char *schema,
                       const char *table, sqlite3_int64 *count, char **err) {
   fill_updates u;
   vae_rows rows;
+  vae_key key;
   sqlite3_stmt *first = NULL, *after = NULL, *st;
-  char *where = NULL, *sql1 = NULL, *sql2 = NULL, *pat = NULL;
-  sqlite3_int64 last = 0;
+  char *where = NULL, *sql1 = NULL, *sql2 = NULL, *pat = NULL, *keys = NULL, *qs = NULL;
   int p = vae_model_ncols(m), j, k, rc, started = 0;
 
   memset(&u, 0, sizeof u);
+  memset(&rows, 0, sizeof rows);
   u.db = db;
   u.m = m;
   u.schema = schema;
   u.table = table;
   u.p = p;
+  u.key = &key;
   *count = 0;
+  rc = vae_key_find(db, "vae_fill", schema, table, 0, &key, err);
+  if (rc != SQLITE_OK) return rc;
   rc = vae_rows_check_table(db, m, "vae_fill", schema, table, err);
-  if (rc != SQLITE_OK) return rc;
-  rc = vae_rows_init(&rows, m, "vae_fill");
-  if (rc != SQLITE_OK) return rc;
-  where = any_null(m, 0, p);
+  if (rc == SQLITE_OK) rc = vae_rows_init(&rows, m, "vae_fill");
+  if (rc == SQLITE_OK)
+    rc = vae_rows_shape(&rows, &key, key.n + p, NULL, key.kind == VAE_KEY_PK);
+  if (rc != SQLITE_OK) goto done;
+  rows.na = na;
+  keys = key_list(&key);
+  qs = sqlite3_mprintf("?1");
+  for (j = 1; j < key.n && qs; j++) {
+    char *t = sqlite3_mprintf("%s, ?%d", qs, j + 1);
+    sqlite3_free(qs);
+    qs = t;
+  }
+  if (!keys || !qs) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  where = any_null(m, na, 0, p);
   if (where) {
     char *t = sqlite3_mprintf("(%s", where);
     sqlite3_free(where);
     where = t;
   }
   if (where) {
-    char *w1 = sqlite3_mprintf("WHERE %s) ORDER BY vae_src.rowid LIMIT %d", where,
+    char *w1 = sqlite3_mprintf("WHERE %s) ORDER BY %s LIMIT %d", where, keys,
                                VAE_ROWS_BATCH);
-    char *w2 = sqlite3_mprintf("WHERE vae_src.rowid > ?1 AND %s) ORDER BY vae_src.rowid "
-                               "LIMIT %d", where, VAE_ROWS_BATCH);
+    char *w2 = sqlite3_mprintf("WHERE (%s) > (%s) AND %s) ORDER BY %s LIMIT %d", keys, qs,
+                               where, keys, VAE_ROWS_BATCH);
     if (w1 && w2) {
-      sql1 = vae_rows_sql(m, schema, table, w1);
-      sql2 = vae_rows_sql(m, schema, table, w2);
+      sql1 = vae_rows_sql(m, &key, NULL, 0, schema, table, w1);
+      sql2 = vae_rows_sql(m, &key, NULL, 0, schema, table, w2);
     }
     sqlite3_free(w1);
     sqlite3_free(w2);
@@ -168,7 +224,6 @@ static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
   }
   for (;;) {
     st = started ? after : first;
-    if (started) sqlite3_bind_int64(after, 1, last);
     started = 1;
     rows.done = 0;
     rc = vae_rows_read(&rows, db, st, err);
@@ -177,7 +232,8 @@ static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
     if (rows.count == 0) break;
     rc = vae_rows_infer(&rows, 0);
     if (rc != SQLITE_OK) {
-      if (rc != SQLITE_NOMEM) *err = sqlite3_mprintf("vae_fill: inference failed");
+      if (rc == SQLITE_INTERRUPT) *err = sqlite3_mprintf("vae_fill: interrupted");
+      else if (rc != SQLITE_NOMEM) *err = sqlite3_mprintf("vae_fill: inference failed");
       goto done;
     }
     for (k = 0; k < rows.count; k++) {
@@ -193,7 +249,7 @@ static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
       }
       for (j = 0; j < p; j++)
         if (pat[j] == '1') bind_cell(up, ++n, vae_model_column(m, j), out[j]);
-      sqlite3_bind_int64(up, n + 1, rows.rowid[k]);
+      bind_key(up, n + 1, &rows, &key, k);
       rc = sqlite3_step(up);
       sqlite3_reset(up);
       if (rc != SQLITE_DONE) {
@@ -202,10 +258,12 @@ static int fill_table(sqlite3 *db, const vae_model *m, const char *schema,
         goto done;
       }
       rc = SQLITE_OK;
-      *count += n;
+      /* What the UPDATE changed: a BEFORE trigger's RAISE(IGNORE) skips
+      ** the row, and its cells stay NULL. */
+      if (sqlite3_changes(db) > 0) *count += n;
     }
-    last = rows.rowid[rows.count - 1];
     if (rows.count < VAE_ROWS_BATCH) break;
+    bind_key(after, 1, &rows, &key, rows.count - 1);
   }
   rc = SQLITE_OK;
 done:
@@ -216,7 +274,10 @@ done:
   sqlite3_free(sql1);
   sqlite3_free(sql2);
   sqlite3_free(pat);
+  sqlite3_free(keys);
+  sqlite3_free(qs);
   vae_rows_free(&rows);
+  vae_key_free(&key);
   return rc;
 }
 
@@ -236,16 +297,9 @@ static void fill_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error(ctx, VAE_IN_SOURCE_MSG("vae_fill"), -1);
     return;
   }
-  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
-      !(name = (const char *)sqlite3_value_text(argv[0]))) {
-    sqlite3_result_error(ctx, "vae_fill: model must be a text name", -1);
+  if (vae_name_arg(ctx, argv[0], "vae_fill", "model", &name) ||
+      vae_name_arg(ctx, argv[1], "vae_fill", "table", &tname))
     return;
-  }
-  if (sqlite3_value_type(argv[1]) != SQLITE_TEXT ||
-      !(tname = (const char *)sqlite3_value_text(argv[1]))) {
-    sqlite3_result_error(ctx, "vae_fill: table must be a text name", -1);
-    return;
-  }
   rc = vae_store_get(x, db, name, "vae_fill", &e, &err);
   if (rc == SQLITE_NOTFOUND) {
     rc = SQLITE_ERROR;
@@ -257,13 +311,18 @@ static void fill_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   rc = vae_find_table(db, tname, 0, &schema, &table);
   if (rc == SQLITE_NOTFOUND) {
-    rc = SQLITE_ERROR;
-    err = sqlite3_mprintf("vae_fill: no such table: %s", tname);
+    rc = vae_find_table(db, tname, 1, &schema, &table);
+    if (rc == SQLITE_OK || rc == SQLITE_NOTFOUND) {
+      err = rc == SQLITE_OK ? sqlite3_mprintf("vae_fill: \"%s\" is a view; fill the table "
+                                              "it reads", table)
+                            : sqlite3_mprintf("vae_fill: no such table: %s", tname);
+      rc = SQLITE_ERROR;
+    }
   }
   if (rc == SQLITE_OK) {
     rc = vae_exec(db, "SAVEPOINT vae_fill", &err);
     if (rc == SQLITE_OK) {
-      rc = fill_table(db, e->m, schema, table, &count, &err);
+      rc = fill_table(db, e->m, e->na, schema, table, &count, &err);
       if (rc == SQLITE_OK) rc = vae_exec(db, "RELEASE vae_fill", &err);
       if (rc != SQLITE_OK) {
         sqlite3_exec(db, "ROLLBACK TO vae_fill", NULL, NULL, NULL);

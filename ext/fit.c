@@ -17,31 +17,45 @@
 ** would never reach a handler with N > 1).
 */
 #include "ext.h"
+#include "date.h"
 #include "source.h"
 #include "store.h"
 #include "value.h"
 #include "../core/json.h"
 #include "../core/options.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-/* About 5,000 VM operations (~0.1 ms): enough for progress handlers
-** registered with N up to a few thousand. */
-#define POLL_SQL \
-  "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500) " \
-  "SELECT count(*) FROM c"
 
 typedef struct {
-  sqlite3_stmt *poll;
+  sqlite3 *db;
+  sqlite3_stmt *poll;  /* VAE_POLL_SQL, prepared on first use */
   int verbose;
   int interrupted;
+  int told;             /* the first line (size and time per epoch) is out */
+  int64_t rows, rows_train;
+  int cols, epochs;
 } fit_progress;
+
+/* verbose: the first line, as soon as the speed is known (the first tenth
+** of a second of training, or the first epoch if that is quicker). */
+static void tell_start(fit_progress *fp, double rows_per_second) {
+  double per_epoch = rows_per_second > 0 ? (double)fp->rows_train / rows_per_second : 0;
+  fprintf(stderr, "vae_fit: %lld rows (%lld to train on), %d columns, up to %d epochs; "
+                  "about %.3g s per epoch (%.0f rows/s)\n",
+          (long long)fp->rows, (long long)fp->rows_train, fp->cols, fp->epochs, per_epoch,
+          rows_per_second);
+  fflush(stderr);
+  fp->told = 1;
+}
 
 static int on_progress(void *ctx, int epoch, double train_loss, double val_loss,
                        double rows_per_second) {
   fit_progress *fp = ctx;
+  if (fp->verbose && !fp->told && rows_per_second > 0) tell_start(fp, rows_per_second);
   if (epoch >= 0 && fp->verbose) {
     char val[32];
     if (isnan(val_loss)) snprintf(val, sizeof val, "-");
@@ -50,14 +64,10 @@ static int on_progress(void *ctx, int epoch, double train_loss, double val_loss,
             train_loss, val, rows_per_second);
     fflush(stderr);
   }
-  if (fp->poll) {
-    int rc = sqlite3_step(fp->poll);
-    sqlite3_reset(fp->poll);
-    /* The handler's stop also comes back as SQLITE_INTERRUPT. */
-    if (rc == SQLITE_INTERRUPT) {
-      fp->interrupted = 1;
-      return 1;
-    }
+  /* The handler's stop also comes back as SQLITE_INTERRUPT. */
+  if (vae_interrupted(fp->db, &fp->poll)) {
+    fp->interrupted = 1;
+    return 1;
   }
   return 0;
 }
@@ -121,7 +131,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
   vae_buf b = {.mem = &vae_sqlite_mem};
   json_value *prev = NULL;
   const json_value *tl = NULL, *vl = NULL, *ws;
-  int j, p = vae_model_ncols(m), nprev = 0, warm = 0;
+  int j, p = vae_model_ncols(m), nprev = 0, warm = 0, nna = 0;
   char *out;
   if (prev_text) {
     char msg[8];
@@ -133,9 +143,11 @@ static char *report_json(const vae_model *m, const vae_source *src,
       if (tl && tl->type == JSON_ARRAY) nprev = tl->count;
       else tl = NULL;
       if (vl && vl->type != JSON_ARRAY) vl = NULL;
-      if (ws && ws->type == JSON_NUMBER && ws->is_integer) warm = (int)ws->integer;
+      /* A stored count, possibly tampered with: kept within 0..INT_MAX. */
+      if (ws && ws->type == JSON_NUMBER && ws->is_integer)
+        warm = ws->integer < 0 ? 0 : ws->integer > INT_MAX ? INT_MAX : (int)ws->integer;
     }
-    warm++;
+    if (warm < INT_MAX) warm++; /* saturates */
   }
   vae_buf_appendf(&b, "{\"rows\":%lld,\"rows_source\":%lld,\"rows_train\":%lld,"
                       "\"rows_holdout\":%lld,\"epochs\":%d,\"best_epoch\":%d,"
@@ -156,6 +168,14 @@ static char *report_json(const vae_model *m, const vae_source *src,
     VAE_BUF_LIT(&b, ":");
     vae_buf_json_number(&b, rep->holdout_error && j < rep->ncols
                                 ? rep->holdout_error[j] : NAN);
+  }
+  /* Cells read as missing because their text was an NA spelling. */
+  VAE_BUF_LIT(&b, "},\"na_cells\":{");
+  for (j = 0; j < p; j++) {
+    if (!src->na_cells || src->na_cells[j] == 0) continue;
+    if (nna++) VAE_BUF_LIT(&b, ",");
+    vae_buf_json_string(&b, vae_model_column(m, j)->name);
+    vae_buf_appendf(&b, ":%lld", (long long)src->na_cells[j]);
   }
   VAE_BUF_LIT(&b, "},\"network_share\":{");
   for (j = 0; j < p; j++) {
@@ -179,7 +199,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
     const vae_column *c = vae_model_column(m, j);
     if (j) VAE_BUF_LIT(&b, ",{\"name\":"); else VAE_BUF_LIT(&b, "{\"name\":");
     vae_buf_json_string(&b, c->name);
-    vae_buf_appendf(&b, ",\"kind\":\"%s\"}", vae_kind_name(c->kind));
+    vae_buf_appendf(&b, ",\"kind\":\"%s\"}", vae_column_kind(c));
   }
   vae_buf_appendf(&b, "],\"warm_starts\":%d}", warm);
   json_free(&vae_sqlite_mem, prev);
@@ -201,8 +221,9 @@ static char *columns_json(const vae_model *m) {
     const vae_column *c = vae_model_column(m, j);
     if (j) VAE_BUF_LIT(&b, ",{\"name\":"); else VAE_BUF_LIT(&b, "{\"name\":");
     vae_buf_json_string(&b, c->name);
-    vae_buf_appendf(&b, ",\"kind\":\"%s\",\"type\":\"%s\"", vae_kind_name(c->kind),
-                    vae_kind_sqltype(c->kind));
+    vae_buf_appendf(&b, ",\"kind\":\"%s\",\"type\":\"%s\"", vae_column_kind(c),
+                    vae_column_sqltype(c));
+    if (vae_is_time(c)) vae_buf_appendf(&b, ",\"format\":\"%s\"", vae_date_form(c->format));
     if (c->kind == VAE_CATEGORICAL) {
       VAE_BUF_LIT(&b, ",\"levels\":[");
       for (k = 0; k < c->nlevels; k++) {
@@ -235,7 +256,8 @@ static char *columns_json(const vae_model *m) {
   return out;
 }
 
-static char *options_json(const vae_model *m, const vae_config *cfg, int warm) {
+static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
+                          const vae_na *na) {
   const vae_config *mc = vae_model_config(m);
   vae_buf b = {.mem = &vae_sqlite_mem};
   int j, p = vae_model_ncols(m);
@@ -250,7 +272,7 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm) {
     const vae_column *c = vae_model_column(m, j);
     if (j) VAE_BUF_LIT(&b, ",");
     vae_buf_json_string(&b, c->name);
-    vae_buf_appendf(&b, ":\"%s\"", vae_kind_name(c->kind));
+    vae_buf_appendf(&b, ":\"%s\"", vae_is_time(c) ? "date" : vae_kind_name(c->kind));
   }
   vae_buf_appendf(&b, "},\"latent\":%d,\"hidden\":[", mc->latent);
   for (j = 0; j < mc->nhidden; j++) vae_buf_appendf(&b, j ? ",%d" : "%d", mc->hidden[j]);
@@ -263,9 +285,12 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm) {
   vae_buf_json_number(&b, cfg->holdout);
   vae_buf_appendf(&b, ",\"max_rows\":%lld,\"mask_rate\":", (long long)cfg->max_rows);
   vae_buf_json_number(&b, cfg->mask_rate);
-  vae_buf_appendf(&b, ",\"patience\":%d,\"verbose\":%s,\"warm_start\":%s,\"missing\":\"%s\"}",
+  vae_buf_appendf(&b, ",\"patience\":%d,\"verbose\":%s,\"warm_start\":%s,\"missing\":\"%s\","
+                      "\"na\":",
                   cfg->patience, cfg->verbose ? "true" : "false", warm ? "true" : "false",
                   mc->missing == VAE_MNAR ? "mnar" : "mar");
+  vae_na_json(&b, na);
+  VAE_BUF_LIT(&b, "}");
   if (b.failed) {
     vae_buf_free(&b);
     return NULL;
@@ -291,10 +316,11 @@ static char *warm_check(const vae_options *o, const vae_model *m, const char *na
     if (j < 0)
       return sqlite3_mprintf("vae_fit: warm_start: model \"%s\" has no column \"%s\"", name,
                              o->type_columns[i]);
-    if (vae_model_column(m, j)->kind != o->type_kinds[i])
+    if (o->type_kinds[i] == VAE_OPT_KIND_DATE ? !vae_is_time(vae_model_column(m, j))
+                                              : vae_model_column(m, j)->kind != o->type_kinds[i])
       return sqlite3_mprintf("vae_fit: warm_start: column \"%s\" is %s in model \"%s\"",
                              vae_model_column(m, j)->name,
-                             vae_kind_name(vae_model_column(m, j)->kind), name);
+                             vae_column_kind(vae_model_column(m, j)), name);
   }
   if ((o->given & VAE_OPT_BIT(VAE_OPT_LATENT)) && o->cfg.latent != mc->latent)
     return sqlite3_mprintf("vae_fit: warm_start: \"latent\" differs from model \"%s\" (%d)",
@@ -341,6 +367,26 @@ static int core_rc(int vrc) {
   }
 }
 
+/* Why the model could not be stored, found before training: the main
+** database is read-only, or PRAGMA query_only is on. NULL when writable (as
+** far as one can tell without taking a lock). */
+static char *cannot_write(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int q = 0;
+  if (sqlite3_db_readonly(db, "main") == 1)
+    return sqlite3_mprintf("vae_fit: the database is read-only (opened read-only, or a "
+                           "read-only file): the model could not be stored, so nothing "
+                           "was trained");
+  if (sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    q = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (q)
+    return sqlite3_mprintf("vae_fit: PRAGMA query_only is on: the model could not be "
+                           "stored, so nothing was trained");
+  return NULL;
+}
+
 static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   vae_ext *x = sqlite3_user_data(ctx);
   sqlite3 *db = sqlite3_context_db_handle(ctx);
@@ -352,11 +398,14 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   vae_report rep;
   vae_model *m = NULL;
   fit_progress fp;
+  vae_readonly ro;
   char msg[512], *err = NULL, *prev_report = NULL;
   char *columns = NULL, *options = NULL, *report = NULL;
   unsigned char *blob = NULL;
   size_t blob_len = 0;
   int rc, vrc;
+  vae_na *stored_na = NULL, given_na;
+  const vae_na *na = NULL;
 
   memset(&src, 0, sizeof src);
   memset(&rep, 0, sizeof rep);
@@ -385,12 +434,21 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error(ctx, "vae_fit: source must be a table or view name or a SELECT", -1);
     return;
   }
+  if (strlen(source) != (size_t)sqlite3_value_bytes(argv[1])) {
+    /* 't' || char(0) || 'x' would read t */
+    sqlite3_result_error(ctx, "vae_fit: source must not contain NUL characters", -1);
+    return;
+  }
   if (argc == 3 && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
     opt_text = (const char *)sqlite3_value_text(argv[2]);
     if (!opt_text) {
       sqlite3_result_error_nomem(ctx);
       return;
     }
+  }
+  if ((err = cannot_write(db)) != NULL) {
+    vae_result_errmsg(ctx, SQLITE_READONLY, err);
+    return;
   }
   msg[0] = 0;
   vrc = vae_options_parse(&vae_sqlite_mem, opt_text, opt_text ? (size_t)sqlite3_value_bytes(argv[2]) : 0, &o,
@@ -403,7 +461,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
 
   if (o.warm_start) {
-    rc = vae_store_load(db, name, "vae_fit", &m, &prev_report, &err);
+    rc = vae_store_load(db, name, "vae_fit", &m, &prev_report, &stored_na, &err);
     if (rc == SQLITE_NOTFOUND) {
       rc = SQLITE_ERROR;
       err = sqlite3_mprintf("vae_fit: warm_start: no model named \"%s\"", name);
@@ -419,8 +477,18 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     cfg = o.cfg;
   }
 
+  /* NA spellings: those given, else (warm start) the model's, else the
+  ** default. */
+  if (o.given & VAE_OPT_BIT(VAE_OPT_NA)) {
+    given_na.n = o.nna;
+    given_na.s = o.na;
+    na = &given_na;
+  } else {
+    na = stored_na;
+  }
   memset(&so, 0, sizeof so);
   so.fn = "vae_fit";
+  so.na = na;
   so.ncolumns = o.ncolumns;
   so.columns = o.columns;
   so.ntypes = o.ntypes;
@@ -430,7 +498,11 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   so.max_rows = cfg.max_rows;
   so.seed = cfg.seed;
   x->in_source++;
-  rc = vae_source_read(db, source, &so, &src, &err);
+  rc = vae_readonly_begin(db, &ro, "vae_fit", &err);
+  if (rc == SQLITE_OK) {
+    rc = vae_source_read(db, source, &so, &src, &err);
+    rc = vae_readonly_end(db, &ro, "vae_fit", rc, &err);
+  }
   x->in_source--;
   if (rc != SQLITE_OK) goto done;
 
@@ -440,7 +512,13 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     vrc = vae_model_create(&vae_sqlite_mem, src.cols, src.p, &cfg, src.data, src.n, &m, msg, sizeof msg);
   if (vrc == VAE_OK) {
     fp.verbose = cfg.verbose;
-    if (sqlite3_prepare_v2(db, POLL_SQL, -1, &fp.poll, NULL) != SQLITE_OK) fp.poll = NULL;
+    fp.db = db;
+    fp.poll = NULL;
+    fp.rows = src.n;
+    fp.rows_train = src.n - (int64_t)floor(src.n * cfg.holdout);
+    if (fp.rows_train < 1) fp.rows_train = src.n;
+    fp.cols = src.p;
+    fp.epochs = cfg.epochs;
     vrc = vae_fit(m, src.data, src.n, &cfg, on_progress, &fp, &rep, msg, sizeof msg);
     sqlite3_finalize(fp.poll);
     fp.poll = NULL;
@@ -463,7 +541,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     goto done;
   }
   columns = columns_json(m);
-  options = options_json(m, &cfg, o.warm_start);
+  options = options_json(m, &cfg, o.warm_start, na);
   report = report_json(m, &src, &rep, prev_report);
   if (!columns || !options || !report) {
     rc = SQLITE_NOMEM;
@@ -481,7 +559,11 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     row.len = blob_len;
     rc = vae_store_save(db, &row, &serr);
     if (rc != SQLITE_OK) {
-      if (rc != SQLITE_NOMEM)
+      if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        err = sqlite3_mprintf("vae_fit: the model was trained but not stored: %s (waited "
+                              "as long as the connection's busy timeout allows; an earlier "
+                              "model of that name is unchanged)", serr ? serr : "");
+      else if (rc != SQLITE_NOMEM)
         err = sqlite3_mprintf("vae_fit: cannot store the model: %s", serr ? serr : "");
       sqlite3_free(serr);
       goto done;
@@ -503,19 +585,20 @@ done:
   vae_model_free(m);
   vae_source_free(&src);
   vae_options_free(&o);
+  vae_na_free(stored_na);
 }
 
 int vae_register_fit(sqlite3 *db, vae_ext *x) {
   int rc, n;
   for (n = 2; n <= 3; n++) {
     x->refs++;
-    rc = sqlite3_create_function_v2(db, "vae_fit", n, SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
+    rc = sqlite3_create_function_v2(db, "vae_fit", n, VAE_JSON_RESULT | SQLITE_DIRECTONLY, x,
                                     fit_func, NULL, NULL, vae_ext_unref);
     if (rc != SQLITE_OK) return rc;
   }
   /* Any other argument count: a message naming the function. */
   x->refs++;
-  rc = sqlite3_create_function_v2(db, "vae_fit", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, x,
+  rc = sqlite3_create_function_v2(db, "vae_fit", -1, VAE_JSON_RESULT | SQLITE_DIRECTONLY, x,
                                   fit_func, NULL, NULL, vae_ext_unref);
   return rc;
 }

@@ -55,8 +55,8 @@ static vae_entry *model_arg(sqlite3_context *ctx, sqlite3_value **argv, const ch
   lookup *lk = sqlite3_get_auxdata(ctx, 0);
   char *err = NULL;
   int rc, fresh = 0, changes = sqlite3_total_changes(db);
-  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
-      !(*name = (const char *)sqlite3_value_text(argv[0])) || !**name) {
+  if (vae_name_arg(ctx, argv[0], fn, "model", name)) return NULL;
+  if (!**name) {
     vae_result_errmsg(ctx, SQLITE_ERROR, sqlite3_mprintf("%s: model must be a text name", fn));
     return NULL;
   }
@@ -110,12 +110,7 @@ static void impute_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (!e) return;
   m = e->m;
   p = vae_model_ncols(m);
-  colname = (const char *)sqlite3_value_text(argv[1]);
-  if (sqlite3_value_type(argv[1]) != SQLITE_TEXT || !colname) {
-    vae_result_errmsg(ctx, SQLITE_ERROR,
-                      sqlite3_mprintf("vae_impute: column must be a text name"));
-    goto done;
-  }
+  if (vae_name_arg(ctx, argv[1], "vae_impute", "column", &colname)) goto done;
   j = vae_find_column(m, colname);
   if (j < 0) {
     vae_result_errmsg(ctx, SQLITE_ERROR,
@@ -128,7 +123,8 @@ static void impute_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error_nomem(ctx);
     goto done;
   }
-  rc = vae_args_to_row(m, name, "vae_impute", argc - 2, argv + 2, row, &err, ctx, j);
+  rc = vae_args_to_row_na(m, e->na, name, "vae_impute", argc - 2, argv + 2, row, &err, ctx,
+                          j);
   if (rc != SQLITE_OK) {
     vae_result_errmsg(ctx, rc, err);
     goto done;
@@ -186,7 +182,8 @@ static void score_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     goto done;
   }
   out = row + p;
-  rc = vae_args_to_row(e->m, name, "vae_score", argc - 1, argv + 1, row, &err, NULL, -1);
+  rc = vae_args_to_row_na(e->m, e->na, name, "vae_score", argc - 1, argv + 1, row, &err,
+                          NULL, -1);
   if (rc != SQLITE_OK) {
     vae_result_errmsg(ctx, rc, err);
     goto done;
@@ -201,7 +198,8 @@ done:
 }
 
 int vae_register_impute(sqlite3 *db, vae_ext *x) {
-  const int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS;
+  /* Both read the subtype of a json_object() argument. */
+  const int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_SUBTYPE;
   int rc;
   x->refs++;
   rc = sqlite3_create_function_v2(db, "vae_impute", -1, flags, x, impute_func, NULL, NULL,

@@ -2,6 +2,7 @@
 ** rows.c -- a table's rows in batches, completed by the model; see rows.h.
 */
 #include "rows.h"
+#include "source.h"
 #include "value.h"
 #include "../core/rng.h"
 
@@ -27,21 +28,65 @@ int vae_rows_init(vae_rows *r, const vae_model *m, const char *fn) {
   return SQLITE_OK;
 }
 
+static void free_extra(vae_rows *r) {
+  size_t i;
+  if (!r->extra) return;
+  for (i = 0; i < (size_t)VAE_ROWS_BATCH * (size_t)r->ncol; i++) {
+    sqlite3_value_free(r->extra[i]);
+    r->extra[i] = NULL;
+  }
+}
+
+int vae_rows_shape(vae_rows *r, const vae_key *key, int ncol, const int *pos, int keep) {
+  int j, nkey = key->kind == VAE_KEY_ROWNUM ? 0 : key->n;
+  r->ncol = ncol;
+  r->rowid_col = key->kind == VAE_KEY_ROWID;
+  r->keep = keep;
+  r->pos = sqlite3_malloc64((sqlite3_uint64)(r->p + 1) * sizeof *r->pos);
+  r->is_model = sqlite3_malloc64((sqlite3_uint64)ncol + 1);
+  if (!r->pos || !r->is_model) return SQLITE_NOMEM;
+  memset(r->is_model, 0, (size_t)ncol);
+  for (j = 0; j < r->p; j++) {
+    r->pos[j] = pos ? pos[j] : nkey + j;
+    if (r->pos[j] < 0 || r->pos[j] >= ncol) return SQLITE_ERROR;
+    r->is_model[r->pos[j]] = 1;
+  }
+  if (keep) {
+    size_t n = (size_t)VAE_ROWS_BATCH * (size_t)ncol;
+    r->extra = sqlite3_malloc64((n + 1) * sizeof *r->extra);
+    if (!r->extra) return SQLITE_NOMEM;
+    memset(r->extra, 0, n * sizeof *r->extra);
+  }
+  return SQLITE_OK;
+}
+
 void vae_rows_free(vae_rows *r) {
+  free_extra(r);
+  sqlite3_free(r->extra);
+  sqlite3_free(r->pos);
+  sqlite3_free(r->is_model);
   vae_scratch_free(r->scratch);
+  sqlite3_finalize(r->poll);
   sqlite3_free(r->cell);
   sqlite3_free(r->in);
   memset(r, 0, sizeof *r);
 }
 
-char *vae_rows_sql(const vae_model *m, const char *schema, const char *table,
-                   const char *where) {
-  int p = vae_model_ncols(m), j;
+char *vae_rows_sql(const vae_model *m, const vae_key *key, char *const *cols, int ncols,
+                   const char *schema, const char *table, const char *where) {
+  int j, n = 0;
   /* Qualified names: a missing column is an error, never the string that
   ** SQLite makes of an unknown double-quoted identifier. */
-  char *sql = sqlite3_mprintf("SELECT vae_src.rowid");
-  for (j = 0; j < p && sql; j++) {
-    char *t = sqlite3_mprintf("%s, vae_src.\"%w\"", sql, vae_model_column(m, j)->name);
+  char *sql = sqlite3_mprintf("SELECT");
+  if (!cols) ncols = vae_model_ncols(m);
+  for (j = 0; key->kind != VAE_KEY_ROWNUM && j < key->n && sql; j++) {
+    char *t = sqlite3_mprintf("%s%s vae_src.\"%w\"", sql, n++ ? "," : "", key->cols[j]);
+    sqlite3_free(sql);
+    sql = t;
+  }
+  for (j = 0; j < ncols && sql; j++) {
+    char *t = sqlite3_mprintf("%s%s vae_src.\"%w\"", sql, n++ ? "," : "",
+                              cols ? cols[j] : vae_model_column(m, j)->name);
     sqlite3_free(sql);
     sql = t;
   }
@@ -54,24 +99,150 @@ char *vae_rows_sql(const vae_model *m, const char *schema, const char *table,
   return sql;
 }
 
+void vae_key_free(vae_key *k) {
+  int j;
+  for (j = 0; j < k->n; j++) sqlite3_free(k->cols[j]);
+  sqlite3_free(k->cols);
+  memset(k, 0, sizeof *k);
+}
+
+/* Appends the first column of every row of st (bound by the caller) to k. */
+static int key_collect(sqlite3_stmt *st, vae_key *k) {
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    char **grown = sqlite3_realloc64(k->cols, (sqlite3_uint64)(k->n + 1) * sizeof *grown);
+    const char *v = (const char *)sqlite3_column_text(st, 0);
+    if (!grown) return SQLITE_NOMEM;
+    k->cols = grown;
+    if (!v) return SQLITE_NOMEM; /* names are never NULL */
+    k->cols[k->n] = sqlite3_mprintf("%s", v);
+    if (!k->cols[k->n]) return SQLITE_NOMEM;
+    k->n++;
+  }
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Runs sql with ?1 = table, ?2 = schema; its first column into k->cols. */
+static int key_query(sqlite3 *db, const char *sql, const char *schema, const char *table,
+                     vae_key *k) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
+    rc = key_collect(st, k);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int vae_key_find(sqlite3 *db, const char *fn, const char *schema, const char *table,
+                 int rownum_ok, vae_key *k, char **err) {
+  static const char *const names[3] = {"rowid", "oid", "_rowid_"};
+  vae_key cols, t;
+  int i, j, rc, shadowed;
+  memset(k, 0, sizeof *k);
+  memset(&cols, 0, sizeof cols);
+  memset(&t, 0, sizeof t);
+  *err = NULL;
+  /* A view has no rowid: the row number. */
+  rc = key_query(db, "SELECT type FROM pragma_table_list(?1, ?2) WHERE type = 'view'",
+                 schema, table, &t);
+  if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+    /* Before SQLite 3.37 (no table_list): from the schema table. */
+    char *sql = sqlite3_mprintf("SELECT type FROM \"%w\".sqlite_schema WHERE "
+                                "type = 'view' AND name = ?1 AND ?2 IS NOT NULL", schema);
+    vae_key_free(&t);
+    rc = sql ? key_query(db, sql, schema, table, &t) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+  }
+  if (rc != SQLITE_OK) goto done;
+  if (t.n > 0) {
+    if (rownum_ok) {
+      k->kind = VAE_KEY_ROWNUM;
+    } else {
+      *err = sqlite3_mprintf("%s: \"%s\" is a view, not a table", fn, table);
+      rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    goto done;
+  }
+  /* The first of rowid, oid, _rowid_ that no column takes. */
+  rc = key_query(db, "SELECT name FROM pragma_table_xinfo(?1, ?2)", schema, table, &cols);
+  if (rc != SQLITE_OK) goto done;
+  for (i = 0; i < 3; i++) {
+    sqlite3_stmt *st = NULL;
+    char *sql;
+    for (shadowed = 0, j = 0; j < cols.n && !shadowed; j++)
+      shadowed = sqlite3_stricmp(cols.cols[j], names[i]) == 0;
+    if (shadowed) continue;
+    sql = sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", names[i], schema, table);
+    if (!sql) { rc = SQLITE_NOMEM; goto done; }
+    rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+    if (rc == SQLITE_NOMEM) goto done;
+    if (rc == SQLITE_OK) {
+      k->kind = VAE_KEY_ROWID;
+      k->cols = sqlite3_malloc(sizeof *k->cols);
+      if (!k->cols || !(k->cols[0] = sqlite3_mprintf("%s", names[i]))) rc = SQLITE_NOMEM;
+      else k->n = 1;
+      goto done;
+    }
+    break; /* no rowid at all: a WITHOUT ROWID table */
+  }
+  if (i == 3) {
+    /* Every name is a column's: the INTEGER PRIMARY KEY is the rowid. */
+    char *alias = NULL;
+    rc = vae_rowid_alias(db, schema, table, &alias);
+    if (rc != SQLITE_OK) goto done;
+    if (alias) {
+      k->kind = VAE_KEY_ROWID;
+      k->cols = sqlite3_malloc(sizeof *k->cols);
+      if (!k->cols) { sqlite3_free(alias); rc = SQLITE_NOMEM; goto done; }
+      k->cols[0] = alias;
+      k->n = 1;
+      goto done;
+    }
+    /* Unless the table has no rowid at all (WITHOUT ROWID: the primary
+    ** key's index holds every column, without a rowid entry). */
+    rc = key_query(db, "SELECT 1 FROM pragma_index_list(?1, ?2) AS l WHERE "
+                       "l.origin = 'pk' AND NOT EXISTS (SELECT 1 FROM "
+                       "pragma_index_xinfo(l.name, ?2) WHERE cid = -1)",
+                   schema, table, &t);
+    if (rc != SQLITE_OK) goto done;
+    if (t.n == 0) {
+      *err = sqlite3_mprintf("%s: table \"%s\" has columns named rowid, oid and _rowid_ "
+                             "and no INTEGER PRIMARY KEY: its rows cannot be addressed",
+                             fn, table);
+      rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
+      goto done;
+    }
+  }
+  /* No rowid: the primary key's columns. */
+  rc = key_query(db, "SELECT name FROM pragma_table_info(?1, ?2) WHERE pk > 0 ORDER BY pk",
+                 schema, table, k);
+  if (rc != SQLITE_OK) goto done;
+  if (k->n > 0) {
+    k->kind = VAE_KEY_PK;
+  } else if (rownum_ok) {
+    k->kind = VAE_KEY_ROWNUM;
+  } else {
+    *err = sqlite3_mprintf("%s: table \"%s\" has neither a rowid nor a primary key", fn,
+                           table);
+    rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+done:
+  vae_key_free(&cols);
+  vae_key_free(&t);
+  if (rc != SQLITE_OK) vae_key_free(k);
+  return rc;
+}
+
 int vae_rows_check_table(sqlite3 *db, const vae_model *m, const char *fn,
                          const char *schema, const char *table, char **err) {
   sqlite3_stmt *st = NULL;
-  char *sql;
   int p = vae_model_ncols(m), j, rc;
   *err = NULL;
-  sql = sqlite3_mprintf("SELECT rowid FROM \"%w\".\"%w\"", schema, table);
-  if (!sql) return SQLITE_NOMEM;
-  rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-  sqlite3_free(sql);
-  sqlite3_finalize(st);
-  st = NULL;
-  if (rc == SQLITE_NOMEM) return rc;
-  if (rc != SQLITE_OK) {
-    *err = sqlite3_mprintf("%s: table \"%s\" has no rowid (WITHOUT ROWID tables are not "
-                           "supported)", fn, table);
-    return *err ? SQLITE_ERROR : SQLITE_NOMEM;
-  }
   rc = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_xinfo(?1, ?2) WHERE name = ?3 "
                               "COLLATE NOCASE", -1, &st, NULL);
   if (rc != SQLITE_OK) return rc;
@@ -95,8 +266,10 @@ int vae_rows_check_table(sqlite3 *db, const vae_model *m, const char *fn,
 
 int vae_rows_read(vae_rows *r, sqlite3 *db, sqlite3_stmt *st, char **err) {
   int rc, j;
+  r->db = db;
   *err = NULL;
   r->count = 0;
+  free_extra(r);
   while (r->count < VAE_ROWS_BATCH && !r->done) {
     int k = r->count;
     rc = sqlite3_step(st);
@@ -106,31 +279,43 @@ int vae_rows_read(vae_rows *r, sqlite3 *db, sqlite3_stmt *st, char **err) {
     }
     if (rc != SQLITE_ROW) {
       if (rc == SQLITE_NOMEM) return rc;
-      *err = rc == SQLITE_INTERRUPT ? sqlite3_mprintf("%s: interrupted", r->fn)
-                                    : sqlite3_mprintf("%s: %s", r->fn, sqlite3_errmsg(db));
+      const char *msg = sqlite3_errmsg(db);
+      size_t nfn = strlen(r->fn);
+      /* A message from a nested table of ours already names it. */
+      if (strncmp(msg, r->fn, nfn) == 0 && msg[nfn] == ':')
+        *err = sqlite3_mprintf("%s", msg);
+      else if (rc == SQLITE_INTERRUPT)
+        *err = sqlite3_mprintf("%s: interrupted", r->fn);
+      else
+        *err = sqlite3_mprintf("%s: %s", r->fn, msg);
       return *err ? rc : SQLITE_NOMEM;
     }
-    r->rowid[k] = sqlite3_column_int64(st, 0);
+    r->rownum++;
+    r->rowid[k] = r->rowid_col ? sqlite3_column_int64(st, 0) : r->rownum;
+    if (r->keep) {
+      for (j = 0; j < r->ncol; j++) {
+        sqlite3_value **x = &r->extra[(size_t)k * r->ncol + j];
+        if (r->is_model[j]) continue;
+        *x = sqlite3_value_dup(sqlite3_column_value(st, j));
+        if (!*x) return SQLITE_NOMEM;
+      }
+    }
     for (j = 0; j < r->p; j++) {
       const vae_column *c = vae_model_column(r->m, j);
       vae_cell *cell = &r->cell[(size_t)k * r->p + j];
       float *x = &r->in[(size_t)k * r->p + j];
       vae_val v;
       int crc;
-      vae_val_from_sql(&v, sqlite3_column_value(st, j + 1));
+      vae_val_from_sql(&v, sqlite3_column_value(st, r->pos[j]));
+      if (vae_na_val(r->na, &v)) v.type = SQLITE_NULL; /* NA text: missing */
       crc = vae_val_to_cell(c, &v, x, r->fn, err);
-      if (crc != SQLITE_OK) return *err ? SQLITE_ERROR : SQLITE_NOMEM;
-      cell->type = v.type;
-      cell->i = v.i;
-      cell->d = v.d;
-      if (v.type == SQLITE_NULL) continue;
-      if (c->kind == VAE_CATEGORICAL) {
-        cell->type = SQLITE_TEXT;
-        cell->i = (sqlite3_int64)*x;
-      } else if (v.type == SQLITE_TEXT) {
-        cell->type = SQLITE_FLOAT; /* a number written as text */
-        vae_parse_number(v.s, v.n, &cell->d);
+      if (crc != SQLITE_OK) {
+        *err = vae_msg_row(*err, "rowid", r->rowid[k]);
+        return *err ? SQLITE_ERROR : SQLITE_NOMEM;
       }
+      /* In the column's type: a number written as text in an integer
+      ** column is an INTEGER, as the filled cells are. */
+      vae_cell_given(cell, c, &v, *x);
     }
     r->count++;
   }
@@ -151,10 +336,20 @@ int vae_rows_infer(vae_rows *r, sqlite3_int64 draw) {
     n++;
   }
   if (n == 0) return SQLITE_OK;
-  rc = vae_infer_kept(r->m, draw > 0 ? VAE_DRAW : VAE_MEAN, n, r->cin, r->seeds, 0, r->cout,
-                      NULL, &r->scratch);
-  if (rc == VAE_NOMEM) return SQLITE_NOMEM;
-  if (rc != VAE_OK) return SQLITE_ERROR;
+  {
+    /* Whole passes of vae_infer at a time: the same answers as one call. */
+    double macs;
+    int pass = vae_infer_pass(r->m, 0, &macs), step, at;
+    step = pass * (macs > 0 && VAE_POLL_WORK / macs > 1 ? (int)fmin(n, VAE_POLL_WORK / macs) : 1);
+    for (at = 0; at < n; at += step) {
+      int rows = n - at < step ? n - at : step;
+      if (at > 0 && r->db && vae_interrupted(r->db, &r->poll)) return SQLITE_INTERRUPT;
+      rc = vae_infer_kept(r->m, draw > 0 ? VAE_DRAW : VAE_MEAN, rows, r->cin + (size_t)at * p,
+                          r->seeds + at, 0, r->cout + (size_t)at * p, NULL, &r->scratch);
+      if (rc == VAE_NOMEM) return SQLITE_NOMEM;
+      if (rc != VAE_OK) return SQLITE_ERROR;
+    }
+  }
   n = 0;
   for (k = 0; k < r->count; k++) {
     const float *x = &r->in[(size_t)k * p];
@@ -168,8 +363,16 @@ int vae_rows_infer(vae_rows *r, sqlite3_int64 draw) {
 
 void vae_cell_given(vae_cell *cell, const vae_column *c, const vae_val *v, float x) {
   double d = v->d;
+  char *err = NULL;
   memset(cell, 0, sizeof *cell);
   if (v->type == SQLITE_NULL) return;
+  if (vae_is_time(c)) {
+    /* the days in double precision: a given time passes unchanged */
+    cell->type = VAE_CELL_TIME;
+    if (vae_val_to_days(c, v, &cell->d, "", &err) != SQLITE_OK) cell->d = vae_time_days(c, x);
+    sqlite3_free(err);
+    return;
+  }
   if (c->kind == VAE_CATEGORICAL) {
     cell->type = SQLITE_TEXT;
     cell->i = (sqlite3_int64)x;
@@ -199,6 +402,7 @@ void vae_cell_result(sqlite3_context *ctx, const vae_column *c, const vae_cell *
     case SQLITE_TEXT:
       sqlite3_result_text(ctx, c->levels[cell->i], -1, SQLITE_TRANSIENT);
       break;
+    case VAE_CELL_TIME: vae_result_time(ctx, c, cell->d); break;
     default: vae_result_cell(ctx, c, x); break;
   }
 }

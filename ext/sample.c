@@ -175,6 +175,9 @@ static int sample_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxSt
       !(name = (const char *)sqlite3_value_text(argv[0])))
     return cursor_error(c, SQLITE_ERROR,
                         sqlite3_mprintf("vae_sample: model must be a text name"));
+  if (strlen(name) != (size_t)sqlite3_value_bytes(argv[0]))
+    return cursor_error(c, SQLITE_ERROR,
+                        sqlite3_mprintf("vae_sample: model must not contain NUL characters"));
   if (!vae_int_value(argv[1], &c->n) || c->n < 0)
     return cursor_error(c, SQLITE_ERROR,
                         sqlite3_mprintf("vae_sample: n must be a non-negative integer"));

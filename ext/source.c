@@ -3,7 +3,9 @@
 ** build the float matrix. See source.h.
 */
 #include "source.h"
+#include "date.h"
 #include "value.h"
+#include "../core/options.h"
 #include "../core/json.h"
 #include "../core/rng.h"
 
@@ -15,8 +17,10 @@
 ** Resolving the source
 */
 
-int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
-                   char **table) {
+/* Looks name up in the schemas in SQLite's order for an unqualified name
+** (temp, main, attached), or in schema `only` when not NULL. */
+static int find_in_schemas(sqlite3 *db, const char *name, const char *only, int views,
+                           char **schema, char **table) {
   sqlite3_stmt *dbs = NULL;
   int rc;
   *schema = *table = NULL;
@@ -33,6 +37,7 @@ int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
     sqlite3_stmt *st = NULL;
     char *sql;
     if (!s) { rc = SQLITE_NOMEM; break; }
+    if (only && sqlite3_stricmp(only, s) != 0) continue;
     sql = sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_schema WHERE type IN "
                           "('table', %s) AND name = ?1 COLLATE NOCASE",
                           s, views ? "'view'" : "'table'");
@@ -54,6 +59,64 @@ int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
     sqlite3_free(*table);
     *schema = *table = NULL;
   }
+  return rc;
+}
+
+/* One identifier at s: quoted ("x", [x], `x`, with "" and `` doubled) or
+** bare up to a '.' or a space. Its text into *out (sqlite3_mprintf) and
+** the position after it into *end; SQLITE_NOTFOUND when s holds none. */
+static int parse_ident(const char *s, const char **end, char **out) {
+  char q = *s == '[' ? ']' : *s;
+  const char *p;
+  *out = NULL;
+  if (q == '"' || q == ']' || q == '`') {
+    char *o = sqlite3_malloc64(strlen(s) + 1);
+    int k = 0;
+    if (!o) return SQLITE_NOMEM;
+    for (p = s + 1; *p; p++) {
+      if (*p == q) {
+        if (q != ']' && p[1] == q) { o[k++] = q; p++; continue; }
+        break;
+      }
+      o[k++] = *p;
+    }
+    if (*p != q || k == 0) { sqlite3_free(o); return SQLITE_NOTFOUND; }
+    o[k] = 0;
+    *out = o;
+    *end = p + 1;
+    return SQLITE_OK;
+  }
+  for (p = s; *p && *p != '.' && *p != ' ' && *p != '\t' && *p != '\n'; p++) {}
+  if (p == s) return SQLITE_NOTFOUND;
+  *out = sqlite3_mprintf("%.*s", (int)(p - s), s);
+  *end = p;
+  return *out ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
+                   char **table) {
+  char *a = NULL, *b = NULL;
+  const char *p = NULL;
+  int rc = find_in_schemas(db, name, NULL, views, schema, table);
+  if (rc != SQLITE_NOTFOUND) return rc;
+  /* Not a name as it stands: `schema.table`, either part quoted, or one
+  ** quoted name. */
+  while (*name == ' ' || *name == '\t' || *name == '\n') name++;
+  rc = parse_ident(name, &p, &a);
+  while (rc == SQLITE_OK && (*p == ' ' || *p == '\t' || *p == '\n')) p++;
+  if (rc == SQLITE_OK && *p == '.') {
+    for (p++; *p == ' ' || *p == '\t' || *p == '\n'; p++) {}
+    rc = parse_ident(p, &p, &b);
+  } else if (rc == SQLITE_OK && *name != '"' && *name != '[' && *name != '`') {
+    rc = SQLITE_NOTFOUND; /* a bare name: looked up above */
+  }
+  while (rc == SQLITE_OK && (*p == ' ' || *p == '\t' || *p == '\n')) p++;
+  if (rc == SQLITE_OK && *p) rc = SQLITE_NOTFOUND;
+  if (rc == SQLITE_OK)
+    rc = b ? find_in_schemas(db, b, a, views, schema, table)
+           : find_in_schemas(db, a, NULL, views, schema, table);
+  sqlite3_free(a);
+  sqlite3_free(b);
   return rc;
 }
 
@@ -112,6 +175,10 @@ static int alias_name(sqlite3 *db, const char *schema, const char *table,
   }
   sqlite3_finalize(st);
   return rc;
+}
+
+int vae_rowid_alias(sqlite3 *db, const char *schema, const char *table, char **name) {
+  return alias_name(db, schema, table, name);
 }
 
 int vae_source_prepare(sqlite3 *db, const char *fn, const char *source,
@@ -214,6 +281,10 @@ static int find_aliases(sqlite3 *db, sqlite3_stmt *st, int ncol, char *alias,
   return rc;
 }
 
+/* More levels than this in a text column (not forced with types) is an
+** error rather than a slow, useless categorical. */
+#define VAE_MAX_INFERRED_LEVELS 1000
+
 /* ---------------------------------------------------------------------
 ** String sets: the distinct texts of one column.
 */
@@ -303,6 +374,8 @@ typedef struct {
   int forced;               /* kind, or -1 */
   const vae_column *fixed;  /* the model's column, or NULL */
   int real_decl;            /* declared with REAL affinity (REAL, FLOAT, ...) */
+  int time_decl;            /* declared DATE, DATETIME or TIMESTAMP */
+  int64_t na_cells;         /* text cells read as missing */
   strset set;
 } colinfo;
 
@@ -322,6 +395,17 @@ static int real_affinity(const char *decl) {
   return strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB");
 }
 
+/* Is a declared type one of dates and times (DATE, DATETIME, TIMESTAMP)? */
+static int time_affinity(const char *decl) {
+  char up[64];
+  size_t i;
+  if (!decl) return 0;
+  for (i = 0; decl[i] && i < sizeof up - 1; i++)
+    up[i] = (decl[i] >= 'a' && decl[i] <= 'z') ? (char)(decl[i] - 32) : decl[i];
+  up[i] = 0;
+  return strstr(up, "DATE") || strstr(up, "TIMESTAMP");
+}
+
 void vae_source_free(vae_source *s) {
   int j, k;
   if (!s) return;
@@ -339,6 +423,7 @@ void vae_source_free(vae_source *s) {
   }
   sqlite3_free(s->skip_col);
   sqlite3_free(s->skip_why);
+  sqlite3_free(s->na_cells);
   memset(s, 0, sizeof *s);
 }
 
@@ -376,6 +461,7 @@ typedef struct {
   colinfo *ci;
   cell *cells;      /* n x nsel */
   unsigned char *tags;
+  int64_t *rowno;   /* n: the row's 1-based position in the source */
 } reader;
 
 static int fail(reader *r, int rc, char *msg) {
@@ -397,13 +483,101 @@ static int add_skip(reader *r, const char *col, char *why) {
   return SQLITE_OK;
 }
 
+/* The date format of column k (date.h), or 0 when it is not a date column:
+** ISO-8601 text in every cell (the finest form seen, 'T' when any uses it),
+** or numbers in a column declared DATE, DATETIME or TIMESTAMP or forced
+** with {"types": {"d": "date"}}: julian days when any has a fraction or all
+** lie within the julian days of years 1 to 9999, else unix seconds. A
+** column forced to dates that holds anything else is an error naming the
+** value and its row. */
+static int time_format(reader *r, int k, int *fmt) {
+  colinfo *c = &r->ci[k];
+  const vae_source_opts *o = r->o;
+  int p = r->nsel, prec = 0, tsep = 0, texts = 0, numbers = 0, julian = 1, frac = 0;
+  int forced = c->forced == VAE_OPT_KIND_DATE, code;
+  int64_t i, bad = -1;
+  double first_text = INFINITY, first_number = INFINITY;
+  *fmt = 0;
+  for (i = 0; i < r->n; i++) {
+    const cell *x = &r->cells[i * p + k];
+    double v, days;
+    int f;
+    switch (r->tags[i * p + k]) {
+      case T_TEXT:
+        if (vae_date_parse(c->set.str[x->s], c->set.len[x->s], &days, &f)) {
+          texts++;
+          if (days < first_text) first_text = days;
+          if ((f & ~VAE_FMT_T) > prec) prec = f & ~VAE_FMT_T;
+          if (f & VAE_FMT_T) tsep = 1;
+          continue;
+        }
+        if (!vae_parse_number(c->set.str[x->s], c->set.len[x->s], &v)) {
+          if (bad < 0) bad = i;
+          continue;
+        }
+        break;
+      case T_INT: v = (double)x->i; break;
+      case T_REAL: v = x->d; break;
+      default: continue;
+    }
+    numbers++;
+    if (v < first_number) first_number = v;
+    if (v != floor(v)) frac = 1;
+    if (!(v >= 1721425.5 && v <= 5373484.5)) julian = 0;
+  }
+  /* Cells count days from the first whole day (date.h). */
+  if (texts && !numbers && bad < 0) {
+    code = prec == VAE_FMT_DATE ? VAE_FMT_DATE : prec | (tsep ? VAE_FMT_T : 0);
+    *fmt = vae_date_make(code, (long)floor(first_text));
+    return SQLITE_OK;
+  }
+  if (numbers && !texts && bad < 0 && (forced || c->time_decl)) {
+    code = frac || julian ? VAE_FMT_JULIAN : VAE_FMT_UNIX;
+    first_number = vae_date_from_number(code, first_number);
+    if (!(fabs(first_number) < 4e6)) first_number = 0; /* not a date: days from 1970 */
+    *fmt = vae_date_make(code, (long)floor(first_number));
+    return SQLITE_OK;
+  }
+  if (!forced) return SQLITE_OK;
+  if (bad < 0) {
+    /* dates as text and as numbers mixed: the first of the minority */
+    for (i = 0; i < r->n && bad < 0; i++) {
+      int t = r->tags[i * p + k];
+      double v;
+      if (t == T_NULL) continue;
+      if (t == T_TEXT && vae_date_parse(c->set.str[r->cells[i * p + k].s],
+                                        c->set.len[r->cells[i * p + k].s], &v, NULL)) {
+        if (texts < numbers) bad = i;
+      } else if (texts >= numbers) {
+        bad = i;
+      }
+    }
+  }
+  {
+    char snip[64], num[64];
+    const cell *x = &r->cells[bad * p + k];
+    int t = r->tags[bad * p + k];
+    if (t == T_TEXT) {
+      json_snippet(snip, sizeof snip, c->set.str[x->s]);
+      sqlite3_snprintf(sizeof num, num, "'%s'", snip);
+    } else {
+      vae_num_text(num, sizeof num, t == T_INT ? SQLITE_INTEGER : SQLITE_FLOAT, x->i, x->d);
+    }
+    return fail(r, SQLITE_ERROR,
+                sqlite3_mprintf("%s: column \"%s\" expects a date or time (ISO-8601 text, "
+                                "or julian days or unix seconds, not both), got %s (row %lld)",
+                                o->fn, c->name, num, (long long)r->rowno[bad]));
+  }
+}
+
 /* The column of kept index q from colinfo c: kind, levels, cells. */
 static int build_column(reader *r, int k, int *q) {
   colinfo *c = &r->ci[k];
   const char *fn = r->o->fn;
   vae_source *out = r->out;
   int64_t i, nonnull = 0;
-  int has_text = 0, all_int = 1, only01 = 1, kind, p = r->nsel, rc;
+  int has_text = 0, all_int = 1, only01 = 1, kind, p = r->nsel, rc, few_text = 0, fmt = 0;
+  int64_t text_cells = 0;
   int *map = NULL;
   vae_column *col;
   char num[64], snip[64];
@@ -441,6 +615,7 @@ static int build_column(reader *r, int k, int *q) {
         nonnull++;
         if (!tis[x->s]) {
           has_text = 1;
+          text_cells++;
         } else {
           /* A number written as text (a CSV import): counts as the number. */
           double d = tnum[x->s];
@@ -452,13 +627,27 @@ static int build_column(reader *r, int k, int *q) {
         break;
     }
   }
+  if (has_text && text_cells * 10 <= nonnull && text_cells < nonnull) {
+    /* Numbers but for a few texts: a numeric column with stray text (an NA
+    ** spelling not listed, a typo), never silently categorical. */
+    int j, distinct = 0;
+    for (j = 0; j < c->set.n; j++) distinct += !tis[j];
+    few_text = distinct <= 5;
+  }
   sqlite3_free(tis);
   sqlite3_free(tnum);
   if (nonnull == 0 && !c->fixed)
     return add_skip(r, c->name, sqlite3_mprintf("all NULL"));
+  if (c->fixed) {
+    fmt = c->fixed->format;
+  } else if (c->forced < 0 || c->forced == VAE_OPT_KIND_DATE) {
+    rc = time_format(r, k, &fmt);
+    if (rc != SQLITE_OK) return rc;
+  }
   if (c->fixed) kind = c->fixed->kind;
+  else if (fmt) kind = vae_date_code(fmt) == VAE_FMT_DATE ? VAE_INTEGER : VAE_REAL; /* days */
   else if (c->forced >= 0) kind = c->forced;
-  else if (has_text) kind = VAE_CATEGORICAL;
+  else if (has_text && !few_text) kind = VAE_CATEGORICAL;
   else if (all_int && !c->real_decl) kind = only01 ? VAE_BINARY : VAE_INTEGER;
   else kind = VAE_REAL;
 
@@ -502,12 +691,16 @@ static int build_column(reader *r, int k, int *q) {
         map[j] = vae_column_level(c->fixed, c->set.str[j], (size_t)c->set.len[j]);
         if (map[j] < 0) {
           if (!r->o->extend_levels) {
+            char *known = vae_level_list(c->fixed);
             sqlite3_free(map);
             sqlite3_free(count);
             json_snippet(snip, sizeof snip, c->set.str[j]);
-            return fail(r, SQLITE_ERROR,
-                        sqlite3_mprintf("%s: unknown category '%s' for column \"%s\"",
-                                        fn, snip, c->fixed->name));
+            rc = fail(r, SQLITE_ERROR,
+                      known ? sqlite3_mprintf("%s: unknown category '%s' for column \"%s\" "
+                                              "(known: %s)", fn, snip, c->fixed->name, known)
+                            : NULL);
+            sqlite3_free(known);
+            return rc;
           }
           map[j] = fixed_n + extra++;
         }
@@ -539,7 +732,8 @@ static int build_column(reader *r, int k, int *q) {
       }
     } else {
       level_ref *refs;
-      if (c->forced < 0 && nused > 20 && (int64_t)nused * 2 > nonnull) {
+      if (c->forced < 0 && nused > 20 && nused == nonnull) {
+        /* Every value distinct: an identifier, left out (and reported). */
         sqlite3_free(map);
         sqlite3_free(count);
         return add_skip(r, c->name,
@@ -547,6 +741,20 @@ static int build_column(reader *r, int k, int *q) {
                                         "rows (an identifier?); force it with "
                                         "\"types\"",
                                         nused, (long long)nonnull));
+      }
+      if (c->forced < 0 && (nused > VAE_MAX_INFERRED_LEVELS ||
+                            (nused > 20 && (int64_t)nused * 2 > nonnull))) {
+        /* Too many levels to learn from, and slow to fit: never silent. */
+        sqlite3_free(map);
+        sqlite3_free(count);
+        return fail(r, SQLITE_ERROR,
+                    sqlite3_mprintf("%s: column \"%s\" is text with %d distinct values in "
+                                    "%lld rows, too many levels for a category (the bound "
+                                    "is %d, and half the rows); leave it out with the option "
+                                    "\"columns\" (the columns to model), or model it anyway "
+                                    "with {\"types\": {\"%s\": \"categorical\"}} (slow)",
+                                    fn, c->name, nused, (long long)nonnull,
+                                    VAE_MAX_INFERRED_LEVELS, c->name));
       }
       refs = sqlite3_malloc64((sqlite3_uint64)(nused + 1) * sizeof *refs);
       col->levels = sqlite3_malloc64((sqlite3_uint64)(nused + 1) * sizeof(char *));
@@ -589,6 +797,7 @@ static int build_column(reader *r, int k, int *q) {
     memset(&tmp, 0, sizeof tmp);
     tmp.name = (char *)(c->fixed ? c->fixed->name : c->name);
     tmp.kind = kind;
+    tmp.format = fmt;
     for (i = 0; i < r->n; i++) {
       float *y = &out->data[i * p + *q];
       cell *x = &r->cells[i * p + k];
@@ -605,8 +814,17 @@ static int build_column(reader *r, int k, int *q) {
           break;
         default: v.type = SQLITE_NULL; break;
       }
-      if (vae_val_to_cell(&tmp, &v, y, fn, &msg) != SQLITE_OK)
+      if (vae_val_to_cell(&tmp, &v, y, fn, &msg) != SQLITE_OK) {
+        msg = vae_msg_row(msg, "row", r->rowno[i]);
+        if (msg && few_text && c->forced < 0 && !c->fixed) {
+          char *t = sqlite3_mprintf("%s; list it in the option \"na\" if it means a "
+                                    "missing value, or set the column's kind with "
+                                    "\"types\"", msg);
+          sqlite3_free(msg);
+          msg = t;
+        }
         return fail(r, SQLITE_ERROR, msg);
+      }
     }
   }
   col->name = sqlite3_mprintf("%s", c->fixed ? c->fixed->name : c->name);
@@ -618,6 +836,8 @@ static int build_column(reader *r, int k, int *q) {
     return SQLITE_NOMEM;
   }
   col->kind = kind;
+  col->format = fmt;
+  out->na_cells[*q] = c->na_cells;
   (*q)++;
   out->p = *q;
   return SQLITE_OK;
@@ -659,11 +879,18 @@ static int select_columns(reader *r, char **names, const char *alias, int ncol) 
                     sqlite3_mprintf("%s: column \"%s\" is an INTEGER PRIMARY KEY "
                                     "(the rowid), never a feature",
                                     fn, names[i]));
-      for (k = 0; k < n; k++)
+      for (k = 0; k < n; k++) {
         if (r->ci[k].src == i)
           return fail(r, SQLITE_ERROR,
                       sqlite3_mprintf("%s: column \"%s\" is named twice in \"columns\"",
                                       fn, names[i]));
+        if (sqlite3_stricmp(r->ci[k].name, names[i]) == 0)
+          return fail(r, SQLITE_ERROR,
+                      sqlite3_mprintf("%s: columns \"%s\" and \"%s\" differ only in case; "
+                                      "model column names are case-insensitive (rename one "
+                                      "with AS in a SELECT source)",
+                                      fn, r->ci[k].name, names[i]));
+      }
       memset(&r->ci[n], 0, sizeof r->ci[n]);
       r->ci[n].src = i;
       r->ci[n].name = names[i];
@@ -675,8 +902,13 @@ static int select_columns(reader *r, char **names, const char *alias, int ncol) 
       for (j = 0; j < i; j++)
         if (sqlite3_stricmp(names[i], names[j]) == 0)
           return fail(r, SQLITE_ERROR,
-                      sqlite3_mprintf("%s: source has two columns named \"%s\"", fn,
-                                      names[i]));
+                      strcmp(names[i], names[j]) == 0
+                          ? sqlite3_mprintf("%s: source has two columns named \"%s\"", fn,
+                                            names[i])
+                          : sqlite3_mprintf("%s: columns \"%s\" and \"%s\" differ only in "
+                                            "case; model column names are case-insensitive "
+                                            "(rename one with AS, or choose with \"columns\")",
+                                            fn, names[j], names[i]));
       if (alias[i]) {
         int rc = add_skip(r, names[i], sqlite3_mprintf("INTEGER PRIMARY KEY (the rowid)"));
         if (rc != SQLITE_OK) return rc;
@@ -727,9 +959,13 @@ static int read_rows(reader *r, sqlite3_stmt *st) {
         if (o->max_rows > 0 && nc > o->max_rows) nc = o->max_rows;
         if ((sqlite3_uint64)nc * (sqlite3_uint64)p > ((sqlite3_uint64)1 << 40))
           return SQLITE_NOMEM;
+        int64_t *n2;
         c2 = sqlite3_realloc64(r->cells, (sqlite3_uint64)nc * p * sizeof *c2);
         if (!c2) return SQLITE_NOMEM;
         r->cells = c2;
+        n2 = sqlite3_realloc64(r->rowno, (sqlite3_uint64)nc * sizeof *n2);
+        if (!n2) return SQLITE_NOMEM;
+        r->rowno = n2;
         t2 = sqlite3_realloc64(r->tags, (sqlite3_uint64)nc * p);
         if (!t2) return SQLITE_NOMEM;
         r->tags = t2;
@@ -737,6 +973,7 @@ static int read_rows(reader *r, sqlite3_stmt *st) {
       }
       row = r->n++;
     }
+    r->rowno[row] = seen;
     for (k = 0; k < p; k++) {
       colinfo *c = &r->ci[k];
       cell *x = &r->cells[row * p + k];
@@ -751,13 +988,19 @@ static int read_rows(reader *r, sqlite3_stmt *st) {
           x->d = sqlite3_column_double(st, c->src);
           if (!isfinite(x->d))
             return fail(r, SQLITE_ERROR,
-                        sqlite3_mprintf("%s: column \"%s\" holds %s", o->fn,
-                                        c->name, isnan(x->d) ? "NaN" : "an infinite value"));
+                        sqlite3_mprintf("%s: column \"%s\" holds %s (row %lld)", o->fn,
+                                        c->name, isnan(x->d) ? "NaN" : "an infinite value",
+                                        (long long)seen));
           break;
         case SQLITE_TEXT: {
           const char *s = (const char *)sqlite3_column_text(st, c->src);
           int n = sqlite3_column_bytes(st, c->src), id;
           if (!s) return SQLITE_NOMEM;
+          if (vae_na_text(o->na, s, n)) {
+            *t = T_NULL;
+            c->na_cells++;
+            break;
+          }
           rc = strset_add(&c->set, s, n, &id);
           if (rc != SQLITE_OK) return rc;
           *t = T_TEXT;
@@ -766,7 +1009,8 @@ static int read_rows(reader *r, sqlite3_stmt *st) {
         }
         case SQLITE_BLOB:
           return fail(r, SQLITE_ERROR,
-                      sqlite3_mprintf("%s: column \"%s\" holds a BLOB", o->fn, c->name));
+                      sqlite3_mprintf("%s: column \"%s\" holds a BLOB (row %lld)", o->fn,
+                                      c->name, (long long)seen));
         default:
           *t = T_NULL;
           break;
@@ -824,8 +1068,10 @@ int vae_source_read(sqlite3 *db, const char *source, const vae_source_opts *o,
   if (rc != SQLITE_OK) goto done;
   rc = select_columns(&r, names, alias, ncol);
   if (rc != SQLITE_OK) goto done;
-  for (k = 0; k < r.nsel; k++)
+  for (k = 0; k < r.nsel; k++) {
     r.ci[k].real_decl = real_affinity(sqlite3_column_decltype(st, r.ci[k].src));
+    r.ci[k].time_decl = time_affinity(sqlite3_column_decltype(st, r.ci[k].src));
+  }
   rc = read_rows(&r, st);
   if (rc != SQLITE_OK) goto done;
   sqlite3_finalize(st);
@@ -833,7 +1079,8 @@ int vae_source_read(sqlite3 *db, const char *source, const vae_source_opts *o,
 
   out->cols = sqlite3_malloc64((sqlite3_uint64)r.nsel * sizeof *out->cols);
   out->data = sqlite3_malloc64((sqlite3_uint64)r.n * r.nsel * sizeof(float));
-  if (!out->cols || !out->data) { rc = SQLITE_NOMEM; goto done; }
+  out->na_cells = sqlite3_malloc64((sqlite3_uint64)r.nsel * sizeof *out->na_cells);
+  if (!out->cols || !out->data || !out->na_cells) { rc = SQLITE_NOMEM; goto done; }
   for (k = 0; k < r.nsel && rc == SQLITE_OK; k++) rc = build_column(&r, k, &q);
   if (rc != SQLITE_OK) goto done;
   if (q == 0) {
@@ -856,6 +1103,7 @@ done:
   sqlite3_free(r.ci);
   sqlite3_free(r.cells);
   sqlite3_free(r.tags);
+  sqlite3_free(r.rowno);
   if (names)
     for (i = 0; i < ncol; i++) sqlite3_free(names[i]);
   sqlite3_free(names);

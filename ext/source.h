@@ -3,7 +3,7 @@
 ** matrix with column kinds and category levels.
 **
 ** A source is a table or view name (looked up case-insensitively in temp,
-** main, then attached schemas) or one read-only SELECT / WITH / VALUES
+** main, then attached schemas; or schema-qualified, aux.t) or one read-only SELECT / WITH / VALUES
 ** statement. The INTEGER PRIMARY KEY of a table (the rowid alias) is never
 ** a feature. Kinds are inferred unless forced:
 **   any TEXT value, except numbers written  categorical (levels sorted)
@@ -13,14 +13,22 @@
 **   otherwise                               real
 ** except that a column declared with REAL affinity (REAL, FLOAT, DOUBLE)
 ** is real even when its values are whole numbers.
-** A TEXT column whose distinct count exceeds both 20 and half its non-NULL
-** count is left out (an identifier, most likely) unless forced with types;
-** a column without any value is left out ("all NULL"). Both are reported.
+** A TEXT column of more than 20 values, all distinct, is left out (an
+** identifier, most likely) unless forced with types; a column without any
+** value is left out ("all NULL"). Both are reported. Other text with more
+** than 1000 levels, or more than 20 and more than half its non-NULL count,
+** is an error naming the column and its level count (force it with types).
+** Text that is an NA spelling (value.h) is a missing cell in every column,
+** counted per column. A column of numbers but for a few texts (at most 5
+** distinct, at most 1 value in 10) is numeric: such a text is an error that
+** names it and its row (the row's 1-based position in the source), and
+** says how to list it in "na" or force the kind.
 */
 #ifndef VAE_SOURCE_H
 #define VAE_SOURCE_H
 
 #include "ext.h"
+#include "value.h"
 
 typedef struct {
   const char *fn;               /* function name for messages */
@@ -36,6 +44,7 @@ typedef struct {
                                    an error */
   int64_t max_rows;             /* reservoir sample; 0 = all rows */
   uint64_t seed;                /* of the reservoir sample */
+  const vae_na *na;             /* NA spellings (value.h); NULL: the default */
 } vae_source_opts;
 
 typedef struct {
@@ -46,6 +55,7 @@ typedef struct {
   float *data;                  /* n x p, NaN = missing */
   int nskip;                    /* columns left out, with the reason */
   char **skip_col, **skip_why;
+  int64_t *na_cells;            /* [p] cells read as missing for NA text */
 } vae_source;
 
 /* Reads source. On error *err (sqlite3_mprintf) names o->fn; SQLITE_NOMEM
@@ -60,9 +70,14 @@ void vae_source_free(vae_source *s);
 int vae_source_prepare(sqlite3 *db, const char *fn, const char *source,
                        sqlite3_stmt **st, char **alias, char **err);
 
+/* The name of the INTEGER PRIMARY KEY (rowid alias) column of
+** schema.table into *name (sqlite3_mprintf), or NULL when it has none. */
+int vae_rowid_alias(sqlite3 *db, const char *schema, const char *table, char **name);
+
 /* Resolves a table name case-insensitively: its schema and stored name
-** (both from sqlite3_mprintf). SQLITE_NOTFOUND when there is none. With
-** views = 0 only tables count. */
+** (both from sqlite3_mprintf). The name is taken as it stands first, then
+** as `schema.table` (aux.t, "main"."My T", temp.[x]) or one quoted name.
+** SQLITE_NOTFOUND when there is none. With views = 0 only tables count. */
 int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
                    char **table);
 

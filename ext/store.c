@@ -18,6 +18,7 @@ int vae_exec(sqlite3 *db, const char *sql, char **err) {
 
 static void entry_free(vae_entry *e) {
   vae_model_free(e->m);
+  vae_na_free(e->na);
   sqlite3_free(e->name);
   sqlite3_free(e->row_in);
   sqlite3_free(e->row_out);
@@ -77,6 +78,43 @@ static int prepare_models(sqlite3 *db, const char *sql, sqlite3_stmt **st,
   return rc;
 }
 
+/* Model names compare as SQL identifiers do: ASCII case-insensitively. A
+** database written before that rule may hold two models whose names differ
+** only in case: the one spelled exactly as asked wins; without one, the
+** name is ambiguous and an error lists the spellings. Both queries below
+** order the exact spelling first and read at most two rows. */
+#define MODEL_WHERE \
+  " FROM main.vae_models WHERE name = ?1 COLLATE NOCASE AND model IS NOT NULL " \
+  "ORDER BY name = ?1 DESC LIMIT 2"
+
+/* After the first row of a MODEL_WHERE query st (column col the name),
+** steps to the second: SQLITE_OK when the first row is the model, else an
+** error naming the spellings. st is left stepped. */
+static int unique_name(sqlite3 *db, sqlite3_stmt *st, int col, const char *name,
+                       const char *fn, char **err) {
+  char *first = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, col));
+  int rc;
+  if (!first) return SQLITE_NOMEM;
+  if (strcmp(first, name) == 0) {
+    sqlite3_free(first);
+    return SQLITE_OK;
+  }
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *err = sqlite3_mprintf("%s: model name \"%s\" is ambiguous: vae_models holds "
+                           "\"%s\" and \"%s\", names that differ only in case "
+                           "(fit one of them again to replace both, or delete one)",
+                           fn, name, first, (const char *)sqlite3_column_text(st, col));
+    rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_OK;
+  } else {
+    *err = sqlite3_mprintf("%s: cannot read vae_models: %s", fn, sqlite3_errmsg(db));
+  }
+  sqlite3_free(first);
+  return rc;
+}
+
 /* fit_id of the stored model name: SQLITE_OK, SQLITE_NOTFOUND or error.
 ** With keep, the query is prepared once and kept in *keep (reset) for the
 ** next call; a kept query that fails (vae_models dropped or altered) is
@@ -87,15 +125,14 @@ static int stored_fit_id(sqlite3 *db, const char *name, const char *fn,
   int rc, kept = st != NULL;
   if (!st) {
     rc = prepare_models(
-        db, "SELECT fit_id FROM main.vae_models WHERE name = ?1 AND model IS NOT NULL",
-        &st, fn, err);
+        db, "SELECT fit_id, name" MODEL_WHERE, &st, fn, err);
     if (rc != SQLITE_OK) return rc;
   }
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     *id = sqlite3_column_int64(st, 0);
-    rc = SQLITE_OK;
+    rc = unique_name(db, st, 1, name, fn, err);
   } else if (rc == SQLITE_DONE) {
     rc = SQLITE_NOTFOUND;
   } else if (kept) {
@@ -105,7 +142,7 @@ static int stored_fit_id(sqlite3 *db, const char *name, const char *fn,
   } else {
     *err = sqlite3_mprintf("%s: cannot read vae_models: %s", fn, sqlite3_errmsg(db));
   }
-  if (keep && (rc == SQLITE_OK || rc == SQLITE_NOTFOUND)) {
+  if (keep && (rc == SQLITE_OK || rc == SQLITE_NOTFOUND || (rc == SQLITE_ERROR && *err))) {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     *keep = st;
@@ -116,17 +153,39 @@ static int stored_fit_id(sqlite3 *db, const char *name, const char *fn,
   return rc;
 }
 
-/* Loads the blob (and report) of name. */
+/* The NA spellings in the options of the model stored as name: the default
+** (*na NULL) when there are none, or when they cannot be read (a
+** vae_models altered by hand); only out of memory is an error. */
+static int load_na(sqlite3 *db, const char *name, vae_na **na) {
+  sqlite3_stmt *st = NULL;
+  int rc = SQLITE_OK;
+  *na = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT options FROM main.vae_models WHERE name = ?1", -1, &st,
+                         NULL) != SQLITE_OK) {
+    rc = sqlite3_errcode(db) == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
+    sqlite3_finalize(st);
+    return rc;
+  }
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    rc = t ? vae_na_from_options(t, na) : SQLITE_NOMEM;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Loads the blob (and report, and NA spellings) of name. */
 static int load_blob(sqlite3 *db, const char *name, const char *fn,
                      vae_model **out, sqlite3_int64 *id, char **report,
-                     char **err) {
+                     vae_na **na, char **err) {
   sqlite3_stmt *st = NULL;
   char msg[256];
-  int rc = prepare_models(db,
-                          "SELECT model, fit_id, report FROM main.vae_models "
-                          "WHERE name = ?1 AND model IS NOT NULL",
-                          &st, fn, err);
+  int rc = prepare_models(db, "SELECT model, fit_id, report, name" MODEL_WHERE, &st, fn,
+                          err);
+  char *stored = NULL;
   *out = NULL;
+  if (na) *na = NULL;
   if (rc != SQLITE_OK) return rc;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
@@ -157,6 +216,13 @@ static int load_blob(sqlite3 *db, const char *name, const char *fn,
         *report = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 2));
         if (!*report) rc = SQLITE_NOMEM;
       }
+      if (rc == SQLITE_OK && na) {
+        stored = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 3));
+        if (!stored) rc = SQLITE_NOMEM;
+      }
+      /* Last: it steps past the row whose values were used. */
+      if (rc == SQLITE_OK) rc = unique_name(db, st, 3, name, fn, err);
+      if (rc == SQLITE_OK && na) rc = load_na(db, stored, na);
     }
   } else if (rc == SQLITE_DONE) {
     rc = SQLITE_NOTFOUND;
@@ -165,9 +231,18 @@ static int load_blob(sqlite3 *db, const char *name, const char *fn,
     if (!*err) rc = SQLITE_NOMEM;
   }
   sqlite3_finalize(st);
+  sqlite3_free(stored);
   if (rc != SQLITE_OK) {
     vae_model_free(*out);
     *out = NULL;
+    if (report) {
+      sqlite3_free(*report);
+      *report = NULL;
+    }
+    if (na) {
+      vae_na_free(*na);
+      *na = NULL;
+    }
   }
   return rc;
 }
@@ -182,10 +257,10 @@ static int no_msg_on_nomem(int rc, char **err) {
 }
 
 int vae_store_load(sqlite3 *db, const char *name, const char *fn,
-                   vae_model **out, char **report, char **err) {
+                   vae_model **out, char **report, vae_na **na, char **err) {
   *err = NULL;
   if (report) *report = NULL;
-  return no_msg_on_nomem(load_blob(db, name, fn, out, NULL, report, err), err);
+  return no_msg_on_nomem(load_blob(db, name, fn, out, NULL, report, na, err), err);
 }
 
 static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
@@ -208,14 +283,16 @@ static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
   int rc;
   *out = NULL;
   *err = NULL;
-  for (e = x->cache; e; prev = e, e = e->next)
-    if (strcmp(e->name, name) == 0) break;
   rc = stored_fit_id(db, name, fn, keep, &id, err);
+  /* Names are case-insensitive: an entry is the model when its fit_id is
+  ** the stored one (ids are random, fresh per fit). */
+  for (e = x->cache; e; prev = e, e = e->next)
+    if (sqlite3_stricmp(e->name, name) == 0 && (rc != SQLITE_OK || e->fit_id == id)) break;
   if (rc != SQLITE_OK) {
     if (e && rc == SQLITE_NOTFOUND) unlink_entry(x, e);
     return rc;
   }
-  if (e && e->fit_id == id) {
+  if (e) {
     /* Move to the front: the list is kept in order of use. */
     if (prev) {
       prev->next = e->next;
@@ -226,7 +303,12 @@ static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
     *out = e;
     return SQLITE_OK;
   }
-  if (e) unlink_entry(x, e);
+  /* Entries of that name with another fit_id are stale. */
+  for (e = x->cache; e;) {
+    vae_entry *next = e->next;
+    if (sqlite3_stricmp(e->name, name) == 0) unlink_entry(x, e);
+    e = next;
+  }
 
   e = sqlite3_malloc(sizeof *e);
   if (!e) return SQLITE_NOMEM;
@@ -236,7 +318,7 @@ static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
     sqlite3_free(e);
     return SQLITE_NOMEM;
   }
-  rc = load_blob(db, name, fn, &e->m, &e->fit_id, NULL, err);
+  rc = load_blob(db, name, fn, &e->m, &e->fit_id, NULL, &e->na, err);
   if (rc != SQLITE_OK) {
     sqlite3_free(e->name);
     sqlite3_free(e);
@@ -256,7 +338,41 @@ static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
   return SQLITE_OK;
 }
 
+static int store_save_once(sqlite3 *db, const vae_store_row *r, char **err);
+
+/* The connection's busy timeout in ms (0 when none, or a custom handler). */
+static int busy_timeout(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int ms = 0;
+  if (sqlite3_prepare_v2(db, "PRAGMA busy_timeout", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    ms = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return ms;
+}
+
+/* A write that finds the database locked by another connection is tried
+** again for as long as the connection's busy timeout allows: SQLite does
+** not call the busy handler when a read transaction (the savepoint's)
+** wants to write, as that could deadlock, so the wait is here, with the
+** transaction ended between tries. */
 int vae_store_save(sqlite3 *db, const vae_store_row *r, char **err) {
+  int waited = 0, limit = -1, rc, step = 5;
+  for (;;) {
+    rc = store_save_once(db, r, err);
+    if ((rc & 0xff) != SQLITE_BUSY) return rc;
+    if (limit < 0) limit = busy_timeout(db);
+    if (waited >= limit) return rc;
+    sqlite3_free(*err);
+    *err = NULL;
+    if (step > limit - waited) step = limit - waited;
+    sqlite3_sleep(step);
+    waited += step;
+    if (step < 100) step *= 2;
+  }
+}
+
+static int store_save_once(sqlite3 *db, const vae_store_row *r, char **err) {
   sqlite3_stmt *st = NULL;
   sqlite3_int64 id;
   int rc, sp = 1;
@@ -272,6 +388,19 @@ int vae_store_save(sqlite3 *db, const vae_store_row *r, char **err) {
     return rc;
   }
   rc = vae_exec(db, VAE_STORE_DDL, err);
+  if (rc == SQLITE_OK) {
+    /* Names are case-insensitive: the new model replaces every spelling. */
+    rc = sqlite3_prepare_v2(db, "DELETE FROM main.vae_models WHERE name = ?1 COLLATE NOCASE "
+                                "AND name <> ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+      rc = sqlite3_step(st);
+      rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc != SQLITE_OK) *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    st = NULL;
+  }
   if (rc == SQLITE_OK) {
     rc = sqlite3_prepare_v2(
         db,

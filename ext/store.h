@@ -6,6 +6,12 @@
 **     columns TEXT, options TEXT, report TEXT, model BLOB, fit_id INTEGER,
 **     created TEXT);
 **
+** Model names are ASCII case-insensitive, as SQL identifiers: a save
+** replaces every spelling of its name; a lookup takes the exact spelling
+** first, and a name that matches two stored spellings (written by an older
+** build) without being either is an error. A save that finds the database
+** locked is tried again for as long as the busy timeout allows.
+**
 ** Every fit stores a fresh random fit_id. A cached model is checked against
 ** the table with one `SELECT fit_id ... WHERE name = ?` per use (a scan, a
 ** statement of vae_impute, see impute.c), so a refit, a delete or a
@@ -15,6 +21,7 @@
 #define VAE_STORE_H
 
 #include "ext.h"
+#include "value.h"
 
 #define VAE_STORE_DDL                                                        \
   "CREATE TABLE IF NOT EXISTS main.vae_models(name TEXT PRIMARY KEY, "      \
@@ -28,6 +35,7 @@ struct vae_entry {
   char *name;
   sqlite3_int64 fit_id;
   vae_model *m;
+  vae_na *na;          /* the model's NA spellings (NULL: the default) */
   int refs;
   /* vae_impute's one-row cache: the last input row and its filled row. */
   int row_valid;
@@ -51,10 +59,11 @@ void vae_entry_release(vae_entry *e);
 void vae_store_clear(vae_ext *x);
 
 /* A private copy of the stored model `name` (for warm start), with its
-** stored report text (*report from sqlite3_malloc, may be NULL). Returns
+** stored report text (*report from sqlite3_malloc, may be NULL) and its NA
+** spellings (*na, NULL for the default; free with vae_na_free). Returns
 ** like vae_store_get. */
 int vae_store_load(sqlite3 *db, const char *name, const char *fn,
-                   vae_model **out, char **report, char **err);
+                   vae_model **out, char **report, vae_na **na, char **err);
 
 /* One row of vae_models. */
 typedef struct {

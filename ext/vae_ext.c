@@ -26,18 +26,22 @@
 **     CREATE VIRTUAL TABLE f USING vae(m, source=patients); -- NULLs filled
 **     SELECT * FROM f WHERE draw = 3;                       -- one imputation
 **     SELECT vae_fidelity('m', 'patients');                 -- JSON scores
+**     SELECT vae_version();                                 -- '0.1.0'
 **
 ** Models are stored in the table vae_models of the main database (see
 ** sql/schema.sql). vae_fit and vae_fill write, and vae_fidelity runs the SQL
 ** text of its source argument: these three are SQLITE_DIRECTONLY (not from
 ** triggers or views). vae_impute, vae_score and the tables only read the
 ** store: SQLITE_INNOCUOUS (not DETERMINISTIC: a refit changes answers).
+** vae_version() returns VAE_VERSION (core/version.h), the version also
+** written into every model blob: DETERMINISTIC and INNOCUOUS.
 */
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT1
 
 #include "ext.h"
 #include "store.h"
+#include "../core/version.h"
 
 #include <math.h>
 #ifndef SQLITE_CORE
@@ -62,6 +66,23 @@ static void mem_free(void *ctx, void *p) {
 }
 
 const vae_allocator vae_sqlite_mem = {mem_malloc, mem_realloc, mem_free, NULL};
+
+int vae_interrupted(sqlite3 *db, sqlite3_stmt **poll) {
+  int rc;
+  if (!*poll) {
+    /* An interrupt that came first fails the prepare itself. */
+    rc = sqlite3_prepare_v2(db, VAE_POLL_SQL, -1, poll, NULL);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(*poll);
+      *poll = NULL;
+      return rc == SQLITE_INTERRUPT;
+    }
+  }
+  rc = sqlite3_step(*poll);
+  sqlite3_reset(*poll);
+  return rc == SQLITE_INTERRUPT;
+}
+#include <string.h>
 
 void vae_ext_unref(void *p) {
   vae_ext *x = p;
@@ -92,6 +113,87 @@ int vae_int_value(sqlite3_value *v, sqlite3_int64 *out) {
   return 0;
 }
 
+int vae_name_arg(sqlite3_context *ctx, sqlite3_value *v, const char *fn,
+                 const char *what, const char **out) {
+  const char *s;
+  *out = NULL;
+  if (sqlite3_value_type(v) != SQLITE_TEXT) {
+    vae_result_errmsg(ctx, SQLITE_ERROR, sqlite3_mprintf("%s: %s must be a text name", fn, what));
+    return 1;
+  }
+  s = (const char *)sqlite3_value_text(v);
+  if (!s) {
+    sqlite3_result_error_nomem(ctx);
+    return 1;
+  }
+  /* A C string would stop at the NUL: 't' || char(0) || 'x' would name t. */
+  if (strlen(s) != (size_t)sqlite3_value_bytes(v)) {
+    vae_result_errmsg(ctx, SQLITE_ERROR,
+                      sqlite3_mprintf("%s: %s must not contain NUL characters", fn, what));
+    return 1;
+  }
+  *out = s;
+  return 0;
+}
+
+int vae_readonly_begin(sqlite3 *db, vae_readonly *g, const char *fn, char **err) {
+  sqlite3_stmt *st = NULL;
+  int rc = SQLITE_OK, on = 0;
+  g->restore = NULL;
+  g->attached = -1;
+  *err = NULL;
+  g->changes = sqlite3_total_changes(db);
+  /* Setting query_only expires every statement, which a running statement
+  ** that writes (INSERT INTO log SELECT vae_fit(...)) does not survive:
+  ** then the source's writes are only detected, by the change count. */
+  for (st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st))
+    if (sqlite3_stmt_busy(st) && !sqlite3_stmt_readonly(st)) on = 1;
+  st = NULL;
+  if (!on) {
+    rc = sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+      if (sqlite3_step(st) == SQLITE_ROW) on = sqlite3_column_int(st, 0);
+      rc = sqlite3_finalize(st);
+    }
+  }
+  if (rc == SQLITE_OK && !on) {
+    /* Prepared before anything changes, so that undoing cannot fail for
+    ** want of memory. */
+    rc = sqlite3_prepare_v2(db, "PRAGMA query_only = 0", -1, &g->restore, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(g->restore);
+      g->restore = NULL;
+    }
+  }
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_NOMEM) return rc;
+    *err = sqlite3_mprintf("%s: cannot make the connection read-only while the source is "
+                           "read: %s", fn, sqlite3_errmsg(db));
+    return *err ? rc : SQLITE_NOMEM;
+  }
+  g->attached = sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+  return SQLITE_OK;
+}
+
+int vae_readonly_end(sqlite3 *db, vae_readonly *g, const char *fn, int rc, char **err) {
+  int changed = sqlite3_total_changes(db) - g->changes;
+  if (g->attached >= 0) sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, g->attached);
+  g->attached = -1;
+  if (g->restore) {
+    sqlite3_step(g->restore);
+    sqlite3_finalize(g->restore);
+    g->restore = NULL;
+  }
+  if (rc == SQLITE_OK && changed != 0) {
+    sqlite3_free(*err);
+    *err = sqlite3_mprintf("%s: the source changed %d rows; a source must be read-only",
+                           fn, changed);
+    rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  return rc;
+}
+
 void vae_result_errmsg(sqlite3_context *ctx, int rc, char *msg) {
   if (!msg || rc == SQLITE_NOMEM) {
     sqlite3_result_error_nomem(ctx);
@@ -100,6 +202,11 @@ void vae_result_errmsg(sqlite3_context *ctx, int rc, char *msg) {
     if (rc != 0 && rc != SQLITE_ERROR) sqlite3_result_error_code(ctx, rc);
   }
   sqlite3_free(msg);
+}
+
+/* vae_version(): the semantic version of this build. */
+static void version_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  sqlite3_result_text(ctx, VAE_VERSION, -1, SQLITE_STATIC);
 }
 
 /* The one symbol vae.so exports: everything else is compiled with
@@ -136,7 +243,11 @@ int sqlite3_vae_init(sqlite3 *db, char **pzErrMsg,
   x->cache = NULL;
   x->ncache = 0;
   x->in_source = 0;
-  rc = vae_register_fit(db, x);
+  x->nest = 0;
+  rc = sqlite3_create_function_v2(db, "vae_version", 0,
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, version_func, NULL, NULL, NULL);
+  if (rc == SQLITE_OK) rc = vae_register_fit(db, x);
   if (rc == SQLITE_OK) rc = vae_register_impute(db, x);
   if (rc == SQLITE_OK) rc = vae_register_sample(db, x);
   if (rc == SQLITE_OK) rc = vae_register_vtab(db, x);

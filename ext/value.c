@@ -2,6 +2,7 @@
 ** value.c -- SQL values to model cells and back; see value.h for the rules.
 */
 #include "value.h"
+#include "date.h"
 
 #include <float.h>
 #include <math.h>
@@ -100,10 +101,185 @@ int vae_parse_number(const char *s, int n, double *out) {
 static const char *type_word(int type) {
   switch (type) {
     case SQLITE_TEXT: return "text";
-    case SQLITE_BLOB: return "blob";
+    case SQLITE_BLOB: return "a BLOB";
     case VAE_JSON_CONTAINER: return "a JSON array or object";
     default: return "a value of another type";
   }
+}
+
+/* "got 'abc'" for text (cut short, quoted for a message), else "got a BLOB". */
+static char *got_what(const vae_val *v) {
+  char snip[64];
+  if (v->type != SQLITE_TEXT) return sqlite3_mprintf("got %s", type_word(v->type));
+  json_snippet(snip, sizeof snip, v->s);
+  return sqlite3_mprintf("got '%s'", snip);
+}
+
+char *vae_msg_row(char *msg, const char *what, sqlite3_int64 row) {
+  char *t = msg ? sqlite3_mprintf("%s (%s %lld)", msg, what, row) : NULL;
+  sqlite3_free(msg);
+  return t;
+}
+
+/* ---------------------------------------------------------------------
+** NA spellings
+*/
+static const char *const default_na[] = {"", "NA", "N/A", "NaN", "null", "None", "-"};
+
+/* s[0..n) without spaces around equals t[0..tn), ASCII case-insensitively. */
+static int same_text(const char *s, int n, const char *t, int tn) {
+  int a = 0, b = n, i;
+  while (a < b && s[a] == ' ') a++;
+  while (b > a && s[b - 1] == ' ') b--;
+  while (tn > 0 && *t == ' ') { t++; tn--; }
+  while (tn > 0 && t[tn - 1] == ' ') tn--;
+  if (b - a != tn) return 0;
+  for (i = 0; i < tn; i++) {
+    char x = s[a + i], y = t[i];
+    if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
+    if (x != y) return 0;
+  }
+  return 1;
+}
+
+int vae_na_text(const vae_na *na, const char *s, int n) {
+  int i;
+  if (!na) {
+    for (i = 0; i < (int)(sizeof default_na / sizeof default_na[0]); i++)
+      if (same_text(s, n, default_na[i], (int)strlen(default_na[i]))) return 1;
+    return 0;
+  }
+  for (i = 0; i < na->n; i++)
+    if (same_text(s, n, na->s[i], (int)strlen(na->s[i]))) return 1;
+  return 0;
+}
+
+int vae_na_val(const vae_na *na, const vae_val *v) {
+  return v->type == SQLITE_TEXT && vae_na_text(na, v->s, v->n);
+}
+
+void vae_na_free(vae_na *na) {
+  int i;
+  if (!na) return;
+  for (i = 0; i < na->n; i++) sqlite3_free(na->s[i]);
+  sqlite3_free(na->s);
+  sqlite3_free(na);
+}
+
+int vae_na_from_options(const char *options, vae_na **out) {
+  json_value *root = NULL;
+  const json_value *l;
+  char msg[8];
+  int i, rc;
+  vae_na *na;
+  *out = NULL;
+  if (!options) return SQLITE_OK;
+  rc = json_parse(&vae_sqlite_mem, options, strlen(options), &root, msg, sizeof msg);
+  if (rc == VAE_NOMEM) return SQLITE_NOMEM;
+  if (rc != VAE_OK) return SQLITE_OK;
+  l = root->type == JSON_OBJECT ? json_get(root, "na") : NULL;
+  if (!l || l->type != JSON_ARRAY) {
+    json_free(&vae_sqlite_mem, root);
+    return SQLITE_OK;
+  }
+  for (i = 0; i < l->count; i++)
+    if (l->items[i].type != JSON_STRING) {
+      json_free(&vae_sqlite_mem, root);
+      return SQLITE_OK;
+    }
+  na = sqlite3_malloc(sizeof *na);
+  if (na) {
+    na->n = 0;
+    na->s = sqlite3_malloc64((sqlite3_uint64)(l->count + 1) * sizeof *na->s);
+  }
+  rc = na && na->s ? SQLITE_OK : SQLITE_NOMEM;
+  for (i = 0; i < l->count && rc == SQLITE_OK; i++) {
+    if (!(na->s[i] = sqlite3_mprintf("%s", l->items[i].string))) rc = SQLITE_NOMEM;
+    else na->n++;
+  }
+  json_free(&vae_sqlite_mem, root);
+  if (rc != SQLITE_OK) {
+    vae_na_free(na); /* the strings taken so far, and the list */
+    return rc;
+  }
+  *out = na;
+  return SQLITE_OK;
+}
+
+void vae_na_json(vae_buf *b, const vae_na *na) {
+  int i, n = na ? na->n : (int)(sizeof default_na / sizeof default_na[0]);
+  VAE_BUF_LIT(b, "[");
+  for (i = 0; i < n; i++) {
+    if (i) VAE_BUF_LIT(b, ",");
+    vae_buf_json_string(b, na ? na->s[i] : default_na[i]);
+  }
+  VAE_BUF_LIT(b, "]");
+}
+
+char *vae_na_sql(const vae_na *na, const char *col) {
+  int i, n = na ? na->n : (int)(sizeof default_na / sizeof default_na[0]);
+  char *list, *t;
+  if (n == 0) return sqlite3_mprintf("%s IS NULL", col);
+  list = sqlite3_mprintf("%s", "");
+  for (i = 0; i < n && list; i++) {
+    const char *s = na ? na->s[i] : default_na[i];
+    char *low = sqlite3_mprintf("%s", s);
+    size_t k, a = 0, e;
+    if (!low) {
+      sqlite3_free(list);
+      return NULL;
+    }
+    /* lowered and without spaces around, as lower(trim(col, ' ')) gives */
+    for (k = 0; low[k]; k++)
+      if (low[k] >= 'A' && low[k] <= 'Z') low[k] = (char)(low[k] - 'A' + 'a');
+    e = k;
+    while (a < e && low[a] == ' ') a++;
+    while (e > a && low[e - 1] == ' ') e--;
+    low[e] = 0;
+    t = sqlite3_mprintf("%s%s%Q", list, i ? ", " : "", low + a);
+    sqlite3_free(low);
+    sqlite3_free(list);
+    list = t;
+  }
+  t = list ? sqlite3_mprintf("(%s IS NULL OR (typeof(%s) = 'text' AND lower(trim(%s, ' ')) "
+                             "IN (%s)))", col, col, col, list)
+           : NULL;
+  sqlite3_free(list);
+  return t;
+}
+
+int vae_is_time(const vae_column *c) {
+  return c->format && vae_date_valid(c->format) &&
+         (c->kind == VAE_REAL || c->kind == VAE_INTEGER);
+}
+
+int vae_val_to_days(const vae_column *c, const vae_val *v, double *days, const char *fn,
+                    char **err) {
+  double d;
+  int numeric = !vae_date_is_text(c->format);
+  *err = NULL;
+  if (v->type == SQLITE_TEXT && vae_date_parse(v->s, v->n, days, NULL)) return SQLITE_OK;
+  if (numeric && (v->type == SQLITE_INTEGER || v->type == SQLITE_FLOAT ||
+                  (v->type == SQLITE_TEXT && vae_parse_number(v->s, v->n, &d)))) {
+    if (v->type != SQLITE_TEXT) d = v->d;
+    *days = vae_date_from_number(c->format, d);
+    if (isfinite(*days) && fabs(*days) < 1e7) return SQLITE_OK;
+  }
+  if (v->type == SQLITE_INTEGER || v->type == SQLITE_FLOAT) {
+    char num[64];
+    vae_num_text(num, sizeof num, v->type, v->i, v->d);
+    *err = sqlite3_mprintf("%s: column \"%s\" expects a %s as text (%s), got %s", fn,
+                           c->name, vae_date_kind(c->format), vae_date_form(c->format), num);
+  } else {
+    char *got = got_what(v);
+    *err = got ? sqlite3_mprintf("%s: column \"%s\" expects a %s (%s%s), %s", fn, c->name,
+                                 vae_date_kind(c->format), vae_date_form(c->format),
+                                 numeric ? " or ISO-8601 text" : "", got)
+               : NULL;
+    sqlite3_free(got);
+  }
+  return VAE_CONV_ERROR;
 }
 
 int vae_val_to_cell(const vae_column *c, const vae_val *v, float *out,
@@ -113,6 +289,11 @@ int vae_val_to_cell(const vae_column *c, const vae_val *v, float *out,
   if (v->type == SQLITE_NULL) {
     *out = NAN;
     return SQLITE_OK;
+  }
+  if (vae_is_time(c)) {
+    int rc = vae_val_to_days(c, v, &d, fn, err);
+    if (rc == SQLITE_OK) *out = (float)(d - vae_date_origin(c->format));
+    return rc;
   }
   if (c->kind == VAE_CATEGORICAL) {
     char num[64], snip[64];
@@ -133,9 +314,12 @@ int vae_val_to_cell(const vae_column *c, const vae_val *v, float *out,
     }
     k = vae_column_level(c, s, (size_t)n);
     if (k < 0) {
+      char *known = vae_level_list(c);
       json_snippet(snip, sizeof snip, s);
-      *err = sqlite3_mprintf("%s: unknown category '%s' for column \"%s\"", fn,
-                             snip, c->name);
+      *err = known ? sqlite3_mprintf("%s: unknown category '%s' for column \"%s\" "
+                                     "(known: %s)", fn, snip, c->name, known)
+                   : NULL;
+      sqlite3_free(known);
       return VAE_CONV_NOMATCH;
     }
     *out = (float)k;
@@ -146,13 +330,15 @@ int vae_val_to_cell(const vae_column *c, const vae_val *v, float *out,
   } else if (v->type == SQLITE_TEXT && vae_parse_number(v->s, v->n, &d)) {
     /* a number written as text */
   } else {
-    *err = sqlite3_mprintf("%s: column \"%s\" expects a number, got %s", fn,
-                           c->name, type_word(v->type));
+    char *got = got_what(v);
+    *err = got ? sqlite3_mprintf("%s: column \"%s\" expects a number, %s", fn, c->name, got)
+               : NULL;
+    sqlite3_free(got);
     return VAE_CONV_ERROR;
   }
   if (!isfinite(d)) {
-    *err = sqlite3_mprintf("%s: column \"%s\" expects a finite number", fn,
-                           c->name);
+    *err = sqlite3_mprintf("%s: column \"%s\" expects a finite number, got %s", fn,
+                           c->name, d > 0 ? "+Inf" : d < 0 ? "-Inf" : "NaN");
     return VAE_CONV_ERROR;
   }
   if (fabs(d) > FLT_MAX) {
@@ -181,9 +367,57 @@ int vae_level_of(const vae_column *c, float x) {
   return (int)k;
 }
 
+double vae_time_days(const vae_column *c, float x) {
+  return (double)x + vae_date_origin(c->format);
+}
+
+void vae_result_time(sqlite3_context *ctx, const vae_column *c, double days) {
+  char buf[40];
+  int code = vae_date_code(c->format);
+  if (code == VAE_FMT_JULIAN) {
+    sqlite3_result_double(ctx, vae_date_to_number(c->format, days));
+  } else if (code == VAE_FMT_UNIX) {
+    sqlite3_result_int64(ctx, (sqlite3_int64)llrint(vae_date_to_number(c->format, days)));
+  } else {
+    vae_date_format(buf, sizeof buf, days, c->format);
+    sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+  }
+}
+
+void vae_bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
+  char buf[40];
+  if (isnan(x)) {
+    sqlite3_bind_null(st, i);
+  } else if (vae_is_time(c)) {
+    double days = vae_time_days(c, x);
+    int code = vae_date_code(c->format);
+    if (code == VAE_FMT_JULIAN) {
+      sqlite3_bind_double(st, i, vae_date_to_number(c->format, days));
+    } else if (code == VAE_FMT_UNIX) {
+      sqlite3_bind_int64(st, i, (sqlite3_int64)llrint(vae_date_to_number(c->format, days)));
+    } else {
+      vae_date_format(buf, sizeof buf, days, c->format);
+      sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+    }
+  } else {
+    switch (c->kind) {
+      case VAE_REAL: sqlite3_bind_double(st, i, vae_float_double(x)); break;
+      case VAE_INTEGER: sqlite3_bind_int64(st, i, (sqlite3_int64)llrint((double)x)); break;
+      case VAE_BINARY: sqlite3_bind_int(st, i, x >= 0.5f); break;
+      default:
+        if (c->nlevels <= 0) sqlite3_bind_null(st, i);
+        else sqlite3_bind_text(st, i, c->levels[vae_level_of(c, x)], -1, SQLITE_STATIC);
+    }
+  }
+}
+
 void vae_result_cell(sqlite3_context *ctx, const vae_column *c, float x) {
   if (isnan(x)) {
     sqlite3_result_null(ctx);
+    return;
+  }
+  if (vae_is_time(c)) {
+    vae_result_time(ctx, c, vae_time_days(c, x));
     return;
   }
   switch (c->kind) {
@@ -206,6 +440,20 @@ void vae_result_cell(sqlite3_context *ctx, const vae_column *c, float x) {
 void vae_buf_cell(vae_buf *b, const vae_column *c, float x) {
   if (isnan(x)) {
     VAE_BUF_LIT(b, "null");
+    return;
+  }
+  if (vae_is_time(c)) {
+    char buf[40];
+    double days = vae_time_days(c, x);
+    int code = vae_date_code(c->format);
+    if (code == VAE_FMT_JULIAN) {
+      vae_buf_json_number(b, vae_date_to_number(c->format, days));
+    } else if (code == VAE_FMT_UNIX) {
+      vae_buf_int(b, (int64_t)llrint(vae_date_to_number(c->format, days)));
+    } else {
+      vae_date_format(buf, sizeof buf, days, c->format);
+      vae_buf_json_string(b, buf);
+    }
     return;
   }
   switch (c->kind) {
@@ -240,6 +488,32 @@ const char *vae_kind_sqltype(int kind) {
     case VAE_BINARY: return "INTEGER";
     default: return "TEXT";
   }
+}
+
+const char *vae_column_sqltype(const vae_column *c) {
+  return vae_is_time(c) ? vae_date_sqltype(c->format) : vae_kind_sqltype(c->kind);
+}
+
+const char *vae_column_kind(const vae_column *c) {
+  return vae_is_time(c) ? vae_date_kind(c->format) : vae_kind_name(c->kind);
+}
+
+char *vae_level_list(const vae_column *c) {
+  char *s = sqlite3_mprintf("%s", "");
+  int k;
+  for (k = 0; k < c->nlevels && s; k++) {
+    char snip[64], *t;
+    if (strlen(s) > 200) {
+      t = sqlite3_mprintf("%s, ... (%d in all)", s, c->nlevels);
+      sqlite3_free(s);
+      return t;
+    }
+    json_snippet(snip, sizeof snip, c->levels[k]);
+    t = sqlite3_mprintf("%s%s'%s'", s, k ? ", " : "", snip);
+    sqlite3_free(s);
+    s = t;
+  }
+  return s;
 }
 
 char *vae_column_list(const vae_model *m) {
@@ -287,8 +561,8 @@ static void give_back(sqlite3_context *ctx, const vae_val *v) {
   }
 }
 
-static int json_row(const vae_model *m, const char *model, const char *fn,
-                    sqlite3_value *arg, float *row, char **err,
+static int json_row(const vae_model *m, const vae_na *na, const char *model,
+                    const char *fn, sqlite3_value *arg, float *row, char **err,
                     sqlite3_context *ctx, int want) {
   json_value *obj = NULL;
   char msg[200];
@@ -317,6 +591,7 @@ static int json_row(const vae_model *m, const char *model, const char *fn,
       break;
     }
     vae_val_from_json(&v, &obj->items[i]);
+    if (vae_na_val(na, &v)) v.type = SQLITE_NULL;
     if (vae_val_to_cell(vae_model_column(m, j), &v, &row[j], fn, err) != SQLITE_OK)
       rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
     else if (j == want && ctx && v.type != SQLITE_NULL)
@@ -329,11 +604,18 @@ static int json_row(const vae_model *m, const char *model, const char *fn,
 int vae_args_to_row(const vae_model *m, const char *model, const char *fn,
                     int argc, sqlite3_value **argv, float *row, char **err,
                     sqlite3_context *ctx, int want) {
+  vae_na none = {0, NULL};
+  return vae_args_to_row_na(m, &none, model, fn, argc, argv, row, err, ctx, want);
+}
+
+int vae_args_to_row_na(const vae_model *m, const vae_na *na, const char *model,
+                       const char *fn, int argc, sqlite3_value **argv, float *row,
+                       char **err, sqlite3_context *ctx, int want) {
   int p = vae_model_ncols(m), j;
   *err = NULL;
   if (argc == 1 && (sqlite3_value_subtype(argv[0]) == 'J' ||
                     (p != 1 && looks_like_object(argv[0]))))
-    return json_row(m, model, fn, argv[0], row, err, ctx, want);
+    return json_row(m, na, model, fn, argv[0], row, err, ctx, want);
   if (argc != p) {
     char *list = vae_column_list(m);
     if (!list) return SQLITE_NOMEM;
@@ -346,6 +628,7 @@ int vae_args_to_row(const vae_model *m, const char *model, const char *fn,
   for (j = 0; j < p; j++) {
     vae_val v;
     vae_val_from_sql(&v, argv[j]);
+    if (vae_na_val(na, &v)) v.type = SQLITE_NULL;
     if (vae_val_to_cell(vae_model_column(m, j), &v, &row[j], fn, err) != SQLITE_OK)
       return *err ? SQLITE_ERROR : SQLITE_NOMEM;
   }

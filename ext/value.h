@@ -9,7 +9,16 @@
 **   binary column           a number that is 0 or 1
 **   categorical column      the value's text form (an INTEGER 3 is '3', a
 **                           REAL as SQLite prints it) must be a level
-** Infinite numbers and BLOBs are errors.
+**   date column (date.h)    ISO-8601 text; a number for a julian-day or
+**                           unix-time column; written in its own format
+** Infinite numbers and BLOBs are errors. Messages name the column and the
+** value (`expects a number, got 'n/a'`); callers that know the row add it.
+**
+** Missing-value text: a TEXT cell whose text, without spaces around, is one
+** of a model's NA spellings (ASCII case-insensitive) is missing, in every
+** column. The default spellings are '', NA, N/A, NaN, null, None and -;
+** vae_fit's option "na" replaces them (and [] turns them off). The list is
+** kept in the model's options (vae_models.options, "na").
 */
 #ifndef VAE_VALUE_H
 #define VAE_VALUE_H
@@ -32,6 +41,33 @@ void vae_val_from_sql(vae_val *v, sqlite3_value *x);
 #define VAE_JSON_CONTAINER 100
 /* From a JSON member. */
 void vae_val_from_json(vae_val *v, const json_value *j);
+
+/* A list of NA spellings; a NULL list means the default one. */
+typedef struct {
+  int n;
+  char **s;
+} vae_na;
+
+/* Is s[0..n) one of na's spellings? */
+int vae_na_text(const vae_na *na, const char *s, int n);
+/* Is v a TEXT value that is one of na's spellings? */
+int vae_na_val(const vae_na *na, const vae_val *v);
+/* The list of the "na" member of a model's options JSON text: *out is NULL
+** for the default (no such member, or text that does not parse), else a
+** list to free with vae_na_free. SQLITE_OK or SQLITE_NOMEM. */
+int vae_na_from_options(const char *options, vae_na **out);
+void vae_na_free(vae_na *na);
+/* Appends the spellings as a JSON list of strings. */
+void vae_na_json(vae_buf *b, const vae_na *na);
+/* SQL that is true when the column expression col (SQL text) holds NULL or
+** an NA spelling: "(col IS NULL OR (typeof(col) = 'text' AND
+** lower(trim(col, ' ')) IN (...)))", the spellings quoted. From
+** sqlite3_mprintf. */
+char *vae_na_sql(const vae_na *na, const char *col);
+
+/* msg (from sqlite3_mprintf, freed) with " (row N)" or " (rowid N)" after
+** it; NULL when out of memory. */
+char *vae_msg_row(char *msg, const char *what, sqlite3_int64 row);
 
 /* Conversion outcomes besides SQLITE_OK. */
 #define VAE_CONV_ERROR 1   /* *err set: "<fn>: column "a" expects ..." */
@@ -63,6 +99,27 @@ int vae_level_of(const vae_column *c, float x);
 
 /* Declared SQL type of a column kind: REAL, INTEGER, INTEGER, TEXT. */
 const char *vae_kind_sqltype(int kind);
+/* The same for a column, a date column's included (date.h). */
+const char *vae_column_sqltype(const vae_column *c);
+/* The kind shown in reports: core's kind name, or "date" / "datetime". */
+const char *vae_column_kind(const vae_column *c);
+/* Is c a date column (a numeric column with a date format, date.h)? */
+int vae_is_time(const vae_column *c);
+/* A date column's value as days since 1970-01-01, in double precision (the
+** cell is a float); errors as vae_val_to_cell. */
+int vae_val_to_days(const vae_column *c, const vae_val *v, double *days, const char *fn,
+                    char **err);
+/* The days since 1970-01-01 of cell x of a date column. */
+double vae_time_days(const vae_column *c, float x);
+/* days (a date column's value) as an SQL result, in the column's format. */
+void vae_result_time(sqlite3_context *ctx, const vae_column *c, double days);
+/* A cell (NaN: NULL) bound as a parameter in the column's own type. */
+void vae_bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x);
+
+/* The levels of a categorical column as "'a', 'b', 'c'" for messages (at
+** most ~200 bytes, then ", ..."); from sqlite3_mprintf, NULL when out of
+** memory. */
+char *vae_level_list(const vae_column *c);
 
 /* Number of the model's columns as "a, b, c" for messages (at most ~200
 ** bytes, then ", ..."); from sqlite3_mprintf, NULL when out of memory. */
@@ -80,5 +137,9 @@ int vae_find_column(const vae_model *m, const char *name);
 int vae_args_to_row(const vae_model *m, const char *model, const char *fn,
                     int argc, sqlite3_value **argv, float *row, char **err,
                     sqlite3_context *ctx, int want);
+/* The same with the model's NA spellings: such text is a missing cell. */
+int vae_args_to_row_na(const vae_model *m, const vae_na *na, const char *model,
+                       const char *fn, int argc, sqlite3_value **argv, float *row,
+                       char **err, sqlite3_context *ctx, int want);
 
 #endif

@@ -71,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     REQUIRE(o.cfg.nhidden >= 0 && o.cfg.nhidden <= VAE_MAX_HIDDEN);
     REQUIRE((o.ncolumns > 0) == (o.columns != NULL));
     for (i = 0; i < o.ntypes; i++)
-      REQUIRE(o.type_kinds[i] >= VAE_REAL && o.type_kinds[i] <= VAE_CATEGORICAL);
+      REQUIRE((o.type_kinds[i] >= VAE_REAL && o.type_kinds[i] <= VAE_CATEGORICAL) ||
+              o.type_kinds[i] == VAE_OPT_KIND_DATE);
     vae_options_free(&o);
     if (n > 0) {
       vae_mem_fail_at(1 + (long)(size % (size_t)n), 0);

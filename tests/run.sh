@@ -124,6 +124,8 @@ fi
 # install / uninstall into DESTDIR staging directories.
 suite "samples" sh tests/samples.sh
 suite "install" sh tests/install.sh
+# The Python and npm packages, installed into a venv and an npm folder.
+suite "packages" sh tests/packages.sh
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -50,6 +50,7 @@ for f in $cases; do
   dir="$tmp/$name"
   mkdir -p "$dir"
   ln -s "$so" "$dir/vae.so"
+  ln -s "$here/data" "$dir/data"   # small data sets: .import data/x.csv
   case "$f" in
     *.py)
       if [ -z "$py" ]; then echo "skip $name: no python3"; skipped=$((skipped + 1)); continue; fi

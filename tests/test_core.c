@@ -12,6 +12,7 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include "../core/version.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -432,6 +433,17 @@ static void test_known_answer(void) {
   printf("  known answer, linear part alone: %.4f (x%.3f)\n", r_lin, r_lin / r_opt);
   CHECK(rc == VAE_OK && r_lin <= 1.02 * r_opt, "linear RMSE %.4f not within 2%% of optimal %.4f",
         r_lin, r_opt);
+  /* The network alone, the linear part switched off: a weak network must
+  ** not hide behind the blend. */
+  for (int j = 0; j < PP; j++) m->blend[j] = 1.0f;
+  rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, mine, NULL);
+  double se_net = 0;
+  for (int i = 0; i < N * PP; i++)
+    if (isnan(x[i])) se_net += pow(mine[i] - full[i], 2);
+  double r_net = sqrt(se_net / hidden);
+  printf("  known answer, network alone: %.4f (x%.3f)\n", r_net, r_net / r_opt);
+  CHECK(rc == VAE_OK && r_net <= 1.05 * r_opt, "network RMSE %.4f not within 5%% of optimal %.4f",
+        r_net, r_opt);
   vae_report_free(&rep);
   vae_model_free(m);
   free(full); free(x); free(mine); free(best);
@@ -578,12 +590,14 @@ static void test_linear_discriminant(void) {
 }
 
 /* Blobs written by earlier versions, kept as files (tests/data/frozen/:
-** version 2 from before the linear part, version 3 from before "missing"):
+** version 2 from before the linear part, version 3 from before "missing",
+** version 4 an mnar model from before the writer field):
 ** each loads, imputes valid values, and saved again as the current version
 ** gives the same model and the same imputations. */
 static void test_frozen_blobs(void) {
-  const char *files[] = {"tests/data/frozen/model_v2.vaem", "tests/data/frozen/model_v3.vaem"};
-  for (int f = 0; f < 2; f++) {
+  const char *files[] = {"tests/data/frozen/model_v2.vaem", "tests/data/frozen/model_v3.vaem",
+                         "tests/data/frozen/model_v4.vaem"};
+  for (int f = 0; f < 3; f++) {
     FILE *in = fopen(files[f], "rb");
     unsigned char buf[8192];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
@@ -611,8 +625,8 @@ static void test_frozen_blobs(void) {
     rc = vae_model_save(m, &blob, &n);
     if (!rc) rc = vae_model_load(&test_mem, blob, n, &again, err, sizeof err);
     if (!rc) rc = vae_infer(again, VAE_MEAN, 1, row, NULL, 0, out2, NULL);
-    CHECK(rc == VAE_OK && blob[4] == 4 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
-          "%s saved as version 4 imputes the same", files[f]);
+    CHECK(rc == VAE_OK && blob[4] == 6 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
+          "%s saved as version 6 imputes the same", files[f]);
     vae_free(&test_mem, blob);
     vae_model_free(again);
     vae_model_free(m);
@@ -639,43 +653,115 @@ static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   return m;
 }
 
-/* Blobs of versions 2 (no shares, no linear part: the network alone) and 3
-** (no "missing" field) still load, as the same model as a version 4 one of
-** a MAR model without a linear part. Both are cut out of a version 4 blob:
-** the u32 "missing" after the header's f64 mask_rate goes, and for version
-** 2 the shares and the linear part's u32 d = 0 too. */
+static uint32_t le32(const unsigned char *b) {
+  return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* The bytes of a blob whose config starts at head, without the u32 format
+** after each column's kind (version 6): what versions 2 to 5 wrote there.
+** Returns the length. */
+static size_t strip_formats(const unsigned char *in, size_t n, size_t head, unsigned char *out) {
+  size_t at, o;
+  uint32_t nhidden = le32(in + head + 4), p, j;
+  at = head + 8 + 4 * (size_t)nhidden + 6 * 4 + 2 * 8 + 4 * 8 + 4; /* to p */
+  p = le32(in + at);
+  at += 4;
+  memcpy(out, in, at);
+  o = at;
+  for (j = 0; j < p; j++) {
+    size_t start = at, len = le32(in + at);
+    uint32_t kind, nlevels, l;
+    at += 4 + len;
+    kind = le32(in + at);
+    at += 4;
+    memcpy(out + o, in + start, at - start);
+    o += at - start;
+    at += 4; /* the format */
+    start = at;
+    at += 4 * 8 + 8;
+    nlevels = le32(in + at);
+    at += 4;
+    for (l = 0; l < nlevels; l++) at += 4 + le32(in + at);
+    if (kind == VAE_REAL || kind == VAE_INTEGER) at += 4 + 4 * (size_t)le32(in + at);
+    memcpy(out + o, in + start, at - start);
+    o += at - start;
+  }
+  memcpy(out + o, in + at, n - at);
+  return o + n - at;
+}
+
+/* The current blob (version 6) names its writer, VAE_VERSION, right after
+** the format version, and carries a format code after each column's kind.
+** Blobs of versions 5 (no formats), 4 (no writer either), 3 (no "missing"
+** field either) and 2 (no shares, no linear part: the network alone) still
+** load, as the same model as a version 6 one of a MAR model without a
+** linear part. Each is cut out of the version 6 blob: the formats go, then
+** the writer; for 3 and 2 the u32 "missing" after the header's f64
+** mask_rate goes, and for 2 the shares and the linear part's u32 d = 0
+** too. A writer longer than 64 bytes is refused. */
 static void test_old_blobs(vae_model *m) {
   for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f;
   vae_linear_free(&m->mem, &m->lin);
-  unsigned char *v4, *again = NULL;
-  size_t n4, n_again = 0;
-  if (vae_model_save(m, &v4, &n4) != VAE_OK) {
+  unsigned char *v6, *again = NULL;
+  size_t n6, n_again = 0;
+  if (vae_model_save(m, &v6, &n6) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
+  size_t wlen = strlen(VAE_VERSION);
+  CHECK(v6[4] == 6 && v6[8] == wlen && v6[9] == 0 && v6[10] == 0 && v6[11] == 0 &&
+            memcmp(v6 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version 6 and its writer is %s", VAE_VERSION);
+  unsigned char *v5 = malloc(n6), *v4 = malloc(n6);
+  size_t n5 = strip_formats(v6, n6, 12 + wlen, v5);
+  CHECK(n5 == n6 - 4 * (size_t)m->p, "version 5 layout");
+  v5[4] = 5;
+  blob_set_crc(v5, n5);
+  size_t n4 = n5 - 4 - wlen;
+  memcpy(v4, v5, 8);
+  memcpy(v4 + 8, v5 + 12 + wlen, n5 - 12 - wlen);
+  v4[4] = 4;
+  blob_set_crc(v4, n4);
   size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  for (int version = 2; version <= 3; version++) {
-    size_t drop = version == 2 ? cut : 0, n = n4 - 4 - drop;
-    unsigned char *old_blob = malloc(n4);
-    memcpy(old_blob, v4, missing_at);
-    memcpy(old_blob + missing_at, v4 + missing_at + 4, n4 - tail - drop - missing_at - 4);
-    memcpy(old_blob + n - tail, v4 + n4 - tail, tail);
-    old_blob[4] = (unsigned char)version;
-    blob_set_crc(old_blob, n);
+  for (int version = 2; version <= 5; version++) {
+    size_t drop = version == 2 ? cut : 0;
+    size_t n = version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
+    unsigned char *old_blob = malloc(n6);
+    if (version >= 4) {
+      memcpy(old_blob, version == 5 ? v5 : v4, n);
+    } else {
+      memcpy(old_blob, v4, missing_at);
+      memcpy(old_blob + missing_at, v4 + missing_at + 4, n4 - tail - drop - missing_at - 4);
+      memcpy(old_blob + n - tail, v4 + n4 - tail, tail);
+      old_blob[4] = (unsigned char)version;
+      blob_set_crc(old_blob, n);
+    }
     vae_model *old = NULL;
     char err[200] = "";
     int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-    CHECK(again && n_again == n4 && memcmp(again, v4, n4) == 0,
-          "a version %d blob loads as the same MAR model", version);
+    CHECK(again && n_again == n6 && memcmp(again, v6, n6) == 0,
+          "a version %d blob loads as the same MAR model, saved as version 6", version);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
     free(old_blob);
   }
-  vae_free(&test_mem, v4);
+  unsigned char *long_writer = malloc(n6 + 100);
+  memcpy(long_writer, v6, 8);
+  long_writer[8] = (unsigned char)(wlen + 100);
+  memset(long_writer + 12, 'x', wlen + 100);
+  memcpy(long_writer + 12 + wlen + 100, v6 + 12 + wlen, n6 - 12 - wlen);
+  blob_set_crc(long_writer, n6 + 100);
+  vae_model *bad = NULL;
+  CHECK(vae_model_load(&test_mem, long_writer, n6 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
+        "a writer field of %zu bytes is refused", wlen + 100);
+  free(long_writer);
+  free(v4);
+  free(v5);
+  vae_free(&test_mem, v6);
 }
 
 static void test_determinism_and_blob(void) {

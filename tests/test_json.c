@@ -809,6 +809,14 @@ static void test_options(void) {
   opt_ok("{\"columns\":[\"\"]}", &o);
   CHECK(o.ncolumns == 1 && o.columns[0][0] == 0, "empty name kept");
   vae_options_free(&o);
+  opt_ok("{\"na\":[\"?\",\"\",\"missing\"]}", &o);
+  CHECK(o.nna == 3 && strcmp(o.na[0], "?") == 0 && o.na[1][0] == 0 &&
+        o.given == VAE_OPT_BIT(VAE_OPT_NA), "na list");
+  vae_options_free(&o);
+  CHECK(!o.na && !o.nna, "free clears na");
+  opt_ok("{\"na\":[]}", &o);
+  CHECK(o.nna == 0 && o.given == VAE_OPT_BIT(VAE_OPT_NA), "na off");
+  vae_options_free(&o);
 
   /* Errors. */
   opt_bad("[]", "options must be a JSON object");
@@ -835,13 +843,13 @@ static void test_options(void) {
 
   opt_bad("{\"types\":{\"x\":\"foo\"}}",
           "option \"types\": unknown kind \"foo\" for column \"x\" "
-          "(use real, integer, binary or categorical)");
+          "(use real, integer, binary, categorical or date)");
   opt_bad("{\"types\":{\"x\":\"real\\u0000\"}}",
           "option \"types\": unknown kind \"real?\" for column \"x\" "
-          "(use real, integer, binary or categorical)");
+          "(use real, integer, binary, categorical or date)");
   opt_bad("{\"types\":{\"x\":1}}",
           "option \"types\": the kind of column \"x\" must be a string "
-          "(real, integer, binary or categorical)");
+          "(real, integer, binary, categorical or date)");
   opt_bad("{\"types\":[\"x\"]}", "option \"types\" must be an object mapping column names to kinds");
   opt_bad("{\"types\":\"categorical\"}", "option \"types\" must be an object mapping column names to kinds");
 
@@ -850,6 +858,8 @@ static void test_options(void) {
   opt_bad("{\"latent\":2.0}", "option \"latent\" must be an integer from 1 to 4096");
   opt_bad("{\"latent\":\"2\"}", "option \"latent\" must be an integer from 1 to 4096");
 
+  opt_bad("{\"na\":\"NA\"}", "option \"na\" must be a list of at most 1000 strings (text read as a missing value)");
+  opt_bad("{\"na\":[1]}", "option \"na\" must be a list of at most 1000 strings (text read as a missing value)");
   opt_bad("{\"hidden\":[]}", "option \"hidden\" must be a list of 1 to 8 integers from 1 to 65536");
   opt_bad("{\"hidden\":[1,2,3,4,5,6,7,8,9]}", "option \"hidden\" must be a list of 1 to 8 integers from 1 to 65536");
   opt_bad("{\"hidden\":[0]}", "option \"hidden\" must be a list of 1 to 8 integers from 1 to 65536");

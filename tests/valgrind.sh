@@ -29,6 +29,7 @@ for f in $cases; do
   name=$(basename "$f" .sql)
   mkdir -p "$tmp/$name"
   ln -s "$so" "$tmp/$name/vae.so"
+  ln -s "$here/data" "$tmp/$name/data"
   (cd "$tmp/$name" && valgrind -q --error-exitcode=99 --leak-check=full \
      --errors-for-leak-kinds=definite,indirect sqlite3 :memory: <"$f" >out.txt 2>&1)
   if [ $? -eq 99 ]; then

@@ -30,4 +30,5 @@ SELECT json_extract(vae_fit('h', 'ids', json_patch(o, '{"types": {"name": "categ
 SELECT '-- errors';
 SELECT vae_fit('m', 'd', json_patch(o, '{"types": {"txt": "real"}}')) FROM opts;
 SELECT vae_fit('m', 'd', json_patch(o, '{"types": {"i": "binary"}}')) FROM opts;
-SELECT vae_fit('m', 'SELECT ''1.5'' AS a, '' '' AS b', json_patch(o, '{"types": {"b": "real"}}')) FROM opts;
+SELECT vae_fit('m', 'SELECT ''1.5'' AS a, '' x '' AS b', json_patch(o, '{"types": {"b": "real"}}')) FROM opts;
+SELECT json_extract(vae_fit('m', 'SELECT ''1.5'' AS a, '' '' AS b', json_patch(o, '{"types": {"b": "real"}}')), '$.skipped') FROM opts;

@@ -33,7 +33,7 @@ SELECT DISTINCT typeof(a), a FROM (SELECT * FROM s WHERE a = 4 LIMIT 20);
 SELECT DISTINCT typeof(k), k FROM (SELECT * FROM s WHERE k = 'x' AND c = 1.5 LIMIT 20);
 SELECT (SELECT group_concat(a || b || c, '|') FROM (SELECT * FROM s WHERE k = 'y' AND seed = 5 LIMIT 20)) =
        (SELECT group_concat(a || b || c, '|') FROM (SELECT * FROM s WHERE k = 'y' AND seed = 5 LIMIT 20));
-SELECT '-- values the column never holds give no rows';
+SELECT '-- a level the column never holds is an error naming the known ones; NULL gives no rows';
 SELECT count(*) FROM (SELECT * FROM s WHERE k = 'q' LIMIT 5);
 SELECT count(*) FROM (SELECT * FROM s WHERE k = NULL LIMIT 5);
 SELECT '-- correlated conditions';

@@ -30,7 +30,7 @@ SELECT vae_fit('p', 'SELECT a, b FROM t', '{"epochs": 2, "hidden": [8], "latent"
 SELECT vae_fit('q', 'SELECT b, k FROM t', '{"epochs": 2, "hidden": [8], "latent": 2, "samples": 2, "impute_samples": 8}') IS NOT NULL;
 SELECT typeof(vae_impute('p', 'a', NULL, 1)), typeof(vae_impute('q', 'k', 1, NULL)), typeof(vae_impute('p', 'b', 1, NULL));
 SELECT name FROM vae_models ORDER BY name;
-SELECT '-- a model name is matched exactly';
+SELECT '-- a model name is matched as an SQL identifier (case-insensitive)';
 SELECT vae_impute('P', 'a', NULL, 1);
 SELECT '-- a refit in the middle of a statement is seen by its next rows';
 SELECT vae_fit('m', 't', '{"epochs": 3, "hidden": [8], "latent": 2, "samples": 2, "impute_samples": 8, "seed": 1}') IS NOT NULL;

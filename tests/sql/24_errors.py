@@ -67,7 +67,7 @@ run("SELECT vae_score('m', 'yes', 'female', 30, 'crew')")
 run("SELECT vae_impute('m', 'age', 'yes', 'Female', NULL, '1st')")
 run("""SELECT vae_fit('m', 'SELECT survived, ''child'' AS sex, age, passengerClass FROM titanic',
                       '{"warm_start": true}')""")
-print('generated rows for a category the model never saw:')
+print('generated rows for a category the model never saw: an error naming the known ones')
 run("SELECT count(*) FROM (SELECT * FROM s WHERE sex = 'child' LIMIT 5)")
 db.execute("CREATE TABLE u AS SELECT * FROM titanic LIMIT 3")
 db.execute("UPDATE u SET passengerClass = 'crew' WHERE rowid = 2")

@@ -45,7 +45,7 @@ rss0 = status('VmRSS')
 try:
     # About 8.4 million parameters: parameters, gradients, Adam's two
     # moments and two snapshots take some 200 MB.
-    db.execute("""SELECT vae_fit('m', 't', '{"epochs": 1, "hidden": [2048, 2048], "latent": 8}')""").fetchone()
+    db.execute("""SELECT vae_fit('m', 't', '{"epochs": 1, "hidden": [2048, 2048], "latent": 8, "batch": 16, "samples": 1}')""").fetchone()
     print('big fit: succeeded')
 except MemoryError:
     print('big fit: SQLITE_NOMEM')
