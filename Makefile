@@ -7,25 +7,30 @@ CC      ?= cc
 CFLAGS  ?= -O3 -g
 CFLAGS  += -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -fPIC \
            -fno-math-errno -fno-trapping-math -fvisibility=hidden
-# BLAS: Debian's serial OpenBLAS (libopenblas-serial-dev), linked into
-# vae.so and kept private by the version script below. The small GEMMs of
-# a VAE step run best on one thread, and a shared OpenBLAS has one thread
-# count for the whole process (0.3.21 has no per-thread setting): setting
-# it would change the host's other users (numpy, another connection) in
-# mid-call, and leaving it at the host's default (one thread per core) made
-# fits about twice as slow on a busy machine (README, Limits). A private
-# serial copy needs neither; its calls from several threads at once are
-# safe (Debian builds it with locking). Without that archive the build
-# falls back to the shared OpenBLAS, whose thread count is then the host's.
-BLAS_SERIAL ?= /usr/lib/x86_64-linux-gnu/openblas-serial/libopenblas.a
-ifneq ($(wildcard $(BLAS_SERIAL)),)
-BLAS_CFLAGS := -I/usr/include/x86_64-linux-gnu/openblas-serial
-BLAS_LIBS   := $(BLAS_SERIAL)
+# BLAS: a private copy of Debian's OpenBLAS (libopenblas-pthread-dev's
+# archive), linked into vae.so and kept private by the version script
+# below, its own thread count set to 1 once (core/nn.c): the small GEMMs of
+# a VAE step run best on one thread, and vae's own threads (core/pool.c)
+# run the shards of a batch. A shared OpenBLAS has one thread count for
+# the whole process (0.3.21 has no per-thread setting): setting it would
+# change the host's other users (numpy, another connection) in mid-call,
+# and leaving it at the host's default made fits about twice as slow on a
+# busy machine (README, Limits). Not the serial archive: it is not safe to
+# call from two threads at once (0.3.21's buffer allocation takes no lock
+# there: concurrent cblas_sgemm calls gave wrong products, 97 of 40,000 in
+# tests/blas_threads.c). The pthread build locks it; its own worker
+# threads (started when vae.so is loaded, one per further core) only sleep.
+# Without the archive the build falls back to the shared OpenBLAS, whose
+# thread count is then the host's.
+BLAS_PRIVATE ?= /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a
+ifneq ($(wildcard $(BLAS_PRIVATE)),)
+BLAS_CFLAGS := -I/usr/include/x86_64-linux-gnu/openblas-pthread -DVAE_PRIVATE_BLAS
+BLAS_LIBS   := $(BLAS_PRIVATE)
 else
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null || echo -I/usr/include/x86_64-linux-gnu/openblas-pthread)
 BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
-LIBS    = $(BLAS_LIBS) -lm
+LIBS    = $(BLAS_LIBS) -lm -lpthread
 # The shared library exports sqlite3_vae_init and nothing else: core's and
 # ext's functions are hidden (-fvisibility=hidden above) and the version
 # script makes everything else local, so that a host defining the same

@@ -11,17 +11,30 @@ epoch (constant when time is linear in rows), the whole vae_fit call
 largest table is also fitted with a `max_rows` reservoir sample (the memory
 budget): its report gives rows (sampled) and rows_source (scanned).
 
+With --threads 1,2 every fit runs once per `threads` option value, and with
+--busy also once more per value while a process spins on one core (the
+"other core busy" case). --levels 10,100 adds tables of the smallest size
+with one more TEXT column of that many levels (drawn from the first numeric
+column, so it is predictable), --cols 10,50,200 tables of that many columns
+(all but 4 numeric). A table of more than 1,000 batches trains in rounds of
+1,000 steps (core/train.c): its "epoch" is a round, and rows/s (rows
+trained per second, from the report) is the figure to compare.
+
 Generated databases are kept in build/bench/ and reused.
 
 Usage: /usr/bin/python3 bench/scale.py [--quick] [--sizes 10000,100000]
-           [--epochs 2] [--max-rows 100000]
+           [--epochs 2] [--max-rows 100000] [--threads 1,2] [--busy]
+           [--levels 10,100,1000,10000] [--cols 10,50,200]
 """
 
 import argparse
 import os
 import sqlite3
+import subprocess
 import sys
 import time
+
+import numpy as np
 
 import common as C
 
@@ -29,10 +42,27 @@ CACHE = os.path.join(C.REPO_ROOT, "build", "bench")
 GEN_VERSION = 1
 
 
-def database(n):
-    """Path of a database holding table t with n generated rows."""
+def wide_column(part, levels, seed):
+    """A TEXT column of `levels` levels that follows the first numeric
+    column (its rank in the standard normal), with some noise."""
+    rng = np.random.default_rng(seed)
+    x = np.nan_to_num(part.X[:, 0])
+    u = 0.5 * (1 + np.tanh(0.8 * x))
+    lv = (np.floor(u * levels * 0.999).astype(int)
+          + rng.integers(0, max(1, levels // 20), size=len(x))) % levels
+    return ["L%d" % v for v in lv]
+
+
+def database(n, levels=0, ncols=16):
+    """Path of a database holding table t with n generated rows (ncols
+    columns, and one of `levels` levels more when levels > 0)."""
     os.makedirs(CACHE, exist_ok=True)
-    path = os.path.join(CACHE, "scale_v%d_%d.db" % (GEN_VERSION, n))
+    name = "scale_v%d_%d" % (GEN_VERSION, n)
+    if levels:
+        name += "_L%d" % levels
+    if ncols != 16:
+        name += "_c%d" % ncols
+    path = os.path.join(CACHE, name + ".db")
     if os.path.exists(path):
         return path
     t0 = time.perf_counter()
@@ -40,15 +70,23 @@ def database(n):
     if os.path.exists(tmp):
         os.remove(tmp)
     db = sqlite3.connect(tmp)
-    t = C.synthetic_table(0)
+    t = C.synthetic_table(0, p_num=ncols - 4)
     cols = ", ".join("%s %s" % (c, "TEXT" if k == "cat" else "REAL")
                      for c, k in zip(t.cols, t.kinds))
+    if levels:
+        cols += ", wide TEXT"
     db.execute("CREATE TABLE t (%s)" % cols)
-    ins = "INSERT INTO t VALUES (%s)" % ", ".join("?" * len(t.cols))
+    ins = "INSERT INTO t VALUES (%s)" % ", ".join(
+        "?" * (len(t.cols) + (1 if levels else 0)))
     step = 100000
     for at in range(0, n, step):
-        part = C.synthetic_table(min(step, n - at), seed=at + 1)
-        db.executemany(ins, part.rows_sql())
+        part = C.synthetic_table(min(step, n - at), seed=at + 1,
+                                 p_num=ncols - 4)
+        rows = part.rows_sql()
+        if levels:
+            wide = wide_column(part, levels, at + 7)
+            rows = [r + [w] for r, w in zip(rows, wide)]
+        db.executemany(ins, rows)
     db.commit()
     db.close()
     os.replace(tmp, path)
@@ -58,13 +96,17 @@ def database(n):
 
 
 def worker(a):
-    t = C.synthetic_table(1)
+    t = C.synthetic_table(1, p_num=a.ncols - 4)
     # The cached table is attached read-only; the model goes to memory.
     db = C.open_vae(a.so, "file::memory:", uri=True)
     db.execute("ATTACH ? AS src", ("file:%s?mode=ro" % a.db,))
     base = C.current_rss_mib()
     opts = {"epochs": a.epochs, "holdout": 0, "seed": 0}
     opts.update(C.vae_types(t))
+    if a.levels:
+        opts["types"]["wide"] = "categorical"
+    if a.fit_threads:
+        opts["threads"] = a.fit_threads
     if a.max_rows:
         opts["max_rows"] = a.max_rows
     rep, wall = C.vae_fit(db, "m", "SELECT * FROM src.t", opts)
@@ -74,42 +116,75 @@ def worker(a):
             "rss_base": base, "rss_peak": C.peak_rss_mib()}
 
 
+def one(a, n, mr=0, levels=0, ncols=16, threads=0, busy=False):
+    """One fit in a fresh process; with busy, while a process spins."""
+    path = database(n, levels, ncols)
+    spin = None
+    if busy:
+        spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        r = C.run_worker("scale.py", ["--db", path, "--epochs", a.epochs,
+                                      "--max-rows", mr, "--so", a.so,
+                                      "--levels", levels, "--ncols", ncols,
+                                      "--fit-threads", threads],
+                         threads=1)
+    finally:
+        if spin:
+            spin.kill()
+            spin.wait()
+    r.update(n=n, max_rows=mr, levels=levels, ncols=ncols, threads=threads,
+             busy=busy, load=os.getloadavg()[0])
+    print("  %8d rows  L %-5s cols %-3d threads %-2s %-4s max_rows %-7s "
+          "%6.2f s/epoch  %8.0f rows/s  fit %6.1f s  peak %6.0f MiB  "
+          "load %.1f" % (n, levels or "-", ncols, threads or "-",
+                         "busy" if busy else "", mr or "-",
+                         r["seconds"] / r["epochs"], r["rows_per_second"],
+                         r["wall"], r["rss_peak"], r["load"]),
+          file=sys.stderr, flush=True)
+    return r
+
+
 def run(a):
     runs = []
+    modes = [(t, False) for t in a.threads] + \
+        ([(t, True) for t in a.threads] if a.busy else [])
     for n in a.sizes:
-        path = database(n)
         budgets = [0]
         if n == max(a.sizes) and a.max_rows and a.max_rows < n:
             budgets.append(a.max_rows)
         for mr in budgets:
             if mr == 0 and n in a.skip_full:
                 continue
-            r = C.run_worker("scale.py", ["--db", path, "--epochs", a.epochs,
-                                          "--max-rows", mr, "--so", a.so],
-                             threads=1)
-            r["n"], r["max_rows"] = n, mr
-            runs.append(r)
-            print("  %8d rows  max_rows %-7s %6.2f s/epoch  fit %6.1f s  "
-                  "peak %6.0f MiB" % (n, mr or "-", r["seconds"] / r["epochs"],
-                                      r["wall"], r["rss_peak"]),
-                  file=sys.stderr, flush=True)
+            for t, busy in modes:
+                runs.append(one(a, n, mr, threads=t, busy=busy))
+    n = min(a.sizes)
+    for L in a.level_list:
+        for t, busy in modes:
+            runs.append(one(a, n, levels=L, threads=t, busy=busy))
+    for c in a.col_list:
+        for t, busy in modes:
+            runs.append(one(a, n, ncols=c, threads=t, busy=busy))
     return runs
 
 
 def report(a, runs):
     rep = C.Report("scale")
-    head = ["table rows", "max_rows", "rows fitted (report)",
-            "rows scanned (report)", "s / epoch", "us / row-epoch",
-            "vae_fit s (incl. read)", "peak MiB", "MiB above start",
-            "bytes / row fitted"]
+    head = ["table rows", "columns", "levels", "threads", "other core",
+            "max_rows", "rows fitted (report)", "rows scanned (report)",
+            "s / epoch", "rows/s (report)", "vae_fit s (incl. read)",
+            "peak MiB", "MiB above start", "load"]
     rows = []
     for r in runs:
         spe = r["seconds"] / r["epochs"]
         above = r["rss_peak"] - r["rss_base"]
-        rows.append([r["n"], r["max_rows"] or "-", r["rows"],
-                     r["rows_source"], spe, 1e6 * spe / r["rows"], r["wall"],
-                     r["rss_peak"], above, above * 1048576 / r["rows"]])
-    full = [r for r in runs if not r["max_rows"]]
+        rows.append([r["n"], r["ncols"] + (1 if r["levels"] else 0),
+                     r["levels"] or "-", r["threads"] or "cores",
+                     "busy" if r["busy"] else "-", r["max_rows"] or "-",
+                     r["rows"], r["rows_source"], spe, r["rows_per_second"],
+                     r["wall"], r["rss_peak"], above, r["load"]])
+    full = [r for r in runs if not r["max_rows"] and not r["levels"]
+            and r["ncols"] == 16 and r["threads"] == runs[0]["threads"]
+            and not r["busy"]]
     notes = []
     if len(full) >= 2:
         lo, hi = full[0], full[-1]
@@ -119,8 +194,10 @@ def report(a, runs):
                      % (k, hi["rows"] / lo["rows"],
                         (hi["rss_peak"] - hi["rss_base"])
                         / max(1e-9, lo["rss_peak"] - lo["rss_base"])))
-    notes.append("%d epoch(s), holdout 0, one thread; 16 columns (12 "
-                 "numeric, 4 categorical), 5%% NULL" % a.epochs)
+    notes.append("%d epoch(s) (a round of 1,000 steps on tables of more "
+                 "than 1,000 batches), holdout 0; 16 columns (12 numeric, 4 "
+                 "categorical) unless said, 5%% NULL; load: the 1-minute "
+                 "load average after the run" % a.epochs)
     rep.table("Scale: vae_fit on generated tables (time linear in rows, "
               "memory bounded by max_rows)", head, rows, notes)
     return rep
@@ -136,8 +213,22 @@ def parse_args(argv):
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--max-rows", type=int, default=100000)
     p.add_argument("--no-save", action="store_true")
+    p.add_argument("--threads", default="0",
+                   help="threads option values, 0 = the default")
+    p.add_argument("--busy", action="store_true")
+    p.add_argument("--levels", default="")
+    p.add_argument("--cols", default="")
+    p.add_argument("--ncols", type=int, default=16, help=argparse.SUPPRESS)
+    p.add_argument("--fit-threads", type=int, default=0,
+                   help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     a.sizes = [int(x) for x in str(a.sizes).split(",") if x]
+    a.threads = [int(x) for x in str(a.threads).split(",") if x]
+    if not a.worker:
+        a.level_list = [int(x) for x in str(a.levels).split(",") if x]
+        a.col_list = [int(x) for x in str(a.cols).split(",") if x]
+    else:
+        a.levels = int(a.levels or 0)
     a.skip_full = set()
     if a.quick:
         # 10^6 rows only through the max_rows budget: the read and the

@@ -14,9 +14,15 @@
 ** random) plus the network's MNAR shift: what the missingness model changes.
 ** Generation given values (VAE_GENERATE) ignores the missingness model: its
 ** unknown cells were never hidden by it.
+**
+** Threads: the chunks of a call are shared out to the model's threads
+** (cfg.threads, pool.h), each with buffers of its own (a lane). A chunk's
+** answer depends only on its rows and their seeds, so the thread count
+** never changes a result.
 */
 #include "mem.h"
 #include "model.h"
+#include "pool.h"
 #include "transform.h"
 
 #include <math.h>
@@ -238,45 +244,74 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
 ** them (vae_infer_kept, vae_sample_kept): allocating and freeing a few
 ** hundred KiB per batch made the allocator hand the memory back to the
 ** system and fault it in again every time. */
-struct vae_scratch {
-  vae_allocator mem;   /* the model's */
-  const vae_model *m;
-  int rows, K;         /* what w was allocated for */
-  int p, lin_d;        /* and the model's shape */
-  size_t nparams;
+typedef struct {
   vae_work w;
   vae_rng *rngs;       /* rows */
   double *probs, *acc; /* the most levels of a column, twice for acc */
   float *wmar;         /* rows x K: VAE_MNAR's weights without P(mask | z) */
   double *ratio, *gh;  /* K and 5 K */
-  double *sd;          /* p */
   double *linear;      /* p: the linear part's estimates of one row */
   vae_linear_work *lw; /* when m has a linear part */
+} lane;
+
+struct vae_scratch {
+  vae_allocator mem;   /* the model's */
+  const vae_model *m;
+  int rows, K;         /* what each lane was allocated for */
+  int p, lin_d;        /* and the model's shape */
+  size_t nparams;
+  int nlanes;          /* one per thread */
+  lane *lanes;
+  vae_pool *pool;      /* nlanes - 1 workers, made when a call has chunks to share */
+  double *sd;          /* p */
 };
+
+static void lane_free(const vae_allocator *a, lane *l) {
+  vae_work_free(&l->w);
+  vae_free(a, l->rngs);
+  vae_free(a, l->probs);
+  vae_free(a, l->acc);
+  vae_free(a, l->wmar);
+  vae_free(a, l->ratio);
+  vae_free(a, l->gh);
+  vae_free(a, l->linear);
+  vae_linear_work_free(l->lw);
+}
 
 void vae_scratch_free(vae_scratch *sc) {
   if (!sc) return;
   vae_allocator a = sc->mem;
-  vae_work_free(&sc->w);
-  vae_free(&a, sc->rngs);
-  vae_free(&a, sc->probs);
-  vae_free(&a, sc->acc);
-  vae_free(&a, sc->wmar);
-  vae_free(&a, sc->ratio);
-  vae_free(&a, sc->gh);
+  vae_pool_free(sc->pool);
+  for (int i = 0; sc->lanes && i < sc->nlanes; i++) lane_free(&a, &sc->lanes[i]);
+  vae_free(&a, sc->lanes);
   vae_free(&a, sc->sd);
-  vae_free(&a, sc->linear);
-  vae_linear_work_free(sc->lw);
   vae_free(&a, sc);
 }
 
-/* Buffers for rows rows of K samples of m: *keep when it is large enough,
-** else new ones, left in *keep when keep is not NULL. */
-static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows, int K) {
+static int lane_alloc(const vae_model *m, lane *l, int rows, int K) {
+  size_t L = (size_t)max_levels(m);
+  if (vae_work_alloc(m, &l->w, rows, K, 0) ||
+      !(l->rngs = vae_calloc(&m->mem, (size_t)rows, sizeof(vae_rng))) ||
+      !(l->probs = vae_calloc(&m->mem, L, sizeof(double))) ||
+      !(l->acc = vae_calloc(&m->mem, 2 * L, sizeof(double))) ||
+      (m->sel && !(l->wmar = vae_calloc(&m->mem, (size_t)rows * K, sizeof(float)))) ||
+      !(l->ratio = vae_calloc(&m->mem, (size_t)K, sizeof(double))) ||
+      !(l->gh = vae_calloc(&m->mem, (size_t)K * 5, sizeof(double))) ||
+      !(l->linear = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
+      (m->lin.d && !(l->lw = vae_linear_work_alloc(&m->mem, m->lin.d))))
+    return VAE_NOMEM;
+  return VAE_OK;
+}
+
+/* Buffers for chunks of rows rows of K samples of m, on up to lanes
+** threads: *keep when it is large enough, else new ones, left in *keep when
+** keep is not NULL. */
+static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows, int K,
+                                int lanes) {
   vae_scratch *sc = keep ? *keep : NULL;
   /* The shape too: another model may have been given the same address. */
   if (sc && sc->m == m && sc->K == K && sc->rows >= rows && sc->p == m->p &&
-      sc->nparams == m->nparams && sc->lin_d == m->lin.d)
+      sc->nparams == m->nparams && sc->lin_d == m->lin.d && sc->nlanes >= lanes)
     return sc;
   vae_scratch_free(sc);
   if (keep) *keep = NULL;
@@ -289,21 +324,25 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
   sc->p = m->p;
   sc->nparams = m->nparams;
   sc->lin_d = m->lin.d;
-  size_t L = (size_t)max_levels(m);
-  if (vae_work_alloc(m, &sc->w, rows, K, 0) ||
-      !(sc->rngs = vae_calloc(&m->mem, (size_t)rows, sizeof(vae_rng))) ||
-      !(sc->probs = vae_calloc(&m->mem, L, sizeof(double))) || !(sc->acc = vae_calloc(&m->mem, 2 * L, sizeof(double))) ||
-      (m->sel && !(sc->wmar = vae_calloc(&m->mem, (size_t)rows * K, sizeof(float)))) ||
-      !(sc->ratio = vae_calloc(&m->mem, (size_t)K, sizeof(double))) ||
-      !(sc->gh = vae_calloc(&m->mem, (size_t)K * 5, sizeof(double))) ||
-      !(sc->sd = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
-      !(sc->linear = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
-      (m->lin.d && !(sc->lw = vae_linear_work_alloc(&m->mem, m->lin.d)))) {
+  int ok = (sc->sd = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) &&
+           (sc->lanes = vae_calloc(&m->mem, (size_t)lanes, sizeof *sc->lanes));
+  if (ok) sc->nlanes = lanes;
+  for (int i = 0; ok && i < lanes; i++) ok = lane_alloc(m, &sc->lanes[i], rows, K) == VAE_OK;
+  if (!ok) {
     vae_scratch_free(sc);
     return NULL;
   }
+  /* Fewer workers than lanes is fine (no thread at all: the caller works). */
+  if (lanes > 1) sc->pool = vae_pool_create(&m->mem, lanes);
   if (keep) *keep = sc;
   return sc;
+}
+
+/* Threads for a call of items chunks: the model's setting, no more than
+** the chunks. */
+static int lanes_for(const vae_model *m, int items) {
+  int t = m->cfg.threads > 0 ? m->cfg.threads : vae_cores();
+  return items < t ? (items > 0 ? items : 1) : t;
 }
 
 /* Multiply-adds of one row with S samples: the encoder once, the decoder
@@ -349,6 +388,71 @@ static void mar_weights(const vae_work *w, int rows, int S, float *wmar) {
   }
 }
 
+/* One call's arguments, for the chunks. */
+typedef struct {
+  const vae_model *m;
+  int mode, n, S, chunk, mar;
+  const float *x;
+  const uint64_t *seeds;
+  float *out, *probs_out;
+  double *nll;
+  vae_scratch *sc;
+} infer_job;
+
+static void infer_chunk(void *ctx, int item, int worker) {
+  const infer_job *j = ctx;
+  const vae_model *m = j->m;
+  const int p = m->p, d = m->latent, S = j->S, mode = j->mode, at = item * j->chunk;
+  const int rows = j->n - at < j->chunk ? j->n - at : j->chunk;
+  vae_scratch *sc = j->sc;
+  lane *ln = &sc->lanes[worker];
+  vae_work *w = &ln->w;
+  vae_rng *rngs = ln->rngs;
+  const float *xc = j->x + (size_t)at * p;
+  vae_prepare(m, w, xc, rows, NULL, 0);
+  for (int r = 0; r < rows; r++) {
+    vae_rng_seed(&rngs[r], j->seeds ? j->seeds[at + r] : 0);
+    vae_rng_normals(&rngs[r], w->eps + (size_t)r * S * d, (long)S * d);
+  }
+  vae_forward(m, w, rows, S, 1.0, 0);
+  vae_backward(m, w, rows, S, 1.0, 1.0, 0); /* fills w->wnorm */
+  const float *wmar = NULL;
+  if (m->sel) {
+    mar_weights(w, rows, S, ln->wmar);
+    if (j->mar || mode == VAE_GENERATE)
+      memcpy(w->wnorm, ln->wmar, (size_t)rows * S * sizeof(float));
+    else
+      wmar = ln->wmar;
+  }
+  for (int r = 0; r < rows; r++) {
+    const float *xr = xc + (size_t)r * p;
+    float *dst = j->out + (size_t)(at + r) * p;
+    memcpy(dst, xr, (size_t)p * sizeof(float));
+    if (j->nll) {
+      const double *lw = w->lw + (size_t)r * S;
+      /* On the model's scale: numeric cells as normal scores, so that
+      ** every column weighs alike whatever its units. */
+      double mx = lw[0], s = 0;
+      for (int k = 1; k < S; k++) if (lw[k] > mx) mx = lw[k];
+      for (int k = 0; k < S; k++) s += exp(lw[k] - mx);
+      j->nll[at + r] = -(mx + log(s) - log((double)S));
+    }
+    if (mode != VAE_MEAN) {
+      for (int s = 0; s < S; s++) ln->ratio[s] = w->wnorm[(size_t)r * S + s];
+      int s = pick(&rngs[r], ln->ratio, S);
+      const float *o = w->dec_h[m->nlayers - 1] + ((size_t)r * S + s) * m->dec_out;
+      for (int c = 0; c < p; c++)
+        if (isnan(xr[c]))
+          dst[c] = draw_value(m, c, o, sc->sd, mode == VAE_DRAW, &rngs[r], ln->probs);
+    } else {
+      vae_linear_row(m, xr, ln->lw, ln->linear);
+      row_mean(m, w, r, S, xr, ln->linear, ln->lw, wmar ? wmar + (size_t)r * S : NULL,
+               j->probs_out ? j->probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
+               ln->probs, ln->acc, ln->gh);
+    }
+  }
+}
+
 /* mar: treat the model as MAR (VAE_GENERATE, and the held-out cells hidden
 ** at random by which the shares are fitted). */
 static int infer_rows(const vae_model *m, int mode, int n, const float *x,
@@ -360,85 +464,47 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
   if (vae_check_data(m->cols, m->p, x, n, NULL, 0)) return VAE_INVALID;
   int chunk = pass_rows(m, S);
   if (chunk > n) chunk = n;
-  const int p = m->p, d = m->latent;
-  vae_scratch *sc = scratch_for(keep, m, chunk, S);
+  const int items = (n + chunk - 1) / chunk;
+  vae_scratch *sc = scratch_for(keep, m, chunk, S, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
-  vae_work *w = &sc->w;
-  vae_rng *rngs = sc->rngs;
   decoder_sd(m, sc->sd);
-  for (int at = 0; at < n; at += chunk) {
-    int rows = n - at < chunk ? n - at : chunk;
-    const float *xc = x + (size_t)at * p;
-    vae_prepare(m, w, xc, rows, NULL, 0);
-    for (int r = 0; r < rows; r++) {
-      vae_rng_seed(&rngs[r], seeds ? seeds[at + r] : 0);
-      vae_rng_normals(&rngs[r], w->eps + (size_t)r * S * d, (long)S * d);
-    }
-    vae_forward(m, w, rows, S, 1.0, 0);
-    vae_backward(m, w, rows, S, 1.0, 1.0, 0); /* fills w->wnorm */
-    const float *wmar = NULL;
-    if (m->sel) {
-      mar_weights(w, rows, S, sc->wmar);
-      if (mar || mode == VAE_GENERATE)
-        memcpy(w->wnorm, sc->wmar, (size_t)rows * S * sizeof(float));
-      else
-        wmar = sc->wmar;
-    }
-    for (int r = 0; r < rows; r++) {
-      const float *xr = xc + (size_t)r * p;
-      float *dst = out + (size_t)(at + r) * p;
-      memcpy(dst, xr, (size_t)p * sizeof(float));
-      if (nll) {
-        const double *lw = w->lw + (size_t)r * S;
-        /* On the model's scale: numeric cells as normal scores, so that
-        ** every column weighs alike whatever its units. */
-        double mx = lw[0], s = 0;
-        for (int k = 1; k < S; k++) if (lw[k] > mx) mx = lw[k];
-        for (int k = 0; k < S; k++) s += exp(lw[k] - mx);
-        nll[at + r] = -(mx + log(s) - log((double)S));
-      }
-      if (mode != VAE_MEAN) {
-        for (int s = 0; s < S; s++) sc->ratio[s] = w->wnorm[(size_t)r * S + s];
-        int s = pick(&rngs[r], sc->ratio, S);
-        const float *o = w->dec_h[m->nlayers - 1] + ((size_t)r * S + s) * m->dec_out;
-        for (int j = 0; j < p; j++)
-          if (isnan(xr[j]))
-            dst[j] = draw_value(m, j, o, sc->sd, mode == VAE_DRAW, &rngs[r], sc->probs);
-      } else {
-        vae_linear_row(m, xr, sc->lw, sc->linear);
-        row_mean(m, w, r, S, xr, sc->linear, sc->lw, wmar ? wmar + (size_t)r * S : NULL,
-                 probs_out ? probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
-                 sc->probs, sc->acc, sc->gh);
-      }
-    }
-  }
+  infer_job j = {m, mode, n, S, chunk, mar, x, seeds, out, probs_out, nll, sc};
+  vae_pool_run(sc->pool, items, infer_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
+}
+
+#define SAMPLE_CHUNK 256
+
+static void sample_chunk(void *ctx, int item, int worker) {
+  const infer_job *j = ctx;
+  const vae_model *m = j->m;
+  const int p = m->p, d = m->latent, at = item * j->chunk;
+  const int rows = j->n - at < j->chunk ? j->n - at : j->chunk;
+  lane *ln = &j->sc->lanes[worker];
+  vae_work *w = &ln->w;
+  for (int r = 0; r < rows; r++) {
+    vae_rng_seed(&ln->rngs[r], j->seeds ? j->seeds[at + r] : 0);
+    vae_rng_normals(&ln->rngs[r], w->z + (size_t)r * d, d);
+  }
+  vae_decode(m, w, rows);
+  for (int r = 0; r < rows; r++) {
+    const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * m->dec_out;
+    for (int c = 0; c < p; c++)
+      j->out[(size_t)(at + r) * p + c] = draw_value(m, c, o, j->sc->sd, 0, &ln->rngs[r], ln->probs);
+  }
 }
 
 static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *out,
                        vae_scratch **keep) {
   if (n <= 0) return VAE_OK;
-  int chunk = n < 256 ? n : 256;
-  const int p = m->p, d = m->latent;
-  vae_scratch *sc = scratch_for(keep, m, chunk, 1);
+  int chunk = n < SAMPLE_CHUNK ? n : SAMPLE_CHUNK;
+  const int items = (n + chunk - 1) / chunk;
+  vae_scratch *sc = scratch_for(keep, m, chunk, 1, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
-  vae_work *w = &sc->w;
-  vae_rng *rngs = sc->rngs;
   decoder_sd(m, sc->sd);
-  for (int at = 0; at < n; at += chunk) {
-    int rows = n - at < chunk ? n - at : chunk;
-    for (int r = 0; r < rows; r++) {
-      vae_rng_seed(&rngs[r], seeds ? seeds[at + r] : 0);
-      vae_rng_normals(&rngs[r], w->z + (size_t)r * d, d);
-    }
-    vae_decode(m, w, rows);
-    for (int r = 0; r < rows; r++) {
-      const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * m->dec_out;
-      for (int j = 0; j < p; j++)
-        out[(size_t)(at + r) * p + j] = draw_value(m, j, o, sc->sd, 0, &rngs[r], sc->probs);
-    }
-  }
+  infer_job j = {m, 0, n, 1, chunk, 0, NULL, seeds, out, NULL, NULL, sc};
+  vae_pool_run(sc->pool, items, sample_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
 }

@@ -4,9 +4,22 @@
 #include <cblas.h>
 #include <math.h>
 
+/* vae.so links its own copy of OpenBLAS (Makefile): its thread count is
+** set to 1 once, before the first GEMM, and touches no one else's. With a
+** shared OpenBLAS (the fallback build) the host's setting stays. */
+#ifdef VAE_PRIVATE_BLAS
+#include <pthread.h>
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_one_thread(void) { openblas_set_num_threads(1); }
+#define BLAS_READY() pthread_once(&blas_once, blas_one_thread)
+#else
+#define BLAS_READY() ((void)0)
+#endif
+
 void dense_forward(const vae_dense *L, const float *params, const float *X,
                    int rows, float *Y) {
   const float *W = params + L->w, *b = params + L->b;
+  BLAS_READY();
   /* Seed Y with the bias so GEMM adds into it (beta = 1): one pass less. */
   for (int r = 0; r < rows; r++) {
     float *y = Y + (size_t)r * L->out;
@@ -35,6 +48,7 @@ VAE_SIMD_CLONES void bias_backward(const float *dY, int rows, int cols, float *d
 
 void dense_backward_weights(const vae_dense *L, const float *params, float *grads,
                             const float *X, const float *dY, int rows, float *dX) {
+  BLAS_READY();
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L->in, L->out, rows,
               1.0f, X, L->in, dY, L->out, 0.0f, grads + L->w, L->out);
   if (dX)

@@ -136,25 +136,47 @@ static inline double softplus(double x) {
 ** per level were most of the likelihood's time. A column of up to SOFT_L
 ** levels goes SOFT_K samples at a time through level-major scratch, so
 ** that every loop runs over the samples and vectorizes; wider ones go one
-** sample at a time. */
+** sample at a time, its levels in LANES partial sums (an exp per level,
+** kept for the gradient: a wide column's softmax was a third of its fit,
+** a 300-level one 32% of the profile with one exp per level and pass summed
+** in a double that would not vectorize). */
 #define SOFT_L 32
 #define SOFT_K 32
+#define LANES 8
+
+static VAE_SIMD_CLONES void wide_softmax(const float *ok, int L, int lev, float *dk,
+                                         double *ll) {
+  float m8[LANES], s8[LANES];
+  int l, i;
+  for (i = 0; i < LANES; i++) m8[i] = ok[0];
+  for (l = 0; l + LANES <= L; l += LANES)
+    for (i = 0; i < LANES; i++) m8[i] = ok[l + i] > m8[i] ? ok[l + i] : m8[i];
+  for (; l < L; l++) m8[0] = ok[l] > m8[0] ? ok[l] : m8[0];
+  float mx = m8[0];
+  for (i = 1; i < LANES; i++) mx = m8[i] > mx ? m8[i] : mx;
+  for (i = 0; i < LANES; i++) s8[i] = 0;
+  if (dk) {
+    for (l = 0; l + LANES <= L; l += LANES)
+      for (i = 0; i < LANES; i++) s8[i] += dk[l + i] = vae_exp_neg(ok[l + i] - mx);
+    for (; l < L; l++) s8[0] += dk[l] = vae_exp_neg(ok[l] - mx);
+  } else {
+    for (l = 0; l + LANES <= L; l += LANES)
+      for (i = 0; i < LANES; i++) s8[i] += vae_exp_neg(ok[l + i] - mx);
+    for (; l < L; l++) s8[0] += vae_exp_neg(ok[l] - mx);
+  }
+  double s = 0;
+  for (i = 0; i < LANES; i++) s += s8[i];
+  *ll += (double)ok[lev] - mx - log(s);
+  if (!dk) return;
+  const float a = (float)(-1.0 / s);
+  for (l = 0; l < L; l++) dk[l] *= a;
+  dk[lev] += 1.0f;
+}
 
 static VAE_SIMD_CLONES void categorical_loglik(const float *o, size_t W, int L,
                                                int lev, int K, float *d, double *ll) {
   if (L > SOFT_L) {
-    for (int k = 0; k < K; k++) {
-      const float *ok = o + k * W;
-      float mx = ok[0];
-      for (int l = 1; l < L; l++) mx = ok[l] > mx ? ok[l] : mx;
-      double s = 0;
-      for (int l = 0; l < L; l++) s += vae_exp_neg(ok[l] - mx);
-      ll[k] += (double)ok[lev] - mx - log(s);
-      if (!d) continue;
-      float *dk = d + k * W, a = (float)(-1.0 / s);
-      for (int l = 0; l < L; l++) dk[l] = vae_exp_neg(ok[l] - mx) * a;
-      dk[lev] += 1.0f;
-    }
+    for (int k = 0; k < K; k++) wide_softmax(o + k * W, L, lev, d ? d + k * W : NULL, &ll[k]);
     return;
   }
   float t[SOFT_L * SOFT_K], mx[SOFT_K];

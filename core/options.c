@@ -90,6 +90,8 @@ static const opt_spec specs[] = {
    "be \"mar\" or \"mnar\""},
   {"na", VAE_OPT_NA, T_STRINGS, 0, 1000, 0, 0, 0, 0,
    "be a list of at most 1000 strings (text read as a missing value)"},
+  {"threads", VAE_OPT_THREADS, T_INT, 1, 64, 0, 0, 0, 0,
+   "be an integer from 1 to 64"},
 };
 
 static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -124,6 +126,7 @@ static void store_int(vae_options *o, int bit, int64_t x) {
   case VAE_OPT_SEED: c->seed = (uint64_t)x; break;
   case VAE_OPT_MAX_ROWS: c->max_rows = x; break;
   case VAE_OPT_PATIENCE: c->patience = (int)x; break;
+  case VAE_OPT_THREADS: c->threads = (int)x; break;
   }
 }
 

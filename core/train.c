@@ -3,9 +3,17 @@
 ** rows for early stopping (the best epoch's parameters are kept) and, at
 ** the end, the held-out imputation error per column. All buffers are
 ** allocated before the first epoch; the loop itself allocates nothing.
+**
+** Threads: a mini-batch is cut into shards of SHARD_ROWS rows, each with
+** its own workspace and gradient, worked on by the fit's pool (pool.h) and
+** summed in shard order. The noise of the whole batch is drawn first, on
+** the calling thread, and the shards take their slices. So the shapes,
+** the random numbers and the order of every sum are the same whatever the
+** number of threads: a fit gives the same bits on 1 thread as on 8.
 */
 #include "mem.h"
 #include "model.h"
+#include "pool.h"
 
 #include <math.h>
 #include <string.h>
@@ -30,11 +38,21 @@ static void shuffle(int64_t *idx, int64_t n, vae_rng *rng) {
   }
 }
 
+/* Rows of a mini-batch per shard. Fixed, not derived from the thread
+** count, so that results do not depend on it. */
+#ifndef SHARD_ROWS
+#define SHARD_ROWS 16
+#endif
+
 typedef struct {
   vae_allocator mem;    /* the model's */
-  vae_work w;
+  int nshards, batch;
+  vae_work *w;          /* [nshards]: a shard's workspace and gradient */
+  double *loss;         /* [nshards] */
+  vae_pool *pool;
   float *rows;          /* batch x p gathered raw rows */
   unsigned char *hide;  /* batch x p extra masking */
+  float *eps;           /* batch x K x latent: the batch's noise */
   float *adam_m, *adam_v, *best, *backup;
   float *blend;         /* the model's shares before this fit */
   int64_t *idx;
@@ -42,7 +60,11 @@ typedef struct {
 } fit_buffers;
 
 static void free_buffers(fit_buffers *b) {
-  vae_work_free(&b->w);
+  vae_pool_free(b->pool);
+  for (int s = 0; b->w && s < b->nshards; s++) vae_work_free(&b->w[s]);
+  vae_free(&b->mem, b->w);
+  vae_free(&b->mem, b->loss);
+  vae_free(&b->mem, b->eps);
   vae_free(&b->mem, b->rows);
   vae_free(&b->mem, b->hide);
   vae_free(&b->mem, b->adam_m);
@@ -56,12 +78,26 @@ static void free_buffers(fit_buffers *b) {
 }
 
 static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
-                         int64_t n, int epochs) {
+                         int64_t n, int epochs, int threads) {
   memset(b, 0, sizeof *b);
   b->mem = m->mem;
-  if (vae_work_alloc(m, &b->w, batch, K, 1)) return VAE_NOMEM;
+  b->batch = batch;
+  b->nshards = (batch + SHARD_ROWS - 1) / SHARD_ROWS;
+  if (!(b->w = vae_calloc(&m->mem, (size_t)b->nshards, sizeof *b->w)) ||
+      !(b->loss = vae_calloc(&m->mem, (size_t)b->nshards, sizeof(double)))) {
+    free_buffers(b);
+    return VAE_NOMEM;
+  }
+  for (int s = 0; s < b->nshards; s++) {
+    int rows = batch - s * SHARD_ROWS < SHARD_ROWS ? batch - s * SHARD_ROWS : SHARD_ROWS;
+    if (vae_work_alloc(m, &b->w[s], rows, K, 1)) {
+      free_buffers(b);
+      return VAE_NOMEM;
+    }
+  }
   size_t np = m->nparams;
-  if (!(b->rows = vae_calloc(&m->mem, (size_t)batch * m->p, sizeof(float))) ||
+  if (!(b->eps = vae_calloc(&m->mem, (size_t)batch * K, (size_t)m->latent * sizeof(float))) ||
+      !(b->rows = vae_calloc(&m->mem, (size_t)batch * m->p, sizeof(float))) ||
       !(b->hide = vae_calloc(&m->mem, (size_t)batch * m->p, 1)) ||
       !(b->adam_m = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->adam_v = vae_calloc(&m->mem, np, sizeof(float))) ||
@@ -74,7 +110,50 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
     free_buffers(b);
     return VAE_NOMEM;
   }
+  /* No more threads than shards; none at all is fine (the caller works). */
+  b->pool = vae_pool_create(&m->mem, threads < b->nshards ? threads : b->nshards);
   return VAE_OK;
+}
+
+/* One pass of the network over the rows gathered in b->rows (with b->hide
+** and b->eps), shard by shard on the pool: sum of the shards' losses, and
+** with grads their gradient summed into b->w[0].grads. */
+typedef struct {
+  const vae_model *m;
+  fit_buffers *b;
+  int rows, K, grads, hide;
+  double beta, scale;
+} pass;
+
+static void shard_pass(void *ctx, int s, int worker) {
+  const pass *ps = ctx;
+  const vae_model *m = ps->m;
+  fit_buffers *b = ps->b;
+  const int lo = s * SHARD_ROWS, p = m->p;
+  const int rows = ps->rows - lo < SHARD_ROWS ? ps->rows - lo : SHARD_ROWS;
+  vae_work *w = &b->w[s];
+  const size_t noise = (size_t)ps->K * m->latent;
+  vae_prepare(m, w, b->rows + (size_t)lo * p, rows, ps->hide ? b->hide + (size_t)lo * p : NULL, 1);
+  memcpy(w->eps, b->eps + lo * noise, rows * noise * sizeof(float));
+  vae_forward(m, w, rows, ps->K, ps->beta, ps->grads);
+  b->loss[s] = vae_backward(m, w, rows, ps->K, ps->beta, ps->scale, ps->grads);
+}
+
+static double run_pass(const vae_model *m, fit_buffers *b, int rows, int K, double beta,
+                       double scale, int grads, int hide) {
+  pass ps = {m, b, rows, K, grads, hide, beta, scale};
+  const int shards = (rows + SHARD_ROWS - 1) / SHARD_ROWS;
+  vae_pool_run(b->pool, shards, shard_pass, &ps);
+  double loss = 0;
+  for (int s = 0; s < shards; s++) loss += b->loss[s];
+  if (grads) {
+    float *g = b->w[0].grads;
+    for (int s = 1; s < shards; s++) {
+      const float *h = b->w[s].grads;
+      for (size_t i = 0; i < m->nparams; i++) g[i] += h[i];
+    }
+  }
+  return loss;
 }
 
 static void gather(const vae_model *m, const float *data, const int64_t *idx,
@@ -112,13 +191,11 @@ static double evaluate(const vae_model *m, fit_buffers *b, const float *data,
   vae_rng rng;
   vae_rng_seed(&rng, seed);
   double total = 0;
-  for (int64_t at = 0; at < n; at += b->w.rows_enc) {
-    int rows = (int)(n - at < b->w.rows_enc ? n - at : b->w.rows_enc);
+  for (int64_t at = 0; at < n; at += b->batch) {
+    int rows = (int)(n - at < b->batch ? n - at : b->batch);
     gather(m, data, idx + at, rows, b->rows);
-    vae_prepare(m, &b->w, b->rows, rows, NULL, 1);
-    vae_rng_normals_fast(&rng, b->w.eps, (long)rows * K * m->latent);
-    vae_forward(m, &b->w, rows, K, beta, 0);
-    total += vae_backward(m, &b->w, rows, K, beta, 1.0, 0);
+    vae_rng_normals_fast(&rng, b->eps, (long)rows * K * m->latent);
+    total += run_pass(m, b, rows, K, beta, 1.0, 0, 0);
     if (interrupted(poll)) {
       *stop = 1;
       break;
@@ -331,29 +408,47 @@ static void slope_prior(const vae_model *m, float *grads, int64_t n) {
   }
 }
 
-/* One pass of Adam over rows idx[0..n) in shuffled mini-batches; *loss is
-** the mean negative bound per row. */
+/* Large tables: steps, not passes over the rows, decide how long a fit
+** trains. An "epoch" (a round of validation and patience) is at most
+** ROUND_STEPS mini-batches, the next round going on from where the last
+** stopped in the same shuffle, and such a fit takes at most STEP_BUDGET
+** (within cfg->epochs rounds, and more for wide tables: BUDGET_PER_INPUT
+** steps per encoder input). Tables of up to ROUND_STEPS batches train
+** exactly as before, epoch by epoch. The held-out bound is taken on at
+** most EVAL_MAX_ROWS rows. */
+#define ROUND_STEPS 1000
+#define STEP_BUDGET 20000
+#define BUDGET_PER_INPUT 400
+#define EVAL_MAX_ROWS 10000
+
+/* Adam on rows idx[0..n) in shuffled mini-batches from *cursor (0: a new
+** shuffle), for at most max_steps batches and no further than the end of
+** the rows unless wrap; *loss is the mean negative bound per row. */
 static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
                        int64_t *idx, int64_t n, int batch, const vae_config *cfg,
-                       vae_rng *rng, vae_adam *opt, poller *poll, double *loss) {
+                       vae_rng *rng, vae_adam *opt, poller *poll, double *loss,
+                       int64_t *cursor, int64_t max_steps, int wrap) {
   const int K = cfg->samples;
   double total = 0;
-  shuffle(idx, n, rng);
-  for (int64_t at = 0; at < n; at += batch) {
+  int64_t done = 0;
+  for (int64_t step = 0; step < max_steps; step++) {
+    if (*cursor == 0) shuffle(idx, n, rng);
+    const int64_t at = *cursor;
     int rows = (int)(n - at < batch ? n - at : batch);
+    *cursor = at + rows < n ? at + rows : 0;
+    done += rows;
     gather(m, data, idx + at, rows, b->rows);
     for (size_t c = 0; c < (size_t)rows * m->p; c++)
       b->hide[c] = cfg->mask_rate > 0 && vae_rng_uniform(rng) < cfg->mask_rate;
-    vae_prepare(m, &b->w, b->rows, rows, b->hide, 1);
-    vae_rng_normals_fast(rng, b->w.eps, (long)rows * K * m->latent);
-    vae_forward(m, &b->w, rows, K, cfg->beta, 1);
-    total += vae_backward(m, &b->w, rows, K, cfg->beta, rows, 1) * rows;
-    if (m->sel) slope_prior(m, b->w.grads, n);
-    adam_step(opt, m->params, b->w.grads, b->adam_m, b->adam_v, m->nparams);
+    vae_rng_normals_fast(rng, b->eps, (long)rows * K * m->latent);
+    total += run_pass(m, b, rows, K, cfg->beta, rows, 1, 1) * rows;
+    if (m->sel) slope_prior(m, b->w[0].grads, n);
+    adam_step(opt, m->params, b->w[0].grads, b->adam_m, b->adam_v, m->nparams);
     poll->rows += rows;
     if (interrupted(poll)) return VAE_INTERRUPTED;
+    if (*cursor == 0 && !wrap) break;
   }
-  *loss = total / (double)n;
+  *loss = total / (double)done;
   return VAE_OK;
 }
 
@@ -372,6 +467,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
 
   const double t0 = now_seconds();
   const int K = cfg->samples, epochs = cfg->epochs;
+  m->cfg.threads = cfg->threads; /* for the held-out inference below */
   int64_t n_hold = (int64_t)floor(n * cfg->holdout);
   if (n_hold >= n) n_hold = n - 1;
   const int64_t n_train = n - n_hold;
@@ -385,9 +481,19 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   if (batch > n_train) batch = (int)n_train;
   const int64_t steps = (n_train + batch - 1) / batch;
   const int patience = (int)fmax(cfg->patience, ceil(8.0 * cfg->patience / steps));
+  /* Large tables: rounds of ROUND_STEPS batches within a step budget. */
+  const int big = steps > ROUND_STEPS;
+  const int64_t round_steps = big ? ROUND_STEPS : steps;
+  int64_t budget = STEP_BUDGET;
+  if (budget < (int64_t)BUDGET_PER_INPUT * m->enc_in) budget = (int64_t)BUDGET_PER_INPUT * m->enc_in;
+  const int max_rounds = big && (budget + ROUND_STEPS - 1) / ROUND_STEPS < epochs
+                             ? (int)((budget + ROUND_STEPS - 1) / ROUND_STEPS) : epochs;
+  const int64_t n_eval = n_hold < EVAL_MAX_ROWS ? n_hold : EVAL_MAX_ROWS;
+  int64_t cursor = 0, rows_trained = 0;
 
   fit_buffers b;
-  if (alloc_buffers(m, &b, batch, K, n, epochs)) return VAE_NOMEM;
+  if (alloc_buffers(m, &b, batch, K, n, epochs, cfg->threads > 0 ? cfg->threads : vae_cores()))
+    return VAE_NOMEM;
   double *hold_err = rep ? vae_calloc(&m->mem, (size_t)m->p, sizeof(double)) : NULL;
   if (rep && !hold_err) {
     free_buffers(&b);
@@ -418,10 +524,13 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   poller poll = {progress, ctx, t0, now_seconds(), 0};
   int best_epoch = 0, epoch = 0, stopped_early = 0;
   rc = VAE_OK;
-  for (epoch = 0; epoch < epochs && rc == VAE_OK; epoch++) {
+  for (epoch = 0; epoch < max_rounds && rc == VAE_OK; epoch++) {
     double loss;
-    rc = train_epoch(m, &b, scored, train, n_train, batch, cfg, &rng, &opt, &poll, &loss);
+    int64_t before = cursor;
+    rc = train_epoch(m, &b, scored, train, n_train, batch, cfg, &rng, &opt, &poll, &loss,
+                     &cursor, round_steps, big);
     if (rc) break;
+    rows_trained += big ? (cursor > before ? cursor - before : n_train - before + cursor) : n_train;
     b.train_loss[epoch] = loss;
     if (!isfinite(b.train_loss[epoch])) {
       vae_set_error(err, errlen, "training diverged at epoch %d (try a smaller lr)", epoch + 1);
@@ -431,7 +540,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     double val = NAN;
     if (n_hold > 0) {
       int stop = 0;
-      val = evaluate(m, &b, scored, hold, n_hold, K, cfg->beta, vae_seed_mix(cfg->seed, 0xa1),
+      val = evaluate(m, &b, scored, hold, n_eval, K, cfg->beta, vae_seed_mix(cfg->seed, 0xa1),
                      &poll, &stop);
       if (stop) {
         rc = VAE_INTERRUPTED;
@@ -449,7 +558,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     b.val_loss[epoch] = val;
     double secs = now_seconds() - t0;
     if (progress && progress(ctx, epoch + 1, b.train_loss[epoch], val,
-                             (double)n_train * (epoch + 1) / (secs > 0 ? secs : 1e-9))) {
+                             (double)rows_trained / (secs > 0 ? secs : 1e-9))) {
       rc = VAE_INTERRUPTED;
       epoch++;
       break;
@@ -492,9 +601,11 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     int64_t refit_epochs = done < REFIT_MIN_STEPS ? (REFIT_MIN_STEPS - done + steps - 1) / steps : 0;
     if (refit_epochs < (best_epoch + 3) / 4) refit_epochs = (best_epoch + 3) / 4;
     if (refit_epochs > epochs) refit_epochs = epochs;
+    int64_t at = 0;
     for (int64_t e = 0; e < refit_epochs && rc == VAE_OK; e++) {
       double loss; /* batch as allocated: the buffers hold that many rows */
-      rc = train_epoch(m, &b, scored, b.idx, n, batch, cfg, &rng, &opt, &poll, &loss);
+      rc = train_epoch(m, &b, scored, b.idx, n, batch, cfg, &rng, &opt, &poll, &loss, &at,
+                       INT64_MAX, 0);
     }
   }
   if (rc == VAE_OK && n_hold > 0) {
@@ -525,7 +636,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     rep->rows_train = n_train;
     rep->rows_holdout = n_hold;
     rep->seconds = secs;
-    rep->rows_per_second = (double)n_train * epoch / (secs > 0 ? secs : 1e-9);
+    rep->rows_per_second = (double)rows_trained / (secs > 0 ? secs : 1e-9);
     rep->stopped_early = stopped_early;
   }
   /* Later inference uses the settings of the latest fit. */

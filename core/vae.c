@@ -104,6 +104,7 @@ int vae_config_check(const vae_config *cfg, int ncols, char *err,
   if (!(cfg->mask_rate >= 0 && cfg->mask_rate < 0.95)) BAD("mask_rate must be from 0 to below 0.95");
   if (cfg->patience < 1) BAD("patience must be at least 1");
   if (cfg->missing != VAE_MAR && cfg->missing != VAE_MNAR) BAD("missing must be mar or mnar");
+  if (cfg->threads < 0 || cfg->threads > 64) BAD("threads must be from 1 to 64");
   double params, work;
   estimate_size(cfg, ncols, ncols, &params, &work);
   if ((params + work) * sizeof(float) > VAE_MEMORY_LIMIT || params > 2e9)

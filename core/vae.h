@@ -102,6 +102,9 @@ typedef struct {
   int patience;                /* epochs without validation gain before stop */
   int missing;                 /* VAE_MAR, or VAE_MNAR: a model of why cells
                                   are missing (see objective.c) */
+  int threads;                 /* threads of a fit and of inference, 1 to 64;
+                                  0 = the cores the process may use. The
+                                  result does not depend on it. Not saved. */
 } vae_config;
 
 /* vae_config.missing. Under VAE_MNAR each numeric and binary column j also

@@ -9,7 +9,7 @@
 #                             and Node.js with npm unless a node and an npm
 #                             are already on the PATH (from any source)
 set -e
-want="gcc make pkg-config libsqlite3-dev libopenblas-dev libopenblas-serial-dev sqlite3"
+want="gcc make pkg-config libsqlite3-dev libopenblas-dev libopenblas-pthread-dev sqlite3"
 # Installed without their recommended packages (pip recommends a whole
 # toolchain and python3-dev; npm recommends node-gyp): CI stays small.
 lean=""

@@ -1,0 +1,190 @@
+/*
+** pool.c -- the worker threads of pool.h: a mutex, a condition variable
+** the workers sleep on until a job is posted (a generation counter, so
+** none misses one or runs one twice) and one the caller sleeps on until
+** the last item is done. Items are taken one at a time under the mutex:
+** a job is a handful of items (a mini-batch's shards, an inference call's
+** chunks), each worth far more than the lock.
+**
+** A busy machine: when the other cores are taken by other processes, a
+** worker is often descheduled in the middle of an item and the caller
+** waits for it, so that a job on two threads took longer than on one (a
+** 20,000-row fit 1.18x slower at a load of 12 on 2 cores). So the pool
+** watches itself: in each job it times the caller's own items, and over a
+** window of jobs compares the wall time with what the caller alone would
+** have taken (its time per item times the items). When working together
+** was slower, the next SOLO_WINDOWS windows run on the caller alone, then
+** the workers are tried again; each failed try doubles the wait (up to
+** MAX_SOLO_WINDOWS), so that a machine that stays busy pays little for the
+** tries. Which thread runs an item never changes a result, so this only
+** changes the time.
+*/
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include "pool.h"
+#include "mem.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WINDOW 32        /* jobs per comparison */
+#define SOLO_WINDOWS 8   /* windows on the caller alone before a new try */
+#define MAX_SOLO_WINDOWS 64
+
+struct vae_pool {
+  vae_allocator mem;
+  pthread_mutex_t lock;
+  pthread_cond_t wake, done;
+  pthread_t *tid;
+  int workers;              /* threads started */
+  int next_id;              /* worker numbers handed out so far */
+  int stop;
+  unsigned long gen;        /* bumped for each job */
+  vae_pool_fn fn;
+  void *ctx;
+  int items, next, finished;
+  /* The caller's view (only it touches these): see the top of the file. */
+  int solo, jobs, solo_windows;
+  int backoff;              /* windows of the current solo spell; 0: none yet */
+  double wall, alone;
+};
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int vae_cores(void) {
+  long n = 0;
+#ifdef CPU_COUNT
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+#endif
+  if (n < 1) n = sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1) n = 1;
+  return n > VAE_MAX_THREADS ? VAE_MAX_THREADS : (int)n;
+}
+
+/* Runs items of the current job until none is left; called and returns
+** with the lock held. With spent, adds the seconds spent in them and
+** returns how many it ran. */
+static int take_items(vae_pool *p, int id, double *spent) {
+  int ran = 0;
+  while (p->next < p->items) {
+    int i = p->next++;
+    vae_pool_fn fn = p->fn;
+    void *ctx = p->ctx;
+    pthread_mutex_unlock(&p->lock);
+    double t0 = spent ? now() : 0;
+    fn(ctx, i, id);
+    if (spent) *spent += now() - t0;
+    ran++;
+    pthread_mutex_lock(&p->lock);
+    if (++p->finished == p->items) pthread_cond_signal(&p->done);
+  }
+  return ran;
+}
+
+static void *worker(void *arg) {
+  vae_pool *p = arg;
+  pthread_mutex_lock(&p->lock);
+  const int id = ++p->next_id;
+  unsigned long seen = p->gen;
+  for (;;) {
+    while (!p->stop && p->gen == seen) pthread_cond_wait(&p->wake, &p->lock);
+    if (p->stop) break;
+    seen = p->gen;
+    take_items(p, id, NULL);
+  }
+  pthread_mutex_unlock(&p->lock);
+  return NULL;
+}
+
+vae_pool *vae_pool_create(const vae_allocator *a, int threads) {
+  if (threads > VAE_MAX_THREADS) threads = VAE_MAX_THREADS;
+  if (threads <= 1) return NULL;
+  vae_pool *p = vae_calloc(a, 1, sizeof *p);
+  if (!p) return NULL;
+  p->mem = *a;
+  if (!(p->tid = vae_calloc(a, (size_t)threads - 1, sizeof *p->tid))) {
+    vae_free(a, p);
+    return NULL;
+  }
+  if (pthread_mutex_init(&p->lock, NULL)) goto fail_lock;
+  if (pthread_cond_init(&p->wake, NULL)) goto fail_wake;
+  if (pthread_cond_init(&p->done, NULL)) goto fail_done;
+  /* Signals stay with the host's threads. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  while (p->workers < threads - 1 && pthread_create(&p->tid[p->workers], NULL, worker, p) == 0)
+    p->workers++;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (p->workers > 0) return p;
+  pthread_cond_destroy(&p->done);
+fail_done:
+  pthread_cond_destroy(&p->wake);
+fail_wake:
+  pthread_mutex_destroy(&p->lock);
+fail_lock:
+  vae_free(a, p->tid);
+  vae_free(a, p);
+  return NULL;
+}
+
+int vae_pool_threads(const vae_pool *p) { return p ? p->workers + 1 : 1; }
+
+void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
+  if (!p || items <= 1 || p->solo) {
+    for (int i = 0; i < items; i++) fn(ctx, i, 0);
+    if (p && items > 1 && ++p->jobs == WINDOW) {
+      p->jobs = 0;
+      if (++p->solo_windows >= p->backoff) p->solo = p->solo_windows = 0;
+    }
+    return;
+  }
+  double t0 = now(), spent = 0;
+  pthread_mutex_lock(&p->lock);
+  p->fn = fn;
+  p->ctx = ctx;
+  p->items = items;
+  p->next = p->finished = 0;
+  p->gen++;
+  pthread_cond_broadcast(&p->wake);
+  int ran = take_items(p, 0, &spent);
+  while (p->finished < p->items) pthread_cond_wait(&p->done, &p->lock);
+  pthread_mutex_unlock(&p->lock);
+  if (ran > 0) {
+    p->wall += now() - t0;
+    p->alone += spent / ran * items;
+  }
+  if (++p->jobs == WINDOW) {
+    p->solo = p->wall > 0.85 * p->alone;
+    if (p->solo)
+      p->backoff = !p->backoff ? SOLO_WINDOWS
+                   : 2 * p->backoff > MAX_SOLO_WINDOWS ? MAX_SOLO_WINDOWS : 2 * p->backoff;
+    else
+      p->backoff = 0;
+    p->jobs = 0;
+    p->wall = p->alone = 0;
+  }
+}
+
+void vae_pool_free(vae_pool *p) {
+  if (!p) return;
+  pthread_mutex_lock(&p->lock);
+  p->stop = 1;
+  pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->lock);
+  for (int i = 0; i < p->workers; i++) pthread_join(p->tid[i], NULL);
+  pthread_cond_destroy(&p->done);
+  pthread_cond_destroy(&p->wake);
+  pthread_mutex_destroy(&p->lock);
+  vae_allocator a = p->mem;
+  vae_free(&a, p->tid);
+  vae_free(&a, p);
+}

@@ -1,0 +1,43 @@
+/*
+** pool.h -- a small set of worker threads for one call (a fit, or an
+** inference scratch kept between batches), so that the rows of a
+** mini-batch or of an inference call are worked on by every core.
+**
+** vae_pool_run(pool, items, fn, ctx) calls fn(ctx, item, worker) once for each item
+** 0..items-1, the calling thread working too, and returns when all are
+** done. Items are handed out in order to whichever thread is free (a
+** thread that a busy machine holds back simply takes fewer), so what an
+** item computes must not depend on the thread that runs it: callers give
+** each item its own buffers and combine the results in item order, which
+** makes the answer the same for every thread count. Idle workers sleep on
+** a condition variable; nothing spins.
+**
+** Workers block every signal (a host's handlers stay on its own threads)
+** and never allocate or call back into the host. A pool that cannot start
+** all its threads works with those it has (at worst the caller alone).
+*/
+#ifndef VAE_POOL_H
+#define VAE_POOL_H
+
+#include "vae.h"
+
+typedef struct vae_pool vae_pool;
+/* worker: 0 for the caller, 1.. for the pool's threads, so that an item
+** can use buffers of the thread that runs it. */
+typedef void (*vae_pool_fn)(void *ctx, int item, int worker);
+
+/* The processors this process may run on (sched_getaffinity), 1 at least,
+** at most VAE_MAX_THREADS. */
+int vae_cores(void);
+#define VAE_MAX_THREADS 64
+
+/* A pool of threads - 1 workers besides the caller, or NULL when threads
+** <= 1 or memory ran out (vae_pool_run then runs everything on the caller:
+** the result is the same). */
+vae_pool *vae_pool_create(const vae_allocator *a, int threads);
+void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx);
+void vae_pool_free(vae_pool *p);
+/* Threads working in vae_pool_run, the caller included (1 for NULL). */
+int vae_pool_threads(const vae_pool *p);
+
+#endif
