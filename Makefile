@@ -49,7 +49,7 @@ PREFIX  ?= /usr/local
 # The version, from its one source core/version.h (`make version` prints it).
 VERSION := $(shell sed -n 's/^\#define VAE_VERSION "\([^"]*\)".*/\1/p' core/version.h)
 
-.PHONY: all test demo bench clean deps
+.PHONY: all test test-run demo bench clean deps
 all: vae.so
 
 build/%.o: %.c $(wildcard core/*.h ext/*.h)
@@ -169,10 +169,17 @@ valgrind: vae.so
 
 .PHONY: fuzz fuzz-if-clang tsan-if-clang valgrind
 
-# make test also builds the sanitizer copy and, with clang, the fuzz targets.
-test: $(ASAN_BINS) fuzz-if-clang tsan-if-clang build/locale/de_DE.UTF-8/LC_NUMERIC
+# make test first installs what the tests need (tools/deps.sh test: as root
+# it runs apt-get, otherwise it prints the command and stops), then builds
+# and runs them (test-run). It also builds the sanitizer copy and, with
+# clang, the fuzz and ThreadSanitizer targets.
+test:
+	@sh tools/deps.sh test
+	@$(MAKE) --no-print-directory test-run
 
-test: vae.so $(TEST_BINS)
+test-run: $(ASAN_BINS) fuzz-if-clang tsan-if-clang build/locale/de_DE.UTF-8/LC_NUMERIC
+
+test-run: vae.so $(TEST_BINS)
 	@sh tests/run.sh
 
 demo: deps vae.so
@@ -219,7 +226,7 @@ build/samples/vae_static: samples/static.c $(CORE_SRC) $(EXT_SRC) $(wildcard cor
 
 samples: vae.so build/samples/vae_static
 
-test: build/samples/vae_static
+test-run: build/samples/vae_static
 
 .PHONY: install uninstall samples
 
