@@ -133,24 +133,28 @@ def impute_miwae(t, Xm, seed):
                     torch_miwae.fit_impute(Xm, t.kinds, t.levels, seed), Xm)
 
 
+def fit_impute_vae(db, t, Xm, seed, extra):
+    """vae_fit on the masked table t of db, then one SELECT computing every
+    vae_impute before anything is written; the filled copy of Xm."""
+    C.create_table(db, "t", t, Xm)
+    opts = {"seed": seed}
+    opts.update(C.vae_types(t))
+    opts.update(extra)
+    C.vae_fit(db, "m", "t", opts)
+    args = ", ".join(C.qident(c) for c in t.cols)
+    sel = ", ".join("vae_impute('m', ?, %s)" % args for _ in t.cols)
+    out = Xm.copy()
+    cur = db.execute("SELECT %s FROM t ORDER BY rowid" % sel, t.cols)
+    for i, rec in enumerate(cur):
+        for j in np.flatnonzero(np.isnan(Xm[i])):
+            out[i, j] = C.parse_value(t, j, rec[j])
+    return out
+
+
 def impute_vae(t, Xm, seed, so_path, extra):
-    """vae_fit on the masked table, then one SELECT computing every
-    vae_impute before anything is written."""
     db = C.open_vae(so_path)
     try:
-        C.create_table(db, "t", t, Xm)
-        opts = {"seed": seed}
-        opts.update(C.vae_types(t))
-        opts.update(extra)
-        C.vae_fit(db, "m", "t", opts)
-        args = ", ".join(C.qident(c) for c in t.cols)
-        sel = ", ".join("vae_impute('m', ?, %s)" % args for _ in t.cols)
-        out = Xm.copy()
-        cur = db.execute("SELECT %s FROM t ORDER BY rowid" % sel, t.cols)
-        for i, rec in enumerate(cur):
-            for j in np.flatnonzero(np.isnan(Xm[i])):
-                out[i, j] = C.parse_value(t, j, rec[j])
-        return out
+        return fit_impute_vae(db, t, Xm, seed, extra)
     finally:
         db.close()
 
@@ -291,19 +295,8 @@ def impute_vae_full(t, Xm, mask, seed, so_path, extra, calib_rows):
     through the source= virtual table (`draw` 1..40), not timed."""
     db = C.open_vae(so_path)
     try:
-        C.create_table(db, "t", t, Xm)
-        opts = {"seed": seed}
-        opts.update(C.vae_types(t))
-        opts.update(extra)
         t0 = time.perf_counter()
-        C.vae_fit(db, "m", "t", opts)
-        args = ", ".join(C.qident(c) for c in t.cols)
-        sel = ", ".join("vae_impute('m', ?, %s)" % args for _ in t.cols)
-        out = Xm.copy()
-        cur = db.execute("SELECT %s FROM t ORDER BY rowid" % sel, t.cols)
-        for i, rec in enumerate(cur):
-            for j in np.flatnonzero(np.isnan(Xm[i])):
-                out[i, j] = C.parse_value(t, j, rec[j])
+        out = fit_impute_vae(db, t, Xm, seed, extra)
         secs = time.perf_counter() - t0
 
         def draws_for(rows, n_draws):
