@@ -379,16 +379,21 @@ typedef struct {
   strset set;
 } colinfo;
 
+/* A declared type in capitals (its first 63 bytes) into up[64]. */
+static void upper_decl(const char *decl, char *up) {
+  size_t i;
+  for (i = 0; decl[i] && i < 63; i++)
+    up[i] = (decl[i] >= 'a' && decl[i] <= 'z') ? (char)(decl[i] - 32) : decl[i];
+  up[i] = 0;
+}
+
 /* Does a declared type have REAL affinity (SQLite's rules, section 3.1 of
 ** datatype3.html)? Such a column is real even when its values happen to be
 ** whole numbers. */
 static int real_affinity(const char *decl) {
   char up[64];
-  size_t i;
   if (!decl) return 0;
-  for (i = 0; decl[i] && i < sizeof up - 1; i++)
-    up[i] = (decl[i] >= 'a' && decl[i] <= 'z') ? (char)(decl[i] - 32) : decl[i];
-  up[i] = 0;
+  upper_decl(decl, up);
   if (strstr(up, "INT") || strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT") ||
       strstr(up, "BLOB"))
     return 0;
@@ -398,11 +403,8 @@ static int real_affinity(const char *decl) {
 /* Is a declared type one of dates and times (DATE, DATETIME, TIMESTAMP)? */
 static int time_affinity(const char *decl) {
   char up[64];
-  size_t i;
   if (!decl) return 0;
-  for (i = 0; decl[i] && i < sizeof up - 1; i++)
-    up[i] = (decl[i] >= 'a' && decl[i] <= 'z') ? (char)(decl[i] - 32) : decl[i];
-  up[i] = 0;
+  upper_decl(decl, up);
   return strstr(up, "DATE") || strstr(up, "TIMESTAMP");
 }
 
