@@ -358,6 +358,19 @@ static void optimal_impute(const double *C, const double *mu, const float *x,
   }
 }
 
+/* RMSE over the hidden cells of x (n rows of PP) with every column's
+** network share set to share (0: the linear part alone, 1: the network
+** alone); *rc gets vae_infer's code. */
+static double rmse_with_share(vae_model *m, float share, const float *x, const float *full,
+                              float *out, int n, long hidden, int *rc) {
+  for (int j = 0; j < PP; j++) m->blend[j] = share;
+  *rc = vae_infer(m, VAE_MEAN, n, x, NULL, 0, out, NULL);
+  double se = 0;
+  for (int i = 0; i < n * PP; i++)
+    if (isnan(x[i])) se += pow(out[i] - full[i], 2);
+  return sqrt(se / hidden);
+}
+
 static void test_known_answer(void) {
   enum { N = 2000 };
   vae_rng rng;
@@ -424,23 +437,13 @@ static void test_known_answer(void) {
   /* The linear part alone: EM on data that is Gaussian, so its conditional
   ** mean is the optimal one up to estimation error. */
   CHECK(m->lin.d == PP, "linear part of width %d", m->lin.d);
-  for (int j = 0; j < PP; j++) m->blend[j] = 0.0f;
-  rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, mine, NULL);
-  double se_lin = 0;
-  for (int i = 0; i < N * PP; i++)
-    if (isnan(x[i])) se_lin += pow(mine[i] - full[i], 2);
-  double r_lin = sqrt(se_lin / hidden);
+  double r_lin = rmse_with_share(m, 0.0f, x, full, mine, N, hidden, &rc);
   printf("  known answer, linear part alone: %.4f (x%.3f)\n", r_lin, r_lin / r_opt);
   CHECK(rc == VAE_OK && r_lin <= 1.02 * r_opt, "linear RMSE %.4f not within 2%% of optimal %.4f",
         r_lin, r_opt);
   /* The network alone, the linear part switched off: a weak network must
   ** not hide behind the blend. */
-  for (int j = 0; j < PP; j++) m->blend[j] = 1.0f;
-  rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, mine, NULL);
-  double se_net = 0;
-  for (int i = 0; i < N * PP; i++)
-    if (isnan(x[i])) se_net += pow(mine[i] - full[i], 2);
-  double r_net = sqrt(se_net / hidden);
+  double r_net = rmse_with_share(m, 1.0f, x, full, mine, N, hidden, &rc);
   printf("  known answer, network alone: %.4f (x%.3f)\n", r_net, r_net / r_opt);
   CHECK(rc == VAE_OK && r_net <= 1.05 * r_opt, "network RMSE %.4f not within 5%% of optimal %.4f",
         r_net, r_opt);
