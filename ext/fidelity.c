@@ -29,7 +29,7 @@
 #include "ext.h"
 #include "source.h"
 #include "store.h"
-#include "value.h"
+#include "codec.h"
 #include "../core/json.h"
 #include "../core/rng.h"
 

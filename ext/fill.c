@@ -20,7 +20,7 @@
 #include "rows.h"
 #include "source.h"
 #include "store.h"
-#include "value.h"
+#include "codec.h"
 
 #include <math.h>
 #include <string.h>
@@ -92,24 +92,6 @@ static int get_update(fill_updates *u, const char *pat, sqlite3_stmt **out) {
   }
   *out = u->update[i];
   return SQLITE_OK;
-}
-
-static void bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
-  if (vae_is_time(c)) {
-    vae_bind_cell(st, i, c, x); /* in the column's date format */
-    return;
-  }
-  switch (c->kind) {
-    case VAE_REAL: sqlite3_bind_double(st, i, vae_float_double(x)); break;
-    case VAE_INTEGER: sqlite3_bind_int64(st, i, (sqlite3_int64)llrint((double)x)); break;
-    case VAE_BINARY: sqlite3_bind_int(st, i, x >= 0.5f); break;
-    default: {
-      long k = lrintf(x);
-      if (k < 0) k = 0;
-      if (k >= c->nlevels) k = c->nlevels - 1;
-      sqlite3_bind_text(st, i, c->levels[k], -1, SQLITE_STATIC);
-    }
-  }
 }
 
 /* `vae_src."a" IS NULL OR ...` over the columns [lo, hi) of m, nested as a
@@ -248,7 +230,7 @@ static int fill_table(sqlite3 *db, const vae_model *m, const vae_na *na, const c
         goto done;
       }
       for (j = 0; j < p; j++)
-        if (pat[j] == '1') bind_cell(up, ++n, vae_model_column(m, j), out[j]);
+        if (pat[j] == '1') vae_bind_cell(up, ++n, vae_model_column(m, j), out[j]);
       bind_key(up, n + 1, &rows, &key, k);
       rc = sqlite3_step(up);
       sqlite3_reset(up);

@@ -17,10 +17,9 @@
 ** would never reach a handler with N > 1).
 */
 #include "ext.h"
-#include "date.h"
 #include "source.h"
 #include "store.h"
-#include "value.h"
+#include "codec.h"
 #include "../core/json.h"
 #include "../core/options.h"
 
@@ -214,7 +213,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
 
 static char *columns_json(const vae_model *m) {
   vae_buf b = {.mem = &vae_sqlite_mem};
-  int j, k, p = vae_model_ncols(m);
+  int j, p = vae_model_ncols(m);
   char *out;
   VAE_BUF_LIT(&b, "[");
   for (j = 0; j < p; j++) {
@@ -223,27 +222,7 @@ static char *columns_json(const vae_model *m) {
     vae_buf_json_string(&b, c->name);
     vae_buf_appendf(&b, ",\"kind\":\"%s\",\"type\":\"%s\"", vae_column_kind(c),
                     vae_column_sqltype(c));
-    if (vae_is_time(c)) vae_buf_appendf(&b, ",\"format\":\"%s\"", vae_date_form(c->format));
-    if (c->kind == VAE_CATEGORICAL) {
-      VAE_BUF_LIT(&b, ",\"levels\":[");
-      for (k = 0; k < c->nlevels; k++) {
-        if (k) VAE_BUF_LIT(&b, ",");
-        vae_buf_json_string(&b, c->levels[k]);
-      }
-      VAE_BUF_LIT(&b, "]");
-    } else if (c->kind == VAE_BINARY) {
-      /* Nothing to standardize: the share of ones says it all. */
-    } else {
-      /* statistics of the observed values; the model sees normal scores */
-      VAE_BUF_LIT(&b, ",\"mean\":");
-      vae_buf_json_number(&b, c->mean);
-      VAE_BUF_LIT(&b, ",\"sd\":");
-      vae_buf_json_number(&b, c->sd);
-      VAE_BUF_LIT(&b, ",\"min\":");
-      vae_buf_json_number(&b, c->min);
-      VAE_BUF_LIT(&b, ",\"max\":");
-      vae_buf_json_number(&b, c->max);
-    }
+    vae_codec_of(c)->describe(&b, c);
     vae_buf_appendf(&b, ",\"observed\":%lld}", (long long)c->observed);
   }
   VAE_BUF_LIT(&b, "]");
@@ -272,7 +251,7 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
     const vae_column *c = vae_model_column(m, j);
     if (j) VAE_BUF_LIT(&b, ",");
     vae_buf_json_string(&b, c->name);
-    vae_buf_appendf(&b, ":\"%s\"", vae_is_time(c) ? "date" : vae_kind_name(c->kind));
+    vae_buf_appendf(&b, ":\"%s\"", vae_codec_of(c)->name);
   }
   vae_buf_appendf(&b, "},\"latent\":%d,\"hidden\":[", mc->latent);
   for (j = 0; j < mc->nhidden; j++) vae_buf_appendf(&b, j ? ",%d" : "%d", mc->hidden[j]);

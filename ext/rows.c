@@ -3,7 +3,7 @@
 */
 #include "rows.h"
 #include "source.h"
-#include "value.h"
+#include "codec.h"
 #include "../core/rng.h"
 
 #include <math.h>
@@ -359,52 +359,6 @@ int vae_rows_infer(vae_rows *r, sqlite3_int64 draw) {
     n++;
   }
   return SQLITE_OK;
-}
-
-void vae_cell_given(vae_cell *cell, const vae_column *c, const vae_val *v, float x) {
-  double d = v->d;
-  char *err = NULL;
-  memset(cell, 0, sizeof *cell);
-  if (v->type == SQLITE_NULL) return;
-  if (vae_is_time(c)) {
-    /* the days in double precision: a given time passes unchanged */
-    cell->type = VAE_CELL_TIME;
-    if (vae_val_to_days(c, v, &cell->d, "", &err) != SQLITE_OK) cell->d = vae_time_days(c, x);
-    sqlite3_free(err);
-    return;
-  }
-  if (c->kind == VAE_CATEGORICAL) {
-    cell->type = SQLITE_TEXT;
-    cell->i = (sqlite3_int64)x;
-    return;
-  }
-  if (v->type == SQLITE_TEXT) vae_parse_number(v->s, v->n, &d);
-  if (c->kind == VAE_REAL) {
-    cell->type = SQLITE_FLOAT;
-    cell->d = d;
-  } else if (v->type == SQLITE_INTEGER) {
-    cell->type = SQLITE_INTEGER;
-    cell->i = v->i;
-  } else if (d == floor(d) && fabs(d) < 9.2e18) {
-    cell->type = SQLITE_INTEGER;
-    cell->i = (sqlite3_int64)d;
-  } else {
-    cell->type = SQLITE_FLOAT;
-    cell->d = d;
-  }
-}
-
-void vae_cell_result(sqlite3_context *ctx, const vae_column *c, const vae_cell *cell,
-                     float x) {
-  switch (cell->type) {
-    case SQLITE_INTEGER: sqlite3_result_int64(ctx, cell->i); break;
-    case SQLITE_FLOAT: sqlite3_result_double(ctx, cell->d); break;
-    case SQLITE_TEXT:
-      sqlite3_result_text(ctx, c->levels[cell->i], -1, SQLITE_TRANSIENT);
-      break;
-    case VAE_CELL_TIME: vae_result_time(ctx, c, cell->d); break;
-    default: vae_result_cell(ctx, c, x); break;
-  }
 }
 
 void vae_rows_result(const vae_rows *r, sqlite3_context *ctx, int k, int j) {

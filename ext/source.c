@@ -4,7 +4,7 @@
 */
 #include "source.h"
 #include "date.h"
-#include "value.h"
+#include "codec.h"
 #include "../core/options.h"
 #include "../core/json.h"
 #include "../core/rng.h"

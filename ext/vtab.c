@@ -7,7 +7,7 @@
 **     the rows of t with the NULL cells of m's columns filled.
 **
 ** This file is what both share (vtab.h): it reads the arguments, declares
-** the model's columns, typed as the codecs say (value.h: REAL, INTEGER,
+** the model's columns, typed as the codecs say (codec.h: REAL, INTEGER,
 ** INTEGER for binary, TEXT for categorical, a date column's own type), and
 ** a hidden column (`seed` or `draw`), and opens cursors. Each scan looks
 ** the model up again and maps the declared columns onto it, so a refit
@@ -18,7 +18,7 @@
 ** gone can still be dropped.
 */
 #include "vtab.h"
-#include "value.h"
+#include "codec.h"
 
 #include <string.h>
 

@@ -31,8 +31,7 @@
 */
 #include "vtab.h"
 #include "rows.h"
-#include "value.h"
-#include "date.h"
+#include "codec.h"
 #include "../core/rng.h"
 
 #include <math.h>
@@ -240,66 +239,21 @@ static int gen_batch(gen_cursor *c) {
   return SQLITE_OK;
 }
 
-/* SQLite's order between a generated cell and a value: numbers before
-** text, numbers by value, text by bytes (BINARY collation). */
-static int compare_cell(const vae_column *mc, float cell, sqlite3_value *v) {
-  int vt = sqlite3_value_type(v);
-  if (mc->kind == VAE_CATEGORICAL) {
-    const char *level = mc->levels[(int)cell], *s;
-    int n, r;
-    if (vt != SQLITE_TEXT) return vt == SQLITE_BLOB ? -1 : 1; /* numbers < text < blobs */
-    s = (const char *)sqlite3_value_text(v);
-    n = sqlite3_value_bytes(v);
-    r = strncmp(level, s ? s : "", (size_t)n);
-    if (r == 0 && (int)strlen(level) != n) r = (int)strlen(level) > n ? 1 : -1;
-    return r;
-  } else {
-    double d, x;
-    if (vae_is_time(mc)) {
-      /* a date: compared as a point in time, in whatever form it is given */
-      vae_val val;
-      char *err = NULL;
-      vae_val_from_sql(&val, v);
-      if (vae_val_to_days(mc, &val, &x, "", &err) != SQLITE_OK) {
-        sqlite3_free(err);
-        return vt == SQLITE_TEXT || vt == SQLITE_BLOB ? -1 : 1;
-      }
-      d = vae_time_days(mc, cell);
-      if (vae_date_is_text(mc->format)) {
-        /* as the text shown: a date is the whole day */
-        char buf[40];
-        vae_date_format(buf, sizeof buf, d, mc->format);
-        vae_date_parse(buf, (int)strlen(buf), &d, NULL);
-      }
-      return d < x ? -1 : d > x ? 1 : 0;
-    }
-    if (vt == SQLITE_INTEGER || vt == SQLITE_FLOAT) {
-      x = sqlite3_value_double(v);
-    } else if (vt == SQLITE_TEXT &&
-               vae_parse_number((const char *)sqlite3_value_text(v), sqlite3_value_bytes(v), &x)) {
-      /* the column's numeric affinity applies to a numeric-looking text */
-    } else {
-      return -1; /* numbers sort before text and blobs */
-    }
-    d = vae_float_double(cell);
-    return d < x ? -1 : d > x ? 1 : 0;
-  }
-}
-
 static int check_holds(const gen_cursor *c, const vae_check *k, float cell) {
   const vae_column *mc = vae_model_column(c->c.e->m, c->c.map[k->col]);
+  int (*cmp)(const vae_column *, float, sqlite3_value *) = vae_codec_of(mc)->compare;
   int v;
   if (k->nvals == 0) return 0; /* NULL on the right: never true */
   switch (k->op) {
     case OP_IN:
       for (v = 0; v < k->nvals; v++)
-        if (compare_cell(mc, cell, k->vals[v]) == 0) return 1;
+        if (cmp(mc, cell, k->vals[v]) == 0) return 1;
       return 0;
-    case OP_GT: return compare_cell(mc, cell, k->vals[0]) > 0;
-    case OP_GE: return compare_cell(mc, cell, k->vals[0]) >= 0;
-    case OP_LT: return compare_cell(mc, cell, k->vals[0]) < 0;
-    case OP_LE: return compare_cell(mc, cell, k->vals[0]) <= 0;
-    case OP_NE: return compare_cell(mc, cell, k->vals[0]) != 0;
+    case OP_GT: return cmp(mc, cell, k->vals[0]) > 0;
+    case OP_GE: return cmp(mc, cell, k->vals[0]) >= 0;
+    case OP_LT: return cmp(mc, cell, k->vals[0]) < 0;
+    case OP_LE: return cmp(mc, cell, k->vals[0]) <= 0;
+    case OP_NE: return cmp(mc, cell, k->vals[0]) != 0;
     case OP_LIKE:
     case OP_GLOB: {
       const char *pat = (const char *)sqlite3_value_text(k->vals[0]);

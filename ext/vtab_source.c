@@ -22,7 +22,7 @@
 #include "vtab.h"
 #include "rows.h"
 #include "source.h"
-#include "value.h"
+#include "codec.h"
 
 #include <string.h>
 
