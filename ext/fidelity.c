@@ -151,11 +151,9 @@ static int parse_options(sqlite3_value *arg, sqlite3_int64 *nsyn, uint64_t *seed
 }
 
 /* The rows of source in e's columns (a reservoir sample of FID_MAX_REAL),
-** read as vae_fit reads a source: read-only. */
+** read as vae_fit reads a source. */
 static int read_real(fidelity *f, vae_ext *x, vae_entry *e, const char *source, char **err) {
   vae_source_opts so;
-  vae_readonly ro;
-  int rc;
   memset(&so, 0, sizeof so);
   so.fn = "vae_fidelity";
   so.na = e->na;
@@ -163,14 +161,7 @@ static int read_real(fidelity *f, vae_ext *x, vae_entry *e, const char *source, 
   so.extend_levels = 1;
   so.max_rows = FID_MAX_REAL;
   so.seed = f->seed;
-  x->in_source++;
-  rc = vae_readonly_begin(f->db, &ro, "vae_fidelity", err);
-  if (rc == SQLITE_OK) {
-    rc = vae_source_read(f->db, source, &so, &f->src, err);
-    rc = vae_readonly_end(f->db, &ro, "vae_fidelity", rc, err);
-  }
-  x->in_source--;
-  return rc;
+  return vae_source_read_guarded(x, f->db, source, &so, &f->src, err);
 }
 
 /* f->nsyn synthetic rows into f->syn, row i with the seed mix(seed, i), in

@@ -71,6 +71,14 @@ static int on_progress(void *ctx, int epoch, double train_loss, double val_loss,
   return 0;
 }
 
+/* The text of b (from sqlite3_mprintf; NULL when out of memory), and b
+** freed. */
+static char *buf_take(vae_buf *b) {
+  char *out = b->failed ? NULL : sqlite3_mprintf("%s", b->data);
+  vae_buf_free(b);
+  return out;
+}
+
 /* Appends "key": [numbers of a, then of b]. */
 static void put_series(vae_buf *b, const char *key, const json_value *prev,
                        const double *x, int n) {
@@ -131,7 +139,6 @@ static char *report_json(const vae_model *m, const vae_source *src,
   json_value *prev = NULL;
   const json_value *tl = NULL, *vl = NULL, *ws;
   int j, p = vae_model_ncols(m), nprev = 0, warm = 0, nna = 0;
-  char *out;
   if (prev_text) {
     char msg[8];
     if (json_parse(&vae_sqlite_mem, prev_text, strlen(prev_text), &prev, msg, sizeof msg) == VAE_OK &&
@@ -202,19 +209,12 @@ static char *report_json(const vae_model *m, const vae_source *src,
   }
   vae_buf_appendf(&b, "],\"warm_starts\":%d}", warm);
   json_free(&vae_sqlite_mem, prev);
-  if (b.failed) {
-    vae_buf_free(&b);
-    return NULL;
-  }
-  out = sqlite3_mprintf("%s", b.data);
-  vae_buf_free(&b);
-  return out;
+  return buf_take(&b);
 }
 
 static char *columns_json(const vae_model *m) {
   vae_buf b = {.mem = &vae_sqlite_mem};
   int j, p = vae_model_ncols(m);
-  char *out;
   VAE_BUF_LIT(&b, "[");
   for (j = 0; j < p; j++) {
     const vae_column *c = vae_model_column(m, j);
@@ -226,13 +226,7 @@ static char *columns_json(const vae_model *m) {
     vae_buf_appendf(&b, ",\"observed\":%lld}", (long long)c->observed);
   }
   VAE_BUF_LIT(&b, "]");
-  if (b.failed) {
-    vae_buf_free(&b);
-    return NULL;
-  }
-  out = sqlite3_mprintf("%s", b.data);
-  vae_buf_free(&b);
-  return out;
+  return buf_take(&b);
 }
 
 static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
@@ -240,7 +234,6 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
   const vae_config *mc = vae_model_config(m);
   vae_buf b = {.mem = &vae_sqlite_mem};
   int j, p = vae_model_ncols(m);
-  char *out;
   vae_buf_appendf(&b, "{\"columns\":[");
   for (j = 0; j < p; j++) {
     if (j) VAE_BUF_LIT(&b, ",");
@@ -270,13 +263,7 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
                   mc->missing == VAE_MNAR ? "mnar" : "mar");
   vae_na_json(&b, na);
   VAE_BUF_LIT(&b, "}");
-  if (b.failed) {
-    vae_buf_free(&b);
-    return NULL;
-  }
-  out = sqlite3_mprintf("%s", b.data);
-  vae_buf_free(&b);
-  return out;
+  return buf_take(&b);
 }
 
 /* With warm start, the options may not contradict the stored model. */
@@ -463,8 +450,6 @@ static int settings(fit_call *f, char **err) {
 /* Reads the source into f->src, read-only (ext.h: vae_readonly). */
 static int read_source(fit_call *f, char **err) {
   vae_source_opts so;
-  vae_readonly ro;
-  int rc;
   memset(&so, 0, sizeof so);
   so.fn = "vae_fit";
   so.na = f->na;
@@ -476,14 +461,7 @@ static int read_source(fit_call *f, char **err) {
   so.fixed = f->m;
   so.max_rows = f->cfg.max_rows;
   so.seed = f->cfg.seed;
-  f->x->in_source++;
-  rc = vae_readonly_begin(f->db, &ro, "vae_fit", err);
-  if (rc == SQLITE_OK) {
-    rc = vae_source_read(f->db, f->source, &so, &f->src, err);
-    rc = vae_readonly_end(f->db, &ro, "vae_fit", rc, err);
-  }
-  f->x->in_source--;
-  return rc;
+  return vae_source_read_guarded(f->x, f->db, f->source, &so, &f->src, err);
 }
 
 /* Creates the model (unless warm) and trains it on f->src. */

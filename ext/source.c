@@ -1150,3 +1150,17 @@ done:
   }
   return rc;
 }
+
+int vae_source_read_guarded(vae_ext *x, sqlite3 *db, const char *source,
+                            const vae_source_opts *o, vae_source *out, char **err) {
+  vae_readonly ro;
+  int rc;
+  x->in_source++;
+  rc = vae_readonly_begin(db, &ro, o->fn, err);
+  if (rc == SQLITE_OK) {
+    rc = vae_source_read(db, source, o, out, err);
+    rc = vae_readonly_end(db, &ro, o->fn, rc, err);
+  }
+  x->in_source--;
+  return rc;
+}
