@@ -20,7 +20,7 @@
 #include "rows.h"
 #include "source.h"
 #include "store.h"
-#include "value.h"
+#include "codec.h"
 
 #include <math.h>
 #include <string.h>
@@ -94,24 +94,6 @@ static int get_update(fill_updates *u, const char *pat, sqlite3_stmt **out) {
   return SQLITE_OK;
 }
 
-static void bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
-  if (vae_is_time(c)) {
-    vae_bind_cell(st, i, c, x); /* in the column's date format */
-    return;
-  }
-  switch (c->kind) {
-    case VAE_REAL: sqlite3_bind_double(st, i, vae_float_double(x)); break;
-    case VAE_INTEGER: sqlite3_bind_int64(st, i, (sqlite3_int64)llrint((double)x)); break;
-    case VAE_BINARY: sqlite3_bind_int(st, i, x >= 0.5f); break;
-    default: {
-      long k = lrintf(x);
-      if (k < 0) k = 0;
-      if (k >= c->nlevels) k = c->nlevels - 1;
-      sqlite3_bind_text(st, i, c->levels[k], -1, SQLITE_STATIC);
-    }
-  }
-}
-
 /* `vae_src."a" IS NULL OR ...` over the columns [lo, hi) of m, nested as a
 ** balanced tree: a flat chain of ORs over a wide model (2000 columns) would
 ** pass SQLite's expression depth limit (1000). A cell holding one of the
@@ -155,6 +137,69 @@ static void bind_key(sqlite3_stmt *st, int at, const vae_rows *r, const vae_key 
   for (j = 0; j < key->n; j++) sqlite3_bind_value(st, at + j, r->extra[(size_t)k * r->ncol + j]);
 }
 
+/* The SELECTs of the rows to fill, in key order, VAE_ROWS_BATCH at a time:
+** *first for the first batch, *after for those after the key bound as
+** ?1.. (from sqlite3_mprintf). */
+static int batch_queries(const vae_model *m, const vae_na *na, const vae_key *key,
+                         const char *schema, const char *table, char **first,
+                         char **after) {
+  char *keys = key_list(key), *qs = sqlite3_mprintf("?1"), *where = NULL, *w1 = NULL,
+       *w2 = NULL;
+  int j;
+  for (j = 1; j < key->n && qs; j++) {
+    char *t = sqlite3_mprintf("%s, ?%d", qs, j + 1);
+    sqlite3_free(qs);
+    qs = t;
+  }
+  if (keys && qs) where = any_null(m, na, 0, vae_model_ncols(m));
+  if (where) {
+    w1 = sqlite3_mprintf("WHERE (%s) ORDER BY %s LIMIT %d", where, keys, VAE_ROWS_BATCH);
+    w2 = sqlite3_mprintf("WHERE (%s) > (%s) AND (%s) ORDER BY %s LIMIT %d", keys, qs,
+                         where, keys, VAE_ROWS_BATCH);
+  }
+  if (w1 && w2) {
+    *first = vae_rows_sql(m, key, NULL, 0, schema, table, w1);
+    *after = vae_rows_sql(m, key, NULL, 0, schema, table, w2);
+  }
+  sqlite3_free(keys);
+  sqlite3_free(qs);
+  sqlite3_free(where);
+  sqlite3_free(w1);
+  sqlite3_free(w2);
+  return *first && *after ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* Writes the filled cells of the rows of a batch, one UPDATE a row; *count
+** grows by the cells of the rows changed. pat: p + 1 bytes of scratch. */
+static int write_batch(fill_updates *u, const vae_rows *rows, char *pat,
+                       sqlite3_int64 *count, char **err) {
+  int p = u->p, j, k, rc;
+  for (k = 0; k < rows->count; k++) {
+    const float *in = &rows->in[(size_t)k * p], *out = &rows->out[(size_t)k * p];
+    sqlite3_stmt *up;
+    int n = 0;
+    for (j = 0; j < p; j++) pat[j] = isnan(in[j]) ? '1' : '0';
+    rc = get_update(u, pat, &up);
+    if (rc == SQLITE_OK) {
+      for (j = 0; j < p; j++)
+        if (pat[j] == '1') vae_bind_cell(up, ++n, vae_model_column(u->m, j), out[j]);
+      bind_key(up, n + 1, rows, u->key, k);
+      rc = sqlite3_step(up);
+      sqlite3_reset(up);
+      if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK) {
+      if (rc != SQLITE_NOMEM)
+        *err = sqlite3_mprintf("vae_fill: table \"%s\": %s", u->table, sqlite3_errmsg(u->db));
+      return rc;
+    }
+    /* What the UPDATE changed: a BEFORE trigger's RAISE(IGNORE) skips the
+    ** row, and its cells stay NULL. */
+    if (sqlite3_changes(u->db) > 0) *count += n;
+  }
+  return SQLITE_OK;
+}
+
 /* Fills the table; *count gets the cells filled. */
 static int fill_table(sqlite3 *db, const vae_model *m, const vae_na *na, const char *schema,
                       const char *table, sqlite3_int64 *count, char **err) {
@@ -162,8 +207,8 @@ static int fill_table(sqlite3 *db, const vae_model *m, const vae_na *na, const c
   vae_rows rows;
   vae_key key;
   sqlite3_stmt *first = NULL, *after = NULL, *st;
-  char *where = NULL, *sql1 = NULL, *sql2 = NULL, *pat = NULL, *keys = NULL, *qs = NULL;
-  int p = vae_model_ncols(m), j, k, rc, started = 0;
+  char *sql1 = NULL, *sql2 = NULL, *pat = NULL;
+  int p = vae_model_ncols(m), rc;
 
   memset(&u, 0, sizeof u);
   memset(&rows, 0, sizeof rows);
@@ -180,102 +225,36 @@ static int fill_table(sqlite3 *db, const vae_model *m, const vae_na *na, const c
   if (rc == SQLITE_OK) rc = vae_rows_init(&rows, m, "vae_fill");
   if (rc == SQLITE_OK)
     rc = vae_rows_shape(&rows, &key, key.n + p, NULL, key.kind == VAE_KEY_PK);
+  if (rc == SQLITE_OK) rc = batch_queries(m, na, &key, schema, table, &sql1, &sql2);
+  if (rc == SQLITE_OK && !(pat = sqlite3_malloc(p + 1))) rc = SQLITE_NOMEM;
   if (rc != SQLITE_OK) goto done;
   rows.na = na;
-  keys = key_list(&key);
-  qs = sqlite3_mprintf("?1");
-  for (j = 1; j < key.n && qs; j++) {
-    char *t = sqlite3_mprintf("%s, ?%d", qs, j + 1);
-    sqlite3_free(qs);
-    qs = t;
-  }
-  if (!keys || !qs) {
-    rc = SQLITE_NOMEM;
-    goto done;
-  }
-  where = any_null(m, na, 0, p);
-  if (where) {
-    char *t = sqlite3_mprintf("(%s", where);
-    sqlite3_free(where);
-    where = t;
-  }
-  if (where) {
-    char *w1 = sqlite3_mprintf("WHERE %s) ORDER BY %s LIMIT %d", where, keys,
-                               VAE_ROWS_BATCH);
-    char *w2 = sqlite3_mprintf("WHERE (%s) > (%s) AND %s) ORDER BY %s LIMIT %d", keys, qs,
-                               where, keys, VAE_ROWS_BATCH);
-    if (w1 && w2) {
-      sql1 = vae_rows_sql(m, &key, NULL, 0, schema, table, w1);
-      sql2 = vae_rows_sql(m, &key, NULL, 0, schema, table, w2);
-    }
-    sqlite3_free(w1);
-    sqlite3_free(w2);
-  }
-  pat = sqlite3_malloc(p + 1);
-  if (!where || !sql1 || !sql2 || !pat) {
-    rc = SQLITE_NOMEM;
-    goto done;
-  }
   rc = sqlite3_prepare_v2(db, sql1, -1, &first, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, sql2, -1, &after, NULL);
   if (rc != SQLITE_OK) {
     *err = sqlite3_mprintf("vae_fill: table \"%s\": %s", table, sqlite3_errmsg(db));
     goto done;
   }
-  for (;;) {
-    st = started ? after : first;
-    started = 1;
+  for (st = first;; st = after) {
     rows.done = 0;
     rc = vae_rows_read(&rows, db, st, err);
     sqlite3_reset(st);
-    if (rc != SQLITE_OK) goto done;
-    if (rows.count == 0) break;
+    if (rc != SQLITE_OK || rows.count == 0) break;
     rc = vae_rows_infer(&rows, 0);
-    if (rc != SQLITE_OK) {
-      if (rc == SQLITE_INTERRUPT) *err = sqlite3_mprintf("vae_fill: interrupted");
-      else if (rc != SQLITE_NOMEM) *err = sqlite3_mprintf("vae_fill: inference failed");
-      goto done;
-    }
-    for (k = 0; k < rows.count; k++) {
-      const float *in = &rows.in[(size_t)k * p], *out = &rows.out[(size_t)k * p];
-      sqlite3_stmt *up;
-      int n = 0;
-      for (j = 0; j < p; j++) pat[j] = isnan(in[j]) ? '1' : '0';
-      rc = get_update(&u, pat, &up);
-      if (rc != SQLITE_OK) {
-        if (rc != SQLITE_NOMEM)
-          *err = sqlite3_mprintf("vae_fill: table \"%s\": %s", table, sqlite3_errmsg(db));
-        goto done;
-      }
-      for (j = 0; j < p; j++)
-        if (pat[j] == '1') bind_cell(up, ++n, vae_model_column(m, j), out[j]);
-      bind_key(up, n + 1, &rows, &key, k);
-      rc = sqlite3_step(up);
-      sqlite3_reset(up);
-      if (rc != SQLITE_DONE) {
-        if (rc == SQLITE_NOMEM) goto done;
-        *err = sqlite3_mprintf("vae_fill: table \"%s\": %s", table, sqlite3_errmsg(db));
-        goto done;
-      }
-      rc = SQLITE_OK;
-      /* What the UPDATE changed: a BEFORE trigger's RAISE(IGNORE) skips
-      ** the row, and its cells stay NULL. */
-      if (sqlite3_changes(db) > 0) *count += n;
-    }
-    if (rows.count < VAE_ROWS_BATCH) break;
+    if (rc == SQLITE_INTERRUPT) *err = sqlite3_mprintf("vae_fill: interrupted");
+    else if (rc != SQLITE_OK && rc != SQLITE_NOMEM)
+      *err = sqlite3_mprintf("vae_fill: inference failed");
+    if (rc == SQLITE_OK) rc = write_batch(&u, &rows, pat, count, err);
+    if (rc != SQLITE_OK || rows.count < VAE_ROWS_BATCH) break;
     bind_key(after, 1, &rows, &key, rows.count - 1);
   }
-  rc = SQLITE_OK;
 done:
   updates_free(&u);
   sqlite3_finalize(first);
   sqlite3_finalize(after);
-  sqlite3_free(where);
   sqlite3_free(sql1);
   sqlite3_free(sql2);
   sqlite3_free(pat);
-  sqlite3_free(keys);
-  sqlite3_free(qs);
   vae_rows_free(&rows);
   vae_key_free(&key);
   return rc;

@@ -17,10 +17,9 @@
 ** would never reach a handler with N > 1).
 */
 #include "ext.h"
-#include "date.h"
 #include "source.h"
 #include "store.h"
-#include "value.h"
+#include "codec.h"
 #include "../core/json.h"
 #include "../core/options.h"
 
@@ -70,6 +69,14 @@ static int on_progress(void *ctx, int epoch, double train_loss, double val_loss,
     return 1;
   }
   return 0;
+}
+
+/* The text of b (from sqlite3_mprintf; NULL when out of memory), and b
+** freed. */
+static char *buf_take(vae_buf *b) {
+  char *out = b->failed ? NULL : sqlite3_mprintf("%s", b->data);
+  vae_buf_free(b);
+  return out;
 }
 
 /* Appends "key": [numbers of a, then of b]. */
@@ -132,7 +139,6 @@ static char *report_json(const vae_model *m, const vae_source *src,
   json_value *prev = NULL;
   const json_value *tl = NULL, *vl = NULL, *ws;
   int j, p = vae_model_ncols(m), nprev = 0, warm = 0, nna = 0;
-  char *out;
   if (prev_text) {
     char msg[8];
     if (json_parse(&vae_sqlite_mem, prev_text, strlen(prev_text), &prev, msg, sizeof msg) == VAE_OK &&
@@ -203,19 +209,12 @@ static char *report_json(const vae_model *m, const vae_source *src,
   }
   vae_buf_appendf(&b, "],\"warm_starts\":%d}", warm);
   json_free(&vae_sqlite_mem, prev);
-  if (b.failed) {
-    vae_buf_free(&b);
-    return NULL;
-  }
-  out = sqlite3_mprintf("%s", b.data);
-  vae_buf_free(&b);
-  return out;
+  return buf_take(&b);
 }
 
 static char *columns_json(const vae_model *m) {
   vae_buf b = {.mem = &vae_sqlite_mem};
-  int j, k, p = vae_model_ncols(m);
-  char *out;
+  int j, p = vae_model_ncols(m);
   VAE_BUF_LIT(&b, "[");
   for (j = 0; j < p; j++) {
     const vae_column *c = vae_model_column(m, j);
@@ -223,37 +222,11 @@ static char *columns_json(const vae_model *m) {
     vae_buf_json_string(&b, c->name);
     vae_buf_appendf(&b, ",\"kind\":\"%s\",\"type\":\"%s\"", vae_column_kind(c),
                     vae_column_sqltype(c));
-    if (vae_is_time(c)) vae_buf_appendf(&b, ",\"format\":\"%s\"", vae_date_form(c->format));
-    if (c->kind == VAE_CATEGORICAL) {
-      VAE_BUF_LIT(&b, ",\"levels\":[");
-      for (k = 0; k < c->nlevels; k++) {
-        if (k) VAE_BUF_LIT(&b, ",");
-        vae_buf_json_string(&b, c->levels[k]);
-      }
-      VAE_BUF_LIT(&b, "]");
-    } else if (c->kind == VAE_BINARY) {
-      /* Nothing to standardize: the share of ones says it all. */
-    } else {
-      /* statistics of the observed values; the model sees normal scores */
-      VAE_BUF_LIT(&b, ",\"mean\":");
-      vae_buf_json_number(&b, c->mean);
-      VAE_BUF_LIT(&b, ",\"sd\":");
-      vae_buf_json_number(&b, c->sd);
-      VAE_BUF_LIT(&b, ",\"min\":");
-      vae_buf_json_number(&b, c->min);
-      VAE_BUF_LIT(&b, ",\"max\":");
-      vae_buf_json_number(&b, c->max);
-    }
+    vae_codec_of(c)->describe(&b, c);
     vae_buf_appendf(&b, ",\"observed\":%lld}", (long long)c->observed);
   }
   VAE_BUF_LIT(&b, "]");
-  if (b.failed) {
-    vae_buf_free(&b);
-    return NULL;
-  }
-  out = sqlite3_mprintf("%s", b.data);
-  vae_buf_free(&b);
-  return out;
+  return buf_take(&b);
 }
 
 static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
@@ -261,7 +234,6 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
   const vae_config *mc = vae_model_config(m);
   vae_buf b = {.mem = &vae_sqlite_mem};
   int j, p = vae_model_ncols(m);
-  char *out;
   vae_buf_appendf(&b, "{\"columns\":[");
   for (j = 0; j < p; j++) {
     if (j) VAE_BUF_LIT(&b, ",");
@@ -272,7 +244,7 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
     const vae_column *c = vae_model_column(m, j);
     if (j) VAE_BUF_LIT(&b, ",");
     vae_buf_json_string(&b, c->name);
-    vae_buf_appendf(&b, ":\"%s\"", vae_is_time(c) ? "date" : vae_kind_name(c->kind));
+    vae_buf_appendf(&b, ":\"%s\"", vae_codec_of(c)->name);
   }
   vae_buf_appendf(&b, "},\"latent\":%d,\"hidden\":[", mc->latent);
   for (j = 0; j < mc->nhidden; j++) vae_buf_appendf(&b, j ? ",%d" : "%d", mc->hidden[j]);
@@ -291,13 +263,7 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
                   mc->missing == VAE_MNAR ? "mnar" : "mar");
   vae_na_json(&b, na);
   VAE_BUF_LIT(&b, "}");
-  if (b.failed) {
-    vae_buf_free(&b);
-    return NULL;
-  }
-  out = sqlite3_mprintf("%s", b.data);
-  vae_buf_free(&b);
-  return out;
+  return buf_take(&b);
 }
 
 /* With warm start, the options may not contradict the stored model. */
@@ -387,205 +353,227 @@ static char *cannot_write(sqlite3 *db) {
   return NULL;
 }
 
-static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  vae_ext *x = sqlite3_user_data(ctx);
-  sqlite3 *db = sqlite3_context_db_handle(ctx);
-  const char *name, *source, *opt_text = NULL;
+/* One call of vae_fit. */
+typedef struct {
+  vae_ext *x;
+  sqlite3 *db;
+  const char *name, *source;
   vae_options o;
-  vae_source src;
-  vae_source_opts so;
   vae_config cfg;
+  vae_model *m;          /* the stored model (warm start), then the trained */
+  vae_source src;
   vae_report rep;
-  vae_model *m = NULL;
-  fit_progress fp;
-  vae_readonly ro;
-  char msg[512], *err = NULL, *prev_report = NULL;
-  char *columns = NULL, *options = NULL, *report = NULL;
-  unsigned char *blob = NULL;
-  size_t blob_len = 0;
-  int rc, vrc;
-  vae_na *stored_na = NULL, given_na;
-  const vae_na *na = NULL;
+  char *prev_report;     /* the stored model's report (warm start) */
+  vae_na *stored_na;     /* the stored model's NA spellings (warm start) */
+  vae_na given_na;
+  const vae_na *na;      /* those in use: given, stored, or NULL (default) */
+  char *report;          /* the result */
+} fit_call;
 
-  memset(&src, 0, sizeof src);
-  memset(&rep, 0, sizeof rep);
-  memset(&fp, 0, sizeof fp);
-  memset(&o, 0, sizeof o);
+/* The arguments: name, source and the options text (NULL: none). 1 when
+** an error was set on ctx. */
+static int check_args(sqlite3_context *ctx, int argc, sqlite3_value **argv, fit_call *f,
+                      const char **opt_text) {
+  vae_ext *x = sqlite3_user_data(ctx);
+  char *err;
   if (argc < 2 || argc > 3) {
     sqlite3_result_error(ctx, "vae_fit: expects (model, source [, options])", -1);
-    return;
+    return 1;
   }
   if (x->in_source) {
     sqlite3_result_error(ctx, VAE_IN_SOURCE_MSG("vae_fit"), -1);
-    return;
+    return 1;
   }
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
-      !(name = (const char *)sqlite3_value_text(argv[0])) || !*name) {
+      !(f->name = (const char *)sqlite3_value_text(argv[0])) || !*f->name) {
     sqlite3_result_error(ctx, "vae_fit: model must be a non-empty text name", -1);
-    return;
+    return 1;
   }
-  if (strlen(name) != (size_t)sqlite3_value_bytes(argv[0])) {
+  if (strlen(f->name) != (size_t)sqlite3_value_bytes(argv[0])) {
     /* It would be stored, and found, under its part before the NUL. */
     sqlite3_result_error(ctx, "vae_fit: model name must not contain NUL characters", -1);
-    return;
+    return 1;
   }
   if (sqlite3_value_type(argv[1]) != SQLITE_TEXT ||
-      !(source = (const char *)sqlite3_value_text(argv[1]))) {
+      !(f->source = (const char *)sqlite3_value_text(argv[1]))) {
     sqlite3_result_error(ctx, "vae_fit: source must be a table or view name or a SELECT", -1);
-    return;
+    return 1;
   }
-  if (strlen(source) != (size_t)sqlite3_value_bytes(argv[1])) {
+  if (strlen(f->source) != (size_t)sqlite3_value_bytes(argv[1])) {
     /* 't' || char(0) || 'x' would read t */
     sqlite3_result_error(ctx, "vae_fit: source must not contain NUL characters", -1);
-    return;
+    return 1;
   }
+  *opt_text = NULL;
   if (argc == 3 && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
-    opt_text = (const char *)sqlite3_value_text(argv[2]);
-    if (!opt_text) {
+    *opt_text = (const char *)sqlite3_value_text(argv[2]);
+    if (!*opt_text) {
       sqlite3_result_error_nomem(ctx);
-      return;
+      return 1;
     }
   }
-  if ((err = cannot_write(db)) != NULL) {
+  if ((err = cannot_write(f->db)) != NULL) {
     vae_result_errmsg(ctx, SQLITE_READONLY, err);
-    return;
+    return 1;
   }
+  return 0;
+}
+
+/* The training settings: the options', or with warm start the stored
+** model's and those given (the model is loaded into f->m); and the NA
+** spellings: those given, else (warm start) the model's, else the
+** default. */
+static int settings(fit_call *f, char **err) {
+  int rc;
+  if (f->o.warm_start) {
+    rc = vae_store_load(f->db, f->name, "vae_fit", &f->m, &f->prev_report, &f->stored_na, err);
+    if (rc == SQLITE_NOTFOUND) {
+      *err = sqlite3_mprintf("vae_fit: warm_start: no model named \"%s\"", f->name);
+      return *err ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    if (rc != SQLITE_OK) return rc;
+    if ((*err = warm_check(&f->o, f->m, f->name)) != NULL) return SQLITE_ERROR;
+    warm_config(&f->cfg, &f->o, f->m);
+  } else {
+    f->cfg = f->o.cfg;
+  }
+  if (f->o.given & VAE_OPT_BIT(VAE_OPT_NA)) {
+    f->given_na.n = f->o.nna;
+    f->given_na.s = f->o.na;
+    f->na = &f->given_na;
+  } else {
+    f->na = f->stored_na;
+  }
+  return SQLITE_OK;
+}
+
+/* Reads the source into f->src, read-only (ext.h: vae_readonly). */
+static int read_source(fit_call *f, char **err) {
+  vae_source_opts so;
+  memset(&so, 0, sizeof so);
+  so.fn = "vae_fit";
+  so.na = f->na;
+  so.ncolumns = f->o.ncolumns;
+  so.columns = f->o.columns;
+  so.ntypes = f->o.ntypes;
+  so.type_columns = f->o.type_columns;
+  so.type_kinds = f->o.type_kinds;
+  so.fixed = f->m;
+  so.max_rows = f->cfg.max_rows;
+  so.seed = f->cfg.seed;
+  return vae_source_read_guarded(f->x, f->db, f->source, &so, &f->src, err);
+}
+
+/* Creates the model (unless warm) and trains it on f->src. */
+static int train(fit_call *f, char **err) {
+  fit_progress fp;
+  char msg[512];
+  int vrc, rc;
+  memset(&fp, 0, sizeof fp);
   msg[0] = 0;
-  vrc = vae_options_parse(&vae_sqlite_mem, opt_text, opt_text ? (size_t)sqlite3_value_bytes(argv[2]) : 0, &o,
+  vrc = vae_config_check(&f->cfg, f->src.p, msg, sizeof msg);
+  if (vrc == VAE_OK && !f->m)
+    vrc = vae_model_create(&vae_sqlite_mem, f->src.cols, f->src.p, &f->cfg, f->src.data,
+                           f->src.n, &f->m, msg, sizeof msg);
+  if (vrc == VAE_OK) {
+    fp.verbose = f->cfg.verbose;
+    fp.db = f->db;
+    fp.rows = f->src.n;
+    fp.rows_train = f->src.n - (int64_t)floor(f->src.n * f->cfg.holdout);
+    if (fp.rows_train < 1) fp.rows_train = f->src.n;
+    fp.cols = f->src.p;
+    fp.epochs = f->cfg.epochs;
+    vrc = vae_fit(f->m, f->src.data, f->src.n, &f->cfg, on_progress, &fp, &f->rep, msg,
+                  sizeof msg);
+    sqlite3_finalize(fp.poll);
+  }
+  if (vrc == VAE_OK) return SQLITE_OK;
+  rc = core_rc(vrc);
+  if (rc == SQLITE_INTERRUPT || fp.interrupted) {
+    *err = sqlite3_mprintf("vae_fit: interrupted");
+    return SQLITE_INTERRUPT;
+  }
+  if (rc != SQLITE_NOMEM) *err = sqlite3_mprintf("vae_fit: %s", msg[0] ? msg : "training failed");
+  return rc;
+}
+
+/* Stores the trained model with its columns, options and report (the
+** report, kept in f->report, is also the result). */
+static int store(fit_call *f, char **err) {
+  vae_store_row row;
+  unsigned char *blob = NULL;
+  size_t blob_len = 0;
+  char *columns = NULL, *options = NULL, *serr = NULL;
+  int rc, vrc = vae_model_save(f->m, &blob, &blob_len);
+  if (vrc != VAE_OK) {
+    rc = core_rc(vrc);
+    if (rc != SQLITE_NOMEM) *err = sqlite3_mprintf("vae_fit: cannot serialize the model");
+    return rc;
+  }
+  columns = columns_json(f->m);
+  options = options_json(f->m, &f->cfg, f->o.warm_start, f->na);
+  f->report = report_json(f->m, &f->src, &f->rep, f->prev_report);
+  rc = columns && options && f->report ? SQLITE_OK : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) {
+    row.name = f->name;
+    row.source = f->source;
+    row.columns = columns;
+    row.options = options;
+    row.report = f->report;
+    row.blob = blob;
+    row.len = blob_len;
+    rc = vae_store_save(f->db, &row, &serr);
+  }
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+    *err = sqlite3_mprintf("vae_fit: the model was trained but not stored: %s (waited "
+                           "as long as the connection's busy timeout allows; an earlier "
+                           "model of that name is unchanged)", serr ? serr : "");
+  else if (rc != SQLITE_OK && rc != SQLITE_NOMEM)
+    *err = sqlite3_mprintf("vae_fit: cannot store the model: %s", serr ? serr : "");
+  sqlite3_free(serr);
+  sqlite3_free(blob); /* from the model's allocator, vae_sqlite_mem */
+  sqlite3_free(columns);
+  sqlite3_free(options);
+  return rc;
+}
+
+static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  fit_call f;
+  const char *opt_text;
+  char msg[512], *err = NULL;
+  int rc, vrc;
+
+  memset(&f, 0, sizeof f);
+  f.x = sqlite3_user_data(ctx);
+  f.db = sqlite3_context_db_handle(ctx);
+  if (check_args(ctx, argc, argv, &f, &opt_text)) return;
+  msg[0] = 0;
+  vrc = vae_options_parse(&vae_sqlite_mem, opt_text, opt_text ? (size_t)sqlite3_value_bytes(argv[2]) : 0, &f.o,
                           msg, sizeof msg);
   if (vrc != VAE_OK) {
-    vae_options_free(&o);
+    vae_options_free(&f.o);
     if (vrc == VAE_NOMEM) sqlite3_result_error_nomem(ctx);
     else vae_result_errmsg(ctx, SQLITE_ERROR, sqlite3_mprintf("vae_fit: %s", msg));
     return;
   }
-
-  if (o.warm_start) {
-    rc = vae_store_load(db, name, "vae_fit", &m, &prev_report, &stored_na, &err);
-    if (rc == SQLITE_NOTFOUND) {
-      rc = SQLITE_ERROR;
-      err = sqlite3_mprintf("vae_fit: warm_start: no model named \"%s\"", name);
-    }
-    if (rc != SQLITE_OK) goto done;
-    err = warm_check(&o, m, name);
-    if (err) {
-      rc = SQLITE_ERROR;
-      goto done;
-    }
-    warm_config(&cfg, &o, m);
-  } else {
-    cfg = o.cfg;
-  }
-
-  /* NA spellings: those given, else (warm start) the model's, else the
-  ** default. */
-  if (o.given & VAE_OPT_BIT(VAE_OPT_NA)) {
-    given_na.n = o.nna;
-    given_na.s = o.na;
-    na = &given_na;
-  } else {
-    na = stored_na;
-  }
-  memset(&so, 0, sizeof so);
-  so.fn = "vae_fit";
-  so.na = na;
-  so.ncolumns = o.ncolumns;
-  so.columns = o.columns;
-  so.ntypes = o.ntypes;
-  so.type_columns = o.type_columns;
-  so.type_kinds = o.type_kinds;
-  so.fixed = m;
-  so.max_rows = cfg.max_rows;
-  so.seed = cfg.seed;
-  x->in_source++;
-  rc = vae_readonly_begin(db, &ro, "vae_fit", &err);
+  rc = settings(&f, &err);
+  if (rc == SQLITE_OK) rc = read_source(&f, &err);
+  if (rc == SQLITE_OK) rc = train(&f, &err);
+  if (rc == SQLITE_OK) rc = store(&f, &err);
   if (rc == SQLITE_OK) {
-    rc = vae_source_read(db, source, &so, &src, &err);
-    rc = vae_readonly_end(db, &ro, "vae_fit", rc, &err);
+    sqlite3_result_text(ctx, f.report, -1, sqlite3_free);
+    sqlite3_result_subtype(ctx, 'J');
+    f.report = NULL;
+  } else {
+    vae_result_errmsg(ctx, rc, err);
   }
-  x->in_source--;
-  if (rc != SQLITE_OK) goto done;
-
-  msg[0] = 0;
-  vrc = vae_config_check(&cfg, src.p, msg, sizeof msg);
-  if (vrc == VAE_OK && !m)
-    vrc = vae_model_create(&vae_sqlite_mem, src.cols, src.p, &cfg, src.data, src.n, &m, msg, sizeof msg);
-  if (vrc == VAE_OK) {
-    fp.verbose = cfg.verbose;
-    fp.db = db;
-    fp.poll = NULL;
-    fp.rows = src.n;
-    fp.rows_train = src.n - (int64_t)floor(src.n * cfg.holdout);
-    if (fp.rows_train < 1) fp.rows_train = src.n;
-    fp.cols = src.p;
-    fp.epochs = cfg.epochs;
-    vrc = vae_fit(m, src.data, src.n, &cfg, on_progress, &fp, &rep, msg, sizeof msg);
-    sqlite3_finalize(fp.poll);
-    fp.poll = NULL;
-  }
-  if (vrc != VAE_OK) {
-    rc = core_rc(vrc);
-    if (rc == SQLITE_INTERRUPT || fp.interrupted) {
-      rc = SQLITE_INTERRUPT;
-      err = sqlite3_mprintf("vae_fit: interrupted");
-    } else if (rc != SQLITE_NOMEM) {
-      err = sqlite3_mprintf("vae_fit: %s", msg[0] ? msg : "training failed");
-    }
-    goto done;
-  }
-
-  vrc = vae_model_save(m, &blob, &blob_len);
-  if (vrc != VAE_OK) {
-    rc = core_rc(vrc);
-    if (rc != SQLITE_NOMEM) err = sqlite3_mprintf("vae_fit: cannot serialize the model");
-    goto done;
-  }
-  columns = columns_json(m);
-  options = options_json(m, &cfg, o.warm_start, na);
-  report = report_json(m, &src, &rep, prev_report);
-  if (!columns || !options || !report) {
-    rc = SQLITE_NOMEM;
-    goto done;
-  }
-  {
-    vae_store_row row;
-    char *serr = NULL;
-    row.name = name;
-    row.source = source;
-    row.columns = columns;
-    row.options = options;
-    row.report = report;
-    row.blob = blob;
-    row.len = blob_len;
-    rc = vae_store_save(db, &row, &serr);
-    if (rc != SQLITE_OK) {
-      if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-        err = sqlite3_mprintf("vae_fit: the model was trained but not stored: %s (waited "
-                              "as long as the connection's busy timeout allows; an earlier "
-                              "model of that name is unchanged)", serr ? serr : "");
-      else if (rc != SQLITE_NOMEM)
-        err = sqlite3_mprintf("vae_fit: cannot store the model: %s", serr ? serr : "");
-      sqlite3_free(serr);
-      goto done;
-    }
-  }
-  sqlite3_result_text(ctx, report, -1, sqlite3_free);
-  sqlite3_result_subtype(ctx, 'J');
-  report = NULL;
-
-done:
-  if (rc != SQLITE_OK) vae_result_errmsg(ctx, rc, err);
-  else sqlite3_free(err);
-  sqlite3_free(blob); /* from the model's allocator, vae_sqlite_mem */
-  sqlite3_free(columns);
-  sqlite3_free(options);
-  sqlite3_free(report);
-  sqlite3_free(prev_report);
-  vae_report_free(&rep);
-  vae_model_free(m);
-  vae_source_free(&src);
-  vae_options_free(&o);
-  vae_na_free(stored_na);
+  sqlite3_free(f.report);
+  sqlite3_free(f.prev_report);
+  vae_report_free(&f.rep);
+  vae_model_free(f.m);
+  vae_source_free(&f.src);
+  vae_options_free(&f.o);
+  vae_na_free(f.stored_na);
 }
 
 int vae_register_fit(sqlite3 *db, vae_ext *x) {

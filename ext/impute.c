@@ -21,7 +21,7 @@
 */
 #include "ext.h"
 #include "store.h"
-#include "value.h"
+#include "codec.h"
 
 #include <math.h>
 #include <string.h>

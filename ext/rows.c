@@ -3,7 +3,7 @@
 */
 #include "rows.h"
 #include "source.h"
-#include "value.h"
+#include "codec.h"
 #include "../core/rng.h"
 
 #include <math.h>
@@ -136,16 +136,11 @@ static int key_query(sqlite3 *db, const char *sql, const char *schema, const cha
   return rc;
 }
 
-int vae_key_find(sqlite3 *db, const char *fn, const char *schema, const char *table,
-                 int rownum_ok, vae_key *k, char **err) {
-  static const char *const names[3] = {"rowid", "oid", "_rowid_"};
-  vae_key cols, t;
-  int i, j, rc, shadowed;
-  memset(k, 0, sizeof *k);
-  memset(&cols, 0, sizeof cols);
+/* *yes = 1 when schema.table is a view. */
+static int is_view(sqlite3 *db, const char *schema, const char *table, int *yes) {
+  vae_key t;
+  int rc;
   memset(&t, 0, sizeof t);
-  *err = NULL;
-  /* A view has no rowid: the row number. */
   rc = key_query(db, "SELECT type FROM pragma_table_list(?1, ?2) WHERE type = 'view'",
                  schema, table, &t);
   if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
@@ -156,72 +151,93 @@ int vae_key_find(sqlite3 *db, const char *fn, const char *schema, const char *ta
     rc = sql ? key_query(db, sql, schema, table, &t) : SQLITE_NOMEM;
     sqlite3_free(sql);
   }
-  if (rc != SQLITE_OK) goto done;
-  if (t.n > 0) {
-    if (rownum_ok) {
-      k->kind = VAE_KEY_ROWNUM;
-    } else {
-      *err = sqlite3_mprintf("%s: \"%s\" is a view, not a table", fn, table);
-      rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
-    }
-    goto done;
+  *yes = t.n > 0;
+  vae_key_free(&t);
+  return rc;
+}
+
+/* k becomes the rowid under name (owned from now on). */
+static int key_rowid(vae_key *k, char *name) {
+  if (!name) return SQLITE_NOMEM;
+  k->cols = sqlite3_malloc(sizeof *k->cols);
+  if (!k->cols) {
+    sqlite3_free(name);
+    return SQLITE_NOMEM;
   }
-  /* The first of rowid, oid, _rowid_ that no column takes. */
+  k->kind = VAE_KEY_ROWID;
+  k->cols[0] = name;
+  k->n = 1;
+  return SQLITE_OK;
+}
+
+/* The first of rowid, oid, _rowid_ that no column takes, into k. *none is
+** 1 when the table has no rowid (WITHOUT ROWID), 2 when every name is a
+** column's, else 0. */
+static int free_rowid_name(sqlite3 *db, const char *schema, const char *table, vae_key *k,
+                           int *none) {
+  static const char *const names[3] = {"rowid", "oid", "_rowid_"};
+  vae_key cols;
+  int i, j, rc, shadowed;
+  memset(&cols, 0, sizeof cols);
+  *none = 2;
   rc = key_query(db, "SELECT name FROM pragma_table_xinfo(?1, ?2)", schema, table, &cols);
-  if (rc != SQLITE_OK) goto done;
-  for (i = 0; i < 3; i++) {
+  for (i = 0; i < 3 && rc == SQLITE_OK; i++) {
     sqlite3_stmt *st = NULL;
     char *sql;
     for (shadowed = 0, j = 0; j < cols.n && !shadowed; j++)
       shadowed = sqlite3_stricmp(cols.cols[j], names[i]) == 0;
     if (shadowed) continue;
     sql = sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", names[i], schema, table);
-    if (!sql) { rc = SQLITE_NOMEM; goto done; }
+    if (!sql) { rc = SQLITE_NOMEM; break; }
     rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     sqlite3_finalize(st);
     sqlite3_free(sql);
-    if (rc == SQLITE_NOMEM) goto done;
     if (rc == SQLITE_OK) {
-      k->kind = VAE_KEY_ROWID;
-      k->cols = sqlite3_malloc(sizeof *k->cols);
-      if (!k->cols || !(k->cols[0] = sqlite3_mprintf("%s", names[i]))) rc = SQLITE_NOMEM;
-      else k->n = 1;
-      goto done;
+      *none = 0;
+      rc = key_rowid(k, sqlite3_mprintf("%s", names[i]));
+    } else if (rc != SQLITE_NOMEM) {
+      *none = 1; /* no rowid at all: a WITHOUT ROWID table */
+      rc = SQLITE_OK;
     }
-    break; /* no rowid at all: a WITHOUT ROWID table */
+    break;
   }
-  if (i == 3) {
-    /* Every name is a column's: the INTEGER PRIMARY KEY is the rowid. */
-    char *alias = NULL;
-    rc = vae_rowid_alias(db, schema, table, &alias);
-    if (rc != SQLITE_OK) goto done;
-    if (alias) {
-      k->kind = VAE_KEY_ROWID;
-      k->cols = sqlite3_malloc(sizeof *k->cols);
-      if (!k->cols) { sqlite3_free(alias); rc = SQLITE_NOMEM; goto done; }
-      k->cols[0] = alias;
-      k->n = 1;
-      goto done;
-    }
-    /* Unless the table has no rowid at all (WITHOUT ROWID: the primary
-    ** key's index holds every column, without a rowid entry). */
-    rc = key_query(db, "SELECT 1 FROM pragma_index_list(?1, ?2) AS l WHERE "
-                       "l.origin = 'pk' AND NOT EXISTS (SELECT 1 FROM "
-                       "pragma_index_xinfo(l.name, ?2) WHERE cid = -1)",
-                   schema, table, &t);
-    if (rc != SQLITE_OK) goto done;
-    if (t.n == 0) {
-      *err = sqlite3_mprintf("%s: table \"%s\" has columns named rowid, oid and _rowid_ "
-                             "and no INTEGER PRIMARY KEY: its rows cannot be addressed",
-                             fn, table);
-      rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
-      goto done;
-    }
+  vae_key_free(&cols);
+  return rc;
+}
+
+/* When every rowid name is a column's: the INTEGER PRIMARY KEY is the
+** rowid, into k; *pk_only = 1 when the table has no rowid at all (WITHOUT
+** ROWID: the primary key's index holds every column, without a rowid
+** entry), else an error. */
+static int shadowed_rowid(sqlite3 *db, const char *fn, const char *schema, const char *table,
+                          vae_key *k, int *pk_only, char **err) {
+  char *alias = NULL;
+  vae_key t;
+  int rc = vae_rowid_alias(db, schema, table, &alias);
+  *pk_only = 0;
+  if (rc != SQLITE_OK || alias) return rc == SQLITE_OK ? key_rowid(k, alias) : rc;
+  memset(&t, 0, sizeof t);
+  rc = key_query(db, "SELECT 1 FROM pragma_index_list(?1, ?2) AS l WHERE "
+                     "l.origin = 'pk' AND NOT EXISTS (SELECT 1 FROM "
+                     "pragma_index_xinfo(l.name, ?2) WHERE cid = -1)",
+                 schema, table, &t);
+  if (rc == SQLITE_OK && t.n == 0) {
+    *err = sqlite3_mprintf("%s: table \"%s\" has columns named rowid, oid and _rowid_ "
+                           "and no INTEGER PRIMARY KEY: its rows cannot be addressed",
+                           fn, table);
+    rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
   }
-  /* No rowid: the primary key's columns. */
-  rc = key_query(db, "SELECT name FROM pragma_table_info(?1, ?2) WHERE pk > 0 ORDER BY pk",
-                 schema, table, k);
-  if (rc != SQLITE_OK) goto done;
+  *pk_only = t.n > 0;
+  vae_key_free(&t);
+  return rc;
+}
+
+/* No rowid: the primary key's columns, else the row number (rownum_ok). */
+static int primary_key(sqlite3 *db, const char *fn, const char *schema, const char *table,
+                       int rownum_ok, vae_key *k, char **err) {
+  int rc = key_query(db, "SELECT name FROM pragma_table_info(?1, ?2) WHERE pk > 0 ORDER BY pk",
+                     schema, table, k);
+  if (rc != SQLITE_OK) return rc;
   if (k->n > 0) {
     k->kind = VAE_KEY_PK;
   } else if (rownum_ok) {
@@ -231,9 +247,27 @@ int vae_key_find(sqlite3 *db, const char *fn, const char *schema, const char *ta
                            table);
     rc = *err ? SQLITE_ERROR : SQLITE_NOMEM;
   }
-done:
-  vae_key_free(&cols);
-  vae_key_free(&t);
+  return rc;
+}
+
+int vae_key_find(sqlite3 *db, const char *fn, const char *schema, const char *table,
+                 int rownum_ok, vae_key *k, char **err) {
+  int rc, view = 0, none = 0, pk_only = 1;
+  memset(k, 0, sizeof *k);
+  *err = NULL;
+  rc = is_view(db, schema, table, &view);
+  if (rc == SQLITE_OK && view) {
+    /* A view has no rowid: the row number. */
+    if (rownum_ok) {
+      k->kind = VAE_KEY_ROWNUM;
+      return SQLITE_OK;
+    }
+    *err = sqlite3_mprintf("%s: \"%s\" is a view, not a table", fn, table);
+    return *err ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  if (rc == SQLITE_OK) rc = free_rowid_name(db, schema, table, k, &none);
+  if (rc == SQLITE_OK && none == 2) rc = shadowed_rowid(db, fn, schema, table, k, &pk_only, err);
+  if (rc == SQLITE_OK && none && pk_only) rc = primary_key(db, fn, schema, table, rownum_ok, k, err);
   if (rc != SQLITE_OK) vae_key_free(k);
   return rc;
 }
@@ -359,52 +393,6 @@ int vae_rows_infer(vae_rows *r, sqlite3_int64 draw) {
     n++;
   }
   return SQLITE_OK;
-}
-
-void vae_cell_given(vae_cell *cell, const vae_column *c, const vae_val *v, float x) {
-  double d = v->d;
-  char *err = NULL;
-  memset(cell, 0, sizeof *cell);
-  if (v->type == SQLITE_NULL) return;
-  if (vae_is_time(c)) {
-    /* the days in double precision: a given time passes unchanged */
-    cell->type = VAE_CELL_TIME;
-    if (vae_val_to_days(c, v, &cell->d, "", &err) != SQLITE_OK) cell->d = vae_time_days(c, x);
-    sqlite3_free(err);
-    return;
-  }
-  if (c->kind == VAE_CATEGORICAL) {
-    cell->type = SQLITE_TEXT;
-    cell->i = (sqlite3_int64)x;
-    return;
-  }
-  if (v->type == SQLITE_TEXT) vae_parse_number(v->s, v->n, &d);
-  if (c->kind == VAE_REAL) {
-    cell->type = SQLITE_FLOAT;
-    cell->d = d;
-  } else if (v->type == SQLITE_INTEGER) {
-    cell->type = SQLITE_INTEGER;
-    cell->i = v->i;
-  } else if (d == floor(d) && fabs(d) < 9.2e18) {
-    cell->type = SQLITE_INTEGER;
-    cell->i = (sqlite3_int64)d;
-  } else {
-    cell->type = SQLITE_FLOAT;
-    cell->d = d;
-  }
-}
-
-void vae_cell_result(sqlite3_context *ctx, const vae_column *c, const vae_cell *cell,
-                     float x) {
-  switch (cell->type) {
-    case SQLITE_INTEGER: sqlite3_result_int64(ctx, cell->i); break;
-    case SQLITE_FLOAT: sqlite3_result_double(ctx, cell->d); break;
-    case SQLITE_TEXT:
-      sqlite3_result_text(ctx, c->levels[cell->i], -1, SQLITE_TRANSIENT);
-      break;
-    case VAE_CELL_TIME: vae_result_time(ctx, c, cell->d); break;
-    default: vae_result_cell(ctx, c, x); break;
-  }
 }
 
 void vae_rows_result(const vae_rows *r, sqlite3_context *ctx, int k, int j) {

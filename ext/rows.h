@@ -18,19 +18,10 @@
 #define VAE_ROWS_H
 
 #include "ext.h"
-#include "value.h"
+#include "codec.h"
 
 #define VAE_ROWS_BATCH 256
 
-/* A given cell: its value as read, to be returned unchanged. */
-typedef struct {
-  double d;
-  sqlite3_int64 i;
-  int type;          /* SQLITE_NULL (missing), _INTEGER, _FLOAT; categorical:
-                        SQLITE_TEXT with the level in i; a date column:
-                        VAE_CELL_TIME with the days in d */
-} vae_cell;
-#define VAE_CELL_TIME 100
 
 /* How the rows of a table are addressed. */
 #define VAE_KEY_ROWID 1   /* one column: the rowid, under cols[0] */
@@ -103,13 +94,5 @@ int vae_rows_read(vae_rows *r, sqlite3 *db, sqlite3_stmt *st, char **err);
 int vae_rows_infer(vae_rows *r, sqlite3_int64 draw);
 /* Cell j of row k as an SQL result: the given value, else the filled. */
 void vae_rows_result(const vae_rows *r, sqlite3_context *ctx, int k, int j);
-
-/* A given value (already checked by vae_val_to_cell, x its cell) as a
-** vae_cell in the column's type: REAL for a real column, INTEGER for whole
-** numbers of an integer or binary column, the level for a categorical. */
-void vae_cell_given(vae_cell *cell, const vae_column *c, const vae_val *v, float x);
-/* A vae_cell as an SQL result; missing cells give x in the column's type. */
-void vae_cell_result(sqlite3_context *ctx, const vae_column *c, const vae_cell *cell,
-                     float x);
 
 #endif

@@ -14,7 +14,7 @@
 */
 #include "ext.h"
 #include "store.h"
-#include "value.h"
+#include "codec.h"
 #include "../core/json.h"
 #include "../core/rng.h"
 

@@ -4,7 +4,7 @@
 */
 #include "source.h"
 #include "date.h"
-#include "value.h"
+#include "codec.h"
 #include "../core/options.h"
 #include "../core/json.h"
 #include "../core/rng.h"
@@ -572,23 +572,35 @@ static int time_format(reader *r, int k, int *fmt) {
   }
 }
 
-/* The column of kept index q from colinfo c: kind, levels, cells. */
-static int build_column(reader *r, int k, int *q) {
+/* What the values of one column are like, for choosing its kind. */
+typedef struct {
+  int64_t nonnull;
+  int has_text;       /* a text that is not a number */
+  int all_int;        /* every number whole (and exact in a double) */
+  int only01;         /* every number 0 or 1 */
+  int few_text;       /* numbers but for a few texts (see source.h) */
+} col_stats;
+
+/* An internal outcome: the column is left out (and reported). */
+#define LEFT_OUT SQLITE_DONE
+
+static void count_number(col_stats *st, double d) {
+  if (d != floor(d) || fabs(d) > 9007199254740992.0) st->all_int = 0;
+  if (d != 0.0 && d != 1.0) st->only01 = 0;
+}
+
+/* Scans the cells of column k into st. A number written as text (a CSV
+** import) counts as the number. */
+static int scan_values(reader *r, int k, col_stats *st) {
   colinfo *c = &r->ci[k];
-  const char *fn = r->o->fn;
-  vae_source *out = r->out;
-  int64_t i, nonnull = 0;
-  int has_text = 0, all_int = 1, only01 = 1, kind, p = r->nsel, rc, few_text = 0, fmt = 0;
-  int64_t text_cells = 0;
-  int *map = NULL;
-  vae_column *col;
-  char num[64], snip[64];
+  int p = r->nsel, j;
+  int64_t i, text_cells = 0;
   /* Per distinct text: 1 when it reads as a number (its value in tnum). */
   unsigned char *tis = NULL;
   double *tnum = NULL;
-
+  memset(st, 0, sizeof *st);
+  st->all_int = st->only01 = 1;
   if (c->set.n > 0) {
-    int j;
     tis = sqlite3_malloc64((sqlite3_uint64)c->set.n);
     tnum = sqlite3_malloc64((sqlite3_uint64)c->set.n * sizeof *tnum);
     if (!tis || !tnum) {
@@ -602,246 +614,264 @@ static int build_column(reader *r, int k, int *q) {
     }
   }
   for (i = 0; i < r->n; i++) {
-    cell *x = &r->cells[i * p + k];
+    const cell *x = &r->cells[i * p + k];
     switch (r->tags[i * p + k]) {
       case T_INT:
-        nonnull++;
-        if (x->i != 0 && x->i != 1) only01 = 0;
+        st->nonnull++;
+        if (x->i != 0 && x->i != 1) st->only01 = 0;
         break;
-      case T_REAL:
-        nonnull++;
-        if (x->d != floor(x->d) || fabs(x->d) > 9007199254740992.0) all_int = 0;
-        if (x->d != 0.0 && x->d != 1.0) only01 = 0;
-        break;
+      case T_REAL: st->nonnull++; count_number(st, x->d); break;
       case T_TEXT:
-        nonnull++;
-        if (!tis[x->s]) {
-          has_text = 1;
-          text_cells++;
-        } else {
-          /* A number written as text (a CSV import): counts as the number. */
-          double d = tnum[x->s];
-          if (d != floor(d) || fabs(d) > 9007199254740992.0) all_int = 0;
-          if (d != 0.0 && d != 1.0) only01 = 0;
-        }
+        st->nonnull++;
+        if (tis[x->s]) count_number(st, tnum[x->s]);
+        else { st->has_text = 1; text_cells++; }
         break;
-      default:
-        break;
+      default: break;
     }
   }
-  if (has_text && text_cells * 10 <= nonnull && text_cells < nonnull) {
+  if (st->has_text && text_cells * 10 <= st->nonnull && text_cells < st->nonnull) {
     /* Numbers but for a few texts: a numeric column with stray text (an NA
     ** spelling not listed, a typo), never silently categorical. */
-    int j, distinct = 0;
+    int distinct = 0;
     for (j = 0; j < c->set.n; j++) distinct += !tis[j];
-    few_text = distinct <= 5;
+    st->few_text = distinct <= 5;
   }
   sqlite3_free(tis);
   sqlite3_free(tnum);
-  if (nonnull == 0 && !c->fixed)
-    return add_skip(r, c->name, sqlite3_mprintf("all NULL"));
+  return SQLITE_OK;
+}
+
+/* The kind and date format of column k: the model's (fixed), a date, the
+** forced kind, else inferred from st (see source.h). LEFT_OUT when all
+** NULL. */
+static int choose_kind(reader *r, int k, const col_stats *st, int *kind, int *fmt) {
+  colinfo *c = &r->ci[k];
+  int rc;
+  *fmt = 0;
+  if (st->nonnull == 0 && !c->fixed) {
+    rc = add_skip(r, c->name, sqlite3_mprintf("all NULL"));
+    return rc == SQLITE_OK ? LEFT_OUT : rc;
+  }
   if (c->fixed) {
-    fmt = c->fixed->format;
+    *fmt = c->fixed->format;
   } else if (c->forced < 0 || c->forced == VAE_OPT_KIND_DATE) {
-    rc = time_format(r, k, &fmt);
+    rc = time_format(r, k, fmt);
     if (rc != SQLITE_OK) return rc;
   }
-  if (c->fixed) kind = c->fixed->kind;
-  else if (fmt) kind = vae_date_code(fmt) == VAE_FMT_DATE ? VAE_INTEGER : VAE_REAL; /* days */
-  else if (c->forced >= 0) kind = c->forced;
-  else if (has_text && !few_text) kind = VAE_CATEGORICAL;
-  else if (all_int && !c->real_decl) kind = only01 ? VAE_BINARY : VAE_INTEGER;
-  else kind = VAE_REAL;
+  if (c->fixed) *kind = c->fixed->kind;
+  else if (*fmt) *kind = vae_date_code(*fmt) == VAE_FMT_DATE ? VAE_INTEGER : VAE_REAL; /* days */
+  else if (c->forced >= 0) *kind = c->forced;
+  else if (st->has_text && !st->few_text) *kind = VAE_CATEGORICAL;
+  else if (st->all_int && !c->real_decl) *kind = st->only01 ? VAE_BINARY : VAE_INTEGER;
+  else *kind = VAE_REAL;
+  return SQLITE_OK;
+}
 
-  col = &out->cols[*q];
+static void free_levels(vae_column *col) {
+  int j;
+  for (j = 0; j < col->nlevels; j++) sqlite3_free(col->levels[j]);
+  sqlite3_free(col->levels);
   memset(col, 0, sizeof *col);
+}
 
-  if (kind == VAE_CATEGORICAL) {
-    int nused = 0, j, fixed_n = c->fixed ? c->fixed->nlevels : 0, extra = 0;
-    int64_t *count;
-    /* Numbers become their text form. */
-    for (i = 0; i < r->n; i++) {
-      unsigned char *t = &r->tags[i * p + k];
-      cell *x = &r->cells[i * p + k];
-      if (*t == T_INT || *t == T_REAL) {
-        int id;
-        vae_num_text(num, sizeof num, *t == T_INT ? SQLITE_INTEGER : SQLITE_FLOAT,
-                     x->i, x->d);
-        rc = strset_add(&c->set, num, (int)strlen(num), &id);
-        if (rc != SQLITE_OK) return rc;
-        *t = T_TEXT;
-        x->s = id;
-      }
+/* The numbers of column k become their text form, as distinct texts. */
+static int numbers_to_text(reader *r, int k) {
+  colinfo *c = &r->ci[k];
+  int p = r->nsel, rc;
+  int64_t i;
+  char num[64];
+  for (i = 0; i < r->n; i++) {
+    unsigned char *t = &r->tags[i * p + k];
+    cell *x = &r->cells[i * p + k];
+    if (*t == T_INT || *t == T_REAL) {
+      int id;
+      vae_num_text(num, sizeof num, *t == T_INT ? SQLITE_INTEGER : SQLITE_FLOAT, x->i, x->d);
+      rc = strset_add(&c->set, num, (int)strlen(num), &id);
+      if (rc != SQLITE_OK) return rc;
+      *t = T_TEXT;
+      x->s = id;
     }
-    map = sqlite3_malloc64((sqlite3_uint64)(c->set.n + 1) * sizeof *map);
-    count = sqlite3_malloc64((sqlite3_uint64)(c->set.n + 1) * sizeof *count);
-    if (!map || !count) {
-      sqlite3_free(map);
-      sqlite3_free(count);
-      return SQLITE_NOMEM;
+  }
+  return SQLITE_OK;
+}
+
+/* The model's levels into col, and (extend_levels) the unknown ones after
+** them; map[j] receives the level of distinct text j (-1: unused). */
+static int fixed_levels(reader *r, colinfo *c, vae_column *col, int *map,
+                        const int64_t *count) {
+  int fixed_n = c->fixed->nlevels, extra = 0, j, rc = SQLITE_OK;
+  for (j = 0; j < c->set.n; j++) {
+    map[j] = -1;
+    if (!count[j]) continue;
+    map[j] = vae_column_level(c->fixed, c->set.str[j], (size_t)c->set.len[j]);
+    if (map[j] >= 0) continue;
+    if (!r->o->extend_levels) {
+      char *known = vae_level_list(c->fixed), snip[64];
+      json_snippet(snip, sizeof snip, c->set.str[j]);
+      rc = fail(r, SQLITE_ERROR,
+                known ? sqlite3_mprintf("%s: unknown category '%s' for column \"%s\" "
+                                        "(known: %s)", r->o->fn, snip, c->fixed->name, known)
+                      : NULL);
+      sqlite3_free(known);
+      return rc;
     }
+    map[j] = fixed_n + extra++;
+  }
+  col->levels = sqlite3_malloc64((sqlite3_uint64)(fixed_n + extra + 1) * sizeof(char *));
+  if (!col->levels) return SQLITE_NOMEM;
+  memset(col->levels, 0, (size_t)(fixed_n + extra + 1) * sizeof(char *));
+  col->nlevels = fixed_n + extra;
+  for (j = 0; j < fixed_n && rc == SQLITE_OK; j++)
+    if (!(col->levels[j] = sqlite3_mprintf("%s", c->fixed->levels[j]))) rc = SQLITE_NOMEM;
+  for (j = 0; j < c->set.n && rc == SQLITE_OK; j++)
+    if (map[j] >= fixed_n && !(col->levels[map[j]] = sqlite3_mprintf("%s", c->set.str[j])))
+      rc = SQLITE_NOMEM;
+  return rc;
+}
+
+/* The levels seen (nused of them), sorted, into col; map[j] receives the
+** level of distinct text j. An identifier (every value distinct) is
+** LEFT_OUT; too many levels is an error. Neither when the kind is forced. */
+static int inferred_levels(reader *r, colinfo *c, vae_column *col, int *map,
+                           const int64_t *count, int nused, int64_t nonnull) {
+  level_ref *refs;
+  int j, u = 0, rc;
+  if (c->forced < 0 && nused > 20 && nused == nonnull) {
+    rc = add_skip(r, c->name,
+                  sqlite3_mprintf("text with %d distinct values in %lld rows (an "
+                                  "identifier?); force it with \"types\"",
+                                  nused, (long long)nonnull));
+    return rc == SQLITE_OK ? LEFT_OUT : rc;
+  }
+  if (c->forced < 0 && (nused > VAE_MAX_INFERRED_LEVELS ||
+                        (nused > 20 && (int64_t)nused * 2 > nonnull)))
+    /* Too many levels to learn from, and slow to fit: never silent. */
+    return fail(r, SQLITE_ERROR,
+                sqlite3_mprintf("%s: column \"%s\" is text with %d distinct values in "
+                                "%lld rows, too many levels for a category (the bound "
+                                "is %d, and half the rows); leave it out with the option "
+                                "\"columns\" (the columns to model), or model it anyway "
+                                "with {\"types\": {\"%s\": \"categorical\"}} (slow)",
+                                r->o->fn, c->name, nused, (long long)nonnull,
+                                VAE_MAX_INFERRED_LEVELS, c->name));
+  refs = sqlite3_malloc64((sqlite3_uint64)(nused + 1) * sizeof *refs);
+  col->levels = sqlite3_malloc64((sqlite3_uint64)(nused + 1) * sizeof(char *));
+  rc = (refs && col->levels) ? SQLITE_OK : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) {
+    for (j = 0; j < c->set.n; j++) {
+      if (!count[j]) continue;
+      refs[u].s = c->set.str[j];
+      refs[u].len = c->set.len[j];
+      refs[u].id = j;
+      u++;
+    }
+    qsort(refs, (size_t)nused, sizeof *refs, level_cmp);
+    for (j = 0; j < nused && rc == SQLITE_OK; j++) {
+      map[refs[j].id] = j;
+      col->levels[j] = sqlite3_mprintf("%s", refs[j].s);
+      if (!col->levels[j]) rc = SQLITE_NOMEM;
+      else col->nlevels++;
+    }
+  }
+  sqlite3_free(refs);
+  return rc;
+}
+
+/* A categorical column k into col and cells of kept column q. */
+static int categorical_column(reader *r, int k, int q, vae_column *col, int64_t nonnull) {
+  colinfo *c = &r->ci[k];
+  int p = r->nsel, nused = 0, j, rc, *map;
+  int64_t i, *count;
+  rc = numbers_to_text(r, k);
+  if (rc != SQLITE_OK) return rc;
+  map = sqlite3_malloc64((sqlite3_uint64)(c->set.n + 1) * sizeof *map);
+  count = sqlite3_malloc64((sqlite3_uint64)(c->set.n + 1) * sizeof *count);
+  rc = map && count ? SQLITE_OK : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) {
     memset(count, 0, (size_t)(c->set.n + 1) * sizeof *count);
     for (i = 0; i < r->n; i++)
       if (r->tags[i * p + k] == T_TEXT) count[r->cells[i * p + k].s]++;
     for (j = 0; j < c->set.n; j++) nused += count[j] > 0;
-
-    if (c->fixed) {
-      /* The model's levels, and (extend_levels) the unknown ones after. */
-      for (j = 0; j < c->set.n; j++) {
-        map[j] = -1;
-        if (!count[j]) continue;
-        map[j] = vae_column_level(c->fixed, c->set.str[j], (size_t)c->set.len[j]);
-        if (map[j] < 0) {
-          if (!r->o->extend_levels) {
-            char *known = vae_level_list(c->fixed);
-            sqlite3_free(map);
-            sqlite3_free(count);
-            json_snippet(snip, sizeof snip, c->set.str[j]);
-            rc = fail(r, SQLITE_ERROR,
-                      known ? sqlite3_mprintf("%s: unknown category '%s' for column \"%s\" "
-                                              "(known: %s)", fn, snip, c->fixed->name, known)
-                            : NULL);
-            sqlite3_free(known);
-            return rc;
-          }
-          map[j] = fixed_n + extra++;
-        }
-      }
-      col->levels = sqlite3_malloc64((sqlite3_uint64)(fixed_n + extra + 1) * sizeof(char *));
-      if (!col->levels) rc = SQLITE_NOMEM;
-      else {
-        rc = SQLITE_OK;
-        for (j = 0; j < fixed_n && rc == SQLITE_OK; j++) {
-          col->levels[j] = sqlite3_mprintf("%s", c->fixed->levels[j]);
-          if (!col->levels[j]) rc = SQLITE_NOMEM;
-          else col->nlevels++;
-        }
-        for (j = 0; j < c->set.n && rc == SQLITE_OK; j++) {
-          if (map[j] >= fixed_n) {
-            col->levels[map[j]] = sqlite3_mprintf("%s", c->set.str[j]);
-            if (!col->levels[map[j]]) rc = SQLITE_NOMEM;
-          }
-        }
-        if (rc == SQLITE_OK) col->nlevels = fixed_n + extra;
-        else {
-          /* free the extra levels taken so far (nlevels counts the fixed) */
-          for (j = 0; j < c->set.n; j++)
-            if (map[j] >= fixed_n && map[j] < fixed_n + extra) {
-              sqlite3_free(col->levels[map[j]]);
-              col->levels[map[j]] = NULL;
-            }
-        }
-      }
-    } else {
-      level_ref *refs;
-      if (c->forced < 0 && nused > 20 && nused == nonnull) {
-        /* Every value distinct: an identifier, left out (and reported). */
-        sqlite3_free(map);
-        sqlite3_free(count);
-        return add_skip(r, c->name,
-                        sqlite3_mprintf("text with %d distinct values in %lld "
-                                        "rows (an identifier?); force it with "
-                                        "\"types\"",
-                                        nused, (long long)nonnull));
-      }
-      if (c->forced < 0 && (nused > VAE_MAX_INFERRED_LEVELS ||
-                            (nused > 20 && (int64_t)nused * 2 > nonnull))) {
-        /* Too many levels to learn from, and slow to fit: never silent. */
-        sqlite3_free(map);
-        sqlite3_free(count);
-        return fail(r, SQLITE_ERROR,
-                    sqlite3_mprintf("%s: column \"%s\" is text with %d distinct values in "
-                                    "%lld rows, too many levels for a category (the bound "
-                                    "is %d, and half the rows); leave it out with the option "
-                                    "\"columns\" (the columns to model), or model it anyway "
-                                    "with {\"types\": {\"%s\": \"categorical\"}} (slow)",
-                                    fn, c->name, nused, (long long)nonnull,
-                                    VAE_MAX_INFERRED_LEVELS, c->name));
-      }
-      refs = sqlite3_malloc64((sqlite3_uint64)(nused + 1) * sizeof *refs);
-      col->levels = sqlite3_malloc64((sqlite3_uint64)(nused + 1) * sizeof(char *));
-      rc = (refs && col->levels) ? SQLITE_OK : SQLITE_NOMEM;
-      if (rc == SQLITE_OK) {
-        int u = 0;
-        for (j = 0; j < c->set.n; j++) {
-          if (!count[j]) continue;
-          refs[u].s = c->set.str[j];
-          refs[u].len = c->set.len[j];
-          refs[u].id = j;
-          u++;
-        }
-        qsort(refs, (size_t)nused, sizeof *refs, level_cmp);
-        for (j = 0; j < nused && rc == SQLITE_OK; j++) {
-          map[refs[j].id] = j;
-          col->levels[j] = sqlite3_mprintf("%s", refs[j].s);
-          if (!col->levels[j]) rc = SQLITE_NOMEM;
-          else col->nlevels++;
-        }
-      }
-      sqlite3_free(refs);
-    }
-    sqlite3_free(count);
-    if (rc != SQLITE_OK) {
-      sqlite3_free(map);
-      for (j = 0; j < col->nlevels; j++) sqlite3_free(col->levels[j]);
-      sqlite3_free(col->levels);
-      memset(col, 0, sizeof *col);
-      return rc;
-    }
-    for (i = 0; i < r->n; i++) {
-      float *y = &out->data[i * p + *q];
-      *y = r->tags[i * p + k] == T_TEXT ? (float)map[r->cells[i * p + k].s] : NAN;
-    }
-    sqlite3_free(map);
-  } else {
-    /* Numeric or binary: text must read as a number. */
-    vae_column tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.name = (char *)(c->fixed ? c->fixed->name : c->name);
-    tmp.kind = kind;
-    tmp.format = fmt;
-    for (i = 0; i < r->n; i++) {
-      float *y = &out->data[i * p + *q];
-      cell *x = &r->cells[i * p + k];
-      vae_val v;
-      char *msg = NULL;
-      memset(&v, 0, sizeof v);
-      switch (r->tags[i * p + k]) {
-        case T_INT: v.type = SQLITE_INTEGER; v.i = x->i; v.d = (double)x->i; break;
-        case T_REAL: v.type = SQLITE_FLOAT; v.d = x->d; break;
-        case T_TEXT:
-          v.type = SQLITE_TEXT;
-          v.s = c->set.str[x->s];
-          v.n = c->set.len[x->s];
-          break;
-        default: v.type = SQLITE_NULL; break;
-      }
-      if (vae_val_to_cell(&tmp, &v, y, fn, &msg) != SQLITE_OK) {
-        msg = vae_msg_row(msg, "row", r->rowno[i]);
-        if (msg && few_text && c->forced < 0 && !c->fixed) {
-          char *t = sqlite3_mprintf("%s; list it in the option \"na\" if it means a "
-                                    "missing value, or set the column's kind with "
-                                    "\"types\"", msg);
-          sqlite3_free(msg);
-          msg = t;
-        }
-        return fail(r, SQLITE_ERROR, msg);
-      }
-    }
+    rc = c->fixed ? fixed_levels(r, c, col, map, count)
+                  : inferred_levels(r, c, col, map, count, nused, nonnull);
   }
+  if (rc == SQLITE_OK) {
+    for (i = 0; i < r->n; i++)
+      r->out->data[i * p + q] =
+          r->tags[i * p + k] == T_TEXT ? (float)map[r->cells[i * p + k].s] : NAN;
+  } else {
+    free_levels(col);
+  }
+  sqlite3_free(map);
+  sqlite3_free(count);
+  return rc;
+}
+
+/* A numeric, binary or date column k into cells of kept column q, through
+** the column's codec: text must read as a number (or a date). */
+static int numeric_column(reader *r, int k, int q, int kind, int fmt, int few_text) {
+  colinfo *c = &r->ci[k];
+  int p = r->nsel;
+  int64_t i;
+  vae_column tmp;
+  memset(&tmp, 0, sizeof tmp);
+  tmp.name = (char *)(c->fixed ? c->fixed->name : c->name);
+  tmp.kind = kind;
+  tmp.format = fmt;
+  for (i = 0; i < r->n; i++) {
+    const cell *x = &r->cells[i * p + k];
+    vae_val v;
+    char *msg = NULL;
+    memset(&v, 0, sizeof v);
+    switch (r->tags[i * p + k]) {
+      case T_INT: v.type = SQLITE_INTEGER; v.i = x->i; v.d = (double)x->i; break;
+      case T_REAL: v.type = SQLITE_FLOAT; v.d = x->d; break;
+      case T_TEXT:
+        v.type = SQLITE_TEXT;
+        v.s = c->set.str[x->s];
+        v.n = c->set.len[x->s];
+        break;
+      default: v.type = SQLITE_NULL; break;
+    }
+    if (vae_val_to_cell(&tmp, &v, &r->out->data[i * p + q], r->o->fn, &msg) == SQLITE_OK)
+      continue;
+    msg = vae_msg_row(msg, "row", r->rowno[i]);
+    if (msg && few_text && c->forced < 0 && !c->fixed) {
+      char *t = sqlite3_mprintf("%s; list it in the option \"na\" if it means a "
+                                "missing value, or set the column's kind with "
+                                "\"types\"", msg);
+      sqlite3_free(msg);
+      msg = t;
+    }
+    return fail(r, SQLITE_ERROR, msg);
+  }
+  return SQLITE_OK;
+}
+
+/* Column k of the selection as kept column *q: kind, levels, cells; *q
+** moves on unless the column is left out. */
+static int build_column(reader *r, int k, int *q) {
+  colinfo *c = &r->ci[k];
+  vae_column *col = &r->out->cols[*q];
+  col_stats st;
+  int kind, fmt, rc;
+  rc = scan_values(r, k, &st);
+  if (rc == SQLITE_OK) rc = choose_kind(r, k, &st, &kind, &fmt);
+  if (rc != SQLITE_OK) return rc == LEFT_OUT ? SQLITE_OK : rc;
+  memset(col, 0, sizeof *col);
+  rc = kind == VAE_CATEGORICAL ? categorical_column(r, k, *q, col, st.nonnull)
+                               : numeric_column(r, k, *q, kind, fmt, st.few_text);
+  if (rc != SQLITE_OK) return rc == LEFT_OUT ? SQLITE_OK : rc;
   col->name = sqlite3_mprintf("%s", c->fixed ? c->fixed->name : c->name);
   if (!col->name) {
-    int j;
-    for (j = 0; j < col->nlevels; j++) sqlite3_free(col->levels[j]);
-    sqlite3_free(col->levels);
-    memset(col, 0, sizeof *col);
+    free_levels(col);
     return SQLITE_NOMEM;
   }
   col->kind = kind;
   col->format = fmt;
-  out->na_cells[*q] = c->na_cells;
+  r->out->na_cells[*q] = c->na_cells;
   (*q)++;
-  out->p = *q;
+  r->out->p = *q;
   return SQLITE_OK;
 }
 
@@ -1118,5 +1148,19 @@ done:
     }
     vae_source_free(out);
   }
+  return rc;
+}
+
+int vae_source_read_guarded(vae_ext *x, sqlite3 *db, const char *source,
+                            const vae_source_opts *o, vae_source *out, char **err) {
+  vae_readonly ro;
+  int rc;
+  x->in_source++;
+  rc = vae_readonly_begin(db, &ro, o->fn, err);
+  if (rc == SQLITE_OK) {
+    rc = vae_source_read(db, source, o, out, err);
+    rc = vae_readonly_end(db, &ro, o->fn, rc, err);
+  }
+  x->in_source--;
   return rc;
 }

@@ -64,6 +64,12 @@ int vae_source_read(sqlite3 *db, const char *source, const vae_source_opts *o,
                     vae_source *out, char **err);
 void vae_source_free(vae_source *s);
 
+/* vae_source_read as vae_fit and vae_fidelity call it: the connection
+** read-only meanwhile (ext.h: vae_readonly), and x->in_source raised, so
+** that a writer called from the source refuses (o->fn names the caller). */
+int vae_source_read_guarded(vae_ext *x, sqlite3 *db, const char *source,
+                            const vae_source_opts *o, vae_source *out, char **err);
+
 /* Prepares the statement of a source (see above). When the source is a
 ** table or view and alias is not NULL, *alias receives the name of its rowid
 ** alias column (from sqlite3_mprintf), or NULL. */

@@ -1,8 +1,8 @@
 /*
-** value.c -- SQL values to model cells and back; see value.h for the rules.
+** value.c -- SQL values as the extension reads them; see value.h (the
+** per-kind conversions are in codec.c).
 */
-#include "value.h"
-#include "date.h"
+#include "codec.h"
 
 #include <float.h>
 #include <math.h>
@@ -98,7 +98,7 @@ int vae_parse_number(const char *s, int n, double *out) {
   return 1;
 }
 
-static const char *type_word(int type) {
+const char *vae_val_type_word(int type) {
   switch (type) {
     case SQLITE_TEXT: return "text";
     case SQLITE_BLOB: return "a BLOB";
@@ -107,10 +107,9 @@ static const char *type_word(int type) {
   }
 }
 
-/* "got 'abc'" for text (cut short, quoted for a message), else "got a BLOB". */
-static char *got_what(const vae_val *v) {
+char *vae_val_got(const vae_val *v) {
   char snip[64];
-  if (v->type != SQLITE_TEXT) return sqlite3_mprintf("got %s", type_word(v->type));
+  if (v->type != SQLITE_TEXT) return sqlite3_mprintf("got %s", vae_val_type_word(v->type));
   json_snippet(snip, sizeof snip, v->s);
   return sqlite3_mprintf("got '%s'", snip);
 }
@@ -247,255 +246,6 @@ char *vae_na_sql(const vae_na *na, const char *col) {
            : NULL;
   sqlite3_free(list);
   return t;
-}
-
-int vae_is_time(const vae_column *c) {
-  return c->format && vae_date_valid(c->format) &&
-         (c->kind == VAE_REAL || c->kind == VAE_INTEGER);
-}
-
-int vae_val_to_days(const vae_column *c, const vae_val *v, double *days, const char *fn,
-                    char **err) {
-  double d;
-  int numeric = !vae_date_is_text(c->format);
-  *err = NULL;
-  if (v->type == SQLITE_TEXT && vae_date_parse(v->s, v->n, days, NULL)) return SQLITE_OK;
-  if (numeric && (v->type == SQLITE_INTEGER || v->type == SQLITE_FLOAT ||
-                  (v->type == SQLITE_TEXT && vae_parse_number(v->s, v->n, &d)))) {
-    if (v->type != SQLITE_TEXT) d = v->d;
-    *days = vae_date_from_number(c->format, d);
-    if (isfinite(*days) && fabs(*days) < 1e7) return SQLITE_OK;
-  }
-  if (v->type == SQLITE_INTEGER || v->type == SQLITE_FLOAT) {
-    char num[64];
-    vae_num_text(num, sizeof num, v->type, v->i, v->d);
-    *err = sqlite3_mprintf("%s: column \"%s\" expects a %s as text (%s), got %s", fn,
-                           c->name, vae_date_kind(c->format), vae_date_form(c->format), num);
-  } else {
-    char *got = got_what(v);
-    *err = got ? sqlite3_mprintf("%s: column \"%s\" expects a %s (%s%s), %s", fn, c->name,
-                                 vae_date_kind(c->format), vae_date_form(c->format),
-                                 numeric ? " or ISO-8601 text" : "", got)
-               : NULL;
-    sqlite3_free(got);
-  }
-  return VAE_CONV_ERROR;
-}
-
-int vae_val_to_cell(const vae_column *c, const vae_val *v, float *out,
-                    const char *fn, char **err) {
-  double d;
-  *err = NULL;
-  if (v->type == SQLITE_NULL) {
-    *out = NAN;
-    return SQLITE_OK;
-  }
-  if (vae_is_time(c)) {
-    int rc = vae_val_to_days(c, v, &d, fn, err);
-    if (rc == SQLITE_OK) *out = (float)(d - vae_date_origin(c->format));
-    return rc;
-  }
-  if (c->kind == VAE_CATEGORICAL) {
-    char num[64], snip[64];
-    const char *s;
-    int n, k;
-    if (v->type == SQLITE_BLOB || v->type == VAE_JSON_CONTAINER) {
-      *err = sqlite3_mprintf("%s: column \"%s\" expects text, got %s", fn, c->name,
-                             type_word(v->type));
-      return VAE_CONV_ERROR;
-    }
-    if (v->type == SQLITE_TEXT) {
-      s = v->s;
-      n = v->n;
-    } else {
-      vae_num_text(num, sizeof num, v->type, v->i, v->d);
-      s = num;
-      n = (int)strlen(num);
-    }
-    k = vae_column_level(c, s, (size_t)n);
-    if (k < 0) {
-      char *known = vae_level_list(c);
-      json_snippet(snip, sizeof snip, s);
-      *err = known ? sqlite3_mprintf("%s: unknown category '%s' for column \"%s\" "
-                                     "(known: %s)", fn, snip, c->name, known)
-                   : NULL;
-      sqlite3_free(known);
-      return VAE_CONV_NOMATCH;
-    }
-    *out = (float)k;
-    return SQLITE_OK;
-  }
-  if (v->type == SQLITE_INTEGER || v->type == SQLITE_FLOAT) {
-    d = v->d;
-  } else if (v->type == SQLITE_TEXT && vae_parse_number(v->s, v->n, &d)) {
-    /* a number written as text */
-  } else {
-    char *got = got_what(v);
-    *err = got ? sqlite3_mprintf("%s: column \"%s\" expects a number, %s", fn, c->name, got)
-               : NULL;
-    sqlite3_free(got);
-    return VAE_CONV_ERROR;
-  }
-  if (!isfinite(d)) {
-    *err = sqlite3_mprintf("%s: column \"%s\" expects a finite number, got %s", fn,
-                           c->name, d > 0 ? "+Inf" : d < 0 ? "-Inf" : "NaN");
-    return VAE_CONV_ERROR;
-  }
-  if (fabs(d) > FLT_MAX) {
-    /* Cells are floats: a larger value would become an infinity. */
-    *err = sqlite3_mprintf("%s: column \"%s\" expects a number within the float "
-                           "range (magnitude at most 3.4e38), got %g", fn, c->name, d);
-    return VAE_CONV_ERROR;
-  }
-  if (c->kind == VAE_BINARY && d != 0.0 && d != 1.0) {
-    char num[64];
-    vae_num_text(num, sizeof num, v->type == SQLITE_INTEGER ? SQLITE_INTEGER
-                                                           : SQLITE_FLOAT,
-                 v->i, d);
-    *err = sqlite3_mprintf("%s: column \"%s\" expects 0 or 1, got %s", fn,
-                           c->name, num);
-    return VAE_CONV_NOMATCH;
-  }
-  *out = (float)d;
-  return SQLITE_OK;
-}
-
-int vae_level_of(const vae_column *c, float x) {
-  long k = lrintf(x);
-  if (k < 0) k = 0;
-  if (k >= c->nlevels) k = c->nlevels - 1;
-  return (int)k;
-}
-
-double vae_time_days(const vae_column *c, float x) {
-  return (double)x + vae_date_origin(c->format);
-}
-
-void vae_result_time(sqlite3_context *ctx, const vae_column *c, double days) {
-  char buf[40];
-  int code = vae_date_code(c->format);
-  if (code == VAE_FMT_JULIAN) {
-    sqlite3_result_double(ctx, vae_date_to_number(c->format, days));
-  } else if (code == VAE_FMT_UNIX) {
-    sqlite3_result_int64(ctx, (sqlite3_int64)llrint(vae_date_to_number(c->format, days)));
-  } else {
-    vae_date_format(buf, sizeof buf, days, c->format);
-    sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
-  }
-}
-
-void vae_bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x) {
-  char buf[40];
-  if (isnan(x)) {
-    sqlite3_bind_null(st, i);
-  } else if (vae_is_time(c)) {
-    double days = vae_time_days(c, x);
-    int code = vae_date_code(c->format);
-    if (code == VAE_FMT_JULIAN) {
-      sqlite3_bind_double(st, i, vae_date_to_number(c->format, days));
-    } else if (code == VAE_FMT_UNIX) {
-      sqlite3_bind_int64(st, i, (sqlite3_int64)llrint(vae_date_to_number(c->format, days)));
-    } else {
-      vae_date_format(buf, sizeof buf, days, c->format);
-      sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
-    }
-  } else {
-    switch (c->kind) {
-      case VAE_REAL: sqlite3_bind_double(st, i, vae_float_double(x)); break;
-      case VAE_INTEGER: sqlite3_bind_int64(st, i, (sqlite3_int64)llrint((double)x)); break;
-      case VAE_BINARY: sqlite3_bind_int(st, i, x >= 0.5f); break;
-      default:
-        if (c->nlevels <= 0) sqlite3_bind_null(st, i);
-        else sqlite3_bind_text(st, i, c->levels[vae_level_of(c, x)], -1, SQLITE_STATIC);
-    }
-  }
-}
-
-void vae_result_cell(sqlite3_context *ctx, const vae_column *c, float x) {
-  if (isnan(x)) {
-    sqlite3_result_null(ctx);
-    return;
-  }
-  if (vae_is_time(c)) {
-    vae_result_time(ctx, c, vae_time_days(c, x));
-    return;
-  }
-  switch (c->kind) {
-    case VAE_REAL:
-      sqlite3_result_double(ctx, vae_float_double(x));
-      break;
-    case VAE_INTEGER:
-      sqlite3_result_int64(ctx, (sqlite3_int64)llrint((double)x));
-      break;
-    case VAE_BINARY:
-      sqlite3_result_int(ctx, x >= 0.5f);
-      break;
-    default:
-      if (c->nlevels <= 0) sqlite3_result_null(ctx);
-      else sqlite3_result_text(ctx, c->levels[vae_level_of(c, x)], -1, SQLITE_TRANSIENT);
-      break;
-  }
-}
-
-void vae_buf_cell(vae_buf *b, const vae_column *c, float x) {
-  if (isnan(x)) {
-    VAE_BUF_LIT(b, "null");
-    return;
-  }
-  if (vae_is_time(c)) {
-    char buf[40];
-    double days = vae_time_days(c, x);
-    int code = vae_date_code(c->format);
-    if (code == VAE_FMT_JULIAN) {
-      vae_buf_json_number(b, vae_date_to_number(c->format, days));
-    } else if (code == VAE_FMT_UNIX) {
-      vae_buf_int(b, (int64_t)llrint(vae_date_to_number(c->format, days)));
-    } else {
-      vae_date_format(buf, sizeof buf, days, c->format);
-      vae_buf_json_string(b, buf);
-    }
-    return;
-  }
-  switch (c->kind) {
-    case VAE_REAL: {
-      /* Written as a real even when whole (2.0, not 2), as SQLite does. */
-      size_t at = b->len;
-      int whole = 1;
-      vae_buf_json_float(b, x);
-      if (b->failed) break;
-      for (; at < b->len && whole; at++)
-        if (b->data[at] == '.' || b->data[at] == 'e' || b->data[at] == 'n') whole = 0;
-      if (whole) VAE_BUF_LIT(b, ".0");
-      break;
-    }
-    case VAE_INTEGER:
-      vae_buf_int(b, (int64_t)llrint((double)x));
-      break;
-    case VAE_BINARY:
-      vae_buf_append(b, x >= 0.5f ? "1" : "0", 1);
-      break;
-    default:
-      if (c->nlevels <= 0) VAE_BUF_LIT(b, "null");
-      else vae_buf_json_string(b, c->levels[vae_level_of(c, x)]);
-      break;
-  }
-}
-
-const char *vae_kind_sqltype(int kind) {
-  switch (kind) {
-    case VAE_REAL: return "REAL";
-    case VAE_INTEGER:
-    case VAE_BINARY: return "INTEGER";
-    default: return "TEXT";
-  }
-}
-
-const char *vae_column_sqltype(const vae_column *c) {
-  return vae_is_time(c) ? vae_date_sqltype(c->format) : vae_kind_sqltype(c->kind);
-}
-
-const char *vae_column_kind(const vae_column *c) {
-  return vae_is_time(c) ? vae_date_kind(c->format) : vae_kind_name(c->kind);
 }
 
 char *vae_level_list(const vae_column *c) {

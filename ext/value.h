@@ -1,7 +1,9 @@
 /*
-** value.h -- SQL values to model cells and back.
+** value.h -- SQL values as the extension reads them: vae_val, numbers
+** written as text, NA spellings, a function's arguments as a row.
 **
-** One set of rules for every function and table of the extension:
+** One set of rules for every function and table of the extension, carried
+** out per column kind by the codecs (codec.h):
 **   NULL                    missing (NaN)
 **   real, integer column    INTEGER or REAL as is; TEXT that reads as a
 **                           decimal number (SQLite's own syntax, spaces
@@ -74,11 +76,6 @@ char *vae_msg_row(char *msg, const char *what, sqlite3_int64 row);
 #define VAE_CONV_NOMATCH 2 /* a value the column can never hold (unknown
                               category, binary not 0/1); *err set as well */
 
-/* The cell of column c for v. On failure *err is from sqlite3_mprintf
-** (NULL if out of memory) and names fn and the column. */
-int vae_val_to_cell(const vae_column *c, const vae_val *v, float *out,
-                    const char *fn, char **err);
-
 /* Text form of a number as SQLite gives it: "%lld" or "%!.15g". */
 void vae_num_text(char *buf, int size, int type, sqlite3_int64 i, double d);
 
@@ -89,32 +86,11 @@ int vae_parse_number(const char *s, int n, double *out);
 /* vae_float_double(f), the double of f's shortest decimal form, is in
 ** core/json.h. */
 
-/* A cell as an SQL result in the column's own type: real -> REAL,
-** integer and binary -> INTEGER, categorical -> TEXT. NaN -> NULL. */
-void vae_result_cell(sqlite3_context *ctx, const vae_column *c, float x);
-/* The same as a JSON value. */
-void vae_buf_cell(vae_buf *b, const vae_column *c, float x);
-/* The level a categorical cell x stands for, clamped to the column's. */
-int vae_level_of(const vae_column *c, float x);
-
-/* Declared SQL type of a column kind: REAL, INTEGER, INTEGER, TEXT. */
-const char *vae_kind_sqltype(int kind);
-/* The same for a column, a date column's included (date.h). */
-const char *vae_column_sqltype(const vae_column *c);
-/* The kind shown in reports: core's kind name, or "date" / "datetime". */
-const char *vae_column_kind(const vae_column *c);
-/* Is c a date column (a numeric column with a date format, date.h)? */
-int vae_is_time(const vae_column *c);
-/* A date column's value as days since 1970-01-01, in double precision (the
-** cell is a float); errors as vae_val_to_cell. */
-int vae_val_to_days(const vae_column *c, const vae_val *v, double *days, const char *fn,
-                    char **err);
-/* The days since 1970-01-01 of cell x of a date column. */
-double vae_time_days(const vae_column *c, float x);
-/* days (a date column's value) as an SQL result, in the column's format. */
-void vae_result_time(sqlite3_context *ctx, const vae_column *c, double days);
-/* A cell (NaN: NULL) bound as a parameter in the column's own type. */
-void vae_bind_cell(sqlite3_stmt *st, int i, const vae_column *c, float x);
+/* "got 'abc'" for a TEXT value (cut short, quoted for a message), else
+** "got a BLOB" and the like; from sqlite3_mprintf. */
+char *vae_val_got(const vae_val *v);
+/* "text", "a BLOB", ... for messages. */
+const char *vae_val_type_word(int type);
 
 /* The levels of a categorical column as "'a', 'b', 'c'" for messages (at
 ** most ~200 bytes, then ", ..."); from sqlite3_mprintf, NULL when out of

@@ -15,39 +15,10 @@
 # node, npm, better-sqlite3, a node:sqlite that loads extensions); under
 # CI=true a skip of what tools/deps.sh test installs fails. Ends with "N
 # passed, N failed, N skipped".
-set -u
-cd "$(dirname "$0")/.."
-root=$(pwd)
+. "$(dirname "$0")/lib/harness.sh"
+harness_start packages
 # Run from make test, the makes that pip and npm start are not its children.
 unset MAKEFLAGS MFLAGS MAKELEVEL
-pass=0
-fail=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vae_packages.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-skipped=0
-skip() { skipped=$((skipped + 1)); echo "skip $1: $2"; }
-# must_skip NAME REASON: a skip of what tools/deps.sh test installs (pip,
-# setuptools, wheel, venv, node, npm); under CI (CI=true) it fails.
-must_skip() {
-  skip "$1" "$2"
-  if [ "${CI:-}" = true ]; then
-    fail=$((fail + 1))
-    echo "FAIL $1: CI installs it (tools/deps.sh test), so it must run there"
-  fi
-}
-check() { # check NAME COMMAND...: passes when the command succeeds
-  name=$1
-  shift
-  if "$@" >"$tmp/out" 2>&1; then
-    pass=$((pass + 1))
-    echo "ok   $name"
-  else
-    fail=$((fail + 1))
-    echo "FAIL $name"
-    sed 's/^/     /' "$tmp/out" | tail -n 20
-  fi
-}
 
 version=$(make -s --no-print-directory version)
 check "make version prints a semantic version ($version)" \
@@ -266,5 +237,4 @@ else
   fi
 fi
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ "$fail" -eq 0 ]
+harness_end
