@@ -22,6 +22,30 @@ void vae_set_error(char *err, size_t errlen, const char *fmt, ...) {
   va_end(ap);
 }
 
+static const char *const kind_names[] = {"real", "integer", "binary",
+                                         "categorical"};
+
+const char *vae_kind_name(int kind) {
+  return kind >= 0 && kind <= VAE_CATEGORICAL ? kind_names[kind] : "unknown";
+}
+
+/* ASCII case-insensitive equality: "Categorical" is accepted too. */
+static int same_word(const char *a, const char *b) {
+  for (; *a && *b; a++, b++) {
+    char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+    if (x != *b) return 0;
+  }
+  return *a == *b;
+}
+
+int vae_kind_from_name(const char *name) {
+  if (!name) return -1;
+  for (int k = 0; k <= VAE_CATEGORICAL; k++)
+    if (same_word(name, kind_names[k])) return k;
+  if (same_word(name, "numeric")) return VAE_REAL;
+  return -1;
+}
+
 void vae_config_default(vae_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->latent = 0; /* from the data: see choose_latent */

@@ -21,8 +21,8 @@
 #include "source.h"
 #include "store.h"
 #include "value.h"
-#include "../core/json.h"
-#include "../core/options.h"
+#include "json.h"
+#include "options.h"
 
 #include <limits.h>
 #include <math.h>

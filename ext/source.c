@@ -5,8 +5,8 @@
 #include "source.h"
 #include "date.h"
 #include "value.h"
-#include "../core/options.h"
-#include "../core/json.h"
+#include "options.h"
+#include "json.h"
 #include "../core/rng.h"
 
 #include <math.h>

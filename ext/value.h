@@ -24,7 +24,7 @@
 #define VAE_VALUE_H
 
 #include "ext.h"
-#include "../core/json.h"
+#include "json.h"
 
 /* A value independent of where it came from (an SQL argument, a column of
 ** a statement, a JSON member). type is an SQLITE_* type code. */
@@ -87,7 +87,7 @@ void vae_num_text(char *buf, int size, int type, sqlite3_int64 i, double d);
 int vae_parse_number(const char *s, int n, double *out);
 
 /* vae_float_double(f), the double of f's shortest decimal form, is in
-** core/json.h. */
+** json.h. */
 
 /* A cell as an SQL result in the column's own type: real -> REAL,
 ** integer and binary -> INTEGER, categorical -> TEXT. NaN -> NULL. */

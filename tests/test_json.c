@@ -1,13 +1,13 @@
 /*
-** test_json.c -- unit tests of core/json.c and core/options.c.
+** test_json.c -- unit tests of ext/json.c and ext/options.c.
 **
 ** Every parse reads from an exact-size heap copy without a NUL terminator,
 ** so that a sanitizer catches any read past text + len. Out-of-memory runs
 ** fail each allocation in turn and must return VAE_NOMEM without a leak
 ** (build with -fsanitize=address or run under valgrind).
 **
-**   cc -std=c99 -Wall -Wextra -g -fsanitize=address,undefined -Icore \
-**     tests/test_json.c core/json.c core/options.c core/mem.c -lm
+**   cc -std=c99 -Wall -Wextra -g -fsanitize=address,undefined -Iext -Icore \
+**     tests/test_json.c ext/json.c ext/options.c core/[a-z]*.c -lopenblas -lm
 */
 #include <locale.h>
 #include <math.h>

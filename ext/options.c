@@ -8,36 +8,20 @@
 */
 #include "options.h"
 #include "json.h"
-#include "mem.h"
+#include "../core/mem.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_names[] = {"real", "integer", "binary",
-                                         "categorical"};
-
-const char *vae_kind_name(int kind) {
-  return kind >= 0 && kind <= VAE_CATEGORICAL ? kind_names[kind] : "unknown";
-}
-
-/* ASCII case-insensitive equality: "Categorical" is accepted too. */
+/* ASCII case-insensitive equality: "MNAR" and "Date" are accepted too. */
 static int same_word(const char *a, const char *b) {
   for (; *a && *b; a++, b++) {
     char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
     if (x != *b) return 0;
   }
   return *a == *b;
-}
-
-int vae_kind_from_name(const char *name) {
-  int k;
-  if (!name) return -1;
-  for (k = 0; k <= VAE_CATEGORICAL; k++)
-    if (same_word(name, kind_names[k])) return k;
-  if (same_word(name, "numeric")) return VAE_REAL;
-  return -1;
 }
 
 enum { T_INT, T_NUM, T_BOOL, T_FLAG, T_HIDDEN, T_COLUMNS, T_TYPES, T_MISSING, T_STRINGS };

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "vae.h"
+#include "../core/vae.h"
 
 /* Bit numbers of vae_options.given: test with VAE_OPT_BIT(VAE_OPT_SEED). */
 enum {
