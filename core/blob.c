@@ -6,9 +6,11 @@
 **   since version 5: str writer (VAE_VERSION of the build that wrote it,
 **           core/version.h; at most 64 bytes, not needed to read the rest)
 **   config: u32 latent, nhidden, hidden[nhidden], epochs, batch, samples,
-**           impute_samples, patience, verbose; u64 seed; i64 max_rows;
-**           f64 lr, beta, holdout, mask_rate; since version 4: u32 missing
-**           (0 MAR, 1 MNAR: then params hold the missingness model too)
+**           impute_samples, patience; up to version 6: u32 verbose; u64
+**           seed; up to version 6: i64 max_rows; f64 lr, beta, holdout,
+**           mask_rate; since version 4: u32 missing (0 MAR, 1 MNAR: then
+**           params hold the missingness model too). verbose and max_rows
+**           were the extension's settings: read and ignored
 **   u32 p, then per column: str name, u32 kind, f64 mean sd min max,
 **           i64 observed, u32 nlevels, str levels[nlevels],
 **           and for real and integer columns u32 nq, f32 quantiles[nq]
@@ -33,7 +35,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 6u
+#define BLOB_VERSION 7u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
@@ -138,9 +140,7 @@ static void write_model(writer *w, const vae_model *m) {
   put_u32(w, (uint32_t)c->samples);
   put_u32(w, (uint32_t)c->impute_samples);
   put_u32(w, (uint32_t)c->patience);
-  put_u32(w, (uint32_t)c->verbose);
   put_u64(w, c->seed);
-  put_u64(w, (uint64_t)c->max_rows);
   put_f64(w, c->lr);
   put_f64(w, c->beta);
   put_f64(w, c->holdout);
@@ -349,9 +349,9 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   cfg.samples = (int)get_u32(&r);
   cfg.impute_samples = (int)get_u32(&r);
   cfg.patience = (int)get_u32(&r);
-  cfg.verbose = (int)get_u32(&r);
+  if (version <= 6) get_u32(&r); /* verbose */
   cfg.seed = get_u64(&r);
-  cfg.max_rows = (int64_t)get_u64(&r);
+  if (version <= 6) get_u64(&r); /* max_rows */
   cfg.lr = get_f64(&r);
   cfg.beta = get_f64(&r);
   cfg.holdout = get_f64(&r);

@@ -63,8 +63,6 @@ void vae_config_default(vae_config *cfg) {
   cfg->impute_samples = 256;
   cfg->seed = 0;
   cfg->holdout = 0.1;
-  cfg->max_rows = 0;
-  cfg->verbose = 0;
   cfg->mask_rate = 0.1;
   cfg->patience = 30;
 }
@@ -124,7 +122,6 @@ int vae_config_check(const vae_config *cfg, int ncols, char *err,
   if (cfg->impute_samples < 1 || cfg->impute_samples > 1000000)
     BAD("impute_samples must be from 1 to 1000000");
   if (!(cfg->holdout >= 0 && cfg->holdout < 0.9)) BAD("holdout must be from 0 to below 0.9");
-  if (cfg->max_rows < 0) BAD("max_rows must not be negative");
   if (!(cfg->mask_rate >= 0 && cfg->mask_rate < 0.95)) BAD("mask_rate must be from 0 to below 0.95");
   if (cfg->patience < 1) BAD("patience must be at least 1");
   if (cfg->missing != VAE_MAR && cfg->missing != VAE_MNAR) BAD("missing must be mar or mnar");

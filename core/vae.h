@@ -96,8 +96,6 @@ typedef struct {
   int impute_samples;          /* importance samples per row at inference */
   uint64_t seed;               /* RNG seed: same seed and data, same model */
   double holdout;              /* fraction of rows kept for validation */
-  int64_t max_rows;            /* reservoir sample of larger sources; 0 = all */
-  int verbose;                 /* one progress line per epoch on stderr */
   double mask_rate;            /* extra masking of observed cells in training */
   int patience;                /* epochs without validation gain before stop */
   int missing;                 /* VAE_MAR, or VAE_MNAR: a model of why cells

@@ -256,7 +256,7 @@ static char *columns_json(const vae_model *m) {
   return out;
 }
 
-static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
+static char *options_json(const vae_model *m, const vae_config *cfg, const vae_options *o,
                           const vae_na *na) {
   const vae_config *mc = vae_model_config(m);
   vae_buf b = {.mem = &vae_sqlite_mem};
@@ -283,11 +283,11 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
   vae_buf_appendf(&b, ",\"samples\":%d,\"impute_samples\":%d,\"seed\":%llu,\"holdout\":",
                   cfg->samples, cfg->impute_samples, (unsigned long long)cfg->seed);
   vae_buf_json_number(&b, cfg->holdout);
-  vae_buf_appendf(&b, ",\"max_rows\":%lld,\"mask_rate\":", (long long)cfg->max_rows);
+  vae_buf_appendf(&b, ",\"max_rows\":%lld,\"mask_rate\":", (long long)o->max_rows);
   vae_buf_json_number(&b, cfg->mask_rate);
   vae_buf_appendf(&b, ",\"patience\":%d,\"verbose\":%s,\"warm_start\":%s,\"missing\":\"%s\","
                       "\"na\":",
-                  cfg->patience, cfg->verbose ? "true" : "false", warm ? "true" : "false",
+                  cfg->patience, o->verbose ? "true" : "false", o->warm_start ? "true" : "false",
                   mc->missing == VAE_MNAR ? "mnar" : "mar");
   vae_na_json(&b, na);
   VAE_BUF_LIT(&b, "}");
@@ -350,11 +350,9 @@ static void warm_config(vae_config *cfg, const vae_options *o, const vae_model *
   TAKE(VAE_OPT_IMPUTE_SAMPLES, impute_samples);
   TAKE(VAE_OPT_SEED, seed);
   TAKE(VAE_OPT_HOLDOUT, holdout);
-  TAKE(VAE_OPT_MAX_ROWS, max_rows);
   TAKE(VAE_OPT_MASK_RATE, mask_rate);
   TAKE(VAE_OPT_PATIENCE, patience);
 #undef TAKE
-  cfg->verbose = o->cfg.verbose;
 }
 
 static int core_rc(int vrc) {
@@ -495,7 +493,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   so.type_columns = o.type_columns;
   so.type_kinds = o.type_kinds;
   so.fixed = m;
-  so.max_rows = cfg.max_rows;
+  so.max_rows = o.max_rows;
   so.seed = cfg.seed;
   x->in_source++;
   rc = vae_readonly_begin(db, &ro, "vae_fit", &err);
@@ -511,7 +509,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (vrc == VAE_OK && !m)
     vrc = vae_model_create(&vae_sqlite_mem, src.cols, src.p, &cfg, src.data, src.n, &m, msg, sizeof msg);
   if (vrc == VAE_OK) {
-    fp.verbose = cfg.verbose;
+    fp.verbose = o.verbose;
     fp.db = db;
     fp.poll = NULL;
     fp.rows = src.n;
@@ -541,7 +539,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     goto done;
   }
   columns = columns_json(m);
-  options = options_json(m, &cfg, o.warm_start, na);
+  options = options_json(m, &cfg, &o, na);
   report = report_json(m, &src, &rep, prev_report);
   if (!columns || !options || !report) {
     rc = SQLITE_NOMEM;

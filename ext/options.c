@@ -108,7 +108,7 @@ static void store_int(vae_options *o, int bit, int64_t x) {
   case VAE_OPT_SAMPLES: c->samples = (int)x; break;
   case VAE_OPT_IMPUTE_SAMPLES: c->impute_samples = (int)x; break;
   case VAE_OPT_SEED: c->seed = (uint64_t)x; break;
-  case VAE_OPT_MAX_ROWS: c->max_rows = x; break;
+  case VAE_OPT_MAX_ROWS: o->max_rows = x; break;
   case VAE_OPT_PATIENCE: c->patience = (int)x; break;
   case VAE_OPT_THREADS: c->threads = (int)x; break;
   }
@@ -259,8 +259,8 @@ static int apply(vae_options *o, const char *key, const json_value *v,
     store_num(o, s->bit, v->number);
     return VAE_OK;
   case T_FLAG:
-    if (v->type == JSON_BOOL) o->cfg.verbose = v->boolean;
-    else if (int_in(v, 0, 1)) o->cfg.verbose = (int)v->integer;
+    if (v->type == JSON_BOOL) o->verbose = v->boolean;
+    else if (int_in(v, 0, 1)) o->verbose = (int)v->integer;
     else return MUST(s);
     return VAE_OK;
   case T_BOOL:
