@@ -261,17 +261,6 @@ static char *get_str(reader *r, int *nomem) {
   return s;
 }
 
-static void free_cols(const vae_allocator *a, vae_column *cols, int p) {
-  if (!cols) return;
-  for (int j = 0; j < p; j++) {
-    vae_free(a, cols[j].name);
-    for (int l = 0; cols[j].levels && l < cols[j].nlevels; l++) vae_free(a, cols[j].levels[l]);
-    vae_free(a, cols[j].levels);
-    vae_free(a, cols[j].quantiles);
-  }
-  vae_free(a, cols);
-}
-
 /* Shares and the linear part (version 3 on), checked before anything is
 ** sized by them: d must be the columns' encoded width, every number
 ** finite, shares within [0, 1], variances positive. Version 2 blobs get
@@ -370,7 +359,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     return VAE_CORRUPT;
   }
   int nomem = 0, rc = VAE_CORRUPT;
-  vae_column *cols = vae_calloc(mem, p, sizeof *cols);
+  vae_column *cols = vae_columns_alloc(mem, (int)p);
   float *blend = vae_malloc(mem, p * sizeof(float));
   vae_linear lin = {0, NULL, NULL};
   vae_model *m = NULL;
@@ -492,7 +481,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   }
   rc = VAE_OK;
 done:
-  free_cols(mem, cols, (int)p);
+  vae_columns_free(mem, cols, (int)p);
   vae_free(mem, blend);
   vae_linear_free(mem, &lin);
   if (rc == VAE_OK) *out = m;

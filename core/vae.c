@@ -136,12 +136,15 @@ int vae_config_check(const vae_config *cfg, int ncols, char *err,
 #undef BAD
 }
 
-static void free_columns(const vae_allocator *a, vae_column *cols, int p) {
+vae_column *vae_columns_alloc(const vae_allocator *a, int p) {
+  return p < 0 ? NULL : vae_calloc(a, (size_t)p, sizeof(vae_column));
+}
+
+void vae_columns_free(const vae_allocator *a, vae_column *cols, int p) {
   if (!cols) return;
   for (int j = 0; j < p; j++) {
     vae_free(a, cols[j].name);
-    if (cols[j].levels)
-      for (int l = 0; l < cols[j].nlevels; l++) vae_free(a, cols[j].levels[l]);
+    for (int l = 0; cols[j].levels && l < cols[j].nlevels; l++) vae_free(a, cols[j].levels[l]);
     vae_free(a, cols[j].levels);
     vae_free(a, cols[j].quantiles);
   }
@@ -152,7 +155,7 @@ static void score_ends(vae_column *c);
 
 static int copy_columns(const vae_allocator *a, const vae_column *src, int p,
                         vae_column **out) {
-  vae_column *cols = vae_calloc(a, (size_t)p, sizeof *cols);
+  vae_column *cols = vae_columns_alloc(a, p);
   if (!cols) return VAE_NOMEM;
   for (int j = 0; j < p; j++) {
     cols[j] = src[j];
@@ -183,14 +186,14 @@ static int copy_columns(const vae_allocator *a, const vae_column *src, int p,
   *out = cols;
   return VAE_OK;
 nomem:
-  free_columns(a, cols, p);
+  vae_columns_free(a, cols, p);
   return VAE_NOMEM;
 }
 
 void vae_model_free(vae_model *m) {
   if (!m) return;
   vae_allocator a = m->mem;
-  free_columns(&a, m->cols, m->p);
+  vae_columns_free(&a, m->cols, m->p);
   vae_free(&a, m->off);
   vae_free(&a, m->params);
   vae_free(&a, m->blend);

@@ -82,6 +82,15 @@ typedef struct {
                           0 = none. Kept in the blob; core never reads it */
 } vae_column;
 
+/* The one owner of column arrays: p zeroed columns from *a (NULL when out
+** of memory), and their release with everything they point to (name,
+** levels and their strings, quantiles), all of it from *a. Whoever fills
+** a column array for core (the extension's source reader, the blob reader,
+** the model's own copy) makes it with vae_columns_alloc and the strings
+** with the same allocator, and frees it with vae_columns_free. */
+vae_column *vae_columns_alloc(const vae_allocator *a, int p);
+void vae_columns_free(const vae_allocator *a, vae_column *cols, int p);
+
 #define VAE_MAX_HIDDEN 8
 
 typedef struct {
