@@ -277,10 +277,7 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
   uint32_t d = get_u32(r);
   if (r->bad) return VAE_CORRUPT;
   if (d == 0) return VAE_OK;
-  uint64_t width = 0;
-  for (uint32_t j = 0; j < p; j++)
-    width += cols[j].kind == VAE_CATEGORICAL ? (uint64_t)cols[j].nlevels : 1;
-  if (d != width || d > VAE_LINEAR_MAX_WIDTH ||
+  if (d != (uint64_t)vae_encoded_width(cols, (int)p) || d > VAE_LINEAR_MAX_WIDTH ||
       ((uint64_t)d + (uint64_t)d * (d + 1) / 2) * 8 > r->left)
     return VAE_CORRUPT;
   lin->mean = vae_malloc(r->mem, d * sizeof(double));
@@ -434,8 +431,9 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     rc = VAE_CORRUPT;
     goto done;
   }
-  if (r.left < 8 || (r.left - 8) % 4 != 0 ||
-      (r.left - 8) / 4 != vae_param_count(cols, (int)p, &cfg)) {
+  vae_layout L;
+  if (vae_layout_of((int)p, vae_encoded_width(cols, (int)p), &cfg, &L) || r.left < 8 ||
+      (r.left - 8) % 4 != 0 || (r.left - 8) / 4 != L.nparams) {
     vae_set_error(err, errlen, "model is damaged (parameter count)");
     rc = VAE_CORRUPT;
     goto done;

@@ -71,37 +71,83 @@ void vae_config_default(vae_config *cfg) {
 ** allocated: a fit should fail with a message, not be killed by the OS. */
 #define VAE_MEMORY_LIMIT (4.0 * 1024 * 1024 * 1024)
 
-static int encoded_width(const vae_column *cols, int p) {
-  long w = 0;
+int64_t vae_encoded_width(const vae_column *cols, int p) {
+  int64_t w = 0;
   for (int j = 0; j < p; j++)
-    w += cols[j].kind == VAE_CATEGORICAL ? cols[j].nlevels : 1;
-  return w > 0x7fffffff ? -1 : (int)w;
+    w += cols[j].kind == VAE_CATEGORICAL ? (int64_t)cols[j].nlevels : 1;
+  return w;
 }
 
-static int choose_latent(int x_width) {
-  int d = x_width / 2;
+static int choose_latent(int64_t x_width) {
+  int64_t d = x_width / 2;
   if (d < 2) d = 2;
   if (d > 16) d = 16;
-  return d;
+  return (int)d;
 }
 
-/* Float counts of parameters and of the largest workspace, in double so
-** that absurd widths cannot overflow before they are refused. */
-static void estimate_size(const vae_config *cfg, int p, double x_width,
-                          double *params, double *work) {
-  double latent = cfg->latent > 0 ? cfg->latent : 16;
-  double prev = x_width + p, total = 0, widest = prev;
-  for (int i = 0; i < cfg->nhidden; i++) {
-    total += prev * cfg->hidden[i] + cfg->hidden[i];
-    prev = cfg->hidden[i];
-    if (prev > widest) widest = prev;
+/* One dense layer at *at: in x out weights, then out biases. */
+static vae_dense place(int in, int out, uint64_t *at) {
+  vae_dense L = {in, out, (size_t)*at, (size_t)(*at + (uint64_t)in * (uint64_t)out)};
+  *at += (uint64_t)in * (uint64_t)out + (uint64_t)out;
+  return L;
+}
+
+int vae_layout_of(int p, int64_t x_width, const vae_config *cfg, vae_layout *L) {
+  int n = cfg->nhidden;
+  memset(L, 0, sizeof *L);
+  if (p < 1 || x_width < p || x_width > VAE_MAX_WIDTH || n < 0 || n > VAE_MAX_HIDDEN)
+    return VAE_INVALID;
+  for (int i = 0; i < n; i++)
+    if (cfg->hidden[i] < 1) return VAE_INVALID;
+  L->latent = cfg->latent > 0 ? cfg->latent : choose_latent(x_width);
+  L->enc_in = (int)(x_width + p);
+  L->dec_out = (int)x_width;
+  L->nlayers = n + 1;
+  uint64_t at = 0;
+  int prev = L->enc_in;
+  for (int i = 0; i <= n; i++) {
+    int out = i < n ? cfg->hidden[i] : 2 * L->latent;
+    L->enc[i] = place(prev, out, &at);
+    prev = out;
   }
-  total += prev * 2 * latent + 2 * latent;
-  total *= 2; /* decoder mirrors the encoder */
-  *params = total + p;
-  if (x_width > widest) widest = x_width;
+  prev = L->latent;
+  for (int i = 0; i <= n; i++) {
+    int out = i < n ? cfg->hidden[n - 1 - i] : L->dec_out;
+    L->dec[i] = place(prev, out, &at);
+    prev = out;
+  }
+  L->logvar = (size_t)at;
+  at += (uint64_t)p;
+  L->sel = cfg->missing == VAE_MNAR ? (size_t)at : 0;
+  if (L->sel) at += 2 * (uint64_t)p;
+  L->nparams = at;
+  L->widest = L->enc_in;
+  for (int i = 0; i < L->nlayers; i++) {
+    if (L->enc[i].out > L->widest) L->widest = L->enc[i].out;
+    if (L->dec[i].in > L->widest) L->widest = L->dec[i].in;
+    if (L->dec[i].out > L->widest) L->widest = L->dec[i].out;
+  }
+  return VAE_OK;
+}
+
+/* Float counts of a layout's parameters and of the largest workspace of a
+** training step (in double: compared with the limit, never allocated). */
+static double size_floats(const vae_layout *L, const vae_config *cfg) {
   double rows = (double)cfg->batch * cfg->samples;
-  *work = rows * widest * (cfg->nhidden + 4) + (*params) * 4;
+  return (double)L->nparams * 5 + rows * L->widest * (cfg->nhidden + 4);
+}
+
+/* VAE_OK, or VAE_INVALID with a message when the network of a layout would
+** not fit in memory (what = "" or " for N inputs"). */
+static int size_check(const vae_layout *L, const vae_config *cfg, const char *what,
+                      char *err, size_t errlen) {
+  double floats = size_floats(L, cfg);
+  if (floats * sizeof(float) <= VAE_MEMORY_LIMIT && L->nparams <= 2000000000u) return VAE_OK;
+  vae_set_error(err, errlen,
+                "the network is too large%s: about %.0f MiB needed, the limit is %.0f MiB"
+                " (reduce hidden, latent, batch or samples)",
+                what, floats * sizeof(float) / 1048576.0, VAE_MEMORY_LIMIT / 1048576.0);
+  return VAE_INVALID;
 }
 
 int vae_config_check(const vae_config *cfg, int ncols, char *err,
@@ -126,13 +172,10 @@ int vae_config_check(const vae_config *cfg, int ncols, char *err,
   if (cfg->patience < 1) BAD("patience must be at least 1");
   if (cfg->missing != VAE_MAR && cfg->missing != VAE_MNAR) BAD("missing must be mar or mnar");
   if (cfg->threads < 0 || cfg->threads > 64) BAD("threads must be from 1 to 64");
-  double params, work;
-  estimate_size(cfg, ncols, ncols, &params, &work);
-  if ((params + work) * sizeof(float) > VAE_MEMORY_LIMIT || params > 2e9)
-    BAD("the network is too large: about %.0f MiB needed, the limit is %.0f MiB"
-        " (reduce hidden, latent, batch or samples)",
-        (params + work) * sizeof(float) / 1048576.0, VAE_MEMORY_LIMIT / 1048576.0);
-  return VAE_OK;
+  /* The smallest network of ncols columns: one input each. */
+  vae_layout L;
+  if (vae_layout_of(ncols, ncols, cfg, &L)) BAD("too many columns: %d", ncols);
+  return size_check(&L, cfg, "", err, errlen);
 #undef BAD
 }
 
@@ -201,41 +244,7 @@ void vae_model_free(vae_model *m) {
   vae_free(&a, m);
 }
 
-/* Lays out the encoder (values + mask -> hidden... -> mu | logvar) and the
-** decoder (z -> hidden reversed... -> per-column outputs) in one array. */
-static void layout(vae_model *m) {
-  size_t at = 0;
-  int prev = m->enc_in, n = m->cfg.nhidden;
-  for (int i = 0; i <= n; i++) {
-    int out = i < n ? m->cfg.hidden[i] : 2 * m->latent;
-    m->enc[i] = (vae_dense){prev, out, at, at + (size_t)prev * out};
-    at += (size_t)prev * out + out;
-    prev = out;
-  }
-  prev = m->latent;
-  for (int i = 0; i <= n; i++) {
-    int out = i < n ? m->cfg.hidden[n - 1 - i] : m->dec_out;
-    m->dec[i] = (vae_dense){prev, out, at, at + (size_t)prev * out};
-    at += (size_t)prev * out + out;
-    prev = out;
-  }
-  m->nlayers = n + 1;
-  m->logvar = at;
-  at += (size_t)m->p;
-  m->sel = m->cfg.missing == VAE_MNAR ? at : 0;
-  if (m->sel) at += 2 * (size_t)m->p;
-  m->nparams = at;
-}
-
-int vae_widest_layer(const vae_model *m) {
-  int w = m->enc_in;
-  for (int i = 0; i < m->nlayers; i++) {
-    if (m->enc[i].out > w) w = m->enc[i].out;
-    if (m->dec[i].in > w) w = m->dec[i].in;
-    if (m->dec[i].out > w) w = m->dec[i].out;
-  }
-  return w;
-}
+int vae_widest_layer(const vae_model *m) { return m->widest; }
 
 int vae_infer_check(const vae_model *m, int S, char *err, size_t errlen) {
   double enc = 0, dec = 0, widest = vae_widest_layer(m);
@@ -271,27 +280,6 @@ int vae_step_check(const vae_model *m, int batch, int K, char *err, size_t errle
   return VAE_INVALID;
 }
 
-uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg) {
-  int x_width = encoded_width(cols, p);
-  if (x_width < 0) return 0;
-  uint64_t latent = cfg->latent > 0 ? (uint64_t)cfg->latent : (uint64_t)choose_latent(x_width);
-  uint64_t total = 0, prev = (uint64_t)x_width + (uint64_t)p;
-  int n = cfg->nhidden;
-  /* The same walk as layout(): encoder, then the mirrored decoder. */
-  for (int i = 0; i <= n; i++) {
-    uint64_t out = i < n ? (uint64_t)cfg->hidden[i] : 2 * latent;
-    total += prev * out + out;
-    prev = out;
-  }
-  prev = latent;
-  for (int i = 0; i <= n; i++) {
-    uint64_t out = i < n ? (uint64_t)cfg->hidden[n - 1 - i] : (uint64_t)x_width;
-    total += prev * out + out;
-    prev = out;
-  }
-  return total + (uint64_t)p * (cfg->missing == VAE_MNAR ? 3 : 1);
-}
-
 int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
                     const vae_config *cfg, vae_model **out, char *err, size_t errlen) {
   *out = NULL;
@@ -308,29 +296,32 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
   }
   int rc = vae_config_check(cfg, p, err, errlen);
   if (rc) return rc;
-  int x_width = encoded_width(cols, p);
-  if (x_width < 0 || x_width > 10000000) {
-    vae_set_error(err, errlen, "too many categories: %ld one-hot inputs", (long)x_width);
+  int64_t x_width = vae_encoded_width(cols, p);
+  vae_layout L;
+  if (vae_layout_of(p, x_width, cfg, &L)) {
+    vae_set_error(err, errlen, "too many categories: %lld one-hot inputs", (long long)x_width);
     return VAE_INVALID;
   }
-  double params, work;
-  estimate_size(cfg, p, x_width, &params, &work);
-  if ((params + work) * sizeof(float) > VAE_MEMORY_LIMIT || params > 2e9) {
-    vae_set_error(err, errlen,
-                  "the network is too large for %d inputs: about %.0f MiB needed",
-                  x_width, (params + work) * sizeof(float) / 1048576.0);
-    return VAE_INVALID;
-  }
+  char what[48];
+  snprintf(what, sizeof what, " for %lld inputs", (long long)x_width);
+  if ((rc = size_check(&L, cfg, what, err, errlen))) return rc;
   vae_model *m = vae_calloc(mem, 1, sizeof *m);
   if (!m) return VAE_NOMEM;
   m->mem = *mem;
   m->p = p;
   m->cfg = *cfg;
-  m->x_width = x_width;
-  m->enc_in = x_width + p;
-  m->dec_out = x_width;
-  m->latent = cfg->latent > 0 ? cfg->latent : choose_latent(x_width);
+  m->x_width = (int)x_width;
+  m->enc_in = L.enc_in;
+  m->dec_out = L.dec_out;
+  m->latent = L.latent;
   m->cfg.latent = m->latent;
+  m->nlayers = L.nlayers;
+  memcpy(m->enc, L.enc, sizeof m->enc);
+  memcpy(m->dec, L.dec, sizeof m->dec);
+  m->logvar = L.logvar;
+  m->sel = L.sel;
+  m->nparams = (size_t)L.nparams;
+  m->widest = L.widest;
   if (copy_columns(mem, cols, p, &m->cols)) {
     vae_free(mem, m);
     return VAE_NOMEM;
@@ -341,7 +332,6 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
     m->off[j] = at;
     at += cols[j].kind == VAE_CATEGORICAL ? cols[j].nlevels : 1;
   }
-  layout(m);
   m->params = vae_calloc(mem, m->nparams, sizeof(float));
   m->blend = vae_calloc(mem, (size_t)p, sizeof(float));
   if (!m->params || !m->blend) goto nomem;
