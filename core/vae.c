@@ -150,28 +150,62 @@ static int size_check(const vae_layout *L, const vae_config *cfg, const char *wh
   return VAE_INVALID;
 }
 
+const vae_range vae_ranges[VAE_NRANGES] = {
+  [VAE_RANGE_LATENT] = {"latent", 1, 1, 4096, 0, 0, 1},
+  [VAE_RANGE_HIDDEN] = {"hidden", 1, 1, 65536, 0, 0, 0},
+  [VAE_RANGE_EPOCHS] = {"epochs", 1, 1, 1000000, 0, 0, 0},
+  [VAE_RANGE_BATCH] = {"batch", 1, 1, 1048576, 0, 0, 0},
+  [VAE_RANGE_LR] = {"lr", 0, 0, 1, 1, 0, 0},
+  [VAE_RANGE_BETA] = {"beta", 0, 0, 1000, 0, 0, 0},
+  [VAE_RANGE_SAMPLES] = {"samples", 1, 1, 10000, 0, 0, 0},
+  [VAE_RANGE_IMPUTE_SAMPLES] = {"impute_samples", 1, 1, 1000000, 0, 0, 0},
+  /* 2^53: the largest that a JSON number (a double) carries exactly. */
+  [VAE_RANGE_SEED] = {"seed", 1, 0, 9007199254740992.0, 0, 0, 0},
+  [VAE_RANGE_HOLDOUT] = {"holdout", 0, 0, 0.9, 0, 1, 0},
+  [VAE_RANGE_MASK_RATE] = {"mask_rate", 0, 0, 0.95, 0, 1, 0},
+  [VAE_RANGE_PATIENCE] = {"patience", 1, 1, 100000, 0, 0, 0},
+  [VAE_RANGE_THREADS] = {"threads", 1, 1, 64, 0, 0, 1},
+};
+
+int vae_range_holds(const vae_range *r, double x) {
+  if (!(x >= r->lo && x <= r->hi)) return 0; /* NaN too */
+  if ((r->lo_open && x == r->lo) || (r->hi_open && x == r->hi)) return 0;
+  return !r->integer || x == floor(x);
+}
+
+void vae_range_text(const vae_range *r, char *buf, size_t size) {
+  if (r->integer)
+    snprintf(buf, size, "an integer from %.0f to %.0f", r->lo, r->hi);
+  else if (!r->lo_open && !r->hi_open)
+    snprintf(buf, size, "a number from %g to %g", r->lo, r->hi);
+  else
+    snprintf(buf, size, "a number %s %g and %s %g", r->lo_open ? "greater than" : "at least",
+             r->lo, r->hi_open ? "less than" : "at most", r->hi);
+}
+
 int vae_config_check(const vae_config *cfg, int ncols, char *err,
                      size_t errlen) {
 #define BAD(...) do { vae_set_error(err, errlen, __VA_ARGS__); return VAE_INVALID; } while (0)
   if (ncols < 1) BAD("no columns to model");
-  if (cfg->latent < 0 || cfg->latent > 4096) BAD("latent must be from 1 to 4096");
   if (cfg->nhidden < 0 || cfg->nhidden > VAE_MAX_HIDDEN)
     BAD("hidden must list at most %d widths", VAE_MAX_HIDDEN);
+  /* The settings in vae_ranges' order; 2^64 - 1 seeds exactly 2^64. */
+  double value[VAE_NRANGES] = {
+    cfg->latent, 1, cfg->epochs, cfg->batch, cfg->lr, cfg->beta, cfg->samples,
+    cfg->impute_samples, cfg->seed > ((uint64_t)1 << 53) ? 18446744073709551616.0 : (double)cfg->seed,
+    cfg->holdout, cfg->mask_rate, cfg->patience, cfg->threads};
   for (int i = 0; i < cfg->nhidden; i++)
-    if (cfg->hidden[i] < 1 || cfg->hidden[i] > 65536)
-      BAD("hidden widths must be from 1 to 65536");
-  if (cfg->epochs < 1) BAD("epochs must be at least 1");
-  if (cfg->batch < 1) BAD("batch must be at least 1");
-  if (!(cfg->lr > 0 && cfg->lr <= 1)) BAD("lr must be greater than 0 and at most 1");
-  if (!(cfg->beta >= 0 && cfg->beta <= 1000)) BAD("beta must be from 0 to 1000");
-  if (cfg->samples < 1 || cfg->samples > 10000) BAD("samples must be from 1 to 10000");
-  if (cfg->impute_samples < 1 || cfg->impute_samples > 1000000)
-    BAD("impute_samples must be from 1 to 1000000");
-  if (!(cfg->holdout >= 0 && cfg->holdout < 0.9)) BAD("holdout must be from 0 to below 0.9");
-  if (!(cfg->mask_rate >= 0 && cfg->mask_rate < 0.95)) BAD("mask_rate must be from 0 to below 0.95");
-  if (cfg->patience < 1) BAD("patience must be at least 1");
+    if (!vae_range_holds(&vae_ranges[VAE_RANGE_HIDDEN], cfg->hidden[i]))
+      value[VAE_RANGE_HIDDEN] = cfg->hidden[i];
+  for (int k = 0; k < VAE_NRANGES; k++) {
+    const vae_range *r = &vae_ranges[k];
+    char words[80];
+    if (vae_range_holds(r, value[k]) || (r->zero_auto && value[k] == 0)) continue;
+    vae_range_text(r, words, sizeof words);
+    BAD("%s must be %s%s (not %.15g)", r->name, words,
+        k == VAE_RANGE_HIDDEN ? " for every width" : "", value[k]);
+  }
   if (cfg->missing != VAE_MAR && cfg->missing != VAE_MNAR) BAD("missing must be mar or mnar");
-  if (cfg->threads < 0 || cfg->threads > 64) BAD("threads must be from 1 to 64");
   /* The smallest network of ncols columns: one input each. */
   vae_layout L;
   if (vae_layout_of(ncols, ncols, cfg, &L)) BAD("too many columns: %d", ncols);

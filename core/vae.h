@@ -121,8 +121,35 @@ typedef struct {
 ** cell being missing because of its own value. */
 enum { VAE_MAR = 0, VAE_MNAR = 1 };
 
+/* The ranges of vae_config's settings, written once: vae_config_check
+** holds a config to them, and the extension's option parser (ext/options.c)
+** holds vae_fit's options to them and words its messages from them. */
+typedef struct {
+  const char *name;     /* the setting, as vae_fit's option names it */
+  int integer;          /* a whole number */
+  double lo, hi;        /* bounds, included unless open */
+  int lo_open, hi_open;
+  int zero_auto;        /* a vae_config may also hold 0: core chooses
+                           (latent from the data, threads the cores) */
+} vae_range;
+enum {
+  VAE_RANGE_LATENT, VAE_RANGE_HIDDEN /* each width */, VAE_RANGE_EPOCHS,
+  VAE_RANGE_BATCH, VAE_RANGE_LR, VAE_RANGE_BETA, VAE_RANGE_SAMPLES,
+  VAE_RANGE_IMPUTE_SAMPLES, VAE_RANGE_SEED, VAE_RANGE_HOLDOUT,
+  VAE_RANGE_MASK_RATE, VAE_RANGE_PATIENCE, VAE_RANGE_THREADS, VAE_NRANGES
+};
+extern const vae_range vae_ranges[VAE_NRANGES];
+/* Whether x is within r (a whole number if r->integer; 0 is not, unless
+** the caller allows r->zero_auto itself). */
+int vae_range_holds(const vae_range *r, double x);
+/* r in words, for messages: "an integer from 1 to 4096", "a number
+** greater than 0 and at most 1", "a number at least 0 and less than 0.9". */
+void vae_range_text(const vae_range *r, char *buf, size_t size);
+
 void vae_config_default(vae_config *cfg);
-/* Checks ranges and that the network would fit in memory; 0 or VAE_INVALID. */
+/* Checks the settings against vae_ranges (latent and threads may be 0),
+** nhidden from 0 to VAE_MAX_HIDDEN, missing, and that the network would
+** fit in memory; 0 or VAE_INVALID with a message naming the setting. */
 int vae_config_check(const vae_config *cfg, int ncols, char *err, size_t errlen);
 
 /* Training history and held-out quality; filled by vae_fit. */

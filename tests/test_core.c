@@ -966,6 +966,48 @@ static void test_config_check(void) {
   vae_config_default(&cfg);
   cfg.epochs = 0;
   CHECK(vae_config_check(&cfg, 10, err, sizeof err) == VAE_INVALID, "epochs 0 refused");
+  /* Every range of vae_ranges is what vae_config_check holds a config to:
+  ** its upper bound passes (small enough networks here), one step beyond
+  ** it is refused with the range's own words, and 0 only where core
+  ** chooses. */
+  for (int k = 0; k < VAE_NRANGES; k++) {
+    const vae_range *r = &vae_ranges[k];
+    double top = r->hi_open ? r->hi - 0.01 : r->hi, over = r->integer ? r->hi + 1 : r->hi + 0.01;
+    int ok_top = 0, bad_over = 0, zero = 0;
+    char words[96], want[200];
+    for (int pass = 0; pass < 3; pass++) {
+      double x = pass == 0 ? top : pass == 1 ? over : 0;
+      vae_config_default(&cfg);
+      cfg.hidden[0] = cfg.hidden[1] = 8;
+      cfg.batch = 8;
+      cfg.samples = 2;
+      switch (k) {
+        case VAE_RANGE_LATENT: cfg.latent = (int)x; break;
+        case VAE_RANGE_HIDDEN: cfg.nhidden = 1; cfg.hidden[0] = (int)x; break;
+        case VAE_RANGE_EPOCHS: cfg.epochs = (int)x; break;
+        case VAE_RANGE_BATCH: cfg.batch = (int)x; cfg.samples = 1; break;
+        case VAE_RANGE_LR: cfg.lr = x; break;
+        case VAE_RANGE_BETA: cfg.beta = x; break;
+        case VAE_RANGE_SAMPLES: cfg.samples = (int)x; cfg.batch = 1; break;
+        case VAE_RANGE_IMPUTE_SAMPLES: cfg.impute_samples = (int)x; break;
+        case VAE_RANGE_SEED: cfg.seed = (uint64_t)x + (pass == 1); break; /* 2^53 + 1 */
+        case VAE_RANGE_HOLDOUT: cfg.holdout = x; break;
+        case VAE_RANGE_MASK_RATE: cfg.mask_rate = x; break;
+        case VAE_RANGE_PATIENCE: cfg.patience = (int)x; break;
+        case VAE_RANGE_THREADS: cfg.threads = (int)x; break;
+      }
+      int rc = vae_config_check(&cfg, 3, err, sizeof err);
+      if (pass == 0) ok_top = rc == VAE_OK;
+      if (pass == 1) {
+        vae_range_text(r, words, sizeof words);
+        snprintf(want, sizeof want, "%s must be %s", r->name, words);
+        bad_over = rc == VAE_INVALID && strncmp(err, want, strlen(want)) == 0;
+      }
+      if (pass == 2) zero = (rc == VAE_OK) == (r->zero_auto || vae_range_holds(r, 0));
+    }
+    CHECK(ok_top && bad_over && zero, "range of %s: top %d, over %d (%s), zero %d", r->name,
+          ok_top, bad_over, err, zero);
+  }
 }
 
 /* The pool runs every item once, on any thread count; dense_forward (one
