@@ -1,7 +1,9 @@
 /*
-** vae.c -- the model object: configuration defaults and checks, the layout
-** of the network for a set of columns, creation with column statistics,
-** and accessors. Training is in train.c, inference in infer.c, the
+** vae.c -- the model object: kind names, configuration defaults, the
+** ranges of the settings (vae_ranges) and the config check, column arrays
+** (vae_columns_alloc, vae_columns_free), the layout of the network for a
+** set of columns (vae_layout_of), creation with column statistics, and
+** accessors. Training is in train.c, inference in infer.c, the
 ** objective and its gradient in objective.c, the blob in blob.c.
 */
 #include "model.h"

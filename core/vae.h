@@ -25,6 +25,12 @@
 ** (numeric), a Bernoulli (binary) or a softmax (categorical); training
 ** maximizes the importance-weighted bound over observed cells only, with K
 ** samples per row and `beta` on the prior/posterior log-ratio.
+**
+** Settings come typed, in a vae_config, held to the ranges of vae_ranges.
+** Core reads and writes no JSON and no option text: the extension parses
+** vae_fit's options (ext/options.c) into a vae_config and keeps its own
+** settings (which columns, max_rows, verbose) to itself; progress comes
+** out through the vae_progress_fn a caller hands vae_fit.
 */
 #ifndef VAE_H
 #define VAE_H
@@ -223,8 +229,10 @@ enum {
 ** (NULL: all rows seed 0), so a row's answer does not depend on the batch
 ** (up to float rounding: GEMM may sum in another order for another shape).
 ** S importance samples per row (0: the model's impute_samples). nll, if not
-** NULL, receives per row -log p(x_obs), an importance-weighted estimate in
-** the data's own units. Rows go through the network in batches. */
+** NULL, receives per row -log p(x_obs) in nats, an importance-weighted
+** estimate on the model's scale, not in the data's units: numeric cells
+** count as their normal scores (transform.h), so that every column weighs
+** alike whatever its units. Rows go through the network in batches. */
 int vae_infer(const vae_model *m, int mode, int n, const float *x,
               const uint64_t *seeds, int S, float *out, double *nll);
 

@@ -1,6 +1,9 @@
 /*
 ** options.c -- checks the JSON options of vae_fit against a table of the
-** known keys and their ranges, and fills a vae_options.
+** known keys, and fills a vae_options. The ranges of core's settings (and
+** the words of their messages) come from core's vae_ranges, so that an
+** option and vae_config_check never disagree; the extension's own
+** settings (max_rows, na) carry theirs here.
 **
 ** Strict on purpose: an unknown key (a typo such as "epoch") or a value of
 ** the wrong type is an error rather than silently ignored, and a number with
