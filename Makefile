@@ -57,7 +57,7 @@ build/%.o: %.c $(wildcard core/*.h ext/*.h)
 	$(CC) $(CFLAGS) $(BLAS_CFLAGS) -c $< -o $@
 
 build/libvaecore.a: $(CORE_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 vae.so: $(EXT_OBJ) build/libvaecore.a $(EXPORTS)
 	$(CC) -shared $(SO_LDFLAGS) -o $@ $(EXT_OBJ) build/libvaecore.a $(LIBS)
@@ -74,6 +74,12 @@ build/preload_names.so: tests/preload_names.c
 
 build/test_%: tests/test_%.c build/libvaecore.a tests/test_util.h tests/test_mem.h tests/blob_crc.h
 	$(CC) $(CFLAGS) $(BLAS_CFLAGS) -Icore $< build/libvaecore.a $(LIBS) -o $@
+
+# ext's JSON parser and option checks are free of sqlite3.h: their unit
+# tests link them with core alone.
+JSON_OBJ = build/ext/json.o build/ext/options.o
+build/test_json: tests/test_json.c $(JSON_OBJ) build/libvaecore.a tests/test_mem.h
+	$(CC) $(CFLAGS) $(BLAS_CFLAGS) -Iext -Icore $< $(JSON_OBJ) build/libvaecore.a $(LIBS) -o $@
 
 # Out-of-memory injection drives vae.so through SQLite's allocator hooks.
 build/oom_ext: tests/oom_ext.c
@@ -94,13 +100,17 @@ build/asan/%.o: %.c $(wildcard core/*.h ext/*.h)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(BLAS_CFLAGS) -c $< -o $@
 
 build/asan/libvaecore.a: $(ASAN_CORE_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 build/asan/vae.so: $(ASAN_EXT_OBJ) build/asan/libvaecore.a $(EXPORTS)
 	$(CC) $(SAN_FLAGS) -shared $(SO_LDFLAGS) -o $@ $(ASAN_EXT_OBJ) build/asan/libvaecore.a $(LIBS)
 
 build/asan/test_%: tests/test_%.c build/asan/libvaecore.a tests/test_util.h tests/test_mem.h tests/blob_crc.h
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(BLAS_CFLAGS) -Icore $< build/asan/libvaecore.a $(LIBS) -o $@
+
+ASAN_JSON_OBJ = build/asan/ext/json.o build/asan/ext/options.o
+build/asan/test_json: tests/test_json.c $(ASAN_JSON_OBJ) build/asan/libvaecore.a tests/test_mem.h
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(BLAS_CFLAGS) -Iext -Icore $< $(ASAN_JSON_OBJ) build/asan/libvaecore.a $(LIBS) -o $@
 
 build/asan/oom_ext: tests/oom_ext.c
 	@mkdir -p build/asan
@@ -115,9 +125,10 @@ FUZZ_FLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
                -std=c99 -D_POSIX_C_SOURCE=200809L
 FUZZ_BINS = build/fuzz/fuzz_options build/fuzz/fuzz_blob
 
-build/fuzz/fuzz_options: tests/fuzz_options.c tests/test_mem.h $(CORE_SRC) $(wildcard core/*.h)
+JSON_SRC = ext/json.c ext/options.c
+build/fuzz/fuzz_options: tests/fuzz_options.c tests/test_mem.h $(JSON_SRC) ext/json.h ext/options.h $(CORE_SRC) $(wildcard core/*.h)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(BLAS_CFLAGS) -Icore tests/fuzz_options.c $(CORE_SRC) $(LIBS) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(BLAS_CFLAGS) -Iext -Icore tests/fuzz_options.c $(JSON_SRC) $(CORE_SRC) $(LIBS) -o $@
 
 build/fuzz/fuzz_blob: tests/fuzz_blob.c tests/test_mem.h tests/blob_crc.h $(CORE_SRC) $(wildcard core/*.h)
 	@mkdir -p build/fuzz

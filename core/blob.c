@@ -6,9 +6,11 @@
 **   since version 5: str writer (VAE_VERSION of the build that wrote it,
 **           core/version.h; at most 64 bytes, not needed to read the rest)
 **   config: u32 latent, nhidden, hidden[nhidden], epochs, batch, samples,
-**           impute_samples, patience, verbose; u64 seed; i64 max_rows;
-**           f64 lr, beta, holdout, mask_rate; since version 4: u32 missing
-**           (0 MAR, 1 MNAR: then params hold the missingness model too)
+**           impute_samples, patience; up to version 6: u32 verbose; u64
+**           seed; up to version 6: i64 max_rows; f64 lr, beta, holdout,
+**           mask_rate; since version 4: u32 missing (0 MAR, 1 MNAR: then
+**           params hold the missingness model too). verbose and max_rows
+**           were the extension's settings: read and ignored
 **   u32 p, then per column: str name, u32 kind, f64 mean sd min max,
 **           i64 observed, u32 nlevels, str levels[nlevels],
 **           and for real and integer columns u32 nq, f32 quantiles[nq]
@@ -33,7 +35,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 6u
+#define BLOB_VERSION 7u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
@@ -138,9 +140,7 @@ static void write_model(writer *w, const vae_model *m) {
   put_u32(w, (uint32_t)c->samples);
   put_u32(w, (uint32_t)c->impute_samples);
   put_u32(w, (uint32_t)c->patience);
-  put_u32(w, (uint32_t)c->verbose);
   put_u64(w, c->seed);
-  put_u64(w, (uint64_t)c->max_rows);
   put_f64(w, c->lr);
   put_f64(w, c->beta);
   put_f64(w, c->holdout);
@@ -261,17 +261,6 @@ static char *get_str(reader *r, int *nomem) {
   return s;
 }
 
-static void free_cols(const vae_allocator *a, vae_column *cols, int p) {
-  if (!cols) return;
-  for (int j = 0; j < p; j++) {
-    vae_free(a, cols[j].name);
-    for (int l = 0; cols[j].levels && l < cols[j].nlevels; l++) vae_free(a, cols[j].levels[l]);
-    vae_free(a, cols[j].levels);
-    vae_free(a, cols[j].quantiles);
-  }
-  vae_free(a, cols);
-}
-
 /* Shares and the linear part (version 3 on), checked before anything is
 ** sized by them: d must be the columns' encoded width, every number
 ** finite, shares within [0, 1], variances positive. Version 2 blobs get
@@ -288,10 +277,7 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
   uint32_t d = get_u32(r);
   if (r->bad) return VAE_CORRUPT;
   if (d == 0) return VAE_OK;
-  uint64_t width = 0;
-  for (uint32_t j = 0; j < p; j++)
-    width += cols[j].kind == VAE_CATEGORICAL ? (uint64_t)cols[j].nlevels : 1;
-  if (d != width || d > VAE_LINEAR_MAX_WIDTH ||
+  if (d != (uint64_t)vae_encoded_width(cols, (int)p) || d > VAE_LINEAR_MAX_WIDTH ||
       ((uint64_t)d + (uint64_t)d * (d + 1) / 2) * 8 > r->left)
     return VAE_CORRUPT;
   lin->mean = vae_malloc(r->mem, d * sizeof(double));
@@ -312,55 +298,172 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
   return r->bad ? VAE_CORRUPT : VAE_OK;
 }
 
-int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t len,
-                   vae_model **out, char *err, size_t errlen) {
-  *out = NULL;
+/* The magic, a version this build reads, and the checksum. */
+static int read_envelope(const unsigned char *blob, size_t len, uint32_t *version,
+                         char *err, size_t errlen) {
   if (!blob || len < 12 || memcmp(blob, BLOB_MAGIC, 4) != 0) {
     vae_set_error(err, errlen, "not a vae model");
     return VAE_CORRUPT;
   }
-  reader r = {blob + 4, len - 8, 0, mem};
-  uint32_t version = get_u32(&r);
-  if (version < BLOB_OLDEST_VERSION || version > BLOB_VERSION) {
+  reader head = {blob + 4, 4, 0, NULL}, tail = {blob + len - 4, 4, 0, NULL};
+  *version = get_u32(&head);
+  if (*version < BLOB_OLDEST_VERSION || *version > BLOB_VERSION) {
     vae_set_error(err, errlen,
                   "model format version %u is not supported (this build reads %u to %u)",
-                  version, BLOB_OLDEST_VERSION, BLOB_VERSION);
+                  *version, BLOB_OLDEST_VERSION, BLOB_VERSION);
     return VAE_CORRUPT;
   }
-  reader tail = {blob + len - 4, 4, 0, mem};
   if (get_u32(&tail) != crc32_bytes(blob, len - 4)) {
     vae_set_error(err, errlen, "model is damaged (checksum mismatch)");
     return VAE_CORRUPT;
   }
-  if (version >= 5) { /* the writer's version: skipped, only bounded */
-    uint32_t n = get_u32(&r);
-    if (n > MAX_WRITER) r.bad = 1;
-    take(&r, NULL, n);
+  return VAE_OK;
+}
+
+/* The writer (version 5 on: skipped, only bounded) and the config; r->bad
+** on anything out of bounds. */
+static void read_config(reader *r, uint32_t version, vae_config *cfg) {
+  if (version >= 5) {
+    uint32_t n = get_u32(r);
+    if (n > MAX_WRITER) r->bad = 1;
+    take(r, NULL, n);
   }
-  vae_config cfg;
-  vae_config_default(&cfg);
-  cfg.latent = (int)get_u32(&r);
-  uint32_t nhidden = get_u32(&r);
-  if (nhidden > VAE_MAX_HIDDEN) r.bad = 1;
-  cfg.nhidden = r.bad ? 0 : (int)nhidden;
-  for (int i = 0; i < cfg.nhidden; i++) cfg.hidden[i] = (int)get_u32(&r);
-  cfg.epochs = (int)get_u32(&r);
-  cfg.batch = (int)get_u32(&r);
-  cfg.samples = (int)get_u32(&r);
-  cfg.impute_samples = (int)get_u32(&r);
-  cfg.patience = (int)get_u32(&r);
-  cfg.verbose = (int)get_u32(&r);
-  cfg.seed = get_u64(&r);
-  cfg.max_rows = (int64_t)get_u64(&r);
-  cfg.lr = get_f64(&r);
-  cfg.beta = get_f64(&r);
-  cfg.holdout = get_f64(&r);
-  cfg.mask_rate = get_f64(&r);
+  vae_config_default(cfg);
+  cfg->latent = (int)get_u32(r);
+  uint32_t nhidden = get_u32(r);
+  if (nhidden > VAE_MAX_HIDDEN) r->bad = 1;
+  cfg->nhidden = r->bad ? 0 : (int)nhidden;
+  for (int i = 0; i < cfg->nhidden; i++) cfg->hidden[i] = (int)get_u32(r);
+  cfg->epochs = (int)get_u32(r);
+  cfg->batch = (int)get_u32(r);
+  cfg->samples = (int)get_u32(r);
+  cfg->impute_samples = (int)get_u32(r);
+  cfg->patience = (int)get_u32(r);
+  if (version <= 6) get_u32(r); /* verbose */
+  cfg->seed = get_u64(r);
+  if (version <= 6) get_u64(r); /* max_rows */
+  cfg->lr = get_f64(r);
+  cfg->beta = get_f64(r);
+  cfg->holdout = get_f64(r);
+  cfg->mask_rate = get_f64(r);
   if (version >= 4) {
-    uint32_t missing = get_u32(&r);
-    if (missing > VAE_MNAR) r.bad = 1;
-    cfg.missing = (int)missing;
+    uint32_t missing = get_u32(r);
+    if (missing > VAE_MNAR) r->bad = 1;
+    cfg->missing = (int)missing;
   }
+}
+
+/* One column into *c (zeroed; what it allocates stays in c for
+** vae_columns_free): VAE_OK, VAE_NOMEM, or VAE_CORRUPT with r->bad. */
+static int read_column(reader *r, uint32_t version, vae_column *c) {
+  int nomem = 0;
+  c->name = get_str(r, &nomem);
+  c->kind = (int)get_u32(r);
+  if (version >= 6) {
+    uint32_t f = get_u32(r);
+    if (f > 0x7fffffffu) r->bad = 1; /* an int of the caller's */
+    c->format = (int)(f & 0x7fffffffu);
+  }
+  c->mean = get_f64(r);
+  c->sd = get_f64(r);
+  c->min = get_f64(r);
+  c->max = get_f64(r);
+  c->observed = (int64_t)get_u64(r);
+  uint32_t nlevels = get_u32(r);
+  if (nomem) return VAE_NOMEM;
+  if (r->bad) return VAE_CORRUPT;
+  int numeric = c->kind == VAE_REAL || c->kind == VAE_INTEGER;
+  if (c->kind < VAE_REAL || c->kind > VAE_CATEGORICAL ||
+      (c->kind == VAE_CATEGORICAL) != (nlevels > 0) || nlevels > MAX_LEVELS ||
+      nlevels > r->left / 4 || !(c->sd > 0 && isfinite(c->sd)) ||
+      !isfinite(c->mean) || !isfinite(c->min) || !isfinite(c->max) ||
+      /* outputs are clamped to [min, max] and returned as floats */
+      (numeric && !(c->min <= c->max && fabs(c->min) <= FLT_MAX && fabs(c->max) <= FLT_MAX)) ||
+      c->observed < 0) {
+    r->bad = 1;
+    return VAE_CORRUPT;
+  }
+  if (nlevels) {
+    if (!(c->levels = vae_calloc(r->mem, nlevels, sizeof(char *)))) return VAE_NOMEM;
+    c->nlevels = (int)nlevels;
+    for (uint32_t l = 0; l < nlevels && !r->bad && !nomem; l++)
+      c->levels[l] = get_str(r, &nomem);
+    if (nomem) return VAE_NOMEM;
+    if (r->bad) return VAE_CORRUPT;
+  }
+  if (!numeric) return VAE_OK;
+  uint32_t nq = get_u32(r);
+  if (r->bad || nq < 1 || nq > VAE_MAX_QUANTILES || nq > r->left / 4) {
+    r->bad = 1;
+    return VAE_CORRUPT;
+  }
+  if (!(c->quantiles = vae_malloc(r->mem, nq * sizeof(float)))) return VAE_NOMEM;
+  c->nq = (int)nq;
+  for (uint32_t k = 0; k < nq; k++) {
+    uint32_t u = get_u32(r);
+    memcpy(&c->quantiles[k], &u, 4);
+    /* finite and sorted, or the score map is not monotone */
+    if (!isfinite(c->quantiles[k]) || (k && c->quantiles[k] < c->quantiles[k - 1])) r->bad = 1;
+  }
+  return r->bad ? VAE_CORRUPT : VAE_OK;
+}
+
+/* The parameters: exactly what is left, every one finite. */
+static int read_params(reader *r, vae_model *m, char *err, size_t errlen) {
+  uint64_t nparams = get_u64(r);
+  if (r->bad || nparams != m->nparams || r->left != nparams * 4) {
+    vae_set_error(err, errlen, "model is damaged (parameter count)");
+    return VAE_CORRUPT;
+  }
+  for (size_t i = 0; i < m->nparams; i++) {
+    uint32_t u = get_u32(r);
+    memcpy(&m->params[i], &u, 4);
+    if (!isfinite(m->params[i])) {
+      vae_set_error(err, errlen, "model is damaged (parameter %zu is not finite)", i);
+      return VAE_CORRUPT;
+    }
+  }
+  return VAE_OK;
+}
+
+/* The model for cfg and cols, once the config and the parameter count
+** (what is left of the blob but the u64 count) agree with them: a damaged
+** header may not make the reader allocate a network that the blob does
+** not hold. Checked before vae_model_alloc allocates. */
+static int make_model(const vae_allocator *mem, const vae_column *cols, uint32_t p,
+                      const vae_config *cfg, size_t left, vae_model **m,
+                      char *err, size_t errlen) {
+  char why[200];
+  if (vae_config_check(cfg, (int)p, why, sizeof why)) {
+    vae_set_error(err, errlen, "model is damaged (%s)", why);
+    return VAE_CORRUPT;
+  }
+  vae_layout L;
+  if (vae_layout_of((int)p, vae_encoded_width(cols, (int)p), cfg, &L) || left < 8 ||
+      (left - 8) % 4 != 0 || (left - 8) / 4 != L.nparams) {
+    vae_set_error(err, errlen, "model is damaged (parameter count)");
+    return VAE_CORRUPT;
+  }
+  int rc = vae_model_alloc(mem, cols, (int)p, cfg, m, why, sizeof why);
+  if (rc == VAE_NOMEM) return rc;
+  if (rc) {
+    vae_set_error(err, errlen, "model is damaged (%s)", why);
+    return VAE_CORRUPT;
+  }
+  /* A blob in an untrusted file may ask for any number of samples. */
+  if (vae_infer_check(*m, (*m)->cfg.impute_samples, err, errlen)) return VAE_CORRUPT;
+  return VAE_OK;
+}
+
+int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t len,
+                   vae_model **out, char *err, size_t errlen) {
+  uint32_t version;
+  *out = NULL;
+  int rc = read_envelope(blob, len, &version, err, errlen);
+  if (rc) return rc;
+  reader r = {blob + 8, len - 12, 0, mem};
+  vae_config cfg;
+  read_config(&r, version, &cfg);
   uint32_t p = get_u32(&r);
   /* A column takes at least 52 bytes (an empty name; u32 length, u32 kind,
   ** 4 f64, i64 observed, u32 nlevels): a damaged count may not make the
@@ -369,130 +472,27 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     vae_set_error(err, errlen, "model is damaged (bad header)");
     return VAE_CORRUPT;
   }
-  int nomem = 0, rc = VAE_CORRUPT;
-  vae_column *cols = vae_calloc(mem, p, sizeof *cols);
+  vae_column *cols = vae_columns_alloc(mem, (int)p);
   float *blend = vae_malloc(mem, p * sizeof(float));
   vae_linear lin = {0, NULL, NULL};
   vae_model *m = NULL;
-  if (!cols || !blend) {
-    vae_free(mem, cols);
-    vae_free(mem, blend);
-    return VAE_NOMEM;
+  rc = cols && blend ? VAE_OK : VAE_NOMEM;
+  for (uint32_t j = 0; j < p && rc == VAE_OK; j++) rc = read_column(&r, version, &cols[j]);
+  if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad columns)");
+  if (rc == VAE_OK) {
+    rc = read_linear(&r, version, cols, p, blend, &lin);
+    if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad linear part)");
   }
-  for (uint32_t j = 0; j < p && !r.bad && !nomem; j++) {
-    vae_column *c = &cols[j];
-    c->name = get_str(&r, &nomem);
-    c->kind = (int)get_u32(&r);
-    if (version >= 6) {
-      uint32_t f = get_u32(&r);
-      if (f > 0x7fffffffu) r.bad = 1; /* an int of the caller's */
-      c->format = (int)(f & 0x7fffffffu);
-    }
-    c->mean = get_f64(&r);
-    c->sd = get_f64(&r);
-    c->min = get_f64(&r);
-    c->max = get_f64(&r);
-    c->observed = (int64_t)get_u64(&r);
-    uint32_t nlevels = get_u32(&r);
-    if (r.bad || nomem) break;
-    int numeric = c->kind == VAE_REAL || c->kind == VAE_INTEGER;
-    if (c->kind < VAE_REAL || c->kind > VAE_CATEGORICAL ||
-        (c->kind == VAE_CATEGORICAL) != (nlevels > 0) || nlevels > MAX_LEVELS ||
-        nlevels > r.left / 4 || !(c->sd > 0 && isfinite(c->sd)) ||
-        !isfinite(c->mean) || !isfinite(c->min) ||
-        !isfinite(c->max) || !(numeric ? c->sd > 0 && isfinite(c->sd) : 1) ||
-        /* outputs are clamped to [min, max] and returned as floats */
-        (numeric && !(c->min <= c->max && fabs(c->min) <= FLT_MAX && fabs(c->max) <= FLT_MAX)) ||
-        c->observed < 0) {
-      r.bad = 1;
-      break;
-    }
-    if (nlevels) {
-      if (!(c->levels = vae_calloc(mem, nlevels, sizeof(char *)))) { nomem = 1; break; }
-      c->nlevels = (int)nlevels;
-      for (uint32_t l = 0; l < nlevels && !r.bad && !nomem; l++)
-        c->levels[l] = get_str(&r, &nomem);
-    }
-    if (numeric && !r.bad && !nomem) {
-      uint32_t nq = get_u32(&r);
-      if (r.bad || nq < 1 || nq > VAE_MAX_QUANTILES || nq > r.left / 4) {
-        r.bad = 1;
-        break;
-      }
-      if (!(c->quantiles = vae_malloc(mem, nq * sizeof(float)))) { nomem = 1; break; }
-      c->nq = (int)nq;
-      for (uint32_t k = 0; k < nq; k++) {
-        uint32_t u = get_u32(&r);
-        memcpy(&c->quantiles[k], &u, 4);
-        /* finite and sorted, or the score map is not monotone */
-        if (!isfinite(c->quantiles[k]) || (k && c->quantiles[k] < c->quantiles[k - 1])) r.bad = 1;
-      }
-    }
+  if (rc == VAE_OK) rc = make_model(mem, cols, p, &cfg, r.left, &m, err, errlen);
+  if (rc == VAE_OK) {
+    /* vae_model_alloc copied the columns whole: names, levels, statistics
+    ** and quantiles. */
+    memcpy(m->blend, blend, p * sizeof(float));
+    m->lin = lin;
+    memset(&lin, 0, sizeof lin);
+    rc = read_params(&r, m, err, errlen);
   }
-  if (nomem) { rc = VAE_NOMEM; goto done; }
-  if (r.bad) { vae_set_error(err, errlen, "model is damaged (bad columns)"); goto done; }
-  rc = read_linear(&r, version, cols, p, blend, &lin);
-  if (rc == VAE_NOMEM) goto done;
-  if (rc) { vae_set_error(err, errlen, "model is damaged (bad linear part)"); goto done; }
-  rc = VAE_CORRUPT;
-  char why[200];
-  /* The parameters must be exactly what is left (but the u64 count): a
-  ** damaged header may not make the reader allocate a network that the
-  ** blob does not hold. Checked before vae_model_alloc allocates. */
-  rc = vae_config_check(&cfg, (int)p, why, sizeof why);
-  if (rc) {
-    vae_set_error(err, errlen, "model is damaged (%s)", why);
-    rc = VAE_CORRUPT;
-    goto done;
-  }
-  if (r.left < 8 || (r.left - 8) % 4 != 0 ||
-      (r.left - 8) / 4 != vae_param_count(cols, (int)p, &cfg)) {
-    vae_set_error(err, errlen, "model is damaged (parameter count)");
-    rc = VAE_CORRUPT;
-    goto done;
-  }
-  rc = vae_model_alloc(mem, cols, (int)p, &cfg, &m, why, sizeof why);
-  if (rc == VAE_NOMEM) goto done;
-  if (rc) {
-    vae_set_error(err, errlen, "model is damaged (%s)", why);
-    rc = VAE_CORRUPT;
-    goto done;
-  }
-  /* A blob in an untrusted file may ask for any number of samples. */
-  rc = vae_infer_check(m, m->cfg.impute_samples, err, errlen);
-  if (rc) {
-    rc = VAE_CORRUPT;
-    goto done;
-  }
-  memcpy(m->blend, blend, p * sizeof(float));
-  m->lin = lin;
-  memset(&lin, 0, sizeof lin);
-  /* vae_model_alloc copied names and levels but not the statistics. */
-  for (uint32_t j = 0; j < p; j++) {
-    m->cols[j].mean = cols[j].mean;
-    m->cols[j].sd = cols[j].sd;
-    m->cols[j].min = cols[j].min;
-    m->cols[j].max = cols[j].max;
-    m->cols[j].observed = cols[j].observed;
-  }
-  uint64_t nparams = get_u64(&r);
-  if (r.bad || nparams != m->nparams || r.left != nparams * 4) {
-    vae_set_error(err, errlen, "model is damaged (parameter count)");
-    rc = VAE_CORRUPT;
-    goto done;
-  }
-  for (size_t i = 0; i < m->nparams; i++) {
-    uint32_t u = get_u32(&r);
-    memcpy(&m->params[i], &u, 4);
-    if (!isfinite(m->params[i])) {
-      vae_set_error(err, errlen, "model is damaged (parameter %zu is not finite)", i);
-      rc = VAE_CORRUPT;
-      goto done;
-    }
-  }
-  rc = VAE_OK;
-done:
-  free_cols(mem, cols, (int)p);
+  vae_columns_free(mem, cols, (int)p);
   vae_free(mem, blend);
   vae_linear_free(mem, &lin);
   if (rc == VAE_OK) *out = m;

@@ -6,11 +6,14 @@
 ** VAE_NOMEM; a C program passes &vae_allocator_libc (malloc, realloc, free;
 ** core/mem_libc.c, linked only by programs that name it).
 **
-** Objects core creates (models, inference scratch, workspaces, reports,
-** parsed options) keep a copy of the allocator they were made with and free
-** with it. The wrappers below add what the hooks need not know: zero-size
-** requests become 1 byte, vae_calloc zeroes and checks count * size for
-** overflow.
+** Objects core creates (models, inference scratch, workspaces, reports)
+** keep a copy of the allocator they were made with and free with it; a
+** column array (vae_columns_alloc) does not: its maker passes the same
+** allocator to vae_columns_free. ext/ uses these wrappers too, with
+** vae_sqlite_mem, for its JSON trees and option lists.
+**
+** The wrappers below add what the hooks need not know: zero-size requests
+** become 1 byte, vae_calloc zeroes and checks count * size for overflow.
 */
 #ifndef VAE_MEM_H
 #define VAE_MEM_H

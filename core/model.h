@@ -45,6 +45,7 @@ struct vae_model {
                           intercept per column; used by numeric and binary
                           columns), else 0 */
   size_t nparams;
+  int widest;          /* the widest layer (inputs and outputs of every layer) */
   float *params;
   /* The linear part (linear.c): a Gaussian over the encoded values, and per
   ** column the network's share of a numeric estimate (1: network only). */
@@ -123,10 +124,32 @@ void vae_work_free(vae_work *w);
 int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
                     const vae_config *cfg, vae_model **out, char *err, size_t errlen);
 void vae_model_init_params(vae_model *m, uint64_t seed);
-/* The parameter count vae_model_alloc would lay out for cols and cfg
-** (cfg->hidden widths checked by vae_config_check first), so that a blob's
-** size can be checked before anything is allocated. */
-uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg);
+/* Encoded width of columns: 1 per numeric or binary column, nlevels per
+** categorical one (the one-hot inputs). */
+int64_t vae_encoded_width(const vae_column *cols, int p);
+
+/* Encoded widths beyond this are refused (one-hot inputs). */
+#define VAE_MAX_WIDTH 10000000
+
+/* The network's layout for p columns of encoded width x_width under cfg:
+** the encoder (values + mask -> hidden... -> mu | logvar) and the decoder
+** (z -> hidden reversed... -> per-column outputs) in one parameter array,
+** then p decoder log-variances, then (VAE_MNAR) a slope and an intercept
+** per column. Computed here only: vae_model_alloc lays a model out by it,
+** vae_config_check and the blob reader size by it before allocating. */
+typedef struct {
+  int latent;          /* cfg->latent, or chosen from x_width when 0 */
+  int enc_in, dec_out; /* x_width + p, and x_width */
+  int nlayers;         /* dense layers per side: nhidden + 1 */
+  vae_dense enc[VAE_MAX_HIDDEN + 1];
+  vae_dense dec[VAE_MAX_HIDDEN + 1];
+  size_t logvar, sel;  /* offsets as in vae_model */
+  uint64_t nparams;
+  int widest;          /* the widest layer, inputs included */
+} vae_layout;
+/* VAE_OK, or VAE_INVALID when p < 1, x_width is out of range or cfg's
+** hidden layers are not 1 to VAE_MAX_HIDDEN widths of at least 1. */
+int vae_layout_of(int p, int64_t x_width, const vae_config *cfg, vae_layout *L);
 
 /* Standardize raw rows (n x p) into w->xs and build the encoder input;
 ** hide[] (rows x p, may be NULL) marks observed cells kept from the encoder.

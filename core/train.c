@@ -233,88 +233,136 @@ static double best_share(double cross, double spread, double cells,
 ** group pooled for its prior. error[] scores the blend per column. */
 #define BLEND_ROUNDS 5
 
-static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
-                         int64_t n, uint64_t seed, double *error, poller *poll) {
+/* The held-out cells of holdout_blend and both parts' guesses of them:
+** rows = base * BLEND_ROUNDS copies of the first base held-out rows. */
+typedef struct {
+  const vae_allocator *mem;
+  int rows, base;
+  float *x;              /* rows x p: the copies, hidden cells NaN */
+  unsigned char *hidden; /* rows x p: 1 where a cell was hidden */
+  float *net;            /* rows x p: the network's estimates */
+  float *net_probs;      /* rows x x_width: its probabilities (binary, categorical) */
+  double *lin;           /* rows x p: the linear part's estimates */
+  double *lin_probs;     /* rows x x_width: its probabilities */
+  double *probs;         /* [levels]: scratch of vae_linear_probs */
+  vae_linear_work *lw;
+} blend_cells;
+
+static void blend_cells_free(blend_cells *c) {
+  vae_free(c->mem, c->x);
+  vae_free(c->mem, c->hidden);
+  vae_free(c->mem, c->net);
+  vae_free(c->mem, c->net_probs);
+  vae_free(c->mem, c->lin);
+  vae_free(c->mem, c->lin_probs);
+  vae_free(c->mem, c->probs);
+  vae_linear_work_free(c->lw);
+}
+
+static int blend_cells_alloc(const vae_model *m, int64_t n, blend_cells *c) {
   const int p = m->p, width = m->x_width;
-  for (int j = 0; j < p; j++) {
-    if (error) error[j] = NAN;
-    m->blend[j] = m->lin.d ? 0.5f : 1.0f;
-  }
-  if (n == 0) return VAE_OK;
-  int base = n > 800 ? 800 : (int)n, rows = base * BLEND_ROUNDS;
   int L = 2; /* binary: P(0), P(1) */
   for (int j = 0; j < p; j++)
     if (m->cols[j].kind == VAE_CATEGORICAL && m->cols[j].nlevels > L) L = m->cols[j].nlevels;
-  float *x = vae_malloc(&m->mem, (size_t)rows * p * sizeof(float));
-  float *net = vae_malloc(&m->mem, (size_t)rows * p * sizeof(float));
-  float *net_probs = vae_calloc(&m->mem, (size_t)rows * width, sizeof(float));
-  double *lin = vae_malloc(&m->mem, (size_t)rows * p * sizeof(double));
-  double *lin_probs = vae_calloc(&m->mem, (size_t)rows * width, sizeof(double));
-  double *probs = vae_malloc(&m->mem, (size_t)L * sizeof(double));
-  unsigned char *hidden = vae_calloc(&m->mem, (size_t)rows * p, 1);
-  double *sum = vae_calloc(&m->mem, (size_t)p * 4, sizeof(double));
-  vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(&m->mem, m->lin.d) : NULL;
-  int rc = VAE_NOMEM;
-  if (!x || !net || !net_probs || !lin || !lin_probs || !probs || !hidden ||
-      !sum || (m->lin.d && !lw))
-    goto done;
-  double *cross = sum + p, *spread = sum + 2 * p, *count = sum + 3 * p;
-  const int shift = (int)(seed % BLEND_ROUNDS);
-  for (int r = 0; r < rows; r++) {
-    const float *src = data + idx[r % base] * p;
-    float *dst = x + (size_t)r * p;
-    int observed = 0, hid = 0, round = r / base;
+  memset(c, 0, sizeof *c);
+  c->mem = &m->mem;
+  c->base = n > 800 ? 800 : (int)n;
+  c->rows = c->base * BLEND_ROUNDS;
+  size_t cells = (size_t)c->rows * p;
+  c->x = vae_malloc(c->mem, cells * sizeof(float));
+  c->hidden = vae_calloc(c->mem, cells, 1);
+  c->net = vae_malloc(c->mem, cells * sizeof(float));
+  c->net_probs = vae_calloc(c->mem, (size_t)c->rows * width, sizeof(float));
+  c->lin = vae_malloc(c->mem, cells * sizeof(double));
+  c->lin_probs = vae_calloc(c->mem, (size_t)c->rows * width, sizeof(double));
+  c->probs = vae_malloc(c->mem, (size_t)L * sizeof(double));
+  c->lw = m->lin.d ? vae_linear_work_alloc(c->mem, m->lin.d) : NULL;
+  if (c->x && c->hidden && c->net && c->net_probs && c->lin && c->lin_probs && c->probs &&
+      (!m->lin.d || c->lw))
+    return VAE_OK;
+  blend_cells_free(c);
+  return VAE_NOMEM;
+}
+
+/* Copy k of held-out row r hides the cells described above. */
+static void hide_cells(const vae_model *m, blend_cells *c, const float *data,
+                       const int64_t *idx, uint64_t seed) {
+  const int p = m->p, shift = (int)(seed % BLEND_ROUNDS);
+  for (int r = 0; r < c->rows; r++) {
+    const float *src = data + idx[r % c->base] * p;
+    float *dst = c->x + (size_t)r * p;
+    int observed = 0, hid = 0, round = r / c->base;
     memcpy(dst, src, (size_t)p * sizeof(float));
     for (int j = 0; j < p; j++) observed += !isnan(src[j]);
     if (observed < 2) continue;
     for (int j = 0; j < p; j++)
-      if (!isnan(src[j]) && hid < observed - 1 && (j + r % base + shift) % BLEND_ROUNDS == round) {
+      if (!isnan(src[j]) && hid < observed - 1 && (j + r % c->base + shift) % BLEND_ROUNDS == round) {
         dst[j] = NAN;
-        hidden[(size_t)r * p + j] = 1;
+        c->hidden[(size_t)r * p + j] = 1;
         hid++;
       }
   }
+}
+
+/* The network's estimates and probabilities of the hidden cells (m->blend
+** all 1 meanwhile), in whole passes of vae_infer between polls (the same
+** answers as one call), some VAE_POLL_MACS of work each. */
+static int network_guesses(vae_model *m, blend_cells *c, poller *poll) {
+  const int p = m->p, width = m->x_width;
   int S = m->cfg.impute_samples < 256 ? m->cfg.impute_samples : 256;
   for (int j = 0; j < p; j++) m->blend[j] = 1.0f;
-  /* Whole passes of vae_infer between polls (the same answers as one
-  ** call), some VAE_POLL_MACS of work each. */
   double macs;
   int pass = vae_infer_pass(m, S, &macs);
-  int step = pass * (int)fmax(1, fmin(rows, VAE_POLL_MACS / macs));
-  for (int r0 = 0; r0 < rows; r0 += step) {
-    int nr = rows - r0 < step ? rows - r0 : step;
-    rc = vae_infer_probs(m, nr, x + (size_t)r0 * p, S, net + (size_t)r0 * p,
-                         net_probs + (size_t)r0 * width);
-    if (rc == VAE_OK && r0 + nr < rows && interrupted(poll)) rc = VAE_INTERRUPTED;
-    if (rc) goto done;
+  int step = pass * (int)fmax(1, fmin(c->rows, VAE_POLL_MACS / macs));
+  for (int r0 = 0; r0 < c->rows; r0 += step) {
+    int nr = c->rows - r0 < step ? c->rows - r0 : step;
+    int rc = vae_infer_probs(m, nr, c->x + (size_t)r0 * p, S, c->net + (size_t)r0 * p,
+                             c->net_probs + (size_t)r0 * width);
+    if (rc == VAE_OK && r0 + nr < c->rows && interrupted(poll)) rc = VAE_INTERRUPTED;
+    if (rc) return rc;
   }
-  if (!m->lin.d) goto score;
-  for (int r = 0; r < rows; r++) {
-    vae_linear_row(m, x + (size_t)r * p, lw, lin + (size_t)r * p);
+  return VAE_OK;
+}
+
+/* The linear part's estimates, and its probabilities of hidden binary and
+** categorical cells. */
+static void linear_guesses(const vae_model *m, blend_cells *c) {
+  const int p = m->p, width = m->x_width;
+  for (int r = 0; r < c->rows; r++) {
+    vae_linear_row(m, c->x + (size_t)r * p, c->lw, c->lin + (size_t)r * p);
     for (int j = 0; j < p; j++)
-      if (!vae_is_numeric(m->cols[j].kind) && hidden[(size_t)r * p + j]) {
+      if (!vae_is_numeric(m->cols[j].kind) && c->hidden[(size_t)r * p + j]) {
         int levels = m->cols[j].kind == VAE_CATEGORICAL ? m->cols[j].nlevels : 1;
-        vae_linear_probs(m, j, x + (size_t)r * p, lw, probs);
+        vae_linear_probs(m, j, c->x + (size_t)r * p, c->lw, c->probs);
         for (int l = 0; l < levels; l++)
-          lin_probs[(size_t)r * width + m->off[j] + l] = probs[l];
+          c->lin_probs[(size_t)r * width + m->off[j] + l] = c->probs[l];
       }
   }
-  for (int r = 0; r < rows; r++)
+}
+
+/* m->blend from the hidden cells: per column the share that fits them
+** best, shrunk towards its group's pooled share (sum: 3 p scratch). */
+static void choose_shares(vae_model *m, const blend_cells *c, const float *data,
+                          const int64_t *idx, double *sum) {
+  const int p = m->p, width = m->x_width;
+  double *cross = sum, *spread = sum + p, *count = sum + 2 * p;
+  memset(sum, 0, (size_t)p * 3 * sizeof(double));
+  for (int r = 0; r < c->rows; r++)
     for (int j = 0; j < p; j++) {
       size_t at = (size_t)r * p + j;
-      if (!hidden[at]) continue;
-      const vae_column *c = &m->cols[j];
-      double truth = data[idx[r % base] * p + j];
-      if (vae_is_numeric(c->kind)) {
-        double y = truth / c->sd, a = net[at] / c->sd, b = lin[at] / c->sd;
+      if (!c->hidden[at]) continue;
+      const vae_column *col = &m->cols[j];
+      double truth = data[idx[r % c->base] * p + j];
+      if (vae_is_numeric(col->kind)) {
+        double y = truth / col->sd, a = c->net[at] / col->sd, b = c->lin[at] / col->sd;
         cross[j] += (y - b) * (a - b);
         spread[j] += (a - b) * (a - b);
       } else {
-        int levels = c->kind == VAE_CATEGORICAL ? c->nlevels : 1;
+        int levels = col->kind == VAE_CATEGORICAL ? col->nlevels : 1;
         size_t o = (size_t)r * width + m->off[j];
         for (int l = 0; l < levels; l++) {
           double y = levels == 1 ? truth : l == (int)truth;
-          double a = net_probs[o + l], b = lin_probs[o + l];
+          double a = c->net_probs[o + l], b = c->lin_probs[o + l];
           cross[j] += (y - b) * (a - b);
           spread[j] += (a - b) * (a - b);
         }
@@ -334,46 +382,68 @@ static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
       if (vae_is_numeric(m->cols[j].kind) == !kind)
         m->blend[j] = (float)best_share(cross[j], spread[j], count[j], pooled, BLEND_PRIOR_CELLS);
   }
-score:
-  if (!error) goto done;
+}
+
+/* error[j]: the blend's error on column j's hidden cells (RMSE in sd
+** units, or the error rate); NaN where none was hidden. sum: 2 p scratch. */
+static void score_blend(const vae_model *m, const blend_cells *c, const float *data,
+                        const int64_t *idx, double *error, double *sum) {
+  const int p = m->p, width = m->x_width;
+  double *count = sum + p;
   memset(sum, 0, (size_t)p * 2 * sizeof(double));
-  for (int r = 0; r < rows; r++)
+  for (int r = 0; r < c->rows; r++)
     for (int j = 0; j < p; j++) {
       size_t at = (size_t)r * p + j;
-      if (!hidden[at]) continue;
-      const vae_column *c = &m->cols[j];
-      double truth = data[idx[r % base] * p + j], w = m->blend[j];
-      if (vae_is_numeric(c->kind)) {
-        double guess = m->lin.d ? w * net[at] + (1.0 - w) * lin[at] : net[at];
-        if (c->kind == VAE_INTEGER) guess = floor(guess + 0.5);
-        double e = (guess - truth) / c->sd;
+      if (!c->hidden[at]) continue;
+      const vae_column *col = &m->cols[j];
+      double truth = data[idx[r % c->base] * p + j], w = m->blend[j];
+      if (vae_is_numeric(col->kind)) {
+        double guess = m->lin.d ? w * c->net[at] + (1.0 - w) * c->lin[at] : c->net[at];
+        if (col->kind == VAE_INTEGER) guess = floor(guess + 0.5);
+        double e = (guess - truth) / col->sd;
         sum[j] += e * e;
       } else {
         size_t o = (size_t)r * width + m->off[j];
-        int levels = c->kind == VAE_CATEGORICAL ? c->nlevels : 1, best = 0;
+        int levels = col->kind == VAE_CATEGORICAL ? col->nlevels : 1, best = 0;
         double top = -1;
         for (int l = 0; l < levels; l++) {
-          double q = m->lin.d ? w * net_probs[o + l] + (1.0 - w) * lin_probs[o + l] : net_probs[o + l];
+          double q = m->lin.d ? w * c->net_probs[o + l] + (1.0 - w) * c->lin_probs[o + l]
+                              : c->net_probs[o + l];
           if (levels == 1) best = q >= 0.5;
           else if (q > top) top = q, best = l;
         }
         sum[j] += best != (int)truth;
       }
-      cross[j]++; /* now the count of every kind */
+      count[j]++;
     }
   for (int j = 0; j < p; j++)
-    if (cross[j] > 0)
-      error[j] = vae_is_numeric(m->cols[j].kind) ? sqrt(sum[j] / cross[j]) : sum[j] / cross[j];
-done:
-  vae_free(&m->mem, x);
-  vae_free(&m->mem, net);
-  vae_free(&m->mem, net_probs);
-  vae_free(&m->mem, lin);
-  vae_free(&m->mem, lin_probs);
-  vae_free(&m->mem, probs);
-  vae_free(&m->mem, hidden);
+    if (count[j] > 0)
+      error[j] = vae_is_numeric(m->cols[j].kind) ? sqrt(sum[j] / count[j]) : sum[j] / count[j];
+}
+
+static int holdout_blend(vae_model *m, const float *data, const int64_t *idx,
+                         int64_t n, uint64_t seed, double *error, poller *poll) {
+  const int p = m->p;
+  for (int j = 0; j < p; j++) {
+    if (error) error[j] = NAN;
+    m->blend[j] = m->lin.d ? 0.5f : 1.0f;
+  }
+  if (n == 0) return VAE_OK;
+  blend_cells c;
+  double *sum = vae_calloc(&m->mem, (size_t)p * 3, sizeof(double));
+  if (!sum || blend_cells_alloc(m, n, &c)) {
+    vae_free(&m->mem, sum);
+    return VAE_NOMEM;
+  }
+  hide_cells(m, &c, data, idx, seed);
+  int rc = network_guesses(m, &c, poll);
+  if (rc == VAE_OK && m->lin.d) {
+    linear_guesses(m, &c);
+    choose_shares(m, &c, data, idx, sum);
+  }
+  if (rc == VAE_OK && error) score_blend(m, &c, data, idx, error, sum);
+  blend_cells_free(&c);
   vae_free(&m->mem, sum);
-  vae_linear_work_free(lw);
   return rc;
 }
 
@@ -452,9 +522,10 @@ static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
   return VAE_OK;
 }
 
-static int fit_model(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
-                     vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
-                     size_t errlen) {
+/* What a fit is allowed to start on: rows, settings within range, the
+** caps on inference and step work, values valid for their kinds. */
+static int fit_checks(const vae_model *m, const float *data, int64_t n, const vae_config *cfg,
+                      char *err, size_t errlen) {
   if (n < 1) {
     vae_set_error(err, errlen, "no rows to train on");
     return VAE_INVALID;
@@ -463,183 +534,197 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   if (rc) return rc;
   if ((rc = vae_infer_check(m, cfg->impute_samples, err, errlen))) return rc;
   if ((rc = vae_step_check(m, cfg->batch, cfg->samples, err, errlen))) return rc;
-  if ((rc = vae_check_data(m->cols, m->p, data, n, err, errlen))) return rc;
+  return vae_check_data(m->cols, m->p, data, n, err, errlen);
+}
 
-  const double t0 = now_seconds();
-  const int K = cfg->samples, epochs = cfg->epochs;
-  m->cfg.threads = cfg->threads; /* for the held-out inference below */
-  int64_t n_hold = (int64_t)floor(n * cfg->holdout);
-  if (n_hold >= n) n_hold = n - 1;
-  const int64_t n_train = n - n_hold;
+/* The shape of a fit of n rows: held-out rows, batch, patience, and the
+** rounds of large tables. */
+typedef struct {
+  int64_t n_hold, n_train, n_eval;
+  int batch;
+  int64_t steps;        /* batches per pass over the training rows */
+  int patience;         /* rounds without validation gain before stop */
+  int big;              /* more than ROUND_STEPS batches: rounds, wrapping */
+  int64_t round_steps;  /* batches per round */
+  int max_rounds;
+} fit_plan;
+
+static void plan_fit(const vae_model *m, int64_t n, const vae_config *cfg, fit_plan *f) {
+  f->n_hold = (int64_t)floor(n * cfg->holdout);
+  if (f->n_hold >= n) f->n_hold = n - 1;
+  f->n_train = n - f->n_hold;
   /* Small tables need optimizer steps more than big batches: a batch is
   ** at most an eighth of the training rows (16 at least), and patience
   ** counts as many steps as cfg->patience epochs of eight batches. On
   ** mammalsleep (62 rows) this took the imputation error from 0.66 to
   ** 0.52 sd, and iris's species error from 13% to 8%. */
-  int64_t eighth = (n_train + 7) / 8;
-  int batch = cfg->batch < eighth ? cfg->batch : (int)(eighth > 16 ? eighth : 16);
-  if (batch > n_train) batch = (int)n_train;
-  const int64_t steps = (n_train + batch - 1) / batch;
-  const int patience = (int)fmax(cfg->patience, ceil(8.0 * cfg->patience / steps));
+  int64_t eighth = (f->n_train + 7) / 8;
+  f->batch = cfg->batch < eighth ? cfg->batch : (int)(eighth > 16 ? eighth : 16);
+  if (f->batch > f->n_train) f->batch = (int)f->n_train;
+  f->steps = (f->n_train + f->batch - 1) / f->batch;
+  f->patience = (int)fmax(cfg->patience, ceil(8.0 * cfg->patience / f->steps));
   /* Large tables: rounds of ROUND_STEPS batches within a step budget. */
-  const int big = steps > ROUND_STEPS;
-  const int64_t round_steps = big ? ROUND_STEPS : steps;
+  f->big = f->steps > ROUND_STEPS;
+  f->round_steps = f->big ? ROUND_STEPS : f->steps;
   int64_t budget = STEP_BUDGET;
   if (budget < (int64_t)BUDGET_PER_INPUT * m->enc_in) budget = (int64_t)BUDGET_PER_INPUT * m->enc_in;
-  const int max_rounds = big && (budget + ROUND_STEPS - 1) / ROUND_STEPS < epochs
-                             ? (int)((budget + ROUND_STEPS - 1) / ROUND_STEPS) : epochs;
-  const int64_t n_eval = n_hold < EVAL_MAX_ROWS ? n_hold : EVAL_MAX_ROWS;
-  int64_t cursor = 0, rows_trained = 0;
+  int64_t budget_rounds = (budget + ROUND_STEPS - 1) / ROUND_STEPS;
+  f->max_rounds = f->big && budget_rounds < cfg->epochs ? (int)budget_rounds : cfg->epochs;
+  f->n_eval = f->n_hold < EVAL_MAX_ROWS ? f->n_hold : EVAL_MAX_ROWS;
+}
 
+/* The state of one fit, shared by its phases. */
+typedef struct {
+  vae_model *m;
+  const float *data;    /* raw rows */
+  const float *scored;  /* the same, numeric cells as normal scores */
+  int64_t n;
+  const vae_config *cfg;
+  fit_plan plan;
   fit_buffers b;
-  if (alloc_buffers(m, &b, batch, K, n, epochs, cfg->threads > 0 ? cfg->threads : vae_cores()))
-    return VAE_NOMEM;
-  double *hold_err = rep ? vae_calloc(&m->mem, (size_t)m->p, sizeof(double)) : NULL;
-  if (rep && !hold_err) {
-    free_buffers(&b);
-    return VAE_NOMEM;
-  }
-  memcpy(b.backup, m->params, m->nparams * sizeof(float));
-  memcpy(b.best, m->params, m->nparams * sizeof(float));
-  /* Before training, so that a log-scale column standardizes new smaller
-  ** values by their own log. Not undone on failure: it only covers data. */
-  widen_range(m, data, n);
-  /* The network sees numeric cells as normal scores: mapped once here, not
-  ** in every epoch. */
-  float *scored = vae_scores(m, data, n);
-  if (!scored) {
-    vae_free(&m->mem, hold_err);
-    free_buffers(&b);
-    return VAE_NOMEM;
-  }
-
   vae_rng rng;
-  vae_rng_seed(&rng, vae_seed_mix(cfg->seed, 0xf17));
-  for (int64_t i = 0; i < n; i++) b.idx[i] = i;
-  shuffle(b.idx, n, &rng);
-  int64_t *train = b.idx, *hold = b.idx + n_train;
+  vae_adam opt;
+  poller poll;
+  vae_progress_fn progress;
+  void *ctx;
+  double t0;
+  /* what the rounds came to */
+  int epochs, best_epoch, stopped_early;
+  int64_t rows_trained;
+} fit_state;
 
-  vae_adam opt = {cfg->lr, 0.9, 0.999, 1e-8, 0};
+/* One round of training and its validation: *stop when early stopping
+** ends the fit. */
+static int train_round(fit_state *f, int64_t *cursor, int *stop, double *best_val,
+                       char *err, size_t errlen) {
+  vae_model *m = f->m;
+  const fit_plan *pl = &f->plan;
+  const int epoch = f->epochs;
+  int64_t *train = f->b.idx, *hold = f->b.idx + pl->n_train;
+  double loss;
+  int64_t before = *cursor;
+  int rc = train_epoch(m, &f->b, f->scored, train, pl->n_train, pl->batch, f->cfg, &f->rng,
+                       &f->opt, &f->poll, &loss, cursor, pl->round_steps, pl->big);
+  if (rc) return rc;
+  f->epochs++;
+  f->rows_trained += pl->big ? (*cursor > before ? *cursor - before : pl->n_train - before + *cursor)
+                             : pl->n_train;
+  f->b.train_loss[epoch] = loss;
+  if (!isfinite(loss)) {
+    f->epochs--;
+    vae_set_error(err, errlen, "training diverged at epoch %d (try a smaller lr)", epoch + 1);
+    return VAE_INVALID;
+  }
+  double val = NAN;
+  if (pl->n_hold > 0) {
+    int halt = 0;
+    val = evaluate(m, &f->b, f->scored, hold, pl->n_eval, f->cfg->samples, f->cfg->beta,
+                   vae_seed_mix(f->cfg->seed, 0xa1), &f->poll, &halt);
+    if (halt) return VAE_INTERRUPTED;
+    if (val < *best_val) {
+      *best_val = val;
+      f->best_epoch = epoch + 1;
+      memcpy(f->b.best, m->params, m->nparams * sizeof(float));
+    }
+  } else {
+    f->best_epoch = epoch + 1;
+  }
+  f->b.val_loss[epoch] = val;
+  double secs = now_seconds() - f->t0;
+  if (f->progress && f->progress(f->ctx, epoch + 1, loss, val,
+                                 (double)f->rows_trained / (secs > 0 ? secs : 1e-9)))
+    return VAE_INTERRUPTED;
+  if (pl->n_hold > 0 && epoch + 1 - f->best_epoch >= pl->patience) {
+    f->stopped_early = 1;
+    *stop = 1;
+  }
+  return VAE_OK;
+}
+
+/* Rounds until the epochs run out or early stopping; then the best
+** round's parameters when there were held-out rows. */
+static int train_rounds(fit_state *f, char *err, size_t errlen) {
   double best_val = INFINITY;
-  poller poll = {progress, ctx, t0, now_seconds(), 0};
-  int best_epoch = 0, epoch = 0, stopped_early = 0;
-  rc = VAE_OK;
-  for (epoch = 0; epoch < max_rounds && rc == VAE_OK; epoch++) {
-    double loss;
-    int64_t before = cursor;
-    rc = train_epoch(m, &b, scored, train, n_train, batch, cfg, &rng, &opt, &poll, &loss,
-                     &cursor, round_steps, big);
-    if (rc) break;
-    rows_trained += big ? (cursor > before ? cursor - before : n_train - before + cursor) : n_train;
-    b.train_loss[epoch] = loss;
-    if (!isfinite(b.train_loss[epoch])) {
-      vae_set_error(err, errlen, "training diverged at epoch %d (try a smaller lr)", epoch + 1);
-      rc = VAE_INVALID;
-      break;
-    }
-    double val = NAN;
-    if (n_hold > 0) {
-      int stop = 0;
-      val = evaluate(m, &b, scored, hold, n_eval, K, cfg->beta, vae_seed_mix(cfg->seed, 0xa1),
-                     &poll, &stop);
-      if (stop) {
-        rc = VAE_INTERRUPTED;
-        epoch++;
-        break;
-      }
-      if (val < best_val) {
-        best_val = val;
-        best_epoch = epoch + 1;
-        memcpy(b.best, m->params, m->nparams * sizeof(float));
-      }
-    } else {
-      best_epoch = epoch + 1;
-    }
-    b.val_loss[epoch] = val;
-    double secs = now_seconds() - t0;
-    if (progress && progress(ctx, epoch + 1, b.train_loss[epoch], val,
-                             (double)rows_trained / (secs > 0 ? secs : 1e-9))) {
-      rc = VAE_INTERRUPTED;
-      epoch++;
-      break;
-    }
-    if (n_hold > 0 && epoch + 1 - best_epoch >= patience) {
-      stopped_early = 1;
-      epoch++;
-      break;
-    }
+  int64_t cursor = 0;
+  int stop = 0, rc = VAE_OK;
+  while (rc == VAE_OK && !stop && f->epochs < f->plan.max_rounds)
+    rc = train_round(f, &cursor, &stop, &best_val, err, errlen);
+  if (rc == VAE_OK && f->plan.n_hold > 0)
+    memcpy(f->m->params, f->b.best, f->m->nparams * sizeof(float));
+  return rc;
+}
+
+/* Train on, from the best epoch's parameters, on every row: the held-out
+** rows then count too. Measured on breast_cancer (3 seeds): imputation
+** error 0.431 against 0.498 for the best-epoch snapshot. This used to
+** start again from scratch for the best epoch's count, which doubled the
+** fit; going on from the best epoch for a quarter of that count gave the
+** same errors on the suite in about half the time (bench/impute.py
+** --quick). */
+static int refit_all_rows(fit_state *f) {
+  vae_model *m = f->m;
+  const int64_t steps = f->plan.steps;
+  memset(f->b.adam_m, 0, m->nparams * sizeof(float));
+  memset(f->b.adam_v, 0, m->nparams * sizeof(float));
+  f->opt.t = 0;
+  /* A handful of held-out rows stops training long before the network
+  ** has learned how the columns go together: mammalsleep's 21 rows
+  ** stopped after 30 steps. So training takes REFIT_MIN_STEPS steps in
+  ** all at least (within cfg->epochs): its synthetic rows' pair score
+  ** went from 0.64 to 0.75 and ML efficacy from 0.12 to 0.61; imputation
+  ** held or improved (bench/generate.py, bench/impute.py, 3 seeds). */
+  int64_t done = (int64_t)f->best_epoch * steps;
+  int64_t refit_epochs = done < REFIT_MIN_STEPS ? (REFIT_MIN_STEPS - done + steps - 1) / steps : 0;
+  if (refit_epochs < (f->best_epoch + 3) / 4) refit_epochs = (f->best_epoch + 3) / 4;
+  if (refit_epochs > f->cfg->epochs) refit_epochs = f->cfg->epochs;
+  int64_t at = 0;
+  int rc = VAE_OK;
+  for (int64_t e = 0; e < refit_epochs && rc == VAE_OK; e++) {
+    double loss; /* batch as allocated: the buffers hold that many rows */
+    rc = train_epoch(m, &f->b, f->scored, f->b.idx, f->n, f->plan.batch, f->cfg, &f->rng, &f->opt,
+                     &f->poll, &loss, &at, INT64_MAX, 0);
   }
-  if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
-  if (rc == VAE_OK && n_hold > 0) memcpy(m->params, b.best, m->nparams * sizeof(float));
-  /* The linear part is fitted on the training rows to choose the shares on
-  ** held-out cells, then again on all rows. The earlier one is kept until
-  ** the fit succeeds. */
-  vae_linear old_lin = m->lin;
-  memset(&m->lin, 0, sizeof m->lin);
-  memcpy(b.blend, m->blend, (size_t)m->p * sizeof(float));
-  if (rc == VAE_OK) rc = vae_linear_fit(m, data, train, n_train, &m->lin, poll_stop, &poll);
+  return rc;
+}
+
+/* After the network: the linear part on the training rows, the shares
+** (and the held-out error) on the held-out rows, then for small tables
+** training on all rows, and the linear part again on all rows. */
+static int finish_parts(fit_state *f, double *hold_err) {
+  vae_model *m = f->m;
+  const fit_plan *pl = &f->plan;
+  int64_t *train = f->b.idx, *hold = f->b.idx + pl->n_train;
+  int rc = vae_linear_fit(m, f->data, train, pl->n_train, &m->lin, poll_stop, &f->poll);
   if (rc == VAE_OK)
-    rc = holdout_blend(m, data, hold, n_hold, vae_seed_mix(cfg->seed, 0x401d), hold_err, &poll);
-  if (rc == VAE_OK && n_hold > 0 && n <= REFIT_MAX_ROWS) {
-    /* Train on, from the best epoch's parameters, on every row: the
-    ** held-out rows then count too. Measured on breast_cancer (3 seeds):
-    ** imputation error 0.431 against 0.498 for the best-epoch snapshot.
-    ** This used to start again from scratch for the best epoch's count,
-    ** which doubled the fit; going on from the best epoch for a quarter
-    ** of that count gave the same errors on the suite in about half the
-    ** time (bench/impute.py --quick). */
-    memset(b.adam_m, 0, m->nparams * sizeof(float));
-    memset(b.adam_v, 0, m->nparams * sizeof(float));
-    opt.t = 0;
-    /* A handful of held-out rows stops training long before the network
-    ** has learned how the columns go together: mammalsleep's 21 rows
-    ** stopped after 30 steps. So training takes REFIT_MIN_STEPS steps in
-    ** all at least (within cfg->epochs): its synthetic rows' pair score
-    ** went from 0.64 to 0.75 and ML efficacy from 0.12 to 0.61; imputation
-    ** held or improved (bench/generate.py, bench/impute.py, 3 seeds). */
-    int64_t done = (int64_t)best_epoch * steps;
-    int64_t refit_epochs = done < REFIT_MIN_STEPS ? (REFIT_MIN_STEPS - done + steps - 1) / steps : 0;
-    if (refit_epochs < (best_epoch + 3) / 4) refit_epochs = (best_epoch + 3) / 4;
-    if (refit_epochs > epochs) refit_epochs = epochs;
-    int64_t at = 0;
-    for (int64_t e = 0; e < refit_epochs && rc == VAE_OK; e++) {
-      double loss; /* batch as allocated: the buffers hold that many rows */
-      rc = train_epoch(m, &b, scored, b.idx, n, batch, cfg, &rng, &opt, &poll, &loss, &at,
-                       INT64_MAX, 0);
-    }
-  }
-  if (rc == VAE_OK && n_hold > 0) {
+    rc = holdout_blend(m, f->data, hold, pl->n_hold, vae_seed_mix(f->cfg->seed, 0x401d),
+                       hold_err, &f->poll);
+  if (rc == VAE_OK && pl->n_hold > 0 && f->n <= REFIT_MAX_ROWS) rc = refit_all_rows(f);
+  if (rc == VAE_OK && pl->n_hold > 0) {
     vae_linear_free(&m->mem, &m->lin);
-    rc = vae_linear_fit(m, data, b.idx, n, &m->lin, poll_stop, &poll);
+    rc = vae_linear_fit(m, f->data, f->b.idx, f->n, &m->lin, poll_stop, &f->poll);
   }
-  if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
-  vae_free(&m->mem, scored);
-  if (rc != VAE_OK) {
-    vae_linear_free(&m->mem, &m->lin);
-    m->lin = old_lin;
-    memcpy(m->blend, b.blend, (size_t)m->p * sizeof(float));
-    memcpy(m->params, b.backup, m->nparams * sizeof(float));
-    vae_free(&m->mem, hold_err);
-    free_buffers(&b);
-    return rc;
-  }
-  vae_linear_free(&m->mem, &old_lin);
-  double secs = now_seconds() - t0;
-  if (rep) {
-    rep->epochs = epoch;
-    rep->best_epoch = best_epoch;
-    rep->train_loss = b.train_loss;
-    rep->val_loss = b.val_loss;
-    b.train_loss = b.val_loss = NULL;
-    rep->ncols = m->p;
-    rep->holdout_error = hold_err;
-    rep->rows_train = n_train;
-    rep->rows_holdout = n_hold;
-    rep->seconds = secs;
-    rep->rows_per_second = (double)rows_trained / (secs > 0 ? secs : 1e-9);
-    rep->stopped_early = stopped_early;
-  }
-  /* Later inference uses the settings of the latest fit. */
+  return rc;
+}
+
+static void fill_report(const fit_state *f, fit_buffers *b, double *hold_err, vae_report *rep) {
+  double secs = now_seconds() - f->t0;
+  rep->epochs = f->epochs;
+  rep->best_epoch = f->best_epoch;
+  rep->train_loss = b->train_loss;
+  rep->val_loss = b->val_loss;
+  b->train_loss = b->val_loss = NULL;
+  rep->ncols = f->m->p;
+  rep->holdout_error = hold_err;
+  rep->rows_train = f->plan.n_train;
+  rep->rows_holdout = f->plan.n_hold;
+  rep->seconds = secs;
+  rep->rows_per_second = (double)f->rows_trained / (secs > 0 ? secs : 1e-9);
+  rep->stopped_early = f->stopped_early;
+}
+
+/* Later inference uses the settings of the latest fit; the architecture
+** (latent, hidden, missing) stays the model's. */
+static void keep_settings(vae_model *m, const vae_config *cfg) {
   int latent = m->cfg.latent, nhidden = m->cfg.nhidden, missing = m->cfg.missing;
   int hidden[VAE_MAX_HIDDEN];
   memcpy(hidden, m->cfg.hidden, sizeof hidden);
@@ -648,7 +733,74 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   m->cfg.nhidden = nhidden;
   m->cfg.missing = missing;
   memcpy(m->cfg.hidden, hidden, sizeof hidden);
-  free_buffers(&b);
+}
+
+static int fit_model(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
+                     vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
+                     size_t errlen) {
+  int rc = fit_checks(m, data, n, cfg, err, errlen);
+  if (rc) return rc;
+  fit_state f;
+  memset(&f, 0, sizeof f);
+  f.m = m;
+  f.data = data;
+  f.n = n;
+  f.cfg = cfg;
+  f.progress = progress;
+  f.ctx = ctx;
+  f.t0 = now_seconds();
+  m->cfg.threads = cfg->threads; /* for the held-out inference below */
+  plan_fit(m, n, cfg, &f.plan);
+  if (alloc_buffers(m, &f.b, f.plan.batch, cfg->samples, n, cfg->epochs,
+                    cfg->threads > 0 ? cfg->threads : vae_cores()))
+    return VAE_NOMEM;
+  double *hold_err = rep ? vae_calloc(&m->mem, (size_t)m->p, sizeof(double)) : NULL;
+  if (rep && !hold_err) {
+    free_buffers(&f.b);
+    return VAE_NOMEM;
+  }
+  memcpy(f.b.backup, m->params, m->nparams * sizeof(float));
+  memcpy(f.b.best, m->params, m->nparams * sizeof(float));
+  /* Before training, so that a log-scale column standardizes new smaller
+  ** values by their own log. Not undone on failure: it only covers data. */
+  widen_range(m, data, n);
+  /* The network sees numeric cells as normal scores: mapped once here, not
+  ** in every epoch. */
+  float *scored = vae_scores(m, data, n);
+  if (!scored) {
+    vae_free(&m->mem, hold_err);
+    free_buffers(&f.b);
+    return VAE_NOMEM;
+  }
+  f.scored = scored;
+  vae_rng_seed(&f.rng, vae_seed_mix(cfg->seed, 0xf17));
+  for (int64_t i = 0; i < n; i++) f.b.idx[i] = i;
+  shuffle(f.b.idx, n, &f.rng);
+  f.opt = (vae_adam){cfg->lr, 0.9, 0.999, 1e-8, 0};
+  f.poll = (poller){progress, ctx, f.t0, now_seconds(), 0};
+
+  rc = train_rounds(&f, err, errlen);
+  /* The linear part is fitted anew; the earlier one (and the shares) are
+  ** kept until the fit succeeds. */
+  vae_linear old_lin = m->lin;
+  memset(&m->lin, 0, sizeof m->lin);
+  memcpy(f.b.blend, m->blend, (size_t)m->p * sizeof(float));
+  if (rc == VAE_OK) rc = finish_parts(&f, hold_err);
+  if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
+  vae_free(&m->mem, scored);
+  if (rc != VAE_OK) {
+    vae_linear_free(&m->mem, &m->lin);
+    m->lin = old_lin;
+    memcpy(m->blend, f.b.blend, (size_t)m->p * sizeof(float));
+    memcpy(m->params, f.b.backup, m->nparams * sizeof(float));
+    vae_free(&m->mem, hold_err);
+    free_buffers(&f.b);
+    return rc;
+  }
+  vae_linear_free(&m->mem, &old_lin);
+  if (rep) fill_report(&f, &f.b, hold_err, rep);
+  keep_settings(m, cfg);
+  free_buffers(&f.b);
   return VAE_OK;
 }
 

@@ -1,7 +1,9 @@
 /*
-** vae.c -- the model object: configuration defaults and checks, the layout
-** of the network for a set of columns, creation with column statistics,
-** and accessors. Training is in train.c, inference in infer.c, the
+** vae.c -- the model object: kind names, configuration defaults, the
+** ranges of the settings (vae_ranges) and the config check, column arrays
+** (vae_columns_alloc, vae_columns_free), the layout of the network for a
+** set of columns (vae_layout_of), creation with column statistics, and
+** accessors. Training is in train.c, inference in infer.c, the
 ** objective and its gradient in objective.c, the blob in blob.c.
 */
 #include "model.h"
@@ -22,6 +24,30 @@ void vae_set_error(char *err, size_t errlen, const char *fmt, ...) {
   va_end(ap);
 }
 
+static const char *const kind_names[] = {"real", "integer", "binary",
+                                         "categorical"};
+
+const char *vae_kind_name(int kind) {
+  return kind >= 0 && kind <= VAE_CATEGORICAL ? kind_names[kind] : "unknown";
+}
+
+/* ASCII case-insensitive equality: "Categorical" is accepted too. */
+static int same_word(const char *a, const char *b) {
+  for (; *a && *b; a++, b++) {
+    char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+    if (x != *b) return 0;
+  }
+  return *a == *b;
+}
+
+int vae_kind_from_name(const char *name) {
+  if (!name) return -1;
+  for (int k = 0; k <= VAE_CATEGORICAL; k++)
+    if (same_word(name, kind_names[k])) return k;
+  if (same_word(name, "numeric")) return VAE_REAL;
+  return -1;
+}
+
 void vae_config_default(vae_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->latent = 0; /* from the data: see choose_latent */
@@ -39,8 +65,6 @@ void vae_config_default(vae_config *cfg) {
   cfg->impute_samples = 256;
   cfg->seed = 0;
   cfg->holdout = 0.1;
-  cfg->max_rows = 0;
-  cfg->verbose = 0;
   cfg->mask_rate = 0.1;
   cfg->patience = 30;
 }
@@ -49,78 +73,157 @@ void vae_config_default(vae_config *cfg) {
 ** allocated: a fit should fail with a message, not be killed by the OS. */
 #define VAE_MEMORY_LIMIT (4.0 * 1024 * 1024 * 1024)
 
-static int encoded_width(const vae_column *cols, int p) {
-  long w = 0;
+int64_t vae_encoded_width(const vae_column *cols, int p) {
+  int64_t w = 0;
   for (int j = 0; j < p; j++)
-    w += cols[j].kind == VAE_CATEGORICAL ? cols[j].nlevels : 1;
-  return w > 0x7fffffff ? -1 : (int)w;
+    w += cols[j].kind == VAE_CATEGORICAL ? (int64_t)cols[j].nlevels : 1;
+  return w;
 }
 
-static int choose_latent(int x_width) {
-  int d = x_width / 2;
+static int choose_latent(int64_t x_width) {
+  int64_t d = x_width / 2;
   if (d < 2) d = 2;
   if (d > 16) d = 16;
-  return d;
+  return (int)d;
 }
 
-/* Float counts of parameters and of the largest workspace, in double so
-** that absurd widths cannot overflow before they are refused. */
-static void estimate_size(const vae_config *cfg, int p, double x_width,
-                          double *params, double *work) {
-  double latent = cfg->latent > 0 ? cfg->latent : 16;
-  double prev = x_width + p, total = 0, widest = prev;
-  for (int i = 0; i < cfg->nhidden; i++) {
-    total += prev * cfg->hidden[i] + cfg->hidden[i];
-    prev = cfg->hidden[i];
-    if (prev > widest) widest = prev;
+/* One dense layer at *at: in x out weights, then out biases. */
+static vae_dense place(int in, int out, uint64_t *at) {
+  vae_dense L = {in, out, (size_t)*at, (size_t)(*at + (uint64_t)in * (uint64_t)out)};
+  *at += (uint64_t)in * (uint64_t)out + (uint64_t)out;
+  return L;
+}
+
+int vae_layout_of(int p, int64_t x_width, const vae_config *cfg, vae_layout *L) {
+  int n = cfg->nhidden;
+  memset(L, 0, sizeof *L);
+  if (p < 1 || x_width < p || x_width > VAE_MAX_WIDTH || n < 0 || n > VAE_MAX_HIDDEN)
+    return VAE_INVALID;
+  for (int i = 0; i < n; i++)
+    if (cfg->hidden[i] < 1) return VAE_INVALID;
+  L->latent = cfg->latent > 0 ? cfg->latent : choose_latent(x_width);
+  L->enc_in = (int)(x_width + p);
+  L->dec_out = (int)x_width;
+  L->nlayers = n + 1;
+  uint64_t at = 0;
+  int prev = L->enc_in;
+  for (int i = 0; i <= n; i++) {
+    int out = i < n ? cfg->hidden[i] : 2 * L->latent;
+    L->enc[i] = place(prev, out, &at);
+    prev = out;
   }
-  total += prev * 2 * latent + 2 * latent;
-  total *= 2; /* decoder mirrors the encoder */
-  *params = total + p;
-  if (x_width > widest) widest = x_width;
+  prev = L->latent;
+  for (int i = 0; i <= n; i++) {
+    int out = i < n ? cfg->hidden[n - 1 - i] : L->dec_out;
+    L->dec[i] = place(prev, out, &at);
+    prev = out;
+  }
+  L->logvar = (size_t)at;
+  at += (uint64_t)p;
+  L->sel = cfg->missing == VAE_MNAR ? (size_t)at : 0;
+  if (L->sel) at += 2 * (uint64_t)p;
+  L->nparams = at;
+  L->widest = L->enc_in;
+  for (int i = 0; i < L->nlayers; i++) {
+    if (L->enc[i].out > L->widest) L->widest = L->enc[i].out;
+    if (L->dec[i].in > L->widest) L->widest = L->dec[i].in;
+    if (L->dec[i].out > L->widest) L->widest = L->dec[i].out;
+  }
+  return VAE_OK;
+}
+
+/* Float counts of a layout's parameters and of the largest workspace of a
+** training step (in double: compared with the limit, never allocated). */
+static double size_floats(const vae_layout *L, const vae_config *cfg) {
   double rows = (double)cfg->batch * cfg->samples;
-  *work = rows * widest * (cfg->nhidden + 4) + (*params) * 4;
+  return (double)L->nparams * 5 + rows * L->widest * (cfg->nhidden + 4);
+}
+
+/* VAE_OK, or VAE_INVALID with a message when the network of a layout would
+** not fit in memory (what = "" or " for N inputs"). */
+static int size_check(const vae_layout *L, const vae_config *cfg, const char *what,
+                      char *err, size_t errlen) {
+  double floats = size_floats(L, cfg);
+  if (floats * sizeof(float) <= VAE_MEMORY_LIMIT && L->nparams <= 2000000000u) return VAE_OK;
+  vae_set_error(err, errlen,
+                "the network is too large%s: about %.0f MiB needed, the limit is %.0f MiB"
+                " (reduce hidden, latent, batch or samples)",
+                what, floats * sizeof(float) / 1048576.0, VAE_MEMORY_LIMIT / 1048576.0);
+  return VAE_INVALID;
+}
+
+const vae_range vae_ranges[VAE_NRANGES] = {
+  [VAE_RANGE_LATENT] = {"latent", 1, 1, 4096, 0, 0, 1},
+  [VAE_RANGE_HIDDEN] = {"hidden", 1, 1, 65536, 0, 0, 0},
+  [VAE_RANGE_EPOCHS] = {"epochs", 1, 1, 1000000, 0, 0, 0},
+  [VAE_RANGE_BATCH] = {"batch", 1, 1, 1048576, 0, 0, 0},
+  [VAE_RANGE_LR] = {"lr", 0, 0, 1, 1, 0, 0},
+  [VAE_RANGE_BETA] = {"beta", 0, 0, 1000, 0, 0, 0},
+  [VAE_RANGE_SAMPLES] = {"samples", 1, 1, 10000, 0, 0, 0},
+  [VAE_RANGE_IMPUTE_SAMPLES] = {"impute_samples", 1, 1, 1000000, 0, 0, 0},
+  /* 2^53: the largest that a JSON number (a double) carries exactly. */
+  [VAE_RANGE_SEED] = {"seed", 1, 0, 9007199254740992.0, 0, 0, 0},
+  [VAE_RANGE_HOLDOUT] = {"holdout", 0, 0, 0.9, 0, 1, 0},
+  [VAE_RANGE_MASK_RATE] = {"mask_rate", 0, 0, 0.95, 0, 1, 0},
+  [VAE_RANGE_PATIENCE] = {"patience", 1, 1, 100000, 0, 0, 0},
+  [VAE_RANGE_THREADS] = {"threads", 1, 1, 64, 0, 0, 1},
+};
+
+int vae_range_holds(const vae_range *r, double x) {
+  if (!(x >= r->lo && x <= r->hi)) return 0; /* NaN too */
+  if ((r->lo_open && x == r->lo) || (r->hi_open && x == r->hi)) return 0;
+  return !r->integer || x == floor(x);
+}
+
+void vae_range_text(const vae_range *r, char *buf, size_t size) {
+  if (r->integer)
+    snprintf(buf, size, "an integer from %.0f to %.0f", r->lo, r->hi);
+  else if (!r->lo_open && !r->hi_open)
+    snprintf(buf, size, "a number from %g to %g", r->lo, r->hi);
+  else
+    snprintf(buf, size, "a number %s %g and %s %g", r->lo_open ? "greater than" : "at least",
+             r->lo, r->hi_open ? "less than" : "at most", r->hi);
 }
 
 int vae_config_check(const vae_config *cfg, int ncols, char *err,
                      size_t errlen) {
 #define BAD(...) do { vae_set_error(err, errlen, __VA_ARGS__); return VAE_INVALID; } while (0)
   if (ncols < 1) BAD("no columns to model");
-  if (cfg->latent < 0 || cfg->latent > 4096) BAD("latent must be from 1 to 4096");
   if (cfg->nhidden < 0 || cfg->nhidden > VAE_MAX_HIDDEN)
     BAD("hidden must list at most %d widths", VAE_MAX_HIDDEN);
+  /* The settings in vae_ranges' order; 2^64 - 1 seeds exactly 2^64. */
+  double value[VAE_NRANGES] = {
+    cfg->latent, 1, cfg->epochs, cfg->batch, cfg->lr, cfg->beta, cfg->samples,
+    cfg->impute_samples, cfg->seed > ((uint64_t)1 << 53) ? 18446744073709551616.0 : (double)cfg->seed,
+    cfg->holdout, cfg->mask_rate, cfg->patience, cfg->threads};
   for (int i = 0; i < cfg->nhidden; i++)
-    if (cfg->hidden[i] < 1 || cfg->hidden[i] > 65536)
-      BAD("hidden widths must be from 1 to 65536");
-  if (cfg->epochs < 1) BAD("epochs must be at least 1");
-  if (cfg->batch < 1) BAD("batch must be at least 1");
-  if (!(cfg->lr > 0 && cfg->lr <= 1)) BAD("lr must be greater than 0 and at most 1");
-  if (!(cfg->beta >= 0 && cfg->beta <= 1000)) BAD("beta must be from 0 to 1000");
-  if (cfg->samples < 1 || cfg->samples > 10000) BAD("samples must be from 1 to 10000");
-  if (cfg->impute_samples < 1 || cfg->impute_samples > 1000000)
-    BAD("impute_samples must be from 1 to 1000000");
-  if (!(cfg->holdout >= 0 && cfg->holdout < 0.9)) BAD("holdout must be from 0 to below 0.9");
-  if (cfg->max_rows < 0) BAD("max_rows must not be negative");
-  if (!(cfg->mask_rate >= 0 && cfg->mask_rate < 0.95)) BAD("mask_rate must be from 0 to below 0.95");
-  if (cfg->patience < 1) BAD("patience must be at least 1");
+    if (!vae_range_holds(&vae_ranges[VAE_RANGE_HIDDEN], cfg->hidden[i]))
+      value[VAE_RANGE_HIDDEN] = cfg->hidden[i];
+  for (int k = 0; k < VAE_NRANGES; k++) {
+    const vae_range *r = &vae_ranges[k];
+    char words[80];
+    if (vae_range_holds(r, value[k]) || (r->zero_auto && value[k] == 0)) continue;
+    vae_range_text(r, words, sizeof words);
+    BAD("%s must be %s%s (not %.15g)", r->name, words,
+        k == VAE_RANGE_HIDDEN ? " for every width" : "", value[k]);
+  }
   if (cfg->missing != VAE_MAR && cfg->missing != VAE_MNAR) BAD("missing must be mar or mnar");
-  if (cfg->threads < 0 || cfg->threads > 64) BAD("threads must be from 1 to 64");
-  double params, work;
-  estimate_size(cfg, ncols, ncols, &params, &work);
-  if ((params + work) * sizeof(float) > VAE_MEMORY_LIMIT || params > 2e9)
-    BAD("the network is too large: about %.0f MiB needed, the limit is %.0f MiB"
-        " (reduce hidden, latent, batch or samples)",
-        (params + work) * sizeof(float) / 1048576.0, VAE_MEMORY_LIMIT / 1048576.0);
-  return VAE_OK;
+  /* The smallest network of ncols columns: one input each. */
+  vae_layout L;
+  if (vae_layout_of(ncols, ncols, cfg, &L)) BAD("too many columns: %d", ncols);
+  return size_check(&L, cfg, "", err, errlen);
 #undef BAD
 }
 
-static void free_columns(const vae_allocator *a, vae_column *cols, int p) {
+vae_column *vae_columns_alloc(const vae_allocator *a, int p) {
+  return p < 0 ? NULL : vae_calloc(a, (size_t)p, sizeof(vae_column));
+}
+
+void vae_columns_free(const vae_allocator *a, vae_column *cols, int p) {
   if (!cols) return;
   for (int j = 0; j < p; j++) {
     vae_free(a, cols[j].name);
-    if (cols[j].levels)
-      for (int l = 0; l < cols[j].nlevels; l++) vae_free(a, cols[j].levels[l]);
+    for (int l = 0; cols[j].levels && l < cols[j].nlevels; l++) vae_free(a, cols[j].levels[l]);
     vae_free(a, cols[j].levels);
     vae_free(a, cols[j].quantiles);
   }
@@ -131,7 +234,7 @@ static void score_ends(vae_column *c);
 
 static int copy_columns(const vae_allocator *a, const vae_column *src, int p,
                         vae_column **out) {
-  vae_column *cols = vae_calloc(a, (size_t)p, sizeof *cols);
+  vae_column *cols = vae_columns_alloc(a, p);
   if (!cols) return VAE_NOMEM;
   for (int j = 0; j < p; j++) {
     cols[j] = src[j];
@@ -162,14 +265,14 @@ static int copy_columns(const vae_allocator *a, const vae_column *src, int p,
   *out = cols;
   return VAE_OK;
 nomem:
-  free_columns(a, cols, p);
+  vae_columns_free(a, cols, p);
   return VAE_NOMEM;
 }
 
 void vae_model_free(vae_model *m) {
   if (!m) return;
   vae_allocator a = m->mem;
-  free_columns(&a, m->cols, m->p);
+  vae_columns_free(&a, m->cols, m->p);
   vae_free(&a, m->off);
   vae_free(&a, m->params);
   vae_free(&a, m->blend);
@@ -177,41 +280,7 @@ void vae_model_free(vae_model *m) {
   vae_free(&a, m);
 }
 
-/* Lays out the encoder (values + mask -> hidden... -> mu | logvar) and the
-** decoder (z -> hidden reversed... -> per-column outputs) in one array. */
-static void layout(vae_model *m) {
-  size_t at = 0;
-  int prev = m->enc_in, n = m->cfg.nhidden;
-  for (int i = 0; i <= n; i++) {
-    int out = i < n ? m->cfg.hidden[i] : 2 * m->latent;
-    m->enc[i] = (vae_dense){prev, out, at, at + (size_t)prev * out};
-    at += (size_t)prev * out + out;
-    prev = out;
-  }
-  prev = m->latent;
-  for (int i = 0; i <= n; i++) {
-    int out = i < n ? m->cfg.hidden[n - 1 - i] : m->dec_out;
-    m->dec[i] = (vae_dense){prev, out, at, at + (size_t)prev * out};
-    at += (size_t)prev * out + out;
-    prev = out;
-  }
-  m->nlayers = n + 1;
-  m->logvar = at;
-  at += (size_t)m->p;
-  m->sel = m->cfg.missing == VAE_MNAR ? at : 0;
-  if (m->sel) at += 2 * (size_t)m->p;
-  m->nparams = at;
-}
-
-int vae_widest_layer(const vae_model *m) {
-  int w = m->enc_in;
-  for (int i = 0; i < m->nlayers; i++) {
-    if (m->enc[i].out > w) w = m->enc[i].out;
-    if (m->dec[i].in > w) w = m->dec[i].in;
-    if (m->dec[i].out > w) w = m->dec[i].out;
-  }
-  return w;
-}
+int vae_widest_layer(const vae_model *m) { return m->widest; }
 
 int vae_infer_check(const vae_model *m, int S, char *err, size_t errlen) {
   double enc = 0, dec = 0, widest = vae_widest_layer(m);
@@ -247,27 +316,6 @@ int vae_step_check(const vae_model *m, int batch, int K, char *err, size_t errle
   return VAE_INVALID;
 }
 
-uint64_t vae_param_count(const vae_column *cols, int p, const vae_config *cfg) {
-  int x_width = encoded_width(cols, p);
-  if (x_width < 0) return 0;
-  uint64_t latent = cfg->latent > 0 ? (uint64_t)cfg->latent : (uint64_t)choose_latent(x_width);
-  uint64_t total = 0, prev = (uint64_t)x_width + (uint64_t)p;
-  int n = cfg->nhidden;
-  /* The same walk as layout(): encoder, then the mirrored decoder. */
-  for (int i = 0; i <= n; i++) {
-    uint64_t out = i < n ? (uint64_t)cfg->hidden[i] : 2 * latent;
-    total += prev * out + out;
-    prev = out;
-  }
-  prev = latent;
-  for (int i = 0; i <= n; i++) {
-    uint64_t out = i < n ? (uint64_t)cfg->hidden[n - 1 - i] : (uint64_t)x_width;
-    total += prev * out + out;
-    prev = out;
-  }
-  return total + (uint64_t)p * (cfg->missing == VAE_MNAR ? 3 : 1);
-}
-
 int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
                     const vae_config *cfg, vae_model **out, char *err, size_t errlen) {
   *out = NULL;
@@ -284,29 +332,32 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
   }
   int rc = vae_config_check(cfg, p, err, errlen);
   if (rc) return rc;
-  int x_width = encoded_width(cols, p);
-  if (x_width < 0 || x_width > 10000000) {
-    vae_set_error(err, errlen, "too many categories: %ld one-hot inputs", (long)x_width);
+  int64_t x_width = vae_encoded_width(cols, p);
+  vae_layout L;
+  if (vae_layout_of(p, x_width, cfg, &L)) {
+    vae_set_error(err, errlen, "too many categories: %lld one-hot inputs", (long long)x_width);
     return VAE_INVALID;
   }
-  double params, work;
-  estimate_size(cfg, p, x_width, &params, &work);
-  if ((params + work) * sizeof(float) > VAE_MEMORY_LIMIT || params > 2e9) {
-    vae_set_error(err, errlen,
-                  "the network is too large for %d inputs: about %.0f MiB needed",
-                  x_width, (params + work) * sizeof(float) / 1048576.0);
-    return VAE_INVALID;
-  }
+  char what[48];
+  snprintf(what, sizeof what, " for %lld inputs", (long long)x_width);
+  if ((rc = size_check(&L, cfg, what, err, errlen))) return rc;
   vae_model *m = vae_calloc(mem, 1, sizeof *m);
   if (!m) return VAE_NOMEM;
   m->mem = *mem;
   m->p = p;
   m->cfg = *cfg;
-  m->x_width = x_width;
-  m->enc_in = x_width + p;
-  m->dec_out = x_width;
-  m->latent = cfg->latent > 0 ? cfg->latent : choose_latent(x_width);
+  m->x_width = (int)x_width;
+  m->enc_in = L.enc_in;
+  m->dec_out = L.dec_out;
+  m->latent = L.latent;
   m->cfg.latent = m->latent;
+  m->nlayers = L.nlayers;
+  memcpy(m->enc, L.enc, sizeof m->enc);
+  memcpy(m->dec, L.dec, sizeof m->dec);
+  m->logvar = L.logvar;
+  m->sel = L.sel;
+  m->nparams = (size_t)L.nparams;
+  m->widest = L.widest;
   if (copy_columns(mem, cols, p, &m->cols)) {
     vae_free(mem, m);
     return VAE_NOMEM;
@@ -317,7 +368,6 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
     m->off[j] = at;
     at += cols[j].kind == VAE_CATEGORICAL ? cols[j].nlevels : 1;
   }
-  layout(m);
   m->params = vae_calloc(mem, m->nparams, sizeof(float));
   m->blend = vae_calloc(mem, (size_t)p, sizeof(float));
   if (!m->params || !m->blend) goto nomem;

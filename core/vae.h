@@ -25,6 +25,12 @@
 ** (numeric), a Bernoulli (binary) or a softmax (categorical); training
 ** maximizes the importance-weighted bound over observed cells only, with K
 ** samples per row and `beta` on the prior/posterior log-ratio.
+**
+** Settings come typed, in a vae_config, held to the ranges of vae_ranges.
+** Core reads and writes no JSON and no option text: the extension parses
+** vae_fit's options (ext/options.c) into a vae_config and keeps its own
+** settings (which columns, max_rows, verbose) to itself; progress comes
+** out through the vae_progress_fn a caller hands vae_fit.
 */
 #ifndef VAE_H
 #define VAE_H
@@ -82,6 +88,15 @@ typedef struct {
                           0 = none. Kept in the blob; core never reads it */
 } vae_column;
 
+/* The one owner of column arrays: p zeroed columns from *a (NULL when out
+** of memory), and their release with everything they point to (name,
+** levels and their strings, quantiles), all of it from *a. Whoever fills
+** a column array for core (the extension's source reader, the blob reader,
+** the model's own copy) makes it with vae_columns_alloc and the strings
+** with the same allocator, and frees it with vae_columns_free. */
+vae_column *vae_columns_alloc(const vae_allocator *a, int p);
+void vae_columns_free(const vae_allocator *a, vae_column *cols, int p);
+
 #define VAE_MAX_HIDDEN 8
 
 typedef struct {
@@ -96,8 +111,6 @@ typedef struct {
   int impute_samples;          /* importance samples per row at inference */
   uint64_t seed;               /* RNG seed: same seed and data, same model */
   double holdout;              /* fraction of rows kept for validation */
-  int64_t max_rows;            /* reservoir sample of larger sources; 0 = all */
-  int verbose;                 /* one progress line per epoch on stderr */
   double mask_rate;            /* extra masking of observed cells in training */
   int patience;                /* epochs without validation gain before stop */
   int missing;                 /* VAE_MAR, or VAE_MNAR: a model of why cells
@@ -114,8 +127,35 @@ typedef struct {
 ** cell being missing because of its own value. */
 enum { VAE_MAR = 0, VAE_MNAR = 1 };
 
+/* The ranges of vae_config's settings, written once: vae_config_check
+** holds a config to them, and the extension's option parser (ext/options.c)
+** holds vae_fit's options to them and words its messages from them. */
+typedef struct {
+  const char *name;     /* the setting, as vae_fit's option names it */
+  int integer;          /* a whole number */
+  double lo, hi;        /* bounds, included unless open */
+  int lo_open, hi_open;
+  int zero_auto;        /* a vae_config may also hold 0: core chooses
+                           (latent from the data, threads the cores) */
+} vae_range;
+enum {
+  VAE_RANGE_LATENT, VAE_RANGE_HIDDEN /* each width */, VAE_RANGE_EPOCHS,
+  VAE_RANGE_BATCH, VAE_RANGE_LR, VAE_RANGE_BETA, VAE_RANGE_SAMPLES,
+  VAE_RANGE_IMPUTE_SAMPLES, VAE_RANGE_SEED, VAE_RANGE_HOLDOUT,
+  VAE_RANGE_MASK_RATE, VAE_RANGE_PATIENCE, VAE_RANGE_THREADS, VAE_NRANGES
+};
+extern const vae_range vae_ranges[VAE_NRANGES];
+/* Whether x is within r (a whole number if r->integer; 0 is not, unless
+** the caller allows r->zero_auto itself). */
+int vae_range_holds(const vae_range *r, double x);
+/* r in words, for messages: "an integer from 1 to 4096", "a number
+** greater than 0 and at most 1", "a number at least 0 and less than 0.9". */
+void vae_range_text(const vae_range *r, char *buf, size_t size);
+
 void vae_config_default(vae_config *cfg);
-/* Checks ranges and that the network would fit in memory; 0 or VAE_INVALID. */
+/* Checks the settings against vae_ranges (latent and threads may be 0),
+** nhidden from 0 to VAE_MAX_HIDDEN, missing, and that the network would
+** fit in memory; 0 or VAE_INVALID with a message naming the setting. */
 int vae_config_check(const vae_config *cfg, int ncols, char *err, size_t errlen);
 
 /* Training history and held-out quality; filled by vae_fit. */
@@ -189,8 +229,10 @@ enum {
 ** (NULL: all rows seed 0), so a row's answer does not depend on the batch
 ** (up to float rounding: GEMM may sum in another order for another shape).
 ** S importance samples per row (0: the model's impute_samples). nll, if not
-** NULL, receives per row -log p(x_obs), an importance-weighted estimate in
-** the data's own units. Rows go through the network in batches. */
+** NULL, receives per row -log p(x_obs) in nats, an importance-weighted
+** estimate on the model's scale, not in the data's units: numeric cells
+** count as their normal scores (transform.h), so that every column weighs
+** alike whatever its units. Rows go through the network in batches. */
 int vae_infer(const vae_model *m, int mode, int n, const float *x,
               const uint64_t *seeds, int S, float *out, double *nll);
 

@@ -103,7 +103,7 @@ extern const vae_allocator vae_sqlite_mem;
 int vae_name_arg(sqlite3_context *ctx, sqlite3_value *v, const char *fn,
                  const char *what, const char **out);
 
-/* Appends a string literal to a vae_buf (see core/json.h). */
+/* Appends a string literal to a vae_buf (see json.h). */
 #define VAE_BUF_LIT(b, lit) vae_buf_append((b), (lit), sizeof(lit) - 1)
 
 /* Identifier quoting for SQL text: "x" with embedded quotes doubled. In

@@ -30,7 +30,7 @@
 #include "source.h"
 #include "store.h"
 #include "codec.h"
-#include "../core/json.h"
+#include "json.h"
 #include "../core/rng.h"
 
 #include <math.h>

@@ -20,8 +20,8 @@
 #include "source.h"
 #include "store.h"
 #include "codec.h"
-#include "../core/json.h"
-#include "../core/options.h"
+#include "json.h"
+#include "options.h"
 
 #include <limits.h>
 #include <math.h>
@@ -229,7 +229,7 @@ static char *columns_json(const vae_model *m) {
   return buf_take(&b);
 }
 
-static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
+static char *options_json(const vae_model *m, const vae_config *cfg, const vae_options *o,
                           const vae_na *na) {
   const vae_config *mc = vae_model_config(m);
   vae_buf b = {.mem = &vae_sqlite_mem};
@@ -255,11 +255,11 @@ static char *options_json(const vae_model *m, const vae_config *cfg, int warm,
   vae_buf_appendf(&b, ",\"samples\":%d,\"impute_samples\":%d,\"seed\":%llu,\"holdout\":",
                   cfg->samples, cfg->impute_samples, (unsigned long long)cfg->seed);
   vae_buf_json_number(&b, cfg->holdout);
-  vae_buf_appendf(&b, ",\"max_rows\":%lld,\"mask_rate\":", (long long)cfg->max_rows);
+  vae_buf_appendf(&b, ",\"max_rows\":%lld,\"mask_rate\":", (long long)o->max_rows);
   vae_buf_json_number(&b, cfg->mask_rate);
   vae_buf_appendf(&b, ",\"patience\":%d,\"verbose\":%s,\"warm_start\":%s,\"missing\":\"%s\","
                       "\"na\":",
-                  cfg->patience, cfg->verbose ? "true" : "false", warm ? "true" : "false",
+                  cfg->patience, o->verbose ? "true" : "false", o->warm_start ? "true" : "false",
                   mc->missing == VAE_MNAR ? "mnar" : "mar");
   vae_na_json(&b, na);
   VAE_BUF_LIT(&b, "}");
@@ -316,11 +316,9 @@ static void warm_config(vae_config *cfg, const vae_options *o, const vae_model *
   TAKE(VAE_OPT_IMPUTE_SAMPLES, impute_samples);
   TAKE(VAE_OPT_SEED, seed);
   TAKE(VAE_OPT_HOLDOUT, holdout);
-  TAKE(VAE_OPT_MAX_ROWS, max_rows);
   TAKE(VAE_OPT_MASK_RATE, mask_rate);
   TAKE(VAE_OPT_PATIENCE, patience);
 #undef TAKE
-  cfg->verbose = o->cfg.verbose;
 }
 
 static int core_rc(int vrc) {
@@ -459,7 +457,7 @@ static int read_source(fit_call *f, char **err) {
   so.type_columns = f->o.type_columns;
   so.type_kinds = f->o.type_kinds;
   so.fixed = f->m;
-  so.max_rows = f->cfg.max_rows;
+  so.max_rows = f->o.max_rows;
   so.seed = f->cfg.seed;
   return vae_source_read_guarded(f->x, f->db, f->source, &so, &f->src, err);
 }
@@ -476,7 +474,7 @@ static int train(fit_call *f, char **err) {
     vrc = vae_model_create(&vae_sqlite_mem, f->src.cols, f->src.p, &f->cfg, f->src.data,
                            f->src.n, &f->m, msg, sizeof msg);
   if (vrc == VAE_OK) {
-    fp.verbose = f->cfg.verbose;
+    fp.verbose = f->o.verbose;
     fp.db = f->db;
     fp.rows = f->src.n;
     fp.rows_train = f->src.n - (int64_t)floor(f->src.n * f->cfg.holdout);
@@ -511,7 +509,7 @@ static int store(fit_call *f, char **err) {
     return rc;
   }
   columns = columns_json(f->m);
-  options = options_json(f->m, &f->cfg, f->o.warm_start, f->na);
+  options = options_json(f->m, &f->cfg, &f->o, f->na);
   f->report = report_json(f->m, &f->src, &f->rep, f->prev_report);
   rc = columns && options && f->report ? SQLITE_OK : SQLITE_NOMEM;
   if (rc == SQLITE_OK) {

@@ -15,7 +15,7 @@
 #include "ext.h"
 #include "store.h"
 #include "codec.h"
-#include "../core/json.h"
+#include "json.h"
 #include "../core/rng.h"
 
 #include <math.h>

@@ -5,8 +5,8 @@
 #include "source.h"
 #include "date.h"
 #include "codec.h"
-#include "../core/options.h"
-#include "../core/json.h"
+#include "options.h"
+#include "json.h"
 #include "../core/rng.h"
 
 #include <math.h>
@@ -409,15 +409,9 @@ static int time_affinity(const char *decl) {
 }
 
 void vae_source_free(vae_source *s) {
-  int j, k;
+  int j;
   if (!s) return;
-  for (j = 0; j < s->p; j++) {
-    vae_column *c = &s->cols[j];
-    sqlite3_free(c->name);
-    for (k = 0; k < c->nlevels; k++) sqlite3_free(c->levels[k]);
-    sqlite3_free(c->levels);
-  }
-  sqlite3_free(s->cols);
+  vae_columns_free(&vae_sqlite_mem, s->cols, s->p);
   sqlite3_free(s->data);
   for (j = 0; j < s->nskip; j++) {
     sqlite3_free(s->skip_col[j]);
@@ -1109,7 +1103,7 @@ int vae_source_read(sqlite3 *db, const char *source, const vae_source_opts *o,
   sqlite3_finalize(st);
   st = NULL;
 
-  out->cols = sqlite3_malloc64((sqlite3_uint64)r.nsel * sizeof *out->cols);
+  out->cols = vae_columns_alloc(&vae_sqlite_mem, r.nsel);
   out->data = sqlite3_malloc64((sqlite3_uint64)r.n * r.nsel * sizeof(float));
   out->na_cells = sqlite3_malloc64((sqlite3_uint64)r.nsel * sizeof *out->na_cells);
   if (!out->cols || !out->data || !out->na_cells) { rc = SQLITE_NOMEM; goto done; }

@@ -26,7 +26,7 @@
 #define VAE_VALUE_H
 
 #include "ext.h"
-#include "../core/json.h"
+#include "json.h"
 
 /* A value independent of where it came from (an SQL argument, a column of
 ** a statement, a JSON member). type is an SQLITE_* type code. */
@@ -84,7 +84,7 @@ void vae_num_text(char *buf, int size, int type, sqlite3_int64 i, double d);
 int vae_parse_number(const char *s, int n, double *out);
 
 /* vae_float_double(f), the double of f's shortest decimal form, is in
-** core/json.h. */
+** json.h. */
 
 /* "got 'abc'" for a TEXT value (cut short, quoted for a message), else
 ** "got a BLOB" and the like; from sqlite3_mprintf. */

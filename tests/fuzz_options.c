@@ -1,5 +1,5 @@
 /*
-** fuzz_options.c -- libFuzzer target for core/json.c and core/options.c.
+** fuzz_options.c -- libFuzzer target for ext/json.c and ext/options.c.
 **
 ** Beyond "no crash, no leak, no read past the input" it checks three
 ** properties on every input: a failure is VAE_INVALID with a message; what
@@ -7,8 +7,8 @@
 ** text again; and failing one allocation of a successful parse gives
 ** VAE_NOMEM with nothing leaked.
 **
-**   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore \
-**     tests/fuzz_options.c core/[a-z]*.c -lopenblas -lm      (or: make fuzz)
+**   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iext -Icore \
+**     tests/fuzz_options.c ext/json.c ext/options.c core/[a-z]*.c -lopenblas -lm      (or: make fuzz)
 */
 #include <stdint.h>
 #include <stdlib.h>

@@ -594,18 +594,21 @@ static void test_linear_discriminant(void) {
 
 /* Blobs written by earlier versions, kept as files (tests/data/frozen/:
 ** version 2 from before the linear part, version 3 from before "missing",
-** version 4 an mnar model from before the writer field):
-** each loads, imputes valid values, and saved again as the current version
-** gives the same model and the same imputations. */
+** version 4 an mnar model from before the writer field, version 6 an mnar
+** model with a date column, verbose 1 and max_rows 1000 in its config,
+** written by vae 0.1.0's vae.so): each loads, imputes valid values, and
+** saved again as the current version gives the same model and the same
+** imputations. */
 static void test_frozen_blobs(void) {
   const char *files[] = {"tests/data/frozen/model_v2.vaem", "tests/data/frozen/model_v3.vaem",
-                         "tests/data/frozen/model_v4.vaem"};
-  for (int f = 0; f < 3; f++) {
+                         "tests/data/frozen/model_v4.vaem", "tests/data/frozen/model_v6.vaem"};
+  const int versions[] = {2, 3, 4, 6};
+  for (int f = 0; f < 4; f++) {
     FILE *in = fopen(files[f], "rb");
     unsigned char buf[8192];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
     if (in) fclose(in);
-    CHECK(len > 8 && buf[4] == 2 + f, "%s: read %zu bytes of version %d", files[f], len,
+    CHECK(len > 8 && buf[4] == versions[f], "%s: read %zu bytes of version %d", files[f], len,
           len > 4 ? buf[4] : -1);
     if (len <= 8) continue;
     vae_model *m = NULL, *again = NULL;
@@ -628,12 +631,48 @@ static void test_frozen_blobs(void) {
     rc = vae_model_save(m, &blob, &n);
     if (!rc) rc = vae_model_load(&test_mem, blob, n, &again, err, sizeof err);
     if (!rc) rc = vae_infer(again, VAE_MEAN, 1, row, NULL, 0, out2, NULL);
-    CHECK(rc == VAE_OK && blob[4] == 6 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
-          "%s saved as version 6 imputes the same", files[f]);
+    CHECK(rc == VAE_OK && blob[4] == 7 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
+          "%s saved as version 7 imputes the same", files[f]);
     vae_free(&test_mem, blob);
     vae_model_free(again);
     vae_model_free(m);
   }
+}
+
+/* The version 6 file imputes what vae 0.1.0 (which wrote it) imputed from
+** it: three rows of (x real, n integer, b binary, c categorical, d date as
+** days), the answers printed with %a by that build. Its config's verbose
+** and max_rows (the extension's, no longer core's) are skipped, the rest
+** (seed 3, epochs 3, mnar) kept, and the date column keeps its format. */
+static void test_frozen_v6(void) {
+  FILE *in = fopen("tests/data/frozen/model_v6.vaem", "rb");
+  unsigned char buf[8192];
+  size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
+  if (in) fclose(in);
+  vae_model *m = NULL;
+  char err[200] = "";
+  int rc = len ? vae_model_load(&test_mem, buf, len, &m, err, sizeof err) : VAE_CORRUPT;
+  CHECK(rc == VAE_OK, "model_v6.vaem loads: %s", err);
+  if (rc) return;
+  const vae_config *c = vae_model_config(m);
+  CHECK(c->seed == 3 && c->epochs == 3 && c->missing == VAE_MNAR && c->impute_samples == 256 &&
+            c->nhidden == 1 && c->hidden[0] == 8 && c->latent == 2,
+        "model_v6.vaem's config: seed %llu epochs %d missing %d", (unsigned long long)c->seed,
+        c->epochs, c->missing);
+  CHECK(vae_model_ncols(m) == 5 && vae_model_column(m, 4)->format == 23671169 &&
+            vae_model_column(m, 3)->nlevels == 3,
+        "model_v6.vaem's columns");
+  float rows[15] = {NAN, 3, 1, 2, 40, 12.5f, NAN, NAN, 0, NAN, NAN, NAN, 0, NAN, 100};
+  const float want[15] = {0x1.99bb1cp+4f, 0x1.8p+1f, 0x1p+0f, 0x1p+1f, 0x1.4p+5f,
+                          0x1.9p+3f, 0x1p+2f, 0x0p+0f, 0x0p+0f, 0x1.9p+4f,
+                          0x1.9ff724p+5f, 0x1p+2f, 0x0p+0f, 0x0p+0f, 0x1.9p+6f};
+  float out[15];
+  rc = vae_infer(m, VAE_MEAN, 3, rows, NULL, 0, out, NULL);
+  double worst = 0;
+  for (int i = 0; i < 15; i++) worst = fmax(worst, fabs(out[i] - want[i]) / (1 + fabs(want[i])));
+  /* GEMM may sum in another order on another machine: a few ulps. */
+  CHECK(rc == VAE_OK && worst < 1e-5, "model_v6.vaem imputes as 0.1.0 did (worst %.3g)", worst);
+  vae_model_free(m);
 }
 
 static vae_model *small_fit(uint64_t seed, const float *x, int n) {
@@ -693,29 +732,48 @@ static size_t strip_formats(const unsigned char *in, size_t n, size_t head, unsi
   return o + n - at;
 }
 
-/* The current blob (version 6) names its writer, VAE_VERSION, right after
+/* A version 7 blob (in, n bytes, config at head) as version 6 wrote it:
+** with the u32 verbose after patience and the i64 max_rows after seed (both
+** 0 here), version byte 6 and its CRC. Returns the length (n + 12). */
+static size_t add_v6_fields(const unsigned char *in, size_t n, size_t head, unsigned char *out) {
+  uint32_t nhidden = le32(in + head + 4);
+  size_t verbose_at = head + 8 + 4 * (size_t)nhidden + 5 * 4, max_rows_at = verbose_at + 8;
+  memcpy(out, in, verbose_at);
+  memset(out + verbose_at, 0, 4);
+  memcpy(out + verbose_at + 4, in + verbose_at, 8); /* seed */
+  memset(out + max_rows_at + 4, 0, 8);
+  memcpy(out + max_rows_at + 12, in + max_rows_at, n - max_rows_at);
+  out[4] = 6;
+  blob_set_crc(out, n + 12);
+  return n + 12;
+}
+
+/* The current blob (version 7) names its writer, VAE_VERSION, right after
 ** the format version, and carries a format code after each column's kind.
-** Blobs of versions 5 (no formats), 4 (no writer either), 3 (no "missing"
+** Blobs of versions 6 (with the extension's verbose and max_rows in the
+** config), 5 (no formats either), 4 (no writer either), 3 (no "missing"
 ** field either) and 2 (no shares, no linear part: the network alone) still
-** load, as the same model as a version 6 one of a MAR model without a
-** linear part. Each is cut out of the version 6 blob: the formats go, then
-** the writer; for 3 and 2 the u32 "missing" after the header's f64
-** mask_rate goes, and for 2 the shares and the linear part's u32 d = 0
-** too. A writer longer than 64 bytes is refused. */
+** load, as the same model as a version 7 one of a MAR model without a
+** linear part. Each is made from the version 7 blob: the two fields of
+** version 6 go in, then the formats go, then the writer; for 3 and 2 the
+** u32 "missing" after the header's f64 mask_rate goes, and for 2 the
+** shares and the linear part's u32 d = 0 too. A writer longer than 64
+** bytes is refused. */
 static void test_old_blobs(vae_model *m) {
   for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f;
   vae_linear_free(&m->mem, &m->lin);
-  unsigned char *v6, *again = NULL;
-  size_t n6, n_again = 0;
-  if (vae_model_save(m, &v6, &n6) != VAE_OK) {
+  unsigned char *v7, *again = NULL;
+  size_t n7, n_again = 0;
+  if (vae_model_save(m, &v7, &n7) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
   size_t wlen = strlen(VAE_VERSION);
-  CHECK(v6[4] == 6 && v6[8] == wlen && v6[9] == 0 && v6[10] == 0 && v6[11] == 0 &&
-            memcmp(v6 + 12, VAE_VERSION, wlen) == 0,
-        "the blob is version 6 and its writer is %s", VAE_VERSION);
-  unsigned char *v5 = malloc(n6), *v4 = malloc(n6);
+  CHECK(v7[4] == 7 && v7[8] == wlen && v7[9] == 0 && v7[10] == 0 && v7[11] == 0 &&
+            memcmp(v7 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version 7 and its writer is %s", VAE_VERSION);
+  unsigned char *v6 = malloc(n7 + 12), *v5 = malloc(n7 + 12), *v4 = malloc(n7 + 12);
+  size_t n6 = add_v6_fields(v7, n7, 12 + wlen, v6);
   size_t n5 = strip_formats(v6, n6, 12 + wlen, v5);
   CHECK(n5 == n6 - 4 * (size_t)m->p, "version 5 layout");
   v5[4] = 5;
@@ -727,12 +785,12 @@ static void test_old_blobs(vae_model *m) {
   blob_set_crc(v4, n4);
   size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  for (int version = 2; version <= 5; version++) {
+  for (int version = 2; version <= 6; version++) {
     size_t drop = version == 2 ? cut : 0;
-    size_t n = version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
-    unsigned char *old_blob = malloc(n6);
+    size_t n = version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
+    unsigned char *old_blob = malloc(n7 + 12);
     if (version >= 4) {
-      memcpy(old_blob, version == 5 ? v5 : v4, n);
+      memcpy(old_blob, version == 6 ? v6 : version == 5 ? v5 : v4, n);
     } else {
       memcpy(old_blob, v4, missing_at);
       memcpy(old_blob + missing_at, v4 + missing_at + 4, n4 - tail - drop - missing_at - 4);
@@ -745,26 +803,27 @@ static void test_old_blobs(vae_model *m) {
     int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-    CHECK(again && n_again == n6 && memcmp(again, v6, n6) == 0,
-          "a version %d blob loads as the same MAR model, saved as version 6", version);
+    CHECK(again && n_again == n7 && memcmp(again, v7, n7) == 0,
+          "a version %d blob loads as the same MAR model, saved as version 7", version);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
     free(old_blob);
   }
-  unsigned char *long_writer = malloc(n6 + 100);
-  memcpy(long_writer, v6, 8);
+  unsigned char *long_writer = malloc(n7 + 100);
+  memcpy(long_writer, v7, 8);
   long_writer[8] = (unsigned char)(wlen + 100);
   memset(long_writer + 12, 'x', wlen + 100);
-  memcpy(long_writer + 12 + wlen + 100, v6 + 12 + wlen, n6 - 12 - wlen);
-  blob_set_crc(long_writer, n6 + 100);
+  memcpy(long_writer + 12 + wlen + 100, v7 + 12 + wlen, n7 - 12 - wlen);
+  blob_set_crc(long_writer, n7 + 100);
   vae_model *bad = NULL;
-  CHECK(vae_model_load(&test_mem, long_writer, n6 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
+  CHECK(vae_model_load(&test_mem, long_writer, n7 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
         "a writer field of %zu bytes is refused", wlen + 100);
   free(long_writer);
   free(v4);
   free(v5);
-  vae_free(&test_mem, v6);
+  free(v6);
+  vae_free(&test_mem, v7);
 }
 
 static void test_determinism_and_blob(void) {
@@ -907,6 +966,48 @@ static void test_config_check(void) {
   vae_config_default(&cfg);
   cfg.epochs = 0;
   CHECK(vae_config_check(&cfg, 10, err, sizeof err) == VAE_INVALID, "epochs 0 refused");
+  /* Every range of vae_ranges is what vae_config_check holds a config to:
+  ** its upper bound passes (small enough networks here), one step beyond
+  ** it is refused with the range's own words, and 0 only where core
+  ** chooses. */
+  for (int k = 0; k < VAE_NRANGES; k++) {
+    const vae_range *r = &vae_ranges[k];
+    double top = r->hi_open ? r->hi - 0.01 : r->hi, over = r->integer ? r->hi + 1 : r->hi + 0.01;
+    int ok_top = 0, bad_over = 0, zero = 0;
+    char words[96], want[200];
+    for (int pass = 0; pass < 3; pass++) {
+      double x = pass == 0 ? top : pass == 1 ? over : 0;
+      vae_config_default(&cfg);
+      cfg.hidden[0] = cfg.hidden[1] = 8;
+      cfg.batch = 8;
+      cfg.samples = 2;
+      switch (k) {
+        case VAE_RANGE_LATENT: cfg.latent = (int)x; break;
+        case VAE_RANGE_HIDDEN: cfg.nhidden = 1; cfg.hidden[0] = (int)x; break;
+        case VAE_RANGE_EPOCHS: cfg.epochs = (int)x; break;
+        case VAE_RANGE_BATCH: cfg.batch = (int)x; cfg.samples = 1; break;
+        case VAE_RANGE_LR: cfg.lr = x; break;
+        case VAE_RANGE_BETA: cfg.beta = x; break;
+        case VAE_RANGE_SAMPLES: cfg.samples = (int)x; cfg.batch = 1; break;
+        case VAE_RANGE_IMPUTE_SAMPLES: cfg.impute_samples = (int)x; break;
+        case VAE_RANGE_SEED: cfg.seed = (uint64_t)x + (pass == 1); break; /* 2^53 + 1 */
+        case VAE_RANGE_HOLDOUT: cfg.holdout = x; break;
+        case VAE_RANGE_MASK_RATE: cfg.mask_rate = x; break;
+        case VAE_RANGE_PATIENCE: cfg.patience = (int)x; break;
+        case VAE_RANGE_THREADS: cfg.threads = (int)x; break;
+      }
+      int rc = vae_config_check(&cfg, 3, err, sizeof err);
+      if (pass == 0) ok_top = rc == VAE_OK;
+      if (pass == 1) {
+        vae_range_text(r, words, sizeof words);
+        snprintf(want, sizeof want, "%s must be %s", r->name, words);
+        bad_over = rc == VAE_INVALID && strncmp(err, want, strlen(want)) == 0;
+      }
+      if (pass == 2) zero = (rc == VAE_OK) == (r->zero_auto || vae_range_holds(r, 0));
+    }
+    CHECK(ok_top && bad_over && zero, "range of %s: top %d, over %d (%s), zero %d", r->name,
+          ok_top, bad_over, err, zero);
+  }
 }
 
 /* The pool runs every item once, on any thread count; dense_forward (one
@@ -1035,6 +1136,7 @@ int main(void) {
   test_config_check();
   test_determinism_and_blob();
   test_frozen_blobs();
+  test_frozen_v6();
   test_kept_scratch();
   test_out_of_memory();
   test_known_answer();

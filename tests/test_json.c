@@ -1,13 +1,13 @@
 /*
-** test_json.c -- unit tests of core/json.c and core/options.c.
+** test_json.c -- unit tests of ext/json.c and ext/options.c.
 **
 ** Every parse reads from an exact-size heap copy without a NUL terminator,
 ** so that a sanitizer catches any read past text + len. Out-of-memory runs
 ** fail each allocation in turn and must return VAE_NOMEM without a leak
 ** (build with -fsanitize=address or run under valgrind).
 **
-**   cc -std=c99 -Wall -Wextra -g -fsanitize=address,undefined -Icore \
-**     tests/test_json.c core/json.c core/options.c core/mem.c -lm
+**   cc -std=c99 -Wall -Wextra -g -fsanitize=address,undefined -Iext -Icore \
+**     tests/test_json.c ext/json.c ext/options.c core/[a-z]*.c -lopenblas -lm
 */
 #include <locale.h>
 #include <math.h>
@@ -776,7 +776,7 @@ static void test_options(void) {
         o.cfg.hidden[1] == 32 && o.cfg.epochs == 5 && o.cfg.batch == 32 &&
         o.cfg.lr == 0.01 && o.cfg.beta == 0.5 && o.cfg.samples == 4 &&
         o.cfg.impute_samples == 100 && o.cfg.seed == 42 &&
-        o.cfg.holdout == 0.2 && o.cfg.max_rows == 1000 && o.cfg.verbose == 1 &&
+        o.cfg.holdout == 0.2 && o.max_rows == 1000 && o.verbose == 1 &&
         o.warm_start == 1 && o.cfg.mask_rate == 0.3 && o.cfg.patience == 7,
         "values");
   vae_options_free(&o);
@@ -795,12 +795,12 @@ static void test_options(void) {
          "\"beta\":0,\"samples\":10000,\"impute_samples\":1000000,"
          "\"seed\":9007199254740992,\"holdout\":0,\"max_rows\":0,\"verbose\":0,"
          "\"warm_start\":false,\"mask_rate\":0.9499,\"patience\":100000}", &o);
-  CHECK(o.cfg.seed == 9007199254740992ULL && o.cfg.lr == 1 && o.cfg.verbose == 0 &&
+  CHECK(o.cfg.seed == 9007199254740992ULL && o.cfg.lr == 1 && o.verbose == 0 &&
         o.warm_start == 0 && o.cfg.epochs == 1000000, "upper bounds");
   vae_options_free(&o);
   opt_ok("{\"beta\":1000,\"lr\":1e-6,\"holdout\":0.8999,\"seed\":0,"
          "\"max_rows\":9223372036854775807,\"verbose\":1,\"latent\":4096}", &o);
-  CHECK(o.cfg.max_rows == INT64_MAX && o.cfg.verbose == 1 && o.cfg.beta == 1000,
+  CHECK(o.max_rows == INT64_MAX && o.verbose == 1 && o.cfg.beta == 1000,
         "more bounds");
   vae_options_free(&o);
   opt_ok("{\"types\":{}}", &o);

@@ -7,8 +7,8 @@
 ** taken released again on failure.
 */
 #include "json.h"
-#include "mem.h"
-#include "vae.h"
+#include "../core/mem.h"
+#include "../core/vae.h"
 
 #include <limits.h>
 #include <locale.h>

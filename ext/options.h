@@ -1,6 +1,7 @@
 /*
 ** options.h -- the JSON options of vae_fit, checked and turned into a
-** vae_config. Kept apart from the SQLite glue so that the checks (and their
+** vae_config (core's settings) and the extension's own (columns, types,
+** na, max_rows, verbose, warm_start). Kept apart from the SQLite glue so that the checks (and their
 ** messages) are the same for any caller, and can be fuzzed alone.
 */
 #ifndef VAE_OPTIONS_H
@@ -8,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "vae.h"
+#include "../core/vae.h"
 
 /* Bit numbers of vae_options.given: test with VAE_OPT_BIT(VAE_OPT_SEED). */
 enum {
@@ -33,6 +34,10 @@ typedef struct {
   char **type_columns;
   int *type_kinds;      /* vae_kind of type_columns[i], or VAE_OPT_KIND_DATE */
   int warm_start;       /* "warm_start": true */
+  int64_t max_rows;     /* "max_rows": a reservoir sample of the source's
+                           rows (ext/source.c); 0 = all */
+  int verbose;          /* "verbose": progress lines on stderr (ext/fit.c
+                           prints them from core's progress callback) */
   vae_allocator mem;    /* what the lists above come from */
   int nna;              /* "na": text spellings of a missing value, for the */
   char **na;            /* caller that reads text (given: bit VAE_OPT_NA) */

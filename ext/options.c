@@ -1,6 +1,9 @@
 /*
 ** options.c -- checks the JSON options of vae_fit against a table of the
-** known keys and their ranges, and fills a vae_options.
+** known keys, and fills a vae_options. The ranges of core's settings (and
+** the words of their messages) come from core's vae_ranges, so that an
+** option and vae_config_check never disagree; the extension's own
+** settings (max_rows, na) carry theirs here.
 **
 ** Strict on purpose: an unknown key (a typo such as "epoch") or a value of
 ** the wrong type is an error rather than silently ignored, and a number with
@@ -8,21 +11,14 @@
 */
 #include "options.h"
 #include "json.h"
-#include "mem.h"
+#include "../core/mem.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_names[] = {"real", "integer", "binary",
-                                         "categorical"};
-
-const char *vae_kind_name(int kind) {
-  return kind >= 0 && kind <= VAE_CATEGORICAL ? kind_names[kind] : "unknown";
-}
-
-/* ASCII case-insensitive equality: "Categorical" is accepted too. */
+/* ASCII case-insensitive equality: "MNAR" and "Date" are accepted too. */
 static int same_word(const char *a, const char *b) {
   for (; *a && *b; a++, b++) {
     char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
@@ -31,67 +27,41 @@ static int same_word(const char *a, const char *b) {
   return *a == *b;
 }
 
-int vae_kind_from_name(const char *name) {
-  int k;
-  if (!name) return -1;
-  for (k = 0; k <= VAE_CATEGORICAL; k++)
-    if (same_word(name, kind_names[k])) return k;
-  if (same_word(name, "numeric")) return VAE_REAL;
-  return -1;
-}
-
 enum { T_INT, T_NUM, T_BOOL, T_FLAG, T_HIDDEN, T_COLUMNS, T_TYPES, T_MISSING, T_STRINGS };
 
+/* A key's checks: its range in core's vae_ranges (range >= 0), or for the
+** extension's own settings the bounds and words here. */
 typedef struct {
   const char *key;
   int bit, type;
-  int64_t ilo, ihi;       /* T_INT: inclusive bounds, compared exactly */
-  double lo, hi;          /* T_NUM */
-  int lo_open, hi_open;   /* T_NUM: bound excluded */
-  const char *must;       /* ends `option "key" must ...` */
+  int range;              /* VAE_RANGE_x, or -1 */
+  int64_t ilo, ihi;       /* range -1: T_INT bounds, T_STRINGS most items */
+  const char *must;       /* range -1: ends `option "key" must ...` */
 } opt_spec;
 
 static const opt_spec specs[] = {
-  {"columns", VAE_OPT_COLUMNS, T_COLUMNS, 0, 0, 0, 0, 0, 0,
-   "be a non-empty list of column names"},
-  {"types", VAE_OPT_TYPES, T_TYPES, 0, 0, 0, 0, 0, 0,
-   "be an object mapping column names to kinds"},
-  {"latent", VAE_OPT_LATENT, T_INT, 1, 4096, 0, 0, 0, 0,
-   "be an integer from 1 to 4096"},
-  {"hidden", VAE_OPT_HIDDEN, T_HIDDEN, 1, 65536, 0, 0, 0, 0,
-   "be a list of 1 to 8 integers from 1 to 65536"},
-  {"epochs", VAE_OPT_EPOCHS, T_INT, 1, 1000000, 0, 0, 0, 0,
-   "be an integer from 1 to 1000000"},
-  {"batch", VAE_OPT_BATCH, T_INT, 1, 1048576, 0, 0, 0, 0,
-   "be an integer from 1 to 1048576"},
-  {"lr", VAE_OPT_LR, T_NUM, 0, 0, 0, 1, 1, 0,
-   "be a number greater than 0 and at most 1"},
-  {"beta", VAE_OPT_BETA, T_NUM, 0, 0, 0, 1000, 0, 0,
-   "be a number from 0 to 1000"},
-  {"samples", VAE_OPT_SAMPLES, T_INT, 1, 10000, 0, 0, 0, 0,
-   "be an integer from 1 to 10000"},
-  {"impute_samples", VAE_OPT_IMPUTE_SAMPLES, T_INT, 1, 1000000, 0, 0, 0, 0,
-   "be an integer from 1 to 1000000"},
-  {"seed", VAE_OPT_SEED, T_INT, 0, (int64_t)1 << 53, 0, 0, 0, 0,
-   "be an integer from 0 to 9007199254740992"},
-  {"holdout", VAE_OPT_HOLDOUT, T_NUM, 0, 0, 0, 0.9, 0, 1,
-   "be a number at least 0 and less than 0.9"},
-  {"max_rows", VAE_OPT_MAX_ROWS, T_INT, 0, INT64_MAX, 0, 0, 0, 0,
+  {"columns", VAE_OPT_COLUMNS, T_COLUMNS, -1, 0, 0, "be a non-empty list of column names"},
+  {"types", VAE_OPT_TYPES, T_TYPES, -1, 0, 0, "be an object mapping column names to kinds"},
+  {"latent", VAE_OPT_LATENT, T_INT, VAE_RANGE_LATENT, 0, 0, NULL},
+  {"hidden", VAE_OPT_HIDDEN, T_HIDDEN, VAE_RANGE_HIDDEN, 0, 0, NULL},
+  {"epochs", VAE_OPT_EPOCHS, T_INT, VAE_RANGE_EPOCHS, 0, 0, NULL},
+  {"batch", VAE_OPT_BATCH, T_INT, VAE_RANGE_BATCH, 0, 0, NULL},
+  {"lr", VAE_OPT_LR, T_NUM, VAE_RANGE_LR, 0, 0, NULL},
+  {"beta", VAE_OPT_BETA, T_NUM, VAE_RANGE_BETA, 0, 0, NULL},
+  {"samples", VAE_OPT_SAMPLES, T_INT, VAE_RANGE_SAMPLES, 0, 0, NULL},
+  {"impute_samples", VAE_OPT_IMPUTE_SAMPLES, T_INT, VAE_RANGE_IMPUTE_SAMPLES, 0, 0, NULL},
+  {"seed", VAE_OPT_SEED, T_INT, VAE_RANGE_SEED, 0, 0, NULL},
+  {"holdout", VAE_OPT_HOLDOUT, T_NUM, VAE_RANGE_HOLDOUT, 0, 0, NULL},
+  {"max_rows", VAE_OPT_MAX_ROWS, T_INT, -1, 0, INT64_MAX,
    "be an integer of at least 0 (0: all rows)"},
-  {"verbose", VAE_OPT_VERBOSE, T_FLAG, 0, 0, 0, 0, 0, 0,
-   "be true, false, 0 or 1"},
-  {"warm_start", VAE_OPT_WARM_START, T_BOOL, 0, 0, 0, 0, 0, 0,
-   "be true or false"},
-  {"mask_rate", VAE_OPT_MASK_RATE, T_NUM, 0, 0, 0, 0.95, 0, 1,
-   "be a number at least 0 and less than 0.95"},
-  {"patience", VAE_OPT_PATIENCE, T_INT, 1, 100000, 0, 0, 0, 0,
-   "be an integer from 1 to 100000"},
-  {"missing", VAE_OPT_MISSING, T_MISSING, 0, 0, 0, 0, 0, 0,
-   "be \"mar\" or \"mnar\""},
-  {"na", VAE_OPT_NA, T_STRINGS, 0, 1000, 0, 0, 0, 0,
+  {"verbose", VAE_OPT_VERBOSE, T_FLAG, -1, 0, 0, "be true, false, 0 or 1"},
+  {"warm_start", VAE_OPT_WARM_START, T_BOOL, -1, 0, 0, "be true or false"},
+  {"mask_rate", VAE_OPT_MASK_RATE, T_NUM, VAE_RANGE_MASK_RATE, 0, 0, NULL},
+  {"patience", VAE_OPT_PATIENCE, T_INT, VAE_RANGE_PATIENCE, 0, 0, NULL},
+  {"missing", VAE_OPT_MISSING, T_MISSING, -1, 0, 0, "be \"mar\" or \"mnar\""},
+  {"na", VAE_OPT_NA, T_STRINGS, -1, 0, 1000,
    "be a list of at most 1000 strings (text read as a missing value)"},
-  {"threads", VAE_OPT_THREADS, T_INT, 1, 64, 0, 0, 0, 0,
-   "be an integer from 1 to 64"},
+  {"threads", VAE_OPT_THREADS, T_INT, VAE_RANGE_THREADS, 0, 0, NULL},
 };
 
 static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -107,8 +77,29 @@ static int say(char *err, size_t errlen, int rc, const char *fmt, ...) {
 }
 
 #define NOMEM() say(err, errlen, VAE_NOMEM, "out of memory")
-#define MUST(s) say(err, errlen, VAE_INVALID, "option \"%s\" must %s", \
-                    (s)->key, (s)->must)
+#define MUST(s) must(s, err, errlen)
+
+/* `option "key" must ...`: for a setting of core's, in the words of its
+** range (vae_range_text). */
+static int must(const opt_spec *s, char *err, size_t errlen) {
+  char words[96];
+  if (s->range < 0)
+    return say(err, errlen, VAE_INVALID, "option \"%s\" must %s", s->key, s->must);
+  vae_range_text(&vae_ranges[s->range], words, sizeof words);
+  if (s->type == T_HIDDEN)
+    return say(err, errlen, VAE_INVALID,
+               "option \"%s\" must be a list of 1 to %d integers from %.0f to %.0f", s->key,
+               VAE_MAX_HIDDEN, vae_ranges[s->range].lo, vae_ranges[s->range].hi);
+  return say(err, errlen, VAE_INVALID, "option \"%s\" must be %s", s->key, words);
+}
+
+/* v within core's range r (a whole number for an integer setting). */
+static int in_range(const json_value *v, const vae_range *r) {
+  if (v->type != JSON_NUMBER || (r->integer && !v->is_integer)) return 0;
+  /* compared as integers: 2^53 + 1 is not 2^53 */
+  if (r->integer) return v->integer >= (int64_t)r->lo && v->integer <= (int64_t)r->hi;
+  return vae_range_holds(r, v->number);
+}
 
 static int int_in(const json_value *v, int64_t lo, int64_t hi) {
   return v->type == JSON_NUMBER && v->is_integer && v->integer >= lo &&
@@ -124,7 +115,7 @@ static void store_int(vae_options *o, int bit, int64_t x) {
   case VAE_OPT_SAMPLES: c->samples = (int)x; break;
   case VAE_OPT_IMPUTE_SAMPLES: c->impute_samples = (int)x; break;
   case VAE_OPT_SEED: c->seed = (uint64_t)x; break;
-  case VAE_OPT_MAX_ROWS: c->max_rows = x; break;
+  case VAE_OPT_MAX_ROWS: o->max_rows = x; break;
   case VAE_OPT_PATIENCE: c->patience = (int)x; break;
   case VAE_OPT_THREADS: c->threads = (int)x; break;
   }
@@ -147,7 +138,7 @@ static int hidden(vae_options *o, const opt_spec *s, const json_value *v,
       n > VAE_MAX_HIDDEN)
     return MUST(s);
   for (i = 0; i < n; i++)
-    if (!int_in(&items[i], s->ilo, s->ihi)) return MUST(s);
+    if (!in_range(&items[i], &vae_ranges[s->range])) return MUST(s);
   o->cfg.nhidden = n;
   for (i = 0; i < n; i++) o->cfg.hidden[i] = (int)items[i].integer;
   return VAE_OK;
@@ -265,18 +256,17 @@ static int apply(vae_options *o, const char *key, const json_value *v,
   o->given |= VAE_OPT_BIT(s->bit);
   switch (s->type) {
   case T_INT:
-    if (!int_in(v, s->ilo, s->ihi)) return MUST(s);
+    if (s->range >= 0 ? !in_range(v, &vae_ranges[s->range]) : !int_in(v, s->ilo, s->ihi))
+      return MUST(s);
     store_int(o, s->bit, v->integer);
     return VAE_OK;
   case T_NUM:
-    if (v->type != JSON_NUMBER || v->number < s->lo || v->number > s->hi ||
-        (s->lo_open && v->number == s->lo) || (s->hi_open && v->number == s->hi))
-      return MUST(s);
+    if (!in_range(v, &vae_ranges[s->range])) return MUST(s);
     store_num(o, s->bit, v->number);
     return VAE_OK;
   case T_FLAG:
-    if (v->type == JSON_BOOL) o->cfg.verbose = v->boolean;
-    else if (int_in(v, 0, 1)) o->cfg.verbose = (int)v->integer;
+    if (v->type == JSON_BOOL) o->verbose = v->boolean;
+    else if (int_in(v, 0, 1)) o->verbose = (int)v->integer;
     else return MUST(s);
     return VAE_OK;
   case T_BOOL:

@@ -1,11 +1,14 @@
 /*
 ** json.h -- a small strict JSON parser (to a tree) and a string builder.
 **
-** core/ cannot use SQLite's JSON functions, yet it reads JSON (the options
-** of vae_fit, the column descriptions stored with a model) and writes it
-** (reports). The parser follows RFC 8259 strictly, with the limits that an
-** untrusted argument needs: nesting depth 64, no duplicate keys, no NaN or
-** Infinity, valid UTF-8 only, never a read past text + len.
+** ext/ reads JSON (the options of vae_fit and vae_fidelity, the column
+** descriptions and reports stored with a model) and writes it (reports,
+** rows of vae_sample). Kept free of sqlite3.h, like options.c, so that it
+** can be unit-tested and fuzzed alone (tests/test_json.c,
+** tests/fuzz_options.c); core/ has no JSON at all. The parser follows RFC
+** 8259 strictly, with the limits that an untrusted argument needs: nesting
+** depth 64, no duplicate keys, no NaN or Infinity, valid UTF-8 only, never
+** a read past text + len.
 */
 #ifndef VAE_JSON_H
 #define VAE_JSON_H
@@ -13,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vae.h"
+#include "../core/vae.h"
 
 #define JSON_MAX_DEPTH 64
 
@@ -74,9 +77,9 @@ void vae_buf_json_string(vae_buf *b, const char *s);
 void vae_buf_json_stringn(vae_buf *b, const char *s, size_t n);
 /* Shortest of %.15g..%.17g that reads back exactly; NaN and Inf -> null. */
 void vae_buf_json_number(vae_buf *b, double x);
-/* The double nearest f's shortest decimal form of 6 to 8 significant
-** digits (so that a float 0.1f is reported as 0.1 rather than
-** 0.10000000149011612); (double)f when 8 digits do not read back as f. */
+/* The double nearest f's shortest decimal form of 6 to 9 significant
+** digits that reads back as f (so that a float 0.1f is reported as 0.1
+** rather than 0.10000000149011612; 9 digits always do). */
 double vae_float_double(float f);
 /* What vae_buf_json_number(b, vae_float_double(f)) writes, without going
 ** through text. */
