@@ -5,7 +5,7 @@
 # identifier, left out and reported. Forced with "types" it is modelled,
 # and a fit with "verbose" says within a second how long an epoch takes.
 # Run by sql_run.sh with the path of vae.so.
-import os, subprocess, sys, time
+import os, subprocess, sys
 
 os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 import sqlite3
@@ -42,24 +42,24 @@ run("""SELECT json_extract(vae_fit('m', 't', json_patch('%s', '{"columns": ["x",
        "types": {"half": "categorical"}}')), '$.columns')""" % O)
 db.close()
 
-print('-- verbose: the first line within a second, with the time per epoch')
+print('-- verbose: the first line early in training, with the time per epoch')
 sql = """.load %s
-SELECT length(vae_fit('v', 't', '{"epochs": 2, "seed": 1, "verbose": true,
+SELECT length(vae_fit('v', 't', '{"epochs": 1000, "seed": 1, "verbose": true,
        "types": {"code": "categorical", "half": "categorical"}, "columns": ["code", "half", "x"]}')) > 0;
 """ % SO
-t0 = time.monotonic()
 p = subprocess.Popen(['sqlite3', 'hc.db'], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE, text=True)
 p.stdin.write(sql)
 p.stdin.close()
 first = p.stderr.readline()
-secs = time.monotonic() - t0
-# Enough to decide: a slow fit can be stopped at once (here, the process).
+# The line comes while training still runs (1000 epochs take minutes), not
+# at its end; no wall-clock bound, which a loaded machine would break.
+running = p.poll() is None
 p.kill()
 p.wait()
-print('first line within 1 s:', secs < 1.0)
+print('first line while training runs:', running)
 print('it gives the size and the time per epoch:',
-      first.startswith('vae_fit: 3000 rows (2700 to train on), 3 columns, up to 2 epochs; about ')
+      first.startswith('vae_fit: 3000 rows (2700 to train on), 3 columns, up to 1000 epochs; about ')
       and ' s per epoch (' in first)
 if os.environ.get('VAE_TEST_VERBOSE'):
-    sys.stderr.write('%.3f s: %s' % (secs, first))
+    sys.stderr.write(first)
