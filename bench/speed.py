@@ -74,7 +74,7 @@ def worker_train(a):
         C.create_table(db, "t", t)
         base = C.current_rss_mib()
         opts = {"epochs": a.epochs, "holdout": 0, "seed": 0,
-                "batch": a.batch}
+                "batch": a.batch, "samples": K}
         opts.update(C.vae_types(t))
         rep, wall = C.vae_fit(db, "m", "t", opts)
         secs = rep["seconds"]

@@ -6,6 +6,7 @@
 # JSON (per-column shape, pair correlations and scores, the means, the worst
 # columns) must agree within 1e-9. Run by sql_run.sh with the path of vae.so.
 import bisect
+import functools
 import json
 import math
 import os
@@ -94,7 +95,15 @@ def expected_scores(db, model, source, rows=None, seed=0):
                         if out['pairs'] else None)
     out['overall'] = ((out['shape_mean'] + out['pair_mean']) / 2 if out['pairs']
                       else out['shape_mean'])
-    order = sorted((s, j) for j, s in enumerate(out['shape'].values()) if s is not None)
+    # Lowest shape first, ties by column order (as ext/fidelity.c): scores
+    # within TOL count as tied, as the two sides may differ in the last bit
+    # (sl_mm and species once tied at 24/47).
+    def by_score(a, b):
+        if abs(a[0] - b[0]) > TOL:
+            return -1 if a[0] < b[0] else 1
+        return a[1] - b[1]
+    order = sorted(((s, j) for j, s in enumerate(out['shape'].values()) if s is not None),
+                   key=functools.cmp_to_key(by_score))
     out['worst'] = [{'column': names[j], 'shape': s} for s, j in order[:3]]
     return out
 
