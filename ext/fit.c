@@ -4,7 +4,9 @@
 ** Reads the source (see source.h), trains a new model (or, with
 ** {"warm_start": true}, continues the stored one on the new rows) and stores
 ** it in vae_models under the name `model`, replacing an earlier model of that
-** name only when everything succeeded. Registered SQLITE_DIRECTONLY: it
+** name only when everything succeeded. Everything the call allocates for the
+** rows, the model and training goes through one counting allocator
+** (vae_counting_mem), whose peak is the report's peak_bytes. Registered SQLITE_DIRECTONLY: it
 ** writes, so it may not run from a trigger or a view.
 **
 ** Interruption: sqlite3_interrupt() (Ctrl-C in the shell) stops a fit within
@@ -127,7 +129,8 @@ static void put_missingness(vae_buf *b, const vae_model *m) {
 }
 
 static char *report_json(const vae_model *m, const vae_source *src,
-                         const vae_report *rep, const char *prev_text) {
+                         const vae_report *rep, const char *prev_text,
+                         sqlite3_uint64 peak_bytes) {
   vae_buf b = {.mem = &vae_sqlite_mem};
   json_value *prev = NULL;
   const json_value *tl = NULL, *vl = NULL, *ws;
@@ -159,6 +162,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
   vae_buf_json_number(&b, rep->seconds);
   VAE_BUF_LIT(&b, ",\"rows_per_second\":");
   vae_buf_json_number(&b, rep->rows_per_second);
+  vae_buf_appendf(&b, ",\"peak_bytes\":%llu", (unsigned long long)peak_bytes);
   put_series(&b, "train_loss", tl, rep->train_loss, rep->epochs);
   put_series(&b, "val_loss", vl, rep->val_loss, rep->epochs);
   VAE_BUF_LIT(&b, ",\"holdout_error\":{");
@@ -406,6 +410,10 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   int rc, vrc;
   vae_na *stored_na = NULL, given_na;
   const vae_na *na = NULL;
+  /* Everything this call holds for its rows, model and training goes
+  ** through mem: the report's peak_bytes. */
+  vae_mem_count count;
+  const vae_allocator mem = vae_counting_mem(&count);
 
   memset(&src, 0, sizeof src);
   memset(&rep, 0, sizeof rep);
@@ -461,7 +469,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
 
   if (o.warm_start) {
-    rc = vae_store_load(db, name, "vae_fit", &m, &prev_report, &stored_na, &err);
+    rc = vae_store_load(db, name, "vae_fit", &mem, &m, &prev_report, &stored_na, &err);
     if (rc == SQLITE_NOTFOUND) {
       rc = SQLITE_ERROR;
       err = sqlite3_mprintf("vae_fit: warm_start: no model named \"%s\"", name);
@@ -497,6 +505,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   so.fixed = m;
   so.max_rows = cfg.max_rows;
   so.seed = cfg.seed;
+  so.mem = &mem;
   x->in_source++;
   rc = vae_readonly_begin(db, &ro, "vae_fit", &err);
   if (rc == SQLITE_OK) {
@@ -509,7 +518,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   msg[0] = 0;
   vrc = vae_config_check(&cfg, src.p, msg, sizeof msg);
   if (vrc == VAE_OK && !m)
-    vrc = vae_model_create(&vae_sqlite_mem, src.cols, src.p, &cfg, src.data, src.n, &m, msg, sizeof msg);
+    vrc = vae_model_create(&mem, src.cols, src.p, &cfg, src.data, src.n, &m, msg, sizeof msg);
   if (vrc == VAE_OK) {
     fp.verbose = cfg.verbose;
     fp.db = db;
@@ -542,7 +551,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   columns = columns_json(m);
   options = options_json(m, &cfg, o.warm_start, na);
-  report = report_json(m, &src, &rep, prev_report);
+  report = report_json(m, &src, &rep, prev_report, count.peak);
   if (!columns || !options || !report) {
     rc = SQLITE_NOMEM;
     goto done;
@@ -576,7 +585,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 done:
   if (rc != SQLITE_OK) vae_result_errmsg(ctx, rc, err);
   else sqlite3_free(err);
-  sqlite3_free(blob); /* from the model's allocator, vae_sqlite_mem */
+  sqlite3_free(blob); /* from the model's allocator, mem (sqlite3_malloc64) */
   sqlite3_free(columns);
   sqlite3_free(options);
   sqlite3_free(report);
