@@ -111,10 +111,12 @@ def worker(a):
         opts["threads"] = a.fit_threads
     if a.max_rows:
         opts["max_rows"] = a.max_rows
+    c0 = cpu_seconds()
     rep, wall = C.vae_fit(db, "m", "SELECT * FROM src.t", opts)
     return {"rows": rep["rows"], "rows_source": rep["rows_source"],
             "epochs": rep["epochs"], "seconds": rep["seconds"],
             "rows_per_second": rep["rows_per_second"], "wall": wall,
+            "cpu": cpu_seconds() - c0, "peak_bytes": rep.get("peak_bytes"),
             "rss_base": base, "rss_peak": C.peak_rss_mib()}
 
 
@@ -137,11 +139,12 @@ def one(a, n, mr=0, levels=0, ncols=16, threads=0, busy=False):
     r.update(n=n, max_rows=mr, levels=levels, ncols=ncols, threads=threads,
              busy=busy, load=os.getloadavg()[0])
     print("  %8d rows  L %-5s cols %-3d threads %-2s %-4s max_rows %-7s "
-          "%6.2f s/epoch  %8.0f rows/s  fit %6.1f s  peak %6.0f MiB  "
-          "load %.1f" % (n, levels or "-", ncols, threads or "-",
-                         "busy" if busy else "", mr or "-",
-                         r["seconds"] / r["epochs"], r["rows_per_second"],
-                         r["wall"], r["rss_peak"], r["load"]),
+          "%6.2f s/epoch  %8.0f rows/s  fit %6.1f s (CPU %6.1f s)  peak %6.0f "
+          "MiB (report %6.1f MiB)  load %.1f"
+          % (n, levels or "-", ncols, threads or "-", "busy" if busy else "",
+             mr or "-", r["seconds"] / r["epochs"], r["rows_per_second"],
+             r["wall"], r["cpu"], r["rss_peak"], (r["peak_bytes"] or 0) / 2**20,
+             r["load"]),
           file=sys.stderr, flush=True)
     return r
 
@@ -174,7 +177,8 @@ def report(a, runs):
     head = ["table rows", "columns", "levels", "threads", "other core",
             "max_rows", "rows fitted (report)", "rows scanned (report)",
             "s / epoch", "rows/s (report)", "vae_fit s (incl. read)",
-            "peak MiB", "MiB above start", "load"]
+            "vae_fit CPU s", "peak MiB (report)", "process peak MiB",
+            "MiB above start", "load"]
     rows = []
     for r in runs:
         spe = r["seconds"] / r["epochs"]
@@ -183,7 +187,8 @@ def report(a, runs):
                      r["levels"] or "-", r["threads"] or "cores",
                      "busy" if r["busy"] else "-", r["max_rows"] or "-",
                      r["rows"], r["rows_source"], spe, r["rows_per_second"],
-                     r["wall"], r["rss_peak"], above, r["load"]])
+                     r["wall"], r["cpu"], (r["peak_bytes"] or 0) / 2 ** 20,
+                     r["rss_peak"], above, r["load"]])
     full = [r for r in runs if not r["max_rows"] and not r["levels"]
             and r["ncols"] == 16 and r["threads"] == runs[0]["threads"]
             and not r["busy"]]
@@ -400,6 +405,8 @@ def parse_args(argv):
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--max-rows", type=int, default=100000)
     p.add_argument("--no-save", action="store_true")
+    p.add_argument("--skip-full", default="",
+                   help="sizes fitted only through the max_rows reservoir")
     p.add_argument("--threads", default="0",
                    help="threads option values, 0 = the default")
     p.add_argument("--busy", action="store_true")
@@ -417,7 +424,7 @@ def parse_args(argv):
         a.col_list = [int(x) for x in str(a.cols).split(",") if x]
     else:
         a.levels = int(a.levels or 0)
-    a.skip_full = set()
+    a.skip_full = set(int(x) for x in str(a.skip_full).split(",") if x)
     if a.quick:
         # 10^6 rows only through the max_rows budget: the read and the
         # reservoir are exercised, the full-size epochs are not.
