@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Scale benchmark: vae_fit on generated tables of 10^4, 10^5 and 10^6 rows
+"""Scale benchmark: vae_fit on generated tables of 10^4 to 10^7 rows
 x 16 columns (12 numeric, 4 categorical TEXT, 5% of cells NULL; see
 common.synthetic_table), each in an on-disk database.
 
@@ -20,11 +20,25 @@ column, so it is predictable), --cols 10,50,200 tables of that many columns
 1,000 steps (core/train.c): its "epoch" is a round, and rows/s (rows
 trained per second, from the report) is the figure to compare.
 
+Every fit also reports its CPU seconds (user + system of the whole
+process, every thread: the figure to compare when other jobs share the
+machine) and the report's peak_bytes (the most memory vae_fit held at once
+for the rows, the model and training). --skip-full 10000000 fits that size
+only through the --max-rows reservoir (all rows scanned, max_rows kept).
+
+--big 1000000 instead runs the big-table check: a default vae_fit (no
+options, or --options JSON) of a PPCA table (16 columns, 20% of cells
+MCAR), then vae_fill of all its rows, with wall and CPU seconds, and the
+imputation error against the analytic optimum (the conditional Gaussian
+mean under the true parameters).
+
 Generated databases are kept in build/bench/ and reused.
 
 Usage: /usr/bin/python3 bench/scale.py [--quick] [--sizes 10000,100000]
            [--epochs 2] [--max-rows 100000] [--threads 1,2] [--busy]
            [--levels 10,100,1000,10000] [--cols 10,50,200]
+           [--skip-full 10000000]
+       /usr/bin/python3 bench/scale.py --big 1000000 [--options JSON]
 """
 
 import argparse
