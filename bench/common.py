@@ -575,7 +575,7 @@ class Report:
             f.write(out)
 
 
-PARTS = ["impute", "generate", "speed", "scale"]
+PARTS = ["impute", "generate", "speed", "scale", "big"]
 
 
 def machine_line():

@@ -97,6 +97,17 @@ int vae_int_value(sqlite3_value *v, sqlite3_int64 *out);
 ** buffers and parsed JSON alike. */
 extern const vae_allocator vae_sqlite_mem;
 
+/* The same allocator, counting into *c the bytes it holds (now) and the
+** most it held at once (peak) since this call: vae_fit's memory report.
+** Per call, no global state. Not for several threads at once: core
+** allocates on the calling thread only (its workers use buffers made
+** before they start). Memory from it may be freed with sqlite3_free (it is
+** then not subtracted) but not the other way round. */
+typedef struct {
+  sqlite3_uint64 now, peak;
+} vae_mem_count;
+vae_allocator vae_counting_mem(vae_mem_count *c);
+
 /* A name argument (model, table, column): TEXT without NUL bytes. 0 and
 ** *out set, else an error set on ctx: "<fn>: <what> must be a text name"
 ** or "... must not contain NUL characters". */

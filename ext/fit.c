@@ -4,7 +4,9 @@
 ** Reads the source (see source.h), trains a new model (or, with
 ** {"warm_start": true}, continues the stored one on the new rows) and stores
 ** it in vae_models under the name `model`, replacing an earlier model of that
-** name only when everything succeeded. Registered SQLITE_DIRECTONLY: it
+** name only when everything succeeded. Everything the call allocates for the
+** rows, the model and training goes through one counting allocator
+** (vae_counting_mem), whose peak is the report's peak_bytes. Registered SQLITE_DIRECTONLY: it
 ** writes, so it may not run from a trigger or a view.
 **
 ** Interruption: sqlite3_interrupt() (Ctrl-C in the shell) stops a fit within
@@ -134,7 +136,8 @@ static void put_missingness(vae_buf *b, const vae_model *m) {
 }
 
 static char *report_json(const vae_model *m, const vae_source *src,
-                         const vae_report *rep, const char *prev_text) {
+                         const vae_report *rep, const char *prev_text,
+                         sqlite3_uint64 peak_bytes) {
   vae_buf b = {.mem = &vae_sqlite_mem};
   json_value *prev = NULL;
   const json_value *tl = NULL, *vl = NULL, *ws;
@@ -165,6 +168,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
   vae_buf_json_number(&b, rep->seconds);
   VAE_BUF_LIT(&b, ",\"rows_per_second\":");
   vae_buf_json_number(&b, rep->rows_per_second);
+  vae_buf_appendf(&b, ",\"peak_bytes\":%llu", (unsigned long long)peak_bytes);
   put_series(&b, "train_loss", tl, rep->train_loss, rep->epochs);
   put_series(&b, "val_loss", vl, rep->val_loss, rep->epochs);
   VAE_BUF_LIT(&b, ",\"holdout_error\":{");
@@ -366,6 +370,8 @@ typedef struct {
   vae_na given_na;
   const vae_na *na;      /* those in use: given, stored, or NULL (default) */
   char *report;          /* the result */
+  vae_mem_count count;   /* what mem holds: the report's peak_bytes */
+  vae_allocator mem;     /* of the rows read, the model and training */
 } fit_call;
 
 /* The arguments: name, source and the options text (NULL: none). 1 when
@@ -424,7 +430,7 @@ static int check_args(sqlite3_context *ctx, int argc, sqlite3_value **argv, fit_
 static int settings(fit_call *f, char **err) {
   int rc;
   if (f->o.warm_start) {
-    rc = vae_store_load(f->db, f->name, "vae_fit", &f->m, &f->prev_report, &f->stored_na, err);
+    rc = vae_store_load(f->db, f->name, "vae_fit", &f->mem, &f->m, &f->prev_report, &f->stored_na, err);
     if (rc == SQLITE_NOTFOUND) {
       *err = sqlite3_mprintf("vae_fit: warm_start: no model named \"%s\"", f->name);
       return *err ? SQLITE_ERROR : SQLITE_NOMEM;
@@ -459,6 +465,7 @@ static int read_source(fit_call *f, char **err) {
   so.fixed = f->m;
   so.max_rows = f->o.max_rows;
   so.seed = f->cfg.seed;
+  so.mem = &f->mem;
   return vae_source_read_guarded(f->x, f->db, f->source, &so, &f->src, err);
 }
 
@@ -471,7 +478,7 @@ static int train(fit_call *f, char **err) {
   msg[0] = 0;
   vrc = vae_config_check(&f->cfg, f->src.p, msg, sizeof msg);
   if (vrc == VAE_OK && !f->m)
-    vrc = vae_model_create(&vae_sqlite_mem, f->src.cols, f->src.p, &f->cfg, f->src.data,
+    vrc = vae_model_create(&f->mem, f->src.cols, f->src.p, &f->cfg, f->src.data,
                            f->src.n, &f->m, msg, sizeof msg);
   if (vrc == VAE_OK) {
     fp.verbose = f->o.verbose;
@@ -510,7 +517,7 @@ static int store(fit_call *f, char **err) {
   }
   columns = columns_json(f->m);
   options = options_json(f->m, &f->cfg, &f->o, f->na);
-  f->report = report_json(f->m, &f->src, &f->rep, f->prev_report);
+  f->report = report_json(f->m, &f->src, &f->rep, f->prev_report, f->count.peak);
   rc = columns && options && f->report ? SQLITE_OK : SQLITE_NOMEM;
   if (rc == SQLITE_OK) {
     row.name = f->name;
@@ -529,7 +536,7 @@ static int store(fit_call *f, char **err) {
   else if (rc != SQLITE_OK && rc != SQLITE_NOMEM)
     *err = sqlite3_mprintf("vae_fit: cannot store the model: %s", serr ? serr : "");
   sqlite3_free(serr);
-  sqlite3_free(blob); /* from the model's allocator, vae_sqlite_mem */
+  sqlite3_free(blob); /* from the model's allocator, mem (sqlite3_malloc64) */
   sqlite3_free(columns);
   sqlite3_free(options);
   return rc;
@@ -544,6 +551,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   memset(&f, 0, sizeof f);
   f.x = sqlite3_user_data(ctx);
   f.db = sqlite3_context_db_handle(ctx);
+  f.mem = vae_counting_mem(&f.count);
   if (check_args(ctx, argc, argv, &f, &opt_text)) return;
   msg[0] = 0;
   vrc = vae_options_parse(&vae_sqlite_mem, opt_text, opt_text ? (size_t)sqlite3_value_bytes(argv[2]) : 0, &f.o,

@@ -458,6 +458,7 @@ typedef struct {
   cell *cells;      /* n x nsel */
   unsigned char *tags;
   int64_t *rowno;   /* n: the row's 1-based position in the source */
+  vae_allocator mem; /* of cells, tags, rowno and the float matrix */
 } reader;
 
 static int fail(reader *r, int rc, char *msg) {
@@ -986,13 +987,13 @@ static int read_rows(reader *r, sqlite3_stmt *st) {
         if ((sqlite3_uint64)nc * (sqlite3_uint64)p > ((sqlite3_uint64)1 << 40))
           return SQLITE_NOMEM;
         int64_t *n2;
-        c2 = sqlite3_realloc64(r->cells, (sqlite3_uint64)nc * p * sizeof *c2);
+        c2 = r->mem.xrealloc(r->mem.ctx, r->cells, (size_t)nc * p * sizeof *c2);
         if (!c2) return SQLITE_NOMEM;
         r->cells = c2;
-        n2 = sqlite3_realloc64(r->rowno, (sqlite3_uint64)nc * sizeof *n2);
+        n2 = r->mem.xrealloc(r->mem.ctx, r->rowno, (size_t)nc * sizeof *n2);
         if (!n2) return SQLITE_NOMEM;
         r->rowno = n2;
-        t2 = sqlite3_realloc64(r->tags, (sqlite3_uint64)nc * p);
+        t2 = r->mem.xrealloc(r->mem.ctx, r->tags, (size_t)nc * p);
         if (!t2) return SQLITE_NOMEM;
         r->tags = t2;
         cap = nc;
@@ -1069,6 +1070,7 @@ int vae_source_read(sqlite3 *db, const char *source, const vae_source_opts *o,
   r.o = o;
   r.out = out;
   r.err = err;
+  r.mem = o->mem ? *o->mem : vae_sqlite_mem;
   *err = NULL;
   rc = vae_source_prepare(db, o->fn, source, &st, &table_alias, err);
   if (rc != SQLITE_OK) {
@@ -1104,7 +1106,7 @@ int vae_source_read(sqlite3 *db, const char *source, const vae_source_opts *o,
   st = NULL;
 
   out->cols = vae_columns_alloc(&vae_sqlite_mem, r.nsel);
-  out->data = sqlite3_malloc64((sqlite3_uint64)r.n * r.nsel * sizeof(float));
+  out->data = r.mem.xmalloc(r.mem.ctx, (size_t)r.n * r.nsel * sizeof(float) + 1);
   out->na_cells = sqlite3_malloc64((sqlite3_uint64)r.nsel * sizeof *out->na_cells);
   if (!out->cols || !out->data || !out->na_cells) { rc = SQLITE_NOMEM; goto done; }
   for (k = 0; k < r.nsel && rc == SQLITE_OK; k++) rc = build_column(&r, k, &q);
@@ -1127,9 +1129,9 @@ done:
   if (r.ci)
     for (k = 0; k < r.nsel; k++) strset_free(&r.ci[k].set);
   sqlite3_free(r.ci);
-  sqlite3_free(r.cells);
-  sqlite3_free(r.tags);
-  sqlite3_free(r.rowno);
+  r.mem.xfree(r.mem.ctx, r.cells);
+  r.mem.xfree(r.mem.ctx, r.tags);
+  r.mem.xfree(r.mem.ctx, r.rowno);
   if (names)
     for (i = 0; i < ncol; i++) sqlite3_free(names[i]);
   sqlite3_free(names);

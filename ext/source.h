@@ -45,6 +45,9 @@ typedef struct {
   int64_t max_rows;             /* reservoir sample; 0 = all rows */
   uint64_t seed;                /* of the reservoir sample */
   const vae_na *na;             /* NA spellings (value.h); NULL: the default */
+  const vae_allocator *mem;     /* of the rows read and the float matrix (which
+                                   vae_source_free frees with sqlite3_free);
+                                   NULL: vae_sqlite_mem */
 } vae_source_opts;
 
 typedef struct {

@@ -177,7 +177,7 @@ static int load_na(sqlite3 *db, const char *name, vae_na **na) {
 
 /* Loads the blob (and report, and NA spellings) of name. */
 static int load_blob(sqlite3 *db, const char *name, const char *fn,
-                     vae_model **out, sqlite3_int64 *id, char **report,
+                     const vae_allocator *mem, vae_model **out, sqlite3_int64 *id, char **report,
                      vae_na **na, char **err) {
   sqlite3_stmt *st = NULL;
   char msg[256];
@@ -199,7 +199,7 @@ static int load_blob(sqlite3 *db, const char *name, const char *fn,
     }
     if (id) *id = sqlite3_column_int64(st, 1);
     msg[0] = 0;
-    vrc = vae_model_load(&vae_sqlite_mem, blob ? blob : (const void *)"", len, out, msg, sizeof msg);
+    vrc = vae_model_load(mem, blob ? blob : (const void *)"", len, out, msg, sizeof msg);
     if (vrc == VAE_NOMEM) {
       rc = SQLITE_NOMEM;
     } else if (vrc != VAE_OK) {
@@ -257,10 +257,11 @@ static int no_msg_on_nomem(int rc, char **err) {
 }
 
 int vae_store_load(sqlite3 *db, const char *name, const char *fn,
-                   vae_model **out, char **report, vae_na **na, char **err) {
+                   const vae_allocator *mem, vae_model **out, char **report, vae_na **na,
+                   char **err) {
   *err = NULL;
   if (report) *report = NULL;
-  return no_msg_on_nomem(load_blob(db, name, fn, out, NULL, report, na, err), err);
+  return no_msg_on_nomem(load_blob(db, name, fn, mem, out, NULL, report, na, err), err);
 }
 
 static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
@@ -318,7 +319,7 @@ static int store_get(vae_ext *x, sqlite3 *db, const char *name, const char *fn,
     sqlite3_free(e);
     return SQLITE_NOMEM;
   }
-  rc = load_blob(db, name, fn, &e->m, &e->fit_id, NULL, &e->na, err);
+  rc = load_blob(db, name, fn, &vae_sqlite_mem, &e->m, &e->fit_id, NULL, &e->na, err);
   if (rc != SQLITE_OK) {
     sqlite3_free(e->name);
     sqlite3_free(e);

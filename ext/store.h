@@ -58,12 +58,14 @@ void vae_entry_release(vae_entry *e);
 /* Frees the whole cache (the connection is closing). */
 void vae_store_clear(vae_ext *x);
 
-/* A private copy of the stored model `name` (for warm start), with its
+/* A private copy of the stored model `name` (for warm start), made with
+** allocator mem (which must outlive it), with its
 ** stored report text (*report from sqlite3_malloc, may be NULL) and its NA
 ** spellings (*na, NULL for the default; free with vae_na_free). Returns
 ** like vae_store_get. */
 int vae_store_load(sqlite3 *db, const char *name, const char *fn,
-                   vae_model **out, char **report, vae_na **na, char **err);
+                   const vae_allocator *mem, vae_model **out, char **report, vae_na **na,
+                   char **err);
 
 /* One row of vae_models. */
 typedef struct {

@@ -67,6 +67,37 @@ static void mem_free(void *ctx, void *p) {
 
 const vae_allocator vae_sqlite_mem = {mem_malloc, mem_realloc, mem_free, NULL};
 
+/* The counting allocator: SQLite's, with the bytes held now and at most
+** (sqlite3_msize: what SQLite's allocator really handed out). */
+static void count_add(vae_mem_count *c, sqlite3_uint64 add, sqlite3_uint64 sub) {
+  c->now = c->now + add - (sub < c->now + add ? sub : c->now + add);
+  if (c->now > c->peak) c->peak = c->now;
+}
+
+static void *count_malloc(void *ctx, size_t size) {
+  void *p = sqlite3_malloc64(size);
+  if (p) count_add(ctx, sqlite3_msize(p), 0);
+  return p;
+}
+
+static void *count_realloc(void *ctx, void *p, size_t size) {
+  sqlite3_uint64 old = p ? sqlite3_msize(p) : 0;
+  void *q = sqlite3_realloc64(p, size);
+  if (q) count_add(ctx, sqlite3_msize(q), old);
+  return q;
+}
+
+static void count_free(void *ctx, void *p) {
+  if (p) count_add(ctx, 0, sqlite3_msize(p));
+  sqlite3_free(p);
+}
+
+vae_allocator vae_counting_mem(vae_mem_count *c) {
+  vae_allocator a = {count_malloc, count_realloc, count_free, c};
+  c->now = c->peak = 0;
+  return a;
+}
+
 int vae_interrupted(sqlite3 *db, sqlite3_stmt **poll) {
   int rc;
   if (!*poll) {
