@@ -17,6 +17,11 @@
 **   since version 3: f32 blend[p] (the network's share of each column's
 **           estimate), u32 d, and when d > 0 the linear part: f64 mean[d],
 **           f64 cov[d * (d + 1) / 2] (lower triangle, by rows)
+**   since version 7: generation's calibration (model.h, calibrate.c):
+**           u32 nq (0: none); when nq > 0, f32 q[p * nq] (per column,
+**           numeric ones sorted; zeros for the others) and f32
+**           shift[width] (one per encoded value, added to binary and
+**           categorical logits; width as the linear part's d)
 **   u64 nparams, f32 params[nparams]
 **   u32 CRC-32 of all bytes before it
 ** (str = u32 length + bytes). The reader checks the checksum first, then
@@ -33,7 +38,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 6u
+#define BLOB_VERSION 7u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
@@ -125,6 +130,14 @@ static void put_str(writer *w, const char *s) {
   put_bytes(w, s, n);
 }
 
+static void put_f32s(writer *w, const float *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t u;
+    memcpy(&u, &v[i], 4);
+    put_u32(w, u);
+  }
+}
+
 static void write_model(writer *w, const vae_model *m) {
   const vae_config *c = &m->cfg;
   put_bytes(w, BLOB_MAGIC, 4);
@@ -178,6 +191,9 @@ static void write_model(writer *w, const vae_model *m) {
   for (int a = 0; a < lin->d; a++) put_f64(w, lin->mean[a]);
   for (int a = 0; a < lin->d; a++)
     for (int c = 0; c <= a; c++) put_f64(w, lin->cov[(size_t)a * lin->d + c]);
+  put_u32(w, (uint32_t)m->cal.nq);
+  put_f32s(w, m->cal.q, (size_t)m->p * m->cal.nq);
+  if (m->cal.nq) put_f32s(w, m->cal.shift, (size_t)m->x_width);
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
     uint32_t u;
@@ -312,6 +328,46 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
   return r->bad ? VAE_CORRUPT : VAE_OK;
 }
 
+/* n floats into v; any that is not finite marks the reader bad. */
+static void get_f32s(reader *r, float *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t u = get_u32(r);
+    memcpy(&v[i], &u, 4);
+    if (!isfinite(v[i])) r->bad = 1;
+  }
+}
+
+/* Generation's calibration (version 7 on), checked before anything is
+** sized by it: nq at most MAX_CALIBRATION, every number finite, numeric
+** columns' tables sorted, other columns' zero. Older blobs get none. */
+#define MAX_CALIBRATION 65536u
+static int read_calibration(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
+                            vae_calibration *cal) {
+  uint64_t width = 0;
+  for (uint32_t j = 0; j < p; j++)
+    width += cols[j].kind == VAE_CATEGORICAL ? (uint64_t)cols[j].nlevels : 1;
+  memset(cal, 0, sizeof *cal);
+  if (version < 7) return VAE_OK;
+  uint32_t nq = get_u32(r);
+  if (r->bad || nq > MAX_CALIBRATION || ((uint64_t)nq * p + width) * 4 > r->left)
+    return VAE_CORRUPT;
+  if (nq == 0) return VAE_OK;
+  if (vae_calibration_alloc(r->mem, cal, (int)nq, (int)p, (int)width)) return VAE_NOMEM;
+  get_f32s(r, cal->q, (size_t)nq * p);
+  get_f32s(r, cal->shift, (size_t)width);
+  for (uint32_t j = 0; j < p && !r->bad; j++) {
+    const float *q = cal->q + (size_t)j * nq;
+    int numeric = cols[j].kind == VAE_REAL || cols[j].kind == VAE_INTEGER;
+    for (uint32_t k = 0; k < nq; k++)
+      if (numeric ? k && q[k] < q[k - 1] : q[k] != 0) r->bad = 1;
+  }
+  if (r->bad) {
+    vae_calibration_free(r->mem, cal);
+    return VAE_CORRUPT;
+  }
+  return VAE_OK;
+}
+
 int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t len,
                    vae_model **out, char *err, size_t errlen) {
   *out = NULL;
@@ -373,6 +429,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_column *cols = vae_calloc(mem, p, sizeof *cols);
   float *blend = vae_malloc(mem, p * sizeof(float));
   vae_linear lin = {0, NULL, NULL};
+  vae_calibration cal = {0, NULL, NULL};
   vae_model *m = NULL;
   if (!cols || !blend) {
     vae_free(mem, cols);
@@ -434,6 +491,9 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   rc = read_linear(&r, version, cols, p, blend, &lin);
   if (rc == VAE_NOMEM) goto done;
   if (rc) { vae_set_error(err, errlen, "model is damaged (bad linear part)"); goto done; }
+  rc = read_calibration(&r, version, cols, p, &cal);
+  if (rc == VAE_NOMEM) goto done;
+  if (rc) { vae_set_error(err, errlen, "model is damaged (bad calibration)"); goto done; }
   rc = VAE_CORRUPT;
   char why[200];
   /* The parameters must be exactly what is left (but the u64 count): a
@@ -467,6 +527,8 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   memcpy(m->blend, blend, p * sizeof(float));
   m->lin = lin;
   memset(&lin, 0, sizeof lin);
+  m->cal = cal;
+  memset(&cal, 0, sizeof cal);
   /* vae_model_alloc copied names and levels but not the statistics. */
   for (uint32_t j = 0; j < p; j++) {
     m->cols[j].mean = cols[j].mean;
@@ -495,6 +557,7 @@ done:
   free_cols(mem, cols, (int)p);
   vae_free(mem, blend);
   vae_linear_free(mem, &lin);
+  vae_calibration_free(mem, &cal);
   if (rc == VAE_OK) *out = m;
   else vae_model_free(m);
   return rc;

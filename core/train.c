@@ -612,6 +612,9 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     vae_linear_free(&m->mem, &m->lin);
     rc = vae_linear_fit(m, data, b.idx, n, &m->lin, poll_stop, &poll);
   }
+  /* Generation's calibration of the final network (calibrate.c). */
+  vae_calibration cal = {0, NULL, NULL};
+  if (rc == VAE_OK) rc = vae_calibrate(m, data, n, vae_seed_mix(cfg->seed, 0x9e7), poll_stop, &poll, &cal);
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(&m->mem, scored);
   if (rc != VAE_OK) {
@@ -624,6 +627,8 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     return rc;
   }
   vae_linear_free(&m->mem, &old_lin);
+  vae_calibration_free(&m->mem, &m->cal);
+  m->cal = cal;
   double secs = now_seconds() - t0;
   if (rep) {
     rep->epochs = epoch;
