@@ -92,6 +92,8 @@ static double probability(const float *q, int nq, double g) {
 double vae_calibrated_value(const vae_model *m, int j, double g) {
   const vae_column *c = &m->cols[j];
   double u = probability(m->cal.q + (size_t)j * m->cal.nq, m->cal.nq, g);
+  if (!(u >= 0)) u = 0; /* NaN too: a crafted blob's decoder may give one */
+  if (u > 1) u = 1;
   if (c->nq < 2) return c->quantiles[0];
   double pos = u * (c->nq - 1);
   int k = (int)pos;
