@@ -11,7 +11,7 @@
 ** and the shape score trailed a Gaussian copula's by 0.01-0.03.
 **
 ** So vae_calibrate draws up to CALIBRATION_DRAWS rows as vae_sample does
-** (its own seeded stream; fewer for a wide decoder, CALIBRATION_MACS) and keeps, per numeric column, the quantiles of the
+** (its own seeded stream; fewer for few training rows or a wide decoder) and keeps, per numeric column, the quantiles of the
 ** generated scores (CALIBRATION_QUANTILES of them). vae_sample then maps a
 ** generated score g through that table to its probability u (the
 ** piecewise-linear distribution function through the quantiles) and
@@ -35,7 +35,8 @@
 #include <string.h>
 
 #define CALIBRATION_DRAWS 16384
-#define CALIBRATION_MIN_DRAWS 1024
+#define CALIBRATION_MIN_DRAWS 2048
+#define CALIBRATION_PER_ROW 64
 /* Multiply-adds of the draws' decoding at most (beyond the fewest draws):
 ** about a quarter of a second on one core. */
 #define CALIBRATION_MACS 1e9
@@ -168,11 +169,14 @@ static void level_shifts(const vae_model *m, const float *lg, int N, const doubl
   }
 }
 
-/* Draws within CALIBRATION_MACS for m's decoder. */
-static int draws_for(const vae_model *m) {
+/* Draws for m's decoder and rows training rows: CALIBRATION_PER_ROW per
+** row (the calibration's own error then stays well below what the rows
+** themselves say about the marginals; tiny fits stay cheap), within
+** CALIBRATION_MIN_DRAWS .. CALIBRATION_DRAWS, and within CALIBRATION_MACS. */
+static int draws_for(const vae_model *m, int64_t rows) {
   double macs = 0;
   for (int i = 0; i < m->nlayers; i++) macs += (double)m->dec[i].in * m->dec[i].out;
-  double n = CALIBRATION_MACS / (macs > 1 ? macs : 1);
+  double n = fmin((double)CALIBRATION_PER_ROW * (double)rows, CALIBRATION_MACS / (macs > 1 ? macs : 1));
   return n >= CALIBRATION_DRAWS ? CALIBRATION_DRAWS
                                 : n <= CALIBRATION_MIN_DRAWS ? CALIBRATION_MIN_DRAWS : (int)n;
 }
@@ -181,7 +185,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
                   int (*stop)(void *), void *ctx, vae_calibration *out) {
   const int d = m->latent, p = m->p;
   /* The logits kept for the level shifts: 16 MiB at most. */
-  int N = draws_for(m), Nl = (int)fmin(N, 4194304.0 / m->dec_out);
+  int N = draws_for(m, n), Nl = (int)fmin(N, 4194304.0 / m->dec_out);
   int rc = VAE_OK;
   vae_calibration cal;
   if (vae_calibration_alloc(&m->mem, &cal, CALIBRATION_QUANTILES, p, m->x_width))
