@@ -140,8 +140,8 @@ static float draw_value(const vae_model *m, int j, const float *out, const doubl
 static float generated_value(const vae_model *m, int j, const float *out, const double *sd,
                              vae_rng *rng, double *scratch) {
   const vae_column *c = &m->cols[j];
-  const float *o = out + m->off[j], *shift = m->cal.shift + m->off[j];
   if (!m->cal.nq) return draw_value(m, j, out, sd, 0, rng, scratch);
+  const float *o = out + m->off[j], *shift = m->cal.shift + m->off[j];
   if (vae_is_numeric(c->kind))
     return round_to_kind(c, vae_calibrated_value(m, j, o[0] + sd[j] * vae_rng_normal(rng)));
   if (c->kind == VAE_BINARY)
