@@ -19,6 +19,11 @@
 **   since version 3: f32 blend[p] (the network's share of each column's
 **           estimate), u32 d, and when d > 0 the linear part: f64 mean[d],
 **           f64 cov[d * (d + 1) / 2] (lower triangle, by rows)
+**   since version 7: generation's calibration (model.h, calibrate.c):
+**           u32 nq (0: none); when nq > 0, f32 q[p * nq] (per column,
+**           numeric ones sorted; zeros for the others) and f32
+**           shift[width] (one per encoded value, added to binary and
+**           categorical logits; width as the linear part's d)
 **   u64 nparams, f32 params[nparams]
 **   u32 CRC-32 of all bytes before it
 ** (str = u32 length + bytes). The reader checks the checksum first, then
@@ -127,6 +132,14 @@ static void put_str(writer *w, const char *s) {
   put_bytes(w, s, n);
 }
 
+static void put_f32s(writer *w, const float *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t u;
+    memcpy(&u, &v[i], 4);
+    put_u32(w, u);
+  }
+}
+
 static void write_model(writer *w, const vae_model *m) {
   const vae_config *c = &m->cfg;
   put_bytes(w, BLOB_MAGIC, 4);
@@ -178,6 +191,9 @@ static void write_model(writer *w, const vae_model *m) {
   for (int a = 0; a < lin->d; a++) put_f64(w, lin->mean[a]);
   for (int a = 0; a < lin->d; a++)
     for (int c = 0; c <= a; c++) put_f64(w, lin->cov[(size_t)a * lin->d + c]);
+  put_u32(w, (uint32_t)m->cal.nq);
+  put_f32s(w, m->cal.q, (size_t)m->p * m->cal.nq);
+  if (m->cal.nq) put_f32s(w, m->cal.shift, (size_t)m->x_width);
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
     uint32_t u;
@@ -296,6 +312,46 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
       lin->cov[(size_t)a * d + c] = lin->cov[(size_t)c * d + a] = v;
     }
   return r->bad ? VAE_CORRUPT : VAE_OK;
+}
+
+/* n floats into v; any that is not finite marks the reader bad. */
+static void get_f32s(reader *r, float *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t u = get_u32(r);
+    memcpy(&v[i], &u, 4);
+    if (!isfinite(v[i])) r->bad = 1;
+  }
+}
+
+/* Generation's calibration (version 7 on), checked before anything is
+** sized by it: nq at most MAX_CALIBRATION, every number finite, numeric
+** columns' tables sorted, other columns' zero. Older blobs get none. */
+#define MAX_CALIBRATION 65536u
+static int read_calibration(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
+                            vae_calibration *cal) {
+  uint64_t width = 0;
+  for (uint32_t j = 0; j < p; j++)
+    width += cols[j].kind == VAE_CATEGORICAL ? (uint64_t)cols[j].nlevels : 1;
+  memset(cal, 0, sizeof *cal);
+  if (version < 7) return VAE_OK;
+  uint32_t nq = get_u32(r);
+  if (r->bad || nq > MAX_CALIBRATION || ((uint64_t)nq * p + width) * 4 > r->left)
+    return VAE_CORRUPT;
+  if (nq == 0) return VAE_OK;
+  if (vae_calibration_alloc(r->mem, cal, (int)nq, (int)p, (int)width)) return VAE_NOMEM;
+  get_f32s(r, cal->q, (size_t)nq * p);
+  get_f32s(r, cal->shift, (size_t)width);
+  for (uint32_t j = 0; j < p && !r->bad; j++) {
+    const float *q = cal->q + (size_t)j * nq;
+    int numeric = cols[j].kind == VAE_REAL || cols[j].kind == VAE_INTEGER;
+    for (uint32_t k = 0; k < nq; k++)
+      if (numeric ? k && q[k] < q[k - 1] : q[k] != 0) r->bad = 1;
+  }
+  if (r->bad) {
+    vae_calibration_free(r->mem, cal);
+    return VAE_CORRUPT;
+  }
+  return VAE_OK;
 }
 
 /* The magic, a version this build reads, and the checksum. */
@@ -475,6 +531,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_column *cols = vae_columns_alloc(mem, (int)p);
   float *blend = vae_malloc(mem, p * sizeof(float));
   vae_linear lin = {0, NULL, NULL};
+  vae_calibration cal = {0, NULL, NULL};
   vae_model *m = NULL;
   rc = cols && blend ? VAE_OK : VAE_NOMEM;
   for (uint32_t j = 0; j < p && rc == VAE_OK; j++) rc = read_column(&r, version, &cols[j]);
@@ -483,6 +540,10 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     rc = read_linear(&r, version, cols, p, blend, &lin);
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad linear part)");
   }
+  if (rc == VAE_OK) {
+    rc = read_calibration(&r, version, cols, p, &cal);
+    if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad calibration)");
+  }
   if (rc == VAE_OK) rc = make_model(mem, cols, p, &cfg, r.left, &m, err, errlen);
   if (rc == VAE_OK) {
     /* vae_model_alloc copied the columns whole: names, levels, statistics
@@ -490,11 +551,14 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     memcpy(m->blend, blend, p * sizeof(float));
     m->lin = lin;
     memset(&lin, 0, sizeof lin);
+    m->cal = cal;
+    memset(&cal, 0, sizeof cal);
     rc = read_params(&r, m, err, errlen);
   }
   vae_columns_free(mem, cols, (int)p);
   vae_free(mem, blend);
   vae_linear_free(mem, &lin);
+  vae_calibration_free(mem, &cal);
   if (rc == VAE_OK) *out = m;
   else vae_model_free(m);
   return rc;

@@ -133,6 +133,26 @@ static float draw_value(const vae_model *m, int j, const float *out, const doubl
   return (float)pick(rng, scratch, c->nlevels);
 }
 
+/* One generated value of column j (vae_sample): draw_value's, but with
+** the model's calibration (calibrate.c) when it has one: a numeric cell's
+** normal score goes through its table, and binary and categorical logits
+** get their level shifts. The same random numbers either way. */
+static float generated_value(const vae_model *m, int j, const float *out, const double *sd,
+                             vae_rng *rng, double *scratch) {
+  const vae_column *c = &m->cols[j];
+  if (!m->cal.nq) return draw_value(m, j, out, sd, 0, rng, scratch);
+  const float *o = out + m->off[j], *shift = m->cal.shift + m->off[j];
+  if (vae_is_numeric(c->kind))
+    return round_to_kind(c, vae_calibrated_value(m, j, o[0] + sd[j] * vae_rng_normal(rng)));
+  if (c->kind == VAE_BINARY)
+    return vae_rng_uniform(rng) < sigmoidf(o[0] + shift[0]) ? 1.0f : 0.0f;
+  double mx = o[0] + shift[0], s = 0;
+  for (int l = 1; l < c->nlevels; l++) mx = fmax(mx, o[l] + shift[l]);
+  for (int l = 0; l < c->nlevels; l++) s += scratch[l] = exp(o[l] + shift[l] - mx);
+  for (int l = 0; l < c->nlevels; l++) scratch[l] /= s;
+  return (float)pick(rng, scratch, c->nlevels);
+}
+
 static int max_levels(const vae_model *m) {
   int L = 2; /* a binary column's two probabilities (vae_linear_probs) */
   for (int j = 0; j < m->p; j++)
@@ -491,7 +511,7 @@ static void sample_chunk(void *ctx, int item, int worker) {
   for (int r = 0; r < rows; r++) {
     const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * m->dec_out;
     for (int c = 0; c < p; c++)
-      j->out[(size_t)(at + r) * p + c] = draw_value(m, c, o, j->sc->sd, 0, &ln->rngs[r], ln->probs);
+      j->out[(size_t)(at + r) * p + c] = generated_value(m, c, o, j->sc->sd, &ln->rngs[r], ln->probs);
   }
 }
 

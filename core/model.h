@@ -27,6 +27,17 @@ typedef struct {
   double *cov;         /* [d * d] */
 } vae_linear;
 
+/* Generation's marginal calibration (calibrate.c): per numeric column j
+** the nq quantiles of generated normal scores, q[j * nq ..] (zeros for
+** other columns). nq = 0: none (generated scores go through the column's
+** quantiles as they are). */
+typedef struct {
+  int nq;
+  float *q;            /* [p * nq] */
+  float *shift;        /* [x_width]: added to binary and categorical logits
+                          (zeros at numeric columns) */
+} vae_calibration;
+
 struct vae_model {
   vae_allocator mem;   /* where all of the model's memory comes from */
   int p;               /* table columns */
@@ -51,6 +62,7 @@ struct vae_model {
   ** column the network's share of a numeric estimate (1: network only). */
   vae_linear lin;
   float *blend;        /* [p] */
+  vae_calibration cal; /* generation's (nq = 0 before the first fit) */
 };
 
 static inline int vae_is_numeric(int kind) {
@@ -209,6 +221,19 @@ void vae_linear_probs(const vae_model *m, int j, const float *x,
 ** probs (n x x_width, at the column's offset; other entries untouched). */
 int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
                     float *probs);
+
+/* Generation's calibration (calibrate.c). vae_calibrate measures one for
+** the trained m from draws seeded by seed and the level shares of the
+** observed cells of data[n x p], asking stop(ctx), when given, between
+** chunks whether to give up (VAE_INTERRUPTED); *out is left alone on
+** failure. vae_calibrated_value maps a generated normal score g of
+** numeric column j (m->cal.nq > 0) to data units, before rounding. */
+int vae_calibration_alloc(const vae_allocator *a, vae_calibration *cal, int nq, int p,
+                          int x_width);
+void vae_calibration_free(const vae_allocator *a, vae_calibration *cal);
+int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t seed,
+                  int (*stop)(void *), void *ctx, vae_calibration *out);
+double vae_calibrated_value(const vae_model *m, int j, double g);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,

@@ -799,6 +799,10 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   memset(&m->lin, 0, sizeof m->lin);
   memcpy(f.b.blend, m->blend, (size_t)m->p * sizeof(float));
   if (rc == VAE_OK) rc = finish_parts(&f, hold_err);
+  /* Generation's calibration of the final network (calibrate.c). */
+  vae_calibration cal = {0, NULL, NULL};
+  if (rc == VAE_OK)
+    rc = vae_calibrate(m, data, n, vae_seed_mix(cfg->seed, 0x9e7), poll_stop, &f.poll, &cal);
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(&m->mem, scored);
   if (rc != VAE_OK) {
@@ -811,6 +815,8 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     return rc;
   }
   vae_linear_free(&m->mem, &old_lin);
+  vae_calibration_free(&m->mem, &m->cal);
+  m->cal = cal;
   if (rep) fill_report(&f, &f.b, hold_err, rep);
   keep_settings(m, cfg);
   free_buffers(&f.b);

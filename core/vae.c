@@ -280,6 +280,7 @@ void vae_model_free(vae_model *m) {
   vae_free(&a, m->params);
   vae_free(&a, m->blend);
   vae_linear_free(&a, &m->lin);
+  vae_calibration_free(&a, &m->cal);
   vae_free(&a, m);
 }
 
