@@ -215,14 +215,31 @@ def load_any(name, max_rows=0):
     """One of the six (DATASETS, imputation columns) or a suite table,
     cut to max_rows rows (0: all) as load_suite does."""
     if name in DATASETS:
-        t = load(name, "impute")
-        n_all = len(t.X)
-        if max_rows and n_all > max_rows:
-            t = t.with_rows(np.sort(np.random.default_rng(20261201).choice(
-                n_all, max_rows, replace=False)))
-        t.rows_all = n_all
-        return t
+        return seeded_subset(load(name, "impute"), max_rows)
     return load_suite(name, max_rows)
+
+
+def seeded_subset(t, max_rows):
+    """t cut to a seeded random max_rows of its rows (0: all), the same
+    for every method; t.rows_all = its rows before."""
+    n_all = len(t.X)
+    if max_rows and n_all > max_rows:
+        t = t.with_rows(np.sort(np.random.default_rng(20261201).choice(
+            n_all, max_rows, replace=False)))
+    t.rows_all = n_all
+    return t
+
+
+def expand_datasets(spec):
+    """A --datasets list: table names, or 'all' (the six, then the suite
+    from the smallest file), 'six', 'suite'; each once, in order."""
+    six = list(DATASETS)
+    by_rows = sorted(suite_names(), key=lambda n: os.path.getsize(
+        os.path.join(SUITE_DIR, n + ".csv")))
+    ds = []
+    for d in spec.split(","):
+        ds += {"all": six + by_rows, "six": six, "suite": by_rows}.get(d, [d])
+    return [d for d in dict.fromkeys(ds) if d]
 
 
 # ---------------------------------------------------------------- masks

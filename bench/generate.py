@@ -123,12 +123,7 @@ def load_table(name, max_rows):
     else:
         t = C.load_suite(name)
         t = t.with_rows(~np.isnan(t.X).any(axis=1))
-    n_all = len(t.X)
-    if max_rows and n_all > max_rows:
-        t = t.with_rows(np.sort(np.random.default_rng(20261201).choice(
-            n_all, max_rows, replace=False)))
-    t.rows_all = n_all
-    return t
+    return C.seeded_subset(t, max_rows)
 
 
 # ---------------------------------------------------------------- synthesizers
@@ -524,13 +519,7 @@ def parse_args(argv):
     p.add_argument("--no-save", action="store_true")
     a = p.parse_args(argv)
     a.options = json.loads(a.options)
-    six = list(C.DATASETS)
-    by_rows = sorted(C.suite_names(), key=lambda n: os.path.getsize(
-        os.path.join(C.SUITE_DIR, n + ".csv")))
-    ds = []
-    for d in a.datasets.split(","):
-        ds += {"all": six + by_rows, "six": six, "suite": by_rows}.get(d, [d])
-    a.datasets = [d for d in dict.fromkeys(ds) if d]
+    a.datasets = C.expand_datasets(a.datasets)
     a.methods = [m for m in a.methods.split(",") if m]
     for d in a.datasets:
         if d not in C.DATASETS and d not in C.suite_names():

@@ -594,13 +594,7 @@ def parse_args(argv):
                    help="do not write bench/results.md")
     a = p.parse_args(argv)
     a.options = json.loads(a.options)
-    six = list(C.DATASETS)
-    by_rows = sorted(C.suite_names(), key=lambda n: os.path.getsize(
-        os.path.join(C.SUITE_DIR, n + ".csv")))
-    ds = []
-    for d in a.datasets.split(","):
-        ds += {"all": six + by_rows, "six": six, "suite": by_rows}.get(d, [d])
-    a.datasets = [d for d in dict.fromkeys(ds) if d]
+    a.datasets = C.expand_datasets(a.datasets)
     if a.quick:
         a.seeds = 1
         a.max_rows = min(a.max_rows, 500)
