@@ -592,7 +592,7 @@ class Report:
             f.write(out)
 
 
-PARTS = ["impute", "generate", "speed", "scale", "big"]
+PARTS = ["impute", "generate", "speed", "scale", "big", "wide"]
 
 
 def machine_line():

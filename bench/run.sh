@@ -1,7 +1,7 @@
 #!/bin/sh
 # The benchmarks (run by `make bench` from the repo root; never by CI).
 #
-#   sh bench/run.sh [--quick] [--only impute|generate|speed|scale] [--so PATH]
+#   sh bench/run.sh [--quick] [--only impute|generate|speed|scale|wide] [--so PATH]
 #
 # --quick: one seed, short speed and scale runs; the imputation part cuts
 #   every table to 500 rows and leaves out R mice and the torch MIWAE.
@@ -37,10 +37,10 @@ while [ $# -gt 0 ]; do
 done
 [ "$quick" = 0 ] || [ "$quick" = 1 ] || quick=1
 parts=$(echo "$only" | tr ',' ' ')
-[ -n "$parts" ] || parts="impute generate speed scale"
+[ -n "$parts" ] || parts="impute generate speed scale wide"
 for p in $parts; do
-    case "$p" in impute|generate|speed|scale) ;;
-        *) echo "bench: unknown part $p (impute, generate, speed, scale)" >&2; exit 2 ;;
+    case "$p" in impute|generate|speed|scale|wide) ;;
+        *) echo "bench: unknown part $p (impute, generate, speed, scale, wide)" >&2; exit 2 ;;
     esac
 done
 

@@ -16,7 +16,7 @@ each, on one thread:
   cells (the error rate over the hidden cells for both).
 
 Usage: /usr/bin/python3 bench/wide.py [--levels 300,5000] [--rows 5000]
-           [--seed 1] [--so ./vae.so]
+           [--seed 1] [--so ./vae.so] [--quick] [--no-save]
 """
 
 import argparse
@@ -87,10 +87,16 @@ def parse_args(argv):
     ap.add_argument("--rows", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--so", default=C.DEFAULT_SO)
+    ap.add_argument("--quick", action="store_true",
+                    help="300 levels on 2,000 rows")
+    ap.add_argument("--no-save", action="store_true",
+                    help="do not write bench/results.md")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--with-wide", type=int, default=0, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     a.so = os.path.abspath(a.so)
+    if a.quick:
+        a.levels, a.rows = "300", 2000
     return a
 
 
@@ -100,21 +106,30 @@ def main(argv=None):
         a.levels = int(a.levels)
         print(json.dumps(worker(a)))
         return 0
-    print("Wide categoricals: %d rows, seed %d, one thread; %s."
-          % (a.rows, a.seed, C.machine_line()))
-    print("levels | fit CPU s without | fit CPU s with | ratio | hidden cells "
-          "| error vae | error mode | load")
-    print("-------|------------------:|---------------:|------:|-------------:"
-          "|----------:|-----------:|-----:")
+    print("== wide: levels %s, %d rows" % (a.levels, a.rows), file=sys.stderr,
+          flush=True)
+    rows = []
     for levels in [int(x) for x in a.levels.split(",")]:
         base = ["--levels", levels, "--rows", a.rows, "--seed", a.seed,
                 "--so", a.so]
         r0 = C.run_worker("wide.py", base + ["--with-wide", 0], threads=1)
         r1 = C.run_worker("wide.py", base + ["--with-wide", 1], threads=1)
-        print("%6d | %17.1f | %14.1f | %5.2f | %12d | %9.3f | %10.3f | %4.1f"
-              % (levels, r0["cpu"], r1["cpu"], r1["cpu"] / r0["cpu"],
-                 r1["hidden"], r1["err_vae"], r1["err_mode"],
-                 os.getloadavg()[0]), flush=True)
+        rows.append([levels, r0["cpu"], r1["cpu"], r1["cpu"] / r0["cpu"],
+                     r1["hidden"], r1["err_vae"], r1["err_mode"],
+                     os.getloadavg()[0]])
+    rep = C.Report("wide")
+    rep.table("Wide categoricals (%d rows, default vae_fit, one thread)" % a.rows,
+              ["levels", "fit CPU s without", "fit CPU s with", "ratio",
+               "hidden cells", "error rate vae", "error rate mode", "load"],
+              rows,
+              ["CPU: user + system seconds of the fitting process",
+               "error rate over the hidden cells of `wide` (20% of them); "
+               "its level follows the first numeric column with noise of "
+               "levels/20 levels, so even the true model errs often"])
+    if not a.no_save:
+        rep.save(preface="### Wide categoricals\n\n%s.\n\nCommand: "
+                 "`bench/wide.py --levels %s --rows %d`."
+                 % (C.machine_line(), a.levels, a.rows))
     return 0
 
 
