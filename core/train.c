@@ -117,7 +117,8 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
 
 /* One pass of the network over the rows gathered in b->rows (with b->hide
 ** and b->eps), shard by shard on the pool: sum of the shards' losses, and
-** with grads their gradient summed into b->w[0].grads. */
+** with grads each shard's gradient in its b->w[s].grads (update_params
+** sums them). */
 typedef struct {
   const vae_model *m;
   fit_buffers *b;
@@ -146,13 +147,6 @@ static double run_pass(const vae_model *m, fit_buffers *b, int rows, int K, doub
   vae_pool_run(b->pool, shards, shard_pass, &ps);
   double loss = 0;
   for (int s = 0; s < shards; s++) loss += b->loss[s];
-  if (grads) {
-    float *g = b->w[0].grads;
-    for (int s = 1; s < shards; s++) {
-      const float *h = b->w[s].grads;
-      for (size_t i = 0; i < m->nparams; i++) g[i] += h[i];
-    }
-  }
   return loss;
 }
 
@@ -484,11 +478,48 @@ static void widen_range(vae_model *m, const float *data, int64_t n) {
 ** faithful: within 1%). */
 #define VAE_SLOPE_PRIOR 0.2
 
-static void slope_prior(const vae_model *m, float *grads, int64_t n) {
+/* The prior's gradient on the slopes within parameters [lo, hi). */
+static void slope_prior(const vae_model *m, float *grads, int64_t n, size_t lo, size_t hi) {
   for (int j = 0; j < m->p; j++) {
     size_t at = m->sel + 2 * (size_t)j;
-    grads[at] += (float)(m->params[at] / (VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR * (double)n));
+    if (at >= lo && at < hi)
+      grads[at] += (float)(m->params[at] / (VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR * (double)n));
   }
+}
+
+/* The optimizer step after a pass: the shards' gradients summed in shard
+** order, the slope prior added, Adam applied, all element by element, so
+** the parameters are cut into ranges of PARAM_CHUNK worked on by the pool
+** (same bits on any number of threads). */
+#define PARAM_CHUNK 4096
+
+typedef struct {
+  vae_model *m;
+  fit_buffers *b;
+  int shards;
+  int64_t n;
+  vae_adam_consts c;
+} param_step;
+
+static void update_range(void *ctx, int item, int worker) {
+  const param_step *ps = ctx;
+  vae_model *m = ps->m;
+  fit_buffers *b = ps->b;
+  const size_t lo = (size_t)item * PARAM_CHUNK;
+  const size_t hi = lo + PARAM_CHUNK < m->nparams ? lo + PARAM_CHUNK : m->nparams;
+  float *g = b->w[0].grads;
+  for (int s = 1; s < ps->shards; s++) {
+    const float *h = b->w[s].grads;
+    for (size_t i = lo; i < hi; i++) g[i] += h[i];
+  }
+  if (m->sel && lo < m->sel + 2 * (size_t)m->p && hi > m->sel)
+    slope_prior(m, g, ps->n, lo, hi);
+  adam_update(&ps->c, m->params + lo, g + lo, b->adam_m + lo, b->adam_v + lo, hi - lo);
+}
+
+static void update_params(vae_model *m, fit_buffers *b, int shards, vae_adam *opt, int64_t n) {
+  param_step ps = {m, b, shards, n, adam_begin(opt)};
+  vae_pool_run(b->pool, (int)((m->nparams + PARAM_CHUNK - 1) / PARAM_CHUNK), update_range, &ps);
 }
 
 /* Large tables: steps, not passes over the rows, decide how long a fit
@@ -525,8 +556,7 @@ static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
       b->hide[c] = cfg->mask_rate > 0 && vae_rng_uniform(rng) < cfg->mask_rate;
     vae_rng_normals_fast(rng, b->eps, (long)rows * K * m->latent);
     total += run_pass(m, b, rows, K, cfg->beta, rows, 1, 1) * rows;
-    if (m->sel) slope_prior(m, b->w[0].grads, n);
-    adam_step(opt, m->params, b->w[0].grads, b->adam_m, b->adam_v, m->nparams);
+    update_params(m, b, (rows + SHARD_ROWS - 1) / SHARD_ROWS, opt, n);
     poll->rows += rows;
     if (interrupted(poll)) return VAE_INTERRUPTED;
     if (*cursor == 0 && !wrap) break;
