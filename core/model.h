@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "nn.h"
+#include "pool.h"
 #include "rng.h"
 #include "vae.h"
 
@@ -197,7 +198,9 @@ double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
                       const float *out, float *dout);
 
 /* The linear part (linear.c). vae_linear_fit fits one into *out on raw
-** rows idx[0..n) of data; wide encodings get none (out->d = 0). It asks
+** rows idx[0..n) of data, its rows' conditioning on pool (NULL: the
+** caller alone; the same bits on any number of threads); wide encodings
+** get none (out->d = 0). It asks
 ** stop(ctx), when given, every few rows whether to give up
 ** (VAE_INTERRUPTED).
 ** vae_linear_row gives, for each missing numeric cell of one raw row, its
@@ -207,7 +210,7 @@ typedef struct vae_linear_work vae_linear_work;
 vae_linear_work *vae_linear_work_alloc(const vae_allocator *a, int d);
 void vae_linear_work_free(vae_linear_work *w);
 int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
-                   int64_t n, vae_linear *out, int (*stop)(void *), void *ctx);
+                   int64_t n, vae_pool *pool, vae_linear *out, int (*stop)(void *), void *ctx);
 void vae_linear_free(const vae_allocator *a, vae_linear *lin);
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
                     double *estimate);

@@ -737,14 +737,14 @@ static int finish_parts(fit_state *f, double *hold_err) {
   vae_model *m = f->m;
   const fit_plan *pl = &f->plan;
   int64_t *train = f->b.idx, *hold = f->b.idx + pl->n_train;
-  int rc = vae_linear_fit(m, f->data, train, pl->n_train, &m->lin, poll_stop, &f->poll);
+  int rc = vae_linear_fit(m, f->data, train, pl->n_train, f->b.pool, &m->lin, poll_stop, &f->poll);
   if (rc == VAE_OK)
     rc = holdout_blend(m, f->data, hold, pl->n_hold, vae_seed_mix(f->cfg->seed, 0x401d),
                        hold_err, &f->poll);
   if (rc == VAE_OK && pl->n_hold > 0 && f->n <= REFIT_MAX_ROWS) rc = refit_all_rows(f);
   if (rc == VAE_OK && pl->n_hold > 0) {
     vae_linear_free(&m->mem, &m->lin);
-    rc = vae_linear_fit(m, f->data, f->b.idx, f->n, &m->lin, poll_stop, &f->poll);
+    rc = vae_linear_fit(m, f->data, f->b.idx, f->n, f->b.pool, &m->lin, poll_stop, &f->poll);
   }
   return rc;
 }

@@ -633,7 +633,7 @@ static void test_linear_discriminant(void) {
   int64_t *idx = malloc(sizeof(int64_t) * N);
   for (int i = 0; i < N; i++) idx[i] = i;
   int rc = vae_model_create(&test_mem, cols, 3, &cfg, x, N, &m, err, sizeof err);
-  if (!rc) rc = vae_linear_fit(m, x, idx, N, &m->lin, NULL, NULL);
+  if (!rc) rc = vae_linear_fit(m, x, idx, N, NULL, &m->lin, NULL, NULL);
   vae_linear_work *w = rc ? NULL : vae_linear_work_alloc(&m->mem, m->lin.d);
   CHECK(!rc && w, "linear fit: %s", err);
   double worst = 0;
