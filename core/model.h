@@ -227,15 +227,16 @@ int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out
 
 /* Generation's calibration (calibrate.c). vae_calibrate measures one for
 ** the trained m from draws seeded by seed and the level shares of the
-** observed cells of data[n x p], asking stop(ctx), when given, between
-** chunks whether to give up (VAE_INTERRUPTED); *out is left alone on
-** failure. vae_calibrated_value maps a generated normal score g of
+** observed cells of data[n x p], decoding and sorting on pool (NULL: the
+** caller alone; the same bits on any number of threads), asking
+** stop(ctx), when given, between jobs of chunks whether to give up
+** (VAE_INTERRUPTED); *out is left alone on failure. vae_calibrated_value maps a generated normal score g of
 ** numeric column j (m->cal.nq > 0) to data units, before rounding. */
 int vae_calibration_alloc(const vae_allocator *a, vae_calibration *cal, int nq, int p,
                           int x_width);
 void vae_calibration_free(const vae_allocator *a, vae_calibration *cal);
 int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t seed,
-                  int (*stop)(void *), void *ctx, vae_calibration *out);
+                  vae_pool *pool, int (*stop)(void *), void *ctx, vae_calibration *out);
 double vae_calibrated_value(const vae_model *m, int j, double g);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */

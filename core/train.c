@@ -832,7 +832,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   /* Generation's calibration of the final network (calibrate.c). */
   vae_calibration cal = {0, NULL, NULL};
   if (rc == VAE_OK)
-    rc = vae_calibrate(m, data, n, vae_seed_mix(cfg->seed, 0x9e7), poll_stop, &f.poll, &cal);
+    rc = vae_calibrate(m, data, n, vae_seed_mix(cfg->seed, 0x9e7), f.b.pool, poll_stop, &f.poll, &cal);
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(&m->mem, scored);
   if (rc != VAE_OK) {
