@@ -169,8 +169,9 @@ int vae_layout_of(int p, int64_t x_width, const vae_config *cfg, vae_layout *L);
 ** With scored, numeric cells of x are normal scores already. */
 void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
                  const unsigned char *hide, int scored);
-/* The rows with numeric cells as normal scores (from the model's allocator). */
-float *vae_scores(const vae_model *m, const float *x, int64_t n);
+/* The rows with numeric cells as normal scores (from the model's allocator),
+** rows in fixed items on pool (NULL: the caller alone). */
+float *vae_scores(const vae_model *m, const float *x, int64_t n, vae_pool *pool);
 /* Encoder, K reparameterized samples per row from w->eps, decoder, and the
 ** log weights lw = log p(x_obs|z) + beta (log p(z) - log q(z|x)). With
 ** want_grads (a workspace allocated with grads) it also keeps the

@@ -809,7 +809,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   widen_range(m, data, n);
   /* The network sees numeric cells as normal scores: mapped once here, not
   ** in every epoch. */
-  float *scored = vae_scores(m, data, n);
+  float *scored = vae_scores(m, data, n, f.b.pool);
   if (!scored) {
     vae_free(&m->mem, hold_err);
     free_buffers(&f.b);
