@@ -184,7 +184,7 @@ typedef struct {
   const vae_model *m;
   int N, Nl;
   const float *z;       /* [N x latent] the draws' latents */
-  const double *noise;  /* [N x p] their numeric noise (numeric columns only) */
+  const vae_rng *noise;  /* [chunks] the stream where a chunk's numeric noise starts */
   const double *sd;
   vae_work *w;          /* [threads] */
   float *g, *lg;
@@ -202,6 +202,7 @@ static void decode_chunk(void *ctx, int item, int worker) {
   const int p = m->p, at = (c->first + item) * CALIBRATION_CHUNK;
   const int cnt = c->N - at < CALIBRATION_CHUNK ? c->N - at : CALIBRATION_CHUNK;
   vae_work *w = &c->w[worker];
+  vae_rng rng = c->noise[c->first + item];
   memcpy(w->z, c->z + (size_t)at * m->latent, (size_t)cnt * m->latent * sizeof(float));
   vae_decode(m, w, cnt);
   const float *o = w->dec_h[m->nlayers - 1];
@@ -209,7 +210,7 @@ static void decode_chunk(void *ctx, int item, int worker) {
     for (int j = 0; j < p; j++)
       if (vae_is_numeric(m->cols[j].kind))
         c->g[(size_t)j * c->N + at + r] = (float)(o[(size_t)r * m->dec_out + m->off[j]] +
-                                                  c->sd[j] * c->noise[(size_t)(at + r) * p + j]);
+                                                  c->sd[j] * vae_rng_normal(&rng));
     if (at + r < c->Nl)
       memcpy(c->lg + (size_t)(at + r) * m->dec_out, o + (size_t)r * m->dec_out,
              (size_t)m->dec_out * sizeof(float));
@@ -243,7 +244,8 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
   float *g = vae_malloc(&m->mem, (size_t)N * p * sizeof(float));
   float *lg = vae_malloc(&m->mem, (size_t)Nl * m->dec_out * sizeof(float));
   float *z = vae_malloc(&m->mem, (size_t)N * d * sizeof(float));
-  double *noise = vae_calloc(&m->mem, (size_t)N * p, sizeof(double));
+  const int chunks = (N + CALIBRATION_CHUNK - 1) / CALIBRATION_CHUNK;
+  vae_rng *noise = vae_calloc(&m->mem, (size_t)chunks, sizeof *noise);
   double *sd = vae_malloc(&m->mem, (size_t)p * sizeof(double));
   double *target = vae_calloc(&m->mem, 2 * (size_t)m->x_width, sizeof(double));
   vae_work *w = vae_calloc(&m->mem, (size_t)threads, sizeof *w);
@@ -257,20 +259,22 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
   }
   for (int j = 0; j < p; j++) sd[j] = sqrt(exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR);
   /* The random numbers first, in the order of one thread drawing chunk by
-  ** chunk: each chunk's latents, then row by row its numeric noise. */
+  ** chunk: each chunk's latents, then row by row its numeric noise, of
+  ** which only where it starts in the stream is kept (the chunk's item
+  ** draws it again from there: less memory than keeping N x p values). */
   vae_rng rng;
   vae_rng_seed(&rng, seed);
   for (int at = 0; at < N; at += CALIBRATION_CHUNK) {
     int cnt = N - at < CALIBRATION_CHUNK ? N - at : CALIBRATION_CHUNK;
     vae_rng_normals(&rng, z + (size_t)at * d, (long)cnt * d);
+    noise[at / CALIBRATION_CHUNK] = rng;
     for (int r = at; r < at + cnt; r++)
       for (int j = 0; j < p; j++)
-        if (vae_is_numeric(m->cols[j].kind)) noise[(size_t)r * p + j] = vae_rng_normal(&rng);
+        if (vae_is_numeric(m->cols[j].kind)) vae_rng_normal(&rng);
   }
   calib_job job = {m, N, Nl, z, noise, sd, w, g, lg, &cal, target, target + m->x_width, 0};
   /* Numeric scores column-major: each column's draws sorted in place
   ** afterwards. Decoded CALIBRATION_JOB chunks a job, asking stop between. */
-  const int chunks = (N + CALIBRATION_CHUNK - 1) / CALIBRATION_CHUNK;
   for (job.first = 0; job.first < chunks; job.first += CALIBRATION_JOB) {
     if (stop && stop(ctx)) {
       rc = VAE_INTERRUPTED;
