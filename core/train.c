@@ -9,7 +9,11 @@
 ** summed in shard order. The noise of the whole batch is drawn first, on
 ** the calling thread, and the shards take their slices. So the shapes,
 ** the random numbers and the order of every sum are the same whatever the
-** number of threads: a fit gives the same bits on 1 thread as on 8.
+** number of threads: a fit gives the same bits on 1 thread as on 8. The
+** optimizer step after a pass (the shards' gradients summed, Adam) is cut
+** into fixed parameter ranges on the same pool, and the pool is handed to
+** the normal scores, the linear part and the calibration, each cut into
+** pieces that do not depend on the thread count either.
 */
 #include "mem.h"
 #include "model.h"
