@@ -43,6 +43,8 @@
 #define CALIBRATION_QUANTILES 256
 #define CALIBRATION_CHUNK 256
 #define CALIBRATION_ROUNDS 6
+/* Chunks decoded per job of the pool (a stop check between jobs). */
+#define CALIBRATION_JOB 16
 
 void vae_calibration_free(const vae_allocator *a, vae_calibration *cal) {
   vae_free(a, cal->q);
@@ -133,39 +135,33 @@ static void level_shares(const vae_model *m, const float *data, int64_t n, doubl
 ** categorical column so that the mean over the N drawn rows' outputs (lg,
 ** N x dec_out) of the level probabilities is target's. A few rounds of
 ** the ratio update. mean: x_width doubles. */
-static void level_shifts(const vae_model *m, const float *lg, int N, const double *target,
-                         double *mean, float *shift) {
+static void level_shifts(const vae_model *m, int j, const float *lg, int N,
+                         const double *target, double *mean, float *shift) {
+  const vae_column *c = &m->cols[j];
+  const int at = m->off[j];
   for (int round = 0; round < CALIBRATION_ROUNDS; round++) {
-    memset(mean, 0, (size_t)m->x_width * sizeof(double));
+    for (int l = 0; l < (c->kind == VAE_CATEGORICAL ? c->nlevels : 1); l++) mean[at + l] = 0;
     for (int i = 0; i < N; i++) {
       const float *o = lg + (size_t)i * m->dec_out;
-      for (int j = 0; j < m->p; j++) {
-        const vae_column *c = &m->cols[j];
-        int at = m->off[j];
-        if (c->kind == VAE_BINARY) {
-          mean[at] += 1.0 / (1.0 + exp(-(double)(o[at] + shift[at])));
-        } else if (c->kind == VAE_CATEGORICAL) {
-          double mx = -INFINITY, s = 0;
-          for (int l = 0; l < c->nlevels; l++) mx = fmax(mx, o[at + l] + shift[at + l]);
-          for (int l = 0; l < c->nlevels; l++) s += exp(o[at + l] + shift[at + l] - mx);
-          for (int l = 0; l < c->nlevels; l++) mean[at + l] += exp(o[at + l] + shift[at + l] - mx) / s;
-        }
-      }
-    }
-    for (int j = 0; j < m->p; j++) {
-      const vae_column *c = &m->cols[j];
-      int at = m->off[j];
       if (c->kind == VAE_BINARY) {
-        double got = mean[at] / N, want = target[at];
-        got = fmin(fmax(got, 1e-6), 1 - 1e-6);
-        shift[at] += (float)(log(want / (1 - want)) - log(got / (1 - got)));
+        mean[at] += 1.0 / (1.0 + exp(-(double)(o[at] + shift[at])));
       } else if (c->kind == VAE_CATEGORICAL) {
-        for (int l = 0; l < c->nlevels; l++)
-          shift[at + l] += (float)log(target[at + l] / fmax(mean[at + l] / N, 1e-12));
+        double mx = -INFINITY, s = 0;
+        for (int l = 0; l < c->nlevels; l++) mx = fmax(mx, o[at + l] + shift[at + l]);
+        for (int l = 0; l < c->nlevels; l++) s += exp(o[at + l] + shift[at + l] - mx);
+        for (int l = 0; l < c->nlevels; l++) mean[at + l] += exp(o[at + l] + shift[at + l] - mx) / s;
       }
-      for (int l = 0; l < (c->kind == VAE_CATEGORICAL ? c->nlevels : 1); l++)
-        if (!vae_is_numeric(c->kind)) shift[at + l] = fminf(fmaxf(shift[at + l], -20.0f), 20.0f);
     }
+    if (c->kind == VAE_BINARY) {
+      double got = mean[at] / N, want = target[at];
+      got = fmin(fmax(got, 1e-6), 1 - 1e-6);
+      shift[at] += (float)(log(want / (1 - want)) - log(got / (1 - got)));
+    } else if (c->kind == VAE_CATEGORICAL) {
+      for (int l = 0; l < c->nlevels; l++)
+        shift[at + l] += (float)log(target[at + l] / fmax(mean[at + l] / N, 1e-12));
+    }
+    for (int l = 0; l < (c->kind == VAE_CATEGORICAL ? c->nlevels : 1); l++)
+      shift[at + l] = fminf(fmaxf(shift[at + l], -20.0f), 20.0f);
   }
 }
 
@@ -181,65 +177,121 @@ static int draws_for(const vae_model *m, int64_t rows) {
                                 : n <= CALIBRATION_MIN_DRAWS ? CALIBRATION_MIN_DRAWS : (int)n;
 }
 
+/* The work of one calibration, cut into pool items that write disjoint
+** parts of g, lg, cal.q and cal.shift: the same bits on any number of
+** threads. */
+typedef struct {
+  const vae_model *m;
+  int N, Nl;
+  const float *z;       /* [N x latent] the draws' latents */
+  const vae_rng *noise;  /* [chunks] the stream where a chunk's numeric noise starts */
+  const double *sd;
+  vae_work *w;          /* [threads] */
+  float *g, *lg;
+  vae_calibration *cal;
+  const double *target;
+  double *mean;         /* [x_width] */
+  int first;            /* the job's first chunk */
+} calib_job;
+
+/* Chunk first + item: its draws decoded into their numeric scores g
+** (column-major) and, within Nl, their logits lg. */
+static void decode_chunk(void *ctx, int item, int worker) {
+  const calib_job *c = ctx;
+  const vae_model *m = c->m;
+  const int p = m->p, at = (c->first + item) * CALIBRATION_CHUNK;
+  const int cnt = c->N - at < CALIBRATION_CHUNK ? c->N - at : CALIBRATION_CHUNK;
+  vae_work *w = &c->w[worker];
+  vae_rng rng = c->noise[c->first + item];
+  memcpy(w->z, c->z + (size_t)at * m->latent, (size_t)cnt * m->latent * sizeof(float));
+  vae_decode(m, w, cnt);
+  const float *o = w->dec_h[m->nlayers - 1];
+  for (int r = 0; r < cnt; r++) {
+    for (int j = 0; j < p; j++)
+      if (vae_is_numeric(m->cols[j].kind))
+        c->g[(size_t)j * c->N + at + r] = (float)(o[(size_t)r * m->dec_out + m->off[j]] +
+                                                  c->sd[j] * vae_rng_normal(&rng));
+    if (at + r < c->Nl)
+      memcpy(c->lg + (size_t)(at + r) * m->dec_out, o + (size_t)r * m->dec_out,
+             (size_t)m->dec_out * sizeof(float));
+  }
+}
+
+/* Column item: a numeric column's scores sorted and its quantiles kept, a
+** binary or categorical column's level shifts. */
+static void calibrate_column(void *ctx, int j, int worker) {
+  const calib_job *c = ctx;
+  const vae_model *m = c->m;
+  if (vae_is_numeric(m->cols[j].kind)) {
+    float *col = c->g + (size_t)j * c->N, *q = c->cal->q + (size_t)j * c->cal->nq;
+    const int N = c->N, nq = c->cal->nq;
+    qsort(col, (size_t)N, sizeof(float), cmp_float);
+    for (int k = 0; k < nq; k++) q[k] = col[(size_t)((double)k * (N - 1) / (nq - 1) + 0.5)];
+  } else {
+    level_shifts(m, j, c->lg, c->Nl, c->target, c->mean, c->cal->shift);
+  }
+}
+
 int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t seed,
-                  int (*stop)(void *), void *ctx, vae_calibration *out) {
-  const int d = m->latent, p = m->p;
+                  vae_pool *pool, int (*stop)(void *), void *ctx, vae_calibration *out) {
+  const int d = m->latent, p = m->p, threads = vae_pool_threads(pool);
   /* The logits kept for the level shifts: 16 MiB at most. */
   int N = draws_for(m, n), Nl = (int)fmin(N, 4194304.0 / m->dec_out);
   int rc = VAE_OK;
   vae_calibration cal;
   if (vae_calibration_alloc(&m->mem, &cal, CALIBRATION_QUANTILES, p, m->x_width))
     return VAE_NOMEM;
-  vae_work w;
   float *g = vae_malloc(&m->mem, (size_t)N * p * sizeof(float));
   float *lg = vae_malloc(&m->mem, (size_t)Nl * m->dec_out * sizeof(float));
+  float *z = vae_malloc(&m->mem, (size_t)N * d * sizeof(float));
+  const int chunks = (N + CALIBRATION_CHUNK - 1) / CALIBRATION_CHUNK;
+  vae_rng *noise = vae_calloc(&m->mem, (size_t)chunks, sizeof *noise);
   double *sd = vae_malloc(&m->mem, (size_t)p * sizeof(double));
   double *target = vae_calloc(&m->mem, 2 * (size_t)m->x_width, sizeof(double));
-  if (!g || !lg || !sd || !target || vae_work_alloc(m, &w, CALIBRATION_CHUNK, 1, 0)) {
-    vae_free(&m->mem, g);
-    vae_free(&m->mem, lg);
-    vae_free(&m->mem, sd);
-    vae_free(&m->mem, target);
-    vae_calibration_free(&m->mem, &cal);
-    return VAE_NOMEM;
+  vae_work *w = vae_calloc(&m->mem, (size_t)threads, sizeof *w);
+  int ready = 0;
+  if (g && lg && z && noise && sd && target && w)
+    while (ready < threads && vae_work_alloc(m, &w[ready], CALIBRATION_CHUNK, 1, 0) == VAE_OK)
+      ready++;
+  if (ready < threads) {
+    rc = VAE_NOMEM;
+    goto done;
   }
   for (int j = 0; j < p; j++) sd[j] = sqrt(exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR);
+  /* The random numbers first, in the order of one thread drawing chunk by
+  ** chunk: each chunk's latents, then row by row its numeric noise, of
+  ** which only where it starts in the stream is kept (the chunk's item
+  ** draws it again from there: less memory than keeping N x p values). */
   vae_rng rng;
   vae_rng_seed(&rng, seed);
-  /* Numeric scores column-major: each column's draws sorted in place
-  ** afterwards. */
-  for (int at = 0; at < N && rc == VAE_OK; at += CALIBRATION_CHUNK) {
+  for (int at = 0; at < N; at += CALIBRATION_CHUNK) {
     int cnt = N - at < CALIBRATION_CHUNK ? N - at : CALIBRATION_CHUNK;
+    vae_rng_normals(&rng, z + (size_t)at * d, (long)cnt * d);
+    noise[at / CALIBRATION_CHUNK] = rng;
+    for (int r = at; r < at + cnt; r++)
+      for (int j = 0; j < p; j++)
+        if (vae_is_numeric(m->cols[j].kind)) vae_rng_normal(&rng);
+  }
+  calib_job job = {m, N, Nl, z, noise, sd, w, g, lg, &cal, target, target + m->x_width, 0};
+  /* Numeric scores column-major: each column's draws sorted in place
+  ** afterwards. Decoded CALIBRATION_JOB chunks a job, asking stop between. */
+  for (job.first = 0; job.first < chunks; job.first += CALIBRATION_JOB) {
     if (stop && stop(ctx)) {
       rc = VAE_INTERRUPTED;
-      break;
+      goto done;
     }
-    vae_rng_normals(&rng, w.z, (long)cnt * d);
-    vae_decode(m, &w, cnt);
-    const float *o = w.dec_h[m->nlayers - 1];
-    for (int r = 0; r < cnt; r++) {
-      for (int j = 0; j < p; j++)
-        if (vae_is_numeric(m->cols[j].kind))
-          g[(size_t)j * N + at + r] =
-              (float)(o[(size_t)r * m->dec_out + m->off[j]] + sd[j] * vae_rng_normal(&rng));
-      if (at + r < Nl)
-        memcpy(lg + (size_t)(at + r) * m->dec_out, o + (size_t)r * m->dec_out,
-               (size_t)m->dec_out * sizeof(float));
-    }
+    int items = chunks - job.first < CALIBRATION_JOB ? chunks - job.first : CALIBRATION_JOB;
+    vae_pool_run(pool, items, decode_chunk, &job);
   }
-  for (int j = 0; j < p && rc == VAE_OK; j++) {
-    if (!vae_is_numeric(m->cols[j].kind)) continue;
-    float *col = g + (size_t)j * N, *q = cal.q + (size_t)j * cal.nq;
-    qsort(col, (size_t)N, sizeof(float), cmp_float);
-    for (int k = 0; k < cal.nq; k++) q[k] = col[(size_t)((double)k * (N - 1) / (cal.nq - 1) + 0.5)];
-  }
-  if (rc == VAE_OK) {
-    level_shares(m, data, n, target);
-    level_shifts(m, lg, Nl, target, target + m->x_width, cal.shift);
-  }
-  vae_work_free(&w);
+  level_shares(m, data, n, target);
+  vae_pool_run(pool, p, calibrate_column, &job);
+done:
+  for (int t = 0; t < ready; t++) vae_work_free(&w[t]);
+  vae_free(&m->mem, w);
   vae_free(&m->mem, g);
   vae_free(&m->mem, lg);
+  vae_free(&m->mem, z);
+  vae_free(&m->mem, noise);
   vae_free(&m->mem, sd);
   vae_free(&m->mem, target);
   if (rc != VAE_OK) {

@@ -16,6 +16,7 @@
 */
 #include "mem.h"
 #include "model.h"
+#include "pool.h"
 
 #include <math.h>
 #include <string.h>
@@ -27,6 +28,13 @@
 ** four per input, at most LIN_MAX_ROWS. About 0.5 s at the widest. */
 #define LIN_FLOP_BUDGET 3e9
 #define LIN_MAX_ROWS 20000
+/* EM's E step works on blocks of LIN_BLOCK rows, LIN_ITEM rows an item
+** of the pool: each row conditioned on its own (its filled values and its
+** missing block's conditional covariance kept), then summed on the caller
+** in row order. Both fixed, so the sums are the same on any number of
+** threads. */
+#define LIN_BLOCK 64
+#define LIN_ITEM 8
 /* Variances are inflated by this share: it keeps one-hot groups, whose
 ** levels sum to one, and exactly dependent columns invertible. */
 #define LIN_RIDGE 1e-3
@@ -198,8 +206,70 @@ void vae_linear_free(const vae_allocator *a, vae_linear *lin) {
   memset(lin, 0, sizeof *lin);
 }
 
+/* One E step's work on a block of rows: each row's filled values go to
+** filled, its missing dims and the lower triangle of their conditional
+** covariance to its slot of mis / tri. */
+typedef struct {
+  const vae_model *m;
+  const float *data;
+  const int64_t *idx;
+  int64_t first, rows;      /* the block: rows first.. of idx, rows in all */
+  const double *mean, *cov;
+  double *filled;           /* [rows x d], row 0 the first of the fit */
+  vae_linear_work **w;      /* [threads]: scratch per worker */
+  int *nm;                  /* [LIN_BLOCK] */
+  int *mis;                 /* [LIN_BLOCK x d] */
+  double *tri;              /* [LIN_BLOCK x d(d+1)/2] */
+} e_block;
+
+static void condition_rows(void *ctx, int item, int worker) {
+  const e_block *e = ctx;
+  const vae_model *m = e->m;
+  const int d = m->x_width;
+  const size_t tsize = (size_t)d * (d + 1) / 2;
+  vae_linear_work *w = e->w[worker];
+  for (int k = item * LIN_ITEM; k < (item + 1) * LIN_ITEM && e->first + k < e->rows; k++) {
+    const int64_t r = e->first + k;
+    encode(m, e->data + e->idx[r] * m->p, w->v);
+    int nm = condition(e->mean, e->cov, d, w), no = d - nm;
+    memcpy(e->filled + (size_t)r * d, w->v, (size_t)d * sizeof(double));
+    memcpy(e->mis + (size_t)k * d, w->mis, (size_t)nm * sizeof(int));
+    e->nm[k] = nm;
+    double *t = e->tri + (size_t)k * tsize;
+    for (int i = 0; i < nm; i++)
+      for (int q = 0; q <= i; q++) {
+        const double *bi = w->b + (size_t)i * no, *bq = w->b + (size_t)q * no;
+        double s = e->cov[(size_t)w->mis[i] * d + w->mis[q]];
+        for (int a = 0; a < no; a++) s -= bi[a] * bq[a];
+        *t++ = s;
+      }
+  }
+}
+
+/* The block's rows into the sums, in row order. */
+static void sum_block(const e_block *e, int d, double *sx, double *sxx) {
+  const size_t tsize = (size_t)d * (d + 1) / 2;
+  for (int64_t k = 0; k < LIN_BLOCK && e->first + k < e->rows; k++) {
+    const double *v = e->filled + (size_t)(e->first + k) * d;
+    for (int a = 0; a < d; a++) {
+      sx[a] += v[a];
+      double *row = sxx + (size_t)a * d;
+      for (int c = 0; c <= a; c++) row[c] += v[a] * v[c];
+    }
+    /* E[x x^T] adds the conditional covariance on the missing block. */
+    const int *mis = e->mis + (size_t)k * d;
+    const double *t = e->tri + (size_t)k * tsize;
+    for (int i = 0; i < e->nm[k]; i++)
+      for (int q = 0; q <= i; q++) {
+        int hi = mis[i] > mis[q] ? mis[i] : mis[q];
+        int lo = mis[i] + mis[q] - hi;
+        sxx[(size_t)hi * d + lo] += *t++;
+      }
+  }
+}
+
 int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
-                   int64_t n, vae_linear *out, int (*stop)(void *), void *ctx) {
+                   int64_t n, vae_pool *pool, vae_linear *out, int (*stop)(void *), void *ctx) {
   memset(out, 0, sizeof *out);
   const int d = m->x_width;
   if (d > VAE_LINEAR_MAX_WIDTH || n < 2) return VAE_OK;
@@ -208,6 +278,7 @@ int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
   if (rows > LIN_MAX_ROWS) rows = LIN_MAX_ROWS;
   if (rows > n) rows = n;
   const size_t dd = (size_t)d * d;
+  const int threads = vae_pool_threads(pool);
   double *mean = vae_calloc(&m->mem, (size_t)d, sizeof(double));
   double *cov = vae_calloc(&m->mem, dd, sizeof(double));
   double *sx = vae_calloc(&m->mem, (size_t)d, sizeof(double));
@@ -215,19 +286,25 @@ int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
   int64_t *count = vae_calloc(&m->mem, (size_t)d, sizeof(int64_t));
   double *filled = vae_calloc(&m->mem, (size_t)rows * d, sizeof(double));
   unsigned char *level = vae_calloc(&m->mem, (size_t)d, 1);
-  vae_linear_work *w = vae_linear_work_alloc(&m->mem, d);
+  int *nm = vae_calloc(&m->mem, LIN_BLOCK, sizeof(int));
+  int *mis = vae_calloc(&m->mem, (size_t)LIN_BLOCK * d, sizeof(int));
+  double *tri = vae_calloc(&m->mem, (size_t)LIN_BLOCK * d * (d + 1) / 2, sizeof(double));
+  vae_linear_work **w = vae_calloc(&m->mem, (size_t)threads, sizeof *w);
   int rc = VAE_NOMEM;
-  if (!mean || !cov || !sx || !sxx || !count || !filled || !level || !w) goto done;
+  if (!mean || !cov || !sx || !sxx || !count || !filled || !level || !nm || !mis || !tri || !w)
+    goto done;
+  for (int t = 0; t < threads; t++)
+    if (!(w[t] = vae_linear_work_alloc(&m->mem, d))) goto done;
   for (int j = 0; j < m->p; j++)
     if (m->cols[j].kind == VAE_CATEGORICAL) memset(level + m->off[j], 1, (size_t)m->cols[j].nlevels);
 
   /* Start from independent dims with their observed moments. */
   for (int64_t r = 0; r < rows; r++) {
-    encode(m, data + idx[r] * m->p, w->v);
+    encode(m, data + idx[r] * m->p, w[0]->v);
     for (int k = 0; k < d; k++)
-      if (!isnan(w->v[k])) {
-        sx[k] += w->v[k];
-        sxx[(size_t)k * d + k] += w->v[k] * w->v[k];
+      if (!isnan(w[0]->v[k])) {
+        sx[k] += w[0]->v[k];
+        sxx[(size_t)k * d + k] += w[0]->v[k] * w[0]->v[k];
         count[k]++;
       }
   }
@@ -237,33 +314,18 @@ int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
     mean[k] = mu;
     cov[(size_t)k * d + k] = (var > 1e-6 ? var : 1e-6) * (1 + LIN_RIDGE);
   }
+  e_block e = {m, data, idx, 0, rows, mean, cov, filled, w, nm, mis, tri};
   for (int it = 0; it < LIN_MAX_ITERATIONS; it++) {
     memset(sx, 0, (size_t)d * sizeof(double));
     memset(sxx, 0, dd * sizeof(double));
-    for (int64_t r = 0; r < rows; r++) {
-      if (stop && r % 64 == 0 && stop(ctx)) {
+    for (e.first = 0; e.first < rows; e.first += LIN_BLOCK) {
+      if (stop && stop(ctx)) {
         rc = VAE_INTERRUPTED;
         goto done;
       }
-      encode(m, data + idx[r] * m->p, w->v);
-      int nm = condition(mean, cov, d, w), no = d - nm;
-      const double *v = w->v;
-      memcpy(filled + (size_t)r * d, v, (size_t)d * sizeof(double));
-      for (int a = 0; a < d; a++) {
-        sx[a] += v[a];
-        double *row = sxx + (size_t)a * d;
-        for (int c = 0; c <= a; c++) row[c] += v[a] * v[c];
-      }
-      /* E[x x^T] adds the conditional covariance on the missing block. */
-      for (int i = 0; i < nm; i++)
-        for (int k = 0; k <= i; k++) {
-          const double *bi = w->b + (size_t)i * no, *bk = w->b + (size_t)k * no;
-          double s = cov[(size_t)w->mis[i] * d + w->mis[k]];
-          for (int a = 0; a < no; a++) s -= bi[a] * bk[a];
-          int hi = w->mis[i] > w->mis[k] ? w->mis[i] : w->mis[k];
-          int lo = w->mis[i] + w->mis[k] - hi;
-          sxx[(size_t)hi * d + lo] += s;
-        }
+      int64_t left = rows - e.first < LIN_BLOCK ? rows - e.first : LIN_BLOCK;
+      vae_pool_run(pool, (int)((left + LIN_ITEM - 1) / LIN_ITEM), condition_rows, &e);
+      sum_block(&e, d, sx, sxx);
     }
     double change = 0;
     for (int a = 0; a < d; a++) {
@@ -298,7 +360,11 @@ done:
   vae_free(&m->mem, count);
   vae_free(&m->mem, filled);
   vae_free(&m->mem, level);
-  vae_linear_work_free(w);
+  vae_free(&m->mem, nm);
+  vae_free(&m->mem, mis);
+  vae_free(&m->mem, tri);
+  for (int t = 0; w && t < threads; t++) vae_linear_work_free(w[t]);
+  vae_free(&m->mem, w);
   return rc;
 }
 

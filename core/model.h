@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "nn.h"
+#include "pool.h"
 #include "rng.h"
 #include "vae.h"
 
@@ -168,8 +169,9 @@ int vae_layout_of(int p, int64_t x_width, const vae_config *cfg, vae_layout *L);
 ** With scored, numeric cells of x are normal scores already. */
 void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
                  const unsigned char *hide, int scored);
-/* The rows with numeric cells as normal scores (from the model's allocator). */
-float *vae_scores(const vae_model *m, const float *x, int64_t n);
+/* The rows with numeric cells as normal scores (from the model's allocator),
+** rows in fixed items on pool (NULL: the caller alone). */
+float *vae_scores(const vae_model *m, const float *x, int64_t n, vae_pool *pool);
 /* Encoder, K reparameterized samples per row from w->eps, decoder, and the
 ** log weights lw = log p(x_obs|z) + beta (log p(z) - log q(z|x)). With
 ** want_grads (a workspace allocated with grads) it also keeps the
@@ -197,7 +199,9 @@ double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
                       const float *out, float *dout);
 
 /* The linear part (linear.c). vae_linear_fit fits one into *out on raw
-** rows idx[0..n) of data; wide encodings get none (out->d = 0). It asks
+** rows idx[0..n) of data, its rows' conditioning on pool (NULL: the
+** caller alone; the same bits on any number of threads); wide encodings
+** get none (out->d = 0). It asks
 ** stop(ctx), when given, every few rows whether to give up
 ** (VAE_INTERRUPTED).
 ** vae_linear_row gives, for each missing numeric cell of one raw row, its
@@ -207,7 +211,7 @@ typedef struct vae_linear_work vae_linear_work;
 vae_linear_work *vae_linear_work_alloc(const vae_allocator *a, int d);
 void vae_linear_work_free(vae_linear_work *w);
 int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
-                   int64_t n, vae_linear *out, int (*stop)(void *), void *ctx);
+                   int64_t n, vae_pool *pool, vae_linear *out, int (*stop)(void *), void *ctx);
 void vae_linear_free(const vae_allocator *a, vae_linear *lin);
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
                     double *estimate);
@@ -224,15 +228,16 @@ int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out
 
 /* Generation's calibration (calibrate.c). vae_calibrate measures one for
 ** the trained m from draws seeded by seed and the level shares of the
-** observed cells of data[n x p], asking stop(ctx), when given, between
-** chunks whether to give up (VAE_INTERRUPTED); *out is left alone on
-** failure. vae_calibrated_value maps a generated normal score g of
+** observed cells of data[n x p], decoding and sorting on pool (NULL: the
+** caller alone; the same bits on any number of threads), asking
+** stop(ctx), when given, between jobs of chunks whether to give up
+** (VAE_INTERRUPTED); *out is left alone on failure. vae_calibrated_value maps a generated normal score g of
 ** numeric column j (m->cal.nq > 0) to data units, before rounding. */
 int vae_calibration_alloc(const vae_allocator *a, vae_calibration *cal, int nq, int p,
                           int x_width);
 void vae_calibration_free(const vae_allocator *a, vae_calibration *cal);
 int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t seed,
-                  int (*stop)(void *), void *ctx, vae_calibration *out);
+                  vae_pool *pool, int (*stop)(void *), void *ctx, vae_calibration *out);
 double vae_calibrated_value(const vae_model *m, int j, double g);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */

@@ -89,18 +89,28 @@ VAE_SIMD_CLONES void tanh_backward_bias(const float *y, float *dy, int rows, int
   }
 }
 
-VAE_SIMD_CLONES void adam_step(vae_adam *opt, float *params, const float *grads,
-                               float *m, float *v, size_t n) {
+vae_adam_consts adam_begin(vae_adam *opt) {
   opt->t++;
   const double c1 = 1.0 - pow(opt->beta1, (double)opt->t);
   const double c2 = 1.0 - pow(opt->beta2, (double)opt->t);
-  const float b1 = (float)opt->beta1, b2 = (float)opt->beta2;
-  const float step = (float)(opt->lr / c1), rc2 = (float)(1.0 / sqrt(c2));
-  const float eps = (float)opt->eps;
+  vae_adam_consts c = {(float)opt->beta1, (float)opt->beta2, (float)(opt->lr / c1),
+                       (float)(1.0 / sqrt(c2)), (float)opt->eps};
+  return c;
+}
+
+VAE_SIMD_CLONES void adam_update(const vae_adam_consts *c, float *params, const float *grads,
+                                 float *m, float *v, size_t n) {
+  const float b1 = c->b1, b2 = c->b2, step = c->step, rc2 = c->rc2, eps = c->eps;
   for (size_t i = 0; i < n; i++) {
     float g = grads[i];
     m[i] = b1 * m[i] + (1.0f - b1) * g;
     v[i] = b2 * v[i] + (1.0f - b2) * g * g;
     params[i] -= step * m[i] / (sqrtf(v[i]) * rc2 + eps);
   }
+}
+
+void adam_step(vae_adam *opt, float *params, const float *grads, float *m, float *v,
+               size_t n) {
+  vae_adam_consts c = adam_begin(opt);
+  adam_update(&c, params, grads, m, v, n);
 }

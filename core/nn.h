@@ -43,4 +43,15 @@ typedef struct {
 void adam_step(vae_adam *opt, float *params, const float *grads, float *m,
                float *v, size_t n);
 
+/* adam_step in two halves, so that a step can be split over parameter
+** ranges (element-wise: any split gives the same bits): adam_begin counts
+** the step and gives its constants, adam_update applies them to n
+** parameters. */
+typedef struct {
+  float b1, b2, step, rc2, eps;
+} vae_adam_consts;
+vae_adam_consts adam_begin(vae_adam *opt);
+void adam_update(const vae_adam_consts *c, float *params, const float *grads, float *m,
+                 float *v, size_t n);
+
 #endif

@@ -9,7 +9,11 @@
 ** summed in shard order. The noise of the whole batch is drawn first, on
 ** the calling thread, and the shards take their slices. So the shapes,
 ** the random numbers and the order of every sum are the same whatever the
-** number of threads: a fit gives the same bits on 1 thread as on 8.
+** number of threads: a fit gives the same bits on 1 thread as on 8. The
+** optimizer step after a pass (the shards' gradients summed, Adam) is cut
+** into fixed parameter ranges on the same pool, and the pool is handed to
+** the normal scores, the linear part and the calibration, each cut into
+** pieces that do not depend on the thread count either.
 */
 #include "mem.h"
 #include "model.h"
@@ -117,7 +121,8 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
 
 /* One pass of the network over the rows gathered in b->rows (with b->hide
 ** and b->eps), shard by shard on the pool: sum of the shards' losses, and
-** with grads their gradient summed into b->w[0].grads. */
+** with grads each shard's gradient in its b->w[s].grads (update_params
+** sums them). */
 typedef struct {
   const vae_model *m;
   fit_buffers *b;
@@ -146,13 +151,6 @@ static double run_pass(const vae_model *m, fit_buffers *b, int rows, int K, doub
   vae_pool_run(b->pool, shards, shard_pass, &ps);
   double loss = 0;
   for (int s = 0; s < shards; s++) loss += b->loss[s];
-  if (grads) {
-    float *g = b->w[0].grads;
-    for (int s = 1; s < shards; s++) {
-      const float *h = b->w[s].grads;
-      for (size_t i = 0; i < m->nparams; i++) g[i] += h[i];
-    }
-  }
   return loss;
 }
 
@@ -484,11 +482,48 @@ static void widen_range(vae_model *m, const float *data, int64_t n) {
 ** faithful: within 1%). */
 #define VAE_SLOPE_PRIOR 0.2
 
-static void slope_prior(const vae_model *m, float *grads, int64_t n) {
+/* The prior's gradient on the slopes within parameters [lo, hi). */
+static void slope_prior(const vae_model *m, float *grads, int64_t n, size_t lo, size_t hi) {
   for (int j = 0; j < m->p; j++) {
     size_t at = m->sel + 2 * (size_t)j;
-    grads[at] += (float)(m->params[at] / (VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR * (double)n));
+    if (at >= lo && at < hi)
+      grads[at] += (float)(m->params[at] / (VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR * (double)n));
   }
+}
+
+/* The optimizer step after a pass: the shards' gradients summed in shard
+** order, the slope prior added, Adam applied, all element by element, so
+** the parameters are cut into ranges of PARAM_CHUNK worked on by the pool
+** (same bits on any number of threads). */
+#define PARAM_CHUNK 4096
+
+typedef struct {
+  vae_model *m;
+  fit_buffers *b;
+  int shards;
+  int64_t n;
+  vae_adam_consts c;
+} param_step;
+
+static void update_range(void *ctx, int item, int worker) {
+  const param_step *ps = ctx;
+  vae_model *m = ps->m;
+  fit_buffers *b = ps->b;
+  const size_t lo = (size_t)item * PARAM_CHUNK;
+  const size_t hi = lo + PARAM_CHUNK < m->nparams ? lo + PARAM_CHUNK : m->nparams;
+  float *g = b->w[0].grads;
+  for (int s = 1; s < ps->shards; s++) {
+    const float *h = b->w[s].grads;
+    for (size_t i = lo; i < hi; i++) g[i] += h[i];
+  }
+  if (m->sel && lo < m->sel + 2 * (size_t)m->p && hi > m->sel)
+    slope_prior(m, g, ps->n, lo, hi);
+  adam_update(&ps->c, m->params + lo, g + lo, b->adam_m + lo, b->adam_v + lo, hi - lo);
+}
+
+static void update_params(vae_model *m, fit_buffers *b, int shards, vae_adam *opt, int64_t n) {
+  param_step ps = {m, b, shards, n, adam_begin(opt)};
+  vae_pool_run(b->pool, (int)((m->nparams + PARAM_CHUNK - 1) / PARAM_CHUNK), update_range, &ps);
 }
 
 /* Large tables: steps, not passes over the rows, decide how long a fit
@@ -525,8 +560,7 @@ static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
       b->hide[c] = cfg->mask_rate > 0 && vae_rng_uniform(rng) < cfg->mask_rate;
     vae_rng_normals_fast(rng, b->eps, (long)rows * K * m->latent);
     total += run_pass(m, b, rows, K, cfg->beta, rows, 1, 1) * rows;
-    if (m->sel) slope_prior(m, b->w[0].grads, n);
-    adam_step(opt, m->params, b->w[0].grads, b->adam_m, b->adam_v, m->nparams);
+    update_params(m, b, (rows + SHARD_ROWS - 1) / SHARD_ROWS, opt, n);
     poll->rows += rows;
     if (interrupted(poll)) return VAE_INTERRUPTED;
     if (*cursor == 0 && !wrap) break;
@@ -707,14 +741,14 @@ static int finish_parts(fit_state *f, double *hold_err) {
   vae_model *m = f->m;
   const fit_plan *pl = &f->plan;
   int64_t *train = f->b.idx, *hold = f->b.idx + pl->n_train;
-  int rc = vae_linear_fit(m, f->data, train, pl->n_train, &m->lin, poll_stop, &f->poll);
+  int rc = vae_linear_fit(m, f->data, train, pl->n_train, f->b.pool, &m->lin, poll_stop, &f->poll);
   if (rc == VAE_OK)
     rc = holdout_blend(m, f->data, hold, pl->n_hold, vae_seed_mix(f->cfg->seed, 0x401d),
                        hold_err, &f->poll);
   if (rc == VAE_OK && pl->n_hold > 0 && f->n <= REFIT_MAX_ROWS) rc = refit_all_rows(f);
   if (rc == VAE_OK && pl->n_hold > 0) {
     vae_linear_free(&m->mem, &m->lin);
-    rc = vae_linear_fit(m, f->data, f->b.idx, f->n, &m->lin, poll_stop, &f->poll);
+    rc = vae_linear_fit(m, f->data, f->b.idx, f->n, f->b.pool, &m->lin, poll_stop, &f->poll);
   }
   return rc;
 }
@@ -779,7 +813,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   widen_range(m, data, n);
   /* The network sees numeric cells as normal scores: mapped once here, not
   ** in every epoch. */
-  float *scored = vae_scores(m, data, n);
+  float *scored = vae_scores(m, data, n, f.b.pool);
   if (!scored) {
     vae_free(&m->mem, hold_err);
     free_buffers(&f.b);
@@ -802,7 +836,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   /* Generation's calibration of the final network (calibrate.c). */
   vae_calibration cal = {0, NULL, NULL};
   if (rc == VAE_OK)
-    rc = vae_calibrate(m, data, n, vae_seed_mix(cfg->seed, 0x9e7), poll_stop, &f.poll, &cal);
+    rc = vae_calibrate(m, data, n, vae_seed_mix(cfg->seed, 0x9e7), f.b.pool, poll_stop, &f.poll, &cal);
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(&m->mem, scored);
   if (rc != VAE_OK) {

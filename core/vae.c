@@ -501,16 +501,35 @@ void vae_unstandardize_n(const vae_column *c, double *z, int n) {
   }
 }
 
-float *vae_scores(const vae_model *m, const float *x, int64_t n) {
+/* vae_scores' rows in items of SCORE_ROWS on the pool. */
+#define SCORE_ROWS 1024
+typedef struct {
+  const vae_model *m;
+  const float *x;
+  float *out;
+  int64_t n;
+} score_job;
+
+static void score_rows(void *ctx, int item, int worker) {
+  const score_job *s = ctx;
+  const int p = s->m->p;
+  const int64_t lo = (int64_t)item * SCORE_ROWS;
+  const int64_t hi = lo + SCORE_ROWS < s->n ? lo + SCORE_ROWS : s->n;
+  for (size_t i = (size_t)lo * p; i < (size_t)hi * p; i++) {
+    const vae_column *c = &s->m->cols[i % p];
+    float v = s->x[i];
+    s->out[i] = !isnan(v) && vae_is_numeric(c->kind) ? (float)vae_standardize(c, v) : v;
+  }
+}
+
+float *vae_scores(const vae_model *m, const float *x, int64_t n, vae_pool *pool) {
   int overflow = 0;
   size_t cells = vae_mul_size((size_t)n, (size_t)m->p, &overflow);
   float *out = overflow ? NULL : vae_calloc(&m->mem, cells, sizeof(float));
   if (!out) return NULL;
-  for (size_t i = 0; i < cells; i++) {
-    const vae_column *c = &m->cols[i % m->p];
-    float v = x[i];
-    out[i] = !isnan(v) && vae_is_numeric(c->kind) ? (float)vae_standardize(c, v) : v;
-  }
+  /* n x p floats are in memory: the items (n / SCORE_ROWS) fit an int. */
+  score_job s = {m, x, out, n};
+  vae_pool_run(pool, (int)((n + SCORE_ROWS - 1) / SCORE_ROWS), score_rows, &s);
   return out;
 }
 

@@ -633,7 +633,7 @@ static void test_linear_discriminant(void) {
   int64_t *idx = malloc(sizeof(int64_t) * N);
   for (int i = 0; i < N; i++) idx[i] = i;
   int rc = vae_model_create(&test_mem, cols, 3, &cfg, x, N, &m, err, sizeof err);
-  if (!rc) rc = vae_linear_fit(m, x, idx, N, &m->lin, NULL, NULL);
+  if (!rc) rc = vae_linear_fit(m, x, idx, N, NULL, &m->lin, NULL, NULL);
   vae_linear_work *w = rc ? NULL : vae_linear_work_alloc(&m->mem, m->lin.d);
   CHECK(!rc && w, "linear fit: %s", err);
   double worst = 0;
@@ -1197,9 +1197,64 @@ static void test_inference_threads(void) {
   vae_model_free(m);
 }
 
+/* The phases of a fit besides the training passes that run on the fit's
+** pool (the linear part's E step, generation's calibration, the normal
+** scores) give the same bits with no pool and on pools of 2 and 3
+** threads; and each is doing its job (the linear part sees the columns
+** go together, the calibration's quantiles ascend). */
+static void test_pooled_phases(void) {
+  enum { N = 3000 };
+  static float x[N * 5];
+  mixed_data(x, N, 21, 0.2);
+  vae_model *m = small_fit(5, x, N);
+  CHECK(m != NULL, "fit");
+  if (!m) return;
+  int64_t *idx = malloc(sizeof(int64_t) * N);
+  for (int i = 0; i < N; i++) idx[i] = i;
+  vae_linear lin[3];
+  vae_calibration cal[3];
+  float *scored[3];
+  for (int t = 0; t < 3; t++) {
+    vae_pool *pool = vae_pool_create(&test_mem, t + 1);
+    CHECK(vae_pool_threads(pool) == t + 1, "pool of %d threads", t + 1);
+    CHECK(vae_linear_fit(m, x, idx, N, pool, &lin[t], NULL, NULL) == VAE_OK, "linear fit");
+    CHECK(vae_calibrate(m, x, N, 99, pool, NULL, NULL, &cal[t]) == VAE_OK, "calibration");
+    scored[t] = vae_scores(m, x, N, pool);
+    CHECK(scored[t] != NULL, "scores");
+    vae_pool_free(pool);
+  }
+  const int d = lin[0].d, nq = cal[0].nq;
+  CHECK(d == m->x_width && nq > 1, "a linear part (%d dims) and quantiles (%d)", d, nq);
+  for (int t = 1; t < 3 && d && nq > 1 && scored[t]; t++) {
+    CHECK(lin[t].d == d && memcmp(lin[0].mean, lin[t].mean, d * sizeof(double)) == 0 &&
+              memcmp(lin[0].cov, lin[t].cov, (size_t)d * d * sizeof(double)) == 0,
+          "linear part on %d threads", t + 1);
+    CHECK(cal[t].nq == nq && memcmp(cal[0].q, cal[t].q, (size_t)nq * m->p * sizeof(float)) == 0 &&
+              memcmp(cal[0].shift, cal[t].shift, m->x_width * sizeof(float)) == 0,
+          "calibration on %d threads", t + 1);
+    CHECK(memcmp(scored[0], scored[t], sizeof(float) * N * 5) == 0, "scores on %d threads", t + 1);
+  }
+  /* Columns 0 and 1 are 2z and -z plus noise: strongly negative. */
+  double r01 = d ? lin[0].cov[1] / sqrt(lin[0].cov[0] * lin[0].cov[d + 1]) : 0;
+  CHECK(r01 < -0.9, "linear part's correlation of columns 0 and 1: %.3f", r01);
+  for (int k = 1; nq > 1 && k < nq; k++)
+    if (!(cal[0].q[k] >= cal[0].q[k - 1])) {
+      CHECK(0, "quantile %d of column 0 below the one before", k);
+      break;
+    }
+  for (int t = 0; t < 3; t++) {
+    vae_linear_free(&m->mem, &lin[t]);
+    vae_calibration_free(&m->mem, &cal[t]);
+    vae_free(&m->mem, scored[t]);
+  }
+  free(idx);
+  vae_model_free(m);
+}
+
 int main(void) {
   test_pool();
   test_inference_threads();
+  test_pooled_phases();
   test_approximations();
   test_fast_normals();
   test_softmax();

@@ -16,6 +16,11 @@ SELECT json_extract(vae_fit('t0', 't', '{"epochs": 2, "seed": 3, "hidden": [16],
 SELECT json_extract(vae_fit('s4', 't', '{"epochs": 2, "seed": 4, "hidden": [16], "samples": 4, "impute_samples": 16, "threads": 2}'), '$.epochs');
 SELECT '-- the same model bits on 1, 2 and 3 threads, twice on 2, and by default';
 SELECT name, (SELECT model FROM vae_models WHERE name = 't1') = model FROM vae_models ORDER BY name;
+SELECT '-- a wider network (the Adam step cut into several parameter ranges) with "mnar" (the slope prior in them): the same bits on 1, 2 and 3 threads';
+SELECT json_extract(vae_fit('w1', 't', '{"epochs": 2, "seed": 5, "hidden": [96, 96], "samples": 2, "impute_samples": 16, "missing": "mnar", "threads": 1}'), '$.epochs');
+SELECT json_extract(vae_fit('w2', 't', '{"epochs": 2, "seed": 5, "hidden": [96, 96], "samples": 2, "impute_samples": 16, "missing": "mnar", "threads": 2}'), '$.epochs');
+SELECT json_extract(vae_fit('w3', 't', '{"epochs": 2, "seed": 5, "hidden": [96, 96], "samples": 2, "impute_samples": 16, "missing": "mnar", "threads": 3}'), '$.epochs');
+SELECT name, (SELECT model FROM vae_models WHERE name = 'w1') = model, length(model) > 4 * 4096 * 3 FROM vae_models WHERE name LIKE 'w%' ORDER BY name;
 SELECT '-- errors';
 SELECT vae_fit('x', 't', '{"threads": 0}');
 SELECT vae_fit('x', 't', '{"threads": 65}');
