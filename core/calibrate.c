@@ -13,9 +13,10 @@
 ** So vae_calibrate draws up to CALIBRATION_DRAWS rows as vae_sample does
 ** (its own seeded stream; fewer for few training rows or a wide decoder) and keeps, per numeric column, the quantiles of the
 ** generated scores (CALIBRATION_QUANTILES of them). vae_sample then maps a
-** generated score g through that table to its probability u (the
-** piecewise-linear distribution function through the quantiles) and
-** returns the column's training quantile at u. The map is monotone per
+** generated score g through that table to its probability u (normal
+** scores interpolated between the quantiles, see probability()) and
+** returns the column's training value at u (each observed value weighing
+** one row, see vae_calibrated_value()). The map is monotone per
 ** column, so the order of the generated values, and with it how columns
 ** go together, stays the network's; only each column's marginal is the
 ** training rows' (as a Gaussian copula's marginals are).
