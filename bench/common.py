@@ -437,9 +437,16 @@ def create_table(db, name, table, X=None):
 def vae_types(table):
     """The `types` option naming every categorical column: the vae reads a
     TEXT cell that looks like a number ('3') as that number, and the
-    1..5 indexes of mammalsleep are categories here, for every method."""
+    1..5 indexes of mammalsleep are categories here, for every method.
+    Also `na`: the spellings the loaders read as missing ('' and 'NA'),
+    so that a level spelled like one of the vae's other default NA words
+    (cars93's AirBags = 'None', 44% of its rows) stays a level for the vae
+    as it is for every peer."""
+    out = {"na": ["", "NA"]}
     cats = {table.cols[j]: "categorical" for j in table.cat_idx}
-    return {"types": cats} if cats else {}
+    if cats:
+        out["types"] = cats
+    return out
 
 
 def vae_fit(db, model, source, options):
