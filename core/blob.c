@@ -24,7 +24,9 @@
 **           numeric ones sorted; zeros for the others) and f32
 **           shift[width] (one per encoded value, added to binary and
 **           categorical logits; width as the linear part's d)
-**   u64 nparams, f32 params[nparams]
+**   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
+**           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
+**           at their end (model.h), which older ones lack: read as 0
 **   u32 CRC-32 of all bytes before it
 ** (str = u32 length + bytes). The reader checks the checksum first, then
 ** every length against what is left, so a damaged blob is refused and never
@@ -40,7 +42,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 7u
+#define BLOB_VERSION 8u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
@@ -464,14 +466,22 @@ static int read_column(reader *r, uint32_t version, vae_column *c) {
   return r->bad ? VAE_CORRUPT : VAE_OK;
 }
 
-/* The parameters: exactly what is left, every one finite. */
-static int read_params(reader *r, vae_model *m, char *err, size_t errlen) {
+/* How many parameters a blob of this version holds for layout L: all but
+** the cross-column slopes before version 8. */
+static uint64_t stored_params(uint32_t version, const vae_layout *L, uint32_t p) {
+  return version < 8 && L->cross ? L->nparams - (uint64_t)p * p : L->nparams;
+}
+
+/* The parameters: exactly what is left, every one finite; those a blob
+** of an older version lacks stay 0. */
+static int read_params(reader *r, uint32_t version, vae_model *m, char *err, size_t errlen) {
   uint64_t nparams = get_u64(r);
-  if (r->bad || nparams != m->nparams || r->left != nparams * 4) {
+  uint64_t want = version < 8 && m->cross ? m->nparams - (uint64_t)m->p * m->p : m->nparams;
+  if (r->bad || nparams != want || r->left != nparams * 4) {
     vae_set_error(err, errlen, "model is damaged (parameter count)");
     return VAE_CORRUPT;
   }
-  for (size_t i = 0; i < m->nparams; i++) {
+  for (size_t i = 0; i < want; i++) {
     uint32_t u = get_u32(r);
     memcpy(&m->params[i], &u, 4);
     if (!isfinite(m->params[i])) {
@@ -486,8 +496,8 @@ static int read_params(reader *r, vae_model *m, char *err, size_t errlen) {
 ** (what is left of the blob but the u64 count) agree with them: a damaged
 ** header may not make the reader allocate a network that the blob does
 ** not hold. Checked before vae_model_alloc allocates. */
-static int make_model(const vae_allocator *mem, const vae_column *cols, uint32_t p,
-                      const vae_config *cfg, size_t left, vae_model **m,
+static int make_model(const vae_allocator *mem, uint32_t version, const vae_column *cols,
+                      uint32_t p, const vae_config *cfg, size_t left, vae_model **m,
                       char *err, size_t errlen) {
   char why[200];
   if (vae_config_check(cfg, (int)p, why, sizeof why)) {
@@ -496,7 +506,7 @@ static int make_model(const vae_allocator *mem, const vae_column *cols, uint32_t
   }
   vae_layout L;
   if (vae_layout_of((int)p, vae_encoded_width(cols, (int)p), cfg, &L) || left < 8 ||
-      (left - 8) % 4 != 0 || (left - 8) / 4 != L.nparams) {
+      (left - 8) % 4 != 0 || (left - 8) / 4 != stored_params(version, &L, p)) {
     vae_set_error(err, errlen, "model is damaged (parameter count)");
     return VAE_CORRUPT;
   }
@@ -544,7 +554,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     rc = read_calibration(&r, version, cols, p, &cal);
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad calibration)");
   }
-  if (rc == VAE_OK) rc = make_model(mem, cols, p, &cfg, r.left, &m, err, errlen);
+  if (rc == VAE_OK) rc = make_model(mem, version, cols, p, &cfg, r.left, &m, err, errlen);
   if (rc == VAE_OK) {
     /* vae_model_alloc copied the columns whole: names, levels, statistics
     ** and quantiles. */
@@ -553,7 +563,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     memset(&lin, 0, sizeof lin);
     m->cal = cal;
     memset(&cal, 0, sizeof cal);
-    rc = read_params(&r, m, err, errlen);
+    rc = read_params(&r, version, m, err, errlen);
   }
   vae_columns_free(mem, cols, (int)p);
   vae_free(mem, blend);

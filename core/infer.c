@@ -108,15 +108,16 @@ static void decoder_sd(const vae_model *m, double *sd) {
 }
 
 /* One value of column j from p(x_j | z), given the decoder output row; with
-** missing, from p(x_j | z, the cell is missing) under the missingness
-** model. That one draws the probit's latent margin Z, a standard normal
+** xs (the row on the model's scale), from p(x_j | z, the cell is missing)
+** under the missingness model. That one draws the probit's latent margin Z, a standard normal
 ** above -t, then x = mu + (a var / s) Z + (sd / s) e. */
 static float draw_value(const vae_model *m, int j, const float *out, const double *sd,
-                        int missing, vae_rng *rng, double *scratch) {
+                        const float *xs, vae_rng *rng, double *scratch) {
   const vae_column *c = &m->cols[j];
   const float *o = out + m->off[j];
   double a, b;
-  int tilt = missing && selection(m, j, &a, &b);
+  int tilt = xs && selection(m, j, &a, &b);
+  if (tilt) b += vae_cross_offset(m, j, xs, out);
   if (vae_is_numeric(c->kind) && tilt) {
     double var = sd[j] * sd[j], s = sqrt(1.0 + a * a * var), t = (a * o[0] + b) / s;
     if (t < -8) t = -8;
@@ -140,7 +141,7 @@ static float draw_value(const vae_model *m, int j, const float *out, const doubl
 static float generated_value(const vae_model *m, int j, const float *out, const double *sd,
                              vae_rng *rng, double *scratch) {
   const vae_column *c = &m->cols[j];
-  if (!m->cal.nq) return draw_value(m, j, out, sd, 0, rng, scratch);
+  if (!m->cal.nq) return draw_value(m, j, out, sd, NULL, rng, scratch);
   const float *o = out + m->off[j], *shift = m->cal.shift + m->off[j];
   if (vae_is_numeric(c->kind))
     return round_to_kind(c, vae_calibrated_value(m, j, o[0] + sd[j] * vae_rng_normal(rng)));
@@ -166,16 +167,18 @@ static int max_levels(const vae_model *m) {
 ** scale, mapped back through the quantiles (5-point Gauss-Hermite). The
 ** quantile map is bounded by the data, so a poorly estimated variance
 ** cannot blow the estimate up as a log-normal mean did. With tilt, each
-** sample's Gaussian is the one given that the cell is missing (tilted());
-** gh holds 5 S doubles. */
+** sample's Gaussian is the one given that the cell is missing (tilted();
+** xs: the row on the model's scale, for the cross terms); gh holds 5 S
+** doubles. */
 static double numeric_mean(const vae_model *m, int j, const float *o, const float *wn,
-                           int S, double var, int tilt, double *gh) {
+                           int S, double var, const float *xs, double *gh) {
   const vae_column *c = &m->cols[j];
   double a = 0, b = 0, mean = 0;
-  tilt = tilt && selection(m, j, &a, &b);
+  int tilt = xs && selection(m, j, &a, &b);
   for (int s = 0; s < S; s++) {
-    double mu = o[(size_t)s * m->dec_out + m->off[j]], v = var;
-    if (tilt) tilted(a, b, mu, var, &mu, &v);
+    const float *os = o + (size_t)s * m->dec_out;
+    double mu = os[m->off[j]], v = var;
+    if (tilt) tilted(a, b + vae_cross_offset(m, j, xs, os), mu, var, &mu, &v);
     double sd = sqrt(v);
     for (int h = 0; h < 5; h++) gh[5 * s + h] = mu + sd * hermite_node[h];
   }
@@ -190,18 +193,21 @@ static double numeric_mean(const vae_model *m, int j, const float *o, const floa
 
 /* The network's probabilities of missing binary or categorical cell j of
 ** one row into acc (P(1) for binary, one per level), weighted by wn; with
-** tilt, a binary cell's given that it is missing. probs: scratch. */
+** xs (the row on the model's scale), a binary cell's given that it is
+** missing. probs: scratch. */
 static void level_probs(const vae_model *m, int j, const float *o, const float *wn,
-                        int S, int tilt, double *acc, double *probs) {
+                        int S, const float *xs, double *acc, double *probs) {
   const vae_column *c = &m->cols[j];
   const int at = m->off[j];
   double a = 0, b = 0;
-  tilt = tilt && selection(m, j, &a, &b);
+  int tilt = xs && selection(m, j, &a, &b);
   if (c->kind == VAE_BINARY) {
     acc[0] = 0;
     for (int s = 0; s < S; s++) {
-      double l = o[(size_t)s * m->dec_out + at];
-      acc[0] += wn[s] * (tilt ? tilted_p1(a, b, l) : sigmoidf((float)l));
+      const float *os = o + (size_t)s * m->dec_out;
+      double l = os[at];
+      acc[0] += wn[s] * (tilt ? tilted_p1(a, b + vae_cross_offset(m, j, xs, os), l)
+                              : sigmoidf((float)l));
     }
     return;
   }
@@ -226,23 +232,24 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
                      double *acc, double *gh) {
   const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * S * m->dec_out;
   const float *wn = w->wnorm + (size_t)r * S, *wm = wmar ? wmar : wn;
+  const float *xs = w->xs + (size_t)r * m->p;
   for (int j = 0; j < m->p; j++) {
     if (isnan(x[j]) == 0) continue;
     const vae_column *c = &m->cols[j];
     if (vae_is_numeric(c->kind)) {
-      double net = numeric_mean(m, j, o, wm, S, w->var[j], 0, gh), mean = net;
+      double net = numeric_mean(m, j, o, wm, S, w->var[j], NULL, gh), mean = net;
       if (!isnan(linear[j])) mean = m->blend[j] * net + (1.0 - m->blend[j]) * linear[j];
-      if (wmar) mean += numeric_mean(m, j, o, wn, S, w->var[j], 1, gh) - net;
+      if (wmar) mean += numeric_mean(m, j, o, wn, S, w->var[j], xs, gh) - net;
       dst[j] = round_to_kind(c, mean);
       continue;
     }
     int L = c->kind == VAE_CATEGORICAL ? c->nlevels : 1, best = 0;
     double *shift = acc + L;
-    level_probs(m, j, o, wm, S, 0, acc, probs);
+    level_probs(m, j, o, wm, S, NULL, acc, probs);
     if (net_probs)
       for (int l = 0; l < L; l++) net_probs[m->off[j] + l] = (float)acc[l];
     if (wmar) {
-      level_probs(m, j, o, wn, S, 1, shift, probs);
+      level_probs(m, j, o, wn, S, xs, shift, probs);
       for (int l = 0; l < L; l++) shift[l] -= acc[l];
     }
     if (lw && m->blend[j] < 1.0f) {
@@ -463,7 +470,8 @@ static void infer_chunk(void *ctx, int item, int worker) {
       const float *o = w->dec_h[m->nlayers - 1] + ((size_t)r * S + s) * m->dec_out;
       for (int c = 0; c < p; c++)
         if (isnan(xr[c]))
-          dst[c] = draw_value(m, c, o, sc->sd, mode == VAE_DRAW, &rngs[r], ln->probs);
+          dst[c] = draw_value(m, c, o, sc->sd, mode == VAE_DRAW ? w->xs + (size_t)r * p : NULL,
+                              &rngs[r], ln->probs);
     } else {
       vae_linear_row(m, xr, ln->lw, ln->linear);
       row_mean(m, w, r, S, xr, ln->linear, ln->lw, wmar ? wmar + (size_t)r * S : NULL,

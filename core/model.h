@@ -56,6 +56,12 @@ struct vae_model {
   size_t sel;          /* VAE_MNAR: offset of 2 p missingness params (slope,
                           intercept per column; used by numeric and binary
                           columns), else 0 */
+  size_t cross;        /* VAE_MNAR: offset of p x p cross-column slopes, row j
+                          the weights of the other columns in column j's
+                          missingness (diagonal and categorical ones unused,
+                          kept 0), right after sel; 0 without them (MAR,
+                          more than VAE_CROSS_MAX_COLS columns, or a blob
+                          from before format 8) */
   size_t nparams;
   int widest;          /* the widest layer (inputs and outputs of every layer) */
   float *params;
@@ -123,9 +129,11 @@ typedef struct {
   float *grads;         /* nparams, only for training */
   double *dlogvar;      /* p, vae_backward's sums, only for training */
   double *var, *log_var, *inv_var; /* p decoder variances, set by vae_forward */
-  double *lsel;         /* VAE_MNAR: rows_dec log P(missing | z) of each row's
-                           missing cells, a part of lw (so lw - lsel is the
-                           MAR weight) */
+  double *lsel;         /* VAE_MNAR: rows_dec log P(mask | z) of each row,
+                           a part of lw (so lw - lsel is the MAR weight) */
+  double *mval;         /* VAE_MNAR: 2 p, one sample's cross values */
+  double *dsel;         /* VAE_MNAR with grads: 3 p (+ p p with cross terms),
+                           the missingness gradient's sums */
 } vae_work;
 
 int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
@@ -148,7 +156,7 @@ int64_t vae_encoded_width(const vae_column *cols, int p);
 ** the encoder (values + mask -> hidden... -> mu | logvar) and the decoder
 ** (z -> hidden reversed... -> per-column outputs) in one parameter array,
 ** then p decoder log-variances, then (VAE_MNAR) a slope and an intercept
-** per column. Computed here only: vae_model_alloc lays a model out by it,
+** per column and p x p cross-column slopes. Computed here only: vae_model_alloc lays a model out by it,
 ** vae_config_check and the blob reader size by it before allocating. */
 typedef struct {
   int latent;          /* cfg->latent, or chosen from x_width when 0 */
@@ -156,7 +164,7 @@ typedef struct {
   int nlayers;         /* dense layers per side: nhidden + 1 */
   vae_dense enc[VAE_MAX_HIDDEN + 1];
   vae_dense dec[VAE_MAX_HIDDEN + 1];
-  size_t logvar, sel;  /* offsets as in vae_model */
+  size_t logvar, sel, cross; /* offsets as in vae_model */
   uint64_t nparams;
   int widest;          /* the widest layer, inputs included */
 } vae_layout;
@@ -191,6 +199,11 @@ double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
 ** probit link integrated over N(mu, var). For the objective and inference. */
 double vae_log_ndtr(double t);   /* log Phi(t), stable in both tails */
 double vae_mills(double t);      /* phi(t) / Phi(t) */
+/* VAE_MNAR: the other columns' part of column j's missingness probit for
+** a row xs (model scale) and one sample's decoder output o: sum over the
+** other numeric and binary columns l of c_jl x_l, a missing x_l taken at
+** the sample's decoder mean (P(1) for binary). 0 without cross terms. */
+double vae_cross_offset(const vae_model *m, int j, const float *xs, const float *o);
 
 /* Log-likelihood of one row's observed cells given one decoder output, and
 ** when dout is not NULL its gradient d ll / d out there (0 at the cells of

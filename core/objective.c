@@ -19,6 +19,15 @@
 ** N(mu_k, var): Phi(t_k) with t_k = (a mu_k + b) / sqrt(1 + a^2 var), in
 ** closed form (no sampled x, so no extra noise in the gradient). A missing
 ** binary cell adds log(pi_k Phi(a + b) + (1 - pi_k) Phi(b)).
+**
+** Cross terms: column j's probit also gets C_j = sum_l c_jl x_l over the
+** other numeric and binary columns l (c: p x p params at m->cross), so that
+** a column's holes may follow another column's value (missing at random
+** by it) instead of being read as the column's own doing. A missing x_l
+** enters at the sample's decoder mean mu_lk (P(1) for binary), so that
+** C_j, and an observed cell's term with it, then differ from sample to
+** sample; b + C_j takes b's place above. Which columns may drive others is
+** train.c's choice (its prior); here every c_jl counts.
 */
 #include "approx.h"
 #include "mem.h"
@@ -51,6 +60,8 @@ void vae_work_free(vae_work *w) {
   vae_free(&w->mem, w->inv_var);
   vae_free(&w->mem, w->dlogvar);
   vae_free(&w->mem, w->lsel);
+  vae_free(&w->mem, w->mval);
+  vae_free(&w->mem, w->dsel);
   memset(w, 0, sizeof *w);
 }
 
@@ -83,7 +94,8 @@ int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
            (w->var = vae_calloc(&w->mem, (size_t)m->p, sizeof(double))) &&
            (w->log_var = vae_calloc(&w->mem, (size_t)m->p, sizeof(double))) &&
            (w->inv_var = vae_calloc(&w->mem, (size_t)m->p, sizeof(double))) &&
-           (!m->sel || (w->lsel = vae_calloc(&w->mem, rd, sizeof(double))));
+           (!m->sel || ((w->lsel = vae_calloc(&w->mem, rd, sizeof(double))) &&
+                        (w->mval = vae_calloc(&w->mem, 2 * (size_t)m->p, sizeof(double)))));
   for (int i = 0; ok && i < m->nlayers; i++)
     ok = (w->enc_h[i] = floats(&w->mem, re, m->enc[i].out)) &&
          (w->dec_h[i] = floats(&w->mem, rd, m->dec[i].out));
@@ -93,7 +105,10 @@ int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
     ok = (w->g_enc[0] = floats(&w->mem, re, we)) && (w->g_enc[1] = floats(&w->mem, re, we)) &&
          (w->g_dec[0] = floats(&w->mem, rd, wd)) && (w->g_dec[1] = floats(&w->mem, rd, wd)) &&
          (w->grads = vae_calloc(&w->mem, m->nparams, sizeof(float))) &&
-         (w->dlogvar = vae_calloc(&w->mem, (size_t)m->p, sizeof(double)));
+         (w->dlogvar = vae_calloc(&w->mem, (size_t)m->p, sizeof(double))) &&
+         (!m->sel || (w->dsel = vae_calloc(&w->mem, 3 * (size_t)m->p +
+                                                        (m->cross ? (size_t)m->p * m->p : 0),
+                                           sizeof(double))));
   }
   if (!ok) {
     vae_work_free(w);
@@ -263,39 +278,131 @@ double vae_mills(double t) {
   return exp(-0.5 * t * t - 0.5 * LOG_2PI - vae_log_ndtr(t));
 }
 
+/* Column l's value in the other columns' missingness models, into mv[p]:
+** the cell, or when it is missing the sample's decoder mean (numeric) or
+** P(1) (binary); 0 for categorical columns. With dm, also its derivative
+** in the decoder output (0 for an observed cell). o: the sample's output. */
+static void cross_values(const vae_model *m, const float *xs, const float *o, double *mv,
+                         double *dm) {
+  for (int l = 0; l < m->p; l++) {
+    const int kind = m->cols[l].kind;
+    double v = xs[l], g = 0;
+    if (kind == VAE_CATEGORICAL) {
+      v = 0;
+    } else if (isnan(v)) {
+      v = o[m->off[l]];
+      g = 1;
+      if (kind == VAE_BINARY) {
+        v = 1.0 / (1.0 + exp(-v));
+        g = v * (1 - v);
+      }
+    }
+    mv[l] = v;
+    if (dm) dm[l] = g;
+  }
+}
+
+/* sum over l != j of c_jl mv[l]: the other columns' part of column j's
+** missingness probit. */
+static double cross_sum(const vae_model *m, int j, const double *mv) {
+  const float *c = m->params + m->cross + (size_t)j * m->p;
+  double s = 0;
+  for (int l = 0; l < m->p; l++)
+    if (l != j) s += c[l] * mv[l];
+  return s;
+}
+
+double vae_cross_offset(const vae_model *m, int j, const float *xs, const float *o) {
+  if (!m->cross) return 0;
+  double s = 0;
+  const float *c = m->params + m->cross + (size_t)j * m->p;
+  for (int l = 0; l < m->p; l++) {
+    const int kind = m->cols[l].kind;
+    if (l == j || kind == VAE_CATEGORICAL || c[l] == 0) continue;
+    double v = xs[l];
+    if (isnan(v)) {
+      v = o[m->off[l]];
+      if (kind == VAE_BINARY) v = 1.0 / (1.0 + exp(-v));
+    }
+    s += c[l] * v;
+  }
+  return s;
+}
+
+/* Does any numeric or binary cell of the row miss (so that the cross
+** terms differ from sample to sample)? */
+static int row_varies(const vae_model *m, const float *xs) {
+  if (!m->cross) return 0;
+  for (int l = 0; l < m->p; l++)
+    if (isnan(xs[l]) && m->cols[l].kind != VAE_CATEGORICAL) return 1;
+  return 0;
+}
+
+/* One cell's missingness term at sample output o, with C its cross part:
+** log P(s_j | ...) returned, *dC its derivative in C, *dout its derivative
+** in the cell's own decoder output (0 for an observed cell). */
+static double cell_selection(const vae_model *m, const vae_work *w, int j, float v,
+                             const float *o, double C, double *dC, double *dout) {
+  const double a = m->params[m->sel + 2 * (size_t)j], b = m->params[m->sel + 2 * (size_t)j + 1];
+  if (!isnan(v)) {
+    /* d/du log Phi(-u) = -mills(-u) */
+    double u = a * v + b + C;
+    *dC = -vae_mills(-u);
+    *dout = 0;
+    return vae_log_ndtr(-u);
+  }
+  const double y = o[m->off[j]];
+  if (vae_is_numeric(m->cols[j].kind)) {
+    const double s = sqrt(1.0 + a * a * w->var[j]), t = (a * y + b + C) / s;
+    const double g = vae_mills(t) / s;
+    *dC = g;
+    *dout = a * g;
+    return vae_log_ndtr(t);
+  }
+  const double p1 = vae_normal_cdf(a + b + C), p0 = vae_normal_cdf(b + C);
+  const double f1 = exp(-0.5 * (a + b + C) * (a + b + C) - 0.5 * LOG_2PI);
+  const double f0 = exp(-0.5 * (b + C) * (b + C) - 0.5 * LOG_2PI);
+  double pi = 1.0 / (1.0 + exp(-y)), P = pi * p1 + (1 - pi) * p0;
+  if (P < 1e-300) P = 1e-300;
+  *dC = (pi * f1 + (1 - pi) * f0) / P;
+  *dout = pi * (1 - pi) * (p1 - p0) / P;
+  return log(P);
+}
+
 /* The missingness model's terms of one row (see the top of this file),
-** added to ll[0..K) and, for the missing cells, to lsel[0..K); with dout
-** also their gradient at a missing cell's decoder output. */
+** added to ll[0..K) and to lsel[0..K); with dout also their gradient at
+** the decoder outputs of the row's missing cells. */
 static void row_selection(const vae_model *m, const vae_work *w, const float *xs,
                           const float *out, int K, float *dout, double *ll, double *lsel) {
   const size_t W = (size_t)m->dec_out;
-  for (int j = 0; j < m->p; j++) {
-    const vae_column *c = &m->cols[j];
-    if (c->kind == VAE_CATEGORICAL) continue;
-    const double a = m->params[m->sel + 2 * (size_t)j], b = m->params[m->sel + 2 * (size_t)j + 1];
-    const float v = xs[j], *o = out + m->off[j];
-    float *d = dout ? dout + m->off[j] : NULL;
-    if (!isnan(v)) {
-      double t = vae_log_ndtr(-(a * v + b));
-      for (int k = 0; k < K; k++) ll[k] += t;
-    } else if (vae_is_numeric(c->kind)) {
-      const double s = sqrt(1.0 + a * a * w->var[j]);
-      for (int k = 0; k < K; k++) {
-        double t = (a * o[k * W] + b) / s, l = vae_log_ndtr(t);
-        ll[k] += l;
-        lsel[k] += l;
-        if (d) d[k * W] = (float)(a / s * vae_mills(t));
+  const int varies = row_varies(m, xs);
+  double *mv = w->mval, *dm = w->mval + m->p;
+  double fixed = 0; /* the observed cells' terms when no cross term varies */
+  for (int k = 0; k < K; k++) {
+    const float *o = out + k * W;
+    float *d = dout ? dout + k * W : NULL;
+    if (m->cross && (varies || k == 0)) cross_values(m, xs, o, mv, dm);
+    double sum = 0;
+    for (int j = 0; j < m->p; j++) {
+      const vae_column *c = &m->cols[j];
+      if (c->kind == VAE_CATEGORICAL) continue;
+      if (!isnan(xs[j]) && !varies && k > 0) continue;
+      double C = m->cross ? cross_sum(m, j, mv) : 0, dC, dself;
+      double l = cell_selection(m, w, j, xs[j], o, C, &dC, &dself);
+      if (!isnan(xs[j]) && !varies) {
+        fixed += l;
+        continue;
       }
-    } else {
-      const double p1 = vae_normal_cdf(a + b), p0 = vae_normal_cdf(b);
-      for (int k = 0; k < K; k++) {
-        double pi = 1.0 / (1.0 + exp(-(double)o[k * W])), P = pi * p1 + (1 - pi) * p0;
-        double l = log(P > 1e-300 ? P : 1e-300);
-        ll[k] += l;
-        lsel[k] += l;
-        if (d) d[k * W] = (float)(pi * (1 - pi) * (p1 - p0) / (P > 1e-300 ? P : 1e-300));
-      }
+      sum += l;
+      if (!d) continue;
+      d[m->off[j]] += (float)dself;
+      if (!varies) continue;
+      const float *cj = m->params + m->cross + (size_t)j * m->p;
+      for (int l2 = 0; l2 < m->p; l2++)
+        if (l2 != j && dm[l2] != 0) d[m->off[l2]] += (float)(dC * cj[l2] * dm[l2]);
     }
+    ll[k] += sum + fixed;
+    lsel[k] += sum + fixed;
   }
 }
 
@@ -305,44 +412,58 @@ static void row_selection(const vae_model *m, const vae_work *w, const float *xs
 static void selection_backward(const vae_model *m, const vae_work *w, int rows, int K,
                                double scale, double *dlogvar) {
   const size_t W = (size_t)m->dec_out;
+  const int p = m->p;
   const float *out = w->dec_h[m->nlayers - 1];
-  for (int j = 0; j < m->p; j++) {
-    const vae_column *c = &m->cols[j];
-    if (c->kind == VAE_CATEGORICAL) continue;
-    const double a = m->params[m->sel + 2 * (size_t)j], b = m->params[m->sel + 2 * (size_t)j + 1];
-    const double var = w->var[j], s = sqrt(1.0 + a * a * var);
-    const double p1 = vae_normal_cdf(a + b), p0 = vae_normal_cdf(b);
-    const double f1 = exp(-0.5 * (a + b) * (a + b) - 0.5 * LOG_2PI);
-    const double f0 = exp(-0.5 * b * b - 0.5 * LOG_2PI);
-    double da = 0, db = 0, dv = 0;
-    for (int r = 0; r < rows; r++) {
-      const float v = w->xs[(size_t)r * m->p + j], *wn = w->wnorm + (size_t)r * K;
-      const float *o = out + (size_t)r * K * W + m->off[j];
-      if (!isnan(v)) {
-        /* d/du log Phi(-u) = -mills(-u); the weights sum to 1. */
-        double g = -vae_mills(-(a * v + b));
-        da += g * v;
-        db += g;
-      } else if (vae_is_numeric(c->kind)) {
-        for (int k = 0; k < K; k++) {
-          double t = (a * o[k * W] + b) / s, g = wn[k] * vae_mills(t);
-          da += g * (o[k * W] - t * a * var / s) / s;
-          db += g / s;
-          dv -= g * t * a * a / (2 * s * s);
-        }
-      } else {
-        for (int k = 0; k < K; k++) {
-          double pi = 1.0 / (1.0 + exp(-(double)o[k * W])), P = pi * p1 + (1 - pi) * p0;
+  double *da = w->dsel, *db = da + p, *dv = db + p, *dc = dv + p, *mv = w->mval;
+  memset(da, 0, (3 * (size_t)p + (m->cross ? (size_t)p * p : 0)) * sizeof(double));
+  for (int r = 0; r < rows; r++) {
+    const float *xs = w->xs + (size_t)r * p, *wn = w->wnorm + (size_t)r * K;
+    const int varies = row_varies(m, xs);
+    for (int k = 0; k < K; k++) {
+      const float *o = out + ((size_t)r * K + k) * W;
+      if (m->cross && (varies || k == 0)) cross_values(m, xs, o, mv, NULL);
+      for (int j = 0; j < p; j++) {
+        const vae_column *c = &m->cols[j];
+        if (c->kind == VAE_CATEGORICAL) continue;
+        const float v = xs[j];
+        /* An observed cell's term is the same in every sample unless a
+        ** cross term varies: its weights sum to 1. */
+        if (!isnan(v) && !varies && k > 0) continue;
+        const double wk = !isnan(v) && !varies ? 1.0 : wn[k];
+        const double a = m->params[m->sel + 2 * (size_t)j];
+        const double b = m->params[m->sel + 2 * (size_t)j + 1];
+        double C = m->cross ? cross_sum(m, j, mv) : 0, g, dself;
+        cell_selection(m, w, j, v, o, C, &g, &dself);
+        g *= wk; /* the weighted derivative in C, = in b */
+        db[j] += g;
+        if (!isnan(v)) {
+          da[j] += g * v;
+        } else if (vae_is_numeric(c->kind)) {
+          const double var = w->var[j], s = sqrt(1.0 + a * a * var);
+          const double t = (a * o[m->off[j]] + b + C) / s;
+          da[j] += g * (o[m->off[j]] - t * a * var / s);
+          dv[j] -= g * s * t * a * a / (2 * s * s);
+        } else {
+          const double y = o[m->off[j]], pi = 1.0 / (1.0 + exp(-y));
+          double P = pi * vae_normal_cdf(a + b + C) + (1 - pi) * vae_normal_cdf(b + C);
           if (P < 1e-300) P = 1e-300;
-          da += wn[k] * pi * f1 / P;
-          db += wn[k] * (pi * f1 + (1 - pi) * f0) / P;
+          da[j] += wk * pi * exp(-0.5 * (a + b + C) * (a + b + C) - 0.5 * LOG_2PI) / P;
+        }
+        if (m->cross) {
+          double *dcj = dc + (size_t)j * p;
+          for (int l = 0; l < p; l++)
+            if (l != j) dcj[l] += g * mv[l];
         }
       }
     }
-    w->grads[m->sel + 2 * (size_t)j] = (float)(-da / scale);
-    w->grads[m->sel + 2 * (size_t)j + 1] = (float)(-db / scale);
-    dlogvar[j] += dv * (var - VAE_VAR_FLOOR); /* d var / d param */
   }
+  for (int j = 0; j < p; j++) {
+    w->grads[m->sel + 2 * (size_t)j] = (float)(-da[j] / scale);
+    w->grads[m->sel + 2 * (size_t)j + 1] = (float)(-db[j] / scale);
+    dlogvar[j] += dv[j] * (w->var[j] - VAE_VAR_FLOOR); /* d var / d param */
+  }
+  if (m->cross)
+    for (size_t i = 0; i < (size_t)p * p; i++) w->grads[m->cross + i] = (float)(-dc[i] / scale);
 }
 
 double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,

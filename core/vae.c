@@ -125,6 +125,8 @@ int vae_layout_of(int p, int64_t x_width, const vae_config *cfg, vae_layout *L) 
   at += (uint64_t)p;
   L->sel = cfg->missing == VAE_MNAR ? (size_t)at : 0;
   if (L->sel) at += 2 * (uint64_t)p;
+  L->cross = L->sel && p <= VAE_CROSS_MAX_COLS ? (size_t)at : 0;
+  if (L->cross) at += (uint64_t)p * (uint64_t)p;
   L->nparams = at;
   L->widest = L->enc_in;
   for (int i = 0; i < L->nlayers; i++) {
@@ -360,6 +362,7 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
   memcpy(m->dec, L.dec, sizeof m->dec);
   m->logvar = L.logvar;
   m->sel = L.sel;
+  m->cross = L.cross;
   m->nparams = (size_t)L.nparams;
   m->widest = L.widest;
   if (copy_columns(mem, cols, p, &m->cols)) {
@@ -616,6 +619,13 @@ const vae_config *vae_model_config(const vae_model *m) { return &m->cfg; }
 
 double vae_model_network_share(const vae_model *m, int i) {
   return i >= 0 && i < m->p ? m->blend[i] : 1.0;
+}
+
+double vae_model_missingness_cross(const vae_model *m, int j, int k) {
+  if (!m->cross || j < 0 || j >= m->p || k < 0 || k >= m->p || j == k ||
+      m->cols[j].kind == VAE_CATEGORICAL || m->cols[k].kind == VAE_CATEGORICAL)
+    return 0;
+  return m->params[m->cross + (size_t)j * m->p + k];
 }
 
 int vae_model_missingness(const vae_model *m, int i, double *slope, double *intercept) {

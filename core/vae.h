@@ -121,10 +121,11 @@ typedef struct {
 } vae_config;
 
 /* vae_config.missing. Under VAE_MNAR each numeric and binary column j also
-** has a missingness model P(missing | x_j) = Phi(slope_j x_j + intercept_j)
-** (x_j on the model's scale: the normal score, or 0/1), trained with the
-** network in the bound; imputation, draws and scores then account for a
-** cell being missing because of its own value. */
+** has a missingness model P(missing | x) = Phi(slope_j x_j + intercept_j +
+** sum_k c_jk x_k) (x on the model's scale: the normal score, or 0/1; k
+** over the other numeric and binary columns), trained with the network in
+** the bound; imputation, draws and scores then account for a cell being
+** missing because of its own value or another column's. */
 enum { VAE_MAR = 0, VAE_MNAR = 1 };
 
 /* The ranges of vae_config's settings, written once: vae_config_check
@@ -212,6 +213,12 @@ double vae_model_network_share(const vae_model *m, int i);
 ** Phi(slope x + intercept), x the normal score (numeric) or 0/1 (binary).
 ** Returns 0 (and sets nothing) for a MAR model or a categorical column. */
 int vae_model_missingness(const vae_model *m, int i, double *slope, double *intercept);
+/* The weight of column k's value in column j's missingness model (added
+** to slope x_j + intercept inside Phi; objective.c): 0 for a MAR model,
+** j == k, a categorical j or k, or a model without cross terms. Models
+** of up to VAE_CROSS_MAX_COLS columns have them. */
+double vae_model_missingness_cross(const vae_model *m, int j, int k);
+#define VAE_CROSS_MAX_COLS 256
 /* Level index of a category string, -1 if the model never saw it. */
 int vae_column_level(const vae_column *c, const char *s, size_t len);
 const vae_config *vae_model_config(const vae_model *m);

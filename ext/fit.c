@@ -107,7 +107,36 @@ static void put_series(vae_buf *b, const char *key, const json_value *prev,
 ** missingness model: slope and intercept of the probit on the model's
 ** scale, P(missing) at the column's low and high values (the normal scores
 ** -1 and +1, or 0 and 1), and their ratio: how much more likely a high
-** value is to be missing. */
+** value is to be missing; and the other columns that drive it most (cross
+** terms, put_drivers). */
+#define MAX_DRIVERS 3
+#define MIN_DRIVER 0.01
+
+/* Column j's strongest cross terms: up to MAX_DRIVERS other columns k by
+** |c_jk| (at least MIN_DRIVER), strongest first, as "drivers": {name: c}. */
+static void put_drivers(vae_buf *b, const vae_model *m, int j) {
+  int top[MAX_DRIVERS], n = 0, p = vae_model_ncols(m);
+  for (int k = 0; k < p; k++) {
+    double c = fabs(vae_model_missingness_cross(m, j, k));
+    if (c < MIN_DRIVER) continue;
+    int at = n < MAX_DRIVERS ? n++ : MAX_DRIVERS;
+    while (at > 0 && fabs(vae_model_missingness_cross(m, j, top[at - 1])) < c) {
+      if (at < MAX_DRIVERS) top[at] = top[at - 1];
+      at--;
+    }
+    if (at < MAX_DRIVERS) top[at] = k;
+  }
+  if (!n) return;
+  VAE_BUF_LIT(b, ",\"drivers\":{");
+  for (int i = 0; i < n; i++) {
+    if (i) VAE_BUF_LIT(b, ",");
+    vae_buf_json_string(b, vae_model_column(m, top[i])->name);
+    VAE_BUF_LIT(b, ":");
+    vae_buf_json_number(b, floor(vae_model_missingness_cross(m, j, top[i]) * 1000 + 0.5) / 1000);
+  }
+  VAE_BUF_LIT(b, "}");
+}
+
 static void put_missingness(vae_buf *b, const vae_model *m) {
   int j, n = 0, p = vae_model_ncols(m);
   double a, c;
@@ -130,6 +159,7 @@ static void put_missingness(vae_buf *b, const vae_model *m) {
     vae_buf_json_number(b, floor(hi * 1000 + 0.5) / 1000);
     VAE_BUF_LIT(b, ",\"high_to_low\":");
     vae_buf_json_number(b, lo > 0 ? floor(hi / lo * 100 + 0.5) / 100 : NAN);
+    put_drivers(b, m, j);
     VAE_BUF_LIT(b, "}");
   }
   VAE_BUF_LIT(b, "}");

@@ -699,6 +699,93 @@ static void test_mnar_known_answer(void) {
   free(full); free(x); free(imputed);
 }
 
+/* Missing by another column's value, known mechanism: PPCA data where
+** x0 is hidden with probability 0.5 when x3 is above its 60th percentile
+** (0.05 otherwise) and x1 the same when x4 is below its 40th; x3 and x4
+** are never hidden, x2 and x5 lose 10% at random. Self-masking alone reads
+** the shift as x0's and x1's own doing and pushes their estimates off;
+** with the cross terms, "mnar" must find that x3 drives x0's holes (c_03 >
+** 0, the strongest of its row) and x4 x1's (c_14 < 0), and its bias must
+** fall to at most half of what it is with the cross terms switched off. */
+static void test_mnar_cross_known_answer(void) {
+  enum { N = 1200 };
+  vae_rng rng;
+  vae_rng_seed(&rng, 91);
+  double W[PP * PQ], sd[PP];
+  for (int i = 0; i < PP * PQ; i++) W[i] = vae_rng_normal(&rng);
+  for (int j = 0; j < PP; j++) {
+    double v = 0.25;
+    for (int k = 0; k < PQ; k++) v += W[j * PQ + k] * W[j * PQ + k];
+    sd[j] = sqrt(v);
+  }
+  float *full = malloc(sizeof(float) * N * PP), *x = malloc(sizeof(float) * N * PP);
+  float *imputed = malloc(sizeof(float) * N * PP);
+  for (int i = 0; i < N; i++) {
+    float z[PQ];
+    vae_rng_normals(&rng, z, PQ);
+    for (int j = 0; j < PP; j++) {
+      double v = 0.5 * vae_rng_normal(&rng);
+      for (int k = 0; k < PQ; k++) v += W[j * PQ + k] * z[k];
+      full[i * PP + j] = (float)v;
+    }
+    const float *f = full + i * PP;
+    double hide[PP] = {f[3] > 0.2533 * sd[3] ? 0.5 : 0.05, f[4] < -0.2533 * sd[4] ? 0.5 : 0.05,
+                       0.1, 0, 0, 0.1};
+    for (int j = 0; j < PP; j++)
+      x[i * PP + j] = vae_rng_uniform(&rng) < hide[j] ? NAN : f[j];
+  }
+  vae_column cols[PP];
+  char names[PP][16];
+  for (int j = 0; j < PP; j++) {
+    snprintf(names[j], sizeof names[j], "x%d", j);
+    cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
+  }
+  double bias[2][2] = {{0, 0}, {0, 0}}; /* [cross off, on][x0, x1] */
+  for (int on = 0; on <= 1; on++) {
+    vae_config cfg;
+    vae_config_default(&cfg);
+    cfg.seed = 5;
+    cfg.epochs = 150;
+    cfg.missing = VAE_MNAR;
+    vae_model *m;
+    char err[200];
+    int rc = vae_model_create(&test_mem, cols, PP, &cfg, x, N, &m, err, sizeof err);
+    if (!rc && !on) m->cross = 0; /* the same model without its cross terms */
+    if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err);
+    if (!rc) rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, imputed, NULL);
+    CHECK(rc == VAE_OK, "mnar cross known answer, fit and impute: %s", err);
+    if (rc) break;
+    for (int j = 0; j < 2; j++) {
+      long cells = 0;
+      for (int i = 0; i < N; i++)
+        if (isnan(x[i * PP + j])) {
+          bias[on][j] += (imputed[i * PP + j] - full[i * PP + j]) / sd[j];
+          cells++;
+        }
+      bias[on][j] /= cells ? (double)cells : 1.0;
+    }
+    if (on) {
+      double c03 = vae_model_missingness_cross(m, 0, 3), c14 = vae_model_missingness_cross(m, 1, 4);
+      int strongest = 1;
+      for (int k = 0; k < PP; k++) {
+        if (k != 3 && fabs(vae_model_missingness_cross(m, 0, k)) >= fabs(c03)) strongest = 0;
+        if (k != 4 && fabs(vae_model_missingness_cross(m, 1, k)) >= fabs(c14)) strongest = 0;
+      }
+      printf("  mnar cross known answer: c_03 %.3f, c_14 %.3f\n", c03, c14);
+      CHECK(c03 > 0.1 && c14 < -0.1 && strongest,
+            "mnar cross terms: c_03 %.3f should be > 0 and c_14 %.3f < 0, each its row's strongest",
+            c03, c14);
+    }
+    vae_model_free(m);
+  }
+  printf("  mnar cross known answer (PPCA, x0 by x3, x1 by x4): bias without cross terms "
+         "%.3f, %.3f sd, with them %.3f, %.3f sd\n", bias[0][0], bias[0][1], bias[1][0], bias[1][1]);
+  CHECK(fabs(bias[1][0]) + fabs(bias[1][1]) <= 0.5 * (fabs(bias[0][0]) + fabs(bias[0][1])),
+        "mnar cross terms: bias %.3f, %.3f is not half of %.3f, %.3f without them", bias[1][0],
+        bias[1][1], bias[0][0], bias[0][1]);
+  free(full); free(x); free(imputed);
+}
+
 /* The linear part's level probabilities are those of linear discriminant
 ** analysis: three classes on a line with a shared covariance, the middle
 ** one included, where a linear probability model fails. */
@@ -751,14 +838,16 @@ static void test_linear_discriminant(void) {
 ** version 2 from before the linear part, version 3 from before "missing",
 ** version 4 an mnar model from before the writer field, version 6 an mnar
 ** model with a date column, verbose 1 and max_rows 1000 in its config and
-** no calibration, written by vae 0.1.0's vae.so): each loads, imputes valid values, and
+** no calibration, written by vae 0.1.0's vae.so; version 7 an mnar model from
+** before the cross-column terms): each loads, imputes valid values, and
 ** saved again as the current version gives the same model and the same
 ** imputations. */
 static void test_frozen_blobs(void) {
   const char *files[] = {"tests/data/frozen/model_v2.vaem", "tests/data/frozen/model_v3.vaem",
-                         "tests/data/frozen/model_v4.vaem", "tests/data/frozen/model_v6.vaem"};
-  const int versions[] = {2, 3, 4, 6};
-  for (int f = 0; f < 4; f++) {
+                         "tests/data/frozen/model_v4.vaem", "tests/data/frozen/model_v6.vaem",
+                         "tests/data/frozen/model_v7.vaem"};
+  const int versions[] = {2, 3, 4, 6, 7};
+  for (int f = 0; f < 5; f++) {
     FILE *in = fopen(files[f], "rb");
     unsigned char buf[8192];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
@@ -786,8 +875,8 @@ static void test_frozen_blobs(void) {
     rc = vae_model_save(m, &blob, &n);
     if (!rc) rc = vae_model_load(&test_mem, blob, n, &again, err, sizeof err);
     if (!rc) rc = vae_infer(again, VAE_MEAN, 1, row, NULL, 0, out2, NULL);
-    CHECK(rc == VAE_OK && blob[4] == 7 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
-          "%s saved as version 7 imputes the same", files[f]);
+    CHECK(rc == VAE_OK && blob[4] == 8 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
+          "%s saved as version 8 imputes the same", files[f]);
     vae_free(&test_mem, blob);
     vae_model_free(again);
     vae_model_free(m);
@@ -827,6 +916,34 @@ static void test_frozen_v6(void) {
   for (int i = 0; i < 15; i++) worst = fmax(worst, fabs(out[i] - want[i]) / (1 + fabs(want[i])));
   /* GEMM may sum in another order on another machine: a few ulps. */
   CHECK(rc == VAE_OK && worst < 1e-5, "model_v6.vaem imputes as 0.1.0 did (worst %.3g)", worst);
+  vae_model_free(m);
+}
+
+/* The version 7 file (an mnar model of columns x real, n integer, b binary,
+** c categorical, written by main's vae.so before the cross-column terms)
+** loads with its cross terms at 0 and imputes what that build did:
+** vae_impute('m', 'x', NULL, 3, 1, NULL) = 8.575449, vae_impute('m', 'n',
+** 12.5, NULL, 0, NULL) = 4 and vae_impute('m', 'x', NULL, NULL, 0, NULL) =
+** 9.023637. */
+static void test_frozen_v7(void) {
+  FILE *in = fopen("tests/data/frozen/model_v7.vaem", "rb");
+  unsigned char buf[8192];
+  size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
+  if (in) fclose(in);
+  vae_model *m = NULL;
+  char err[200] = "";
+  int rc = len ? vae_model_load(&test_mem, buf, len, &m, err, sizeof err) : VAE_CORRUPT;
+  CHECK(rc == VAE_OK, "model_v7.vaem loads: %s", err);
+  if (rc) return;
+  int zero = m->cross != 0 && vae_model_config(m)->missing == VAE_MNAR;
+  for (int j = 0; j < 4; j++)
+    for (int k = 0; k < 4; k++) zero = zero && vae_model_missingness_cross(m, j, k) == 0;
+  CHECK(zero, "model_v7.vaem: an mnar model whose cross terms are 0");
+  float rows[12] = {NAN, 3, 1, NAN, 12.5f, NAN, 0, NAN, NAN, NAN, 0, NAN}, out[12];
+  rc = vae_infer(m, VAE_MEAN, 3, rows, NULL, 0, out, NULL);
+  CHECK(rc == VAE_OK && fabs(out[0] - 8.575449) < 1e-4 && out[5] == 4 &&
+            fabs(out[8] - 9.023637) < 1e-4,
+        "model_v7.vaem imputes as its writer did: %.6f %g %.6f", out[0], out[5], out[8]);
   vae_model_free(m);
 }
 
@@ -887,7 +1004,7 @@ static size_t strip_formats(const unsigned char *in, size_t n, size_t head, unsi
   return o + n - at;
 }
 
-/* A version 7 blob (in, n bytes, config at head) as version 6 wrote it:
+/* A version 8 blob (in, n bytes, config at head) as version 6 wrote it:
 ** with the u32 verbose after patience and the i64 max_rows after seed (both
 ** 0 here), version byte 6 and its CRC. Returns the length (n + 12). */
 static size_t add_v6_fields(const unsigned char *in, size_t n, size_t head, unsigned char *out) {
@@ -903,14 +1020,15 @@ static size_t add_v6_fields(const unsigned char *in, size_t n, size_t head, unsi
   return n + 12;
 }
 
-/* The current blob (version 7) names its writer, VAE_VERSION, right after
+/* The current blob (version 8) names its writer, VAE_VERSION, right after
 ** the format version, carries a format code after each column's kind, and
 ** generation's calibration before the parameters. Blobs of versions 6
 ** (with the extension's verbose and max_rows in the config, no
 ** calibration), 5 (no formats either), 4 (no writer either), 3 (no
 ** "missing" field either) and 2 (no shares, no linear part: the network
-** alone) still load, as the same model as a version 7 one of a MAR model
-** without a linear part or calibration. Each is made from the version 7
+** alone) still load, as the same model as a version 8 one of a MAR model
+** without a linear part or calibration (for which version 7 is version 8
+** but for the number). Each is made from the version 8
 ** blob: the calibration's u32 nq = 0 goes and the two fields of version 6
 ** go in, then the formats go, then the writer; for 3 and 2 the
 ** u32 "missing" after the header's f64 mask_rate goes, and for 2 the
@@ -920,25 +1038,25 @@ static void test_old_blobs(vae_model *m) {
   for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f;
   vae_linear_free(&m->mem, &m->lin);
   vae_calibration_free(&m->mem, &m->cal);
-  unsigned char *v7, *again = NULL;
-  size_t n7, n_again = 0;
-  if (vae_model_save(m, &v7, &n7) != VAE_OK) {
+  unsigned char *v8, *again = NULL;
+  size_t n8, n_again = 0;
+  if (vae_model_save(m, &v8, &n8) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
   size_t wlen = strlen(VAE_VERSION);
-  CHECK(v7[4] == 7 && v7[8] == wlen && v7[9] == 0 && v7[10] == 0 && v7[11] == 0 &&
-            memcmp(v7 + 12, VAE_VERSION, wlen) == 0,
-        "the blob is version 7 and its writer is %s", VAE_VERSION);
+  CHECK(v8[4] == 8 && v8[8] == wlen && v8[9] == 0 && v8[10] == 0 && v8[11] == 0 &&
+            memcmp(v8 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version 8 and its writer is %s", VAE_VERSION);
   /* Version 6: without the u32 nq = 0 of the calibration (before u64
   ** nparams), with the two fields of the config back. */
-  size_t cal_at = n7 - (8 + 4 * m->nparams + 4) - 4;
-  CHECK(le32(v7 + cal_at) == 0, "a model without a calibration writes nq = 0");
-  unsigned char *nocal = malloc(n7), *v6 = malloc(n7 + 12), *v5 = malloc(n7 + 12),
-                *v4 = malloc(n7 + 12);
-  memcpy(nocal, v7, cal_at);
-  memcpy(nocal + cal_at, v7 + cal_at + 4, n7 - cal_at - 4);
-  size_t n6 = add_v6_fields(nocal, n7 - 4, 12 + wlen, v6);
+  size_t cal_at = n8 - (8 + 4 * m->nparams + 4) - 4;
+  CHECK(le32(v8 + cal_at) == 0, "a model without a calibration writes nq = 0");
+  unsigned char *nocal = malloc(n8), *v6 = malloc(n8 + 12), *v5 = malloc(n8 + 12),
+                *v4 = malloc(n8 + 12);
+  memcpy(nocal, v8, cal_at);
+  memcpy(nocal + cal_at, v8 + cal_at + 4, n8 - cal_at - 4);
+  size_t n6 = add_v6_fields(nocal, n8 - 4, 12 + wlen, v6);
   free(nocal);
   size_t n5 = strip_formats(v6, n6, 12 + wlen, v5);
   CHECK(n5 == n6 - 4 * (size_t)m->p, "version 5 layout");
@@ -951,11 +1069,15 @@ static void test_old_blobs(vae_model *m) {
   blob_set_crc(v4, n4);
   size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  for (int version = 2; version <= 6; version++) {
+  for (int version = 2; version <= 7; version++) {
     size_t drop = version == 2 ? cut : 0;
-    size_t n = version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
-    unsigned char *old_blob = malloc(n7 + 12);
-    if (version >= 4) {
+    size_t n = version == 7 ? n8 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
+    unsigned char *old_blob = malloc(n8 + 12);
+    if (version == 7) {
+      memcpy(old_blob, v8, n);
+      old_blob[4] = 7;
+      blob_set_crc(old_blob, n);
+    } else if (version >= 4) {
       memcpy(old_blob, version == 6 ? v6 : version == 5 ? v5 : v4, n);
     } else {
       memcpy(old_blob, v4, missing_at);
@@ -969,27 +1091,27 @@ static void test_old_blobs(vae_model *m) {
     int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-    CHECK(again && n_again == n7 && memcmp(again, v7, n7) == 0,
-          "a version %d blob loads as the same MAR model, saved as version 7", version);
+    CHECK(again && n_again == n8 && memcmp(again, v8, n8) == 0,
+          "a version %d blob loads as the same MAR model, saved as version 8", version);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
     free(old_blob);
   }
-  unsigned char *long_writer = malloc(n7 + 100);
-  memcpy(long_writer, v7, 8);
+  unsigned char *long_writer = malloc(n8 + 100);
+  memcpy(long_writer, v8, 8);
   long_writer[8] = (unsigned char)(wlen + 100);
   memset(long_writer + 12, 'x', wlen + 100);
-  memcpy(long_writer + 12 + wlen + 100, v7 + 12 + wlen, n7 - 12 - wlen);
-  blob_set_crc(long_writer, n7 + 100);
+  memcpy(long_writer + 12 + wlen + 100, v8 + 12 + wlen, n8 - 12 - wlen);
+  blob_set_crc(long_writer, n8 + 100);
   vae_model *bad = NULL;
-  CHECK(vae_model_load(&test_mem, long_writer, n7 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
+  CHECK(vae_model_load(&test_mem, long_writer, n8 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
         "a writer field of %zu bytes is refused", wlen + 100);
   free(long_writer);
   free(v4);
   free(v5);
   free(v6);
-  vae_free(&test_mem, v7);
+  vae_free(&test_mem, v8);
 }
 
 static void test_determinism_and_blob(void) {
@@ -1358,12 +1480,14 @@ int main(void) {
   test_determinism_and_blob();
   test_frozen_blobs();
   test_frozen_v6();
+  test_frozen_v7();
   test_kept_scratch();
   test_out_of_memory();
   test_known_answer();
   test_generated_marginals();
   test_linear_discriminant();
   test_mnar_known_answer();
+  test_mnar_cross_known_answer();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;
 }

@@ -40,3 +40,16 @@ SELECT vae_fit('e', 't', '{"missing": 1}');
 SELECT vae_fit('mnar', 't', '{"warm_start": true, "missing": "mar", "epochs": 1}');
 SELECT '-- warm start keeps the model''s setting';
 SELECT json_type(vae_fit('mnar', 't', '{"warm_start": true, "epochs": 1}'), '$.missingness.y');
+SELECT '-- cross terms: w''s holes follow x (never missing), the report names x as their driver';
+CREATE TABLE t2 (x REAL, w REAL, v REAL);
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 500),
+  g AS (SELECT i, ((i * 2654435761) % 1000003) / 1000003.0 AS u,
+               ((i * 40503) % 999983) / 999983.0 AS v FROM s)
+INSERT INTO t2 SELECT 4 * v - 2,
+  CASE WHEN (4 * v - 2 > 0.4 AND u < 0.5) OR u < 0.03 THEN NULL ELSE 0.5 * (4 * v - 2) + u END,
+  CASE WHEN u > 0.9 THEN NULL ELSE u * u END FROM g;
+CREATE TEMP TABLE r2 AS SELECT vae_fit('m2', 't2', json_patch(o, '{"missing": "mnar"}')) AS rep
+  FROM opts;
+SELECT json_extract(rep, '$.missingness.w.drivers.x') > 0.1,
+       json_type(rep, '$.missingness.x.drivers') IS NULL,
+       json_type(rep, '$.missingness.w.drivers.v') IS NULL FROM r2;
