@@ -36,11 +36,16 @@
 ** ADAPT_BLOCK at a time, and a row stops drawing once the Monte Carlo
 ** standard error of every missing cell's estimate is at most VAE_ADAPT_TOL of
 ** that cell's predictive standard deviation (the cell's expected squared
-** error then grows by at most VAE_ADAPT_TOL^2 = 4% over an exact mean's; on
-** PPCA data the measured nRMSE grows by 0.04%), with at least
-** ADAPT_MIN_ESS effective samples; the others go on up to S. */
+** error then grows by at most VAE_ADAPT_TOL^2 = 1% over an exact mean's), with at least
+** ADAPT_MIN_ESS effective samples, and a binary or categorical cell's
+** answer (the most probable level) ahead of the next by ADAPT_MARGIN
+** standard errors; the others go on up to S. Rows are
+** looked at after each of the first ADAPT_LOOKS blocks, then when their
+** count doubles (128, 256, ...). */
 #define ADAPT_BLOCK 16
 #define ADAPT_MIN_ESS 8.0
+#define ADAPT_LOOKS 4
+#define ADAPT_MARGIN 3.0
 
 static float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
@@ -481,6 +486,8 @@ static int settled(const vae_model *m, const vae_work *w, int r, int S, int n,
       }
       double pred = bin ? mean * (1.0 - mean) : w->var[j] + spread;
       if (se2 > t2 * pred) return 0;
+      /* A binary cell's answer is which side of 1/2 it falls. */
+      if (bin && fabs(mean - 0.5) < ADAPT_MARGIN * sqrt(se2)) return 0;
       continue;
     }
     /* Raw moments per level: a1 = sum w p, a2 = sum w^2 p, a3 = sum w^2 p^2;
@@ -496,8 +503,22 @@ static int settled(const vae_model *m, const vae_work *w, int r, int S, int n,
         a3[l] += wn[k] * wn[k] * probs[l] * probs[l];
       }
     }
-    for (int l = 0; l < L; l++)
-      if (a3[l] - 2 * a1[l] * a2[l] + a1[l] * a1[l] * q > t2 * a1[l] * (1.0 - a1[l])) return 0;
+    int top = 0, next = -1;
+    for (int l = 0; l < L; l++) {
+      double se2 = a3[l] - 2 * a1[l] * a2[l] + a1[l] * a1[l] * q;
+      if (se2 > t2 * a1[l] * (1.0 - a1[l])) return 0;
+      a2[l] = sqrt(se2 > 0 ? se2 : 0); /* now the level's standard error */
+      if (a1[l] > a1[top]) {
+        next = top;
+        top = l;
+      } else if (l != top && (next < 0 || a1[l] > a1[next])) {
+        next = l;
+      }
+    }
+    /* The answer is the most probable level: it must lead the next by
+    ** ADAPT_MARGIN standard errors of the difference (at most the sum of
+    ** theirs). */
+    if (next >= 0 && a1[top] - a1[next] < ADAPT_MARGIN * (a2[top] + a2[next])) return 0;
   }
   return 1;
 }
@@ -533,11 +554,16 @@ static void draw_adaptive(const vae_model *m, lane *ln, const float *x, int rows
                       1.0, NULL, w->lw + at, m->sel ? w->lsel + at : NULL);
     }
     done += B;
+    /* Looked at after each of the first blocks, then at doublings: a
+    ** look costs a pass over the samples (and their softmaxes), so the
+    ** looks of a row that takes every sample cost about one more pass. */
+    const int look = done <= ADAPT_LOOKS * ADAPT_BLOCK || (done & (done - 1)) == 0;
     int keep = 0;
     for (int a = 0; a < nact; a++) {
       const int r = ln->act[a];
       ln->used[r] = done;
-      if (done < S && !settled(m, w, r, S, done, x + (size_t)r * p, tol, ln->mom, ln->probs))
+      if (done < S && (!look || !settled(m, w, r, S, done, x + (size_t)r * p, tol, ln->mom,
+                                         ln->probs)))
         ln->act[keep++] = r;
     }
     nact = keep;

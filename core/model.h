@@ -236,7 +236,7 @@ int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out
 
 /* The stopping tolerance of vae_infer's adaptive importance sampling of
 ** conditional means (infer.c). */
-#define VAE_ADAPT_TOL 0.2
+#define VAE_ADAPT_TOL 0.1
 /* vae_infer(VAE_MEAN) of rows seeded 0 with the stopping tolerance tol
 ** of adaptive sampling (infer.c; 0: every row takes S samples), leaving
 ** the samples each row took in used (n, may be NULL). For tests. */
