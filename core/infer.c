@@ -6,6 +6,12 @@
 ** GEMM over (rows x samples); each row has its own RNG stream so its answer
 ** does not depend on which chunk it falls in.
 **
+** The conditional mean (VAE_MEAN without scores) samples adaptively
+** (draw_adaptive): the rows of a chunk draw blocks of samples together,
+** and each row leaves once settled() finds its estimates precise enough,
+** so the later blocks are GEMMs over the rows still drawing. Scores, draws
+** and generation take every one of the S samples.
+**
 ** Under VAE_MNAR the weights include P(mask | z) (objective.c). A missing
 ** numeric cell given z and "it is missing" is then N(mu, var) tilted by the
 ** probit link, whose mean and variance are in closed form; a binary cell's
