@@ -6,6 +6,12 @@
 ** GEMM over (rows x samples); each row has its own RNG stream so its answer
 ** does not depend on which chunk it falls in.
 **
+** The conditional mean (VAE_MEAN without scores) samples adaptively
+** (draw_adaptive): the rows of a chunk draw blocks of samples together,
+** and each row leaves once settled() finds its estimates precise enough,
+** so the later blocks are GEMMs over the rows still drawing. Scores, draws
+** and generation take every one of the S samples.
+**
 ** Under VAE_MNAR the weights include P(mask | z) (objective.c). A missing
 ** numeric cell given z and "it is missing" is then N(mu, var) tilted by the
 ** probit link, whose mean and variance are in closed form; a binary cell's
@@ -30,7 +36,22 @@
 
 /* Decoder rows per chunk: large enough for GEMM efficiency, small enough to
 ** stay in cache-friendly territory. */
-#define CHUNK_DECODER_ROWS 4096
+#define CHUNK_DECODER_ROWS 16384
+
+/* Adaptive importance sampling of the conditional mean: samples are drawn
+** ADAPT_BLOCK at a time, and a row stops drawing once the Monte Carlo
+** standard error of every missing cell's estimate is at most VAE_ADAPT_TOL of
+** that cell's predictive standard deviation (the cell's expected squared
+** error then grows by at most VAE_ADAPT_TOL^2 = 1% over an exact mean's), with at least
+** ADAPT_MIN_ESS effective samples, and a binary or categorical cell's
+** answer (the most probable level) ahead of the next by ADAPT_MARGIN
+** standard errors; the others go on up to S. Rows are
+** looked at after each of the first ADAPT_LOOKS blocks, then when their
+** count doubles (128, 256, ...). */
+#define ADAPT_BLOCK 16
+#define ADAPT_MIN_ESS 8.0
+#define ADAPT_LOOKS 4
+#define ADAPT_MARGIN 3.0
 
 static float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
@@ -219,14 +240,15 @@ static void level_probs(const vae_model *m, int j, const float *o, const float *
   }
 }
 
-/* The estimate of row r's missing cells. The network's is averaged with the
+/* The estimate of row r's missing cells from its first n samples (rows
+** of S apart in w). The network's is averaged with the
 ** linear part's (linear: vae_linear_row's; lw NULL without one) by the
 ** column's share, and under VAE_MNAR (wmar: the row's weights without the
 ** missingness model, else NULL) shifted by what the missingness model
 ** changes in the network's estimate. The network's own probabilities of
 ** missing binary and categorical cells also go to net_probs (x_width) when
 ** it is not NULL. acc and probs hold twice the most levels. */
-static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
+static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
                      const float *x, const double *linear, vae_linear_work *lw,
                      const float *wmar, float *net_probs, float *dst, double *probs,
                      double *acc, double *gh) {
@@ -237,19 +259,19 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
     if (isnan(x[j]) == 0) continue;
     const vae_column *c = &m->cols[j];
     if (vae_is_numeric(c->kind)) {
-      double net = numeric_mean(m, j, o, wm, S, w->var[j], NULL, gh), mean = net;
+      double net = numeric_mean(m, j, o, wm, n, w->var[j], NULL, gh), mean = net;
       if (!isnan(linear[j])) mean = m->blend[j] * net + (1.0 - m->blend[j]) * linear[j];
-      if (wmar) mean += numeric_mean(m, j, o, wn, S, w->var[j], xs, gh) - net;
+      if (wmar) mean += numeric_mean(m, j, o, wn, n, w->var[j], xs, gh) - net;
       dst[j] = round_to_kind(c, mean);
       continue;
     }
     int L = c->kind == VAE_CATEGORICAL ? c->nlevels : 1, best = 0;
     double *shift = acc + L;
-    level_probs(m, j, o, wm, S, NULL, acc, probs);
+    level_probs(m, j, o, wm, n, NULL, acc, probs);
     if (net_probs)
       for (int l = 0; l < L; l++) net_probs[m->off[j] + l] = (float)acc[l];
     if (wmar) {
-      level_probs(m, j, o, wn, S, xs, shift, probs);
+      level_probs(m, j, o, wn, n, xs, shift, probs);
       for (int l = 0; l < L; l++) shift[l] -= acc[l];
     }
     if (lw && m->blend[j] < 1.0f) {
@@ -273,6 +295,9 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S,
 ** system and fault it in again every time. */
 typedef struct {
   vae_work w;
+  vae_work blk;        /* rows x ADAPT_BLOCK: one block of adaptive sampling */
+  int *act, *used;     /* rows: the rows still drawing, samples of each row */
+  double *mom;         /* 3 x the most levels, and K: the stopping rule's sums */
   vae_rng *rngs;       /* rows */
   double *probs, *acc; /* the most levels of a column, twice for acc */
   float *wmar;         /* rows x K: VAE_MNAR's weights without P(mask | z) */
@@ -295,6 +320,10 @@ struct vae_scratch {
 
 static void lane_free(const vae_allocator *a, lane *l) {
   vae_work_free(&l->w);
+  vae_work_free(&l->blk);
+  vae_free(a, l->act);
+  vae_free(a, l->used);
+  vae_free(a, l->mom);
   vae_free(a, l->rngs);
   vae_free(a, l->probs);
   vae_free(a, l->acc);
@@ -318,6 +347,10 @@ void vae_scratch_free(vae_scratch *sc) {
 static int lane_alloc(const vae_model *m, lane *l, int rows, int K) {
   size_t L = (size_t)max_levels(m);
   if (vae_work_alloc(m, &l->w, rows, K, 0) ||
+      vae_work_alloc(m, &l->blk, rows, K < ADAPT_BLOCK ? K : ADAPT_BLOCK, 0) ||
+      !(l->act = vae_calloc(&m->mem, (size_t)rows, sizeof(int))) ||
+      !(l->used = vae_calloc(&m->mem, (size_t)rows, sizeof(int))) ||
+      !(l->mom = vae_calloc(&m->mem, 3 * L + (size_t)K, sizeof(double))) ||
       !(l->rngs = vae_calloc(&m->mem, (size_t)rows, sizeof(vae_rng))) ||
       !(l->probs = vae_calloc(&m->mem, L, sizeof(double))) ||
       !(l->acc = vae_calloc(&m->mem, 2 * L, sizeof(double))) ||
@@ -402,23 +435,162 @@ int vae_infer_pass(const vae_model *m, int S, double *macs) {
   return rows;
 }
 
-/* Normalized weights of each row's S samples without the missingness
-** model's terms, lw - lsel, into wmar. */
-static void mar_weights(const vae_work *w, int rows, int S, float *wmar) {
+/* Normalized weights of each row's used[r] samples (rows S apart) without
+** the missingness model's terms, lw - lsel, into wmar. */
+static void mar_weights(const vae_work *w, int rows, int S, const int *used, float *wmar) {
   for (int r = 0; r < rows; r++) {
     const double *lw = w->lw + (size_t)r * S, *ls = w->lsel + (size_t)r * S;
     float *dst = wmar + (size_t)r * S;
+    const int n = used[r];
     double mx = lw[0] - ls[0], sum = 0;
-    for (int k = 1; k < S; k++) if (lw[k] - ls[k] > mx) mx = lw[k] - ls[k];
-    for (int k = 0; k < S; k++) sum += exp(lw[k] - ls[k] - mx);
-    for (int k = 0; k < S; k++) dst[k] = (float)(exp(lw[k] - ls[k] - mx) / sum);
+    for (int k = 1; k < n; k++) if (lw[k] - ls[k] > mx) mx = lw[k] - ls[k];
+    for (int k = 0; k < n; k++) sum += exp(lw[k] - ls[k] - mx);
+    for (int k = 0; k < n; k++) dst[k] = (float)(exp(lw[k] - ls[k] - mx) / sum);
   }
+}
+
+/* Normalized weights of n log weights (vae_backward's arithmetic). */
+static void normalize(const double *lw, int n, float *wn) {
+  double mx = lw[0], s = 0;
+  for (int k = 1; k < n; k++) if (lw[k] > mx) mx = lw[k];
+  for (int k = 0; k < n; k++) {
+    double e = exp(lw[k] - mx);
+    s += e;
+    wn[k] = (float)e;
+  }
+  float is = (float)(1.0 / s);
+  for (int k = 0; k < n; k++) wn[k] *= is;
+}
+
+/* Whether the first n samples of row r (rows S apart in w) estimate each
+** of its missing cells closely enough (VAE_ADAPT_TOL). The self-normalized
+** estimate sum_k w_k f_k has the delta-method variance
+** sum_k w_k^2 (f_k - mean)^2 (w normalized), f_k a sample's conditional
+** mean on the model's scale (a numeric cell's normal score, a level's
+** probability); the cell's predictive variance is the decoder's variance
+** plus the samples' spread sum_k w_k (f_k - mean)^2 (for a level,
+** mean (1 - mean)). mom: 3 x the most levels + n doubles. */
+static int settled(const vae_model *m, const vae_work *w, int r, int S, int n,
+                   const float *x, double tol, double *mom, double *probs) {
+  const size_t W = (size_t)m->dec_out;
+  const double *lw = w->lw + (size_t)r * S;
+  const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * S * W;
+  double *wn = mom, mx = lw[0], sum = 0, q = 0, t2 = tol * tol;
+  for (int k = 1; k < n; k++) if (lw[k] > mx) mx = lw[k];
+  for (int k = 0; k < n; k++) sum += wn[k] = exp(lw[k] - mx);
+  for (int k = 0; k < n; k++) {
+    wn[k] /= sum;
+    q += wn[k] * wn[k];
+  }
+  if (1.0 / q < ADAPT_MIN_ESS) return 0;
+  double *a1 = mom + n;
+  for (int j = 0; j < m->p; j++) {
+    if (!isnan(x[j])) continue;
+    const vae_column *c = &m->cols[j];
+    const float *oj = o + m->off[j];
+    if (c->kind != VAE_CATEGORICAL) {
+      const int bin = c->kind == VAE_BINARY;
+      double mean = 0, spread = 0, se2 = 0;
+      for (int k = 0; k < n; k++) mean += wn[k] * (bin ? sigmoidf(oj[k * W]) : oj[k * W]);
+      for (int k = 0; k < n; k++) {
+        double dv = (bin ? sigmoidf(oj[k * W]) : oj[k * W]) - mean;
+        spread += wn[k] * dv * dv;
+        se2 += wn[k] * wn[k] * dv * dv;
+      }
+      double pred = bin ? mean * (1.0 - mean) : w->var[j] + spread;
+      if (se2 > t2 * pred) return 0;
+      /* A binary cell's answer is which side of 1/2 it falls. */
+      if (bin && fabs(mean - 0.5) < ADAPT_MARGIN * sqrt(se2)) return 0;
+      continue;
+    }
+    /* Raw moments per level: a1 = sum w p, a2 = sum w^2 p, a3 = sum w^2 p^2;
+    ** the variance is a3 - 2 mean a2 + mean^2 q. */
+    const int L = c->nlevels;
+    double *a2 = a1 + L, *a3 = a2 + L;
+    for (int l = 0; l < 3 * L; l++) a1[l] = 0;
+    for (int k = 0; k < n; k++) {
+      softmax(oj + k * W, L, probs);
+      for (int l = 0; l < L; l++) {
+        a1[l] += wn[k] * probs[l];
+        a2[l] += wn[k] * wn[k] * probs[l];
+        a3[l] += wn[k] * wn[k] * probs[l] * probs[l];
+      }
+    }
+    int top = 0, next = -1;
+    for (int l = 0; l < L; l++) {
+      double se2 = a3[l] - 2 * a1[l] * a2[l] + a1[l] * a1[l] * q;
+      if (se2 > t2 * a1[l] * (1.0 - a1[l])) return 0;
+      a2[l] = sqrt(se2 > 0 ? se2 : 0); /* now the level's standard error */
+      if (a1[l] > a1[top]) {
+        next = top;
+        top = l;
+      } else if (l != top && (next < 0 || a1[l] > a1[next])) {
+        next = l;
+      }
+    }
+    /* The answer is the most probable level: it must lead the next by
+    ** ADAPT_MARGIN standard errors of the difference (at most the sum of
+    ** theirs). */
+    if (next >= 0 && a1[top] - a1[next] < ADAPT_MARGIN * (a2[top] + a2[next])) return 0;
+  }
+  return 1;
+}
+
+/* Samples of rows [0, rows) of x (seeded by rngs) a block at a time while
+** settled() says more are needed, at most S; used[r] gets each row's
+** count, and w the outputs and log weights as vae_forward would leave them
+** (rows S apart) for those samples, and their normalized weights. The
+** normals of row r's sample k are the k-th latent-sized piece of its RNG
+** stream, as in one vae_forward of S samples. */
+static void draw_adaptive(const vae_model *m, lane *ln, const float *x, int rows, int S,
+                          double tol) {
+  const int d = m->latent, last = m->nlayers - 1, p = m->p;
+  const size_t W = (size_t)m->dec_out;
+  vae_work *w = &ln->w, *bw = &ln->blk;
+  int nact = rows, done = 0;
+  vae_encode(m, w, rows);
+  for (int r = 0; r < rows; r++) ln->act[r] = r;
+  while (nact > 0) {
+    const int B = S - done < ADAPT_BLOCK ? S - done : ADAPT_BLOCK;
+    for (int a = 0; a < nact; a++) {
+      float *e = bw->eps + (size_t)a * B * d;
+      vae_rng_normals(&ln->rngs[ln->act[a]], e, (long)B * d);
+      vae_latent(m, w, ln->act[a], e, B, bw->z + (size_t)a * B * d);
+    }
+    vae_decode(m, bw, nact * B);
+    for (int a = 0; a < nact; a++) {
+      const int r = ln->act[a];
+      const size_t at = (size_t)r * S + done;
+      float *o = w->dec_h[last] + at * W;
+      memcpy(o, bw->dec_h[last] + (size_t)a * B * W, (size_t)B * W * sizeof(float));
+      vae_log_weights(m, w, r, o, bw->z + (size_t)a * B * d, bw->eps + (size_t)a * B * d, B,
+                      1.0, NULL, w->lw + at, m->sel ? w->lsel + at : NULL);
+    }
+    done += B;
+    /* Looked at after each of the first blocks, then at doublings: a
+    ** look costs a pass over the samples (and their softmaxes), so the
+    ** looks of a row that takes every sample cost about one more pass. */
+    const int look = done <= ADAPT_LOOKS * ADAPT_BLOCK || (done & (done - 1)) == 0;
+    int keep = 0;
+    for (int a = 0; a < nact; a++) {
+      const int r = ln->act[a];
+      ln->used[r] = done;
+      if (done < S && (!look || !settled(m, w, r, S, done, x + (size_t)r * p, tol, ln->mom,
+                                         ln->probs)))
+        ln->act[keep++] = r;
+    }
+    nact = keep;
+  }
+  for (int r = 0; r < rows; r++)
+    normalize(w->lw + (size_t)r * S, ln->used[r], w->wnorm + (size_t)r * S);
 }
 
 /* One call's arguments, for the chunks. */
 typedef struct {
   const vae_model *m;
   int mode, n, S, chunk, mar;
+  double tol;          /* VAE_MEAN's VAE_ADAPT_TOL; 0: every row takes S samples */
+  int *used;           /* n, or NULL: the samples each row took */
   const float *x;
   const uint64_t *seeds;
   float *out, *probs_out;
@@ -437,17 +609,25 @@ static void infer_chunk(void *ctx, int item, int worker) {
   vae_rng *rngs = ln->rngs;
   const float *xc = j->x + (size_t)at * p;
   vae_prepare(m, w, xc, rows, NULL, 0);
-  for (int r = 0; r < rows; r++) {
-    vae_rng_seed(&rngs[r], j->seeds ? j->seeds[at + r] : 0);
-    vae_rng_normals(&rngs[r], w->eps + (size_t)r * S * d, (long)S * d);
+  for (int r = 0; r < rows; r++) vae_rng_seed(&rngs[r], j->seeds ? j->seeds[at + r] : 0);
+  if (mode == VAE_MEAN && j->tol > 0) {
+    draw_adaptive(m, ln, xc, rows, S, j->tol);
+  } else {
+    for (int r = 0; r < rows; r++) {
+      vae_rng_normals(&rngs[r], w->eps + (size_t)r * S * d, (long)S * d);
+      ln->used[r] = S;
+    }
+    vae_forward(m, w, rows, S, 1.0, 0);
+    vae_backward(m, w, rows, S, 1.0, 1.0, 0); /* fills w->wnorm */
   }
-  vae_forward(m, w, rows, S, 1.0, 0);
-  vae_backward(m, w, rows, S, 1.0, 1.0, 0); /* fills w->wnorm */
+  if (j->used) memcpy(j->used + at, ln->used, (size_t)rows * sizeof(int));
   const float *wmar = NULL;
   if (m->sel) {
-    mar_weights(w, rows, S, ln->wmar);
+    mar_weights(w, rows, S, ln->used, ln->wmar);
     if (j->mar || mode == VAE_GENERATE)
-      memcpy(w->wnorm, ln->wmar, (size_t)rows * S * sizeof(float));
+      for (int r = 0; r < rows; r++)
+        memcpy(w->wnorm + (size_t)r * S, ln->wmar + (size_t)r * S,
+               (size_t)ln->used[r] * sizeof(float));
     else
       wmar = ln->wmar;
   }
@@ -474,7 +654,7 @@ static void infer_chunk(void *ctx, int item, int worker) {
                               &rngs[r], ln->probs);
     } else {
       vae_linear_row(m, xr, ln->lw, ln->linear);
-      row_mean(m, w, r, S, xr, ln->linear, ln->lw, wmar ? wmar + (size_t)r * S : NULL,
+      row_mean(m, w, r, S, ln->used[r], xr, ln->linear, ln->lw, wmar ? wmar + (size_t)r * S : NULL,
                j->probs_out ? j->probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
                ln->probs, ln->acc, ln->gh);
     }
@@ -485,7 +665,8 @@ static void infer_chunk(void *ctx, int item, int worker) {
 ** at random by which the shares are fitted). */
 static int infer_rows(const vae_model *m, int mode, int n, const float *x,
                       const uint64_t *seeds, int S, float *out, double *nll,
-                      float *probs_out, int mar, vae_scratch **keep) {
+                      float *probs_out, int mar, double tol, int *used,
+                      vae_scratch **keep) {
   if (n <= 0) return VAE_OK;
   if (S <= 0) S = m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1;
   if (vae_infer_check(m, S, NULL, 0)) return VAE_INVALID;
@@ -496,7 +677,7 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
   vae_scratch *sc = scratch_for(keep, m, chunk, S, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
   decoder_sd(m, sc->sd);
-  infer_job j = {m, mode, n, S, chunk, mar, x, seeds, out, probs_out, nll, sc};
+  infer_job j = {m, mode, n, S, chunk, mar, tol, used, x, seeds, out, probs_out, nll, sc};
   vae_pool_run(sc->pool, items, infer_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
@@ -531,7 +712,7 @@ static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *
   vae_scratch *sc = scratch_for(keep, m, chunk, 1, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
   decoder_sd(m, sc->sd);
-  infer_job j = {m, 0, n, 1, chunk, 0, NULL, seeds, out, NULL, NULL, sc};
+  infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc};
   vae_pool_run(sc->pool, items, sample_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
@@ -540,12 +721,20 @@ static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *
 int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
                    const uint64_t *seeds, int S, float *out, double *nll,
                    vae_scratch **scratch) {
-  return infer_rows(m, mode, n, x, seeds, S, out, nll, NULL, 0, scratch);
+  /* Scores need every sample (a log-mean over them); draws too (one of
+  ** them is resampled). */
+  return infer_rows(m, mode, n, x, seeds, S, out, nll, NULL, 0, nll ? 0 : VAE_ADAPT_TOL, NULL,
+                    scratch);
+}
+
+int vae_infer_adaptive(const vae_model *m, int n, const float *x, int S, double tol,
+                       float *out, int *used) {
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, NULL, 0, tol, used, NULL);
 }
 
 int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
                     float *probs) {
-  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, 1, NULL);
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, 1, 0, NULL, NULL);
 }
 
 int vae_infer(const vae_model *m, int mode, int n, const float *x,

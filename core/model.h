@@ -186,6 +186,18 @@ float *vae_scores(const vae_model *m, const float *x, int64_t n, vae_pool *pool)
 ** likelihood's gradient for vae_backward. */
 void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
                  int want_grads);
+/* vae_forward in pieces, for inference that draws samples a block at a
+** time (infer.c): the decoder variances and the encoder over rows (the
+** log-variances clamped); row r's K latent samples z from its K x latent
+** normals eps; the log weights lw (and under VAE_MNAR the selection part
+** ls) of row r's K samples from their decoder outputs out (K x dec_out),
+** and with dout the likelihood's gradient there. */
+void vae_encode(const vae_model *m, vae_work *w, int rows);
+void vae_latent(const vae_model *m, const vae_work *w, int r, const float *eps, int K,
+                float *z);
+void vae_log_weights(const vae_model *m, const vae_work *w, int r, const float *out,
+                     const float *z, const float *eps, int K, double beta, float *dout,
+                     double *lw, double *ls);
 /* Decoder only: w->z (rows x latent) -> w->dec_h[nlayers - 1]. */
 void vae_decode(const vae_model *m, vae_work *w, int rows);
 /* -sum over rows of (logsumexp_k lw - log K) / scale, and with grads the
@@ -238,6 +250,15 @@ void vae_linear_probs(const vae_model *m, int j, const float *x,
 ** probs (n x x_width, at the column's offset; other entries untouched). */
 int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
                     float *probs);
+
+/* The stopping tolerance of vae_infer's adaptive importance sampling of
+** conditional means (infer.c). */
+#define VAE_ADAPT_TOL 0.1
+/* vae_infer(VAE_MEAN) of rows seeded 0 with the stopping tolerance tol
+** of adaptive sampling (infer.c; 0: every row takes S samples), leaving
+** the samples each row took in used (n, may be NULL). For tests. */
+int vae_infer_adaptive(const vae_model *m, int n, const float *x, int S, double tol,
+                       float *out, int *used);
 
 /* Generation's calibration (calibrate.c). vae_calibrate measures one for
 ** the trained m from draws seeded by seed and the level shares of the

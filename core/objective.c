@@ -482,8 +482,7 @@ void vae_decode(const vae_model *m, vae_work *w, int rows) {
   }
 }
 
-void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
-                 int want_grads) {
+void vae_encode(const vae_model *m, vae_work *w, int rows) {
   const int d = m->latent, n = m->nlayers;
   for (int j = 0; j < m->p; j++) {
     w->var[j] = exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR;
@@ -504,50 +503,62 @@ void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
       if (lv[t] > VAE_LOGVAR_MAX) lv[t] = VAE_LOGVAR_MAX;
     }
   }
-  /* z_rk = mu_r + sigma_r eps_rk; the clamped values stay in stats so that
-  ** backward can tell which log-variances were cut (their gradient is 0). */
-  for (int r = 0; r < rows; r++) {
-    const float *mu = stats + (size_t)r * 2 * d, *lv = mu + d;
-    for (int t = 0; t < d; t++) {
-      float sigma = expf(0.5f * lv[t]);
-      for (int k = 0; k < K; k++) {
-        size_t at = ((size_t)r * K + k) * d + t;
-        w->z[at] = mu[t] + sigma * w->eps[at];
-      }
-    }
+}
+
+void vae_latent(const vae_model *m, const vae_work *w, int r, const float *eps, int K,
+                float *z) {
+  const int d = m->latent;
+  const float *mu = w->enc_h[m->nlayers - 1] + (size_t)r * 2 * d, *lv = mu + d;
+  for (int t = 0; t < d; t++) {
+    float sigma = expf(0.5f * lv[t]);
+    for (int k = 0; k < K; k++) z[(size_t)k * d + t] = mu[t] + sigma * eps[(size_t)k * d + t];
   }
+}
+
+void vae_log_weights(const vae_model *m, const vae_work *w, int r, const float *out,
+                     const float *z, const float *eps, int K, double beta, float *dout,
+                     double *lw, double *ls) {
+  const int d = m->latent;
+  const float *xs = w->xs + (size_t)r * m->p;
+  for (int k = 0; k < K; k++) lw[k] = 0;
+  row_loglik(m, w, xs, out, K, dout, lw);
+  if (m->sel) {
+    for (int k = 0; k < K; k++) ls[k] = 0;
+    row_selection(m, w, xs, out, K, dout, lw, ls);
+  }
+  const float *lv = w->enc_h[m->nlayers - 1] + (size_t)r * 2 * d + d;
+  double lv_sum = 0;
+  for (int t = 0; t < d; t++) lv_sum += lv[t];
+  for (int k = 0; k < K; k++) {
+    const float *zk = z + (size_t)k * d, *e = eps + (size_t)k * d;
+    double zz = 0, ee = 0;
+    for (int t = 0; t < d; t++) {
+      zz += (double)zk[t] * zk[t];
+      ee += (double)e[t] * e[t];
+    }
+    /* log p(z) - log q(z|x): the 2 pi terms cancel. */
+    lw[k] += beta * (-0.5 * zz + 0.5 * (ee + lv_sum));
+  }
+}
+
+void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
+                 int want_grads) {
+  const int d = m->latent, n = m->nlayers;
+  vae_encode(m, w, rows);
+  /* z_rk = mu_r + sigma_r eps_rk; the clamped values stay in enc_h so that
+  ** backward can tell which log-variances were cut (their gradient is 0). */
+  for (int r = 0; r < rows; r++)
+    vae_latent(m, w, r, w->eps + (size_t)r * K * d, K, w->z + (size_t)r * K * d);
   vae_decode(m, w, rows * K);
   const float *out = w->dec_h[n - 1];
   /* Training takes d log p(x_obs|z) / d out here, while the terms are at
   ** hand; vae_backward scales it by each sample's weight. */
   float *dout = want_grads ? w->g_dec[0] : NULL;
-  const size_t W = (size_t)m->dec_out;
-  for (int r = 0; r < rows; r++) {
-    double *lw = w->lw + (size_t)r * K;
-    for (int k = 0; k < K; k++) lw[k] = 0;
-    row_loglik(m, w, w->xs + (size_t)r * m->p, out + (size_t)r * K * W, K,
-               dout ? dout + (size_t)r * K * W : NULL, lw);
-    if (m->sel) {
-      double *ls = w->lsel + (size_t)r * K;
-      for (int k = 0; k < K; k++) ls[k] = 0;
-      row_selection(m, w, w->xs + (size_t)r * m->p, out + (size_t)r * K * W, K,
-                    dout ? dout + (size_t)r * K * W : NULL, lw, ls);
-    }
-    const float *lv = stats + (size_t)r * 2 * d + d;
-    double lv_sum = 0;
-    for (int t = 0; t < d; t++) lv_sum += lv[t];
-    for (int k = 0; k < K; k++) {
-      size_t row = (size_t)r * K + k;
-      const float *z = w->z + row * d, *e = w->eps + row * d;
-      double zz = 0, ee = 0;
-      for (int t = 0; t < d; t++) {
-        zz += (double)z[t] * z[t];
-        ee += (double)e[t] * e[t];
-      }
-      /* log p(z) - log q(z|x): the 2 pi terms cancel. */
-      lw[k] += beta * (-0.5 * zz + 0.5 * (ee + lv_sum));
-    }
-  }
+  const size_t W = (size_t)m->dec_out, at = (size_t)K * W;
+  for (int r = 0; r < rows; r++)
+    vae_log_weights(m, w, r, out + r * at, w->z + (size_t)r * K * d,
+                    w->eps + (size_t)r * K * d, K, beta, dout ? dout + r * at : NULL,
+                    w->lw + (size_t)r * K, m->sel ? w->lsel + (size_t)r * K : NULL);
 }
 
 double vae_backward(const vae_model *m, vae_work *w, int rows, int K,

@@ -510,6 +510,42 @@ static void test_generated_marginals(void) {
   free(x); free(g); free(seeds);
 }
 
+/* Adaptive importance sampling (infer.c): vae_infer's estimate (adaptive,
+** r_adapt) is within 1% of the one from every one of the 256 samples,
+** rows take on average at most half of them, the easiest stop after the
+** first block, and the samples each row took are those vae_infer_adaptive
+** reports at the same tolerance (the same bits). */
+static void test_adaptive_known_answer(vae_model *m, const float *x, const float *full,
+                                       const float *adapt, int n, long hidden,
+                                       double r_adapt) {
+  float *all = malloc(sizeof(float) * n * PP), *again = malloc(sizeof(float) * n * PP);
+  int *used = malloc(sizeof(int) * n), *used_all = malloc(sizeof(int) * n);
+  int S = m->cfg.impute_samples;
+  int rc = vae_infer_adaptive(m, n, x, S, 0, all, used_all);
+  if (!rc) rc = vae_infer_adaptive(m, n, x, S, VAE_ADAPT_TOL, again, used);
+  CHECK(rc == VAE_OK, "adaptive inference");
+  if (!rc) {
+    double se = 0, mean_used = 0;
+    int least = S, every = 1;
+    for (int i = 0; i < n * PP; i++)
+      if (isnan(x[i])) se += pow(all[i] - full[i], 2);
+    for (int i = 0; i < n; i++) {
+      mean_used += used[i] / (double)n;
+      if (used[i] < least) least = used[i];
+      every = every && used_all[i] == S;
+    }
+    double r_all = sqrt(se / hidden);
+    printf("  adaptive sampling: RMSE %.4f with %.1f samples a row on average "
+           "(fewest %d), %.4f with all %d\n", r_adapt, mean_used, least, r_all, S);
+    CHECK(S == 256 && every, "tolerance 0 takes all %d samples", S);
+    CHECK(r_adapt <= 1.01 * r_all, "adaptive RMSE %.4f not within 1%% of %.4f", r_adapt, r_all);
+    CHECK(mean_used <= S / 2.0, "%.1f samples a row on average of %d", mean_used, S);
+    CHECK(least <= 32, "the easiest row took %d samples", least);
+    CHECK(memcmp(again, adapt, sizeof(float) * n * PP) == 0, "adaptive estimates reproduced");
+  }
+  free(all); free(again); free(used); free(used_all);
+}
+
 static void test_known_answer(void) {
   enum { N = 2000 };
   vae_rng rng;
@@ -569,6 +605,7 @@ static void test_known_answer(void) {
     }
   }
   double r_vae = sqrt(se_vae / hidden), r_opt = sqrt(se_opt / hidden), r_mean = sqrt(se_mean / hidden);
+  test_adaptive_known_answer(m, x, full, mine, N, hidden, r_vae);
   printf("  known answer (PPCA, %ld hidden cells): optimal %.4f vae %.4f (x%.3f) mean %.4f; "
          "%d epochs in %.2f s\n", hidden, r_opt, r_vae, r_vae / r_opt, r_mean, rep.epochs, rep.seconds);
   CHECK(r_vae <= 1.10 * r_opt, "vae RMSE %.4f not within 10%% of optimal %.4f", r_vae, r_opt);
@@ -911,7 +948,9 @@ static void test_frozen_v6(void) {
                           0x1.9p+3f, 0x1p+2f, 0x0p+0f, 0x0p+0f, 0x1.9p+4f,
                           0x1.9ff724p+5f, 0x1p+2f, 0x0p+0f, 0x0p+0f, 0x1.9p+6f};
   float out[15];
-  rc = vae_infer(m, VAE_MEAN, 3, rows, NULL, 0, out, NULL);
+  /* With every one of the 256 samples, as 0.1.0 drew them (vae_infer now
+  ** stops a row's sampling when its estimate is precise enough). */
+  rc = vae_infer_adaptive(m, 3, rows, 0, 0, out, NULL);
   double worst = 0;
   for (int i = 0; i < 15; i++) worst = fmax(worst, fabs(out[i] - want[i]) / (1 + fabs(want[i])));
   /* GEMM may sum in another order on another machine: a few ulps. */
@@ -1389,7 +1428,7 @@ static void test_pool(void) {
 ** threads: the chunks of a call are shared out, never resized. */
 static void test_inference_threads(void) {
   enum { N = 700 };
-  static float x[N * 5], out[3][N * 5], draw[3][N * 5], gen[3][N * 5];
+  static float x[N * 5], out[3][N * 5], draw[3][N * 5], gen[3][N * 5], adapt[3][N * 5];
   static double nll[3][N];
   static uint64_t seeds[N];
   mixed_data(x, N, 9, 0.25);
@@ -1400,12 +1439,16 @@ static void test_inference_threads(void) {
   for (int t = 0; t < 3; t++) {
     m->cfg.threads = t + 1;
     CHECK(vae_infer(m, VAE_MEAN, N, x, seeds, 64, out[t], nll[t]) == VAE_OK, "impute");
+    /* Without scores: adaptive sampling (a row's samples are its own). */
+    CHECK(vae_infer(m, VAE_MEAN, N, x, seeds, 0, adapt[t], NULL) == VAE_OK, "impute");
     CHECK(vae_infer(m, VAE_DRAW, N, x, seeds, 64, draw[t], NULL) == VAE_OK, "draw");
     CHECK(vae_sample(m, N, seeds, gen[t]) == VAE_OK, "sample");
   }
   for (int t = 1; t < 3; t++) {
     CHECK(memcmp(out[0], out[t], sizeof out[0]) == 0, "imputation on %d threads", t + 1);
     CHECK(memcmp(nll[0], nll[t], sizeof nll[0]) == 0, "scores on %d threads", t + 1);
+    CHECK(memcmp(adapt[0], adapt[t], sizeof adapt[0]) == 0, "adaptive imputation on %d threads",
+          t + 1);
     CHECK(memcmp(draw[0], draw[t], sizeof draw[0]) == 0, "draws on %d threads", t + 1);
     CHECK(memcmp(gen[0], gen[t], sizeof gen[0]) == 0, "samples on %d threads", t + 1);
   }
