@@ -47,10 +47,15 @@ def setup(path, journal):
                    [(None if i % 5 == 0 else i * 0.01 + rnd.random(), (i % 7) * 1.0,
                      None if i % 9 == 0 else i % 4, 'uvw'[i % 3]) for i in range(20000)])
     db.execute('COMMIT')
-    # Many importance samples: vae_fill takes seconds, so that it is killed
-    # half way.
     db.execute("""SELECT vae_fit('m', 't', '{"epochs": 1, "hidden": [8], "latent": 2,
-                  "samples": 2, "impute_samples": 16384, "seed": 1, "max_rows": 500}')""")
+                  "samples": 2, "seed": 1, "max_rows": 500}')""")
+    # A slow trigger (a 40,000-pair join per updated row, writing nothing):
+    # vae_fill takes seconds, so that it is killed half way. (Many
+    # importance samples did this before imputation became adaptive.)
+    db.execute('CREATE TABLE z (x)')
+    db.executemany('INSERT INTO z VALUES (?)', [(i,) for i in range(200)])
+    db.execute('CREATE TRIGGER slow AFTER UPDATE ON t BEGIN '
+               'SELECT count(*) FROM z AS z1, z AS z2; END')
     return db
 
 
