@@ -58,7 +58,7 @@ rows = db.execute("""SELECT json_extract(vae_fit('m', 'SELECT 1.0 AS a, 2.0 AS b
 assert rows == 3, rows
 blob = db.execute("SELECT model FROM vae_models WHERE name = 'm'").fetchone()[0]
 n, = struct.unpack_from("<I", blob, 8)
-assert blob[:4] == b"VAEM" and struct.unpack_from("<I", blob, 4)[0] == 7, blob[:8]
+assert blob[:4] == b"VAEM" and struct.unpack_from("<I", blob, 4)[0] == 8, blob[:8]
 assert blob[12:12 + n].decode() == version, blob[12:12 + n]
 try:
     db.execute("SELECT load_extension('x')")
