@@ -918,19 +918,26 @@ static void test_frozen_blobs(void) {
   }
 }
 
+/* The frozen blob at path loaded into *m; VAE_OK or why not (in err). */
+static int load_frozen(const char *path, vae_model **m, char *err, size_t errlen) {
+  FILE *in = fopen(path, "rb");
+  unsigned char buf[8192];
+  size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
+  if (in) fclose(in);
+  *m = NULL;
+  if (!len) snprintf(err, errlen, "cannot read %s", path);
+  return len ? vae_model_load(&test_mem, buf, len, m, err, errlen) : VAE_CORRUPT;
+}
+
 /* The version 6 file imputes what vae 0.1.0 (which wrote it) imputed from
 ** it: three rows of (x real, n integer, b binary, c categorical, d date as
 ** days), the answers printed with %a by that build. Its config's verbose
 ** and max_rows (the extension's, no longer core's) are skipped, the rest
 ** (seed 3, epochs 3, mnar) kept, and the date column keeps its format. */
 static void test_frozen_v6(void) {
-  FILE *in = fopen("tests/data/frozen/model_v6.vaem", "rb");
-  unsigned char buf[8192];
-  size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
-  if (in) fclose(in);
-  vae_model *m = NULL;
+  vae_model *m;
   char err[200] = "";
-  int rc = len ? vae_model_load(&test_mem, buf, len, &m, err, sizeof err) : VAE_CORRUPT;
+  int rc = load_frozen("tests/data/frozen/model_v6.vaem", &m, err, sizeof err);
   CHECK(rc == VAE_OK, "model_v6.vaem loads: %s", err);
   if (rc) return;
   const vae_config *c = vae_model_config(m);
@@ -963,13 +970,9 @@ static void test_frozen_v6(void) {
 ** 12.5, NULL, 0, NULL) = 4 and vae_impute('m', 'x', NULL, NULL, 0, NULL) =
 ** 9.023637. */
 static void test_frozen_v7(void) {
-  FILE *in = fopen("tests/data/frozen/model_v7.vaem", "rb");
-  unsigned char buf[8192];
-  size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
-  if (in) fclose(in);
-  vae_model *m = NULL;
+  vae_model *m;
   char err[200] = "";
-  int rc = len ? vae_model_load(&test_mem, buf, len, &m, err, sizeof err) : VAE_CORRUPT;
+  int rc = load_frozen("tests/data/frozen/model_v7.vaem", &m, err, sizeof err);
   CHECK(rc == VAE_OK, "model_v7.vaem loads: %s", err);
   if (rc) return;
   int zero = m->cross != 0 && vae_model_config(m)->missing == VAE_MNAR;
