@@ -264,7 +264,7 @@ static char *columns_json(const vae_model *m) {
 }
 
 static char *options_json(const vae_model *m, const vae_config *cfg, const vae_options *o,
-                          const vae_na *na) {
+                          const vae_na *na, int64_t max_rows) {
   const vae_config *mc = vae_model_config(m);
   vae_buf b = {.mem = &vae_sqlite_mem};
   int j, p = vae_model_ncols(m);
@@ -289,7 +289,7 @@ static char *options_json(const vae_model *m, const vae_config *cfg, const vae_o
   vae_buf_appendf(&b, ",\"samples\":%d,\"impute_samples\":%d,\"seed\":%llu,\"holdout\":",
                   cfg->samples, cfg->impute_samples, (unsigned long long)cfg->seed);
   vae_buf_json_number(&b, cfg->holdout);
-  vae_buf_appendf(&b, ",\"max_rows\":%lld,\"mask_rate\":", (long long)o->max_rows);
+  vae_buf_appendf(&b, ",\"max_rows\":%lld,\"mask_rate\":", (long long)max_rows);
   vae_buf_json_number(&b, cfg->mask_rate);
   vae_buf_appendf(&b, ",\"patience\":%d,\"verbose\":%s,\"warm_start\":%s,\"missing\":\"%s\","
                       "\"na\":",
@@ -493,7 +493,7 @@ static int read_source(fit_call *f, char **err) {
   so.type_columns = f->o.type_columns;
   so.type_kinds = f->o.type_kinds;
   so.fixed = f->m;
-  so.max_rows = f->o.max_rows;
+  so.max_rows = (f->o.given & VAE_OPT_BIT(VAE_OPT_MAX_ROWS)) ? f->o.max_rows : VAE_SOURCE_AUTO;
   so.seed = f->cfg.seed;
   so.mem = &f->mem;
   return vae_source_read_guarded(f->x, f->db, f->source, &so, &f->src, err);
@@ -546,7 +546,7 @@ static int store(fit_call *f, char **err) {
     return rc;
   }
   columns = columns_json(f->m);
-  options = options_json(f->m, &f->cfg, &f->o, f->na);
+  options = options_json(f->m, &f->cfg, &f->o, f->na, f->src.max_rows);
   f->report = report_json(f->m, &f->src, &f->rep, f->prev_report, f->count.peak);
   rc = columns && options && f->report ? SQLITE_OK : SQLITE_NOMEM;
   if (rc == SQLITE_OK) {

@@ -1,5 +1,5 @@
 /*
-** source.c -- the source of a fit: resolve it, read it, infer column kinds,
+** source.c -- the source of a fit: read it (resolve.c finds it), infer column kinds,
 ** build the float matrix. See source.h.
 */
 #include "source.h"
@@ -12,274 +12,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---------------------------------------------------------------------
-** Resolving the source
-*/
-
-/* Looks name up in the schemas in SQLite's order for an unqualified name
-** (temp, main, attached), or in schema `only` when not NULL. */
-static int find_in_schemas(sqlite3 *db, const char *name, const char *only, int views,
-                           char **schema, char **table) {
-  sqlite3_stmt *dbs = NULL;
-  int rc;
-  *schema = *table = NULL;
-  /* The order in which SQLite resolves an unqualified name. */
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT name FROM pragma_database_list ORDER BY "
-                          "CASE name WHEN 'temp' THEN 0 WHEN 'main' THEN 1 "
-                          "ELSE 2 END, seq",
-                          -1, &dbs, NULL);
-  if (rc != SQLITE_OK) return rc;
-  rc = SQLITE_NOTFOUND;
-  while (rc == SQLITE_NOTFOUND && sqlite3_step(dbs) == SQLITE_ROW) {
-    const char *s = (const char *)sqlite3_column_text(dbs, 0);
-    sqlite3_stmt *st = NULL;
-    char *sql;
-    if (!s) { rc = SQLITE_NOMEM; break; }
-    if (only && sqlite3_stricmp(only, s) != 0) continue;
-    sql = sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_schema WHERE type IN "
-                          "('table', %s) AND name = ?1 COLLATE NOCASE",
-                          s, views ? "'view'" : "'table'");
-    if (!sql) { rc = SQLITE_NOMEM; break; }
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-      sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-      if (sqlite3_step(st) == SQLITE_ROW) {
-        *schema = sqlite3_mprintf("%s", s);
-        *table = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
-        rc = (*schema && *table) ? SQLITE_OK : SQLITE_NOMEM;
-      }
-    }
-    sqlite3_finalize(st);
-    sqlite3_free(sql);
-  }
-  sqlite3_finalize(dbs);
-  if (rc != SQLITE_OK) {
-    sqlite3_free(*schema);
-    sqlite3_free(*table);
-    *schema = *table = NULL;
-  }
-  return rc;
-}
-
-/* One identifier at s: quoted ("x", [x], `x`, with "" and `` doubled) or
-** bare up to a '.' or a space. Its text into *out (sqlite3_mprintf) and
-** the position after it into *end; SQLITE_NOTFOUND when s holds none. */
-static int parse_ident(const char *s, const char **end, char **out) {
-  char q = *s == '[' ? ']' : *s;
-  const char *p;
-  *out = NULL;
-  if (q == '"' || q == ']' || q == '`') {
-    char *o = sqlite3_malloc64(strlen(s) + 1);
-    int k = 0;
-    if (!o) return SQLITE_NOMEM;
-    for (p = s + 1; *p; p++) {
-      if (*p == q) {
-        if (q != ']' && p[1] == q) { o[k++] = q; p++; continue; }
-        break;
-      }
-      o[k++] = *p;
-    }
-    if (*p != q || k == 0) { sqlite3_free(o); return SQLITE_NOTFOUND; }
-    o[k] = 0;
-    *out = o;
-    *end = p + 1;
-    return SQLITE_OK;
-  }
-  for (p = s; *p && *p != '.' && *p != ' ' && *p != '\t' && *p != '\n'; p++) {}
-  if (p == s) return SQLITE_NOTFOUND;
-  *out = sqlite3_mprintf("%.*s", (int)(p - s), s);
-  *end = p;
-  return *out ? SQLITE_OK : SQLITE_NOMEM;
-}
-
-int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
-                   char **table) {
-  char *a = NULL, *b = NULL;
-  const char *p = NULL;
-  int rc = find_in_schemas(db, name, NULL, views, schema, table);
-  if (rc != SQLITE_NOTFOUND) return rc;
-  /* Not a name as it stands: `schema.table`, either part quoted, or one
-  ** quoted name. */
-  while (*name == ' ' || *name == '\t' || *name == '\n') name++;
-  rc = parse_ident(name, &p, &a);
-  while (rc == SQLITE_OK && (*p == ' ' || *p == '\t' || *p == '\n')) p++;
-  if (rc == SQLITE_OK && *p == '.') {
-    for (p++; *p == ' ' || *p == '\t' || *p == '\n'; p++) {}
-    rc = parse_ident(p, &p, &b);
-  } else if (rc == SQLITE_OK && *name != '"' && *name != '[' && *name != '`') {
-    rc = SQLITE_NOTFOUND; /* a bare name: looked up above */
-  }
-  while (rc == SQLITE_OK && (*p == ' ' || *p == '\t' || *p == '\n')) p++;
-  if (rc == SQLITE_OK && *p) rc = SQLITE_NOTFOUND;
-  if (rc == SQLITE_OK)
-    rc = b ? find_in_schemas(db, b, a, views, schema, table)
-           : find_in_schemas(db, a, NULL, views, schema, table);
-  sqlite3_free(a);
-  sqlite3_free(b);
-  return rc;
-}
-
-/* Skips spaces and SQL comments. */
-static const char *skip_blank(const char *s) {
-  for (;;) {
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f')
-      s++;
-    if (s[0] == '-' && s[1] == '-') {
-      while (*s && *s != '\n') s++;
-    } else if (s[0] == '/' && s[1] == '*') {
-      const char *e = strstr(s + 2, "*/");
-      s = e ? e + 2 : s + strlen(s);
-    } else {
-      return s;
-    }
-  }
-}
-
-/* Skips spaces, comments and semicolons: what may follow one statement. */
-static const char *skip_blank_semis(const char *s) {
-  for (s = skip_blank(s); *s == ';'; s = skip_blank(s + 1)) {}
-  return s;
-}
-
-static int is_word_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '_' || (unsigned char)c >= 0x80;
-}
-
-/* ---------------------------------------------------------------------
-** The rowid alias: a table's only PRIMARY KEY column, declared INTEGER,
-** without a separate primary key index (INTEGER PRIMARY KEY DESC and
-** WITHOUT ROWID tables have one, and no alias).
-*/
-static int alias_name(sqlite3 *db, const char *schema, const char *table,
-                      char **name) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(
-      db,
-      "SELECT name FROM pragma_table_info(?1, ?2) WHERE pk > 0 AND "
-      "upper(type) = 'INTEGER' AND (SELECT count(*) FROM "
-      "pragma_table_info(?1, ?2) WHERE pk > 0) = 1 AND NOT EXISTS (SELECT 1 "
-      "FROM pragma_index_list(?1, ?2) WHERE origin = 'pk')",
-      -1, &st, NULL);
-  *name = NULL;
-  if (rc != SQLITE_OK) return rc;
-  sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
-  rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    *name = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
-    rc = *name ? SQLITE_OK : SQLITE_NOMEM;
-  } else {
-    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-  }
-  sqlite3_finalize(st);
-  return rc;
-}
-
-int vae_rowid_alias(sqlite3 *db, const char *schema, const char *table, char **name) {
-  return alias_name(db, schema, table, name);
-}
-
-int vae_source_prepare(sqlite3 *db, const char *fn, const char *source,
-                       sqlite3_stmt **st, char **alias, char **err) {
-  char *schema = NULL, *table = NULL, snip[64];
-  const char *w, *e, *tail = NULL;
-  int rc, n;
-  *st = NULL;
-  *err = NULL;
-  if (alias) *alias = NULL;
-  rc = vae_find_table(db, source, 1, &schema, &table);
-  if (rc == SQLITE_OK) {
-    char *sql = sqlite3_mprintf("SELECT * FROM \"%w\".\"%w\"", schema, table);
-    if (alias && sql && alias_name(db, schema, table, alias) == SQLITE_NOMEM) {
-      sqlite3_free(sql);
-      sql = NULL;
-    }
-    sqlite3_free(schema);
-    sqlite3_free(table);
-    if (!sql) return SQLITE_NOMEM;
-    rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
-    sqlite3_free(sql);
-    if (rc != SQLITE_OK) {
-      *err = sqlite3_mprintf("%s: source: %s", fn, sqlite3_errmsg(db));
-      return *err ? rc : SQLITE_NOMEM;
-    }
-    return SQLITE_OK;
-  }
-  if (rc != SQLITE_NOTFOUND) return rc;
-
-  /* Not a table or view: one read-only SELECT, WITH or VALUES statement. */
-  w = skip_blank(source);
-  for (e = w; is_word_char(*e); e++) {}
-  n = (int)(e - w);
-  if ((n == 6 && sqlite3_strnicmp(w, "select", 6) == 0) ||
-      (n == 4 && sqlite3_strnicmp(w, "with", 4) == 0) ||
-      (n == 6 && sqlite3_strnicmp(w, "values", 6) == 0)) {
-    rc = sqlite3_prepare_v2(db, source, -1, st, &tail);
-    if (rc != SQLITE_OK) {
-      *err = sqlite3_mprintf("%s: source: %s", fn, sqlite3_errmsg(db));
-      return *err ? rc : SQLITE_NOMEM;
-    }
-    if (*st && sqlite3_stmt_readonly(*st) && *skip_blank_semis(tail) == 0 &&
-        sqlite3_column_count(*st) > 0)
-      return SQLITE_OK;
-    sqlite3_finalize(*st);
-    *st = NULL;
-  } else if (!(n > 0 && sqlite3_keyword_check(w, n)) && *source) {
-    json_snippet(snip, sizeof snip, source);
-    *err = sqlite3_mprintf("%s: no such table or view: %s", fn, snip);
-    return *err ? SQLITE_ERROR : SQLITE_NOMEM;
-  }
-  *err = sqlite3_mprintf("%s: source must be one read-only SELECT or WITH statement", fn);
-  return *err ? SQLITE_ERROR : SQLITE_NOMEM;
-}
-
-static int have_metadata(void) {
-#ifdef SQLITE_CORE
-#ifdef SQLITE_ENABLE_COLUMN_METADATA
-  return 1;
-#else
-  return 0;
-#endif
-#else
-  return sqlite3_api->column_table_name != 0 &&
-         sqlite3_api->column_origin_name != 0 &&
-         sqlite3_api->column_database_name != 0;
-#endif
-}
-
-/* Marks alias[i] for each result column that is a rowid alias: from the
-** column metadata when SQLite has it, else (a table or view named as the
-** source) by the name of the table's alias column. */
-static int find_aliases(sqlite3 *db, sqlite3_stmt *st, int ncol, char *alias,
-                        const char *table_alias) {
-  int i, rc = SQLITE_OK;
-  if (ncol <= 0) return SQLITE_OK;
-  memset(alias, 0, (size_t)ncol);
-  if (!have_metadata()) {
-    for (i = 0; i < ncol && table_alias; i++) {
-      const char *nm = sqlite3_column_name(st, i);
-      if (nm && sqlite3_stricmp(nm, table_alias) == 0) alias[i] = 1;
-    }
-    return SQLITE_OK;
-  }
-#if !defined(SQLITE_CORE) || defined(SQLITE_ENABLE_COLUMN_METADATA)
-  for (i = 0; i < ncol && rc == SQLITE_OK; i++) {
-    const char *d = sqlite3_column_database_name(st, i);
-    const char *t = sqlite3_column_table_name(st, i);
-    const char *o = sqlite3_column_origin_name(st, i);
-    char *a = NULL;
-    if (!d || !t || !o) continue;
-    rc = alias_name(db, d, t, &a);
-    if (rc == SQLITE_OK && a && sqlite3_stricmp(a, o) == 0) alias[i] = 1;
-    sqlite3_free(a);
-  }
-#else
-  (void)db; (void)st; (void)i;
-#endif
-  return rc;
-}
 
 /* More levels than this in a text column (not forced with types) is an
 ** error rather than a slow, useless categorical. */
@@ -376,7 +108,8 @@ typedef struct {
   int real_decl;            /* declared with REAL affinity (REAL, FLOAT, ...) */
   int time_decl;            /* declared DATE, DATETIME or TIMESTAMP */
   int64_t na_cells;         /* text cells read as missing */
-  strset set;
+  strset set;               /* distinct texts of every row read, kept or not */
+  int extra;                /* of them, added from rows not kept */
 } colinfo;
 
 /* A declared type in capitals (its first 63 bytes) into up[64]. */
@@ -590,7 +323,8 @@ static int scan_values(reader *r, int k, col_stats *st) {
   colinfo *c = &r->ci[k];
   int p = r->nsel, j;
   int64_t i, text_cells = 0;
-  /* Per distinct text: 1 when it reads as a number (its value in tnum). */
+  /* Per distinct text: 1 when it reads as a number (its value in tnum),
+  ** 2 when it does not and a kept row holds it. */
   unsigned char *tis = NULL;
   double *tnum = NULL;
   memset(st, 0, sizeof *st);
@@ -618,17 +352,18 @@ static int scan_values(reader *r, int k, col_stats *st) {
       case T_REAL: st->nonnull++; count_number(st, x->d); break;
       case T_TEXT:
         st->nonnull++;
-        if (tis[x->s]) count_number(st, tnum[x->s]);
-        else { st->has_text = 1; text_cells++; }
+        if (tis[x->s] == 1) count_number(st, tnum[x->s]);
+        else { st->has_text = 1; text_cells++; tis[x->s] = 2; }
         break;
       default: break;
     }
   }
   if (st->has_text && text_cells * 10 <= st->nonnull && text_cells < st->nonnull) {
     /* Numbers but for a few texts: a numeric column with stray text (an NA
-    ** spelling not listed, a typo), never silently categorical. */
+    ** spelling not listed, a typo), never silently categorical. Only the
+    ** rows kept decide (tis 2: a text that is not a number, in them). */
     int distinct = 0;
-    for (j = 0; j < c->set.n; j++) distinct += !tis[j];
+    for (j = 0; j < c->set.n; j++) distinct += tis[j] == 2;
     st->few_text = distinct <= 5;
   }
   sqlite3_free(tis);
@@ -691,13 +426,10 @@ static int numbers_to_text(reader *r, int k) {
 }
 
 /* The model's levels into col, and (extend_levels) the unknown ones after
-** them; map[j] receives the level of distinct text j (-1: unused). */
-static int fixed_levels(reader *r, colinfo *c, vae_column *col, int *map,
-                        const int64_t *count) {
+** them; map[j] receives the level of distinct text j. */
+static int fixed_levels(reader *r, colinfo *c, vae_column *col, int *map) {
   int fixed_n = c->fixed->nlevels, extra = 0, j, rc = SQLITE_OK;
   for (j = 0; j < c->set.n; j++) {
-    map[j] = -1;
-    if (!count[j]) continue;
     map[j] = vae_column_level(c->fixed, c->set.str[j], (size_t)c->set.len[j]);
     if (map[j] >= 0) continue;
     if (!r->o->extend_levels) {
@@ -724,22 +456,25 @@ static int fixed_levels(reader *r, colinfo *c, vae_column *col, int *map,
   return rc;
 }
 
-/* The levels seen (nused of them), sorted, into col; map[j] receives the
-** level of distinct text j. An identifier (every value distinct) is
-** LEFT_OUT; too many levels is an error. Neither when the kind is forced. */
-static int inferred_levels(reader *r, colinfo *c, vae_column *col, int *map,
-                           const int64_t *count, int nused, int64_t nonnull) {
+/* Every distinct text of the column (of every row read) as a level,
+** sorted, into col; map[j] receives the level of distinct text j. The rows
+** kept decide (nheld distinct texts in nonnull cells) whether it is an
+** identifier (every value distinct: LEFT_OUT); more than
+** VAE_MAX_INFERRED_LEVELS levels, or more than 20 and more than half the
+** cells, is an error. Neither when the kind is forced. */
+static int inferred_levels(reader *r, colinfo *c, vae_column *col, int *map, int nheld,
+                           int64_t nonnull) {
   level_ref *refs;
-  int j, u = 0, rc;
-  if (c->forced < 0 && nused > 20 && nused == nonnull) {
+  int j, nused = c->set.n, rc;
+  if (c->forced < 0 && nheld > 20 && nheld == nonnull) {
     rc = add_skip(r, c->name,
                   sqlite3_mprintf("text with %d distinct values in %lld rows (an "
                                   "identifier?); force it with \"types\"",
-                                  nused, (long long)nonnull));
+                                  nheld, (long long)nonnull));
     return rc == SQLITE_OK ? LEFT_OUT : rc;
   }
   if (c->forced < 0 && (nused > VAE_MAX_INFERRED_LEVELS ||
-                        (nused > 20 && (int64_t)nused * 2 > nonnull)))
+                        (nheld > 20 && (int64_t)nheld * 2 > nonnull)))
     /* Too many levels to learn from, and slow to fit: never silent. */
     return fail(r, SQLITE_ERROR,
                 sqlite3_mprintf("%s: column \"%s\" is text with %d distinct values in "
@@ -753,12 +488,10 @@ static int inferred_levels(reader *r, colinfo *c, vae_column *col, int *map,
   col->levels = sqlite3_malloc64((sqlite3_uint64)(nused + 1) * sizeof(char *));
   rc = (refs && col->levels) ? SQLITE_OK : SQLITE_NOMEM;
   if (rc == SQLITE_OK) {
-    for (j = 0; j < c->set.n; j++) {
-      if (!count[j]) continue;
-      refs[u].s = c->set.str[j];
-      refs[u].len = c->set.len[j];
-      refs[u].id = j;
-      u++;
+    for (j = 0; j < nused; j++) {
+      refs[j].s = c->set.str[j];
+      refs[j].len = c->set.len[j];
+      refs[j].id = j;
     }
     qsort(refs, (size_t)nused, sizeof *refs, level_cmp);
     for (j = 0; j < nused && rc == SQLITE_OK; j++) {
@@ -775,7 +508,7 @@ static int inferred_levels(reader *r, colinfo *c, vae_column *col, int *map,
 /* A categorical column k into col and cells of kept column q. */
 static int categorical_column(reader *r, int k, int q, vae_column *col, int64_t nonnull) {
   colinfo *c = &r->ci[k];
-  int p = r->nsel, nused = 0, j, rc, *map;
+  int p = r->nsel, nheld = 0, j, rc, *map;
   int64_t i, *count;
   rc = numbers_to_text(r, k);
   if (rc != SQLITE_OK) return rc;
@@ -786,9 +519,9 @@ static int categorical_column(reader *r, int k, int q, vae_column *col, int64_t 
     memset(count, 0, (size_t)(c->set.n + 1) * sizeof *count);
     for (i = 0; i < r->n; i++)
       if (r->tags[i * p + k] == T_TEXT) count[r->cells[i * p + k].s]++;
-    for (j = 0; j < c->set.n; j++) nused += count[j] > 0;
-    rc = c->fixed ? fixed_levels(r, c, col, map, count)
-                  : inferred_levels(r, c, col, map, count, nused, nonnull);
+    for (j = 0; j < c->set.n; j++) nheld += count[j] > 0;
+    rc = c->fixed ? fixed_levels(r, c, col, map)
+                  : inferred_levels(r, c, col, map, nheld, nonnull);
   }
   if (rc == SQLITE_OK) {
     for (i = 0; i < r->n; i++)
@@ -965,25 +698,96 @@ static int select_columns(reader *r, char **names, const char *alias, int ncol) 
   return SQLITE_OK;
 }
 
+/* The rows read into memory at most: o->max_rows, or by default
+** VAE_SOURCE_CELLS cells of p columns (at least VAE_SOURCE_MIN_ROWS);
+** 0 = all. */
+static int64_t row_bound(const vae_source_opts *o, int p) {
+  int64_t n;
+  if (o->max_rows != VAE_SOURCE_AUTO) return o->max_rows < 0 ? 0 : o->max_rows;
+  n = VAE_SOURCE_CELLS / (p > 0 ? p : 1);
+  return n < VAE_SOURCE_MIN_ROWS ? VAE_SOURCE_MIN_ROWS : n;
+}
+
+/* A column whose numbers may be categories: forced, or the model's. */
+static int numbers_may_be_levels(const colinfo *c) {
+  return c->forced == VAE_CATEGORICAL || (c->fixed && c->fixed->kind == VAE_CATEGORICAL);
+}
+
+/* Adds text s[0..n) to column c's distinct texts on behalf of a row not
+** kept, while c has taken fewer than VAE_SOURCE_MAX_EXTRA of those. */
+static int add_extra(colinfo *c, const char *s, int n) {
+  int before = c->set.n, id, rc;
+  if (c->extra >= VAE_SOURCE_MAX_EXTRA) return SQLITE_OK;
+  rc = strset_add(&c->set, s, n, &id);
+  if (rc == SQLITE_OK && c->set.n > before) c->extra++;
+  return rc;
+}
+
+/* The category texts of the current row of st, which is not kept, into
+** the columns' distinct texts (so that they are levels too). */
+static int note_row_levels(reader *r, sqlite3_stmt *st) {
+  int k, rc = SQLITE_OK;
+  for (k = 0; k < r->nsel && rc == SQLITE_OK; k++) {
+    colinfo *c = &r->ci[k];
+    int t = sqlite3_column_type(st, c->src);
+    if (t == SQLITE_TEXT) {
+      const char *s = (const char *)sqlite3_column_text(st, c->src);
+      int n = sqlite3_column_bytes(st, c->src);
+      if (!s) return SQLITE_NOMEM;
+      if (!vae_na_text(r->o->na, s, n)) rc = add_extra(c, s, n);
+    } else if ((t == SQLITE_INTEGER || t == SQLITE_FLOAT) && numbers_may_be_levels(c)) {
+      char num[64];
+      vae_num_text(num, sizeof num, t, sqlite3_column_int64(st, c->src),
+                   sqlite3_column_double(st, c->src));
+      rc = add_extra(c, num, (int)strlen(num));
+    }
+  }
+  return rc;
+}
+
+/* The same for kept row `row`, about to be replaced: its texts are in the
+** sets already, its numbers not. */
+static int note_held_levels(reader *r, int64_t row) {
+  int k, p = r->nsel, rc = SQLITE_OK;
+  for (k = 0; k < p && rc == SQLITE_OK; k++) {
+    colinfo *c = &r->ci[k];
+    const cell *x = &r->cells[row * p + k];
+    int t = r->tags[row * p + k];
+    if ((t == T_INT || t == T_REAL) && numbers_may_be_levels(c)) {
+      char num[64];
+      vae_num_text(num, sizeof num, t == T_INT ? SQLITE_INTEGER : SQLITE_FLOAT, x->i, x->d);
+      rc = add_extra(c, num, (int)strlen(num));
+    }
+  }
+  return rc;
+}
+
 static int read_rows(reader *r, sqlite3_stmt *st) {
   const vae_source_opts *o = r->o;
   int64_t cap = 0, seen = 0;
   int p = r->nsel, k, rc;
+  int64_t max_rows = row_bound(o, p);
   vae_rng rng;
   vae_rng_seed(&rng, vae_seed_mix(o->seed, 0x736f75726365ULL));
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t row;
     seen++;
-    if (o->max_rows > 0 && r->n >= o->max_rows) {
+    if (max_rows > 0 && r->n >= max_rows) {
       uint64_t j = vae_rng_below(&rng, (uint64_t)seen);
-      if (j >= (uint64_t)o->max_rows) continue;
+      if (j >= (uint64_t)max_rows) {
+        rc = note_row_levels(r, st);
+        if (rc != SQLITE_OK) return rc;
+        continue;
+      }
       row = (int64_t)j;
+      rc = note_held_levels(r, row);
+      if (rc != SQLITE_OK) return rc;
     } else {
       if (r->n == cap) {
         int64_t nc = cap ? cap * 2 : 256;
         cell *c2;
         unsigned char *t2;
-        if (o->max_rows > 0 && nc > o->max_rows) nc = o->max_rows;
+        if (max_rows > 0 && nc > max_rows) nc = max_rows;
         if ((sqlite3_uint64)nc * (sqlite3_uint64)p > ((sqlite3_uint64)1 << 40))
           return SQLITE_NOMEM;
         int64_t *n2;
@@ -1052,6 +856,7 @@ static int read_rows(reader *r, sqlite3_stmt *st) {
                     : sqlite3_mprintf("%s: source: %s", o->fn, sqlite3_errmsg(r->db)));
   }
   r->out->rows_seen = seen;
+  r->out->max_rows = max_rows;
   r->out->n = r->n;
   if (r->n == 0)
     return fail(r, SQLITE_ERROR, sqlite3_mprintf("%s: source has no rows", o->fn));
@@ -1092,7 +897,7 @@ int vae_source_read(sqlite3 *db, const char *source, const vae_source_opts *o,
     names[i] = sqlite3_mprintf("%s", nm ? nm : "");
     if (!names[i]) { rc = SQLITE_NOMEM; goto done; }
   }
-  rc = find_aliases(db, st, ncol, alias, table_alias);
+  rc = vae_source_aliases(db, st, ncol, alias, table_alias);
   if (rc != SQLITE_OK) goto done;
   rc = select_columns(&r, names, alias, ncol);
   if (rc != SQLITE_OK) goto done;

@@ -23,12 +23,24 @@
 ** distinct, at most 1 value in 10) is numeric: such a text is an error that
 ** names it and its row (the row's 1-based position in the source), and
 ** says how to list it in "na" or force the kind.
+**
+** Memory is bounded: beyond max_rows rows (by default VAE_SOURCE_CELLS
+** cells, in rows of the selected columns, at least VAE_SOURCE_MIN_ROWS)
+** the rows kept are a uniform reservoir sample. Every row is still read:
+** the categories of the rows not kept are levels too (up to
+** VAE_SOURCE_MAX_EXTRA new ones a column), so that the fitted model knows
+** every level of the table it was fitted on.
 */
 #ifndef VAE_SOURCE_H
 #define VAE_SOURCE_H
 
 #include "ext.h"
 #include "value.h"
+
+#define VAE_SOURCE_AUTO (-1)
+#define VAE_SOURCE_CELLS ((int64_t)1 << 24)  /* about 220 MiB of 16-column rows */
+#define VAE_SOURCE_MIN_ROWS 65536
+#define VAE_SOURCE_MAX_EXTRA 65536
 
 typedef struct {
   const char *fn;               /* function name for messages */
@@ -42,7 +54,8 @@ typedef struct {
   int extend_levels;            /* with fixed: a level unknown to the model gets
                                    a new index (appended to levels) instead of
                                    an error */
-  int64_t max_rows;             /* reservoir sample; 0 = all rows */
+  int64_t max_rows;             /* reservoir sample; 0 = all rows,
+                                   VAE_SOURCE_AUTO: bounded in cells */
   uint64_t seed;                /* of the reservoir sample */
   const vae_na *na;             /* NA spellings (value.h); NULL: the default */
   const vae_allocator *mem;     /* of the rows read and the float matrix (which
@@ -53,6 +66,7 @@ typedef struct {
 typedef struct {
   int64_t n;                    /* rows kept */
   int64_t rows_seen;            /* rows of the source */
+  int64_t max_rows;             /* the bound that held (0: none) */
   int p;                        /* columns kept */
   vae_column *cols;             /* [p] name, kind, nlevels, levels */
   float *data;                  /* n x p, NaN = missing */
@@ -89,5 +103,12 @@ int vae_rowid_alias(sqlite3 *db, const char *schema, const char *table, char **n
 ** SQLITE_NOTFOUND when there is none. With views = 0 only tables count. */
 int vae_find_table(sqlite3 *db, const char *name, int views, char **schema,
                    char **table);
+
+/* Marks alias[i] (of ncol) for each result column of st that is a rowid
+** alias: from the column metadata when SQLite has it, else by the name
+** table_alias (the alias column of the table or view named as the source,
+** or NULL). */
+int vae_source_aliases(sqlite3 *db, sqlite3_stmt *st, int ncol, char *alias,
+                       const char *table_alias);
 
 #endif

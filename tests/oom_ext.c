@@ -73,6 +73,9 @@ static const char *SCENARIOS[] = {
     "SELECT vae_fit('m', 't', '{\"epochs\": 1, \"hidden\": [8], \"latent\": 2, \"samples\": 2}')",
     "SELECT vae_fit('m', 'SELECT a, k FROM t', '{\"epochs\": 1, \"hidden\": [8], \"latent\": 2}')",
     "SELECT vae_fit('m', 't', '{\"epochs\": 1, \"warm_start\": true}')",
+    /* a reservoir: the rows not kept (and those replaced) add their levels */
+    "SELECT vae_fit('r', 't', '{\"epochs\": 1, \"hidden\": [8], \"latent\": 2, \"max_rows\": 5,"
+    " \"types\": {\"c\": \"categorical\"}}')",
     "SELECT vae_impute('m', 'a', NULL, 1.5, 1, 'y'), vae_impute('m', 'k', 1, 1, NULL, NULL)",
     "SELECT vae_impute('m', 'a', json_object('b', 1.5, 'k', 'y'))",
     "SELECT vae_score('m', 1, 1.5, 1, 'y')",
