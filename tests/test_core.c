@@ -879,7 +879,7 @@ static void test_linear_discriminant(void) {
 static void test_linear_conditioning(void) {
   enum { D = 6, N = 2000, LV = 96 };
   vae_column cols[D];
-  char names[D][4];
+  char names[D][12];
   for (int j = 0; j < D; j++) {
     snprintf(names[j], sizeof names[j], "c%d", j);
     cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
@@ -970,7 +970,7 @@ static void test_linear_conditioning(void) {
     y[i * 2] = (float)l;
     y[i * 2 + 1] = (float)(sin(l) + 0.1 * vae_rng_normal(&rng));
   }
-  char *levels[LV], lvname[LV][4];
+  char *levels[LV], lvname[LV][12];
   for (int l = 0; l < LV; l++) {
     snprintf(lvname[l], sizeof lvname[l], "%d", l);
     levels[l] = lvname[l];
