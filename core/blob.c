@@ -313,7 +313,7 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
       if (!isfinite(v) || (a == c && !(v > 0))) r->bad = 1;
       lin->cov[(size_t)a * d + c] = lin->cov[(size_t)c * d + a] = v;
     }
-  return r->bad ? VAE_CORRUPT : VAE_OK;
+  return r->bad ? VAE_CORRUPT : vae_linear_prepare(r->mem, lin);
 }
 
 /* n floats into v; any that is not finite marks the reader bad. */
@@ -540,7 +540,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   }
   vae_column *cols = vae_columns_alloc(mem, (int)p);
   float *blend = vae_malloc(mem, p * sizeof(float));
-  vae_linear lin = {0, NULL, NULL};
+  vae_linear lin = {0, NULL, NULL, NULL};
   vae_calibration cal = {0, NULL, NULL};
   vae_model *m = NULL;
   rc = cols && blend ? VAE_OK : VAE_NOMEM;

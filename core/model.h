@@ -19,13 +19,17 @@
 #define VAE_LOGVAR_MIN -12.0f
 #define VAE_LOGVAR_MAX 8.0f
 
-/* Wider encodings keep the network only: EM's cost grows as width^3. */
-#define VAE_LINEAR_MAX_WIDTH 64
+/* Wider encodings keep the network only: the precision's inverse, and a
+** categorical cell's level probabilities, cost width^3. 128 rather than 64
+** since rows are conditioned on the precision (linear.c). */
+#define VAE_LINEAR_MAX_WIDTH 128
 
 typedef struct {
   int d;               /* x_width, or 0: no linear part */
   double *mean;        /* [d] */
   double *cov;         /* [d * d] */
+  double *prec;        /* [d * d] the inverse of cov, not stored: made by
+                          vae_linear_fit and vae_linear_prepare */
 } vae_linear;
 
 /* Generation's marginal calibration (calibrate.c): per numeric column j
@@ -238,6 +242,9 @@ void vae_linear_work_free(vae_linear_work *w);
 int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
                    int64_t n, vae_pool *pool, vae_linear *out, int (*stop)(void *), void *ctx);
 void vae_linear_free(const vae_allocator *a, vae_linear *lin);
+/* lin->prec from lin->cov (a blob's): VAE_NOMEM, or VAE_CORRUPT when cov
+** is not positive definite. */
+int vae_linear_prepare(const vae_allocator *a, vae_linear *lin);
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
                     double *estimate);
 /* The linear part's probabilities of binary or categorical column j given

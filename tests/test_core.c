@@ -869,6 +869,139 @@ static void test_linear_discriminant(void) {
   free(idx);
 }
 
+/* The linear part conditions a row on the precision (P_MM^-1 P_MO), which
+** must give what the covariance gives (S_MO S_OO^-1): a random positive
+** definite covariance over 6 numeric columns, each subset of missing ones
+** against Gaussian elimination here. And an encoding 100 wide (a column
+** of 96 levels: wider than 64, within VAE_LINEAR_MAX_WIDTH) gets a linear
+** part that places the numeric column by the level, as a zip code places
+** a latitude. */
+static void test_linear_conditioning(void) {
+  enum { D = 6, N = 2000, LV = 96 };
+  vae_column cols[D];
+  char names[D][12];
+  for (int j = 0; j < D; j++) {
+    snprintf(names[j], sizeof names[j], "c%d", j);
+    cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
+  }
+  static float x[N * D];
+  vae_rng rng;
+  vae_rng_seed(&rng, 5);
+  for (int i = 0; i < N * D; i++) x[i] = (float)vae_rng_normal(&rng);
+  vae_config cfg;
+  vae_config_default(&cfg);
+  vae_model *m = NULL;
+  char err[200];
+  int rc = vae_model_create(&test_mem, cols, D, &cfg, x, N, &m, err, sizeof err);
+  CHECK(rc == VAE_OK, "create: %s", err);
+  if (rc) return;
+  /* cov = A A^T + I, mean 0.1 j; columns have mean 0 and sd 1, so the
+  ** encoded values are the raw ones. */
+  double a[D][D], cov[D * D];
+  for (int i = 0; i < D; i++)
+    for (int k = 0; k < D; k++) a[i][k] = vae_rng_normal(&rng);
+  for (int i = 0; i < D; i++)
+    for (int k = 0; k < D; k++) {
+      double t = i == k;
+      for (int l = 0; l < D; l++) t += a[i][l] * a[k][l];
+      cov[i * D + k] = t;
+    }
+  for (int j = 0; j < D; j++) {
+    m->cols[j].mean = 0;
+    m->cols[j].sd = 1;
+  }
+  vae_linear_free(&m->mem, &m->lin);
+  m->lin.d = D;
+  m->lin.mean = vae_malloc(&m->mem, D * sizeof(double));
+  m->lin.cov = vae_malloc(&m->mem, D * D * sizeof(double));
+  for (int j = 0; j < D; j++) m->lin.mean[j] = 0.1 * j;
+  memcpy(m->lin.cov, cov, sizeof cov);
+  CHECK(vae_linear_prepare(&m->mem, &m->lin) == VAE_OK, "precision of a covariance");
+  vae_linear_work *w = vae_linear_work_alloc(&m->mem, D);
+  double worst = 0;
+  for (int set = 1; w && set < (1 << D) - 1; set++) {
+    float row[D];
+    int obs[D], no = 0;
+    for (int j = 0; j < D; j++) {
+      row[j] = set >> j & 1 ? NAN : (float)(0.5 * j - 1.0);
+      if (!(set >> j & 1)) obs[no++] = j;
+    }
+    double est[D];
+    vae_linear_row(m, row, w, est);
+    /* S_OO beta = (x_O - mu_O) by elimination, then mu_M + S_MO beta. */
+    double g[D][D + 1];
+    for (int r = 0; r < no; r++) {
+      for (int c = 0; c < no; c++) g[r][c] = cov[obs[r] * D + obs[c]];
+      g[r][no] = row[obs[r]] - 0.1 * obs[r];
+    }
+    for (int c = 0; c < no; c++)
+      for (int r = c + 1; r < no; r++) {
+        double f = g[r][c] / g[c][c];
+        for (int k = c; k <= no; k++) g[r][k] -= f * g[c][k];
+      }
+    double beta[D];
+    for (int r = no - 1; r >= 0; r--) {
+      double t = g[r][no];
+      for (int k = r + 1; k < no; k++) t -= g[r][k] * beta[k];
+      beta[r] = t / g[r][r];
+    }
+    for (int j = 0; j < D; j++) {
+      if (!(set >> j & 1)) {
+        CHECK(isnan(est[j]), "observed column %d got an estimate", j);
+        continue;
+      }
+      double t = 0.1 * j;
+      for (int r = 0; r < no; r++) t += cov[j * D + obs[r]] * beta[r];
+      worst = fmax(worst, fabs(est[j] - t));
+    }
+  }
+  printf("  linear conditioning on the precision: largest error %.2e\n", worst);
+  CHECK(w && worst < 1e-9, "conditional means off by %.2e", worst);
+  /* Not positive definite: refused, as a damaged blob's would be. */
+  m->lin.cov[1] = m->lin.cov[D] = 50 * sqrt(cov[0] * cov[D + 1]);
+  CHECK(vae_linear_prepare(&m->mem, &m->lin) == VAE_CORRUPT, "an indefinite covariance refused");
+  vae_linear_work_free(w);
+  vae_model_free(m);
+
+  /* 96 levels and a number placed by them: 100 wide. */
+  static float y[N * 2];
+  for (int i = 0; i < N; i++) {
+    int l = (int)vae_rng_below(&rng, LV);
+    y[i * 2] = (float)l;
+    y[i * 2 + 1] = (float)(sin(l) + 0.1 * vae_rng_normal(&rng));
+  }
+  char *levels[LV], lvname[LV][12];
+  for (int l = 0; l < LV; l++) {
+    snprintf(lvname[l], sizeof lvname[l], "%d", l);
+    levels[l] = lvname[l];
+  }
+  vae_column two[2] = {{.name = "zip", .kind = VAE_CATEGORICAL, .nlevels = LV, .levels = levels},
+                       {.name = "lat", .kind = VAE_REAL}};
+  int64_t *idx = malloc(sizeof(int64_t) * N);
+  for (int i = 0; i < N; i++) idx[i] = i;
+  rc = vae_model_create(&test_mem, two, 2, &cfg, y, N, &m, err, sizeof err);
+  if (!rc) rc = vae_linear_fit(m, y, idx, N, NULL, &m->lin, NULL, NULL);
+  CHECK(rc == VAE_OK && m->lin.d == LV + 1, "a linear part %d wide (rc %d)", rc ? 0 : m->lin.d, rc);
+  w = rc ? NULL : vae_linear_work_alloc(&m->mem, m->lin.d);
+  double se = 0;
+  for (int l = 0; w && l < LV; l++) {
+    float row[2] = {(float)l, NAN};
+    double est[2];
+    vae_linear_row(m, row, w, est);
+    se += (est[1] - sin(l)) * (est[1] - sin(l));
+  }
+  double rmse = sqrt(se / LV);
+  printf("  linear part 100 wide: RMSE of a level's number %.3f (its sd %.3f)\n", rmse,
+         m ? m->cols[1].sd : 0);
+  /* The level means shrink a little towards the overall one (the linear
+  ** part's shrinkage of level covariances, some 20 rows a level): most of
+  ** the column's spread is placed, none of it would be without. */
+  CHECK(w && rmse < 0.3 * m->cols[1].sd, "the level's number missed by %.3f", rmse);
+  vae_linear_work_free(w);
+  vae_model_free(m);
+  free(idx);
+}
+
 /* Blobs written by earlier versions, kept as files (tests/data/frozen/:
 ** version 2 from before the linear part, version 3 from before "missing",
 ** version 4 an mnar model from before the writer field, version 6 an mnar
@@ -1530,6 +1663,7 @@ int main(void) {
   test_known_answer();
   test_generated_marginals();
   test_linear_discriminant();
+  test_linear_conditioning();
   test_mnar_known_answer();
   test_mnar_cross_known_answer();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
