@@ -155,24 +155,75 @@ static float draw_value(const vae_model *m, int j, const float *out, const doubl
   return (float)pick(rng, scratch, c->nlevels);
 }
 
-/* One generated value of column j (vae_sample): draw_value's, but with
-** the model's calibration (calibrate.c) when it has one: a numeric cell's
-** normal score goes through its table, and binary and categorical logits
-** get their level shifts. The same random numbers either way. */
+/* The level of probabilities probs[n] at uniform u. */
+static int pick_at(double u, const double *probs, int n) {
+  double acc = 0;
+  for (int i = 0; i < n; i++) {
+    acc += probs[i];
+    if (u < acc) return i;
+  }
+  return n - 1;
+}
+
+/* One generated value of column j (vae_sample) from one uniform u in
+** (0, 1): a numeric cell's decoder noise is its normal quantile, a binary
+** or categorical cell's level the one u falls in. With the model's
+** calibration (calibrate.c), when it has one, a numeric cell's normal
+** score goes through its table, and binary and categorical logits get
+** their level shifts. */
 static float generated_value(const vae_model *m, int j, const float *out, const double *sd,
-                             vae_rng *rng, double *scratch) {
+                             double u, double *scratch) {
   const vae_column *c = &m->cols[j];
-  if (!m->cal.nq) return draw_value(m, j, out, sd, NULL, rng, scratch);
-  const float *o = out + m->off[j], *shift = m->cal.shift + m->off[j];
-  if (vae_is_numeric(c->kind))
-    return round_to_kind(c, vae_calibrated_value(m, j, o[0] + sd[j] * vae_rng_normal(rng)));
-  if (c->kind == VAE_BINARY)
-    return vae_rng_uniform(rng) < sigmoidf(o[0] + shift[0]) ? 1.0f : 0.0f;
-  double mx = o[0] + shift[0], s = 0;
-  for (int l = 1; l < c->nlevels; l++) mx = fmax(mx, o[l] + shift[l]);
-  for (int l = 0; l < c->nlevels; l++) s += scratch[l] = exp(o[l] + shift[l] - mx);
+  const float *o = out + m->off[j];
+  const float *shift = m->cal.nq ? m->cal.shift + m->off[j] : NULL;
+  if (vae_is_numeric(c->kind)) {
+    double g = o[0] + sd[j] * vae_normal_quantile(u);
+    return shift ? round_to_kind(c, vae_calibrated_value(m, j, g)) : to_data_units(c, g);
+  }
+  if (c->kind == VAE_BINARY) return u < sigmoidf(o[0] + (shift ? shift[0] : 0)) ? 1.0f : 0.0f;
+  double mx = -INFINITY, s = 0;
+  for (int l = 0; l < c->nlevels; l++) mx = fmax(mx, o[l] + (shift ? shift[l] : 0));
+  for (int l = 0; l < c->nlevels; l++) s += scratch[l] = exp(o[l] + (shift ? shift[l] : 0) - mx);
   for (int l = 0; l < c->nlevels; l++) scratch[l] /= s;
-  return (float)pick(rng, scratch, c->nlevels);
+  return (float)pick_at(u, scratch, c->nlevels);
+}
+
+/* Stratified generation (vae_generate): rows go in blocks of STRATA by
+** their index, and in a block each of a row's uniforms (one per latent
+** dimension, then one per column) lies in its own 1 / STRATA of (0, 1):
+** in a block, the k-th uniforms of its rows take every stratum once, in an
+** order of their own (a Latin hypercube per block), jittered within the
+** stratum by the row's stream. A block of rows then covers the prior and
+** each column's noise evenly, where independent draws leave gaps and
+** clumps: the generated marginals and pairs come nearer the model's (and,
+** calibrated, the training rows') than independent rows do, at the same
+** cost, and a row still depends only on the seed and its index. */
+#define STRATA 64
+
+/* The stratum of position pos (0 .. STRATA - 1) in a block under key: a
+** Fisher-Yates shuffle of the strata by key's stream. (A four-round
+** Feistel permutation of the 6 bits, cheaper, left some pairs of
+** coordinates correlated up to 0.5.) */
+static unsigned stratum(uint64_t key, unsigned pos) {
+  unsigned char perm[STRATA];
+  vae_rng rng;
+  vae_rng_seed(&rng, key);
+  for (unsigned i = 0; i < STRATA; i++) perm[i] = (unsigned char)i;
+  for (unsigned i = STRATA - 1; i > 0; i--) {
+    unsigned k = (unsigned)(vae_rng_uniform(&rng) * (i + 1));
+    if (k > i) k = i;
+    unsigned char t = perm[i];
+    perm[i] = perm[k];
+    perm[k] = t;
+  }
+  return perm[pos];
+}
+
+/* Uniform k of row idx (seed's rows) in its stratum, jittered by rng. */
+static double stratified_uniform(uint64_t seed, uint64_t idx, int k, vae_rng *rng) {
+  uint64_t key = vae_seed_mix(vae_seed_mix(seed, idx / STRATA), (uint64_t)k);
+  double u = (stratum(key, (unsigned)(idx % STRATA)) + vae_rng_uniform(rng)) / STRATA;
+  return u > 0 ? (u < 1 ? u : 1 - 1e-16) : 1e-300;
 }
 
 static int max_levels(const vae_model *m) {
@@ -596,6 +647,8 @@ typedef struct {
   float *out, *probs_out;
   double *nll;
   vae_scratch *sc;
+  int stratified;      /* vae_generate's rows: */
+  uint64_t seed, first; /* the seed, the first row's index */
 } infer_job;
 
 static void infer_chunk(void *ctx, int item, int worker) {
@@ -677,7 +730,7 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
   vae_scratch *sc = scratch_for(keep, m, chunk, S, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
   decoder_sd(m, sc->sd);
-  infer_job j = {m, mode, n, S, chunk, mar, tol, used, x, seeds, out, probs_out, nll, sc};
+  infer_job j = {m, mode, n, S, chunk, mar, tol, used, x, seeds, out, probs_out, nll, sc, 0, 0, 0};
   vae_pool_run(sc->pool, items, infer_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
@@ -685,6 +738,9 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
 
 #define SAMPLE_CHUNK 256
 
+/* Rows of vae_sample (independent draws, each row's stream from its seed
+** in j->seeds, seed 0 without them) or of vae_generate (j->stratified:
+** row at + r is row first + at + r of the seed's). */
 static void sample_chunk(void *ctx, int item, int worker) {
   const infer_job *j = ctx;
   const vae_model *m = j->m;
@@ -693,26 +749,40 @@ static void sample_chunk(void *ctx, int item, int worker) {
   lane *ln = &j->sc->lanes[worker];
   vae_work *w = &ln->w;
   for (int r = 0; r < rows; r++) {
-    vae_rng_seed(&ln->rngs[r], j->seeds ? j->seeds[at + r] : 0);
-    vae_rng_normals(&ln->rngs[r], w->z + (size_t)r * d, d);
+    vae_rng *rng = &ln->rngs[r];
+    float *z = w->z + (size_t)r * d;
+    if (!j->stratified) {
+      vae_rng_seed(rng, j->seeds ? j->seeds[at + r] : 0);
+      vae_rng_normals(rng, z, d);
+    } else {
+      uint64_t idx = j->first + (uint64_t)(at + r);
+      vae_rng_seed(rng, vae_seed_mix(j->seed, idx));
+      for (int k = 0; k < d; k++)
+        z[k] = (float)vae_normal_quantile(stratified_uniform(j->seed, idx, k, rng));
+    }
   }
   vae_decode(m, w, rows);
   for (int r = 0; r < rows; r++) {
     const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * m->dec_out;
-    for (int c = 0; c < p; c++)
-      j->out[(size_t)(at + r) * p + c] = generated_value(m, c, o, j->sc->sd, &ln->rngs[r], ln->probs);
+    vae_rng *rng = &ln->rngs[r];
+    uint64_t idx = j->first + (uint64_t)(at + r);
+    for (int c = 0; c < p; c++) {
+      double u = j->stratified ? stratified_uniform(j->seed, idx, d + c, rng) : vae_rng_uniform(rng);
+      if (!(u > 0)) u = 1e-300;
+      j->out[(size_t)(at + r) * p + c] = generated_value(m, c, o, j->sc->sd, u, ln->probs);
+    }
   }
 }
 
-static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *out,
-                       vae_scratch **keep) {
+static int sample_rows(const vae_model *m, int n, int stratified, const uint64_t *seeds,
+                       uint64_t seed, uint64_t first, float *out, vae_scratch **keep) {
   if (n <= 0) return VAE_OK;
   int chunk = n < SAMPLE_CHUNK ? n : SAMPLE_CHUNK;
   const int items = (n + chunk - 1) / chunk;
   vae_scratch *sc = scratch_for(keep, m, chunk, 1, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
   decoder_sd(m, sc->sd);
-  infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc};
+  infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc, stratified, seed, first};
   vae_pool_run(sc->pool, items, sample_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
@@ -744,9 +814,14 @@ int vae_infer(const vae_model *m, int mode, int n, const float *x,
 
 int vae_sample_kept(const vae_model *m, int n, const uint64_t *seeds, float *out,
                     vae_scratch **scratch) {
-  return sample_rows(m, n, seeds, out, scratch);
+  return sample_rows(m, n, 0, seeds, 0, 0, out, scratch);
 }
 
 int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out) {
   return vae_sample_kept(m, n, seeds, out, NULL);
+}
+
+int vae_generate(const vae_model *m, uint64_t seed, uint64_t first, int n, float *out,
+                 vae_scratch **scratch) {
+  return sample_rows(m, n, 1, NULL, seed, first, out, scratch);
 }

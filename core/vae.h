@@ -256,6 +256,14 @@ int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
                    vae_scratch **scratch);
 int vae_sample_kept(const vae_model *m, int n, const uint64_t *seeds, float *out,
                     vae_scratch **scratch);
+/* Rows first .. first + n - 1 of seed's synthetic rows (vae_sample's
+** and the vae virtual table's), stratified: in each block of 64 rows by
+** index, the latent draws and each column's noise cover (0, 1) in strata
+** (a Latin hypercube per block, infer.c), which brings a sample's
+** marginals nearer the model's than independent draws. Row i depends on
+** seed and i only: the first k rows of n are those of k. */
+int vae_generate(const vae_model *m, uint64_t seed, uint64_t first, int n, float *out,
+                 vae_scratch **scratch);
 void vae_scratch_free(vae_scratch *scratch);
 
 /* How vae_infer goes through rows with S samples (0: the model's

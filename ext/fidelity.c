@@ -169,9 +169,8 @@ static int read_real(fidelity *f, vae_ext *x, vae_entry *e, const char *source, 
 ** interrupt between them: a wide network stops within a fraction of a
 ** second. (A row's draw depends only on its seed.) */
 static int draw_synthetic(fidelity *f, const vae_model *m, char **err) {
-  uint64_t seeds[FID_BATCH];
   int64_t i;
-  int k, rc, batch = FID_BATCH, npass;
+  int rc, batch = FID_BATCH, npass;
   double macs;
   npass = vae_infer_pass(m, 1, &macs);
   if (macs / npass * FID_BATCH > VAE_POLL_WORK)
@@ -179,8 +178,7 @@ static int draw_synthetic(fidelity *f, const vae_model *m, char **err) {
   for (i = 0; i < f->nsyn; i += batch) {
     int cnt = f->nsyn - i < batch ? (int)(f->nsyn - i) : batch;
     if (i > 0 && vae_interrupted(f->db, &f->poll)) return SQLITE_INTERRUPT;
-    for (k = 0; k < cnt; k++) seeds[k] = vae_seed_mix(f->seed, (uint64_t)(i + k));
-    rc = vae_sample(m, cnt, seeds, f->syn + (size_t)i * f->p);
+    rc = vae_generate(m, f->seed, (uint64_t)i, cnt, f->syn + (size_t)i * f->p, NULL);
     if (rc == VAE_NOMEM) return SQLITE_NOMEM;
     if (rc != VAE_OK) {
       *err = sqlite3_mprintf("vae_fidelity: generation failed");

@@ -7,10 +7,11 @@
 **   SELECT value ->> '$.age' FROM vae_sample('m', 10);
 **
 ** Column `value` is a JSON object keyed by column name, each value in its
-** column's type (numbers, 0/1, category strings). Row i (0-based) is drawn
-** from the prior with the seed vae_seed_mix(seed, i), so a seed gives the
-** same rows every time, and the first k rows of n are those of k. The seed
-** defaults to 0. Hidden columns: model, n, seed.
+** column's type (numbers, 0/1, category strings). Row i (0-based) is row i
+** of the seed's stratified draws from the prior (vae_generate: it depends
+** on the seed and i only), so a seed gives the same rows every time, and
+** the first k rows of n are those of k. The seed defaults to 0. Hidden
+** columns: model, n, seed.
 */
 #include "ext.h"
 #include "store.h"
@@ -40,7 +41,6 @@ typedef struct {
   sqlite3_int64 bstart;     /* first row held in buf */
   int bcount;               /* rows held in buf */
   float *buf;               /* SAMPLE_BATCH x p */
-  uint64_t seeds[SAMPLE_BATCH];
   /* The JSON of a row is written into `row`, reused. The pieces that do
   ** not change are quoted once per scan into `parts`: for column j, piece
   ** first[j] is `{"name":` (`,"name":` after the first), and categorical
@@ -143,15 +143,13 @@ static void put_part(sample_cursor *c, int i) {
 
 /* Makes row c->i available in buf. */
 static int fill_batch(sample_cursor *c) {
-  int k, count, rc;
+  int count, rc;
   if (c->i >= c->n) return SQLITE_OK;
   if (c->i >= c->bstart && c->i < c->bstart + c->bcount) return SQLITE_OK;
   count = c->n - c->i < SAMPLE_BATCH ? (int)(c->n - c->i) : SAMPLE_BATCH;
-  for (k = 0; k < count; k++)
-    c->seeds[k] = vae_seed_mix((uint64_t)c->seed, (uint64_t)(c->i + k));
   c->bstart = c->i;
   c->bcount = 0;
-  rc = vae_sample_kept(c->e->m, count, c->seeds, c->buf, &c->scratch);
+  rc = vae_generate(c->e->m, (uint64_t)c->seed, (uint64_t)c->i, count, c->buf, &c->scratch);
   if (rc == VAE_NOMEM) return SQLITE_NOMEM;
   if (rc != VAE_OK)
     return cursor_error(c, SQLITE_ERROR, sqlite3_mprintf("vae_sample: generation failed"));

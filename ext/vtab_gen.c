@@ -5,8 +5,10 @@
 **
 ** Columns: the model's columns, typed, and a hidden `seed` (default 0). A
 ** scan yields synthetic rows without end: bound it with LIMIT. Row i is
-** drawn with the seed vae_seed_mix(seed, i), as vae_sample does, so
-** `SELECT * FROM s LIMIT 5` gives the rows of vae_sample('m', 5, 0).
+** row i of the seed's stratified draws (vae_generate), as vae_sample's,
+** so `SELECT * FROM s LIMIT 5` gives the rows of vae_sample('m', 5, 0);
+** rows conditioned on given columns are drawn with the seed
+** vae_seed_mix(seed, i).
 **
 ** Equality constraints on columns condition the generation: with
 ** `WHERE sex = 'F' AND age = 40` every row carries exactly those values (in
@@ -226,7 +228,7 @@ static int gen_batch(gen_cursor *c) {
   for (k = 0; k < count; k++)
     c->seeds[k] = vae_seed_mix((uint64_t)c->seed, (uint64_t)(c->i + k));
   if (c->ngiven == 0) {
-    rc = vae_sample_kept(m, count, c->seeds, c->out, &c->scratch);
+    rc = vae_generate(m, (uint64_t)c->seed, (uint64_t)c->i, count, c->out, &c->scratch);
   } else {
     for (k = 0; k < count; k++)
       memcpy(&c->in[(size_t)k * pm], c->tmpl, (size_t)pm * sizeof(float));

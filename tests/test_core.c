@@ -1371,6 +1371,60 @@ static void test_kept_scratch(void) {
   vae_model_free(m);
 }
 
+/* vae_generate: row i depends on the seed and i only (any first row, any
+** count, kept buffers or not), and its blocks of 64 rows are stratified:
+** over 200 seeds, the mean of a numeric column over a block varies far
+** less than over 64 independent rows (vae_sample), around the same
+** value. */
+static void test_generate_strata(void) {
+  enum { N = 120, G = 200, B = 64, SEEDS = 200 };
+  float x[N * 5], a[G * 5], b[G * 5], c[G * 5], blk[B * 5];
+  uint64_t seeds[B];
+  mixed_data(x, N, 3, 0.0);
+  vae_model *m = small_fit(7, x, N);
+  CHECK(m != NULL, "small fit");
+  if (!m) return;
+  vae_scratch *sc = NULL;
+  int rc = vae_generate(m, 5, 0, G, a, NULL);
+  rc |= vae_generate(m, 5, 100, G - 100, b, &sc);
+  rc |= vae_generate(m, 5, 0, 50, c, &sc);
+  CHECK(rc == VAE_OK, "vae_generate");
+  /* The same rows, up to the rounding of a network pass over other rows
+  ** around them (GEMM blocks): within 1e-4 of the column's spread. */
+  int far = 0;
+  for (int i = 0; i < (G - 100) * 5; i++)
+    if (!(fabs(a[100 * 5 + i] - b[i]) <= 1e-4 * (1 + fabs(a[100 * 5 + i])))) far++;
+  CHECK(far == 0, "%d cells of rows 100.. from first = 100 differ from those of first = 0", far);
+  CHECK(memcmp(a, c, sizeof(float) * 50 * 5) == 0, "the first 50 rows of 200 differ");
+  rc = vae_generate(m, 6, 0, G, b, &sc);
+  CHECK(rc == VAE_OK && memcmp(a, b, sizeof(float) * G * 5) != 0, "seeds 5 and 6 give the same rows");
+  double mean[2] = {0, 0}, var[2] = {0, 0};
+  for (int kind = 0; kind < 2; kind++) {
+    double s1 = 0, s2 = 0;
+    for (int s = 0; s < SEEDS; s++) {
+      if (kind == 0) {
+        rc |= vae_generate(m, (uint64_t)s, 0, B, blk, &sc);
+      } else {
+        for (int i = 0; i < B; i++) seeds[i] = vae_seed_mix((uint64_t)s + 1000, (uint64_t)i);
+        rc |= vae_sample(m, B, seeds, blk);
+      }
+      double v = 0;
+      for (int i = 0; i < B; i++) v += blk[i * 5] / B;
+      s1 += v;
+      s2 += v * v;
+    }
+    mean[kind] = s1 / SEEDS;
+    var[kind] = s2 / SEEDS - mean[kind] * mean[kind];
+  }
+  CHECK(rc == VAE_OK, "draws");
+  CHECK(var[0] < 0.5 * var[1], "a block's mean varies by %g stratified, %g independent", var[0],
+        var[1]);
+  CHECK(fabs(mean[0] - mean[1]) < 4 * sqrt(var[1] / SEEDS), "means %g stratified, %g independent",
+        mean[0], mean[1]);
+  vae_scratch_free(sc);
+  vae_model_free(m);
+}
+
 /* Fail each allocation in turn: every run must end in VAE_NOMEM, and the
 ** leak checkers (ASan, valgrind) of the test build see nothing left. */
 static void test_out_of_memory(void) {
@@ -1659,6 +1713,7 @@ int main(void) {
   test_frozen_v6();
   test_frozen_v7();
   test_kept_scratch();
+  test_generate_strata();
   test_out_of_memory();
   test_known_answer();
   test_generated_marginals();

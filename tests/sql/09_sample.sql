@@ -8,7 +8,8 @@ INSERT INTO t(a, b, c, k) SELECT CASE WHEN i % 7 = 0 THEN NULL ELSE i * 0.5 END,
   CASE WHEN i % 13 = 5 THEN NULL ELSE substr('xyz', i % 3 + 1, 1) END FROM s;
 SELECT vae_fit('m', 't',
   '{"epochs": 3, "hidden": [8], "latent": 2, "samples": 2, "impute_samples": 8, "seed": 1}') IS NOT NULL;
-SELECT count(*), min(json_valid(value)), count(DISTINCT value) FROM vae_sample('m', 100, 1);
+-- Rows differ (a few may repeat: a column's extreme values are kept values, and b, c, k have few levels).
+SELECT count(*), min(json_valid(value)), count(DISTINCT value) >= 95 FROM vae_sample('m', 100, 1);
 SELECT DISTINCT json_type(value, '$.a'), json_type(value, '$.b'), json_type(value, '$.c'), json_type(value, '$.k')
   FROM vae_sample('m', 50, 2) WHERE json_type(value, '$.a') = 'real';
 SELECT group_concat(key) FROM json_each((SELECT value FROM vae_sample('m', 1)));
