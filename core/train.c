@@ -683,7 +683,15 @@ typedef struct {
   /* what the rounds came to */
   int epochs, best_epoch, stopped_early;
   int64_t rows_trained;
+  double trend, best_trend; /* the held-out bound's moving average, its best */
+  int trend_epoch;          /* the round that best came at */
 } fit_state;
+
+/* Early stopping waits for the held-out bound's best and for its moving
+** average's (weight TREND_RATE on the newest round): the bound of a few
+** held-out rows is noisy, and a fit whose bound still falls slowly used to
+** stop on a noisy low point. */
+#define TREND_RATE 0.1
 
 /* One round of training and its validation: *stop when early stopping
 ** ends the fit. */
@@ -718,6 +726,11 @@ static int train_round(fit_state *f, int64_t *cursor, int *stop, double *best_va
       f->best_epoch = epoch + 1;
       memcpy(f->b.best, m->params, m->nparams * sizeof(float));
     }
+    f->trend = epoch == 0 ? val : f->trend + TREND_RATE * (val - f->trend);
+    if (f->trend < f->best_trend) {
+      f->best_trend = f->trend;
+      f->trend_epoch = epoch + 1;
+    }
   } else {
     f->best_epoch = epoch + 1;
   }
@@ -726,7 +739,8 @@ static int train_round(fit_state *f, int64_t *cursor, int *stop, double *best_va
   if (f->progress && f->progress(f->ctx, epoch + 1, loss, val,
                                  (double)f->rows_trained / (secs > 0 ? secs : 1e-9)))
     return VAE_INTERRUPTED;
-  if (pl->n_hold > 0 && epoch + 1 - f->best_epoch >= pl->patience) {
+  int last_gain = f->best_epoch > f->trend_epoch ? f->best_epoch : f->trend_epoch;
+  if (pl->n_hold > 0 && epoch + 1 - last_gain >= pl->patience) {
     f->stopped_early = 1;
     *stop = 1;
   }
@@ -738,6 +752,8 @@ static int train_round(fit_state *f, int64_t *cursor, int *stop, double *best_va
 static int train_rounds(fit_state *f, char *err, size_t errlen) {
   double best_val = INFINITY;
   int64_t cursor = 0;
+  f->best_trend = INFINITY;
+  f->trend_epoch = 0;
   int stop = 0, rc = VAE_OK;
   while (rc == VAE_OK && !stop && f->epochs < f->plan.max_rounds)
     rc = train_round(f, &cursor, &stop, &best_val, err, errlen);
