@@ -258,6 +258,24 @@ void vae_linear_probs(const vae_model *m, int j, const float *x,
 int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
                     float *probs);
 
+/* Early stopping (train.c) reads the held-out bound of each round. A round
+** gains when its bound is the best so far or, with at least
+** VAE_TREND_MIN_HOLD held-out rows, when the bound's moving average
+** (weight VAE_TREND_RATE on the newest round) is: the bound of a few dozen
+** rows is noisy, and a fit whose bound still fell slowly used to stop on a
+** noisy low point (vowel's class at 500 rows); on a handful of held-out
+** rows the longer fit only overfits (mammalsleep, 62 rows). Training stops
+** `patience` rounds after the last gain; the best bound's round is kept. */
+#define VAE_TREND_RATE 0.1
+#define VAE_TREND_MIN_HOLD 32
+typedef struct {
+  double best, trend, best_trend;
+  int rounds, last_gain, use_trend;
+} vae_stopper;
+void vae_stopper_init(vae_stopper *s, int64_t n_hold);
+/* Adds the next round's bound; 1 when it is the best so far. */
+int vae_stopper_add(vae_stopper *s, double val);
+
 /* The stopping tolerance of vae_infer's adaptive importance sampling of
 ** conditional means (infer.c). */
 #define VAE_ADAPT_TOL 0.1

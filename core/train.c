@@ -683,12 +683,34 @@ typedef struct {
   /* what the rounds came to */
   int epochs, best_epoch, stopped_early;
   int64_t rows_trained;
+  vae_stopper stop;         /* early stopping on the held-out bound */
 } fit_state;
+
+void vae_stopper_init(vae_stopper *s, int64_t n_hold) {
+  s->best = s->best_trend = INFINITY;
+  s->trend = 0;
+  s->rounds = s->last_gain = 0;
+  s->use_trend = n_hold >= VAE_TREND_MIN_HOLD;
+}
+
+int vae_stopper_add(vae_stopper *s, double val) {
+  int best = val < s->best;
+  s->trend = s->rounds == 0 ? val : s->trend + VAE_TREND_RATE * (val - s->trend);
+  s->rounds++;
+  if (best) {
+    s->best = val;
+    s->last_gain = s->rounds;
+  }
+  if (s->use_trend && s->trend < s->best_trend) {
+    s->best_trend = s->trend;
+    s->last_gain = s->rounds;
+  }
+  return best;
+}
 
 /* One round of training and its validation: *stop when early stopping
 ** ends the fit. */
-static int train_round(fit_state *f, int64_t *cursor, int *stop, double *best_val,
-                       char *err, size_t errlen) {
+static int train_round(fit_state *f, int64_t *cursor, int *stop, char *err, size_t errlen) {
   vae_model *m = f->m;
   const fit_plan *pl = &f->plan;
   const int epoch = f->epochs;
@@ -713,8 +735,7 @@ static int train_round(fit_state *f, int64_t *cursor, int *stop, double *best_va
     val = evaluate(m, &f->b, f->scored, hold, pl->n_eval, f->cfg->samples, f->cfg->beta,
                    vae_seed_mix(f->cfg->seed, 0xa1), &f->poll, &halt);
     if (halt) return VAE_INTERRUPTED;
-    if (val < *best_val) {
-      *best_val = val;
+    if (vae_stopper_add(&f->stop, val)) {
       f->best_epoch = epoch + 1;
       memcpy(f->b.best, m->params, m->nparams * sizeof(float));
     }
@@ -726,7 +747,7 @@ static int train_round(fit_state *f, int64_t *cursor, int *stop, double *best_va
   if (f->progress && f->progress(f->ctx, epoch + 1, loss, val,
                                  (double)f->rows_trained / (secs > 0 ? secs : 1e-9)))
     return VAE_INTERRUPTED;
-  if (pl->n_hold > 0 && epoch + 1 - f->best_epoch >= pl->patience) {
+  if (pl->n_hold > 0 && f->stop.rounds - f->stop.last_gain >= pl->patience) {
     f->stopped_early = 1;
     *stop = 1;
   }
@@ -736,11 +757,11 @@ static int train_round(fit_state *f, int64_t *cursor, int *stop, double *best_va
 /* Rounds until the epochs run out or early stopping; then the best
 ** round's parameters when there were held-out rows. */
 static int train_rounds(fit_state *f, char *err, size_t errlen) {
-  double best_val = INFINITY;
   int64_t cursor = 0;
   int stop = 0, rc = VAE_OK;
+  vae_stopper_init(&f->stop, f->plan.n_hold);
   while (rc == VAE_OK && !stop && f->epochs < f->plan.max_rounds)
-    rc = train_round(f, &cursor, &stop, &best_val, err, errlen);
+    rc = train_round(f, &cursor, &stop, err, errlen);
   if (rc == VAE_OK && f->plan.n_hold > 0)
     memcpy(f->m->params, f->b.best, f->m->nparams * sizeof(float));
   return rc;

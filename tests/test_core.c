@@ -1697,6 +1697,31 @@ static void test_pooled_phases(void) {
   vae_model_free(m);
 }
 
+/* Early stopping: a bound that falls slowly under noise keeps gaining
+** through its moving average once enough rows are held out; with a few
+** held-out rows only a new best bound counts. */
+static void test_early_stopping(void) {
+  /* A noisy low point at round 3, then a slow fall that stays above it
+  ** for a while: (a) stops 5 rounds after round 3, (b) keeps going. */
+  static const double val[] = {10.0, 9.0, 7.0, 8.6, 8.5, 8.3, 8.2, 8.0, 7.9, 7.8, 7.7, 7.6};
+  vae_stopper few, many;
+  int r, since_few = -1, since_many = -1;
+  vae_stopper_init(&few, VAE_TREND_MIN_HOLD - 1);
+  vae_stopper_init(&many, VAE_TREND_MIN_HOLD);
+  for (r = 0; r < (int)(sizeof val / sizeof val[0]); r++) {
+    int b1 = vae_stopper_add(&few, val[r]), b2 = vae_stopper_add(&many, val[r]);
+    CHECK(b1 == b2, "round %d: the best bound is the same with either hold-out", r + 1);
+    if (since_few < 0 && few.rounds - few.last_gain >= 5) since_few = r + 1;
+    if (since_many < 0 && many.rounds - many.last_gain >= 5) since_many = r + 1;
+  }
+  CHECK(few.best == 7.0 && few.last_gain == 3, "few held out: last gain %d at best %.1f",
+        few.last_gain, few.best);
+  CHECK(since_few == 8, "few held out: patience 5 ends at round %d (expected 8)", since_few);
+  CHECK(since_many < 0 && many.last_gain == 12,
+        "many held out: the falling average still gains (last gain %d, stop %d)",
+        many.last_gain, since_many);
+}
+
 int main(void) {
   test_pool();
   test_inference_threads();
@@ -1708,6 +1733,7 @@ int main(void) {
   test_gradients(VAE_MAR);
   test_gradients(VAE_MNAR);
   test_config_check();
+  test_early_stopping();
   test_determinism_and_blob();
   test_frozen_blobs();
   test_frozen_v6();
