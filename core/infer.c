@@ -70,14 +70,6 @@ static float to_data_units(const vae_column *c, double v) {
   return round_to_kind(c, vae_unstandardize(c, v));
 }
 
-/* E f(Z), Z standard normal, as sum weight[h] f(node[h]): the 5-point
-** Gauss-Hermite rule rescaled to the standard normal. */
-static const double hermite_node[5] = {-2.8569700138728056, -1.3556261799742659, 0.0,
-                                       1.3556261799742659, 2.8569700138728056};
-static const double hermite_weight[5] = {0.011257411327720691, 0.22207592200561266,
-                                         0.5333333333333333, 0.22207592200561266,
-                                         0.011257411327720691};
-
 /* Column j's missingness model (slope a, intercept b), or 0 without one. */
 static int selection(const vae_model *m, int j, double *a, double *b) {
   if (!m->sel || m->cols[j].kind == VAE_CATEGORICAL) return 0;
@@ -185,29 +177,31 @@ static int max_levels(const vae_model *m) {
 /* The network's conditional mean of missing numeric cell j of one row, in
 ** data units: over the S samples' outputs o (row-major, dec_out apart) with
 ** weights wn, and over each sample's Gaussian noise on the normal-score
-** scale, mapped back through the quantiles (5-point Gauss-Hermite). The
+** scale, mapped back through the quantiles (5-point Gauss-Hermite; from
+** the model's table, expect.c, when it has one for this variance). The
 ** quantile map is bounded by the data, so a poorly estimated variance
 ** cannot blow the estimate up as a log-normal mean did. With tilt, each
 ** sample's Gaussian is the one given that the cell is missing (tilted();
-** xs: the row on the model's scale, for the cross terms); gh holds 5 S
+** xs: the row on the model's scale, for the cross terms); gh holds 7 S
 ** doubles. */
 static double numeric_mean(const vae_model *m, int j, const float *o, const float *wn,
                            int S, double var, const float *xs, double *gh) {
   const vae_column *c = &m->cols[j];
-  double a = 0, b = 0, mean = 0;
+  double a = 0, b = 0, mean = 0, *mu = gh + 5 * (size_t)S, *e = mu + S;
   int tilt = xs && selection(m, j, &a, &b);
+  if (!tilt) {
+    for (int s = 0; s < S; s++) mu[s] = o[(size_t)s * m->dec_out + m->off[j]];
+    if (vae_expect_ready(m, j, var)) vae_expect_n(m, j, mu, S, gh, e);
+    else vae_expect_direct_n(c, mu, S, sqrt(var), gh, e);
+    for (int s = 0; s < S; s++) mean += wn[s] * e[s];
+    return mean;
+  }
   for (int s = 0; s < S; s++) {
     const float *os = o + (size_t)s * m->dec_out;
-    double mu = os[m->off[j]], v = var;
-    if (tilt) tilted(a, b + vae_cross_offset(m, j, xs, os), mu, var, &mu, &v);
-    double sd = sqrt(v);
-    for (int h = 0; h < 5; h++) gh[5 * s + h] = mu + sd * hermite_node[h];
-  }
-  vae_unstandardize_n(c, gh, 5 * S);
-  for (int s = 0; s < S; s++) {
-    double e = 0;
-    for (int h = 0; h < 5; h++) e += hermite_weight[h] * gh[5 * s + h];
-    mean += wn[s] * e;
+    double v;
+    tilted(a, b + vae_cross_offset(m, j, xs, os), os[m->off[j]], var, &mu[s], &v);
+    vae_expect_direct_n(c, &mu[s], 1, sqrt(v), gh, &e[s]);
+    mean += wn[s] * e[s];
   }
   return mean;
 }
@@ -301,7 +295,7 @@ typedef struct {
   vae_rng *rngs;       /* rows */
   double *probs, *acc; /* the most levels of a column, twice for acc */
   float *wmar;         /* rows x K: VAE_MNAR's weights without P(mask | z) */
-  double *ratio, *gh;  /* K and 5 K */
+  double *ratio, *gh;  /* K and 7 K */
   double *linear;      /* p: the linear part's estimates of one row */
   vae_linear_work *lw; /* when m has a linear part */
 } lane;
@@ -356,7 +350,7 @@ static int lane_alloc(const vae_model *m, lane *l, int rows, int K) {
       !(l->acc = vae_calloc(&m->mem, 2 * L, sizeof(double))) ||
       (m->sel && !(l->wmar = vae_calloc(&m->mem, (size_t)rows * K, sizeof(float)))) ||
       !(l->ratio = vae_calloc(&m->mem, (size_t)K, sizeof(double))) ||
-      !(l->gh = vae_calloc(&m->mem, (size_t)K * 5, sizeof(double))) ||
+      !(l->gh = vae_calloc(&m->mem, (size_t)K * 7, sizeof(double))) ||
       !(l->linear = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
       (m->lin.d && !(l->lw = vae_linear_work_alloc(&m->mem, m->lin.d))))
     return VAE_NOMEM;
