@@ -535,9 +535,12 @@ static int settled(const vae_model *m, const vae_work *w, int r, int S, int n,
 ** count, and w the outputs and log weights as vae_forward would leave them
 ** (rows S apart) for those samples, and their normalized weights. The
 ** normals of row r's sample k are the k-th latent-sized piece of its RNG
-** stream, as in one vae_forward of S samples. */
+** stream, as in one vae_forward of S samples. With shared, the rows' RNG
+** streams are one stream (the same seed: vae_fill and vae_impute seed
+** every row 0), so a block's normals are drawn once and copied: the same
+** bits, and a tenth of fill's CPU less. */
 static void draw_adaptive(const vae_model *m, lane *ln, const float *x, int rows, int S,
-                          double tol) {
+                          double tol, int shared) {
   const int d = m->latent, last = m->nlayers - 1, p = m->p;
   const size_t W = (size_t)m->dec_out;
   vae_work *w = &ln->w, *bw = &ln->blk;
@@ -548,7 +551,12 @@ static void draw_adaptive(const vae_model *m, lane *ln, const float *x, int rows
     const int B = S - done < ADAPT_BLOCK ? S - done : ADAPT_BLOCK;
     for (int a = 0; a < nact; a++) {
       float *e = bw->eps + (size_t)a * B * d;
-      vae_rng_normals(&ln->rngs[ln->act[a]], e, (long)B * d);
+      if (shared && a > 0) {
+        memcpy(e, bw->eps, (size_t)B * d * sizeof(float));
+        ln->rngs[ln->act[a]] = ln->rngs[ln->act[0]];
+      } else {
+        vae_rng_normals(&ln->rngs[ln->act[a]], e, (long)B * d);
+      }
       vae_latent(m, w, ln->act[a], e, B, bw->z + (size_t)a * B * d);
     }
     vae_decode(m, bw, nact * B);
@@ -605,7 +613,9 @@ static void infer_chunk(void *ctx, int item, int worker) {
   vae_prepare(m, w, xc, rows, NULL, 0);
   for (int r = 0; r < rows; r++) vae_rng_seed(&rngs[r], j->seeds ? j->seeds[at + r] : 0);
   if (mode == VAE_MEAN && j->tol > 0) {
-    draw_adaptive(m, ln, xc, rows, S, j->tol);
+    int shared = 1;
+    for (int r = 1; r < rows && j->seeds && shared; r++) shared = j->seeds[at + r] == j->seeds[at];
+    draw_adaptive(m, ln, xc, rows, S, j->tol, shared);
   } else {
     for (int r = 0; r < rows; r++) {
       vae_rng_normals(&rngs[r], w->eps + (size_t)r * S * d, (long)S * d);
