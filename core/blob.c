@@ -565,6 +565,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     memset(&cal, 0, sizeof cal);
     rc = read_params(&r, version, m, err, errlen);
   }
+  if (rc == VAE_OK) rc = vae_expect_build(m); /* imputation's tables (expect.c) */
   vae_columns_free(mem, cols, (int)p);
   vae_free(mem, blend);
   vae_linear_free(mem, &lin);

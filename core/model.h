@@ -43,6 +43,20 @@ typedef struct {
                           (zeros at numeric columns) */
 } vae_calibration;
 
+/* A numeric cell's Gauss-Hermite expectation through its column's quantile
+** map, tabulated per column (expect.c). */
+#define VAE_EXPECT_POINTS 1024
+#define VAE_EXPECT_MAX_POINTS 1048576.0 /* 8 MiB of table at most */
+#define VAE_EXPECT_TOL 1e-3        /* of the column's sd, or computed directly */
+typedef struct {
+  int n;               /* points per tabulated column; 0: no table */
+  double *var;         /* [p] the decoder variance column j was tabulated for */
+  double *lo, *step, *hi; /* [p] each: where column j's interpolation holds */
+  long *at;            /* [p] column j's first point in g, -1: none */
+  double *g;           /* the expectations at mu = lo + step i */
+  unsigned char *ok;   /* per point i: step [i, i + 1) is interpolated */
+} vae_expect_table;
+
 struct vae_model {
   vae_allocator mem;   /* where all of the model's memory comes from */
   int p;               /* table columns */
@@ -74,6 +88,7 @@ struct vae_model {
   vae_linear lin;
   float *blend;        /* [p] */
   vae_calibration cal; /* generation's (nq = 0 before the first fit) */
+  vae_expect_table expect; /* derived, not stored: built after a fit and a load */
 };
 
 static inline int vae_is_numeric(int kind) {
@@ -87,6 +102,22 @@ double vae_standardize(const vae_column *c, double v);
 double vae_unstandardize(const vae_column *c, double z);
 /* vae_unstandardize of each of z[0..n), in place. */
 void vae_unstandardize_n(const vae_column *c, double *z, int n);
+
+/* The expectation of g(mu[s] + sd Z) over a standard normal Z by the
+** 5-point Gauss-Hermite rule, g column c's quantile map
+** (vae_unstandardize), into out[s]; gh: 5 n doubles of scratch. */
+void vae_expect_direct_n(const vae_column *c, const double *mu, int n, double sd,
+                         double *gh, double *out);
+/* m's tables of that expectation for every numeric column at its current
+** decoder variance (VAE_OK also when there are too many to tabulate);
+** vae_expect_ready says whether column j has one for variance var, and
+** vae_expect_n then interpolates it (gh: 5 doubles of scratch, for mu
+** beyond the table). vae_model_free frees the tables. */
+int vae_expect_build(vae_model *m);
+void vae_expect_free(vae_model *m);
+int vae_expect_ready(const vae_model *m, int j, double var);
+void vae_expect_n(const vae_model *m, int j, const double *mu, int n, double *gh,
+                  double *out);
 
 /* Inference work per row is capped, so that no model (a crafted blob in an
 ** untrusted file among them) makes one row take seconds or gigabytes: S

@@ -904,6 +904,11 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   vae_calibration cal = {0, NULL, NULL};
   if (rc == VAE_OK)
     rc = vae_calibrate(m, data, n, vae_seed_mix(cfg->seed, 0x9e7), f.b.pool, poll_stop, &f.poll, &cal);
+  /* Imputation's tables of the new network (expect.c). The old ones stay
+  ** until then: they are read only for the decoder variance they were
+  ** made for, so neither training nor a failed fit (which gives the old
+  ** network back) reads a stale one. */
+  if (rc == VAE_OK) rc = vae_expect_build(m);
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(&m->mem, scored);
   if (rc != VAE_OK) {

@@ -283,6 +283,7 @@ void vae_model_free(vae_model *m) {
   vae_free(&a, m->blend);
   vae_linear_free(&a, &m->lin);
   vae_calibration_free(&a, &m->cal);
+  vae_expect_free(m);
   vae_free(&a, m);
 }
 

@@ -1722,10 +1722,72 @@ static void test_early_stopping(void) {
         many.last_gain, since_many);
 }
 
+/* The tabulated expectation through the quantile map (expect.c) against
+** the direct Gauss-Hermite rule it replaces, at 20,000 points over the
+** table's span and beyond it: within 2 VAE_EXPECT_TOL of the column's sd
+** (the build checks VAE_EXPECT_TOL at quarter steps) on continuous columns
+** and on an integer one (a quantile map of steps); a column whose decoder
+** variance has changed is not read from the table; imputations with and
+** without the tables agree within 1e-4 sd (a few integer cells may round
+** the other way), and a rebuilt table gives the same bits. */
+static void test_expect_table(void) {
+  enum { N = 3000, G = 20000 };
+  static float x[N * 5], with[N * 5], without[N * 5], again[N * 5];
+  mixed_data(x, N, 31, 0.2);
+  vae_model *m = small_fit(6, x, N);
+  CHECK(m != NULL, "fit");
+  if (!m) return;
+  double gh[5], worst = 0;
+  int numeric = 0;
+  for (int j = 0; j < m->p; j++) {
+    const vae_column *c = &m->cols[j];
+    if (!vae_is_numeric(c->kind)) continue;
+    numeric++;
+    const double var = exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR;
+    CHECK(vae_expect_ready(m, j, var), "column %d tabulated after the fit", j);
+    CHECK(!vae_expect_ready(m, j, var * 1.5), "column %d's table not read for another variance",
+          j);
+    if (!vae_expect_ready(m, j, var)) continue;
+    const double from = c->score_lo - 4, span = c->score_hi - c->score_lo + 8;
+    for (int i = 0; i <= G; i++) {
+      double mu = from + span * (i + 0.37) / G, a, b;
+      vae_expect_n(m, j, &mu, 1, gh, &a);
+      vae_expect_direct_n(c, &mu, 1, sqrt(var), gh, &b);
+      worst = fmax(worst, fabs(a - b) / c->sd);
+    }
+  }
+  CHECK(numeric == 3, "three numeric columns (%d)", numeric);
+  CHECK(worst < 2 * VAE_EXPECT_TOL, "tabulated expectation off by %g column sd", worst);
+  CHECK(vae_infer(m, VAE_MEAN, N, x, NULL, 0, with, NULL) == VAE_OK, "impute");
+  vae_expect_free(m);
+  CHECK(!vae_expect_ready(m, 0, exp((double)m->params[m->logvar]) + VAE_VAR_FLOOR),
+        "no table once freed");
+  CHECK(vae_infer(m, VAE_MEAN, N, x, NULL, 0, without, NULL) == VAE_OK, "impute");
+  CHECK(vae_expect_build(m) == VAE_OK, "rebuild");
+  CHECK(vae_infer(m, VAE_MEAN, N, x, NULL, 0, again, NULL) == VAE_OK, "impute");
+  double off = 0;
+  int flips = 0, cells = 0;
+  for (int i = 0; i < N; i++) {
+    if (isnan(x[5 * i])) off = fmax(off, fabs(with[5 * i] - without[5 * i]) / m->cols[0].sd);
+    if (isnan(x[5 * i + 4])) {
+      cells++;
+      flips += with[5 * i + 4] != without[5 * i + 4];
+      CHECK(fabs(with[5 * i + 4] - without[5 * i + 4]) <= 1, "integer cell %d", i);
+    }
+  }
+  CHECK(off < 1e-4, "imputation with the tables off by %g column sd", off);
+  CHECK(flips <= cells / 100, "%d of %d integer cells rounded otherwise", flips, cells);
+  CHECK(memcmp(with, again, sizeof with) == 0, "a rebuilt table, the same imputations");
+  printf("expect table: worst %.3g sd, imputation %.3g sd, %d/%d integer flips\n", worst, off,
+         flips, cells);
+  vae_model_free(m);
+}
+
 int main(void) {
   test_pool();
   test_inference_threads();
   test_pooled_phases();
+  test_expect_table();
   test_approximations();
   test_fast_normals();
   test_softmax();
