@@ -7,7 +7,12 @@
 ** All or nothing: the work runs inside a SAVEPOINT, rolled back on any
 ** error (a value the model cannot read, an interrupt, a failed UPDATE).
 ** Only the NULL cells are written: `UPDATE t SET "a" = ?, "c" = ? WHERE
-** rowid = ?`, one statement per pattern of NULLs. Rows are addressed by
+** rowid = ?`, one statement per pattern of NULLs; or, when nothing could
+** tell the two apart (no trigger on the table, foreign keys off or not
+** involving it, no generated column), one statement for every row,
+** `SET "a" = coalesce(?, "a"), ...`, its parameter NULL for a cell kept
+** (preparing a statement for nearly every row was a tenth of a fill's
+** time, on the one thread that talks to SQLite). Rows are addressed by
 ** their real rowid, under a name no column shadows (rowid, oid, _rowid_,
 ** else the INTEGER PRIMARY KEY), or in a WITHOUT ROWID table by the
 ** primary key (see vae_key_find in rows.h). Rows are read in key order in
@@ -36,6 +41,7 @@ typedef struct {
   char *pattern[UPDATE_CACHE];   /* p bytes: '1' for a column set */
   sqlite3_stmt *update[UPDATE_CACHE];
   int next;                      /* round-robin replacement */
+  sqlite3_stmt *every;           /* coalesce over every column, or NULL */
 } fill_updates;
 
 static void updates_free(fill_updates *u) {
@@ -44,6 +50,83 @@ static void updates_free(fill_updates *u) {
     sqlite3_free(u->pattern[i]);
     sqlite3_finalize(u->update[i]);
   }
+  sqlite3_finalize(u->every);
+}
+
+/* The integer the query sql (parameters ?1 table, ?2 schema) gives. */
+static int query_int(sqlite3 *db, const char *sql, const char *schema, const char *table,
+                     int *out) {
+  sqlite3_stmt *st = NULL;
+  int rc;
+  if (!sql) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      *out = sqlite3_column_int(st, 0);
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* *plain = 1 when an UPDATE that sets every model column of a row (to
+** itself where kept) does exactly what one setting the NULL cells does:
+** no trigger on the table (a temp trigger included), foreign keys off or
+** none from or to the table, no generated column, not a virtual table. */
+static int plain_table(sqlite3 *db, const char *schema, const char *table, int *plain) {
+  int n = 0, fk = 0, rc;
+  char *sql;
+  *plain = 0;
+  sql = sqlite3_mprintf("SELECT (SELECT count(*) FROM \"%w\".sqlite_schema WHERE type = "
+                        "'trigger' AND tbl_name = ?1 COLLATE NOCASE) + (SELECT count(*) "
+                        "FROM temp.sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 "
+                        "COLLATE NOCASE) + (SELECT count(*) FROM pragma_table_xinfo(?1, ?2) "
+                        "WHERE hidden IN (2, 3)) + (SELECT count(*) FROM \"%w\".sqlite_schema "
+                        "WHERE type = 'table' AND name = ?1 COLLATE NOCASE AND sql LIKE "
+                        "'CREATE VIRTUAL%%')",
+                        schema, schema);
+  rc = query_int(db, sql, schema, table, &n);
+  sqlite3_free(sql);
+  if (rc != SQLITE_OK || n > 0) return rc;
+  rc = query_int(db, "SELECT foreign_keys FROM pragma_foreign_keys", schema, table, &fk);
+  if (rc != SQLITE_OK) return rc;
+  if (fk) {
+    sql = sqlite3_mprintf("SELECT count(*) FROM \"%w\".sqlite_schema AS s, "
+                          "pragma_foreign_key_list(s.name, ?2) AS f WHERE s.type = 'table' "
+                          "AND (s.name = ?1 COLLATE NOCASE OR f.\"table\" = ?1 COLLATE NOCASE)",
+                          schema);
+    rc = query_int(db, sql, schema, table, &n);
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK || n > 0) return rc;
+  }
+  *plain = 1;
+  return SQLITE_OK;
+}
+
+/* The statement setting every model column to coalesce(?j, column). */
+static int prepare_every(fill_updates *u) {
+  char *sql = sqlite3_mprintf("UPDATE \"%w\".\"%w\" SET", u->schema, u->table), *t;
+  int j, rc;
+  for (j = 0; j < u->p && sql; j++) {
+    const char *c = vae_model_column(u->m, j)->name;
+    t = sqlite3_mprintf("%s%s \"%w\" = coalesce(?%d, \"%w\")", sql, j ? "," : "", c, j + 1, c);
+    sqlite3_free(sql);
+    sql = t;
+  }
+  for (j = 0; j < u->key->n && sql; j++) {
+    t = sqlite3_mprintf("%s %s \"%w\" = ?%d", sql, j ? "AND" : "WHERE", u->key->cols[j],
+                        u->p + 1 + j);
+    sqlite3_free(sql);
+    sql = t;
+  }
+  if (!sql) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(u->db, sql, -1, &u->every, NULL);
+  sqlite3_free(sql);
+  return rc;
 }
 
 /* The UPDATE statement setting the columns marked in pat. */
@@ -178,9 +261,21 @@ static int write_batch(fill_updates *u, const vae_rows *rows, char *pat,
     const float *in = &rows->in[(size_t)k * p], *out = &rows->out[(size_t)k * p];
     sqlite3_stmt *up;
     int n = 0;
-    for (j = 0; j < p; j++) pat[j] = isnan(in[j]) ? '1' : '0';
-    rc = get_update(u, pat, &up);
-    if (rc == SQLITE_OK) {
+    if (u->every) {
+      up = u->every;
+      for (j = 0; j < p; j++) {
+        if (!isnan(in[j])) sqlite3_bind_null(up, j + 1);
+        else vae_bind_cell(up, j + 1, vae_model_column(u->m, j), out[j]), n++;
+      }
+      bind_key(up, p + 1, rows, u->key, k);
+      rc = sqlite3_step(up);
+      sqlite3_reset(up);
+      if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    } else {
+      for (j = 0; j < p; j++) pat[j] = isnan(in[j]) ? '1' : '0';
+      rc = get_update(u, pat, &up);
+    }
+    if (rc == SQLITE_OK && !u->every) {
       for (j = 0; j < p; j++)
         if (pat[j] == '1') vae_bind_cell(up, ++n, vae_model_column(u->m, j), out[j]);
       bind_key(up, n + 1, rows, u->key, k);
@@ -226,6 +321,17 @@ static int fill_table(sqlite3 *db, const vae_model *m, const vae_na *na, const c
   if (rc == SQLITE_OK)
     rc = vae_rows_shape(&rows, &key, key.n + p, NULL, key.kind == VAE_KEY_PK);
   if (rc == SQLITE_OK) rc = batch_queries(m, na, &key, schema, table, &sql1, &sql2);
+  if (rc == SQLITE_OK) {
+    int plain = 0;
+    rc = plain_table(db, schema, table, &plain);
+    if (rc == SQLITE_OK && plain) {
+      /* A statement SQLite refuses: the per-pattern ones will say why. */
+      rc = prepare_every(&u);
+      if (rc != SQLITE_NOMEM) rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_NOMEM)
+      *err = sqlite3_mprintf("vae_fill: table \"%s\": %s", table, sqlite3_errmsg(db));
+  }
   if (rc == SQLITE_OK && !(pat = sqlite3_malloc(p + 1))) rc = SQLITE_NOMEM;
   if (rc != SQLITE_OK) goto done;
   rows.na = na;
