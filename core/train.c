@@ -912,6 +912,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(&m->mem, scored);
   if (rc != VAE_OK) {
+    vae_calibration_free(&m->mem, &cal); /* made before a later step failed */
     vae_linear_free(&m->mem, &m->lin);
     m->lin = old_lin;
     memcpy(m->blend, f.b.blend, (size_t)m->p * sizeof(float));

@@ -879,7 +879,7 @@ static void test_linear_discriminant(void) {
 static void test_linear_conditioning(void) {
   enum { D = 6, N = 2000, LV = 96 };
   vae_column cols[D];
-  char names[D][12];
+  char names[D][16];
   for (int j = 0; j < D; j++) {
     snprintf(names[j], sizeof names[j], "c%d", j);
     cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
