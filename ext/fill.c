@@ -261,24 +261,25 @@ static int write_batch(fill_updates *u, const vae_rows *rows, char *pat,
     const float *in = &rows->in[(size_t)k * p], *out = &rows->out[(size_t)k * p];
     sqlite3_stmt *up;
     int n = 0;
+    rc = SQLITE_OK;
     if (u->every) {
+      /* every column: a kept cell's parameter NULL keeps it */
       up = u->every;
       for (j = 0; j < p; j++) {
         if (!isnan(in[j])) sqlite3_bind_null(up, j + 1);
         else vae_bind_cell(up, j + 1, vae_model_column(u->m, j), out[j]), n++;
       }
       bind_key(up, p + 1, rows, u->key, k);
-      rc = sqlite3_step(up);
-      sqlite3_reset(up);
-      if (rc == SQLITE_DONE) rc = SQLITE_OK;
     } else {
       for (j = 0; j < p; j++) pat[j] = isnan(in[j]) ? '1' : '0';
       rc = get_update(u, pat, &up);
+      if (rc == SQLITE_OK) {
+        for (j = 0; j < p; j++)
+          if (pat[j] == '1') vae_bind_cell(up, ++n, vae_model_column(u->m, j), out[j]);
+        bind_key(up, n + 1, rows, u->key, k);
+      }
     }
-    if (rc == SQLITE_OK && !u->every) {
-      for (j = 0; j < p; j++)
-        if (pat[j] == '1') vae_bind_cell(up, ++n, vae_model_column(u->m, j), out[j]);
-      bind_key(up, n + 1, rows, u->key, k);
+    if (rc == SQLITE_OK) {
       rc = sqlite3_step(up);
       sqlite3_reset(up);
       if (rc == SQLITE_DONE) rc = SQLITE_OK;
