@@ -30,6 +30,12 @@
 #include <unistd.h>
 
 #define WINDOW 32        /* jobs per comparison */
+/* How long a thread that waits (a worker for the next job, the caller for
+** the last item) watches for it before it sleeps: a fit posts two jobs
+** per mini-batch, a few hundred microseconds apart, and waking a sleeping
+** thread took 50-100 us on this project's 2-core virtual machine, a tenth
+** of a step. Bounded, so a thread that has nothing to do soon sleeps. */
+#define SPIN_SECONDS 100e-6
 #define SOLO_WINDOWS 8   /* windows on the caller alone before a new try */
 #define MAX_SOLO_WINDOWS 64
 
@@ -69,6 +75,32 @@ int vae_cores(void) {
   return n > VAE_MAX_THREADS ? VAE_MAX_THREADS : (int)n;
 }
 
+/* gen and finished are also read without the lock while a thread spins
+** (spin_until), so every access to them is atomic. */
+static unsigned long load_gen(vae_pool *p) { return __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE); }
+static int load_finished(vae_pool *p) { return __atomic_load_n(&p->finished, __ATOMIC_ACQUIRE); }
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/* Watches for up to SPIN_SECONDS, without the lock, until the job
+** generation differs from gen (done: 0) or finished reaches items (done:
+** 1); returns whether it happened. The caller then takes the lock and
+** checks again, so a miss only means a sleep. */
+static int spin_until(vae_pool *p, int done, unsigned long gen, int items) {
+  double until = now() + SPIN_SECONDS;
+  for (;;) {
+    for (int i = 0; i < 64; i++) {
+      if (done ? load_finished(p) >= items : load_gen(p) != gen) return 1;
+      cpu_relax();
+    }
+    if (now() > until) return 0;
+  }
+}
+
 /* Runs items of the current job until none is left; called and returns
 ** with the lock held. With spent, adds the seconds spent in them and
 ** returns how many it ran. */
@@ -84,7 +116,9 @@ static int take_items(vae_pool *p, int id, double *spent) {
     if (spent) *spent += now() - t0;
     ran++;
     pthread_mutex_lock(&p->lock);
-    if (++p->finished == p->items) pthread_cond_signal(&p->done);
+    int finished = p->finished + 1;
+    __atomic_store_n(&p->finished, finished, __ATOMIC_RELEASE);
+    if (finished == p->items) pthread_cond_signal(&p->done);
   }
   return ran;
 }
@@ -95,6 +129,11 @@ static void *worker(void *arg) {
   const int id = ++p->next_id;
   unsigned long seen = p->gen;
   for (;;) {
+    if (!p->stop && p->gen == seen) {
+      pthread_mutex_unlock(&p->lock);
+      spin_until(p, 0, seen, 0);
+      pthread_mutex_lock(&p->lock);
+    }
     while (!p->stop && p->gen == seen) pthread_cond_wait(&p->wake, &p->lock);
     if (p->stop) break;
     seen = p->gen;
@@ -152,10 +191,16 @@ void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
   p->fn = fn;
   p->ctx = ctx;
   p->items = items;
-  p->next = p->finished = 0;
-  p->gen++;
+  p->next = 0;
+  __atomic_store_n(&p->finished, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&p->gen, p->gen + 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&p->wake);
   int ran = take_items(p, 0, &spent);
+  if (p->finished < p->items) {
+    pthread_mutex_unlock(&p->lock);
+    spin_until(p, 1, 0, items);
+    pthread_mutex_lock(&p->lock);
+  }
   while (p->finished < p->items) pthread_cond_wait(&p->done, &p->lock);
   pthread_mutex_unlock(&p->lock);
   if (ran > 0) {

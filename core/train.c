@@ -6,10 +6,12 @@
 **
 ** Threads: a mini-batch is cut into shards of SHARD_ROWS rows, each with
 ** its own workspace and gradient, worked on by the fit's pool (pool.h) and
-** summed in shard order. The noise of the whole batch is drawn first, on
-** the calling thread, and the shards take their slices. So the shapes,
-** the random numbers and the order of every sum are the same whatever the
-** number of threads: a fit gives the same bits on 1 thread as on 8. The
+** summed in shard order. Each shard gathers its rows and draws its own
+** noise and extra masking from a stream of its own (the step's seed mixed
+** with the shard's number), so that the calling thread has no serial work
+** between the jobs. So the shapes, the random numbers and the order of
+** every sum are the same whatever the number of threads: a fit gives the
+** same bits on 1 thread as on 8. The
 ** optimizer step after a pass (the shards' gradients summed, Adam) is cut
 ** into fixed parameter ranges on the same pool, and the pool is handed to
 ** the normal scores, the linear part and the calibration, each cut into
@@ -56,7 +58,6 @@ typedef struct {
   vae_pool *pool;
   float *rows;          /* batch x p gathered raw rows */
   unsigned char *hide;  /* batch x p extra masking */
-  float *eps;           /* batch x K x latent: the batch's noise */
   float *adam_m, *adam_v, *best, *backup;
   float *blend;         /* the model's shares before this fit */
   unsigned char *driver; /* [p] VAE_MNAR: may column k enter the others'
@@ -70,7 +71,6 @@ static void free_buffers(fit_buffers *b) {
   for (int s = 0; b->w && s < b->nshards; s++) vae_work_free(&b->w[s]);
   vae_free(&b->mem, b->w);
   vae_free(&b->mem, b->loss);
-  vae_free(&b->mem, b->eps);
   vae_free(&b->mem, b->rows);
   vae_free(&b->mem, b->hide);
   vae_free(&b->mem, b->adam_m);
@@ -103,8 +103,7 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
     }
   }
   size_t np = m->nparams;
-  if (!(b->eps = vae_calloc(&m->mem, (size_t)batch * K, (size_t)m->latent * sizeof(float))) ||
-      !(b->rows = vae_calloc(&m->mem, (size_t)batch * m->p, sizeof(float))) ||
+  if (!(b->rows = vae_calloc(&m->mem, (size_t)batch * m->p, sizeof(float))) ||
       !(b->hide = vae_calloc(&m->mem, (size_t)batch * m->p, 1)) ||
       !(b->adam_m = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->adam_v = vae_calloc(&m->mem, np, sizeof(float))) ||
@@ -123,15 +122,20 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
   return VAE_OK;
 }
 
-/* One pass of the network over the rows gathered in b->rows (with b->hide
-** and b->eps), shard by shard on the pool: sum of the shards' losses, and
-** with grads each shard's gradient in its b->w[s].grads (update_params
-** sums them). */
+/* One pass of the network over rows idx[0..rows) of data, shard by shard
+** on the pool: each shard gathers its rows into b->rows, draws its noise
+** and (with hide) its extra masking into b->hide from the stream
+** vae_seed_mix(seed, shard). Returns the sum of the shards' losses; with
+** grads each shard's gradient is in its b->w[s].grads (update_params sums
+** them). */
 typedef struct {
   const vae_model *m;
   fit_buffers *b;
+  const float *data;
+  const int64_t *idx;
   int rows, K, grads, hide;
-  double beta, scale;
+  double beta, scale, mask_rate;
+  uint64_t seed;
 } pass;
 
 static void shard_pass(void *ctx, int s, int worker) {
@@ -141,27 +145,30 @@ static void shard_pass(void *ctx, int s, int worker) {
   const int lo = s * SHARD_ROWS, p = m->p;
   const int rows = ps->rows - lo < SHARD_ROWS ? ps->rows - lo : SHARD_ROWS;
   vae_work *w = &b->w[s];
-  const size_t noise = (size_t)ps->K * m->latent;
-  vae_prepare(m, w, b->rows + (size_t)lo * p, rows, ps->hide ? b->hide + (size_t)lo * p : NULL, 1);
-  memcpy(w->eps, b->eps + lo * noise, rows * noise * sizeof(float));
+  float *x = b->rows + (size_t)lo * p;
+  unsigned char *hide = b->hide + (size_t)lo * p;
+  vae_rng rng;
+  vae_rng_seed(&rng, vae_seed_mix(ps->seed, (uint64_t)s));
+  for (int r = 0; r < rows; r++)
+    memcpy(x + (size_t)r * p, ps->data + ps->idx[lo + r] * p, (size_t)p * sizeof(float));
+  if (ps->hide)
+    for (size_t c = 0; c < (size_t)rows * p; c++)
+      hide[c] = ps->mask_rate > 0 && vae_rng_uniform(&rng) < ps->mask_rate;
+  vae_rng_normals_fast(&rng, w->eps, (long)rows * ps->K * m->latent);
+  vae_prepare(m, w, x, rows, ps->hide ? hide : NULL, 1);
   vae_forward(m, w, rows, ps->K, ps->beta, ps->grads);
   b->loss[s] = vae_backward(m, w, rows, ps->K, ps->beta, ps->scale, ps->grads);
 }
 
-static double run_pass(const vae_model *m, fit_buffers *b, int rows, int K, double beta,
-                       double scale, int grads, int hide) {
-  pass ps = {m, b, rows, K, grads, hide, beta, scale};
+static double run_pass(const vae_model *m, fit_buffers *b, const float *data,
+                       const int64_t *idx, int rows, int K, double beta, double scale,
+                       int grads, int hide, double mask_rate, uint64_t seed) {
+  pass ps = {m, b, data, idx, rows, K, grads, hide, beta, scale, mask_rate, seed};
   const int shards = (rows + SHARD_ROWS - 1) / SHARD_ROWS;
   vae_pool_run(b->pool, shards, shard_pass, &ps);
   double loss = 0;
   for (int s = 0; s < shards; s++) loss += b->loss[s];
   return loss;
-}
-
-static void gather(const vae_model *m, const float *data, const int64_t *idx,
-                   int rows, float *out) {
-  for (int r = 0; r < rows; r++)
-    memcpy(out + (size_t)r * m->p, data + idx[r] * m->p, (size_t)m->p * sizeof(float));
 }
 
 /* Asks the caller every tenth of a second whether to stop, and tells it
@@ -195,9 +202,7 @@ static double evaluate(const vae_model *m, fit_buffers *b, const float *data,
   double total = 0;
   for (int64_t at = 0; at < n; at += b->batch) {
     int rows = (int)(n - at < b->batch ? n - at : b->batch);
-    gather(m, data, idx + at, rows, b->rows);
-    vae_rng_normals_fast(&rng, b->eps, (long)rows * K * m->latent);
-    total += run_pass(m, b, rows, K, beta, 1.0, 0, 0);
+    total += run_pass(m, b, data, idx + at, rows, K, beta, 1.0, 0, 0, 0, vae_rng_u64(&rng));
     if (interrupted(poll)) {
       *stop = 1;
       break;
@@ -600,11 +605,8 @@ static int train_epoch(vae_model *m, fit_buffers *b, const float *data,
     int rows = (int)(n - at < batch ? n - at : batch);
     *cursor = at + rows < n ? at + rows : 0;
     done += rows;
-    gather(m, data, idx + at, rows, b->rows);
-    for (size_t c = 0; c < (size_t)rows * m->p; c++)
-      b->hide[c] = cfg->mask_rate > 0 && vae_rng_uniform(rng) < cfg->mask_rate;
-    vae_rng_normals_fast(rng, b->eps, (long)rows * K * m->latent);
-    total += run_pass(m, b, rows, K, cfg->beta, rows, 1, 1) * rows;
+    total += run_pass(m, b, data, idx + at, rows, K, cfg->beta, rows, 1, 1, cfg->mask_rate,
+                      vae_rng_u64(rng)) * rows;
     update_params(m, b, (rows + SHARD_ROWS - 1) / SHARD_ROWS, opt, n);
     poll->rows += rows;
     if (interrupted(poll)) return VAE_INTERRUPTED;

@@ -261,7 +261,8 @@ int vae_sample_kept(const vae_model *m, int n, const uint64_t *seeds, float *out
 ** index, the latent draws and each column's noise cover (0, 1) in strata
 ** (a Latin hypercube per block, infer.c), which brings a sample's
 ** marginals nearer the model's than independent draws. Row i depends on
-** seed and i only: the first k rows of n are those of k. */
+** seed and i only: the first k rows of n are those of k (up to the
+** rounding of a network pass over another number of rows, 1e-7). */
 int vae_generate(const vae_model *m, uint64_t seed, uint64_t first, int n, float *out,
                  vae_scratch **scratch);
 void vae_scratch_free(vae_scratch *scratch);

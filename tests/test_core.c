@@ -1395,7 +1395,10 @@ static void test_generate_strata(void) {
   for (int i = 0; i < (G - 100) * 5; i++)
     if (!(fabs(a[100 * 5 + i] - b[i]) <= 1e-4 * (1 + fabs(a[100 * 5 + i])))) far++;
   CHECK(far == 0, "%d cells of rows 100.. from first = 100 differ from those of first = 0", far);
-  CHECK(memcmp(a, c, sizeof(float) * 50 * 5) == 0, "the first 50 rows of 200 differ");
+  far = 0;
+  for (int i = 0; i < 50 * 5; i++)
+    if (!(fabs(a[i] - c[i]) <= 1e-4 * (1 + fabs(a[i])))) far++;
+  CHECK(far == 0, "%d cells of the first 50 rows of 200 differ from those of 50", far);
   rc = vae_generate(m, 6, 0, G, b, &sc);
   CHECK(rc == VAE_OK && memcmp(a, b, sizeof(float) * G * 5) != 0, "seeds 5 and 6 give the same rows");
   double mean[2] = {0, 0}, var[2] = {0, 0};
