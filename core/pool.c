@@ -2,7 +2,8 @@
 ** pool.c -- the worker threads of pool.h: a mutex, a condition variable
 ** the workers sleep on until a job is posted (a generation counter, so
 ** none misses one or runs one twice) and one the caller sleeps on until
-** the last item is done. Items are taken one at a time under the mutex:
+** the last item is done; before sleeping, each watches the counter for
+** SPIN_SECONDS. Items are taken one at a time under the mutex:
 ** a job is a handful of items (a mini-batch's shards, an inference call's
 ** chunks), each worth far more than the lock.
 **

@@ -9,8 +9,11 @@
 ** thread that a busy machine holds back simply takes fewer), so what an
 ** item computes must not depend on the thread that runs it: callers give
 ** each item its own buffers and combine the results in item order, which
-** makes the answer the same for every thread count. Idle workers sleep on
-** a condition variable; nothing spins.
+** makes the answer the same for every thread count. A thread that waits
+** (a worker for the next job, the caller for the last item) watches for
+** it for at most 100 microseconds (waking a sleeping thread costs about
+** as much, and a fit posts jobs that far apart), then sleeps on a
+** condition variable.
 **
 ** Workers block every signal (a host's handlers stay on its own threads)
 ** and never allocate or call back into the host. A pool that cannot start
