@@ -11,7 +11,9 @@
 ** and the shape score trailed a Gaussian copula's by 0.01-0.03.
 **
 ** So vae_calibrate draws up to CALIBRATION_DRAWS rows as vae_sample does
-** (its own seeded stream; fewer for few training rows or a wide decoder) and keeps, per numeric column, the quantiles of the
+** (rows 0.. of the stratified draws of vae_generate under a seed of its
+** own, vae_stratified_block; fewer for few training rows or a wide
+** decoder) and keeps, per numeric column, the quantiles of the
 ** generated scores (CALIBRATION_QUANTILES of them). vae_sample then maps a
 ** generated score g through that table to its probability u (normal
 ** scores interpolated between the quantiles, see probability()) and
@@ -19,7 +21,10 @@
 ** one row, see vae_calibrated_value()). The map is monotone per
 ** column, so the order of the generated values, and with it how columns
 ** go together, stays the network's; only each column's marginal is the
-** training rows' (as a Gaussian copula's marginals are).
+** training rows' (as a Gaussian copula's marginals are), and within each
+** gap between two of its values the generated values are bent toward the
+** end away from the mean so that its variance is theirs too
+** (vae_generation_bend).
 **
 ** Tried first, and worse on the suite (bench/generate.py --quick, 17
 ** tables): drawing z from a Gaussian fitted to the encoder's aggregate
