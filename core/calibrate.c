@@ -11,7 +11,9 @@
 ** and the shape score trailed a Gaussian copula's by 0.01-0.03.
 **
 ** So vae_calibrate draws up to CALIBRATION_DRAWS rows as vae_sample does
-** (its own seeded stream; fewer for few training rows or a wide decoder) and keeps, per numeric column, the quantiles of the
+** (rows 0.. of the stratified draws of vae_generate under a seed of its
+** own, vae_stratified_block; fewer for few training rows or a wide
+** decoder) and keeps, per numeric column, the quantiles of the
 ** generated scores (CALIBRATION_QUANTILES of them). vae_sample then maps a
 ** generated score g through that table to its probability u (normal
 ** scores interpolated between the quantiles, see probability()) and
@@ -19,7 +21,10 @@
 ** one row, see vae_calibrated_value()). The map is monotone per
 ** column, so the order of the generated values, and with it how columns
 ** go together, stays the network's; only each column's marginal is the
-** training rows' (as a Gaussian copula's marginals are).
+** training rows' (as a Gaussian copula's marginals are), and within each
+** gap between two of its values the generated values are bent toward the
+** end away from the mean so that its variance is theirs too
+** (vae_generation_bend).
 **
 ** Tried first, and worse on the suite (bench/generate.py --quick, 17
 ** tables): drawing z from a Gaussian fitted to the encoder's aggregate
@@ -128,6 +133,109 @@ static double probability(const float *q, int nq, double g) {
   return vae_normal_cdf(zl + (g - q[lo]) * (zh - zl) / ((double)q[hi] - q[lo]));
 }
 
+/* Where in a gap of the column's quantiles (t of 0..1, uniform) a value
+** goes under bend b: toward the gap's end away from the column's mean
+** (up: toward the upper end) for b > 1, evenly for b = 1. */
+static double bent(double t, double b, int up) {
+  if (b == 1.0) return t;
+  return up ? 1.0 - pow(1.0 - t, b) : pow(t, b);
+}
+
+/* The share of a gap's values that bent() puts below s (0..1). */
+static double bent_below(double s, double b, int up) {
+  if (s <= 0) return 0;
+  if (s >= 1) return 1;
+  return up ? 1.0 - pow(1.0 - s, 1.0 / b) : pow(s, 1.0 / b);
+}
+
+/* The u -> value map of vae_calibrated_value, as masses: n rows, the
+** first and last quantiles 0.5 / n each, every gap between neighbouring
+** quantiles (1 - 1 / n) / (nq - 1) spread over it by bent(). */
+static double rows_of(const vae_column *c) {
+  return c->observed >= c->nq ? (double)c->observed : c->nq;
+}
+
+/* Sums of mass w at value v, rounded as c's kind is, into s[0..2]. */
+static void add_mass(const vae_column *c, double w, double v, double *s) {
+  if (c->kind == VAE_INTEGER) v = floor(v + 0.5);
+  s[0] += w;
+  s[1] += w * v;
+  s[2] += w * v * v;
+}
+
+/* Integer columns: gaps up to this wide are valued value by value (the
+** rounding splits their mass at the half-integers); wider ones as if
+** continuous (rounding then adds a twelfth of a unit squared at most to
+** a variance of the gap's square). */
+#define BEND_EXACT_GAP 4
+
+/* Variance of the generated values of c under bend b, u uniform: each
+** gap's moments in closed form (E t' and E t'^2 of bent()); an integer
+** column's narrow gaps value by value, their shares bent_below() at the
+** half-integers (a table per b for gaps between two integers). */
+static double bent_variance(const vae_column *c, double b) {
+  const float *q = c->quantiles;
+  const int nq = c->nq;
+  const double n = rows_of(c), wg = (1.0 - 1.0 / n) / (nq - 1);
+  double below[2][BEND_EXACT_GAP + 1][BEND_EXACT_GAP + 1];
+  for (int up = 0; up < 2; up++)
+    for (int d = 1; d <= BEND_EXACT_GAP; d++)
+      for (int i = 0; i <= d; i++) below[up][d][i] = bent_below((i + 0.5) / d, b, up);
+  double s[3] = {0, 0, 0};
+  add_mass(c, 0.5 / n, q[0], s);
+  add_mass(c, 0.5 / n, q[nq - 1], s);
+  for (int k = 0; k + 1 < nq; k++) {
+    double a = q[k], d = (double)q[k + 1] - q[k];
+    int up = a + 0.5 * d > c->mean;
+    if (c->kind == VAE_INTEGER && d <= BEND_EXACT_GAP) {
+      if (d == 0) {
+        add_mass(c, wg, a, s);
+        continue;
+      }
+      int aligned = a == floor(a) && d == floor(d);
+      double lo = floor(a + 0.5), hi = floor(a + d + 0.5), prev = 0;
+      for (double v = lo; v <= hi; v += 1) {
+        double next = v == hi ? 1
+                    : aligned ? below[up][(int)d][(int)(v - lo)]
+                              : bent_below((v + 0.5 - a) / d, b, up);
+        if (next > prev) add_mass(c, wg * (next - prev), v, s);
+        prev = next;
+      }
+      continue;
+    }
+    double e1 = up ? b / (b + 1) : 1 / (b + 1);
+    double e2 = up ? 1 - 2 / (b + 1) + 1 / (2 * b + 1) : 1 / (2 * b + 1);
+    s[0] += wg;
+    s[1] += wg * (a + d * e1);
+    s[2] += wg * (a * a + 2 * a * d * e1 + d * d * e2);
+  }
+  double mean = s[1] / s[0];
+  return s[2] / s[0] - mean * mean;
+}
+
+/* Read evenly between its quantiles, a column's values come out with less
+** variance than the column's: a gap's values average its middle, where
+** the rows it lies between sit at its ends, short by the gap squared / 6
+** over n per gap. Columns with a far outlier lost most (the gap next to
+** it): sd 4-9% short of the column's with every probability u exact (a
+** table of 21 rows, a 500-row one with one value 20 sd out). A gap's
+** values are therefore pushed toward its end away from the mean by
+** t^b (bent()), with b found by bisection so the variance is the
+** observed values' (divisor n); b = 1 (even) for constant or tiny columns,
+** b within 1/4 .. 64. */
+double vae_generation_bend(const vae_column *c) {
+  if (c->nq < 2 || c->observed < 2 || !(c->quantiles[c->nq - 1] > c->quantiles[0])) return 1.0;
+  double k = (double)c->observed, target = c->sd * c->sd * (k - 1) / k;
+  double lo = log(0.25), hi = log(64.0);
+  if (bent_variance(c, exp(lo)) >= target) return exp(lo);
+  if (bent_variance(c, exp(hi)) <= target) return exp(hi);
+  for (int i = 0; i < 24; i++) { /* b to within 1e-6 of itself */
+    double mid = 0.5 * (lo + hi);
+    if (bent_variance(c, exp(mid)) < target) lo = mid; else hi = mid;
+  }
+  return exp(0.5 * (lo + hi));
+}
+
 /* g -> its probability u -> the column's value at u. The column's
 ** quantiles are its observed values' (type 7: q[k] at k / (nq - 1), the
 ** order statistics themselves when nq = observed). Read at u as they are,
@@ -137,20 +245,22 @@ static double probability(const float *q, int nq, double g) {
 ** generate.py's tables). So u is read at the observed values' midpoint
 ** positions ((i + 0.5) / observed for the i-th smallest), which keeps each
 ** value's weight 1 / observed: the sd is the column's within 3% on 98% of
-** the suite's numeric columns (was 71%). */
+** the suite's numeric columns (was 71%). Within a gap the value is bent
+** (vae_generation_bend) so that the variance is the column's too. */
 double vae_calibrated_value(const vae_model *m, int j, double g) {
   const vae_column *c = &m->cols[j];
   double u = probability(m->cal.q + (size_t)j * m->cal.nq, m->cal.nq, g);
   if (!(u >= 0)) u = 0; /* NaN too: a crafted blob's decoder may give one */
   if (u > 1) u = 1;
   if (c->nq < 2) return c->quantiles[0];
-  double n = c->observed >= c->nq ? (double)c->observed : c->nq;
+  double n = rows_of(c);
   double v = (u * n - 0.5) / (n - 1);
   if (!(v > 0)) return c->quantiles[0];
   double pos = v * (c->nq - 1);
   int k = (int)pos;
   if (k >= c->nq - 1) return c->quantiles[c->nq - 1];
-  return c->quantiles[k] + (pos - k) * ((double)c->quantiles[k + 1] - c->quantiles[k]);
+  double a = c->quantiles[k], d = (double)c->quantiles[k + 1] - a;
+  return a + bent(pos - k, c->bend, a + 0.5 * d > c->mean) * d;
 }
 
 static int cmp_float(const void *a, const void *b) {
@@ -249,8 +359,7 @@ static int draws_for(const vae_model *m, int64_t rows) {
 typedef struct {
   const vae_model *m;
   int N, Nl;
-  const float *z;       /* [N x latent] the draws' latents */
-  const vae_rng *noise;  /* [chunks] the stream where a chunk's numeric noise starts */
+  uint64_t seed;        /* the draws' (vae_stratified_uniform's) */
   const double *sd;
   vae_work *w;          /* [threads] */
   float *g, *lg;
@@ -261,26 +370,39 @@ typedef struct {
 } calib_job;
 
 /* Chunk first + item: its draws decoded into their numeric scores g
-** (column-major) and, within Nl, their logits lg. */
+** (column-major) and, within Nl, their logits lg. Draw i is row i of the
+** seed's stratified draws, as vae_generate makes them: its latents and
+** each numeric column's noise from its uniforms (vae_stratified_block). */
 static void decode_chunk(void *ctx, int item, int worker) {
   const calib_job *c = ctx;
   const vae_model *m = c->m;
-  const int p = m->p, at = (c->first + item) * CALIBRATION_CHUNK;
+  const int p = m->p, d = m->latent, at = (c->first + item) * CALIBRATION_CHUNK;
   const int cnt = c->N - at < CALIBRATION_CHUNK ? c->N - at : CALIBRATION_CHUNK;
   vae_work *w = &c->w[worker];
-  vae_rng rng = c->noise[c->first + item];
-  memcpy(w->z, c->z + (size_t)at * m->latent, (size_t)cnt * m->latent * sizeof(float));
+  double u[VAE_STRATA];
+  for (int b = 0; b < cnt; b += VAE_STRATA) {
+    const int rows = cnt - b < VAE_STRATA ? cnt - b : VAE_STRATA;
+    for (int k = 0; k < d; k++) {
+      vae_stratified_block(c->seed, (uint64_t)(at + b) / VAE_STRATA, k, u);
+      for (int r = 0; r < rows; r++) w->z[(size_t)(b + r) * d + k] = (float)vae_normal_quantile(u[r]);
+    }
+  }
   vae_decode(m, w, cnt);
   const float *o = w->dec_h[m->nlayers - 1];
-  for (int r = 0; r < cnt; r++) {
-    for (int j = 0; j < p; j++)
-      if (vae_is_numeric(m->cols[j].kind))
-        c->g[(size_t)j * c->N + at + r] = (float)(o[(size_t)r * m->dec_out + m->off[j]] +
-                                                  c->sd[j] * vae_rng_normal(&rng));
-    if (at + r < c->Nl)
-      memcpy(c->lg + (size_t)(at + r) * m->dec_out, o + (size_t)r * m->dec_out,
-             (size_t)m->dec_out * sizeof(float));
+  for (int j = 0; j < p; j++) {
+    if (!vae_is_numeric(m->cols[j].kind)) continue;
+    float *g = c->g + (size_t)j * c->N + at;
+    for (int b = 0; b < cnt; b += VAE_STRATA) {
+      const int rows = cnt - b < VAE_STRATA ? cnt - b : VAE_STRATA;
+      vae_stratified_block(c->seed, (uint64_t)(at + b) / VAE_STRATA, d + j, u);
+      for (int r = 0; r < rows; r++)
+        g[b + r] = (float)(o[(size_t)(b + r) * m->dec_out + m->off[j]] +
+                           c->sd[j] * vae_normal_quantile(u[r]));
+    }
   }
+  for (int r = 0; r < cnt && at + r < c->Nl; r++)
+    memcpy(c->lg + (size_t)(at + r) * m->dec_out, o + (size_t)r * m->dec_out,
+           (size_t)m->dec_out * sizeof(float));
 }
 
 /* Column item: a numeric column's scores sorted and its quantiles kept, a
@@ -300,7 +422,7 @@ static void calibrate_column(void *ctx, int j, int worker) {
 
 int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t seed,
                   vae_pool *pool, int (*stop)(void *), void *ctx, vae_calibration *out) {
-  const int d = m->latent, p = m->p, threads = vae_pool_threads(pool);
+  const int p = m->p, threads = vae_pool_threads(pool);
   /* The logits kept for the level shifts: 16 MiB at most. */
   int N = draws_for(m, n), Nl = (int)fmin(N, 4194304.0 / m->dec_out);
   int rc = VAE_OK;
@@ -309,14 +431,12 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     return VAE_NOMEM;
   float *g = vae_malloc(&m->mem, (size_t)N * p * sizeof(float));
   float *lg = vae_malloc(&m->mem, (size_t)Nl * m->dec_out * sizeof(float));
-  float *z = vae_malloc(&m->mem, (size_t)N * d * sizeof(float));
   const int chunks = (N + CALIBRATION_CHUNK - 1) / CALIBRATION_CHUNK;
-  vae_rng *noise = vae_calloc(&m->mem, (size_t)chunks, sizeof *noise);
   double *sd = vae_malloc(&m->mem, (size_t)p * sizeof(double));
   double *target = vae_calloc(&m->mem, 3 * (size_t)m->x_width, sizeof(double));
   vae_work *w = vae_calloc(&m->mem, (size_t)threads, sizeof *w);
   int ready = 0;
-  if (g && lg && z && noise && sd && target && w)
+  if (g && lg && sd && target && w)
     while (ready < threads && vae_work_alloc(m, &w[ready], CALIBRATION_CHUNK, 1, 0) == VAE_OK)
       ready++;
   if (ready < threads) {
@@ -324,21 +444,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     goto done;
   }
   for (int j = 0; j < p; j++) sd[j] = sqrt(exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR);
-  /* The random numbers first, in the order of one thread drawing chunk by
-  ** chunk: each chunk's latents, then row by row its numeric noise, of
-  ** which only where it starts in the stream is kept (the chunk's item
-  ** draws it again from there: less memory than keeping N x p values). */
-  vae_rng rng;
-  vae_rng_seed(&rng, seed);
-  for (int at = 0; at < N; at += CALIBRATION_CHUNK) {
-    int cnt = N - at < CALIBRATION_CHUNK ? N - at : CALIBRATION_CHUNK;
-    vae_rng_normals(&rng, z + (size_t)at * d, (long)cnt * d);
-    noise[at / CALIBRATION_CHUNK] = rng;
-    for (int r = at; r < at + cnt; r++)
-      for (int j = 0; j < p; j++)
-        if (vae_is_numeric(m->cols[j].kind)) vae_rng_normal(&rng);
-  }
-  calib_job job = {m, N, Nl, z, noise, sd, w, g, lg, &cal, target, target + m->x_width, 0};
+  calib_job job = {m, N, Nl, seed, sd, w, g, lg, &cal, target, target + m->x_width, 0};
   /* Numeric scores column-major: each column's draws sorted in place
   ** afterwards. Decoded CALIBRATION_JOB chunks a job, asking stop between. */
   for (job.first = 0; job.first < chunks; job.first += CALIBRATION_JOB) {
@@ -356,8 +462,6 @@ done:
   vae_free(&m->mem, w);
   vae_free(&m->mem, g);
   vae_free(&m->mem, lg);
-  vae_free(&m->mem, z);
-  vae_free(&m->mem, noise);
   vae_free(&m->mem, sd);
   vae_free(&m->mem, target);
   if (rc != VAE_OK) {

@@ -185,44 +185,6 @@ static float generated_value(const vae_model *m, int j, const float *out, const 
   return (float)pick_at(u, scratch, c->nlevels);
 }
 
-/* Stratified generation (vae_generate): rows go in blocks of STRATA by
-** their index, and in a block each of a row's uniforms (one per latent
-** dimension, then one per column) lies in its own 1 / STRATA of (0, 1):
-** in a block, the k-th uniforms of its rows take every stratum once, in an
-** order of their own (a Latin hypercube per block), jittered within the
-** stratum by the row's stream. A block of rows then covers the prior and
-** each column's noise evenly, where independent draws leave gaps and
-** clumps: the generated marginals and pairs come nearer the model's (and,
-** calibrated, the training rows') than independent rows do, at the same
-** cost, and a row still depends only on the seed and its index. */
-#define STRATA 64
-
-/* The stratum of position pos (0 .. STRATA - 1) in a block under key: a
-** Fisher-Yates shuffle of the strata by key's stream. (A four-round
-** Feistel permutation of the 6 bits, cheaper, left some pairs of
-** coordinates correlated up to 0.5.) */
-static unsigned stratum(uint64_t key, unsigned pos) {
-  unsigned char perm[STRATA];
-  vae_rng rng;
-  vae_rng_seed(&rng, key);
-  for (unsigned i = 0; i < STRATA; i++) perm[i] = (unsigned char)i;
-  for (unsigned i = STRATA - 1; i > 0; i--) {
-    unsigned k = (unsigned)(vae_rng_uniform(&rng) * (i + 1));
-    if (k > i) k = i;
-    unsigned char t = perm[i];
-    perm[i] = perm[k];
-    perm[k] = t;
-  }
-  return perm[pos];
-}
-
-/* Uniform k of row idx (seed's rows) in its stratum, jittered by rng. */
-static double stratified_uniform(uint64_t seed, uint64_t idx, int k, vae_rng *rng) {
-  uint64_t key = vae_seed_mix(vae_seed_mix(seed, idx / STRATA), (uint64_t)k);
-  double u = (stratum(key, (unsigned)(idx % STRATA)) + vae_rng_uniform(rng)) / STRATA;
-  return u > 0 ? (u < 1 ? u : 1 - 1e-16) : 1e-300;
-}
-
 static int max_levels(const vae_model *m) {
   int L = 2; /* a binary column's two probabilities (vae_linear_probs) */
   for (int j = 0; j < m->p; j++)
@@ -768,9 +730,8 @@ static void sample_chunk(void *ctx, int item, int worker) {
       vae_rng_normals(rng, z, d);
     } else {
       uint64_t idx = j->first + (uint64_t)(at + r);
-      vae_rng_seed(rng, vae_seed_mix(j->seed, idx));
       for (int k = 0; k < d; k++)
-        z[k] = (float)vae_normal_quantile(stratified_uniform(j->seed, idx, k, rng));
+        z[k] = (float)vae_normal_quantile(vae_stratified_uniform(j->seed, idx, k));
     }
   }
   vae_decode(m, w, rows);
@@ -779,7 +740,7 @@ static void sample_chunk(void *ctx, int item, int worker) {
     vae_rng *rng = &ln->rngs[r];
     uint64_t idx = j->first + (uint64_t)(at + r);
     for (int c = 0; c < p; c++) {
-      double u = j->stratified ? stratified_uniform(j->seed, idx, d + c, rng) : vae_rng_uniform(rng);
+      double u = j->stratified ? vae_stratified_uniform(j->seed, idx, d + c) : vae_rng_uniform(rng);
       if (!(u > 0)) u = 1e-300;
       j->out[(size_t)(at + r) * p + c] = generated_value(m, c, o, j->sc->sd, u, ln->probs);
     }

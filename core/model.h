@@ -329,6 +329,10 @@ void vae_calibration_free(const vae_allocator *a, vae_calibration *cal);
 int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t seed,
                   vae_pool *pool, int (*stop)(void *), void *ctx, vae_calibration *out);
 double vae_calibrated_value(const vae_model *m, int j, double g);
+/* The bend of numeric column c's gaps for vae_calibrated_value: the one
+** that gives the generated values (uniform probabilities) the sd of the
+** column's observed values. Set with the column's quantiles. */
+double vae_generation_bend(const vae_column *c);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,

@@ -113,3 +113,58 @@ void vae_rng_normals_fast(vae_rng *r, float *out, long n) {
     n -= want + second;
   }
 }
+
+/* The strata of a block's positions under key: a Fisher-Yates shuffle by
+** key's stream. (A four-round Feistel permutation of the 6 bits, cheaper,
+** left some pairs of coordinates correlated up to 0.5.) */
+static void strata(uint64_t key, unsigned char *perm) {
+  vae_rng rng;
+  vae_rng_seed(&rng, key);
+  for (unsigned i = 0; i < VAE_STRATA; i++) perm[i] = (unsigned char)i;
+  for (unsigned i = VAE_STRATA - 1; i > 0; i--) {
+    unsigned k = (unsigned)(vae_rng_uniform(&rng) * (i + 1));
+    if (k > i) k = i;
+    unsigned char t = perm[i];
+    perm[i] = perm[k];
+    perm[k] = t;
+  }
+}
+
+/* The van der Corput point of b in base 2 (its low 32 bits reversed). */
+static double van_der_corput(uint64_t b) {
+  uint32_t x = (uint32_t)b;
+  x = (x << 16) | (x >> 16);
+  x = ((x & 0x00ff00ffu) << 8) | ((x & 0xff00ff00u) >> 8);
+  x = ((x & 0x0f0f0f0fu) << 4) | ((x & 0xf0f0f0f0u) >> 4);
+  x = ((x & 0x33333333u) << 2) | ((x & 0xccccccccu) >> 2);
+  x = ((x & 0x55555555u) << 1) | ((x & 0xaaaaaaaau) >> 1);
+  return x * (1.0 / 4294967296.0);
+}
+
+/* Uniform k of a row in stratum s of block `block`: the block's van der
+** Corput point shifted by the stratum's own offset (the same in every
+** block), mod 1, within the stratum. */
+static double in_stratum(uint64_t seed, uint64_t block, int k, unsigned s) {
+  uint64_t off = vae_seed_mix(vae_seed_mix(seed ^ 0x5bd1e9955bd1e995ULL, (uint64_t)k), s);
+  double jitter = van_der_corput(block) + (double)(off >> 11) * (1.0 / 9007199254740992.0);
+  if (jitter >= 1) jitter -= 1;
+  double u = (s + jitter) / VAE_STRATA;
+  return u > 0 ? (u < 1 ? u : 1 - 1e-16) : 1e-300;
+}
+
+static uint64_t block_key(uint64_t seed, uint64_t block, int k) {
+  return vae_seed_mix(vae_seed_mix(seed, block), (uint64_t)k);
+}
+
+double vae_stratified_uniform(uint64_t seed, uint64_t idx, int k) {
+  unsigned char perm[VAE_STRATA];
+  uint64_t block = idx / VAE_STRATA;
+  strata(block_key(seed, block, k), perm);
+  return in_stratum(seed, block, k, perm[idx % VAE_STRATA]);
+}
+
+void vae_stratified_block(uint64_t seed, uint64_t block, int k, double *u) {
+  unsigned char perm[VAE_STRATA];
+  strata(block_key(seed, block, k), perm);
+  for (int i = 0; i < VAE_STRATA; i++) u[i] = in_stratum(seed, block, k, perm[i]);
+}

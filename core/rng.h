@@ -27,4 +27,20 @@ void vae_rng_normals(vae_rng *r, float *out, long n);
 ** uniforms: no value beyond 8 in magnitude. */
 void vae_rng_normals_fast(vae_rng *r, float *out, long n);
 
+/* Stratified uniforms (vae_generate, and generation's calibration): the
+** k-th uniform of row idx of seed's rows, in (0, 1). Rows go in blocks of
+** VAE_STRATA by their index, and in a block the k-th uniforms of its rows
+** take every 1 / VAE_STRATA stratum once, in an order of their own (a
+** Latin hypercube per block). Within its stratum a uniform sits at the
+** block number's van der Corput point, shifted (mod the stratum) by an
+** offset of the stratum's own: over 2^m blocks a stratum's uniforms take
+** every 1 / 2^m of it once, so any run of blocks covers each uniform's
+** range finer than independent draws do, with 1 / (VAE_STRATA 2^m) as
+** the step. A uniform depends on seed, idx and k only. */
+#define VAE_STRATA 64
+double vae_stratified_uniform(uint64_t seed, uint64_t idx, int k);
+/* The k-th uniforms of the VAE_STRATA rows of block `block` (rows
+** block * VAE_STRATA ..) into u, as vae_stratified_uniform gives them. */
+void vae_stratified_block(uint64_t seed, uint64_t block, int k, double *u);
+
 #endif

@@ -459,6 +459,7 @@ static int column_stats(const vae_allocator *a, vae_column *c, const float *data
 static void score_ends(vae_column *c) {
   c->score_lo = vae_to_score(c->quantiles, c->nq, c->quantiles[0]);
   c->score_hi = vae_to_score(c->quantiles, c->nq, c->quantiles[c->nq - 1]);
+  c->bend = vae_is_numeric(c->kind) ? vae_generation_bend(c) : 1.0;
 }
 
 double vae_standardize(const vae_column *c, double v) {

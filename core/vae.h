@@ -81,6 +81,8 @@ typedef struct {
   int nq;              /* numeric: quantiles of the observed values, by */
   float *quantiles;    /* which values map to normal scores (transform.h) */
   double score_lo, score_hi; /* the scores of the first and last quantile */
+  double bend;         /* numeric: generation's gap bend (calibrate.c),
+                          derived from the above, not stored */
   double min, max;     /* numeric: observed range; binary: 0, 1 */
   int64_t observed;    /* number of non-missing cells seen */
   int format;          /* the caller's code for how the column's values are
