@@ -89,17 +89,16 @@ static void cpu_relax(void) {
 
 /* Watches for up to SPIN_SECONDS, without the lock, until the job
 ** generation differs from gen (done: 0) or finished reaches items (done:
-** 1); returns whether it happened. The caller then takes the lock and
-** checks again, so a miss only means a sleep. */
-static int spin_until(vae_pool *p, int done, unsigned long gen, int items) {
+** 1). The caller then takes the lock and checks again, so a miss only
+** means a sleep. */
+static void spin_until(vae_pool *p, int done, unsigned long gen, int items) {
   double until = now() + SPIN_SECONDS;
-  for (;;) {
+  do {
     for (int i = 0; i < 64; i++) {
-      if (done ? load_finished(p) >= items : load_gen(p) != gen) return 1;
+      if (done ? load_finished(p) >= items : load_gen(p) != gen) return;
       cpu_relax();
     }
-    if (now() > until) return 0;
-  }
+  } while (now() <= until);
 }
 
 /* Runs items of the current job until none is left; called and returns
