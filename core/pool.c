@@ -3,7 +3,8 @@
 ** the workers sleep on until a job is posted (a generation counter, so
 ** none misses one or runs one twice) and one the caller sleeps on until
 ** the last item is done; before sleeping, each watches the counter for
-** SPIN_SECONDS. Items are taken one at a time under the mutex:
+** SPIN_SECONDS. Items are taken one at a time under the mutex, each
+** thread from its own share first (next_item):
 ** a job is a handful of items (a mini-batch's shards, an inference call's
 ** chunks), each worth far more than the lock.
 **
@@ -12,8 +13,12 @@
 ** waits for it, so that a job on two threads took longer than on one (a
 ** 20,000-row fit 1.18x slower at a load of 12 on 2 cores). So the pool
 ** watches itself: in each job it times the caller's own items, and over a
-** window of jobs compares the wall time with what the caller alone would
-** have taken (its time per item times the items). When working together
+** window (at least WINDOW jobs and WINDOW_SECONDS) compares the wall time
+** with what the caller alone would have taken (its time per item times
+** the items). A window of a tenth of a second is not thrown by a short
+** burst of another process (a compiler's, a shell's) as windows of 32
+** training jobs, 10-20 ms, were: in a fit at a load of about 2 such
+** bursts had the caller work alone for 1.0 s of 4.3. When working together
 ** was slower, the next SOLO_WINDOWS windows run on the caller alone, then
 ** the workers are tried again; each failed try doubles the wait (up to
 ** MAX_SOLO_WINDOWS), so that a machine that stays busy pays little for the
@@ -30,7 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WINDOW 32        /* jobs per comparison */
+#define WINDOW 32        /* jobs per comparison, at least */
+#define WINDOW_SECONDS 0.1 /* and seconds, at least */
 /* How long a thread that waits (a worker for the next job, the caller for
 ** the last item) watches for it before it sleeps: a fit posts two jobs
 ** per mini-batch, a few hundred microseconds apart, and waking a sleeping
@@ -51,7 +57,10 @@ struct vae_pool {
   unsigned long gen;        /* bumped for each job */
   vae_pool_fn fn;
   void *ctx;
-  int items, next, finished;
+  int items, finished;
+  /* Each thread's share of the current job: items home_next[t] up to
+  ** home_end[t] (see take_items). */
+  int home_next[VAE_MAX_THREADS], home_end[VAE_MAX_THREADS];
   /* The caller's view (only it touches these): see the top of the file. */
   int solo, jobs, solo_windows;
   int backoff;              /* windows of the current solo spell; 0: none yet */
@@ -101,13 +110,30 @@ static void spin_until(vae_pool *p, int done, unsigned long gen, int items) {
   } while (now() <= until);
 }
 
+/* The next item for thread id, or -1 when none is left: first its own
+** share of the job in order, then, from the end, an item of the thread
+** with the most left (a thread that a busy machine holds back). Called
+** with the lock held. Each thread keeps to the same share job after job,
+** so that an item's buffers (a shard's workspace, a range of parameters
+** and their optimizer state) stay in the cache of the core that used
+** them last. */
+static int next_item(vae_pool *p, int id) {
+  if (p->home_next[id] < p->home_end[id]) return p->home_next[id]++;
+  int from = -1, most = 0;
+  for (int t = 0; t <= p->workers; t++)
+    if (p->home_end[t] - p->home_next[t] > most) {
+      most = p->home_end[t] - p->home_next[t];
+      from = t;
+    }
+  return from < 0 ? -1 : --p->home_end[from];
+}
+
 /* Runs items of the current job until none is left; called and returns
 ** with the lock held. With spent, adds the seconds spent in them and
 ** returns how many it ran. */
 static int take_items(vae_pool *p, int id, double *spent) {
-  int ran = 0;
-  while (p->next < p->items) {
-    int i = p->next++;
+  int ran = 0, i;
+  while ((i = next_item(p, id)) >= 0) {
     vae_pool_fn fn = p->fn;
     void *ctx = p->ctx;
     pthread_mutex_unlock(&p->lock);
@@ -179,9 +205,13 @@ int vae_pool_threads(const vae_pool *p) { return p ? p->workers + 1 : 1; }
 
 void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
   if (!p || items <= 1 || p->solo) {
+    double t0 = p && items > 1 ? now() : 0;
     for (int i = 0; i < items; i++) fn(ctx, i, 0);
-    if (p && items > 1 && ++p->jobs == WINDOW) {
+    if (!p || items <= 1) return;
+    p->wall += now() - t0;
+    if (++p->jobs >= WINDOW && p->wall >= WINDOW_SECONDS) {
       p->jobs = 0;
+      p->wall = 0;
       if (++p->solo_windows >= p->backoff) p->solo = p->solo_windows = 0;
     }
     return;
@@ -191,7 +221,10 @@ void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
   p->fn = fn;
   p->ctx = ctx;
   p->items = items;
-  p->next = 0;
+  for (int t = 0, threads = p->workers + 1; t < threads; t++) {
+    p->home_next[t] = (int)((int64_t)items * t / threads);
+    p->home_end[t] = (int)((int64_t)items * (t + 1) / threads);
+  }
   __atomic_store_n(&p->finished, 0, __ATOMIC_RELEASE);
   __atomic_store_n(&p->gen, p->gen + 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&p->wake);
@@ -207,7 +240,7 @@ void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
     p->wall += now() - t0;
     p->alone += spent / ran * items;
   }
-  if (++p->jobs == WINDOW) {
+  if (++p->jobs >= WINDOW && p->wall >= WINDOW_SECONDS) {
     p->solo = p->wall > 0.85 * p->alone;
     if (p->solo)
       p->backoff = !p->backoff ? SOLO_WINDOWS

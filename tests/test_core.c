@@ -16,6 +16,7 @@
 #include "../core/version.h"
 
 #include <math.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1660,6 +1661,49 @@ static void *gemm_loop(void *arg) {
   return NULL;
 }
 
+/* A thread held back in the middle of its share (as a busy machine holds
+** a worker back): the others take the rest of its share from the end. */
+enum { HELD_ITEMS = 8 };
+typedef struct {
+  int ran_by[HELD_ITEMS], runs[HELD_ITEMS];
+  pthread_mutex_t lock;
+} held_job;
+
+static void held_item(void *ctx, int item, int worker) {
+  held_job *h = ctx;
+  pthread_mutex_lock(&h->lock);
+  h->ran_by[item] = worker;
+  h->runs[item]++;
+  pthread_mutex_unlock(&h->lock);
+  if (worker == 1 && item == HELD_ITEMS / 2) {
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+}
+
+static void test_pool_held_worker(void) {
+  vae_pool *p = vae_pool_create(&test_mem, 2);
+  CHECK(vae_pool_threads(p) == 2, "two threads");
+  if (!p) return;
+  held_job h;
+  memset(&h, 0, sizeof h);
+  pthread_mutex_init(&h.lock, NULL);
+  vae_pool_run(p, HELD_ITEMS, held_item, &h);
+  int once = 1, caller_half = 1, taken_back = 0;
+  for (int i = 0; i < HELD_ITEMS; i++) once &= h.runs[i] == 1;
+  for (int i = 0; i < HELD_ITEMS / 2; i++) caller_half &= h.ran_by[i] == 0;
+  for (int i = HELD_ITEMS / 2 + 1; i < HELD_ITEMS; i++) taken_back += h.ran_by[i] == 0;
+  CHECK(once, "each item once");
+  CHECK(caller_half, "the caller ran its own half");
+  /* Whether the worker woke before the caller was done or not, the caller
+  ** ran the items after the one the worker was held on. */
+  CHECK(taken_back == HELD_ITEMS / 2 - 1 || h.ran_by[HELD_ITEMS / 2] == 0,
+        "the caller took %d of the %d items behind the held one", taken_back,
+        HELD_ITEMS / 2 - 1);
+  pthread_mutex_destroy(&h.lock);
+  vae_pool_free(p);
+}
+
 static void test_pool(void) {
   CHECK(vae_cores() >= 1 && vae_cores() <= VAE_MAX_THREADS, "cores %d", vae_cores());
   CHECK(vae_pool_create(&test_mem, 1) == NULL && vae_pool_threads(NULL) == 1, "one thread: no pool");
@@ -1875,6 +1919,7 @@ static void test_expect_table(void) {
 
 int main(void) {
   test_pool();
+  test_pool_held_worker();
   test_inference_threads();
   test_pooled_phases();
   test_expect_table();
