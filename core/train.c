@@ -59,6 +59,7 @@ typedef struct {
   float *rows;          /* batch x p gathered raw rows */
   unsigned char *hide;  /* batch x p extra masking */
   float *adam_m, *adam_v, *best, *backup;
+  float *grads;         /* the shards' gradients summed (update_range) */
   float *blend;         /* the model's shares before this fit */
   unsigned char *driver; /* [p] VAE_MNAR: may column k enter the others'
                             missingness models (cross terms)? */
@@ -74,6 +75,7 @@ static void free_buffers(fit_buffers *b) {
   vae_free(&b->mem, b->rows);
   vae_free(&b->mem, b->hide);
   vae_free(&b->mem, b->adam_m);
+  vae_free(&b->mem, b->grads);
   vae_free(&b->mem, b->adam_v);
   vae_free(&b->mem, b->best);
   vae_free(&b->mem, b->backup);
@@ -106,6 +108,7 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
   if (!(b->rows = vae_calloc(&m->mem, (size_t)batch * m->p, sizeof(float))) ||
       !(b->hide = vae_calloc(&m->mem, (size_t)batch * m->p, 1)) ||
       !(b->adam_m = vae_calloc(&m->mem, np, sizeof(float))) ||
+      !(b->grads = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->adam_v = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->best = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->backup = vae_calloc(&m->mem, np, sizeof(float))) ||
@@ -562,8 +565,18 @@ static void update_range(void *ctx, int item, int worker) {
   fit_buffers *b = ps->b;
   const size_t lo = (size_t)item * PARAM_CHUNK;
   const size_t hi = lo + PARAM_CHUNK < m->nparams ? lo + PARAM_CHUNK : m->nparams;
-  float *g = b->w[0].grads;
-  for (int s = 1; s < ps->shards; s++) {
+  /* Summed into a buffer of the optimizer's rather than into shard 0's
+  ** gradient, so that a range summed on another core does not leave
+  ** shard 0's lines dirty there for its next backward pass to fetch. */
+  float *g = b->grads;
+  const float *g0 = b->w[0].grads;
+  if (ps->shards > 1) {
+    const float *g1 = b->w[1].grads;
+    for (size_t i = lo; i < hi; i++) g[i] = g0[i] + g1[i];
+  } else {
+    memcpy(g + lo, g0 + lo, (hi - lo) * sizeof *g);
+  }
+  for (int s = 2; s < ps->shards; s++) {
     const float *h = b->w[s].grads;
     for (size_t i = lo; i < hi; i++) g[i] += h[i];
   }
