@@ -41,6 +41,16 @@ typedef struct {
   float *q;            /* [p * nq] */
   float *shift;        /* [x_width]: added to binary and categorical logits
                           (zeros at numeric columns) */
+  /* Where generation draws z (prior.c): ncomp = 0, N(0, I); else a
+  ** mixture of ncomp diagonal Gaussians, prior = weights[ncomp], then
+  ** means[ncomp x latent], then sds[ncomp x latent]. */
+  int ncomp;
+  float *prior;
+  /* The numeric columns' noise (prior.c): nnoise = 0, independent; else
+  ** nnoise = the numeric columns, and noise the lower Cholesky factor
+  ** (packed by rows, nnoise (nnoise + 1) / 2) of their correlation. */
+  int nnoise;
+  float *noise;
 } vae_calibration;
 
 /* A numeric cell's Gauss-Hermite expectation through its column's quantile
@@ -329,10 +339,42 @@ void vae_calibration_free(const vae_allocator *a, vae_calibration *cal);
 int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t seed,
                   vae_pool *pool, int (*stop)(void *), void *ctx, vae_calibration *out);
 double vae_calibrated_value(const vae_model *m, int j, double g);
+/* The value of numeric column c at probability u (0..1) of its observed
+** values, each weighing one row, bent within its gaps (the second half of
+** vae_calibrated_value; vae_generate's ranks go through it directly). */
+double vae_column_value_at(const vae_column *c, double u);
 /* The bend of numeric column c's gaps for vae_calibrated_value: the one
 ** that gives the generated values (uniform probabilities) the sd of the
 ** column's observed values. Set with the column's quantiles. */
 double vae_generation_bend(const vae_column *c);
+
+/* Generation's prior (prior.c). vae_prior_fit fits the mixture of cal to
+** the encoder's posteriors of (up to 4,096 evenly spaced) rows of data[n x
+** p], seeded by seed, replacing any it had. vae_prior_block puts the
+** latents of rows block * VAE_STRATA .. of seed's stratified draws into z
+** (VAE_STRATA x latent) as vae_generate and the calibration draw them;
+** vae_prior_draw one latent from rng (vae_sample). vae_prior_free
+** releases the mixture (vae_calibration_free does too). */
+#define VAE_PRIOR_MAX_COMPONENTS 64 /* in a blob */
+int vae_prior_fit(const vae_model *m, const float *data, int64_t n, uint64_t seed,
+                  vae_calibration *cal);
+void vae_prior_block(const vae_model *m, const vae_calibration *cal, uint64_t seed,
+                     uint64_t block, float *z);
+void vae_prior_draw(const vae_model *m, const vae_calibration *cal, vae_rng *rng, float *z);
+/* The uniforms of the VAE_STRATA rows of block `block` for each column into
+** u (VAE_STRATA x p: column c's are the rows' uniforms d + c), and at each
+** numeric column their normal quantiles correlated as cal's noise says
+** into e (VAE_STRATA x p); other columns of e are left alone. */
+void vae_prior_noise(const vae_model *m, const vae_calibration *cal, uint64_t seed,
+                     uint64_t block, double *u, double *e);
+/* One row's normal quantiles e (p, at the numeric columns) correlated in
+** place as cal's noise says. */
+void vae_prior_correlate(const vae_model *m, const vae_calibration *cal, double *e);
+#define VAE_PRIOR_MAX_NOISE 256 /* numeric columns with correlated noise at most */
+/* In-place lower Cholesky factor of the n x n matrix a (row stride n);
+** 0 when a is not positive definite (linear.c). */
+int vae_cholesky(double *a, int n);
+void vae_prior_free(const vae_allocator *a, vae_calibration *cal);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,

@@ -39,7 +39,9 @@
 
 #define FID_MAX_SYNTH 10000
 #define FID_MAX_REAL 100000
-#define FID_BATCH 256
+/* Rows a batch: a super-block of vae_generate (which decodes whole the
+** super-blocks a call touches), fewer for a wide network. */
+#define FID_BATCH VAE_GENERATE_BLOCK
 
 static int cmp_float(const void *a, const void *b) {
   float x = *(const float *)a, y = *(const float *)b;
