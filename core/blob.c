@@ -28,7 +28,10 @@
 **           (prior.c): u32 ncomp (0: N(0, I)), f32 weights[ncomp], f32
 **           means[ncomp x latent], f32 sds[ncomp x latent]; u32 nnoise
 **           (0: independent, else the number of numeric columns), f32
-**           the noise's Cholesky factor, nnoise (nnoise + 1) / 2 packed
+**           the noise's Cholesky factor, nnoise (nnoise + 1) / 2 packed;
+**           u32 ncolor (0: none, else the number of numeric columns), f32
+**           means[ncolor], sds[ncolor], map[ncolor (ncolor + 1) / 2];
+**           f64 the noise's temperature (0 < t <= 1)
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -206,6 +209,9 @@ static void write_model(writer *w, const vae_model *m) {
     put_f32s(w, m->cal.prior, (size_t)m->cal.ncomp * (1 + 2 * (size_t)m->latent));
     put_u32(w, (uint32_t)m->cal.nnoise);
     put_f32s(w, m->cal.noise, (size_t)m->cal.nnoise * (m->cal.nnoise + 1) / 2);
+    put_u32(w, (uint32_t)m->cal.ncolor);
+    put_f32s(w, m->cal.color, (size_t)2 * m->cal.ncolor + (size_t)m->cal.ncolor * (m->cal.ncolor + 1) / 2);
+    put_f64(w, m->cal.temp);
   }
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
@@ -372,6 +378,8 @@ static int read_calibration(reader *r, uint32_t version, const vae_column *cols,
 ** positive and summing to 1, means finite, sds positive. Older blobs get
 ** N(0, I). */
 static int read_noise(reader *r, const vae_column *cols, uint32_t p, vae_calibration *cal);
+static int read_color(reader *r, uint32_t numeric, vae_calibration *cal);
+static int read_temperature(reader *r, vae_calibration *cal);
 static int read_prior(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
                       uint32_t latent, vae_calibration *cal) {
   if (version < 9) return VAE_OK;
@@ -403,7 +411,7 @@ static int read_noise(reader *r, const vae_column *cols, uint32_t p, vae_calibra
   if (r->bad || (nn != 0 && nn != numeric) || nn > VAE_PRIOR_MAX_NOISE ||
       (uint64_t)nn * (nn + 1) / 2 * 4 > r->left)
     return VAE_CORRUPT;
-  if (nn == 0) return VAE_OK;
+  if (nn == 0) return read_color(r, numeric, cal);
   const size_t n = (size_t)nn * (nn + 1) / 2;
   if (!(cal->noise = vae_malloc(r->mem, n * sizeof(float)))) return VAE_NOMEM;
   cal->nnoise = (int)nn;
@@ -413,7 +421,30 @@ static int read_noise(reader *r, const vae_column *cols, uint32_t p, vae_calibra
       float v = cal->noise[at];
       if (!(fabsf(v) <= 1.001f) || (j == k && !(v > 0))) r->bad = 1;
     }
-  return r->bad ? VAE_CORRUPT : VAE_OK;
+  return r->bad ? VAE_CORRUPT : read_color(r, numeric, cal);
+}
+
+/* The numeric columns' joint correction: none, or one per numeric column
+** (at most VAE_PRIOR_MAX_NOISE), every number finite, sds positive. */
+static int read_color(reader *r, uint32_t numeric, vae_calibration *cal) {
+  uint32_t nn = get_u32(r);
+  if (r->bad || (nn != 0 && nn != numeric) || nn > VAE_PRIOR_MAX_NOISE ||
+      ((uint64_t)2 * nn + (uint64_t)nn * (nn + 1) / 2) * 4 > r->left)
+    return VAE_CORRUPT;
+  if (nn == 0) return read_temperature(r, cal);
+  const size_t n = (size_t)2 * nn + (size_t)nn * (nn + 1) / 2;
+  if (!(cal->color = vae_malloc(r->mem, n * sizeof(float)))) return VAE_NOMEM;
+  cal->ncolor = (int)nn;
+  get_f32s(r, cal->color, n);
+  for (uint32_t j = 0; j < nn; j++)
+    if (!(cal->color[nn + j] > 0)) r->bad = 1;
+  return r->bad ? VAE_CORRUPT : read_temperature(r, cal);
+}
+
+/* The noise's temperature: within (0, 1]. */
+static int read_temperature(reader *r, vae_calibration *cal) {
+  cal->temp = get_f64(r);
+  return r->bad || !(cal->temp > 0 && cal->temp <= 1) ? VAE_CORRUPT : VAE_OK;
 }
 
 /* The magic, a version this build reads, and the checksum. */

@@ -62,6 +62,7 @@ void vae_calibration_free(const vae_allocator *a, vae_calibration *cal) {
   vae_free(a, cal->shift);
   vae_free(a, cal->prior);
   vae_free(a, cal->noise);
+  vae_free(a, cal->color);
   memset(cal, 0, sizeof *cal);
 }
 
@@ -75,6 +76,7 @@ int vae_calibration_alloc(const vae_allocator *a, vae_calibration *cal, int nq, 
     return VAE_NOMEM;
   }
   cal->nq = nq;
+  cal->temp = 1.0;
   return VAE_OK;
 }
 
@@ -368,7 +370,7 @@ typedef struct {
   const double *sd;
   vae_work *w;          /* [threads] */
   double *noise;        /* [threads] x 2 VAE_STRATA x p: a block's uniforms, noise */
-  float *g, *lg;
+  float *g, *gn, *lg;   /* numeric: decoder means, noise (column-major) */
   vae_calibration *cal;
   const double *target;
   double *mean;         /* [x_width] */
@@ -398,10 +400,11 @@ static void decode_chunk(void *ctx, int item, int worker) {
     vae_prior_noise(m, c->cal, c->seed, (uint64_t)(at + b) / VAE_STRATA, u, e);
     for (int j = 0; j < p; j++) {
       if (!vae_is_numeric(m->cols[j].kind)) continue;
-      float *g = c->g + (size_t)j * c->N + at;
-      for (int r = 0; r < rows; r++)
-        g[b + r] = (float)(o[(size_t)(b + r) * m->dec_out + m->off[j]] +
-                           c->sd[j] * e[(size_t)r * p + j]);
+      float *g = c->g + (size_t)j * c->N + at, *gn = c->gn + (size_t)j * c->N + at;
+      for (int r = 0; r < rows; r++) {
+        g[b + r] = o[(size_t)(b + r) * m->dec_out + m->off[j]];
+        gn[b + r] = (float)(c->sd[j] * e[(size_t)r * p + j]);
+      }
     }
   }
   for (int r = 0; r < cnt && at + r < c->Nl; r++)
@@ -434,6 +437,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
   if (vae_calibration_alloc(&m->mem, &cal, CALIBRATION_QUANTILES, p, m->x_width))
     return VAE_NOMEM;
   float *g = vae_malloc(&m->mem, (size_t)N * p * sizeof(float));
+  float *gn = vae_calloc(&m->mem, (size_t)N * p, sizeof(float));
   float *lg = vae_malloc(&m->mem, (size_t)Nl * m->dec_out * sizeof(float));
   const int chunks = (N + CALIBRATION_CHUNK - 1) / CALIBRATION_CHUNK;
   double *sd = vae_malloc(&m->mem, (size_t)p * sizeof(double));
@@ -441,7 +445,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
   vae_work *w = vae_calloc(&m->mem, (size_t)threads, sizeof *w);
   double *noise = vae_malloc(&m->mem, (size_t)threads * 2 * VAE_STRATA * p * sizeof(double));
   int ready = 0;
-  if (g && lg && sd && target && w && noise)
+  if (g && gn && lg && sd && target && w && noise)
     while (ready < threads && vae_work_alloc(m, &w[ready], CALIBRATION_CHUNK, 1, 0) == VAE_OK)
       ready++;
   if (ready < threads) {
@@ -452,7 +456,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
   /* The latents' mixture first: the draws below come from it (prior.c). */
   rc = vae_prior_fit(m, data, n, vae_seed_mix(seed, 0x707), &cal);
   if (rc) goto done;
-  calib_job job = {m, N, Nl, seed, sd, w, noise, g, lg, &cal, target, target + m->x_width, 0};
+  calib_job job = {m, N, Nl, seed, sd, w, noise, g, gn, lg, &cal, target, target + m->x_width, 0};
   /* Numeric scores column-major: each column's draws sorted in place
   ** afterwards. Decoded CALIBRATION_JOB chunks a job, asking stop between. */
   for (job.first = 0; job.first < chunks; job.first += CALIBRATION_JOB) {
@@ -463,6 +467,14 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     int items = chunks - job.first < CALIBRATION_JOB ? chunks - job.first : CALIBRATION_JOB;
     vae_pool_run(pool, items, decode_chunk, &job);
   }
+  /* The noise's temperature (prior.c), then the draws it gives. */
+  rc = vae_temperature_fit(m, data, n, g, gn, N, &cal.temp);
+  if (rc) goto done;
+  for (int j = 0; j < p; j++)
+    if (vae_is_numeric(m->cols[j].kind))
+      for (size_t i = (size_t)j * N; i < (size_t)(j + 1) * N; i++) g[i] += (float)(cal.temp * gn[i]);
+  rc = vae_color_fit(m, data, n, g, N, &cal);
+  if (rc) goto done;
   level_shares(m, data, n, target);
   vae_pool_run(pool, p, calibrate_column, &job);
 done:
@@ -470,6 +482,7 @@ done:
   vae_free(&m->mem, w);
   vae_free(&m->mem, noise);
   vae_free(&m->mem, g);
+  vae_free(&m->mem, gn);
   vae_free(&m->mem, lg);
   vae_free(&m->mem, sd);
   vae_free(&m->mem, target);

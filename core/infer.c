@@ -163,6 +163,13 @@ static int pick_at(double u, const double *probs, int n) {
   return n - 1;
 }
 
+/* Numeric column j's generated value from its score g: through the
+** calibration's table when the model has one, rounded as its kind is. */
+static float numeric_value(const vae_model *m, int j, double g) {
+  const vae_column *c = &m->cols[j];
+  return m->cal.nq ? round_to_kind(c, vae_calibrated_value(m, j, g)) : to_data_units(c, g);
+}
+
 /* One generated value of column j (vae_sample) from one uniform u in
 ** (0, 1): a numeric cell's decoder noise is its normal quantile, a binary
 ** or categorical cell's level the one u falls in. With the model's
@@ -174,10 +181,7 @@ static float generated_value(const vae_model *m, int j, const float *out, const 
   const vae_column *c = &m->cols[j];
   const float *o = out + m->off[j];
   const float *shift = m->cal.nq ? m->cal.shift + m->off[j] : NULL;
-  if (vae_is_numeric(c->kind)) {
-    double g = o[0] + sd[j] * vae_normal_quantile(u);
-    return shift ? round_to_kind(c, vae_calibrated_value(m, j, g)) : to_data_units(c, g);
-  }
+  if (vae_is_numeric(c->kind)) return numeric_value(m, j, o[0] + sd[j] * vae_normal_quantile(u));
   if (c->kind == VAE_BINARY) return u < sigmoidf(o[0] + (shift ? shift[0] : 0)) ? 1.0f : 0.0f;
   double mx = -INFINITY, s = 0;
   for (int l = 0; l < c->nlevels; l++) mx = fmax(mx, o[l] + (shift ? shift[l] : 0));
@@ -722,6 +726,15 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
   return VAE_OK;
 }
 
+/* The decoder's sd of each column times generation's noise temperature
+** (prior.c; 1 without a calibration). */
+static void generation_sd(const vae_model *m, double *sd) {
+  decoder_sd(m, sd);
+  double t = m->cal.nq && m->cal.temp > 0 ? m->cal.temp : 1.0;
+  for (int j = 0; j < m->p; j++)
+    if (vae_is_numeric(m->cols[j].kind)) sd[j] *= t;
+}
+
 #define SAMPLE_CHUNK 256
 /* The stream of vae_generate's rank offsets (vae_seed_mix with the seed). */
 #define RANK_STREAM 0x52414e4b /* "RANK" */
@@ -756,8 +769,21 @@ static void sample_chunk(void *ctx, int item, int worker) {
       for (int c = 0; c < p; c++)
         if (vae_is_numeric(m->cols[c].kind)) u[c] = fmin(fmax(vae_normal_cdf(u[c]), 1e-300), 1 - 1e-16);
     }
+    if (m->cal.ncolor) {
+      /* The numeric columns' scores, their joint correction (prior.c),
+      ** then each through its marginal. */
+      double gn[VAE_PRIOR_MAX_NOISE];
+      for (int c = 0, k = 0; c < p; c++)
+        if (vae_is_numeric(m->cols[c].kind))
+          gn[k++] = o[m->off[c]] + j->sc->sd[c] * vae_normal_quantile(u[c]);
+      for (int c = 0, k = 0; c < p; c++) {
+        if (!vae_is_numeric(m->cols[c].kind)) continue;
+        j->out[(size_t)(at + r) * p + c] = numeric_value(m, c, vae_color_one(&m->cal, gn, k++));
+      }
+    }
     for (int c = 0; c < p; c++)
-      j->out[(size_t)(at + r) * p + c] = generated_value(m, c, o, j->sc->sd, u[c], ln->probs);
+      if (!m->cal.ncolor || !vae_is_numeric(m->cols[c].kind))
+        j->out[(size_t)(at + r) * p + c] = generated_value(m, c, o, j->sc->sd, u[c], ln->probs);
   }
 }
 
@@ -768,7 +794,7 @@ static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *
   const int items = (n + chunk - 1) / chunk;
   vae_scratch *sc = scratch_for(keep, m, chunk, 1, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
-  decoder_sd(m, sc->sd);
+  generation_sd(m, sc->sd);
   infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc, 0, 0};
   vae_pool_run(sc->pool, items, sample_chunk, &j);
   if (!keep) vae_scratch_free(sc);
@@ -836,6 +862,16 @@ static void generate_block(void *ctx, int item, int worker) {
       }
     }
   }
+  if (m->cal.ncolor) {
+    /* The numeric columns' joint correction (prior.c), row by row. */
+    const int nn = m->cal.ncolor;
+    double *gn = u, *to = u + nn; /* the uniforms' buffer is free now */
+    for (int r = 0; r < B; r++) {
+      for (int k = 0; k < nn; k++) gn[k] = ln->scores[(size_t)k * B + r];
+      for (int k = 0; k < nn; k++) to[k] = vae_color_one(&m->cal, gn, k);
+      for (int k = 0; k < nn; k++) ln->scores[(size_t)k * B + r] = (float)to[k];
+    }
+  }
   for (int c = 0, nc = 0; c < p; c++) {
     const vae_column *col = &m->cols[c];
     if (!vae_is_numeric(col->kind)) continue;
@@ -874,7 +910,7 @@ static int generate_rows(const vae_model *m, uint64_t seed, uint64_t first, int 
       return VAE_NOMEM;
     }
   }
-  decoder_sd(m, sc->sd);
+  generation_sd(m, sc->sd);
   infer_job j = {m, 0, n, 1, VAE_GENERATE_BLOCK, 0, 0, NULL, NULL, NULL, out, NULL, NULL, sc, seed, first};
   vae_pool_run(sc->pool, items, generate_block, &j);
   if (!keep) vae_scratch_free(sc);

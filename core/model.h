@@ -51,6 +51,15 @@ typedef struct {
   ** (packed by rows, nnoise (nnoise + 1) / 2) of their correlation. */
   int nnoise;
   float *noise;
+  /* The numeric columns' joint correction (prior.c): ncolor = 0, none;
+  ** else ncolor = the numeric columns, and color their draws' means
+  ** [ncolor], sds [ncolor], then the lower-triangular map, packed by rows
+  ** (ncolor (ncolor + 1) / 2). */
+  int ncolor;
+  float *color;
+  /* The numeric columns' noise is the decoder's sd times temp (prior.c;
+  ** 1 in blobs from before format 9). */
+  double temp;
 } vae_calibration;
 
 /* A numeric cell's Gauss-Hermite expectation through its column's quantile
@@ -370,7 +379,19 @@ void vae_prior_noise(const vae_model *m, const vae_calibration *cal, uint64_t se
 /* One row's normal quantiles e (p, at the numeric columns) correlated in
 ** place as cal's noise says. */
 void vae_prior_correlate(const vae_model *m, const vae_calibration *cal, double *e);
-#define VAE_PRIOR_MAX_NOISE 256 /* numeric columns with correlated noise at most */
+#define VAE_PRIOR_MAX_NOISE 256
+/* Fits cal's color to the calibration's draws g (numeric column j's N
+** scores at g + j N) and the rows data[n x p], and maps the draws in
+** place. vae_color_one: numeric column j's mapped score (j counting
+** numeric columns only) from a row's numeric scores gn[ncolor]. */
+int vae_color_fit(const vae_model *m, const float *data, int64_t n, float *g, int N,
+                  vae_calibration *cal);
+double vae_color_one(const vae_calibration *cal, const double *gn, int j);
+/* The temperature of the noise (prior.c) from the calibration's draws:
+** numeric column j's decoder means at mean + j N, their noise at
+** noise + j N; into *temp. */
+int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const float *mean,
+                        const float *noise, int N, double *temp); /* numeric columns with correlated noise at most */
 /* In-place lower Cholesky factor of the n x n matrix a (row stride n);
 ** 0 when a is not positive definite (linear.c). */
 int vae_cholesky(double *a, int n);

@@ -33,6 +33,7 @@
 #include "transform.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PRIOR_MAX_ROWS 4096
@@ -46,9 +47,11 @@
 void vae_prior_free(const vae_allocator *a, vae_calibration *cal) {
   vae_free(a, cal->prior);
   vae_free(a, cal->noise);
+  vae_free(a, cal->color);
   cal->prior = NULL;
   cal->noise = NULL;
-  cal->ncomp = cal->nnoise = 0;
+  cal->color = NULL;
+  cal->ncomp = cal->nnoise = cal->ncolor = 0;
 }
 
 void vae_prior_noise(const vae_model *m, const vae_calibration *cal, uint64_t seed,
@@ -292,6 +295,9 @@ int vae_prior_fit(const vae_model *m, const float *data, int64_t n, uint64_t see
   int rc = VAE_OK, nn = 0;
   for (int c = 0; c < p; c++) nn += vae_is_numeric(m->cols[c].kind);
   if (nn < 2 || nn > VAE_PRIOR_MAX_NOISE) nn = 0;
+#ifdef GEN_NO_NOISE
+  nn = 0;
+#endif
   vae_rng zrng;
   vae_rng_seed(&zrng, vae_seed_mix(seed, 1));
   vae_work w;
@@ -359,6 +365,9 @@ int vae_prior_fit(const vae_model *m, const float *data, int64_t n, uint64_t see
     memmove(prior + kept, prior + K, (size_t)kept * d * sizeof(float));
     memmove(prior + kept + (size_t)kept * d, prior + K + (size_t)K * d, (size_t)kept * d * sizeof(float));
   }
+#ifdef GEN_NO_MIXTURE
+  kept = 0;
+#endif
   cal->prior = prior;
   cal->ncomp = kept;
   prior = NULL;
@@ -372,4 +381,243 @@ done:
   vae_free(&m->mem, rows);
   vae_free(&m->mem, prior);
   return rc;
+}
+
+/* ---- The numeric columns' joint correction ("color").
+** After the marginals, the next thing a Gaussian copula gets right and the
+** network may not: how the numeric columns go together. Where the encoder
+** carries little of a row (a small table, a posterior near N(0, I)), the
+** decoder's independent noise makes most of each generated value, and the
+** columns' correlations come out short (faithful: 0.66 generated, 0.89 in
+** the rows). So the calibration's draws g (numeric scores, standardized
+** per column) are mapped by the lower-triangular A = L_d L_g^-1, L_g the
+** Cholesky factor of the draws' correlation, L_d that of the rows' normal
+** scores' (pairwise over the cells both observed): the mapped draws have
+** the rows' correlation, and a column's map reads only the columns before
+** it. Generation maps every row's numeric scores the same way before they
+** go through the marginals. */
+
+/* Correlation of nn variables (column-major x, N each, stride N; NaN =
+** missing, pairwise) into R (nn x nn), then its Cholesky factor in place,
+** shrunk toward the identity as far as needed. */
+static void correlation_factor(const double *x, int N, int nn, double *R) {
+  for (int j = 0; j < nn; j++) {
+    R[(size_t)j * nn + j] = 1;
+    for (int k = 0; k < j; k++) {
+      const double *a = x + (size_t)j * N, *b = x + (size_t)k * N;
+      double s[5] = {0, 0, 0, 0, 0}, cnt = 0;
+      for (int i = 0; i < N; i++) {
+        if (isnan(a[i]) || isnan(b[i])) continue;
+        cnt += 1;
+        s[0] += a[i], s[1] += b[i], s[2] += a[i] * a[i], s[3] += b[i] * b[i], s[4] += a[i] * b[i];
+      }
+      double r = 0;
+      if (cnt >= 3) {
+        double va = s[2] - s[0] * s[0] / cnt, vb = s[3] - s[1] * s[1] / cnt;
+        if (va > 0 && vb > 0) r = (s[4] - s[0] * s[1] / cnt) / sqrt(va * vb);
+      }
+      R[(size_t)j * nn + k] = R[(size_t)k * nn + j] = fmax(-1.0, fmin(1.0, r));
+    }
+  }
+  double *L = R + (size_t)nn * nn; /* R has room for two matrices */
+  for (double shrink = 0;; shrink = shrink > 0 ? 2 * shrink : 1.0 / 256) {
+    if (shrink > 1) shrink = 1;
+    for (size_t i = 0; i < (size_t)nn * nn; i++) L[i] = (1 - shrink) * R[i];
+    for (int j = 0; j < nn; j++) L[(size_t)j * nn + j] = 1;
+    if (vae_cholesky(L, nn) || shrink >= 1) break;
+  }
+  memcpy(R, L, (size_t)nn * nn * sizeof(double));
+}
+
+int vae_color_fit(const vae_model *m, const float *data, int64_t n, float *g, int N,
+                  vae_calibration *cal) {
+  const int p = m->p;
+  int nn = 0;
+  for (int c = 0; c < p; c++) nn += vae_is_numeric(m->cols[c].kind);
+  vae_free(&m->mem, cal->color);
+  cal->color = NULL;
+  cal->ncolor = 0;
+#ifdef GEN_NO_COLOR
+  nn = 0;
+#endif
+  if (nn < 2 || nn > VAE_PRIOR_MAX_NOISE || n < 3) return VAE_OK;
+  const int R = n < PRIOR_MAX_ROWS ? (int)n : PRIOR_MAX_ROWS, big = N > R ? N : R;
+  double *x = vae_malloc(&m->mem, (size_t)big * nn * sizeof(double));
+  double *Ld = vae_malloc(&m->mem, (size_t)2 * nn * nn * sizeof(double));
+  double *Lg = vae_malloc(&m->mem, (size_t)2 * nn * nn * sizeof(double));
+  double *row = vae_malloc(&m->mem, (size_t)2 * nn * sizeof(double));
+  float *color = vae_malloc(&m->mem, ((size_t)2 * nn + (size_t)nn * (nn + 1) / 2) * sizeof(float));
+  if (!x || !Ld || !Lg || !row || !color) {
+    vae_free(&m->mem, x);
+    vae_free(&m->mem, Ld);
+    vae_free(&m->mem, Lg);
+    vae_free(&m->mem, row);
+    vae_free(&m->mem, color);
+    return VAE_NOMEM;
+  }
+  /* The rows' normal scores, evenly spaced rows. */
+  for (int c = 0, k = 0; c < p; c++) {
+    if (!vae_is_numeric(m->cols[c].kind)) continue;
+    for (int i = 0; i < R; i++) {
+      float v = data[(size_t)((double)i * (double)n / R) * p + c];
+      x[(size_t)k * R + i] = isnan(v) ? NAN : vae_standardize(&m->cols[c], v);
+    }
+    k++;
+  }
+  correlation_factor(x, R, nn, Ld);
+  /* The draws, standardized. */
+  float *mean = color, *sd = color + nn, *A = color + 2 * nn;
+  for (int c = 0, k = 0; c < p; c++) {
+    if (!vae_is_numeric(m->cols[c].kind)) continue;
+    const float *gc = g + (size_t)c * N;
+    double s1 = 0, s2 = 0;
+    for (int i = 0; i < N; i++) s1 += gc[i];
+    s1 /= N;
+    for (int i = 0; i < N; i++) s2 += (gc[i] - s1) * (gc[i] - s1);
+    mean[k] = (float)s1;
+    sd[k] = (float)(s2 > 0 ? sqrt(s2 / N) : 1.0);
+    for (int i = 0; i < N; i++) x[(size_t)k * N + i] = (gc[i] - mean[k]) / sd[k];
+    k++;
+  }
+  correlation_factor(x, N, nn, Lg);
+  /* A = Ld Lg^-1: row j of A solves A_j Lg = Ld_j (back substitution over
+  ** the columns of the lower-triangular Lg, from the last). */
+  for (int j = 0, at = 0; j < nn; j++) {
+    for (int k = j; k >= 0; k--) {
+      double t = Ld[(size_t)j * nn + k];
+      for (int l = k + 1; l <= j; l++) t -= row[l] * Lg[(size_t)l * nn + k];
+      row[k] = t / Lg[(size_t)k * nn + k];
+    }
+    for (int k = 0; k <= j; k++) A[at++] = (float)row[k];
+  }
+  cal->color = color;
+  cal->ncolor = nn;
+  /* The draws mapped, for the calibration's tables. */
+  for (int i = 0; i < N; i++) {
+    for (int c = 0, k = 0; c < p; c++)
+      if (vae_is_numeric(m->cols[c].kind)) row[nn + k++] = g[(size_t)c * N + i];
+    for (int c = 0, k = 0; c < p; c++) {
+      if (!vae_is_numeric(m->cols[c].kind)) continue;
+      g[(size_t)c * N + i] = (float)vae_color_one(cal, row + nn, k);
+      k++;
+    }
+  }
+  vae_free(&m->mem, x);
+  vae_free(&m->mem, Ld);
+  vae_free(&m->mem, Lg);
+  vae_free(&m->mem, row);
+  return VAE_OK;
+}
+
+double vae_color_one(const vae_calibration *cal, const double *gn, int j) {
+  const int nn = cal->ncolor;
+  const float *mean = cal->color, *sd = mean + nn, *A = sd + nn + (size_t)j * (j + 1) / 2;
+  double t = 0;
+  for (int k = 0; k <= j; k++) t += A[k] * (gn[k] - mean[k]) / sd[k];
+  return mean[j] + sd[j] * t;
+}
+
+/* ---- The noise's temperature.
+** A generated numeric score is the decoder's mean at z plus its noise,
+** which is independent between columns. Where a table's columns go
+** together in ways a Gaussian decoder draws with wide noise (two clusters
+** with sharp edges on the normal-score scale: faithful's eruptions), that
+** independent noise spreads rows across the gap between clusters (20% of
+** rows in empty quadrants) and the columns' correlations come out short.
+** So the calibration scales the noise by a temperature t (0 < t <= 1)
+** chosen on its own draws: for each t of TEMP_GRID, each numeric column's
+** draws mean + t noise are ranked and take the column's values at their
+** ranks (as vae_generate does), and the t kept is the one whose Pearson
+** correlations of values are nearest the rows' (mean absolute difference
+** over pairs of up to TEMP_MAX_COLS numeric columns, plus TEMP_PENALTY
+** per unit below 1: the network's own noise unless a lower t is clearly
+** nearer). The marginals stay the rows' whatever t is (ranks). */
+#define TEMP_MAX_COLS 64
+#define TEMP_MAX_DRAWS 4096
+#define TEMP_PENALTY 0.02
+static const double TEMP_GRID[] = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3};
+
+static int cmp_ranked_d(const void *a, const void *b) {
+  const double *x = a, *y = b;
+  return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] < y[1] ? -1 : x[1] > y[1]);
+}
+
+/* Pearson correlations of nn columns (column-major x, N each; NaN =
+** missing, pairwise) into r (nn (nn - 1) / 2, pairs j > k by rows). */
+static void pair_correlations(const double *x, int N, int nn, double *r) {
+  for (int j = 0, at = 0; j < nn; j++)
+    for (int k = 0; k < j; k++, at++) {
+      const double *a = x + (size_t)j * N, *b = x + (size_t)k * N;
+      double s[5] = {0, 0, 0, 0, 0}, cnt = 0;
+      for (int i = 0; i < N; i++) {
+        if (isnan(a[i]) || isnan(b[i])) continue;
+        cnt += 1;
+        s[0] += a[i], s[1] += b[i], s[2] += a[i] * a[i], s[3] += b[i] * b[i], s[4] += a[i] * b[i];
+      }
+      double va = s[2] - s[0] * s[0] / cnt, vb = s[3] - s[1] * s[1] / cnt;
+      r[at] = cnt >= 3 && va > 0 && vb > 0 ? (s[4] - s[0] * s[1] / cnt) / sqrt(va * vb) : 0;
+    }
+}
+
+int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const float *mean,
+                        const float *noise, int N, double *temp) {
+  const int p = m->p;
+  int cols[TEMP_MAX_COLS], nn = 0;
+  *temp = 1.0;
+#ifdef GEN_NO_TEMP
+  return VAE_OK;
+#endif
+  for (int c = 0; c < p && nn < TEMP_MAX_COLS; c++)
+    if (vae_is_numeric(m->cols[c].kind)) cols[nn++] = c;
+  if (nn < 2 || n < 3 || N < 16) return VAE_OK;
+  const int R = n < PRIOR_MAX_ROWS ? (int)n : PRIOR_MAX_ROWS;
+  const int D = N < TEMP_MAX_DRAWS ? N : TEMP_MAX_DRAWS, big = D > R ? D : R;
+  const size_t pairs = (size_t)nn * (nn - 1) / 2;
+  double *x = vae_malloc(&m->mem, (size_t)big * nn * sizeof(double));
+  double *rank = vae_malloc(&m->mem, (size_t)D * 2 * sizeof(double));
+  double *want = vae_malloc(&m->mem, pairs * 2 * sizeof(double)), *got = want ? want + pairs : NULL;
+  if (!x || !rank || !want) {
+    vae_free(&m->mem, x);
+    vae_free(&m->mem, rank);
+    vae_free(&m->mem, want);
+    return VAE_NOMEM;
+  }
+  for (int k = 0; k < nn; k++)
+    for (int i = 0; i < R; i++) {
+      float v = data[(size_t)((double)i * (double)n / R) * p + cols[k]];
+      x[(size_t)k * R + i] = isnan(v) ? NAN : v;
+    }
+  pair_correlations(x, R, nn, want);
+  double best = INFINITY;
+  for (size_t t = 0; t < sizeof TEMP_GRID / sizeof TEMP_GRID[0]; t++) {
+    const double tau = TEMP_GRID[t];
+    for (int k = 0; k < nn; k++) {
+      const vae_column *col = &m->cols[cols[k]];
+      const float *mu = mean + (size_t)cols[k] * N, *e = noise + (size_t)cols[k] * N;
+      /* Draws spread evenly over the N: every (N / D)-th. */
+      for (int i = 0; i < D; i++) {
+        size_t s = (size_t)((double)i * N / D);
+        rank[2 * i] = mu[s] + tau * e[s];
+        rank[2 * i + 1] = i;
+      }
+      qsort(rank, (size_t)D, 2 * sizeof(double), cmp_ranked_d);
+      for (int r = 0; r < D; r++) {
+        double v = vae_column_value_at(col, (r + 0.5) / D);
+        if (col->kind == VAE_INTEGER) v = floor(v + 0.5);
+        x[(size_t)k * D + (int)rank[2 * r + 1]] = v;
+      }
+    }
+    pair_correlations(x, D, nn, got);
+    double err = 0;
+    for (size_t a = 0; a < pairs; a++) err += fabs(got[a] - want[a]);
+    err = err / pairs + TEMP_PENALTY * (1 - tau);
+    if (err < best) {
+      best = err;
+      *temp = tau;
+    }
+  }
+  vae_free(&m->mem, x);
+  vae_free(&m->mem, rank);
+  vae_free(&m->mem, want);
+  return VAE_OK;
 }
