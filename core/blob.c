@@ -24,14 +24,11 @@
 **           numeric ones sorted; zeros for the others) and f32
 **           shift[width] (one per encoded value, added to binary and
 **           categorical logits; width as the linear part's d)
-**   since version 9, when the calibration's nq > 0: generation's prior
-**           (prior.c): u32 ncomp (0: N(0, I)), f32 weights[ncomp], f32
-**           means[ncomp x latent], f32 sds[ncomp x latent]; u32 nnoise
-**           (0: independent, else the number of numeric columns), f32
-**           the noise's Cholesky factor, nnoise (nnoise + 1) / 2 packed;
-**           u32 ncolor (0: none, else the number of numeric columns), f32
-**           means[ncolor], sds[ncolor], map[ncolor (ncolor + 1) / 2];
-**           f64 the noise's temperature (0 < t <= 1)
+**   since version 9, when the calibration's nq > 0: the numeric noise of
+**           generation (noise.c): u32 nnoise (0: independent, else the
+**           number of numeric columns), f32 its correlation's Cholesky
+**           factor[nnoise (nnoise + 1) / 2] (packed by rows), f64 its
+**           temperature (0 < t <= 1)
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -205,12 +202,8 @@ static void write_model(writer *w, const vae_model *m) {
   put_f32s(w, m->cal.q, (size_t)m->p * m->cal.nq);
   if (m->cal.nq) {
     put_f32s(w, m->cal.shift, (size_t)m->x_width);
-    put_u32(w, (uint32_t)m->cal.ncomp);
-    put_f32s(w, m->cal.prior, (size_t)m->cal.ncomp * (1 + 2 * (size_t)m->latent));
     put_u32(w, (uint32_t)m->cal.nnoise);
     put_f32s(w, m->cal.noise, (size_t)m->cal.nnoise * (m->cal.nnoise + 1) / 2);
-    put_u32(w, (uint32_t)m->cal.ncolor);
-    put_f32s(w, m->cal.color, (size_t)2 * m->cal.ncolor + (size_t)m->cal.ncolor * (m->cal.ncolor + 1) / 2);
     put_f64(w, m->cal.temp);
   }
   put_u64(w, (uint64_t)m->nparams);
@@ -346,10 +339,10 @@ static void get_f32s(reader *r, float *v, size_t n) {
 ** sized by it: nq at most MAX_CALIBRATION, every number finite, numeric
 ** columns' tables sorted, other columns' zero. Older blobs get none. */
 #define MAX_CALIBRATION 65536u
-static int read_prior(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
-                      uint32_t latent, vae_calibration *cal);
+static int read_noise(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
+                      vae_calibration *cal);
 static int read_calibration(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
-                            uint32_t latent, vae_calibration *cal) {
+                            vae_calibration *cal) {
   uint64_t width = 0;
   for (uint32_t j = 0; j < p; j++)
     width += cols[j].kind == VAE_CATEGORICAL ? (uint64_t)cols[j].nlevels : 1;
@@ -368,81 +361,36 @@ static int read_calibration(reader *r, uint32_t version, const vae_column *cols,
     for (uint32_t k = 0; k < nq; k++)
       if (numeric ? k && q[k] < q[k - 1] : q[k] != 0) r->bad = 1;
   }
-  int rc = r->bad ? VAE_CORRUPT : read_prior(r, version, cols, p, latent, cal);
+  int rc = r->bad ? VAE_CORRUPT : read_noise(r, version, cols, p, cal);
   if (rc) vae_calibration_free(r->mem, cal);
   return rc;
 }
 
-/* Generation's prior (version 9 on, after a calibration), checked before
-** anything is sized by it: at most VAE_PRIOR_MAX_COMPONENTS, weights
-** positive and summing to 1, means finite, sds positive. Older blobs get
-** N(0, I). */
-static int read_noise(reader *r, const vae_column *cols, uint32_t p, vae_calibration *cal);
-static int read_color(reader *r, uint32_t numeric, vae_calibration *cal);
-static int read_temperature(reader *r, vae_calibration *cal);
-static int read_prior(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
-                      uint32_t latent, vae_calibration *cal) {
+/* Generation's noise (version 9 on, after a calibration), checked before
+** anything is sized by it: independent, or one row of the Cholesky factor
+** per numeric column (at most VAE_MAX_NOISE), entries within [-1, 1]
+** (each row of a correlation's factor has norm 1), the diagonal positive;
+** the temperature within (0, 1]. Older blobs get independent noise of
+** the decoder's sd. */
+static int read_noise(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
+                      vae_calibration *cal) {
   if (version < 9) return VAE_OK;
-  uint32_t K = get_u32(r);
-  if (r->bad || K > VAE_PRIOR_MAX_COMPONENTS || (uint64_t)K * (1 + 2 * (uint64_t)latent) * 4 > r->left)
-    return VAE_CORRUPT;
-  if (K == 0) return read_noise(r, cols, p, cal);
-  const size_t n = (size_t)K * (1 + 2 * (size_t)latent);
-  if (!(cal->prior = vae_malloc(r->mem, n * sizeof(float)))) return VAE_NOMEM;
-  cal->ncomp = (int)K;
-  get_f32s(r, cal->prior, n);
-  double sum = 0;
-  for (uint32_t k = 0; k < K; k++) {
-    if (!(cal->prior[k] > 0)) r->bad = 1;
-    sum += cal->prior[k];
-  }
-  if (!(fabs(sum - 1) <= 1e-3)) r->bad = 1;
-  for (size_t i = K + (size_t)K * latent; i < n; i++)
-    if (!(cal->prior[i] > 0)) r->bad = 1;
-  return r->bad ? VAE_CORRUPT : read_noise(r, cols, p, cal);
-}
-
-/* The noise's Cholesky factor: none, or one row per numeric column (at
-** most VAE_PRIOR_MAX_NOISE), entries within [-1, 1] (each row of a
-** correlation's factor has norm 1), the diagonal positive. */
-static int read_noise(reader *r, const vae_column *cols, uint32_t p, vae_calibration *cal) {
   uint32_t nn = get_u32(r), numeric = 0;
   for (uint32_t j = 0; j < p; j++) numeric += cols[j].kind == VAE_REAL || cols[j].kind == VAE_INTEGER;
-  if (r->bad || (nn != 0 && nn != numeric) || nn > VAE_PRIOR_MAX_NOISE ||
+  if (r->bad || (nn != 0 && nn != numeric) || nn > VAE_MAX_NOISE ||
       (uint64_t)nn * (nn + 1) / 2 * 4 > r->left)
     return VAE_CORRUPT;
-  if (nn == 0) return read_color(r, numeric, cal);
-  const size_t n = (size_t)nn * (nn + 1) / 2;
-  if (!(cal->noise = vae_malloc(r->mem, n * sizeof(float)))) return VAE_NOMEM;
-  cal->nnoise = (int)nn;
-  get_f32s(r, cal->noise, n);
-  for (uint32_t j = 0, at = 0; j < nn; j++)
-    for (uint32_t k = 0; k <= j; k++, at++) {
-      float v = cal->noise[at];
-      if (!(fabsf(v) <= 1.001f) || (j == k && !(v > 0))) r->bad = 1;
-    }
-  return r->bad ? VAE_CORRUPT : read_color(r, numeric, cal);
-}
-
-/* The numeric columns' joint correction: none, or one per numeric column
-** (at most VAE_PRIOR_MAX_NOISE), every number finite, sds positive. */
-static int read_color(reader *r, uint32_t numeric, vae_calibration *cal) {
-  uint32_t nn = get_u32(r);
-  if (r->bad || (nn != 0 && nn != numeric) || nn > VAE_PRIOR_MAX_NOISE ||
-      ((uint64_t)2 * nn + (uint64_t)nn * (nn + 1) / 2) * 4 > r->left)
-    return VAE_CORRUPT;
-  if (nn == 0) return read_temperature(r, cal);
-  const size_t n = (size_t)2 * nn + (size_t)nn * (nn + 1) / 2;
-  if (!(cal->color = vae_malloc(r->mem, n * sizeof(float)))) return VAE_NOMEM;
-  cal->ncolor = (int)nn;
-  get_f32s(r, cal->color, n);
-  for (uint32_t j = 0; j < nn; j++)
-    if (!(cal->color[nn + j] > 0)) r->bad = 1;
-  return r->bad ? VAE_CORRUPT : read_temperature(r, cal);
-}
-
-/* The noise's temperature: within (0, 1]. */
-static int read_temperature(reader *r, vae_calibration *cal) {
+  if (nn > 0) {
+    const size_t n = (size_t)nn * (nn + 1) / 2;
+    if (!(cal->noise = vae_malloc(r->mem, n * sizeof(float)))) return VAE_NOMEM;
+    cal->nnoise = (int)nn;
+    get_f32s(r, cal->noise, n);
+    for (uint32_t j = 0, at = 0; j < nn; j++)
+      for (uint32_t k = 0; k <= j; k++, at++) {
+        float v = cal->noise[at];
+        if (!(fabsf(v) <= 1.001f) || (j == k && !(v > 0))) r->bad = 1;
+      }
+  }
   cal->temp = get_f64(r);
   return r->bad || !(cal->temp > 0 && cal->temp <= 1) ? VAE_CORRUPT : VAE_OK;
 }
@@ -642,7 +590,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad linear part)");
   }
   if (rc == VAE_OK) {
-    rc = read_calibration(&r, version, cols, p, (uint32_t)cfg.latent, &cal);
+    rc = read_calibration(&r, version, cols, p, &cal);
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad calibration)");
   }
   if (rc == VAE_OK) rc = make_model(mem, version, cols, p, &cfg, r.left, &m, err, errlen);

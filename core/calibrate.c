@@ -60,9 +60,7 @@
 void vae_calibration_free(const vae_allocator *a, vae_calibration *cal) {
   vae_free(a, cal->q);
   vae_free(a, cal->shift);
-  vae_free(a, cal->prior);
   vae_free(a, cal->noise);
-  vae_free(a, cal->color);
   memset(cal, 0, sizeof *cal);
 }
 
@@ -392,12 +390,12 @@ static void decode_chunk(void *ctx, int item, int worker) {
   ** a multiple of VAE_STRATA, so the last block fits even when the draws
   ** end within it (its rows beyond cnt are not decoded). */
   for (int b = 0; b < cnt; b += VAE_STRATA)
-    vae_prior_block(m, c->cal, c->seed, (uint64_t)(at + b) / VAE_STRATA, w->z + (size_t)b * d);
+    vae_gen_latents(m, c->seed, (uint64_t)(at + b) / VAE_STRATA, w->z + (size_t)b * d);
   vae_decode(m, w, cnt);
   const float *o = w->dec_h[m->nlayers - 1];
   for (int b = 0; b < cnt; b += VAE_STRATA) {
     const int rows = cnt - b < VAE_STRATA ? cnt - b : VAE_STRATA;
-    vae_prior_noise(m, c->cal, c->seed, (uint64_t)(at + b) / VAE_STRATA, u, e);
+    vae_gen_noise(m, c->cal, c->seed, (uint64_t)(at + b) / VAE_STRATA, u, e);
     for (int j = 0; j < p; j++) {
       if (!vae_is_numeric(m->cols[j].kind)) continue;
       float *g = c->g + (size_t)j * c->N + at, *gn = c->gn + (size_t)j * c->N + at;
@@ -453,8 +451,8 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     goto done;
   }
   for (int j = 0; j < p; j++) sd[j] = sqrt(exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR);
-  /* The latents' mixture first: the draws below come from it (prior.c). */
-  rc = vae_prior_fit(m, data, n, vae_seed_mix(seed, 0x707), &cal);
+  /* The noise's correlation first: the draws below have it (noise.c). */
+  rc = vae_noise_fit(m, data, n, vae_seed_mix(vae_seed_mix(seed, 0x707), 1), &cal);
   if (rc) goto done;
   calib_job job = {m, N, Nl, seed, sd, w, noise, g, gn, lg, &cal, target, target + m->x_width, 0};
   /* Numeric scores column-major: each column's draws sorted in place
@@ -467,14 +465,12 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     int items = chunks - job.first < CALIBRATION_JOB ? chunks - job.first : CALIBRATION_JOB;
     vae_pool_run(pool, items, decode_chunk, &job);
   }
-  /* The noise's temperature (prior.c), then the draws it gives. */
+  /* The noise's temperature (noise.c), then the draws it gives. */
   rc = vae_temperature_fit(m, data, n, g, gn, N, &cal.temp);
   if (rc) goto done;
   for (int j = 0; j < p; j++)
     if (vae_is_numeric(m->cols[j].kind))
       for (size_t i = (size_t)j * N; i < (size_t)(j + 1) * N; i++) g[i] += (float)(cal.temp * gn[i]);
-  rc = vae_color_fit(m, data, n, g, N, &cal);
-  if (rc) goto done;
   level_shares(m, data, n, target);
   vae_pool_run(pool, p, calibrate_column, &job);
 done:

@@ -727,7 +727,7 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
 }
 
 /* The decoder's sd of each column times generation's noise temperature
-** (prior.c; 1 without a calibration). */
+** (noise.c; 1 without a calibration). */
 static void generation_sd(const vae_model *m, double *sd) {
   decoder_sd(m, sd);
   double t = m->cal.nq && m->cal.temp > 0 ? m->cal.temp : 1.0;
@@ -750,7 +750,7 @@ static void sample_chunk(void *ctx, int item, int worker) {
   vae_work *w = &ln->w;
   for (int r = 0; r < rows; r++) {
     vae_rng_seed(&ln->rngs[r], j->seeds ? j->seeds[at + r] : 0);
-    vae_prior_draw(m, &m->cal, &ln->rngs[r], w->z + (size_t)r * d);
+    vae_rng_normals(&ln->rngs[r], w->z + (size_t)r * d, d);
   }
   vae_decode(m, w, rows);
   double *u = ln->linear; /* p doubles of scratch */
@@ -765,25 +765,12 @@ static void sample_chunk(void *ctx, int item, int worker) {
       ** normal quantile, correlated, and back. */
       for (int c = 0; c < p; c++)
         if (vae_is_numeric(m->cols[c].kind)) u[c] = vae_normal_quantile(u[c]);
-      vae_prior_correlate(m, &m->cal, u);
+      vae_noise_correlate(m, &m->cal, u);
       for (int c = 0; c < p; c++)
         if (vae_is_numeric(m->cols[c].kind)) u[c] = fmin(fmax(vae_normal_cdf(u[c]), 1e-300), 1 - 1e-16);
     }
-    if (m->cal.ncolor) {
-      /* The numeric columns' scores, their joint correction (prior.c),
-      ** then each through its marginal. */
-      double gn[VAE_PRIOR_MAX_NOISE];
-      for (int c = 0, k = 0; c < p; c++)
-        if (vae_is_numeric(m->cols[c].kind))
-          gn[k++] = o[m->off[c]] + j->sc->sd[c] * vae_normal_quantile(u[c]);
-      for (int c = 0, k = 0; c < p; c++) {
-        if (!vae_is_numeric(m->cols[c].kind)) continue;
-        j->out[(size_t)(at + r) * p + c] = numeric_value(m, c, vae_color_one(&m->cal, gn, k++));
-      }
-    }
     for (int c = 0; c < p; c++)
-      if (!m->cal.ncolor || !vae_is_numeric(m->cols[c].kind))
-        j->out[(size_t)(at + r) * p + c] = generated_value(m, c, o, j->sc->sd, u[c], ln->probs);
+      j->out[(size_t)(at + r) * p + c] = generated_value(m, c, o, j->sc->sd, u[c], ln->probs);
   }
 }
 
@@ -842,11 +829,11 @@ static void generate_block(void *ctx, int item, int worker) {
 #define GENERATED(row, c) j->out[(size_t)(base + (uint64_t)(row) - j->first) * p + (c)]
   for (int at = 0; at < B; at += SAMPLE_CHUNK) {
     for (int b = 0; b < SAMPLE_CHUNK; b += VAE_STRATA)
-      vae_prior_block(m, &m->cal, j->seed, (base + at + b) / VAE_STRATA, w->z + (size_t)b * d);
+      vae_gen_latents(m, j->seed, (base + at + b) / VAE_STRATA, w->z + (size_t)b * d);
     vae_decode(m, w, SAMPLE_CHUNK);
     const float *o = w->dec_h[m->nlayers - 1];
     for (int b = 0; b < SAMPLE_CHUNK; b += VAE_STRATA) {
-      vae_prior_noise(m, &m->cal, j->seed, (base + at + b) / VAE_STRATA, u, e);
+      vae_gen_noise(m, &m->cal, j->seed, (base + at + b) / VAE_STRATA, u, e);
       for (int c = 0, nc = 0; c < p; c++) {
         const int numeric = vae_is_numeric(m->cols[c].kind);
         float *g = numeric ? ln->scores + (size_t)nc++ * B + at : NULL;
@@ -860,16 +847,6 @@ static void generate_block(void *ctx, int item, int worker) {
                                                      j->sc->sd, u[(size_t)r * p + c], ln->probs);
         }
       }
-    }
-  }
-  if (m->cal.ncolor) {
-    /* The numeric columns' joint correction (prior.c), row by row. */
-    const int nn = m->cal.ncolor;
-    double *gn = u, *to = u + nn; /* the uniforms' buffer is free now */
-    for (int r = 0; r < B; r++) {
-      for (int k = 0; k < nn; k++) gn[k] = ln->scores[(size_t)k * B + r];
-      for (int k = 0; k < nn; k++) to[k] = vae_color_one(&m->cal, gn, k);
-      for (int k = 0; k < nn; k++) ln->scores[(size_t)k * B + r] = (float)to[k];
     }
   }
   for (int c = 0, nc = 0; c < p; c++) {

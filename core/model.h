@@ -41,24 +41,12 @@ typedef struct {
   float *q;            /* [p * nq] */
   float *shift;        /* [x_width]: added to binary and categorical logits
                           (zeros at numeric columns) */
-  /* Where generation draws z (prior.c): ncomp = 0, N(0, I); else a
-  ** mixture of ncomp diagonal Gaussians, prior = weights[ncomp], then
-  ** means[ncomp x latent], then sds[ncomp x latent]. */
-  int ncomp;
-  float *prior;
-  /* The numeric columns' noise (prior.c): nnoise = 0, independent; else
+  /* The numeric columns' noise (noise.c): nnoise = 0, independent; else
   ** nnoise = the numeric columns, and noise the lower Cholesky factor
-  ** (packed by rows, nnoise (nnoise + 1) / 2) of their correlation. */
+  ** (packed by rows, nnoise (nnoise + 1) / 2) of its correlation. Its sd
+  ** is the decoder's times temp (1 in blobs from before format 9). */
   int nnoise;
   float *noise;
-  /* The numeric columns' joint correction (prior.c): ncolor = 0, none;
-  ** else ncolor = the numeric columns, and color their draws' means
-  ** [ncolor], sds [ncolor], then the lower-triangular map, packed by rows
-  ** (ncolor (ncolor + 1) / 2). */
-  int ncolor;
-  float *color;
-  /* The numeric columns' noise is the decoder's sd times temp (prior.c;
-  ** 1 in blobs from before format 9). */
   double temp;
 } vae_calibration;
 
@@ -357,45 +345,31 @@ double vae_column_value_at(const vae_column *c, double u);
 ** column's observed values. Set with the column's quantiles. */
 double vae_generation_bend(const vae_column *c);
 
-/* Generation's prior (prior.c). vae_prior_fit fits the mixture of cal to
-** the encoder's posteriors of (up to 4,096 evenly spaced) rows of data[n x
-** p], seeded by seed, replacing any it had. vae_prior_block puts the
-** latents of rows block * VAE_STRATA .. of seed's stratified draws into z
-** (VAE_STRATA x latent) as vae_generate and the calibration draw them;
-** vae_prior_draw one latent from rng (vae_sample). vae_prior_free
-** releases the mixture (vae_calibration_free does too). */
-#define VAE_PRIOR_MAX_COMPONENTS 64 /* in a blob */
-int vae_prior_fit(const vae_model *m, const float *data, int64_t n, uint64_t seed,
+/* Generation's draws (noise.c). vae_gen_latents puts the latents of rows
+** block * VAE_STRATA .. of seed's stratified draws into z (VAE_STRATA x
+** latent), as vae_generate and the calibration draw them; vae_gen_noise
+** the same rows' uniforms into u (VAE_STRATA x p, column c's the rows'
+** uniforms d + c) and, at numeric columns, their noise into e (VAE_STRATA
+** x p: normal quantiles correlated by cal's noise; other columns of e
+** left alone). vae_noise_correlate correlates one row's normal quantiles
+** e (p, at the numeric columns) in place. vae_noise_fit fits cal's noise
+** correlation to the residuals of (up to 4,096 evenly spaced) rows of
+** data[n x p], one posterior draw each from seed; vae_temperature_fit
+** chooses cal's temp on the calibration's draws (numeric column j's
+** decoder means at mean + j N, their noise at noise + j N). */
+#define VAE_MAX_NOISE 256 /* numeric columns with correlated noise at most */
+void vae_gen_latents(const vae_model *m, uint64_t seed, uint64_t block, float *z);
+void vae_gen_noise(const vae_model *m, const vae_calibration *cal, uint64_t seed,
+                   uint64_t block, double *u, double *e);
+void vae_noise_correlate(const vae_model *m, const vae_calibration *cal, double *e);
+int vae_noise_fit(const vae_model *m, const float *data, int64_t n, uint64_t seed,
                   vae_calibration *cal);
-void vae_prior_block(const vae_model *m, const vae_calibration *cal, uint64_t seed,
-                     uint64_t block, float *z);
-void vae_prior_draw(const vae_model *m, const vae_calibration *cal, vae_rng *rng, float *z);
-/* The uniforms of the VAE_STRATA rows of block `block` for each column into
-** u (VAE_STRATA x p: column c's are the rows' uniforms d + c), and at each
-** numeric column their normal quantiles correlated as cal's noise says
-** into e (VAE_STRATA x p); other columns of e are left alone. */
-void vae_prior_noise(const vae_model *m, const vae_calibration *cal, uint64_t seed,
-                     uint64_t block, double *u, double *e);
-/* One row's normal quantiles e (p, at the numeric columns) correlated in
-** place as cal's noise says. */
-void vae_prior_correlate(const vae_model *m, const vae_calibration *cal, double *e);
-#define VAE_PRIOR_MAX_NOISE 256
-/* Fits cal's color to the calibration's draws g (numeric column j's N
-** scores at g + j N) and the rows data[n x p], and maps the draws in
-** place. vae_color_one: numeric column j's mapped score (j counting
-** numeric columns only) from a row's numeric scores gn[ncolor]. */
-int vae_color_fit(const vae_model *m, const float *data, int64_t n, float *g, int N,
-                  vae_calibration *cal);
-double vae_color_one(const vae_calibration *cal, const double *gn, int j);
-/* The temperature of the noise (prior.c) from the calibration's draws:
-** numeric column j's decoder means at mean + j N, their noise at
-** noise + j N; into *temp. */
+void vae_noise_free(const vae_allocator *a, vae_calibration *cal);
 int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const float *mean,
-                        const float *noise, int N, double *temp); /* numeric columns with correlated noise at most */
+                        const float *noise, int N, double *temp);
 /* In-place lower Cholesky factor of the n x n matrix a (row stride n);
 ** 0 when a is not positive definite (linear.c). */
 int vae_cholesky(double *a, int n);
-void vae_prior_free(const vae_allocator *a, vae_calibration *cal);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,
