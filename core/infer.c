@@ -794,15 +794,15 @@ static int cmp_ranked(const void *a, const void *b) {
   return x->r < y->r ? -1 : x->r > y->r;
 }
 
-/* Super-block item of vae_generate (block j->first / VAE_GENERATE_BLOCK +
-** item): its VAE_GENERATE_BLOCK rows decoded SAMPLE_CHUNK at a time, the
+/* Super-block item of vae_generate (block j->first / B + item, B =
+** vae_generate_block(m) = j->chunk): its B rows decoded SAMPLE_CHUNK (or B) at a time, the
 ** rows within the call's range [j->first, j->first + j->n) written to
 ** j->out. The latents and each column's noise are the seed's stratified
 ** uniforms (vae_stratified_block, 64 rows a block). A binary or
 ** categorical cell is the level its uniform falls in. A numeric column's
 ** scores (decoder mean plus noise) are ranked within the super-block, and
 ** the row of rank k takes the column's value at probability
-** (k + v) / VAE_GENERATE_BLOCK (vae_column_value_at), v in (0, 1) the
+** (k + v) / B (vae_column_value_at), v in (0, 1) the
 ** super-block's own (stratified across super-blocks): each super-block's
 ** values of a column follow the column's observed distribution exactly,
 ** in the order the network gave its rows.
@@ -815,7 +815,7 @@ static int cmp_ranked(const void *a, const void *b) {
 static void generate_block(void *ctx, int item, int worker) {
   const infer_job *j = ctx;
   const vae_model *m = j->m;
-  const int p = m->p, d = m->latent, B = VAE_GENERATE_BLOCK;
+  const int p = m->p, d = m->latent, B = j->chunk, piece = B < SAMPLE_CHUNK ? B : SAMPLE_CHUNK;
   const uint64_t sb = j->first / B + (uint64_t)item, base = sb * B;
   const uint64_t end = j->first + (uint64_t)j->n;
   lane *ln = &j->sc->lanes[worker];
@@ -827,12 +827,12 @@ static void generate_block(void *ctx, int item, int worker) {
   const int lo = j->first > base ? (int)(j->first - base) : 0;
   const int hi = end < base + B ? (int)(end - base) : B;
 #define GENERATED(row, c) j->out[(size_t)(base + (uint64_t)(row) - j->first) * p + (c)]
-  for (int at = 0; at < B; at += SAMPLE_CHUNK) {
-    for (int b = 0; b < SAMPLE_CHUNK; b += VAE_STRATA)
+  for (int at = 0; at < B; at += piece) {
+    for (int b = 0; b < piece; b += VAE_STRATA)
       vae_gen_latents(m, j->seed, (base + at + b) / VAE_STRATA, w->z + (size_t)b * d);
-    vae_decode(m, w, SAMPLE_CHUNK);
+    vae_decode(m, w, piece);
     const float *o = w->dec_h[m->nlayers - 1];
-    for (int b = 0; b < SAMPLE_CHUNK; b += VAE_STRATA) {
+    for (int b = 0; b < piece; b += VAE_STRATA) {
       vae_gen_noise(m, &m->cal, j->seed, (base + at + b) / VAE_STRATA, u, e);
       for (int c = 0, nc = 0; c < p; c++) {
         const int numeric = vae_is_numeric(m->cols[c].kind);
@@ -857,6 +857,11 @@ static void generate_block(void *ctx, int item, int worker) {
       rk[r].g = isnan(g[r]) ? 0.0f : g[r]; /* a crafted blob's decoder may give NaN */
       rk[r].r = r;
     }
+#ifdef GEN_NO_RANK
+    for (int r = 0; r < B; r++)
+      if (r >= lo && r < hi) GENERATED(r, c) = numeric_value(m, c, g[r]);
+    continue;
+#endif
     qsort(rk, (size_t)B, sizeof *rk, cmp_ranked);
     const double v = vae_stratified_uniform(vae_seed_mix(j->seed, RANK_STREAM), sb, c);
     for (int k = 0; k < B; k++)
@@ -866,10 +871,18 @@ static void generate_block(void *ctx, int item, int worker) {
 #undef GENERATED
 }
 
+int vae_generate_block(const vae_model *m) {
+  double macs = 0;
+  for (int i = 0; i < m->nlayers; i++) macs += (double)m->dec[i].in * m->dec[i].out;
+  int B = VAE_GENERATE_BLOCK;
+  while (B > VAE_STRATA && B * macs > VAE_PASS_MACS) B /= 2;
+  return B;
+}
+
 static int generate_rows(const vae_model *m, uint64_t seed, uint64_t first, int n, float *out,
                          vae_scratch **keep) {
   if (n <= 0) return VAE_OK;
-  const uint64_t B = VAE_GENERATE_BLOCK;
+  const uint64_t B = (uint64_t)vae_generate_block(m);
   const int items = (int)((first + (uint64_t)n - 1) / B - first / B + 1);
   vae_scratch *sc = scratch_for(keep, m, SAMPLE_CHUNK, 1, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
@@ -888,7 +901,7 @@ static int generate_rows(const vae_model *m, uint64_t seed, uint64_t first, int 
     }
   }
   generation_sd(m, sc->sd);
-  infer_job j = {m, 0, n, 1, VAE_GENERATE_BLOCK, 0, 0, NULL, NULL, NULL, out, NULL, NULL, sc, seed, first};
+  infer_job j = {m, 0, n, 1, (int)B, 0, 0, NULL, NULL, NULL, out, NULL, NULL, sc, seed, first};
   vae_pool_run(sc->pool, items, generate_block, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
