@@ -24,11 +24,8 @@
 **           numeric ones sorted; zeros for the others) and f32
 **           shift[width] (one per encoded value, added to binary and
 **           categorical logits; width as the linear part's d)
-**   since version 9, when the calibration's nq > 0: the numeric noise of
-**           generation (noise.c): u32 nnoise (0: independent, else the
-**           number of numeric columns), f32 its correlation's Cholesky
-**           factor[nnoise (nnoise + 1) / 2] (packed by rows), f64 its
-**           temperature (0 < t <= 1)
+**   since version 9, when the calibration's nq > 0: f64 the temperature
+**           of generation's numeric noise (noise.c; 0 < t <= 1)
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -202,8 +199,6 @@ static void write_model(writer *w, const vae_model *m) {
   put_f32s(w, m->cal.q, (size_t)m->p * m->cal.nq);
   if (m->cal.nq) {
     put_f32s(w, m->cal.shift, (size_t)m->x_width);
-    put_u32(w, (uint32_t)m->cal.nnoise);
-    put_f32s(w, m->cal.noise, (size_t)m->cal.nnoise * (m->cal.nnoise + 1) / 2);
     put_f64(w, m->cal.temp);
   }
   put_u64(w, (uint64_t)m->nparams);
@@ -339,8 +334,7 @@ static void get_f32s(reader *r, float *v, size_t n) {
 ** sized by it: nq at most MAX_CALIBRATION, every number finite, numeric
 ** columns' tables sorted, other columns' zero. Older blobs get none. */
 #define MAX_CALIBRATION 65536u
-static int read_noise(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
-                      vae_calibration *cal);
+static int read_temperature(reader *r, uint32_t version, vae_calibration *cal);
 static int read_calibration(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
                             vae_calibration *cal) {
   uint64_t width = 0;
@@ -361,36 +355,16 @@ static int read_calibration(reader *r, uint32_t version, const vae_column *cols,
     for (uint32_t k = 0; k < nq; k++)
       if (numeric ? k && q[k] < q[k - 1] : q[k] != 0) r->bad = 1;
   }
-  int rc = r->bad ? VAE_CORRUPT : read_noise(r, version, cols, p, cal);
+  int rc = r->bad ? VAE_CORRUPT : read_temperature(r, version, cal);
   if (rc) vae_calibration_free(r->mem, cal);
   return rc;
 }
 
-/* Generation's noise (version 9 on, after a calibration), checked before
-** anything is sized by it: independent, or one row of the Cholesky factor
-** per numeric column (at most VAE_MAX_NOISE), entries within [-1, 1]
-** (each row of a correlation's factor has norm 1), the diagonal positive;
-** the temperature within (0, 1]. Older blobs get independent noise of
-** the decoder's sd. */
-static int read_noise(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
-                      vae_calibration *cal) {
+/* The temperature of generation's noise (version 9 on, after a
+** calibration): within (0, 1]. Older blobs generate with the decoder's
+** sd. */
+static int read_temperature(reader *r, uint32_t version, vae_calibration *cal) {
   if (version < 9) return VAE_OK;
-  uint32_t nn = get_u32(r), numeric = 0;
-  for (uint32_t j = 0; j < p; j++) numeric += cols[j].kind == VAE_REAL || cols[j].kind == VAE_INTEGER;
-  if (r->bad || (nn != 0 && nn != numeric) || nn > VAE_MAX_NOISE ||
-      (uint64_t)nn * (nn + 1) / 2 * 4 > r->left)
-    return VAE_CORRUPT;
-  if (nn > 0) {
-    const size_t n = (size_t)nn * (nn + 1) / 2;
-    if (!(cal->noise = vae_malloc(r->mem, n * sizeof(float)))) return VAE_NOMEM;
-    cal->nnoise = (int)nn;
-    get_f32s(r, cal->noise, n);
-    for (uint32_t j = 0, at = 0; j < nn; j++)
-      for (uint32_t k = 0; k <= j; k++, at++) {
-        float v = cal->noise[at];
-        if (!(fabsf(v) <= 1.001f) || (j == k && !(v > 0))) r->bad = 1;
-      }
-  }
   cal->temp = get_f64(r);
   return r->bad || !(cal->temp > 0 && cal->temp <= 1) ? VAE_CORRUPT : VAE_OK;
 }

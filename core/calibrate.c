@@ -26,6 +26,14 @@
 ** end away from the mean so that its variance is theirs too
 ** (vae_generation_bend).
 **
+** vae_generate (vae_sample's SQL rows and the vae table's) reads the
+** numeric tables no more: within each super-block of its rows a column's
+** values are assigned by rank (infer.c), which pins each block's
+** marginal down where the table's map left the share of a column's few
+** extreme values to the draws. The core's vae_sample (independent draws)
+** still maps through them. On the draws the numeric noise's temperature
+** is chosen (noise.c); the tables are of the draws at that temperature.
+**
 ** Tried first, and worse on the suite (bench/generate.py --quick, 17
 ** tables): drawing z from a Gaussian fitted to the encoder's aggregate
 ** posterior instead of N(0, I), with the noise set to match each column's
@@ -60,7 +68,6 @@
 void vae_calibration_free(const vae_allocator *a, vae_calibration *cal) {
   vae_free(a, cal->q);
   vae_free(a, cal->shift);
-  vae_free(a, cal->noise);
   memset(cal, 0, sizeof *cal);
 }
 
@@ -395,7 +402,7 @@ static void decode_chunk(void *ctx, int item, int worker) {
   const float *o = w->dec_h[m->nlayers - 1];
   for (int b = 0; b < cnt; b += VAE_STRATA) {
     const int rows = cnt - b < VAE_STRATA ? cnt - b : VAE_STRATA;
-    vae_gen_noise(m, c->cal, c->seed, (uint64_t)(at + b) / VAE_STRATA, u, e);
+    vae_gen_noise(m, c->seed, (uint64_t)(at + b) / VAE_STRATA, u, e);
     for (int j = 0; j < p; j++) {
       if (!vae_is_numeric(m->cols[j].kind)) continue;
       float *g = c->g + (size_t)j * c->N + at, *gn = c->gn + (size_t)j * c->N + at;
@@ -451,9 +458,6 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     goto done;
   }
   for (int j = 0; j < p; j++) sd[j] = sqrt(exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR);
-  /* The noise's correlation first: the draws below have it (noise.c). */
-  rc = vae_noise_fit(m, data, n, vae_seed_mix(vae_seed_mix(seed, 0x707), 1), &cal);
-  if (rc) goto done;
   calib_job job = {m, N, Nl, seed, sd, w, noise, g, gn, lg, &cal, target, target + m->x_width, 0};
   /* Numeric scores column-major: each column's draws sorted in place
   ** afterwards. Decoded CALIBRATION_JOB chunks a job, asking stop between. */

@@ -21,6 +21,11 @@
 ** Generation given values (VAE_GENERATE) ignores the missingness model: its
 ** unknown cells were never hidden by it.
 **
+** Generation (vae_generate) decodes super-blocks of rows whole and
+** gives each numeric column, within a super-block, its observed
+** distribution in the order of the network's draws (generate_block);
+** the latents and noise come from noise.c.
+**
 ** Threads: the chunks of a call are shared out to the model's threads
 ** (cfg.threads, pool.h), each with buffers of its own (a lane). A chunk's
 ** answer depends only on its rows and their seeds, so the thread count
@@ -753,24 +758,13 @@ static void sample_chunk(void *ctx, int item, int worker) {
     vae_rng_normals(&ln->rngs[r], w->z + (size_t)r * d, d);
   }
   vae_decode(m, w, rows);
-  double *u = ln->linear; /* p doubles of scratch */
   for (int r = 0; r < rows; r++) {
     const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * m->dec_out;
     for (int c = 0; c < p; c++) {
-      u[c] = vae_rng_uniform(&ln->rngs[r]);
-      if (!(u[c] > 0)) u[c] = 1e-300;
+      double u = vae_rng_uniform(&ln->rngs[r]);
+      if (!(u > 0)) u = 1e-300;
+      j->out[(size_t)(at + r) * p + c] = generated_value(m, c, o, j->sc->sd, u, ln->probs);
     }
-    if (m->cal.nnoise) {
-      /* Correlated noise: each numeric column's uniform through its
-      ** normal quantile, correlated, and back. */
-      for (int c = 0; c < p; c++)
-        if (vae_is_numeric(m->cols[c].kind)) u[c] = vae_normal_quantile(u[c]);
-      vae_noise_correlate(m, &m->cal, u);
-      for (int c = 0; c < p; c++)
-        if (vae_is_numeric(m->cols[c].kind)) u[c] = fmin(fmax(vae_normal_cdf(u[c]), 1e-300), 1 - 1e-16);
-    }
-    for (int c = 0; c < p; c++)
-      j->out[(size_t)(at + r) * p + c] = generated_value(m, c, o, j->sc->sd, u[c], ln->probs);
   }
 }
 
@@ -833,7 +827,7 @@ static void generate_block(void *ctx, int item, int worker) {
     vae_decode(m, w, piece);
     const float *o = w->dec_h[m->nlayers - 1];
     for (int b = 0; b < piece; b += VAE_STRATA) {
-      vae_gen_noise(m, &m->cal, j->seed, (base + at + b) / VAE_STRATA, u, e);
+      vae_gen_noise(m, j->seed, (base + at + b) / VAE_STRATA, u, e);
       for (int c = 0, nc = 0; c < p; c++) {
         const int numeric = vae_is_numeric(m->cols[c].kind);
         float *g = numeric ? ln->scores + (size_t)nc++ * B + at : NULL;
@@ -857,11 +851,6 @@ static void generate_block(void *ctx, int item, int worker) {
       rk[r].g = isnan(g[r]) ? 0.0f : g[r]; /* a crafted blob's decoder may give NaN */
       rk[r].r = r;
     }
-#ifdef GEN_NO_RANK
-    for (int r = 0; r < B; r++)
-      if (r >= lo && r < hi) GENERATED(r, c) = numeric_value(m, c, g[r]);
-    continue;
-#endif
     qsort(rk, (size_t)B, sizeof *rk, cmp_ranked);
     const double v = vae_stratified_uniform(vae_seed_mix(j->seed, RANK_STREAM), sb, c);
     for (int k = 0; k < B; k++)

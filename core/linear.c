@@ -105,7 +105,7 @@ static void encode(const vae_model *m, const float *x, double *v) {
 
 /* In-place lower Cholesky factor of the n x n matrix a (row stride n);
 ** 0 when a is not positive definite. */
-int vae_cholesky(double *a, int n) {
+static int cholesky(double *a, int n) {
   for (int j = 0; j < n; j++) {
     double s = a[j * n + j];
     for (int k = 0; k < j; k++) s -= a[j * n + k] * a[j * n + k];
@@ -146,7 +146,7 @@ static int invert_spd(const double *a, int d, double *inv, double *L) {
   for (double jitter = 0;; jitter = jitter ? jitter * 10 : 1e-9) {
     for (int i = 0; i < d; i++)
       for (int c = 0; c <= i; c++) L[i * d + c] = a[(size_t)i * d + c] + (i == c ? jitter : 0);
-    if (vae_cholesky(L, d)) break;
+    if (cholesky(L, d)) break;
     if (jitter > 1) return 0;
   }
   /* Column c of L^-1 (zero above c) into row c of inv, then
@@ -194,7 +194,7 @@ static int condition(const double *mean, const double *cov, const double *prec, 
     for (int i = 0; i < nm; i++)
       for (int q = 0; q <= i; q++)
         L[i * nm + q] = prec[(size_t)w->mis[i] * d + w->mis[q]] + (i == q ? jitter : 0);
-    if (vae_cholesky(L, nm)) break;
+    if (cholesky(L, nm)) break;
     if (jitter > 1) ok = 0; /* cannot happen with a ridge; be safe anyway */
   }
   if (!ok) { /* nothing observed (or no factor): the means, the covariance */
@@ -502,7 +502,7 @@ void vae_linear_probs(const vae_model *m, int j, const float *x,
   for (int a = 0; a < ny; a++)
     for (int b = 0; b <= a; b++) own[a * ny + b] = cov[(size_t)(at + a) * d + at + b];
   double best = -INFINITY;
-  if (vae_cholesky(joint, nj) && vae_cholesky(own, ny)) {
+  if (cholesky(joint, nj) && cholesky(own, ny)) {
     for (int l = 0; l < levels; l++) {
       double prior = 0;
       for (int i = 0; i < ny; i++) {

@@ -41,12 +41,8 @@ typedef struct {
   float *q;            /* [p * nq] */
   float *shift;        /* [x_width]: added to binary and categorical logits
                           (zeros at numeric columns) */
-  /* The numeric columns' noise (noise.c): nnoise = 0, independent; else
-  ** nnoise = the numeric columns, and noise the lower Cholesky factor
-  ** (packed by rows, nnoise (nnoise + 1) / 2) of its correlation. Its sd
-  ** is the decoder's times temp (1 in blobs from before format 9). */
-  int nnoise;
-  float *noise;
+  /* The numeric cells' noise is the decoder's sd times temp (noise.c;
+  ** 1 in blobs from before format 9). */
   double temp;
 } vae_calibration;
 
@@ -349,27 +345,15 @@ double vae_generation_bend(const vae_column *c);
 ** block * VAE_STRATA .. of seed's stratified draws into z (VAE_STRATA x
 ** latent), as vae_generate and the calibration draw them; vae_gen_noise
 ** the same rows' uniforms into u (VAE_STRATA x p, column c's the rows'
-** uniforms d + c) and, at numeric columns, their noise into e (VAE_STRATA
-** x p: normal quantiles correlated by cal's noise; other columns of e
-** left alone). vae_noise_correlate correlates one row's normal quantiles
-** e (p, at the numeric columns) in place. vae_noise_fit fits cal's noise
-** correlation to the residuals of (up to 4,096 evenly spaced) rows of
-** data[n x p], one posterior draw each from seed; vae_temperature_fit
-** chooses cal's temp on the calibration's draws (numeric column j's
-** decoder means at mean + j N, their noise at noise + j N). */
-#define VAE_MAX_NOISE 256 /* numeric columns with correlated noise at most */
+** uniforms d + c) and, at numeric columns, their normal quantiles into e
+** (VAE_STRATA x p; other columns of e left alone). vae_temperature_fit
+** chooses the noise's temperature on the calibration's draws (numeric
+** column j's decoder means at mean + j N, their noise at noise + j N) and
+** the rows data[n x p], into *temp. */
 void vae_gen_latents(const vae_model *m, uint64_t seed, uint64_t block, float *z);
-void vae_gen_noise(const vae_model *m, const vae_calibration *cal, uint64_t seed,
-                   uint64_t block, double *u, double *e);
-void vae_noise_correlate(const vae_model *m, const vae_calibration *cal, double *e);
-int vae_noise_fit(const vae_model *m, const float *data, int64_t n, uint64_t seed,
-                  vae_calibration *cal);
-void vae_noise_free(const vae_allocator *a, vae_calibration *cal);
+void vae_gen_noise(const vae_model *m, uint64_t seed, uint64_t block, double *u, double *e);
 int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const float *mean,
                         const float *noise, int N, double *temp);
-/* In-place lower Cholesky factor of the n x n matrix a (row stride n);
-** 0 when a is not positive definite (linear.c). */
-int vae_cholesky(double *a, int n);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,

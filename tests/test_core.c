@@ -1095,7 +1095,7 @@ static void test_linear_conditioning(void) {
 ** model with a date column, verbose 1 and max_rows 1000 in its config and
 ** no calibration, written by vae 0.1.0's vae.so; version 7 an mnar model from
 ** before the cross-column terms; version 8 a calibrated MAR model from
-** before generation's noise fields): each loads, imputes valid values, and
+** before generation's noise temperature): each loads, imputes valid values, and
 ** saved again as the current version gives the same model and the same
 ** imputations. */
 static void test_frozen_blobs(void) {
@@ -1210,8 +1210,8 @@ static void test_frozen_v7(void) {
 
 /* The version 8 file (a MAR model of columns x real, n integer, b binary,
 ** c categorical of levels p, q, r, with generation's calibration, written
-** by main's vae.so before generation's noise fields) loads with
-** independent noise of the decoder's sd (temperature 1), imputes what that
+** by main's vae.so before generation's noise temperature) loads with
+** noise of the decoder's sd (temperature 1), imputes what that
 ** build did (vae_impute('m', 'x', NULL, 3, 1, NULL) = 14.249973,
 ** vae_impute('m', 'n', 12.5, NULL, 0, NULL) = 3, vae_impute('m', 'x',
 ** NULL, NULL, 0, 'q') = 14.912713), and generates values within its
@@ -1222,9 +1222,8 @@ static void test_frozen_v8(void) {
   int rc = load_frozen("tests/data/frozen/model_v8.vaem", &m, err, sizeof err);
   CHECK(rc == VAE_OK, "model_v8.vaem loads: %s", err);
   if (rc) return;
-  CHECK(m->cal.nq > 0 && m->cal.nnoise == 0 && m->cal.temp == 1.0,
-        "model_v8.vaem: calibrated (%d quantiles), independent noise (%d), temperature %g",
-        m->cal.nq, m->cal.nnoise, m->cal.temp);
+  CHECK(m->cal.nq > 0 && m->cal.temp == 1.0,
+        "model_v8.vaem: calibrated (%d quantiles), noise temperature %g", m->cal.nq, m->cal.temp);
   float q = (float)vae_column_level(vae_model_column(m, 3), "q", 1);
   float rows[12] = {NAN, 3, 1, NAN, 12.5f, NAN, 0, NAN, NAN, NAN, 0, q}, out[12];
   rc = vae_infer(m, VAE_MEAN, 3, rows, NULL, 0, out, NULL);
@@ -1319,7 +1318,8 @@ static size_t add_v6_fields(const unsigned char *in, size_t n, size_t head, unsi
 
 /* The current blob (version 9) names its writer, VAE_VERSION, right after
 ** the format version, carries a format code after each column's kind, and
-** generation's calibration (and noise) before the parameters. Blobs of
+** generation's calibration (and its noise temperature) before the
+** parameters. Blobs of
 ** versions 6 (with the extension's verbose and max_rows in the config, no
 ** calibration), 5 (no formats either), 4 (no writer either), 3 (no
 ** "missing" field either) and 2 (no shares, no linear part: the network
@@ -1433,11 +1433,8 @@ static void test_determinism_and_blob(void) {
   vae_infer(a, VAE_MEAN, N, x, NULL, 0, out1, NULL);
   vae_infer(d, VAE_MEAN, N, x, NULL, 0, out2, NULL);
   CHECK(memcmp(out1, out2, sizeof out1) == 0, "a loaded model imputes the same");
-  CHECK(d->cal.nq > 0 && d->cal.temp == a->cal.temp && d->cal.nnoise == a->cal.nnoise &&
-            (!a->cal.nnoise ||
-             memcmp(d->cal.noise, a->cal.noise, sizeof(float) * 6) == 0),
-        "generation's noise (temperature %g, %d columns) saved and loaded", a->cal.temp,
-        a->cal.nnoise);
+  CHECK(d->cal.nq > 0 && d->cal.temp == a->cal.temp,
+        "generation's noise temperature (%g) saved and loaded", a->cal.temp);
   vae_generate(a, 3, 0, N, out1, NULL);
   vae_generate(d, 3, 0, N, out2, NULL);
   CHECK(memcmp(out1, out2, sizeof out1) == 0, "a loaded model generates the same");
@@ -1954,7 +1951,8 @@ static void test_pooled_phases(void) {
               memcmp(lin[0].cov, lin[t].cov, (size_t)d * d * sizeof(double)) == 0,
           "linear part on %d threads", t + 1);
     CHECK(cal[t].nq == nq && memcmp(cal[0].q, cal[t].q, (size_t)nq * m->p * sizeof(float)) == 0 &&
-              memcmp(cal[0].shift, cal[t].shift, m->x_width * sizeof(float)) == 0,
+              memcmp(cal[0].shift, cal[t].shift, m->x_width * sizeof(float)) == 0 &&
+              cal[t].temp == cal[0].temp,
           "calibration on %d threads", t + 1);
     CHECK(memcmp(scored[0], scored[t], sizeof(float) * N * 5) == 0, "scores on %d threads", t + 1);
   }
