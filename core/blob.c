@@ -24,6 +24,8 @@
 **           numeric ones sorted; zeros for the others) and f32
 **           shift[width] (one per encoded value, added to binary and
 **           categorical logits; width as the linear part's d)
+**   since version 9, when the calibration's nq > 0: f64 the temperature
+**           of generation's numeric noise (noise.c; 0 < t <= 1)
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -42,7 +44,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 8u
+#define BLOB_VERSION 9u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
@@ -195,7 +197,10 @@ static void write_model(writer *w, const vae_model *m) {
     for (int c = 0; c <= a; c++) put_f64(w, lin->cov[(size_t)a * lin->d + c]);
   put_u32(w, (uint32_t)m->cal.nq);
   put_f32s(w, m->cal.q, (size_t)m->p * m->cal.nq);
-  if (m->cal.nq) put_f32s(w, m->cal.shift, (size_t)m->x_width);
+  if (m->cal.nq) {
+    put_f32s(w, m->cal.shift, (size_t)m->x_width);
+    put_f64(w, m->cal.temp);
+  }
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
     uint32_t u;
@@ -329,6 +334,7 @@ static void get_f32s(reader *r, float *v, size_t n) {
 ** sized by it: nq at most MAX_CALIBRATION, every number finite, numeric
 ** columns' tables sorted, other columns' zero. Older blobs get none. */
 #define MAX_CALIBRATION 65536u
+static int read_temperature(reader *r, uint32_t version, vae_calibration *cal);
 static int read_calibration(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
                             vae_calibration *cal) {
   uint64_t width = 0;
@@ -349,11 +355,18 @@ static int read_calibration(reader *r, uint32_t version, const vae_column *cols,
     for (uint32_t k = 0; k < nq; k++)
       if (numeric ? k && q[k] < q[k - 1] : q[k] != 0) r->bad = 1;
   }
-  if (r->bad) {
-    vae_calibration_free(r->mem, cal);
-    return VAE_CORRUPT;
-  }
-  return VAE_OK;
+  int rc = r->bad ? VAE_CORRUPT : read_temperature(r, version, cal);
+  if (rc) vae_calibration_free(r->mem, cal);
+  return rc;
+}
+
+/* The temperature of generation's noise (version 9 on, after a
+** calibration): within (0, 1]. Older blobs generate with the decoder's
+** sd. */
+static int read_temperature(reader *r, uint32_t version, vae_calibration *cal) {
+  if (version < 9) return VAE_OK;
+  cal->temp = get_f64(r);
+  return r->bad || !(cal->temp > 0 && cal->temp <= 1) ? VAE_CORRUPT : VAE_OK;
 }
 
 /* The magic, a version this build reads, and the checksum. */
@@ -541,7 +554,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_column *cols = vae_columns_alloc(mem, (int)p);
   float *blend = vae_malloc(mem, p * sizeof(float));
   vae_linear lin = {0, NULL, NULL, NULL};
-  vae_calibration cal = {0, NULL, NULL};
+  vae_calibration cal = {0};
   vae_model *m = NULL;
   rc = cols && blend ? VAE_OK : VAE_NOMEM;
   for (uint32_t j = 0; j < p && rc == VAE_OK; j++) rc = read_column(&r, version, &cols[j]);

@@ -916,7 +916,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   memcpy(f.b.blend, m->blend, (size_t)m->p * sizeof(float));
   if (rc == VAE_OK) rc = finish_parts(&f, hold_err);
   /* Generation's calibration of the final network (calibrate.c). */
-  vae_calibration cal = {0, NULL, NULL};
+  vae_calibration cal = {0};
   if (rc == VAE_OK)
     rc = vae_calibrate(m, data, n, vae_seed_mix(cfg->seed, 0x9e7), f.b.pool, poll_stop, &f.poll, &cal);
   /* Imputation's tables of the new network (expect.c). The old ones stay

@@ -1095,15 +1095,16 @@ static void test_linear_conditioning(void) {
 ** version 4 an mnar model from before the writer field, version 6 an mnar
 ** model with a date column, verbose 1 and max_rows 1000 in its config and
 ** no calibration, written by vae 0.1.0's vae.so; version 7 an mnar model from
-** before the cross-column terms): each loads, imputes valid values, and
+** before the cross-column terms; version 8 a calibrated MAR model from
+** before generation's noise temperature): each loads, imputes valid values, and
 ** saved again as the current version gives the same model and the same
 ** imputations. */
 static void test_frozen_blobs(void) {
   const char *files[] = {"tests/data/frozen/model_v2.vaem", "tests/data/frozen/model_v3.vaem",
                          "tests/data/frozen/model_v4.vaem", "tests/data/frozen/model_v6.vaem",
-                         "tests/data/frozen/model_v7.vaem"};
-  const int versions[] = {2, 3, 4, 6, 7};
-  for (int f = 0; f < 5; f++) {
+                         "tests/data/frozen/model_v7.vaem", "tests/data/frozen/model_v8.vaem"};
+  const int versions[] = {2, 3, 4, 6, 7, 8};
+  for (int f = 0; f < 6; f++) {
     FILE *in = fopen(files[f], "rb");
     unsigned char buf[8192];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
@@ -1131,8 +1132,8 @@ static void test_frozen_blobs(void) {
     rc = vae_model_save(m, &blob, &n);
     if (!rc) rc = vae_model_load(&test_mem, blob, n, &again, err, sizeof err);
     if (!rc) rc = vae_infer(again, VAE_MEAN, 1, row, NULL, 0, out2, NULL);
-    CHECK(rc == VAE_OK && blob[4] == 8 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
-          "%s saved as version 8 imputes the same", files[f]);
+    CHECK(rc == VAE_OK && blob[4] == 9 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
+          "%s saved as version 9 imputes the same", files[f]);
     vae_free(&test_mem, blob);
     vae_model_free(again);
     vae_model_free(m);
@@ -1205,6 +1206,41 @@ static void test_frozen_v7(void) {
   CHECK(rc == VAE_OK && fabs(out[0] - 8.575449) < 1e-4 && out[5] == 4 &&
             fabs(out[8] - 9.023637) < 1e-4,
         "model_v7.vaem imputes as its writer did: %.6f %g %.6f", out[0], out[5], out[8]);
+  vae_model_free(m);
+}
+
+/* The version 8 file (a MAR model of columns x real, n integer, b binary,
+** c categorical of levels p, q, r, with generation's calibration, written
+** by main's vae.so before generation's noise temperature) loads with
+** noise of the decoder's sd (temperature 1), imputes what that
+** build did (vae_impute('m', 'x', NULL, 3, 1, NULL) = 14.249973,
+** vae_impute('m', 'n', 12.5, NULL, 0, NULL) = 3, vae_impute('m', 'x',
+** NULL, NULL, 0, 'q') = 14.912713), and generates values within its
+** columns' ranges. */
+static void test_frozen_v8(void) {
+  vae_model *m;
+  char err[200] = "";
+  int rc = load_frozen("tests/data/frozen/model_v8.vaem", &m, err, sizeof err);
+  CHECK(rc == VAE_OK, "model_v8.vaem loads: %s", err);
+  if (rc) return;
+  CHECK(m->cal.nq > 0 && m->cal.temp == 1.0,
+        "model_v8.vaem: calibrated (%d quantiles), noise temperature %g", m->cal.nq, m->cal.temp);
+  float q = (float)vae_column_level(vae_model_column(m, 3), "q", 1);
+  float rows[12] = {NAN, 3, 1, NAN, 12.5f, NAN, 0, NAN, NAN, NAN, 0, q}, out[12];
+  rc = vae_infer(m, VAE_MEAN, 3, rows, NULL, 0, out, NULL);
+  CHECK(rc == VAE_OK && fabs(out[0] - 14.249973) < 1e-4 && out[5] == 3 &&
+            fabs(out[8] - 14.912713) < 1e-4,
+        "model_v8.vaem imputes as its writer did: %.6f %g %.6f", out[0], out[5], out[8]);
+  enum { G = 2048 };
+  float *g = malloc(sizeof(float) * G * 4);
+  rc = g ? vae_generate(m, 1, 0, G, g, NULL) : VAE_NOMEM;
+  int outside = 0;
+  for (int i = 0; rc == VAE_OK && i < G * 4; i++) {
+    const vae_column *c = vae_model_column(m, i % 4);
+    outside += !(g[i] >= c->min && g[i] <= c->max);
+  }
+  CHECK(rc == VAE_OK && outside == 0, "model_v8.vaem generates (%d values out of range)", outside);
+  free(g);
   vae_model_free(m);
 }
 
@@ -1281,16 +1317,17 @@ static size_t add_v6_fields(const unsigned char *in, size_t n, size_t head, unsi
   return n + 12;
 }
 
-/* The current blob (version 8) names its writer, VAE_VERSION, right after
+/* The current blob (version 9) names its writer, VAE_VERSION, right after
 ** the format version, carries a format code after each column's kind, and
-** generation's calibration before the parameters. Blobs of versions 6
-** (with the extension's verbose and max_rows in the config, no
+** generation's calibration (and its noise temperature) before the
+** parameters. Blobs of
+** versions 6 (with the extension's verbose and max_rows in the config, no
 ** calibration), 5 (no formats either), 4 (no writer either), 3 (no
 ** "missing" field either) and 2 (no shares, no linear part: the network
-** alone) still load, as the same model as a version 8 one of a MAR model
-** without a linear part or calibration (for which version 7 is version 8
-** but for the number). Each is made from the version 8
-** blob: the calibration's u32 nq = 0 goes and the two fields of version 6
+** alone) still load, as the same model as a version 9 one of a MAR model
+** without a linear part or calibration (for which versions 7 and 8 are
+** version 9 but for the number). Each is made from the version 9
+** blob (v8 below): the calibration's u32 nq = 0 goes and the two fields of version 6
 ** go in, then the formats go, then the writer; for 3 and 2 the
 ** u32 "missing" after the header's f64 mask_rate goes, and for 2 the
 ** shares and the linear part's u32 d = 0 too. A writer longer than 64
@@ -1306,9 +1343,9 @@ static void test_old_blobs(vae_model *m) {
     return;
   }
   size_t wlen = strlen(VAE_VERSION);
-  CHECK(v8[4] == 8 && v8[8] == wlen && v8[9] == 0 && v8[10] == 0 && v8[11] == 0 &&
+  CHECK(v8[4] == 9 && v8[8] == wlen && v8[9] == 0 && v8[10] == 0 && v8[11] == 0 &&
             memcmp(v8 + 12, VAE_VERSION, wlen) == 0,
-        "the blob is version 8 and its writer is %s", VAE_VERSION);
+        "the blob is version 9 and its writer is %s", VAE_VERSION);
   /* Version 6: without the u32 nq = 0 of the calibration (before u64
   ** nparams), with the two fields of the config back. */
   size_t cal_at = n8 - (8 + 4 * m->nparams + 4) - 4;
@@ -1330,13 +1367,13 @@ static void test_old_blobs(vae_model *m) {
   blob_set_crc(v4, n4);
   size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  for (int version = 2; version <= 7; version++) {
+  for (int version = 2; version <= 8; version++) {
     size_t drop = version == 2 ? cut : 0;
-    size_t n = version == 7 ? n8 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
+    size_t n = version >= 7 ? n8 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
     unsigned char *old_blob = malloc(n8 + 12);
-    if (version == 7) {
+    if (version >= 7) {
       memcpy(old_blob, v8, n);
-      old_blob[4] = 7;
+      old_blob[4] = (unsigned char)version;
       blob_set_crc(old_blob, n);
     } else if (version >= 4) {
       memcpy(old_blob, version == 6 ? v6 : version == 5 ? v5 : v4, n);
@@ -1353,7 +1390,7 @@ static void test_old_blobs(vae_model *m) {
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
     CHECK(again && n_again == n8 && memcmp(again, v8, n8) == 0,
-          "a version %d blob loads as the same MAR model, saved as version 8", version);
+          "a version %d blob loads as the same MAR model, saved as version 9", version);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
@@ -1397,6 +1434,28 @@ static void test_determinism_and_blob(void) {
   vae_infer(a, VAE_MEAN, N, x, NULL, 0, out1, NULL);
   vae_infer(d, VAE_MEAN, N, x, NULL, 0, out2, NULL);
   CHECK(memcmp(out1, out2, sizeof out1) == 0, "a loaded model imputes the same");
+  CHECK(d->cal.nq > 0 && d->cal.temp == a->cal.temp,
+        "generation's noise temperature (%g) saved and loaded", a->cal.temp);
+  vae_generate(a, 3, 0, N, out1, NULL);
+  vae_generate(d, 3, 0, N, out2, NULL);
+  CHECK(memcmp(out1, out2, sizeof out1) == 0, "a loaded model generates the same");
+  /* The noise's temperature (the f64 before u64 nparams) within (0, 1]. */
+  {
+    unsigned char *t = malloc(la);
+    size_t at = la - 4 - 4 * a->nparams - 8 - 8;
+    const double temps[] = {0.5, 1.5, 0.0, -1.0, NAN};
+    for (int k = 0; t && k < 5; k++) {
+      memcpy(t, ba, la);
+      memcpy(t + at, &temps[k], 8); /* little-endian machines, as the blob */
+      blob_set_crc(t, la);
+      vae_model *e = NULL;
+      int rc = vae_model_load(&test_mem, t, la, &e, err, sizeof err);
+      CHECK(k == 0 ? rc == VAE_OK && e->cal.temp == 0.5 : rc == VAE_CORRUPT && !e,
+            "a blob whose noise temperature is %g: %s", temps[k], rc ? err : "loads");
+      vae_model_free(e);
+    }
+    free(t);
+  }
   int changed = 0;
   for (int i = 0; i < N * 5; i++) changed += isnan(x[i]) && !isnan(out1[i]);
   int missing = 0;
@@ -1513,6 +1572,132 @@ static void test_generate_strata(void) {
   CHECK(fabs(mean[0] - mean[1]) < 4 * sqrt(var[1] / SEEDS), "means %g stratified, %g independent",
         mean[0], mean[1]);
   vae_scratch_free(sc);
+  vae_model_free(m);
+}
+
+/* A fit of n rows x p columns (all real) of x with seed; NULL on error. */
+static vae_model *real_fit(const float *x, int n, int p, uint64_t seed) {
+  vae_column cols[4];
+  static char *names[] = {"x", "y", "z", "w"};
+  memset(cols, 0, sizeof cols);
+  for (int j = 0; j < p && j < 4; j++) cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.seed = seed;
+  vae_model *m = NULL;
+  char err[200];
+  int rc = vae_model_create(&test_mem, cols, p, &cfg, x, n, &m, err, sizeof err);
+  if (!rc) rc = vae_fit(m, x, n, &cfg, NULL, NULL, NULL, err, sizeof err);
+  CHECK(rc == VAE_OK, "fit: %s", err);
+  if (rc) {
+    vae_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+/* Generation on a table of two clusters (60% of 300 rows around (2, 2),
+** 40% around (-2, -2), sd 0.5: on the normal-score scale two squares with
+** sharp edges). The decoder draws each cluster with wide independent
+** noise, which put 20% of generated rows in the empty quadrants (x > 0,
+** y < 0 and the other way) and correlated the columns 0.65 (the rows
+** 0.93); with the noise's temperature chosen by the calibration (noise.c)
+** at most 8% of rows fall there and the correlation is within 0.06 of the
+** rows', for three fits. */
+static void test_generate_two_clusters(void) {
+  enum { N = 300, G = 8192 };
+  static float x[N * 2], g[G * 2];
+  vae_rng rng;
+  vae_rng_seed(&rng, 17);
+  double rs[5] = {0, 0, 0, 0, 0};
+  for (int i = 0; i < N; i++) {
+    float c = vae_rng_uniform(&rng) < 0.6 ? 2.0f : -2.0f;
+    x[2 * i] = c + 0.5f * vae_rng_normal(&rng);
+    x[2 * i + 1] = c + 0.5f * vae_rng_normal(&rng);
+    rs[0] += x[2 * i], rs[1] += x[2 * i + 1], rs[2] += x[2 * i] * x[2 * i];
+    rs[3] += x[2 * i + 1] * x[2 * i + 1], rs[4] += x[2 * i] * x[2 * i + 1];
+  }
+  double real = (rs[4] - rs[0] * rs[1] / N) /
+                sqrt((rs[2] - rs[0] * rs[0] / N) * (rs[3] - rs[1] * rs[1] / N));
+  for (uint64_t seed = 1; seed <= 3; seed++) {
+    vae_model *m = real_fit(x, N, 2, seed);
+    if (!m) return;
+    int rc = vae_generate(m, seed, 0, G, g, NULL);
+    double off = 0, s[5] = {0, 0, 0, 0, 0};
+    for (int i = 0; i < G; i++) {
+      off += (g[2 * i] > 0) != (g[2 * i + 1] > 0);
+      s[0] += g[2 * i], s[1] += g[2 * i + 1], s[2] += g[2 * i] * g[2 * i];
+      s[3] += g[2 * i + 1] * g[2 * i + 1], s[4] += g[2 * i] * g[2 * i + 1];
+    }
+    double corr = (s[4] - s[0] * s[1] / G) /
+                  sqrt((s[2] - s[0] * s[0] / G) * (s[3] - s[1] * s[1] / G));
+    printf("  two clusters, fit %d: %.3f of rows in the empty quadrants, correlation %.3f "
+           "(rows %.3f), noise temperature %.1f\n", (int)seed, off / G, corr, real, m->cal.temp);
+    CHECK(rc == VAE_OK && off / G <= 0.08, "fit %d: %.3f of generated rows in the empty quadrants",
+          (int)seed, off / G);
+    CHECK(fabs(corr - real) <= 0.06, "fit %d: generated correlation %.3f, rows %.3f", (int)seed,
+          corr, real);
+    vae_model_free(m);
+  }
+}
+
+/* vae_generate's super-blocks (infer.c): each block of VAE_GENERATE_BLOCK
+** rows gives each numeric column its observed distribution, so the sd of
+** 20 blocks is the column's within 1% for every sampling seed, on a
+** column set by one far value (+30 sd among 300 rows, where the share of
+** rows drawn at that value moved the sd by 4-6% between seeds), an
+** integer column and a plain one; the rows' order within a block is the
+** network's (the columns still correlate as the rows do, within 0.1). */
+static void test_generate_block_marginals(void) {
+  enum { N = 300, G = 20 * VAE_GENERATE_BLOCK, P = 3 };
+  static float x[N * P], g[G * P];
+  vae_rng rng;
+  vae_rng_seed(&rng, 23);
+  for (int i = 0; i < N; i++) {
+    double z = vae_rng_normal(&rng);
+    x[i * P] = (float)(i == 5 ? 30.0 : z + 0.3 * vae_rng_normal(&rng));
+    x[i * P + 1] = (float)(z * z + 0.1 * vae_rng_normal(&rng));
+    x[i * P + 2] = (float)(2 * z + vae_rng_normal(&rng));
+  }
+  vae_model *m = real_fit(x, N, P, 4);
+  if (!m) return;
+  double sd[P], worst = 1, cr = 0, cg = 0;
+  for (int j = 0; j < P; j++) {
+    double s1 = 0, s2 = 0;
+    for (int i = 0; i < N; i++) s1 += x[i * P + j], s2 += x[i * P + j] * x[i * P + j];
+    sd[j] = sqrt((s2 - s1 * s1 / N) / (N - 1));
+  }
+  for (uint64_t seed = 1; seed <= 4; seed++) {
+    int rc = vae_generate(m, seed, 0, G, g, NULL);
+    CHECK(rc == VAE_OK, "vae_generate");
+    for (int j = 0; j < P; j++) {
+      double s1 = 0, s2 = 0;
+      for (int i = 0; i < G; i++) s1 += g[i * P + j], s2 += g[i * P + j] * g[i * P + j];
+      double r = sqrt((s2 - s1 * s1 / G) / (G - 1)) / sd[j];
+      if (fabs(r - 1) > fabs(worst - 1)) worst = r;
+      CHECK(fabs(r - 1) <= 0.01, "seed %d, column %d: generated sd ratio %.4f", (int)seed, j, r);
+    }
+  }
+  /* Columns 0 and 2: correlated through z (the far value aside). */
+  double a[5] = {0, 0, 0, 0, 0}, b[5] = {0, 0, 0, 0, 0};
+  int na = 0;
+  for (int i = 0; i < N; i++) {
+    if (i == 5) continue;
+    double u = x[i * P], v = x[i * P + 2];
+    a[0] += u, a[1] += v, a[2] += u * u, a[3] += v * v, a[4] += u * v, na++;
+  }
+  for (int i = 0; i < G; i++) {
+    double u = g[i * P], v = g[i * P + 2];
+    if (u > 20) continue;
+    b[0] += u, b[1] += v, b[2] += u * u, b[3] += v * v, b[4] += u * v;
+  }
+  int nb = 0;
+  for (int i = 0; i < G; i++) nb += !(g[i * P] > 20);
+  cr = (a[4] - a[0] * a[1] / na) / sqrt((a[2] - a[0] * a[0] / na) * (a[3] - a[1] * a[1] / na));
+  cg = (b[4] - b[0] * b[1] / nb) / sqrt((b[2] - b[0] * b[0] / nb) * (b[3] - b[1] * b[1] / nb));
+  printf("  generated super-blocks: worst sd ratio %.4f over 4 seeds; correlation %.3f "
+         "(rows %.3f)\n", worst, cg, cr);
+  CHECK(fabs(cg - cr) <= 0.1, "generated correlation %.3f, rows %.3f", cg, cr);
   vae_model_free(m);
 }
 
@@ -1810,7 +1995,8 @@ static void test_pooled_phases(void) {
               memcmp(lin[0].cov, lin[t].cov, (size_t)d * d * sizeof(double)) == 0,
           "linear part on %d threads", t + 1);
     CHECK(cal[t].nq == nq && memcmp(cal[0].q, cal[t].q, (size_t)nq * m->p * sizeof(float)) == 0 &&
-              memcmp(cal[0].shift, cal[t].shift, m->x_width * sizeof(float)) == 0,
+              memcmp(cal[0].shift, cal[t].shift, m->x_width * sizeof(float)) == 0 &&
+              cal[t].temp == cal[0].temp,
           "calibration on %d threads", t + 1);
     CHECK(memcmp(scored[0], scored[t], sizeof(float) * N * 5) == 0, "scores on %d threads", t + 1);
   }
@@ -1935,8 +2121,11 @@ int main(void) {
   test_frozen_blobs();
   test_frozen_v6();
   test_frozen_v7();
+  test_frozen_v8();
   test_kept_scratch();
   test_generate_strata();
+  test_generate_two_clusters();
+  test_generate_block_marginals();
   test_out_of_memory();
   test_known_answer();
   test_generated_marginals();
