@@ -775,9 +775,9 @@ int vae_infer_adaptive(const vae_model *m, int n, const float *x, int S, double 
   return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, NULL, 0, tol, used, NULL);
 }
 
-int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
+int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, float *out,
                     float *probs) {
-  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, 1, 0, NULL, NULL);
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, !mnar, 0, NULL, NULL);
 }
 
 int vae_infer(const vae_model *m, int mode, int n, const float *x,

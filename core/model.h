@@ -283,10 +283,13 @@ void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
 ** needs 2), one per level for categorical. m must have a linear part. */
 void vae_linear_probs(const vae_model *m, int j, const float *x,
                       vae_linear_work *w, double *probs);
-/* vae_infer(VAE_MEAN) that also leaves, when probs is not NULL, the
-** network's own probabilities of each missing binary or categorical cell in
-** probs (n x x_width, at the column's offset; other entries untouched). */
-int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
+/* vae_infer(VAE_MEAN), every row taking S samples, that also leaves, when
+** probs is not NULL, the network's own probabilities of each missing binary
+** or categorical cell in probs (n x x_width, at the column's offset; other
+** entries untouched). Under VAE_MNAR the estimates are those of cells
+** missing at random (mnar 0) or, with mnar, vae_infer's: given that the
+** missingness model hid them (probs stay the former). */
+int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, float *out,
                     float *probs);
 
 /* Early stopping (train.c) reads the held-out bound of each round. A round
