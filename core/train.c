@@ -689,6 +689,8 @@ typedef struct {
   int epochs, best_epoch, stopped_early;
   int64_t rows_trained;
   vae_stopper stop;         /* early stopping on the held-out bound */
+  double *tilt_mean;        /* [p] VAE_MNAR: a tilted column's weighted mean
+                               (NaN: not tilted), or NULL */
 } fit_state;
 
 void vae_stopper_init(vae_stopper *s, int64_t n_hold) {
@@ -813,7 +815,7 @@ static double tilt_weight(const vae_model *m, int j, const float *xs) {
 /* The tables made again as above from the raw rows data and their scores;
 ** *changed: how many columns got a new one. */
 static int tilt_tables(vae_model *m, const float *data, const float *scored, int64_t n,
-                       int *changed) {
+                       double *mean, int *changed) {
   const int p = m->p;
   *changed = 0;
   weighed *cells = vae_malloc(&m->mem, (size_t)(n > 0 ? n : 1) * sizeof *cells);
@@ -839,10 +841,14 @@ static int tilt_tables(vae_model *m, const float *data, const float *scored, int
     }
     if (k < 2 || !(hi >= TILT_MIN_RATIO * lo)) continue;
     qsort(cells, (size_t)k, sizeof *cells, cmp_weighed);
+    double sw = 0, swv = 0;
     for (int64_t i = 0; i < k; i++) {
       v[i] = cells[i].v;
       v[k + i] = cells[i].w;
+      sw += cells[i].w;
+      swv += cells[i].w * cells[i].v;
     }
+    mean[j] = swv / sw;
     vae_weighted_quantiles(v, v + k, (long)k, c->quantiles, c->nq);
     vae_column_ends(c);
     ++*changed;
@@ -874,7 +880,9 @@ static int tilt_and_train(fit_state *f, float **scored, float **keep, char *err,
   *keep = vae_malloc(&m->mem, (size_t)m->p * VAE_MAX_QUANTILES * sizeof(float));
   if (!*keep) return VAE_NOMEM;
   keep_tables(m, *keep, 0);
-  int changed = 0, rc = tilt_tables(m, f->data, *scored, f->n, &changed);
+  if (!(f->tilt_mean = vae_malloc(&m->mem, (size_t)m->p * sizeof(double)))) return VAE_NOMEM;
+  for (int j = 0; j < m->p; j++) f->tilt_mean[j] = NAN;
+  int changed = 0, rc = tilt_tables(m, f->data, *scored, f->n, f->tilt_mean, &changed);
   if (rc || !changed) return rc;
   float *again = vae_scores(m, f->data, f->n, f->b.pool);
   if (!again) return VAE_NOMEM;
@@ -937,6 +945,14 @@ static int finish_parts(fit_state *f, double *hold_err) {
     vae_linear_free(&m->mem, &m->lin);
     rc = vae_linear_fit(m, f->data, f->b.idx, f->n, f->b.pool, &m->lin, poll_stop, &f->poll);
   }
+  /* A tilted column's mean in the linear part is its weighted one: EM
+  ** took its holes as missing at random, so its mean was the truncated
+  ** column's, and the linear half of an estimate pulled it back down (the
+  ** held-out shares above are chosen before: their cells are observed
+  ** ones). */
+  for (int j = 0; rc == VAE_OK && f->tilt_mean && m->lin.d && j < m->p; j++)
+    if (!isnan(f->tilt_mean[j]))
+      m->lin.mean[m->off[j]] = (f->tilt_mean[j] - m->cols[j].mean) / m->cols[j].sd;
   return rc;
 }
 
@@ -1035,6 +1051,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   if (rc == VAE_OK) rc = vae_expect_build(m);
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(&m->mem, scored);
+  vae_free(&m->mem, f.tilt_mean);
   if (rc != VAE_OK) {
     vae_calibration_free(&m->mem, &cal); /* made before a later step failed */
     vae_linear_free(&m->mem, &m->lin);
