@@ -644,6 +644,7 @@ typedef struct {
   int big;              /* more than ROUND_STEPS batches: rounds, wrapping */
   int64_t round_steps;  /* batches per round */
   int max_rounds;
+  int phase_rounds;     /* max_rounds as planned: a tilt's training gets as many */
 } fit_plan;
 
 static void plan_fit(const vae_model *m, int64_t n, const vae_config *cfg, fit_plan *f) {
@@ -667,6 +668,7 @@ static void plan_fit(const vae_model *m, int64_t n, const vae_config *cfg, fit_p
   if (budget < (int64_t)BUDGET_PER_INPUT * m->enc_in) budget = (int64_t)BUDGET_PER_INPUT * m->enc_in;
   int64_t budget_rounds = (budget + ROUND_STEPS - 1) / ROUND_STEPS;
   f->max_rounds = f->big && budget_rounds < cfg->epochs ? (int)budget_rounds : cfg->epochs;
+  f->phase_rounds = f->max_rounds;
   f->n_eval = f->n_hold < EVAL_MAX_ROWS ? f->n_hold : EVAL_MAX_ROWS;
 }
 
@@ -790,6 +792,9 @@ static int train_rounds(fit_state *f, char *err, size_t errlen) {
 ** (on MCAR data, nearly all: the slopes' prior keeps them small). */
 #define TILT_FLOOR 0.1
 #define TILT_MIN_RATIO 1.2
+#ifndef TILT_ROUNDS
+#define TILT_ROUNDS 1
+#endif
 
 typedef struct {
   double v, w;
@@ -877,10 +882,13 @@ static void keep_tables(vae_model *m, float *keep, int back) {
 static int tilt_and_train(fit_state *f, float **scored, float **keep, char *err,
                           size_t errlen) {
   vae_model *m = f->m;
-  *keep = vae_malloc(&m->mem, (size_t)m->p * VAE_MAX_QUANTILES * sizeof(float));
-  if (!*keep) return VAE_NOMEM;
-  keep_tables(m, *keep, 0);
-  if (!(f->tilt_mean = vae_malloc(&m->mem, (size_t)m->p * sizeof(double)))) return VAE_NOMEM;
+  if (!*keep) {
+    *keep = vae_malloc(&m->mem, (size_t)m->p * VAE_MAX_QUANTILES * sizeof(float));
+    if (!*keep) return VAE_NOMEM;
+    keep_tables(m, *keep, 0);
+  }
+  if (!f->tilt_mean && !(f->tilt_mean = vae_malloc(&m->mem, (size_t)m->p * sizeof(double))))
+    return VAE_NOMEM;
   for (int j = 0; j < m->p; j++) f->tilt_mean[j] = NAN;
   int changed = 0, rc = tilt_tables(m, f->data, *scored, f->n, f->tilt_mean, &changed);
   if (rc || !changed) return rc;
@@ -891,7 +899,7 @@ static int tilt_and_train(fit_state *f, float **scored, float **keep, char *err,
   memset(f->b.adam_m, 0, m->nparams * sizeof(float));
   memset(f->b.adam_v, 0, m->nparams * sizeof(float));
   f->opt.t = 0;
-  f->plan.max_rounds += f->epochs;
+  f->plan.max_rounds = f->epochs + f->plan.phase_rounds;
   f->stopped_early = 0;
   return train_rounds(f, err, errlen);
 }
@@ -1002,7 +1010,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   m->cfg.threads = cfg->threads; /* for the held-out inference below */
   plan_fit(m, n, cfg, &f.plan);
   /* VAE_MNAR's first fit may train twice (tilt_and_train). */
-  if (alloc_buffers(m, &f.b, f.plan.batch, cfg->samples, n, cfg->epochs * (m->sel ? 2 : 1),
+  if (alloc_buffers(m, &f.b, f.plan.batch, cfg->samples, n, cfg->epochs * (m->sel ? 1 + TILT_ROUNDS : 1),
                     cfg->threads > 0 ? cfg->threads : vae_cores()))
     return VAE_NOMEM;
   double *hold_err = rep ? vae_calloc(&m->mem, (size_t)m->p, sizeof(double)) : NULL;
@@ -1033,7 +1041,8 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
 
   rc = train_rounds(&f, err, errlen);
   float *keep = NULL; /* VAE_MNAR's tables before they were tilted */
-  if (rc == VAE_OK && m->sel && m->cal.nq == 0) rc = tilt_and_train(&f, &scored, &keep, err, errlen);
+  for (int t = 0; t < TILT_ROUNDS && rc == VAE_OK && m->sel && m->cal.nq == 0; t++)
+    rc = tilt_and_train(&f, &scored, &keep, err, errlen);
   /* The linear part is fitted anew; the earlier one (and the shares) are
   ** kept until the fit succeeds. */
   vae_linear old_lin = m->lin;
