@@ -794,9 +794,9 @@ static int train_rounds(fit_state *f, char *err, size_t errlen) {
 ** network then trains on from where it was on the new scores. A column
 ** whose weights stay within TILT_MIN_RATIO of each other keeps its table
 ** (on MCAR data, most: the slopes' prior keeps them small). Measured on
-** the quick bench (bench/impute.py --quick, 15 tables side by side with
-** the build before): self-masked 0.845 -> 0.839 the best peer's nRMSE,
-** MCAR 1.005x -> 1.019x "mar" (titanic, mammalsleep, iris lose 4-7%); a
+** the quick bench (bench/impute.py --quick, 22 tables side by side with
+** the build before): self-masked 0.870 -> 0.862 the best peer's nRMSE,
+** MCAR 1.005x -> 1.017x "mar" (titanic, mammalsleep, iris lose 4-7%); a
 ** ratio of 1.6 kept iris's MCAR error but not titanic's; two tilts in a
 ** row, weights from the refitted model, left the test's median as one. */
 #define TILT_FLOOR 0.1
