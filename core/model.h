@@ -313,6 +313,14 @@ void vae_stopper_init(vae_stopper *s, int64_t n_hold);
 /* Adds the next round's bound; 1 when it is the best so far. */
 int vae_stopper_add(vae_stopper *s, double val);
 
+/* VAE_MNAR (train.c): the priors of the missingness model's slopes and
+** cross terms, as a penalty per row of the n trained on (returned), and
+** its gradient added to grads[lo, hi) when grads is not NULL; a cross
+** term whose column k is no driver (driver[k] 0) gets no prior and its
+** gradient is set to 0 (it stays at 0). */
+double vae_selection_prior(const vae_model *m, const unsigned char *driver, int64_t n,
+                           float *grads, size_t lo, size_t hi);
+
 /* The stopping tolerance of vae_infer's adaptive importance sampling of
 ** conditional means (infer.c). */
 #define VAE_ADAPT_TOL 0.1

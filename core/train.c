@@ -572,7 +572,9 @@ static void widen_range(vae_model *m, const float *data, int64_t n) {
 ** +0.16): the probit rises to 1 where the bench's masking stays at 0.5.
 ** Nor did 32 samples or a patience of 60 change the error (wine,
 ** faithful: within 1%). */
+#ifndef VAE_SLOPE_PRIOR
 #define VAE_SLOPE_PRIOR 0.2
+#endif
 
 /* The cross-column slopes c_jk (column k's value in column j's
 ** missingness, objective.c) have a prior N(0, VAE_CROSS_PRIOR^2), and
@@ -596,21 +598,38 @@ static void widen_range(vae_model *m, const float *data, int64_t n) {
 #define VAE_CROSS_PRIOR 0.1
 #define VAE_DRIVER_MAX_MISSING 0.05
 
-/* The priors' gradients on the slopes and cross terms within parameters
-** [lo, hi) (a range of update_range's). */
-static void slope_prior(const vae_model *m, const unsigned char *driver, float *grads,
-                        int64_t n, size_t lo, size_t hi) {
-  for (int j = 0; j < m->p; j++) {
-    size_t at = m->sel + 2 * (size_t)j;
-    if (at >= lo && at < hi)
-      grads[at] += (float)(m->params[at] / (VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR * (double)n));
+#ifndef VAE_SLOPE_POOL_SD
+#define VAE_SLOPE_POOL_SD 0.2
+#endif
+
+double vae_selection_prior(const vae_model *m, const unsigned char *driver, int64_t n,
+                           float *grads, size_t lo, size_t hi) {
+  const double s2 = VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR, c2 = VAE_CROSS_PRIOR * VAE_CROSS_PRIOR;
+  double sum = 0, pen = 0, centre = 0;
+  int cols = 0;
+  for (int j = 0; j < m->p; j++)
+    if (m->cols[j].kind != VAE_CATEGORICAL) {
+      sum += m->params[m->sel + 2 * (size_t)j];
+      cols++;
+    }
+  if (VAE_SLOPE_POOL_SD > 0) {
+    centre = sum / (cols + s2 / (VAE_SLOPE_POOL_SD * VAE_SLOPE_POOL_SD));
+    pen += centre * centre / (2 * VAE_SLOPE_POOL_SD * VAE_SLOPE_POOL_SD);
   }
-  const double cross = 1.0 / (VAE_CROSS_PRIOR * VAE_CROSS_PRIOR * (double)n);
+  for (int j = 0; j < m->p; j++) {
+    const size_t at = m->sel + 2 * (size_t)j;
+    const double d = m->params[at] - (m->cols[j].kind != VAE_CATEGORICAL ? centre : 0);
+    pen += d * d / (2 * s2);
+    if (grads && at >= lo && at < hi) grads[at] += (float)(d / (s2 * (double)n));
+  }
   for (size_t i = 0; m->cross && i < (size_t)m->p * m->p; i++) {
     const size_t at = m->cross + i;
-    if (at >= lo && at < hi)
-      grads[at] = driver[i % m->p] ? grads[at] + (float)(m->params[at] * cross) : 0.0f;
+    const double c = m->params[at];
+    if (driver[i % m->p]) pen += c * c / (2 * c2);
+    if (grads && at >= lo && at < hi)
+      grads[at] = driver[i % m->p] ? grads[at] + (float)(c / (c2 * (double)n)) : 0.0f;
   }
+  return pen / (double)n;
 }
 
 /* The columns that may drive others' missingness (numeric and binary ones
@@ -650,7 +669,7 @@ static void update_range(void *ctx, int item, int worker) {
     const float *h = b->w[s].grads;
     for (size_t i = lo; i < hi; i++) g[i] += h[i];
   }
-  if (m->sel) slope_prior(m, b->driver, g, ps->n, lo, hi);
+  if (m->sel) vae_selection_prior(m, b->driver, ps->n, g, lo, hi);
   adam_update(&ps->c, m->params + lo, g + lo, b->adam_m + lo, b->adam_v + lo, hi - lo);
 }
 
@@ -1025,11 +1044,24 @@ static int refit_all_rows(fit_state *f) {
 /* After the network: the linear part on the training rows, the shares
 ** (and the held-out error) on the held-out rows, then for small tables
 ** training on all rows, and the linear part again on all rows. */
+/* A tilted column's mean in the linear part is its weighted one: EM
+** took its holes as missing at random, so its mean was the truncated
+** column's, and the linear half of an estimate pulled it back down. Set
+** before the held-out shares are chosen too, as they are chosen for the
+** cells the missingness model hides (VAE_MNAR_SHARES). */
+static void tilt_linear(fit_state *f) {
+  vae_model *m = f->m;
+  for (int j = 0; f->tilt_mean && m->lin.d && j < m->p; j++)
+    if (!isnan(f->tilt_mean[j]))
+      m->lin.mean[m->off[j]] = (f->tilt_mean[j] - m->cols[j].mean) / m->cols[j].sd;
+}
+
 static int finish_parts(fit_state *f, double *hold_err) {
   vae_model *m = f->m;
   const fit_plan *pl = &f->plan;
   int64_t *train = f->b.idx, *hold = f->b.idx + pl->n_train;
   int rc = vae_linear_fit(m, f->data, train, pl->n_train, f->b.pool, &m->lin, poll_stop, &f->poll);
+  if (rc == VAE_OK) tilt_linear(f);
   if (rc == VAE_OK)
     rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, vae_seed_mix(f->cfg->seed, 0x401d),
                        hold_err, &f->poll);
@@ -1038,14 +1070,7 @@ static int finish_parts(fit_state *f, double *hold_err) {
     vae_linear_free(&m->mem, &m->lin);
     rc = vae_linear_fit(m, f->data, f->b.idx, f->n, f->b.pool, &m->lin, poll_stop, &f->poll);
   }
-  /* A tilted column's mean in the linear part is its weighted one: EM
-  ** took its holes as missing at random, so its mean was the truncated
-  ** column's, and the linear half of an estimate pulled it back down (the
-  ** held-out shares above are chosen before: their cells are observed
-  ** ones). */
-  for (int j = 0; rc == VAE_OK && f->tilt_mean && m->lin.d && j < m->p; j++)
-    if (!isnan(f->tilt_mean[j]))
-      m->lin.mean[m->off[j]] = (f->tilt_mean[j] - m->cols[j].mean) / m->cols[j].sd;
+  if (rc == VAE_OK) tilt_linear(f);
   return rc;
 }
 
