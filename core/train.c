@@ -601,6 +601,9 @@ static void widen_range(vae_model *m, const float *data, int64_t n) {
 #ifndef VAE_SLOPE_POOL_SD
 #define VAE_SLOPE_POOL_SD 0.2
 #endif
+/* Is column j's slope pooled (a numeric or binary column with holes enough
+** to be no driver)? */
+#define POOLED(m, driver, j) ((m)->cols[j].kind != VAE_CATEGORICAL && !(driver)[j])
 
 double vae_selection_prior(const vae_model *m, const unsigned char *driver, int64_t n,
                            float *grads, size_t lo, size_t hi) {
@@ -608,7 +611,7 @@ double vae_selection_prior(const vae_model *m, const unsigned char *driver, int6
   double sum = 0, pen = 0, centre = 0;
   int cols = 0;
   for (int j = 0; j < m->p; j++)
-    if (m->cols[j].kind != VAE_CATEGORICAL) {
+    if (POOLED(m, driver, j)) {
       sum += m->params[m->sel + 2 * (size_t)j];
       cols++;
     }
@@ -618,7 +621,7 @@ double vae_selection_prior(const vae_model *m, const unsigned char *driver, int6
   }
   for (int j = 0; j < m->p; j++) {
     const size_t at = m->sel + 2 * (size_t)j;
-    const double d = m->params[at] - (m->cols[j].kind != VAE_CATEGORICAL ? centre : 0);
+    const double d = m->params[at] - (POOLED(m, driver, j) ? centre : 0);
     pen += d * d / (2 * s2);
     if (grads && at >= lo && at < hi) grads[at] += (float)(d / (s2 * (double)n));
   }
@@ -1142,7 +1145,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     return VAE_NOMEM;
   }
   f.scored = scored;
-  if (m->cross) find_drivers(m, data, n, f.b.driver);
+  if (m->sel) find_drivers(m, data, n, f.b.driver);
   vae_rng_seed(&f.rng, vae_seed_mix(cfg->seed, 0xf17));
   for (int64_t i = 0; i < n; i++) f.b.idx[i] = i;
   shuffle(f.b.idx, n, &f.rng);

@@ -143,7 +143,7 @@ static void test_selection_prior_gradients(void) {
   vae_rng_seed(&rng, 5);
   const size_t first = m->sel, count = 2 * (size_t)m->p + (size_t)m->p * m->p;
   for (size_t i = first; i < first + count; i++) m->params[i] = 0.4f * vae_rng_normal(&rng);
-  const unsigned char driver[5] = {1, 0, 1, 0, 1};
+  const unsigned char driver[5] = {0, 0, 1, 0, 1}; /* a, b pooled */
   float *grads = calloc(m->nparams, sizeof(float));
   for (size_t i = 0; i < m->nparams; i++) grads[i] = i >= m->cross ? 1.0f : 0.0f;
   vae_selection_prior(m, driver, ROWS, grads, 0, m->nparams);
