@@ -99,9 +99,6 @@ static inline int vae_is_numeric(int kind) {
 ** quantile table (values a warm start brings) the score goes on linearly,
 ** one sd of the column per unit, so that new ranges stay distinct. */
 double vae_standardize(const vae_column *c, double v);
-/* The scores of the table's ends (score_lo, score_hi), after its quantiles
-** change. */
-void vae_column_ends(vae_column *c);
 double vae_unstandardize(const vae_column *c, double z);
 /* vae_unstandardize of each of z[0..n), in place. */
 void vae_unstandardize_n(const vae_column *c, double *z, int n);

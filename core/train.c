@@ -16,20 +16,13 @@
 ** into fixed parameter ranges on the same pool, and the pool is handed to
 ** the normal scores, the linear part and the calibration, each cut into
 ** pieces that do not depend on the thread count either.
-**
-** VAE_MNAR: the first fit of such a model trains twice, the numeric
-** columns' quantile tables tilted in between (tilt_and_train); the
-** report's epochs count both.
 */
 #include "mem.h"
 #include "model.h"
 #include "pool.h"
 #include "transform.h"
 
-#include "transform.h"
-
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -746,7 +739,6 @@ typedef struct {
   int big;              /* more than ROUND_STEPS batches: rounds, wrapping */
   int64_t round_steps;  /* batches per round */
   int max_rounds;
-  int phase_rounds;     /* max_rounds as planned: a tilt's training gets as many */
 } fit_plan;
 
 static void plan_fit(const vae_model *m, int64_t n, const vae_config *cfg, fit_plan *f) {
@@ -770,7 +762,6 @@ static void plan_fit(const vae_model *m, int64_t n, const vae_config *cfg, fit_p
   if (budget < (int64_t)BUDGET_PER_INPUT * m->enc_in) budget = (int64_t)BUDGET_PER_INPUT * m->enc_in;
   int64_t budget_rounds = (budget + ROUND_STEPS - 1) / ROUND_STEPS;
   f->max_rounds = f->big && budget_rounds < cfg->epochs ? (int)budget_rounds : cfg->epochs;
-  f->phase_rounds = f->max_rounds;
   f->n_eval = f->n_hold < EVAL_MAX_ROWS ? f->n_hold : EVAL_MAX_ROWS;
 }
 
@@ -793,8 +784,6 @@ typedef struct {
   int epochs, best_epoch, stopped_early;
   int64_t rows_trained;
   vae_stopper stop;         /* early stopping on the held-out bound */
-  double *tilt_mean;        /* [p] VAE_MNAR: a tilted column's weighted mean
-                               (NaN: not tilted), or NULL */
 } fit_state;
 
 void vae_stopper_init(vae_stopper *s, int64_t n_hold) {
@@ -878,139 +867,6 @@ static int train_rounds(fit_state *f, char *err, size_t errlen) {
   return rc;
 }
 
-/* VAE_MNAR: the quantile tables of numeric columns are first made from the
-** observed cells alone. When high values go missing more often, those
-** cells are a truncated sample: the table squeezes the column's upper
-** tail, the scores of the observed cells look normal, and the missingness
-** model is left with little to explain (self-masked quick bench: 0.877x
-** the best peer's nRMSE). So after a first round of training, each
-** observed cell of a numeric column is weighed by 1 / P(observed | its
-** row) under the fitted missingness model (probit of its score, plus the
-** cross terms of the row's observed drivers), floored at TILT_FLOOR, and
-** the column's table is made again from the weighted cells (an inverse-
-** probability-weighted estimate of the whole column's distribution); the
-** network then trains on from where it was on the new scores. A column
-** whose weights stay within TILT_MIN_RATIO of each other keeps its table
-** (on MCAR data, most: the slopes' prior keeps them small). Measured on
-** the quick bench (bench/impute.py --quick, 22 tables side by side with
-** the build before): self-masked 0.870 -> 0.862 the best peer's nRMSE,
-** MCAR 1.005x -> 1.017x "mar" (titanic, mammalsleep, iris lose 4-7%); a
-** ratio of 1.6 kept iris's MCAR error but not titanic's; two tilts in a
-** row, weights from the refitted model, left the test's median as one. */
-#define TILT_FLOOR 0.1
-#define TILT_MIN_RATIO 1.2
-#ifndef TILT_ROUNDS
-#define TILT_ROUNDS 1
-#endif
-
-typedef struct {
-  double v, w;
-} weighed;
-
-static int cmp_weighed(const void *a, const void *b) {
-  double x = ((const weighed *)a)->v, y = ((const weighed *)b)->v;
-  return x < y ? -1 : x > y;
-}
-
-/* 1 / P(cell j of scored row xs is observed), floored. */
-static double tilt_weight(const vae_model *m, int j, const float *xs) {
-  const double a = m->params[m->sel + 2 * (size_t)j], b = m->params[m->sel + 2 * (size_t)j + 1];
-  double u = a * xs[j] + b;
-  for (int l = 0; m->cross && l < m->p; l++) {
-    const float c = m->params[m->cross + (size_t)j * m->p + l];
-    if (l != j && c != 0 && !isnan(xs[l]) && m->cols[l].kind != VAE_CATEGORICAL) u += c * xs[l];
-  }
-  double obs = 0.5 * erfc(u / 1.4142135623730951); /* Phi(-u) */
-  return 1.0 / (obs > TILT_FLOOR ? obs : TILT_FLOOR);
-}
-
-/* The tables made again as above from the raw rows data and their scores;
-** *changed: how many columns got a new one. */
-static int tilt_tables(vae_model *m, const float *data, const float *scored, int64_t n,
-                       double *mean, int *changed) {
-  const int p = m->p;
-  *changed = 0;
-  weighed *cells = vae_malloc(&m->mem, (size_t)(n > 0 ? n : 1) * sizeof *cells);
-  double *v = vae_malloc(&m->mem, (size_t)(n > 0 ? n : 1) * 2 * sizeof(double));
-  if (!cells || !v) {
-    vae_free(&m->mem, cells);
-    vae_free(&m->mem, v);
-    return VAE_NOMEM;
-  }
-  for (int j = 0; j < p; j++) {
-    vae_column *c = &m->cols[j];
-    if (!vae_is_numeric(c->kind) || c->nq < 2) continue;
-    int64_t k = 0;
-    double lo = INFINITY, hi = 0;
-    for (int64_t i = 0; i < n; i++) {
-      const float *xs = scored + (size_t)i * p;
-      if (isnan(xs[j])) continue;
-      cells[k].v = data[(size_t)i * p + j];
-      cells[k].w = tilt_weight(m, j, xs);
-      lo = fmin(lo, cells[k].w);
-      hi = fmax(hi, cells[k].w);
-      k++;
-    }
-    if (k < 2 || !(hi >= TILT_MIN_RATIO * lo)) continue;
-    qsort(cells, (size_t)k, sizeof *cells, cmp_weighed);
-    double sw = 0, swv = 0;
-    for (int64_t i = 0; i < k; i++) {
-      v[i] = cells[i].v;
-      v[k + i] = cells[i].w;
-      sw += cells[i].w;
-      swv += cells[i].w * cells[i].v;
-    }
-    mean[j] = swv / sw;
-    vae_weighted_quantiles(v, v + k, (long)k, c->quantiles, c->nq);
-    vae_column_ends(c);
-    ++*changed;
-  }
-  vae_free(&m->mem, cells);
-  vae_free(&m->mem, v);
-  return VAE_OK;
-}
-
-/* Every numeric column's table into keep (p * VAE_MAX_QUANTILES floats),
-** or back from it. */
-static void keep_tables(vae_model *m, float *keep, int back) {
-  for (int j = 0; j < m->p; j++) {
-    vae_column *c = &m->cols[j];
-    if (!vae_is_numeric(c->kind) || !c->quantiles) continue;
-    float *k = keep + (size_t)j * VAE_MAX_QUANTILES;
-    memcpy(back ? c->quantiles : k, back ? k : c->quantiles, (size_t)c->nq * sizeof(float));
-    if (back) vae_column_ends(c);
-  }
-}
-
-/* The tables tilted (above), then training on from the best round on the
-** new scores, with early stopping of its own, for up to as many rounds
-** again. keep: the tables before (the caller's to free, and to put back
-** if the fit fails). */
-static int tilt_and_train(fit_state *f, float **scored, float **keep, char *err,
-                          size_t errlen) {
-  vae_model *m = f->m;
-  if (!*keep) {
-    *keep = vae_malloc(&m->mem, (size_t)m->p * VAE_MAX_QUANTILES * sizeof(float));
-    if (!*keep) return VAE_NOMEM;
-    keep_tables(m, *keep, 0);
-  }
-  if (!f->tilt_mean && !(f->tilt_mean = vae_malloc(&m->mem, (size_t)m->p * sizeof(double))))
-    return VAE_NOMEM;
-  for (int j = 0; j < m->p; j++) f->tilt_mean[j] = NAN;
-  int changed = 0, rc = tilt_tables(m, f->data, *scored, f->n, f->tilt_mean, &changed);
-  if (rc || !changed) return rc;
-  float *again = vae_scores(m, f->data, f->n, f->b.pool);
-  if (!again) return VAE_NOMEM;
-  vae_free(&m->mem, *scored);
-  f->scored = *scored = again;
-  memset(f->b.adam_m, 0, m->nparams * sizeof(float));
-  memset(f->b.adam_v, 0, m->nparams * sizeof(float));
-  f->opt.t = 0;
-  f->plan.max_rounds = f->epochs + f->plan.phase_rounds;
-  f->stopped_early = 0;
-  return train_rounds(f, err, errlen);
-}
-
 /* Train on, from the best epoch's parameters, on every row: the held-out
 ** rows then count too. Measured on breast_cancer (3 seeds): imputation
 ** error 0.431 against 0.498 for the best-epoch snapshot. This used to
@@ -1047,24 +903,11 @@ static int refit_all_rows(fit_state *f) {
 /* After the network: the linear part on the training rows, the shares
 ** (and the held-out error) on the held-out rows, then for small tables
 ** training on all rows, and the linear part again on all rows. */
-/* A tilted column's mean in the linear part is its weighted one: EM
-** took its holes as missing at random, so its mean was the truncated
-** column's, and the linear half of an estimate pulled it back down. Set
-** before the held-out shares are chosen too, as they are chosen for the
-** cells the missingness model hides (VAE_MNAR_SHARES). */
-static void tilt_linear(fit_state *f) {
-  vae_model *m = f->m;
-  for (int j = 0; f->tilt_mean && m->lin.d && j < m->p; j++)
-    if (!isnan(f->tilt_mean[j]))
-      m->lin.mean[m->off[j]] = (f->tilt_mean[j] - m->cols[j].mean) / m->cols[j].sd;
-}
-
 static int finish_parts(fit_state *f, double *hold_err) {
   vae_model *m = f->m;
   const fit_plan *pl = &f->plan;
   int64_t *train = f->b.idx, *hold = f->b.idx + pl->n_train;
   int rc = vae_linear_fit(m, f->data, train, pl->n_train, f->b.pool, &m->lin, poll_stop, &f->poll);
-  if (rc == VAE_OK) tilt_linear(f);
   if (rc == VAE_OK)
     rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, vae_seed_mix(f->cfg->seed, 0x401d),
                        hold_err, &f->poll);
@@ -1073,7 +916,6 @@ static int finish_parts(fit_state *f, double *hold_err) {
     vae_linear_free(&m->mem, &m->lin);
     rc = vae_linear_fit(m, f->data, f->b.idx, f->n, f->b.pool, &m->lin, poll_stop, &f->poll);
   }
-  if (rc == VAE_OK) tilt_linear(f);
   return rc;
 }
 
@@ -1122,8 +964,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   f.t0 = now_seconds();
   m->cfg.threads = cfg->threads; /* for the held-out inference below */
   plan_fit(m, n, cfg, &f.plan);
-  /* VAE_MNAR's first fit may train twice (tilt_and_train). */
-  if (alloc_buffers(m, &f.b, f.plan.batch, cfg->samples, n, cfg->epochs * (m->sel ? 1 + TILT_ROUNDS : 1),
+  if (alloc_buffers(m, &f.b, f.plan.batch, cfg->samples, n, cfg->epochs,
                     cfg->threads > 0 ? cfg->threads : vae_cores()))
     return VAE_NOMEM;
   double *hold_err = rep ? vae_calloc(&m->mem, (size_t)m->p, sizeof(double)) : NULL;
@@ -1153,9 +994,6 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   f.poll = (poller){progress, ctx, f.t0, now_seconds(), 0};
 
   rc = train_rounds(&f, err, errlen);
-  float *keep = NULL; /* VAE_MNAR's tables before they were tilted */
-  for (int t = 0; t < TILT_ROUNDS && rc == VAE_OK && m->sel && m->cal.nq == 0; t++)
-    rc = tilt_and_train(&f, &scored, &keep, err, errlen);
   /* The linear part is fitted anew; the earlier one (and the shares) are
   ** kept until the fit succeeds. */
   vae_linear old_lin = m->lin;
@@ -1173,20 +1011,16 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   if (rc == VAE_OK) rc = vae_expect_build(m);
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(&m->mem, scored);
-  vae_free(&m->mem, f.tilt_mean);
   if (rc != VAE_OK) {
     vae_calibration_free(&m->mem, &cal); /* made before a later step failed */
     vae_linear_free(&m->mem, &m->lin);
     m->lin = old_lin;
     memcpy(m->blend, f.b.blend, (size_t)m->p * sizeof(float));
     memcpy(m->params, f.b.backup, m->nparams * sizeof(float));
-    if (keep) keep_tables(m, keep, 1);
-    vae_free(&m->mem, keep);
     vae_free(&m->mem, hold_err);
     free_buffers(&f.b);
     return rc;
   }
-  vae_free(&m->mem, keep);
   vae_linear_free(&m->mem, &old_lin);
   vae_calibration_free(&m->mem, &m->cal);
   m->cal = cal;

@@ -19,33 +19,6 @@ void vae_quantiles(const double *sorted, long n, float *q, int nq) {
   }
 }
 
-void vae_weighted_quantiles(const double *sorted, const double *w, long n, float *q, int nq) {
-  if (nq == 1 || n < 2) {
-    for (int k = 0; k < nq; k++) q[k] = (float)sorted[0];
-    return;
-  }
-  /* Value i sits at (its weight's middle - the first's half) / (the total
-  ** less the two ends' halves): i / (n - 1) when the weights are equal. */
-  double total = 0;
-  for (long i = 0; i < n; i++) total += w[i];
-  const double lo = 0.5 * w[0], span = total - 0.5 * w[0] - 0.5 * w[n - 1];
-  long i = 0;
-  double before = 0; /* weight of values 0 .. i-1 */
-  for (int k = 0; k < nq; k++) {
-    const double t = (double)k / (nq - 1) * span;
-    /* Move i on while value i + 1 sits at or before t. */
-    while (i + 1 < n && before + w[i] + 0.5 * w[i + 1] - lo <= t) before += w[i++];
-    if (i + 1 >= n) {
-      q[k] = (float)sorted[n - 1];
-      continue;
-    }
-    const double at = before + 0.5 * w[i] - lo, next = at + 0.5 * (w[i] + w[i + 1]);
-    const double f = next > at ? (t - at) / (next - at) : 0;
-    q[k] = (float)(sorted[i] + (f > 0 ? f : 0) * (sorted[i + 1] - sorted[i]));
-  }
-  q[nq - 1] = (float)sorted[n - 1];
-}
-
 double vae_normal_cdf(double z) { return 0.5 * erfc(-z / sqrt(2.0)); }
 
 /* Newton's method on Phi from a tail-shaped first guess; Phi' = phi is

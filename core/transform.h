@@ -20,11 +20,6 @@
 int vae_quantile_count(long n);
 void vae_quantiles(const double *sorted, long n, float *q, int nq);
 
-/* The same table with value i of sorted[n] weighing w[i] > 0 (equal
-** weights give vae_quantiles' table): the smallest and largest values
-** stay the ends, and a value's share of the distribution is its weight's. */
-void vae_weighted_quantiles(const double *sorted, const double *w, long n, float *q, int nq);
-
 /* Normal score of x under the table; values beyond the table map to its
 ** ends. A table of one value (a constant column) maps everything to 0. */
 double vae_to_score(const float *q, int nq, double x);

@@ -235,6 +235,7 @@ void vae_columns_free(const vae_allocator *a, vae_column *cols, int p) {
   vae_free(a, cols);
 }
 
+static void score_ends(vae_column *c);
 
 static int copy_columns(const vae_allocator *a, const vae_column *src, int p,
                         vae_column **out) {
@@ -263,7 +264,7 @@ static int copy_columns(const vae_allocator *a, const vae_column *src, int p,
       if (!cols[j].quantiles) goto nomem;
       memcpy(cols[j].quantiles, src[j].quantiles, (size_t)src[j].nq * sizeof(float));
       cols[j].nq = src[j].nq;
-      vae_column_ends(&cols[j]);
+      score_ends(&cols[j]);
     }
   }
   *out = cols;
@@ -449,13 +450,13 @@ static int column_stats(const vae_allocator *a, vae_column *c, const float *data
   c->quantiles = vae_malloc(a, (size_t)c->nq * sizeof(float));
   if (c->quantiles) {
     vae_quantiles(sorted, (long)k, c->quantiles, c->nq);
-    vae_column_ends(c);
+    score_ends(c);
   }
   vae_free(a, sorted);
   return c->quantiles ? VAE_OK : VAE_NOMEM;
 }
 
-void vae_column_ends(vae_column *c) {
+static void score_ends(vae_column *c) {
   c->score_lo = vae_to_score(c->quantiles, c->nq, c->quantiles[0]);
   c->score_hi = vae_to_score(c->quantiles, c->nq, c->quantiles[c->nq - 1]);
   c->bend = vae_is_numeric(c->kind) ? vae_generation_bend(c) : 1.0;
