@@ -16,8 +16,9 @@
 ** numeric cell given z and "it is missing" is then N(mu, var) tilted by the
 ** probit link, whose mean and variance are in closed form; a binary cell's
 ** P(1) is tilted the same way. The estimate is the MAR one (the network's
-** average with the linear part, whose shares were fitted on cells hidden at
-** random) plus the network's MNAR shift: what the missingness model changes.
+** average with the linear part; train.c fits a numeric column's share on
+** held-out cells weighted as the missingness model hides them) plus the
+** network's MNAR shift: what the missingness model changes.
 ** Generation given values (VAE_GENERATE) ignores the missingness model: its
 ** unknown cells were never hidden by it.
 **
@@ -910,9 +911,9 @@ int vae_infer_adaptive(const vae_model *m, int n, const float *x, int S, double 
   return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, NULL, 0, tol, used, NULL);
 }
 
-int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
+int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, float *out,
                     float *probs) {
-  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, 1, 0, NULL, NULL);
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, !mnar, 0, NULL, NULL);
 }
 
 int vae_infer(const vae_model *m, int mode, int n, const float *x,

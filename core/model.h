@@ -286,10 +286,13 @@ void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
 ** needs 2), one per level for categorical. m must have a linear part. */
 void vae_linear_probs(const vae_model *m, int j, const float *x,
                       vae_linear_work *w, double *probs);
-/* vae_infer(VAE_MEAN) that also leaves, when probs is not NULL, the
-** network's own probabilities of each missing binary or categorical cell in
-** probs (n x x_width, at the column's offset; other entries untouched). */
-int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
+/* vae_infer(VAE_MEAN), every row taking S samples, that also leaves, when
+** probs is not NULL, the network's own probabilities of each missing binary
+** or categorical cell in probs (n x x_width, at the column's offset; other
+** entries untouched). Under VAE_MNAR the estimates are those of cells
+** missing at random (mnar 0) or, with mnar, vae_infer's: given that the
+** missingness model hid them (probs stay the former). */
+int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, float *out,
                     float *probs);
 
 /* Early stopping (train.c) reads the held-out bound of each round. A round
@@ -309,6 +312,14 @@ typedef struct {
 void vae_stopper_init(vae_stopper *s, int64_t n_hold);
 /* Adds the next round's bound; 1 when it is the best so far. */
 int vae_stopper_add(vae_stopper *s, double val);
+
+/* VAE_MNAR (train.c): the priors of the missingness model's slopes and
+** cross terms, as a penalty per row of the n trained on (returned), and
+** its gradient added to grads[lo, hi) when grads is not NULL; a cross
+** term whose column k is no driver (driver[k] 0) gets no prior and its
+** gradient is set to 0 (it stays at 0). */
+double vae_selection_prior(const vae_model *m, const unsigned char *driver, int64_t n,
+                           float *grads, size_t lo, size_t hi);
 
 /* The stopping tolerance of vae_infer's adaptive importance sampling of
 ** conditional means (infer.c). */

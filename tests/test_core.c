@@ -121,6 +121,62 @@ static void test_gradients(int missing) {
   vae_model_free(m);
 }
 
+/* The missingness model's priors (train.c: the slopes pooled around
+** their shared centre, the cross terms of driver columns) against finite
+** differences of the penalty they return; a cross term of a column that
+** drives nothing has its gradient set to 0. */
+static void test_selection_prior_gradients(void) {
+  vae_column cols[5];
+  mixed_columns(cols);
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.missing = VAE_MNAR;
+  cfg.latent = 2;
+  enum { ROWS = 40 };
+  float x[ROWS * 5];
+  mixed_data(x, ROWS, 11, 0.2);
+  vae_model *m;
+  char err[200];
+  int rc = vae_model_create(&test_mem, cols, 5, &cfg, x, ROWS, &m, err, sizeof err);
+  CHECK(rc == VAE_OK && m->sel && m->cross, "create an mnar model: %s", err);
+  if (rc) return;
+  vae_rng rng;
+  vae_rng_seed(&rng, 5);
+  const size_t first = m->sel, count = 2 * (size_t)m->p + (size_t)m->p * m->p;
+  for (size_t i = first; i < first + count; i++) m->params[i] = 0.4f * vae_rng_normal(&rng);
+  const unsigned char driver[5] = {0, 0, 1, 0, 1}; /* a, b pooled */
+  float *grads = calloc(m->nparams, sizeof(float));
+  for (size_t i = 0; i < m->nparams; i++) grads[i] = i >= m->cross ? 1.0f : 0.0f;
+  vae_selection_prior(m, driver, ROWS, grads, 0, m->nparams);
+  int bad = 0, frozen = 1, moved = 0;
+  for (size_t i = first; i < first + count; i++) {
+    const float keep = m->params[i], h = 1e-2f;
+    m->params[i] = keep + h;
+    const double up = vae_selection_prior(m, driver, ROWS, NULL, 0, 0);
+    m->params[i] = keep - h;
+    const double down = vae_selection_prior(m, driver, ROWS, NULL, 0, 0);
+    m->params[i] = keep;
+    const double numeric = (up - down) / (2 * h);
+    /* cross terms started from a gradient of 1 (the bound's stand-in) */
+    const int is_cross = i >= m->cross, drives = !is_cross || driver[(i - m->cross) % m->p];
+    const double a = grads[i] - (is_cross && drives ? 1.0 : 0.0);
+    if (!drives) {
+      frozen &= grads[i] == 0.0f;
+      continue;
+    }
+    moved += fabs(numeric) > 1e-4;
+    if (fabs(numeric - a) > 1e-3 * fmax(fabs(numeric), 1e-2)) {
+      if (bad < 5) printf("  selection prior param %zu: analytic %g numeric %g\n", i, a, numeric);
+      bad++;
+    }
+  }
+  CHECK(bad == 0 && moved > 0, "selection prior: %d gradients differ from finite differences "
+        "(%d non-zero)", bad, moved);
+  CHECK(frozen, "selection prior: a cross term of a column that drives nothing keeps a gradient");
+  free(grads);
+  vae_model_free(m);
+}
+
 /* Dense and tanh on their own, against finite differences of sum(Y * R). */
 static void test_layer_gradients(void) {
   enum { IN = 4, OUT = 3, ROWS = 5 };
@@ -2115,6 +2171,7 @@ int main(void) {
   test_layer_gradients();
   test_gradients(VAE_MAR);
   test_gradients(VAE_MNAR);
+  test_selection_prior_gradients();
   test_config_check();
   test_early_stopping();
   test_determinism_and_blob();
