@@ -21,8 +21,8 @@
 ** working together was slower, the next SOLO_WINDOWS windows run on the
 ** caller alone, then the workers are tried again; each failed try doubles
 ** the wait (up to MAX_SOLO_WINDOWS), so that a machine that stays busy
-** pays little for the tries. Which thread runs an item never changes a result, so this only
-** changes the time.
+** pays little for the tries. Which thread runs an item never changes a
+** result, so this only changes the time.
 */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "pool.h"
@@ -57,7 +57,7 @@ struct vae_pool {
   void *ctx;
   int items, finished;
   /* Each thread's share of the current job: items home_next[t] up to
-  ** home_end[t] (see take_items). */
+  ** home_end[t] (see next_item). */
   int home_next[VAE_MAX_THREADS], home_end[VAE_MAX_THREADS];
   /* The caller's view (only it touches these): see the top of the file. */
   int solo, jobs, solo_windows;
