@@ -255,13 +255,15 @@ static void level_probs(const vae_model *m, int j, const float *o, const float *
 /* The estimate of row r's missing cells from its first n samples (rows
 ** of S apart in w). The network's is averaged with the
 ** linear part's (linear: vae_linear_row's; lw NULL without one) by the
-** column's share, and under VAE_MNAR (wmar: the row's weights without the
+** column's share, that with the nearest neighbours' (knn, knn_probs:
+** vae_knn_row's, knn[j] NaN where there is none) by theirs, and under VAE_MNAR (wmar: the row's weights without the
 ** missingness model, else NULL) shifted by what the missingness model
 ** changes in the network's estimate. The network's own probabilities of
 ** missing binary and categorical cells also go to net_probs (x_width) when
 ** it is not NULL. acc and probs hold twice the most levels. */
 static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
                      const float *x, const double *linear, vae_linear_work *lw,
+                     const double *knn, const double *knn_probs,
                      const float *wmar, float *net_probs, float *dst, double *probs,
                      double *acc, double *gh) {
   const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * S * m->dec_out;
@@ -273,6 +275,7 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
     if (vae_is_numeric(c->kind)) {
       double net = numeric_mean(m, j, o, wm, n, w->var[j], NULL, gh), mean = net;
       if (!isnan(linear[j])) mean = m->blend[j] * net + (1.0 - m->blend[j]) * linear[j];
+      if (!isnan(knn[j])) mean = (1.0 - m->knn_share[j]) * mean + m->knn_share[j] * knn[j];
       if (wmar) mean += numeric_mean(m, j, o, wn, n, w->var[j], xs, gh) - net;
       dst[j] = round_to_kind(c, mean);
       continue;
@@ -290,6 +293,9 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
       vae_linear_probs(m, j, x, lw, probs);
       for (int l = 0; l < L; l++) acc[l] = m->blend[j] * acc[l] + (1.0 - m->blend[j]) * probs[l];
     }
+    if (!isnan(knn[j]))
+      for (int l = 0; l < L; l++)
+        acc[l] = (1.0 - m->knn_share[j]) * acc[l] + m->knn_share[j] * knn_probs[m->off[j] + l];
     if (wmar)
       for (int l = 0; l < L; l++) acc[l] += shift[l];
     if (L == 1) {
@@ -316,18 +322,21 @@ typedef struct {
   double *ratio, *gh;  /* K and 7 K */
   double *linear;      /* p: the linear part's estimates of one row */
   vae_linear_work *lw; /* when m has a linear part */
+  double *knn, *knn_probs; /* p and x_width: the nearest neighbours' */
+  vae_knn_work *kw;    /* when m has a reservoir */
 } lane;
 
 struct vae_scratch {
   vae_allocator mem;   /* the model's */
   const vae_model *m;
   int rows, K;         /* what each lane was allocated for */
-  int p, lin_d;        /* and the model's shape */
+  int p, lin_d, knn_n; /* and the model's shape */
   size_t nparams;
   int nlanes;          /* one per thread */
   lane *lanes;
   vae_pool *pool;      /* nlanes - 1 workers, made when a call has chunks to share */
   double *sd;          /* p */
+  unsigned char *knn_want; /* p: the columns whose knn_share is positive */
 };
 
 static void lane_free(const vae_allocator *a, lane *l) {
@@ -344,6 +353,9 @@ static void lane_free(const vae_allocator *a, lane *l) {
   vae_free(a, l->gh);
   vae_free(a, l->linear);
   vae_linear_work_free(l->lw);
+  vae_free(a, l->knn);
+  vae_free(a, l->knn_probs);
+  vae_knn_work_free(l->kw);
 }
 
 void vae_scratch_free(vae_scratch *sc) {
@@ -353,6 +365,7 @@ void vae_scratch_free(vae_scratch *sc) {
   for (int i = 0; sc->lanes && i < sc->nlanes; i++) lane_free(&a, &sc->lanes[i]);
   vae_free(&a, sc->lanes);
   vae_free(&a, sc->sd);
+  vae_free(&a, sc->knn_want);
   vae_free(&a, sc);
 }
 
@@ -370,7 +383,10 @@ static int lane_alloc(const vae_model *m, lane *l, int rows, int K) {
       !(l->ratio = vae_calloc(&m->mem, (size_t)K, sizeof(double))) ||
       !(l->gh = vae_calloc(&m->mem, (size_t)K * 7, sizeof(double))) ||
       !(l->linear = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
-      (m->lin.d && !(l->lw = vae_linear_work_alloc(&m->mem, m->lin.d))))
+      (m->lin.d && !(l->lw = vae_linear_work_alloc(&m->mem, m->lin.d))) ||
+      !(l->knn = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
+      !(l->knn_probs = vae_calloc(&m->mem, (size_t)m->x_width, sizeof(double))) ||
+      (m->knn.n && !(l->kw = vae_knn_work_alloc(&m->mem, m->knn.n, m->p))))
     return VAE_NOMEM;
   return VAE_OK;
 }
@@ -383,7 +399,7 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
   vae_scratch *sc = keep ? *keep : NULL;
   /* The shape too: another model may have been given the same address. */
   if (sc && sc->m == m && sc->K == K && sc->rows >= rows && sc->p == m->p &&
-      sc->nparams == m->nparams && sc->lin_d == m->lin.d && sc->nlanes >= lanes)
+      sc->nparams == m->nparams && sc->lin_d == m->lin.d && sc->knn_n == m->knn.n && sc->nlanes >= lanes)
     return sc;
   vae_scratch_free(sc);
   if (keep) *keep = NULL;
@@ -396,7 +412,9 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
   sc->p = m->p;
   sc->nparams = m->nparams;
   sc->lin_d = m->lin.d;
+  sc->knn_n = m->knn.n;
   int ok = (sc->sd = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) &&
+           (sc->knn_want = vae_calloc(&m->mem, (size_t)m->p, 1)) &&
            (sc->lanes = vae_calloc(&m->mem, (size_t)lanes, sizeof *sc->lanes));
   if (ok) sc->nlanes = lanes;
   for (int i = 0; ok && i < lanes; i++) ok = lane_alloc(m, &sc->lanes[i], rows, K) == VAE_OK;
@@ -681,7 +699,10 @@ static void infer_chunk(void *ctx, int item, int worker) {
                               &rngs[r], ln->probs);
     } else {
       vae_linear_row(m, xr, ln->lw, ln->linear);
-      row_mean(m, w, r, S, ln->used[r], xr, ln->linear, ln->lw, wmar ? wmar + (size_t)r * S : NULL,
+      if (!m->knn.n || !vae_knn_row(m, xr, sc->knn_want, ln->kw, ln->knn, ln->knn_probs))
+        for (int c = 0; c < p; c++) ln->knn[c] = NAN;
+      row_mean(m, w, r, S, ln->used[r], xr, ln->linear, ln->lw, ln->knn, ln->knn_probs,
+               wmar ? wmar + (size_t)r * S : NULL,
                j->probs_out ? j->probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
                ln->probs, ln->acc, ln->gh);
     }
@@ -704,6 +725,7 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
   vae_scratch *sc = scratch_for(keep, m, chunk, S, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
   decoder_sd(m, sc->sd);
+  for (int c = 0; c < m->p; c++) sc->knn_want[c] = m->knn_share[c] > 0;
   infer_job j = {m, mode, n, S, chunk, mar, tol, used, x, seeds, out, probs_out, nll, sc, 0, 0, 0};
   vae_pool_run(sc->pool, items, infer_chunk, &j);
   if (!keep) vae_scratch_free(sc);
