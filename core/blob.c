@@ -26,7 +26,7 @@
 **           categorical logits; width as the linear part's d)
 **   since version 9: the nearest-neighbour expert (knn.c): f32
 **           knn_share[p] (each within [0, 1], all 0 when n is 0), u32 n
-**           (at most vae_knn_capacity(p)), f32 rows[n * p] (NaN: missing;
+**           (at most vae_knn_capacity of the encoded width), f32 rows[n * p] (NaN: missing;
 **           numeric values within the column's [min, max], binary 0 or 1,
 **           level indices below nlevels). Older blobs get none
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
@@ -389,7 +389,7 @@ static int read_knn(reader *r, uint32_t version, const vae_column *cols, uint32_
     any = any || share[j] > 0;
   }
   uint32_t n = get_u32(r);
-  if (r->bad || n > (uint32_t)vae_knn_capacity((int)p) || (n == 0 && any) ||
+  if (r->bad || n > (uint32_t)vae_knn_capacity(vae_encoded_width(cols, (int)p)) || (n == 0 && any) ||
       (uint64_t)n * p * 4 > r->left)
     return VAE_CORRUPT;
   if (n == 0) return VAE_OK;

@@ -256,7 +256,7 @@ static void level_probs(const vae_model *m, int j, const float *o, const float *
 ** of S apart in w). The network's is averaged with the
 ** linear part's (linear: vae_linear_row's; lw NULL without one) by the
 ** column's share, that with the nearest neighbours' (knn, knn_probs:
-** vae_knn_row's, knn[j] NaN where there is none) by theirs, and under VAE_MNAR (wmar: the row's weights without the
+** vae_knn_rows', knn[j] NaN where there is none) by theirs, and under VAE_MNAR (wmar: the row's weights without the
 ** missingness model, else NULL) shifted by what the missingness model
 ** changes in the network's estimate. The network's own probabilities of
 ** missing binary and categorical cells also go to net_probs (x_width) when
@@ -322,7 +322,8 @@ typedef struct {
   double *ratio, *gh;  /* K and 7 K */
   double *linear;      /* p: the linear part's estimates of one row */
   vae_linear_work *lw; /* when m has a linear part */
-  double *knn, *knn_probs; /* p and x_width: the nearest neighbours' */
+  double *knn, *knn_probs; /* rows x p and rows x x_width: the nearest
+                           neighbours' estimates (vae_knn_rows) */
   vae_knn_work *kw;    /* when m has a reservoir */
 } lane;
 
@@ -384,9 +385,9 @@ static int lane_alloc(const vae_model *m, lane *l, int rows, int K) {
       !(l->gh = vae_calloc(&m->mem, (size_t)K * 7, sizeof(double))) ||
       !(l->linear = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
       (m->lin.d && !(l->lw = vae_linear_work_alloc(&m->mem, m->lin.d))) ||
-      !(l->knn = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
-      !(l->knn_probs = vae_calloc(&m->mem, (size_t)m->x_width, sizeof(double))) ||
-      (m->knn.n && !(l->kw = vae_knn_work_alloc(&m->mem, m->knn.n, m->p))))
+      !(l->knn = vae_calloc(&m->mem, (size_t)rows * m->p, sizeof(double))) ||
+      !(l->knn_probs = vae_calloc(&m->mem, (size_t)rows * m->x_width, sizeof(double))) ||
+      (m->knn.n && !(l->kw = vae_knn_work_alloc(m))))
     return VAE_NOMEM;
   return VAE_OK;
 }
@@ -676,6 +677,7 @@ static void infer_chunk(void *ctx, int item, int worker) {
     else
       wmar = ln->wmar;
   }
+  if (mode == VAE_MEAN) vae_knn_rows(m, xc, rows, sc->knn_want, ln->kw, ln->knn, ln->knn_probs);
   for (int r = 0; r < rows; r++) {
     const float *xr = xc + (size_t)r * p;
     float *dst = j->out + (size_t)(at + r) * p;
@@ -699,9 +701,8 @@ static void infer_chunk(void *ctx, int item, int worker) {
                               &rngs[r], ln->probs);
     } else {
       vae_linear_row(m, xr, ln->lw, ln->linear);
-      if (!m->knn.n || !vae_knn_row(m, xr, sc->knn_want, ln->kw, ln->knn, ln->knn_probs))
-        for (int c = 0; c < p; c++) ln->knn[c] = NAN;
-      row_mean(m, w, r, S, ln->used[r], xr, ln->linear, ln->lw, ln->knn, ln->knn_probs,
+      row_mean(m, w, r, S, ln->used[r], xr, ln->linear, ln->lw, ln->knn + (size_t)r * p,
+               ln->knn_probs + (size_t)r * m->x_width,
                wmar ? wmar + (size_t)r * S : NULL,
                j->probs_out ? j->probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
                ln->probs, ln->acc, ln->gh);

@@ -18,80 +18,101 @@
 ** nonlinear dependence a local method wins: faithful (2 columns), MCAR
 ** nRMSE network 0.574, linear part 0.435, kNN 0.399.
 **
-** Cost: a row with a missing cell whose share is positive is compared
-** with every reservoir row, n x p; the reservoir keeps at most
-** VAE_KNN_MAX_ROWS rows and VAE_KNN_MAX_CELLS cells (model.h), so that
-** the work per row stays bounded whatever the table.
+** Cost: the distances of KNN_BATCH query rows to the whole reservoir are
+** one GEMM. Each row of the reservoir is encoded as the network's inputs
+** are (x_width values: a numeric cell's normal score, a binary cell's
+** value times sqrt 2, a categorical cell's one-hot levels) in three
+** blocks: M (1 where observed), V (the value where observed) and V^2; a
+** query q with mask m and per-column weights c (1 / levels) then gets
+** sum = M q^2 m - 2 V q m + V^2 m and count = M c, the squared distance
+** over the shared columns and their number. Then each missing cell scans
+** the n distances for its k nearest. The reservoir keeps at most
+** VAE_KNN_MAX_ROWS rows and VAE_KNN_MAX_CELLS encoded values (model.h).
 */
 #include "mem.h"
 #include "model.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 #define KNN_EPS 0.1
-#define KNN_MISMATCH 2.0
+#define KNN_BATCH 16
 
 struct vae_knn_work {
   vae_allocator mem;
-  int n, p;
-  float *qs;      /* p: the query row on the distance's scale */
-  double *dist;   /* n: the query's mean squared distance to each row, or -1 */
+  int n, width;
+  float *q;       /* 3 width x 2 KNN_BATCH: the queries' two columns each */
+  float *g;       /* n x 2 KNN_BATCH: their sums and counts */
+  float *dist;    /* n: one query's mean squared distance to each row, or -1 */
   int *near;      /* VAE_KNN_K: the nearest rows found so far */
-  double *nd;     /* VAE_KNN_K: their distances */
+  float *nd;      /* VAE_KNN_K: their distances */
 };
 
-int vae_knn_capacity(int p) {
-  int64_t by_cells = VAE_KNN_MAX_CELLS / (p > 0 ? p : 1);
+int vae_knn_capacity(int64_t width) {
+  int64_t by_cells = VAE_KNN_MAX_CELLS / (width > 0 ? width : 1);
   return by_cells < VAE_KNN_MAX_ROWS ? (int)by_cells : VAE_KNN_MAX_ROWS;
 }
 
 void vae_knn_free(const vae_allocator *a, vae_knn *k) {
   vae_free(a, k->rows);
-  vae_free(a, k->scores);
+  vae_free(a, k->enc);
   memset(k, 0, sizeof *k);
 }
 
-/* One raw cell on the distance's scale: a numeric value's normal score,
-** else the value itself (0/1, a level index); NaN stays NaN. */
-static float scaled(const vae_column *c, float v) {
-  if (isnan(v) || !vae_is_numeric(c->kind)) return v;
-  return (float)vae_standardize(c, v);
+/* Raw row x as distance inputs: value v and mask u (x_width each), and the
+** column weight c of each encoded value (1 / levels) where observed. */
+static void encode(const vae_model *m, const float *x, float *v, float *u, float *c) {
+  for (int j = 0; j < m->p; j++) {
+    const vae_column *col = &m->cols[j];
+    const int at = m->off[j], L = col->kind == VAE_CATEGORICAL ? col->nlevels : 1;
+    const int seen = !isnan(x[j]);
+    for (int l = 0; l < L; l++) {
+      u[at + l] = (float)seen;
+      if (c) c[at + l] = seen ? 1.0f / L : 0.0f;
+      v[at + l] = 0.0f;
+    }
+    if (!seen) continue;
+    if (vae_is_numeric(col->kind)) v[at] = (float)vae_standardize(col, x[j]);
+    else if (col->kind == VAE_BINARY) v[at] = x[j] * 1.41421356f;
+    else v[at + (int)x[j]] = 1.0f;
+  }
 }
 
 int vae_knn_prepare(const vae_model *m, vae_knn *k) {
-  const int p = m->p;
-  vae_free(&m->mem, k->scores);
-  k->scores = NULL;
+  const size_t w = (size_t)m->x_width;
+  vae_free(&m->mem, k->enc);
+  k->enc = NULL;
   if (k->n == 0) return VAE_OK;
-  k->scores = vae_malloc(&m->mem, (size_t)k->n * p * sizeof(float));
-  if (!k->scores) return VAE_NOMEM;
-  for (size_t i = 0; i < (size_t)k->n; i++)
-    for (int j = 0; j < p; j++) k->scores[i * p + j] = scaled(&m->cols[j], k->rows[i * p + j]);
+  k->enc = vae_malloc(&m->mem, (size_t)k->n * 3 * w * sizeof(float));
+  if (!k->enc) return VAE_NOMEM;
+  for (size_t i = 0; i < (size_t)k->n; i++) {
+    float *e = k->enc + i * 3 * w, *val = e + w, *sq = e + 2 * w;
+    encode(m, k->rows + i * m->p, val, e, NULL);
+    for (size_t d = 0; d < w; d++) sq[d] = val[d] * val[d];
+  }
   return VAE_OK;
+}
+
+static int has_cell(const float *x, int p) {
+  for (int j = 0; j < p; j++)
+    if (!isnan(x[j])) return 1;
+  return 0;
 }
 
 int vae_knn_build(const vae_model *m, const float *data, const int64_t *idx, int64_t n,
                   vae_knn *out) {
-  const int p = m->p, cap = vae_knn_capacity(p);
+  const int p = m->p, cap = vae_knn_capacity(m->x_width);
   memset(out, 0, sizeof *out);
   int64_t kept = 0;
-  for (int64_t i = 0; i < n && kept < cap; i++) {
-    const float *src = data + idx[i] * p;
-    int seen = 0;
-    for (int j = 0; j < p && !seen; j++) seen = !isnan(src[j]);
-    kept += seen;
-  }
+  for (int64_t i = 0; i < n && kept < cap; i++) kept += has_cell(data + idx[i] * p, p);
   if (kept == 0) return VAE_OK;
   out->rows = vae_malloc(&m->mem, (size_t)kept * p * sizeof(float));
   if (!out->rows) return VAE_NOMEM;
   out->n = (int)kept;
-  for (int64_t i = 0, r = 0; i < n && r < kept; i++) {
-    const float *src = data + idx[i] * p;
-    int seen = 0;
-    for (int j = 0; j < p && !seen; j++) seen = !isnan(src[j]);
-    if (seen) memcpy(out->rows + (size_t)r++ * p, src, (size_t)p * sizeof(float));
-  }
+  for (int64_t i = 0, r = 0; i < n && r < kept; i++)
+    if (has_cell(data + idx[i] * p, p))
+      memcpy(out->rows + (size_t)r++ * p, data + idx[i] * p, (size_t)p * sizeof(float));
   int rc = vae_knn_prepare(m, out);
   if (rc) vae_knn_free(&m->mem, out);
   return rc;
@@ -114,51 +135,71 @@ int vae_knn_check(const vae_column *cols, int p, const float *rows, int n) {
 void vae_knn_work_free(vae_knn_work *w) {
   if (!w) return;
   vae_allocator a = w->mem;
-  vae_free(&a, w->qs);
+  vae_free(&a, w->q);
+  vae_free(&a, w->g);
   vae_free(&a, w->dist);
   vae_free(&a, w->near);
   vae_free(&a, w->nd);
   vae_free(&a, w);
 }
 
-vae_knn_work *vae_knn_work_alloc(const vae_allocator *a, int n, int p) {
+vae_knn_work *vae_knn_work_alloc(const vae_model *m) {
+  const vae_allocator *a = &m->mem;
   vae_knn_work *w = vae_calloc(a, 1, sizeof *w);
   if (!w) return NULL;
   w->mem = *a;
-  w->n = n;
-  w->p = p;
-  w->qs = vae_calloc(a, (size_t)p, sizeof(float));
-  w->dist = vae_calloc(a, (size_t)n + 1, sizeof(double));
+  w->n = m->knn.n;
+  w->width = m->x_width;
+  w->q = vae_calloc(a, (size_t)3 * w->width * 2 * KNN_BATCH, sizeof(float));
+  w->g = vae_calloc(a, ((size_t)w->n + 1) * 2 * KNN_BATCH, sizeof(float));
+  w->dist = vae_calloc(a, (size_t)w->n + 1, sizeof(float));
   w->near = vae_calloc(a, VAE_KNN_K, sizeof(int));
-  w->nd = vae_calloc(a, VAE_KNN_K, sizeof(double));
-  if (!w->qs || !w->dist || !w->near || !w->nd) {
+  w->nd = vae_calloc(a, VAE_KNN_K, sizeof(float));
+  if (!w->q || !w->g || !w->dist || !w->near || !w->nd) {
     vae_knn_work_free(w);
     return NULL;
   }
   return w;
 }
 
-/* The query's distance to every reservoir row into w->dist (-1: no
-** column observed in both). */
-static void distances(const vae_model *m, const float *x, vae_knn_work *w) {
-  const vae_knn *k = &m->knn;
-  const int p = m->p;
-  for (int j = 0; j < p; j++) w->qs[j] = scaled(&m->cols[j], x[j]);
-  for (size_t i = 0; i < (size_t)k->n; i++) {
-    const float *s = k->scores + i * p;
-    double sum = 0;
-    int both = 0;
-    for (int j = 0; j < p; j++) {
-      if (isnan(w->qs[j]) || isnan(s[j])) continue;
-      if (vae_is_numeric(m->cols[j].kind)) {
-        double d = (double)w->qs[j] - s[j];
-        sum += d * d;
-      } else if (w->qs[j] != s[j]) {
-        sum += KNN_MISMATCH;
-      }
-      both++;
+/* Whether row x has a cell to estimate: missing, and wanted. */
+static int wants(const vae_model *m, const float *x, const unsigned char *want) {
+  for (int j = 0; j < m->p; j++)
+    if (isnan(x[j]) && (!want || want[j])) return 1;
+  return 0;
+}
+
+/* The queries' columns of rows[0..nb) (at most KNN_BATCH; the others
+** zero) into w->q, then their sums and counts against the reservoir into
+** w->g. The GEMM always has the same shape, so that a row's sums do not
+** depend on the rows that share its batch. */
+static void batch_distances(const vae_model *m, const float *const *rows, int nb,
+                            vae_knn_work *w) {
+  const int W = w->width, B = 2 * KNN_BATCH;
+  float *v = w->g, *u = v + W, *c = u + W; /* scratch until the GEMM */
+  memset(w->q, 0, (size_t)3 * W * B * sizeof(float));
+  for (int r = 0; r < nb; r++) {
+    encode(m, rows[r], v, u, c);
+    for (int d = 0; d < W; d++) {
+      float *q = w->q + (size_t)d * B + 2 * r;
+      q[0] = u[d] * v[d] * v[d];
+      q[1] = c[d];
+      q[(size_t)W * B] = -2.0f * u[d] * v[d];
+      q[(size_t)W * B + 1] = 0.0f;
+      q[(size_t)2 * W * B] = u[d];
+      q[(size_t)2 * W * B + 1] = 0.0f;
     }
-    w->dist[i] = both ? sum / both : -1.0;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m->knn.n, B, 3 * W, 1.0f,
+              m->knn.enc, 3 * W, w->q, B, 0.0f, w->g, B);
+}
+
+/* Query r's distances from w->g into w->dist (-1: no column in common). */
+static void row_distances(const vae_knn_work *w, int r) {
+  const int B = 2 * KNN_BATCH;
+  for (int i = 0; i < w->n; i++) {
+    const float *g = w->g + (size_t)i * B + 2 * r;
+    w->dist[i] = g[1] < 0.5f ? -1.0f : g[0] > 0 ? g[0] / g[1] : 0.0f;
   }
 }
 
@@ -167,10 +208,10 @@ static void distances(const vae_model *m, const float *x, vae_knn_work *w) {
 static int nearest(const vae_model *m, int j, vae_knn_work *w) {
   const vae_knn *k = &m->knn;
   int got = 0;
+  float worst = INFINITY;
   for (int i = 0; i < k->n; i++) {
-    double d = w->dist[i];
-    if (d < 0 || isnan(k->rows[(size_t)i * m->p + j])) continue;
-    if (got == VAE_KNN_K && d >= w->nd[got - 1]) continue;
+    const float d = w->dist[i];
+    if (d < 0 || d >= worst || isnan(k->rows[(size_t)i * m->p + j])) continue;
     int at = got < VAE_KNN_K ? got++ : got - 1;
     while (at > 0 && w->nd[at - 1] > d) {
       w->nd[at] = w->nd[at - 1];
@@ -179,31 +220,23 @@ static int nearest(const vae_model *m, int j, vae_knn_work *w) {
     }
     w->nd[at] = d;
     w->near[at] = i;
+    if (got == VAE_KNN_K) worst = w->nd[got - 1];
   }
   return got;
 }
 
-int vae_knn_row(const vae_model *m, const float *x, const unsigned char *want,
-                vae_knn_work *w, double *estimate, double *probs) {
+/* Row x's wanted missing cells from its distances in w->dist. */
+static void estimate_row(const vae_model *m, const float *x, const unsigned char *want,
+                         vae_knn_work *w, double *estimate, double *probs) {
   const int p = m->p;
-  int any = 0;
-  for (int j = 0; j < p; j++) {
-    estimate[j] = NAN;
-    any = any || (isnan(x[j]) && (!want || want[j]));
-  }
-  if (!any || m->knn.n == 0) return 0;
-  distances(m, x, w);
-  int done = 0;
   for (int j = 0; j < p; j++) {
     if (!isnan(x[j]) || (want && !want[j])) continue;
     const vae_column *c = &m->cols[j];
     int got = nearest(m, j, w);
     if (got == 0) continue;
-    double total = 0, mean = 0;
-    int L = c->kind == VAE_CATEGORICAL ? c->nlevels : 1;
-    double *pr = probs + m->off[j];
-    if (!vae_is_numeric(c->kind))
-      for (int l = 0; l < L; l++) pr[l] = 0;
+    double total = 0, mean = 0, *pr = probs + m->off[j];
+    if (c->kind == VAE_CATEGORICAL)
+      for (int l = 0; l < c->nlevels; l++) pr[l] = 0;
     for (int g = 0; g < got; g++) {
       double wt = 1.0 / (KNN_EPS + sqrt(w->nd[g]));
       float v = m->knn.rows[(size_t)w->near[g] * p + j];
@@ -211,16 +244,35 @@ int vae_knn_row(const vae_model *m, const float *x, const unsigned char *want,
       if (c->kind == VAE_CATEGORICAL) pr[(int)v] += wt;
       else mean += wt * v;
     }
-    if (c->kind == VAE_CATEGORICAL) {
-      for (int l = 0; l < L; l++) pr[l] /= total;
-      estimate[j] = 0;
-    } else if (c->kind == VAE_BINARY) {
+    if (c->kind == VAE_CATEGORICAL)
+      for (int l = 0; l < c->nlevels; l++) pr[l] /= total;
+    else if (c->kind == VAE_BINARY)
       pr[0] = mean / total;
-      estimate[j] = 0;
-    } else {
-      estimate[j] = mean / total;
-    }
-    done++;
+    estimate[j] = vae_is_numeric(c->kind) ? mean / total : 0.0;
   }
-  return done;
+}
+
+void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned char *want,
+                  vae_knn_work *w, double *estimate, double *probs) {
+  const int p = m->p;
+  for (size_t i = 0; i < (size_t)rows * p; i++) estimate[i] = NAN;
+  if (m->knn.n == 0 || !w) return;
+  const float *batch[KNN_BATCH];
+  int at[KNN_BATCH];
+  for (int r0 = 0; r0 < rows;) {
+    /* the next KNN_BATCH rows with a cell to estimate */
+    int nb = 0;
+    for (; r0 < rows && nb < KNN_BATCH; r0++)
+      if (wants(m, x + (size_t)r0 * p, want)) {
+        batch[nb] = x + (size_t)r0 * p;
+        at[nb++] = r0;
+      }
+    if (nb == 0) break;
+    batch_distances(m, batch, nb, w);
+    for (int b = 0; b < nb; b++) {
+      row_distances(w, b);
+      estimate_row(m, batch[b], want, w, estimate + (size_t)at[b] * p,
+                   probs + (size_t)at[b] * m->x_width);
+    }
+  }
 }
