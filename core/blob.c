@@ -201,12 +201,7 @@ static void write_model(writer *w, const vae_model *m) {
   put_u32(w, (uint32_t)m->cal.nq);
   put_f32s(w, m->cal.q, (size_t)m->p * m->cal.nq);
   if (m->cal.nq) put_f32s(w, m->cal.shift, (size_t)m->x_width);
-  for (int j = 0; j < m->p; j++) {
-    float share = m->knn.n ? m->knn_share[j] : 0.0f;
-    uint32_t u;
-    memcpy(&u, &share, 4);
-    put_u32(w, u);
-  }
+  put_f32s(w, m->knn_share, (size_t)m->p); /* all 0 without a reservoir */
   put_u32(w, (uint32_t)m->knn.n);
   for (size_t i = 0; i < (size_t)m->knn.n * m->p; i++) {
     uint32_t u;
