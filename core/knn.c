@@ -44,6 +44,7 @@ struct vae_knn_work {
   int n, width;
   float *q;       /* 3 width x 2 KNN_BATCH: the queries' two columns each */
   float *g;       /* n x 2 KNN_BATCH: their sums and counts */
+  float *enc;     /* 3 width: one query's values, mask and column weights */
   float *dist;    /* n: one query's mean squared distance to each row, or -1 */
   int *near;      /* VAE_KNN_K: the nearest rows found so far */
   float *nd;      /* VAE_KNN_K: their distances */
@@ -137,6 +138,7 @@ void vae_knn_work_free(vae_knn_work *w) {
   vae_allocator a = w->mem;
   vae_free(&a, w->q);
   vae_free(&a, w->g);
+  vae_free(&a, w->enc);
   vae_free(&a, w->dist);
   vae_free(&a, w->near);
   vae_free(&a, w->nd);
@@ -152,10 +154,11 @@ vae_knn_work *vae_knn_work_alloc(const vae_model *m) {
   w->width = m->x_width;
   w->q = vae_calloc(a, (size_t)3 * w->width * 2 * KNN_BATCH, sizeof(float));
   w->g = vae_calloc(a, ((size_t)w->n + 1) * 2 * KNN_BATCH, sizeof(float));
+  w->enc = vae_calloc(a, (size_t)3 * w->width, sizeof(float));
   w->dist = vae_calloc(a, (size_t)w->n + 1, sizeof(float));
   w->near = vae_calloc(a, VAE_KNN_K, sizeof(int));
   w->nd = vae_calloc(a, VAE_KNN_K, sizeof(float));
-  if (!w->q || !w->g || !w->dist || !w->near || !w->nd) {
+  if (!w->q || !w->g || !w->enc || !w->dist || !w->near || !w->nd) {
     vae_knn_work_free(w);
     return NULL;
   }
@@ -176,7 +179,7 @@ static int wants(const vae_model *m, const float *x, const unsigned char *want) 
 static void batch_distances(const vae_model *m, const float *const *rows, int nb,
                             vae_knn_work *w) {
   const int W = w->width, B = 2 * KNN_BATCH;
-  float *v = w->g, *u = v + W, *c = u + W; /* scratch until the GEMM */
+  float *v = w->enc, *u = v + W, *c = u + W;
   memset(w->q, 0, (size_t)3 * W * B * sizeof(float));
   for (int r = 0; r < nb; r++) {
     encode(m, rows[r], v, u, c);
