@@ -58,6 +58,7 @@ int vae_knn_capacity(int64_t width) {
 void vae_knn_free(const vae_allocator *a, vae_knn *k) {
   vae_free(a, k->rows);
   vae_free(a, k->enc);
+  vae_free(a, k->weight);
   memset(k, 0, sizeof *k);
 }
 
@@ -80,13 +81,53 @@ static void encode(const vae_model *m, const float *x, float *v, float *u, float
   }
 }
 
+/* Column l's weight in the distance of a row for estimating column j:
+** without KNN_RELEVANCE 1; with it KNN_FLOOR plus how much of l the
+** linear part's correlations between the two columns' encoded values
+** explain, sum of R_ab^2 over their pairs over the fewer of their widths
+** (at most 1), so that columns unrelated to j count less. */
+#ifndef KNN_FLOOR
+#define KNN_FLOOR 0.1
+#endif
+static void column_weights(const vae_model *m, float *weight) {
+  const int p = m->p, d = m->lin.d;
+  const double *cov = m->lin.cov;
+  for (int j = 0; j < p; j++)
+    for (int l = 0; l < p; l++) {
+      double r = 1.0;
+#ifdef KNN_RELEVANCE
+      if (d && l != j) {
+        const vae_column *cj = &m->cols[j], *cl = &m->cols[l];
+        int wj = cj->kind == VAE_CATEGORICAL ? cj->nlevels : 1;
+        int wl = cl->kind == VAE_CATEGORICAL ? cl->nlevels : 1;
+        double sum = 0;
+        for (int a = m->off[j]; a < m->off[j] + wj; a++)
+          for (int b = m->off[l]; b < m->off[l] + wl; b++) {
+            double c = cov[(size_t)a * d + b];
+            sum += c * c / (cov[(size_t)a * d + a] * cov[(size_t)b * d + b]);
+          }
+        sum /= wj < wl ? wj : wl;
+        r = KNN_FLOOR + (sum < 1 ? sum : 1);
+      }
+#else
+      (void)d;
+      (void)cov;
+#endif
+      weight[(size_t)j * p + l] = (float)r;
+    }
+}
+
 int vae_knn_prepare(const vae_model *m, vae_knn *k) {
   const size_t w = (size_t)m->x_width;
   vae_free(&m->mem, k->enc);
+  vae_free(&m->mem, k->weight);
   k->enc = NULL;
+  k->weight = NULL;
   if (k->n == 0) return VAE_OK;
   k->enc = vae_malloc(&m->mem, (size_t)k->n * 3 * w * sizeof(float));
-  if (!k->enc) return VAE_NOMEM;
+  k->weight = vae_malloc(&m->mem, (size_t)m->p * m->p * sizeof(float));
+  if (!k->enc || !k->weight) return VAE_NOMEM;
+  column_weights(m, k->weight);
   for (size_t i = 0; i < (size_t)k->n; i++) {
     float *e = k->enc + i * 3 * w, *val = e + w, *sq = e + 2 * w;
     encode(m, k->rows + i * m->p, val, e, NULL);
@@ -165,32 +206,30 @@ vae_knn_work *vae_knn_work_alloc(const vae_model *m) {
   return w;
 }
 
-/* Whether row x has a cell to estimate: missing, and wanted. */
-static int wants(const vae_model *m, const float *x, const unsigned char *want) {
-  for (int j = 0; j < m->p; j++)
-    if (isnan(x[j]) && (!want || want[j])) return 1;
-  return 0;
-}
-
-/* The queries' columns of rows[0..nb) (at most KNN_BATCH; the others
-** zero) into w->q, then their sums and counts against the reservoir into
-** w->g. The GEMM always has the same shape, so that a row's sums do not
-** depend on the rows that share its batch. */
-static void batch_distances(const vae_model *m, const float *const *rows, int nb,
-                            vae_knn_work *w) {
+/* The queries' columns of cells[0..nb) (row rows[b], column cols[b]; at
+** most KNN_BATCH, the others zero) into w->q, each encoded value weighted
+** by its column's weight for the cell's column, then their sums and counts
+** against the reservoir into w->g. The GEMM always has the same shape, so
+** that a cell's sums do not depend on the cells that share its batch. */
+static void batch_distances(const vae_model *m, const float *const *rows, const int *cols,
+                            int nb, vae_knn_work *w) {
   const int W = w->width, B = 2 * KNN_BATCH;
   float *v = w->enc, *u = v + W, *c = u + W;
   memset(w->q, 0, (size_t)3 * W * B * sizeof(float));
   for (int r = 0; r < nb; r++) {
-    encode(m, rows[r], v, u, c);
-    for (int d = 0; d < W; d++) {
+    const float *wt = m->knn.weight + (size_t)cols[r] * m->p;
+    if (r == 0 || rows[r] != rows[r - 1]) encode(m, rows[r], v, u, c);
+    for (int j = 0; j < m->p; j++) {
+      const int L = m->cols[j].kind == VAE_CATEGORICAL ? m->cols[j].nlevels : 1;
+      for (int d = m->off[j]; d < m->off[j] + L; d++) {
       float *q = w->q + (size_t)d * B + 2 * r;
-      q[0] = u[d] * v[d] * v[d];
-      q[1] = c[d];
-      q[(size_t)W * B] = -2.0f * u[d] * v[d];
+      q[0] = wt[j] * u[d] * v[d] * v[d];
+      q[1] = wt[j] * c[d];
+      q[(size_t)W * B] = -2.0f * wt[j] * u[d] * v[d];
       q[(size_t)W * B + 1] = 0.0f;
-      q[(size_t)2 * W * B] = u[d];
+      q[(size_t)2 * W * B] = wt[j] * u[d];
       q[(size_t)2 * W * B + 1] = 0.0f;
+      }
     }
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m->knn.n, B, 3 * W, 1.0f,
@@ -228,30 +267,39 @@ static int nearest(const vae_model *m, int j, vae_knn_work *w) {
   return got;
 }
 
-/* Row x's wanted missing cells from its distances in w->dist. */
-static void estimate_row(const vae_model *m, const float *x, const unsigned char *want,
-                         vae_knn_work *w, double *estimate, double *probs) {
-  const int p = m->p;
-  for (int j = 0; j < p; j++) {
-    if (!isnan(x[j]) || (want && !want[j])) continue;
-    const vae_column *c = &m->cols[j];
-    int got = nearest(m, j, w);
-    if (got == 0) continue;
-    double total = 0, mean = 0, *pr = probs + m->off[j];
-    if (c->kind == VAE_CATEGORICAL)
-      for (int l = 0; l < c->nlevels; l++) pr[l] = 0;
-    for (int g = 0; g < got; g++) {
-      double wt = 1.0 / (KNN_EPS + sqrt(w->nd[g]));
-      float v = m->knn.rows[(size_t)w->near[g] * p + j];
-      total += wt;
-      if (c->kind == VAE_CATEGORICAL) pr[(int)v] += wt;
-      else mean += wt * v;
-    }
-    if (c->kind == VAE_CATEGORICAL)
-      for (int l = 0; l < c->nlevels; l++) pr[l] /= total;
-    else if (c->kind == VAE_BINARY)
-      pr[0] = mean / total;
-    estimate[j] = vae_is_numeric(c->kind) ? mean / total : 0.0;
+/* Cell j of a row from its distances in w->dist. */
+static void estimate_cell(const vae_model *m, int j, vae_knn_work *w, double *estimate,
+                          double *probs) {
+  const vae_column *c = &m->cols[j];
+  int got = nearest(m, j, w);
+  if (got == 0) return;
+  double total = 0, mean = 0, *pr = probs + m->off[j];
+  if (c->kind == VAE_CATEGORICAL)
+    for (int l = 0; l < c->nlevels; l++) pr[l] = 0;
+  for (int g = 0; g < got; g++) {
+    double wt = 1.0 / (KNN_EPS + sqrt(w->nd[g]));
+    float v = m->knn.rows[(size_t)w->near[g] * m->p + j];
+    total += wt;
+    if (c->kind == VAE_CATEGORICAL) pr[(int)v] += wt;
+    else mean += wt * v;
+  }
+  if (c->kind == VAE_CATEGORICAL)
+    for (int l = 0; l < c->nlevels; l++) pr[l] /= total;
+  else if (c->kind == VAE_BINARY)
+    pr[0] = mean / total;
+  estimate[j] = vae_is_numeric(c->kind) ? mean / total : 0.0;
+}
+
+/* The cells of a batch (row rows[b] of x, numbered at[b], column cols[b])
+** into estimate and probs. */
+static void run_batch(const vae_model *m, const float *const *rows, const int *at,
+                      const int *cols, int nb, vae_knn_work *w, double *estimate,
+                      double *probs) {
+  batch_distances(m, rows, cols, nb, w);
+  for (int b = 0; b < nb; b++) {
+    row_distances(w, b);
+    estimate_cell(m, cols[b], w, estimate + (size_t)at[b] * m->p,
+                  probs + (size_t)at[b] * m->x_width);
   }
 }
 
@@ -261,21 +309,18 @@ void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned c
   for (size_t i = 0; i < (size_t)rows * p; i++) estimate[i] = NAN;
   if (m->knn.n == 0 || !w) return;
   const float *batch[KNN_BATCH];
-  int at[KNN_BATCH];
-  for (int r0 = 0; r0 < rows;) {
-    /* the next KNN_BATCH rows with a cell to estimate */
-    int nb = 0;
-    for (; r0 < rows && nb < KNN_BATCH; r0++)
-      if (wants(m, x + (size_t)r0 * p, want)) {
-        batch[nb] = x + (size_t)r0 * p;
-        at[nb++] = r0;
+  int at[KNN_BATCH], col[KNN_BATCH];
+  int nb = 0;
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < p; j++) {
+      if (!isnan(x[(size_t)r * p + j]) || (want && !want[j])) continue;
+      batch[nb] = x + (size_t)r * p;
+      at[nb] = r;
+      col[nb++] = j;
+      if (nb == KNN_BATCH) {
+        run_batch(m, batch, at, col, nb, w, estimate, probs);
+        nb = 0;
       }
-    if (nb == 0) break;
-    batch_distances(m, batch, nb, w);
-    for (int b = 0; b < nb; b++) {
-      row_distances(w, b);
-      estimate_row(m, batch[b], want, w, estimate + (size_t)at[b] * p,
-                   probs + (size_t)at[b] * m->x_width);
     }
-  }
+  if (nb > 0) run_batch(m, batch, at, col, nb, w, estimate, probs);
 }
