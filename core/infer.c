@@ -16,8 +16,8 @@
 ** numeric cell given z and "it is missing" is then N(mu, var) tilted by the
 ** probit link, whose mean and variance are in closed form; a binary cell's
 ** P(1) is tilted the same way. The estimate is the MAR one (the network's
-** average with the linear part, whose shares were fitted on cells hidden at
-** random) plus the network's MNAR shift: what the missingness model changes.
+** average with the linear part and the nearest neighbours, knn.c, whose
+** shares were fitted on cells hidden at random) plus the network's MNAR shift: what the missingness model changes.
 ** Generation given values (VAE_GENERATE) ignores the missingness model: its
 ** unknown cells were never hidden by it.
 **

@@ -234,7 +234,9 @@ static double best_share(double cross, double spread, double cells,
 ** observed cells j with (j + r + s) % BLEND_ROUNDS == k, s from the seed
 ** (one kept at least), so
 ** each copy loses about 20% of its cells and every cell is hidden once.
-** Those cells are estimated twice, by the network and by the linear part.
+** Those cells are estimated three times, by the network, the linear part
+** and the nearest neighbours (knn.c; the reservoir then holds the training
+** rows only).
 ** Hiding every cell once, rather than 20% of them at random, gives five
 ** times the cells to choose the shares on: on small tables the share was
 ** chosen on a dozen cells. Each column's share of the network (m->blend) is then what
