@@ -642,6 +642,28 @@ typedef struct {
   uint64_t seed, first; /* the seed, the first row's index */
 } infer_job;
 
+/* A draw's numeric cells moved by what the nearest neighbours change in
+** the estimate, share x (their estimate - the network and linear part's
+** blend), so that draws centre where vae_impute's estimate is, their
+** spread the network's as before. Binary and categorical draws stay the
+** network's. */
+static void knn_shift(const vae_model *m, const vae_work *w, int r, int S, const float *x,
+                      lane *ln, float *dst) {
+  const double *knn = ln->knn + (size_t)r * m->p;
+  const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * S * m->dec_out;
+  const float *wn = w->wnorm + (size_t)r * S;
+  int lin = 0;
+  for (int j = 0; j < m->p; j++) {
+    const vae_column *c = &m->cols[j];
+    if (!isnan(x[j]) || isnan(knn[j]) || !(m->knn_share[j] > 0) || !vae_is_numeric(c->kind))
+      continue;
+    if (!lin) vae_linear_row(m, x, ln->lw, ln->linear), lin = 1;
+    double b = numeric_mean(m, j, o, wn, S, w->var[j], NULL, ln->gh);
+    if (!isnan(ln->linear[j])) b = m->blend[j] * b + (1.0 - m->blend[j]) * ln->linear[j];
+    dst[j] = round_to_kind(c, dst[j] + m->knn_share[j] * (knn[j] - b));
+  }
+}
+
 static void infer_chunk(void *ctx, int item, int worker) {
   const infer_job *j = ctx;
   const vae_model *m = j->m;
@@ -677,7 +699,8 @@ static void infer_chunk(void *ctx, int item, int worker) {
     else
       wmar = ln->wmar;
   }
-  if (mode == VAE_MEAN) vae_knn_rows(m, xc, rows, sc->knn_want, ln->kw, ln->knn, ln->knn_probs);
+  if (mode != VAE_GENERATE)
+    vae_knn_rows(m, xc, rows, sc->knn_want, ln->kw, ln->knn, ln->knn_probs);
   for (int r = 0; r < rows; r++) {
     const float *xr = xc + (size_t)r * p;
     float *dst = j->out + (size_t)(at + r) * p;
@@ -699,6 +722,7 @@ static void infer_chunk(void *ctx, int item, int worker) {
         if (isnan(xr[c]))
           dst[c] = draw_value(m, c, o, sc->sd, mode == VAE_DRAW ? w->xs + (size_t)r * p : NULL,
                               &rngs[r], ln->probs);
+      if (mode == VAE_DRAW) knn_shift(m, w, r, S, xr, ln, dst);
     } else {
       vae_linear_row(m, xr, ln->lw, ln->linear);
       row_mean(m, w, r, S, ln->used[r], xr, ln->linear, ln->lw, ln->knn + (size_t)r * p,

@@ -37,7 +37,7 @@
 #include <string.h>
 
 #define KNN_EPS 0.1
-#define KNN_BATCH 16
+#define KNN_BATCH 1
 
 struct vae_knn_work {
   vae_allocator mem;
