@@ -43,6 +43,7 @@ Usage (from the repo root):
     /usr/bin/python3 bench/impute.py [--quick] [--so PATH] [--options JSON]
         [--datasets all|six|suite|wine,faithful,...] [--methods mean,knn,vae]
         [--seeds 3] [--max-rows 5000] [--calib-rows 300]
+        [--patterns MCAR,MAR,MNAR]
 --quick: one seed, every table cut to 500 rows, draws on 100 rows, the
 peers but R mice and the torch MIWAE (the slow ones).
 """
@@ -322,7 +323,7 @@ def impute_vae_full(t, Xm, mask, seed, so_path, extra, calib_rows):
 def table_jobs(args, name):
     t = C.load_any(name, args.max_rows)
     jobs = []
-    for pat in PATTERNS:
+    for pat in args.patterns:
         for seed in range(args.seeds):
             mask = C.MASKS[pat](t, seed)
             Xm = t.X.copy()
@@ -425,7 +426,7 @@ def run(args):
                   len(todo), time.perf_counter() - t0), file=sys.stderr,
                   flush=True)
         line = "  %-14s" % name
-        for pat in PATTERNS:
+        for pat in args.patterns:
             keys = [(name, pat, s) for s in range(args.seeds)]
             v = mean_of(scores, keys, "vae", 0)
             b = min((x for x in (mean_of(scores, keys, m, 0)
@@ -465,7 +466,7 @@ def report(args, tables, scores, notes):
         t = tables[name]
         nrows = ("%d of %d" % (len(t.X), t.rows_all)
                  if len(t.X) < t.rows_all else str(len(t.X)))
-        for pat in PATTERNS:
+        for pat in args.patterns:
             keys = [(name, pat, s) for s in seeds]
             for i, metric in ((0, "NRMSE"), (1, "error rate")):
                 vals = {m: mean_of(scores, keys, m, i) for m in methods}
@@ -580,6 +581,9 @@ def parse_args(argv):
                    help="comma list; 'all' (default): the six and the suite, "
                    "'six', 'suite'")
     p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--patterns", default=",".join(PATTERNS),
+                   help="comma list of missingness patterns (MCAR, MAR, "
+                   "MNAR; default all)")
     p.add_argument("--max-rows", type=int, default=5000,
                    help="suite tables above this many rows keep a seeded "
                    "random subset of them, for every method")
@@ -603,6 +607,11 @@ def parse_args(argv):
             a.methods = ",".join(m for m in METHODS
                                  if m not in ("mice_r", "miwae"))
     a.methods = [m for m in a.methods.split(",") if m]
+    a.patterns = [x for x in a.patterns.upper().split(",") if x]
+    for x in a.patterns:
+        if x not in PATTERNS:
+            p.error("unknown pattern %r (choose from %s)"
+                    % (x, ", ".join(PATTERNS)))
     for d in a.datasets:
         if d not in C.DATASETS and d not in C.suite_names():
             p.error("unknown data set %r" % d)

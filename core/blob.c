@@ -24,11 +24,14 @@
 **           numeric ones sorted; zeros for the others) and f32
 **           shift[width] (one per encoded value, added to binary and
 **           categorical logits; width as the linear part's d)
-**   since version 9: the nearest-neighbour expert (knn.c): f32
+**   since version 9, when the calibration's nq > 0: f64 the temperature
+**           of generation's numeric noise (noise.c; 0 < t <= 1)
+**   since version 10: the nearest-neighbour expert (knn.c): f32
 **           knn_share[p] (each within [0, 1], all 0 when n is 0), u32 n
-**           (at most vae_knn_capacity of the encoded width), f32 rows[n * p] (NaN: missing;
-**           numeric values within the column's [min, max], binary 0 or 1,
-**           level indices below nlevels). Older blobs get none
+**           (at most vae_knn_capacity of the encoded width), f32
+**           rows[n * p] (NaN: missing; numeric values within the column's
+**           [min, max], binary 0 or 1, level indices below nlevels). Older
+**           blobs get none
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -47,7 +50,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 9u
+#define BLOB_VERSION 10u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
@@ -200,7 +203,10 @@ static void write_model(writer *w, const vae_model *m) {
     for (int c = 0; c <= a; c++) put_f64(w, lin->cov[(size_t)a * lin->d + c]);
   put_u32(w, (uint32_t)m->cal.nq);
   put_f32s(w, m->cal.q, (size_t)m->p * m->cal.nq);
-  if (m->cal.nq) put_f32s(w, m->cal.shift, (size_t)m->x_width);
+  if (m->cal.nq) {
+    put_f32s(w, m->cal.shift, (size_t)m->x_width);
+    put_f64(w, m->cal.temp);
+  }
   put_f32s(w, m->knn_share, (size_t)m->p); /* all 0 without a reservoir */
   put_u32(w, (uint32_t)m->knn.n);
   for (size_t i = 0; i < (size_t)m->knn.n * m->p; i++) {
@@ -341,6 +347,7 @@ static void get_f32s(reader *r, float *v, size_t n) {
 ** sized by it: nq at most MAX_CALIBRATION, every number finite, numeric
 ** columns' tables sorted, other columns' zero. Older blobs get none. */
 #define MAX_CALIBRATION 65536u
+static int read_temperature(reader *r, uint32_t version, vae_calibration *cal);
 static int read_calibration(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
                             vae_calibration *cal) {
   uint64_t width = 0;
@@ -361,21 +368,28 @@ static int read_calibration(reader *r, uint32_t version, const vae_column *cols,
     for (uint32_t k = 0; k < nq; k++)
       if (numeric ? k && q[k] < q[k - 1] : q[k] != 0) r->bad = 1;
   }
-  if (r->bad) {
-    vae_calibration_free(r->mem, cal);
-    return VAE_CORRUPT;
-  }
-  return VAE_OK;
+  int rc = r->bad ? VAE_CORRUPT : read_temperature(r, version, cal);
+  if (rc) vae_calibration_free(r->mem, cal);
+  return rc;
 }
 
-/* The nearest neighbours' shares and reservoir (version 9 on) into
+/* The temperature of generation's noise (version 9 on, after a
+** calibration): within (0, 1]. Older blobs generate with the decoder's
+** sd. */
+static int read_temperature(reader *r, uint32_t version, vae_calibration *cal) {
+  if (version < 9) return VAE_OK;
+  cal->temp = get_f64(r);
+  return r->bad || !(cal->temp > 0 && cal->temp <= 1) ? VAE_CORRUPT : VAE_OK;
+}
+
+/* The nearest neighbours' shares and reservoir (version 10 on) into
 ** share[p] and *k (rows only; the scores are made once the model is),
 ** checked before anything is sized by them. Older blobs get none. */
 static int read_knn(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
                     float *share, vae_knn *k) {
   memset(k, 0, sizeof *k);
   for (uint32_t j = 0; j < p; j++) share[j] = 0.0f;
-  if (version < 9) return VAE_OK;
+  if (version < 10) return VAE_OK;
   int any = 0;
   for (uint32_t j = 0; j < p; j++) {
     uint32_t u = get_u32(r);
@@ -589,7 +603,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   float *knn_share = vae_malloc(mem, p * sizeof(float));
   vae_knn knn = {0, NULL, NULL, NULL};
   vae_linear lin = {0, NULL, NULL, NULL};
-  vae_calibration cal = {0, NULL, NULL};
+  vae_calibration cal = {0};
   vae_model *m = NULL;
   rc = cols && blend && knn_share ? VAE_OK : VAE_NOMEM;
   for (uint32_t j = 0; j < p && rc == VAE_OK; j++) rc = read_column(&r, version, &cols[j]);

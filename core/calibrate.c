@@ -26,6 +26,14 @@
 ** end away from the mean so that its variance is theirs too
 ** (vae_generation_bend).
 **
+** vae_generate (vae_sample's SQL rows and the vae table's) reads the
+** numeric tables no more: within each super-block of its rows a column's
+** values are assigned by rank (infer.c), which pins each block's
+** marginal down where the table's map left the share of a column's few
+** extreme values to the draws. The core's vae_sample (independent draws)
+** still maps through them. On the draws the numeric noise's temperature
+** is chosen (noise.c); the tables are of the draws at that temperature.
+**
 ** Tried first, and worse on the suite (bench/generate.py --quick, 17
 ** tables): drawing z from a Gaussian fitted to the encoder's aggregate
 ** posterior instead of N(0, I), with the noise set to match each column's
@@ -73,6 +81,7 @@ int vae_calibration_alloc(const vae_allocator *a, vae_calibration *cal, int nq, 
     return VAE_NOMEM;
   }
   cal->nq = nq;
+  cal->temp = 1.0;
   return VAE_OK;
 }
 
@@ -248,8 +257,11 @@ double vae_generation_bend(const vae_column *c) {
 ** the suite's numeric columns (was 71%). Within a gap the value is bent
 ** (vae_generation_bend) so that the variance is the column's too. */
 double vae_calibrated_value(const vae_model *m, int j, double g) {
-  const vae_column *c = &m->cols[j];
-  double u = probability(m->cal.q + (size_t)j * m->cal.nq, m->cal.nq, g);
+  return vae_column_value_at(&m->cols[j], probability(m->cal.q + (size_t)j * m->cal.nq,
+                                                      m->cal.nq, g));
+}
+
+double vae_column_value_at(const vae_column *c, double u) {
   if (!(u >= 0)) u = 0; /* NaN too: a crafted blob's decoder may give one */
   if (u > 1) u = 1;
   if (c->nq < 2) return c->quantiles[0];
@@ -362,7 +374,8 @@ typedef struct {
   uint64_t seed;        /* the draws' (vae_stratified_uniform's) */
   const double *sd;
   vae_work *w;          /* [threads] */
-  float *g, *lg;
+  double *noise;        /* [threads] x 2 VAE_STRATA x p: a block's uniforms, noise */
+  float *g, *gn, *lg;   /* numeric: decoder means, noise (column-major) */
   vae_calibration *cal;
   const double *target;
   double *mean;         /* [x_width] */
@@ -379,25 +392,24 @@ static void decode_chunk(void *ctx, int item, int worker) {
   const int p = m->p, d = m->latent, at = (c->first + item) * CALIBRATION_CHUNK;
   const int cnt = c->N - at < CALIBRATION_CHUNK ? c->N - at : CALIBRATION_CHUNK;
   vae_work *w = &c->w[worker];
-  double u[VAE_STRATA];
-  for (int b = 0; b < cnt; b += VAE_STRATA) {
-    const int rows = cnt - b < VAE_STRATA ? cnt - b : VAE_STRATA;
-    for (int k = 0; k < d; k++) {
-      vae_stratified_block(c->seed, (uint64_t)(at + b) / VAE_STRATA, k, u);
-      for (int r = 0; r < rows; r++) w->z[(size_t)(b + r) * d + k] = (float)vae_normal_quantile(u[r]);
-    }
-  }
+  double *u = c->noise + (size_t)worker * 2 * VAE_STRATA * p, *e = u + (size_t)VAE_STRATA * p;
+  /* Whole blocks of latents: a chunk's buffer holds CALIBRATION_CHUNK rows,
+  ** a multiple of VAE_STRATA, so the last block fits even when the draws
+  ** end within it (its rows beyond cnt are not decoded). */
+  for (int b = 0; b < cnt; b += VAE_STRATA)
+    vae_gen_latents(m, c->seed, (uint64_t)(at + b) / VAE_STRATA, w->z + (size_t)b * d);
   vae_decode(m, w, cnt);
   const float *o = w->dec_h[m->nlayers - 1];
-  for (int j = 0; j < p; j++) {
-    if (!vae_is_numeric(m->cols[j].kind)) continue;
-    float *g = c->g + (size_t)j * c->N + at;
-    for (int b = 0; b < cnt; b += VAE_STRATA) {
-      const int rows = cnt - b < VAE_STRATA ? cnt - b : VAE_STRATA;
-      vae_stratified_block(c->seed, (uint64_t)(at + b) / VAE_STRATA, d + j, u);
-      for (int r = 0; r < rows; r++)
-        g[b + r] = (float)(o[(size_t)(b + r) * m->dec_out + m->off[j]] +
-                           c->sd[j] * vae_normal_quantile(u[r]));
+  for (int b = 0; b < cnt; b += VAE_STRATA) {
+    const int rows = cnt - b < VAE_STRATA ? cnt - b : VAE_STRATA;
+    vae_gen_noise(m, c->seed, (uint64_t)(at + b) / VAE_STRATA, u, e);
+    for (int j = 0; j < p; j++) {
+      if (!vae_is_numeric(m->cols[j].kind)) continue;
+      float *g = c->g + (size_t)j * c->N + at, *gn = c->gn + (size_t)j * c->N + at;
+      for (int r = 0; r < rows; r++) {
+        g[b + r] = o[(size_t)(b + r) * m->dec_out + m->off[j]];
+        gn[b + r] = (float)(c->sd[j] * e[(size_t)r * p + j]);
+      }
     }
   }
   for (int r = 0; r < cnt && at + r < c->Nl; r++)
@@ -430,13 +442,15 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
   if (vae_calibration_alloc(&m->mem, &cal, CALIBRATION_QUANTILES, p, m->x_width))
     return VAE_NOMEM;
   float *g = vae_malloc(&m->mem, (size_t)N * p * sizeof(float));
+  float *gn = vae_calloc(&m->mem, (size_t)N * p, sizeof(float));
   float *lg = vae_malloc(&m->mem, (size_t)Nl * m->dec_out * sizeof(float));
   const int chunks = (N + CALIBRATION_CHUNK - 1) / CALIBRATION_CHUNK;
   double *sd = vae_malloc(&m->mem, (size_t)p * sizeof(double));
   double *target = vae_calloc(&m->mem, 3 * (size_t)m->x_width, sizeof(double));
   vae_work *w = vae_calloc(&m->mem, (size_t)threads, sizeof *w);
+  double *noise = vae_malloc(&m->mem, (size_t)threads * 2 * VAE_STRATA * p * sizeof(double));
   int ready = 0;
-  if (g && lg && sd && target && w)
+  if (g && gn && lg && sd && target && w && noise)
     while (ready < threads && vae_work_alloc(m, &w[ready], CALIBRATION_CHUNK, 1, 0) == VAE_OK)
       ready++;
   if (ready < threads) {
@@ -444,7 +458,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     goto done;
   }
   for (int j = 0; j < p; j++) sd[j] = sqrt(exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR);
-  calib_job job = {m, N, Nl, seed, sd, w, g, lg, &cal, target, target + m->x_width, 0};
+  calib_job job = {m, N, Nl, seed, sd, w, noise, g, gn, lg, &cal, target, target + m->x_width, 0};
   /* Numeric scores column-major: each column's draws sorted in place
   ** afterwards. Decoded CALIBRATION_JOB chunks a job, asking stop between. */
   for (job.first = 0; job.first < chunks; job.first += CALIBRATION_JOB) {
@@ -455,12 +469,20 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     int items = chunks - job.first < CALIBRATION_JOB ? chunks - job.first : CALIBRATION_JOB;
     vae_pool_run(pool, items, decode_chunk, &job);
   }
+  /* The noise's temperature (noise.c), then the draws it gives. */
+  rc = vae_temperature_fit(m, data, n, g, gn, N, &cal.temp);
+  if (rc) goto done;
+  for (int j = 0; j < p; j++)
+    if (vae_is_numeric(m->cols[j].kind))
+      for (size_t i = (size_t)j * N; i < (size_t)(j + 1) * N; i++) g[i] += (float)(cal.temp * gn[i]);
   level_shares(m, data, n, target);
   vae_pool_run(pool, p, calibrate_column, &job);
 done:
   for (int t = 0; t < ready; t++) vae_work_free(&w[t]);
   vae_free(&m->mem, w);
+  vae_free(&m->mem, noise);
   vae_free(&m->mem, g);
+  vae_free(&m->mem, gn);
   vae_free(&m->mem, lg);
   vae_free(&m->mem, sd);
   vae_free(&m->mem, target);

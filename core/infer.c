@@ -16,10 +16,17 @@
 ** numeric cell given z and "it is missing" is then N(mu, var) tilted by the
 ** probit link, whose mean and variance are in closed form; a binary cell's
 ** P(1) is tilted the same way. The estimate is the MAR one (the network's
-** average with the linear part and the nearest neighbours, knn.c, whose
-** shares were fitted on cells hidden at random) plus the network's MNAR shift: what the missingness model changes.
+** average with the linear part and the nearest neighbours, knn.c; train.c
+** fits a numeric column's shares on held-out cells weighted as the
+** missingness model hides them) plus the network's MNAR shift: what the
+** missingness model changes.
 ** Generation given values (VAE_GENERATE) ignores the missingness model: its
 ** unknown cells were never hidden by it.
+**
+** Generation (vae_generate) decodes super-blocks of rows whole and
+** gives each numeric column, within a super-block, its observed
+** distribution in the order of the network's draws (generate_block);
+** the latents and noise come from noise.c.
 **
 ** Threads: the chunks of a call are shared out to the model's threads
 ** (cfg.threads, pool.h), each with buffers of its own (a lane). A chunk's
@@ -32,6 +39,7 @@
 #include "transform.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Decoder rows per chunk: large enough for GEMM efficiency, small enough to
@@ -162,6 +170,13 @@ static int pick_at(double u, const double *probs, int n) {
   return n - 1;
 }
 
+/* Numeric column j's generated value from its score g: through the
+** calibration's table when the model has one, rounded as its kind is. */
+static float numeric_value(const vae_model *m, int j, double g) {
+  const vae_column *c = &m->cols[j];
+  return m->cal.nq ? round_to_kind(c, vae_calibrated_value(m, j, g)) : to_data_units(c, g);
+}
+
 /* One generated value of column j (vae_sample) from one uniform u in
 ** (0, 1): a numeric cell's decoder noise is its normal quantile, a binary
 ** or categorical cell's level the one u falls in. With the model's
@@ -173,10 +188,7 @@ static float generated_value(const vae_model *m, int j, const float *out, const 
   const vae_column *c = &m->cols[j];
   const float *o = out + m->off[j];
   const float *shift = m->cal.nq ? m->cal.shift + m->off[j] : NULL;
-  if (vae_is_numeric(c->kind)) {
-    double g = o[0] + sd[j] * vae_normal_quantile(u);
-    return shift ? round_to_kind(c, vae_calibrated_value(m, j, g)) : to_data_units(c, g);
-  }
+  if (vae_is_numeric(c->kind)) return numeric_value(m, j, o[0] + sd[j] * vae_normal_quantile(u));
   if (c->kind == VAE_BINARY) return u < sigmoidf(o[0] + (shift ? shift[0] : 0)) ? 1.0f : 0.0f;
   double mx = -INFINITY, s = 0;
   for (int l = 0; l < c->nlevels; l++) mx = fmax(mx, o[l] + (shift ? shift[l] : 0));
@@ -253,14 +265,15 @@ static void level_probs(const vae_model *m, int j, const float *o, const float *
 }
 
 /* The estimate of row r's missing cells from its first n samples (rows
-** of S apart in w). The network's is averaged with the
-** linear part's (linear: vae_linear_row's; lw NULL without one) by the
-** column's share, that with the nearest neighbours' (knn, knn_probs:
-** vae_knn_rows', knn[j] NaN where there is none) by theirs, and under VAE_MNAR (wmar: the row's weights without the
-** missingness model, else NULL) shifted by what the missingness model
-** changes in the network's estimate. The network's own probabilities of
-** missing binary and categorical cells also go to net_probs (x_width) when
-** it is not NULL. acc and probs hold twice the most levels. */
+** of S apart in w). The network's is averaged with the linear part's
+** (linear: vae_linear_row's; lw NULL without one) by the column's share,
+** that with the nearest neighbours' (knn, knn_probs: vae_knn_rows', knn[j]
+** NaN where there is none) by theirs, and under VAE_MNAR (wmar: the row's
+** weights without the missingness model, else NULL) shifted by what the
+** missingness model changes in the network's estimate. The network's own
+** probabilities of missing binary and categorical cells also go to
+** net_probs (x_width) when it is not NULL. acc and probs hold twice the
+** most levels. */
 static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
                      const float *x, const double *linear, vae_linear_work *lw,
                      const double *knn, const double *knn_probs,
@@ -307,6 +320,12 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
   }
 }
 
+/* A generated score and its row, for ranking a super-block's column. */
+typedef struct {
+  float g;
+  int r;
+} ranked;
+
 /* The buffers of an inference call. A caller that makes many calls keeps
 ** them (vae_infer_kept, vae_sample_kept): allocating and freeing a few
 ** hundred KiB per batch made the allocator hand the memory back to the
@@ -325,6 +344,9 @@ typedef struct {
   double *knn, *knn_probs; /* rows x p and rows x x_width: the nearest
                            neighbours' estimates (vae_knn_rows) */
   vae_knn_work *kw;    /* when m has a reservoir */
+  ranked *rank;        /* vae_generate: VAE_GENERATE_BLOCK, a column's ranks, */
+  float *scores;       /* and the numeric columns' scores of a super-block, */
+  double *noise;       /* 2 VAE_STRATA x p: a block's uniforms and noise */
 } lane;
 
 struct vae_scratch {
@@ -357,6 +379,9 @@ static void lane_free(const vae_allocator *a, lane *l) {
   vae_free(a, l->knn);
   vae_free(a, l->knn_probs);
   vae_knn_work_free(l->kw);
+  vae_free(a, l->rank);
+  vae_free(a, l->scores);
+  vae_free(a, l->noise);
 }
 
 void vae_scratch_free(vae_scratch *sc) {
@@ -638,8 +663,7 @@ typedef struct {
   float *out, *probs_out;
   double *nll;
   vae_scratch *sc;
-  int stratified;      /* vae_generate's rows: */
-  uint64_t seed, first; /* the seed, the first row's index */
+  uint64_t seed, first; /* vae_generate's seed and first row's index */
 } infer_job;
 
 /* A draw's numeric cells moved by what the nearest neighbours change in
@@ -751,17 +775,27 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
   if (!sc) return VAE_NOMEM;
   decoder_sd(m, sc->sd);
   for (int c = 0; c < m->p; c++) sc->knn_want[c] = m->knn_share[c] > 0;
-  infer_job j = {m, mode, n, S, chunk, mar, tol, used, x, seeds, out, probs_out, nll, sc, 0, 0, 0};
+  infer_job j = {m, mode, n, S, chunk, mar, tol, used, x, seeds, out, probs_out, nll, sc, 0, 0};
   vae_pool_run(sc->pool, items, infer_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
 }
 
-#define SAMPLE_CHUNK 256
+/* The decoder's sd of each column times generation's noise temperature
+** (noise.c; 1 without a calibration). */
+static void generation_sd(const vae_model *m, double *sd) {
+  decoder_sd(m, sd);
+  double t = m->cal.nq && m->cal.temp > 0 ? m->cal.temp : 1.0;
+  for (int j = 0; j < m->p; j++)
+    if (vae_is_numeric(m->cols[j].kind)) sd[j] *= t;
+}
 
-/* Rows of vae_sample (independent draws, each row's stream from its seed
-** in j->seeds, seed 0 without them) or of vae_generate (j->stratified:
-** row at + r is row first + at + r of the seed's). */
+#define SAMPLE_CHUNK 256
+/* The stream of vae_generate's rank offsets (vae_seed_mix with the seed). */
+#define RANK_STREAM 0x52414e4b /* "RANK" */
+
+/* Rows of vae_sample: independent draws, each row's stream from its seed
+** in j->seeds (seed 0 without them). */
 static void sample_chunk(void *ctx, int item, int worker) {
   const infer_job *j = ctx;
   const vae_model *m = j->m;
@@ -770,40 +804,144 @@ static void sample_chunk(void *ctx, int item, int worker) {
   lane *ln = &j->sc->lanes[worker];
   vae_work *w = &ln->w;
   for (int r = 0; r < rows; r++) {
-    vae_rng *rng = &ln->rngs[r];
-    float *z = w->z + (size_t)r * d;
-    if (!j->stratified) {
-      vae_rng_seed(rng, j->seeds ? j->seeds[at + r] : 0);
-      vae_rng_normals(rng, z, d);
-    } else {
-      uint64_t idx = j->first + (uint64_t)(at + r);
-      for (int k = 0; k < d; k++)
-        z[k] = (float)vae_normal_quantile(vae_stratified_uniform(j->seed, idx, k));
-    }
+    vae_rng_seed(&ln->rngs[r], j->seeds ? j->seeds[at + r] : 0);
+    vae_rng_normals(&ln->rngs[r], w->z + (size_t)r * d, d);
   }
   vae_decode(m, w, rows);
   for (int r = 0; r < rows; r++) {
     const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * m->dec_out;
-    vae_rng *rng = &ln->rngs[r];
-    uint64_t idx = j->first + (uint64_t)(at + r);
     for (int c = 0; c < p; c++) {
-      double u = j->stratified ? vae_stratified_uniform(j->seed, idx, d + c) : vae_rng_uniform(rng);
+      double u = vae_rng_uniform(&ln->rngs[r]);
       if (!(u > 0)) u = 1e-300;
       j->out[(size_t)(at + r) * p + c] = generated_value(m, c, o, j->sc->sd, u, ln->probs);
     }
   }
 }
 
-static int sample_rows(const vae_model *m, int n, int stratified, const uint64_t *seeds,
-                       uint64_t seed, uint64_t first, float *out, vae_scratch **keep) {
+static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *out,
+                       vae_scratch **keep) {
   if (n <= 0) return VAE_OK;
   int chunk = n < SAMPLE_CHUNK ? n : SAMPLE_CHUNK;
   const int items = (n + chunk - 1) / chunk;
   vae_scratch *sc = scratch_for(keep, m, chunk, 1, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
-  decoder_sd(m, sc->sd);
-  infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc, stratified, seed, first};
+  generation_sd(m, sc->sd);
+  infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc, 0, 0};
   vae_pool_run(sc->pool, items, sample_chunk, &j);
+  if (!keep) vae_scratch_free(sc);
+  return VAE_OK;
+}
+
+static int cmp_ranked(const void *a, const void *b) {
+  const ranked *x = a, *y = b;
+  if (x->g != y->g) return x->g < y->g ? -1 : 1;
+  return x->r < y->r ? -1 : x->r > y->r;
+}
+
+/* Super-block item of vae_generate (block j->first / B + item, B =
+** vae_generate_block(m) = j->chunk): its B rows decoded SAMPLE_CHUNK (or B) at a time, the
+** rows within the call's range [j->first, j->first + j->n) written to
+** j->out. The latents and each column's noise are the seed's stratified
+** uniforms (vae_stratified_block, 64 rows a block). A binary or
+** categorical cell is the level its uniform falls in. A numeric column's
+** scores (decoder mean plus noise) are ranked within the super-block, and
+** the row of rank k takes the column's value at probability
+** (k + v) / B (vae_column_value_at), v in (0, 1) the
+** super-block's own (stratified across super-blocks): each super-block's
+** values of a column follow the column's observed distribution exactly,
+** in the order the network gave its rows.
+**
+** Why: mapped one by one through the calibration's table (calibrate.c),
+** the generated share of a column's few extreme values moved by 10-20%
+** between sampling seeds, and with it the sd of columns set by a few
+** outliers (bench/generate.py --quick: breast_cancer, sonar, hpc, cells
+** and shuttle 3-18% off with 20,000 rows). */
+static void generate_block(void *ctx, int item, int worker) {
+  const infer_job *j = ctx;
+  const vae_model *m = j->m;
+  const int p = m->p, d = m->latent, B = j->chunk, piece = B < SAMPLE_CHUNK ? B : SAMPLE_CHUNK;
+  const uint64_t sb = j->first / B + (uint64_t)item, base = sb * B;
+  const uint64_t end = j->first + (uint64_t)j->n;
+  lane *ln = &j->sc->lanes[worker];
+  vae_work *w = &ln->w;
+  ranked *rk = ln->rank;
+  double *u = ln->noise, *e = u + (size_t)VAE_STRATA * p;
+  /* The rows of this super-block within the call's range: [lo, hi); row
+  ** `row` of the super-block is row base + row - first of out. */
+  const int lo = j->first > base ? (int)(j->first - base) : 0;
+  const int hi = end < base + B ? (int)(end - base) : B;
+#define GENERATED(row, c) j->out[(size_t)(base + (uint64_t)(row) - j->first) * p + (c)]
+  for (int at = 0; at < B; at += piece) {
+    for (int b = 0; b < piece; b += VAE_STRATA)
+      vae_gen_latents(m, j->seed, (base + at + b) / VAE_STRATA, w->z + (size_t)b * d);
+    vae_decode(m, w, piece);
+    const float *o = w->dec_h[m->nlayers - 1];
+    for (int b = 0; b < piece; b += VAE_STRATA) {
+      vae_gen_noise(m, j->seed, (base + at + b) / VAE_STRATA, u, e);
+      for (int c = 0, nc = 0; c < p; c++) {
+        const int numeric = vae_is_numeric(m->cols[c].kind);
+        float *g = numeric ? ln->scores + (size_t)nc++ * B + at : NULL;
+        for (int r = 0; r < VAE_STRATA; r++) {
+          const int row = b + r;
+          if (numeric)
+            g[row] = (float)(o[(size_t)row * m->dec_out + m->off[c]] +
+                             j->sc->sd[c] * e[(size_t)r * p + c]);
+          else if (at + row >= lo && at + row < hi)
+            GENERATED(at + row, c) = generated_value(m, c, o + (size_t)row * m->dec_out,
+                                                     j->sc->sd, u[(size_t)r * p + c], ln->probs);
+        }
+      }
+    }
+  }
+  for (int c = 0, nc = 0; c < p; c++) {
+    const vae_column *col = &m->cols[c];
+    if (!vae_is_numeric(col->kind)) continue;
+    const float *g = ln->scores + (size_t)nc++ * B;
+    for (int r = 0; r < B; r++) {
+      rk[r].g = isnan(g[r]) ? 0.0f : g[r]; /* a crafted blob's decoder may give NaN */
+      rk[r].r = r;
+    }
+    qsort(rk, (size_t)B, sizeof *rk, cmp_ranked);
+    const double v = vae_stratified_uniform(vae_seed_mix(j->seed, RANK_STREAM), sb, c);
+    for (int k = 0; k < B; k++)
+      if (rk[k].r >= lo && rk[k].r < hi)
+        GENERATED(rk[k].r, c) = round_to_kind(col, vae_column_value_at(col, (k + v) / B));
+  }
+#undef GENERATED
+}
+
+int vae_generate_block(const vae_model *m) {
+  double macs = 0;
+  for (int i = 0; i < m->nlayers; i++) macs += (double)m->dec[i].in * m->dec[i].out;
+  int B = VAE_GENERATE_BLOCK;
+  while (B > VAE_STRATA && B * macs > VAE_PASS_MACS) B /= 2;
+  return B;
+}
+
+static int generate_rows(const vae_model *m, uint64_t seed, uint64_t first, int n, float *out,
+                         vae_scratch **keep) {
+  if (n <= 0) return VAE_OK;
+  const uint64_t B = (uint64_t)vae_generate_block(m);
+  const int items = (int)((first + (uint64_t)n - 1) / B - first / B + 1);
+  vae_scratch *sc = scratch_for(keep, m, SAMPLE_CHUNK, 1, lanes_for(m, items));
+  if (!sc) return VAE_NOMEM;
+  int numeric = 0;
+  for (int c = 0; c < m->p; c++) numeric += vae_is_numeric(m->cols[c].kind);
+  /* A super-block's numeric scores and one column's ranks, per lane: made
+  ** on the first generation with these buffers. */
+  for (int i = 0; i < sc->nlanes; i++) {
+    lane *l = &sc->lanes[i];
+    if (!l->rank) l->rank = vae_malloc(&m->mem, (size_t)B * sizeof(ranked));
+    if (!l->noise) l->noise = vae_malloc(&m->mem, (size_t)2 * VAE_STRATA * m->p * sizeof(double));
+    if (!l->scores && numeric) l->scores = vae_malloc(&m->mem, (size_t)B * numeric * sizeof(float));
+    if (!l->rank || !l->noise || (numeric && !l->scores)) {
+      if (!keep) vae_scratch_free(sc);
+      return VAE_NOMEM;
+    }
+  }
+  generation_sd(m, sc->sd);
+  infer_job j = {m, 0, n, 1, (int)B, 0, 0, NULL, NULL, NULL, out, NULL, NULL, sc, seed, first};
+  vae_pool_run(sc->pool, items, generate_block, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
 }
@@ -822,9 +960,9 @@ int vae_infer_adaptive(const vae_model *m, int n, const float *x, int S, double 
   return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, NULL, 0, tol, used, NULL);
 }
 
-int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
+int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, float *out,
                     float *probs) {
-  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, 1, 0, NULL, NULL);
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, !mnar, 0, NULL, NULL);
 }
 
 int vae_infer(const vae_model *m, int mode, int n, const float *x,
@@ -834,7 +972,7 @@ int vae_infer(const vae_model *m, int mode, int n, const float *x,
 
 int vae_sample_kept(const vae_model *m, int n, const uint64_t *seeds, float *out,
                     vae_scratch **scratch) {
-  return sample_rows(m, n, 0, seeds, 0, 0, out, scratch);
+  return sample_rows(m, n, seeds, out, scratch);
 }
 
 int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out) {
@@ -843,5 +981,5 @@ int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out) {
 
 int vae_generate(const vae_model *m, uint64_t seed, uint64_t first, int n, float *out,
                  vae_scratch **scratch) {
-  return sample_rows(m, n, 1, NULL, seed, first, out, scratch);
+  return generate_rows(m, seed, first, n, out, scratch);
 }

@@ -56,6 +56,9 @@ typedef struct {
   float *q;            /* [p * nq] */
   float *shift;        /* [x_width]: added to binary and categorical logits
                           (zeros at numeric columns) */
+  /* The numeric cells' noise is the decoder's sd times temp (noise.c;
+  ** 1 in blobs from before format 9). */
+  double temp;
 } vae_calibration;
 
 /* A numeric cell's Gauss-Hermite expectation through its column's quantile
@@ -327,10 +330,13 @@ void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
 ** needs 2), one per level for categorical. m must have a linear part. */
 void vae_linear_probs(const vae_model *m, int j, const float *x,
                       vae_linear_work *w, double *probs);
-/* vae_infer(VAE_MEAN) that also leaves, when probs is not NULL, the
-** network's own probabilities of each missing binary or categorical cell in
-** probs (n x x_width, at the column's offset; other entries untouched). */
-int vae_infer_probs(const vae_model *m, int n, const float *x, int S, float *out,
+/* vae_infer(VAE_MEAN), every row taking S samples, that also leaves, when
+** probs is not NULL, the network's own probabilities of each missing binary
+** or categorical cell in probs (n x x_width, at the column's offset; other
+** entries untouched). Under VAE_MNAR the estimates are those of cells
+** missing at random (mnar 0) or, with mnar, vae_infer's: given that the
+** missingness model hid them (probs stay the former). */
+int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, float *out,
                     float *probs);
 
 /* Early stopping (train.c) reads the held-out bound of each round. A round
@@ -350,6 +356,14 @@ typedef struct {
 void vae_stopper_init(vae_stopper *s, int64_t n_hold);
 /* Adds the next round's bound; 1 when it is the best so far. */
 int vae_stopper_add(vae_stopper *s, double val);
+
+/* VAE_MNAR (train.c): the priors of the missingness model's slopes and
+** cross terms, as a penalty per row of the n trained on (returned), and
+** its gradient added to grads[lo, hi) when grads is not NULL; a cross
+** term whose column k is no driver (driver[k] 0) gets no prior and its
+** gradient is set to 0 (it stays at 0). */
+double vae_selection_prior(const vae_model *m, const unsigned char *driver, int64_t n,
+                           float *grads, size_t lo, size_t hi);
 
 /* The stopping tolerance of vae_infer's adaptive importance sampling of
 ** conditional means (infer.c). */
@@ -373,10 +387,28 @@ void vae_calibration_free(const vae_allocator *a, vae_calibration *cal);
 int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t seed,
                   vae_pool *pool, int (*stop)(void *), void *ctx, vae_calibration *out);
 double vae_calibrated_value(const vae_model *m, int j, double g);
+/* The value of numeric column c at probability u (0..1) of its observed
+** values, each weighing one row, bent within its gaps (the second half of
+** vae_calibrated_value; vae_generate's ranks go through it directly). */
+double vae_column_value_at(const vae_column *c, double u);
 /* The bend of numeric column c's gaps for vae_calibrated_value: the one
 ** that gives the generated values (uniform probabilities) the sd of the
 ** column's observed values. Set with the column's quantiles. */
 double vae_generation_bend(const vae_column *c);
+
+/* Generation's draws (noise.c). vae_gen_latents puts the latents of rows
+** block * VAE_STRATA .. of seed's stratified draws into z (VAE_STRATA x
+** latent), as vae_generate and the calibration draw them; vae_gen_noise
+** the same rows' uniforms into u (VAE_STRATA x p, column c's the rows'
+** uniforms d + c) and, at numeric columns, their normal quantiles into e
+** (VAE_STRATA x p; other columns of e left alone). vae_temperature_fit
+** chooses the noise's temperature on the calibration's draws (numeric
+** column j's decoder means at mean + j N, their noise at noise + j N) and
+** the rows data[n x p], into *temp. */
+void vae_gen_latents(const vae_model *m, uint64_t seed, uint64_t block, float *z);
+void vae_gen_noise(const vae_model *m, uint64_t seed, uint64_t block, double *u, double *e);
+int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const float *mean,
+                        const float *noise, int N, double *temp);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,

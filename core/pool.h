@@ -5,9 +5,12 @@
 **
 ** vae_pool_run(pool, items, fn, ctx) calls fn(ctx, item, worker) once for each item
 ** 0..items-1, the calling thread working too, and returns when all are
-** done. Items are handed out in order to whichever thread is free (a
-** thread that a busy machine holds back simply takes fewer), so what an
-** item computes must not depend on the thread that runs it: callers give
+** done. Each thread has a share of the items (the caller the first, the
+** workers the next, in order), the same for every job of the same size,
+** so an item's buffers stay with one core; a thread done with its share
+** takes what is left of another's from its end (a thread that a busy
+** machine holds back simply runs fewer). So what an item computes must
+** not depend on the thread that runs it: callers give
 ** each item its own buffers and combine the results in item order, which
 ** makes the answer the same for every thread count. A thread that waits
 ** (a worker for the next job, the caller for the last item) watches for

@@ -265,12 +265,23 @@ int vae_sample_kept(const vae_model *m, int n, const uint64_t *seeds, float *out
 ** and the vae virtual table's), stratified: in each block of 64 rows by
 ** index, the latent draws and each column's noise cover (0, 1) in strata
 ** (a Latin hypercube per block, infer.c), which brings a sample's
-** marginals nearer the model's than independent draws. Row i depends on
-** seed and i only: the first k rows of n are those of k (up to the
-** rounding of a network pass over another number of rows, 1e-7). */
+** marginals nearer the model's than independent draws. Rows go through
+** the network in super-blocks of vae_generate_block(m) rows by index,
+** whole, and within each a numeric column's values are the column's
+** observed distribution, spread over the rows in the order of the
+** network's draws (infer.c). Row i depends on seed and i only: the first
+** k rows of n are those of k. A caller that draws many rows asks for them
+** in multiples of VAE_GENERATE_BLOCK from row 0 (a call decodes every
+** super-block it touches, whole). */
 int vae_generate(const vae_model *m, uint64_t seed, uint64_t first, int n, float *out,
                  vae_scratch **scratch);
 void vae_scratch_free(vae_scratch *scratch);
+/* The rows of m's super-blocks: VAE_GENERATE_BLOCK, halved (to 64 at
+** least) while decoding them would take more than VAE_PASS_MACS
+** multiply-adds (model.h), so a wide network's block is still some 25 ms
+** of work. A power of two: VAE_GENERATE_BLOCK is a multiple of it. */
+#define VAE_GENERATE_BLOCK 1024
+int vae_generate_block(const vae_model *m);
 
 /* How vae_infer goes through rows with S samples (0: the model's
 ** impute_samples): the rows of one pass through the network, and in

@@ -39,7 +39,10 @@
 
 #define FID_MAX_SYNTH 10000
 #define FID_MAX_REAL 100000
-#define FID_BATCH 256
+/* Rows a batch: VAE_GENERATE_BLOCK, and for a wide network one of its
+** super-blocks (vae_generate decodes whole the super-blocks a call
+** touches, vae_generate_block). */
+#define FID_BATCH VAE_GENERATE_BLOCK
 
 static int cmp_float(const void *a, const void *b) {
   float x = *(const float *)a, y = *(const float *)b;
@@ -173,8 +176,12 @@ static int draw_synthetic(fidelity *f, const vae_model *m, char **err) {
   int rc, batch = FID_BATCH, npass;
   double macs;
   npass = vae_infer_pass(m, 1, &macs);
-  if (macs / npass * FID_BATCH > VAE_POLL_WORK)
-    batch = (int)fmax(1, VAE_POLL_WORK / (macs / npass));
+  if (macs / npass * FID_BATCH > VAE_POLL_WORK) {
+    /* Whole super-blocks: a call decodes every one it touches. */
+    int block = vae_generate_block(m);
+    batch = (int)fmax(1, VAE_POLL_WORK / (macs / npass)) / block * block;
+    if (batch < block) batch = block;
+  }
   for (i = 0; i < f->nsyn; i += batch) {
     int cnt = f->nsyn - i < batch ? (int)(f->nsyn - i) : batch;
     if (i > 0 && vae_interrupted(f->db, &f->poll)) return SQLITE_INTERRUPT;

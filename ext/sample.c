@@ -22,7 +22,9 @@
 #include <math.h>
 #include <string.h>
 
-#define SAMPLE_BATCH 256
+/* Rows a batch: a super-block of vae_generate, which decodes whole the
+** super-blocks a call touches. */
+#define SAMPLE_BATCH VAE_GENERATE_BLOCK
 
 enum { COL_VALUE, COL_MODEL, COL_N, COL_SEED };
 

@@ -40,7 +40,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GEN_BATCH 256
+/* Rows a batch: unconditioned, a super-block of vae_generate (which
+** decodes whole the super-blocks a call touches); conditioned, which
+** costs as much as imputing, GEN_COND_BATCH. */
+#define GEN_BATCH VAE_GENERATE_BLOCK
+#define GEN_COND_BATCH 256
 
 
 /* A constraint of the generating form that conditioning cannot express:
@@ -214,7 +218,9 @@ static int gen_best_index(vae_vtab *t, sqlite3_index_info *info) {
 */
 static int gen_batch(gen_cursor *c) {
   const vae_model *m = c->c.e->m;
-  int pm = vae_model_ncols(m), k, rc, count = GEN_BATCH;
+  int pm = vae_model_ncols(m), k, rc;
+  /* Unconditioned batches end at a super-block's end (after an OFFSET too). */
+  int count = c->ngiven == 0 ? GEN_BATCH - (int)(c->i % GEN_BATCH) : GEN_COND_BATCH;
   if (c->i >= c->bstart && c->i < c->bstart + c->bcount) return SQLITE_OK;
   /* Under a LIMIT, no more than the scan can use: a conditioned row costs
   ** as much as an imputed one. Rows are seeded by their index, so a batch's

@@ -41,7 +41,7 @@
 #define ROWS 3
 #define SAMPLES 4
 /* The blob version this build writes (core/blob.c). */
-#define CURRENT_VERSION 9
+#define CURRENT_VERSION 10
 
 /* The same CRC-32 (IEEE, reflected) as blob.c, written out again so that
 ** the target does not depend on the code it checks. */
@@ -99,6 +99,10 @@ static void exercise(const vae_model *m, const unsigned char *blob, size_t len) 
   }
   REQUIRE(vae_sample(m, ROWS, seeds, out) == VAE_OK);
   for (int i = 0; i < ROWS; i++)
+    for (int j = 0; j < p; j++) check_cell(vae_model_column(m, j), out[i * p + j]);
+  /* Generation's super-blocks and noise temperature. */
+  REQUIRE(vae_generate(m, 1, 0, 2, out, NULL) == VAE_OK);
+  for (int i = 0; i < 2; i++)
     for (int j = 0; j < p; j++) check_cell(vae_model_column(m, j), out[i * p + j]);
   REQUIRE(vae_model_save(m, &back, &back_len) == VAE_OK);
   size_t wl = (size_t)blob[8] | (size_t)blob[9] << 8 | (size_t)blob[10] << 16 |

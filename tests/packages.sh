@@ -21,6 +21,8 @@ harness_start packages
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
 version=$(make -s --no-print-directory version)
+# The blob format this build writes (core/blob.c).
+format=$(sed -n 's/^#define BLOB_VERSION \([0-9]*\)u.*/\1/p' core/blob.c)
 check "make version prints a semantic version ($version)" \
   sh -c "echo '$version' | grep -Eqx '[0-9]+\.[0-9]+\.[0-9]+'"
 check "vae_version() of vae.so is $version" \
@@ -38,7 +40,7 @@ done
 # load() left extension loading off. Prints "ok" at the end.
 cat >"$tmp/fit.py" <<'PY'
 import os, sqlite3, struct, sys, sqlite_vae
-version, site = sys.argv[1], sys.argv[2]
+version, site, fmt = sys.argv[1], sys.argv[2], int(sys.argv[3])
 assert sqlite_vae.__version__ == version, sqlite_vae.__version__
 path = sqlite_vae.loadable_path()
 assert path.startswith(site) and path.endswith("/sqlite_vae/vae.so") and os.path.isfile(path), path
@@ -58,7 +60,7 @@ rows = db.execute("""SELECT json_extract(vae_fit('m', 'SELECT 1.0 AS a, 2.0 AS b
 assert rows == 3, rows
 blob = db.execute("SELECT model FROM vae_models WHERE name = 'm'").fetchone()[0]
 n, = struct.unpack_from("<I", blob, 8)
-assert blob[:4] == b"VAEM" and struct.unpack_from("<I", blob, 4)[0] == 8, blob[:8]
+assert blob[:4] == b"VAEM" and struct.unpack_from("<I", blob, 4)[0] == fmt, blob[:8]
 assert blob[12:12 + n].decode() == version, blob[12:12 + n]
 try:
     db.execute("SELECT load_extension('x')")
@@ -84,7 +86,7 @@ else
     "$vpy" -m pip install --no-build-isolation --no-index --no-cache-dir ./bindings/python
   pyfit() { # pyfit PYTHON SITE: fit.py from an empty directory, says ok
     mkdir -p "$tmp/empty"
-    out=$(cd "$tmp/empty" && "$1" "$tmp/fit.py" "$version" "$2") || return 1
+    out=$(cd "$tmp/empty" && "$1" "$tmp/fit.py" "$version" "$2" "$format") || return 1
     echo "$out"
     case $out in
       ok) ;;
@@ -134,7 +136,7 @@ PY
     site2=$("$tmp/venv2/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')
     check "the wheel installs into a second venv (no build) and fits" \
       sh -c "'$tmp/venv2/bin/python' -m pip install --no-index --no-cache-dir '$whl' >/dev/null &&
-             cd '$tmp' && '$tmp/venv2/bin/python' '$tmp/fit.py' '$version' '$site2' | grep -qx ok"
+             cd '$tmp' && '$tmp/venv2/bin/python' '$tmp/fit.py' '$version' '$site2' '$format' | grep -qx ok"
   fi
 fi
 

@@ -16,6 +16,7 @@
 #include "../core/version.h"
 
 #include <math.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,62 @@ static void test_gradients(int missing) {
   /* The bound with K = 1 and beta weighting: same check, fewer params. */
   free(analytic);
   vae_work_free(&w);
+  vae_model_free(m);
+}
+
+/* The missingness model's priors (train.c: the slopes pooled around
+** their shared centre, the cross terms of driver columns) against finite
+** differences of the penalty they return; a cross term of a column that
+** drives nothing has its gradient set to 0. */
+static void test_selection_prior_gradients(void) {
+  vae_column cols[5];
+  mixed_columns(cols);
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.missing = VAE_MNAR;
+  cfg.latent = 2;
+  enum { ROWS = 40 };
+  float x[ROWS * 5];
+  mixed_data(x, ROWS, 11, 0.2);
+  vae_model *m;
+  char err[200];
+  int rc = vae_model_create(&test_mem, cols, 5, &cfg, x, ROWS, &m, err, sizeof err);
+  CHECK(rc == VAE_OK && m->sel && m->cross, "create an mnar model: %s", err);
+  if (rc) return;
+  vae_rng rng;
+  vae_rng_seed(&rng, 5);
+  const size_t first = m->sel, count = 2 * (size_t)m->p + (size_t)m->p * m->p;
+  for (size_t i = first; i < first + count; i++) m->params[i] = 0.4f * vae_rng_normal(&rng);
+  const unsigned char driver[5] = {0, 0, 1, 0, 1}; /* a, b pooled */
+  float *grads = calloc(m->nparams, sizeof(float));
+  for (size_t i = 0; i < m->nparams; i++) grads[i] = i >= m->cross ? 1.0f : 0.0f;
+  vae_selection_prior(m, driver, ROWS, grads, 0, m->nparams);
+  int bad = 0, frozen = 1, moved = 0;
+  for (size_t i = first; i < first + count; i++) {
+    const float keep = m->params[i], h = 1e-2f;
+    m->params[i] = keep + h;
+    const double up = vae_selection_prior(m, driver, ROWS, NULL, 0, 0);
+    m->params[i] = keep - h;
+    const double down = vae_selection_prior(m, driver, ROWS, NULL, 0, 0);
+    m->params[i] = keep;
+    const double numeric = (up - down) / (2 * h);
+    /* cross terms started from a gradient of 1 (the bound's stand-in) */
+    const int is_cross = i >= m->cross, drives = !is_cross || driver[(i - m->cross) % m->p];
+    const double a = grads[i] - (is_cross && drives ? 1.0 : 0.0);
+    if (!drives) {
+      frozen &= grads[i] == 0.0f;
+      continue;
+    }
+    moved += fabs(numeric) > 1e-4;
+    if (fabs(numeric - a) > 1e-3 * fmax(fabs(numeric), 1e-2)) {
+      if (bad < 5) printf("  selection prior param %zu: analytic %g numeric %g\n", i, a, numeric);
+      bad++;
+    }
+  }
+  CHECK(bad == 0 && moved > 0, "selection prior: %d gradients differ from finite differences "
+        "(%d non-zero)", bad, moved);
+  CHECK(frozen, "selection prior: a cross term of a column that drives nothing keeps a gradient");
+  free(grads);
   vae_model_free(m);
 }
 
@@ -1094,16 +1151,19 @@ static void test_linear_conditioning(void) {
 ** version 4 an mnar model from before the writer field, version 6 an mnar
 ** model with a date column, verbose 1 and max_rows 1000 in its config and
 ** no calibration, written by vae 0.1.0's vae.so; version 7 an mnar model from
-** before the cross-column terms; version 8 a MAR model from before the
-** nearest neighbours): each loads, imputes valid values, and
+** before the cross-column terms; version 8 a calibrated MAR model from
+** before generation's noise temperature; version 9 a MAR model with a
+** linear part and a calibration from before the nearest neighbours): each
+** loads, imputes valid values, and
 ** saved again as the current version gives the same model and the same
 ** imputations. */
 static void test_frozen_blobs(void) {
   const char *files[] = {"tests/data/frozen/model_v2.vaem", "tests/data/frozen/model_v3.vaem",
                          "tests/data/frozen/model_v4.vaem", "tests/data/frozen/model_v6.vaem",
-                         "tests/data/frozen/model_v7.vaem", "tests/data/frozen/model_v8.vaem"};
-  const int versions[] = {2, 3, 4, 6, 7, 8};
-  for (int f = 0; f < 6; f++) {
+                         "tests/data/frozen/model_v7.vaem", "tests/data/frozen/model_v8.vaem",
+                         "tests/data/frozen/model_v9.vaem"};
+  const int versions[] = {2, 3, 4, 6, 7, 8, 9};
+  for (int f = 0; f < 7; f++) {
     FILE *in = fopen(files[f], "rb");
     unsigned char buf[8192];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
@@ -1131,8 +1191,8 @@ static void test_frozen_blobs(void) {
     rc = vae_model_save(m, &blob, &n);
     if (!rc) rc = vae_model_load(&test_mem, blob, n, &again, err, sizeof err);
     if (!rc) rc = vae_infer(again, VAE_MEAN, 1, row, NULL, 0, out2, NULL);
-    CHECK(rc == VAE_OK && blob[4] == 9 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
-          "%s saved as version 9 imputes the same", files[f]);
+    CHECK(rc == VAE_OK && blob[4] == 10 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
+          "%s saved as version 10 imputes the same", files[f]);
     vae_free(&test_mem, blob);
     vae_model_free(again);
     vae_model_free(m);
@@ -1209,30 +1269,68 @@ static void test_frozen_v7(void) {
 }
 
 /* The version 8 file (a MAR model of columns x real, n integer, b binary,
-** c categorical of levels u, v, w, with a linear part and a calibration,
-** written by main's vae.so before the nearest neighbours) loads without
-** them and imputes what that build did: vae_impute('m', 'x', NULL, 3, 1,
-** 'u') = 9.049435, vae_impute('m', 'n', 12.5, NULL, 0, NULL) = 5,
-** vae_impute('m', 'x', NULL, NULL, 0, NULL) = 8.231265, vae_impute('m',
-** 'c', 7.0, 4, 1, NULL) = 'v', vae_impute('m', 'b', 2.0, 3, NULL, 'w') = 1. */
+** c categorical of levels p, q, r, with generation's calibration, written
+** by main's vae.so before generation's noise temperature) loads with
+** noise of the decoder's sd (temperature 1) and no neighbours, imputes
+** what that build did (vae_impute('m', 'x', NULL, 3, 1, NULL) = 14.249973,
+** vae_impute('m', 'n', 12.5, NULL, 0, NULL) = 3, vae_impute('m', 'x',
+** NULL, NULL, 0, 'q') = 14.912713), and generates values within its
+** columns' ranges. */
 static void test_frozen_v8(void) {
   vae_model *m;
   char err[200] = "";
   int rc = load_frozen("tests/data/frozen/model_v8.vaem", &m, err, sizeof err);
   CHECK(rc == VAE_OK, "model_v8.vaem loads: %s", err);
   if (rc) return;
+  CHECK(m->cal.nq > 0 && m->cal.temp == 1.0 && m->knn.n == 0 && vae_model_knn_share(m, 0) == 0,
+        "model_v8.vaem: calibrated (%d quantiles), noise temperature %g, no neighbours", m->cal.nq,
+        m->cal.temp);
+  float q = (float)vae_column_level(vae_model_column(m, 3), "q", 1);
+  float rows[12] = {NAN, 3, 1, NAN, 12.5f, NAN, 0, NAN, NAN, NAN, 0, q}, out[12];
+  rc = vae_infer(m, VAE_MEAN, 3, rows, NULL, 0, out, NULL);
+  CHECK(rc == VAE_OK && fabs(out[0] - 14.249973) < 1e-4 && out[5] == 3 &&
+            fabs(out[8] - 14.912713) < 1e-4,
+        "model_v8.vaem imputes as its writer did: %.6f %g %.6f", out[0], out[5], out[8]);
+  enum { G = 2048 };
+  float *g = malloc(sizeof(float) * G * 4);
+  rc = g ? vae_generate(m, 1, 0, G, g, NULL) : VAE_NOMEM;
+  int outside = 0;
+  for (int i = 0; rc == VAE_OK && i < G * 4; i++) {
+    const vae_column *c = vae_model_column(m, i % 4);
+    outside += !(g[i] >= c->min && g[i] <= c->max);
+  }
+  CHECK(rc == VAE_OK && outside == 0, "model_v8.vaem generates (%d values out of range)", outside);
+  free(g);
+  vae_model_free(m);
+}
+
+/* The version 9 file (a MAR model of columns x real, n integer, b binary,
+** c categorical of levels u, v, w, with a linear part, generation's
+** calibration and noise temperature, written by main's vae.so before the
+** nearest neighbours) loads without them and imputes what that build did:
+** vae_impute('m', 'x', NULL, 3, 1, 'u') = 10.415920, vae_impute('m', 'n',
+** 12.5, NULL, 0, NULL) = 3, vae_impute('m', 'x', NULL, NULL, 0, NULL) =
+** 8.476091, vae_impute('m', 'c', 7.0, 4, 1, NULL) = 'u',
+** vae_impute('m', 'b', 12.0, 3, NULL, 'w') = 1. */
+static void test_frozen_v9(void) {
+  vae_model *m;
+  char err[200] = "";
+  int rc = load_frozen("tests/data/frozen/model_v9.vaem", &m, err, sizeof err);
+  CHECK(rc == VAE_OK, "model_v9.vaem loads: %s", err);
+  if (rc) return;
   const vae_column *c = vae_model_column(m, 3);
-  int u = vae_column_level(c, "u", 1), v = vae_column_level(c, "v", 1), w = vae_column_level(c, "w", 1);
-  CHECK(m->knn.n == 0 && vae_model_knn_share(m, 0) == 0 && m->lin.d > 0 && m->cal.nq > 0 && u >= 0 &&
-            v >= 0 && w >= 0,
-        "model_v8.vaem: a linear part and a calibration, no neighbours");
+  int u = vae_column_level(c, "u", 1), w = vae_column_level(c, "w", 1);
+  CHECK(m->knn.n == 0 && vae_model_knn_share(m, 0) == 0 && m->lin.d > 0 && m->cal.nq > 0 &&
+            m->cal.temp > 0 && m->cal.temp <= 1 && u >= 0 && w >= 0,
+        "model_v9.vaem: a linear part, a calibration (temperature %g), no neighbours",
+        m->cal.temp);
   float rows[20] = {NAN, 3, 1, (float)u, 12.5f, NAN, 0, NAN, NAN, NAN, 0, NAN,
-                    7.0f, 4, 1, NAN, 2.0f, 3, NAN, (float)w};
+                    7.0f, 4, 1, NAN, 12.0f, 3, NAN, (float)w};
   float out[20];
   rc = vae_infer(m, VAE_MEAN, 5, rows, NULL, 0, out, NULL);
-  CHECK(rc == VAE_OK && fabs(out[0] - 9.049435) < 1e-4 && out[5] == 5 &&
-            fabs(out[8] - 8.231265) < 1e-4 && out[15] == v && out[18] == 1,
-        "model_v8.vaem imputes as its writer did: %.6f %g %.6f %g %g", out[0], out[5], out[8],
+  CHECK(rc == VAE_OK && fabs(out[0] - 10.415920) < 1e-4 && out[5] == 3 &&
+            fabs(out[8] - 8.476091) < 1e-4 && out[15] == u && out[18] == 1,
+        "model_v9.vaem imputes as its writer did: %.6f %g %.6f %g %g", out[0], out[5], out[8],
         out[15], out[18]);
   vae_model_free(m);
 }
@@ -1310,56 +1408,57 @@ static size_t add_v6_fields(const unsigned char *in, size_t n, size_t head, unsi
   return n + 12;
 }
 
-/* The current blob (version 9) names its writer, VAE_VERSION, right after
+/* The current blob (version 10) names its writer, VAE_VERSION, right after
 ** the format version, carries a format code after each column's kind, and
-** generation's calibration and the nearest neighbours' shares and
-** reservoir before the parameters. Blobs of versions 8 (no neighbours), 6
-** (with the extension's verbose and max_rows in the config, no
-** calibration), 5 (no formats either), 4 (no writer either), 3 (no
-** "missing" field either) and 2 (no shares, no linear part: the network
-** alone) still load, as the same model as a version 9 one of a MAR model
-** without a linear part, calibration or neighbours (for which version 7 is
-** version 8 but for the number). Version 8 is made from the version 9 blob
-** by taking out the neighbours' p zero shares and u32 n = 0, the others
-** from the version 8 blob: the calibration's u32 nq = 0 goes and the two fields of version 6
-** go in, then the formats go, then the writer; for 3 and 2 the
-** u32 "missing" after the header's f64 mask_rate goes, and for 2 the
-** shares and the linear part's u32 d = 0 too. A writer longer than 64
-** bytes is refused. */
+** generation's calibration (and its noise temperature) and the nearest
+** neighbours' shares and reservoir before the parameters. Blobs of
+** versions 9 (no neighbours), 6 (with the extension's verbose and
+** max_rows in the config, no calibration), 5 (no formats either), 4 (no
+** writer either), 3 (no "missing" field either) and 2 (no shares, no
+** linear part: the network alone) still load, as the same model as a
+** version 10 one of a MAR model without a linear part, calibration or
+** neighbours (for which versions 7 and 8 are version 9 but for the
+** number). Version 9 is made from the version 10 blob by taking out the
+** neighbours' p zero shares and u32 n = 0, the others from the version 9
+** blob: the calibration's u32 nq = 0 goes and the two fields of version 6
+** go in, then the formats go, then the writer; for 3 and 2 the u32
+** "missing" after the header's f64 mask_rate goes, and for 2 the shares
+** and the linear part's u32 d = 0 too. A writer longer than 64 bytes is
+** refused. */
 static void test_old_blobs(vae_model *m) {
   for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f, m->knn_share[j] = 0.0f;
   vae_linear_free(&m->mem, &m->lin);
   vae_knn_free(&m->mem, &m->knn);
   vae_calibration_free(&m->mem, &m->cal);
-  unsigned char *v9, *v8, *again = NULL;
-  size_t n9, n8, n_again = 0;
-  if (vae_model_save(m, &v9, &n9) != VAE_OK) {
+  unsigned char *v10, *v9, *again = NULL;
+  size_t n10, n9, n_again = 0;
+  if (vae_model_save(m, &v10, &n10) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
   size_t wlen = strlen(VAE_VERSION);
-  CHECK(v9[4] == 9 && v9[8] == wlen && v9[9] == 0 && v9[10] == 0 && v9[11] == 0 &&
-            memcmp(v9 + 12, VAE_VERSION, wlen) == 0,
-        "the blob is version 9 and its writer is %s", VAE_VERSION);
-  size_t knn_len = 4 * (size_t)m->p + 4, knn_at = n9 - (8 + 4 * m->nparams + 4) - knn_len;
+  CHECK(v10[4] == 10 && v10[8] == wlen && v10[9] == 0 && v10[10] == 0 && v10[11] == 0 &&
+            memcmp(v10 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version 10 and its writer is %s", VAE_VERSION);
+  size_t knn_len = 4 * (size_t)m->p + 4, knn_at = n10 - (8 + 4 * m->nparams + 4) - knn_len;
   int zeros = 1;
-  for (size_t i = 0; i < knn_len; i++) zeros = zeros && v9[knn_at + i] == 0;
+  for (size_t i = 0; i < knn_len; i++) zeros = zeros && v10[knn_at + i] == 0;
   CHECK(zeros, "a model without neighbours writes zero shares and n = 0");
-  n8 = n9 - knn_len;
-  v8 = malloc(n9);
-  memcpy(v8, v9, knn_at);
-  memcpy(v8 + knn_at, v9 + knn_at + knn_len, n9 - knn_at - knn_len);
-  v8[4] = 8;
-  blob_set_crc(v8, n8);
+  n9 = n10 - knn_len;
+  v9 = malloc(n10);
+  memcpy(v9, v10, knn_at);
+  memcpy(v9 + knn_at, v10 + knn_at + knn_len, n10 - knn_at - knn_len);
+  v9[4] = 9;
+  blob_set_crc(v9, n9);
   /* Version 6: without the u32 nq = 0 of the calibration (before u64
   ** nparams), with the two fields of the config back. */
-  size_t cal_at = n8 - (8 + 4 * m->nparams + 4) - 4;
-  CHECK(le32(v8 + cal_at) == 0, "a model without a calibration writes nq = 0");
-  unsigned char *nocal = malloc(n8), *v6 = malloc(n8 + 12), *v5 = malloc(n8 + 12),
-                *v4 = malloc(n8 + 12);
-  memcpy(nocal, v8, cal_at);
-  memcpy(nocal + cal_at, v8 + cal_at + 4, n8 - cal_at - 4);
-  size_t n6 = add_v6_fields(nocal, n8 - 4, 12 + wlen, v6);
+  size_t cal_at = n9 - (8 + 4 * m->nparams + 4) - 4;
+  CHECK(le32(v9 + cal_at) == 0, "a model without a calibration writes nq = 0");
+  unsigned char *nocal = malloc(n9), *v6 = malloc(n9 + 12), *v5 = malloc(n9 + 12),
+                *v4 = malloc(n9 + 12);
+  memcpy(nocal, v9, cal_at);
+  memcpy(nocal + cal_at, v9 + cal_at + 4, n9 - cal_at - 4);
+  size_t n6 = add_v6_fields(nocal, n9 - 4, 12 + wlen, v6);
   free(nocal);
   size_t n5 = strip_formats(v6, n6, 12 + wlen, v5);
   CHECK(n5 == n6 - 4 * (size_t)m->p, "version 5 layout");
@@ -1372,12 +1471,12 @@ static void test_old_blobs(vae_model *m) {
   blob_set_crc(v4, n4);
   size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  for (int version = 2; version <= 8; version++) {
+  for (int version = 2; version <= 9; version++) {
     size_t drop = version == 2 ? cut : 0;
-    size_t n = version >= 7 ? n8 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
-    unsigned char *old_blob = malloc(n8 + 12);
+    size_t n = version >= 7 ? n9 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
+    unsigned char *old_blob = malloc(n9 + 12);
     if (version >= 7) {
-      memcpy(old_blob, v8, n);
+      memcpy(old_blob, v9, n);
       old_blob[4] = (unsigned char)version;
       blob_set_crc(old_blob, n);
     } else if (version >= 4) {
@@ -1394,28 +1493,28 @@ static void test_old_blobs(vae_model *m) {
     int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-    CHECK(again && n_again == n9 && memcmp(again, v9, n9) == 0,
-          "a version %d blob loads as the same MAR model, saved as version 9", version);
+    CHECK(again && n_again == n10 && memcmp(again, v10, n10) == 0,
+          "a version %d blob loads as the same MAR model, saved as version 10", version);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
     free(old_blob);
   }
-  unsigned char *long_writer = malloc(n8 + 100);
-  memcpy(long_writer, v8, 8);
+  unsigned char *long_writer = malloc(n9 + 100);
+  memcpy(long_writer, v9, 8);
   long_writer[8] = (unsigned char)(wlen + 100);
   memset(long_writer + 12, 'x', wlen + 100);
-  memcpy(long_writer + 12 + wlen + 100, v8 + 12 + wlen, n8 - 12 - wlen);
-  blob_set_crc(long_writer, n8 + 100);
+  memcpy(long_writer + 12 + wlen + 100, v9 + 12 + wlen, n9 - 12 - wlen);
+  blob_set_crc(long_writer, n9 + 100);
   vae_model *bad = NULL;
-  CHECK(vae_model_load(&test_mem, long_writer, n8 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
+  CHECK(vae_model_load(&test_mem, long_writer, n9 + 100, &bad, NULL, 0) == VAE_CORRUPT && !bad,
         "a writer field of %zu bytes is refused", wlen + 100);
   free(long_writer);
   free(v4);
   free(v5);
   free(v6);
-  free(v8);
-  vae_free(&test_mem, v9);
+  free(v9);
+  vae_free(&test_mem, v10);
 }
 
 static void test_determinism_and_blob(void) {
@@ -1440,6 +1539,28 @@ static void test_determinism_and_blob(void) {
   vae_infer(a, VAE_MEAN, N, x, NULL, 0, out1, NULL);
   vae_infer(d, VAE_MEAN, N, x, NULL, 0, out2, NULL);
   CHECK(memcmp(out1, out2, sizeof out1) == 0, "a loaded model imputes the same");
+  CHECK(d->cal.nq > 0 && d->cal.temp == a->cal.temp,
+        "generation's noise temperature (%g) saved and loaded", a->cal.temp);
+  vae_generate(a, 3, 0, N, out1, NULL);
+  vae_generate(d, 3, 0, N, out2, NULL);
+  CHECK(memcmp(out1, out2, sizeof out1) == 0, "a loaded model generates the same");
+  /* The noise's temperature (the f64 before u64 nparams) within (0, 1]. */
+  {
+    unsigned char *t = malloc(la);
+    size_t at = la - 4 - 4 * a->nparams - 8 - 8;
+    const double temps[] = {0.5, 1.5, 0.0, -1.0, NAN};
+    for (int k = 0; t && k < 5; k++) {
+      memcpy(t, ba, la);
+      memcpy(t + at, &temps[k], 8); /* little-endian machines, as the blob */
+      blob_set_crc(t, la);
+      vae_model *e = NULL;
+      int rc = vae_model_load(&test_mem, t, la, &e, err, sizeof err);
+      CHECK(k == 0 ? rc == VAE_OK && e->cal.temp == 0.5 : rc == VAE_CORRUPT && !e,
+            "a blob whose noise temperature is %g: %s", temps[k], rc ? err : "loads");
+      vae_model_free(e);
+    }
+    free(t);
+  }
   int changed = 0;
   for (int i = 0; i < N * 5; i++) changed += isnan(x[i]) && !isnan(out1[i]);
   int missing = 0;
@@ -1556,6 +1677,132 @@ static void test_generate_strata(void) {
   CHECK(fabs(mean[0] - mean[1]) < 4 * sqrt(var[1] / SEEDS), "means %g stratified, %g independent",
         mean[0], mean[1]);
   vae_scratch_free(sc);
+  vae_model_free(m);
+}
+
+/* A fit of n rows x p columns (all real) of x with seed; NULL on error. */
+static vae_model *real_fit(const float *x, int n, int p, uint64_t seed) {
+  vae_column cols[4];
+  static char *names[] = {"x", "y", "z", "w"};
+  memset(cols, 0, sizeof cols);
+  for (int j = 0; j < p && j < 4; j++) cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.seed = seed;
+  vae_model *m = NULL;
+  char err[200];
+  int rc = vae_model_create(&test_mem, cols, p, &cfg, x, n, &m, err, sizeof err);
+  if (!rc) rc = vae_fit(m, x, n, &cfg, NULL, NULL, NULL, err, sizeof err);
+  CHECK(rc == VAE_OK, "fit: %s", err);
+  if (rc) {
+    vae_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+/* Generation on a table of two clusters (60% of 300 rows around (2, 2),
+** 40% around (-2, -2), sd 0.5: on the normal-score scale two squares with
+** sharp edges). The decoder draws each cluster with wide independent
+** noise, which put 20% of generated rows in the empty quadrants (x > 0,
+** y < 0 and the other way) and correlated the columns 0.65 (the rows
+** 0.93); with the noise's temperature chosen by the calibration (noise.c)
+** at most 8% of rows fall there and the correlation is within 0.06 of the
+** rows', for three fits. */
+static void test_generate_two_clusters(void) {
+  enum { N = 300, G = 8192 };
+  static float x[N * 2], g[G * 2];
+  vae_rng rng;
+  vae_rng_seed(&rng, 17);
+  double rs[5] = {0, 0, 0, 0, 0};
+  for (int i = 0; i < N; i++) {
+    float c = vae_rng_uniform(&rng) < 0.6 ? 2.0f : -2.0f;
+    x[2 * i] = c + 0.5f * vae_rng_normal(&rng);
+    x[2 * i + 1] = c + 0.5f * vae_rng_normal(&rng);
+    rs[0] += x[2 * i], rs[1] += x[2 * i + 1], rs[2] += x[2 * i] * x[2 * i];
+    rs[3] += x[2 * i + 1] * x[2 * i + 1], rs[4] += x[2 * i] * x[2 * i + 1];
+  }
+  double real = (rs[4] - rs[0] * rs[1] / N) /
+                sqrt((rs[2] - rs[0] * rs[0] / N) * (rs[3] - rs[1] * rs[1] / N));
+  for (uint64_t seed = 1; seed <= 3; seed++) {
+    vae_model *m = real_fit(x, N, 2, seed);
+    if (!m) return;
+    int rc = vae_generate(m, seed, 0, G, g, NULL);
+    double off = 0, s[5] = {0, 0, 0, 0, 0};
+    for (int i = 0; i < G; i++) {
+      off += (g[2 * i] > 0) != (g[2 * i + 1] > 0);
+      s[0] += g[2 * i], s[1] += g[2 * i + 1], s[2] += g[2 * i] * g[2 * i];
+      s[3] += g[2 * i + 1] * g[2 * i + 1], s[4] += g[2 * i] * g[2 * i + 1];
+    }
+    double corr = (s[4] - s[0] * s[1] / G) /
+                  sqrt((s[2] - s[0] * s[0] / G) * (s[3] - s[1] * s[1] / G));
+    printf("  two clusters, fit %d: %.3f of rows in the empty quadrants, correlation %.3f "
+           "(rows %.3f), noise temperature %.1f\n", (int)seed, off / G, corr, real, m->cal.temp);
+    CHECK(rc == VAE_OK && off / G <= 0.08, "fit %d: %.3f of generated rows in the empty quadrants",
+          (int)seed, off / G);
+    CHECK(fabs(corr - real) <= 0.06, "fit %d: generated correlation %.3f, rows %.3f", (int)seed,
+          corr, real);
+    vae_model_free(m);
+  }
+}
+
+/* vae_generate's super-blocks (infer.c): each block of VAE_GENERATE_BLOCK
+** rows gives each numeric column its observed distribution, so the sd of
+** 20 blocks is the column's within 1% for every sampling seed, on a
+** column set by one far value (+30 sd among 300 rows, where the share of
+** rows drawn at that value moved the sd by 4-6% between seeds), an
+** integer column and a plain one; the rows' order within a block is the
+** network's (the columns still correlate as the rows do, within 0.1). */
+static void test_generate_block_marginals(void) {
+  enum { N = 300, G = 20 * VAE_GENERATE_BLOCK, P = 3 };
+  static float x[N * P], g[G * P];
+  vae_rng rng;
+  vae_rng_seed(&rng, 23);
+  for (int i = 0; i < N; i++) {
+    double z = vae_rng_normal(&rng);
+    x[i * P] = (float)(i == 5 ? 30.0 : z + 0.3 * vae_rng_normal(&rng));
+    x[i * P + 1] = (float)(z * z + 0.1 * vae_rng_normal(&rng));
+    x[i * P + 2] = (float)(2 * z + vae_rng_normal(&rng));
+  }
+  vae_model *m = real_fit(x, N, P, 4);
+  if (!m) return;
+  double sd[P], worst = 1, cr = 0, cg = 0;
+  for (int j = 0; j < P; j++) {
+    double s1 = 0, s2 = 0;
+    for (int i = 0; i < N; i++) s1 += x[i * P + j], s2 += x[i * P + j] * x[i * P + j];
+    sd[j] = sqrt((s2 - s1 * s1 / N) / (N - 1));
+  }
+  for (uint64_t seed = 1; seed <= 4; seed++) {
+    int rc = vae_generate(m, seed, 0, G, g, NULL);
+    CHECK(rc == VAE_OK, "vae_generate");
+    for (int j = 0; j < P; j++) {
+      double s1 = 0, s2 = 0;
+      for (int i = 0; i < G; i++) s1 += g[i * P + j], s2 += g[i * P + j] * g[i * P + j];
+      double r = sqrt((s2 - s1 * s1 / G) / (G - 1)) / sd[j];
+      if (fabs(r - 1) > fabs(worst - 1)) worst = r;
+      CHECK(fabs(r - 1) <= 0.01, "seed %d, column %d: generated sd ratio %.4f", (int)seed, j, r);
+    }
+  }
+  /* Columns 0 and 2: correlated through z (the far value aside). */
+  double a[5] = {0, 0, 0, 0, 0}, b[5] = {0, 0, 0, 0, 0};
+  int na = 0;
+  for (int i = 0; i < N; i++) {
+    if (i == 5) continue;
+    double u = x[i * P], v = x[i * P + 2];
+    a[0] += u, a[1] += v, a[2] += u * u, a[3] += v * v, a[4] += u * v, na++;
+  }
+  for (int i = 0; i < G; i++) {
+    double u = g[i * P], v = g[i * P + 2];
+    if (u > 20) continue;
+    b[0] += u, b[1] += v, b[2] += u * u, b[3] += v * v, b[4] += u * v;
+  }
+  int nb = 0;
+  for (int i = 0; i < G; i++) nb += !(g[i * P] > 20);
+  cr = (a[4] - a[0] * a[1] / na) / sqrt((a[2] - a[0] * a[0] / na) * (a[3] - a[1] * a[1] / na));
+  cg = (b[4] - b[0] * b[1] / nb) / sqrt((b[2] - b[0] * b[0] / nb) * (b[3] - b[1] * b[1] / nb));
+  printf("  generated super-blocks: worst sd ratio %.4f over 4 seeds; correlation %.3f "
+         "(rows %.3f)\n", worst, cg, cr);
+  CHECK(fabs(cg - cr) <= 0.1, "generated correlation %.3f, rows %.3f", cg, cr);
   vae_model_free(m);
 }
 
@@ -1704,6 +1951,49 @@ static void *gemm_loop(void *arg) {
   return NULL;
 }
 
+/* A thread held back in the middle of its share (as a busy machine holds
+** a worker back): the others take the rest of its share from the end. */
+enum { HELD_ITEMS = 8 };
+typedef struct {
+  int ran_by[HELD_ITEMS], runs[HELD_ITEMS];
+  pthread_mutex_t lock;
+} held_job;
+
+static void held_item(void *ctx, int item, int worker) {
+  held_job *h = ctx;
+  pthread_mutex_lock(&h->lock);
+  h->ran_by[item] = worker;
+  h->runs[item]++;
+  pthread_mutex_unlock(&h->lock);
+  if (worker == 1 && item == HELD_ITEMS / 2) {
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+}
+
+static void test_pool_held_worker(void) {
+  vae_pool *p = vae_pool_create(&test_mem, 2);
+  CHECK(vae_pool_threads(p) == 2, "two threads");
+  if (!p) return;
+  held_job h;
+  memset(&h, 0, sizeof h);
+  pthread_mutex_init(&h.lock, NULL);
+  vae_pool_run(p, HELD_ITEMS, held_item, &h);
+  int once = 1, caller_half = 1, taken_back = 0;
+  for (int i = 0; i < HELD_ITEMS; i++) once &= h.runs[i] == 1;
+  for (int i = 0; i < HELD_ITEMS / 2; i++) caller_half &= h.ran_by[i] == 0;
+  for (int i = HELD_ITEMS / 2 + 1; i < HELD_ITEMS; i++) taken_back += h.ran_by[i] == 0;
+  CHECK(once, "each item once");
+  CHECK(caller_half, "the caller ran its own half");
+  /* Whether the worker woke before the caller was done or not, the caller
+  ** ran the items after the one the worker was held on. */
+  CHECK(taken_back == HELD_ITEMS / 2 - 1 || h.ran_by[HELD_ITEMS / 2] == 0,
+        "the caller took %d of the %d items behind the held one", taken_back,
+        HELD_ITEMS / 2 - 1);
+  pthread_mutex_destroy(&h.lock);
+  vae_pool_free(p);
+}
+
 static void test_pool(void) {
   CHECK(vae_cores() >= 1 && vae_cores() <= VAE_MAX_THREADS, "cores %d", vae_cores());
   CHECK(vae_pool_create(&test_mem, 1) == NULL && vae_pool_threads(NULL) == 1, "one thread: no pool");
@@ -1810,7 +2100,8 @@ static void test_pooled_phases(void) {
               memcmp(lin[0].cov, lin[t].cov, (size_t)d * d * sizeof(double)) == 0,
           "linear part on %d threads", t + 1);
     CHECK(cal[t].nq == nq && memcmp(cal[0].q, cal[t].q, (size_t)nq * m->p * sizeof(float)) == 0 &&
-              memcmp(cal[0].shift, cal[t].shift, m->x_width * sizeof(float)) == 0,
+              memcmp(cal[0].shift, cal[t].shift, m->x_width * sizeof(float)) == 0 &&
+              cal[t].temp == cal[0].temp,
           "calibration on %d threads", t + 1);
     CHECK(memcmp(scored[0], scored[t], sizeof(float) * N * 5) == 0, "scores on %d threads", t + 1);
   }
@@ -2047,7 +2338,7 @@ static void test_knn_blob(void) {
   char err[200] = "";
   if (!m) goto done;
   CHECK(m->knn.n > 0, "the cluster model keeps a reservoir");
-  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == 9, "saved as version 9");
+  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == 10, "saved as version 10");
   int rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
   CHECK(rc == VAE_OK, "loads: %s", err);
   if (rc) goto done;
@@ -2114,6 +2405,7 @@ done:
 
 int main(void) {
   test_pool();
+  test_pool_held_worker();
   test_inference_threads();
   test_pooled_phases();
   test_expect_table();
@@ -2123,6 +2415,7 @@ int main(void) {
   test_layer_gradients();
   test_gradients(VAE_MAR);
   test_gradients(VAE_MNAR);
+  test_selection_prior_gradients();
   test_config_check();
   test_early_stopping();
   test_determinism_and_blob();
@@ -2130,8 +2423,11 @@ int main(void) {
   test_frozen_v6();
   test_frozen_v7();
   test_frozen_v8();
+  test_frozen_v9();
   test_kept_scratch();
   test_generate_strata();
+  test_generate_two_clusters();
+  test_generate_block_marginals();
   test_out_of_memory();
   test_known_answer();
   test_generated_marginals();
