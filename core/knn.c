@@ -18,16 +18,19 @@
 ** nonlinear dependence a local method wins: faithful (2 columns), MCAR
 ** nRMSE network 0.574, linear part 0.435, kNN 0.399.
 **
-** Cost: the distances of KNN_BATCH query rows to the whole reservoir are
-** one GEMM. Each row of the reservoir is encoded as the network's inputs
-** are (x_width values: a numeric cell's normal score, a binary cell's
-** value times sqrt 2, a categorical cell's one-hot levels) in three
-** blocks: M (1 where observed), V (the value where observed) and V^2; a
-** query q with mask m and per-column weights c (1 / levels) then gets
-** sum = M q^2 m - 2 V q m + V^2 m and count = M c, the squared distance
-** over the shared columns and their number. Then each missing cell scans
-** the n distances for its k nearest. The reservoir keeps at most
-** VAE_KNN_MAX_ROWS rows and VAE_KNN_MAX_CELLS encoded values (model.h).
+** Cost: a query row's distances to the whole reservoir are one GEMM of a
+** fixed shape (n x 2, the same bits whatever else is imputed), made once
+** per row whatever its missing cells. Each row of the reservoir is encoded
+** as the network's inputs are (x_width values: a numeric cell's normal
+** score, a binary cell's value times sqrt 2, a categorical cell's one-hot
+** levels) in three blocks: M (1 where observed), V (the value where
+** observed) and V^2; a query q with mask m and column weights c (1 /
+** levels) then gets sum = M q^2 m - 2 V q m + V^2 m and count = M c, the
+** squared distance over the shared columns and their number. Then each
+** missing cell scans the n distances for its k nearest. The reservoir
+** keeps at most VAE_KNN_MAX_ROWS rows and VAE_KNN_MAX_CELLS encoded values
+** (model.h). Every column counts alike: weighing the others by their
+** correlation with the cell's column was tried, not measured better.
 */
 #include "mem.h"
 #include "model.h"
@@ -37,14 +40,13 @@
 #include <string.h>
 
 #define KNN_EPS 0.1
-#define KNN_BATCH 1
 
 struct vae_knn_work {
   vae_allocator mem;
   int n, width;
-  float *q;       /* 3 width x 2 KNN_BATCH: the queries' two columns each */
-  float *g;       /* n x 2 KNN_BATCH: their sums and counts */
-  float *enc;     /* 3 width: one query's values, mask and column weights */
+  float *q;       /* 3 width x 2: the query's two columns */
+  float *g;       /* n x 2: its sums and counts against the reservoir */
+  float *enc;     /* 3 width: the query's values, mask and column weights */
   float *dist;    /* n: one query's mean squared distance to each row, or -1 */
   int *near;      /* VAE_KNN_K: the nearest rows found so far */
   float *nd;      /* VAE_KNN_K: their distances */
@@ -58,7 +60,6 @@ int vae_knn_capacity(int64_t width) {
 void vae_knn_free(const vae_allocator *a, vae_knn *k) {
   vae_free(a, k->rows);
   vae_free(a, k->enc);
-  vae_free(a, k->weight);
   memset(k, 0, sizeof *k);
 }
 
@@ -81,53 +82,13 @@ static void encode(const vae_model *m, const float *x, float *v, float *u, float
   }
 }
 
-/* Column l's weight in the distance of a row for estimating column j:
-** without KNN_RELEVANCE 1; with it KNN_FLOOR plus how much of l the
-** linear part's correlations between the two columns' encoded values
-** explain, sum of R_ab^2 over their pairs over the fewer of their widths
-** (at most 1), so that columns unrelated to j count less. */
-#ifndef KNN_FLOOR
-#define KNN_FLOOR 0.1
-#endif
-static void column_weights(const vae_model *m, float *weight) {
-  const int p = m->p, d = m->lin.d;
-  const double *cov = m->lin.cov;
-  for (int j = 0; j < p; j++)
-    for (int l = 0; l < p; l++) {
-      double r = 1.0;
-#ifdef KNN_RELEVANCE
-      if (d && l != j) {
-        const vae_column *cj = &m->cols[j], *cl = &m->cols[l];
-        int wj = cj->kind == VAE_CATEGORICAL ? cj->nlevels : 1;
-        int wl = cl->kind == VAE_CATEGORICAL ? cl->nlevels : 1;
-        double sum = 0;
-        for (int a = m->off[j]; a < m->off[j] + wj; a++)
-          for (int b = m->off[l]; b < m->off[l] + wl; b++) {
-            double c = cov[(size_t)a * d + b];
-            sum += c * c / (cov[(size_t)a * d + a] * cov[(size_t)b * d + b]);
-          }
-        sum /= wj < wl ? wj : wl;
-        r = KNN_FLOOR + (sum < 1 ? sum : 1);
-      }
-#else
-      (void)d;
-      (void)cov;
-#endif
-      weight[(size_t)j * p + l] = (float)r;
-    }
-}
-
 int vae_knn_prepare(const vae_model *m, vae_knn *k) {
   const size_t w = (size_t)m->x_width;
   vae_free(&m->mem, k->enc);
-  vae_free(&m->mem, k->weight);
   k->enc = NULL;
-  k->weight = NULL;
   if (k->n == 0) return VAE_OK;
   k->enc = vae_malloc(&m->mem, (size_t)k->n * 3 * w * sizeof(float));
-  k->weight = vae_malloc(&m->mem, (size_t)m->p * m->p * sizeof(float));
-  if (!k->enc || !k->weight) return VAE_NOMEM;
-  column_weights(m, k->weight);
+  if (!k->enc) return VAE_NOMEM;
   for (size_t i = 0; i < (size_t)k->n; i++) {
     float *e = k->enc + i * 3 * w, *val = e + w, *sq = e + 2 * w;
     encode(m, k->rows + i * m->p, val, e, NULL);
@@ -193,8 +154,8 @@ vae_knn_work *vae_knn_work_alloc(const vae_model *m) {
   w->mem = *a;
   w->n = m->knn.n;
   w->width = m->x_width;
-  w->q = vae_calloc(a, (size_t)3 * w->width * 2 * KNN_BATCH, sizeof(float));
-  w->g = vae_calloc(a, ((size_t)w->n + 1) * 2 * KNN_BATCH, sizeof(float));
+  w->q = vae_calloc(a, (size_t)3 * w->width * 2, sizeof(float));
+  w->g = vae_calloc(a, ((size_t)w->n + 1) * 2, sizeof(float));
   w->enc = vae_calloc(a, (size_t)3 * w->width, sizeof(float));
   w->dist = vae_calloc(a, (size_t)w->n + 1, sizeof(float));
   w->near = vae_calloc(a, VAE_KNN_K, sizeof(int));
@@ -206,41 +167,27 @@ vae_knn_work *vae_knn_work_alloc(const vae_model *m) {
   return w;
 }
 
-/* The queries' columns of cells[0..nb) (row rows[b], column cols[b]; at
-** most KNN_BATCH, the others zero) into w->q, each encoded value weighted
-** by its column's weight for the cell's column, then their sums and counts
-** against the reservoir into w->g. The GEMM always has the same shape, so
-** that a cell's sums do not depend on the cells that share its batch. */
-static void batch_distances(const vae_model *m, const float *const *rows, const int *cols,
-                            int nb, vae_knn_work *w) {
-  const int W = w->width, B = 2 * KNN_BATCH;
+/* Row x's distances to the reservoir into w->dist (the mean squared
+** distance over the columns both have, -1 where they share none): its
+** encoded columns into w->q, their sums and counts against the reservoir
+** into w->g by one GEMM. */
+static void row_distances(const vae_model *m, const float *x, vae_knn_work *w) {
+  const int W = w->width;
   float *v = w->enc, *u = v + W, *c = u + W;
-  memset(w->q, 0, (size_t)3 * W * B * sizeof(float));
-  for (int r = 0; r < nb; r++) {
-    const float *wt = m->knn.weight + (size_t)cols[r] * m->p;
-    if (r == 0 || rows[r] != rows[r - 1]) encode(m, rows[r], v, u, c);
-    for (int j = 0; j < m->p; j++) {
-      const int L = m->cols[j].kind == VAE_CATEGORICAL ? m->cols[j].nlevels : 1;
-      for (int d = m->off[j]; d < m->off[j] + L; d++) {
-      float *q = w->q + (size_t)d * B + 2 * r;
-      q[0] = wt[j] * u[d] * v[d] * v[d];
-      q[1] = wt[j] * c[d];
-      q[(size_t)W * B] = -2.0f * wt[j] * u[d] * v[d];
-      q[(size_t)W * B + 1] = 0.0f;
-      q[(size_t)2 * W * B] = wt[j] * u[d];
-      q[(size_t)2 * W * B + 1] = 0.0f;
-      }
-    }
+  encode(m, x, v, u, c);
+  for (int d = 0; d < W; d++) {
+    float *q = w->q + (size_t)d * 2;
+    q[0] = u[d] * v[d] * v[d];
+    q[1] = c[d];
+    q[(size_t)W * 2] = -2.0f * u[d] * v[d];
+    q[(size_t)W * 2 + 1] = 0.0f;
+    q[(size_t)4 * W] = u[d];
+    q[(size_t)4 * W + 1] = 0.0f;
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m->knn.n, B, 3 * W, 1.0f,
-              m->knn.enc, 3 * W, w->q, B, 0.0f, w->g, B);
-}
-
-/* Query r's distances from w->g into w->dist (-1: no column in common). */
-static void row_distances(const vae_knn_work *w, int r) {
-  const int B = 2 * KNN_BATCH;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m->knn.n, 2, 3 * W, 1.0f, m->knn.enc,
+              3 * W, w->q, 2, 0.0f, w->g, 2);
   for (int i = 0; i < w->n; i++) {
-    const float *g = w->g + (size_t)i * B + 2 * r;
+    const float *g = w->g + (size_t)i * 2;
     w->dist[i] = g[1] < 0.5f ? -1.0f : g[0] > 0 ? g[0] / g[1] : 0.0f;
   }
 }
@@ -290,37 +237,18 @@ static void estimate_cell(const vae_model *m, int j, vae_knn_work *w, double *es
   estimate[j] = vae_is_numeric(c->kind) ? mean / total : 0.0;
 }
 
-/* The cells of a batch (row rows[b] of x, numbered at[b], column cols[b])
-** into estimate and probs. */
-static void run_batch(const vae_model *m, const float *const *rows, const int *at,
-                      const int *cols, int nb, vae_knn_work *w, double *estimate,
-                      double *probs) {
-  batch_distances(m, rows, cols, nb, w);
-  for (int b = 0; b < nb; b++) {
-    row_distances(w, b);
-    estimate_cell(m, cols[b], w, estimate + (size_t)at[b] * m->p,
-                  probs + (size_t)at[b] * m->x_width);
-  }
-}
-
 void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned char *want,
                   vae_knn_work *w, double *estimate, double *probs) {
   const int p = m->p;
   for (size_t i = 0; i < (size_t)rows * p; i++) estimate[i] = NAN;
   if (m->knn.n == 0 || !w) return;
-  const float *batch[KNN_BATCH];
-  int at[KNN_BATCH], col[KNN_BATCH];
-  int nb = 0;
-  for (int r = 0; r < rows; r++)
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * p;
+    int searched = 0;
     for (int j = 0; j < p; j++) {
-      if (!isnan(x[(size_t)r * p + j]) || (want && !want[j])) continue;
-      batch[nb] = x + (size_t)r * p;
-      at[nb] = r;
-      col[nb++] = j;
-      if (nb == KNN_BATCH) {
-        run_batch(m, batch, at, col, nb, w, estimate, probs);
-        nb = 0;
-      }
+      if (!isnan(xr[j]) || (want && !want[j])) continue;
+      if (!searched) row_distances(m, xr, w), searched = 1;
+      estimate_cell(m, j, w, estimate + (size_t)r * p, probs + (size_t)r * m->x_width);
     }
-  if (nb > 0) run_batch(m, batch, at, col, nb, w, estimate, probs);
+  }
 }

@@ -35,8 +35,6 @@ typedef struct {
   int n;               /* rows; 0: no reservoir */
   float *rows;         /* [n * p] */
   float *enc;          /* [n * 3 x_width] (knn.c), not stored */
-  float *weight;       /* [p * p] column l's weight in the distance for
-                          estimating column j at j p + l (knn.c), derived */
 } vae_knn;
 
 typedef struct {

@@ -521,116 +521,6 @@ static void choose_knn_shares(vae_model *m, const blend_cells *c, const float *d
   }
 }
 
-#ifdef KNN_JOINT
-/* Sums over the hidden cells of a column (or a group) for the three-way
-** choice: e = y - lin, u = net - lin, v = knn - lin. */
-typedef struct {
-  double ee, eu, ev, uu, uv, vv, n;
-} share_sums;
-
-static void add_cell(share_sums *s, double y, double a, double b, double c) {
-  double e = y - b, u = a - b, v = c - b;
-  s->ee += e * e;
-  s->eu += e * u;
-  s->ev += e * v;
-  s->uu += u * u;
-  s->uv += u * v;
-  s->vv += v * v;
-}
-
-/* The squared error of a net + g knn + (1 - a - g) lin plus the prior's
-** penalty lu (a - a0)^2 + lv (g - g0)^2. */
-static double share_loss(const share_sums *s, double a, double g, double a0, double g0,
-                         double lu, double lv) {
-  return s->ee - 2 * a * s->eu - 2 * g * s->ev + a * a * s->uu + 2 * a * g * s->uv +
-         g * g * s->vv + lu * (a - a0) * (a - a0) + lv * (g - g0) * (g - g0);
-}
-
-static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
-
-/* The shares a of the network and g of the neighbours (the linear part
-** the rest) that minimize share_loss within a, g >= 0, a + g <= 1, the
-** prior weighing prior_cells cells of mean spread (as best_share's): the
-** best of the unconstrained optimum, when it is inside, and each edge's. */
-static void best_shares(const share_sums *s, double a0, double g0, double prior_cells,
-                        double *a, double *g) {
-  *a = a0;
-  *g = g0;
-  if (!(s->n > 0) || !(s->uu + s->vv > 0)) return;
-  const double lu = prior_cells * s->uu / s->n, lv = prior_cells * s->vv / s->n;
-  const double A = s->uu + lu, B = s->uv, C = s->vv + lv;
-  const double r1 = s->eu + lu * a0, r2 = s->ev + lv * g0;
-  double ca[4], cg[4];
-  int nc = 0;
-  double det = A * C - B * B;
-  if (det > 1e-12 * A * C) {
-    double x = (r1 * C - B * r2) / det, y = (A * r2 - B * r1) / det;
-    if (x >= 0 && y >= 0 && x + y <= 1) ca[nc] = x, cg[nc++] = y;
-  }
-  ca[nc] = A > 0 ? clamp01(r1 / A) : a0, cg[nc++] = 0;  /* no neighbours */
-  ca[nc] = 0, cg[nc++] = C > 0 ? clamp01(r2 / C) : g0;  /* no network */
-  /* no linear part: a = 1 - g, the loss a quadratic in g */
-  double h0 = 2 * s->eu - 2 * s->uu - 2 * lu * (1 - a0) - 2 * s->ev + 2 * s->uv - 2 * lv * g0;
-  double h2 = 2 * (A - 2 * B + C), t = h2 > 0 ? clamp01(-h0 / h2) : 0;
-  ca[nc] = 1 - t, cg[nc++] = t;
-  double best = INFINITY;
-  for (int i = 0; i < nc; i++) {
-    double l = share_loss(s, ca[i], cg[i], a0, g0, lu, lv);
-    if (l < best) best = l, *a = ca[i], *g = cg[i];
-  }
-}
-
-/* m->blend and m->knn_share together from the hidden cells (a model with
-** a linear part and neighbours): per column the three shares that fit
-** best, pulled towards the group's pooled ones, those towards 1/2 for
-** the network against the linear part and 0 for the neighbours.
-** sums: 7 p doubles of scratch. */
-static void choose_three(vae_model *m, const blend_cells *c, const float *data,
-                         const int64_t *idx, double *scratch) {
-  const int p = m->p, width = m->x_width;
-  share_sums *sums = (share_sums *)scratch;
-  memset(sums, 0, (size_t)p * sizeof *sums);
-  for (int r = 0; r < c->rows; r++)
-    for (int j = 0; j < p; j++) {
-      size_t at = (size_t)r * p + j;
-      if (!c->hidden[at]) continue;
-      const vae_column *col = &m->cols[j];
-      double truth = data[idx[r % c->base] * p + j];
-      int near = !isnan(c->knn[at]);
-      if (vae_is_numeric(col->kind)) {
-        double y = truth / col->sd, a = c->net[at] / col->sd, b = c->lin[at] / col->sd;
-        add_cell(&sums[j], y, a, b, near ? c->knn[at] / col->sd : b);
-      } else {
-        int levels = col->kind == VAE_CATEGORICAL ? col->nlevels : 1;
-        size_t o = (size_t)r * width + m->off[j];
-        for (int l = 0; l < levels; l++)
-          add_cell(&sums[j], levels == 1 ? truth : l == (int)truth, c->net_probs[o + l],
-                   c->lin_probs[o + l], near ? c->knn_probs[o + l] : c->lin_probs[o + l]);
-      }
-      sums[j].n++;
-    }
-  for (int kind = 0; kind < 2; kind++) { /* numeric, then the others */
-    share_sums all;
-    memset(&all, 0, sizeof all);
-    for (int j = 0; j < p; j++)
-      if (vae_is_numeric(m->cols[j].kind) == !kind) {
-        all.ee += sums[j].ee, all.eu += sums[j].eu, all.ev += sums[j].ev;
-        all.uu += sums[j].uu, all.uv += sums[j].uv, all.vv += sums[j].vv, all.n += sums[j].n;
-      }
-    double pa, pg;
-    best_shares(&all, 0.5, 0.0, BLEND_PRIOR_CELLS, &pa, &pg);
-    for (int j = 0; j < p; j++)
-      if (vae_is_numeric(m->cols[j].kind) == !kind) {
-        double a, g;
-        best_shares(&sums[j], pa, pg, BLEND_PRIOR_CELLS, &a, &g);
-        if (g < KNN_MIN_SHARE) g = 0;
-        m->knn_share[j] = (float)g;
-        m->blend[j] = (float)(g < 1 ? clamp01(a / (1 - g)) : 1.0);
-      }
-  }
-}
-#endif
-
 /* m->blend from the hidden cells: per column the share that fits them
 ** best, shrunk towards its group's pooled share (sum: 3 p scratch). */
 static void choose_shares(vae_model *m, const blend_cells *c, const float *data,
@@ -726,7 +616,7 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
   }
   if (n == 0) return VAE_OK;
   blend_cells c;
-  double *sum = vae_calloc(&m->mem, (size_t)p * 7, sizeof(double));
+  double *sum = vae_calloc(&m->mem, (size_t)p * 3, sizeof(double));
   if (!sum || blend_cells_alloc(m, n, &c)) {
     vae_free(&m->mem, sum);
     return VAE_NOMEM;
@@ -738,15 +628,8 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
     if (c.weight) mnar_weights(m, &c, scored, idx, sum);
   }
   if (rc == VAE_OK) rc = knn_guesses(m, &c, poll); /* NaN without a reservoir */
-#ifdef KNN_JOINT
-  if (rc == VAE_OK && m->lin.d && m->knn.n) {
-    choose_three(m, &c, data, idx, sum);
-  } else
-#endif
-  {
-    if (rc == VAE_OK && m->lin.d) choose_shares(m, &c, data, idx, sum);
-    if (rc == VAE_OK && m->knn.n) choose_knn_shares(m, &c, data, idx, sum);
-  }
+  if (rc == VAE_OK && m->lin.d) choose_shares(m, &c, data, idx, sum);
+  if (rc == VAE_OK && m->knn.n) choose_knn_shares(m, &c, data, idx, sum);
   if (rc == VAE_OK && error) score_blend(m, &c, data, idx, error, sum);
   blend_cells_free(&c);
   vae_free(&m->mem, sum);
