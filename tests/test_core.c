@@ -1544,10 +1544,12 @@ static void test_determinism_and_blob(void) {
   vae_generate(a, 3, 0, N, out1, NULL);
   vae_generate(d, 3, 0, N, out2, NULL);
   CHECK(memcmp(out1, out2, sizeof out1) == 0, "a loaded model generates the same");
-  /* The noise's temperature (the f64 before u64 nparams) within (0, 1]. */
+  /* The noise's temperature (the f64 before the neighbours' shares and
+  ** reservoir and u64 nparams) within (0, 1]. */
   {
     unsigned char *t = malloc(la);
-    size_t at = la - 4 - 4 * a->nparams - 8 - 8;
+    size_t knn = 4 * (size_t)a->p + 4 + 4 * (size_t)a->knn.n * a->p;
+    size_t at = la - 4 - 4 * a->nparams - 8 - knn - 8;
     const double temps[] = {0.5, 1.5, 0.0, -1.0, NAN};
     for (int k = 0; t && k < 5; k++) {
       memcpy(t, ba, la);
