@@ -77,23 +77,10 @@ void vae_gen_noise(const vae_model *m, uint64_t seed, uint64_t block, double *u,
 ** 0.3 (bench/generate.py --quick): DCR share above 0.6 on one more table
 ** (faithful 0.607; mammalsleep 0.667 -> 0.810); down to 0.5 the same
 ** gains in pair and ML efficacy (faithful 0.863 -> 0.991, 0.748 -> 0.936)
-** with DCR share 0.596 there. A penalty of 0.05 gave up the ML gains.
-**
-** The rows' correlations are estimates, off by about 1 / sqrt(n) each on
-** n rows, and a lower t that matches them more closely on a small table
-** matches that table's own noise: its generated rows come nearer its
-** training rows than fresh rows of the same source are (DCR share). So
-** the penalty per unit below 1 is at least TEMP_PENALTY_ROWS / sqrt(n):
-** on a table of 100 rows t = 0.5 must bring the mean difference down by
-** 0.05. Measured (8 tables of 21-221 rows, 12 sampling seeds of one fit
-** each): mean DCR share 0.679 -> 0.659 (iris 0.598 -> 0.579, sonar 0.733
-** -> 0.703, mammalsleep 0.782 -> 0.726), faithful's t of 0.5 (pair 0.990)
-** kept; 2 / sqrt(n) left t = 1 on every table but faithful and took cars93's
-** pair to the copula's. */
+** with DCR share 0.596 there. A penalty of 0.05 gave up the ML gains. */
 #define TEMP_MAX_COLS 64
 #define TEMP_MAX_DRAWS 4096
 #define TEMP_PENALTY 0.02
-#define TEMP_PENALTY_ROWS 1.0
 static const double TEMP_GRID[] = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5};
 
 static int cmp_ranked_d(const void *a, const void *b) {
@@ -144,7 +131,6 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
       x[(size_t)k * R + i] = isnan(v) ? NAN : v;
     }
   pair_correlations(x, R, nn, want);
-  const double penalty = fmax(TEMP_PENALTY, TEMP_PENALTY_ROWS / sqrt((double)n));
   double best = INFINITY;
   for (size_t t = 0; t < sizeof TEMP_GRID / sizeof TEMP_GRID[0]; t++) {
     const double tau = TEMP_GRID[t];
@@ -167,7 +153,7 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
     pair_correlations(x, D, nn, got);
     double err = 0;
     for (size_t a = 0; a < pairs; a++) err += fabs(got[a] - want[a]);
-    err = err / pairs + penalty * (1 - tau);
+    err = err / pairs + TEMP_PENALTY * (1 - tau);
     if (err < best) {
       best = err;
       *temp = tau;

@@ -1697,83 +1697,6 @@ static void test_generate_two_clusters(void) {
   }
 }
 
-/* Pearson correlation of columns j and k of x (n rows of p). */
-static double correlation(const float *x, int n, int p, int j, int k) {
-  double s[5] = {0, 0, 0, 0, 0};
-  for (int i = 0; i < n; i++) {
-    double a = x[(size_t)i * p + j], b = x[(size_t)i * p + k];
-    s[0] += a, s[1] += b, s[2] += a * a, s[3] += b * b, s[4] += a * b;
-  }
-  return (s[4] - s[0] * s[1] / n) / sqrt((s[2] - s[0] * s[0] / n) * (s[3] - s[1] * s[1] / n));
-}
-
-/* Share of the G rows of g (p columns) whose nearest row of a (n rows) is
-** nearer than their nearest of b (n rows): Euclidean, each column over the
-** sd of a's (the DCR share of bench/generate.py; 0.5 when g copies
-** neither). */
-static double dcr_share(const float *g, int G, const float *a, const float *b, int n, int p) {
-  double sd[8], share = 0;
-  for (int j = 0; j < p; j++) {
-    double s1 = 0, s2 = 0;
-    for (int i = 0; i < n; i++) s1 += a[i * p + j], s2 += (double)a[i * p + j] * a[i * p + j];
-    sd[j] = sqrt(s2 / n - (s1 / n) * (s1 / n));
-  }
-  for (int r = 0; r < G; r++) {
-    double near[2] = {INFINITY, INFINITY};
-    for (int h = 0; h < 2; h++)
-      for (int i = 0; i < n; i++) {
-        const float *x = (h ? b : a) + (size_t)i * p;
-        double d = 0;
-        for (int j = 0; j < p; j++) d += pow((g[(size_t)r * p + j] - x[j]) / sd[j], 2);
-        if (d < near[h]) near[h] = d;
-      }
-    share += near[0] < near[1] ? 1 : near[0] == near[1] ? 0.5 : 0;
-  }
-  return share / G;
-}
-
-/* The noise's temperature on a small table (40 rows of 4 columns, one
-** common factor with loadings 0.9 .. 0: correlations up to 0.6, each
-** estimated from 40 rows to within about 0.15): a lower temperature may
-** bring the generated correlations nearer the 40 rows' by less than that
-** error, which fits their noise and brings generated rows nearer them
-** (noise.c). With a penalty of 0.02 per unit below 1 whatever the rows,
-** two of these three fits took 0.8 and 0.9; the penalty of 1 / sqrt(n)
-** keeps 1, and the generated correlations stay within 0.2 of the rows'.
-** The DCR share (against 40 fresh rows of the source) is printed: 0.63-0.64
-** at either temperature, the fit's own doing. */
-static void test_generate_small_table(void) {
-  enum { N = 40, P = 4, G = 2048 };
-  static float x[N * P], fresh[N * P], g[G * P];
-  static const double load[P] = {0.9, 0.7, 0.4, 0.0};
-  vae_rng rng;
-  vae_rng_seed(&rng, 31);
-  for (int i = 0; i < 2 * N; i++) {
-    float *row = (i < N ? x : fresh) + (size_t)(i % N) * P;
-    double z = vae_rng_normal(&rng);
-    for (int j = 0; j < P; j++)
-      row[j] = (float)(load[j] * z + sqrt(1 - load[j] * load[j]) * vae_rng_normal(&rng));
-  }
-  for (uint64_t seed = 1; seed <= 3; seed++) {
-    vae_model *m = real_fit(x, N, P, seed);
-    if (!m) return;
-    int rc = vae_generate(m, seed, 0, G, g, NULL);
-    double worst = 0;
-    for (int j = 0; j < P; j++)
-      for (int k = 0; k < j; k++) {
-        double d = fabs(correlation(g, G, P, j, k) - correlation(x, N, P, j, k));
-        if (d > worst) worst = d;
-      }
-    printf("  small table, fit %d: noise temperature %.1f, correlations within %.3f of the rows', "
-           "DCR share %.3f\n", (int)seed, m->cal.temp, worst, dcr_share(g, G, x, fresh, N, P));
-    CHECK(rc == VAE_OK && m->cal.temp == 1.0, "small table, fit %d: noise temperature %g",
-          (int)seed, m->cal.temp);
-    CHECK(worst <= 0.2, "small table, fit %d: a generated correlation %.3f off the rows'",
-          (int)seed, worst);
-    vae_model_free(m);
-  }
-}
-
 /* vae_generate's super-blocks (infer.c): each block of VAE_GENERATE_BLOCK
 ** rows gives each numeric column its observed distribution, so the sd of
 ** 20 blocks is the column's within 1% for every sampling seed, on a
@@ -2260,7 +2183,6 @@ int main(void) {
   test_generate_strata();
   test_generate_two_clusters();
   test_generate_block_marginals();
-  test_generate_small_table();
   test_out_of_memory();
   test_known_answer();
   test_generated_marginals();
