@@ -234,6 +234,21 @@ static double best_share(double cross, double spread, double cells,
   return w < 0 ? 0 : w > 1 ? 1 : w;
 }
 
+/* The share that fits the hidden cells of every column of one group
+** (numeric when numeric is 1, binary and categorical when 0) together,
+** shrunk towards prior: what each column's own share is shrunk towards. */
+static double group_share(const vae_model *m, int numeric, const double *cross,
+                          const double *spread, const double *count, double prior) {
+  double all_cross = 0, all_spread = 0, all_count = 0;
+  for (int j = 0; j < m->p; j++)
+    if (vae_is_numeric(m->cols[j].kind) == numeric) {
+      all_cross += cross[j];
+      all_spread += spread[j];
+      all_count += count[j];
+    }
+  return best_share(all_cross, all_spread, all_count, prior, BLEND_PRIOR_CELLS);
+}
+
 /* Held-out rows are copied BLEND_ROUNDS times; copy k of row r hides its
 ** observed cells j with (j + r + s) % BLEND_ROUNDS == k, s from the seed
 ** (one kept at least), so
@@ -514,14 +529,7 @@ static void choose_knn_shares(vae_model *m, const blend_cells *c, const float *d
       count[j]++;
     }
   for (int kind = 0; kind < 2; kind++) { /* numeric, then the others */
-    double all_cross = 0, all_spread = 0, all_count = 0;
-    for (int j = 0; j < p; j++)
-      if (vae_is_numeric(m->cols[j].kind) == !kind) {
-        all_cross += cross[j];
-        all_spread += spread[j];
-        all_count += count[j];
-      }
-    double pooled = best_share(all_cross, all_spread, all_count, 0.0, BLEND_PRIOR_CELLS);
+    double pooled = group_share(m, !kind, cross, spread, count, 0.0);
     for (int j = 0; j < p; j++)
       if (vae_is_numeric(m->cols[j].kind) == !kind) {
         double w = best_share(cross[j], spread[j], count[j], pooled, BLEND_PRIOR_CELLS);
@@ -562,14 +570,7 @@ static void choose_shares(vae_model *m, const blend_cells *c, const float *data,
       count[j]++;
     }
   for (int kind = 0; kind < 2; kind++) { /* numeric, then the others */
-    double all_cross = 0, all_spread = 0, all_count = 0;
-    for (int j = 0; j < p; j++)
-      if (vae_is_numeric(m->cols[j].kind) == !kind) {
-        all_cross += cross[j];
-        all_spread += spread[j];
-        all_count += count[j];
-      }
-    double pooled = best_share(all_cross, all_spread, all_count, 0.5, BLEND_PRIOR_CELLS);
+    double pooled = group_share(m, !kind, cross, spread, count, 0.5);
     for (int j = 0; j < p; j++)
       if (vae_is_numeric(m->cols[j].kind) == !kind)
         m->blend[j] = (float)best_share(cross[j], spread[j], count[j], pooled, BLEND_PRIOR_CELLS);
