@@ -30,7 +30,7 @@
 ** missing cell scans the n distances for its k nearest. The reservoir
 ** keeps at most VAE_KNN_MAX_ROWS rows and VAE_KNN_MAX_CELLS encoded values
 ** (model.h). Every column counts alike: weighing the others by their
-** correlation with the cell's column was tried, not measured better.
+** correlation with the cell's column was built and dropped unmeasured.
 */
 #include "mem.h"
 #include "model.h"
