@@ -17,6 +17,9 @@
 #        categorical: share of missing categorical cells whose level changed
 #      stop as soon as the change grows, for every kind present, and return
 #      the previous sweep's fill; at most 10 sweeps.
+# Forests grow on one thread (num.threads = 1; ranger's default is every
+# core), as the vae fits on one in bench/impute.py: the times compare one
+# core each.
 
 suppressPackageStartupMessages(library(ranger))
 
@@ -48,7 +51,7 @@ missforest <- function(data, seed, maxiter = 10, ntree = 100) {
       m <- miss[, col]
       fit <- ranger(dependent.variable.name = col, data = ximp[!m, , drop = FALSE],
                     num.trees = ntree, mtry = mtry, seed = seed + iter,
-                    respect.unordered.factors = "order")
+                    respect.unordered.factors = "order", num.threads = 1)
       ximp[[col]][m] <- predict(fit, ximp[m, , drop = FALSE])$predictions
     }
     d_num <- d_cat <- 0
