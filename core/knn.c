@@ -37,9 +37,13 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define KNN_EPS 0.1
+#ifndef KNN_RELEVANCE
+#define KNN_RELEVANCE 1
+#endif
 
 struct vae_knn_work {
   vae_allocator mem;
@@ -48,6 +52,7 @@ struct vae_knn_work {
   float *g;       /* n x 2: its sums and counts against the reservoir */
   float *enc;     /* 3 width: the query's values, mask and column weights */
   float *dist;    /* n: one query's mean squared distance to each row, or -1 */
+  float *wdist;   /* n: the same weighted for one binary or categorical cell */
   int *near;      /* VAE_KNN_K: the nearest rows found so far */
   float *nd;      /* VAE_KNN_K: their distances */
 };
@@ -60,6 +65,7 @@ int vae_knn_capacity(int64_t width) {
 void vae_knn_free(const vae_allocator *a, vae_knn *k) {
   vae_free(a, k->rows);
   vae_free(a, k->enc);
+  vae_free(a, k->rel);
   memset(k, 0, sizeof *k);
 }
 
@@ -82,10 +88,133 @@ static void encode(const vae_model *m, const float *x, float *v, float *u, float
   }
 }
 
+/* The relevance of column k to binary or categorical column j over the
+** reservoir rows that have both (at least KNN_REL_MIN_ROWS): how many
+** more of j's levels a vote on k alone gets right than j's most frequent
+** level does, left out one row at a time, less KNN_REL_Z standard errors
+** of that count (the root of the rows where the two differ), as a share
+** of those rows (0 when that is not positive: a column that only seems
+** to help by chance weighs nothing). The vote: for a numeric k, of the KNN_K rows nearest
+** in k's value; for a binary or categorical k, of every row of the same
+** level. Ties go to the lower level. Scratch: ord (n), cnt (levels of j
+** times (levels of k + 1)). */
+#define KNN_REL_MIN_ROWS 10
+#define KNN_REL_Z 2.0
+static int level_of(const vae_column *c) { return c->kind == VAE_CATEGORICAL ? c->nlevels : 2; }
+
+static int vote(const double *cnt, int L, int truth) {
+  int best = 0;
+  double top = -1;
+  for (int l = 0; l < L; l++) {
+    double v = cnt[l] - (l == truth);
+    if (v > top) top = v, best = l;
+  }
+  return best;
+}
+
+static int cmp_pair(const void *a, const void *b) {
+  const float *x = a, *y = b;
+  return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+static double relevance(const vae_model *m, const vae_knn *k, int j, int c, float *pair,
+                        double *cnt) {
+  const int p = m->p, Lj = level_of(&m->cols[j]);
+  const int cat = !vae_is_numeric(m->cols[c].kind), Lc = cat ? level_of(&m->cols[c]) : 0;
+  int n = 0;
+  for (int i = 0; i < k->n; i++) {
+    const float *r = k->rows + (size_t)i * p;
+    if (isnan(r[j]) || isnan(r[c])) continue;
+    pair[2 * n] = r[c];
+    pair[2 * n + 1] = r[j];
+    n++;
+  }
+  if (n < KNN_REL_MIN_ROWS) return 0;
+  double *total = cnt; /* j's levels over the n rows, then per level of c */
+  memset(cnt, 0, (size_t)Lj * (Lc + 1) * sizeof(double));
+  for (int i = 0; i < n; i++) {
+    total[(int)pair[2 * i + 1]]++;
+    if (cat) cnt[(size_t)Lj * (1 + (int)pair[2 * i]) + (int)pair[2 * i + 1]]++;
+  }
+  int gain = 0, differ = 0;
+  if (cat) {
+    for (int i = 0; i < n; i++) {
+      const int y = (int)pair[2 * i + 1];
+      const int d = (vote(cnt + (size_t)Lj * (1 + (int)pair[2 * i]), Lj, y) == y) - (vote(total, Lj, y) == y);
+      gain += d;
+      differ += d != 0;
+    }
+  } else {
+    qsort(pair, (size_t)n, 2 * sizeof(float), cmp_pair);
+    double *near = cnt + Lj;
+    for (int i = 0; i < n; i++) {
+      const int y = (int)pair[2 * i + 1];
+      int lo = i - 1, hi = i + 1;
+      memset(near, 0, (size_t)Lj * sizeof(double));
+      for (int got = 0; got < VAE_KNN_K && (lo >= 0 || hi < n); got++) {
+        int take = hi >= n || (lo >= 0 && pair[2 * i] - pair[2 * lo] <= pair[2 * hi] - pair[2 * i])
+                       ? lo-- : hi++;
+        near[(int)pair[2 * take + 1]]++;
+      }
+      near[y]++; /* vote() takes the row itself out */
+      const int d = (vote(near, Lj, y) == y) - (vote(total, Lj, y) == y);
+      gain += d;
+      differ += d != 0;
+    }
+  }
+  const double shown = gain - KNN_REL_Z * sqrt((double)differ);
+  return shown > 0 ? shown / n : 0;
+}
+
+/* k->rel: for each binary or categorical column j, the weights of the
+** other columns in the distance of j's cells, the square of their
+** relevance (a row of zeros when no column is relevant: then every column
+** weighs 1). Skipped (k->rel NULL: every column weighs 1 for every cell)
+** when it would take more than KNN_REL_WORK steps. */
+#define KNN_REL_WORK 5e8
+#define KNN_REL_FLOOR 1e-3
+static int relevance_weights(const vae_model *m, vae_knn *k) {
+  const int p = m->p;
+  int cats = 0, widest = 2;
+  for (int j = 0; j < p; j++)
+    if (!vae_is_numeric(m->cols[j].kind)) {
+      cats++;
+      if (level_of(&m->cols[j]) > widest) widest = level_of(&m->cols[j]);
+    }
+  if (cats == 0 || (double)cats * p * k->n * 12.0 > KNN_REL_WORK ||
+      (double)widest * (widest + 1) > 1e7)
+    return VAE_OK;
+  float *pair = vae_malloc(&m->mem, (size_t)k->n * 2 * sizeof(float));
+  double *cnt = vae_malloc(&m->mem, (size_t)widest * (widest + 1) * sizeof(double));
+  k->rel = vae_calloc(&m->mem, (size_t)p * p, sizeof(float));
+  if (!pair || !cnt || !k->rel) {
+    vae_free(&m->mem, pair);
+    vae_free(&m->mem, cnt);
+    vae_free(&m->mem, k->rel);
+    k->rel = NULL;
+    return VAE_NOMEM;
+  }
+  for (int j = 0; j < p; j++) {
+    float *row = k->rel + (size_t)j * p, top = 0;
+    for (int c = 0; c < p && !vae_is_numeric(m->cols[j].kind); c++)
+      if (c != j) {
+        double r = relevance(m, k, j, c, pair, cnt);
+        row[c] = (float)(r * r);
+        if (row[c] > top) top = row[c];
+      }
+    for (int c = 0; c < p; c++) row[c] = top > 0 && row[c] >= KNN_REL_FLOOR * top ? row[c] / top : 0;
+  }
+  vae_free(&m->mem, pair);
+  vae_free(&m->mem, cnt);
+  return VAE_OK;
+}
+
 int vae_knn_prepare(const vae_model *m, vae_knn *k) {
   const size_t w = (size_t)m->x_width;
   vae_free(&m->mem, k->enc);
+  vae_free(&m->mem, k->rel);
   k->enc = NULL;
+  k->rel = NULL;
   if (k->n == 0) return VAE_OK;
   k->enc = vae_malloc(&m->mem, (size_t)k->n * 3 * w * sizeof(float));
   if (!k->enc) return VAE_NOMEM;
@@ -94,7 +223,7 @@ int vae_knn_prepare(const vae_model *m, vae_knn *k) {
     encode(m, k->rows + i * m->p, val, e, NULL);
     for (size_t d = 0; d < w; d++) sq[d] = val[d] * val[d];
   }
-  return VAE_OK;
+  return KNN_RELEVANCE ? relevance_weights(m, k) : VAE_OK;
 }
 
 static int has_cell(const float *x, int p) {
@@ -142,6 +271,7 @@ void vae_knn_work_free(vae_knn_work *w) {
   vae_free(&a, w->g);
   vae_free(&a, w->enc);
   vae_free(&a, w->dist);
+  vae_free(&a, w->wdist);
   vae_free(&a, w->near);
   vae_free(&a, w->nd);
   vae_free(&a, w);
@@ -158,23 +288,34 @@ vae_knn_work *vae_knn_work_alloc(const vae_model *m) {
   w->g = vae_calloc(a, ((size_t)w->n + 1) * 2, sizeof(float));
   w->enc = vae_calloc(a, (size_t)3 * w->width, sizeof(float));
   w->dist = vae_calloc(a, (size_t)w->n + 1, sizeof(float));
+  w->wdist = vae_calloc(a, (size_t)w->n + 1, sizeof(float));
   w->near = vae_calloc(a, VAE_KNN_K, sizeof(int));
   w->nd = vae_calloc(a, VAE_KNN_K, sizeof(float));
-  if (!w->q || !w->g || !w->enc || !w->dist || !w->near || !w->nd) {
+  if (!w->q || !w->g || !w->enc || !w->dist || !w->wdist || !w->near || !w->nd) {
     vae_knn_work_free(w);
     return NULL;
   }
   return w;
 }
 
-/* Row x's distances to the reservoir into w->dist (the mean squared
+/* Row x's distances to the reservoir into dist (the mean squared
 ** distance over the columns both have, -1 where they share none): its
 ** encoded columns into w->q, their sums and counts against the reservoir
-** into w->g by one GEMM. */
-static void row_distances(const vae_model *m, const float *x, vae_knn_work *w) {
+** into w->g by one GEMM. With wt (p weights, NULL: all 1) each column's
+** part and count weigh its weight; a column of weight 0 is left out. */
+static void row_distances(const vae_model *m, const float *x, const float *wt, float *dist,
+                          vae_knn_work *w) {
   const int W = w->width;
-  float *v = w->enc, *u = v + W, *c = u + W;
+  float *v = w->enc, *u = v + W, *c = u + W, least = 1.0f;
   encode(m, x, v, u, c);
+  if (wt) {
+    least = INFINITY;
+    for (int j = 0; j < m->p; j++) {
+      const int L = m->cols[j].kind == VAE_CATEGORICAL ? m->cols[j].nlevels : 1;
+      for (int l = 0; l < L; l++) u[m->off[j] + l] *= wt[j], c[m->off[j] + l] *= wt[j];
+      if (wt[j] > 0 && wt[j] < least && !isnan(x[j])) least = wt[j];
+    }
+  }
   for (int d = 0; d < W; d++) {
     float *q = w->q + (size_t)d * 2;
     q[0] = u[d] * v[d] * v[d];
@@ -188,18 +329,18 @@ static void row_distances(const vae_model *m, const float *x, vae_knn_work *w) {
               3 * W, w->q, 2, 0.0f, w->g, 2);
   for (int i = 0; i < w->n; i++) {
     const float *g = w->g + (size_t)i * 2;
-    w->dist[i] = g[1] < 0.5f ? -1.0f : g[0] > 0 ? g[0] / g[1] : 0.0f;
+    dist[i] = g[1] < 0.5f * least ? -1.0f : g[0] > 0 ? g[0] / g[1] : 0.0f;
   }
 }
 
 /* The nearest reservoir rows that have column j into w->near (ascending
 ** distance, ties to the earlier row); returns how many (up to VAE_KNN_K). */
-static int nearest(const vae_model *m, int j, vae_knn_work *w) {
+static int nearest(const vae_model *m, int j, const float *dist, vae_knn_work *w) {
   const vae_knn *k = &m->knn;
   int got = 0;
   float worst = INFINITY;
   for (int i = 0; i < k->n; i++) {
-    const float d = w->dist[i];
+    const float d = dist[i];
     if (d < 0 || d >= worst || isnan(k->rows[(size_t)i * m->p + j])) continue;
     int at = got < VAE_KNN_K ? got++ : got - 1;
     while (at > 0 && w->nd[at - 1] > d) {
@@ -214,11 +355,11 @@ static int nearest(const vae_model *m, int j, vae_knn_work *w) {
   return got;
 }
 
-/* Cell j of a row from its distances in w->dist. */
-static void estimate_cell(const vae_model *m, int j, vae_knn_work *w, double *estimate,
-                          double *probs) {
+/* Cell j of a row from its distances dist. */
+static void estimate_cell(const vae_model *m, int j, const float *dist, vae_knn_work *w,
+                          double *estimate, double *probs) {
   const vae_column *c = &m->cols[j];
-  int got = nearest(m, j, w);
+  int got = nearest(m, j, dist, w);
   if (got == 0) return;
   double total = 0, mean = 0, *pr = probs + m->off[j];
   if (c->kind == VAE_CATEGORICAL)
@@ -237,6 +378,15 @@ static void estimate_cell(const vae_model *m, int j, vae_knn_work *w, double *es
   estimate[j] = vae_is_numeric(c->kind) ? mean / total : 0.0;
 }
 
+/* Column j's weights of the other columns (m->knn.rel's row), or NULL
+** when every column weighs 1 for its cells. */
+static const float *weights_of(const vae_model *m, int j) {
+  const float *row = m->knn.rel ? m->knn.rel + (size_t)j * m->p : NULL;
+  for (int c = 0; row && c < m->p; c++)
+    if (row[c] > 0) return row;
+  return NULL;
+}
+
 void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned char *want,
                   vae_knn_work *w, double *estimate, double *probs) {
   const int p = m->p;
@@ -247,8 +397,14 @@ void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned c
     int searched = 0;
     for (int j = 0; j < p; j++) {
       if (!isnan(xr[j]) || (want && !want[j])) continue;
-      if (!searched) row_distances(m, xr, w), searched = 1;
-      estimate_cell(m, j, w, estimate + (size_t)r * p, probs + (size_t)r * m->x_width);
+      const float *wt = weights_of(m, j);
+      if (wt) {
+        row_distances(m, xr, wt, w->wdist, w);
+        estimate_cell(m, j, w->wdist, w, estimate + (size_t)r * p, probs + (size_t)r * m->x_width);
+        continue;
+      }
+      if (!searched) row_distances(m, xr, NULL, w->dist, w), searched = 1;
+      estimate_cell(m, j, w->dist, w, estimate + (size_t)r * p, probs + (size_t)r * m->x_width);
     }
   }
 }
