@@ -69,6 +69,12 @@ static int print_cells(vae_model *m, const float *x, int n) {
   int64_t *idx = malloc((size_t)n * sizeof *idx);
   for (int i = 0; i < n; i++) idx[i] = i;
   if (vae_knn_build(m, x, idx, n, &m->knn)) return 1;
+  for (int j = 0; m->knn.rel && j < p; j++) {
+    if (vae_is_numeric(m->cols[j].kind)) continue;
+    fprintf(stderr, "weights for %s:", m->cols[j].name);
+    for (int c = 0; c < p; c++) fprintf(stderr, " %s %.3f", m->cols[c].name, m->knn.rel[(size_t)j * p + c]);
+    fprintf(stderr, "\n");
+  }
   vae_knn_work *kw = vae_knn_work_alloc(m);
   /* weighted (when this build weighs columns), then every column alike */
   double *west = calloc((size_t)n * p, sizeof(double));

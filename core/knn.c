@@ -96,8 +96,8 @@ static void encode(const vae_model *m, const float *x, float *v, float *u, float
 ** of those rows (0 when that is not positive: a column that only seems
 ** to help by chance weighs nothing). The vote: for a numeric k, of the KNN_K rows nearest
 ** in k's value; for a binary or categorical k, of every row of the same
-** level. Ties go to the lower level. Scratch: ord (n), cnt (levels of j
-** times (levels of k + 1)). */
+** level. Ties go to the lower level. Scratch: pair (3 n: k's value, j's
+** level, the row), cnt (levels of j times (levels of k + 1)). */
 #define KNN_REL_MIN_ROWS 10
 #define KNN_REL_Z 2.0
 static int level_of(const vae_column *c) { return c->kind == VAE_CATEGORICAL ? c->nlevels : 2; }
@@ -112,9 +112,11 @@ static int vote(const double *cnt, int L, int truth) {
   return best;
 }
 
+/* By value, ties by row: never by the level, which would put rows of a
+** level side by side among equal values and fake a relevance. */
 static int cmp_pair(const void *a, const void *b) {
   const float *x = a, *y = b;
-  return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] > y[1]) - (x[1] < y[1]);
+  return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[2] > y[2]) - (x[2] < y[2]);
 }
 
 static double relevance(const vae_model *m, const vae_knn *k, int j, int c, float *pair,
@@ -125,36 +127,37 @@ static double relevance(const vae_model *m, const vae_knn *k, int j, int c, floa
   for (int i = 0; i < k->n; i++) {
     const float *r = k->rows + (size_t)i * p;
     if (isnan(r[j]) || isnan(r[c])) continue;
-    pair[2 * n] = r[c];
-    pair[2 * n + 1] = r[j];
+    pair[3 * n] = r[c];
+    pair[3 * n + 1] = r[j];
+    pair[3 * n + 2] = (float)n;
     n++;
   }
   if (n < KNN_REL_MIN_ROWS) return 0;
   double *total = cnt; /* j's levels over the n rows, then per level of c */
   memset(cnt, 0, (size_t)Lj * (Lc + 1) * sizeof(double));
   for (int i = 0; i < n; i++) {
-    total[(int)pair[2 * i + 1]]++;
-    if (cat) cnt[(size_t)Lj * (1 + (int)pair[2 * i]) + (int)pair[2 * i + 1]]++;
+    total[(int)pair[3 * i + 1]]++;
+    if (cat) cnt[(size_t)Lj * (1 + (int)pair[3 * i]) + (int)pair[3 * i + 1]]++;
   }
   int gain = 0, differ = 0;
   if (cat) {
     for (int i = 0; i < n; i++) {
-      const int y = (int)pair[2 * i + 1];
-      const int d = (vote(cnt + (size_t)Lj * (1 + (int)pair[2 * i]), Lj, y) == y) - (vote(total, Lj, y) == y);
+      const int y = (int)pair[3 * i + 1];
+      const int d = (vote(cnt + (size_t)Lj * (1 + (int)pair[3 * i]), Lj, y) == y) - (vote(total, Lj, y) == y);
       gain += d;
       differ += d != 0;
     }
   } else {
-    qsort(pair, (size_t)n, 2 * sizeof(float), cmp_pair);
+    qsort(pair, (size_t)n, 3 * sizeof(float), cmp_pair);
     double *near = cnt + Lj;
     for (int i = 0; i < n; i++) {
-      const int y = (int)pair[2 * i + 1];
+      const int y = (int)pair[3 * i + 1];
       int lo = i - 1, hi = i + 1;
       memset(near, 0, (size_t)Lj * sizeof(double));
       for (int got = 0; got < VAE_KNN_K && (lo >= 0 || hi < n); got++) {
-        int take = hi >= n || (lo >= 0 && pair[2 * i] - pair[2 * lo] <= pair[2 * hi] - pair[2 * i])
+        int take = hi >= n || (lo >= 0 && pair[3 * i] - pair[3 * lo] <= pair[3 * hi] - pair[3 * i])
                        ? lo-- : hi++;
-        near[(int)pair[2 * take + 1]]++;
+        near[(int)pair[3 * take + 1]]++;
       }
       near[y]++; /* vote() takes the row itself out */
       const int d = (vote(near, Lj, y) == y) - (vote(total, Lj, y) == y);
@@ -171,7 +174,7 @@ static double relevance(const vae_model *m, const vae_knn *k, int j, int c, floa
 ** relevance (a row of zeros when no column is relevant: then every column
 ** weighs 1). Skipped (k->rel NULL: every column weighs 1 for every cell)
 ** when it would take more than KNN_REL_WORK steps. */
-#define KNN_REL_WORK 5e8
+#define KNN_REL_WORK 1e8
 #define KNN_REL_FLOOR 1e-3
 static int relevance_weights(const vae_model *m, vae_knn *k) {
   const int p = m->p;
@@ -184,7 +187,7 @@ static int relevance_weights(const vae_model *m, vae_knn *k) {
   if (cats == 0 || (double)cats * p * k->n * 12.0 > KNN_REL_WORK ||
       (double)widest * (widest + 1) > 1e7)
     return VAE_OK;
-  float *pair = vae_malloc(&m->mem, (size_t)k->n * 2 * sizeof(float));
+  float *pair = vae_malloc(&m->mem, (size_t)k->n * 3 * sizeof(float));
   double *cnt = vae_malloc(&m->mem, (size_t)widest * (widest + 1) * sizeof(double));
   k->rel = vae_calloc(&m->mem, (size_t)p * p, sizeof(float));
   if (!pair || !cnt || !k->rel) {
