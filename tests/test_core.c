@@ -2370,7 +2370,7 @@ static void test_knn_noise(void) {
 ** that tell its level (knn.c, relevance_weights): level k is a's tercile,
 ** six noise columns beside it. Weighing every column alike, the six drown
 ** a's distance (a quarter of the levels wrong); weighed by relevance, a
-** alone counts and the noise columns not at all. */
+** counts 1 and each noise column about the floor of 0.1 (7 wrong). */
 static void test_knn_relevance(void) {
   enum { N = 500, P = 8, Q = 100 };
   static char *three[] = {"lo", "mid", "hi"};
@@ -2402,8 +2402,8 @@ static void test_knn_relevance(void) {
   const float *w = m->knn.rel + (size_t)(P - 1) * P;
   double noise = 0;
   for (int j = 1; j < P - 1; j++) noise = fmax(noise, w[j]);
-  CHECK(w[0] == 1.0f && noise == 0, "weights of the level's cells: a %.3f, noise up to %.3f", w[0],
-        noise);
+  CHECK(w[0] == 1.0f && noise < 0.2f && w[P - 1] == 0,
+        "weights of the level's cells: a %.3f, noise up to %.3f, its own %.3f", w[0], noise, w[P - 1]);
   float *q = x + (size_t)(N - Q) * P;
   float truth[Q];
   for (int i = 0; i < Q; i++) truth[i] = q[i * P + P - 1], q[i * P + P - 1] = NAN;
@@ -2423,7 +2423,7 @@ static void test_knn_relevance(void) {
     vae_free(&m->mem, m->knn.rel); /* then every column alike */
     m->knn.rel = NULL;
   }
-  CHECK(wrong[0] <= 5 && wrong[1] >= 15,
+  CHECK(wrong[0] <= 12 && wrong[1] >= 20,
         "levels wrong of %d: %.0f weighed by relevance, %.0f every column alike", Q, wrong[0],
         wrong[1]);
   printf("knn relevance: %.0f of %d levels wrong (%.0f every column alike)\n", wrong[0], Q, wrong[1]);
