@@ -69,20 +69,7 @@ static int print_cells(vae_model *m, const float *x, int n) {
   int64_t *idx = malloc((size_t)n * sizeof *idx);
   for (int i = 0; i < n; i++) idx[i] = i;
   if (vae_knn_build(m, x, idx, n, &m->knn)) return 1;
-  for (int j = 0; m->knn.rel && j < p; j++) {
-    if (vae_is_numeric(m->cols[j].kind)) continue;
-    fprintf(stderr, "weights for %s:", m->cols[j].name);
-    for (int c = 0; c < p; c++) fprintf(stderr, " %s %.3f", m->cols[c].name, m->knn.rel[(size_t)j * p + c]);
-    fprintf(stderr, "\n");
-  }
   vae_knn_work *kw = vae_knn_work_alloc(m);
-  /* weighted (when this build weighs columns), then every column alike */
-  double *west = calloc((size_t)n * p, sizeof(double));
-  double *wprobs = calloc((size_t)n * W, sizeof(double));
-  if (!west || !wprobs) return 1;
-  vae_knn_rows(m, x, n, NULL, kw, west, wprobs);
-  vae_free(&m->mem, m->knn.rel);
-  m->knn.rel = NULL;
   vae_knn_rows(m, x, n, NULL, kw, kest, kprobs);
   vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(&m->mem, m->lin.d) : NULL;
   for (int r = 0; r < n; r++)
@@ -104,11 +91,6 @@ static int print_cells(vae_model *m, const float *x, int n) {
         for (int l = 0; l < L; l++)
           pr[l] = c->kind == VAE_CATEGORICAL ? kprobs[o + l] : l ? kprobs[o] : 1 - kprobs[o];
         put_probs("knn", pr, L);
-      }
-      if (!isnan(west[(size_t)r * p + j])) {
-        for (int l = 0; l < L; l++)
-          pr[l] = c->kind == VAE_CATEGORICAL ? wprobs[o + l] : l ? wprobs[o] : 1 - wprobs[o];
-        put_probs("wknn", pr, L);
       }
       printf("}\n");
     }

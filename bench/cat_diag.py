@@ -96,7 +96,7 @@ def vae_cells(t, Xm, so, seed, name, pat):
         ml = cols[k]["levels"]
         perm = [ml.index(s) if s in ml else -1 for s in t.levels[j]] \
             if cols[k]["kind"] == "categorical" else [0, 1]
-        for key in ("net", "lin", "knn", "wknn"):
+        for key in ("net", "lin", "knn"):
             if key in rec:
                 rec[key] = [rec[key][i] if i >= 0 else 0.0 for i in perm]
         rec["final"] = t.levels[j].index(cols[k]["levels"][rec["final"]]) \
@@ -120,7 +120,7 @@ def main():
     os.makedirs(DIAG, exist_ok=True)
     build_tool()
     seeds = [int(s) for s in a.train_seeds.split(",")]
-    print("table pattern seed column levels cells | mode net lin knn wknn blend "
+    print("table pattern seed column levels cells | mode net lin knn blend "
           "| missForest kNN(skl) | net_share knn_share")
     for name in a.datasets.split(","):
         t = C.load_any(name, 500)
@@ -153,7 +153,7 @@ def main():
                     y = t.X[rows, j].astype(int)
                     e = {}
                     e["mode"] = np.mean(mode[rows, j] != y)
-                    for key in ("net", "lin", "knn", "wknn"):
+                    for key in ("net", "lin", "knn"):
                         g = [cells[r, j].get(key) for r in rows]
                         e[key] = (np.mean([np.argmax(p) != yy for p, yy in zip(g, y)])
                                   if all(p is not None for p in g) else float("nan"))
@@ -165,13 +165,13 @@ def main():
                     rec = cells[rows[0], j]
                     print("%-12s %-4s %d %-14s %2d %4d | %s | %s | %.2f %.2f" % (
                         name, pat, seed, t.cols[j][:14], len(t.levels[j]), len(rows),
-                        " ".join("%.3f" % e[k] for k in ("mode", "net", "lin", "knn", "wknn", "blend")),
+                        " ".join("%.3f" % e[k] for k in ("mode", "net", "lin", "knn", "blend")),
                         " ".join("%.3f" % e.get(k, float("nan")) for k in ("mf", "sk")),
                         rec["net_share"], rec["knn_share"]))
                 ncell = sum(mask[:, j].sum() for j in cat)
                 print("%-12s %-4s %d %-14s    %4d | %s | %s |" % (
                     name, pat, seed, "ALL", ncell,
-                    " ".join("%.3f" % (sum(tot[k]) / ncell) for k in ("mode", "net", "lin", "knn", "wknn", "blend")),
+                    " ".join("%.3f" % (sum(tot[k]) / ncell) for k in ("mode", "net", "lin", "knn", "blend")),
                     " ".join("%.3f" % (sum(tot[k]) / ncell) if k in tot else "  -  "
                              for k in ("mf", "sk"))))
                 sys.stdout.flush()

@@ -601,7 +601,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_column *cols = vae_columns_alloc(mem, (int)p);
   float *blend = vae_malloc(mem, p * sizeof(float));
   float *knn_share = vae_malloc(mem, p * sizeof(float));
-  vae_knn knn = {0, NULL, NULL, NULL};
+  vae_knn knn = {0, NULL, NULL};
   vae_linear lin = {0, NULL, NULL, NULL};
   vae_calibration cal = {0};
   vae_model *m = NULL;

@@ -11,18 +11,6 @@
 ** column are never neighbours. Neighbours weigh 1 / (KNN_EPS + d), d the
 ** root of that distance.
 **
-** A binary or categorical cell's distance weighs the other columns by how
-** much each tells its level (KNN_RELEVANCE; relevance_weights): the gain
-** of a vote on that column alone over the column's most frequent level,
-** left out one reservoir row at a time; the most relevant column weighs
-** 1, one with no gain 0.1, and a column that none tells keeps every
-** column at 1. The weights are derived from the reservoir's rows whenever
-** it is prepared (after a fit and on a load), not stored. Why: a category
-** that one or two columns decide (sacramento's city by zip and latitude,
-** two columns of nine) was drowned by the other columns' distance, and
-** missForest's trees found it. Numeric cells keep
-** equal weights (bit for bit as before).
-**
 ** vae_infer averages this estimate in by the column's share (m->knn_share),
 ** chosen on held-out cells at the end of a fit as the linear part's is
 ** (train.c): where it does not measure better the share is 0 and the
@@ -39,23 +27,37 @@
 ** observed) and V^2; a query q with mask m and column weights c (1 /
 ** levels) then gets sum = M q^2 m - 2 V q m + V^2 m and count = M c, the
 ** squared distance over the shared columns and their number. Then each
-** missing cell scans the n distances for its k nearest. A weighted cell
-** takes one more GEMM, its query scaled by the weights. The reservoir
+** missing cell scans the n distances for its k nearest. The reservoir
 ** keeps at most VAE_KNN_MAX_ROWS rows and VAE_KNN_MAX_CELLS encoded values
-** (model.h).
+** (model.h). Every column counts alike.
+**
+** Tried and not kept (branch cat7, issue 10): a binary or categorical
+** cell's distance weighing the other columns by relevance, derived from
+** the reservoir on every prepare (no blob change): each column's gain of
+** a leave-one-out vote on it alone over the mode, as a share of the rows;
+** weight 0.1 + 0.9 x gain / the largest gain. The neighbours' vote alone
+** then erred less on the bench's hidden cells (models of training seed 0,
+** bench/cat_diag.c; every column alike -> weighed): sacramento MCAR 0.361
+** -> 0.281 (city 0.250 -> 0.083, missForest's 0.083), psid1976 MCAR 0.227
+** -> 0.144, hpc MCAR 0.581 -> 0.560, chicago MAR 0.158 -> 0.150, cars93
+** MAR 0.288 -> 0.274, vowel MCAR 0.321 -> 0.295. But the quick bench
+** (20 tables with categorical cells, MCAR and MAR, training seeds 0 and
+** 1) barely moved: the columns that would gain keep a neighbours' share
+** of 0 (their few dozen held-out cells show no gain at KNN_MIN_Z), so
+** categorical geomean MCAR 0.994 / 1.001 -> 0.996 / 1.002, MAR 1.024 /
+** 1.011 -> 1.023 / 1.011, vowel 0.816 / 0.763 -> 0.868 / 0.789 (numeric
+** bit for bit the same). The squared gain held to 2 standard errors with
+** no 0.1 floor let one column of many ties decide alone (hpc's protocol:
+** 0.911 wrong) and made vowel 1.105 / 1.316.
 */
 #include "mem.h"
 #include "model.h"
 
 #include <cblas.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define KNN_EPS 0.1
-#ifndef KNN_RELEVANCE
-#define KNN_RELEVANCE 1
-#endif
 
 struct vae_knn_work {
   vae_allocator mem;
@@ -64,7 +66,6 @@ struct vae_knn_work {
   float *g;       /* n x 2: its sums and counts against the reservoir */
   float *enc;     /* 3 width: the query's values, mask and column weights */
   float *dist;    /* n: one query's mean squared distance to each row, or -1 */
-  float *wdist;   /* n: the same weighted for one binary or categorical cell */
   int *near;      /* VAE_KNN_K: the nearest rows found so far */
   float *nd;      /* VAE_KNN_K: their distances */
 };
@@ -77,7 +78,6 @@ int vae_knn_capacity(int64_t width) {
 void vae_knn_free(const vae_allocator *a, vae_knn *k) {
   vae_free(a, k->rows);
   vae_free(a, k->enc);
-  vae_free(a, k->rel);
   memset(k, 0, sizeof *k);
 }
 
@@ -100,158 +100,10 @@ static void encode(const vae_model *m, const float *x, float *v, float *u, float
   }
 }
 
-/* The relevance of column k to binary or categorical column j over the
-** reservoir rows that have both (at least KNN_REL_MIN_ROWS): how many
-** more of j's levels a vote on k alone gets right than j's most frequent
-** level does, left out one row at a time, less KNN_REL_Z standard errors
-** of that count (the root of the rows where the two differ), as a share
-** of those rows (0 when that is not positive). The vote: for a numeric k,
-** of the VAE_KNN_K rows nearest in k's value; for a binary or categorical
-** k, of every row of the same level. Ties go to the lower level. Scratch:
-** pair (3 n: k's value, j's level, the row), cnt (levels of j times
-** (levels of k + 1)). */
-#define KNN_REL_MIN_ROWS 10
-#ifndef KNN_REL_Z
-#define KNN_REL_Z 0.0
-#endif
-static int level_of(const vae_column *c) { return c->kind == VAE_CATEGORICAL ? c->nlevels : 2; }
-
-static int vote(const double *cnt, int L, int truth) {
-  int best = 0;
-  double top = -1;
-  for (int l = 0; l < L; l++) {
-    double v = cnt[l] - (l == truth);
-    if (v > top) top = v, best = l;
-  }
-  return best;
-}
-
-/* By value, ties by row: never by the level, which would put rows of a
-** level side by side among equal values and fake a relevance. */
-static int cmp_pair(const void *a, const void *b) {
-  const float *x = a, *y = b;
-  return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[2] > y[2]) - (x[2] < y[2]);
-}
-
-static double relevance(const vae_model *m, const vae_knn *k, int j, int c, float *pair,
-                        double *cnt) {
-  const int p = m->p, Lj = level_of(&m->cols[j]);
-  const int cat = !vae_is_numeric(m->cols[c].kind), Lc = cat ? level_of(&m->cols[c]) : 0;
-  int n = 0;
-  for (int i = 0; i < k->n; i++) {
-    const float *r = k->rows + (size_t)i * p;
-    if (isnan(r[j]) || isnan(r[c])) continue;
-    pair[3 * n] = r[c];
-    pair[3 * n + 1] = r[j];
-    pair[3 * n + 2] = (float)n;
-    n++;
-  }
-  if (n < KNN_REL_MIN_ROWS) return 0;
-  double *total = cnt; /* j's levels over the n rows, then per level of c */
-  memset(cnt, 0, (size_t)Lj * (Lc + 1) * sizeof(double));
-  for (int i = 0; i < n; i++) {
-    total[(int)pair[3 * i + 1]]++;
-    if (cat) cnt[(size_t)Lj * (1 + (int)pair[3 * i]) + (int)pair[3 * i + 1]]++;
-  }
-  int gain = 0, differ = 0;
-  if (cat) {
-    for (int i = 0; i < n; i++) {
-      const int y = (int)pair[3 * i + 1];
-      const int d = (vote(cnt + (size_t)Lj * (1 + (int)pair[3 * i]), Lj, y) == y) - (vote(total, Lj, y) == y);
-      gain += d;
-      differ += d != 0;
-    }
-  } else {
-    qsort(pair, (size_t)n, 3 * sizeof(float), cmp_pair);
-    double *near = cnt + Lj;
-    for (int i = 0; i < n; i++) {
-      const int y = (int)pair[3 * i + 1];
-      int lo = i - 1, hi = i + 1;
-      memset(near, 0, (size_t)Lj * sizeof(double));
-      for (int got = 0; got < VAE_KNN_K && (lo >= 0 || hi < n); got++) {
-        int take = hi >= n || (lo >= 0 && pair[3 * i] - pair[3 * lo] <= pair[3 * hi] - pair[3 * i])
-                       ? lo-- : hi++;
-        near[(int)pair[3 * take + 1]]++;
-      }
-      near[y]++; /* vote() takes the row itself out */
-      const int d = (vote(near, Lj, y) == y) - (vote(total, Lj, y) == y);
-      gain += d;
-      differ += d != 0;
-    }
-  }
-  const double shown = gain - KNN_REL_Z * sqrt((double)differ);
-  return shown > 0 ? shown / n : 0;
-}
-
-/* k->rel: for each binary or categorical column j, the weights of the
-** other columns in the distance of j's cells: KNN_REL_BASE + (1 -
-** KNN_REL_BASE) x relevance / the largest relevance (raised to
-** KNN_REL_POWER first), so every column counts a little and the most
-** relevant most; a row of zeros when no column is relevant (then every
-** column weighs 1). Skipped (k->rel NULL: every column weighs 1 for every
-** cell) when it would take more than KNN_REL_WORK steps.
-** Chosen on the bench's categorical cells (bench/cat_diag.c: the vote of
-** the neighbours alone, error over the hidden cells, models of training
-** seed 0), every column alike / this / relevance squared at 2 standard
-** errors with no base: hpc MCAR 0.581 / 0.560 / 0.740, sacramento MCAR
-** 0.361 / 0.281 / 0.243, psid1976 MCAR 0.227 / 0.144 / 0.169, chicago MAR
-** 0.158 / 0.150 / 0.148, cars93 MAR 0.288 / 0.274 / 0.267, hpc MAR 0.760 /
-** 0.749 / 0.732. Only the base kept a column of a single strong column's
-** ties from deciding alone (hpc's protocol by iterations, mostly 20:
-** 0.911 wrong with no base); base 0.2 (squared, 2 standard errors) did
-** worse on sacramento (0.300), relevance unsquared or without the
-** standard errors each better on some and worse on others. */
-#define KNN_REL_WORK 1e8
-#define KNN_REL_FLOOR 1e-3
-#ifndef KNN_REL_BASE
-#define KNN_REL_BASE 0.1
-#endif
-#ifndef KNN_REL_POWER
-#define KNN_REL_POWER 1
-#endif
-static int relevance_weights(const vae_model *m, vae_knn *k) {
-  const int p = m->p;
-  int cats = 0, widest = 2;
-  for (int j = 0; j < p; j++)
-    if (!vae_is_numeric(m->cols[j].kind)) {
-      cats++;
-      if (level_of(&m->cols[j]) > widest) widest = level_of(&m->cols[j]);
-    }
-  if (cats == 0 || (double)cats * p * k->n * 12.0 > KNN_REL_WORK ||
-      (double)widest * (widest + 1) > 1e7)
-    return VAE_OK;
-  float *pair = vae_malloc(&m->mem, (size_t)k->n * 3 * sizeof(float));
-  double *cnt = vae_malloc(&m->mem, (size_t)widest * (widest + 1) * sizeof(double));
-  k->rel = vae_calloc(&m->mem, (size_t)p * p, sizeof(float));
-  if (!pair || !cnt || !k->rel) {
-    vae_free(&m->mem, pair);
-    vae_free(&m->mem, cnt);
-    vae_free(&m->mem, k->rel);
-    k->rel = NULL;
-    return VAE_NOMEM;
-  }
-  for (int j = 0; j < p; j++) {
-    float *row = k->rel + (size_t)j * p, top = 0;
-    for (int c = 0; c < p && !vae_is_numeric(m->cols[j].kind); c++)
-      if (c != j) {
-        double r = relevance(m, k, j, c, pair, cnt);
-        row[c] = (float)(KNN_REL_POWER == 2 ? r * r : r);
-        if (row[c] > top) top = row[c];
-      }
-    for (int c = 0; c < p; c++)
-      row[c] = top > 0 && c != j ? KNN_REL_BASE + (1 - KNN_REL_BASE) * (row[c] >= KNN_REL_FLOOR * top ? row[c] / top : 0) : 0;
-  }
-  vae_free(&m->mem, pair);
-  vae_free(&m->mem, cnt);
-  return VAE_OK;
-}
-
 int vae_knn_prepare(const vae_model *m, vae_knn *k) {
   const size_t w = (size_t)m->x_width;
   vae_free(&m->mem, k->enc);
-  vae_free(&m->mem, k->rel);
   k->enc = NULL;
-  k->rel = NULL;
   if (k->n == 0) return VAE_OK;
   k->enc = vae_malloc(&m->mem, (size_t)k->n * 3 * w * sizeof(float));
   if (!k->enc) return VAE_NOMEM;
@@ -260,7 +112,7 @@ int vae_knn_prepare(const vae_model *m, vae_knn *k) {
     encode(m, k->rows + i * m->p, val, e, NULL);
     for (size_t d = 0; d < w; d++) sq[d] = val[d] * val[d];
   }
-  return KNN_RELEVANCE ? relevance_weights(m, k) : VAE_OK;
+  return VAE_OK;
 }
 
 static int has_cell(const float *x, int p) {
@@ -308,7 +160,6 @@ void vae_knn_work_free(vae_knn_work *w) {
   vae_free(&a, w->g);
   vae_free(&a, w->enc);
   vae_free(&a, w->dist);
-  vae_free(&a, w->wdist);
   vae_free(&a, w->near);
   vae_free(&a, w->nd);
   vae_free(&a, w);
@@ -325,34 +176,23 @@ vae_knn_work *vae_knn_work_alloc(const vae_model *m) {
   w->g = vae_calloc(a, ((size_t)w->n + 1) * 2, sizeof(float));
   w->enc = vae_calloc(a, (size_t)3 * w->width, sizeof(float));
   w->dist = vae_calloc(a, (size_t)w->n + 1, sizeof(float));
-  w->wdist = vae_calloc(a, (size_t)w->n + 1, sizeof(float));
   w->near = vae_calloc(a, VAE_KNN_K, sizeof(int));
   w->nd = vae_calloc(a, VAE_KNN_K, sizeof(float));
-  if (!w->q || !w->g || !w->enc || !w->dist || !w->wdist || !w->near || !w->nd) {
+  if (!w->q || !w->g || !w->enc || !w->dist || !w->near || !w->nd) {
     vae_knn_work_free(w);
     return NULL;
   }
   return w;
 }
 
-/* Row x's distances to the reservoir into dist (the mean squared
+/* Row x's distances to the reservoir into w->dist (the mean squared
 ** distance over the columns both have, -1 where they share none): its
 ** encoded columns into w->q, their sums and counts against the reservoir
-** into w->g by one GEMM. With wt (p weights, NULL: all 1) each column's
-** part and count weigh its weight; a column of weight 0 is left out. */
-static void row_distances(const vae_model *m, const float *x, const float *wt, float *dist,
-                          vae_knn_work *w) {
+** into w->g by one GEMM. */
+static void row_distances(const vae_model *m, const float *x, vae_knn_work *w) {
   const int W = w->width;
-  float *v = w->enc, *u = v + W, *c = u + W, least = 1.0f;
+  float *v = w->enc, *u = v + W, *c = u + W;
   encode(m, x, v, u, c);
-  if (wt) {
-    least = INFINITY;
-    for (int j = 0; j < m->p; j++) {
-      const int L = m->cols[j].kind == VAE_CATEGORICAL ? m->cols[j].nlevels : 1;
-      for (int l = 0; l < L; l++) u[m->off[j] + l] *= wt[j], c[m->off[j] + l] *= wt[j];
-      if (wt[j] > 0 && wt[j] < least && !isnan(x[j])) least = wt[j];
-    }
-  }
   for (int d = 0; d < W; d++) {
     float *q = w->q + (size_t)d * 2;
     q[0] = u[d] * v[d] * v[d];
@@ -366,18 +206,18 @@ static void row_distances(const vae_model *m, const float *x, const float *wt, f
               3 * W, w->q, 2, 0.0f, w->g, 2);
   for (int i = 0; i < w->n; i++) {
     const float *g = w->g + (size_t)i * 2;
-    dist[i] = g[1] < 0.5f * least ? -1.0f : g[0] > 0 ? g[0] / g[1] : 0.0f;
+    w->dist[i] = g[1] < 0.5f ? -1.0f : g[0] > 0 ? g[0] / g[1] : 0.0f;
   }
 }
 
 /* The nearest reservoir rows that have column j into w->near (ascending
 ** distance, ties to the earlier row); returns how many (up to VAE_KNN_K). */
-static int nearest(const vae_model *m, int j, const float *dist, vae_knn_work *w) {
+static int nearest(const vae_model *m, int j, vae_knn_work *w) {
   const vae_knn *k = &m->knn;
   int got = 0;
   float worst = INFINITY;
   for (int i = 0; i < k->n; i++) {
-    const float d = dist[i];
+    const float d = w->dist[i];
     if (d < 0 || d >= worst || isnan(k->rows[(size_t)i * m->p + j])) continue;
     int at = got < VAE_KNN_K ? got++ : got - 1;
     while (at > 0 && w->nd[at - 1] > d) {
@@ -392,11 +232,11 @@ static int nearest(const vae_model *m, int j, const float *dist, vae_knn_work *w
   return got;
 }
 
-/* Cell j of a row from its distances dist. */
-static void estimate_cell(const vae_model *m, int j, const float *dist, vae_knn_work *w,
-                          double *estimate, double *probs) {
+/* Cell j of a row from its distances in w->dist. */
+static void estimate_cell(const vae_model *m, int j, vae_knn_work *w, double *estimate,
+                          double *probs) {
   const vae_column *c = &m->cols[j];
-  int got = nearest(m, j, dist, w);
+  int got = nearest(m, j, w);
   if (got == 0) return;
   double total = 0, mean = 0, *pr = probs + m->off[j];
   if (c->kind == VAE_CATEGORICAL)
@@ -415,15 +255,6 @@ static void estimate_cell(const vae_model *m, int j, const float *dist, vae_knn_
   estimate[j] = vae_is_numeric(c->kind) ? mean / total : 0.0;
 }
 
-/* Column j's weights of the other columns (m->knn.rel's row), or NULL
-** when every column weighs 1 for its cells. */
-static const float *weights_of(const vae_model *m, int j) {
-  const float *row = m->knn.rel ? m->knn.rel + (size_t)j * m->p : NULL;
-  for (int c = 0; row && c < m->p; c++)
-    if (row[c] > 0) return row;
-  return NULL;
-}
-
 void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned char *want,
                   vae_knn_work *w, double *estimate, double *probs) {
   const int p = m->p;
@@ -434,14 +265,8 @@ void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned c
     int searched = 0;
     for (int j = 0; j < p; j++) {
       if (!isnan(xr[j]) || (want && !want[j])) continue;
-      const float *wt = weights_of(m, j);
-      if (wt) {
-        row_distances(m, xr, wt, w->wdist, w);
-        estimate_cell(m, j, w->wdist, w, estimate + (size_t)r * p, probs + (size_t)r * m->x_width);
-        continue;
-      }
-      if (!searched) row_distances(m, xr, NULL, w->dist, w), searched = 1;
-      estimate_cell(m, j, w->dist, w, estimate + (size_t)r * p, probs + (size_t)r * m->x_width);
+      if (!searched) row_distances(m, xr, w), searched = 1;
+      estimate_cell(m, j, w, estimate + (size_t)r * p, probs + (size_t)r * m->x_width);
     }
   }
 }

@@ -35,10 +35,6 @@ typedef struct {
   int n;               /* rows; 0: no reservoir */
   float *rows;         /* [n * p] */
   float *enc;          /* [n * 3 x_width] (knn.c), not stored */
-  float *rel;          /* [p * p] or NULL (knn.c), not stored: row j the
-                          weights of the other columns in the distance for
-                          a binary or categorical cell of column j (a row
-                          of zeros: every column weighs 1) */
 } vae_knn;
 
 typedef struct {

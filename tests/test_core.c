@@ -2366,72 +2366,6 @@ static void test_knn_noise(void) {
   free(x);
 }
 
-/* The neighbours of a binary or categorical cell are found by the columns
-** that tell its level (knn.c, relevance_weights): level k is a's tercile,
-** six noise columns beside it. Weighing every column alike, the six drown
-** a's distance (a quarter of the levels wrong); weighed by relevance, a
-** counts 1 and each noise column about the floor of 0.1 (7 wrong). */
-static void test_knn_relevance(void) {
-  enum { N = 500, P = 8, Q = 100 };
-  static char *three[] = {"lo", "mid", "hi"};
-  float *x = malloc(sizeof(float) * N * P);
-  double *est = malloc(sizeof(double) * N * P), *probs = malloc(sizeof(double) * N * 10);
-  vae_rng rng;
-  vae_rng_seed(&rng, 41);
-  for (int i = 0; x && i < N; i++) {
-    float *r = x + (size_t)i * P;
-    for (int j = 0; j < P - 1; j++) r[j] = (float)vae_rng_normal(&rng);
-    r[P - 1] = r[0] < -0.4307f ? 0.0f : r[0] < 0.4307f ? 1.0f : 2.0f;
-  }
-  vae_column cols[P] = {{.name = "a", .kind = VAE_REAL},  {.name = "n1", .kind = VAE_REAL},
-                        {.name = "n2", .kind = VAE_REAL}, {.name = "n3", .kind = VAE_REAL},
-                        {.name = "n4", .kind = VAE_REAL}, {.name = "n5", .kind = VAE_REAL},
-                        {.name = "n6", .kind = VAE_REAL},
-                        {.name = "k", .kind = VAE_CATEGORICAL, .nlevels = 3, .levels = three}};
-  vae_config cfg;
-  vae_config_default(&cfg);
-  vae_model *m = NULL;
-  char err[200] = "";
-  int64_t idx[N - Q];
-  for (int i = 0; i < N - Q; i++) idx[i] = i;
-  int rc = x && est && probs ? vae_model_create(&test_mem, cols, P, &cfg, x, N, &m, err, sizeof err)
-                             : VAE_NOMEM;
-  if (!rc) rc = vae_knn_build(m, x, idx, N - Q, &m->knn);
-  CHECK(rc == VAE_OK && m->knn.rel, "reservoir: %d %s", rc, err);
-  if (rc || !m->knn.rel) goto done;
-  const float *w = m->knn.rel + (size_t)(P - 1) * P;
-  double noise = 0;
-  for (int j = 1; j < P - 1; j++) noise = fmax(noise, w[j]);
-  CHECK(w[0] == 1.0f && noise < 0.2f && w[P - 1] == 0,
-        "weights of the level's cells: a %.3f, noise up to %.3f, its own %.3f", w[0], noise, w[P - 1]);
-  float *q = x + (size_t)(N - Q) * P;
-  float truth[Q];
-  for (int i = 0; i < Q; i++) truth[i] = q[i * P + P - 1], q[i * P + P - 1] = NAN;
-  double wrong[2] = {0, 0};
-  for (int pass = 0; pass < 2; pass++) {
-    vae_knn_work *kw = vae_knn_work_alloc(m);
-    CHECK(kw != NULL, "knn work");
-    if (!kw) break;
-    vae_knn_rows(m, q, Q, NULL, kw, est, probs);
-    for (int i = 0; i < Q; i++) {
-      const double *pr = probs + (size_t)i * m->x_width + m->off[P - 1];
-      int best = 0;
-      for (int l = 1; l < 3; l++) if (pr[l] > pr[best]) best = l;
-      wrong[pass] += best != truth[i];
-    }
-    vae_knn_work_free(kw);
-    vae_free(&m->mem, m->knn.rel); /* then every column alike */
-    m->knn.rel = NULL;
-  }
-  CHECK(wrong[0] <= 12 && wrong[1] >= 20,
-        "levels wrong of %d: %.0f weighed by relevance, %.0f every column alike", Q, wrong[0],
-        wrong[1]);
-  printf("knn relevance: %.0f of %d levels wrong (%.0f every column alike)\n", wrong[0], Q, wrong[1]);
-done:
-  vae_model_free(m);
-  free(x); free(est); free(probs);
-}
-
 /* A model with a reservoir survives the blob (the same shares, rows and
 ** imputations, and the same bytes saved again), and a blob whose
 ** reservoir or shares are damaged, checksum made right, is refused: a
@@ -2549,7 +2483,6 @@ int main(void) {
   test_mnar_cross_known_answer();
   test_knn_known_answer();
   test_knn_noise();
-  test_knn_relevance();
   test_knn_blob();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;
