@@ -1,0 +1,128 @@
+/*
+** cat_diag.c -- the experts of a stored model, one by one, on the missing
+** categorical cells of a table (bench/cat_diag.py drives it).
+**
+**   cat_diag cols  MODEL.vaem              the model's columns as JSON lines
+**   cat_diag cells MODEL.vaem ROWS.f32 N   one JSON line per missing
+**                                          binary or categorical cell
+**
+** ROWS.f32: N rows of the model's p columns, float32, in core's coding
+** (level indexes, NaN missing). For each missing binary or categorical
+** cell it prints the probabilities of each expert alone: the network
+** (importance sampling, 256 samples), the linear part, the nearest
+** neighbours (a reservoir of every one of the N rows, as a fit keeps on a
+** table of up to 2,000 rows), and the level the model's own blend picks.
+** A diagnostic for people, not part of the extension; links core/ only.
+*/
+#include "mem.h"
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned char *read_all(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *buf = malloc(n > 0 ? (size_t)n : 1);
+  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  *len = (size_t)n;
+  return buf;
+}
+
+static void put_probs(const char *key, const double *p, int L) {
+  printf(",\"%s\":[", key);
+  for (int l = 0; l < L; l++) printf("%s%.6g", l ? "," : "", p[l]);
+  printf("]");
+}
+
+static void print_cols(const vae_model *m) {
+  for (int j = 0; j < m->p; j++) {
+    const vae_column *c = &m->cols[j];
+    printf("{\"name\":\"%s\",\"kind\":\"%s\",\"net_share\":%.4f,\"knn_share\":%.4f,\"levels\":[",
+           c->name, vae_kind_name(c->kind), vae_model_network_share(m, j),
+           vae_model_knn_share(m, j));
+    for (int l = 0; l < c->nlevels; l++) printf("%s\"%s\"", l ? "," : "", c->levels[l]);
+    printf("]}\n");
+  }
+}
+
+static int print_cells(vae_model *m, const float *x, int n) {
+  const int p = m->p, W = m->x_width;
+  float *out = calloc((size_t)n * p, sizeof(float));
+  float *net = calloc((size_t)n * W, sizeof(float));
+  double *kest = calloc((size_t)n * p, sizeof(double));
+  double *kprobs = calloc((size_t)n * W, sizeof(double));
+  double *lp = calloc((size_t)W + 2, sizeof(double)), *pr = calloc((size_t)W + 2, sizeof(double));
+  if (!out || !net || !kest || !kprobs || !lp || !pr) return 1;
+  if (vae_infer_probs(m, n, x, 256, 0, out, net)) return 1;
+  /* The neighbours of every row, whatever the model kept. */
+  vae_knn_free(&m->mem, &m->knn);
+  int64_t *idx = malloc((size_t)n * sizeof *idx);
+  for (int i = 0; i < n; i++) idx[i] = i;
+  if (vae_knn_build(m, x, idx, n, &m->knn)) return 1;
+  vae_knn_work *kw = vae_knn_work_alloc(m);
+  vae_knn_rows(m, x, n, NULL, kw, kest, kprobs);
+  vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(&m->mem, m->lin.d) : NULL;
+  for (int r = 0; r < n; r++)
+    for (int j = 0; j < p; j++) {
+      const vae_column *c = &m->cols[j];
+      if (vae_is_numeric(c->kind) || !isnan(x[(size_t)r * p + j])) continue;
+      const int L = c->kind == VAE_CATEGORICAL ? c->nlevels : 2;
+      const size_t o = (size_t)r * W + m->off[j];
+      printf("{\"r\":%d,\"j\":%d,\"final\":%d", r, j, (int)out[(size_t)r * p + j]);
+      for (int l = 0; l < L; l++)
+        pr[l] = c->kind == VAE_CATEGORICAL ? net[o + l] : l ? net[o] : 1 - net[o];
+      put_probs("net", pr, L);
+      if (lw) {
+        vae_linear_probs(m, j, x + (size_t)r * p, lw, lp);
+        if (c->kind == VAE_BINARY) lp[1] = lp[0], lp[0] = 1 - lp[1];
+        put_probs("lin", lp, L);
+      }
+      if (!isnan(kest[(size_t)r * p + j])) {
+        for (int l = 0; l < L; l++)
+          pr[l] = c->kind == VAE_CATEGORICAL ? kprobs[o + l] : l ? kprobs[o] : 1 - kprobs[o];
+        put_probs("knn", pr, L);
+      }
+      printf("}\n");
+    }
+  vae_linear_work_free(lw);
+  vae_knn_work_free(kw);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: cat_diag cols MODEL | cat_diag cells MODEL ROWS.f32 N\n");
+    return 2;
+  }
+  size_t len;
+  unsigned char *blob = read_all(argv[2], &len);
+  char err[512];
+  vae_model *m;
+  if (!blob || vae_model_load(&vae_allocator_libc, blob, len, &m, err, sizeof err)) {
+    fprintf(stderr, "cat_diag: cannot load %s\n", argv[2]);
+    return 1;
+  }
+  if (!strcmp(argv[1], "cols")) {
+    print_cols(m);
+    return 0;
+  }
+  if (argc < 5) return 2;
+  int n = atoi(argv[4]);
+  size_t xl;
+  float *x = (float *)read_all(argv[3], &xl);
+  if (!x || xl != (size_t)n * m->p * sizeof(float)) {
+    fprintf(stderr, "cat_diag: %s is not %d rows of %d columns\n", argv[3], n, m->p);
+    return 1;
+  }
+  return print_cells(m, x, n);
+}
