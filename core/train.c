@@ -63,6 +63,8 @@ typedef struct {
   float *grads;         /* the shards' gradients summed (update_range) */
   float *blend;         /* the model's shares before this fit */
   float *knn_share;     /* and its nearest neighbours' */
+  float *spread;        /* and its draws' spread */
+  float *sd_before;     /* [p] decoder log-variances before the refit */
   unsigned char *driver; /* [p] VAE_MNAR: may column k enter the others'
                             missingness models (cross terms)? */
   int64_t *idx;
@@ -83,6 +85,8 @@ static void free_buffers(fit_buffers *b) {
   vae_free(&b->mem, b->backup);
   vae_free(&b->mem, b->blend);
   vae_free(&b->mem, b->knn_share);
+  vae_free(&b->mem, b->spread);
+  vae_free(&b->mem, b->sd_before);
   vae_free(&b->mem, b->driver);
   vae_free(&b->mem, b->idx);
   vae_free(&b->mem, b->train_loss);
@@ -117,6 +121,8 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
       !(b->backup = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->blend = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->knn_share = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
+      !(b->spread = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
+      !(b->sd_before = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->driver = vae_calloc(&m->mem, (size_t)m->p, 1)) ||
       !(b->idx = vae_calloc(&m->mem, (size_t)n, sizeof(int64_t))) ||
       !(b->train_loss = vae_calloc(&m->mem, (size_t)epochs, sizeof(double))) ||
@@ -301,6 +307,10 @@ typedef struct {
   double *knn;           /* rows x p: the nearest neighbours' estimates (NaN: none) */
   double *knn_probs;     /* rows x x_width: their probabilities */
   vae_knn_work *kw;
+  long *cell0;           /* rows: the row's first missing numeric cell */
+  long cells;            /* missing numeric cells of all rows */
+  float *centre, *z;     /* per such cell its centre and VAE_SPREAD_DRAWS draws
+                            (vae_draw_parts), for spread.c */
 } blend_cells;
 
 static void blend_cells_free(blend_cells *c) {
@@ -317,6 +327,9 @@ static void blend_cells_free(blend_cells *c) {
   vae_free(c->mem, c->knn);
   vae_free(c->mem, c->knn_probs);
   vae_knn_work_free(c->kw);
+  vae_free(c->mem, c->cell0);
+  vae_free(c->mem, c->centre);
+  vae_free(c->mem, c->z);
 }
 
 static int blend_cells_alloc(const vae_model *m, int64_t n, blend_cells *c) {
@@ -373,6 +386,24 @@ static void hide_cells(const vae_model *m, blend_cells *c, const float *data,
   }
 }
 
+/* Room for the draws of every missing numeric cell of the copies (after
+** hide_cells). */
+#define SPREAD_DRAWS 40
+static int draw_room(const vae_model *m, blend_cells *c) {
+  c->cell0 = vae_malloc(c->mem, (size_t)c->rows * sizeof(long));
+  if (!c->cell0) return VAE_NOMEM;
+  long at = 0;
+  for (int r = 0; r < c->rows; r++) {
+    c->cell0[r] = at;
+    for (int j = 0; j < m->p; j++)
+      at += isnan(c->x[(size_t)r * m->p + j]) && vae_is_numeric(m->cols[j].kind);
+  }
+  c->cells = at;
+  c->centre = vae_malloc(c->mem, (size_t)(at > 0 ? at : 1) * sizeof(float));
+  c->z = vae_malloc(c->mem, (size_t)(at > 0 ? at : 1) * SPREAD_DRAWS * sizeof(float));
+  return c->centre && c->z ? VAE_OK : VAE_NOMEM;
+}
+
 /* The network's estimates of the hidden cells into out (MAR ones, and
 ** probabilities into probs, or with mnar given the missingness model),
 ** m->blend all 1 and no neighbours meanwhile, in whole passes of vae_infer between polls
@@ -387,8 +418,12 @@ static int guess_pass(vae_model *m, blend_cells *c, int mnar, float *out, float 
   int step = pass * (int)fmax(1, fmin(c->rows, VAE_POLL_MACS / macs));
   for (int r0 = 0; r0 < c->rows; r0 += step) {
     int nr = c->rows - r0 < step ? c->rows - r0 : step;
+    /* The MAR pass also draws for the spread (spread.c). */
+    vae_draw_parts parts = {SPREAD_DRAWS, 0x5b4ead, c->cell0 ? c->cell0 + r0 : NULL,
+                            c->centre, c->z};
     int rc = vae_infer_probs(m, nr, c->x + (size_t)r0 * p, S, mnar, out + (size_t)r0 * p,
-                             probs ? probs + (size_t)r0 * width : NULL);
+                             probs ? probs + (size_t)r0 * width : NULL,
+                             !mnar && c->cell0 ? &parts : NULL);
     if (rc == VAE_OK && r0 + nr < c->rows && interrupted(poll)) rc = VAE_INTERRUPTED;
     if (rc) return rc;
   }
@@ -616,14 +651,57 @@ static void score_blend(const vae_model *m, const blend_cells *c, const float *d
       error[j] = vae_is_numeric(m->cols[j].kind) ? sqrt(sum[j] / count[j]) : sum[j] / count[j];
 }
 
+/* m->spread from the hidden numeric cells' draws (spread.c), after the
+** shares: each draw is moved as vae_infer moves it, by the estimate less
+** the network's own. */
+static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
+                         const float *scored, const int64_t *idx, const int64_t *train,
+                         int64_t n_train, uint64_t seed) {
+  const int p = m->p;
+  float *odds = vae_malloc(&m->mem, (size_t)c->base * p * sizeof(float));
+  if (!odds) return VAE_NOMEM;
+  if (vae_missing_odds(m, scored, train, n_train, idx, c->base, odds)) {
+    vae_free(&m->mem, odds);
+    return VAE_NOMEM;
+  }
+  long n = 0;
+  for (int r = 0; r < c->rows; r++)
+    for (int j = 0; j < p; j++)
+      n += c->hidden[(size_t)r * p + j] && vae_is_numeric(m->cols[j].kind);
+  vae_spread_cell *cells = vae_malloc(&m->mem, (size_t)(n > 0 ? n : 1) * sizeof *cells);
+  if (!cells) {
+    vae_free(&m->mem, odds);
+    return VAE_NOMEM;
+  }
+  n = 0;
+  for (int r = 0; r < c->rows; r++)
+    for (int j = 0, k = 0; j < p; j++) {
+      const size_t at = (size_t)r * p + j;
+      if (!isnan(c->x[at]) || !vae_is_numeric(m->cols[j].kind)) continue;
+      const long cell = c->cell0[r] + k++;
+      if (!c->hidden[at]) continue;
+      double net = c->net[at], est = blended(m, c, r, j, 0);
+      if (!isnan(c->knn[at]) && m->knn_share[j] > 0)
+        est = (1.0 - m->knn_share[j]) * est + m->knn_share[j] * c->knn[at];
+      cells[n++] = (vae_spread_cell){j, data[idx[r % c->base] * p + j],
+                                     odds[(size_t)(r % c->base) * p + j], c->centre[cell],
+                                     (float)(est - net), c->z + (size_t)cell * SPREAD_DRAWS};
+    }
+  int rc = vae_choose_spread(m, cells, n, SPREAD_DRAWS, seed);
+  vae_free(&m->mem, cells);
+  vae_free(&m->mem, odds);
+  return rc;
+}
+
 static int holdout_blend(vae_model *m, const float *data, const float *scored,
-                         const int64_t *idx, int64_t n, uint64_t seed, double *error,
-                         poller *poll) {
+                         const int64_t *idx, int64_t n, const int64_t *train, int64_t n_train,
+                         uint64_t seed, double *error, poller *poll) {
   const int p = m->p;
   for (int j = 0; j < p; j++) {
     if (error) error[j] = NAN;
     m->blend[j] = m->lin.d ? 0.5f : 1.0f;
     m->knn_share[j] = 0.0f;
+    m->spread[j] = 1.0f;
   }
   if (n == 0) return VAE_OK;
   blend_cells c;
@@ -633,7 +711,8 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
     return VAE_NOMEM;
   }
   hide_cells(m, &c, data, idx, seed);
-  int rc = network_guesses(m, &c, poll);
+  int rc = draw_room(m, &c);
+  if (rc == VAE_OK) rc = network_guesses(m, &c, poll);
   if (rc == VAE_OK && m->lin.d) {
     linear_guesses(m, &c);
     if (c.weight) mnar_weights(m, &c, scored, idx, sum);
@@ -641,6 +720,8 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
   if (rc == VAE_OK) rc = knn_guesses(m, &c, poll); /* NaN without a reservoir */
   if (rc == VAE_OK && m->lin.d) choose_shares(m, &c, data, idx, sum);
   if (rc == VAE_OK && m->knn.n) choose_knn_shares(m, &c, data, idx, sum);
+  if (rc == VAE_OK)
+    rc = choose_spread(m, &c, data, scored, idx, train, n_train, vae_seed_mix(seed, 0x5b4e));
   if (rc == VAE_OK && error) score_blend(m, &c, data, idx, error, sum);
   blend_cells_free(&c);
   vae_free(&m->mem, sum);
@@ -1052,6 +1133,20 @@ static int refit_all_rows(fit_state *f) {
   return rc;
 }
 
+/* The spreads were chosen with the network before training on all rows,
+** which narrows the decoder's noise (its variance is fitted to rows it
+** has now seen: iris's columns by 5-15%): each numeric column's spread
+** grows by the ratio of its decoder sd before to after, so that the
+** draws keep the width the held-out cells asked for. logvar: the
+** decoder's log-variances before. */
+static void keep_spread_width(vae_model *m, const float *logvar) {
+  for (int j = 0; j < m->p; j++) {
+    if (!vae_is_numeric(m->cols[j].kind)) continue;
+    double s = m->spread[j] * exp(0.5 * ((double)logvar[j] - m->params[m->logvar + j]));
+    m->spread[j] = (float)(s < 0.25 ? 0.25 : s > 8.0 ? 8.0 : s);
+  }
+}
+
 /* Tables of more rows than this get no nearest neighbours: a search of
 ** the reservoir costs some 10-30 us per row imputed (2,000 rows of 16
 ** columns, one core), a fill of 10^6 rows half a minute more, and on such
@@ -1079,9 +1174,13 @@ static int finish_parts(fit_state *f, double *hold_err) {
   if (rc == VAE_OK && pl->n_hold > 0 && f->n <= KNN_MAX_FIT_ROWS)
     rc = vae_knn_build(m, f->data, train, pl->n_train, &m->knn);
   if (rc == VAE_OK)
-    rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, vae_seed_mix(f->cfg->seed, 0x401d),
-                       hold_err, &f->poll);
-  if (rc == VAE_OK && pl->n_hold > 0 && f->n <= REFIT_MAX_ROWS) rc = refit_all_rows(f);
+    rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, train, pl->n_train,
+                       vae_seed_mix(f->cfg->seed, 0x401d), hold_err, &f->poll);
+  if (rc == VAE_OK && pl->n_hold > 0 && f->n <= REFIT_MAX_ROWS) {
+    for (int j = 0; j < m->p; j++) f->b.sd_before[j] = m->params[m->logvar + j];
+    rc = refit_all_rows(f);
+    keep_spread_width(m, f->b.sd_before);
+  }
   if (rc == VAE_OK && pl->n_hold > 0) {
     vae_linear_free(&m->mem, &m->lin);
     rc = vae_linear_fit(m, f->data, f->b.idx, f->n, f->b.pool, &m->lin, poll_stop, &f->poll);
@@ -1176,6 +1275,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   memset(&m->knn, 0, sizeof m->knn);
   memcpy(f.b.blend, m->blend, (size_t)m->p * sizeof(float));
   memcpy(f.b.knn_share, m->knn_share, (size_t)m->p * sizeof(float));
+  memcpy(f.b.spread, m->spread, (size_t)m->p * sizeof(float));
   if (rc == VAE_OK) rc = finish_parts(&f, hold_err);
   /* Generation's calibration of the final network (calibrate.c). */
   vae_calibration cal = {0};
@@ -1196,6 +1296,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     m->knn = old_knn;
     memcpy(m->blend, f.b.blend, (size_t)m->p * sizeof(float));
     memcpy(m->knn_share, f.b.knn_share, (size_t)m->p * sizeof(float));
+    memcpy(m->spread, f.b.spread, (size_t)m->p * sizeof(float));
     memcpy(m->params, f.b.backup, m->nparams * sizeof(float));
     vae_free(&m->mem, hold_err);
     free_buffers(&f.b);
