@@ -360,6 +360,8 @@ int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, 
 ** its kind says. */
 float vae_draw_value(const vae_model *m, int j, double z, double centre, double shift,
                      double spread, double u);
+/* Draws per held-out cell, as the bench's coverage takes (bench/impute.py). */
+#define VAE_SPREAD_DRAWS 40
 /* One held-out cell for vae_choose_spread: its column, true value, weight,
 ** the network's centre, the shift of vae_draw_value, and its draws (z,
 ** vae_draw_parts'). */

@@ -12,20 +12,26 @@
 ** is moved away from the network's centre for the row (its mean score
 ** over the samples) by that factor, then mapped to data units.
 **
-** The scale is chosen at the end of a fit on the held-out cells of
-** train.c (each observed cell of up to 800 held-out rows hidden once, the
-** cells the blend's shares are chosen on): each cell gets
-** VAE_SPREAD_DRAWS draws, and the column's scale is the one at which the
-** 5%-95% range of those draws (linear interpolation between order
-** statistics, as numpy.quantile) holds the true value in
-** VAE_SPREAD_TARGET of its cells. Of 40 draws from the right
-** distribution that range holds a new value only 35.1 / 41 = 86% of the
-** time (the range runs from order statistic 2.95 to 38.05), so a target
-** of 0.90 asks for draws a little wider than the fitted distribution. A
-** column's scale is shrunk towards the pooled one (the cell-weighted
-** geometric mean over the numeric columns) with VAE_SPREAD_PRIOR_CELLS
-** cells, as the shares are, and kept within [VAE_SPREAD_MIN,
-** VAE_SPREAD_MAX].
+** The scale is chosen at the end of a fit on held-out cells that the
+** final model never saw (train.c): for tables trained on all rows at the
+** end, a third of the held-out rows' numeric cells kept hidden through
+** that training, else every held-out cell hidden once (the cells the
+** blend's shares are chosen on). Each cell gets VAE_SPREAD_DRAWS draws,
+** and a column's scale is the one at which the 5%-95% range of those
+** draws (linear interpolation between order statistics, as
+** numpy.quantile) holds the true value in VAE_SPREAD_TARGET of its
+** (weighted, below) cells. Of 40 draws from the right distribution that
+** range holds a new value only 35.1 / 41 = 86% of the time (it runs from
+** order statistic 2.95 to 38.05), so a target of 0.90 asks for draws a
+** little wider than the fitted distribution. The coverage is measured
+** at the scales of a grid (SPREAD_GRID points from VAE_SPREAD_MIN to
+** VAE_SPREAD_MAX, log-spaced), per column and pooled over the numeric
+** columns (each by its effective number of cells); a column's own curve
+** gets VAE_SPREAD_PRIOR_CELLS cells of the pooled one added, as the
+** blend's shares are shrunk, and its scale is where that curve reaches
+** the target. Solving each column alone and pooling the answers was
+** biased low: a column whose few cells were all covered at every scale
+** answered the grid's bottom.
 **
 ** A draw is also moved by what the linear part and the nearest
 ** neighbours change in the estimate (infer.c, draw_frame) so that draws
@@ -42,12 +48,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VAE_SPREAD_DRAWS 40
 #define VAE_SPREAD_TARGET 0.90
 #define VAE_SPREAD_MIN 0.5
 #define VAE_SPREAD_MAX 4.0
 #define VAE_SPREAD_PRIOR_CELLS 20.0
-#define VAE_SPREAD_STEPS 12 /* bisection steps on log(scale) */
+#define SPREAD_MAX_CELLS 400 /* a column's cells looked at, at most */
 
 /* x put on q[lo] or q[lo + 1], the neighbouring entries of the sorted
 ** table around it, with the chances that keep its mean. */
@@ -109,59 +114,74 @@ static double coverage(const vae_model *m, const vae_spread_cell *cells, const l
   return all > 0 ? hit / all : VAE_SPREAD_TARGET;
 }
 
-/* The scale (log) at which coverage() reaches the target, by bisection
-** on [log VAE_SPREAD_MIN, log VAE_SPREAD_MAX]. */
-static double solve(const vae_model *m, const vae_spread_cell *cells, const long *idx, long n,
-                    int D, uint64_t seed, float *v) {
-  double lo = log(VAE_SPREAD_MIN), hi = log(VAE_SPREAD_MAX);
-  if (coverage(m, cells, idx, n, D, exp(lo), seed, v) >= VAE_SPREAD_TARGET) return lo;
-  if (coverage(m, cells, idx, n, D, exp(hi), seed, v) < VAE_SPREAD_TARGET) return hi;
-  for (int k = 0; k < VAE_SPREAD_STEPS; k++) {
-    double mid = 0.5 * (lo + hi);
-    if (coverage(m, cells, idx, n, D, exp(mid), seed, v) >= VAE_SPREAD_TARGET) hi = mid;
-    else lo = mid;
-  }
-  return 0.5 * (lo + hi);
+/* Where the coverage cov[0..SPREAD_GRID) of the scales grid() reaches the
+** target: the log scale, interpolated between the grid's points. */
+#define SPREAD_GRID 17 /* steps of 8^(1/16) = 1.14 */
+static double grid(int g) {
+  return log(VAE_SPREAD_MIN) + g * (log(VAE_SPREAD_MAX) - log(VAE_SPREAD_MIN)) / (SPREAD_GRID - 1);
+}
+
+static double crossing(const double *cov) {
+  if (cov[0] >= VAE_SPREAD_TARGET) return grid(0);
+  for (int g = 1; g < SPREAD_GRID; g++)
+    if (cov[g] >= VAE_SPREAD_TARGET) {
+      double t = (VAE_SPREAD_TARGET - cov[g - 1]) / (cov[g] - cov[g - 1]);
+      return grid(g - 1) + t * (grid(g) - grid(g - 1));
+    }
+  return grid(SPREAD_GRID - 1);
 }
 
 int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D, uint64_t seed) {
-  const int p = m->p;
+  const int p = m->p, G = SPREAD_GRID;
   long *idx = vae_malloc(&m->mem, (size_t)(n > 0 ? n : 1) * sizeof(long));
-  double *est = vae_calloc(&m->mem, (size_t)p * 2, sizeof(double)), *eff = est + p;
+  double *cov = vae_calloc(&m->mem, (size_t)p * G + 2 * G + p, sizeof(double));
   float *v = vae_malloc(&m->mem, (size_t)D * sizeof(float));
-  if (!idx || !est || !v) {
+  if (!idx || !cov || !v) {
     vae_free(&m->mem, idx);
-    vae_free(&m->mem, est);
+    vae_free(&m->mem, cov);
     vae_free(&m->mem, v);
     return VAE_NOMEM;
   }
-  double pooled = 0, cells_all = 0;
+  double *pool = cov + (size_t)p * G, *shrunk = pool + G, *eff = shrunk + G, all = 0;
+  /* Each column's (weighted) coverage at each scale of the grid; the
+  ** pooled one weighs each column by its effective number of cells. */
   for (int j = 0; j < p; j++) {
     if (!vae_is_numeric(m->cols[j].kind)) continue;
     long k = 0;
     double sw = 0, sw2 = 0;
-    for (long i = 0; i < n; i++)
+    for (long i = 0; i < n && k < SPREAD_MAX_CELLS; i++)
       if (cells[i].col == j && cells[i].weight > 0) {
         idx[k++] = i;
         sw += cells[i].weight;
         sw2 += (double)cells[i].weight * cells[i].weight;
       }
     if (k == 0) continue;
-    est[j] = solve(m, cells, idx, k, D, vae_seed_mix(seed, (uint64_t)j), v);
-    eff[j] = sw * sw / sw2; /* the weighted cells' effective count */
-    pooled += eff[j] * est[j];
-    cells_all += eff[j];
+    eff[j] = sw * sw / sw2;
+    for (int g = 0; g < G; g++) {
+      cov[(size_t)j * G + g] = coverage(m, cells, idx, k, D, exp(grid(g)), seed, v);
+      pool[g] += eff[j] * cov[(size_t)j * G + g];
+    }
+    all += eff[j];
   }
-  pooled = cells_all > 0 ? pooled / cells_all : 0;
+  for (int g = 0; g < G; g++) pool[g] = all > 0 ? pool[g] / all : VAE_SPREAD_TARGET;
+  const double pooled = all > 0 ? crossing(pool) : 0;
+  /* A column's own coverage, with VAE_SPREAD_PRIOR_CELLS cells of the
+  ** pooled one added. */
   for (int j = 0; j < p; j++) {
-    double ls = vae_is_numeric(m->cols[j].kind)
-                    ? (eff[j] * est[j] + VAE_SPREAD_PRIOR_CELLS * pooled) /
-                          (eff[j] + VAE_SPREAD_PRIOR_CELLS)
-                    : 0;
+    double ls = 0;
+    if (vae_is_numeric(m->cols[j].kind)) {
+      ls = pooled;
+      if (eff[j] > 0) {
+        for (int g = 0; g < G; g++)
+          shrunk[g] = (eff[j] * cov[(size_t)j * G + g] + VAE_SPREAD_PRIOR_CELLS * pool[g]) /
+                      (eff[j] + VAE_SPREAD_PRIOR_CELLS);
+        ls = crossing(shrunk);
+      }
+    }
     m->spread[j] = (float)exp(ls);
   }
   vae_free(&m->mem, idx);
-  vae_free(&m->mem, est);
+  vae_free(&m->mem, cov);
   vae_free(&m->mem, v);
   return VAE_OK;
 }
@@ -175,7 +195,7 @@ int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
 ** cells, P / (1 - P), under a logistic regression of the column's
 ** missingness on the other numeric and binary columns' normal scores (0
 ** where missing), fitted on up to MISS_ROWS training rows by Newton's
-** method with a N(0, 1) prior on each slope (at most MISS_FEATURES
+** method with a N(0, 0.5^2) prior on each slope (at most MISS_FEATURES
 ** columns, those most correlated with the column's holes). The weighted
 ** held-out cells are then distributed as the missing ones are
 ** (inverse-probability weighting; P kept within [0.02, 0.98]). */
@@ -183,6 +203,7 @@ int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
 #define MISS_FEATURES 16
 #define MISS_NEWTON 8
 #define MISS_P_MIN 0.02
+#define MISS_PRIOR 4.0 /* precision of a slope's prior, N(0, 0.5^2) */
 
 /* Cholesky solve of the f x f positive definite a (overwritten) with b. */
 static int chol_solve(double *a, double *b, int f) {
@@ -262,8 +283,8 @@ int vae_missing_odds(const vae_model *m, const float *scored, const int64_t *tra
     int ok = 1;
     for (int it = 0; it < MISS_NEWTON && ok; it++) {
       for (int a = 0; a < f; a++) {
-        grad[a] = a ? -beta[a] : 0; /* the prior N(0, 1) on slopes */
-        for (int b = 0; b < f; b++) hess[a * f + b] = a == b && a ? 1.0 : 0.0;
+        grad[a] = a ? -MISS_PRIOR * beta[a] : 0; /* the prior on slopes */
+        for (int b = 0; b < f; b++) hess[a * f + b] = a == b && a ? MISS_PRIOR : 0.0;
       }
       for (int i = 0; i < n; i++) {
         const float *row = scored + train[i] * p;

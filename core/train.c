@@ -64,7 +64,6 @@ typedef struct {
   float *blend;         /* the model's shares before this fit */
   float *knn_share;     /* and its nearest neighbours' */
   float *spread;        /* and its draws' spread */
-  float *sd_before;     /* [p] decoder log-variances before the refit */
   unsigned char *driver; /* [p] VAE_MNAR: may column k enter the others'
                             missingness models (cross terms)? */
   int64_t *idx;
@@ -86,7 +85,6 @@ static void free_buffers(fit_buffers *b) {
   vae_free(&b->mem, b->blend);
   vae_free(&b->mem, b->knn_share);
   vae_free(&b->mem, b->spread);
-  vae_free(&b->mem, b->sd_before);
   vae_free(&b->mem, b->driver);
   vae_free(&b->mem, b->idx);
   vae_free(&b->mem, b->train_loss);
@@ -122,7 +120,6 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
       !(b->blend = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->knn_share = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->spread = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
-      !(b->sd_before = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->driver = vae_calloc(&m->mem, (size_t)m->p, 1)) ||
       !(b->idx = vae_calloc(&m->mem, (size_t)n, sizeof(int64_t))) ||
       !(b->train_loss = vae_calloc(&m->mem, (size_t)epochs, sizeof(double))) ||
@@ -332,7 +329,7 @@ static void blend_cells_free(blend_cells *c) {
   vae_free(c->mem, c->z);
 }
 
-static int blend_cells_alloc(const vae_model *m, int64_t n, blend_cells *c) {
+static int blend_cells_alloc(const vae_model *m, int64_t n, int rounds, blend_cells *c) {
   const int p = m->p, width = m->x_width;
   int L = 2; /* binary: P(0), P(1) */
   for (int j = 0; j < p; j++)
@@ -340,7 +337,7 @@ static int blend_cells_alloc(const vae_model *m, int64_t n, blend_cells *c) {
   memset(c, 0, sizeof *c);
   c->mem = &m->mem;
   c->base = n > 800 ? 800 : (int)n;
-  c->rows = c->base * BLEND_ROUNDS;
+  c->rows = c->base * rounds;
   size_t cells = (size_t)c->rows * p;
   c->x = vae_malloc(c->mem, cells * sizeof(float));
   c->hidden = vae_calloc(c->mem, cells, 1);
@@ -388,7 +385,6 @@ static void hide_cells(const vae_model *m, blend_cells *c, const float *data,
 
 /* Room for the draws of every missing numeric cell of the copies (after
 ** hide_cells). */
-#define SPREAD_DRAWS 40
 static int draw_room(const vae_model *m, blend_cells *c) {
   c->cell0 = vae_malloc(c->mem, (size_t)c->rows * sizeof(long));
   if (!c->cell0) return VAE_NOMEM;
@@ -400,7 +396,7 @@ static int draw_room(const vae_model *m, blend_cells *c) {
   }
   c->cells = at;
   c->centre = vae_malloc(c->mem, (size_t)(at > 0 ? at : 1) * sizeof(float));
-  c->z = vae_malloc(c->mem, (size_t)(at > 0 ? at : 1) * SPREAD_DRAWS * sizeof(float));
+  c->z = vae_malloc(c->mem, (size_t)(at > 0 ? at : 1) * VAE_SPREAD_DRAWS * sizeof(float));
   return c->centre && c->z ? VAE_OK : VAE_NOMEM;
 }
 
@@ -413,13 +409,14 @@ static int guess_pass(vae_model *m, blend_cells *c, int mnar, float *out, float 
   const int p = m->p, width = m->x_width;
   int S = m->cfg.impute_samples < 256 ? m->cfg.impute_samples : 256;
   for (int j = 0; j < p; j++) m->blend[j] = 1.0f, m->knn_share[j] = 0.0f;
+  /* (holdout_blend chooses the shares anew; spread_after_refit puts them back.) */
   double macs;
   int pass = vae_infer_pass(m, S, &macs);
   int step = pass * (int)fmax(1, fmin(c->rows, VAE_POLL_MACS / macs));
   for (int r0 = 0; r0 < c->rows; r0 += step) {
     int nr = c->rows - r0 < step ? c->rows - r0 : step;
     /* The MAR pass also draws for the spread (spread.c). */
-    vae_draw_parts parts = {SPREAD_DRAWS, 0x5b4ead, c->cell0 ? c->cell0 + r0 : NULL,
+    vae_draw_parts parts = {VAE_SPREAD_DRAWS, 0x5b4ead, c->cell0 ? c->cell0 + r0 : NULL,
                             c->centre, c->z};
     int rc = vae_infer_probs(m, nr, c->x + (size_t)r0 * p, S, mnar, out + (size_t)r0 * p,
                              probs ? probs + (size_t)r0 * width : NULL,
@@ -685,9 +682,9 @@ static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
         est = (1.0 - m->knn_share[j]) * est + m->knn_share[j] * c->knn[at];
       cells[n++] = (vae_spread_cell){j, data[idx[r % c->base] * p + j],
                                      odds[(size_t)(r % c->base) * p + j], c->centre[cell],
-                                     (float)(est - net), c->z + (size_t)cell * SPREAD_DRAWS};
+                                     (float)(est - net), c->z + (size_t)cell * VAE_SPREAD_DRAWS};
     }
-  int rc = vae_choose_spread(m, cells, n, SPREAD_DRAWS, seed);
+  int rc = vae_choose_spread(m, cells, n, VAE_SPREAD_DRAWS, seed);
   vae_free(&m->mem, cells);
   vae_free(&m->mem, odds);
   return rc;
@@ -695,7 +692,7 @@ static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
 
 static int holdout_blend(vae_model *m, const float *data, const float *scored,
                          const int64_t *idx, int64_t n, const int64_t *train, int64_t n_train,
-                         uint64_t seed, double *error, poller *poll) {
+                         int spread, uint64_t seed, double *error, poller *poll) {
   const int p = m->p;
   for (int j = 0; j < p; j++) {
     if (error) error[j] = NAN;
@@ -706,12 +703,12 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
   if (n == 0) return VAE_OK;
   blend_cells c;
   double *sum = vae_calloc(&m->mem, (size_t)p * 4, sizeof(double));
-  if (!sum || blend_cells_alloc(m, n, &c)) {
+  if (!sum || blend_cells_alloc(m, n, BLEND_ROUNDS, &c)) {
     vae_free(&m->mem, sum);
     return VAE_NOMEM;
   }
   hide_cells(m, &c, data, idx, seed);
-  int rc = draw_room(m, &c);
+  int rc = spread ? draw_room(m, &c) : VAE_OK;
   if (rc == VAE_OK) rc = network_guesses(m, &c, poll);
   if (rc == VAE_OK && m->lin.d) {
     linear_guesses(m, &c);
@@ -720,7 +717,7 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
   if (rc == VAE_OK) rc = knn_guesses(m, &c, poll); /* NaN without a reservoir */
   if (rc == VAE_OK && m->lin.d) choose_shares(m, &c, data, idx, sum);
   if (rc == VAE_OK && m->knn.n) choose_knn_shares(m, &c, data, idx, sum);
-  if (rc == VAE_OK)
+  if (rc == VAE_OK && spread)
     rc = choose_spread(m, &c, data, scored, idx, train, n_train, vae_seed_mix(seed, 0x5b4e));
   if (rc == VAE_OK && error) score_blend(m, &c, data, idx, error, sum);
   blend_cells_free(&c);
@@ -1133,20 +1130,6 @@ static int refit_all_rows(fit_state *f) {
   return rc;
 }
 
-/* The spreads were chosen with the network before training on all rows,
-** which narrows the decoder's noise (its variance is fitted to rows it
-** has now seen: iris's columns by 5-15%): each numeric column's spread
-** grows by the ratio of its decoder sd before to after, so that the
-** draws keep the width the held-out cells asked for. logvar: the
-** decoder's log-variances before. */
-static void keep_spread_width(vae_model *m, const float *logvar) {
-  for (int j = 0; j < m->p; j++) {
-    if (!vae_is_numeric(m->cols[j].kind)) continue;
-    double s = m->spread[j] * exp(0.5 * ((double)logvar[j] - m->params[m->logvar + j]));
-    m->spread[j] = (float)(s < 0.25 ? 0.25 : s > 8.0 ? 8.0 : s);
-  }
-}
-
 /* Tables of more rows than this get no nearest neighbours: a search of
 ** the reservoir costs some 10-30 us per row imputed (2,000 rows of 16
 ** columns, one core), a fill of 10^6 rows half a minute more, and on such
@@ -1161,6 +1144,96 @@ static int knn_used(const vae_model *m) {
   return 0;
 }
 
+/* Tables that are trained on all rows at the end (refit_all_rows) get
+** their draws' spread chosen after it, with the final network: the one
+** chosen before it was too wide by far (the held-out cells of a 150-row
+** table were covered at 0.95-1.0 before, where the final network's draws
+** covered hidden cells at 0.85: longer training narrows the draws).
+** For that, a share of the held-out rows' numeric cells (MASK_EVERY-th
+** of them, one observed cell kept) stays hidden from the network in that
+** training, and those cells are the ones the spread is chosen on; the
+** linear part is fitted on every cell (one normal over the table: what a
+** few cells add is negligible), the nearest neighbours' reservoir on the
+** rows without them (a row would find itself), and made again after. */
+#define MASK_EVERY 3
+typedef struct {
+  float *data, *scored; /* copies of the rows, the hidden cells NaN */
+  unsigned char *hidden; /* base x p: the hidden cells of the first base held-out rows */
+  int64_t *rows;         /* base: those rows (refit_all_rows shuffles the fit's order) */
+  int base;
+} masked_cells;
+
+static void masked_cells_free(const vae_allocator *a, masked_cells *mc) {
+  vae_free(a, mc->data);
+  vae_free(a, mc->scored);
+  vae_free(a, mc->hidden);
+  vae_free(a, mc->rows);
+  memset(mc, 0, sizeof *mc);
+}
+
+static int mask_held_out(fit_state *f, const int64_t *hold, int64_t n_hold, masked_cells *mc) {
+  const vae_model *m = f->m;
+  const int p = m->p;
+  const size_t cells = (size_t)f->n * p;
+  mc->base = n_hold > 800 ? 800 : (int)n_hold;
+  mc->data = vae_malloc(&m->mem, cells * sizeof(float));
+  mc->scored = vae_malloc(&m->mem, cells * sizeof(float));
+  mc->hidden = vae_calloc(&m->mem, (size_t)mc->base * p, 1);
+  mc->rows = vae_malloc(&m->mem, (size_t)mc->base * sizeof(int64_t));
+  if (!mc->data || !mc->scored || !mc->hidden || !mc->rows) {
+    masked_cells_free(&m->mem, mc);
+    return VAE_NOMEM;
+  }
+  memcpy(mc->data, f->data, cells * sizeof(float));
+  memcpy(mc->scored, f->scored, cells * sizeof(float));
+  memcpy(mc->rows, hold, (size_t)mc->base * sizeof(int64_t));
+  const int shift = (int)(vae_seed_mix(f->cfg->seed, 0x3a5c) % MASK_EVERY);
+  for (int r = 0; r < mc->base; r++) {
+    float *row = mc->data + hold[r] * p, *sc = mc->scored + hold[r] * p;
+    int observed = 0, hid = 0;
+    for (int j = 0; j < p; j++) observed += !isnan(row[j]);
+    for (int j = 0; j < p; j++)
+      if (!isnan(row[j]) && vae_is_numeric(m->cols[j].kind) && hid < observed - 1 &&
+          (j + r + shift) % MASK_EVERY == 0) {
+        row[j] = sc[j] = NAN;
+        mc->hidden[(size_t)r * p + j] = 1;
+        hid++;
+      }
+  }
+  return VAE_OK;
+}
+
+/* m->spread from the masked cells with the network after refit_all_rows
+** (the shares as chosen before). */
+static int spread_after_refit(fit_state *f, const masked_cells *mc) {
+  vae_model *m = f->m;
+  const int64_t *hold = mc->rows;
+  const int p = m->p;
+  blend_cells c;
+  float *blend = vae_malloc(&m->mem, (size_t)p * 2 * sizeof(float)), *knn_share = blend + p;
+  if (!blend || blend_cells_alloc(m, mc->base, 1, &c)) {
+    vae_free(&m->mem, blend);
+    return VAE_NOMEM;
+  }
+  memcpy(blend, m->blend, (size_t)p * sizeof(float));
+  memcpy(knn_share, m->knn_share, (size_t)p * sizeof(float));
+  for (int r = 0; r < c.rows; r++)
+    memcpy(c.x + (size_t)r * p, mc->data + hold[r] * p, (size_t)p * sizeof(float));
+  memcpy(c.hidden, mc->hidden, (size_t)c.rows * p);
+  int rc = draw_room(m, &c);
+  if (rc == VAE_OK) rc = guess_pass(m, &c, 0, c.net, NULL, &f->poll);
+  memcpy(m->blend, blend, (size_t)p * sizeof(float));
+  memcpy(m->knn_share, knn_share, (size_t)p * sizeof(float));
+  if (rc == VAE_OK && m->lin.d) linear_guesses(m, &c);
+  if (rc == VAE_OK) rc = knn_guesses(m, &c, &f->poll);
+  if (rc == VAE_OK)
+    rc = choose_spread(m, &c, f->data, f->scored, hold, f->b.idx, f->plan.n_train,
+                       vae_seed_mix(f->cfg->seed, 0x5b4f));
+  blend_cells_free(&c);
+  vae_free(&m->mem, blend);
+  return rc;
+}
+
 /* After the network: the linear part and the nearest neighbours' reservoir
 ** on the training rows, the shares (and the held-out error) on the
 ** held-out rows, then for small tables training on all rows, and the
@@ -1170,22 +1243,33 @@ static int finish_parts(fit_state *f, double *hold_err) {
   vae_model *m = f->m;
   const fit_plan *pl = &f->plan;
   int64_t *train = f->b.idx, *hold = f->b.idx + pl->n_train;
+  const int refit = pl->n_hold > 0 && f->n <= REFIT_MAX_ROWS;
   int rc = vae_linear_fit(m, f->data, train, pl->n_train, f->b.pool, &m->lin, poll_stop, &f->poll);
   if (rc == VAE_OK && pl->n_hold > 0 && f->n <= KNN_MAX_FIT_ROWS)
     rc = vae_knn_build(m, f->data, train, pl->n_train, &m->knn);
   if (rc == VAE_OK)
-    rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, train, pl->n_train,
+    rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, train, pl->n_train, !refit,
                        vae_seed_mix(f->cfg->seed, 0x401d), hold_err, &f->poll);
-  if (rc == VAE_OK && pl->n_hold > 0 && f->n <= REFIT_MAX_ROWS) {
-    for (int j = 0; j < m->p; j++) f->b.sd_before[j] = m->params[m->logvar + j];
+  masked_cells mc = {0};
+  if (rc == VAE_OK && refit) rc = mask_held_out(f, hold, pl->n_hold, &mc);
+  if (rc == VAE_OK && refit) {
+    const float *scored = f->scored;
+    f->scored = mc.scored; /* the calibration's cells are never seen */
     rc = refit_all_rows(f);
-    keep_spread_width(m, f->b.sd_before);
+    f->scored = scored;
   }
   if (rc == VAE_OK && pl->n_hold > 0) {
     vae_linear_free(&m->mem, &m->lin);
-    rc = vae_linear_fit(m, f->data, f->b.idx, f->n, f->b.pool, &m->lin, poll_stop, &f->poll);
+    rc = vae_linear_fit(m, refit ? mc.data : f->data, f->b.idx, f->n, f->b.pool, &m->lin,
+                        poll_stop, &f->poll);
   }
   if (rc == VAE_OK) vae_knn_free(&m->mem, &m->knn);
+  if (rc == VAE_OK && refit) {
+    if (knn_used(m)) rc = vae_knn_build(m, mc.data, f->b.idx, f->n, &m->knn);
+    if (rc == VAE_OK) rc = spread_after_refit(f, &mc);
+    vae_knn_free(&m->mem, &m->knn);
+  }
+  masked_cells_free(&m->mem, &mc);
   if (rc == VAE_OK && knn_used(m)) rc = vae_knn_build(m, f->data, f->b.idx, f->n, &m->knn);
   if (rc == VAE_OK && !m->knn.n)
     for (int j = 0; j < m->p; j++) m->knn_share[j] = 0.0f;
