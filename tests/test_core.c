@@ -1592,10 +1592,10 @@ static void test_determinism_and_blob(void) {
   vae_generate(d, 3, 0, N, out2, NULL);
   CHECK(memcmp(out1, out2, sizeof out1) == 0, "a loaded model generates the same");
   /* The noise's temperature (the f64 before the neighbours' shares and
-  ** reservoir and u64 nparams) within (0, 1]. */
+  ** reservoir, the draws' spreads and u64 nparams) within (0, 1]. */
   {
     unsigned char *t = malloc(la);
-    size_t knn = 4 * (size_t)a->p + 4 + 4 * (size_t)a->knn.n * a->p;
+    size_t knn = 4 * (size_t)a->p + 4 + 4 * (size_t)a->knn.n * a->p + 4 * (size_t)a->p;
     size_t at = la - 4 - 4 * a->nparams - 8 - knn - 8;
     const double temps[] = {0.5, 1.5, 0.0, -1.0, NAN};
     for (int k = 0; t && k < 5; k++) {
@@ -2447,7 +2447,7 @@ static void test_knn_blob(void) {
   /* The block: f32 share[4], u32 n, f32 rows[n * 4], before the u64
   ** parameter count. */
   const int n = m->knn.n;
-  size_t rows_at = len - 4 - 4 * m->nparams - 8 - 4 * (size_t)n * 4;
+  size_t rows_at = len - 4 - 4 * m->nparams - 8 - 4 * 4 - 4 * (size_t)n * 4; /* spreads[4] last */
   size_t n_at = rows_at - 4, share_at = n_at - 16;
   CHECK(le32(blob + n_at) == (uint32_t)n, "the reservoir's row count is where it belongs");
   bad = malloc(len);
