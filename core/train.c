@@ -1285,27 +1285,30 @@ static int finish_parts(fit_state *f, double *hold_err) {
   const fit_plan *pl = &f->plan;
   int64_t *train = f->b.idx, *hold = f->b.idx + pl->n_train;
   const int refit = pl->n_hold > 0 && f->n <= REFIT_MAX_ROWS;
+  /* Not under VAE_MNAR: cells hidden by their odds would teach its
+  ** missingness model a pattern of their own (26_mnar: x's slope). */
+  const int masked = refit && !m->sel;
   int rc = vae_linear_fit(m, f->data, train, pl->n_train, f->b.pool, &m->lin, poll_stop, &f->poll);
   if (rc == VAE_OK && pl->n_hold > 0 && f->n <= KNN_MAX_FIT_ROWS)
     rc = vae_knn_build(m, f->data, train, pl->n_train, &m->knn);
   if (rc == VAE_OK)
-    rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, train, pl->n_train, !refit,
+    rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, train, pl->n_train, !masked,
                        vae_seed_mix(f->cfg->seed, 0x401d), hold_err, &f->poll);
   masked_cells mc = {0};
-  if (rc == VAE_OK && refit) rc = mask_held_out(f, hold, pl->n_hold, &mc);
+  if (rc == VAE_OK && masked) rc = mask_held_out(f, hold, pl->n_hold, &mc);
   if (rc == VAE_OK && refit) {
     const float *scored = f->scored;
-    f->scored = mc.scored; /* the calibration's cells are never seen */
+    if (masked) f->scored = mc.scored; /* the calibration's cells are never seen */
     rc = refit_all_rows(f);
     f->scored = scored;
   }
   if (rc == VAE_OK && pl->n_hold > 0) {
     vae_linear_free(&m->mem, &m->lin);
-    rc = vae_linear_fit(m, refit ? mc.data : f->data, f->b.idx, f->n, f->b.pool, &m->lin,
+    rc = vae_linear_fit(m, masked ? mc.data : f->data, f->b.idx, f->n, f->b.pool, &m->lin,
                         poll_stop, &f->poll);
   }
   if (rc == VAE_OK) vae_knn_free(&m->mem, &m->knn);
-  if (rc == VAE_OK && refit) {
+  if (rc == VAE_OK && masked) {
     if (knn_used(m)) rc = vae_knn_build(m, mc.data, f->b.idx, f->n, &m->knn);
     if (rc == VAE_OK) rc = spread_after_refit(f, &mc);
     vae_knn_free(&m->mem, &m->knn);
