@@ -32,6 +32,9 @@
 **           rows[n * p] (NaN: missing; numeric values within the column's
 **           [min, max], binary 0 or 1, level indices below nlevels). Older
 **           blobs get none
+**   since version 11: f32 spread[p], the scale of each column's draws
+**           (spread.c; within [0.25, 8], 1 for binary and categorical
+**           columns). Older blobs draw with 1
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -50,7 +53,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 10u
+#define BLOB_VERSION 11u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
@@ -214,6 +217,7 @@ static void write_model(writer *w, const vae_model *m) {
     memcpy(&u, &m->knn.rows[i], 4);
     put_u32(w, u);
   }
+  put_f32s(w, m->spread, (size_t)m->p);
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
     uint32_t u;
@@ -416,6 +420,22 @@ static int read_knn(reader *r, uint32_t version, const vae_column *cols, uint32_
   return VAE_OK;
 }
 
+/* The scale of each column's draws (version 11 on) into spread[p]; older
+** blobs draw with 1. */
+static int read_spread(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
+                       float *spread) {
+  for (uint32_t j = 0; j < p; j++) spread[j] = 1.0f;
+  if (version < 11) return VAE_OK;
+  for (uint32_t j = 0; j < p; j++) {
+    uint32_t u = get_u32(r);
+    memcpy(&spread[j], &u, 4);
+    if (!(spread[j] >= 0.25f && spread[j] <= 8.0f) ||
+        (!vae_is_numeric(cols[j].kind) && spread[j] != 1.0f))
+      r->bad = 1;
+  }
+  return r->bad ? VAE_CORRUPT : VAE_OK;
+}
+
 /* The magic, a version this build reads, and the checksum. */
 static int read_envelope(const unsigned char *blob, size_t len, uint32_t *version,
                          char *err, size_t errlen) {
@@ -601,11 +621,12 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_column *cols = vae_columns_alloc(mem, (int)p);
   float *blend = vae_malloc(mem, p * sizeof(float));
   float *knn_share = vae_malloc(mem, p * sizeof(float));
+  float *spread = vae_malloc(mem, p * sizeof(float));
   vae_knn knn = {0, NULL, NULL};
   vae_linear lin = {0, NULL, NULL, NULL};
   vae_calibration cal = {0};
   vae_model *m = NULL;
-  rc = cols && blend && knn_share ? VAE_OK : VAE_NOMEM;
+  rc = cols && blend && knn_share && spread ? VAE_OK : VAE_NOMEM;
   for (uint32_t j = 0; j < p && rc == VAE_OK; j++) rc = read_column(&r, version, &cols[j]);
   if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad columns)");
   if (rc == VAE_OK) {
@@ -620,6 +641,10 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     rc = read_knn(&r, version, cols, p, knn_share, &knn);
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad nearest neighbours)");
   }
+  if (rc == VAE_OK) {
+    rc = read_spread(&r, version, cols, p, spread);
+    if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad draw spread)");
+  }
   if (rc == VAE_OK) rc = make_model(mem, version, cols, p, &cfg, r.left, &m, err, errlen);
   if (rc == VAE_OK) {
     /* vae_model_alloc copied the columns whole: names, levels, statistics
@@ -630,6 +655,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     m->cal = cal;
     memset(&cal, 0, sizeof cal);
     memcpy(m->knn_share, knn_share, p * sizeof(float));
+    memcpy(m->spread, spread, p * sizeof(float));
     m->knn = knn;
     memset(&knn, 0, sizeof knn);
     rc = read_params(&r, version, m, err, errlen);
@@ -639,6 +665,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_columns_free(mem, cols, (int)p);
   vae_free(mem, blend);
   vae_free(mem, knn_share);
+  vae_free(mem, spread);
   vae_knn_free(mem, &knn);
   vae_linear_free(mem, &lin);
   vae_calibration_free(mem, &cal);

@@ -133,25 +133,36 @@ static void decoder_sd(const vae_model *m, double *sd) {
     sd[j] = sqrt(exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR);
 }
 
-/* One value of column j from p(x_j | z), given the decoder output row; with
-** xs (the row on the model's scale), from p(x_j | z, the cell is missing)
-** under the missingness model. That one draws the probit's latent margin Z, a standard normal
+/* Numeric column j's draw from p(x_j | z) on the model's scale (a normal
+** score), given the decoder output row; with xs (the row on the model's
+** scale), from p(x_j | z, the cell is missing) under the missingness
+** model. That one draws the probit's latent margin Z, a standard normal
 ** above -t, then x = mu + (a var / s) Z + (sd / s) e. */
-static float draw_value(const vae_model *m, int j, const float *out, const double *sd,
-                        const float *xs, vae_rng *rng, double *scratch) {
-  const vae_column *c = &m->cols[j];
+static double draw_score(const vae_model *m, int j, const float *out, const double *sd,
+                         const float *xs, vae_rng *rng) {
   const float *o = out + m->off[j];
   double a, b;
-  int tilt = xs && selection(m, j, &a, &b);
-  if (tilt) b += vae_cross_offset(m, j, xs, out);
-  if (vae_is_numeric(c->kind) && tilt) {
+  if (xs && selection(m, j, &a, &b)) {
+    b += vae_cross_offset(m, j, xs, out);
     double var = sd[j] * sd[j], s = sqrt(1.0 + a * a * var), t = (a * o[0] + b) / s;
     if (t < -8) t = -8;
     double u = vae_rng_uniform(rng) * vae_normal_cdf(t);
     double z = -vae_normal_quantile(u > 1e-300 ? u : 1e-300);
-    return to_data_units(c, o[0] + a * var / s * z + sd[j] / s * vae_rng_normal(rng));
+    return o[0] + a * var / s * z + sd[j] / s * vae_rng_normal(rng);
   }
-  if (vae_is_numeric(c->kind)) return to_data_units(c, o[0] + sd[j] * vae_rng_normal(rng));
+  return o[0] + sd[j] * vae_rng_normal(rng);
+}
+
+/* One value of column j from p(x_j | z), given the decoder output row; with
+** xs, given that the cell is missing (draw_score). */
+static float draw_value(const vae_model *m, int j, const float *out, const double *sd,
+                        const float *xs, vae_rng *rng, double *scratch) {
+  const vae_column *c = &m->cols[j];
+  const float *o = out + m->off[j];
+  if (vae_is_numeric(c->kind)) return to_data_units(c, draw_score(m, j, out, sd, xs, rng));
+  double a, b;
+  int tilt = xs && selection(m, j, &a, &b);
+  if (tilt) b += vae_cross_offset(m, j, xs, out);
   if (c->kind == VAE_BINARY) {
     double p1 = tilt ? tilted_p1(a, b, o[0]) : sigmoidf(o[0]);
     return vae_rng_uniform(rng) < p1 ? 1.0f : 0.0f;
@@ -340,6 +351,7 @@ typedef struct {
   float *wmar;         /* rows x K: VAE_MNAR's weights without P(mask | z) */
   double *ratio, *gh;  /* K and 7 K */
   double *linear;      /* p: the linear part's estimates of one row */
+  double *centre, *shift; /* p each: a drawn row's centres and shifts (draw_frame) */
   vae_linear_work *lw; /* when m has a linear part */
   double *knn, *knn_probs; /* rows x p and rows x x_width: the nearest
                            neighbours' estimates (vae_knn_rows) */
@@ -375,6 +387,8 @@ static void lane_free(const vae_allocator *a, lane *l) {
   vae_free(a, l->ratio);
   vae_free(a, l->gh);
   vae_free(a, l->linear);
+  vae_free(a, l->centre);
+  vae_free(a, l->shift);
   vae_linear_work_free(l->lw);
   vae_free(a, l->knn);
   vae_free(a, l->knn_probs);
@@ -409,6 +423,8 @@ static int lane_alloc(const vae_model *m, lane *l, int rows, int K) {
       !(l->ratio = vae_calloc(&m->mem, (size_t)K, sizeof(double))) ||
       !(l->gh = vae_calloc(&m->mem, (size_t)K * 7, sizeof(double))) ||
       !(l->linear = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
+      !(l->centre = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
+      !(l->shift = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
       (m->lin.d && !(l->lw = vae_linear_work_alloc(&m->mem, m->lin.d))) ||
       !(l->knn = vae_calloc(&m->mem, (size_t)rows * m->p, sizeof(double))) ||
       !(l->knn_probs = vae_calloc(&m->mem, (size_t)rows * m->x_width, sizeof(double))) ||
@@ -664,27 +680,62 @@ typedef struct {
   double *nll;
   vae_scratch *sc;
   uint64_t seed, first; /* vae_generate's seed and first row's index */
+  const vae_draw_parts *parts; /* vae_infer_probs: draws for spread.c, or NULL */
 } infer_job;
 
-/* A draw's numeric cells moved by what the nearest neighbours change in
-** the estimate, share x (their estimate - the network and linear part's
-** blend), so that draws centre where vae_impute's estimate is, their
-** spread the network's as before. Binary and categorical draws stay the
-** network's. */
-static void knn_shift(const vae_model *m, const vae_work *w, int r, int S, const float *x,
-                      lane *ln, float *dst) {
+/* Where a draw of row r's missing numeric cells is centred: per cell the
+** network's mean score over the row's samples (centre, the point its
+** spread is scaled about, spread.c) and what the linear part and the
+** nearest neighbours change in the estimate, in data units (shift: the
+** estimate vae_impute gives less the network's own), so that draws
+** average to the estimate. wm: the row's weights without the
+** missingness model (MAR estimates, as the shares are fitted on). */
+static void draw_frame(const vae_model *m, const vae_work *w, int r, int S, const float *x,
+                       const float *wm, lane *ln) {
   const double *knn = ln->knn + (size_t)r * m->p;
   const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * S * m->dec_out;
   const float *wn = w->wnorm + (size_t)r * S;
   int lin = 0;
   for (int j = 0; j < m->p; j++) {
-    const vae_column *c = &m->cols[j];
-    if (!isnan(x[j]) || isnan(knn[j]) || !(m->knn_share[j] > 0) || !vae_is_numeric(c->kind))
-      continue;
-    if (!lin) vae_linear_row(m, x, ln->lw, ln->linear), lin = 1;
-    double b = numeric_mean(m, j, o, wn, S, w->var[j], NULL, ln->gh);
-    if (!isnan(ln->linear[j])) b = m->blend[j] * b + (1.0 - m->blend[j]) * ln->linear[j];
-    dst[j] = round_to_kind(c, dst[j] + m->knn_share[j] * (knn[j] - b));
+    ln->centre[j] = ln->shift[j] = 0;
+    if (!isnan(x[j]) || !vae_is_numeric(m->cols[j].kind)) continue;
+    double c = 0;
+    for (int k = 0; k < S; k++) c += wn[k] * o[(size_t)k * m->dec_out + m->off[j]];
+    ln->centre[j] = c;
+    int near = !isnan(knn[j]) && m->knn_share[j] > 0;
+    if (!near && !(m->lin.d && m->blend[j] < 1.0f)) continue;
+    if (!lin && m->lin.d) vae_linear_row(m, x, ln->lw, ln->linear), lin = 1;
+    double net = numeric_mean(m, j, o, wm, S, w->var[j], NULL, ln->gh), b = net;
+    if (lin && !isnan(ln->linear[j])) b = m->blend[j] * net + (1.0 - m->blend[j]) * ln->linear[j];
+    if (near) b = (1.0 - m->knn_share[j]) * b + m->knn_share[j] * knn[j];
+    ln->shift[j] = b - net;
+  }
+}
+
+/* parts (vae_infer_probs): n_draws draws of row r's missing numeric cells
+** on the model's scale, before spread.c's scale and shift, and their
+** centres, into the row's cells from cell0 on (column order); the row's
+** own stream, from its index. */
+static void draw_parts(const vae_model *m, const vae_work *w, int r, int S, const float *x,
+                       const double *sd, const vae_draw_parts *parts, long row, lane *ln) {
+  const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * S * m->dec_out;
+  const float *wn = w->wnorm + (size_t)r * S;
+  const long cell0 = parts->cell0[row];
+  const int D = parts->draws;
+  vae_rng rng;
+  vae_rng_seed(&rng, vae_seed_mix(parts->seed, (uint64_t)row));
+  for (int k = 0; k < S; k++) ln->ratio[k] = wn[k];
+  for (int j = 0, at = 0; j < m->p; j++)
+    if (isnan(x[j]) && vae_is_numeric(m->cols[j].kind)) {
+      double c = 0;
+      for (int k = 0; k < S; k++) c += wn[k] * o[(size_t)k * m->dec_out + m->off[j]];
+      parts->centre[cell0 + at++] = (float)c;
+    }
+  for (int d = 0; d < D; d++) {
+    const float *os = o + (size_t)pick(&rng, ln->ratio, S) * m->dec_out;
+    for (int j = 0, at = 0; j < m->p; j++)
+      if (isnan(x[j]) && vae_is_numeric(m->cols[j].kind))
+        parts->z[(size_t)(cell0 + at++) * D + d] = (float)draw_score(m, j, os, sd, NULL, &rng);
   }
 }
 
@@ -739,14 +790,22 @@ static void infer_chunk(void *ctx, int item, int worker) {
       j->nll[at + r] = -(mx + log(s) - log((double)S));
     }
     if (mode != VAE_MEAN) {
+      if (mode == VAE_DRAW)
+        draw_frame(m, w, r, S, xr, (wmar ? wmar : w->wnorm) + (size_t)r * S, ln);
       for (int s = 0; s < S; s++) ln->ratio[s] = w->wnorm[(size_t)r * S + s];
       int s = pick(&rngs[r], ln->ratio, S);
       const float *o = w->dec_h[m->nlayers - 1] + ((size_t)r * S + s) * m->dec_out;
-      for (int c = 0; c < p; c++)
-        if (isnan(xr[c]))
-          dst[c] = draw_value(m, c, o, sc->sd, mode == VAE_DRAW ? w->xs + (size_t)r * p : NULL,
-                              &rngs[r], ln->probs);
-      if (mode == VAE_DRAW) knn_shift(m, w, r, S, xr, ln, dst);
+      const float *xs = mode == VAE_DRAW ? w->xs + (size_t)r * p : NULL;
+      for (int c = 0; c < p; c++) {
+        if (!isnan(xr[c])) continue;
+        if (mode == VAE_DRAW && vae_is_numeric(m->cols[c].kind)) {
+          double z = draw_score(m, c, o, sc->sd, xs, &rngs[r]);
+          dst[c] = vae_draw_value(m, c, z, ln->centre[c], ln->shift[c], m->spread[c],
+                                  vae_rng_uniform(&rngs[r]));
+        } else {
+          dst[c] = draw_value(m, c, o, sc->sd, xs, &rngs[r], ln->probs);
+        }
+      }
     } else {
       vae_linear_row(m, xr, ln->lw, ln->linear);
       row_mean(m, w, r, S, ln->used[r], xr, ln->linear, ln->lw, ln->knn + (size_t)r * p,
@@ -754,6 +813,7 @@ static void infer_chunk(void *ctx, int item, int worker) {
                wmar ? wmar + (size_t)r * S : NULL,
                j->probs_out ? j->probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
                ln->probs, ln->acc, ln->gh);
+      if (j->parts) draw_parts(m, w, r, S, xr, sc->sd, j->parts, (long)(at + r), ln);
     }
   }
 }
@@ -763,7 +823,7 @@ static void infer_chunk(void *ctx, int item, int worker) {
 static int infer_rows(const vae_model *m, int mode, int n, const float *x,
                       const uint64_t *seeds, int S, float *out, double *nll,
                       float *probs_out, int mar, double tol, int *used,
-                      vae_scratch **keep) {
+                      const vae_draw_parts *parts, vae_scratch **keep) {
   if (n <= 0) return VAE_OK;
   if (S <= 0) S = m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1;
   if (vae_infer_check(m, S, NULL, 0)) return VAE_INVALID;
@@ -775,7 +835,8 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
   if (!sc) return VAE_NOMEM;
   decoder_sd(m, sc->sd);
   for (int c = 0; c < m->p; c++) sc->knn_want[c] = m->knn_share[c] > 0;
-  infer_job j = {m, mode, n, S, chunk, mar, tol, used, x, seeds, out, probs_out, nll, sc, 0, 0};
+  infer_job j = {m, mode, n, S, chunk, mar, tol, used, x, seeds, out, probs_out, nll, sc, 0, 0,
+                 parts};
   vae_pool_run(sc->pool, items, infer_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
@@ -826,7 +887,7 @@ static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *
   vae_scratch *sc = scratch_for(keep, m, chunk, 1, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
   generation_sd(m, sc->sd);
-  infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc, 0, 0};
+  infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc, 0, 0, NULL};
   vae_pool_run(sc->pool, items, sample_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
@@ -940,7 +1001,8 @@ static int generate_rows(const vae_model *m, uint64_t seed, uint64_t first, int 
     }
   }
   generation_sd(m, sc->sd);
-  infer_job j = {m, 0, n, 1, (int)B, 0, 0, NULL, NULL, NULL, out, NULL, NULL, sc, seed, first};
+  infer_job j = {m, 0, n, 1, (int)B, 0, 0, NULL, NULL, NULL, out, NULL, NULL, sc, seed, first,
+                 NULL};
   vae_pool_run(sc->pool, items, generate_block, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
@@ -952,17 +1014,17 @@ int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
   /* Scores need every sample (a log-mean over them); draws too (one of
   ** them is resampled). */
   return infer_rows(m, mode, n, x, seeds, S, out, nll, NULL, 0, nll ? 0 : VAE_ADAPT_TOL, NULL,
-                    scratch);
+                    NULL, scratch);
 }
 
 int vae_infer_adaptive(const vae_model *m, int n, const float *x, int S, double tol,
                        float *out, int *used) {
-  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, NULL, 0, tol, used, NULL);
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, NULL, 0, tol, used, NULL, NULL);
 }
 
 int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, float *out,
-                    float *probs) {
-  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, !mnar, 0, NULL, NULL);
+                    float *probs, const vae_draw_parts *parts) {
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, !mnar, 0, NULL, parts, NULL);
 }
 
 int vae_infer(const vae_model *m, int mode, int n, const float *x,

@@ -108,6 +108,9 @@ struct vae_model {
   ** all 0 when knn.n is 0). */
   vae_knn knn;
   float *knn_share;    /* [p] */
+  /* Per numeric column, the scale of a draw's spread about the network's
+  ** centre (spread.c; 1: the network's own, and for other kinds). */
+  float *spread;       /* [p] */
   vae_calibration cal; /* generation's (nq = 0 before the first fit) */
   vae_expect_table expect; /* derived, not stored: built after a fit and a load */
 };
@@ -334,8 +337,51 @@ void vae_linear_probs(const vae_model *m, int j, const float *x,
 ** entries untouched). Under VAE_MNAR the estimates are those of cells
 ** missing at random (mnar 0) or, with mnar, vae_infer's: given that the
 ** missingness model hid them (probs stay the former). */
+/* With parts, also draws for the choice of the draws' spread (spread.c):
+** row i's missing numeric cells, in column order, are cells cell0[i],
+** cell0[i] + 1, ...: each gets its centre (the network's mean score) in
+** centre[cell] and `draws` draws of its score, before any scaling, in
+** z[cell * draws ...], from a stream of the row's own (seed, i). */
+typedef struct {
+  int draws;
+  uint64_t seed;
+  const long *cell0;   /* [n] */
+  float *centre, *z;
+} vae_draw_parts;
 int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, float *out,
-                    float *probs);
+                    float *probs, const vae_draw_parts *parts);
+
+/* The spread of numeric draws (spread.c). vae_draw_value: column j's drawn
+** value from a draw of its score z, scaled by spread about the network's
+** centre, mapped to data units, moved by shift (data units) and then put on
+** one of the two neighbouring values of the column's quantile table at
+** random (u uniform in [0, 1)) so that the move is kept on average but the
+** value stays on values the column takes; rounded and kept within range as
+** its kind says. */
+float vae_draw_value(const vae_model *m, int j, double z, double centre, double shift,
+                     double spread, double u);
+/* Draws per held-out cell, as the bench's coverage takes (bench/impute.py). */
+#define VAE_SPREAD_DRAWS 40
+/* One held-out cell for vae_choose_spread: its column, true value, weight,
+** the network's centre, the shift of vae_draw_value, and its draws (z,
+** vae_draw_parts'). */
+typedef struct {
+  int col;
+  float truth, weight, centre, shift;
+  const float *z;
+} vae_spread_cell;
+/* m->spread of each numeric column from n held-out cells (D draws each):
+** the scale at which the 5%-95% range of the draws covers the true value
+** in VAE_SPREAD_TARGET of the (weighted) cells, shrunk towards the
+** columns' pooled scale. VAE_NOMEM on failure (m->spread untouched). */
+int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D, uint64_t seed);
+/* Each of rows[0..nrows)'s odds of missing each numeric column, given its
+** other cells (scored: the rows' normal scores, NaN missing), under a
+** logistic regression of the column's holes fitted on training rows
+** train[0..n_train) (spread.c), into odds (nrows x p; 1 where a column
+** has too few holes, or none). VAE_NOMEM on failure. */
+int vae_missing_odds(const vae_model *m, const float *scored, const int64_t *train,
+                     int64_t n_train, const int64_t *rows, int nrows, float *odds);
 
 /* Early stopping (train.c) reads the held-out bound of each round. A round
 ** gains when its bound is the best so far or, with at least

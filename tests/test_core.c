@@ -1161,11 +1161,11 @@ static void test_frozen_blobs(void) {
   const char *files[] = {"tests/data/frozen/model_v2.vaem", "tests/data/frozen/model_v3.vaem",
                          "tests/data/frozen/model_v4.vaem", "tests/data/frozen/model_v6.vaem",
                          "tests/data/frozen/model_v7.vaem", "tests/data/frozen/model_v8.vaem",
-                         "tests/data/frozen/model_v9.vaem"};
-  const int versions[] = {2, 3, 4, 6, 7, 8, 9};
-  for (int f = 0; f < 7; f++) {
+                         "tests/data/frozen/model_v9.vaem", "tests/data/frozen/model_v10.vaem"};
+  const int versions[] = {2, 3, 4, 6, 7, 8, 9, 10};
+  for (int f = 0; f < 8; f++) {
     FILE *in = fopen(files[f], "rb");
-    unsigned char buf[8192];
+    static unsigned char buf[65536];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
     if (in) fclose(in);
     CHECK(len > 8 && buf[4] == versions[f], "%s: read %zu bytes of version %d", files[f], len,
@@ -1191,8 +1191,8 @@ static void test_frozen_blobs(void) {
     rc = vae_model_save(m, &blob, &n);
     if (!rc) rc = vae_model_load(&test_mem, blob, n, &again, err, sizeof err);
     if (!rc) rc = vae_infer(again, VAE_MEAN, 1, row, NULL, 0, out2, NULL);
-    CHECK(rc == VAE_OK && blob[4] == 10 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
-          "%s saved as version 10 imputes the same", files[f]);
+    CHECK(rc == VAE_OK && blob[4] == 11 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
+          "%s saved as version 11 imputes the same", files[f]);
     vae_free(&test_mem, blob);
     vae_model_free(again);
     vae_model_free(m);
@@ -1202,7 +1202,7 @@ static void test_frozen_blobs(void) {
 /* The frozen blob at path loaded into *m; VAE_OK or why not (in err). */
 static int load_frozen(const char *path, vae_model **m, char *err, size_t errlen) {
   FILE *in = fopen(path, "rb");
-  unsigned char buf[8192];
+  static unsigned char buf[65536];
   size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
   if (in) fclose(in);
   *m = NULL;
@@ -1335,6 +1335,39 @@ static void test_frozen_v9(void) {
   vae_model_free(m);
 }
 
+/* The version 10 file (a MAR model of columns x real, n integer, b binary,
+** c categorical of levels u, v, w, with a linear part, a calibration and
+** the nearest neighbours' share of b, 0.568, written by main's vae.so
+** before the draws' spread) loads with every column's spread 1 and imputes
+** what that build did: vae_impute('m', 'x', NULL, 3, 1, 'u') = -2.0713673,
+** vae_impute('m', 'n', 1.5, NULL, 0, NULL) = 5, vae_impute('m', 'x', NULL,
+** NULL, 0, NULL) = -0.2269001, vae_impute('m', 'c', -2.0, 4, 1, NULL) =
+** 'u', vae_impute('m', 'b', 0.2, 3, NULL, 'w') = 0. */
+static void test_frozen_v10(void) {
+  vae_model *m;
+  char err[200] = "";
+  int rc = load_frozen("tests/data/frozen/model_v10.vaem", &m, err, sizeof err);
+  CHECK(rc == VAE_OK, "model_v10.vaem loads: %s", err);
+  if (rc) return;
+  const vae_column *c = vae_model_column(m, 3);
+  int u = vae_column_level(c, "u", 1), w = vae_column_level(c, "w", 1);
+  int ones = 1;
+  for (int j = 0; j < 4; j++) ones = ones && vae_model_draw_spread(m, j) == 1.0;
+  CHECK(m->knn.n > 0 && fabs(vae_model_knn_share(m, 2) - 0.568) < 1e-3 && m->lin.d > 0 &&
+            m->cal.nq > 0 && ones && u >= 0 && w >= 0,
+        "model_v10.vaem: neighbours (%d rows, share of b %g), spread 1", m->knn.n,
+        vae_model_knn_share(m, 2));
+  float rows[20] = {NAN, 3, 1, (float)u, 1.5f, NAN, 0, NAN, NAN, NAN, 0, NAN,
+                    -2.0f, 4, 1, NAN, 0.2f, 3, NAN, (float)w};
+  float out[20];
+  rc = vae_infer(m, VAE_MEAN, 5, rows, NULL, 0, out, NULL);
+  CHECK(rc == VAE_OK && fabs(out[0] - -2.0713673) < 1e-4 && out[5] == 5 &&
+            fabs(out[8] - -0.2269001) < 1e-4 && out[15] == u && out[18] == 0,
+        "model_v10.vaem imputes as its writer did: %.6f %g %.6f %g %g", out[0], out[5], out[8],
+        out[15], out[18]);
+  vae_model_free(m);
+}
+
 static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   vae_column cols[5];
   mixed_columns(cols);
@@ -1426,20 +1459,31 @@ static size_t add_v6_fields(const unsigned char *in, size_t n, size_t head, unsi
 ** and the linear part's u32 d = 0 too. A writer longer than 64 bytes is
 ** refused. */
 static void test_old_blobs(vae_model *m) {
-  for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f, m->knn_share[j] = 0.0f;
+  for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f, m->knn_share[j] = 0.0f, m->spread[j] = 1.0f;
   vae_linear_free(&m->mem, &m->lin);
   vae_knn_free(&m->mem, &m->knn);
   vae_calibration_free(&m->mem, &m->cal);
-  unsigned char *v10, *v9, *again = NULL;
-  size_t n10, n9, n_again = 0;
-  if (vae_model_save(m, &v10, &n10) != VAE_OK) {
+  unsigned char *v11, *v10, *v9, *again = NULL;
+  size_t n11, n10, n9, n_again = 0;
+  if (vae_model_save(m, &v11, &n11) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
   size_t wlen = strlen(VAE_VERSION);
-  CHECK(v10[4] == 10 && v10[8] == wlen && v10[9] == 0 && v10[10] == 0 && v10[11] == 0 &&
-            memcmp(v10 + 12, VAE_VERSION, wlen) == 0,
-        "the blob is version 10 and its writer is %s", VAE_VERSION);
+  CHECK(v11[4] == 11 && v11[8] == wlen && v11[9] == 0 && v11[10] == 0 && v11[11] == 0 &&
+            memcmp(v11 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version 11 and its writer is %s", VAE_VERSION);
+  /* Version 10: without the draws' p spreads (all 1 here) before u64 nparams. */
+  size_t spread_len = 4 * (size_t)m->p, spread_at = n11 - (8 + 4 * m->nparams + 4) - spread_len;
+  int ones = 1;
+  for (int j = 0; j < m->p; j++) ones = ones && le32(v11 + spread_at + 4 * (size_t)j) == 0x3f800000u;
+  CHECK(ones, "the blob's draw spreads are 1");
+  n10 = n11 - spread_len;
+  v10 = malloc(n11);
+  memcpy(v10, v11, spread_at);
+  memcpy(v10 + spread_at, v11 + spread_at + spread_len, n11 - spread_at - spread_len);
+  v10[4] = 10;
+  blob_set_crc(v10, n10);
   size_t knn_len = 4 * (size_t)m->p + 4, knn_at = n10 - (8 + 4 * m->nparams + 4) - knn_len;
   int zeros = 1;
   for (size_t i = 0; i < knn_len; i++) zeros = zeros && v10[knn_at + i] == 0;
@@ -1471,11 +1515,13 @@ static void test_old_blobs(vae_model *m) {
   blob_set_crc(v4, n4);
   size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  for (int version = 2; version <= 9; version++) {
+  for (int version = 2; version <= 10; version++) {
     size_t drop = version == 2 ? cut : 0;
-    size_t n = version >= 7 ? n9 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
-    unsigned char *old_blob = malloc(n9 + 12);
-    if (version >= 7) {
+    size_t n = version == 10 ? n10 : version >= 7 ? n9 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
+    unsigned char *old_blob = malloc(n11 + 12);
+    if (version == 10) {
+      memcpy(old_blob, v10, n);
+    } else if (version >= 7) {
       memcpy(old_blob, v9, n);
       old_blob[4] = (unsigned char)version;
       blob_set_crc(old_blob, n);
@@ -1493,8 +1539,8 @@ static void test_old_blobs(vae_model *m) {
     int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-    CHECK(again && n_again == n10 && memcmp(again, v10, n10) == 0,
-          "a version %d blob loads as the same MAR model, saved as version 10", version);
+    CHECK(again && n_again == n11 && memcmp(again, v11, n11) == 0,
+          "a version %d blob loads as the same MAR model, saved as version 11", version);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
@@ -1514,7 +1560,8 @@ static void test_old_blobs(vae_model *m) {
   free(v5);
   free(v6);
   free(v9);
-  vae_free(&test_mem, v10);
+  free(v10);
+  vae_free(&test_mem, v11);
 }
 
 static void test_determinism_and_blob(void) {
@@ -1545,10 +1592,10 @@ static void test_determinism_and_blob(void) {
   vae_generate(d, 3, 0, N, out2, NULL);
   CHECK(memcmp(out1, out2, sizeof out1) == 0, "a loaded model generates the same");
   /* The noise's temperature (the f64 before the neighbours' shares and
-  ** reservoir and u64 nparams) within (0, 1]. */
+  ** reservoir, the draws' spreads and u64 nparams) within (0, 1]. */
   {
     unsigned char *t = malloc(la);
-    size_t knn = 4 * (size_t)a->p + 4 + 4 * (size_t)a->knn.n * a->p;
+    size_t knn = 4 * (size_t)a->p + 4 + 4 * (size_t)a->knn.n * a->p + 4 * (size_t)a->p;
     size_t at = la - 4 - 4 * a->nparams - 8 - knn - 8;
     const double temps[] = {0.5, 1.5, 0.0, -1.0, NAN};
     for (int k = 0; t && k < 5; k++) {
@@ -2382,7 +2429,7 @@ static void test_knn_blob(void) {
   char err[200] = "";
   if (!m) goto done;
   CHECK(m->knn.n > 0, "the cluster model keeps a reservoir");
-  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == 10, "saved as version 10");
+  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == 11, "saved as version 11");
   int rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
   CHECK(rc == VAE_OK, "loads: %s", err);
   if (rc) goto done;
@@ -2400,7 +2447,7 @@ static void test_knn_blob(void) {
   /* The block: f32 share[4], u32 n, f32 rows[n * 4], before the u64
   ** parameter count. */
   const int n = m->knn.n;
-  size_t rows_at = len - 4 - 4 * m->nparams - 8 - 4 * (size_t)n * 4;
+  size_t rows_at = len - 4 - 4 * m->nparams - 8 - 4 * 4 - 4 * (size_t)n * 4; /* spreads[4] last */
   size_t n_at = rows_at - 4, share_at = n_at - 16;
   CHECK(le32(blob + n_at) == (uint32_t)n, "the reservoir's row count is where it belongs");
   bad = malloc(len);
@@ -2468,6 +2515,7 @@ int main(void) {
   test_frozen_v7();
   test_frozen_v8();
   test_frozen_v9();
+  test_frozen_v10();
   test_kept_scratch();
   test_generate_strata();
   test_generate_two_clusters();
