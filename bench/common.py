@@ -599,7 +599,7 @@ class Report:
             f.write(out)
 
 
-PARTS = ["impute", "generate", "speed", "scale", "big", "wide"]
+PARTS = ["impute", "generate", "speed", "threads", "scale", "big", "wide"]
 
 
 def machine_line():

@@ -1,9 +1,9 @@
 #!/bin/sh
 # The benchmarks (run by `make bench` from the repo root; never by CI).
 #
-#   sh bench/run.sh [--quick] [--only impute|generate|speed|scale|wide] [--so PATH]
+#   sh bench/run.sh [--quick] [--only impute|generate|speed|threads|scale|wide] [--so PATH]
 #
-# --quick: one seed, short speed and scale runs; the imputation part cuts
+# --quick: one seed, short speed, threads and scale runs; the imputation part cuts
 #   every table to 500 rows and leaves out R mice and the torch MIWAE.
 # The imputation part runs the six tables and the 19 of bench/data/suite
 # under MCAR, MAR and MNAR; it caches each job in
@@ -37,10 +37,10 @@ while [ $# -gt 0 ]; do
 done
 [ "$quick" = 0 ] || [ "$quick" = 1 ] || quick=1
 parts=$(echo "$only" | tr ',' ' ')
-[ -n "$parts" ] || parts="impute generate speed scale wide"
+[ -n "$parts" ] || parts="impute generate speed threads scale wide"
 for p in $parts; do
-    case "$p" in impute|generate|speed|scale|wide) ;;
-        *) echo "bench: unknown part $p (impute, generate, speed, scale, wide)" >&2; exit 2 ;;
+    case "$p" in impute|generate|speed|threads|scale|wide) ;;
+        *) echo "bench: unknown part $p (impute, generate, speed, threads, scale, wide)" >&2; exit 2 ;;
     esac
 done
 

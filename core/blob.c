@@ -26,6 +26,12 @@
 **           categorical logits; width as the linear part's d)
 **   since version 9, when the calibration's nq > 0: f64 the temperature
 **           of generation's numeric noise (noise.c; 0 < t <= 1)
+**   since version 10: the nearest-neighbour expert (knn.c): f32
+**           knn_share[p] (each within [0, 1], all 0 when n is 0), u32 n
+**           (at most vae_knn_capacity of the encoded width), f32
+**           rows[n * p] (NaN: missing; numeric values within the column's
+**           [min, max], binary 0 or 1, level indices below nlevels). Older
+**           blobs get none
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -44,7 +50,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 9u
+#define BLOB_VERSION 10u
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u
@@ -200,6 +206,13 @@ static void write_model(writer *w, const vae_model *m) {
   if (m->cal.nq) {
     put_f32s(w, m->cal.shift, (size_t)m->x_width);
     put_f64(w, m->cal.temp);
+  }
+  put_f32s(w, m->knn_share, (size_t)m->p); /* all 0 without a reservoir */
+  put_u32(w, (uint32_t)m->knn.n);
+  for (size_t i = 0; i < (size_t)m->knn.n * m->p; i++) {
+    uint32_t u;
+    memcpy(&u, &m->knn.rows[i], 4);
+    put_u32(w, u);
   }
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
@@ -367,6 +380,40 @@ static int read_temperature(reader *r, uint32_t version, vae_calibration *cal) {
   if (version < 9) return VAE_OK;
   cal->temp = get_f64(r);
   return r->bad || !(cal->temp > 0 && cal->temp <= 1) ? VAE_CORRUPT : VAE_OK;
+}
+
+/* The nearest neighbours' shares and reservoir (version 10 on) into
+** share[p] and *k (rows only; the scores are made once the model is),
+** checked before anything is sized by them. Older blobs get none. */
+static int read_knn(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
+                    float *share, vae_knn *k) {
+  memset(k, 0, sizeof *k);
+  for (uint32_t j = 0; j < p; j++) share[j] = 0.0f;
+  if (version < 10) return VAE_OK;
+  int any = 0;
+  for (uint32_t j = 0; j < p; j++) {
+    uint32_t u = get_u32(r);
+    memcpy(&share[j], &u, 4);
+    if (!(share[j] >= 0.0f && share[j] <= 1.0f)) r->bad = 1;
+    any = any || share[j] > 0;
+  }
+  uint32_t n = get_u32(r);
+  if (r->bad || n > (uint32_t)vae_knn_capacity(vae_encoded_width(cols, (int)p)) || (n == 0 && any) ||
+      (uint64_t)n * p * 4 > r->left)
+    return VAE_CORRUPT;
+  if (n == 0) return VAE_OK;
+  k->rows = vae_malloc(r->mem, (size_t)n * p * sizeof(float));
+  if (!k->rows) return VAE_NOMEM;
+  k->n = (int)n;
+  for (size_t i = 0; i < (size_t)n * p; i++) {
+    uint32_t u = get_u32(r);
+    memcpy(&k->rows[i], &u, 4);
+  }
+  if (r->bad || vae_knn_check(cols, (int)p, k->rows, (int)n)) {
+    vae_knn_free(r->mem, k);
+    return VAE_CORRUPT;
+  }
+  return VAE_OK;
 }
 
 /* The magic, a version this build reads, and the checksum. */
@@ -553,10 +600,12 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   }
   vae_column *cols = vae_columns_alloc(mem, (int)p);
   float *blend = vae_malloc(mem, p * sizeof(float));
+  float *knn_share = vae_malloc(mem, p * sizeof(float));
+  vae_knn knn = {0, NULL, NULL};
   vae_linear lin = {0, NULL, NULL, NULL};
   vae_calibration cal = {0};
   vae_model *m = NULL;
-  rc = cols && blend ? VAE_OK : VAE_NOMEM;
+  rc = cols && blend && knn_share ? VAE_OK : VAE_NOMEM;
   for (uint32_t j = 0; j < p && rc == VAE_OK; j++) rc = read_column(&r, version, &cols[j]);
   if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad columns)");
   if (rc == VAE_OK) {
@@ -567,6 +616,10 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     rc = read_calibration(&r, version, cols, p, &cal);
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad calibration)");
   }
+  if (rc == VAE_OK) {
+    rc = read_knn(&r, version, cols, p, knn_share, &knn);
+    if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad nearest neighbours)");
+  }
   if (rc == VAE_OK) rc = make_model(mem, version, cols, p, &cfg, r.left, &m, err, errlen);
   if (rc == VAE_OK) {
     /* vae_model_alloc copied the columns whole: names, levels, statistics
@@ -576,11 +629,17 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     memset(&lin, 0, sizeof lin);
     m->cal = cal;
     memset(&cal, 0, sizeof cal);
+    memcpy(m->knn_share, knn_share, p * sizeof(float));
+    m->knn = knn;
+    memset(&knn, 0, sizeof knn);
     rc = read_params(&r, version, m, err, errlen);
   }
+  if (rc == VAE_OK) rc = vae_knn_prepare(m, &m->knn); /* the reservoir's scores */
   if (rc == VAE_OK) rc = vae_expect_build(m); /* imputation's tables (expect.c) */
   vae_columns_free(mem, cols, (int)p);
   vae_free(mem, blend);
+  vae_free(mem, knn_share);
+  vae_knn_free(mem, &knn);
   vae_linear_free(mem, &lin);
   vae_calibration_free(mem, &cal);
   if (rc == VAE_OK) *out = m;

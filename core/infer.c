@@ -16,9 +16,10 @@
 ** numeric cell given z and "it is missing" is then N(mu, var) tilted by the
 ** probit link, whose mean and variance are in closed form; a binary cell's
 ** P(1) is tilted the same way. The estimate is the MAR one (the network's
-** average with the linear part; train.c fits a numeric column's share on
-** held-out cells weighted as the missingness model hides them) plus the
-** network's MNAR shift: what the missingness model changes.
+** average with the linear part and the nearest neighbours, knn.c; train.c
+** fits a numeric column's shares on held-out cells weighted as the
+** missingness model hides them) plus the network's MNAR shift: what the
+** missingness model changes.
 ** Generation given values (VAE_GENERATE) ignores the missingness model: its
 ** unknown cells were never hidden by it.
 **
@@ -264,15 +265,18 @@ static void level_probs(const vae_model *m, int j, const float *o, const float *
 }
 
 /* The estimate of row r's missing cells from its first n samples (rows
-** of S apart in w). The network's is averaged with the
-** linear part's (linear: vae_linear_row's; lw NULL without one) by the
-** column's share, and under VAE_MNAR (wmar: the row's weights without the
-** missingness model, else NULL) shifted by what the missingness model
-** changes in the network's estimate. The network's own probabilities of
-** missing binary and categorical cells also go to net_probs (x_width) when
-** it is not NULL. acc and probs hold twice the most levels. */
+** of S apart in w). The network's is averaged with the linear part's
+** (linear: vae_linear_row's; lw NULL without one) by the column's share,
+** that with the nearest neighbours' (knn, knn_probs: vae_knn_rows', knn[j]
+** NaN where there is none) by theirs, and under VAE_MNAR (wmar: the row's
+** weights without the missingness model, else NULL) shifted by what the
+** missingness model changes in the network's estimate. The network's own
+** probabilities of missing binary and categorical cells also go to
+** net_probs (x_width) when it is not NULL. acc and probs hold twice the
+** most levels. */
 static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
                      const float *x, const double *linear, vae_linear_work *lw,
+                     const double *knn, const double *knn_probs,
                      const float *wmar, float *net_probs, float *dst, double *probs,
                      double *acc, double *gh) {
   const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * S * m->dec_out;
@@ -284,6 +288,7 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
     if (vae_is_numeric(c->kind)) {
       double net = numeric_mean(m, j, o, wm, n, w->var[j], NULL, gh), mean = net;
       if (!isnan(linear[j])) mean = m->blend[j] * net + (1.0 - m->blend[j]) * linear[j];
+      if (!isnan(knn[j])) mean = (1.0 - m->knn_share[j]) * mean + m->knn_share[j] * knn[j];
       if (wmar) mean += numeric_mean(m, j, o, wn, n, w->var[j], xs, gh) - net;
       dst[j] = round_to_kind(c, mean);
       continue;
@@ -301,6 +306,9 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
       vae_linear_probs(m, j, x, lw, probs);
       for (int l = 0; l < L; l++) acc[l] = m->blend[j] * acc[l] + (1.0 - m->blend[j]) * probs[l];
     }
+    if (!isnan(knn[j]))
+      for (int l = 0; l < L; l++)
+        acc[l] = (1.0 - m->knn_share[j]) * acc[l] + m->knn_share[j] * knn_probs[m->off[j] + l];
     if (wmar)
       for (int l = 0; l < L; l++) acc[l] += shift[l];
     if (L == 1) {
@@ -333,6 +341,9 @@ typedef struct {
   double *ratio, *gh;  /* K and 7 K */
   double *linear;      /* p: the linear part's estimates of one row */
   vae_linear_work *lw; /* when m has a linear part */
+  double *knn, *knn_probs; /* rows x p and rows x x_width: the nearest
+                           neighbours' estimates (vae_knn_rows) */
+  vae_knn_work *kw;    /* when m has a reservoir */
   ranked *rank;        /* vae_generate: VAE_GENERATE_BLOCK, a column's ranks, */
   float *scores;       /* and the numeric columns' scores of a super-block, */
   double *noise;       /* 2 VAE_STRATA x p: a block's uniforms and noise */
@@ -342,12 +353,13 @@ struct vae_scratch {
   vae_allocator mem;   /* the model's */
   const vae_model *m;
   int rows, K;         /* what each lane was allocated for */
-  int p, lin_d;        /* and the model's shape */
+  int p, lin_d, knn_n; /* and the model's shape */
   size_t nparams;
   int nlanes;          /* one per thread */
   lane *lanes;
   vae_pool *pool;      /* nlanes - 1 workers, made when a call has chunks to share */
   double *sd;          /* p */
+  unsigned char *knn_want; /* p: the columns whose knn_share is positive */
 };
 
 static void lane_free(const vae_allocator *a, lane *l) {
@@ -364,6 +376,9 @@ static void lane_free(const vae_allocator *a, lane *l) {
   vae_free(a, l->gh);
   vae_free(a, l->linear);
   vae_linear_work_free(l->lw);
+  vae_free(a, l->knn);
+  vae_free(a, l->knn_probs);
+  vae_knn_work_free(l->kw);
   vae_free(a, l->rank);
   vae_free(a, l->scores);
   vae_free(a, l->noise);
@@ -376,6 +391,7 @@ void vae_scratch_free(vae_scratch *sc) {
   for (int i = 0; sc->lanes && i < sc->nlanes; i++) lane_free(&a, &sc->lanes[i]);
   vae_free(&a, sc->lanes);
   vae_free(&a, sc->sd);
+  vae_free(&a, sc->knn_want);
   vae_free(&a, sc);
 }
 
@@ -393,7 +409,10 @@ static int lane_alloc(const vae_model *m, lane *l, int rows, int K) {
       !(l->ratio = vae_calloc(&m->mem, (size_t)K, sizeof(double))) ||
       !(l->gh = vae_calloc(&m->mem, (size_t)K * 7, sizeof(double))) ||
       !(l->linear = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
-      (m->lin.d && !(l->lw = vae_linear_work_alloc(&m->mem, m->lin.d))))
+      (m->lin.d && !(l->lw = vae_linear_work_alloc(&m->mem, m->lin.d))) ||
+      !(l->knn = vae_calloc(&m->mem, (size_t)rows * m->p, sizeof(double))) ||
+      !(l->knn_probs = vae_calloc(&m->mem, (size_t)rows * m->x_width, sizeof(double))) ||
+      (m->knn.n && !(l->kw = vae_knn_work_alloc(m))))
     return VAE_NOMEM;
   return VAE_OK;
 }
@@ -406,7 +425,7 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
   vae_scratch *sc = keep ? *keep : NULL;
   /* The shape too: another model may have been given the same address. */
   if (sc && sc->m == m && sc->K == K && sc->rows >= rows && sc->p == m->p &&
-      sc->nparams == m->nparams && sc->lin_d == m->lin.d && sc->nlanes >= lanes)
+      sc->nparams == m->nparams && sc->lin_d == m->lin.d && sc->knn_n == m->knn.n && sc->nlanes >= lanes)
     return sc;
   vae_scratch_free(sc);
   if (keep) *keep = NULL;
@@ -419,7 +438,9 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
   sc->p = m->p;
   sc->nparams = m->nparams;
   sc->lin_d = m->lin.d;
+  sc->knn_n = m->knn.n;
   int ok = (sc->sd = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) &&
+           (sc->knn_want = vae_calloc(&m->mem, (size_t)m->p, 1)) &&
            (sc->lanes = vae_calloc(&m->mem, (size_t)lanes, sizeof *sc->lanes));
   if (ok) sc->nlanes = lanes;
   for (int i = 0; ok && i < lanes; i++) ok = lane_alloc(m, &sc->lanes[i], rows, K) == VAE_OK;
@@ -645,6 +666,28 @@ typedef struct {
   uint64_t seed, first; /* vae_generate's seed and first row's index */
 } infer_job;
 
+/* A draw's numeric cells moved by what the nearest neighbours change in
+** the estimate, share x (their estimate - the network and linear part's
+** blend), so that draws centre where vae_impute's estimate is, their
+** spread the network's as before. Binary and categorical draws stay the
+** network's. */
+static void knn_shift(const vae_model *m, const vae_work *w, int r, int S, const float *x,
+                      lane *ln, float *dst) {
+  const double *knn = ln->knn + (size_t)r * m->p;
+  const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * S * m->dec_out;
+  const float *wn = w->wnorm + (size_t)r * S;
+  int lin = 0;
+  for (int j = 0; j < m->p; j++) {
+    const vae_column *c = &m->cols[j];
+    if (!isnan(x[j]) || isnan(knn[j]) || !(m->knn_share[j] > 0) || !vae_is_numeric(c->kind))
+      continue;
+    if (!lin) vae_linear_row(m, x, ln->lw, ln->linear), lin = 1;
+    double b = numeric_mean(m, j, o, wn, S, w->var[j], NULL, ln->gh);
+    if (!isnan(ln->linear[j])) b = m->blend[j] * b + (1.0 - m->blend[j]) * ln->linear[j];
+    dst[j] = round_to_kind(c, dst[j] + m->knn_share[j] * (knn[j] - b));
+  }
+}
+
 static void infer_chunk(void *ctx, int item, int worker) {
   const infer_job *j = ctx;
   const vae_model *m = j->m;
@@ -680,6 +723,8 @@ static void infer_chunk(void *ctx, int item, int worker) {
     else
       wmar = ln->wmar;
   }
+  if (mode != VAE_GENERATE)
+    vae_knn_rows(m, xc, rows, sc->knn_want, ln->kw, ln->knn, ln->knn_probs);
   for (int r = 0; r < rows; r++) {
     const float *xr = xc + (size_t)r * p;
     float *dst = j->out + (size_t)(at + r) * p;
@@ -701,9 +746,12 @@ static void infer_chunk(void *ctx, int item, int worker) {
         if (isnan(xr[c]))
           dst[c] = draw_value(m, c, o, sc->sd, mode == VAE_DRAW ? w->xs + (size_t)r * p : NULL,
                               &rngs[r], ln->probs);
+      if (mode == VAE_DRAW) knn_shift(m, w, r, S, xr, ln, dst);
     } else {
       vae_linear_row(m, xr, ln->lw, ln->linear);
-      row_mean(m, w, r, S, ln->used[r], xr, ln->linear, ln->lw, wmar ? wmar + (size_t)r * S : NULL,
+      row_mean(m, w, r, S, ln->used[r], xr, ln->linear, ln->lw, ln->knn + (size_t)r * p,
+               ln->knn_probs + (size_t)r * m->x_width,
+               wmar ? wmar + (size_t)r * S : NULL,
                j->probs_out ? j->probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
                ln->probs, ln->acc, ln->gh);
     }
@@ -726,6 +774,7 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
   vae_scratch *sc = scratch_for(keep, m, chunk, S, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
   decoder_sd(m, sc->sd);
+  for (int c = 0; c < m->p; c++) sc->knn_want[c] = m->knn_share[c] > 0;
   infer_job j = {m, mode, n, S, chunk, mar, tol, used, x, seeds, out, probs_out, nll, sc, 0, 0};
   vae_pool_run(sc->pool, items, infer_chunk, &j);
   if (!keep) vae_scratch_free(sc);

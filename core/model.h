@@ -24,6 +24,19 @@
 ** since rows are conditioned on the precision (linear.c). */
 #define VAE_LINEAR_MAX_WIDTH 128
 
+/* The reservoir of the nearest-neighbour expert (knn.c): n training rows
+** as they came (data units, level indices, NaN missing), kept in the blob,
+** and the same encoded for the distances' GEMM, derived. At most
+** vae_knn_capacity(x_width) rows. */
+#define VAE_KNN_K 5
+#define VAE_KNN_MAX_ROWS 2000
+#define VAE_KNN_MAX_CELLS 200000
+typedef struct {
+  int n;               /* rows; 0: no reservoir */
+  float *rows;         /* [n * p] */
+  float *enc;          /* [n * 3 x_width] (knn.c), not stored */
+} vae_knn;
+
 typedef struct {
   int d;               /* x_width, or 0: no linear part */
   double *mean;        /* [d] */
@@ -90,6 +103,11 @@ struct vae_model {
   ** column the network's share of a numeric estimate (1: network only). */
   vae_linear lin;
   float *blend;        /* [p] */
+  /* The nearest-neighbour expert (knn.c) and per column its share of the
+  ** estimate, taken from the network and linear part's blend (0: none;
+  ** all 0 when knn.n is 0). */
+  vae_knn knn;
+  float *knn_share;    /* [p] */
   vae_calibration cal; /* generation's (nq = 0 before the first fit) */
   vae_expect_table expect; /* derived, not stored: built after a fit and a load */
 };
@@ -260,6 +278,30 @@ double vae_cross_offset(const vae_model *m, int j, const float *xs, const float 
 ** unobserved columns). Uses the variances vae_forward put in w. */
 double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
                       const float *out, float *dout);
+
+/* The nearest-neighbour expert (knn.c). vae_knn_capacity: the reservoir
+** rows kept for an encoded width. vae_knn_build keeps the first of rows
+** idx[0..n) of data that have an observed cell, up to that capacity, into
+** *out (n 0 when none); vae_knn_prepare makes k->enc from k->rows (a
+** blob's); vae_knn_check says whether every cell of n stored rows is valid
+** for its column (VAE_CORRUPT if not). vae_knn_rows gives, for each
+** missing cell j of raw rows x[0..rows) (with want[j], when want is not
+** NULL), m->knn's estimate: numeric ones in estimate[r p + j] in data
+** units, binary and categorical ones as probabilities in probs at
+** r x_width + m->off[j] (P(1) for binary; the estimate is then 0); NaN
+** where there is none. The work is vae_knn_work_alloc's for m's reservoir
+** (NULL when it has none). */
+typedef struct vae_knn_work vae_knn_work;
+int vae_knn_capacity(int64_t width);
+int vae_knn_build(const vae_model *m, const float *data, const int64_t *idx, int64_t n,
+                  vae_knn *out);
+int vae_knn_prepare(const vae_model *m, vae_knn *k);
+int vae_knn_check(const vae_column *cols, int p, const float *rows, int n);
+void vae_knn_free(const vae_allocator *a, vae_knn *k);
+vae_knn_work *vae_knn_work_alloc(const vae_model *m);
+void vae_knn_work_free(vae_knn_work *w);
+void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned char *want,
+                  vae_knn_work *w, double *estimate, double *probs);
 
 /* The linear part (linear.c). vae_linear_fit fits one into *out on raw
 ** rows idx[0..n) of data, its rows' conditioning on pool (NULL: the

@@ -281,6 +281,8 @@ void vae_model_free(vae_model *m) {
   vae_free(&a, m->off);
   vae_free(&a, m->params);
   vae_free(&a, m->blend);
+  vae_free(&a, m->knn_share);
+  vae_knn_free(&a, &m->knn);
   vae_linear_free(&a, &m->lin);
   vae_calibration_free(&a, &m->cal);
   vae_expect_free(m);
@@ -378,7 +380,8 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
   }
   m->params = vae_calloc(mem, m->nparams, sizeof(float));
   m->blend = vae_calloc(mem, (size_t)p, sizeof(float));
-  if (!m->params || !m->blend) goto nomem;
+  m->knn_share = vae_calloc(mem, (size_t)p, sizeof(float));
+  if (!m->params || !m->blend || !m->knn_share) goto nomem;
   for (int j = 0; j < p; j++) m->blend[j] = 1.0f;
   *out = m;
   return VAE_OK;
@@ -621,6 +624,10 @@ const vae_config *vae_model_config(const vae_model *m) { return &m->cfg; }
 
 double vae_model_network_share(const vae_model *m, int i) {
   return i >= 0 && i < m->p ? m->blend[i] : 1.0;
+}
+
+double vae_model_knn_share(const vae_model *m, int i) {
+  return i >= 0 && i < m->p && m->knn.n ? m->knn_share[i] : 0.0;
 }
 
 double vae_model_missingness_cross(const vae_model *m, int j, int k) {

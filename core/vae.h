@@ -211,6 +211,9 @@ int vae_model_column_index(const vae_model *m, const char *name); /* -1 */
 /* The network's share of column i's imputed value, the rest coming from the
 ** linear part (linear.c); 1 without one. */
 double vae_model_network_share(const vae_model *m, int i);
+/* The nearest-neighbour expert's share of column i's imputed value (knn.c),
+** taken from the blend of the network and the linear part; 0 without one. */
+double vae_model_knn_share(const vae_model *m, int i);
 /* Column i's fitted missingness model under VAE_MNAR: P(missing | x) =
 ** Phi(slope x + intercept), x the normal score (numeric) or 0/1 (binary).
 ** Returns 0 (and sets nothing) for a MAR model or a categorical column. */

@@ -224,6 +224,13 @@ static char *report_json(const vae_model *m, const vae_source *src,
     VAE_BUF_LIT(&b, ":");
     vae_buf_json_number(&b, floor(vae_model_network_share(m, j) * 1000 + 0.5) / 1000);
   }
+  VAE_BUF_LIT(&b, "},\"knn_share\":{");
+  for (j = 0; j < p; j++) {
+    if (j) VAE_BUF_LIT(&b, ",");
+    vae_buf_json_string(&b, vae_model_column(m, j)->name);
+    VAE_BUF_LIT(&b, ":");
+    vae_buf_json_number(&b, floor(vae_model_knn_share(m, j) * 1000 + 0.5) / 1000);
+  }
   VAE_BUF_LIT(&b, "}");
   put_missingness(&b, m);
   VAE_BUF_LIT(&b, ",\"skipped\":[");

@@ -41,7 +41,7 @@
 #define ROWS 3
 #define SAMPLES 4
 /* The blob version this build writes (core/blob.c). */
-#define CURRENT_VERSION 9
+#define CURRENT_VERSION 10
 
 /* The same CRC-32 (IEEE, reflected) as blob.c, written out again so that
 ** the target does not depend on the code it checks. */

@@ -2,6 +2,7 @@
 # tests/fuzz_options.c):
 #   tests/fuzz/corpus_blob/     model blobs of a few tiny models, fitted by
 #                               vae.so, of different column kinds and sizes
+#                               (one with nearest neighbours' rows)
 #   tests/fuzz/corpus_options/  vae_fit options, valid and not
 # Usage (after make): python3 tests/fuzz/make_corpus.py [path/to/vae.so]
 # The seeds are deterministic (fixed seeds) and small (under 16 KB each:
@@ -25,6 +26,13 @@ for i in range(40):
                  math.exp(1.5 * NormalDist().inv_cdf((i + 0.5) / 40)),  # log-normal: right-skewed
                  ['q', 'r'][i % 2]))                          # categorical, quoted name
 db.executemany('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)', rows)
+# Clusters of rows, for a model that keeps nearest neighbours: 10 clusters
+# of 6 rows, a cluster's values no function of its position a network finds.
+db.execute('CREATE TABLE u (a REAL, b REAL, c REAL, k TEXT)')
+db.executemany('INSERT INTO u VALUES (?, ?, ?, ?)',
+               [((i % 10) * 1.7 % 5 + 0.01 * (i % 3), (i % 10) * 3.1 % 7, None if i % 5 == 0 else
+                 (i % 10) * 7.3 % 4, 'stuv'[(i % 10) * 7 % 4] if i % 4 else None)
+                for i in range(60)])
 
 base = {"epochs": 2, "samples": 2, "impute_samples": 4, "seed": 1, "holdout": 0}
 models = {
@@ -34,6 +42,7 @@ models = {
     'mixed': ('t', {"hidden": [2, 2, 2], "latent": 2}),
     'one_col_deep': ('SELECT x FROM t', {"hidden": [1, 1, 1, 1, 1, 1, 1, 1], "latent": 1}),
     'mnar': ('SELECT x, b, k FROM t', {"hidden": [3], "latent": 1, "missing": "mnar"}),
+    'knn': ('u', {"hidden": [3], "latent": 1, "holdout": 0.3, "epochs": 5}),
 }
 out = os.path.join(here, 'corpus_blob')
 os.makedirs(out, exist_ok=True)
@@ -42,6 +51,9 @@ for name, (source, opts) in models.items():
     db.execute('SELECT vae_fit(?, ?, ?)', (name, source, json.dumps(o)))
     blob, cols = db.execute('SELECT model, columns FROM vae_models WHERE name = ?', (name,)).fetchone()
     assert len(blob) < 16384, (name, len(blob))
+    if name == 'knn':  # the reservoir is there: the neighbours' part of the reader gets seeds
+        rep = json.loads(db.execute('SELECT report FROM vae_models WHERE name = ?', (name,)).fetchone()[0])
+        assert max(rep['knn_share'].values()) > 0, rep['knn_share']
     with open(os.path.join(out, name + '.vaem'), 'wb') as f:
         f.write(blob)
     print('%-14s %5d bytes  %s' % (name, len(blob), [c['kind'] + ('(log)' if c.get('log') else '')
