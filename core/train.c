@@ -31,6 +31,9 @@
 ** parameters (their held-out share matters less, time more). */
 #define REFIT_MAX_ROWS 10000
 #define REFIT_MIN_STEPS 1000
+#ifndef VAE_HOLD_MIN
+#define VAE_HOLD_MIN 0
+#endif
 
 static double now_seconds(void) {
   struct timespec ts;
@@ -319,7 +322,7 @@ static void blend_cells_free(blend_cells *c) {
   vae_knn_work_free(c->kw);
 }
 
-static int blend_cells_alloc(const vae_model *m, int64_t n, blend_cells *c) {
+static int blend_cells_alloc(const vae_model *m, int64_t n, int weighted, blend_cells *c) {
   const int p = m->p, width = m->x_width;
   int L = 2; /* binary: P(0), P(1) */
   for (int j = 0; j < p; j++)
@@ -341,13 +344,11 @@ static int blend_cells_alloc(const vae_model *m, int64_t n, blend_cells *c) {
   c->knn_probs = vae_calloc(c->mem, (size_t)c->rows * width, sizeof(double));
   c->kw = m->knn.n ? vae_knn_work_alloc(m) : NULL;
   const int mnar = VAE_MNAR_SHARES && m->sel && m->lin.d;
-  if (mnar) {
-    c->shift = vae_malloc(c->mem, cells * sizeof(float));
-    c->weight = vae_malloc(c->mem, cells * sizeof(float));
-  }
+  if (mnar) c->shift = vae_malloc(c->mem, cells * sizeof(float));
+  if (mnar || weighted) c->weight = vae_malloc(c->mem, cells * sizeof(float));
   if (c->x && c->hidden && c->net && c->net_probs && c->lin && c->lin_probs && c->probs &&
       (!m->lin.d || c->lw) && c->knn && c->knn_probs && (!m->knn.n || c->kw) &&
-      (!mnar || (c->shift && c->weight)))
+      (!mnar || c->shift) && (!(mnar || weighted) || c->weight))
     return VAE_OK;
   blend_cells_free(c);
   return VAE_NOMEM;
@@ -438,6 +439,32 @@ static void mnar_weights(const vae_model *m, blend_cells *c, const float *scored
     }
 }
 
+/* c->weight of each hidden numeric cell without a missingness model: the
+** odds that its column's real holes (holes.c, coef) would take it, from
+** the held-out rows' normal scores scored[idx[r]], normalized to a mean of
+** 1 per column; 1 for a column whose holes look random. Measured (bench/
+** impute.py --quick, MAR): see the README's Numbers. */
+static void hole_weights(const vae_model *m, blend_cells *c, const float *scored,
+                         const int64_t *idx, const double *coef, double *sum) {
+  const int p = m->p;
+  double *total = sum, *count = sum + p;
+  memset(sum, 0, (size_t)p * 2 * sizeof(double));
+  for (int r = 0; r < c->rows; r++)
+    for (int j = 0; j < p; j++) {
+      const size_t at = (size_t)r * p + j;
+      c->weight[at] = 1.0f;
+      if (!c->hidden[at] || !vae_is_numeric(m->cols[j].kind)) continue;
+      c->weight[at] = (float)vae_hole_weight(m, coef, j, scored + idx[r % c->base] * p);
+      total[j] += c->weight[at];
+      count[j]++;
+    }
+  for (size_t at = 0; at < (size_t)c->rows * p; at++) {
+    const int j = (int)(at % p);
+    if (c->hidden[at] && vae_is_numeric(m->cols[j].kind) && total[j] > 0)
+      c->weight[at] = (float)(c->weight[at] * count[j] / total[j]);
+  }
+}
+
 /* The linear part's estimates, and its probabilities of hidden binary and
 ** categorical cells. */
 static void linear_guesses(const vae_model *m, blend_cells *c) {
@@ -497,6 +524,9 @@ static double blended(const vae_model *m, const blend_cells *c, int r, int j, in
 ** choose_shares. sum: 4 p scratch. */
 #define KNN_MIN_SHARE 0.05
 #define KNN_MIN_Z 2.0
+#ifndef VAE_KNN_POOLED_SHOWN
+#define VAE_KNN_POOLED_SHOWN 0
+#endif
 static void choose_knn_shares(vae_model *m, const blend_cells *c, const float *data,
                               const int64_t *idx, double *sum) {
   const int p = m->p;
@@ -530,10 +560,14 @@ static void choose_knn_shares(vae_model *m, const blend_cells *c, const float *d
     }
   for (int kind = 0; kind < 2; kind++) { /* numeric, then the others */
     double pooled = group_share(m, !kind, cross, spread, count, 0.0);
+    double all_cross = 0, all_sq = 0;
+    for (int j = 0; j < p; j++)
+      if (vae_is_numeric(m->cols[j].kind) == !kind) all_cross += cross[j], all_sq += sq[j];
+    const int group_shown = VAE_KNN_POOLED_SHOWN && all_cross > KNN_MIN_Z * sqrt(all_sq);
     for (int j = 0; j < p; j++)
       if (vae_is_numeric(m->cols[j].kind) == !kind) {
         double w = best_share(cross[j], spread[j], count[j], pooled, BLEND_PRIOR_CELLS);
-        int shown = cross[j] > KNN_MIN_Z * sqrt(sq[j]);
+        int shown = cross[j] > KNN_MIN_Z * sqrt(sq[j]) || (group_shown && cross[j] > 0);
         m->knn_share[j] = w < KNN_MIN_SHARE || !shown ? 0.0f : (float)w;
       }
   }
@@ -617,8 +651,8 @@ static void score_blend(const vae_model *m, const blend_cells *c, const float *d
 }
 
 static int holdout_blend(vae_model *m, const float *data, const float *scored,
-                         const int64_t *idx, int64_t n, uint64_t seed, double *error,
-                         poller *poll) {
+                         const int64_t *idx, int64_t n, const double *holes, uint64_t seed,
+                         double *error, poller *poll) {
   const int p = m->p;
   for (int j = 0; j < p; j++) {
     if (error) error[j] = NAN;
@@ -628,7 +662,7 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
   if (n == 0) return VAE_OK;
   blend_cells c;
   double *sum = vae_calloc(&m->mem, (size_t)p * 4, sizeof(double));
-  if (!sum || blend_cells_alloc(m, n, &c)) {
+  if (!sum || blend_cells_alloc(m, n, holes != NULL, &c)) {
     vae_free(&m->mem, sum);
     return VAE_NOMEM;
   }
@@ -636,8 +670,9 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
   int rc = network_guesses(m, &c, poll);
   if (rc == VAE_OK && m->lin.d) {
     linear_guesses(m, &c);
-    if (c.weight) mnar_weights(m, &c, scored, idx, sum);
+    if (c.shift) mnar_weights(m, &c, scored, idx, sum);
   }
+  if (rc == VAE_OK && holes && !c.shift) hole_weights(m, &c, scored, idx, holes, sum);
   if (rc == VAE_OK) rc = knn_guesses(m, &c, poll); /* NaN without a reservoir */
   if (rc == VAE_OK && m->lin.d) choose_shares(m, &c, data, idx, sum);
   if (rc == VAE_OK && m->knn.n) choose_knn_shares(m, &c, data, idx, sum);
@@ -889,6 +924,14 @@ typedef struct {
 
 static void plan_fit(const vae_model *m, int64_t n, const vae_config *cfg, fit_plan *f) {
   f->n_hold = (int64_t)floor(n * cfg->holdout);
+#if VAE_HOLD_MIN > 0
+  /* Small tables: held-out rows enough to choose the shares on. */
+  if (cfg->holdout > 0) {
+    int64_t least = (int64_t)floor(n * 0.3);
+    if (least > VAE_HOLD_MIN) least = VAE_HOLD_MIN;
+    if (f->n_hold < least) f->n_hold = least;
+  }
+#endif
   if (f->n_hold >= n) f->n_hold = n - 1;
   f->n_train = n - f->n_hold;
   /* Small tables need optimizer steps more than big batches: a batch is
@@ -1059,6 +1102,12 @@ static int refit_all_rows(fit_state *f) {
 ** from. */
 #define KNN_MAX_FIT_ROWS 50000
 
+/* Without a missingness model (MAR), the held-out cells the shares are
+** chosen on are weighted as the column's real holes lie (holes.c). */
+#ifndef VAE_HOLE_WEIGHTS
+#define VAE_HOLE_WEIGHTS 1
+#endif
+
 /* Whether any column takes a share of the nearest neighbours. */
 static int knn_used(const vae_model *m) {
   for (int j = 0; j < m->p; j++)
@@ -1078,9 +1127,15 @@ static int finish_parts(fit_state *f, double *hold_err) {
   int rc = vae_linear_fit(m, f->data, train, pl->n_train, f->b.pool, &m->lin, poll_stop, &f->poll);
   if (rc == VAE_OK && pl->n_hold > 0 && f->n <= KNN_MAX_FIT_ROWS)
     rc = vae_knn_build(m, f->data, train, pl->n_train, &m->knn);
+  double *holes = NULL;
+  if (rc == VAE_OK && VAE_HOLE_WEIGHTS && !m->sel && pl->n_hold > 0) {
+    holes = vae_malloc(&m->mem, (size_t)m->p * (vae_holes_features(m) + 2) * sizeof(double));
+    rc = holes ? vae_holes_fit(m, f->scored, f->b.idx, f->n, holes) : VAE_NOMEM;
+  }
   if (rc == VAE_OK)
-    rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, vae_seed_mix(f->cfg->seed, 0x401d),
-                       hold_err, &f->poll);
+    rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, holes,
+                       vae_seed_mix(f->cfg->seed, 0x401d), hold_err, &f->poll);
+  vae_free(&m->mem, holes);
   if (rc == VAE_OK && pl->n_hold > 0 && f->n <= REFIT_MAX_ROWS) rc = refit_all_rows(f);
   if (rc == VAE_OK && pl->n_hold > 0) {
     vae_linear_free(&m->mem, &m->lin);
