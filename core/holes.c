@@ -21,9 +21,11 @@
 ** weight that makes observed cells stand for missing ones (as train.c's
 ** VAE_MNAR weights do with the fitted missingness model).
 **
-** Cost: per column with holes, HOLES_STEPS Newton steps over at most
-** HOLES_MAX_WORK / d^2 rows (d = features + 1), each a d x d solve.
-** Tables wider than HOLES_MAX_FEATURES features fit none.
+** Cost: per column with holes, HOLES_STEPS Newton steps, each a d x d
+** solve (d = features + 1) and a pass over the same rows, at most
+** HOLES_MAX_WORK / (d^2 columns) of them (HOLES_MIN_ROWS at least): some
+** 0.1-0.5 s at most. Tables of more than HOLES_MAX_FEATURES features fit
+** none.
 */
 #include "mem.h"
 #include "model.h"
@@ -34,8 +36,9 @@
 #define HOLES_STEPS 8
 #define HOLES_RIDGE 1.0
 #define HOLES_MIN_CELLS 8
-#define HOLES_MAX_FEATURES 128
-#define HOLES_MAX_WORK 2e7
+#define HOLES_MAX_FEATURES 64
+#define HOLES_MAX_WORK 5e7
+#define HOLES_MIN_ROWS 500
 /* Chi-square test level, as its standard normal quantile (1%). */
 #define HOLES_ALPHA_Z 2.326
 #define HOLES_P_MIN 0.02
@@ -150,7 +153,15 @@ int vae_holes_fit(const vae_model *m, const float *scored, const int64_t *rows, 
   double *buf = vae_malloc(&m->mem, ((size_t)d * d + 2 * (size_t)d) * sizeof(double));
   if (!buf) return VAE_NOMEM;
   double *h = buf, *g = h + (size_t)d * d, *f = g + d;
-  int64_t cap = (int64_t)(HOLES_MAX_WORK / ((double)d * d));
+  int fitted = 0;
+  for (int j = 0; j < p; j++)
+    if (vae_is_numeric(m->cols[j].kind)) {
+      int64_t i = 0;
+      while (i < n && !isnan(scored[rows[i] * p + j])) i++;
+      fitted += i < n;
+    }
+  int64_t cap = (int64_t)(HOLES_MAX_WORK / ((double)d * d * (fitted > 0 ? fitted : 1)));
+  if (cap < HOLES_MIN_ROWS) cap = HOLES_MIN_ROWS;
   if (n > cap) n = cap;
   for (int j = 0; j < p; j++) {
     double *cj = coef + (size_t)j * (d + 1);
