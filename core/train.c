@@ -31,6 +31,9 @@
 ** parameters (their held-out share matters less, time more). */
 #define REFIT_MAX_ROWS 10000
 #define REFIT_MIN_STEPS 1000
+#ifndef VAE_REFIT_AVERAGE
+#define VAE_REFIT_AVERAGE 0
+#endif
 #ifndef VAE_HOLD_MIN
 #define VAE_HOLD_MIN 0
 #endif
@@ -1087,11 +1090,19 @@ static int refit_all_rows(fit_state *f) {
   if (refit_epochs > f->cfg->epochs) refit_epochs = f->cfg->epochs;
   int64_t at = 0;
   int rc = VAE_OK;
+  int64_t averaged = 0;
   for (int64_t e = 0; e < refit_epochs && rc == VAE_OK; e++) {
     double loss; /* batch as allocated: the buffers hold that many rows */
     rc = train_epoch(m, &f->b, f->scored, f->b.idx, f->n, f->plan.batch, f->cfg, &f->rng, &f->opt,
                      &f->poll, &loss, &at, INT64_MAX, 0);
+    if (VAE_REFIT_AVERAGE && rc == VAE_OK && 2 * e >= refit_epochs) {
+      averaged++;
+      for (size_t i = 0; i < m->nparams; i++)
+        f->b.best[i] = averaged == 1 ? m->params[i]
+                                     : f->b.best[i] + (m->params[i] - f->b.best[i]) / (float)averaged;
+    }
   }
+  if (rc == VAE_OK && averaged > 1) memcpy(m->params, f->b.best, m->nparams * sizeof(float));
   return rc;
 }
 
