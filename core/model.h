@@ -306,6 +306,19 @@ void vae_knn_work_free(vae_knn_work *w);
 void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned char *want,
                   vae_knn_work *w, double *estimate, double *probs);
 
+/* Where numeric columns' real holes are (holes.c), for the weights of
+** the held-out cells the imputation shares are chosen on.
+** vae_holes_fit fits, per numeric column j, a logistic model of its cell
+** being missing on the other cells (one-hot for a category) of the normal-score
+** rows scored[rows[0..n)] into coef (p x (vae_holes_features(m) + 2)
+** doubles; a column's first value 0 where none is kept). vae_hole_weight:
+** the odds that the row xs (normal scores) misses its cell j, 1 where
+** column j has no model. */
+int vae_holes_features(const vae_model *m);
+int vae_holes_fit(const vae_model *m, const float *scored, const int64_t *rows, int64_t n,
+                  double *coef);
+double vae_hole_weight(const vae_model *m, const double *coef, int j, const float *xs);
+
 /* The linear part (linear.c). vae_linear_fit fits one into *out on raw
 ** rows idx[0..n) of data, its rows' conditioning on pool (NULL: the
 ** caller alone; the same bits on any number of threads); wide encodings

@@ -2481,6 +2481,61 @@ static void test_knn_noise(void) {
   free(x);
 }
 
+/* holes.c: where column b's holes follow a (MAR) or category c, the
+** missingness model is kept and a row where b goes missing more often
+** weighs more, by the odds; where they are random, none is kept and every
+** weight is 1 (the shares are then chosen as before). */
+static void test_hole_weights(void) {
+  enum { N = 600, P = 3 };
+  float *x = malloc(sizeof(float) * N * P);
+  vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
+                        {.name = "c", .kind = VAE_CATEGORICAL, .nlevels = 3}};
+  const char *lv[3] = {"x", "y", "z"};
+  cols[2].levels = (char **)lv;
+  for (int pattern = 0; x && pattern < 3; pattern++) {
+    vae_rng rng;
+    vae_rng_seed(&rng, 40 + (uint64_t)pattern);
+    for (int i = 0; i < N; i++) {
+      float *r = x + (size_t)i * P;
+      r[0] = (float)vae_rng_normal(&rng);
+      r[1] = r[0] + 0.5f * (float)vae_rng_normal(&rng);
+      r[2] = (float)vae_rng_below(&rng, 3);
+      double u = pattern == 0 ? -1.0 + 2.0 * r[0] : pattern == 1 ? (r[2] == 2 ? 0.5 : -2.0) : -1.0;
+      if (vae_rng_uniform(&rng) < 1.0 / (1.0 + exp(-u))) r[1] = NAN;
+    }
+    vae_config cfg;
+    vae_config_default(&cfg);
+    vae_model *m = NULL;
+    char err[200] = "";
+    int rc = vae_model_create(&test_mem, cols, P, &cfg, x, N, &m, err, sizeof err);
+    CHECK(rc == VAE_OK, "holes model: %s", err);
+    if (rc) continue;
+    float *xs = vae_scores(m, x, N, NULL);
+    int d = vae_holes_features(m);
+    double *coef = malloc(sizeof(double) * P * (d + 2));
+    int64_t rows[N];
+    for (int i = 0; i < N; i++) rows[i] = i;
+    rc = xs && coef ? vae_holes_fit(m, xs, rows, N, coef) : VAE_NOMEM;
+    CHECK(rc == VAE_OK && d == 5, "holes fit: %d, %d features", rc, d);
+    if (!rc) {
+      float hi[P] = {1.5f, 0.0f, 2.0f}, lo[P] = {-1.5f, 0.0f, 0.0f};
+      double wh = vae_hole_weight(m, coef, 1, hi), wl = vae_hole_weight(m, coef, 1, lo);
+      double wa = vae_hole_weight(m, coef, 0, hi);
+      if (pattern == 2)
+        CHECK(wh == 1.0 && wl == 1.0, "random holes: weights %.3f and %.3f, not 1", wh, wl);
+      else
+        CHECK(wh > 8 * wl && wa == 1.0, "pattern %d: weights %.3f where b is missed more, %.3f "
+              "where less, a's %.3f", pattern, wh, wl, wa);
+      printf("hole weights, pattern %d: %.3f where b is missed more, %.3f where less\n", pattern,
+             wh, wl);
+    }
+    vae_free(&m->mem, xs);
+    free(coef);
+    vae_model_free(m);
+  }
+  free(x);
+}
+
 /* A model with a reservoir survives the blob (the same shares, rows and
 ** imputations, and the same bytes saved again), and a blob whose
 ** reservoir or shares are damaged, checksum made right, is refused: a
@@ -2601,6 +2656,7 @@ int main(void) {
   test_knn_known_answer();
   test_knn_noise();
   test_knn_blob();
+  test_hole_weights();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;
 }
