@@ -72,34 +72,6 @@ static void features(const vae_model *m, int j, const float *xs, double *f) {
   }
 }
 
-/* In-place Cholesky solve of the d x d system a x = b (b becomes x);
-** 0 when a is not positive definite. */
-static int solve(double *a, double *b, int d) {
-  for (int j = 0; j < d; j++) {
-    double s = a[j * d + j];
-    for (int k = 0; k < j; k++) s -= a[j * d + k] * a[j * d + k];
-    if (!(s > 0)) return 0;
-    double l = sqrt(s);
-    a[j * d + j] = l;
-    for (int i = j + 1; i < d; i++) {
-      double t = a[i * d + j];
-      for (int k = 0; k < j; k++) t -= a[i * d + k] * a[j * d + k];
-      a[i * d + j] = t / l;
-    }
-  }
-  for (int i = 0; i < d; i++) {
-    double t = b[i];
-    for (int k = 0; k < i; k++) t -= a[i * d + k] * b[k];
-    b[i] = t / a[i * d + i];
-  }
-  for (int i = d - 1; i >= 0; i--) {
-    double t = b[i];
-    for (int k = i + 1; k < d; k++) t -= a[k * d + i] * b[k];
-    b[i] = t / a[i * d + i];
-  }
-  return 1;
-}
-
 static double log_sigmoid(double u) { return u >= 0 ? -log1p(exp(-u)) : u - log1p(exp(u)); }
 
 /* The logistic fit of column j's holes over rows[0..n) into beta (d);
@@ -136,7 +108,7 @@ static int fit_column(const vae_model *m, int j, const float *scored, const int6
     }
     for (int a = 0; a < d; a++)
       for (int b = 0; b < a; b++) h[b * d + a] = h[a * d + b];
-    if (!solve(h, g, d)) return 0;
+    if (!vae_spd_solve(h, g, d)) return 0;
     for (int a = 0; a < d; a++) beta[a] += g[a];
   }
   /* The likelihood ratio against the constant, with d - 1 degrees of

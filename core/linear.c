@@ -139,6 +139,13 @@ static void backward_solve(const double *L, int n, double *r) {
   }
 }
 
+int vae_spd_solve(double *a, double *b, int n) {
+  if (!cholesky(a, n)) return 0;
+  forward_solve(a, n, b);
+  backward_solve(a, n, b);
+  return 1;
+}
+
 /* The inverse of the symmetric positive definite d x d matrix a into inv
 ** (both full), L (d x d) scratch; 0 when a is not positive definite even
 ** with a little added to its diagonal. */

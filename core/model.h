@@ -339,6 +339,11 @@ void vae_linear_free(const vae_allocator *a, vae_linear *lin);
 int vae_linear_prepare(const vae_allocator *a, vae_linear *lin);
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
                     double *estimate);
+/* Solves a x = b in place (a: n x n, symmetric positive definite, left
+** holding its lower Cholesky factor; b becomes x); 0 when a is not
+** positive definite. The missingness models' Newton steps (holes.c,
+** spread.c, train.c) use it. */
+int vae_spd_solve(double *a, double *b, int n);
 /* The linear part's probabilities of binary or categorical column j given
 ** the other observed cells of raw row x: probs[0] = P(1) for binary (probs
 ** needs 2), one per level for categorical. m must have a linear part. */

@@ -211,33 +211,6 @@ int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
 #define MISS_P_MIN 0.02
 #define MISS_PRIOR 4.0 /* precision of a slope's prior, N(0, 0.5^2) */
 
-/* Cholesky solve of the f x f positive definite a (overwritten) with b. */
-static int chol_solve(double *a, double *b, int f) {
-  for (int i = 0; i < f; i++) {
-    for (int k = 0; k <= i; k++) {
-      double s = a[i * f + k];
-      for (int l = 0; l < k; l++) s -= a[i * f + l] * a[k * f + l];
-      if (i == k) {
-        if (!(s > 0)) return 1;
-        a[i * f + i] = sqrt(s);
-      } else {
-        a[i * f + k] = s / a[k * f + k];
-      }
-    }
-  }
-  for (int i = 0; i < f; i++) {
-    double s = b[i];
-    for (int l = 0; l < i; l++) s -= a[i * f + l] * b[l];
-    b[i] = s / a[i * f + i];
-  }
-  for (int i = f - 1; i >= 0; i--) {
-    double s = b[i];
-    for (int l = i + 1; l < f; l++) s -= a[l * f + i] * b[l];
-    b[i] = s / a[i * f + i];
-  }
-  return 0;
-}
-
 static double feature(const vae_model *m, const float *row, int k) {
   return isnan(row[k]) ? 0.0 : row[k];
 }
@@ -306,7 +279,7 @@ int vae_missing_odds(const vae_model *m, const float *scored, const int64_t *tra
       }
       for (int a = 0; a < f; a++)
         for (int b = a + 1; b < f; b++) hess[a * f + b] = hess[b * f + a];
-      ok = !chol_solve(hess, grad, f);
+      ok = vae_spd_solve(hess, grad, f);
       for (int a = 0; ok && a < f; a++) beta[a] += grad[a];
     }
     if (!ok) continue;

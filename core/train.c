@@ -946,26 +946,7 @@ static int solve_spd(double *A, double *b, int k) {
   double tr = 0;
   for (int i = 0; i < k; i++) tr += A[(size_t)i * k + i];
   for (int i = 0; i < k; i++) A[(size_t)i * k + i] += 1e-9 * tr / k + 1e-12;
-  for (int i = 0; i < k; i++)
-    for (int c = 0; c <= i; c++) {
-      double v = A[(size_t)i * k + c];
-      for (int t = 0; t < c; t++) v -= A[(size_t)i * k + t] * A[(size_t)c * k + t];
-      if (i == c) {
-        if (!(v > 0)) return 0;
-        A[(size_t)i * k + i] = sqrt(v);
-      } else {
-        A[(size_t)i * k + c] = v / A[(size_t)c * k + c];
-      }
-    }
-  for (int i = 0; i < k; i++) {
-    for (int t = 0; t < i; t++) b[i] -= A[(size_t)i * k + t] * b[t];
-    b[i] /= A[(size_t)i * k + i];
-  }
-  for (int i = k - 1; i >= 0; i--) {
-    for (int t = i + 1; t < k; t++) b[i] -= A[(size_t)t * k + i] * b[t];
-    b[i] /= A[(size_t)i * k + i];
-  }
-  return 1;
+  return vae_spd_solve(A, b, k);
 }
 
 static int self_shares(const vae_model *m, const float *scored, const int64_t *idx, int64_t n,
