@@ -833,6 +833,30 @@ static void mnar_columns(vae_column *cols, char (*names)[16]) {
   }
 }
 
+/* A model of mnar_columns fitted on x (n rows, 150 epochs, the seed and
+** missing given; without its cross terms unless cross) and its mean
+** imputations into imputed; NULL, err set, on failure. */
+static vae_model *mnar_fit_impute(const vae_column *cols, const float *x, int n, uint64_t seed,
+                                  int missing, int cross, float *imputed, char *err, size_t errn) {
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.seed = seed;
+  cfg.epochs = 150;
+  cfg.missing = missing;
+  vae_model *m;
+  int rc = vae_model_create(&test_mem, cols, PP, &cfg, x, n, &m, err, errn);
+  if (rc) return NULL;
+  if (!cross) m->cross = 0;
+  rc = vae_fit(m, x, n, &cfg, NULL, NULL, NULL, err, errn);
+  if (!rc) rc = vae_infer(m, VAE_MEAN, n, x, NULL, 0, imputed, NULL);
+  if (rc) {
+    snprintf(err + strlen(err), errn - strlen(err), " (%d)", rc);
+    vae_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
 static void test_mnar_known_answer(void) {
   enum { N = 1200 };
   vae_rng rng;
@@ -849,18 +873,11 @@ static void test_mnar_known_answer(void) {
   mnar_columns(cols, names);
   double bias[2] = {0, 0};
   for (int missing = VAE_MAR; missing <= VAE_MNAR; missing++) {
-    vae_config cfg;
-    vae_config_default(&cfg);
-    cfg.seed = 3;
-    cfg.epochs = 150;
-    cfg.missing = missing;
-    vae_model *m;
-    char err[200];
-    int rc = vae_model_create(&test_mem, cols, PP, &cfg, x, N, &m, err, sizeof err);
-    if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err);
-    if (!rc) rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, imputed, NULL);
-    CHECK(rc == VAE_OK, "mnar known answer, fit and impute: %s", err);
-    if (rc) break;
+    char err[200] = "";
+    vae_model *m = mnar_fit_impute(cols, x, N, 3, missing, 1, imputed, err, sizeof err);
+    CHECK(m != NULL, "mnar known answer, fit and impute: %s", err);
+    if (!m) break;
+    int rc;
     bias[missing] = mnar_bias(x, full, imputed, sd, N);
     if (missing == VAE_MNAR) {
       int up = 0;
@@ -921,19 +938,11 @@ static void test_mnar_cross_known_answer(void) {
   mnar_columns(cols, names);
   double bias[2][2] = {{0, 0}, {0, 0}}; /* [cross off, on][x0, x1] */
   for (int on = 0; on <= 1; on++) {
-    vae_config cfg;
-    vae_config_default(&cfg);
-    cfg.seed = 5;
-    cfg.epochs = 150;
-    cfg.missing = VAE_MNAR;
-    vae_model *m;
-    char err[200];
-    int rc = vae_model_create(&test_mem, cols, PP, &cfg, x, N, &m, err, sizeof err);
-    if (!rc && !on) m->cross = 0; /* the same model without its cross terms */
-    if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err);
-    if (!rc) rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, imputed, NULL);
-    CHECK(rc == VAE_OK, "mnar cross known answer, fit and impute: %s", err);
-    if (rc) break;
+    char err[200] = "";
+    /* off: the same model without its cross terms */
+    vae_model *m = mnar_fit_impute(cols, x, N, 5, VAE_MNAR, on, imputed, err, sizeof err);
+    CHECK(m != NULL, "mnar cross known answer, fit and impute: %s", err);
+    if (!m) break;
     for (int j = 0; j < 2; j++) {
       long cells = 0;
       for (int i = 0; i < N; i++)
@@ -1000,18 +1009,10 @@ static void test_mnar_random_cells(void) {
   mnar_columns(cols, names);
   double rmse[2] = {0, 0}, bias[2] = {0, 0};
   for (int missing = VAE_MAR; missing <= VAE_MNAR; missing++) {
-    vae_config cfg;
-    vae_config_default(&cfg);
-    cfg.seed = 4;
-    cfg.epochs = 150;
-    cfg.missing = missing;
-    vae_model *m;
-    char err[200];
-    int rc = vae_model_create(&test_mem, cols, PP, &cfg, x, N, &m, err, sizeof err);
-    if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err);
-    if (!rc) rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, imputed, NULL);
-    CHECK(rc == VAE_OK, "mnar random cells, fit and impute: %s", err);
-    if (rc) break;
+    char err[200] = "";
+    vae_model *m = mnar_fit_impute(cols, x, N, 4, missing, 1, imputed, err, sizeof err);
+    CHECK(m != NULL, "mnar random cells, fit and impute: %s", err);
+    if (!m) break;
     long cells = 0;
     for (int i = 0; i < N; i++)
       if (random_hole[i]) {
