@@ -53,7 +53,7 @@
 #include <string.h>
 
 #define BLOB_MAGIC "VAEM"
-#define BLOB_VERSION 11u
+#define BLOB_VERSION VAE_BLOB_FORMAT
 #define BLOB_OLDEST_VERSION 2u
 #define MAX_COLUMNS 100000u
 #define MAX_LEVELS 10000000u

@@ -13,4 +13,8 @@
 
 #define VAE_VERSION "0.1.0"
 
+/* The model blob format this build writes (core/blob.c; it reads every
+** format from 2 on). tests/fuzz_blob.c and tests/packages.sh read it here. */
+#define VAE_BLOB_FORMAT 11u
+
 #endif

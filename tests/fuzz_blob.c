@@ -40,8 +40,8 @@
 
 #define ROWS 3
 #define SAMPLES 4
-/* The blob version this build writes (core/blob.c). */
-#define CURRENT_VERSION 10
+/* The blob version this build writes (core/version.h). */
+#define CURRENT_VERSION VAE_BLOB_FORMAT
 
 /* The same CRC-32 (IEEE, reflected) as blob.c, written out again so that
 ** the target does not depend on the code it checks. */

@@ -21,8 +21,8 @@ harness_start packages
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
 version=$(make -s --no-print-directory version)
-# The blob format this build writes (core/blob.c).
-format=$(sed -n 's/^#define BLOB_VERSION \([0-9]*\)u.*/\1/p' core/blob.c)
+# The blob format this build writes (core/version.h).
+format=$(sed -n 's/^#define VAE_BLOB_FORMAT \([0-9]*\)u.*/\1/p' core/version.h)
 check "make version prints a semantic version ($version)" \
   sh -c "echo '$version' | grep -Eqx '[0-9]+\.[0-9]+\.[0-9]+'"
 check "vae_version() of vae.so is $version" \
