@@ -282,6 +282,8 @@ void vae_model_free(vae_model *m) {
   vae_free(&a, m->params);
   vae_free(&a, m->blend);
   vae_free(&a, m->knn_share);
+  vae_free(&a, m->forest_share);
+  vae_forest_free(&a, &m->forest);
   vae_free(&a, m->spread);
   vae_knn_free(&a, &m->knn);
   vae_linear_free(&a, &m->lin);
@@ -383,7 +385,8 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
   m->blend = vae_calloc(mem, (size_t)p, sizeof(float));
   m->knn_share = vae_calloc(mem, (size_t)p, sizeof(float));
   m->spread = vae_calloc(mem, (size_t)p, sizeof(float));
-  if (!m->params || !m->blend || !m->knn_share || !m->spread) goto nomem;
+  m->forest_share = vae_calloc(mem, (size_t)p, sizeof(float));
+  if (!m->params || !m->blend || !m->knn_share || !m->spread || !m->forest_share) goto nomem;
   for (int j = 0; j < p; j++) m->blend[j] = m->spread[j] = 1.0f;
   *out = m;
   return VAE_OK;
