@@ -635,6 +635,10 @@ double vae_model_knn_share(const vae_model *m, int i) {
   return i >= 0 && i < m->p && m->knn.n ? m->knn_share[i] : 0.0;
 }
 
+double vae_model_forest_share(const vae_model *m, int i) {
+  return i >= 0 && i < m->p && vae_forest_has(m, i) ? m->forest_share[i] : 0.0;
+}
+
 double vae_model_draw_spread(const vae_model *m, int i) {
   return i >= 0 && i < m->p ? m->spread[i] : 1.0;
 }
