@@ -40,8 +40,11 @@
 **           trees), u32 trees (0 or VAE_FOREST_TREES); when trees > 0:
 **           u32 nodes, u32 nprob, i32 root[p * trees] (-1: none), per node
 **           i32 feat, f32 thr, i32 kid, u32 miss (0 or 1), then f32
-**           prob[nprob]; checked whole by vae_forest_check. Older blobs
-**           get none
+**           prob[nprob] (a leaf's P(1) or level shares, each within
+**           [0, 1]); checked whole by vae_forest_check (trees only for
+**           columns forest.c grows them for, children after their parent
+**           within the tree, no split on the tree's own column). Older
+**           blobs get none
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
