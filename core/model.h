@@ -41,7 +41,9 @@ typedef struct {
 ** most VAE_FOREST_MAX_LEVELS levels, VAE_FOREST_TREES classification
 ** trees, every tree's nodes in one set of arrays (a column's trees in
 ** order, each tree's nodes after its root, children after their parent). */
+#ifndef VAE_FOREST_TREES
 #define VAE_FOREST_TREES 24
+#endif
 #define VAE_FOREST_MAX_LEVELS 64
 typedef struct {
   int trees;           /* trees per column: VAE_FOREST_TREES, or 0: no forest */
