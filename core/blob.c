@@ -35,6 +35,16 @@
 **   since version 11: f32 spread[p], the scale of each column's draws
 **           (spread.c; within [0.25, 8], 1 for binary and categorical
 **           columns). Older blobs draw with 1
+**   since version 12: the forest expert (forest.c, model.h): f32
+**           forest_share[p] (each within [0, 1]; 0 for a column without
+**           trees), u32 trees (0 or VAE_FOREST_TREES); when trees > 0:
+**           u32 nodes, u32 nprob, i32 root[p * trees] (-1: none), per node
+**           i32 feat, f32 thr, i32 kid, u32 miss (0 or 1), then f32
+**           prob[nprob] (a leaf's P(1) or level shares, each within
+**           [0, 1]); checked whole by vae_forest_check (trees only for
+**           columns forest.c grows them for, children after their parent
+**           within the tree, no split on the tree's own column). Older
+**           blobs get none
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -153,6 +163,23 @@ static void put_f32s(writer *w, const float *v, size_t n) {
   }
 }
 
+static void put_forest(writer *w, const vae_model *m) {
+  const vae_forest *f = &m->forest;
+  put_f32s(w, m->forest_share, (size_t)m->p);
+  put_u32(w, (uint32_t)f->trees);
+  if (!f->trees) return;
+  put_u32(w, (uint32_t)f->nodes);
+  put_u32(w, (uint32_t)f->nprob);
+  for (size_t i = 0; i < (size_t)m->p * f->trees; i++) put_u32(w, (uint32_t)f->root[i]);
+  for (int i = 0; i < f->nodes; i++) {
+    put_u32(w, (uint32_t)f->feat[i]);
+    put_f32s(w, &f->thr[i], 1);
+    put_u32(w, (uint32_t)f->kid[i]);
+    put_u32(w, f->miss[i]);
+  }
+  put_f32s(w, f->prob, (size_t)f->nprob);
+}
+
 static void write_model(writer *w, const vae_model *m) {
   const vae_config *c = &m->cfg;
   put_bytes(w, BLOB_MAGIC, 4);
@@ -218,6 +245,7 @@ static void write_model(writer *w, const vae_model *m) {
     put_u32(w, u);
   }
   put_f32s(w, m->spread, (size_t)m->p);
+  put_forest(w, m);
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
     uint32_t u;
@@ -436,6 +464,51 @@ static int read_spread(reader *r, uint32_t version, const vae_column *cols, uint
   return r->bad ? VAE_CORRUPT : VAE_OK;
 }
 
+/* The forest's shares and trees (version 12 on) into share[p] and *f,
+** every count checked against what is left before anything is sized by
+** it, the whole then by vae_forest_check. Older blobs get none. */
+static int read_forest(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
+                       float *share, vae_forest *f) {
+  memset(f, 0, sizeof *f);
+  for (uint32_t j = 0; j < p; j++) share[j] = 0.0f;
+  if (version < 12) return VAE_OK;
+  get_f32s(r, share, p);
+  uint32_t trees = get_u32(r);
+  if (r->bad || (trees != 0 && trees != VAE_FOREST_TREES)) return VAE_CORRUPT;
+  if (trees == 0) return vae_forest_check(cols, (int)p, f, share);
+  uint32_t nodes = get_u32(r), nprob = get_u32(r);
+  if (r->bad || nodes == 0 || nodes > INT32_MAX / 16 || nprob > INT32_MAX / 4 ||
+      (uint64_t)p * trees * 4 + (uint64_t)nodes * 16 + (uint64_t)nprob * 4 > r->left)
+    return VAE_CORRUPT;
+  f->trees = (int)trees;
+  f->nodes = (int)nodes;
+  f->nprob = (int)nprob;
+  f->root = vae_malloc(r->mem, (size_t)p * trees * sizeof(int));
+  f->feat = vae_malloc(r->mem, (size_t)nodes * sizeof(int));
+  f->thr = vae_malloc(r->mem, (size_t)nodes * sizeof(float));
+  f->kid = vae_malloc(r->mem, (size_t)nodes * sizeof(int));
+  f->miss = vae_malloc(r->mem, nodes);
+  f->prob = vae_malloc(r->mem, (size_t)(nprob ? nprob : 1) * sizeof(float));
+  if (!f->root || !f->feat || !f->thr || !f->kid || !f->miss || !f->prob) {
+    vae_forest_free(r->mem, f);
+    return VAE_NOMEM;
+  }
+  for (size_t i = 0; i < (size_t)p * trees; i++) f->root[i] = (int32_t)get_u32(r);
+  for (uint32_t i = 0; i < nodes; i++) {
+    f->feat[i] = (int32_t)get_u32(r);
+    get_f32s(r, &f->thr[i], 1);
+    f->kid[i] = (int32_t)get_u32(r);
+    uint32_t miss = get_u32(r);
+    f->miss[i] = miss > 1 ? 2 : (unsigned char)miss;
+  }
+  get_f32s(r, f->prob, nprob);
+  if (r->bad || vae_forest_check(cols, (int)p, f, share)) {
+    vae_forest_free(r->mem, f);
+    return VAE_CORRUPT;
+  }
+  return VAE_OK;
+}
+
 /* The magic, a version this build reads, and the checksum. */
 static int read_envelope(const unsigned char *blob, size_t len, uint32_t *version,
                          char *err, size_t errlen) {
@@ -622,11 +695,14 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   float *blend = vae_malloc(mem, p * sizeof(float));
   float *knn_share = vae_malloc(mem, p * sizeof(float));
   float *spread = vae_malloc(mem, p * sizeof(float));
+  float *forest_share = vae_malloc(mem, p * sizeof(float));
+  vae_forest forest;
+  memset(&forest, 0, sizeof forest);
   vae_knn knn = {0, NULL, NULL};
   vae_linear lin = {0, NULL, NULL, NULL};
   vae_calibration cal = {0};
   vae_model *m = NULL;
-  rc = cols && blend && knn_share && spread ? VAE_OK : VAE_NOMEM;
+  rc = cols && blend && knn_share && spread && forest_share ? VAE_OK : VAE_NOMEM;
   for (uint32_t j = 0; j < p && rc == VAE_OK; j++) rc = read_column(&r, version, &cols[j]);
   if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad columns)");
   if (rc == VAE_OK) {
@@ -645,6 +721,10 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     rc = read_spread(&r, version, cols, p, spread);
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad draw spread)");
   }
+  if (rc == VAE_OK) {
+    rc = read_forest(&r, version, cols, p, forest_share, &forest);
+    if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad forest)");
+  }
   if (rc == VAE_OK) rc = make_model(mem, version, cols, p, &cfg, r.left, &m, err, errlen);
   if (rc == VAE_OK) {
     /* vae_model_alloc copied the columns whole: names, levels, statistics
@@ -658,6 +738,9 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     memcpy(m->spread, spread, p * sizeof(float));
     m->knn = knn;
     memset(&knn, 0, sizeof knn);
+    memcpy(m->forest_share, forest_share, p * sizeof(float));
+    m->forest = forest;
+    memset(&forest, 0, sizeof forest);
     rc = read_params(&r, version, m, err, errlen);
   }
   if (rc == VAE_OK) rc = vae_knn_prepare(m, &m->knn); /* the reservoir's scores */
@@ -666,6 +749,8 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_free(mem, blend);
   vae_free(mem, knn_share);
   vae_free(mem, spread);
+  vae_free(mem, forest_share);
+  vae_forest_free(mem, &forest);
   vae_knn_free(mem, &knn);
   vae_linear_free(mem, &lin);
   vae_calibration_free(mem, &cal);

@@ -279,7 +279,8 @@ static void level_probs(const vae_model *m, int j, const float *o, const float *
 ** of S apart in w). The network's is averaged with the linear part's
 ** (linear: vae_linear_row's; lw NULL without one) by the column's share,
 ** that with the nearest neighbours' (knn, knn_probs: vae_knn_rows', knn[j]
-** NaN where there is none) by theirs, and under VAE_MNAR (wmar: the row's
+** NaN where there is none) by theirs, a binary or categorical cell's then
+** with the forest's (forest.c) by its share, and under VAE_MNAR (wmar: the row's
 ** weights without the missingness model, else NULL) shifted by what the
 ** missingness model changes in the network's estimate. The network's own
 ** probabilities of missing binary and categorical cells also go to
@@ -300,6 +301,10 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
       double net = numeric_mean(m, j, o, wm, n, w->var[j], NULL, gh), mean = net;
       if (!isnan(linear[j])) mean = m->blend[j] * net + (1.0 - m->blend[j]) * linear[j];
       if (!isnan(knn[j])) mean = (1.0 - m->knn_share[j]) * mean + m->knn_share[j] * knn[j];
+      if (m->forest_share[j] > 0 && vae_forest_has(m, j)) {
+        vae_forest_probs(m, j, x, probs);
+        mean = (1.0 - m->forest_share[j]) * mean + m->forest_share[j] * probs[0];
+      }
       if (wmar) mean += numeric_mean(m, j, o, wn, n, w->var[j], xs, gh) - net;
       dst[j] = round_to_kind(c, mean);
       continue;
@@ -320,6 +325,11 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
     if (!isnan(knn[j]))
       for (int l = 0; l < L; l++)
         acc[l] = (1.0 - m->knn_share[j]) * acc[l] + m->knn_share[j] * knn_probs[m->off[j] + l];
+    if (m->forest_share[j] > 0 && vae_forest_has(m, j)) {
+      const double f = m->forest_share[j];
+      vae_forest_probs(m, j, x, probs);
+      for (int l = 0; l < L; l++) acc[l] = (1.0 - f) * acc[l] + f * probs[l];
+    }
     if (wmar)
       for (int l = 0; l < L; l++) acc[l] += shift[l];
     if (L == 1) {
@@ -703,11 +713,16 @@ static void draw_frame(const vae_model *m, const vae_work *w, int r, int S, cons
     for (int k = 0; k < S; k++) c += wn[k] * o[(size_t)k * m->dec_out + m->off[j]];
     ln->centre[j] = c;
     int near = !isnan(knn[j]) && m->knn_share[j] > 0;
-    if (!near && !(m->lin.d && m->blend[j] < 1.0f)) continue;
+    int tree = m->forest_share[j] > 0 && vae_forest_has(m, j);
+    if (!near && !tree && !(m->lin.d && m->blend[j] < 1.0f)) continue;
     if (!lin && m->lin.d) vae_linear_row(m, x, ln->lw, ln->linear), lin = 1;
     double net = numeric_mean(m, j, o, wm, S, w->var[j], NULL, ln->gh), b = net;
     if (lin && !isnan(ln->linear[j])) b = m->blend[j] * net + (1.0 - m->blend[j]) * ln->linear[j];
     if (near) b = (1.0 - m->knn_share[j]) * b + m->knn_share[j] * knn[j];
+    if (tree) {
+      vae_forest_probs(m, j, x, ln->probs);
+      b = (1.0 - m->forest_share[j]) * b + m->forest_share[j] * ln->probs[0];
+    }
     ln->shift[j] = b - net;
   }
 }

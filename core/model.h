@@ -37,6 +37,26 @@ typedef struct {
   float *enc;          /* [n * 3 x_width] (knn.c), not stored */
 } vae_knn;
 
+/* The forest expert (forest.c): per binary or categorical column of at
+** most VAE_FOREST_MAX_LEVELS levels, VAE_FOREST_TREES classification
+** trees, every tree's nodes in one set of arrays (a column's trees in
+** order, each tree's nodes after its root, children after their parent). */
+#ifndef VAE_FOREST_TREES
+#define VAE_FOREST_TREES 24
+#endif
+#define VAE_FOREST_MAX_LEVELS 64
+typedef struct {
+  int trees;           /* trees per column: VAE_FOREST_TREES, or 0: no forest */
+  int nodes, nprob;
+  int *root;           /* [p * trees]: column j's tree t's root, -1: none */
+  int *feat;           /* [nodes]: the split's column, -1 at a leaf */
+  float *thr;          /* [nodes]: left when x <= thr (numeric, binary) or x == thr (categorical) */
+  int *kid;            /* [nodes]: a split's left child (the right one next),
+                          a leaf's first probability in prob */
+  unsigned char *miss; /* [nodes]: 1 when a missing cell goes left */
+  float *prob;         /* [nprob]: a leaf's P(1), or its level shares */
+} vae_forest;
+
 typedef struct {
   int d;               /* x_width, or 0: no linear part */
   double *mean;        /* [d] */
@@ -108,6 +128,10 @@ struct vae_model {
   ** all 0 when knn.n is 0). */
   vae_knn knn;
   float *knn_share;    /* [p] */
+  /* The forest expert (forest.c) and per column its share of the estimate,
+  ** taken from the blend above (0: none; all 0 without a forest). */
+  vae_forest forest;
+  float *forest_share; /* [p] */
   /* Per numeric column, the scale of a draw's spread about the network's
   ** centre (spread.c; 1: the network's own, and for other kinds). */
   float *spread;       /* [p] */
@@ -305,6 +329,23 @@ vae_knn_work *vae_knn_work_alloc(const vae_model *m);
 void vae_knn_work_free(vae_knn_work *w);
 void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned char *want,
                   vae_knn_work *w, double *estimate, double *probs);
+
+/* The forest expert (forest.c). vae_forest_build grows trees for each
+** binary or categorical column j with want[j] (want NULL: every one) on
+** raw rows idx[0..n) of data (the first of them that have the column, up
+** to a cap), streams from seed, into *out (trees 0 when none).
+** vae_forest_width: the probabilities a column's estimate has (1 for
+** binary: P(1); 0: it takes no forest). vae_forest_has: whether column j
+** has trees. vae_forest_probs: column j's estimate for raw row x into
+** probs (vae_forest_width of them). vae_forest_check: whether a blob's
+** forest and shares are sound (VAE_CORRUPT if not). */
+int vae_forest_build(const vae_model *m, const float *data, const int64_t *idx, int64_t n,
+                     const unsigned char *want, uint64_t seed, vae_forest *out);
+void vae_forest_free(const vae_allocator *a, vae_forest *f);
+int vae_forest_width(const vae_column *c);
+int vae_forest_has(const vae_model *m, int j);
+void vae_forest_probs(const vae_model *m, int j, const float *x, double *probs);
+int vae_forest_check(const vae_column *cols, int p, const vae_forest *f, const float *share);
 
 /* Where numeric columns' real holes are (holes.c), for the weights of
 ** the held-out cells the imputation shares are chosen on.

@@ -297,6 +297,8 @@ void vae_model_free(vae_model *m) {
   vae_free(&a, m->params);
   vae_free(&a, m->blend);
   vae_free(&a, m->knn_share);
+  vae_free(&a, m->forest_share);
+  vae_forest_free(&a, &m->forest);
   vae_free(&a, m->spread);
   vae_knn_free(&a, &m->knn);
   vae_linear_free(&a, &m->lin);
@@ -398,7 +400,8 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
   m->blend = vae_calloc(mem, (size_t)p, sizeof(float));
   m->knn_share = vae_calloc(mem, (size_t)p, sizeof(float));
   m->spread = vae_calloc(mem, (size_t)p, sizeof(float));
-  if (!m->params || !m->blend || !m->knn_share || !m->spread) goto nomem;
+  m->forest_share = vae_calloc(mem, (size_t)p, sizeof(float));
+  if (!m->params || !m->blend || !m->knn_share || !m->spread || !m->forest_share) goto nomem;
   for (int j = 0; j < p; j++) m->blend[j] = m->spread[j] = 1.0f;
   *out = m;
   return VAE_OK;
@@ -645,6 +648,10 @@ double vae_model_network_share(const vae_model *m, int i) {
 
 double vae_model_knn_share(const vae_model *m, int i) {
   return i >= 0 && i < m->p && m->knn.n ? m->knn_share[i] : 0.0;
+}
+
+double vae_model_forest_share(const vae_model *m, int i) {
+  return i >= 0 && i < m->p && vae_forest_has(m, i) ? m->forest_share[i] : 0.0;
 }
 
 double vae_model_draw_spread(const vae_model *m, int i) {

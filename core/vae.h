@@ -214,6 +214,9 @@ double vae_model_network_share(const vae_model *m, int i);
 /* The nearest-neighbour expert's share of column i's imputed value (knn.c),
 ** taken from the blend of the network and the linear part; 0 without one. */
 double vae_model_knn_share(const vae_model *m, int i);
+/* The forest expert's share of binary or categorical column i's imputed
+** value (forest.c), taken from the blend above; 0 without one. */
+double vae_model_forest_share(const vae_model *m, int i);
 /* The scale of numeric column i's draws' spread about the network's centre
 ** (spread.c), chosen on held-out cells; 1 for other kinds and old models. */
 double vae_model_draw_spread(const vae_model *m, int i);

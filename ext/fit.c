@@ -231,6 +231,15 @@ static char *report_json(const vae_model *m, const vae_source *src,
     VAE_BUF_LIT(&b, ":");
     vae_buf_json_number(&b, floor(vae_model_knn_share(m, j) * 1000 + 0.5) / 1000);
   }
+  VAE_BUF_LIT(&b, "},\"forest_share\":{");
+  for (int k = 0, any = 0; k < p; k++) {
+    int kind = vae_model_column(m, k)->kind;
+    if (kind != VAE_BINARY && kind != VAE_CATEGORICAL) continue;
+    if (any++) VAE_BUF_LIT(&b, ",");
+    vae_buf_json_string(&b, vae_model_column(m, k)->name);
+    VAE_BUF_LIT(&b, ":");
+    vae_buf_json_number(&b, floor(vae_model_forest_share(m, k) * 1000 + 0.5) / 1000);
+  }
   VAE_BUF_LIT(&b, "},\"draw_spread\":{");
   for (int k = 0, any = 0; k < p; k++) {
     int kind = vae_model_column(m, k)->kind;

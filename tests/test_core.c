@@ -1230,9 +1230,10 @@ static void test_frozen_blobs(void) {
   const char *files[] = {"tests/data/frozen/model_v2.vaem", "tests/data/frozen/model_v3.vaem",
                          "tests/data/frozen/model_v4.vaem", "tests/data/frozen/model_v6.vaem",
                          "tests/data/frozen/model_v7.vaem", "tests/data/frozen/model_v8.vaem",
-                         "tests/data/frozen/model_v9.vaem", "tests/data/frozen/model_v10.vaem"};
-  const int versions[] = {2, 3, 4, 6, 7, 8, 9, 10};
-  for (int f = 0; f < 8; f++) {
+                         "tests/data/frozen/model_v9.vaem", "tests/data/frozen/model_v10.vaem",
+                         "tests/data/frozen/model_v11.vaem"};
+  const int versions[] = {2, 3, 4, 6, 7, 8, 9, 10, 11};
+  for (int f = 0; f < 9; f++) {
     FILE *in = fopen(files[f], "rb");
     static unsigned char buf[65536];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
@@ -1260,8 +1261,9 @@ static void test_frozen_blobs(void) {
     rc = vae_model_save(m, &blob, &n);
     if (!rc) rc = vae_model_load(&test_mem, blob, n, &again, err, sizeof err);
     if (!rc) rc = vae_infer(again, VAE_MEAN, 1, row, NULL, 0, out2, NULL);
-    CHECK(rc == VAE_OK && blob[4] == 11 && memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
-          "%s saved as version 11 imputes the same", files[f]);
+    CHECK(rc == VAE_OK && blob[4] == VAE_BLOB_FORMAT &&
+              memcmp(out, out2, (size_t)p * sizeof(float)) == 0,
+          "%s saved as the current version imputes the same", files[f]);
     vae_free(&test_mem, blob);
     vae_model_free(again);
     vae_model_free(m);
@@ -1437,6 +1439,184 @@ static void test_frozen_v10(void) {
   vae_model_free(m);
 }
 
+/* The bytes of a blob's forest section (blob.c, version 12). */
+static size_t forest_bytes(const vae_model *m) {
+  const vae_forest *f = &m->forest;
+  size_t n = 4 * (size_t)m->p + 4;
+  if (f->trees)
+    n += 8 + 4 * (size_t)m->p * f->trees + 16 * (size_t)f->nodes + 4 * (size_t)f->nprob;
+  return n;
+}
+
+/* The forest expert (forest.c). Rows of a, b uniform on [0, 1], c normal
+** noise, k a categorical column of three levels (noise) and y binary with
+** y = (a > 0.3) xor (b > 0.7): a rule one tree states in three splits and
+** a linear or logistic model cannot (P(y) is 0.3 or 0.7 on each side of
+** either threshold alone). 10% of every column missing. The fit's
+** held-out cells must give the forest a share of y, and y's cells missing
+** with a and b observed must then be imputed at the rule's error (0) but
+** for a few cells near the thresholds; every other column keeps no trees.
+** The model saved and loaded imputes the same, and vae_forest_build
+** failing at any allocation ends in VAE_NOMEM with nothing kept. */
+static void forest_rows(float *x, float *full, int n, uint64_t seed) {
+  vae_rng rng;
+  vae_rng_seed(&rng, seed);
+  for (int i = 0; i < n; i++) {
+    float *r = full + (size_t)i * 5;
+    r[0] = (float)vae_rng_uniform(&rng);
+    r[1] = (float)vae_rng_uniform(&rng);
+    r[2] = vae_rng_normal(&rng);
+    r[3] = (float)vae_rng_below(&rng, 3);
+    r[4] = (float)((r[0] > 0.3f) != (r[1] > 0.7f));
+    for (int j = 0; j < 5; j++) x[(size_t)i * 5 + j] = vae_rng_uniform(&rng) < 0.1 ? NAN : r[j];
+  }
+}
+
+static void test_forest(void) {
+  enum { N = 1500 };
+  static char *lv[] = {"p", "q", "r"};
+  vae_column cols[5] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
+                        {.name = "c", .kind = VAE_REAL},
+                        {.name = "k", .kind = VAE_CATEGORICAL, .nlevels = 3, .levels = lv},
+                        {.name = "y", .kind = VAE_BINARY}};
+  float *x = malloc(sizeof(float) * N * 5), *full = malloc(sizeof(float) * N * 5),
+        *out = malloc(sizeof(float) * N * 5), *out2 = malloc(sizeof(float) * N * 5);
+  forest_rows(x, full, N, 77);
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.seed = 3;
+  cfg.epochs = 30;
+  cfg.hidden[0] = cfg.hidden[1] = 16;
+  cfg.impute_samples = 64;
+  vae_model *m = NULL, *back = NULL;
+  char err[200] = "";
+  unsigned char *blob = NULL;
+  size_t len = 0;
+  if (vae_model_create(&test_mem, cols, 5, &cfg, x, N, &m, err, sizeof err) ||
+      vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err)) {
+    CHECK(0, "forest fit: %s", err);
+    goto done;
+  }
+  CHECK(m->forest_share[4] > 0 && vae_forest_has(m, 4), "y takes a forest share (%g)",
+        m->forest_share[4]);
+  int kept = 1;
+  for (int j = 0; j < 4; j++) kept = kept && (m->forest_share[j] == 0) == !vae_forest_has(m, j);
+  CHECK(kept, "a column keeps trees only with a share (c %g, k %g)", m->forest_share[2],
+        m->forest_share[3]);
+  vae_infer(m, VAE_MEAN, N, x, NULL, 0, out, NULL);
+  int cells = 0, wrong = 0;
+  for (int i = 0; i < N; i++) {
+    const float *r = x + (size_t)i * 5;
+    if (!isnan(r[4]) || isnan(r[0]) || isnan(r[1])) continue;
+    cells++;
+    wrong += out[(size_t)i * 5 + 4] != full[(size_t)i * 5 + 4];
+  }
+  float saved = m->forest_share[4];
+  m->forest_share[4] = 0.0f;
+  vae_infer(m, VAE_MEAN, N, x, NULL, 0, out2, NULL);
+  m->forest_share[4] = saved;
+  int wrong_without = 0;
+  for (int i = 0; i < N; i++) {
+    const float *r = x + (size_t)i * 5;
+    if (isnan(r[4]) && !isnan(r[0]) && !isnan(r[1]))
+      wrong_without += out2[(size_t)i * 5 + 4] != full[(size_t)i * 5 + 4];
+  }
+  printf("forest: y's error %d of %d cells, %d without the forest (share %.3f)\n", wrong, cells,
+         wrong_without, m->forest_share[4]);
+  CHECK(cells > 80 && wrong <= cells / 20, "y imputed by the rule: %d of %d wrong", wrong, cells);
+  int rc = vae_model_save(m, &blob, &len);
+  if (!rc) rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
+  CHECK(rc == VAE_OK && back->forest.nodes == m->forest.nodes &&
+            back->forest_share[4] == m->forest_share[4],
+        "the forest saved and loaded (%s)", err);
+  if (rc == VAE_OK) {
+    vae_infer(back, VAE_MEAN, N, x, NULL, 0, out2, NULL);
+    CHECK(memcmp(out, out2, sizeof(float) * N * 5) == 0, "a loaded forest imputes the same");
+    /* A split's column pointing at the tree's own target is refused. */
+    unsigned char *bad = malloc(len);
+    memcpy(bad, blob, len);
+    size_t at = len - 4 - 4 * m->nparams - 8 - forest_bytes(m) + 4 * 5 + 4 + 8 + 4 * 5 * VAE_FOREST_TREES;
+    uint32_t target = 4;
+    int node = m->forest.root[4 * VAE_FOREST_TREES];
+    CHECK(m->forest.feat[node] >= 0, "y's first tree splits at its root");
+    memcpy(bad + at + 16 * (size_t)node, &target, 4);
+    blob_set_crc(bad, len);
+    vae_model *t = NULL;
+    rc = vae_model_load(&test_mem, bad, len, &t, err, sizeof err);
+    CHECK(rc == VAE_CORRUPT && !t && strstr(err, "forest"), "a tree splitting on its target is refused: %s",
+          err);
+    free(bad);
+  }
+  /* Same seed, same trees. */
+  vae_forest f1, f2;
+  int64_t *idx = malloc(sizeof(int64_t) * N);
+  for (int i = 0; i < N; i++) idx[i] = i;
+  int r1 = vae_forest_build(m, x, idx, N, NULL, 9, &f1), r2 = vae_forest_build(m, x, idx, N, NULL, 9, &f2);
+  CHECK(r1 == VAE_OK && r2 == VAE_OK && f1.nodes == f2.nodes && f1.nodes > 0 &&
+            memcmp(f1.feat, f2.feat, sizeof(int) * f1.nodes) == 0 &&
+            memcmp(f1.thr, f2.thr, sizeof(float) * f1.nodes) == 0 &&
+            memcmp(f1.prob, f2.prob, sizeof(float) * f1.nprob) == 0,
+        "same seed, same forest");
+  vae_forest_free(&test_mem, &f1);
+  vae_forest_free(&test_mem, &f2);
+  int wrong_oom = 0, k;
+  for (k = 1; k < 1000; k++) {
+    vae_mem_fail_at(k, 0);
+    rc = vae_forest_build(m, x, idx, N, NULL, 9, &f1);
+    long used = vae_mem_count();
+    vae_mem_fail_at(-1, 0);
+    int clean = f1.trees == 0 && !f1.root && !f1.feat && !f1.prob;
+    if (rc == VAE_OK) vae_forest_free(&test_mem, &f1);
+    if (rc == VAE_OK && used < k) break;
+    if (rc != VAE_NOMEM || !clean) wrong_oom++;
+  }
+  CHECK(wrong_oom == 0 && k > 10, "forest: %d injected failures of %d not VAE_NOMEM", wrong_oom, k);
+  free(idx);
+done:
+  vae_free(&test_mem, blob);
+  vae_model_free(back);
+  vae_model_free(m);
+  free(x);
+  free(full);
+  free(out);
+  free(out2);
+}
+
+/* The version 11 file (a MAR model of columns x real, n integer, b binary,
+** c categorical of levels u, v, w: a linear part, a calibration, the
+** nearest neighbours' share of c 0.936 and draw spreads, written by main's
+** vae.so before the forest) loads with no forest and imputes what that
+** build did: vae_impute('m', 'x', NULL, 3, 1, 'u') = 3.0593133,
+** vae_impute('m', 'n', 1.5, NULL, 0, NULL) = 4, vae_impute('m', 'x', NULL,
+** NULL, 0, NULL) = -1.0196946, vae_impute('m', 'c', -2.0, 4, 1, NULL) =
+** 'v', vae_impute('m', 'b', 0.2, 3, NULL, 'w') = 0. */
+static void test_frozen_v11(void) {
+  vae_model *m;
+  char err[200] = "";
+  int rc = load_frozen("tests/data/frozen/model_v11.vaem", &m, err, sizeof err);
+  CHECK(rc == VAE_OK, "model_v11.vaem loads: %s", err);
+  if (rc) return;
+  const vae_column *c = vae_model_column(m, 3);
+  int u = vae_column_level(c, "u", 1), v = vae_column_level(c, "v", 1),
+      w = vae_column_level(c, "w", 1);
+  int none = m->forest.trees == 0;
+  for (int j = 0; j < 4; j++) none = none && m->forest_share[j] == 0.0f;
+  CHECK(m->knn.n > 0 && fabs(vae_model_knn_share(m, 3) - 0.936) < 1e-3 && m->lin.d > 0 &&
+            m->cal.nq > 0 && fabs(vae_model_draw_spread(m, 0) - 1.17) < 5e-3 && none &&
+            u >= 0 && v >= 0 && w >= 0,
+        "model_v11.vaem: neighbours (%d rows, share of c %g), spread of x %g, no forest",
+        m->knn.n, vae_model_knn_share(m, 3), vae_model_draw_spread(m, 0));
+  float rows[20] = {NAN, 3, 1, (float)u, 1.5f, NAN, 0, NAN, NAN, NAN, 0, NAN,
+                    -2.0f, 4, 1, NAN, 0.2f, 3, NAN, (float)w};
+  float out[20];
+  rc = vae_infer(m, VAE_MEAN, 5, rows, NULL, 0, out, NULL);
+  CHECK(rc == VAE_OK && fabs(out[0] - 3.0593133) < 1e-4 && out[5] == 4 &&
+            fabs(out[8] - -1.0196946) < 1e-4 && out[15] == v && out[18] == 0,
+        "model_v11.vaem imputes as its writer did: %.6f %g %.6f %g %g", out[0], out[5], out[8],
+        out[15], out[18]);
+  vae_model_free(m);
+}
+
 static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   vae_column cols[5];
   mixed_columns(cols);
@@ -1528,20 +1708,34 @@ static size_t add_v6_fields(const unsigned char *in, size_t n, size_t head, unsi
 ** and the linear part's u32 d = 0 too. A writer longer than 64 bytes is
 ** refused. */
 static void test_old_blobs(vae_model *m) {
-  for (int j = 0; j < m->p; j++) m->blend[j] = 1.0f, m->knn_share[j] = 0.0f, m->spread[j] = 1.0f;
+  for (int j = 0; j < m->p; j++)
+    m->blend[j] = 1.0f, m->knn_share[j] = m->forest_share[j] = 0.0f, m->spread[j] = 1.0f;
   vae_linear_free(&m->mem, &m->lin);
   vae_knn_free(&m->mem, &m->knn);
+  vae_forest_free(&m->mem, &m->forest);
   vae_calibration_free(&m->mem, &m->cal);
-  unsigned char *v11, *v10, *v9, *again = NULL;
-  size_t n11, n10, n9, n_again = 0;
-  if (vae_model_save(m, &v11, &n11) != VAE_OK) {
+  unsigned char *v12, *v11, *v10, *v9, *again = NULL;
+  size_t n12, n11, n10, n9, n_again = 0;
+  if (vae_model_save(m, &v12, &n12) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
   size_t wlen = strlen(VAE_VERSION);
-  CHECK(v11[4] == 11 && v11[8] == wlen && v11[9] == 0 && v11[10] == 0 && v11[11] == 0 &&
-            memcmp(v11 + 12, VAE_VERSION, wlen) == 0,
-        "the blob is version 11 and its writer is %s", VAE_VERSION);
+  CHECK(v12[4] == 12 && v12[8] == wlen && v12[9] == 0 && v12[10] == 0 && v12[11] == 0 &&
+            memcmp(v12 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version 12 and its writer is %s", VAE_VERSION);
+  /* Version 11: without the forest's p zero shares and u32 trees = 0
+  ** before u64 nparams. */
+  size_t forest_len = 4 * (size_t)m->p + 4, forest_at = n12 - (8 + 4 * m->nparams + 4) - forest_len;
+  int none = 1;
+  for (size_t i = 0; i < forest_len; i++) none = none && v12[forest_at + i] == 0;
+  CHECK(none, "a model without a forest writes zero shares and trees = 0");
+  n11 = n12 - forest_len;
+  v11 = malloc(n12);
+  memcpy(v11, v12, forest_at);
+  memcpy(v11 + forest_at, v12 + forest_at + forest_len, n12 - forest_at - forest_len);
+  v11[4] = 11;
+  blob_set_crc(v11, n11);
   /* Version 10: without the draws' p spreads (all 1 here) before u64 nparams. */
   size_t spread_len = 4 * (size_t)m->p, spread_at = n11 - (8 + 4 * m->nparams + 4) - spread_len;
   int ones = 1;
@@ -1584,11 +1778,13 @@ static void test_old_blobs(vae_model *m) {
   blob_set_crc(v4, n4);
   size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  for (int version = 2; version <= 10; version++) {
+  for (int version = 2; version <= 11; version++) {
     size_t drop = version == 2 ? cut : 0;
-    size_t n = version == 10 ? n10 : version >= 7 ? n9 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
-    unsigned char *old_blob = malloc(n11 + 12);
-    if (version == 10) {
+    size_t n = version == 11 ? n11 : version == 10 ? n10 : version >= 7 ? n9 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
+    unsigned char *old_blob = malloc(n12 + 12);
+    if (version == 11) {
+      memcpy(old_blob, v11, n);
+    } else if (version == 10) {
       memcpy(old_blob, v10, n);
     } else if (version >= 7) {
       memcpy(old_blob, v9, n);
@@ -1608,8 +1804,8 @@ static void test_old_blobs(vae_model *m) {
     int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-    CHECK(again && n_again == n11 && memcmp(again, v11, n11) == 0,
-          "a version %d blob loads as the same MAR model, saved as version 11", version);
+    CHECK(again && n_again == n12 && memcmp(again, v12, n12) == 0,
+          "a version %d blob loads as the same MAR model, saved as version 12", version);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
@@ -1630,7 +1826,8 @@ static void test_old_blobs(vae_model *m) {
   free(v6);
   free(v9);
   free(v10);
-  vae_free(&test_mem, v11);
+  free(v11);
+  vae_free(&test_mem, v12);
 }
 
 static void test_determinism_and_blob(void) {
@@ -1664,7 +1861,8 @@ static void test_determinism_and_blob(void) {
   ** reservoir, the draws' spreads and u64 nparams) within (0, 1]. */
   {
     unsigned char *t = malloc(la);
-    size_t knn = 4 * (size_t)a->p + 4 + 4 * (size_t)a->knn.n * a->p + 4 * (size_t)a->p;
+    size_t knn = 4 * (size_t)a->p + 4 + 4 * (size_t)a->knn.n * a->p + 4 * (size_t)a->p +
+                 forest_bytes(a);
     size_t at = la - 4 - 4 * a->nparams - 8 - knn - 8;
     const double temps[] = {0.5, 1.5, 0.0, -1.0, NAN};
     for (int k = 0; t && k < 5; k++) {
@@ -2553,7 +2751,7 @@ static void test_knn_blob(void) {
   char err[200] = "";
   if (!m) goto done;
   CHECK(m->knn.n > 0, "the cluster model keeps a reservoir");
-  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == 11, "saved as version 11");
+  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == 12, "saved as version 12");
   int rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
   CHECK(rc == VAE_OK, "loads: %s", err);
   if (rc) goto done;
@@ -2571,7 +2769,8 @@ static void test_knn_blob(void) {
   /* The block: f32 share[4], u32 n, f32 rows[n * 4], before the u64
   ** parameter count. */
   const int n = m->knn.n;
-  size_t rows_at = len - 4 - 4 * m->nparams - 8 - 4 * 4 - 4 * (size_t)n * 4; /* spreads[4] last */
+  size_t rows_at = len - 4 - 4 * m->nparams - 8 - forest_bytes(m) - 4 * 4 -
+                   4 * (size_t)n * 4; /* spreads[4] and the forest last */
   size_t n_at = rows_at - 4, share_at = n_at - 16;
   CHECK(le32(blob + n_at) == (uint32_t)n, "the reservoir's row count is where it belongs");
   bad = malloc(len);
@@ -2640,6 +2839,7 @@ int main(void) {
   test_frozen_v8();
   test_frozen_v9();
   test_frozen_v10();
+  test_frozen_v11();
   test_kept_scratch();
   test_generate_strata();
   test_generate_two_clusters();
@@ -2657,6 +2857,7 @@ int main(void) {
   test_knn_known_answer();
   test_knn_noise();
   test_knn_blob();
+  test_forest();
   test_hole_weights();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;

@@ -2,7 +2,8 @@
 # tests/fuzz_options.c):
 #   tests/fuzz/corpus_blob/     model blobs of a few tiny models, fitted by
 #                               vae.so, of different column kinds and sizes
-#                               (one with nearest neighbours' rows)
+#                               (one with nearest neighbours' rows, one
+#                               with a forest's trees)
 #   tests/fuzz/corpus_options/  vae_fit options, valid and not
 # Usage (after make): python3 tests/fuzz/make_corpus.py [path/to/vae.so]
 # The seeds are deterministic (fixed seeds) and small (under 16 KB each:
@@ -34,6 +35,15 @@ db.executemany('INSERT INTO u VALUES (?, ?, ?, ?)',
                  (i % 10) * 7.3 % 4, 'stuv'[(i % 10) * 7 % 4] if i % 4 else None)
                 for i in range(60)])
 
+# A binary column that is a threshold rule of two others (xor), for a model
+# whose forest (forest.c) takes a share: the forest's part of the reader
+# gets seeds.
+db.execute('CREATE TABLE v (a REAL, c REAL, y INTEGER)')
+db.executemany('INSERT INTO v VALUES (?, ?, ?)',
+               [((i * 0.618) % 1, (i * 0.7548 + 0.1) % 1,
+                 None if i % 9 == 0 else int(((i * 0.618) % 1 > 0.3) != ((i * 0.7548 + 0.1) % 1 > 0.7)))
+                for i in range(120)])
+
 base = {"epochs": 2, "samples": 2, "impute_samples": 4, "seed": 1, "holdout": 0}
 models = {
     'real_int': ('SELECT x, n FROM t', {"hidden": [3], "latent": 1}),
@@ -43,6 +53,7 @@ models = {
     'one_col_deep': ('SELECT x FROM t', {"hidden": [1, 1, 1, 1, 1, 1, 1, 1], "latent": 1}),
     'mnar': ('SELECT x, b, k FROM t', {"hidden": [3], "latent": 1, "missing": "mnar"}),
     'knn': ('u', {"hidden": [3], "latent": 1, "holdout": 0.3, "epochs": 5}),
+    'forest': ('v', {"hidden": [2], "latent": 1, "holdout": 0.3, "epochs": 3}),
 }
 out = os.path.join(here, 'corpus_blob')
 os.makedirs(out, exist_ok=True)
@@ -54,6 +65,9 @@ for name, (source, opts) in models.items():
     if name == 'knn':  # the reservoir is there: the neighbours' part of the reader gets seeds
         rep = json.loads(db.execute('SELECT report FROM vae_models WHERE name = ?', (name,)).fetchone()[0])
         assert max(rep['knn_share'].values()) > 0, rep['knn_share']
+    if name == 'forest':  # the trees are there
+        rep = json.loads(db.execute('SELECT report FROM vae_models WHERE name = ?', (name,)).fetchone()[0])
+        assert rep['forest_share']['y'] > 0, rep['forest_share']
     with open(os.path.join(out, name + '.vaem'), 'wb') as f:
         f.write(blob)
     print('%-14s %5d bytes  %s' % (name, len(blob), [c['kind'] + ('(log)' if c.get('log') else '')
