@@ -51,12 +51,33 @@
 #include "model.h"
 
 #include <math.h>
+#ifdef VAE_SPREAD_DEBUG
+#include <stdio.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
 #define VAE_SPREAD_TARGET 0.90
-#define VAE_SPREAD_MIN 1.0
+#define VAE_SPREAD_MIN 0.5
 #define VAE_SPREAD_MAX 4.0
+#ifndef VAE_SPREAD_FLOOR_MCAR
+#define VAE_SPREAD_FLOOR_MCAR 0.7
+#endif
+#ifndef VAE_SPREAD_SHIFT_FULL
+#define VAE_SPREAD_SHIFT_FULL 1.0
+#endif
+#ifndef VAE_SPREAD_SHIFT_WIDEN
+#define VAE_SPREAD_SHIFT_WIDEN 0.15
+#endif
+#ifndef VAE_SPREAD_POOL_HOLED
+#define VAE_SPREAD_POOL_HOLED 0
+#endif
+#ifndef VAE_SPREAD_WIDEN_FLOOR
+#define VAE_SPREAD_WIDEN_FLOOR 0
+#endif
+#ifndef VAE_SPREAD_SHIFT_FROM
+#define VAE_SPREAD_SHIFT_FROM 0.5
+#endif
 #define VAE_SPREAD_PRIOR_CELLS 20.0
 #define SPREAD_MAX_CELLS 400 /* a column's cells looked at, at most */
 
@@ -122,7 +143,8 @@ static double coverage(const vae_model *m, const vae_spread_cell *cells, const l
 
 /* Where the coverage cov[0..SPREAD_GRID) of the scales grid() reaches the
 ** target: the log scale, interpolated between the grid's points. */
-#define SPREAD_GRID 17 /* steps of 8^(1/16) = 1.14 */
+#define SPREAD_GRID 25 /* steps of 8^(1/24) = 1.09 */
+#define SPREAD_ONE 8    /* the grid point of scale 1 */
 static double grid(int g) {
   return log(VAE_SPREAD_MIN) + g * (log(VAE_SPREAD_MAX) - log(VAE_SPREAD_MIN)) / (SPREAD_GRID - 1);
 }
@@ -137,7 +159,20 @@ static double crossing(const double *cov) {
   return grid(SPREAD_GRID - 1);
 }
 
-int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D, uint64_t seed) {
+/* The floor and widening of a column's log scale from the spread of its
+** holes' fitted log odds (sh: -1 without holes). */
+static double shift_floor(double sh) {
+  if (sh < 0) return 0;
+  double t = sh / VAE_SPREAD_SHIFT_FULL;
+  return t >= 1 ? 0 : (1 - t) * log(VAE_SPREAD_FLOOR_MCAR);
+}
+
+static double shift_widen(double sh) {
+  return sh > VAE_SPREAD_SHIFT_FROM ? VAE_SPREAD_SHIFT_WIDEN * (sh - VAE_SPREAD_SHIFT_FROM) : 0;
+}
+
+int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
+                      const double *shift, uint64_t seed) {
   const int p = m->p, G = SPREAD_GRID;
   long *idx = vae_malloc(&m->mem, (size_t)(n > 0 ? n : 1) * sizeof(long));
   double *cov = vae_calloc(&m->mem, (size_t)p * G + 2 * G + p, sizeof(double));
@@ -150,7 +185,9 @@ int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
   }
   double *pool = cov + (size_t)p * G, *shrunk = pool + G, *eff = shrunk + G, all = 0;
   /* Each column's (weighted) coverage at each scale of the grid; the
-  ** pooled one weighs each column by its effective number of cells. */
+  ** pooled one weighs each column by its effective number of cells, the
+  ** columns with holes only when some have cells. */
+  int holed = 0;
   for (int j = 0; j < p; j++) {
     if (!vae_is_numeric(m->cols[j].kind)) continue;
     long k = 0;
@@ -163,10 +200,17 @@ int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
       }
     if (k == 0) continue;
     eff[j] = sw * sw / sw2;
-    for (int g = 0; g < G; g++) {
+    holed |= shift && shift[j] >= 0;
+#ifdef VAE_SPREAD_DEBUG
+    fprintf(stderr, "CELLS %s k %ld eff %.1f shift %.3f\n", m->cols[j].name, k, eff[j],
+            shift ? shift[j] : -9);
+#endif
+    for (int g = 0; g < G; g++)
       cov[(size_t)j * G + g] = coverage(m, cells, idx, k, D, exp(grid(g)), seed, v);
-      pool[g] += eff[j] * cov[(size_t)j * G + g];
-    }
+  }
+  for (int j = 0; j < p; j++) {
+    if (!(eff[j] > 0) || (VAE_SPREAD_POOL_HOLED && holed && shift[j] < 0)) continue;
+    for (int g = 0; g < G; g++) pool[g] += eff[j] * cov[(size_t)j * G + g];
     all += eff[j];
   }
   for (int g = 0; g < G; g++) pool[g] = all > 0 ? pool[g] / all : VAE_SPREAD_TARGET;
@@ -183,8 +227,22 @@ int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
                       (eff[j] + VAE_SPREAD_PRIOR_CELLS);
         ls = crossing(shrunk);
       }
+      double sh = shift ? shift[j] : -1, lo = shift_floor(sh);
+#if VAE_SPREAD_WIDEN_FLOOR
+      ls = (ls > lo ? ls : lo) + shift_widen(sh);
+#else
+      ls += shift_widen(sh);
+      if (ls < lo) ls = lo;
+#endif
+      if (ls > log(VAE_SPREAD_MAX)) ls = log(VAE_SPREAD_MAX);
     }
     m->spread[j] = (float)exp(ls);
+#ifdef VAE_SPREAD_DEBUG
+    if (vae_is_numeric(m->cols[j].kind))
+      fprintf(stderr, "SPREAD %s eff %.1f cov1 %.3f pool1 %.3f pooled %.3f spread %.3f\n",
+              m->cols[j].name, eff[j], cov[(size_t)j * G + SPREAD_ONE], pool[SPREAD_ONE],
+              exp(pooled), m->spread[j]);
+#endif
   }
   vae_free(&m->mem, idx);
   vae_free(&m->mem, cov);
@@ -216,10 +274,12 @@ static double feature(const vae_model *m, const float *row, int k) {
 }
 
 int vae_missing_odds(const vae_model *m, const float *scored, const int64_t *train,
-                     int64_t n_train, const int64_t *rows, int nrows, float *odds) {
+                     int64_t n_train, const int64_t *rows, int nrows, float *odds,
+                     double *shift) {
   const int p = m->p;
   const int n = n_train < MISS_ROWS ? (int)n_train : MISS_ROWS;
   for (size_t i = 0; i < (size_t)nrows * p; i++) odds[i] = 1.0f;
+  for (int j = 0; shift && j < p; j++) shift[j] = -1;
   int *feat = vae_malloc(&m->mem, (size_t)p * sizeof(int));
   double *corr = vae_malloc(&m->mem, (size_t)p * sizeof(double));
   const int F = MISS_FEATURES + 1;
@@ -283,6 +343,17 @@ int vae_missing_odds(const vae_model *m, const float *scored, const int64_t *tra
       for (int a = 0; ok && a < f; a++) beta[a] += grad[a];
     }
     if (!ok) continue;
+    if (shift && nf > 0) { /* the sd of the fitted logit over the training rows */
+      double su = 0, suu = 0;
+      for (int i = 0; i < n; i++) {
+        const float *row = scored + train[i] * p;
+        double u = beta[0];
+        for (int a = 1; a < f; a++) u += beta[a] * feature(m, row, feat[a - 1]);
+        su += u, suu += u * u;
+      }
+      double var = suu / n - (su / n) * (su / n);
+      shift[j] = var > 0 ? sqrt(var) : 0;
+    }
     for (int r = 0; r < nrows; r++) {
       const float *row = scored + rows[r] * p;
       double u = beta[0];
