@@ -391,7 +391,9 @@ typedef struct {
 /* m->spread of each numeric column from n held-out cells (D draws each):
 ** the scale at which the 5%-95% range of the draws covers the true value
 ** in VAE_SPREAD_TARGET of the (weighted) cells, shrunk towards the
-** columns' pooled scale. VAE_NOMEM on failure (m->spread untouched). */
+** columns' pooled scale, then widened or floored by shift (p, from
+** vae_missing_odds; NULL: none, floor 1). VAE_NOMEM on failure
+** (m->spread untouched). */
 int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
                       const double *shift, uint64_t seed);
 /* Each of rows[0..nrows)'s odds of missing each numeric column, given its
