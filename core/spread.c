@@ -74,9 +74,7 @@
 #define VAE_SPREAD_FLOOR_MCAR 0.7 /* the scale's floor at shift 0 */
 #define VAE_SPREAD_SHIFT_FULL 1.0 /* the shift from which the floor is 1 */
 #define VAE_SPREAD_SHIFT_FROM 0.5 /* the shift above which draws widen */
-#ifndef VAE_SPREAD_SHIFT_WIDEN
-#define VAE_SPREAD_SHIFT_WIDEN 0.15 /* by this much log scale per unit */
-#endif
+#define VAE_SPREAD_SHIFT_WIDEN 0.22 /* by this much log scale per unit */
 #define VAE_SPREAD_PRIOR_CELLS 20.0
 #define SPREAD_MAX_CELLS 400 /* a column's cells looked at, at most */
 

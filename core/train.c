@@ -731,7 +731,9 @@ static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
                                      odds[(size_t)(r % c->base) * p + j], c->centre[cell],
                                      (float)(est - net), c->z + (size_t)cell * VAE_SPREAD_DRAWS};
     }
-  int rc = vae_choose_spread(m, cells, n, VAE_SPREAD_DRAWS, own, seed);
+  /* An "mnar" model's holes depend on their own values, which no model of
+  ** them on the other cells shows: its draws keep the floor of 1. */
+  int rc = vae_choose_spread(m, cells, n, VAE_SPREAD_DRAWS, m->sel ? NULL : own, seed);
   vae_free(&m->mem, cells);
   vae_free(&m->mem, odds);
   vae_free(&m->mem, own);
