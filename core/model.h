@@ -432,15 +432,21 @@ typedef struct {
 /* m->spread of each numeric column from n held-out cells (D draws each):
 ** the scale at which the 5%-95% range of the draws covers the true value
 ** in VAE_SPREAD_TARGET of the (weighted) cells, shrunk towards the
-** columns' pooled scale. VAE_NOMEM on failure (m->spread untouched). */
-int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D, uint64_t seed);
+** columns' pooled scale, then widened or floored by shift (p, from
+** vae_missing_odds; NULL: none, floor 1). VAE_NOMEM on failure
+** (m->spread untouched). */
+int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
+                      const double *shift, uint64_t seed);
 /* Each of rows[0..nrows)'s odds of missing each numeric column, given its
 ** other cells (scored: the rows' normal scores, NaN missing), under a
 ** logistic regression of the column's holes fitted on training rows
 ** train[0..n_train) (spread.c), into odds (nrows x p; 1 where a column
-** has too few holes, or none). VAE_NOMEM on failure. */
+** has too few holes, or none), and with shift (p) the sd over the training
+** rows of each column's fitted log odds (-1: no model). VAE_NOMEM on
+** failure. */
 int vae_missing_odds(const vae_model *m, const float *scored, const int64_t *train,
-                     int64_t n_train, const int64_t *rows, int nrows, float *odds);
+                     int64_t n_train, const int64_t *rows, int nrows, float *odds,
+                     double *shift);
 
 /* Early stopping (train.c) reads the held-out bound of each round. A round
 ** gains when its bound is the best so far or, with at least

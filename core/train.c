@@ -799,13 +799,22 @@ static void score_blend(const vae_model *m, const blend_cells *c, const float *d
 ** the network's own. */
 static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
                          const float *scored, const int64_t *idx, const int64_t *train,
-                         int64_t n_train, const float *weight, uint64_t seed) {
+                         int64_t n_train, const float *weight, const double *shift,
+                         uint64_t seed) {
   const int p = m->p;
   float *odds = vae_malloc(&m->mem, (size_t)c->base * p * sizeof(float));
-  if (!odds) return VAE_NOMEM;
-  if (weight) memcpy(odds, weight, (size_t)c->base * p * sizeof(float));
-  else if (vae_missing_odds(m, scored, train, n_train, idx, c->base, odds)) {
+  double *own = vae_malloc(&m->mem, (size_t)p * sizeof(double));
+  if (!odds || !own) {
     vae_free(&m->mem, odds);
+    vae_free(&m->mem, own);
+    return VAE_NOMEM;
+  }
+  if (weight) {
+    memcpy(odds, weight, (size_t)c->base * p * sizeof(float));
+    memcpy(own, shift, (size_t)p * sizeof(double));
+  } else if (vae_missing_odds(m, scored, train, n_train, idx, c->base, odds, own)) {
+    vae_free(&m->mem, odds);
+    vae_free(&m->mem, own);
     return VAE_NOMEM;
   }
   long n = 0;
@@ -815,6 +824,7 @@ static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
   vae_spread_cell *cells = vae_malloc(&m->mem, (size_t)(n > 0 ? n : 1) * sizeof *cells);
   if (!cells) {
     vae_free(&m->mem, odds);
+    vae_free(&m->mem, own);
     return VAE_NOMEM;
   }
   n = 0;
@@ -829,9 +839,12 @@ static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
                                      odds[(size_t)(r % c->base) * p + j], c->centre[cell],
                                      (float)(est - net), c->z + (size_t)cell * VAE_SPREAD_DRAWS};
     }
-  int rc = vae_choose_spread(m, cells, n, VAE_SPREAD_DRAWS, seed);
+  /* An "mnar" model's holes depend on their own values, which no model of
+  ** them on the other cells shows: its draws keep the floor of 1. */
+  int rc = vae_choose_spread(m, cells, n, VAE_SPREAD_DRAWS, m->sel ? NULL : own, seed);
   vae_free(&m->mem, cells);
   vae_free(&m->mem, odds);
+  vae_free(&m->mem, own);
   return rc;
 }
 
@@ -870,7 +883,8 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
     choose_forest_shares(m, &c, data, idx, sum);
   }
   if (rc == VAE_OK && spread)
-    rc = choose_spread(m, &c, data, scored, idx, train, n_train, NULL, vae_seed_mix(seed, 0x5b4e));
+    rc = choose_spread(m, &c, data, scored, idx, train, n_train, NULL, NULL,
+                       vae_seed_mix(seed, 0x5b4e));
   if (rc == VAE_OK && error) score_blend(m, &c, data, idx, error, sum);
   blend_cells_free(&c);
   vae_free(&m->mem, sum);
@@ -1483,6 +1497,7 @@ typedef struct {
   unsigned char *hidden; /* base x p: the hidden cells of the first base held-out rows */
   int64_t *rows;         /* base: those rows (refit_all_rows shuffles the fit's order) */
   float *weight;         /* base x p: a hidden cell's weight (odds / chance of being hidden) */
+  double *shift;         /* p: the sd of each column's fitted log odds of missing (spread.c) */
   int base;
 } masked_cells;
 
@@ -1492,6 +1507,7 @@ static void masked_cells_free(const vae_allocator *a, masked_cells *mc) {
   vae_free(a, mc->hidden);
   vae_free(a, mc->rows);
   vae_free(a, mc->weight);
+  vae_free(a, mc->shift);
   memset(mc, 0, sizeof *mc);
 }
 
@@ -1506,9 +1522,12 @@ static int mask_held_out(fit_state *f, const int64_t *hold, int64_t n_hold, mask
   mc->hidden = vae_calloc(&m->mem, bp, 1);
   mc->rows = vae_malloc(&m->mem, (size_t)mc->base * sizeof(int64_t));
   mc->weight = vae_malloc(&m->mem, bp * sizeof(float));
+  mc->shift = vae_malloc(&m->mem, (size_t)p * sizeof(double));
   float *odds = vae_malloc(&m->mem, bp * sizeof(float));
-  if (!mc->data || !mc->scored || !mc->hidden || !mc->rows || !mc->weight || !odds ||
-      vae_missing_odds(m, f->scored, f->b.idx, f->plan.n_train, hold, mc->base, odds)) {
+  if (!mc->data || !mc->scored || !mc->hidden || !mc->rows || !mc->weight || !mc->shift ||
+      !odds ||
+      vae_missing_odds(m, f->scored, f->b.idx, f->plan.n_train, hold, mc->base, odds,
+                       mc->shift)) {
     vae_free(&m->mem, odds);
     masked_cells_free(&m->mem, mc);
     return VAE_NOMEM;
@@ -1585,7 +1604,7 @@ static int spread_after_refit(fit_state *f, const masked_cells *mc) {
   if (rc == VAE_OK && m->forest.trees) forest_guesses(m, &c);
   if (rc == VAE_OK)
     rc = choose_spread(m, &c, f->data, f->scored, hold, f->b.idx, f->plan.n_train, mc->weight,
-                       vae_seed_mix(f->cfg->seed, 0x5b4f));
+                       mc->shift, vae_seed_mix(f->cfg->seed, 0x5b4f));
   blend_cells_free(&c);
   vae_free(&m->mem, blend);
   return rc;

@@ -1215,6 +1215,51 @@ static void test_linear_conditioning(void) {
   free(idx);
 }
 
+/* The draws' spread of a column from its held-out cells (spread.c,
+** vae_choose_spread) and the spread of its holes' log odds: draws twice as
+** wide as the truth's spread narrow below 1 where the holes fall at random
+** (shift near 0), not on a column without holes (-1); draws of the right
+** width widen where the holes lie apart from the observed cells (shift 2). */
+static void test_spread_shift(void) {
+  enum { N = 400, P = 4, K = 300, D = VAE_SPREAD_DRAWS };
+  vae_rng rng;
+  vae_rng_seed(&rng, 31);
+  static float x[N * P], z[P * K * D];
+  static vae_spread_cell cells[P * K];
+  for (int i = 0; i < N; i++) /* b as a, d as c */
+    x[i * P] = x[i * P + 1] = vae_rng_normal(&rng), x[i * P + 2] = x[i * P + 3] = vae_rng_normal(&rng);
+  vae_column cols[P] = {{.name = "a", .kind = VAE_REAL},
+                        {.name = "b", .kind = VAE_REAL},
+                        {.name = "c", .kind = VAE_REAL},
+                        {.name = "d", .kind = VAE_REAL}};
+  vae_config cfg;
+  vae_config_default(&cfg);
+  vae_model *m = NULL;
+  char err[200];
+  int rc = vae_model_create(&test_mem, cols, P, &cfg, x, N, &m, err, sizeof err);
+  CHECK(rc == VAE_OK, "create: %s", err);
+  if (rc) return;
+  const double wide[P] = {2, 2, 1, 1}, shift[P] = {0.1, -1, 0.1, 2};
+  for (int j = 0; j < P; j += 2) /* b's cells as a's, d's as c's */
+    for (int k = 0; k < K; k++) {
+      float *d = z + ((size_t)j * K + k) * D;
+      for (int i = 0; i < D; i++) d[i] = (float)(wide[j] * vae_rng_normal(&rng));
+      float t = (float)vae_unstandardize(&m->cols[j], vae_rng_normal(&rng));
+      cells[j * K + k] = (vae_spread_cell){j, t, 1.0f, 0.0f, 0.0f, d};
+      cells[(j + 1) * K + k] = (vae_spread_cell){j + 1, t, 1.0f, 0.0f, 0.0f, d};
+    }
+  rc = vae_choose_spread(m, cells, P * K, D, shift, 7);
+  printf("  draws' spread: over-dispersed %.3f (no holes %.3f), right width %.3f (holes apart %.3f)\n",
+         m->spread[0], m->spread[1], m->spread[2], m->spread[3]);
+  CHECK(rc == VAE_OK && m->spread[0] < 0.95f, "over-dispersed draws kept at %.3f", m->spread[0]);
+  CHECK(m->spread[1] == 1.0f, "a column without holes at %.3f", m->spread[1]);
+  CHECK(m->spread[2] >= 0.95f && m->spread[2] < 1.4f, "draws of the right width at %.3f",
+        m->spread[2]);
+  CHECK(m->spread[3] > 1.2f * m->spread[2], "holes apart: %.3f against %.3f", m->spread[3],
+        m->spread[2]);
+  vae_model_free(m);
+}
+
 /* Blobs written by earlier versions, kept as files (tests/data/frozen/:
 ** version 2 from before the linear part, version 3 from before "missing",
 ** version 4 an mnar model from before the writer field, version 6 an mnar
@@ -2834,6 +2879,7 @@ int main(void) {
   test_early_stopping();
   test_determinism_and_blob();
   test_frozen_blobs();
+  test_spread_shift();
   test_frozen_v6();
   test_frozen_v7();
   test_frozen_v8();

@@ -9,10 +9,11 @@
 # sigmoid(2 x_{j+5} - 0.5), the five-valued column by x_5; about 40% of
 # those columns' cells. The hidden cells lie where the columns were seldom
 # seen, so the network's own draws were too narrow: 0.826 of them covered
-# (0.878 with the spread chosen at fit time, spread.c).
+# (0.878 with the spread chosen at fit time, spread.c; 0.931 since it widens
+# where the holes lie apart from the observed cells).
 #
 # Also checked: the report's draw_spread names every numeric column, each
-# within [1, 4] and not all 1; every draw of the five-valued column is
+# within [1, 4] (under MAR the floor is 1) and not all 1; every draw of the five-valued column is
 # one of its five values (a draw moved towards vae_impute's estimate in
 # data units used to fall between them); and draws centre on the estimate
 # (the mean over cells of the 40 draws' mean less the estimate is within
