@@ -546,6 +546,68 @@ static double blended(const vae_model *m, const blend_cells *c, int r, int j, in
   return m->lin.d ? w * c->net_probs[o] + (1.0 - w) * c->lin_probs[o] : c->net_probs[o];
 }
 
+/* An expert whose share choose_expert_shares chooses: which hidden cells
+** it guesses, its guess at cell (r, j) (level l's probability, or the
+** numeric value at l 0), the estimate it is weighed against there, and
+** its gate. */
+typedef struct {
+  int (*has)(const vae_model *m, const blend_cells *c, int r, int j);
+  double (*guess)(const vae_model *m, const blend_cells *c, int r, int j, int l);
+  double (*before)(const vae_model *m, const blend_cells *c, int r, int j, int l);
+  double min_z, min_share;
+} share_expert;
+
+/* share[j] from the hidden cells for expert e, as choose_knn_shares says
+** (the gain of e over the estimate before it, its gate, shrinkage towards
+** the group's pooled share and the pooled one towards 0); 0 for a column
+** e guesses no cell of. The neighbours' and the forest's shares are both
+** chosen here. sum: 4 p scratch. */
+static void choose_expert_shares(const vae_model *m, const blend_cells *c, const float *data,
+                                 const int64_t *idx, double *sum, const share_expert *e,
+                                 float *share) {
+  const int p = m->p;
+  double *cross = sum, *spread = sum + p, *count = sum + 2 * p, *sq = sum + 3 * p;
+  memset(sum, 0, (size_t)p * 4 * sizeof(double));
+  for (int r = 0; r < c->rows; r++)
+    for (int j = 0; j < p; j++) {
+      size_t at = (size_t)r * p + j;
+      if (!c->hidden[at] || !e->has(m, c, r, j)) continue;
+      const vae_column *col = &m->cols[j];
+      double truth = data[idx[r % c->base] * p + j], gain = 0;
+      if (vae_is_numeric(col->kind)) {
+        const double wt = c->weight ? c->weight[at] : 1.0, sh = c->shift ? c->shift[at] : 0.0;
+        double y = (truth - sh) / col->sd, a = e->guess(m, c, r, j, 0) / col->sd;
+        double b = e->before(m, c, r, j, 0) / col->sd;
+        gain = wt * (y - b) * (a - b);
+        spread[j] += wt * (a - b) * (a - b);
+      } else {
+        int levels = col->kind == VAE_CATEGORICAL ? col->nlevels : 1;
+        for (int l = 0; l < levels; l++) {
+          double y = levels == 1 ? truth : l == (int)truth;
+          double a = e->guess(m, c, r, j, l), b = e->before(m, c, r, j, l);
+          gain += (y - b) * (a - b);
+          spread[j] += (a - b) * (a - b);
+        }
+      }
+      cross[j] += gain;
+      sq[j] += gain * gain;
+      count[j]++;
+    }
+  for (int kind = 0; kind < 2; kind++) { /* numeric, then the others */
+    double pooled = group_share(m, !kind, cross, spread, count, 0.0);
+    double all_cross = 0, all_sq = 0;
+    for (int j = 0; j < p; j++)
+      if (vae_is_numeric(m->cols[j].kind) == !kind) all_cross += cross[j], all_sq += sq[j];
+    const int group_shown = all_cross > e->min_z * sqrt(all_sq);
+    for (int j = 0; j < p; j++)
+      if (vae_is_numeric(m->cols[j].kind) == !kind) {
+        double w = best_share(cross[j], spread[j], count[j], pooled, BLEND_PRIOR_CELLS);
+        int shown = cross[j] > e->min_z * sqrt(sq[j]) || (group_shown && cross[j] > 0);
+        share[j] = w < e->min_share || !shown ? 0.0f : (float)w;
+      }
+  }
+}
+
 /* m->knn_share from the hidden cells, after m->blend: per column the share
 ** of the nearest neighbours against that blend that fits them best, shrunk
 ** towards its group's pooled share as choose_shares does, the pooled one
@@ -568,50 +630,19 @@ static double blended(const vae_model *m, const blend_cells *c, int r, int j, in
 ** choose_shares. sum: 4 p scratch. */
 #define KNN_MIN_SHARE 0.05
 #define KNN_MIN_Z 2.0
+static int knn_has(const vae_model *m, const blend_cells *c, int r, int j) {
+  return !isnan(c->knn[(size_t)r * m->p + j]);
+}
+
+static double knn_guess(const vae_model *m, const blend_cells *c, int r, int j, int l) {
+  return vae_is_numeric(m->cols[j].kind) ? c->knn[(size_t)r * m->p + j]
+                                         : c->knn_probs[(size_t)r * m->x_width + m->off[j] + l];
+}
+
 static void choose_knn_shares(vae_model *m, const blend_cells *c, const float *data,
                               const int64_t *idx, double *sum) {
-  const int p = m->p;
-  double *cross = sum, *spread = sum + p, *count = sum + 2 * p, *sq = sum + 3 * p;
-  memset(sum, 0, (size_t)p * 4 * sizeof(double));
-  for (int r = 0; r < c->rows; r++)
-    for (int j = 0; j < p; j++) {
-      size_t at = (size_t)r * p + j;
-      if (!c->hidden[at] || isnan(c->knn[at])) continue;
-      const vae_column *col = &m->cols[j];
-      double truth = data[idx[r % c->base] * p + j], gain = 0;
-      if (vae_is_numeric(col->kind)) {
-        const double wt = c->weight ? c->weight[at] : 1.0, sh = c->shift ? c->shift[at] : 0.0;
-        double y = (truth - sh) / col->sd, a = c->knn[at] / col->sd;
-        double b = blended(m, c, r, j, 0) / col->sd;
-        gain = wt * (y - b) * (a - b);
-        spread[j] += wt * (a - b) * (a - b);
-      } else {
-        int levels = col->kind == VAE_CATEGORICAL ? col->nlevels : 1;
-        size_t o = (size_t)r * m->x_width + m->off[j];
-        for (int l = 0; l < levels; l++) {
-          double y = levels == 1 ? truth : l == (int)truth;
-          double a = c->knn_probs[o + l], b = blended(m, c, r, j, l);
-          gain += (y - b) * (a - b);
-          spread[j] += (a - b) * (a - b);
-        }
-      }
-      cross[j] += gain;
-      sq[j] += gain * gain;
-      count[j]++;
-    }
-  for (int kind = 0; kind < 2; kind++) { /* numeric, then the others */
-    double pooled = group_share(m, !kind, cross, spread, count, 0.0);
-    double all_cross = 0, all_sq = 0;
-    for (int j = 0; j < p; j++)
-      if (vae_is_numeric(m->cols[j].kind) == !kind) all_cross += cross[j], all_sq += sq[j];
-    const int group_shown = all_cross > KNN_MIN_Z * sqrt(all_sq);
-    for (int j = 0; j < p; j++)
-      if (vae_is_numeric(m->cols[j].kind) == !kind) {
-        double w = best_share(cross[j], spread[j], count[j], pooled, BLEND_PRIOR_CELLS);
-        int shown = cross[j] > KNN_MIN_Z * sqrt(sq[j]) || (group_shown && cross[j] > 0);
-        m->knn_share[j] = w < KNN_MIN_SHARE || !shown ? 0.0f : (float)w;
-      }
-  }
+  const share_expert e = {knn_has, knn_guess, blended, KNN_MIN_Z, KNN_MIN_SHARE};
+  choose_expert_shares(m, c, data, idx, sum, &e, m->knn_share);
 }
 
 /* The forest's estimates of the hidden cells of the columns that have
@@ -664,52 +695,18 @@ static double with_forest(const vae_model *m, const blend_cells *c, int r, int j
 #ifndef FOREST_MIN_Z
 #define FOREST_MIN_Z 0.0
 #endif
+static int forest_has(const vae_model *m, const blend_cells *c, int r, int j) {
+  return vae_forest_has(m, j);
+}
+
+static double forest_guess(const vae_model *m, const blend_cells *c, int r, int j, int l) {
+  return c->forest_probs[(size_t)r * m->x_width + m->off[j] + l];
+}
+
 static void choose_forest_shares(vae_model *m, const blend_cells *c, const float *data,
                                  const int64_t *idx, double *sum) {
-  const int p = m->p;
-  double *cross = sum, *spread = sum + p, *count = sum + 2 * p, *sq = sum + 3 * p;
-  memset(sum, 0, (size_t)p * 4 * sizeof(double));
-  for (int r = 0; r < c->rows; r++)
-    for (int j = 0; j < p; j++) {
-      size_t at = (size_t)r * p + j;
-      if (!c->hidden[at] || !vae_forest_has(m, j)) continue;
-      const vae_column *col = &m->cols[j];
-      double truth = data[idx[r % c->base] * p + j], gain = 0;
-      size_t o = (size_t)r * m->x_width + m->off[j];
-      if (vae_is_numeric(col->kind)) {
-        const double wt = c->weight ? c->weight[at] : 1.0, sh = c->shift ? c->shift[at] : 0.0;
-        double y = (truth - sh) / col->sd, a = c->forest_probs[o] / col->sd;
-        double b = before_forest(m, c, r, j, 0) / col->sd;
-        gain = wt * (y - b) * (a - b);
-        spread[j] += wt * (a - b) * (a - b);
-      } else {
-        int levels = col->kind == VAE_CATEGORICAL ? col->nlevels : 1;
-        for (int l = 0; l < levels; l++) {
-          double y = levels == 1 ? truth : l == (int)truth;
-          double a = c->forest_probs[o + l], b = before_forest(m, c, r, j, l);
-          gain += (y - b) * (a - b);
-          spread[j] += (a - b) * (a - b);
-        }
-      }
-      cross[j] += gain;
-      sq[j] += gain * gain;
-      count[j]++;
-    }
-  for (int kind = 0; kind < 2; kind++) { /* numeric, then the others */
-    double pooled = group_share(m, !kind, cross, spread, count, 0.0);
-    double all_cross = 0, all_sq = 0;
-    for (int j = 0; j < p; j++)
-      if (vae_is_numeric(m->cols[j].kind) == !kind) all_cross += cross[j], all_sq += sq[j];
-    const int group_shown = all_cross > FOREST_MIN_Z * sqrt(all_sq);
-    for (int j = 0; j < p; j++)
-      if (vae_is_numeric(m->cols[j].kind) == !kind) {
-        m->forest_share[j] = 0.0f;
-        if (count[j] == 0) continue;
-        double w = best_share(cross[j], spread[j], count[j], pooled, BLEND_PRIOR_CELLS);
-        int shown = cross[j] > FOREST_MIN_Z * sqrt(sq[j]) || (group_shown && cross[j] > 0);
-        m->forest_share[j] = w < FOREST_MIN_SHARE || !shown ? 0.0f : (float)w;
-      }
-  }
+  const share_expert e = {forest_has, forest_guess, before_forest, FOREST_MIN_Z, FOREST_MIN_SHARE};
+  choose_expert_shares(m, c, data, idx, sum, &e, m->forest_share);
 }
 
 /* m->blend from the hidden cells: per column the share that fits them
