@@ -165,6 +165,30 @@ static void put_missingness(vae_buf *b, const vae_model *m) {
   VAE_BUF_LIT(b, "}");
 }
 
+/* Which columns a per-column map of the report lists. */
+enum { ANY_KIND, NUMERIC_KINDS, LEVEL_KINDS };
+
+/* ,"key":{"column":value,...}: one figure a column, to three decimals,
+** for the columns of the kinds asked. */
+static void put_column_map(vae_buf *b, const vae_model *m, const char *key,
+                           int kinds, double (*get)(const vae_model *, int)) {
+  int j, n = 0, p = vae_model_ncols(m);
+  VAE_BUF_LIT(b, ",");
+  vae_buf_json_string(b, key);
+  VAE_BUF_LIT(b, ":{");
+  for (j = 0; j < p; j++) {
+    int kind = vae_model_column(m, j)->kind;
+    int numeric = kind == VAE_REAL || kind == VAE_INTEGER;
+    int level = kind == VAE_BINARY || kind == VAE_CATEGORICAL;
+    if ((kinds == NUMERIC_KINDS && !numeric) || (kinds == LEVEL_KINDS && !level)) continue;
+    if (n++) VAE_BUF_LIT(b, ",");
+    vae_buf_json_string(b, vae_model_column(m, j)->name);
+    VAE_BUF_LIT(b, ":");
+    vae_buf_json_number(b, floor(get(m, j) * 1000 + 0.5) / 1000);
+  }
+  VAE_BUF_LIT(b, "}");
+}
+
 static char *report_json(const vae_model *m, const vae_source *src,
                          const vae_report *rep, const char *prev_text,
                          sqlite3_uint64 peak_bytes) {
@@ -217,39 +241,11 @@ static char *report_json(const vae_model *m, const vae_source *src,
     vae_buf_json_string(&b, vae_model_column(m, j)->name);
     vae_buf_appendf(&b, ":%lld", (long long)src->na_cells[j]);
   }
-  VAE_BUF_LIT(&b, "},\"network_share\":{");
-  for (j = 0; j < p; j++) {
-    if (j) VAE_BUF_LIT(&b, ",");
-    vae_buf_json_string(&b, vae_model_column(m, j)->name);
-    VAE_BUF_LIT(&b, ":");
-    vae_buf_json_number(&b, floor(vae_model_network_share(m, j) * 1000 + 0.5) / 1000);
-  }
-  VAE_BUF_LIT(&b, "},\"knn_share\":{");
-  for (j = 0; j < p; j++) {
-    if (j) VAE_BUF_LIT(&b, ",");
-    vae_buf_json_string(&b, vae_model_column(m, j)->name);
-    VAE_BUF_LIT(&b, ":");
-    vae_buf_json_number(&b, floor(vae_model_knn_share(m, j) * 1000 + 0.5) / 1000);
-  }
-  VAE_BUF_LIT(&b, "},\"forest_share\":{");
-  for (int k = 0, any = 0; k < p; k++) {
-    int kind = vae_model_column(m, k)->kind;
-    if (kind != VAE_BINARY && kind != VAE_CATEGORICAL) continue;
-    if (any++) VAE_BUF_LIT(&b, ",");
-    vae_buf_json_string(&b, vae_model_column(m, k)->name);
-    VAE_BUF_LIT(&b, ":");
-    vae_buf_json_number(&b, floor(vae_model_forest_share(m, k) * 1000 + 0.5) / 1000);
-  }
-  VAE_BUF_LIT(&b, "},\"draw_spread\":{");
-  for (int k = 0, any = 0; k < p; k++) {
-    int kind = vae_model_column(m, k)->kind;
-    if (kind != VAE_REAL && kind != VAE_INTEGER) continue;
-    if (any++) VAE_BUF_LIT(&b, ",");
-    vae_buf_json_string(&b, vae_model_column(m, k)->name);
-    VAE_BUF_LIT(&b, ":");
-    vae_buf_json_number(&b, floor(vae_model_draw_spread(m, k) * 1000 + 0.5) / 1000);
-  }
   VAE_BUF_LIT(&b, "}");
+  put_column_map(&b, m, "network_share", ANY_KIND, vae_model_network_share);
+  put_column_map(&b, m, "knn_share", ANY_KIND, vae_model_knn_share);
+  put_column_map(&b, m, "forest_share", LEVEL_KINDS, vae_model_forest_share);
+  put_column_map(&b, m, "draw_spread", NUMERIC_KINDS, vae_model_draw_spread);
   put_missingness(&b, m);
   VAE_BUF_LIT(&b, ",\"skipped\":[");
   for (j = 0; j < src->nskip; j++) {
