@@ -331,7 +331,10 @@ static void level_shifts(const vae_model *m, int j, const float *lg, int N,
         slope[at] += q * (1 - q);
       } else {
         double mx = -INFINITY, s = 0;
-        for (int l = 0; l < L; l++) mx = fmax(mx, o[at + l] + shift[at + l]);
+        for (int l = 0; l < L; l++) { /* not fmax: a call of libm's each */
+          double x = o[at + l] + shift[at + l];
+          if (x > mx) mx = x;
+        }
         for (int l = 0; l < L; l++) s += ex[l] = exp(o[at + l] + shift[at + l] - mx);
         for (int l = 0; l < L; l++) {
           double q = ex[l] / s;
