@@ -275,9 +275,25 @@ double vae_column_value_at(const vae_column *c, double u) {
   return a + bent(pos - k, c->bend, a + 0.5 * d > c->mean) * d;
 }
 
-static int cmp_float(const void *a, const void *b) {
-  float x = *(const float *)a, y = *(const float *)b;
-  return x < y ? -1 : x > y;
+/* a[0..n) in ascending order, tmp[n] scratch: a bottom-up merge sort,
+** stable (equal values keep their order, as in glibc's qsort, a merge
+** sort: the same table), its comparison inline. qsort's call per
+** comparison made the sorts some 3% of a fit of 500 rows. */
+static void sort_floats(float *a, float *tmp, int n) {
+  float *src = a, *dst = tmp;
+  for (int width = 1; width < n; width *= 2) {
+    for (int lo = 0; lo < n; lo += 2 * width) {
+      int mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+      int i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) dst[k++] = src[j] < src[i] ? src[j++] : src[i++];
+      while (i < mid) dst[k++] = src[i++];
+      while (j < hi) dst[k++] = src[j++];
+    }
+    float *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != a) memcpy(a, src, (size_t)n * sizeof(float));
 }
 
 /* Each binary or categorical column's share of rows per level, observed
@@ -430,7 +446,8 @@ static void calibrate_column(void *ctx, int j, int worker) {
   if (vae_is_numeric(m->cols[j].kind)) {
     float *col = c->g + (size_t)j * c->N, *q = c->cal->q + (size_t)j * c->cal->nq;
     const int N = c->N, nq = c->cal->nq;
-    qsort(col, (size_t)N, sizeof(float), cmp_float);
+    /* The column's noise is in its scores by now: its place is scratch. */
+    sort_floats(col, c->gn + (size_t)j * c->N, N);
     for (int k = 0; k < nq; k++) q[k] = col[(size_t)((double)k * (N - 1) / (nq - 1) + 0.5)];
   } else {
     level_shifts(m, j, c->lg, c->Nl, c->target, c->mean, c->cal->shift);
