@@ -162,11 +162,21 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
   double *x = vae_malloc(&m->mem, (size_t)big * nn * sizeof(double));
   double *rank = vae_malloc(&m->mem, (size_t)D * 4 * sizeof(double)); /* and the sort's scratch */
   double *want = vae_malloc(&m->mem, pairs * 2 * sizeof(double)), *got = want ? want + pairs : NULL;
-  if (!x || !rank || !want) {
+  /* Each column's value at rank r, the same for every t: computed once. */
+  double *at_rank = vae_malloc(&m->mem, (size_t)D * nn * sizeof(double));
+  if (!x || !rank || !want || !at_rank) {
     vae_free(&m->mem, x);
     vae_free(&m->mem, rank);
     vae_free(&m->mem, want);
+    vae_free(&m->mem, at_rank);
     return VAE_NOMEM;
+  }
+  for (int k = 0; k < nn; k++) {
+    const vae_column *col = &m->cols[cols[k]];
+    for (int r = 0; r < D; r++) {
+      double v = vae_column_value_at(col, (r + 0.5) / D);
+      at_rank[(size_t)k * D + r] = col->kind == VAE_INTEGER ? floor(v + 0.5) : v;
+    }
   }
   for (int k = 0; k < nn; k++)
     for (int i = 0; i < R; i++) {
@@ -178,7 +188,6 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
   for (size_t t = 0; t < sizeof TEMP_GRID / sizeof TEMP_GRID[0]; t++) {
     const double tau = TEMP_GRID[t];
     for (int k = 0; k < nn; k++) {
-      const vae_column *col = &m->cols[cols[k]];
       const float *mu = mean + (size_t)cols[k] * N, *e = noise + (size_t)cols[k] * N;
       /* Draws spread evenly over the N: every (N / D)-th. */
       for (int i = 0; i < D; i++) {
@@ -187,11 +196,7 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
         rank[2 * i + 1] = i;
       }
       sort_ranked(rank, rank + (size_t)2 * D, D);
-      for (int r = 0; r < D; r++) {
-        double v = vae_column_value_at(col, (r + 0.5) / D);
-        if (col->kind == VAE_INTEGER) v = floor(v + 0.5);
-        x[(size_t)k * D + (int)rank[2 * r + 1]] = v;
-      }
+      for (int r = 0; r < D; r++) x[(size_t)k * D + (int)rank[2 * r + 1]] = at_rank[(size_t)k * D + r];
     }
     pair_correlations(x, D, nn, got);
     double err = 0;
@@ -205,5 +210,6 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
   vae_free(&m->mem, x);
   vae_free(&m->mem, rank);
   vae_free(&m->mem, want);
+  vae_free(&m->mem, at_rank);
   return VAE_OK;
 }
