@@ -699,7 +699,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_forest forest;
   memset(&forest, 0, sizeof forest);
   vae_knn knn = {0, NULL, NULL};
-  vae_linear lin = {0, NULL, NULL, NULL};
+  vae_linear lin = {0, NULL, NULL, NULL, 0};
   vae_calibration cal = {0};
   vae_model *m = NULL;
   rc = cols && blend && knn_share && spread && forest_share ? VAE_OK : VAE_NOMEM;

@@ -22,8 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* EM stops when no mean or covariance entry (standardized units) moved by
+** LIN_TOLERANCE in an iteration, or after LIN_MAX_ITERATIONS. 1e-5 ran
+** most fits to the cap (sacramento's two fits of 100 wide: 17% of its fit
+** even with the patterns shared); 1e-3 gave the same imputation
+** (bench/impute.py --quick, training seeds 0 / 1, geometric means of vae /
+** best peer: NRMSE MCAR 0.961 -> 0.960 / 0.963, MAR 0.978 / 0.980 both;
+** error rate MCAR 0.918 -> 0.921 / 1.011 -> 1.003, MAR 1.000 -> 1.001 /
+** 0.973; coverage counts the same). */
 #define LIN_MAX_ITERATIONS 50
-#define LIN_TOLERANCE 1e-5
+#define LIN_TOLERANCE 1e-3
 /* Rows used by EM: as many as a budget of multiply-adds allows (a row
 ** with missing cells costs up to width^3 / 2 per iteration), at least
 ** four per input, at most LIN_MAX_ROWS. About 0.5 s at the widest. */
@@ -603,6 +611,7 @@ int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
         change = fmax(change, fabs(s - cov[(size_t)a * d + c]));
         cov[(size_t)a * d + c] = cov[(size_t)c * d + a] = s;
       }
+    out->iterations = it + 1;
     if (change < LIN_TOLERANCE) break;
   }
   if (!invert_spd(cov, d, prec, chol)) {

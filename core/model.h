@@ -63,6 +63,7 @@ typedef struct {
   double *cov;         /* [d * d] */
   double *prec;        /* [d * d] the inverse of cov, not stored: made by
                           vae_linear_fit and vae_linear_prepare */
+  int iterations;      /* EM's by vae_linear_fit (for tests), not stored */
 } vae_linear;
 
 /* Generation's marginal calibration (calibrate.c): per numeric column j

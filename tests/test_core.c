@@ -1215,6 +1215,62 @@ static void test_linear_conditioning(void) {
   free(idx);
 }
 
+/* EM stops once an iteration moves no mean or covariance entry by its
+** tolerance (linear.c), long before its cap on a problem it has solved:
+** three correlated numbers and a noise column, a fifth of the cells
+** missing at random. Its answer is the complete rows' moments within their
+** sampling error. */
+static void test_linear_converges(void) {
+  enum { N = 2000, P = 4 };
+  vae_rng rng;
+  vae_rng_seed(&rng, 91);
+  static float x[N * P], full[N * P];
+  for (int i = 0; i < N; i++) {
+    double z = vae_rng_normal(&rng);
+    full[i * P] = (float)z;
+    full[i * P + 1] = (float)(0.9 * z + 0.45 * vae_rng_normal(&rng));
+    full[i * P + 2] = (float)(-0.7 * z + 0.7 * vae_rng_normal(&rng));
+    full[i * P + 3] = (float)vae_rng_normal(&rng);
+    for (int j = 0; j < P; j++)
+      x[i * P + j] = vae_rng_uniform(&rng) < 0.2 ? NAN : full[i * P + j];
+  }
+  vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
+                        {.name = "c", .kind = VAE_REAL}, {.name = "d", .kind = VAE_REAL}};
+  vae_config cfg;
+  vae_config_default(&cfg);
+  vae_model *m = NULL;
+  char err[200];
+  int64_t *idx = malloc(sizeof(int64_t) * N);
+  for (int i = 0; i < N; i++) idx[i] = i;
+  int rc = vae_model_create(&test_mem, cols, P, &cfg, x, N, &m, err, sizeof err);
+  if (!rc) rc = vae_linear_fit(m, x, idx, N, NULL, &m->lin, NULL, NULL);
+  CHECK(rc == VAE_OK && m->lin.d == P, "linear fit (rc %d)", rc);
+  if (rc == VAE_OK) {
+    /* The complete rows' correlations against EM's (in standardized units). */
+    double worst = 0, mu[P] = {0}, sd[P] = {0};
+    for (int j = 0; j < P; j++) {
+      for (int i = 0; i < N; i++) mu[j] += full[i * P + j] / (double)N;
+      for (int i = 0; i < N; i++) sd[j] += (full[i * P + j] - mu[j]) * (full[i * P + j] - mu[j]) / N;
+      sd[j] = sqrt(sd[j]);
+    }
+    for (int a = 0; a < P; a++)
+      for (int c = 0; c < a; c++) {
+        double t = 0;
+        for (int i = 0; i < N; i++) t += (full[i * P + a] - mu[a]) * (full[i * P + c] - mu[c]);
+        double r_full = t / N / (sd[a] * sd[c]);
+        const double *cv = m->lin.cov;
+        double r_em = cv[a * P + c] / sqrt(cv[a * P + a] * cv[c * P + c]);
+        worst = fmax(worst, fabs(r_full - r_em));
+      }
+    printf("  linear part: EM stopped after %d iterations, correlations off by %.4f\n",
+           m->lin.iterations, worst);
+    CHECK(m->lin.iterations <= 10, "EM ran %d iterations on a solved problem", m->lin.iterations);
+    CHECK(worst < 0.03, "EM's correlations %.4f from the complete rows'", worst);
+  }
+  vae_model_free(m);
+  free(idx);
+}
+
 /* EM's rows that miss the same cells share one factor and conditional
 ** covariance of their missing block (linear.c): the linear part is the
 ** same bits on one thread and on two (the patterns are factored on the
@@ -2977,6 +3033,7 @@ int main(void) {
   test_linear_discriminant();
   test_linear_conditioning();
   test_linear_shared_patterns();
+  test_linear_converges();
   test_mnar_known_answer();
   test_mnar_cross_known_answer();
   test_mnar_random_cells();
