@@ -23,9 +23,11 @@
 #include <string.h>
 
 /* EM stops when no mean or covariance entry (standardized units) moved by
-** LIN_TOLERANCE in an iteration, or after LIN_MAX_ITERATIONS. 1e-5 ran
-** most fits to the cap (sacramento's two fits of 100 wide: 17% of its fit
-** even with the patterns shared); 1e-3 gave the same imputation
+** LIN_TOLERANCE in an iteration, or after LIN_MAX_ITERATIONS. 1e-5 went
+** on for tens of iterations after the estimates had settled (15-35 on
+** the quick bench's MCAR fits, the cap on sacramento's: its two fits of
+** 100 wide were 17% of its fit even with the patterns shared, and took
+** 0.92 of the CPU time at 1e-3); 1e-3 gave the same imputation
 ** (bench/impute.py --quick, training seeds 0 / 1, geometric means of vae /
 ** best peer: NRMSE MCAR 0.961 -> 0.960 / 0.963, MAR 0.978 / 0.980 both;
 ** error rate MCAR 0.918 -> 0.921 / 1.011 -> 1.003, MAR 1.000 -> 1.001 /
