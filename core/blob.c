@@ -45,9 +45,6 @@
 **           columns forest.c grows them for, children after their parent
 **           within the tree, no split on the tree's own column). Older
 **           blobs get none
-**   since version 13: f32 marginal_share[p], each binary and categorical
-**           column's share of its marginal level shares (train.c; within
-**           [0, 1], 0 for numeric columns). Older blobs get 0
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -249,7 +246,6 @@ static void write_model(writer *w, const vae_model *m) {
   }
   put_f32s(w, m->spread, (size_t)m->p);
   put_forest(w, m);
-  put_f32s(w, m->marginal_share, (size_t)m->p); /* version 13 */
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
     uint32_t u;
@@ -465,19 +461,6 @@ static int read_spread(reader *r, uint32_t version, const vae_column *cols, uint
         (!vae_is_numeric(cols[j].kind) && spread[j] != 1.0f))
       r->bad = 1;
   }
-  return r->bad ? VAE_CORRUPT : VAE_OK;
-}
-
-/* The marginal's shares (version 13 on) into share[p]; older blobs get 0. */
-static int read_marginal(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
-                         float *share) {
-  for (uint32_t j = 0; j < p; j++) share[j] = 0.0f;
-  if (version < 13) return VAE_OK;
-  get_f32s(r, share, p);
-  for (uint32_t j = 0; j < p; j++)
-    if (!(share[j] >= 0.0f && share[j] <= 1.0f) ||
-        (vae_is_numeric(cols[j].kind) && share[j] != 0.0f))
-      r->bad = 1;
   return r->bad ? VAE_CORRUPT : VAE_OK;
 }
 
@@ -713,15 +696,13 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   float *knn_share = vae_malloc(mem, p * sizeof(float));
   float *spread = vae_malloc(mem, p * sizeof(float));
   float *forest_share = vae_malloc(mem, p * sizeof(float));
-  float *marginal_share = vae_malloc(mem, p * sizeof(float));
   vae_forest forest;
   memset(&forest, 0, sizeof forest);
   vae_knn knn = {0, NULL, NULL};
   vae_linear lin = {0, NULL, NULL, NULL};
   vae_calibration cal = {0};
   vae_model *m = NULL;
-  rc = cols && blend && knn_share && spread && forest_share && marginal_share ? VAE_OK
-                                                                              : VAE_NOMEM;
+  rc = cols && blend && knn_share && spread && forest_share ? VAE_OK : VAE_NOMEM;
   for (uint32_t j = 0; j < p && rc == VAE_OK; j++) rc = read_column(&r, version, &cols[j]);
   if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad columns)");
   if (rc == VAE_OK) {
@@ -744,10 +725,6 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     rc = read_forest(&r, version, cols, p, forest_share, &forest);
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad forest)");
   }
-  if (rc == VAE_OK) {
-    rc = read_marginal(&r, version, cols, p, marginal_share);
-    if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad marginal shares)");
-  }
   if (rc == VAE_OK) rc = make_model(mem, version, cols, p, &cfg, r.left, &m, err, errlen);
   if (rc == VAE_OK) {
     /* vae_model_alloc copied the columns whole: names, levels, statistics
@@ -762,7 +739,6 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     m->knn = knn;
     memset(&knn, 0, sizeof knn);
     memcpy(m->forest_share, forest_share, p * sizeof(float));
-    memcpy(m->marginal_share, marginal_share, p * sizeof(float));
     m->forest = forest;
     memset(&forest, 0, sizeof forest);
     rc = read_params(&r, version, m, err, errlen);
@@ -774,7 +750,6 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_free(mem, knn_share);
   vae_free(mem, spread);
   vae_free(mem, forest_share);
-  vae_free(mem, marginal_share);
   vae_forest_free(mem, &forest);
   vae_knn_free(mem, &knn);
   vae_linear_free(mem, &lin);

@@ -330,10 +330,6 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
       vae_forest_probs(m, j, x, probs);
       for (int l = 0; l < L; l++) acc[l] = (1.0 - f) * acc[l] + f * probs[l];
     }
-    if (m->marginal_share[j] > 0 && m->lin.d) {
-      const double s = m->marginal_share[j];
-      for (int l = 0; l < L; l++) acc[l] = (1.0 - s) * acc[l] + s * vae_linear_marginal(m, j, l);
-    }
     if (wmar)
       for (int l = 0; l < L; l++) acc[l] += shift[l];
     if (L == 1) {

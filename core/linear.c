@@ -485,11 +485,6 @@ static double half_mahalanobis(const double *L, int n, double *u) {
   return -0.5 * q;
 }
 
-double vae_linear_marginal(const vae_model *m, int j, int l) {
-  const double v = m->lin.mean[m->off[j] + (m->cols[j].kind == VAE_CATEGORICAL ? l : 0)];
-  return v < 0 ? 0 : v > 1 ? 1 : v;
-}
-
 void vae_linear_probs(const vae_model *m, int j, const float *x,
                       vae_linear_work *w, double *probs) {
   const vae_column *c = &m->cols[j];

@@ -132,11 +132,6 @@ struct vae_model {
   ** taken from the blend above (0: none; all 0 without a forest). */
   vae_forest forest;
   float *forest_share; /* [p] */
-  /* Per binary or categorical column the share of its marginal level
-  ** shares (the linear part's means) in the estimate, taken last, from the
-  ** blend of the experts above (train.c: choose_marginal_shares; 0 for
-  ** numeric columns and without a linear part). */
-  float *marginal_share; /* [p] */
   /* Per numeric column, the scale of a draw's spread about the network's
   ** centre (spread.c; 1: the network's own, and for other kinds). */
   float *spread;       /* [p] */
@@ -390,11 +385,6 @@ void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
 ** positive definite. The missingness models' Newton steps (holes.c,
 ** spread.c, train.c) use it. */
 int vae_spd_solve(double *a, double *b, int n);
-/* Level l's marginal share of binary or categorical column j (binary: l
-** is ignored and the result is P(1)), read off the linear part's means
-** (EM's, with the missing cells integrated out), within [0, 1]; needs
-** m->lin.d > 0. */
-double vae_linear_marginal(const vae_model *m, int j, int l);
 /* The linear part's probabilities of binary or categorical column j given
 ** the other observed cells of raw row x: probs[0] = P(1) for binary (probs
 ** needs 2), one per level for categorical. m must have a linear part. */

@@ -64,7 +64,6 @@ typedef struct {
   float *blend;         /* the model's shares before this fit */
   float *knn_share;     /* and its nearest neighbours' */
   float *forest_share;  /* and its forest's */
-  float *marginal_share; /* and its marginal's */
   float *spread;        /* and its draws' spread */
   unsigned char *driver; /* [p] VAE_MNAR: may column k enter the others'
                             missingness models (cross terms)? */
@@ -87,7 +86,6 @@ static void free_buffers(fit_buffers *b) {
   vae_free(&b->mem, b->blend);
   vae_free(&b->mem, b->knn_share);
   vae_free(&b->mem, b->forest_share);
-  vae_free(&b->mem, b->marginal_share);
   vae_free(&b->mem, b->spread);
   vae_free(&b->mem, b->driver);
   vae_free(&b->mem, b->idx);
@@ -124,7 +122,6 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
       !(b->blend = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->knn_share = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->forest_share = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
-      !(b->marginal_share = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->spread = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->driver = vae_calloc(&m->mem, (size_t)m->p, 1)) ||
       !(b->idx = vae_calloc(&m->mem, (size_t)n, sizeof(int64_t))) ||
@@ -418,8 +415,7 @@ static int guess_pass(vae_model *m, blend_cells *c, int mnar, float *out, float 
                       poller *poll) {
   const int p = m->p, width = m->x_width;
   int S = m->cfg.impute_samples < 256 ? m->cfg.impute_samples : 256;
-  for (int j = 0; j < p; j++)
-    m->blend[j] = 1.0f, m->knn_share[j] = m->forest_share[j] = m->marginal_share[j] = 0.0f;
+  for (int j = 0; j < p; j++) m->blend[j] = 1.0f, m->knn_share[j] = m->forest_share[j] = 0.0f;
   /* (holdout_blend chooses the shares anew; spread_after_refit puts them back.) */
   double macs;
   int pass = vae_infer_pass(m, S, &macs);
@@ -713,58 +709,6 @@ static void choose_forest_shares(vae_model *m, const blend_cells *c, const float
   choose_expert_shares(m, c, data, idx, sum, &e, m->forest_share);
 }
 
-/* m->marginal_share from the hidden cells, after every other share: a
-** binary or categorical column whose estimate so far does not beat its
-** marginal level shares (the linear part's means) on its hidden cells by
-** MARGINAL_MIN_Z standard errors of the Brier score (the sum over cells of
-** the marginal's squared error less the estimate's, against the square root
-** of the sum of its squares) takes the marginal whole (share 1): its fill
-** is then its mode. The burden of proof is on the experts: where the other
-** cells say little of a column, the experts' probabilities scatter about
-** its marginal shares and their argmax is often not the mode, a loss no
-** squared error of probabilities shows on some 40 held-out cells
-** (smokeban, MCAR, quick bench, training seed 0: education's mode errs on
-** 0.642 of the hidden cells, the network 0.734, the blend 0.716; gender
-** 0.477 against 0.523; the table's error rate 0.357 against the mode's
-** 0.330, whatever share of the marginal a Brier fit or the held-out error
-** rate chose). Columns the other cells predict clear the gate by far
-** (psid1976's participation at 6 standard errors, sacramento's city at 4.6).
-** Such a column's neighbours' and forest's shares are set to 0 (it then
-** keeps no trees): with the marginal whole they change nothing. */
-#ifndef MARGINAL_MIN_Z
-#define MARGINAL_MIN_Z 2.0
-#endif
-static void choose_marginal_shares(vae_model *m, const blend_cells *c, const float *data,
-                                   const int64_t *idx) {
-  const int p = m->p;
-  for (int j = 0; j < p; j++) {
-    m->marginal_share[j] = 0.0f;
-    if (vae_is_numeric(m->cols[j].kind)) continue;
-    const vae_column *col = &m->cols[j];
-    const int levels = col->kind == VAE_CATEGORICAL ? col->nlevels : 1;
-    double gain = 0, sq = 0;
-    long n = 0;
-    for (int r = 0; r < c->rows; r++) {
-      if (!c->hidden[(size_t)r * p + j]) continue;
-      const int truth = (int)data[idx[r % c->base] * p + j];
-      double d = 0;
-      for (int l = 0; l < levels; l++) {
-        double y = levels == 1 ? truth : l == truth;
-        double q = with_forest(m, c, r, j, l), a = vae_linear_marginal(m, j, l);
-        d += (y - a) * (y - a) - (y - q) * (y - q);
-      }
-      gain += d;
-      sq += d * d;
-      n++;
-    }
-    if (n > 0 && !(gain > MARGINAL_MIN_Z * sqrt(sq))) {
-      /* The marginal whole: the other experts would change nothing. */
-      m->marginal_share[j] = 1.0f;
-      m->knn_share[j] = m->forest_share[j] = 0.0f;
-    }
-  }
-}
-
 /* m->blend from the hidden cells: per column the share that fits them
 ** best, shrunk towards its group's pooled share (sum: 3 p scratch). */
 static void choose_shares(vae_model *m, const blend_cells *c, const float *data,
@@ -835,9 +779,6 @@ static void score_blend(const vae_model *m, const blend_cells *c, const float *d
           double q = blended(m, c, r, j, l);
           if (near) q = (1.0 - k) * q + k * c->knn_probs[o + l];
           if (fs > 0) q = (1.0 - fs) * q + fs * c->forest_probs[o + l];
-          if (m->marginal_share[j] > 0)
-            q = (1.0 - m->marginal_share[j]) * q +
-                m->marginal_share[j] * vae_linear_marginal(m, j, l);
           if (levels == 1) best = q >= 0.5;
           else if (q > top) top = q, best = l;
         }
@@ -914,7 +855,6 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
     m->blend[j] = m->lin.d ? 0.5f : 1.0f;
     m->knn_share[j] = 0.0f;
     m->forest_share[j] = 0.0f;
-    m->marginal_share[j] = 0.0f;
     m->spread[j] = 1.0f;
   }
   if (n == 0) return VAE_OK;
@@ -939,7 +879,6 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
     forest_guesses(m, &c);
     choose_forest_shares(m, &c, data, idx, sum);
   }
-  if (rc == VAE_OK && m->lin.d) choose_marginal_shares(m, &c, data, idx);
   if (rc == VAE_OK && spread)
     rc = choose_spread(m, &c, data, scored, idx, train, n_train, NULL, NULL,
                        vae_seed_mix(seed, 0x5b4e));
@@ -1640,8 +1579,8 @@ static int spread_after_refit(fit_state *f, const masked_cells *mc) {
   const int64_t *hold = mc->rows;
   const int p = m->p;
   blend_cells c;
-  float *blend = vae_malloc(&m->mem, (size_t)p * 4 * sizeof(float)), *knn_share = blend + p,
-        *forest_share = blend + 2 * p, *marginal_share = blend + 3 * p;
+  float *blend = vae_malloc(&m->mem, (size_t)p * 3 * sizeof(float)), *knn_share = blend + p,
+        *forest_share = blend + 2 * p;
   if (!blend || blend_cells_alloc(m, mc->base, 1, 0, &c)) {
     vae_free(&m->mem, blend);
     return VAE_NOMEM;
@@ -1649,7 +1588,6 @@ static int spread_after_refit(fit_state *f, const masked_cells *mc) {
   memcpy(blend, m->blend, (size_t)p * sizeof(float));
   memcpy(knn_share, m->knn_share, (size_t)p * sizeof(float));
   memcpy(forest_share, m->forest_share, (size_t)p * sizeof(float));
-  memcpy(marginal_share, m->marginal_share, (size_t)p * sizeof(float));
   for (int r = 0; r < c.rows; r++)
     memcpy(c.x + (size_t)r * p, mc->data + hold[r] * p, (size_t)p * sizeof(float));
   memcpy(c.hidden, mc->hidden, (size_t)c.rows * p);
@@ -1658,7 +1596,6 @@ static int spread_after_refit(fit_state *f, const masked_cells *mc) {
   memcpy(m->blend, blend, (size_t)p * sizeof(float));
   memcpy(m->knn_share, knn_share, (size_t)p * sizeof(float));
   memcpy(m->forest_share, forest_share, (size_t)p * sizeof(float));
-  memcpy(m->marginal_share, marginal_share, (size_t)p * sizeof(float));
   if (rc == VAE_OK && m->lin.d) linear_guesses(m, &c);
   if (rc == VAE_OK) rc = knn_guesses(m, &c, &f->poll);
   if (rc == VAE_OK && m->forest.trees) forest_guesses(m, &c);
@@ -1841,7 +1778,6 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   vae_forest old_forest = m->forest;
   memset(&m->forest, 0, sizeof m->forest);
   memcpy(f.b.forest_share, m->forest_share, (size_t)m->p * sizeof(float));
-  memcpy(f.b.marginal_share, m->marginal_share, (size_t)m->p * sizeof(float));
   memcpy(f.b.blend, m->blend, (size_t)m->p * sizeof(float));
   memcpy(f.b.knn_share, m->knn_share, (size_t)m->p * sizeof(float));
   memcpy(f.b.spread, m->spread, (size_t)m->p * sizeof(float));
@@ -1866,7 +1802,6 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
     vae_forest_free(&m->mem, &m->forest);
     m->forest = old_forest;
     memcpy(m->forest_share, f.b.forest_share, (size_t)m->p * sizeof(float));
-    memcpy(m->marginal_share, f.b.marginal_share, (size_t)m->p * sizeof(float));
     memcpy(m->blend, f.b.blend, (size_t)m->p * sizeof(float));
     memcpy(m->knn_share, f.b.knn_share, (size_t)m->p * sizeof(float));
     memcpy(m->spread, f.b.spread, (size_t)m->p * sizeof(float));

@@ -298,7 +298,6 @@ void vae_model_free(vae_model *m) {
   vae_free(&a, m->blend);
   vae_free(&a, m->knn_share);
   vae_free(&a, m->forest_share);
-  vae_free(&a, m->marginal_share);
   vae_forest_free(&a, &m->forest);
   vae_free(&a, m->spread);
   vae_knn_free(&a, &m->knn);
@@ -402,10 +401,7 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
   m->knn_share = vae_calloc(mem, (size_t)p, sizeof(float));
   m->spread = vae_calloc(mem, (size_t)p, sizeof(float));
   m->forest_share = vae_calloc(mem, (size_t)p, sizeof(float));
-  m->marginal_share = vae_calloc(mem, (size_t)p, sizeof(float));
-  if (!m->params || !m->blend || !m->knn_share || !m->spread || !m->forest_share ||
-      !m->marginal_share)
-    goto nomem;
+  if (!m->params || !m->blend || !m->knn_share || !m->spread || !m->forest_share) goto nomem;
   for (int j = 0; j < p; j++) m->blend[j] = m->spread[j] = 1.0f;
   *out = m;
   return VAE_OK;

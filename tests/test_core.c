@@ -1267,8 +1267,7 @@ static void test_spread_shift(void) {
 ** no calibration, written by vae 0.1.0's vae.so; version 7 an mnar model from
 ** before the cross-column terms; version 8 a calibrated MAR model from
 ** before generation's noise temperature; version 9 a MAR model with a
-** linear part and a calibration from before the nearest neighbours;
-** versions 10, 11 and 12 see test_frozen_v10 and on): each
+** linear part and a calibration from before the nearest neighbours): each
 ** loads, imputes valid values, and
 ** saved again as the current version gives the same model and the same
 ** imputations. */
@@ -1277,9 +1276,9 @@ static void test_frozen_blobs(void) {
                          "tests/data/frozen/model_v4.vaem", "tests/data/frozen/model_v6.vaem",
                          "tests/data/frozen/model_v7.vaem", "tests/data/frozen/model_v8.vaem",
                          "tests/data/frozen/model_v9.vaem", "tests/data/frozen/model_v10.vaem",
-                         "tests/data/frozen/model_v11.vaem", "tests/data/frozen/model_v12.vaem"};
-  const int versions[] = {2, 3, 4, 6, 7, 8, 9, 10, 11, 12};
-  for (int f = 0; f < 10; f++) {
+                         "tests/data/frozen/model_v11.vaem"};
+  const int versions[] = {2, 3, 4, 6, 7, 8, 9, 10, 11};
+  for (int f = 0; f < 9; f++) {
     FILE *in = fopen(files[f], "rb");
     static unsigned char buf[65536];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
@@ -1581,9 +1580,7 @@ static void test_forest(void) {
     /* A split's column pointing at the tree's own target is refused. */
     unsigned char *bad = malloc(len);
     memcpy(bad, blob, len);
-    /* (the forest is followed by the marginal's 5 shares) */
-    size_t at = len - 4 - 4 * m->nparams - 8 - 4 * 5 - forest_bytes(m) + 4 * 5 + 4 + 8 +
-                4 * 5 * VAE_FOREST_TREES;
+    size_t at = len - 4 - 4 * m->nparams - 8 - forest_bytes(m) + 4 * 5 + 4 + 8 + 4 * 5 * VAE_FOREST_TREES;
     uint32_t target = 4;
     int node = m->forest.root[4 * VAE_FOREST_TREES];
     CHECK(m->forest.feat[node] >= 0, "y's first tree splits at its root");
@@ -1662,42 +1659,6 @@ static void test_frozen_v11(void) {
             fabs(out[8] - -1.0196946) < 1e-4 && out[15] == v && out[18] == 0,
         "model_v11.vaem imputes as its writer did: %.6f %g %.6f %g %g", out[0], out[5], out[8],
         out[15], out[18]);
-  vae_model_free(m);
-}
-
-/* The version 12 file (a MAR model of columns a, c real, y binary, k
-** categorical of levels u, v, w, with y = (a > 0.3) xor (c > 0.7): a linear
-** part, a calibration, the nearest neighbours and a forest, whose shares
-** of y and k are 1 and 0.921, written by main's vae.so before the
-** marginal's shares; runs/mk12.py of branch cat9 made it) loads with no
-** marginal share and imputes what that build did: vae_impute('m', 'y',
-** 0.9, 0.9, NULL, 'w') = 0, ('m', 'y', 0.2, 0.9, NULL, 'u') = 1, ('m',
-** 'k', 0.5, NULL, 1, NULL) = 'v', ('m', 'k', 0.95, 0.5, 1, NULL) = 'w',
-** ('m', 'a', NULL, 0.5, 1, 'u') = 0.37715507. */
-static void test_frozen_v12(void) {
-  vae_model *m;
-  char err[200] = "";
-  int rc = load_frozen("tests/data/frozen/model_v12.vaem", &m, err, sizeof err);
-  CHECK(rc == VAE_OK, "model_v12.vaem loads: %s", err);
-  if (rc) return;
-  const vae_column *c = vae_model_column(m, 3);
-  int u = vae_column_level(c, "u", 1), v = vae_column_level(c, "v", 1),
-      w = vae_column_level(c, "w", 1);
-  int none = 1;
-  for (int j = 0; j < 4; j++) none = none && m->marginal_share[j] == 0.0f;
-  CHECK(vae_forest_has(m, 2) && vae_model_forest_share(m, 2) == 1.0 &&
-            fabs(vae_model_forest_share(m, 3) - 0.921) < 1e-3 && m->knn.n > 0 && none &&
-            u >= 0 && v >= 0 && w >= 0,
-        "model_v12.vaem: a forest (shares %g, %g), neighbours (%d rows), no marginal share",
-        vae_model_forest_share(m, 2), vae_model_forest_share(m, 3), m->knn.n);
-  float rows[20] = {0.9f, 0.9f, NAN, (float)w, 0.2f, 0.9f, NAN, (float)u, 0.5f, NAN, 1, NAN,
-                    0.95f, 0.5f, 1, NAN, NAN, 0.5f, 1, (float)u};
-  float out[20];
-  rc = vae_infer(m, VAE_MEAN, 5, rows, NULL, 0, out, NULL);
-  CHECK(rc == VAE_OK && out[2] == 0 && out[6] == 1 && out[11] == v && out[15] == w &&
-            fabs(out[16] - 0.37715507) < 1e-4,
-        "model_v12.vaem imputes as its writer did: %g %g %g %g %.6f", out[2], out[6], out[11],
-        out[15], out[16]);
   vae_model_free(m);
 }
 
@@ -2764,79 +2725,6 @@ static void test_knn_noise(void) {
   free(x);
 }
 
-/* The marginal's share (train.c: choose_marginal_shares). Rows of a, b,
-** c normal noise and k a categorical column of four levels independent of
-** them, shares 0.5, 0.2, 0.2, 0.1; 20% of every cell missing. Nothing
-** predicts k, so the fill that errs least is its mode (level 0) on every
-** row; the experts' probabilities scatter about the shares and their
-** argmax often is another level. The fit must give k a share of its
-** marginal, and nearly every missing k must then be filled with the mode,
-** against fewer without that share; the numeric columns take none; the
-** model saved and loaded keeps it. */
-static void test_marginal_share(void) {
-  enum { N = 1200, P = 4 };
-  static char *lv[] = {"p", "q", "r", "s"};
-  vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
-                        {.name = "c", .kind = VAE_REAL},
-                        {.name = "k", .kind = VAE_CATEGORICAL, .nlevels = 4, .levels = lv}};
-  float *x = malloc(sizeof(float) * N * P), *out = malloc(sizeof(float) * N * P);
-  vae_rng rng;
-  vae_rng_seed(&rng, 91);
-  for (int i = 0; i < N; i++) {
-    float *r = x + (size_t)i * P;
-    r[0] = vae_rng_normal(&rng);
-    r[1] = vae_rng_normal(&rng);
-    r[2] = vae_rng_normal(&rng);
-    double u = vae_rng_uniform(&rng);
-    r[3] = u < 0.5 ? 0.0f : u < 0.7 ? 1.0f : u < 0.9 ? 2.0f : 3.0f;
-    for (int j = 0; j < P; j++)
-      if (vae_rng_uniform(&rng) < 0.2) r[j] = NAN;
-  }
-  vae_config cfg;
-  vae_config_default(&cfg);
-  cfg.seed = 5;
-  cfg.epochs = 30;
-  vae_model *m = NULL, *back = NULL;
-  char err[200] = "";
-  unsigned char *blob = NULL;
-  size_t len = 0;
-  if (vae_model_create(&test_mem, cols, P, &cfg, x, N, &m, err, sizeof err) ||
-      vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err)) {
-    CHECK(0, "marginal fit: %s", err);
-    goto done;
-  }
-  CHECK(m->marginal_share[3] > 0 && m->marginal_share[0] == 0 && m->marginal_share[1] == 0 &&
-            m->marginal_share[2] == 0,
-        "k takes a share of its marginal, the numeric columns none (%g %g)",
-        m->marginal_share[3], m->marginal_share[0]);
-  int cells = 0, mode = 0, mode_without = 0;
-  vae_infer(m, VAE_MEAN, N, x, NULL, 0, out, NULL);
-  for (int i = 0; i < N; i++)
-    if (isnan(x[(size_t)i * P + 3])) cells++, mode += out[(size_t)i * P + 3] == 0.0f;
-  float saved = m->marginal_share[3];
-  m->marginal_share[3] = 0.0f;
-  vae_infer(m, VAE_MEAN, N, x, NULL, 0, out, NULL);
-  m->marginal_share[3] = saved;
-  for (int i = 0; i < N; i++)
-    if (isnan(x[(size_t)i * P + 3])) mode_without += out[(size_t)i * P + 3] == 0.0f;
-  CHECK(cells > 150 && mode >= 0.98 * cells && mode > mode_without,
-        "k's missing cells filled with its mode: %d of %d (%d without the share)", mode, cells,
-        mode_without);
-  if (vae_model_save(m, &blob, &len) ||
-      vae_model_load(&test_mem, blob, len, &back, err, sizeof err)) {
-    CHECK(0, "marginal round trip: %s", err);
-    goto done;
-  }
-  CHECK(back->marginal_share[3] == m->marginal_share[3] && blob[4] == VAE_BLOB_FORMAT,
-        "the blob keeps the marginal's share (%g)", back->marginal_share[3]);
-done:
-  vae_free(&test_mem, blob);
-  vae_model_free(back);
-  vae_model_free(m);
-  free(x);
-  free(out);
-}
-
 /* holes.c: where column b's holes follow a (MAR) or category c, the
 ** missingness model is kept and a row where b goes missing more often
 ** weighs more, by the odds; where they are random, none is kept and every
@@ -2998,7 +2886,6 @@ int main(void) {
   test_frozen_v9();
   test_frozen_v10();
   test_frozen_v11();
-  test_frozen_v12();
   test_kept_scratch();
   test_generate_strata();
   test_generate_two_clusters();
@@ -3017,7 +2904,6 @@ int main(void) {
   test_knn_noise();
   test_knn_blob();
   test_forest();
-  test_marginal_share();
   test_hole_weights();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;
