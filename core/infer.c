@@ -280,7 +280,9 @@ static void level_probs(const vae_model *m, int j, const float *o, const float *
 ** (linear: vae_linear_row's; lw NULL without one) by the column's share,
 ** that with the nearest neighbours' (knn, knn_probs: vae_knn_rows', knn[j]
 ** NaN where there is none) by theirs, a binary or categorical cell's then
-** with the forest's (forest.c) by its share, and under VAE_MNAR (wmar: the row's
+** with the forest's by its share (forest.c: the mean of its reading of x
+** and of filled, x with the row's numeric cells as estimated here: those
+** come first; filled: p scratch), and under VAE_MNAR (wmar: the row's
 ** weights without the missingness model, else NULL) shifted by what the
 ** missingness model changes in the network's estimate. The network's own
 ** probabilities of missing binary and categorical cells also go to
@@ -334,8 +336,10 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
         acc[l] = (1.0 - m->knn_share[j]) * acc[l] + m->knn_share[j] * knn_probs[m->off[j] + l];
     if (m->forest_share[j] > 0 && vae_forest_has(m, j)) {
       const double f = m->forest_share[j];
-      vae_forest_probs(m, j, VAE_FOREST_FILLED ? filled : x, probs);
-      for (int l = 0; l < L; l++) acc[l] = (1.0 - f) * acc[l] + f * probs[l];
+      vae_forest_probs(m, j, x, probs);
+      for (int l = 0; l < L; l++) acc[l] = (1.0 - f) * acc[l] + 0.5 * f * probs[l];
+      vae_forest_probs(m, j, filled, probs);
+      for (int l = 0; l < L; l++) acc[l] += 0.5 * f * probs[l];
     }
     if (wmar)
       for (int l = 0; l < L; l++) acc[l] += shift[l];

@@ -45,13 +45,6 @@ typedef struct {
 #define VAE_FOREST_TREES 24
 #endif
 #define VAE_FOREST_MAX_LEVELS 64
-/* The forest reads a row with its missing numeric cells filled by the
-** model's estimates of them (1: vae_infer's, and on the held-out cells
-** the blend before the forest) or left missing (0: each split's default
-** branch). */
-#ifndef VAE_FOREST_FILLED
-#define VAE_FOREST_FILLED 1
-#endif
 typedef struct {
   int trees;           /* trees per column: VAE_FOREST_TREES, or 0: no forest */
   int nodes, nprob;

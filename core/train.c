@@ -661,24 +661,26 @@ static double before_forest(const vae_model *m, const blend_cells *c, int r, int
 }
 
 /* The forest's estimates of the hidden cells of the columns that have
-** trees: probabilities of binary and categorical ones, a numeric one's
-** value in data units, at the column's offset. The forest reads each copy
-** with its missing numeric cells filled by their estimates before the
-** forest (VAE_FOREST_FILLED), as vae_infer fills them: m->blend and
-** m->knn_share are chosen by then. */
+** trees: probabilities of binary and categorical ones (a numeric one's
+** value in data units), at the column's offset; as vae_infer makes them (forest.c), the mean of the forest on
+** the copy as it is and on the copy with its missing numeric cells filled
+** by their estimates before the forest (m->blend and m->knn_share are
+** chosen by then). */
 static void forest_guesses(const vae_model *m, blend_cells *c) {
   const int p = m->p, width = m->x_width;
   for (int r = 0; r < c->rows; r++) {
     const float *x = c->x + (size_t)r * p;
     memcpy(c->row, x, (size_t)p * sizeof(float));
-    for (int j = 0; VAE_FOREST_FILLED && j < p; j++)
+    for (int j = 0; j < p; j++)
       if (isnan(x[j]) && vae_is_numeric(m->cols[j].kind))
         c->row[j] = (float)before_forest(m, c, r, j, 0);
     for (int j = 0; j < p; j++)
       if (c->hidden[(size_t)r * p + j] && vae_forest_has(m, j)) {
+        double *fp = c->forest_probs + (size_t)r * width + m->off[j];
+        vae_forest_probs(m, j, x, c->probs);
+        for (int l = 0; l < vae_forest_width(&m->cols[j]); l++) fp[l] = 0.5 * c->probs[l];
         vae_forest_probs(m, j, c->row, c->probs);
-        for (int l = 0; l < vae_forest_width(&m->cols[j]); l++)
-          c->forest_probs[(size_t)r * width + m->off[j] + l] = c->probs[l];
+        for (int l = 0; l < vae_forest_width(&m->cols[j]); l++) fp[l] += 0.5 * c->probs[l];
       }
   }
 }

@@ -2725,17 +2725,17 @@ static void test_knn_noise(void) {
   free(x);
 }
 
-/* The forest reads a row with its missing numeric cells filled
-** (VAE_FOREST_FILLED). Rows of u0..u3 and b uniform on [0, 1], a the mean
+/* The forest reads a row also with its missing numeric cells filled
+** (forest.c). Rows of u0..u3 and b uniform on [0, 1], a the mean
 ** of u0..u3, and y = (a > 0.5) xor (b > 0.5); a and y missing in 20% of
 ** the rows each, every other column in 5%. The forest splits y on a and b; where a
 ** is missing too, a tree has only its default branch or splits on one u
 ** at a time, but the linear part restores a from the u exactly, so that
-** the forest reading the filled row imputes y by the rule. y's cells
+** the forest reading the filled row too imputes y by the rule. y's cells
 ** missing with a missing and the u and b observed must be imputed with
-** few errors: 0 of 99 (main's forest, reading a as missing: 14 of 99;
-** with the rows of seeds 125 and 126, 1 of 102 and 2 of 78 against 18
-** and 9). */
+** few errors: 1 of 99 (the filled reading alone 0; main's forest, reading
+** a as missing only: 14 of 99; with the rows of seeds 125 and 126, 4 of
+** 102 and 3 of 78 against main's 18 and 9). */
 static void test_forest_filled(void) {
   enum { N = 3000, P = 7 };
   vae_column cols[P] = {{.name = "u0", .kind = VAE_REAL}, {.name = "u1", .kind = VAE_REAL},
