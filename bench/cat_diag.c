@@ -11,7 +11,9 @@
 ** cell it prints the probabilities of each expert alone: the network
 ** (importance sampling, 256 samples), the linear part, the nearest
 ** neighbours (a reservoir of every one of the N rows, as a fit keeps on a
-** table of up to 2,000 rows), and the level the model's own blend picks.
+** table of up to 2,000 rows), the forest read on the row as it is (for
+** the columns that kept trees), and the level the model's own blend
+** picks; cols also gives each column's forest share.
 ** A diagnostic for people, not part of the extension; links core/ only.
 */
 #include "mem.h"
@@ -48,9 +50,9 @@ static void print_cols(const vae_model *m) {
   for (int j = 0; j < m->p; j++) {
     const vae_column *c = &m->cols[j];
     printf("{\"name\":\"%s\",\"kind\":\"%s\",\"net_share\":%.4f,\"knn_share\":%.4f,"
-           "\"forest_share\":%.4f,\"marginal_share\":%.4f,\"levels\":[",
+           "\"forest_share\":%.4f,\"levels\":[",
            c->name, vae_kind_name(c->kind), vae_model_network_share(m, j),
-           vae_model_knn_share(m, j), m->forest_share[j], m->marginal_share[j]);
+           vae_model_knn_share(m, j), vae_model_forest_share(m, j));
     for (int l = 0; l < c->nlevels; l++) printf("%s\"%s\"", l ? "," : "", c->levels[l]);
     printf("]}\n");
   }

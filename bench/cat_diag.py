@@ -105,7 +105,6 @@ def vae_cells(t, Xm, so, seed, name, pat):
         rec["net_share"] = cols[k]["net_share"]
         rec["knn_share"] = cols[k]["knn_share"]
         rec["forest_share"] = cols[k]["forest_share"]
-        rec["marginal_share"] = cols[k]["marginal_share"]
         out[rec["r"], j] = rec
     return out
 
@@ -165,11 +164,11 @@ def main():
                     for k, v in e.items():
                         tot.setdefault(k, []).append(v * len(rows))
                     rec = cells[rows[0], j]
-                    print("%-12s %-4s %d %-14s %2d %4d | %s | %s | %.2f %.2f %.2f %.2f" % (
+                    print("%-12s %-4s %d %-14s %2d %4d | %s | %s | %.2f %.2f %.2f" % (
                         name, pat, seed, t.cols[j][:14], len(t.levels[j]), len(rows),
                         " ".join("%.3f" % e[k] for k in ("mode", "net", "lin", "knn", "forest", "blend")),
                         " ".join("%.3f" % e.get(k, float("nan")) for k in ("mf", "sk")),
-                        rec["net_share"], rec["knn_share"], rec["forest_share"], rec["marginal_share"]))
+                        rec["net_share"], rec["knn_share"], rec["forest_share"]))
                 ncell = sum(mask[:, j].sum() for j in cat)
                 print("%-12s %-4s %d %-14s    %4d | %s | %s |" % (
                     name, pat, seed, "ALL", ncell,
