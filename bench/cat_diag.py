@@ -2,7 +2,8 @@
 """Categorical imputation, expert by expert: on the cells the benchmark
 hides (bench/impute.py's masks, mask seed 0, tables cut to 500 rows as
 --quick does), the error rate of each of the vae's experts alone (the
-network, the linear part, the nearest neighbours' vote, the mode), of the
+network, the linear part, the nearest neighbours' vote, the forest read on
+the row as it is, the mode), of the
 model's blend (what vae_impute returns), and of missForest and sklearn's
 kNN, per categorical column, with the shares the fit chose.
 
