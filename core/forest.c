@@ -33,10 +33,11 @@
 ** it is, 0 reading it filled, 1 the mean), but it does carry that the
 ** cell is missing, which under MAR says something of the target. Quick
 ** bench, categorical error rate over the best peer, training seeds 0 / 1,
-** the row as it is -> both readings' mean: MCAR geomean 0.918 -> 0.890 / 1.011 -> 0.967,
-** MAR 1.000 -> 0.999 / 0.973 -> 0.983 (psid1976 MAR 1.161 -> 1.161 /
-** 1.149 -> 1.195); the filled row alone: MCAR 0.928 / 0.963, MAR 0.995 /
-** 0.974 (psid1976 MAR 1.207 / 1.184, cells MCAR 0.846 -> 0.923).
+** the row as it is -> both readings' mean: MCAR geomean 0.918 -> 0.890
+** / 1.011 -> 0.967, MAR 1.000 -> 0.999 / 0.973 -> 0.983 (psid1976 MAR
+** 1.161 -> 1.161 / 1.149 -> 1.195); the filled row alone: MCAR 0.928 /
+** 0.963, MAR 0.995 / 0.974 (psid1976 MAR 1.207 / 1.184, cells MCAR 0.846
+** -> 0.923).
 **
 ** Seeded: tree t of column j draws from its own stream (seed, j, t), so
 ** the bits depend on neither threads nor the other columns. Memory: the
