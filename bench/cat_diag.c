@@ -11,7 +11,9 @@
 ** cell it prints the probabilities of each expert alone: the network
 ** (importance sampling, 256 samples), the linear part, the nearest
 ** neighbours (a reservoir of every one of the N rows, as a fit keeps on a
-** table of up to 2,000 rows), and the level the model's own blend picks.
+** table of up to 2,000 rows), the forest read on the row as it is (for
+** the columns that kept trees), and the level the model's own blend
+** picks; cols also gives each column's forest share.
 ** A diagnostic for people, not part of the extension; links core/ only.
 */
 #include "mem.h"
@@ -47,9 +49,10 @@ static void put_probs(const char *key, const double *p, int L) {
 static void print_cols(const vae_model *m) {
   for (int j = 0; j < m->p; j++) {
     const vae_column *c = &m->cols[j];
-    printf("{\"name\":\"%s\",\"kind\":\"%s\",\"net_share\":%.4f,\"knn_share\":%.4f,\"levels\":[",
+    printf("{\"name\":\"%s\",\"kind\":\"%s\",\"net_share\":%.4f,\"knn_share\":%.4f,"
+           "\"forest_share\":%.4f,\"levels\":[",
            c->name, vae_kind_name(c->kind), vae_model_network_share(m, j),
-           vae_model_knn_share(m, j));
+           vae_model_knn_share(m, j), vae_model_forest_share(m, j));
     for (int l = 0; l < c->nlevels; l++) printf("%s\"%s\"", l ? "," : "", c->levels[l]);
     printf("]}\n");
   }
@@ -63,7 +66,7 @@ static int print_cells(vae_model *m, const float *x, int n) {
   double *kprobs = calloc((size_t)n * W, sizeof(double));
   double *lp = calloc((size_t)W + 2, sizeof(double)), *pr = calloc((size_t)W + 2, sizeof(double));
   if (!out || !net || !kest || !kprobs || !lp || !pr) return 1;
-  if (vae_infer_probs(m, n, x, 256, 0, out, net)) return 1;
+  if (vae_infer_probs(m, n, x, 256, 0, out, net, NULL)) return 1;
   /* The neighbours of every row, whatever the model kept. */
   vae_knn_free(&m->mem, &m->knn);
   int64_t *idx = malloc((size_t)n * sizeof *idx);
@@ -91,6 +94,11 @@ static int print_cells(vae_model *m, const float *x, int n) {
         for (int l = 0; l < L; l++)
           pr[l] = c->kind == VAE_CATEGORICAL ? kprobs[o + l] : l ? kprobs[o] : 1 - kprobs[o];
         put_probs("knn", pr, L);
+      }
+      if (vae_forest_has(m, j)) {
+        vae_forest_probs(m, j, x + (size_t)r * p, lp);
+        if (c->kind == VAE_BINARY) lp[1] = lp[0], lp[0] = 1 - lp[1];
+        put_probs("forest", lp, L);
       }
       printf("}\n");
     }

@@ -2,7 +2,8 @@
 """Categorical imputation, expert by expert: on the cells the benchmark
 hides (bench/impute.py's masks, mask seed 0, tables cut to 500 rows as
 --quick does), the error rate of each of the vae's experts alone (the
-network, the linear part, the nearest neighbours' vote, the mode), of the
+network, the linear part, the nearest neighbours' vote, the forest read on
+the row as it is, the mode), of the
 model's blend (what vae_impute returns), and of missForest and sklearn's
 kNN, per categorical column, with the shares the fit chose.
 
@@ -104,6 +105,7 @@ def vae_cells(t, Xm, so, seed, name, pat):
         rec["j"] = j
         rec["net_share"] = cols[k]["net_share"]
         rec["knn_share"] = cols[k]["knn_share"]
+        rec["forest_share"] = cols[k]["forest_share"]
         out[rec["r"], j] = rec
     return out
 
@@ -120,8 +122,8 @@ def main():
     os.makedirs(DIAG, exist_ok=True)
     build_tool()
     seeds = [int(s) for s in a.train_seeds.split(",")]
-    print("table pattern seed column levels cells | mode net lin knn blend "
-          "| missForest kNN(skl) | net_share knn_share")
+    print("table pattern seed column levels cells | mode net lin knn forest blend "
+          "| missForest kNN(skl) | net_share knn_share forest_share")
     for name in a.datasets.split(","):
         t = C.load_any(name, 500)
         for pat in a.patterns.split(","):
@@ -153,7 +155,7 @@ def main():
                     y = t.X[rows, j].astype(int)
                     e = {}
                     e["mode"] = np.mean(mode[rows, j] != y)
-                    for key in ("net", "lin", "knn"):
+                    for key in ("net", "lin", "knn", "forest"):
                         g = [cells[r, j].get(key) for r in rows]
                         e[key] = (np.mean([np.argmax(p) != yy for p, yy in zip(g, y)])
                                   if all(p is not None for p in g) else float("nan"))
@@ -163,15 +165,15 @@ def main():
                     for k, v in e.items():
                         tot.setdefault(k, []).append(v * len(rows))
                     rec = cells[rows[0], j]
-                    print("%-12s %-4s %d %-14s %2d %4d | %s | %s | %.2f %.2f" % (
+                    print("%-12s %-4s %d %-14s %2d %4d | %s | %s | %.2f %.2f %.2f" % (
                         name, pat, seed, t.cols[j][:14], len(t.levels[j]), len(rows),
-                        " ".join("%.3f" % e[k] for k in ("mode", "net", "lin", "knn", "blend")),
+                        " ".join("%.3f" % e[k] for k in ("mode", "net", "lin", "knn", "forest", "blend")),
                         " ".join("%.3f" % e.get(k, float("nan")) for k in ("mf", "sk")),
-                        rec["net_share"], rec["knn_share"]))
+                        rec["net_share"], rec["knn_share"], rec["forest_share"]))
                 ncell = sum(mask[:, j].sum() for j in cat)
                 print("%-12s %-4s %d %-14s    %4d | %s | %s |" % (
                     name, pat, seed, "ALL", ncell,
-                    " ".join("%.3f" % (sum(tot[k]) / ncell) for k in ("mode", "net", "lin", "knn", "blend")),
+                    " ".join("%.3f" % (sum(tot[k]) / ncell) for k in ("mode", "net", "lin", "knn", "forest", "blend")),
                     " ".join("%.3f" % (sum(tot[k]) / ncell) if k in tot else "  -  "
                              for k in ("mf", "sk"))))
                 sys.stdout.flush()

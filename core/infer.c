@@ -280,7 +280,9 @@ static void level_probs(const vae_model *m, int j, const float *o, const float *
 ** (linear: vae_linear_row's; lw NULL without one) by the column's share,
 ** that with the nearest neighbours' (knn, knn_probs: vae_knn_rows', knn[j]
 ** NaN where there is none) by theirs, a binary or categorical cell's then
-** with the forest's (forest.c) by its share, and under VAE_MNAR (wmar: the row's
+** with the forest's by its share (forest.c: the mean of its reading of x
+** and of filled, x with the row's numeric cells as estimated here: those
+** come first; filled: p scratch), and under VAE_MNAR (wmar: the row's
 ** weights without the missingness model, else NULL) shifted by what the
 ** missingness model changes in the network's estimate. The network's own
 ** probabilities of missing binary and categorical cells also go to
@@ -290,10 +292,12 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
                      const float *x, const double *linear, vae_linear_work *lw,
                      const double *knn, const double *knn_probs,
                      const float *wmar, float *net_probs, float *dst, double *probs,
-                     double *acc, double *gh) {
+                     double *acc, double *gh, float *filled) {
   const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * S * m->dec_out;
   const float *wn = w->wnorm + (size_t)r * S, *wm = wmar ? wmar : wn;
   const float *xs = w->xs + (size_t)r * m->p;
+  /* The numeric cells first: the forest then reads the row with them
+  ** filled (its binary and categorical holes left missing). */
   for (int j = 0; j < m->p; j++) {
     if (isnan(x[j]) == 0) continue;
     const vae_column *c = &m->cols[j];
@@ -307,8 +311,13 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
       }
       if (wmar) mean += numeric_mean(m, j, o, wn, n, w->var[j], xs, gh) - net;
       dst[j] = round_to_kind(c, mean);
-      continue;
     }
+  }
+  memcpy(filled, dst, (size_t)m->p * sizeof(float));
+  for (int j = 0; j < m->p; j++) {
+    if (isnan(x[j]) == 0) continue;
+    const vae_column *c = &m->cols[j];
+    if (vae_is_numeric(c->kind)) continue;
     int L = c->kind == VAE_CATEGORICAL ? c->nlevels : 1, best = 0;
     double *shift = acc + L;
     level_probs(m, j, o, wm, n, NULL, acc, probs);
@@ -328,7 +337,9 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
     if (m->forest_share[j] > 0 && vae_forest_has(m, j)) {
       const double f = m->forest_share[j];
       vae_forest_probs(m, j, x, probs);
-      for (int l = 0; l < L; l++) acc[l] = (1.0 - f) * acc[l] + f * probs[l];
+      for (int l = 0; l < L; l++) acc[l] = (1.0 - f) * acc[l] + 0.5 * f * probs[l];
+      vae_forest_probs(m, j, filled, probs);
+      for (int l = 0; l < L; l++) acc[l] += 0.5 * f * probs[l];
     }
     if (wmar)
       for (int l = 0; l < L; l++) acc[l] += shift[l];
@@ -362,6 +373,7 @@ typedef struct {
   double *ratio, *gh;  /* K and 7 K */
   double *linear;      /* p: the linear part's estimates of one row */
   double *centre, *shift; /* p each: a drawn row's centres and shifts (draw_frame) */
+  float *filled;       /* p: row_mean's row with its numeric holes filled */
   vae_linear_work *lw; /* when m has a linear part */
   double *knn, *knn_probs; /* rows x p and rows x x_width: the nearest
                            neighbours' estimates (vae_knn_rows) */
@@ -406,6 +418,7 @@ static void lane_free(const vae_allocator *a, lane *l) {
   vae_free(a, l->rank);
   vae_free(a, l->scores);
   vae_free(a, l->noise);
+  vae_free(a, l->filled);
 }
 
 void vae_scratch_free(vae_scratch *sc) {
@@ -435,6 +448,7 @@ static int lane_alloc(const vae_model *m, lane *l, int rows, int K) {
       !(l->linear = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
       !(l->centre = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
       !(l->shift = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
+      !(l->filled = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       (m->lin.d && !(l->lw = vae_linear_work_alloc(&m->mem, m->lin.d))) ||
       !(l->knn = vae_calloc(&m->mem, (size_t)rows * m->p, sizeof(double))) ||
       !(l->knn_probs = vae_calloc(&m->mem, (size_t)rows * m->x_width, sizeof(double))) ||
@@ -827,7 +841,7 @@ static void infer_chunk(void *ctx, int item, int worker) {
                ln->knn_probs + (size_t)r * m->x_width,
                wmar ? wmar + (size_t)r * S : NULL,
                j->probs_out ? j->probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
-               ln->probs, ln->acc, ln->gh);
+               ln->probs, ln->acc, ln->gh, ln->filled);
       if (j->parts) draw_parts(m, w, r, S, xr, sc->sd, j->parts, (long)(at + r), ln);
     }
   }

@@ -309,6 +309,7 @@ typedef struct {
   double *knn_probs;     /* rows x x_width: their probabilities */
   vae_knn_work *kw;
   double *forest_probs;  /* rows x x_width: the forest's probabilities (forest.c) */
+  float *row;            /* p: a copy's row as the forest reads it */
   long *cell0;           /* rows: the row's first missing numeric cell */
   long cells;            /* missing numeric cells of all rows */
   float *centre, *z;     /* per such cell its centre and VAE_SPREAD_DRAWS draws
@@ -330,6 +331,7 @@ static void blend_cells_free(blend_cells *c) {
   vae_free(c->mem, c->knn_probs);
   vae_knn_work_free(c->kw);
   vae_free(c->mem, c->forest_probs);
+  vae_free(c->mem, c->row);
   vae_free(c->mem, c->cell0);
   vae_free(c->mem, c->centre);
   vae_free(c->mem, c->z);
@@ -358,12 +360,13 @@ static int blend_cells_alloc(const vae_model *m, int64_t n, int rounds, int weig
   c->knn_probs = vae_calloc(c->mem, (size_t)c->rows * width, sizeof(double));
   c->kw = m->knn.n ? vae_knn_work_alloc(m) : NULL;
   if (m->forest.trees) c->forest_probs = vae_calloc(c->mem, (size_t)c->rows * width, sizeof(double));
+  c->row = vae_malloc(c->mem, (size_t)p * sizeof(float));
   const int mnar = VAE_MNAR_SHARES && m->sel && m->lin.d;
   if (mnar) c->shift = vae_malloc(c->mem, cells * sizeof(float));
   if (mnar || weighted) c->weight = vae_malloc(c->mem, cells * sizeof(float));
   if (c->x && c->hidden && c->net && c->net_probs && c->lin && c->lin_probs && c->probs &&
       (!m->lin.d || c->lw) && c->knn && c->knn_probs && (!m->knn.n || c->kw) &&
-      (!m->forest.trees || c->forest_probs) &&
+      (!m->forest.trees || c->forest_probs) && c->row &&
       (!mnar || c->shift) && (!(mnar || weighted) || c->weight))
     return VAE_OK;
   blend_cells_free(c);
@@ -645,20 +648,6 @@ static void choose_knn_shares(vae_model *m, const blend_cells *c, const float *d
   choose_expert_shares(m, c, data, idx, sum, &e, m->knn_share);
 }
 
-/* The forest's estimates of the hidden cells of the columns that have
-** trees: probabilities of binary and categorical ones, a numeric one's
-** value in data units, at the column's offset. */
-static void forest_guesses(const vae_model *m, blend_cells *c) {
-  const int p = m->p, width = m->x_width;
-  for (int r = 0; r < c->rows; r++)
-    for (int j = 0; j < p; j++)
-      if (c->hidden[(size_t)r * p + j] && vae_forest_has(m, j)) {
-        vae_forest_probs(m, j, c->x + (size_t)r * p, c->probs);
-        for (int l = 0; l < vae_forest_width(&m->cols[j]); l++)
-          c->forest_probs[(size_t)r * width + m->off[j] + l] = c->probs[l];
-      }
-}
-
 /* Hidden cell (r, j)'s estimate (level l's probability, or a numeric
 ** value) after the blend and the nearest neighbours (before the forest). */
 static double before_forest(const vae_model *m, const blend_cells *c, int r, int j, int l) {
@@ -669,6 +658,31 @@ static double before_forest(const vae_model *m, const blend_cells *c, int r, int
                                     ? c->knn[at]
                                     : c->knn_probs[(size_t)r * m->x_width + m->off[j] + l]);
   return q;
+}
+
+/* The forest's estimates of the hidden cells of the columns that have
+** trees: probabilities of binary and categorical ones (a numeric one's
+** value in data units), at the column's offset; as vae_infer makes them (forest.c), the mean of the forest on
+** the copy as it is and on the copy with its missing numeric cells filled
+** by their estimates before the forest (m->blend and m->knn_share are
+** chosen by then). */
+static void forest_guesses(const vae_model *m, blend_cells *c) {
+  const int p = m->p, width = m->x_width;
+  for (int r = 0; r < c->rows; r++) {
+    const float *x = c->x + (size_t)r * p;
+    memcpy(c->row, x, (size_t)p * sizeof(float));
+    for (int j = 0; j < p; j++)
+      if (isnan(x[j]) && vae_is_numeric(m->cols[j].kind))
+        c->row[j] = (float)before_forest(m, c, r, j, 0);
+    for (int j = 0; j < p; j++)
+      if (c->hidden[(size_t)r * p + j] && vae_forest_has(m, j)) {
+        double *fp = c->forest_probs + (size_t)r * width + m->off[j];
+        vae_forest_probs(m, j, x, c->probs);
+        for (int l = 0; l < vae_forest_width(&m->cols[j]); l++) fp[l] = 0.5 * c->probs[l];
+        vae_forest_probs(m, j, c->row, c->probs);
+        for (int l = 0; l < vae_forest_width(&m->cols[j]); l++) fp[l] += 0.5 * c->probs[l];
+      }
+  }
 }
 
 /* Hidden cell (r, j)'s estimate after the forest too. */
