@@ -25,8 +25,10 @@
 **
 ** Generation (vae_generate) decodes super-blocks of rows whole and
 ** gives each numeric column, within a super-block, its observed
-** distribution in the order of the network's draws (generate_block);
-** the latents and noise come from noise.c.
+** distribution in the order of the network's draws (generate_block), its
+** numeric noise drawn with the covariance the columns' correlations leave
+** over after the block's means (residual_factor); the latents and the
+** noise's normals come from noise.c.
 **
 ** Threads: the chunks of a call are shared out to the model's threads
 ** (cfg.threads, pool.h), each with buffers of its own (a lane). A chunk's
