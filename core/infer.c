@@ -373,6 +373,7 @@ typedef struct {
   double *noise;       /* 2 VAE_STRATA x p: a block's uniforms and noise */
   double *resid;       /* vae_generate: 2 nn^2 + nn, a super-block's numeric means'
                           covariance, its noise's factor, the means (residual_factor) */
+  double *rnoise;      /* vae_generate: nn x B, a super-block's numeric normals */
 } lane;
 
 struct vae_scratch {
@@ -415,6 +416,7 @@ static void lane_free(const vae_allocator *a, lane *l) {
   vae_free(a, l->scores);
   vae_free(a, l->noise);
   vae_free(a, l->resid);
+  vae_free(a, l->rnoise);
 }
 
 void vae_scratch_free(vae_scratch *sc) {
@@ -1086,8 +1088,10 @@ static void generate_block(void *ctx, int item, int worker) {
       for (int c = 0, nc = 0; c < p; c++) {
         const int numeric = vae_is_numeric(m->cols[c].kind);
         float *g = numeric ? ln->scores + (size_t)nc++ * B + at : NULL;
+        double *en = numeric && resid ? ln->rnoise + (size_t)(nc - 1) * B + at : NULL;
         for (int r = 0; r < VAE_STRATA; r++) {
           const int row = b + r;
+          if (en) en[row] = e[(size_t)r * p + c];
           if (numeric)
             g[row] = (float)(o[(size_t)row * m->dec_out + m->off[c]] +
                              (resid ? 0.0 : j->sc->sd[c] * e[(size_t)r * p + c]));
@@ -1100,18 +1104,17 @@ static void generate_block(void *ctx, int item, int worker) {
   }
   if (resid) {
     /* The means' noise, drawn with the residual covariance (above): row r
-    ** of a 64-row block adds L e, e its columns' stratified normals. */
+    ** adds L e, e its columns' stratified normals (kept in ln->rnoise). */
     const int nn = sc->rnn;
     double *L = ln->resid + (size_t)nn * nn, *s = L + (size_t)nn * nn + nn;
     residual_factor(m, sc, ln, B, s);
-    for (int b = 0; b < B; b += VAE_STRATA) {
-      vae_gen_noise(m, j->seed, (base + b) / VAE_STRATA, u, e);
-      for (int r = 0; r < VAE_STRATA; r++)
-        for (int a = 0; a < nn; a++) {
-          double acc = 0;
-          for (int k = 0; k <= a; k++) acc += L[(size_t)a * nn + k] * e[(size_t)r * p + sc->rcols[k]];
-          ln->scores[(size_t)a * B + b + r] += (float)acc;
-        }
+    for (int a = 0; a < nn; a++) {
+      float *g = ln->scores + (size_t)a * B;
+      for (int r = 0; r < B; r++) {
+        double acc = 0;
+        for (int k = 0; k <= a; k++) acc += L[(size_t)a * nn + k] * ln->rnoise[(size_t)k * B + r];
+        g[r] += (float)acc;
+      }
     }
   }
   for (int c = 0, nc = 0; c < p; c++) {
@@ -1161,7 +1164,8 @@ static int generate_rows(const vae_model *m, uint64_t seed, uint64_t first, int 
     if (!l->noise) l->noise = vae_malloc(&m->mem, (size_t)2 * VAE_STRATA * m->p * sizeof(double));
     if (!l->scores && numeric) l->scores = vae_malloc(&m->mem, (size_t)B * numeric * sizeof(float));
     if (!l->resid && rn) l->resid = vae_malloc(&m->mem, (2 * rn * rn + 2 * rn) * sizeof(double));
-    if (!l->rank || !l->noise || (numeric && !l->scores) || (rn && !l->resid)) {
+    if (!l->rnoise && rn) l->rnoise = vae_malloc(&m->mem, (size_t)B * rn * sizeof(double));
+    if (!l->rank || !l->noise || (numeric && !l->scores) || (rn && (!l->resid || !l->rnoise))) {
       if (!keep) vae_scratch_free(sc);
       return VAE_NOMEM;
     }
