@@ -32,7 +32,9 @@
 **   - the numeric noise correlated as the training rows' residuals (at
 **     one posterior draw each) are, with the temperature: pair on one
 **     more table (ozone) but DCR share 0.547 -> 0.693 on iris, ML
-**     efficacy on one table fewer.
+**     efficacy on one table fewer. (vae_generate now draws the noise
+**     with the linear part's correlations left over after each
+**     super-block's means, infer.c: iris's DCR share unchanged.)
 **
 ** Where the DCR share above 0.6 comes from (wine, diabetes, mammalsleep,
 ** cars93, ozone, sonar: 21-221 training rows), measured on 12 sampling
