@@ -1207,8 +1207,8 @@ int vae_infer_adaptive(const vae_model *m, int n, const float *x, int S, double 
 }
 
 int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, float *out,
-                    float *probs, const vae_draw_parts *parts) {
-  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, !mnar, 0, NULL, parts, NULL);
+                    float *probs, const vae_draw_parts *parts, vae_scratch **keep) {
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, !mnar, 0, NULL, parts, keep);
 }
 
 int vae_infer(const vae_model *m, int mode, int n, const float *x,

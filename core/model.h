@@ -401,7 +401,9 @@ void vae_linear_probs(const vae_model *m, int j, const float *x,
 ** row i's missing numeric cells, in column order, are cells cell0[i],
 ** cell0[i] + 1, ...: each gets its centre (the network's mean score) in
 ** centre[cell] and `draws` draws of its score, before any scaling, in
-** z[cell * draws ...], from a stream of the row's own (seed, i). */
+** z[cell * draws ...], from a stream of the row's own (seed, i).
+** keep: as vae_infer_kept's scratch (NULL: buffers of the call's own); the
+** answers are the same either way. */
 typedef struct {
   int draws;
   uint64_t seed;
@@ -409,7 +411,7 @@ typedef struct {
   float *centre, *z;
 } vae_draw_parts;
 int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, float *out,
-                    float *probs, const vae_draw_parts *parts);
+                    float *probs, const vae_draw_parts *parts, vae_scratch **keep);
 
 /* The spread of numeric draws (spread.c). vae_draw_value: column j's drawn
 ** value from a draw of its score z, scaled by spread about the network's

@@ -314,6 +314,7 @@ typedef struct {
   long cells;            /* missing numeric cells of all rows */
   float *centre, *z;     /* per such cell its centre and VAE_SPREAD_DRAWS draws
                             (vae_draw_parts), for spread.c */
+  vae_scratch **keep;    /* the fit's inference buffers (vae_infer_probs), or NULL */
 } blend_cells;
 
 static void blend_cells_free(blend_cells *c) {
@@ -430,7 +431,7 @@ static int guess_pass(vae_model *m, blend_cells *c, int mnar, float *out, float 
                             c->centre, c->z};
     int rc = vae_infer_probs(m, nr, c->x + (size_t)r0 * p, S, mnar, out + (size_t)r0 * p,
                              probs ? probs + (size_t)r0 * width : NULL,
-                             !mnar && c->cell0 ? &parts : NULL);
+                             !mnar && c->cell0 ? &parts : NULL, c->keep);
     if (rc == VAE_OK && r0 + nr < c->rows && interrupted(poll)) rc = VAE_INTERRUPTED;
     if (rc) return rc;
   }
@@ -862,7 +863,7 @@ static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
 static int holdout_blend(vae_model *m, const float *data, const float *scored,
                          const int64_t *idx, int64_t n, const int64_t *train, int64_t n_train,
                          int spread, const double *holes, uint64_t seed, double *error,
-                         poller *poll) {
+                         vae_scratch **keep, poller *poll) {
   const int p = m->p;
   for (int j = 0; j < p; j++) {
     if (error) error[j] = NAN;
@@ -878,6 +879,7 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
     vae_free(&m->mem, sum);
     return VAE_NOMEM;
   }
+  c.keep = keep;
   hide_cells(m, &c, data, idx, seed);
   int rc = spread ? draw_room(m, &c) : VAE_OK;
   if (rc == VAE_OK) rc = network_guesses(m, &c, poll);
@@ -1588,7 +1590,7 @@ static int mask_held_out(fit_state *f, const int64_t *hold, int64_t n_hold, mask
 
 /* m->spread from the masked cells with the network after refit_all_rows
 ** (the shares as chosen before). */
-static int spread_after_refit(fit_state *f, const masked_cells *mc) {
+static int spread_after_refit(fit_state *f, const masked_cells *mc, vae_scratch **keep) {
   vae_model *m = f->m;
   const int64_t *hold = mc->rows;
   const int p = m->p;
@@ -1605,6 +1607,7 @@ static int spread_after_refit(fit_state *f, const masked_cells *mc) {
   for (int r = 0; r < c.rows; r++)
     memcpy(c.x + (size_t)r * p, mc->data + hold[r] * p, (size_t)p * sizeof(float));
   memcpy(c.hidden, mc->hidden, (size_t)c.rows * p);
+  c.keep = keep;
   int rc = draw_room(m, &c);
   if (rc == VAE_OK) rc = guess_pass(m, &c, 0, c.net, NULL, &f->poll);
   memcpy(m->blend, blend, (size_t)p * sizeof(float));
@@ -1671,13 +1674,18 @@ static int finish_parts(fit_state *f, double *hold_err) {
     rc = vae_forest_build(m, f->data, train, pl->n_train, NULL, vae_seed_mix(f->cfg->seed, 0xf07e),
                           &m->forest);
   double *holes = NULL;
+  /* The network's passes over held-out rows (holdout_blend, then
+  ** spread_after_refit) share one set of inference buffers: allocated
+  ** afresh for each pass, their pages were first touched again each time,
+  ** some 5% of a fit of 500 rows. */
+  vae_scratch *infer = NULL;
   if (rc == VAE_OK && VAE_HOLE_WEIGHTS && !m->sel && pl->n_hold > 0) {
     holes = vae_malloc(&m->mem, (size_t)m->p * (vae_holes_features(m) + 2) * sizeof(double));
     rc = holes ? vae_holes_fit(m, f->scored, f->b.idx, f->n, holes) : VAE_NOMEM;
   }
   if (rc == VAE_OK)
     rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, train, pl->n_train, !masked,
-                       holes, vae_seed_mix(f->cfg->seed, 0x401d), hold_err, &f->poll);
+                       holes, vae_seed_mix(f->cfg->seed, 0x401d), hold_err, &infer, &f->poll);
   vae_free(&m->mem, holes);
   masked_cells mc = {0};
   if (rc == VAE_OK && masked) rc = mask_held_out(f, hold, pl->n_hold, &mc);
@@ -1697,10 +1705,11 @@ static int finish_parts(fit_state *f, double *hold_err) {
   if (rc == VAE_OK) vae_knn_free(&m->mem, &m->knn);
   if (rc == VAE_OK && masked) {
     if (knn_used(m)) rc = vae_knn_build(m, mc.data, f->b.idx, f->n, &m->knn);
-    if (rc == VAE_OK) rc = spread_after_refit(f, &mc);
+    if (rc == VAE_OK) rc = spread_after_refit(f, &mc, &infer);
     vae_knn_free(&m->mem, &m->knn);
   }
   masked_cells_free(&m->mem, &mc);
+  vae_scratch_free(infer);
   if (rc == VAE_OK && knn_used(m)) rc = vae_knn_build(m, f->data, f->b.idx, f->n, &m->knn);
   if (rc == VAE_OK && !m->knn.n)
     for (int j = 0; j < m->p; j++) m->knn_share[j] = 0.0f;
