@@ -21,8 +21,13 @@ void vae_quantiles(const double *sorted, long n, float *q, int nq) {
 
 double vae_normal_cdf(double z) { return 0.5 * erfc(-z / sqrt(2.0)); }
 
-/* Newton's method on Phi from a tail-shaped first guess; Phi' = phi is
-** never small where the guess lands, so a few steps reach double precision. */
+/* Halley's method on Phi from a tail-shaped first guess (within 4.5e-4):
+** with r = (Phi(z) - u) / phi(z) the step is r / (1 + z r / 2) (Phi'' =
+** -z phi), cubic, so two steps reach double precision where Newton's
+** took four (the second derivative is free: phi is at hand). phi is never
+** small where the guess lands. The same values as four Newton steps
+** within a few units of the last place (tests/test_core.c); a fit's
+** blobs are the same bits. */
 double vae_normal_quantile(double u) {
   if (!(u > 0)) return -40;
   if (!(u < 1)) return 40;
@@ -30,10 +35,11 @@ double vae_normal_quantile(double u) {
   double z = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
                      (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
   if (u < 0.5) z = -z;
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < 2; i++) {
     double pdf = exp(-0.5 * z * z) / sqrt(2 * 3.141592653589793);
     if (pdf < 1e-300) break;
-    z -= (vae_normal_cdf(z) - u) / pdf;
+    double r = (vae_normal_cdf(z) - u) / pdf;
+    z -= r / (1 + 0.5 * z * r);
   }
   return z;
 }

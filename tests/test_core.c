@@ -3121,6 +3121,56 @@ done:
   free(x); free(out1); free(out2);
 }
 
+/* The normal quantile (two Halley steps, transform.c) against a reference
+** found by bisection on the normal distribution function: to double
+** precision in the lower half (relative 1e-13 of |z|, down to u = 1e-300)
+** and, where 1 - u is what is left of u, to float precision in the upper
+** half up to 1 - 1e-6; symmetric; the ends clamp. */
+static double quantile_by_bisection(double u) { /* u <= 0.5 */
+  double lo = -40, hi = 0;
+  for (int i = 0; i < 200 && hi - lo > 0; i++) {
+    double mid = 0.5 * (lo + hi);
+    if (mid <= lo || mid >= hi) break;
+    if (vae_normal_cdf(mid) < u) lo = mid; else hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+static void test_normal_quantile(void) {
+  int bad_low = 0, bad_high = 0, points = 0;
+  double worst_low = 0, worst_high = 0;
+  for (int k = 0; k <= 3000; k++) {
+    /* log-spaced from 1e-300 to 0.5, then evenly spaced in (0, 0.5] */
+    double v = k <= 1500 ? exp(log(1e-300) + (log(0.5) - log(1e-300)) * k / 1500.0)
+                         : 0.5 * (k - 1500) / 1500.0;
+    if (!(v > 0)) continue;
+    double ref = quantile_by_bisection(v), z = vae_normal_quantile(v);
+    double e = fabs(z - ref) / fmax(1.0, fabs(ref));
+    worst_low = fmax(worst_low, e);
+    bad_low += !(e <= 1e-13);
+    points++;
+    double u = 1.0 - v; /* the upper half: 1 - u is exact for u >= 0.5 */
+    if (1.0 - u < 1e-6) continue;
+    double ref_up = -quantile_by_bisection(1.0 - u), zu = vae_normal_quantile(u);
+    double eu = fabs(zu - ref_up) / fmax(1.0, fabs(ref_up));
+    worst_high = fmax(worst_high, eu);
+    bad_high += !(eu <= 2e-7);
+  }
+  printf("  normal quantile: %d points, worst relative error %.2g (u <= 0.5), %.2g (u > 0.5)\n",
+         points, worst_low, worst_high);
+  CHECK(bad_low == 0, "%d quantiles of u <= 0.5 off by more than 1e-13 (worst %.3g)", bad_low,
+        worst_low);
+  CHECK(bad_high == 0, "%d quantiles of u > 0.5 off by more than 2e-7 (worst %.3g)", bad_high,
+        worst_high);
+  CHECK(fabs(vae_normal_quantile(0.975) - 1.959963984540054) < 1e-12, "q(0.975) %.17g",
+        vae_normal_quantile(0.975));
+  CHECK(vae_normal_quantile(0.5) == 0 || fabs(vae_normal_quantile(0.5)) < 1e-15, "q(0.5) %.3g",
+        vae_normal_quantile(0.5));
+  CHECK(vae_normal_quantile(0) == -40 && vae_normal_quantile(1) == 40 &&
+            vae_normal_quantile(NAN) == -40,
+        "ends");
+}
+
 int main(void) {
   test_pool();
   test_pool_held_worker();
@@ -3128,6 +3178,7 @@ int main(void) {
   test_pooled_phases();
   test_expect_table();
   test_approximations();
+  test_normal_quantile();
   test_fast_normals();
   test_softmax();
   test_layer_gradients();
