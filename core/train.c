@@ -1676,8 +1676,9 @@ static int finish_parts(fit_state *f, double *hold_err) {
   double *holes = NULL;
   /* The network's passes over held-out rows (holdout_blend, then
   ** spread_after_refit) share one set of inference buffers: allocated
-  ** afresh for each pass, their pages were first touched again each time,
-  ** some 5% of a fit of 500 rows. */
+  ** afresh for each pass, their pages were first touched again each time
+  ** (titanic, 500 rows, both patterns: 13,900 -> 12,000 page faults of
+  ** the process; its CPU time the same within noise, 0.99-1.0). */
   vae_scratch *infer = NULL;
   if (rc == VAE_OK && VAE_HOLE_WEIGHTS && !m->sel && pl->n_hold > 0) {
     holes = vae_malloc(&m->mem, (size_t)m->p * (vae_holes_features(m) + 2) * sizeof(double));
