@@ -521,6 +521,10 @@ void vae_gen_latents(const vae_model *m, uint64_t seed, uint64_t block, float *z
 void vae_gen_noise(const vae_model *m, uint64_t seed, uint64_t block, double *u, double *e);
 int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const float *mean,
                         const float *noise, int N, double *temp);
+/* The n pairs (value, index) of a[2n] in ascending order of value, pairs
+** of equal values in the order they came (NaN aside); tmp: 2n doubles of
+** scratch. The ranking of vae_temperature_fit (a radix sort). */
+void vae_sort_ranked(double *a, double *tmp, int n);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,

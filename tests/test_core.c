@@ -3171,6 +3171,51 @@ static void test_normal_quantile(void) {
         "ends");
 }
 
+/* vae_sort_ranked (noise.c's radix sort) against qsort by (value, index):
+** values of both signs, wide and narrow ranges, many ties, -0 and +0 (equal:
+** their pairs keep their order), sizes 0 to 5000. */
+static int by_value_then_index(const void *x, const void *y) {
+  const double *a = x, *b = y;
+  if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
+  return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+static void test_sort_ranked(void) {
+  const int sizes[] = {0, 1, 2, 3, 17, 256, 257, 4096, 5000};
+  vae_rng rng;
+  vae_rng_seed(&rng, 77);
+  int bad = 0, cases = 0;
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+    for (int kind = 0; kind < 4; kind++) {
+      const int n = sizes[s];
+      double *a = malloc((size_t)(2 * n + 1) * sizeof(double));
+      double *ref = malloc((size_t)(2 * n + 1) * sizeof(double));
+      double *tmp = malloc((size_t)(2 * n + 1) * sizeof(double));
+      if (!a || !ref || !tmp) {
+        CHECK(0, "memory");
+        free(a), free(ref), free(tmp);
+        return;
+      }
+      for (int i = 0; i < n; i++) {
+        double u = vae_rng_uniform(&rng), v;
+        if (kind == 0) v = 6 * u - 3;                             /* normal scores */
+        else if (kind == 1) v = (u - 0.5) * pow(10, 40 * vae_rng_uniform(&rng) - 20); /* wide */
+        else if (kind == 2) v = floor(8 * u) - 4;                  /* many ties */
+        else v = u < 0.3 ? -0.0 : u < 0.6 ? 0.0 : u < 0.8 ? -1e-300 : 1e-300; /* zeros */
+        a[2 * i] = ref[2 * i] = v;
+        a[2 * i + 1] = ref[2 * i + 1] = i;
+      }
+      qsort(ref, (size_t)n, 2 * sizeof(double), by_value_then_index);
+      vae_sort_ranked(a, tmp, n);
+      int wrong = 0;
+      for (int i = 0; i < n; i++) wrong += a[2 * i] != ref[2 * i] || a[2 * i + 1] != ref[2 * i + 1];
+      bad += wrong > 0;
+      cases++;
+      free(a), free(ref), free(tmp);
+    }
+  CHECK(bad == 0, "vae_sort_ranked: %d of %d cases differ from qsort by (value, index)", bad, cases);
+}
+
 int main(void) {
   test_pool();
   test_pool_held_worker();
@@ -3179,6 +3224,7 @@ int main(void) {
   test_expect_table();
   test_approximations();
   test_normal_quantile();
+  test_sort_ranked();
   test_fast_normals();
   test_softmax();
   test_layer_gradients();
