@@ -525,6 +525,9 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
 ** of equal values in the order they came (NaN aside); tmp: 2n doubles of
 ** scratch. The ranking of vae_temperature_fit (a radix sort). */
 void vae_sort_ranked(double *a, double *tmp, int n);
+/* a[0..n) in ascending order, equal values in the order they came (NaN
+** aside); tmp: n floats of scratch. The calibration's sorts (a radix sort). */
+void vae_sort_floats(float *a, float *tmp, int n);
 
 /* Values valid for their kinds: finite, 0/1, level indexes in range. */
 int vae_check_data(const vae_column *cols, int p, const float *data,

@@ -3216,6 +3216,46 @@ static void test_sort_ranked(void) {
   CHECK(bad == 0, "vae_sort_ranked: %d of %d cases differ from qsort by (value, index)", bad, cases);
 }
 
+/* vae_sort_floats (calibrate.c's radix sort) against a stable insertion
+** sort, compared bit by bit: -0 and +0 (equal: they keep their order),
+** ties, both signs, wide ranges, infinities, sizes 0 to 3000. */
+static void test_sort_floats(void) {
+  const int sizes[] = {0, 1, 2, 5, 255, 256, 1000, 3000};
+  vae_rng rng;
+  vae_rng_seed(&rng, 78);
+  int bad = 0, cases = 0;
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+    for (int kind = 0; kind < 4; kind++) {
+      const int n = sizes[s];
+      float *a = malloc((size_t)(n + 1) * sizeof(float)), *ref = malloc((size_t)(n + 1) * sizeof(float));
+      float *tmp = malloc((size_t)(n + 1) * sizeof(float));
+      if (!a || !ref || !tmp) {
+        CHECK(0, "memory");
+        free(a), free(ref), free(tmp);
+        return;
+      }
+      for (int i = 0; i < n; i++) {
+        double u = vae_rng_uniform(&rng);
+        float v = kind == 0 ? (float)(6 * u - 3)
+                : kind == 1 ? (float)((u - 0.5) * pow(10, 60 * vae_rng_uniform(&rng) - 30))
+                : kind == 2 ? (float)(floor(8 * u) - 4)
+                : u < 0.3 ? -0.0f : u < 0.6 ? 0.0f : u < 0.7 ? -INFINITY : u < 0.8 ? INFINITY : -1e-40f;
+        a[i] = ref[i] = v;
+      }
+      for (int i = 1; i < n; i++) { /* stable: moves past strictly greater values only */
+        float v = ref[i];
+        int k = i;
+        while (k > 0 && v < ref[k - 1]) ref[k] = ref[k - 1], k--;
+        ref[k] = v;
+      }
+      vae_sort_floats(a, tmp, n);
+      bad += n > 0 && memcmp(a, ref, (size_t)n * sizeof(float)) != 0;
+      cases++;
+      free(a), free(ref), free(tmp);
+    }
+  CHECK(bad == 0, "vae_sort_floats: %d of %d cases differ from a stable sort", bad, cases);
+}
+
 int main(void) {
   test_pool();
   test_pool_held_worker();
@@ -3225,6 +3265,7 @@ int main(void) {
   test_approximations();
   test_normal_quantile();
   test_sort_ranked();
+  test_sort_floats();
   test_fast_normals();
   test_softmax();
   test_layer_gradients();
