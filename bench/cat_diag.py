@@ -97,7 +97,7 @@ def vae_cells(t, Xm, so, seed, name, pat):
         ml = cols[k]["levels"]
         perm = [ml.index(s) if s in ml else -1 for s in t.levels[j]] \
             if cols[k]["kind"] == "categorical" else [0, 1]
-        for key in ("net", "lin", "knn"):
+        for key in ("net", "lin", "knn", "forest"):
             if key in rec:
                 rec[key] = [rec[key][i] if i >= 0 else 0.0 for i in perm]
         rec["final"] = t.levels[j].index(cols[k]["levels"][rec["final"]]) \
