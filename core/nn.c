@@ -9,8 +9,61 @@
 ** shared OpenBLAS (the fallback build) the host's setting stays. */
 #ifdef VAE_PRIVATE_BLAS
 #include <pthread.h>
+#include <string.h>
+
+/* The private OpenBLAS's kernels. Debian's 0.3.21 (DYNAMIC_ARCH) does not
+** know AMD's AVX-512 cores (Zen 4, Zen 5) and gives them its AVX2
+** (Haswell) kernels; its later versions give them the SkylakeX ones, which
+** ran the GEMMs of a training step here (AMD EPYC, family 26) in about
+** half the time. So on a CPU with the AVX-512 those kernels use, when this
+** build chose Haswell or Zen, the SkylakeX table is put in its place and
+** initialized, as OpenBLAS's own start-up does for a core it was told
+** (OPENBLAS_CORETYPE). That takes two of its internals: the current table
+** `gotoblas` and the offset of a table's init function in it, read off
+** this very archive (gotoblas_dynamic_init calls *0x1090(table)). Both
+** are checked against the archive's configuration string, so another
+** OpenBLAS keeps its own choice. Only this copy is changed: it is private
+** to vae.so. The GEMMs' rounding differs between the kernels (as between
+** machines), a fit's bits are the same run after run on one machine. */
+#ifndef VAE_SKYLAKEX_KERNELS
+#define VAE_SKYLAKEX_KERNELS 1
+#endif
+#define GOTOBLAS_INIT_OFFSET 0x1090
+#define GOTOBLAS_CONFIG "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY "
+extern char *openblas_get_config(void);
+extern char *openblas_get_corename(void);
+extern void *gotoblas;
+extern char gotoblas_SKYLAKEX[];
+
+static int avx512_cpu(void) {
+#if defined(__GNUC__) && defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512cd");
+#else
+  return 0;
+#endif
+}
+
+static void blas_kernels(void) {
+  const char *cfg = openblas_get_config(), *core = openblas_get_corename();
+  if (!VAE_SKYLAKEX_KERNELS || !cfg || !core ||
+      strncmp(cfg, GOTOBLAS_CONFIG, sizeof GOTOBLAS_CONFIG - 1) != 0 ||
+      (strcmp(core, "Haswell") != 0 && strcmp(core, "Zen") != 0) || !avx512_cpu())
+    return;
+  void (*init)(void);
+  memcpy(&init, gotoblas_SKYLAKEX + GOTOBLAS_INIT_OFFSET, sizeof init);
+  if (!init) return;
+  gotoblas = gotoblas_SKYLAKEX;
+  init();
+}
+
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static void blas_one_thread(void) { openblas_set_num_threads(1); }
+static void blas_one_thread(void) {
+  blas_kernels();
+  openblas_set_num_threads(1);
+}
 #define BLAS_READY() pthread_once(&blas_once, blas_one_thread)
 #else
 #define BLAS_READY() ((void)0)

@@ -2594,6 +2594,70 @@ static void test_pool(void) {
         3 * 20 * 50 * GEMM_ITEMS, GEMM_ITEMS);
 }
 
+/* core/nn.c: on an AVX-512 CPU that Debian's OpenBLAS 0.3.21 gives its
+** AVX2 kernels (AMD Zen 4 and 5), core's private copy runs the SkylakeX
+** ones; their products agree with a product in double for every shape and
+** transposition a fit uses (small ones go to SkylakeX's small-matrix
+** kernels, beta 0 to their own). */
+extern char *openblas_get_config(void);
+extern char *openblas_get_corename(void);
+
+static void test_blas_kernels(void) {
+  static const int shapes[][5] = {{16, 64, 46, 0, 0},  {128, 64, 12, 0, 0}, {128, 25, 64, 0, 0},
+                                  {64, 25, 128, 1, 0}, {46, 64, 16, 1, 0},  {128, 64, 25, 0, 1},
+                                  {9, 64, 64, 0, 1},   {300, 100, 109, 0, 0}, {1, 1, 1, 0, 0}};
+  vae_dense L = {4, 4, 0, 16};
+  float params[20] = {0}, x[4] = {0}, y[4];
+  dense_forward(&L, params, x, 1, y); /* core's BLAS setup */
+  const char *cfg = openblas_get_config(), *core = openblas_get_corename();
+#if defined(VAE_PRIVATE_BLAS) && defined(__GNUC__) && defined(__x86_64__)
+  int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512cd");
+  if (avx512 && cfg && strstr(cfg, "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY ") == cfg)
+    CHECK(core && strcmp(core, "SkylakeX") == 0, "AVX-512 CPU: OpenBLAS kernels %s, not SkylakeX",
+          core ? core : "?");
+#endif
+  for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+    const int M = shapes[t][0], N = shapes[t][1], K = shapes[t][2], ta = shapes[t][3],
+              tb = shapes[t][4];
+    float *A = malloc((size_t)M * K * sizeof(float)), *B = malloc((size_t)K * N * sizeof(float));
+    float *C = malloc((size_t)M * N * sizeof(float));
+    if (!A || !B || !C) {
+      free(A), free(B), free(C);
+      CHECK(0, "memory");
+      return;
+    }
+    vae_rng rng;
+    vae_rng_seed(&rng, 11 + t);
+    vae_rng_normals(&rng, A, (long)M * K);
+    vae_rng_normals(&rng, B, (long)K * N);
+    for (int beta = 0; beta < 2; beta++) {
+      for (int i = 0; i < M * N; i++) C[i] = beta ? 0.5f : NAN; /* beta 0 ignores C */
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
+                  N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, (float)beta, C, N);
+      double worst = 0;
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+          double ref = beta ? 0.5 : 0, scale = 1;
+          for (int k = 0; k < K; k++) {
+            double a = ta ? A[(size_t)k * M + i] : A[(size_t)i * K + k];
+            double b = tb ? B[(size_t)j * K + k] : B[(size_t)k * N + j];
+            ref += a * b;
+            scale += fabs(a * b);
+          }
+          double e = fabs(C[(size_t)i * N + j] - ref) / scale;
+          if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;
+        }
+      CHECK(worst < 1e-6, "%s kernels, %dx%dx%d (%c%c, beta %d): relative error %g",
+            core ? core : "?", M, N, K, ta ? 'T' : 'N', tb ? 'T' : 'N', beta, worst);
+    }
+    free(A);
+    free(B);
+    free(C);
+  }
+}
+
 /* Imputation, draws, scores and samples give the same bits on 1, 2 and 3
 ** threads: the chunks of a call are shared out, never resized. */
 static void test_inference_threads(void) {
@@ -3257,6 +3321,7 @@ static void test_sort_floats(void) {
 }
 
 int main(void) {
+  test_blas_kernels();
   test_pool();
   test_pool_held_worker();
   test_inference_threads();
