@@ -1,3 +1,6 @@
+#ifdef VAE_PRIVATE_BLAS
+#define _GNU_SOURCE /* dladdr */
+#endif
 #include "approx.h"
 #include "nn.h"
 
@@ -8,6 +11,7 @@
 ** set to 1 once, before the first GEMM, and touches no one else's. With a
 ** shared OpenBLAS (the fallback build) the host's setting stays. */
 #ifdef VAE_PRIVATE_BLAS
+#include <dlfcn.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -22,7 +26,10 @@
 ** `gotoblas` and the offset of a table's init function in it, read off
 ** this very archive (gotoblas_dynamic_init calls *0x1090(table)). Both
 ** are checked against the archive's configuration string, so another
-** OpenBLAS keeps its own choice. Only this copy is changed: it is private
+** OpenBLAS keeps its own choice; the table in use must be the Haswell or
+** Zen one, and the field at that offset of both tables must point into
+** this object, or nothing is switched (never a call through a field that
+** is not a function of this copy). Only this copy is changed: it is private
 ** to vae.so. The GEMMs' rounding differs between the kernels (as between
 ** machines), a fit's bits are the same run after run on one machine. */
 #ifndef VAE_SKYLAKEX_KERNELS
@@ -33,7 +40,7 @@
 extern char *openblas_get_config(void);
 extern char *openblas_get_corename(void);
 extern void *gotoblas;
-extern char gotoblas_SKYLAKEX[];
+extern char gotoblas_SKYLAKEX[], gotoblas_HASWELL[], gotoblas_ZEN[];
 
 static int avx512_cpu(void) {
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -46,15 +53,27 @@ static int avx512_cpu(void) {
 #endif
 }
 
+/* Whether addr lies in the object this code is in (vae.so, or the test
+** program): a table's init field holds a function of this copy, so an
+** offset that reads some other field is caught before it is called. */
+static int in_this_object(void *addr) {
+  Dl_info self, at;
+  return dladdr((void *)in_this_object, &self) && dladdr(addr, &at) &&
+         self.dli_fbase == at.dli_fbase;
+}
+
 static void blas_kernels(void) {
   const char *cfg = openblas_get_config(), *core = openblas_get_corename();
   if (!VAE_SKYLAKEX_KERNELS || !cfg || !core ||
       strncmp(cfg, GOTOBLAS_CONFIG, sizeof GOTOBLAS_CONFIG - 1) != 0 ||
       (strcmp(core, "Haswell") != 0 && strcmp(core, "Zen") != 0) || !avx512_cpu())
     return;
-  void (*init)(void);
+  if (gotoblas != gotoblas_HASWELL && gotoblas != gotoblas_ZEN) return;
+  void (*init)(void), (*was)(void);
   memcpy(&init, gotoblas_SKYLAKEX + GOTOBLAS_INIT_OFFSET, sizeof init);
-  if (!init) return;
+  memcpy(&was, (char *)gotoblas + GOTOBLAS_INIT_OFFSET, sizeof was);
+  if (!init || !was || init == was || !in_this_object((void *)init) || !in_this_object((void *)was))
+    return;
   gotoblas = gotoblas_SKYLAKEX;
   init();
 }
