@@ -114,16 +114,3 @@ void adam_step(vae_adam *opt, float *params, const float *grads, float *m, float
   vae_adam_consts c = adam_begin(opt);
   adam_update(&c, params, grads, m, v, n);
 }
-
-VAE_SIMD_CLONES void vae_average_update(float *avg, const float *params, float w, size_t n) {
-  if (w >= 1.0f) {
-    memcpy(avg, params, n * sizeof *avg);
-    return;
-  }
-  for (size_t i = 0; i < n; i++) avg[i] += w * (params[i] - avg[i]);
-}
-
-float vae_average_weight(long t, long h) {
-  if (h < 1) h = 1;
-  return 1.0f / (float)(t < h ? (t > 1 ? t : 1) : h);
-}

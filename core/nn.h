@@ -54,12 +54,4 @@ vae_adam_consts adam_begin(vae_adam *opt);
 void adam_update(const vae_adam_consts *c, float *params, const float *grads, float *m,
                  float *v, size_t n);
 
-/* A running average of the parameters: avg += w (params - avg) over n of
-** them (w = 1 copies). vae_average_weight(t, h) is step t's w (t from 1):
-** 1 / t up to h steps, then 1 / h, so that the first h steps are averaged
-** alike and later ones decay with horizon h (an exponential moving
-** average). */
-void vae_average_update(float *avg, const float *params, float w, size_t n);
-float vae_average_weight(long t, long h);
-
 #endif

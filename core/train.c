@@ -1,7 +1,6 @@
 /*
 ** train.c -- vae_fit: mini-batch Adam on the MIWAE bound, with held-out
-** rows for early stopping (the best epoch's running average of the
-** parameters is kept, train_rounds) and, at
+** rows for early stopping (the best epoch's parameters are kept) and, at
 ** the end, the held-out imputation error per column. All buffers are
 ** allocated before the first epoch; the loop itself allocates nothing.
 **
@@ -61,9 +60,6 @@ typedef struct {
   float *rows;          /* batch x p gathered raw rows */
   unsigned char *hide;  /* batch x p extra masking */
   float *adam_m, *adam_v, *best, *backup;
-  float *avg;           /* the running average of the parameters */
-  float *live;          /* the trained parameters while the average is evaluated */
-  long avg_t, avg_h;    /* its steps so far and horizon (0: not averaging) */
   float *grads;         /* the shards' gradients summed (update_range) */
   float *blend;         /* the model's shares before this fit */
   float *knn_share;     /* and its nearest neighbours' */
@@ -87,8 +83,6 @@ static void free_buffers(fit_buffers *b) {
   vae_free(&b->mem, b->adam_v);
   vae_free(&b->mem, b->best);
   vae_free(&b->mem, b->backup);
-  vae_free(&b->mem, b->avg);
-  vae_free(&b->mem, b->live);
   vae_free(&b->mem, b->blend);
   vae_free(&b->mem, b->knn_share);
   vae_free(&b->mem, b->forest_share);
@@ -125,8 +119,6 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
       !(b->adam_v = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->best = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->backup = vae_calloc(&m->mem, np, sizeof(float))) ||
-      !(b->avg = vae_calloc(&m->mem, np, sizeof(float))) ||
-      !(b->live = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->blend = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->knn_share = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->forest_share = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
@@ -1203,7 +1195,6 @@ typedef struct {
   int shards;
   int64_t n;
   vae_adam_consts c;
-  float avg_w;          /* the running average's weight (0: none) */
 } param_step;
 
 static void update_range(void *ctx, int item, int worker) {
@@ -1229,12 +1220,10 @@ static void update_range(void *ctx, int item, int worker) {
   }
   if (m->sel) vae_selection_prior(m, b->driver, ps->n, g, lo, hi);
   adam_update(&ps->c, m->params + lo, g + lo, b->adam_m + lo, b->adam_v + lo, hi - lo);
-  if (ps->avg_w > 0) vae_average_update(b->avg + lo, m->params + lo, ps->avg_w, hi - lo);
 }
 
 static void update_params(vae_model *m, fit_buffers *b, int shards, vae_adam *opt, int64_t n) {
-  float w = b->avg_h > 0 ? vae_average_weight(++b->avg_t, b->avg_h) : 0.0f;
-  param_step ps = {m, b, shards, n, adam_begin(opt), w};
+  param_step ps = {m, b, shards, n, adam_begin(opt)};
   vae_pool_run(b->pool, (int)((m->nparams + PARAM_CHUNK - 1) / PARAM_CHUNK), update_range, &ps);
 }
 
@@ -1396,19 +1385,13 @@ static int train_round(fit_state *f, int64_t *cursor, int *stop, char *err, size
   double val = NAN;
   if (pl->n_hold > 0) {
     int halt = 0;
-    const int avg = f->b.avg_h > 0;
-    if (avg) { /* the average is what is evaluated and kept */
-      memcpy(f->b.live, m->params, m->nparams * sizeof(float));
-      memcpy(m->params, f->b.avg, m->nparams * sizeof(float));
-    }
     val = evaluate(m, &f->b, f->scored, hold, pl->n_eval, f->cfg->samples, f->cfg->beta,
                    vae_seed_mix(f->cfg->seed, 0xa1), &f->poll, &halt);
-    if (!halt && vae_stopper_add(&f->stop, val)) {
+    if (halt) return VAE_INTERRUPTED;
+    if (vae_stopper_add(&f->stop, val)) {
       f->best_epoch = epoch + 1;
       memcpy(f->b.best, m->params, m->nparams * sizeof(float));
     }
-    if (avg) memcpy(m->params, f->b.live, m->nparams * sizeof(float));
-    if (halt) return VAE_INTERRUPTED;
   } else {
     f->best_epoch = epoch + 1;
   }
@@ -1425,41 +1408,15 @@ static int train_round(fit_state *f, int64_t *cursor, int *stop, char *err, size
 }
 
 /* Rounds until the epochs run out or early stopping; then the best
-** round's parameters when there were held-out rows.
-**
-** With held-out rows, what each round evaluates and early stopping keeps
-** is not the parameters as Adam leaves them but their running average
-** (nn.h: an exponential moving average over TRAIN_AVERAGE steps, the
-** first steps averaged alike), and the refit on all rows ends on its own
-** such average over the last REFIT_AVERAGE of its steps (refit_all_rows).
-** Adam goes on from its own parameters; the average costs one pass over
-** the parameters a step and two copies a round. Measured on the quick
-** bench (bench/impute.py --quick, training seeds 0 / 1), NRMSE over the
-** best peer, geometric means against the build before: MCAR 0.960 /
-** 0.963 -> 0.956 / 0.956, MAR 0.978 / 0.980 -> 0.974 / 0.975, the worst
-** MCAR table 1.051 / 1.154 (mammalsleep) -> 1.022 (vowel) / 1.064, MAR
-** 1.122 / 1.191 (aids2) -> 1.157 / 1.164; coverage of 40 draws within
-** 0.85-0.95 on 22 / 24 (MCAR, 25 tables) and 20 / 19 (MAR, 24) tables
-** against 22 / 23 and 19 / 19. Early stopping then stops a little later:
-** 3% more optimizer steps over the bench's fits. Over 100 steps rather
-** than 30: 0.957 / 0.959 and 0.975 / 0.973, the worst MCAR 1.098 /
-** 1.065; the refit's average alone (no average in the rounds): 0.958 /
-** 0.962 and 0.972 / 0.987 over its last quarter, 0.958 / 0.963 and
-** 0.972 / 0.989 over its last half. */
-#ifndef TRAIN_AVERAGE
-#define TRAIN_AVERAGE 30
-#endif
+** round's parameters when there were held-out rows. */
 static int train_rounds(fit_state *f, char *err, size_t errlen) {
   int64_t cursor = 0;
   int stop = 0, rc = VAE_OK;
   vae_stopper_init(&f->stop, f->plan.n_hold);
-  f->b.avg_t = 0;
-  f->b.avg_h = f->plan.n_hold > 0 ? TRAIN_AVERAGE : 0;
   while (rc == VAE_OK && !stop && f->epochs < f->plan.max_rounds)
     rc = train_round(f, &cursor, &stop, err, errlen);
   if (rc == VAE_OK && f->plan.n_hold > 0)
     memcpy(f->m->params, f->b.best, f->m->nparams * sizeof(float));
-  f->b.avg_h = 0;
   return rc;
 }
 
@@ -1475,11 +1432,6 @@ static int train_rounds(fit_state *f, char *err, size_t errlen) {
 ** 0.967 / 1.023 against 0.959 / 0.969 on training seeds 0 / 1), and the
 ** refit's length moves generation (below), not measured then: not
 ** kept. */
-/* The refit's running average spans about this share of its steps
-** (train_rounds says what it measured). */
-#ifndef REFIT_AVERAGE
-#define REFIT_AVERAGE 0
-#endif
 static int refit_all_rows(fit_state *f) {
   vae_model *m = f->m;
   const int64_t steps = f->plan.steps;
@@ -1504,16 +1456,11 @@ static int refit_all_rows(fit_state *f) {
   if (refit_epochs > f->cfg->epochs) refit_epochs = f->cfg->epochs;
   int64_t at = 0;
   int rc = VAE_OK;
-  const int64_t all_steps = refit_epochs * ((f->n + f->plan.batch - 1) / f->plan.batch);
-  f->b.avg_t = 0;
-  f->b.avg_h = REFIT_AVERAGE > 0 ? (long)fmax(1.0, ceil(all_steps * REFIT_AVERAGE)) : 0;
   for (int64_t e = 0; e < refit_epochs && rc == VAE_OK; e++) {
     double loss; /* batch as allocated: the buffers hold that many rows */
     rc = train_epoch(m, &f->b, f->scored, f->b.idx, f->n, f->plan.batch, f->cfg, &f->rng, &f->opt,
                      &f->poll, &loss, &at, INT64_MAX, 0);
   }
-  if (rc == VAE_OK && f->b.avg_t > 0) memcpy(m->params, f->b.avg, m->nparams * sizeof(float));
-  f->b.avg_h = 0;
   return rc;
 }
 

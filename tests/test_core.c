@@ -3256,41 +3256,6 @@ static void test_sort_floats(void) {
   CHECK(bad == 0, "vae_sort_floats: %d of %d cases differ from a stable sort", bad, cases);
 }
 
-/* The running average of the parameters (nn.c): over a few Adam steps on
-** a quadratic, the average kept by vae_average_update with the weights of
-** vae_average_weight equals the one computed by hand: the plain mean of
-** the first h steps' parameters, then each step weighing 1 / h. */
-static void test_parameter_average(void) {
-  enum { NP = 5, STEPS = 12, H = 4 };
-  float params[NP], grads[NP], am[NP] = {0}, av[NP] = {0}, avg[NP] = {0};
-  double hand[NP] = {0}, target[NP] = {1.0, -2.0, 0.5, 3.0, -0.25};
-  for (int i = 0; i < NP; i++) params[i] = (float)(0.1 * i);
-  vae_adam opt = {0.05, 0.9, 0.999, 1e-8, 0};
-  double worst = 0;
-  for (long t = 1; t <= STEPS; t++) {
-    for (int i = 0; i < NP; i++) grads[i] = (float)(2.0 * (params[i] - target[i]));
-    adam_step(&opt, params, grads, am, av, NP);
-    vae_average_update(avg, params, vae_average_weight(t, H), NP);
-    double w = t < H ? 1.0 / t : 1.0 / H;
-    for (int i = 0; i < NP; i++) {
-      hand[i] = (1.0 - w) * hand[i] + w * params[i];
-      worst = fmax(worst, fabs(hand[i] - avg[i]));
-    }
-  }
-  CHECK(vae_average_weight(1, H) == 1.0f && vae_average_weight(3, H) == 1.0f / 3 &&
-        vae_average_weight(H, H) == 1.0f / H && vae_average_weight(100, H) == 1.0f / H,
-        "weights 1/t up to h, then 1/h");
-  CHECK(worst < 1e-5, "running average off the hand-computed one by %g", worst);
-  /* The average lags the parameters: after 12 steps towards the targets
-  ** it is further from them than the last step's parameters are. */
-  double far_avg = 0, far_last = 0;
-  for (int i = 0; i < NP; i++) {
-    far_avg += fabs(avg[i] - target[i]);
-    far_last += fabs(params[i] - target[i]);
-  }
-  CHECK(far_avg > far_last, "average %g not behind the parameters %g", far_avg, far_last);
-}
-
 int main(void) {
   test_pool();
   test_pool_held_worker();
@@ -3304,7 +3269,6 @@ int main(void) {
   test_fast_normals();
   test_softmax();
   test_layer_gradients();
-  test_parameter_average();
   test_gradients(VAE_MAR);
   test_gradients(VAE_MNAR);
   test_selection_prior_gradients();
