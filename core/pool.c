@@ -24,10 +24,11 @@
 ** pays little for the tries. Which thread runs an item never changes a
 ** result, so this only changes the time.
 **
-** Two idle cores: on this project's 2-core virtual machine the second
-** core runs the fit's work about 1.27x slower than the first (a 1-thread
-** fit pinned to each: 1.94 s against 2.46 s; a scalar loop runs at the
-** same speed on both), whichever thread is on it. A default fit's step
+** Two idle cores: on this project's 2-core virtual machine one core ran
+** the fit's work about 1.27x slower than the other, whichever thread was
+** on it (a 1-thread fit pinned to each: 1.94 s against 2.46 s, and ten
+** minutes later the other way round, 2.53 s against 1.97 s; a scalar
+** loop ran at the same speed on both): the host's doing, not the pool's. A default fit's step
 ** is 4 shards (batch 64 / 16 rows) and 4 parameter ranges, 2 each, the
 ** best split of 4 equal items: timed per job in a scratch build, the
 ** thread on the first core ran its 2 shards in 158 us and then waited 56
