@@ -476,6 +476,13 @@ int vae_stopper_add(vae_stopper *s, double val);
 ** gradient is set to 0 (it stays at 0). */
 double vae_selection_prior(const vae_model *m, const unsigned char *driver, int64_t n,
                            float *grads, size_t lo, size_t hi);
+/* Its parts for an optimizer step cut into parameter ranges: the pooled
+** slopes' centre (from all the slopes), and the gradient added to
+** grads[lo, hi) given that centre, reading only parameters in [lo, hi),
+** so that ranges may be worked on in any order or at once. */
+double vae_selection_centre(const vae_model *m, const unsigned char *driver);
+void vae_selection_grads(const vae_model *m, const unsigned char *driver, int64_t n,
+                         double centre, float *grads, size_t lo, size_t hi);
 
 /* The stopping tolerance of vae_infer's adaptive importance sampling of
 ** conditional means (infer.c). */

@@ -23,6 +23,21 @@
 ** the wait (up to MAX_SOLO_WINDOWS), so that a machine that stays busy
 ** pays little for the tries. Which thread runs an item never changes a
 ** result, so this only changes the time.
+**
+** Two idle cores: on this project's 2-core virtual machine one core ran
+** the fit's work about 1.27x slower than the other, whichever thread was
+** on it (a 1-thread fit pinned to each: 1.94 s against 2.46 s, and ten
+** minutes later the other way round, 2.53 s against 1.97 s; a scalar
+** loop ran at the same speed on both): the host's doing, not the pool's.
+** A default fit's step is 4 shards (batch 64 / 16 rows) and 4 parameter
+** ranges, 2 each, the best split of 4 equal items: timed per job in a
+** scratch build, the thread on the faster core ran its 2 shards in 158
+** us and then waited 56 us for the other's 2 (208 us); the worker
+** started 1 us after a post (no wake-up), and the optimizer's job took
+** 19 us with 2.6 us of wait. So the step is bound by the slower core's 2
+** shards (2 threads 0.66 of one in bench/threads.py), and the waiting
+** thread's spin is most of the extra CPU (56 us x 6,250 steps is 0.35
+** s, 17% of one thread's).
 */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "pool.h"

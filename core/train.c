@@ -1027,33 +1027,50 @@ static void widen_range(vae_model *m, const float *data, int64_t n) {
 ** to be no driver)? */
 #define POOLED(m, driver, j) ((m)->cols[j].kind != VAE_CATEGORICAL && !(driver)[j])
 
-double vae_selection_prior(const vae_model *m, const unsigned char *driver, int64_t n,
-                           float *grads, size_t lo, size_t hi) {
-  const double s2 = VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR, c2 = VAE_CROSS_PRIOR * VAE_CROSS_PRIOR;
-  double sum = 0, pen = 0, centre = 0;
+double vae_selection_centre(const vae_model *m, const unsigned char *driver) {
+  const double s2 = VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR;
+  double sum = 0;
   int cols = 0;
   for (int j = 0; j < m->p; j++)
     if (POOLED(m, driver, j)) {
       sum += m->params[m->sel + 2 * (size_t)j];
       cols++;
     }
-  if (VAE_SLOPE_POOL_SD > 0) {
-    centre = sum / (cols + s2 / (VAE_SLOPE_POOL_SD * VAE_SLOPE_POOL_SD));
-    pen += centre * centre / (2 * VAE_SLOPE_POOL_SD * VAE_SLOPE_POOL_SD);
-  }
+  return VAE_SLOPE_POOL_SD > 0
+             ? sum / (cols + s2 / (VAE_SLOPE_POOL_SD * VAE_SLOPE_POOL_SD)) : 0;
+}
+
+void vae_selection_grads(const vae_model *m, const unsigned char *driver, int64_t n,
+                         double centre, float *grads, size_t lo, size_t hi) {
+  const double s2 = VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR, c2 = VAE_CROSS_PRIOR * VAE_CROSS_PRIOR;
   for (int j = 0; j < m->p; j++) {
     const size_t at = m->sel + 2 * (size_t)j;
+    if (at < lo || at >= hi) continue;
     const double d = m->params[at] - (POOLED(m, driver, j) ? centre : 0);
-    pen += d * d / (2 * s2);
-    if (grads && at >= lo && at < hi) grads[at] += (float)(d / (s2 * (double)n));
+    grads[at] += (float)(d / (s2 * (double)n));
   }
   for (size_t i = 0; m->cross && i < (size_t)m->p * m->p; i++) {
     const size_t at = m->cross + i;
-    const double c = m->params[at];
-    if (driver[i % m->p]) pen += c * c / (2 * c2);
-    if (grads && at >= lo && at < hi)
-      grads[at] = driver[i % m->p] ? grads[at] + (float)(c / (c2 * (double)n)) : 0.0f;
+    if (at < lo || at >= hi) continue;
+    grads[at] = driver[i % m->p] ? grads[at] + (float)(m->params[at] / (c2 * (double)n)) : 0.0f;
   }
+}
+
+double vae_selection_prior(const vae_model *m, const unsigned char *driver, int64_t n,
+                           float *grads, size_t lo, size_t hi) {
+  const double s2 = VAE_SLOPE_PRIOR * VAE_SLOPE_PRIOR, c2 = VAE_CROSS_PRIOR * VAE_CROSS_PRIOR;
+  const double centre = vae_selection_centre(m, driver);
+  double pen = 0;
+  if (VAE_SLOPE_POOL_SD > 0) pen += centre * centre / (2 * VAE_SLOPE_POOL_SD * VAE_SLOPE_POOL_SD);
+  for (int j = 0; j < m->p; j++) {
+    const double d = m->params[m->sel + 2 * (size_t)j] - (POOLED(m, driver, j) ? centre : 0);
+    pen += d * d / (2 * s2);
+  }
+  for (size_t i = 0; m->cross && i < (size_t)m->p * m->p; i++) {
+    const double c = m->params[m->cross + i];
+    if (driver[i % m->p]) pen += c * c / (2 * c2);
+  }
+  if (grads) vae_selection_grads(m, driver, n, centre, grads, lo, hi);
   return pen / (double)n;
 }
 
@@ -1230,6 +1247,7 @@ typedef struct {
   fit_buffers *b;
   int shards;
   int64_t n;
+  double centre;        /* the slopes' prior centre, from before the step */
   vae_adam_consts c;
 } param_step;
 
@@ -1254,12 +1272,17 @@ static void update_range(void *ctx, int item, int worker) {
     const float *h = b->w[s].grads;
     for (size_t i = lo; i < hi; i++) g[i] += h[i];
   }
-  if (m->sel) vae_selection_prior(m, b->driver, ps->n, g, lo, hi);
+  if (m->sel) vae_selection_grads(m, b->driver, ps->n, ps->centre, g, lo, hi);
   adam_update(&ps->c, m->params + lo, g + lo, b->adam_m + lo, b->adam_v + lo, hi - lo);
 }
 
 static void update_params(vae_model *m, fit_buffers *b, int shards, vae_adam *opt, int64_t n) {
-  param_step ps = {m, b, shards, n, adam_begin(opt)};
+  /* The centre is taken here, from every slope before any range moves
+  ** them: a range taking it itself read slopes in the next range, which
+  ** another thread may be updating (or, on one thread, had updated when
+  ** the slopes straddle a range boundary: 46 numeric columns). */
+  param_step ps = {m, b, shards, n, m->sel ? vae_selection_centre(m, b->driver) : 0,
+                   adam_begin(opt)};
   vae_pool_run(b->pool, (int)((m->nparams + PARAM_CHUNK - 1) / PARAM_CHUNK), update_range, &ps);
 }
 

@@ -173,6 +173,33 @@ static void test_selection_prior_gradients(void) {
   CHECK(bad == 0 && moved > 0, "selection prior: %d gradients differ from finite differences "
         "(%d non-zero)", bad, moved);
   CHECK(frozen, "selection prior: a cross term of a column that drives nothing keeps a gradient");
+  /* An optimizer step cuts the parameters into ranges worked on in any
+  ** order or at once: a range's gradient, given the centre taken before
+  ** the step, must not depend on parameters outside it (the slopes of the
+  ** next range, which another thread may be moving). */
+  {
+    const double centre = vae_selection_centre(m, driver);
+    const size_t cut = first + 3; /* between slopes 1 and 2 */
+    float *whole = calloc(m->nparams, sizeof(float)), *part = calloc(m->nparams, sizeof(float));
+    vae_selection_grads(m, driver, ROWS, centre, whole, 0, m->nparams);
+    vae_selection_grads(m, driver, ROWS, centre, part, 0, cut);
+    float *keep = malloc(count * sizeof(float));
+    memcpy(keep, m->params + first, count * sizeof(float));
+    for (size_t i = first; i < cut; i++) m->params[i] += 0.5f; /* moved by the first range */
+    vae_selection_grads(m, driver, ROWS, centre, part, cut, m->nparams);
+    memcpy(m->params + first, keep, count * sizeof(float));
+    free(keep);
+    int same = 1;
+    for (size_t i = 0; i < m->nparams; i++) same &= part[i] == whole[i];
+    CHECK(same, "selection prior: a range's gradient depends on parameters outside it");
+    float *full = calloc(m->nparams, sizeof(float));
+    vae_selection_prior(m, driver, ROWS, full, 0, m->nparams);
+    CHECK(memcmp(full, whole, m->nparams * sizeof(float)) == 0,
+          "selection prior: its gradient and vae_selection_grads' differ");
+    free(full);
+    free(whole);
+    free(part);
+  }
   free(grads);
   vae_model_free(m);
 }
