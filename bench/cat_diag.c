@@ -66,7 +66,7 @@ static int print_cells(vae_model *m, const float *x, int n) {
   double *kprobs = calloc((size_t)n * W, sizeof(double));
   double *lp = calloc((size_t)W + 2, sizeof(double)), *pr = calloc((size_t)W + 2, sizeof(double));
   if (!out || !net || !kest || !kprobs || !lp || !pr) return 1;
-  if (vae_infer_probs(m, n, x, 256, 0, out, net, NULL)) return 1;
+  if (vae_infer_probs(m, n, x, 256, 0, out, net, NULL, NULL)) return 1;
   /* The neighbours of every row, whatever the model kept. */
   vae_knn_free(&m->mem, &m->knn);
   int64_t *idx = malloc((size_t)n * sizeof *idx);

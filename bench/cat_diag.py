@@ -127,9 +127,7 @@ def main():
     for name in a.datasets.split(","):
         t = C.load_any(name, 500)
         for pat in a.patterns.split(","):
-            mask = C.MASKS[pat](t, 0)
-            Xm = t.X.copy()
-            Xm[mask] = np.nan
+            mask, Xm = C.hide(t, pat, 0)
             cat = [j for j in t.cat_idx if mask[:, j].any()]
             if not cat:
                 continue

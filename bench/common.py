@@ -339,6 +339,15 @@ MASKS = {"MCAR": lambda t, s: mask_mcar(t.X, s),
          "MNAR": lambda t, s: mask_mnar(t, s)}
 
 
+def hide(table, pattern, seed):
+    """(mask, a copy of table.X with the masked cells NaN): the cells a
+    pattern hides for one seed, as every benchmark hides them."""
+    mask = MASKS[pattern](table, seed)
+    Xm = table.X.copy()
+    Xm[mask] = np.nan
+    return mask, Xm
+
+
 # ---------------------------------------------------------------- scores
 
 def impute_errors(table, imputed, mask):

@@ -32,16 +32,6 @@ import common as C
 import generate as G
 
 
-def sample(db, t, n, seed):
-    out = np.empty((n, len(t.cols)))
-    cur = db.execute("SELECT value FROM vae_sample('g', ?, ?)", (n, seed))
-    for i, (js,) in enumerate(cur):
-        row = json.loads(js)
-        for j, c in enumerate(t.cols):
-            out[i, j] = C.parse_value(t, j, row.get(c))
-    return out
-
-
 def table_scores(args, cache, name):
     """Mean over fits and samples of (d shape, d pair, d ML, DCR share)."""
     t = G.load_table(name, 1000)
@@ -67,7 +57,7 @@ def table_scores(args, cache, name):
             opts.update(args.options)
             C.vae_fit(db, "g", "train", opts)
             for s in range(args.samples):
-                S = G.postprocess(t, train, sample(db, t, half, s))
+                S = G.postprocess(t, train, G.vae_rows(db, t, half, s))
                 acc.append([G.shape_score(t, train, S) - shape,
                             G.pair_score(t, train, S) - pair,
                             G.ml_efficacy(t, train, hold, S, 0) - bar,

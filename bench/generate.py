@@ -198,6 +198,17 @@ def synth_tvae(t, X, n, seed):
     return tvae.fit_sample(t.kinds, t.levels, X, n, seed)
 
 
+def vae_rows(db, t, n, seed, model="g"):
+    """n rows of vae_sample(model, n, seed) as an array of t's columns."""
+    out = np.empty((n, len(t.cols)))
+    cur = db.execute("SELECT value FROM vae_sample(?, ?, ?)", (model, n, seed))
+    for i, (js,) in enumerate(cur):
+        row = json.loads(js)
+        for j, c in enumerate(t.cols):
+            out[i, j] = C.parse_value(t, j, row.get(c))
+    return out
+
+
 def synth_vae(t, X, n, seed, so_path, extra):
     db = C.open_vae(so_path)
     try:
@@ -206,13 +217,7 @@ def synth_vae(t, X, n, seed, so_path, extra):
         opts.update(C.vae_types(t))
         opts.update(extra)
         C.vae_fit(db, "g", "train", opts)
-        out = np.empty((n, len(t.cols)))
-        cur = db.execute("SELECT value FROM vae_sample('g', ?, ?)", (n, seed))
-        for i, (js,) in enumerate(cur):
-            row = json.loads(js)
-            for j, c in enumerate(t.cols):
-                out[i, j] = C.parse_value(t, j, row.get(c))
-        return out
+        return vae_rows(db, t, n, seed)
     finally:
         db.close()
 

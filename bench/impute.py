@@ -328,9 +328,7 @@ def table_jobs(args, name):
     jobs = []
     for pat in args.patterns:
         for seed in range(args.seeds):
-            mask = C.MASKS[pat](t, seed)
-            Xm = t.X.copy()
-            Xm[mask] = np.nan
+            mask, Xm = C.hide(t, pat, seed)
             jobs.append(((name, pat, seed), t, Xm, mask, seed))
     return t, jobs
 

@@ -38,9 +38,7 @@ def main():
     for name in a.datasets.split(","):
         t = C.load_any(name, 500)
         for pat in a.patterns.split(","):
-            mask = C.MASKS[pat](t, 0)
-            Xm = t.X.copy()
-            Xm[mask] = np.nan
+            mask, Xm = C.hide(t, pat, 0)
             fills = {"missForest": missforest_fill(t, Xm),
                      "kNN": I.impute_knn(t, Xm, 0),
                      "MICE": I.impute_mice_skl(t, Xm, 0)}

@@ -98,9 +98,7 @@ def main():
     for name in C.expand_datasets(a.datasets):
         t = C.load_any(name, 500)
         for pat in a.patterns.split(","):
-            mask = C.MASKS[pat](t, 0)
-            Xm = t.X.copy()
-            Xm[mask] = np.nan
+            mask, Xm = C.hide(t, pat, 0)
             masses = {}
             for j in t.num_idx:
                 m = point_mass(Xm[:, j], a.share)
