@@ -10,8 +10,15 @@ table per pattern. An upper-bound proxy for an ensemble inside one fit.
     BENCH_IMPUTE_CACHE=cache.jsonl /usr/bin/python3 bench/ens_diag.py \\
         --so ./vae.so --train-seeds 0,1,2,3 --groups 0+1,2+3,0+1+2+3
 
-Fills are kept per seed in --fills (a directory of .npy files), so that
-several processes can fit different seeds and one reports.
+Fills are kept per seed in --fills (a directory of .npy files, named
+by --tag for the build and options), so that several processes can fit
+different seeds and one reports (--report-only).
+
+The README's figures for the networks alone came from a temporary build,
+not kept (core reads no environment): vae_model_create initialized the
+weights from a seed read from an environment variable, and fit_model
+(core/train.c) reseeded its training stream from it after the held-out
+rows were drawn; the fits then all took training seed 0.
 """
 
 import argparse
