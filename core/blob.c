@@ -45,6 +45,13 @@
 **           columns forest.c grows them for, children after their parent
 **           within the tree, no split on the tree's own column). Older
 **           blobs get none
+**   since version 13: the split linear part (model.h's vae_split,
+**           linear.c): u32 d (0: none); when d > 0: f64 mass[p] (NaN: no
+**           point mass; finite only for real and integer columns), u32
+**           use[p] (0 or 1, 1 only where mass is finite), f64 mean[d], f64
+**           cov[d * (d + 1) / 2] (lower triangle, by rows); d must be the
+**           width of the split encoding of mass (vae_split_width) and the
+**           plain linear part present. Older blobs get none
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -180,6 +187,20 @@ static void put_forest(writer *w, const vae_model *m) {
   put_f32s(w, f->prob, (size_t)f->nprob);
 }
 
+/* ---- Format 13 sections ---- */
+
+/* The split linear part (version 13 on; the layout above). */
+static void put_split(writer *w, const vae_model *m) {
+  const vae_split *s = &m->split;
+  put_u32(w, (uint32_t)s->g.d);
+  if (!s->g.d) return;
+  for (int j = 0; j < m->p; j++) put_f64(w, s->mass[j]);
+  for (int j = 0; j < m->p; j++) put_u32(w, s->use[j]);
+  for (int a = 0; a < s->g.d; a++) put_f64(w, s->g.mean[a]);
+  for (int a = 0; a < s->g.d; a++)
+    for (int c = 0; c <= a; c++) put_f64(w, s->g.cov[(size_t)a * s->g.d + c]);
+}
+
 static void write_model(writer *w, const vae_model *m) {
   const vae_config *c = &m->cfg;
   put_bytes(w, BLOB_MAGIC, 4);
@@ -246,6 +267,7 @@ static void write_model(writer *w, const vae_model *m) {
   }
   put_f32s(w, m->spread, (size_t)m->p);
   put_forest(w, m);
+  put_split(w, m);
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
     uint32_t u;
@@ -333,6 +355,7 @@ static char *get_str(reader *r, int *nomem) {
 ** sized by them: d must be the columns' encoded width, every number
 ** finite, shares within [0, 1], variances positive. Version 2 blobs get
 ** the network alone. */
+static int read_gaussian(reader *r, uint32_t d, vae_linear *lin);
 static int read_linear(reader *r, uint32_t version, const vae_column *cols,
                        uint32_t p, float *blend, vae_linear *lin) {
   for (uint32_t j = 0; j < p; j++) blend[j] = 1.0f;
@@ -348,6 +371,13 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
   if (d != (uint64_t)vae_encoded_width(cols, (int)p) || d > VAE_LINEAR_MAX_WIDTH ||
       ((uint64_t)d + (uint64_t)d * (d + 1) / 2) * 8 > r->left)
     return VAE_CORRUPT;
+  return read_gaussian(r, d, lin);
+}
+
+/* A Gaussian of d dims (d checked, and its bytes against what is left, by
+** the caller): f64 mean[d], f64 cov's lower triangle; every number
+** finite, variances positive, cov positive definite. */
+static int read_gaussian(reader *r, uint32_t d, vae_linear *lin) {
   lin->mean = vae_malloc(r->mem, d * sizeof(double));
   lin->cov = vae_malloc(r->mem, (size_t)d * d * sizeof(double));
   if (!lin->mean || !lin->cov) {
@@ -364,6 +394,39 @@ static int read_linear(reader *r, uint32_t version, const vae_column *cols,
       lin->cov[(size_t)a * d + c] = lin->cov[(size_t)c * d + a] = v;
     }
   return r->bad ? VAE_CORRUPT : vae_linear_prepare(r->mem, lin);
+}
+
+/* ---- Format 13 sections ---- */
+
+/* The split linear part (version 13 on) into *s, checked as the layout
+** above says before anything is sized by it (its offsets are laid out
+** once the model exists: vae_split_prepare). has_lin: the blob has the
+** plain linear part. Older blobs get none. */
+static int read_split(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
+                      int has_lin, vae_split *s) {
+  memset(s, 0, sizeof *s);
+  if (version < 13) return VAE_OK;
+  uint32_t d = get_u32(r);
+  if (r->bad) return VAE_CORRUPT;
+  if (d == 0) return VAE_OK;
+  if (!has_lin || d > VAE_LINEAR_MAX_WIDTH ||
+      (uint64_t)p * 12 + ((uint64_t)d + (uint64_t)d * (d + 1) / 2) * 8 > r->left)
+    return VAE_CORRUPT;
+  int rc = vae_split_alloc(r->mem, (int)p, s);
+  if (rc) return rc;
+  for (uint32_t j = 0; j < p; j++) {
+    s->mass[j] = get_f64(r);
+    if (!isnan(s->mass[j]) && (!isfinite(s->mass[j]) || !vae_is_numeric(cols[j].kind))) r->bad = 1;
+  }
+  for (uint32_t j = 0; j < p; j++) {
+    uint32_t u = get_u32(r);
+    if (u > 1 || (u && isnan(s->mass[j]))) r->bad = 1;
+    s->use[j] = (unsigned char)(u == 1);
+  }
+  if (r->bad || vae_split_width(cols, (int)p, s->mass) != (int)d) rc = VAE_CORRUPT;
+  if (rc == VAE_OK) rc = read_gaussian(r, d, &s->g);
+  if (rc) vae_split_free(r->mem, s);
+  return rc;
 }
 
 /* n floats into v; any that is not finite marks the reader bad. */
@@ -700,6 +763,8 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   memset(&forest, 0, sizeof forest);
   vae_knn knn = {0, NULL, NULL};
   vae_linear lin = {0, NULL, NULL, NULL, 0};
+  vae_split split;
+  memset(&split, 0, sizeof split);
   vae_calibration cal = {0};
   vae_model *m = NULL;
   rc = cols && blend && knn_share && spread && forest_share ? VAE_OK : VAE_NOMEM;
@@ -725,6 +790,10 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     rc = read_forest(&r, version, cols, p, forest_share, &forest);
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad forest)");
   }
+  if (rc == VAE_OK) {
+    rc = read_split(&r, version, cols, p, lin.d > 0, &split);
+    if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad split linear part)");
+  }
   if (rc == VAE_OK) rc = make_model(mem, version, cols, p, &cfg, r.left, &m, err, errlen);
   if (rc == VAE_OK) {
     /* vae_model_alloc copied the columns whole: names, levels, statistics
@@ -741,8 +810,11 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     memcpy(m->forest_share, forest_share, p * sizeof(float));
     m->forest = forest;
     memset(&forest, 0, sizeof forest);
+    m->split = split;
+    memset(&split, 0, sizeof split);
     rc = read_params(&r, version, m, err, errlen);
   }
+  if (rc == VAE_OK && m->split.g.d) rc = vae_split_prepare(m, &m->split);
   if (rc == VAE_OK) rc = vae_knn_prepare(m, &m->knn); /* the reservoir's scores */
   if (rc == VAE_OK) rc = vae_expect_build(m); /* imputation's tables (expect.c) */
   vae_columns_free(mem, cols, (int)p);
@@ -753,6 +825,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_forest_free(mem, &forest);
   vae_knn_free(mem, &knn);
   vae_linear_free(mem, &lin);
+  vae_split_free(mem, &split);
   vae_calibration_free(mem, &cal);
   if (rc == VAE_OK) *out = m;
   else vae_model_free(m);

@@ -464,7 +464,7 @@ static int lane_alloc(const vae_model *m, lane *l, int rows, int K) {
       !(l->centre = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
       !(l->shift = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) ||
       !(l->filled = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
-      (m->lin.d && !(l->lw = vae_linear_work_alloc(&m->mem, m->lin.d))) ||
+      (m->lin.d && !(l->lw = vae_linear_work_alloc(&m->mem, vae_linear_work_width(m)))) ||
       !(l->knn = vae_calloc(&m->mem, (size_t)rows * m->p, sizeof(double))) ||
       !(l->knn_probs = vae_calloc(&m->mem, (size_t)rows * m->x_width, sizeof(double))) ||
       (m->knn.n && !(l->kw = vae_knn_work_alloc(m))))
@@ -480,7 +480,7 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
   vae_scratch *sc = keep ? *keep : NULL;
   /* The shape too: another model may have been given the same address. */
   if (sc && sc->m == m && sc->K == K && sc->rows >= rows && sc->p == m->p &&
-      sc->nparams == m->nparams && sc->lin_d == m->lin.d && sc->knn_n == m->knn.n && sc->nlanes >= lanes)
+      sc->nparams == m->nparams && sc->lin_d == vae_linear_work_width(m) && sc->knn_n == m->knn.n && sc->nlanes >= lanes)
     return sc;
   vae_scratch_free(sc);
   if (keep) *keep = NULL;
@@ -492,7 +492,7 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
   sc->K = K;
   sc->p = m->p;
   sc->nparams = m->nparams;
-  sc->lin_d = m->lin.d;
+  sc->lin_d = vae_linear_work_width(m);
   sc->knn_n = m->knn.n;
   int ok = (sc->sd = vae_calloc(&m->mem, (size_t)m->p, sizeof(double))) &&
            (sc->knn_want = vae_calloc(&m->mem, (size_t)m->p, 1)) &&

@@ -66,6 +66,23 @@ typedef struct {
   int iterations;      /* EM's by vae_linear_fit (for tests), not stored */
 } vae_linear;
 
+/* ---- Format 13: the split linear part (linear.c) ----
+** A numeric column with a point mass at an end of its range (one value on
+** 10% of its cells or more: alive patients' date of death being the
+** study's end) is encoded by a second Gaussian as two inputs, whether the
+** cell is at the mass and its value off the mass (missing on it); the
+** column's linear estimate is then P(mass) mass + (1 - P(mass)) (the
+** value off it), where held-out cells say that beats the plain linear
+** part (use[j], train.c). One slope over both kinds of rows, as the plain
+** part fits, is biased for either. */
+typedef struct {
+  vae_linear g;        /* over the split encoding; g.d 0: none (then the
+                          arrays below are NULL) */
+  double *mass;        /* [p] column j's point mass, NaN: encoded as in lin */
+  unsigned char *use;  /* [p] 1: column j's linear estimate is this part's */
+  int *off;            /* [p] column j's first input in g, derived */
+} vae_split;
+
 /* Generation's marginal calibration (calibrate.c): per numeric column j
 ** the nq quantiles of generated normal scores, q[j * nq ..] (zeros for
 ** other columns). nq = 0: none (generated scores go through the column's
@@ -124,6 +141,7 @@ struct vae_model {
   ** column the network's share of a numeric estimate (1: network only). */
   vae_linear lin;
   float *blend;        /* [p] */
+  vae_split split;     /* the split linear part (format 13; above) */
   /* The nearest-neighbour expert (knn.c) and per column its share of the
   ** estimate, taken from the network and linear part's blend (0: none;
   ** all 0 when knn.n is 0). */
@@ -381,6 +399,26 @@ void vae_linear_free(const vae_allocator *a, vae_linear *lin);
 int vae_linear_prepare(const vae_allocator *a, vae_linear *lin);
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
                     double *estimate);
+/* The split linear part (vae_split above). vae_split_masses: each numeric
+** column's point mass among raw rows idx[0..n) of data into mass[p] (NaN:
+** none); how many have one. vae_split_alloc: s's arrays for p columns,
+** zeroed (g none). vae_split_width: the width of the encoding of mass, -1
+** beyond VAE_LINEAR_MAX_WIDTH. vae_split_fit: s->g fitted on those rows
+** for s->mass (none when too wide), s->off laid out. vae_split_prepare: a
+** blob's s (g.prec made) checked (g.d against mass) and laid out. vae_split_row: the
+** split estimate of every missing cell of a column with a mass (NaN
+** elsewhere); vae_linear_row gives it for columns with use[j].
+** vae_linear_work_width: the work width both parts need. */
+int vae_split_masses(const vae_model *m, const float *data, const int64_t *idx, int64_t n,
+                     double *mass);
+int vae_split_alloc(const vae_allocator *a, int p, vae_split *s);
+void vae_split_free(const vae_allocator *a, vae_split *s);
+int vae_split_width(const vae_column *cols, int p, const double *mass);
+int vae_split_fit(const vae_model *m, const float *data, const int64_t *idx, int64_t n,
+                  vae_pool *pool, vae_split *s, int (*stop)(void *), void *ctx);
+int vae_split_prepare(const vae_model *m, vae_split *s);
+void vae_split_row(const vae_model *m, const float *x, vae_linear_work *w, double *estimate);
+int vae_linear_work_width(const vae_model *m);
 /* Solves a x = b in place (a: n x n, symmetric positive definite, left
 ** holding its lower Cholesky factor; b becomes x); 0 when a is not
 ** positive definite. The missingness models' Newton steps (holes.c,

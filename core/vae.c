@@ -302,6 +302,7 @@ void vae_model_free(vae_model *m) {
   vae_free(&a, m->spread);
   vae_knn_free(&a, &m->knn);
   vae_linear_free(&a, &m->lin);
+  vae_split_free(&a, &m->split);
   vae_calibration_free(&a, &m->cal);
   vae_expect_free(m);
   vae_free(&a, m);

@@ -3,7 +3,8 @@
 #   tests/fuzz/corpus_blob/     model blobs of a few tiny models, fitted by
 #                               vae.so, of different column kinds and sizes
 #                               (one with nearest neighbours' rows, one
-#                               with a forest's trees)
+#                               with a forest's trees, one with a split
+#                               linear part)
 #   tests/fuzz/corpus_options/  vae_fit options, valid and not
 # Usage (after make): python3 tests/fuzz/make_corpus.py [path/to/vae.so]
 # The seeds are deterministic (fixed seeds) and small (under 16 KB each:
@@ -44,6 +45,18 @@ db.executemany('INSERT INTO v VALUES (?, ?, ?)',
                  None if i % 9 == 0 else int(((i * 0.618) % 1 > 0.3) != ((i * 0.7548 + 0.1) % 1 > 0.7)))
                 for i in range(120)])
 
+# A column with a point mass at its maximum (y = 4 where s is 1, else y
+# follows a), for a model whose split linear part (linear.c) is chosen:
+# that part of the reader gets seeds.
+def qn(u):
+    return NormalDist().inv_cdf(0.01 + 0.98 * (u % 1))
+db.execute('CREATE TABLE w (a REAL, s INTEGER, y REAL)')
+db.executemany('INSERT INTO w VALUES (?, ?, ?)',
+               [(qn(i * 0.618), int(qn(i * 0.618) + qn(i * 0.7548 + 0.3) > 0),
+                 None if i % 5 == 0 else (4.0 if qn(i * 0.618) + qn(i * 0.7548 + 0.3) > 0
+                                          else min(3.9, qn(i * 0.618) + 0.2 * qn(i * 0.569 + 0.1))))
+                for i in range(160)])
+
 base = {"epochs": 2, "samples": 2, "impute_samples": 4, "seed": 1, "holdout": 0}
 models = {
     'real_int': ('SELECT x, n FROM t', {"hidden": [3], "latent": 1}),
@@ -54,6 +67,8 @@ models = {
     'mnar': ('SELECT x, b, k FROM t', {"hidden": [3], "latent": 1, "missing": "mnar"}),
     'knn': ('u', {"hidden": [3], "latent": 1, "holdout": 0.3, "epochs": 5}),
     'forest': ('v', {"hidden": [2], "latent": 1, "holdout": 0.3, "epochs": 3}),
+    'split': ('w', {"hidden": [2], "latent": 1, "holdout": 0.3, "epochs": 3,
+                    "types": {"s": "binary"}}),
 }
 out = os.path.join(here, 'corpus_blob')
 os.makedirs(out, exist_ok=True)
