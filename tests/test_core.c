@@ -1923,6 +1923,20 @@ static void test_frozen_v12(void) {
   vae_model_free(m);
 }
 
+/* A model of cols created and fitted on rows x[0..n) with cfg; NULL (and
+** the reason in err) on error, nothing left allocated. */
+static vae_model *create_fit(const vae_column *cols, int p, const vae_config *cfg, const float *x,
+                             int n, char *err, size_t errlen) {
+  vae_model *m = NULL;
+  int rc = vae_model_create(&test_mem, cols, p, cfg, x, n, &m, err, errlen);
+  if (!rc) rc = vae_fit(m, x, n, cfg, NULL, NULL, NULL, err, errlen);
+  if (rc) {
+    vae_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
 static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   vae_column cols[5];
   mixed_columns(cols);
@@ -1933,14 +1947,8 @@ static vae_model *small_fit(uint64_t seed, const float *x, int n) {
   cfg.hidden[0] = cfg.hidden[1] = 16;
   cfg.samples = 4;
   cfg.impute_samples = 16;
-  vae_model *m = NULL;
   char err[200];
-  if (vae_model_create(&test_mem, cols, 5, &cfg, x, n, &m, err, sizeof err)) return NULL;
-  if (vae_fit(m, x, n, &cfg, NULL, NULL, NULL, err, sizeof err)) {
-    vae_model_free(m);
-    return NULL;
-  }
-  return m;
+  return create_fit(cols, 5, &cfg, x, n, err, sizeof err);
 }
 
 static uint32_t le32(const unsigned char *b) {
@@ -2325,15 +2333,9 @@ static vae_model *real_fit(const float *x, int n, int p, uint64_t seed) {
   vae_config cfg;
   vae_config_default(&cfg);
   cfg.seed = seed;
-  vae_model *m = NULL;
-  char err[200];
-  int rc = vae_model_create(&test_mem, cols, p, &cfg, x, n, &m, err, sizeof err);
-  if (!rc) rc = vae_fit(m, x, n, &cfg, NULL, NULL, NULL, err, sizeof err);
-  CHECK(rc == VAE_OK, "fit: %s", err);
-  if (rc) {
-    vae_model_free(m);
-    return NULL;
-  }
+  char err[200] = "";
+  vae_model *m = create_fit(cols, p, &cfg, x, n, err, sizeof err);
+  CHECK(m != NULL, "fit: %s", err);
   return m;
 }
 
@@ -3005,14 +3007,9 @@ static vae_model *cluster_fit(const float *x, int n) {
   cfg.hidden[0] = cfg.hidden[1] = 16;
   cfg.impute_samples = 64;
   cfg.holdout = 0.2;
-  vae_model *m = NULL;
   char err[200] = "";
-  if (vae_model_create(&test_mem, cols, 4, &cfg, x, n, &m, err, sizeof err) ||
-      vae_fit(m, x, n, &cfg, NULL, NULL, NULL, err, sizeof err)) {
-    CHECK(0, "cluster fit: %s", err);
-    vae_model_free(m);
-    return NULL;
-  }
+  vae_model *m = create_fit(cols, 4, &cfg, x, n, err, sizeof err);
+  CHECK(m != NULL, "cluster fit: %s", err);
   return m;
 }
 
@@ -3502,14 +3499,7 @@ static vae_model *pointmass_fit(const float *x, int n, int small, char *err, siz
   cfg.samples = small ? 2 : cfg.samples;
   cfg.impute_samples = small ? 4 : 64;
   cfg.threads = 1; /* a pool that cannot be made falls back to one thread */
-  vae_model *m = NULL;
-  int rc = vae_model_create(&test_mem, cols, 3, &cfg, x, n, &m, err, errlen);
-  if (!rc) rc = vae_fit(m, x, n, &cfg, NULL, NULL, NULL, err, errlen);
-  if (rc) {
-    vae_model_free(m);
-    return NULL;
-  }
-  return m;
+  return create_fit(cols, 3, &cfg, x, n, err, errlen);
 }
 
 static void test_split_linear(void) {
