@@ -741,6 +741,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
                    vae_model **out, char *err, size_t errlen) {
   uint32_t version;
   *out = NULL;
+  vae_blas_ready();
   int rc = read_envelope(blob, len, &version, err, errlen);
   if (rc) return rc;
   reader r = {blob + 8, len - 12, 0, mem};

@@ -78,13 +78,25 @@ static void blas_kernels(void) {
   init();
 }
 
+/* The private OpenBLAS starts its own threads when vae.so is loaded (one
+** per core but one), and each spins, calling sched_yield, for some 0.1 s
+** of wall time before it sleeps: on a 2-core machine that took 20-70 ms
+** of CPU from a two-thread fit's first jobs (its normal scores and linear
+** part, run while that spin lasted). With the count at 1 those threads
+** never get work, so they are stopped here (joined; OpenBLAS's own exit
+** handler then has nothing left to stop). The count is set first:
+** setting it on a stopped server would start the threads again. */
+extern int blas_thread_shutdown_(void);
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static void blas_one_thread(void) {
   blas_kernels();
   openblas_set_num_threads(1);
+  blas_thread_shutdown_();
 }
-#define BLAS_READY() pthread_once(&blas_once, blas_one_thread)
+void vae_blas_ready(void) { pthread_once(&blas_once, blas_one_thread); }
+#define BLAS_READY() vae_blas_ready()
 #else
+void vae_blas_ready(void) {}
 #define BLAS_READY() ((void)0)
 #endif
 

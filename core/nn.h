@@ -15,6 +15,12 @@ typedef struct {
   size_t b;  /* offset of b (out) */
 } vae_dense;
 
+/* Sets the private OpenBLAS (vae.so's own copy, Makefile) to one thread
+** and stops the threads it started when loaded; once per process, before
+** any GEMM (dense_forward and dense_backward call it, and so do model
+** creation and loading, so that it is done before a fit's first jobs). */
+void vae_blas_ready(void);
+
 /* Y[rows x out] = X[rows x in] W + b */
 void dense_forward(const vae_dense *L, const float *params, const float *X,
                    int rows, float *Y);

@@ -589,6 +589,7 @@ int vae_model_create(const vae_allocator *mem, const vae_column *cols, int p,
                      const vae_config *cfg, const float *data, int64_t n,
                      vae_model **out, char *err, size_t errlen) {
   *out = NULL;
+  vae_blas_ready();
   int rc = vae_check_data(cols, p, data, n, err, errlen);
   if (rc) return rc;
   vae_model *m;
