@@ -10,6 +10,7 @@
 #include "mem.h"
 #include "transform.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -466,10 +467,27 @@ static int column_stats(const vae_allocator *a, vae_column *c, const float *data
   double *sorted = vae_malloc(a, (size_t)(k ? k : 1) * sizeof(double));
   if (!sorted) return VAE_NOMEM;
   int64_t at = 0;
-  for (int64_t i = 0; i < n; i++)
-    if (!isnan(data[i * p + j])) sorted[at++] = data[i * p + j];
-  if (!k) sorted[k++] = 0;
-  qsort(sorted, (size_t)k, sizeof(double), compare_doubles);
+  if (k > 0 && k <= INT_MAX) {
+    /* The cells as floats through vae_sort_floats (a radix sort), then
+    ** widened: the same doubles, in the same order, as qsort of the
+    ** doubles, which took some 2 ms a column of 20,000 rows, 1-2% of a
+    ** default fit of such a table, on one thread before the pool starts. */
+    float *f = vae_malloc(a, (size_t)k * 2 * sizeof(float));
+    if (!f) {
+      vae_free(a, sorted);
+      return VAE_NOMEM;
+    }
+    for (int64_t i = 0; i < n; i++)
+      if (!isnan(data[i * p + j])) f[at++] = data[i * p + j];
+    vae_sort_floats(f, f + k, (int)k);
+    for (int64_t i = 0; i < k; i++) sorted[i] = f[i];
+    vae_free(a, f);
+  } else {
+    for (int64_t i = 0; i < n; i++)
+      if (!isnan(data[i * p + j])) sorted[at++] = data[i * p + j];
+    if (!k) sorted[k++] = 0;
+    qsort(sorted, (size_t)k, sizeof(double), compare_doubles);
+  }
   c->nq = vae_quantile_count((long)k);
   c->quantiles = vae_malloc(a, (size_t)c->nq * sizeof(float));
   if (c->quantiles) {
