@@ -11,8 +11,10 @@
 ** with the shard's number), so that the calling thread has no serial work
 ** between the jobs. So the shapes, the random numbers and the order of
 ** every sum are the same whatever the number of threads: a fit gives the
-** same bits on 1 thread as on 8. The
-** optimizer step after a pass (the shards' gradients summed, Adam) is cut
+** same bits on 1 thread as on 8. Shards 2k and 2k+1 are a pair: whichever
+** thread finishes the second of a pair sums the pair's two gradients
+** (pair_sum), so that the optimizer step reads one partial sum a pair. The
+** optimizer step after a pass (the pairs' sums summed, Adam) is cut
 ** into fixed parameter ranges on the same pool, and the pool is handed to
 ** the normal scores, the linear part and the calibration, each cut into
 ** pieces that do not depend on the thread count either.
@@ -61,6 +63,8 @@ typedef struct {
   unsigned char *hide;  /* batch x p extra masking */
   float *adam_m, *adam_v, *best, *backup;
   float *grads;         /* the shards' gradients summed (update_range) */
+  float *pairs;         /* [nshards / 2][nparams]: pair k's two gradients summed */
+  int *pair_left;       /* [nshards / 2]: shards of pair k still running */
   float *blend;         /* the model's shares before this fit */
   float *knn_share;     /* and its nearest neighbours' */
   float *forest_share;  /* and its forest's */
@@ -80,6 +84,8 @@ static void free_buffers(fit_buffers *b) {
   vae_free(&b->mem, b->hide);
   vae_free(&b->mem, b->adam_m);
   vae_free(&b->mem, b->grads);
+  vae_free(&b->mem, b->pairs);
+  vae_free(&b->mem, b->pair_left);
   vae_free(&b->mem, b->adam_v);
   vae_free(&b->mem, b->best);
   vae_free(&b->mem, b->backup);
@@ -116,6 +122,9 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
       !(b->hide = vae_calloc(&m->mem, (size_t)batch * m->p, 1)) ||
       !(b->adam_m = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->grads = vae_calloc(&m->mem, np, sizeof(float))) ||
+      !(b->pairs = vae_calloc(&m->mem, np * (size_t)(b->nshards / 2 > 0 ? b->nshards / 2 : 1),
+                              sizeof(float))) ||
+      !(b->pair_left = vae_calloc(&m->mem, (size_t)(b->nshards / 2 + 1), sizeof(int))) ||
       !(b->adam_v = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->best = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->backup = vae_calloc(&m->mem, np, sizeof(float))) ||
@@ -139,8 +148,9 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
 ** on the pool: each shard gathers its rows into b->rows, draws its noise
 ** and (with hide) its extra masking into b->hide from the stream
 ** vae_seed_mix(seed, shard). Returns the sum of the shards' losses; with
-** grads each shard's gradient is in its b->w[s].grads (update_params sums
-** them). */
+** grads each shard's gradient is in its b->w[s].grads, and each full
+** pair's sum in b->pairs (update_params sums those, and a last odd
+** shard's gradient). */
 typedef struct {
   const vae_model *m;
   fit_buffers *b;
@@ -149,7 +159,23 @@ typedef struct {
   int rows, K, grads, hide;
   double beta, scale, mask_rate;
   uint64_t seed;
+  int shards;
 } pass;
+
+/* Pair k's sum, g[2k] + g[2k+1], done by the thread that finished the
+** second of the two: on two threads each thread's share of a batch is
+** whole pairs, so the sum reads only the gradients its own core wrote, and
+** the optimizer step's ranges fetch half as many lines from the other
+** core (a range on one core read every shard's gradient, half of them
+** written on the other). The same sum whichever thread does it. */
+static void pair_sum(const vae_model *m, fit_buffers *b, int s) {
+  const int k = s / 2;
+  if (__atomic_sub_fetch(&b->pair_left[k], 1, __ATOMIC_ACQ_REL) != 0) return;
+  const size_t np = m->nparams;
+  const float *g0 = b->w[2 * k].grads, *g1 = b->w[2 * k + 1].grads;
+  float *out = b->pairs + (size_t)k * np;
+  for (size_t i = 0; i < np; i++) out[i] = g0[i] + g1[i];
+}
 
 static void shard_pass(void *ctx, int s, int worker) {
   const pass *ps = ctx;
@@ -171,13 +197,15 @@ static void shard_pass(void *ctx, int s, int worker) {
   vae_prepare(m, w, x, rows, ps->hide ? hide : NULL, 1);
   vae_forward(m, w, rows, ps->K, ps->beta, ps->grads);
   b->loss[s] = vae_backward(m, w, rows, ps->K, ps->beta, ps->scale, ps->grads);
+  if (ps->grads && s / 2 < ps->shards / 2) pair_sum(m, b, s);
 }
 
 static double run_pass(const vae_model *m, fit_buffers *b, const float *data,
                        const int64_t *idx, int rows, int K, double beta, double scale,
                        int grads, int hide, double mask_rate, uint64_t seed) {
-  pass ps = {m, b, data, idx, rows, K, grads, hide, beta, scale, mask_rate, seed};
   const int shards = (rows + SHARD_ROWS - 1) / SHARD_ROWS;
+  pass ps = {m, b, data, idx, rows, K, grads, hide, beta, scale, mask_rate, seed, shards};
+  for (int k = 0; k < shards / 2; k++) __atomic_store_n(&b->pair_left[k], 2, __ATOMIC_RELAXED);
   vae_pool_run(b->pool, shards, shard_pass, &ps);
   double loss = 0;
   for (int s = 0; s < shards; s++) loss += b->loss[s];
@@ -1309,10 +1337,11 @@ static void scale_slopes(vae_model *m, const double *rho) {
   for (int j = 0; j < m->p; j++) m->params[m->sel + 2 * (size_t)j] *= (float)rho[j];
 }
 
-/* The optimizer step after a pass: the shards' gradients summed in shard
-** order, the slope prior added, Adam applied, all element by element, so
-** the parameters are cut into ranges of PARAM_CHUNK worked on by the pool
-** (same bits on any number of threads). */
+/* The optimizer step after a pass: the pairs' sums (run_pass) summed in
+** pair order, then a last odd shard's gradient, the slope prior added,
+** Adam applied, all element by element, so the parameters are cut into
+** ranges of PARAM_CHUNK worked on by the pool (same bits on any number of
+** threads). */
 #define PARAM_CHUNK 4096
 
 typedef struct {
@@ -1334,17 +1363,21 @@ static void update_range(void *ctx, int item, int worker) {
   ** gradient, so that a range summed on another core does not leave
   ** shard 0's lines dirty there for its next backward pass to fetch. */
   float *g = b->grads;
-  const float *g0 = b->w[0].grads;
-  if (ps->shards > 1) {
-    const float *g1 = b->w[1].grads;
+  const int pairs = ps->shards / 2;
+  const float *odd = ps->shards % 2 ? b->w[ps->shards - 1].grads : NULL;
+  const float *g0 = pairs ? b->pairs : odd;
+  if (pairs > 1 || (pairs == 1 && odd)) {
+    const float *g1 = pairs > 1 ? b->pairs + m->nparams : odd;
     for (size_t i = lo; i < hi; i++) g[i] = g0[i] + g1[i];
   } else {
     memcpy(g + lo, g0 + lo, (hi - lo) * sizeof *g);
   }
-  for (int s = 2; s < ps->shards; s++) {
-    const float *h = b->w[s].grads;
+  for (int k = 2; k < pairs; k++) {
+    const float *h = b->pairs + (size_t)k * m->nparams;
     for (size_t i = lo; i < hi; i++) g[i] += h[i];
   }
+  if (pairs > 1 && odd)
+    for (size_t i = lo; i < hi; i++) g[i] += odd[i];
   if (m->sel) vae_selection_grads(m, b->driver, ps->n, ps->centre, g, lo, hi);
   adam_update(&ps->c, m->params + lo, g + lo, b->adam_m + lo, b->adam_v + lo, hi - lo);
 }

@@ -2886,6 +2886,40 @@ static void test_pooled_phases(void) {
   vae_model_free(m);
 }
 
+/* A fit's bits on 1, 2 and 3 threads, and twice on 2, with batches of 3
+** shards (a pair whose two gradients are summed by whichever thread ends
+** the second, then a shard alone) and a last batch of one shard (170
+** training rows: 3 batches of 48, then 26 rows; held out: 30). */
+static void test_fit_threads(void) {
+  enum { N = 200, RUNS = 4 };
+  static float x[N * 5];
+  mixed_data(x, N, 33, 0.2);
+  vae_column cols[5];
+  mixed_columns(cols);
+  vae_model *m[RUNS] = {NULL};
+  static const int threads[RUNS] = {1, 2, 3, 2};
+  for (int r = 0; r < RUNS; r++) {
+    vae_config cfg;
+    vae_config_default(&cfg);
+    cfg.seed = 8;
+    cfg.epochs = 3;
+    cfg.batch = 48;
+    cfg.holdout = 0.15;
+    cfg.hidden[0] = cfg.hidden[1] = 16;
+    cfg.samples = 4;
+    cfg.impute_samples = 16;
+    cfg.threads = threads[r];
+    char err[200];
+    m[r] = create_fit(cols, 5, &cfg, x, N, err, sizeof err);
+    CHECK(m[r] != NULL, "fit on %d threads: %s", threads[r], m[r] ? "" : err);
+  }
+  for (int r = 1; r < RUNS && m[0]; r++)
+    CHECK(m[r] && m[r]->nparams == m[0]->nparams &&
+              memcmp(m[r]->params, m[0]->params, m[0]->nparams * sizeof(float)) == 0,
+          "the same parameters on %d threads as on 1 (run %d)", threads[r], r);
+  for (int r = 0; r < RUNS; r++) vae_model_free(m[r]);
+}
+
 /* Early stopping: a bound that falls slowly under noise keeps gaining
 ** through its moving average once enough rows are held out; with a few
 ** held-out rows only a new best bound counts. */
@@ -3623,6 +3657,7 @@ int main(void) {
   test_pool_held_worker();
   test_inference_threads();
   test_pooled_phases();
+  test_fit_threads();
   test_expect_table();
   test_approximations();
   test_normal_quantile();
