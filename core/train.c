@@ -53,18 +53,24 @@ static void shuffle(int64_t *idx, int64_t n, vae_rng *rng) {
 #define SHARD_ROWS 16
 #endif
 
+/* What threads write per shard or pair (a loss, a pair's count) is spread a
+** cache line apart, so that two cores do not pass one line back and forth
+** (64 bytes; a wider line only costs a little sharing). */
+#define LINE_DOUBLES 8
+#define LINE_INTS 16
+
 typedef struct {
   vae_allocator mem;    /* the model's */
   int nshards, batch;
   vae_work *w;          /* [nshards]: a shard's workspace and gradient */
-  double *loss;         /* [nshards] */
+  double *loss;         /* [nshards * LINE_DOUBLES]: shard s's at s * LINE_DOUBLES */
   vae_pool *pool;
   float *rows;          /* batch x p gathered raw rows */
   unsigned char *hide;  /* batch x p extra masking */
   float *adam_m, *adam_v, *best, *backup;
   float *grads;         /* the shards' gradients summed (update_range) */
   float *pairs;         /* [nshards / 2][nparams]: pair k's two gradients summed */
-  int *pair_left;       /* [nshards / 2]: shards of pair k still running */
+  int *pair_left;       /* shards of pair k still running, at k * LINE_INTS */
   float *blend;         /* the model's shares before this fit */
   float *knn_share;     /* and its nearest neighbours' */
   float *forest_share;  /* and its forest's */
@@ -106,7 +112,7 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
   b->batch = batch;
   b->nshards = (batch + SHARD_ROWS - 1) / SHARD_ROWS;
   if (!(b->w = vae_calloc(&m->mem, (size_t)b->nshards, sizeof *b->w)) ||
-      !(b->loss = vae_calloc(&m->mem, (size_t)b->nshards, sizeof(double)))) {
+      !(b->loss = vae_calloc(&m->mem, (size_t)b->nshards * LINE_DOUBLES, sizeof(double)))) {
     free_buffers(b);
     return VAE_NOMEM;
   }
@@ -124,7 +130,7 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
       !(b->grads = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->pairs = vae_calloc(&m->mem, np * (size_t)(b->nshards / 2 > 0 ? b->nshards / 2 : 1),
                               sizeof(float))) ||
-      !(b->pair_left = vae_calloc(&m->mem, (size_t)(b->nshards / 2 + 1), sizeof(int))) ||
+      !(b->pair_left = vae_calloc(&m->mem, (size_t)(b->nshards / 2 + 1) * LINE_INTS, sizeof(int))) ||
       !(b->adam_v = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->best = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->backup = vae_calloc(&m->mem, np, sizeof(float))) ||
@@ -170,7 +176,7 @@ typedef struct {
 ** written on the other). The same sum whichever thread does it. */
 static void pair_sum(const vae_model *m, fit_buffers *b, int s) {
   const int k = s / 2;
-  if (__atomic_sub_fetch(&b->pair_left[k], 1, __ATOMIC_ACQ_REL) != 0) return;
+  if (__atomic_sub_fetch(&b->pair_left[k * LINE_INTS], 1, __ATOMIC_ACQ_REL) != 0) return;
   const size_t np = m->nparams;
   const float *g0 = b->w[2 * k].grads, *g1 = b->w[2 * k + 1].grads;
   float *out = b->pairs + (size_t)k * np;
@@ -196,7 +202,7 @@ static void shard_pass(void *ctx, int s, int worker) {
   vae_rng_normals_fast(&rng, w->eps, (long)rows * ps->K * m->latent);
   vae_prepare(m, w, x, rows, ps->hide ? hide : NULL, 1);
   vae_forward(m, w, rows, ps->K, ps->beta, ps->grads);
-  b->loss[s] = vae_backward(m, w, rows, ps->K, ps->beta, ps->scale, ps->grads);
+  b->loss[s * LINE_DOUBLES] = vae_backward(m, w, rows, ps->K, ps->beta, ps->scale, ps->grads);
   if (ps->grads && s / 2 < ps->shards / 2) pair_sum(m, b, s);
 }
 
@@ -205,10 +211,11 @@ static double run_pass(const vae_model *m, fit_buffers *b, const float *data,
                        int grads, int hide, double mask_rate, uint64_t seed) {
   const int shards = (rows + SHARD_ROWS - 1) / SHARD_ROWS;
   pass ps = {m, b, data, idx, rows, K, grads, hide, beta, scale, mask_rate, seed, shards};
-  for (int k = 0; k < shards / 2; k++) __atomic_store_n(&b->pair_left[k], 2, __ATOMIC_RELAXED);
+  for (int k = 0; k < shards / 2; k++)
+    __atomic_store_n(&b->pair_left[k * LINE_INTS], 2, __ATOMIC_RELAXED);
   vae_pool_run(b->pool, shards, shard_pass, &ps);
   double loss = 0;
-  for (int s = 0; s < shards; s++) loss += b->loss[s];
+  for (int s = 0; s < shards; s++) loss += b->loss[s * LINE_DOUBLES];
   return loss;
 }
 
