@@ -21,12 +21,7 @@
 ** working together was slower, the next SOLO_WINDOWS windows run on the
 ** caller alone, then the workers are tried again; each failed try doubles
 ** the wait (up to MAX_SOLO_WINDOWS), so that a machine that stays busy
-** pays little for the tries. After windows that went well, one slow window
-** is let pass and only a second in a row sends the pool solo: on two idle
-** cores a 20,000-row fit had about one window a run slowed by the host
-** (170 us a job where its others took 105), and the 8 windows on one thread
-** it was sent to cost some 13 ms of its 1.25 s; a busy machine pays one
-** window more, once. Which thread runs an item never changes a
+** pays little for the tries. Which thread runs an item never changes a
 ** result, so this only changes the time.
 **
 ** Two idle cores: on this project's 2-core virtual machine one core ran
@@ -82,7 +77,6 @@ struct vae_pool {
   /* The caller's view (only it touches these): see the top of the file. */
   int solo, jobs, solo_windows;
   int backoff;              /* windows of the current solo spell; 0: none yet */
-  int strike;               /* the last window was slow, after working together */
   double wall, alone;
 };
 
@@ -257,13 +251,11 @@ void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
     p->alone += spent / ran * items;
   }
   if (++p->jobs == WINDOW) {
-    const int slow = p->wall > 0.85 * p->alone;
-    p->solo = slow && (p->strike || p->backoff);
-    p->strike = slow && !p->solo;
+    p->solo = p->wall > 0.85 * p->alone;
     if (p->solo)
       p->backoff = !p->backoff ? SOLO_WINDOWS
                    : 2 * p->backoff > MAX_SOLO_WINDOWS ? MAX_SOLO_WINDOWS : 2 * p->backoff;
-    else if (!slow)
+    else
       p->backoff = 0;
     p->jobs = 0;
     p->wall = p->alone = 0;
