@@ -12,6 +12,7 @@
 #include "../core/transform.h"
 
 #include <cblas.h>
+#include <dirent.h>
 #include <pthread.h>
 #include "../core/version.h"
 
@@ -2736,6 +2737,26 @@ static void test_pool(void) {
         3 * 20 * 50 * GEMM_ITEMS, GEMM_ITEMS);
 }
 
+/* core/nn.c: the private OpenBLAS starts a thread per core but one when
+** the program loads, which spun for some 0.1 s; once core's BLAS is set
+** up (the first GEMM) those are stopped, so that (before any pool) the
+** process has its main thread alone. Linux only (/proc/self/task). */
+static void test_blas_threads(void) {
+  vae_dense L = {4, 4, 0, 16};
+  float params[20] = {0}, x[4] = {0}, y[4];
+  dense_forward(&L, params, x, 1, y); /* core's BLAS setup */
+  DIR *d = opendir("/proc/self/task");
+  if (!d) return;
+  int tasks = 0;
+  for (struct dirent *e; (e = readdir(d));) tasks += e->d_name[0] != '.';
+  closedir(d);
+#ifdef VAE_PRIVATE_BLAS
+  CHECK(tasks == 1, "threads after the BLAS setup: %d (OpenBLAS's own not stopped)", tasks);
+#else
+  CHECK(tasks >= 1, "threads: %d", tasks);
+#endif
+}
+
 /* core/nn.c: on an AVX-512 CPU that Debian's OpenBLAS 0.3.21 gives its
 ** AVX2 kernels (AMD Zen 4 and 5), core's private copy runs the SkylakeX
 ** ones; their products agree with a product in double for every shape and
@@ -3652,6 +3673,7 @@ done:
 }
 
 int main(void) {
+  test_blas_threads(); /* first: no pool has run yet */
   test_blas_kernels();
   test_pool();
   test_pool_held_worker();
