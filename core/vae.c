@@ -187,6 +187,7 @@ const vae_range vae_ranges[VAE_NRANGES] = {
   [VAE_RANGE_MASK_RATE] = {"mask_rate", 0, 0, 0.95, 0, 1, 0},
   [VAE_RANGE_PATIENCE] = {"patience", 1, 1, 100000, 0, 0, 0},
   [VAE_RANGE_THREADS] = {"threads", 1, 1, 64, 0, 0, 1},
+  [VAE_RANGE_MEMBERS] = {"members", 1, 1, 2, 0, 0, 1},
 };
 
 int vae_range_holds(const vae_range *r, double x) {
@@ -215,7 +216,7 @@ int vae_config_check(const vae_config *cfg, int ncols, char *err,
   double value[VAE_NRANGES] = {
     cfg->latent, 1, cfg->epochs, cfg->batch, cfg->lr, cfg->beta, cfg->samples,
     cfg->impute_samples, cfg->seed > ((uint64_t)1 << 53) ? 18446744073709551616.0 : (double)cfg->seed,
-    cfg->holdout, cfg->mask_rate, cfg->patience, cfg->threads};
+    cfg->holdout, cfg->mask_rate, cfg->patience, cfg->threads, cfg->members};
   for (int i = 0; i < cfg->nhidden; i++)
     if (!vae_range_holds(&vae_ranges[VAE_RANGE_HIDDEN], cfg->hidden[i]))
       value[VAE_RANGE_HIDDEN] = cfg->hidden[i];
@@ -305,6 +306,7 @@ void vae_model_free(vae_model *m) {
   vae_split_free(&a, &m->split);
   vae_calibration_free(&a, &m->cal);
   vae_expect_free(m);
+  vae_model_free(m->member);
   vae_free(&a, m);
 }
 
@@ -612,6 +614,14 @@ int vae_model_create(const vae_allocator *mem, const vae_column *cols, int p,
 }
 
 int vae_model_ncols(const vae_model *m) { return m->p; }
+
+int vae_model_members(const vae_model *m) { return m->member ? 2 : 1; }
+
+/* A fixed mixing of the seed, within the seeds' range (vae_ranges: 2^53),
+** so that a member's config passes the same checks as any other. */
+uint64_t vae_member_seed(uint64_t seed) {
+  return vae_seed_mix(seed, 0x6d656d62u) & (((uint64_t)1 << 53) - 1);
+}
 
 const vae_column *vae_model_column(const vae_model *m, int i) {
   return i >= 0 && i < m->p ? &m->cols[i] : NULL;

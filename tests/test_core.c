@@ -753,6 +753,7 @@ static void test_known_answer(void) {
   cfg.seed = 5;
   cfg.hidden[0] = cfg.hidden[1] = 64;
   cfg.samples = 8;
+  cfg.members = 1; /* the first member's parts, one at a time (test_members: two) */
   vae_model *m;
   vae_report rep;
   char err[200];
@@ -1647,8 +1648,21 @@ static void test_frozen_v10(void) {
   vae_model_free(m);
 }
 
+/* The bytes of a blob's member section (blob.c, version 14): its u64
+** length and the member's blob. */
+static size_t member_bytes(const vae_model *m) {
+  size_t n = 8;
+  unsigned char *b = NULL;
+  size_t len = 0;
+  if (m->member && vae_model_save(m->member, &b, &len) == VAE_OK) {
+    n += len;
+    vae_free(&m->member->mem, b);
+  }
+  return n;
+}
+
 /* The bytes of a blob's forest section (blob.c, version 12) and of the
-** sections after it (the split linear part, version 13). */
+** sections after it (the split linear part, version 13; the member, 14). */
 static size_t forest_bytes(const vae_model *m) {
   const vae_forest *f = &m->forest;
   size_t n = 4 * (size_t)m->p + 4;
@@ -1657,7 +1671,7 @@ static size_t forest_bytes(const vae_model *m) {
   /* and the sections after it: the split linear part (format 13) */
   const size_t d = (size_t)m->split.g.d;
   n += 4 + (d ? 12 * (size_t)m->p + 8 * (d + d * (d + 1) / 2) : 0);
-  return n;
+  return n + member_bytes(m);
 }
 
 /* The forest's share of one column among others it does not help
@@ -2029,16 +2043,28 @@ static void test_old_blobs(vae_model *m) {
   vae_forest_free(&m->mem, &m->forest);
   vae_calibration_free(&m->mem, &m->cal);
   vae_split_free(&m->mem, &m->split);
-  unsigned char *v13, *v12, *v11, *v10, *v9, *again = NULL;
-  size_t n13, n12, n11, n10, n9, n_again = 0;
-  if (vae_model_save(m, &v13, &n13) != VAE_OK) {
+  vae_model_free(m->member);
+  m->member = NULL;
+  unsigned char *v14, *v13, *v12, *v11, *v10, *v9, *again = NULL;
+  size_t n14, n13, n12, n11, n10, n9, n_again = 0;
+  if (vae_model_save(m, &v14, &n14) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
   size_t wlen = strlen(VAE_VERSION);
-  CHECK(v13[4] == 13 && v13[8] == wlen && v13[9] == 0 && v13[10] == 0 && v13[11] == 0 &&
-            memcmp(v13 + 12, VAE_VERSION, wlen) == 0,
-        "the blob is version 13 and its writer is %s", VAE_VERSION);
+  CHECK(v14[4] == 14 && v14[8] == wlen && v14[9] == 0 && v14[10] == 0 && v14[11] == 0 &&
+            memcmp(v14 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version 14 and its writer is %s", VAE_VERSION);
+  /* Version 13: without the member's u64 length = 0 before u64 nparams. */
+  size_t member_at = n14 - (8 + 4 * m->nparams + 4) - 8;
+  CHECK(le32(v14 + member_at) == 0 && le32(v14 + member_at + 4) == 0,
+        "a model without a member writes length 0");
+  n13 = n14 - 8;
+  v13 = malloc(n14);
+  memcpy(v13, v14, member_at);
+  memcpy(v13 + member_at, v14 + member_at + 8, n14 - member_at - 8);
+  v13[4] = 13;
+  blob_set_crc(v13, n13);
   /* Version 12: without the split linear part's u32 d = 0 before u64
   ** nparams. */
   size_t split_at = n13 - (8 + 4 * m->nparams + 4) - 4;
@@ -2103,11 +2129,13 @@ static void test_old_blobs(vae_model *m) {
   blob_set_crc(v4, n4);
   size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  for (int version = 2; version <= 12; version++) {
+  for (int version = 2; version <= 13; version++) {
     size_t drop = version == 2 ? cut : 0;
-    size_t n = version == 12 ? n12 : version == 11 ? n11 : version == 10 ? n10 : version >= 7 ? n9 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
-    unsigned char *old_blob = malloc(n13 + 12);
-    if (version == 12) {
+    size_t n = version == 13 ? n13 : version == 12 ? n12 : version == 11 ? n11 : version == 10 ? n10 : version >= 7 ? n9 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
+    unsigned char *old_blob = malloc(n14 + 12);
+    if (version == 13) {
+      memcpy(old_blob, v13, n);
+    } else if (version == 12) {
       memcpy(old_blob, v12, n);
     } else if (version == 11) {
       memcpy(old_blob, v11, n);
@@ -2131,8 +2159,8 @@ static void test_old_blobs(vae_model *m) {
     int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-    CHECK(again && n_again == n13 && memcmp(again, v13, n13) == 0,
-          "a version %d blob loads as the same MAR model, saved as version 13", version);
+    CHECK(again && n_again == n14 && memcmp(again, v14, n14) == 0,
+          "a version %d blob loads as the same MAR model, saved as version 14", version);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
@@ -2155,7 +2183,8 @@ static void test_old_blobs(vae_model *m) {
   free(v10);
   free(v11);
   free(v12);
-  vae_free(&test_mem, v13);
+  free(v13);
+  vae_free(&test_mem, v14);
 }
 
 static void test_determinism_and_blob(void) {
@@ -2520,6 +2549,7 @@ static void test_out_of_memory(void) {
   cfg.hidden[0] = cfg.hidden[1] = 4;
   cfg.samples = 2;
   cfg.impute_samples = 4;
+  cfg.members = 2; /* the second member's fit, estimates, warm start and blob too */
   int wrong = 0, k;
   for (k = 1; k < 10000; k++) {
     char err[200];
@@ -2532,8 +2562,11 @@ static void test_out_of_memory(void) {
     if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, &rep, err, sizeof err);
     if (!rc) {
       vae_report_free(&rep);
-      rc = vae_infer(m, VAE_DRAW, N, x, NULL, 0, out, NULL);
+      rc = vae_model_members(m) == 2 ? vae_infer(m, VAE_DRAW, N, x, NULL, 0, out, NULL)
+                                     : VAE_INVALID;
     }
+    if (!rc) rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, out, NULL);
+    if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err); /* warm */
     if (!rc) rc = vae_sample(m, N, NULL, out);
     if (!rc) rc = vae_model_save(m, &blob, &len);
     if (!rc) rc = vae_model_load(&test_mem, blob, len, &m2, err, sizeof err);
@@ -2591,6 +2624,7 @@ static void test_config_check(void) {
         case VAE_RANGE_MASK_RATE: cfg.mask_rate = x; break;
         case VAE_RANGE_PATIENCE: cfg.patience = (int)x; break;
         case VAE_RANGE_THREADS: cfg.threads = (int)x; break;
+        case VAE_RANGE_MEMBERS: cfg.members = (int)x; break;
       }
       int rc = vae_config_check(&cfg, 3, err, sizeof err);
       if (pass == 0) ok_top = rc == VAE_OK;
@@ -3007,6 +3041,7 @@ static vae_model *cluster_fit(const float *x, int n) {
   cfg.hidden[0] = cfg.hidden[1] = 16;
   cfg.impute_samples = 64;
   cfg.holdout = 0.2;
+  cfg.members = 1; /* the tests set the shares of this model by hand */
   char err[200] = "";
   vae_model *m = create_fit(cols, 4, &cfg, x, n, err, sizeof err);
   CHECK(m != NULL, "cluster fit: %s", err);
@@ -3256,7 +3291,7 @@ static void test_knn_blob(void) {
   char err[200] = "";
   if (!m) goto done;
   CHECK(m->knn.n > 0, "the cluster model keeps a reservoir");
-  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == 13, "saved as version 13");
+  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == 14, "saved as version 14");
   int rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
   CHECK(rc == VAE_OK, "loads: %s", err);
   if (rc) goto done;
@@ -3555,7 +3590,7 @@ static void test_split_linear(void) {
   /* The section: u32 d = 4, f64 mass[3], u32 use[3], f64 mean[4], f64
   ** cov[10], before u64 nparams. Damaged, checksum made right: refused. */
   {
-    size_t at = len - 4 - 4 * m->nparams - 8 - (4 + 24 + 12 + 32 + 80);
+    size_t at = len - 4 - 4 * m->nparams - 8 - member_bytes(m) - (4 + 24 + 12 + 32 + 80);
     CHECK(le32(blob + at) == 4, "the split part's width where it belongs");
     const double mass_bad[] = {NAN, 4.0}; /* a mass on s (binary); none on y while used */
     struct { size_t at; const void *v; size_t n; const char *what; } cases[] = {
