@@ -3652,6 +3652,200 @@ done:
   free(out2);
 }
 
+/* Two members (vae_fit's members, infer.c's ensemble_rows): on PPCA rows
+** whose best imputation is known, the estimate is the mean of the two
+** members' own estimates, cell for cell, and misses by no more than they
+** do on average; the second member is the model a one-member fit with
+** vae_member_seed(seed) makes (its estimates bit for bit); a binary or
+** categorical estimate is a level one of the members gives when they
+** disagree, theirs when they agree. The blob keeps the member (the same
+** estimates and bytes again), and a damaged member section, a member's
+** member or a member of other columns is refused. */
+static void test_members(void) {
+  enum { N = 600 };
+  vae_rng rng;
+  vae_rng_seed(&rng, 77);
+  double W[PP * PQ], mu[PP], C[PP * PP], sigma = 0.5;
+  for (int i = 0; i < PP * PQ; i++) W[i] = vae_rng_normal(&rng);
+  for (int j = 0; j < PP; j++) mu[j] = 2.0 * vae_rng_normal(&rng);
+  for (int i = 0; i < PP; i++)
+    for (int j = 0; j < PP; j++) {
+      double v = i == j ? sigma * sigma : 0;
+      for (int k = 0; k < PQ; k++) v += W[i * PQ + k] * W[j * PQ + k];
+      C[i * PP + j] = v;
+    }
+  float *full = malloc(sizeof(float) * N * PP), *x = malloc(sizeof(float) * N * PP);
+  float *ens = malloc(sizeof(float) * N * PP), *own0 = malloc(sizeof(float) * N * PP),
+        *own1 = malloc(sizeof(float) * N * PP), *alone = malloc(sizeof(float) * N * PP),
+        *again = malloc(sizeof(float) * N * PP), *best = malloc(sizeof(float) * N * PP);
+  for (int i = 0; i < N; i++) {
+    float z[PQ];
+    vae_rng_normals(&rng, z, PQ);
+    for (int j = 0; j < PP; j++) {
+      double v = mu[j] + sigma * vae_rng_normal(&rng);
+      for (int k = 0; k < PQ; k++) v += W[j * PQ + k] * z[k];
+      full[i * PP + j] = (float)v;
+      x[i * PP + j] = vae_rng_uniform(&rng) < 0.2 ? NAN : (float)v;
+    }
+  }
+  vae_column cols[PP];
+  char names[PP][16];
+  for (int j = 0; j < PP; j++) {
+    snprintf(names[j], sizeof names[j], "x%d", j);
+    cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
+  }
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.seed = 5;
+  cfg.hidden[0] = cfg.hidden[1] = 32;
+  cfg.members = 2;
+  char err[200] = "";
+  vae_model *m = create_fit(cols, PP, &cfg, x, N, err, sizeof err), *one = NULL, *back = NULL;
+  unsigned char *blob = NULL, *blob2 = NULL, *bad = NULL;
+  size_t len = 0, len2 = 0;
+  CHECK(m && vae_model_members(m) == 2 && !m->member->member, "a fit of two members: %s", err);
+  if (!m) goto done;
+  CHECK(m->member->cfg.seed == vae_member_seed(5) && vae_member_seed(5) != 5 &&
+            vae_member_seed(5) != 6 && vae_member_seed(5) < ((uint64_t)1 << 53),
+        "the member's seed %llu, a mixing of 5", (unsigned long long)m->member->cfg.seed);
+  CHECK(m->cal.nq > 0 && m->member->cal.nq == 0 && m->member->spread[0] == 1.0f,
+        "the member fits no generation calibration and no draw spread");
+  int rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, ens, NULL);
+  vae_model *m2 = m->member;
+  m->member = NULL; /* the first member alone */
+  if (!rc) rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, own0, NULL);
+  m->member = m2;
+  if (!rc) rc = vae_infer(m2, VAE_MEAN, N, x, NULL, 0, own1, NULL);
+  CHECK(rc == VAE_OK, "estimates");
+  double se_ens = 0, se0 = 0, se1 = 0, se_opt = 0;
+  long hidden = 0, off = 0, differ = 0;
+  for (int i = 0; i < N; i++) {
+    optimal_impute(C, mu, x + i * PP, best + i * PP);
+    for (int j = 0; j < PP; j++) {
+      const int c = i * PP + j;
+      if (!isnan(x[c])) {
+        off += ens[c] != x[c];
+        continue;
+      }
+      off += ens[c] != (float)(0.5 * ((double)own0[c] + (double)own1[c]));
+      differ += own0[c] != own1[c];
+      se_ens += pow(ens[c] - full[c], 2);
+      se0 += pow(own0[c] - full[c], 2);
+      se1 += pow(own1[c] - full[c], 2);
+      se_opt += pow(best[c] - full[c], 2);
+      hidden++;
+    }
+  }
+  const double r_ens = sqrt(se_ens / hidden), r0 = sqrt(se0 / hidden), r1 = sqrt(se1 / hidden),
+               r_opt = sqrt(se_opt / hidden);
+  printf("members (PPCA, %ld hidden cells): optimal %.4f, first %.4f, second %.4f, both %.4f\n",
+         hidden, r_opt, r0, r1, r_ens);
+  CHECK(off == 0 && differ > hidden / 2, "the mean of the members' estimates: %ld cells off, "
+        "%ld of %ld differ between them", off, differ, hidden);
+  CHECK(r_ens <= 0.5 * (r0 + r1), "two members miss by %.4f, no more than their mean %.4f",
+        r_ens, 0.5 * (r0 + r1));
+  /* The member is the one-member fit of its seed. */
+  vae_config c1 = cfg;
+  c1.members = 1;
+  c1.seed = vae_member_seed(5);
+  one = create_fit(cols, PP, &c1, x, N, err, sizeof err);
+  rc = one ? vae_infer(one, VAE_MEAN, N, x, NULL, 0, alone, NULL) : VAE_INVALID;
+  CHECK(rc == VAE_OK && vae_model_members(one) == 1 &&
+            memcmp(alone, own1, sizeof(float) * N * PP) == 0,
+        "the member estimates as a one-member fit seeded %llu does (%s)",
+        (unsigned long long)c1.seed, err);
+  /* The blob. */
+  rc = vae_model_save(m, &blob, &len);
+  if (!rc) rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
+  CHECK(rc == VAE_OK && vae_model_members(back) == 2 && back->cfg.members == 2,
+        "saved and loaded with its member (%s)", err);
+  if (rc) goto done;
+  vae_infer(back, VAE_MEAN, N, x, NULL, 0, again, NULL);
+  CHECK(memcmp(again, ens, sizeof(float) * N * PP) == 0, "a loaded model estimates the same");
+  CHECK(vae_model_save(back, &blob2, &len2) == VAE_OK && len2 == len &&
+            memcmp(blob2, blob, len) == 0, "saved again, the same bytes");
+  vae_free(&test_mem, blob2);
+  blob2 = NULL;
+  /* The section: u64 length, then the member's blob, before u64 nparams. */
+  const size_t msize = member_bytes(m), at = len - 4 - 4 * m->nparams - 8 - msize;
+  CHECK(le32(blob + at) == msize - 8 && memcmp(blob + at + 8, "VAEM", 4) == 0,
+        "the member's blob where it belongs");
+  bad = malloc(len);
+  struct { size_t at; uint32_t value; const char *what; } cases[] = {
+      {at, (uint32_t)(msize - 8 + 1), "a length one too long"},
+      {at, (uint32_t)(msize - 8 - 1), "a length one too short"},
+      {at + 8 + 4, 13, "a member of format 13"},
+      {at + 8 + (msize - 8) / 2, 0x7fc00000u, "a damaged byte in the member"},
+      {at + msize - 4, 0, "the member's checksum"},
+  };
+  for (int k = 0; k < 5; k++) {
+    memcpy(bad, blob, len);
+    memcpy(bad + cases[k].at, &cases[k].value, 4);
+    blob_set_crc(bad, len);
+    vae_model *t = NULL;
+    rc = vae_model_load(&test_mem, bad, len, &t, err, sizeof err);
+    CHECK(rc == VAE_CORRUPT && !t && strstr(err, "member"), "%s is refused (%d: %s)",
+          cases[k].what, rc, err);
+    vae_model_free(t);
+  }
+  /* A member holding a member, and a member of other columns. */
+  for (int k = 0; k < 2; k++) {
+    vae_model *t = NULL;
+    char *name = m2->cols[0].name;
+    if (k == 0) m2->member = one;
+    else m2->cols[0].name = "other";
+    rc = vae_model_save(m, &blob2, &len2);
+    m2->member = NULL;
+    m2->cols[0].name = name;
+    if (!rc) rc = vae_model_load(&test_mem, blob2, len2, &t, err, sizeof err);
+    CHECK(rc == VAE_CORRUPT && !t && strstr(err, "member"), "%s is refused (%d: %s)",
+          k ? "a member of other columns" : "a member's member", rc, err);
+    vae_model_free(t);
+    vae_free(&test_mem, blob2);
+    blob2 = NULL;
+  }
+  /* Levels: on mixed columns, a binary or categorical estimate is the
+  ** members' level where they agree, one of theirs where not. */
+  {
+    enum { M = 200 };
+    float mx[M * 5], e[M * 5], a[M * 5], b[M * 5];
+    mixed_data(mx, M, 1, 0.2);
+    vae_model *s = small_fit(42, mx, M);
+    CHECK(s && vae_model_members(s) == 2, "the small fit has two members by default");
+    if (s) {
+      vae_infer(s, VAE_MEAN, M, mx, NULL, 0, e, NULL);
+      vae_model *s2 = s->member;
+      s->member = NULL;
+      vae_infer(s, VAE_MEAN, M, mx, NULL, 0, a, NULL);
+      s->member = s2;
+      vae_infer(s2, VAE_MEAN, M, mx, NULL, 0, b, NULL);
+      int wrong = 0, cells = 0, split = 0;
+      for (int i = 0; i < M * 5; i++) {
+        if (!isnan(mx[i])) continue;
+        int j = i % 5;
+        if (j == 2 || j == 3) {
+          wrong += a[i] == b[i] ? e[i] != a[i] : e[i] != a[i] && e[i] != b[i];
+          split += a[i] != b[i];
+          cells++;
+        } else if (j == 4) {
+          wrong += fabs(e[i] - 0.5 * (a[i] + b[i])) > 1.0;
+        }
+      }
+      CHECK(wrong == 0 && cells > 50, "levels of the members: %d of %d cells wrong (%d split)",
+            wrong, cells, split);
+    }
+    vae_model_free(s);
+  }
+done:
+  free(bad);
+  vae_free(&test_mem, blob);
+  vae_free(&test_mem, blob2);
+  vae_model_free(m);
+  vae_model_free(one);
+  vae_model_free(back);
+  free(full); free(x); free(ens); free(own0); free(own1); free(alone); free(again); free(best);
+}
+
 int main(void) {
   test_blas_kernels();
   test_pool();
@@ -3706,6 +3900,7 @@ int main(void) {
   test_forest_share();
   test_forest_filled();
   test_hole_weights();
+  test_members();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;
 }
