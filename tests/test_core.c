@@ -1937,6 +1937,32 @@ static void test_frozen_v12(void) {
   vae_model_free(m);
 }
 
+/* The format 13 file (main's vae.so before members: a split linear part,
+** a forest, no member) loads as one member and imputes what its writer's
+** vae_impute gave for the same rows: (x real with a point mass at its top,
+** 4, where b is 1, n integer, b binary, k categorical u/v/w). */
+static void test_frozen_v13(void) {
+  vae_model *m;
+  char err[200] = "";
+  int rc = load_frozen("tests/data/frozen/model_v13.vaem", &m, err, sizeof err);
+  CHECK(rc == VAE_OK, "model_v13.vaem loads: %s", err);
+  if (rc) return;
+  const vae_column *c = vae_model_column(m, 3);
+  int u = vae_column_level(c, "u", 1), v = vae_column_level(c, "v", 1);
+  CHECK(vae_model_members(m) == 1 && !m->member && m->cfg.members == 1 && m->lin.d > 0 &&
+            m->split.g.d > 0 && m->forest.trees > 0 && u >= 0 && v >= 0,
+        "model_v13.vaem: one member, a linear part, a split part (%d), a forest", m->split.g.d);
+  float rows[20] = {NAN, 3, 1, (float)u, 1.5f, NAN, 0, NAN, NAN, NAN, NAN, NAN,
+                    -2.0f, 4, 1, NAN, 0.2f, 3, NAN, (float)vae_column_level(c, "w", 1)};
+  float out[20];
+  rc = vae_infer(m, VAE_MEAN, 5, rows, NULL, 0, out, NULL);
+  CHECK(rc == VAE_OK && fabs(out[0] - 1.6513817) < 1e-4 && out[5] == 12 && out[7] == v &&
+            fabs(out[8] - 1.574719) < 1e-4 && out[10] == 1 && out[15] == u && out[18] == 0,
+        "model_v13.vaem imputes as its writer did: %.6f %g %g %.6f %g %g %g", out[0], out[5],
+        out[7], out[8], out[10], out[15], out[18]);
+  vae_model_free(m);
+}
+
 /* A model of cols created and fitted on rows x[0..n) with cfg; NULL (and
 ** the reason in err) on error, nothing left allocated. */
 static vae_model *create_fit(const vae_column *cols, int p, const vae_config *cfg, const float *x,
@@ -3875,6 +3901,7 @@ int main(void) {
   test_frozen_v10();
   test_frozen_v11();
   test_frozen_v12();
+  test_frozen_v13();
   test_kept_scratch();
   test_generate_strata();
   test_generate_two_clusters();
