@@ -30,6 +30,11 @@
 ** over after the block's means (residual_factor); the latents and the
 ** noise's normals come from noise.c.
 **
+** A model of two members (model.h) estimates by ensemble_rows: each
+** member's row_mean of the same rows, averaged cell by cell (numeric
+** estimates in data units, level probabilities); every other mode reads
+** the first member alone.
+**
 ** Threads: the chunks of a call are shared out to the model's threads
 ** (cfg.threads, pool.h), each with buffers of its own (a lane). A chunk's
 ** answer depends only on its rows and their seeds, so the thread count

@@ -16,6 +16,13 @@
 ** into fixed parameter ranges on the same pool, and the pool is handed to
 ** the normal scores, the linear part and the calibration, each cut into
 ** pieces that do not depend on the thread count either.
+**
+** Members (vae_fit, model.h): with two, the second member is fitted first,
+** by the same fit_model with vae_member_seed(seed) and without the parts
+** only draws and generation read (the draw spread, the calibration), into
+** a new model (or a copy of the member a warm-started model holds), and
+** put in m only once m's own fit has succeeded too, so that a failure
+** leaves m and its member as they were.
 */
 #include "mem.h"
 #include "model.h"
