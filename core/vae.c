@@ -472,6 +472,8 @@ static int column_stats(const vae_allocator *a, vae_column *c, const float *data
     if (!isnan(data[i * p + j])) sorted[at++] = data[i * p + j];
   if (!k) sorted[k++] = 0;
   qsort(sorted, (size_t)k, sizeof(double), compare_doubles);
+  /* Columns copied from a model's (a second member's) come with quantiles. */
+  vae_free(a, c->quantiles);
   c->nq = vae_quantile_count((long)k);
   c->quantiles = vae_malloc(a, (size_t)c->nq * sizeof(float));
   if (c->quantiles) {

@@ -2576,9 +2576,10 @@ static void test_out_of_memory(void) {
   cfg.samples = 2;
   cfg.impute_samples = 4;
   cfg.members = 2; /* the second member's fit, estimates, warm start and blob too */
-  int wrong = 0, k;
+  int wrong = 0, k, leaks = 0;
   for (k = 1; k < 10000; k++) {
     char err[200];
+    long live = vae_mem_live();
     vae_model *m = NULL, *m2 = NULL;
     vae_report rep;
     unsigned char *blob = NULL;
@@ -2601,10 +2602,12 @@ static void test_out_of_memory(void) {
     vae_free(&test_mem, blob);
     vae_model_free(m);
     vae_model_free(m2);
+    leaks += vae_mem_live() != live;
     if (rc == VAE_OK && used < k) break; /* every allocation succeeded */
     if (rc != VAE_NOMEM) wrong++;
   }
   CHECK(wrong == 0, "%d injected failures did not end in VAE_NOMEM", wrong);
+  CHECK(leaks == 0, "%d runs left blocks allocated", leaks);
   CHECK(k > 20, "the loop reached the end after %d allocations", k);
 }
 
@@ -3689,6 +3692,7 @@ done:
 ** member or a member of other columns is refused. */
 static void test_members(void) {
   enum { N = 600 };
+  const long live = vae_mem_live();
   vae_rng rng;
   vae_rng_seed(&rng, 77);
   double W[PP * PQ], mu[PP], C[PP * PP], sigma = 0.5;
@@ -3870,6 +3874,7 @@ done:
   vae_model_free(one);
   vae_model_free(back);
   free(full); free(x); free(ens); free(own0); free(own1); free(alone); free(again); free(best);
+  CHECK(vae_mem_live() == live, "every block freed (%ld left)", vae_mem_live() - live);
 }
 
 int main(void) {
