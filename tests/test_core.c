@@ -3877,6 +3877,60 @@ done:
   CHECK(vae_mem_live() == live, "every block freed (%ld left)", vae_mem_live() - live);
 }
 
+/* A progress callback that stops a fit at the n-th time an epoch 1 is
+** reported: with two members, n = 1 stops the second member's fit (fitted
+** first) and n = 2 the first's. */
+typedef struct {
+  int n, seen;
+} stop_at_fit;
+
+static int stop_at_epoch_one(void *ctx, int epoch, double tl, double vl, double rps) {
+  stop_at_fit *s = ctx;
+  (void)tl, (void)vl, (void)rps;
+  return epoch == 1 && ++s->seen >= s->n;
+}
+
+/* Interrupted in either member's fit, a fit of two members leaves the
+** model (and its member, on a warm start) as it was: the same blob. */
+static void test_members_interrupted(void) {
+  enum { M = 200 };
+  float mx[M * 5];
+  mixed_data(mx, M, 4, 0.2);
+  vae_column cols[5];
+  mixed_columns(cols);
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.epochs = 4;
+  cfg.hidden[0] = cfg.hidden[1] = 8;
+  cfg.samples = 2;
+  cfg.impute_samples = 8;
+  cfg.members = 2;
+  const long live = vae_mem_live();
+  char err[200] = "";
+  for (int warm = 0; warm < 2; warm++)
+    for (int n = 1; n <= 2; n++) {
+      vae_model *m = NULL;
+      int rc = vae_model_create(&test_mem, cols, 5, &cfg, mx, M, &m, err, sizeof err);
+      if (!rc && warm) rc = vae_fit(m, mx, M, &cfg, NULL, NULL, NULL, err, sizeof err);
+      unsigned char *before = NULL, *after = NULL;
+      size_t lb = 0, la = 0;
+      if (!rc) rc = vae_model_save(m, &before, &lb);
+      vae_model *member = rc ? NULL : m->member;
+      stop_at_fit stop = {n, 0};
+      int fit = rc ? rc : vae_fit(m, mx, M, &cfg, stop_at_epoch_one, &stop, NULL, err, sizeof err);
+      if (!rc) rc = vae_model_save(m, &after, &la);
+      CHECK(rc == VAE_OK && fit == VAE_INTERRUPTED && m->member == member && la == lb &&
+                memcmp(before, after, lb) == 0,
+            "%s fit stopped in the %s member's: %d, the model as it was",
+            warm ? "a warm" : "a first", n == 1 ? "second" : "first", fit);
+      vae_free(&test_mem, before);
+      vae_free(&test_mem, after);
+      vae_model_free(m);
+    }
+  CHECK(vae_mem_live() == live, "interrupted fits free every block (%ld left)",
+        vae_mem_live() - live);
+}
+
 int main(void) {
   test_blas_kernels();
   test_pool();
@@ -3933,6 +3987,7 @@ int main(void) {
   test_forest_filled();
   test_hole_weights();
   test_members();
+  test_members_interrupted();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;
 }
