@@ -52,6 +52,12 @@
 **           cov[d * (d + 1) / 2] (lower triangle, by rows); d must be the
 **           width of the split encoding of mass (vae_split_width) and the
 **           plain linear part present. Older blobs get none
+**   since version 14: the second member (model.h, vae_fit): u64 length (0:
+**           none), then that many bytes, the member's own whole blob (magic
+**           to checksum) of this same version, read as strictly as this one;
+**           a member's blob may hold no member (its length 0), and its
+**           columns must be this model's (names, kinds, levels). Older
+**           blobs get none
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -201,6 +207,25 @@ static void put_split(writer *w, const vae_model *m) {
     for (int c = 0; c <= a; c++) put_f64(w, s->g.cov[(size_t)a * s->g.d + c]);
 }
 
+static void write_model(writer *w, const vae_model *m);
+
+/* ---- Format 14 sections ---- */
+
+/* The second member (version 14 on; the layout above): its length, then
+** its whole blob, checksum included. */
+static void put_member(writer *w, const vae_model *m) {
+  if (!m->member) {
+    put_u64(w, 0);
+    return;
+  }
+  writer size = {NULL, 0};
+  write_model(&size, m->member);
+  put_u64(w, (uint64_t)size.at + 4);
+  size_t start = w->at;
+  write_model(w, m->member);
+  put_u32(w, w->buf ? crc32_bytes(w->buf + start, w->at - start) : 0);
+}
+
 static void write_model(writer *w, const vae_model *m) {
   const vae_config *c = &m->cfg;
   put_bytes(w, BLOB_MAGIC, 4);
@@ -268,6 +293,7 @@ static void write_model(writer *w, const vae_model *m) {
   put_f32s(w, m->spread, (size_t)m->p);
   put_forest(w, m);
   put_split(w, m);
+  put_member(w, m);
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
     uint32_t u;
@@ -737,8 +763,62 @@ static int make_model(const vae_allocator *mem, uint32_t version, const vae_colu
   return VAE_OK;
 }
 
+static int load_model(const vae_allocator *mem, const unsigned char *blob, size_t len,
+                      vae_model **out, char *err, size_t errlen, int depth);
+
+/* Whether member m2 reads the columns cols[p] as they are: the same names,
+** kinds and levels (ensemble_rows averages cell by cell). */
+static int same_columns(const vae_model *m2, const vae_column *cols, uint32_t p) {
+  if (m2->p != (int)p) return 0;
+  for (uint32_t j = 0; j < p; j++) {
+    const vae_column *a = &m2->cols[j], *b = &cols[j];
+    if (strcmp(a->name, b->name) || a->kind != b->kind || a->nlevels != b->nlevels) return 0;
+    for (int l = 0; l < a->nlevels; l++)
+      if (strcmp(a->levels[l], b->levels[l])) return 0;
+  }
+  return 1;
+}
+
+/* The second member (version 14 on) into *member (NULL: none), its blob
+** loaded as strictly as this one, at depth 1 (a member's member is
+** damage). Older blobs get none. */
+static int read_member(reader *r, uint32_t version, int depth, const vae_column *cols,
+                       uint32_t p, vae_model **member, char *err, size_t errlen) {
+  *member = NULL;
+  if (version < 14) return VAE_OK;
+  uint64_t n = get_u64(r);
+  if (r->bad || n > r->left) {
+    vae_set_error(err, errlen, "model is damaged (bad member)");
+    return VAE_CORRUPT;
+  }
+  if (n == 0) return VAE_OK;
+  if (depth > 0 || n < 12 || get_u32(&(reader){r->p + 4, 4, 0, NULL}) != version) {
+    vae_set_error(err, errlen, "model is damaged (bad member)");
+    return VAE_CORRUPT;
+  }
+  char why[200];
+  int rc = load_model(r->mem, r->p, (size_t)n, member, why, sizeof why, depth + 1);
+  if (rc == VAE_OK && !same_columns(*member, cols, p)) {
+    vae_set_error(why, sizeof why, "its columns differ");
+    rc = VAE_CORRUPT;
+  }
+  if (rc) {
+    vae_model_free(*member);
+    *member = NULL;
+    if (rc != VAE_NOMEM) vae_set_error(err, errlen, "model is damaged (bad member: %s)", why);
+    return rc == VAE_NOMEM ? VAE_NOMEM : VAE_CORRUPT;
+  }
+  take(r, NULL, (size_t)n);
+  return VAE_OK;
+}
+
 int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t len,
                    vae_model **out, char *err, size_t errlen) {
+  return load_model(mem, blob, len, out, err, errlen, 0);
+}
+
+static int load_model(const vae_allocator *mem, const unsigned char *blob, size_t len,
+                      vae_model **out, char *err, size_t errlen, int depth) {
   uint32_t version;
   *out = NULL;
   vae_blas_ready();
@@ -767,7 +847,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_split split;
   memset(&split, 0, sizeof split);
   vae_calibration cal = {0};
-  vae_model *m = NULL;
+  vae_model *m = NULL, *member = NULL;
   rc = cols && blend && knn_share && spread && forest_share ? VAE_OK : VAE_NOMEM;
   for (uint32_t j = 0; j < p && rc == VAE_OK; j++) rc = read_column(&r, version, &cols[j]);
   if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad columns)");
@@ -795,6 +875,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     rc = read_split(&r, version, cols, p, lin.d > 0, &split);
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad split linear part)");
   }
+  if (rc == VAE_OK) rc = read_member(&r, version, depth, cols, p, &member, err, errlen);
   if (rc == VAE_OK) rc = make_model(mem, version, cols, p, &cfg, r.left, &m, err, errlen);
   if (rc == VAE_OK) {
     /* vae_model_alloc copied the columns whole: names, levels, statistics
@@ -813,6 +894,9 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
     memset(&forest, 0, sizeof forest);
     m->split = split;
     memset(&split, 0, sizeof split);
+    m->member = member;
+    member = NULL;
+    m->cfg.members = m->member ? 2 : 1;
     rc = read_params(&r, version, m, err, errlen);
   }
   if (rc == VAE_OK && m->split.g.d) rc = vae_split_prepare(m, &m->split);
@@ -828,6 +912,7 @@ int vae_model_load(const vae_allocator *mem, const unsigned char *blob, size_t l
   vae_linear_free(mem, &lin);
   vae_split_free(mem, &split);
   vae_calibration_free(mem, &cal);
+  vae_model_free(member);
   if (rc == VAE_OK) *out = m;
   else vae_model_free(m);
   return rc;

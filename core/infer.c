@@ -30,6 +30,11 @@
 ** over after the block's means (residual_factor); the latents and the
 ** noise's normals come from noise.c.
 **
+** A model of two members (model.h) estimates by ensemble_rows: each
+** member's row_mean of the same rows, averaged cell by cell (numeric
+** estimates in data units, level probabilities); every other mode reads
+** the first member alone.
+**
 ** Threads: the chunks of a call are shared out to the model's threads
 ** (cfg.threads, pool.h), each with buffers of its own (a lane). A chunk's
 ** answer depends only on its rows and their seeds, so the thread count
@@ -290,13 +295,16 @@ static void level_probs(const vae_model *m, int j, const float *o, const float *
 ** weights without the missingness model, else NULL) shifted by what the
 ** missingness model changes in the network's estimate. The network's own
 ** probabilities of missing binary and categorical cells also go to
-** net_probs (x_width) when it is not NULL. acc and probs hold twice the
-** most levels. */
+** net_probs (x_width) when it is not NULL. With est (x_width, or NULL),
+** what averages with another member's (ensemble_rows): a numeric cell's
+** estimate before rounding (within the column's range), a binary or
+** categorical cell's level probabilities (P(1) for binary), at the
+** column's offset. acc and probs hold twice the most levels. */
 static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
                      const float *x, const double *linear, vae_linear_work *lw,
                      const double *knn, const double *knn_probs,
-                     const float *wmar, float *net_probs, float *dst, double *probs,
-                     double *acc, double *gh, float *filled) {
+                     const float *wmar, float *net_probs, float *est, float *dst,
+                     double *probs, double *acc, double *gh, float *filled) {
   const float *o = w->dec_h[m->nlayers - 1] + (size_t)r * S * m->dec_out;
   const float *wn = w->wnorm + (size_t)r * S, *wm = wmar ? wmar : wn;
   const float *xs = w->xs + (size_t)r * m->p;
@@ -315,6 +323,7 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
       }
       if (wmar) mean += numeric_mean(m, j, o, wn, n, w->var[j], xs, gh) - net;
       dst[j] = round_to_kind(c, mean);
+      if (est) est[m->off[j]] = (float)(mean < c->min ? c->min : mean > c->max ? c->max : mean);
     }
   }
   memcpy(filled, dst, (size_t)m->p * sizeof(float));
@@ -347,6 +356,8 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
     }
     if (wmar)
       for (int l = 0; l < L; l++) acc[l] += shift[l];
+    if (est)
+      for (int l = 0; l < L; l++) est[m->off[j] + l] = (float)acc[l];
     if (L == 1) {
       dst[j] = acc[0] >= 0.5 ? 1.0f : 0.0f;
       continue;
@@ -399,6 +410,7 @@ struct vae_scratch {
   int nlanes;          /* one per thread */
   lane *lanes;
   vae_pool *pool;      /* nlanes - 1 workers, made when a call has chunks to share */
+  struct vae_scratch *member; /* the second member's, for its estimates (ensemble_rows) */
   double *sd;          /* p */
   unsigned char *knn_want; /* p: the columns whose knn_share is positive */
   /* vae_generate's numeric noise (residual_target): made once per scratch */
@@ -444,6 +456,7 @@ void vae_scratch_free(vae_scratch *sc) {
   vae_free(&a, sc->knn_want);
   vae_free(&a, sc->rcols);
   vae_free(&a, sc->rcorr);
+  vae_scratch_free(sc->member);
   vae_free(&a, sc);
 }
 
@@ -720,6 +733,7 @@ typedef struct {
   vae_scratch *sc;
   uint64_t seed, first; /* vae_generate's seed and first row's index */
   const vae_draw_parts *parts; /* vae_infer_probs: draws for spread.c, or NULL */
+  float *est_out;      /* n x x_width, or NULL: row_mean's est (ensemble_rows) */
 } infer_job;
 
 /* Where a draw of row r's missing numeric cells is centred: per cell the
@@ -855,7 +869,8 @@ static void infer_chunk(void *ctx, int item, int worker) {
       row_mean(m, w, r, S, ln->used[r], xr, ln->linear, ln->lw, ln->knn + (size_t)r * p,
                ln->knn_probs + (size_t)r * m->x_width,
                wmar ? wmar + (size_t)r * S : NULL,
-               j->probs_out ? j->probs_out + (size_t)(at + r) * m->x_width : NULL, dst,
+               j->probs_out ? j->probs_out + (size_t)(at + r) * m->x_width : NULL,
+               j->est_out ? j->est_out + (size_t)(at + r) * m->x_width : NULL, dst,
                ln->probs, ln->acc, ln->gh, ln->filled);
       if (j->parts) draw_parts(m, w, r, S, xr, sc->sd, j->parts, (long)(at + r), ln);
     }
@@ -867,7 +882,7 @@ static void infer_chunk(void *ctx, int item, int worker) {
 static int infer_rows(const vae_model *m, int mode, int n, const float *x,
                       const uint64_t *seeds, int S, float *out, double *nll,
                       float *probs_out, int mar, double tol, int *used,
-                      const vae_draw_parts *parts, vae_scratch **keep) {
+                      const vae_draw_parts *parts, vae_scratch **keep, float *est_out) {
   if (n <= 0) return VAE_OK;
   if (S <= 0) S = m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1;
   if (vae_infer_check(m, S, NULL, 0)) return VAE_INVALID;
@@ -880,7 +895,7 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
   decoder_sd(m, sc->sd);
   for (int c = 0; c < m->p; c++) sc->knn_want[c] = m->knn_share[c] > 0;
   infer_job j = {m, mode, n, S, chunk, mar, tol, used, x, seeds, out, probs_out, nll, sc, 0, 0,
-                 parts};
+                 parts, est_out};
   vae_pool_run(sc->pool, items, infer_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
@@ -931,7 +946,7 @@ static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *
   vae_scratch *sc = scratch_for(keep, m, chunk, 1, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
   generation_sd(m, sc->sd);
-  infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc, 0, 0, NULL};
+  infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc, 0, 0, NULL, NULL};
   vae_pool_run(sc->pool, items, sample_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
@@ -1214,29 +1229,92 @@ static int generate_rows(const vae_model *m, uint64_t seed, uint64_t first, int 
   }
   generation_sd(m, sc->sd);
   infer_job j = {m, 0, n, 1, (int)B, 0, 0, NULL, NULL, NULL, out, NULL, NULL, sc, seed, first,
-                 NULL};
+                 NULL, NULL};
   vae_pool_run(sc->pool, items, generate_block, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
 }
 
+/* Rows per piece of ensemble_rows: whole passes, and at most some
+** ENSEMBLE_EST_FLOATS floats of each member's est. */
+#define ENSEMBLE_EST_FLOATS 1048576.0
+
+/* The members' estimates of rows x[0..n) averaged into out (vae.h:
+** vae_infer): each member's est (row_mean) of a piece of rows, then per
+** missing cell the mean of a numeric cell's, rounded as its kind says, or
+** the most probable level of the mean of the level probabilities. keep
+** as vae_infer_kept's: the first member's scratch, which holds the
+** second's. Pieces are whole passes, so the answers are one call's. */
+static int ensemble_rows(const vae_model *m, int n, const float *x, const uint64_t *seeds,
+                         int S, float *out, vae_scratch **keep) {
+  const vae_model *m2 = m->member;
+  const int p = m->p, width = m->x_width;
+  const int pass = pass_rows(m, S > 0 ? S : m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1);
+  const double fit = ENSEMBLE_EST_FLOATS / ((double)pass * width);
+  int piece = fit > 1 ? pass * (int)fmin(fit, (double)n / pass + 1) : pass;
+  if (piece > n) piece = n;
+  float *est = vae_malloc(&m->mem, (size_t)2 * piece * width * sizeof(float));
+  if (!est) return VAE_NOMEM;
+  float *e1 = est, *e2 = est + (size_t)piece * width;
+  vae_scratch *own = NULL, **k = keep ? keep : &own;
+  int rc = VAE_OK;
+  for (int at = 0; at < n && rc == VAE_OK; at += piece) {
+    const int rows = n - at < piece ? n - at : piece;
+    const float *xr = x + (size_t)at * p;
+    const uint64_t *sr = seeds ? seeds + at : NULL;
+    float *dst = out + (size_t)at * p;
+    rc = infer_rows(m, VAE_MEAN, rows, xr, sr, S, dst, NULL, NULL, 0, VAE_ADAPT_TOL, NULL, NULL,
+                    k, e1);
+    /* The second member's buffers live in the first's (made by now). */
+    if (rc == VAE_OK)
+      rc = infer_rows(m2, VAE_MEAN, rows, xr, sr, S, dst, NULL, NULL, 0, VAE_ADAPT_TOL, NULL,
+                      NULL, &(*k)->member, e2);
+    for (int r = 0; rc == VAE_OK && r < rows; r++) {
+      const float *xi = xr + (size_t)r * p, *a = e1 + (size_t)r * width, *b = e2 + (size_t)r * width;
+      float *d = dst + (size_t)r * p;
+      memcpy(d, xi, (size_t)p * sizeof(float));
+      for (int j = 0; j < p; j++) {
+        if (!isnan(xi[j])) continue;
+        const vae_column *c = &m->cols[j];
+        const int o = m->off[j];
+        if (vae_is_numeric(c->kind)) {
+          d[j] = round_to_kind(c, 0.5 * ((double)a[o] + (double)b[o]));
+        } else if (c->kind == VAE_BINARY) {
+          d[j] = (double)a[o] + (double)b[o] >= 1.0 ? 1.0f : 0.0f;
+        } else {
+          int best = 0;
+          for (int l = 1; l < c->nlevels; l++)
+            if ((double)a[o + l] + b[o + l] > (double)a[o + best] + b[o + best]) best = l;
+          d[j] = (float)best;
+        }
+      }
+    }
+  }
+  vae_free(&m->mem, est);
+  if (!keep) vae_scratch_free(own);
+  return rc;
+}
+
 int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
                    const uint64_t *seeds, int S, float *out, double *nll,
                    vae_scratch **scratch) {
+  if (mode == VAE_MEAN && !nll && m->member && n > 0)
+    return ensemble_rows(m, n, x, seeds, S, out, scratch);
   /* Scores need every sample (a log-mean over them); draws too (one of
   ** them is resampled). */
   return infer_rows(m, mode, n, x, seeds, S, out, nll, NULL, 0, nll ? 0 : VAE_ADAPT_TOL, NULL,
-                    NULL, scratch);
+                    NULL, scratch, NULL);
 }
 
 int vae_infer_adaptive(const vae_model *m, int n, const float *x, int S, double tol,
                        float *out, int *used) {
-  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, NULL, 0, tol, used, NULL, NULL);
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, NULL, 0, tol, used, NULL, NULL, NULL);
 }
 
 int vae_infer_probs(const vae_model *m, int n, const float *x, int S, int mnar, float *out,
                     float *probs, const vae_draw_parts *parts, vae_scratch **keep) {
-  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, !mnar, 0, NULL, parts, keep);
+  return infer_rows(m, VAE_MEAN, n, x, NULL, S, out, NULL, probs, !mnar, 0, NULL, parts, keep,
+                    NULL);
 }
 
 int vae_infer(const vae_model *m, int mode, int n, const float *x,

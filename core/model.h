@@ -156,6 +156,12 @@ struct vae_model {
   float *spread;       /* [p] */
   vae_calibration cal; /* generation's (nq = 0 before the first fit) */
   vae_expect_table expect; /* derived, not stored: built after a fit and a load */
+  /* The second member (vae.h: vae_fit, vae_infer): a whole model fitted
+  ** the same way with vae_member_seed(seed), averaged into estimates;
+  ** NULL: none. A member holds no member. Its own generation calibration
+  ** and draw spread are not fitted (cal.nq 0, spread 1): only its
+  ** estimates are read. Freed with m; saved inside m's blob. */
+  struct vae_model *member;
 };
 
 static inline int vae_is_numeric(int kind) {

@@ -18,6 +18,13 @@
 ** into fixed parameter ranges on the same pool, and the pool is handed to
 ** the normal scores, the linear part and the calibration, each cut into
 ** pieces that do not depend on the thread count either.
+**
+** Members (vae_fit, model.h): with two, the second member is fitted first,
+** by the same fit_model with vae_member_seed(seed) and without the parts
+** only draws and generation read (the draw spread, the calibration), into
+** a new model (or a copy of the member a warm-started model holds), and
+** put in m only once m's own fit has succeeded too, so that a failure
+** leaves m and its member as they were.
 */
 #include "mem.h"
 #include "model.h"
@@ -1509,6 +1516,8 @@ typedef struct {
   int epochs, best_epoch, stopped_early;
   int64_t rows_trained;
   vae_stopper stop;         /* early stopping on the held-out bound */
+  int member;               /* a second member (model.h): estimates only, so
+                               no draw spread and no generation calibration */
 } fit_state;
 
 void vae_stopper_init(vae_stopper *s, int64_t n_hold) {
@@ -1915,7 +1924,7 @@ static int finish_parts(fit_state *f, double *hold_err) {
   if (rho && rc == VAE_OK && refit) scale_slopes(m, rho);
   vae_free(&m->mem, rho);
   if (rc == VAE_OK) vae_knn_free(&m->mem, &m->knn);
-  if (rc == VAE_OK && masked) {
+  if (rc == VAE_OK && masked && !f->member) {
     if (knn_used(m)) rc = vae_knn_build(m, mc.data, f->b.idx, f->n, &m->knn);
     if (rc == VAE_OK) rc = spread_after_refit(f, &mc, &infer);
     vae_knn_free(&m->mem, &m->knn);
@@ -1958,9 +1967,10 @@ static void keep_settings(vae_model *m, const vae_config *cfg) {
   memcpy(m->cfg.hidden, hidden, sizeof hidden);
 }
 
+/* One whole fit of m; member: m is a second member (fit_state). */
 static int fit_model(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
                      vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
-                     size_t errlen) {
+                     size_t errlen, int member) {
   int rc = fit_checks(m, data, n, cfg, err, errlen);
   if (rc) return rc;
   fit_state f;
@@ -1972,6 +1982,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   f.progress = progress;
   f.ctx = ctx;
   f.t0 = now_seconds();
+  f.member = member;
   m->cfg.threads = cfg->threads; /* for the held-out inference below */
   plan_fit(m, n, cfg, &f.plan);
   if (alloc_buffers(m, &f.b, f.plan.batch, cfg->samples, n, cfg->epochs,
@@ -2021,7 +2032,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   if (rc == VAE_OK) rc = finish_parts(&f, hold_err);
   /* Generation's calibration of the final network (calibrate.c). */
   vae_calibration cal = {0};
-  if (rc == VAE_OK)
+  if (rc == VAE_OK && !member)
     rc = vae_calibrate(m, data, n, vae_seed_mix(cfg->seed, 0x9e7), f.b.pool, poll_stop, &f.poll, &cal);
   /* Imputation's tables of the new network (expect.c). The old ones stay
   ** until then: they are read only for the decoder variance they were
@@ -2061,6 +2072,18 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   return VAE_OK;
 }
 
+/* A copy of member m (through its blob), for a warm start to train on
+** while m stays as it was should the fit fail. */
+static int copy_member(const vae_model *m, vae_model **out, char *err, size_t errlen) {
+  unsigned char *blob = NULL;
+  size_t len = 0;
+  *out = NULL;
+  int rc = vae_model_save(m, &blob, &len);
+  if (rc == VAE_OK) rc = vae_model_load(&m->mem, blob, len, out, err, errlen);
+  vae_free(&m->mem, blob);
+  return rc;
+}
+
 int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
             vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
             size_t errlen) {
@@ -2068,5 +2091,33 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
     memset(rep, 0, sizeof *rep);
     rep->mem = m->mem;
   }
-  return fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen);
+  double t0 = now_seconds();
+  int members = cfg->members ? cfg->members : n <= VAE_MEMBERS_AUTO_ROWS ? 2 : 1;
+  vae_model *member = NULL;
+  int rc = VAE_OK;
+  if (members == 2) {
+    /* m's checks first: their messages, and nothing made for a fit that
+    ** cannot start. */
+    if ((rc = fit_checks(m, data, n, cfg, err, errlen))) return rc;
+    vae_config mc = *cfg;
+    mc.members = 1;
+    mc.seed = vae_member_seed(cfg->seed);
+    rc = m->member ? copy_member(m->member, &member, err, errlen)
+                   : vae_model_create(&m->mem, m->cols, m->p, &mc, data, n, &member, err, errlen);
+    if (rc == VAE_OK) rc = fit_model(member, data, n, &mc, progress, ctx, NULL, err, errlen, 1);
+    if (rc) {
+      vae_model_free(member);
+      return rc;
+    }
+  }
+  rc = fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen, 0);
+  if (rc) {
+    vae_model_free(member);
+    return rc;
+  }
+  vae_model_free(m->member);
+  m->member = member;
+  m->cfg.members = members;
+  if (rep) rep->seconds = now_seconds() - t0;
+  return VAE_OK;
 }

@@ -188,6 +188,7 @@ const vae_range vae_ranges[VAE_NRANGES] = {
   [VAE_RANGE_MASK_RATE] = {"mask_rate", 0, 0, 0.95, 0, 1, 0},
   [VAE_RANGE_PATIENCE] = {"patience", 1, 1, 100000, 0, 0, 0},
   [VAE_RANGE_THREADS] = {"threads", 1, 1, 64, 0, 0, 1},
+  [VAE_RANGE_MEMBERS] = {"members", 1, 1, 2, 0, 0, 1},
 };
 
 int vae_range_holds(const vae_range *r, double x) {
@@ -216,7 +217,7 @@ int vae_config_check(const vae_config *cfg, int ncols, char *err,
   double value[VAE_NRANGES] = {
     cfg->latent, 1, cfg->epochs, cfg->batch, cfg->lr, cfg->beta, cfg->samples,
     cfg->impute_samples, cfg->seed > ((uint64_t)1 << 53) ? 18446744073709551616.0 : (double)cfg->seed,
-    cfg->holdout, cfg->mask_rate, cfg->patience, cfg->threads};
+    cfg->holdout, cfg->mask_rate, cfg->patience, cfg->threads, cfg->members};
   for (int i = 0; i < cfg->nhidden; i++)
     if (!vae_range_holds(&vae_ranges[VAE_RANGE_HIDDEN], cfg->hidden[i]))
       value[VAE_RANGE_HIDDEN] = cfg->hidden[i];
@@ -306,6 +307,7 @@ void vae_model_free(vae_model *m) {
   vae_split_free(&a, &m->split);
   vae_calibration_free(&a, &m->cal);
   vae_expect_free(m);
+  vae_model_free(m->member);
   vae_free(&a, m);
 }
 
@@ -488,6 +490,8 @@ static int column_stats(const vae_allocator *a, vae_column *c, const float *data
     if (!k) sorted[k++] = 0;
     qsort(sorted, (size_t)k, sizeof(double), compare_doubles);
   }
+  /* Columns copied from a model's (a second member's) come with quantiles. */
+  vae_free(a, c->quantiles);
   c->nq = vae_quantile_count((long)k);
   c->quantiles = vae_malloc(a, (size_t)c->nq * sizeof(float));
   if (c->quantiles) {
@@ -631,6 +635,14 @@ int vae_model_create(const vae_allocator *mem, const vae_column *cols, int p,
 }
 
 int vae_model_ncols(const vae_model *m) { return m->p; }
+
+int vae_model_members(const vae_model *m) { return m->member ? 2 : 1; }
+
+/* A fixed mixing of the seed, within the seeds' range (vae_ranges: 2^53),
+** so that a member's config passes the same checks as any other. */
+uint64_t vae_member_seed(uint64_t seed) {
+  return vae_seed_mix(seed, 0x6d656d62u) & (((uint64_t)1 << 53) - 1);
+}
 
 const vae_column *vae_model_column(const vae_model *m, int i) {
   return i >= 0 && i < m->p ? &m->cols[i] : NULL;

@@ -120,7 +120,16 @@ typedef struct {
   int threads;                 /* threads of a fit and of inference, 1 to 64;
                                   0 = the cores the process may use. The
                                   result does not depend on it. Not saved. */
+  int members;                 /* whole fits averaged for estimates, 1 or 2;
+                                  0 = 2 up to VAE_MEMBERS_AUTO_ROWS rows
+                                  handed to vae_fit, 1 above. Not saved as
+                                  such: a model has the members it holds */
 } vae_config;
+
+/* members 0: two members for fits of up to this many rows, one above.
+** The second member is a whole second fit (nearly doubling a fit's
+** time), so that big tables keep one. */
+#define VAE_MEMBERS_AUTO_ROWS 10000
 
 /* vae_config.missing. Under VAE_MNAR each numeric and binary column j also
 ** has a missingness model P(missing | x) = Phi(slope_j x_j + intercept_j +
@@ -145,7 +154,8 @@ enum {
   VAE_RANGE_LATENT, VAE_RANGE_HIDDEN /* each width */, VAE_RANGE_EPOCHS,
   VAE_RANGE_BATCH, VAE_RANGE_LR, VAE_RANGE_BETA, VAE_RANGE_SAMPLES,
   VAE_RANGE_IMPUTE_SAMPLES, VAE_RANGE_SEED, VAE_RANGE_HOLDOUT,
-  VAE_RANGE_MASK_RATE, VAE_RANGE_PATIENCE, VAE_RANGE_THREADS, VAE_NRANGES
+  VAE_RANGE_MASK_RATE, VAE_RANGE_PATIENCE, VAE_RANGE_THREADS, VAE_RANGE_MEMBERS,
+  VAE_NRANGES
 };
 extern const vae_range vae_ranges[VAE_NRANGES];
 /* Whether x is within r (a whole number if r->integer; 0 is not, unless
@@ -156,7 +166,7 @@ int vae_range_holds(const vae_range *r, double x);
 void vae_range_text(const vae_range *r, char *buf, size_t size);
 
 void vae_config_default(vae_config *cfg);
-/* Checks the settings against vae_ranges (latent and threads may be 0),
+/* Checks the settings against vae_ranges (latent, threads, members may be 0),
 ** nhidden from 0 to VAE_MAX_HIDDEN, missing, and that the network would
 ** fit in memory; 0 or VAE_INVALID with a message naming the setting. */
 int vae_config_check(const vae_config *cfg, int ncols, char *err, size_t errlen);
@@ -200,12 +210,24 @@ void vae_model_free(vae_model *m);
 /* Trains m on data (n x p). Called on a loaded model it continues training
 ** (warm start) with the model's statistics and architecture; cfg gives the
 ** training settings (epochs, batch, lr, ...). On error m keeps its previous
-** parameters. rep may be NULL. */
+** parameters (and its member). rep may be NULL.
+**
+** Members: with cfg->members 2 (or 0 and at most VAE_MEMBERS_AUTO_ROWS
+** rows) m also holds a second member, a whole model fitted the same way
+** on the same rows with seed vae_member_seed(cfg->seed): trained on when
+** m has one (warm start), else made from the rows; with 1 a member m
+** holds is dropped. The member is fitted first, then m; rep is m's (its
+** seconds those of both). Only estimates average the members (vae_infer). */
 int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
             vae_progress_fn progress, void *ctx, vae_report *rep,
             char *err, size_t errlen);
 
 int vae_model_ncols(const vae_model *m);
+/* The whole fits whose estimates m averages: 1 or 2 (vae_fit). */
+int vae_model_members(const vae_model *m);
+/* The seed of the second member of a fit seeded seed: a fixed mixing of it
+** (within the seeds' range), not seed + 1, which is a user's next seed. */
+uint64_t vae_member_seed(uint64_t seed);
 const vae_column *vae_model_column(const vae_model *m, int i);
 int vae_model_column_index(const vae_model *m, const char *name); /* -1 */
 /* The network's share of column i's imputed value, the rest coming from the
@@ -250,7 +272,12 @@ enum {
 ** NULL, receives per row -log p(x_obs) in nats, an importance-weighted
 ** estimate on the model's scale, not in the data's units: numeric cells
 ** count as their normal scores (transform.h), so that every column weighs
-** alike whatever its units. Rows go through the network in batches. */
+** alike whatever its units. Rows go through the network in batches.
+** An estimate (VAE_MEAN without nll) of a model with two members averages
+** them: a numeric cell the members' estimates in data units (then rounded
+** as its kind says), a binary or categorical cell the members' level
+** probabilities, whose most probable level it takes. Draws, scores,
+** generation and vae_sample use the model itself (the first member). */
 int vae_infer(const vae_model *m, int mode, int n, const float *x,
               const uint64_t *seeds, int S, float *out, double *nll);
 
@@ -296,7 +323,8 @@ int vae_generate_block(const vae_model *m);
 ** the answers are then the same as those of one call. */
 int vae_infer_pass(const vae_model *m, int S, double *macs);
 
-/* Versioned, little-endian, checksummed. save allocates *blob with the
+/* Versioned, little-endian, checksummed; a second member is saved inside
+** (blob.c). save allocates *blob with the
 ** model's allocator; the caller frees it with that allocator's xfree. load
 ** makes a model whose memory comes from *mem. */
 int vae_model_save(const vae_model *m, unsigned char **blob, size_t *len);

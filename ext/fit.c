@@ -277,7 +277,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
     vae_buf_json_string(&b, c->name);
     vae_buf_appendf(&b, ",\"kind\":\"%s\"}", vae_column_kind(c));
   }
-  vae_buf_appendf(&b, "],\"warm_starts\":%d}", warm);
+  vae_buf_appendf(&b, "],\"members\":%d,\"warm_starts\":%d}", vae_model_members(m), warm);
   json_free(&vae_sqlite_mem, prev);
   return buf_take(&b);
 }
@@ -328,9 +328,9 @@ static char *options_json(const vae_model *m, const vae_config *cfg, const vae_o
   vae_buf_appendf(&b, ",\"max_rows\":%lld,\"mask_rate\":", (long long)max_rows);
   vae_buf_json_number(&b, cfg->mask_rate);
   vae_buf_appendf(&b, ",\"patience\":%d,\"verbose\":%s,\"warm_start\":%s,\"missing\":\"%s\","
-                      "\"na\":",
+                      "\"members\":%d,\"na\":",
                   cfg->patience, o->verbose ? "true" : "false", o->warm_start ? "true" : "false",
-                  mc->missing == VAE_MNAR ? "mnar" : "mar");
+                  mc->missing == VAE_MNAR ? "mnar" : "mar", vae_model_members(m));
   vae_na_json(&b, na);
   VAE_BUF_LIT(&b, "}");
   return buf_take(&b);
@@ -364,6 +364,9 @@ static char *warm_check(const vae_options *o, const vae_model *m, const char *na
   if ((o->given & VAE_OPT_BIT(VAE_OPT_MISSING)) && o->cfg.missing != mc->missing)
     return sqlite3_mprintf("vae_fit: warm_start: \"missing\" differs from model \"%s\" (%s)",
                            name, mc->missing == VAE_MNAR ? "mnar" : "mar");
+  if ((o->given & VAE_OPT_BIT(VAE_OPT_MEMBERS)) && o->cfg.members != vae_model_members(m))
+    return sqlite3_mprintf("vae_fit: warm_start: \"members\" differs from model \"%s\" (%d)",
+                           name, vae_model_members(m));
   if (o->given & VAE_OPT_BIT(VAE_OPT_HIDDEN)) {
     int same = o->cfg.nhidden == mc->nhidden;
     for (i = 0; same && i < mc->nhidden; i++) same = o->cfg.hidden[i] == mc->hidden[i];

@@ -62,6 +62,7 @@ static const opt_spec specs[] = {
   {"na", VAE_OPT_NA, T_STRINGS, -1, 0, 1000,
    "be a list of at most 1000 strings (text read as a missing value)"},
   {"threads", VAE_OPT_THREADS, T_INT, VAE_RANGE_THREADS, 0, 0, NULL},
+  {"members", VAE_OPT_MEMBERS, T_INT, VAE_RANGE_MEMBERS, 0, 0, NULL},
 };
 
 static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -118,6 +119,7 @@ static void store_int(vae_options *o, int bit, int64_t x) {
   case VAE_OPT_MAX_ROWS: o->max_rows = x; break;
   case VAE_OPT_PATIENCE: c->patience = (int)x; break;
   case VAE_OPT_THREADS: c->threads = (int)x; break;
+  case VAE_OPT_MEMBERS: c->members = (int)x; break;
   }
 }
 

@@ -754,6 +754,7 @@ static void test_known_answer(void) {
   cfg.seed = 5;
   cfg.hidden[0] = cfg.hidden[1] = 64;
   cfg.samples = 8;
+  cfg.members = 1; /* the first member's parts, one at a time (test_members: two) */
   vae_model *m;
   vae_report rep;
   char err[200];
@@ -1648,8 +1649,21 @@ static void test_frozen_v10(void) {
   vae_model_free(m);
 }
 
+/* The bytes of a blob's member section (blob.c, version 14): its u64
+** length and the member's blob. */
+static size_t member_bytes(const vae_model *m) {
+  size_t n = 8;
+  unsigned char *b = NULL;
+  size_t len = 0;
+  if (m->member && vae_model_save(m->member, &b, &len) == VAE_OK) {
+    n += len;
+    vae_free(&m->member->mem, b);
+  }
+  return n;
+}
+
 /* The bytes of a blob's forest section (blob.c, version 12) and of the
-** sections after it (the split linear part, version 13). */
+** sections after it (the split linear part, version 13; the member, 14). */
 static size_t forest_bytes(const vae_model *m) {
   const vae_forest *f = &m->forest;
   size_t n = 4 * (size_t)m->p + 4;
@@ -1658,7 +1672,7 @@ static size_t forest_bytes(const vae_model *m) {
   /* and the sections after it: the split linear part (format 13) */
   const size_t d = (size_t)m->split.g.d;
   n += 4 + (d ? 12 * (size_t)m->p + 8 * (d + d * (d + 1) / 2) : 0);
-  return n;
+  return n + member_bytes(m);
 }
 
 /* The forest's share of one column among others it does not help
@@ -1924,6 +1938,32 @@ static void test_frozen_v12(void) {
   vae_model_free(m);
 }
 
+/* The format 13 file (main's vae.so before members: a split linear part,
+** a forest, no member) loads as one member and imputes what its writer's
+** vae_impute gave for the same rows: (x real with a point mass at its top,
+** 4, where b is 1, n integer, b binary, k categorical u/v/w). */
+static void test_frozen_v13(void) {
+  vae_model *m;
+  char err[200] = "";
+  int rc = load_frozen("tests/data/frozen/model_v13.vaem", &m, err, sizeof err);
+  CHECK(rc == VAE_OK, "model_v13.vaem loads: %s", err);
+  if (rc) return;
+  const vae_column *c = vae_model_column(m, 3);
+  int u = vae_column_level(c, "u", 1), v = vae_column_level(c, "v", 1);
+  CHECK(vae_model_members(m) == 1 && !m->member && m->cfg.members == 1 && m->lin.d > 0 &&
+            m->split.g.d > 0 && m->forest.trees > 0 && u >= 0 && v >= 0,
+        "model_v13.vaem: one member, a linear part, a split part (%d), a forest", m->split.g.d);
+  float rows[20] = {NAN, 3, 1, (float)u, 1.5f, NAN, 0, NAN, NAN, NAN, NAN, NAN,
+                    -2.0f, 4, 1, NAN, 0.2f, 3, NAN, (float)vae_column_level(c, "w", 1)};
+  float out[20];
+  rc = vae_infer(m, VAE_MEAN, 5, rows, NULL, 0, out, NULL);
+  CHECK(rc == VAE_OK && fabs(out[0] - 1.6513817) < 1e-4 && out[5] == 12 && out[7] == v &&
+            fabs(out[8] - 1.574719) < 1e-4 && out[10] == 1 && out[15] == u && out[18] == 0,
+        "model_v13.vaem imputes as its writer did: %.6f %g %g %.6f %g %g %g", out[0], out[5],
+        out[7], out[8], out[10], out[15], out[18]);
+  vae_model_free(m);
+}
+
 /* A model of cols created and fitted on rows x[0..n) with cfg; NULL (and
 ** the reason in err) on error, nothing left allocated. */
 static vae_model *create_fit(const vae_column *cols, int p, const vae_config *cfg, const float *x,
@@ -2030,16 +2070,28 @@ static void test_old_blobs(vae_model *m) {
   vae_forest_free(&m->mem, &m->forest);
   vae_calibration_free(&m->mem, &m->cal);
   vae_split_free(&m->mem, &m->split);
-  unsigned char *v13, *v12, *v11, *v10, *v9, *again = NULL;
-  size_t n13, n12, n11, n10, n9, n_again = 0;
-  if (vae_model_save(m, &v13, &n13) != VAE_OK) {
+  vae_model_free(m->member);
+  m->member = NULL;
+  unsigned char *v14, *v13, *v12, *v11, *v10, *v9, *again = NULL;
+  size_t n14, n13, n12, n11, n10, n9, n_again = 0;
+  if (vae_model_save(m, &v14, &n14) != VAE_OK) {
     CHECK(0, "save");
     return;
   }
   size_t wlen = strlen(VAE_VERSION);
-  CHECK(v13[4] == 13 && v13[8] == wlen && v13[9] == 0 && v13[10] == 0 && v13[11] == 0 &&
-            memcmp(v13 + 12, VAE_VERSION, wlen) == 0,
-        "the blob is version 13 and its writer is %s", VAE_VERSION);
+  CHECK(v14[4] == 14 && v14[8] == wlen && v14[9] == 0 && v14[10] == 0 && v14[11] == 0 &&
+            memcmp(v14 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version 14 and its writer is %s", VAE_VERSION);
+  /* Version 13: without the member's u64 length = 0 before u64 nparams. */
+  size_t member_at = n14 - (8 + 4 * m->nparams + 4) - 8;
+  CHECK(le32(v14 + member_at) == 0 && le32(v14 + member_at + 4) == 0,
+        "a model without a member writes length 0");
+  n13 = n14 - 8;
+  v13 = malloc(n14);
+  memcpy(v13, v14, member_at);
+  memcpy(v13 + member_at, v14 + member_at + 8, n14 - member_at - 8);
+  v13[4] = 13;
+  blob_set_crc(v13, n13);
   /* Version 12: without the split linear part's u32 d = 0 before u64
   ** nparams. */
   size_t split_at = n13 - (8 + 4 * m->nparams + 4) - 4;
@@ -2104,11 +2156,13 @@ static void test_old_blobs(vae_model *m) {
   blob_set_crc(v4, n4);
   size_t missing_at = 8 + 4 * (8 + (size_t)m->cfg.nhidden) + 16 + 32;
   size_t cut = 4 * (size_t)m->p + 4, tail = 8 + 4 * m->nparams + 4;
-  for (int version = 2; version <= 12; version++) {
+  for (int version = 2; version <= 13; version++) {
     size_t drop = version == 2 ? cut : 0;
-    size_t n = version == 12 ? n12 : version == 11 ? n11 : version == 10 ? n10 : version >= 7 ? n9 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
-    unsigned char *old_blob = malloc(n13 + 12);
-    if (version == 12) {
+    size_t n = version == 13 ? n13 : version == 12 ? n12 : version == 11 ? n11 : version == 10 ? n10 : version >= 7 ? n9 : version == 6 ? n6 : version == 5 ? n5 : version == 4 ? n4 : n4 - 4 - drop;
+    unsigned char *old_blob = malloc(n14 + 12);
+    if (version == 13) {
+      memcpy(old_blob, v13, n);
+    } else if (version == 12) {
       memcpy(old_blob, v12, n);
     } else if (version == 11) {
       memcpy(old_blob, v11, n);
@@ -2132,8 +2186,8 @@ static void test_old_blobs(vae_model *m) {
     int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-    CHECK(again && n_again == n13 && memcmp(again, v13, n13) == 0,
-          "a version %d blob loads as the same MAR model, saved as version 13", version);
+    CHECK(again && n_again == n14 && memcmp(again, v14, n14) == 0,
+          "a version %d blob loads as the same MAR model, saved as version 14", version);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
@@ -2156,7 +2210,8 @@ static void test_old_blobs(vae_model *m) {
   free(v10);
   free(v11);
   free(v12);
-  vae_free(&test_mem, v13);
+  free(v13);
+  vae_free(&test_mem, v14);
 }
 
 static void test_determinism_and_blob(void) {
@@ -2521,9 +2576,11 @@ static void test_out_of_memory(void) {
   cfg.hidden[0] = cfg.hidden[1] = 4;
   cfg.samples = 2;
   cfg.impute_samples = 4;
-  int wrong = 0, k;
+  cfg.members = 2; /* the second member's fit, estimates, warm start and blob too */
+  int wrong = 0, k, leaks = 0;
   for (k = 1; k < 10000; k++) {
     char err[200];
+    long live = vae_mem_live();
     vae_model *m = NULL, *m2 = NULL;
     vae_report rep;
     unsigned char *blob = NULL;
@@ -2533,8 +2590,11 @@ static void test_out_of_memory(void) {
     if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, &rep, err, sizeof err);
     if (!rc) {
       vae_report_free(&rep);
-      rc = vae_infer(m, VAE_DRAW, N, x, NULL, 0, out, NULL);
+      rc = vae_model_members(m) == 2 ? vae_infer(m, VAE_DRAW, N, x, NULL, 0, out, NULL)
+                                     : VAE_INVALID;
     }
+    if (!rc) rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, out, NULL);
+    if (!rc) rc = vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err); /* warm */
     if (!rc) rc = vae_sample(m, N, NULL, out);
     if (!rc) rc = vae_model_save(m, &blob, &len);
     if (!rc) rc = vae_model_load(&test_mem, blob, len, &m2, err, sizeof err);
@@ -2543,10 +2603,12 @@ static void test_out_of_memory(void) {
     vae_free(&test_mem, blob);
     vae_model_free(m);
     vae_model_free(m2);
+    leaks += vae_mem_live() != live;
     if (rc == VAE_OK && used < k) break; /* every allocation succeeded */
     if (rc != VAE_NOMEM) wrong++;
   }
   CHECK(wrong == 0, "%d injected failures did not end in VAE_NOMEM", wrong);
+  CHECK(leaks == 0, "%d runs left blocks allocated", leaks);
   CHECK(k > 20, "the loop reached the end after %d allocations", k);
 }
 
@@ -2592,6 +2654,7 @@ static void test_config_check(void) {
         case VAE_RANGE_MASK_RATE: cfg.mask_rate = x; break;
         case VAE_RANGE_PATIENCE: cfg.patience = (int)x; break;
         case VAE_RANGE_THREADS: cfg.threads = (int)x; break;
+        case VAE_RANGE_MEMBERS: cfg.members = (int)x; break;
       }
       int rc = vae_config_check(&cfg, 3, err, sizeof err);
       if (pass == 0) ok_top = rc == VAE_OK;
@@ -3062,6 +3125,7 @@ static vae_model *cluster_fit(const float *x, int n) {
   cfg.hidden[0] = cfg.hidden[1] = 16;
   cfg.impute_samples = 64;
   cfg.holdout = 0.2;
+  cfg.members = 1; /* the tests set the shares of this model by hand */
   char err[200] = "";
   vae_model *m = create_fit(cols, 4, &cfg, x, n, err, sizeof err);
   CHECK(m != NULL, "cluster fit: %s", err);
@@ -3311,7 +3375,7 @@ static void test_knn_blob(void) {
   char err[200] = "";
   if (!m) goto done;
   CHECK(m->knn.n > 0, "the cluster model keeps a reservoir");
-  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == 13, "saved as version 13");
+  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == 14, "saved as version 14");
   int rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
   CHECK(rc == VAE_OK, "loads: %s", err);
   if (rc) goto done;
@@ -3610,7 +3674,7 @@ static void test_split_linear(void) {
   /* The section: u32 d = 4, f64 mass[3], u32 use[3], f64 mean[4], f64
   ** cov[10], before u64 nparams. Damaged, checksum made right: refused. */
   {
-    size_t at = len - 4 - 4 * m->nparams - 8 - (4 + 24 + 12 + 32 + 80);
+    size_t at = len - 4 - 4 * m->nparams - 8 - member_bytes(m) - (4 + 24 + 12 + 32 + 80);
     CHECK(le32(blob + at) == 4, "the split part's width where it belongs");
     const double mass_bad[] = {NAN, 4.0}; /* a mass on s (binary); none on y while used */
     struct { size_t at; const void *v; size_t n; const char *what; } cases[] = {
@@ -3672,6 +3736,256 @@ done:
   free(out2);
 }
 
+/* Two members (vae_fit's members, infer.c's ensemble_rows): on PPCA rows
+** whose best imputation is known, the estimate is the mean of the two
+** members' own estimates, cell for cell, and misses by no more than they
+** do on average; the second member is the model a one-member fit with
+** vae_member_seed(seed) makes (its estimates bit for bit); a binary or
+** categorical estimate is a level one of the members gives when they
+** disagree, theirs when they agree. The blob keeps the member (the same
+** estimates and bytes again), and a damaged member section, a member's
+** member or a member of other columns is refused. */
+static void test_members(void) {
+  enum { N = 600 };
+  const long live = vae_mem_live();
+  vae_rng rng;
+  vae_rng_seed(&rng, 77);
+  double W[PP * PQ], mu[PP], C[PP * PP], sigma = 0.5;
+  for (int i = 0; i < PP * PQ; i++) W[i] = vae_rng_normal(&rng);
+  for (int j = 0; j < PP; j++) mu[j] = 2.0 * vae_rng_normal(&rng);
+  for (int i = 0; i < PP; i++)
+    for (int j = 0; j < PP; j++) {
+      double v = i == j ? sigma * sigma : 0;
+      for (int k = 0; k < PQ; k++) v += W[i * PQ + k] * W[j * PQ + k];
+      C[i * PP + j] = v;
+    }
+  float *full = malloc(sizeof(float) * N * PP), *x = malloc(sizeof(float) * N * PP);
+  float *ens = malloc(sizeof(float) * N * PP), *own0 = malloc(sizeof(float) * N * PP),
+        *own1 = malloc(sizeof(float) * N * PP), *alone = malloc(sizeof(float) * N * PP),
+        *again = malloc(sizeof(float) * N * PP), *best = malloc(sizeof(float) * N * PP);
+  for (int i = 0; i < N; i++) {
+    float z[PQ];
+    vae_rng_normals(&rng, z, PQ);
+    for (int j = 0; j < PP; j++) {
+      double v = mu[j] + sigma * vae_rng_normal(&rng);
+      for (int k = 0; k < PQ; k++) v += W[j * PQ + k] * z[k];
+      full[i * PP + j] = (float)v;
+      x[i * PP + j] = vae_rng_uniform(&rng) < 0.2 ? NAN : (float)v;
+    }
+  }
+  vae_column cols[PP];
+  char names[PP][16];
+  for (int j = 0; j < PP; j++) {
+    snprintf(names[j], sizeof names[j], "x%d", j);
+    cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
+  }
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.seed = 5;
+  cfg.hidden[0] = cfg.hidden[1] = 32;
+  cfg.members = 2;
+  char err[200] = "";
+  vae_model *m = create_fit(cols, PP, &cfg, x, N, err, sizeof err), *one = NULL, *back = NULL;
+  unsigned char *blob = NULL, *blob2 = NULL, *bad = NULL;
+  size_t len = 0, len2 = 0;
+  CHECK(m && vae_model_members(m) == 2 && !m->member->member, "a fit of two members: %s", err);
+  if (!m) goto done;
+  CHECK(m->member->cfg.seed == vae_member_seed(5) && vae_member_seed(5) != 5 &&
+            vae_member_seed(5) != 6 && vae_member_seed(5) < ((uint64_t)1 << 53),
+        "the member's seed %llu, a mixing of 5", (unsigned long long)m->member->cfg.seed);
+  CHECK(m->cal.nq > 0 && m->member->cal.nq == 0 && m->member->spread[0] == 1.0f,
+        "the member fits no generation calibration and no draw spread");
+  int rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, ens, NULL);
+  vae_model *m2 = m->member;
+  m->member = NULL; /* the first member alone */
+  if (!rc) rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, own0, NULL);
+  m->member = m2;
+  if (!rc) rc = vae_infer(m2, VAE_MEAN, N, x, NULL, 0, own1, NULL);
+  CHECK(rc == VAE_OK, "estimates");
+  double se_ens = 0, se0 = 0, se1 = 0, se_opt = 0;
+  long hidden = 0, off = 0, differ = 0;
+  for (int i = 0; i < N; i++) {
+    optimal_impute(C, mu, x + i * PP, best + i * PP);
+    for (int j = 0; j < PP; j++) {
+      const int c = i * PP + j;
+      if (!isnan(x[c])) {
+        off += ens[c] != x[c];
+        continue;
+      }
+      off += ens[c] != (float)(0.5 * ((double)own0[c] + (double)own1[c]));
+      differ += own0[c] != own1[c];
+      se_ens += pow(ens[c] - full[c], 2);
+      se0 += pow(own0[c] - full[c], 2);
+      se1 += pow(own1[c] - full[c], 2);
+      se_opt += pow(best[c] - full[c], 2);
+      hidden++;
+    }
+  }
+  const double r_ens = sqrt(se_ens / hidden), r0 = sqrt(se0 / hidden), r1 = sqrt(se1 / hidden),
+               r_opt = sqrt(se_opt / hidden);
+  printf("members (PPCA, %ld hidden cells): optimal %.4f, first %.4f, second %.4f, both %.4f\n",
+         hidden, r_opt, r0, r1, r_ens);
+  CHECK(off == 0 && differ > hidden / 2, "the mean of the members' estimates: %ld cells off, "
+        "%ld of %ld differ between them", off, differ, hidden);
+  CHECK(r_ens <= 0.5 * (r0 + r1), "two members miss by %.4f, no more than their mean %.4f",
+        r_ens, 0.5 * (r0 + r1));
+  /* The member is the one-member fit of its seed. */
+  vae_config c1 = cfg;
+  c1.members = 1;
+  c1.seed = vae_member_seed(5);
+  one = create_fit(cols, PP, &c1, x, N, err, sizeof err);
+  rc = one ? vae_infer(one, VAE_MEAN, N, x, NULL, 0, alone, NULL) : VAE_INVALID;
+  CHECK(rc == VAE_OK && vae_model_members(one) == 1 &&
+            memcmp(alone, own1, sizeof(float) * N * PP) == 0,
+        "the member estimates as a one-member fit seeded %llu does (%s)",
+        (unsigned long long)c1.seed, err);
+  /* The blob. */
+  rc = vae_model_save(m, &blob, &len);
+  if (!rc) rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
+  CHECK(rc == VAE_OK && vae_model_members(back) == 2 && back->cfg.members == 2,
+        "saved and loaded with its member (%s)", err);
+  if (rc) goto done;
+  vae_infer(back, VAE_MEAN, N, x, NULL, 0, again, NULL);
+  CHECK(memcmp(again, ens, sizeof(float) * N * PP) == 0, "a loaded model estimates the same");
+  CHECK(vae_model_save(back, &blob2, &len2) == VAE_OK && len2 == len &&
+            memcmp(blob2, blob, len) == 0, "saved again, the same bytes");
+  vae_free(&test_mem, blob2);
+  blob2 = NULL;
+  /* The section: u64 length, then the member's blob, before u64 nparams. */
+  const size_t msize = member_bytes(m), at = len - 4 - 4 * m->nparams - 8 - msize;
+  CHECK(le32(blob + at) == msize - 8 && memcmp(blob + at + 8, "VAEM", 4) == 0,
+        "the member's blob where it belongs");
+  bad = malloc(len);
+  struct { size_t at; uint32_t value; const char *what; } cases[] = {
+      {at, (uint32_t)(msize - 8 + 1), "a length one too long"},
+      {at, (uint32_t)(msize - 8 - 1), "a length one too short"},
+      {at + 8 + 4, 13, "a member of format 13"},
+      {at + 8 + (msize - 8) / 2, 0x7fc00000u, "a damaged byte in the member"},
+      {at + msize - 4, 0, "the member's checksum"},
+  };
+  for (int k = 0; k < 5; k++) {
+    memcpy(bad, blob, len);
+    memcpy(bad + cases[k].at, &cases[k].value, 4);
+    blob_set_crc(bad, len);
+    vae_model *t = NULL;
+    rc = vae_model_load(&test_mem, bad, len, &t, err, sizeof err);
+    CHECK(rc == VAE_CORRUPT && !t && strstr(err, "member"), "%s is refused (%d: %s)",
+          cases[k].what, rc, err);
+    vae_model_free(t);
+  }
+  /* A member holding a member, and a member of other columns. */
+  for (int k = 0; k < 2; k++) {
+    vae_model *t = NULL;
+    char *name = m2->cols[0].name;
+    if (k == 0) m2->member = one;
+    else m2->cols[0].name = "other";
+    rc = vae_model_save(m, &blob2, &len2);
+    m2->member = NULL;
+    m2->cols[0].name = name;
+    if (!rc) rc = vae_model_load(&test_mem, blob2, len2, &t, err, sizeof err);
+    CHECK(rc == VAE_CORRUPT && !t && strstr(err, "member"), "%s is refused (%d: %s)",
+          k ? "a member of other columns" : "a member's member", rc, err);
+    vae_model_free(t);
+    vae_free(&test_mem, blob2);
+    blob2 = NULL;
+  }
+  /* Levels: on mixed columns, a binary or categorical estimate is the
+  ** members' level where they agree, one of theirs where not. */
+  {
+    enum { M = 200 };
+    float mx[M * 5], e[M * 5], a[M * 5], b[M * 5];
+    mixed_data(mx, M, 1, 0.2);
+    vae_model *s = small_fit(42, mx, M);
+    CHECK(s && vae_model_members(s) == 2, "the small fit has two members by default");
+    if (s) {
+      vae_infer(s, VAE_MEAN, M, mx, NULL, 0, e, NULL);
+      vae_model *s2 = s->member;
+      s->member = NULL;
+      vae_infer(s, VAE_MEAN, M, mx, NULL, 0, a, NULL);
+      s->member = s2;
+      vae_infer(s2, VAE_MEAN, M, mx, NULL, 0, b, NULL);
+      int wrong = 0, cells = 0, split = 0;
+      for (int i = 0; i < M * 5; i++) {
+        if (!isnan(mx[i])) continue;
+        int j = i % 5;
+        if (j == 2 || j == 3) {
+          wrong += a[i] == b[i] ? e[i] != a[i] : e[i] != a[i] && e[i] != b[i];
+          split += a[i] != b[i];
+          cells++;
+        } else if (j == 4) {
+          wrong += fabs(e[i] - 0.5 * (a[i] + b[i])) > 1.0;
+        }
+      }
+      CHECK(wrong == 0 && cells > 50, "levels of the members: %d of %d cells wrong (%d split)",
+            wrong, cells, split);
+    }
+    vae_model_free(s);
+  }
+done:
+  free(bad);
+  vae_free(&test_mem, blob);
+  vae_free(&test_mem, blob2);
+  vae_model_free(m);
+  vae_model_free(one);
+  vae_model_free(back);
+  free(full); free(x); free(ens); free(own0); free(own1); free(alone); free(again); free(best);
+  CHECK(vae_mem_live() == live, "every block freed (%ld left)", vae_mem_live() - live);
+}
+
+/* A progress callback that stops a fit at the n-th time an epoch 1 is
+** reported: with two members, n = 1 stops the second member's fit (fitted
+** first) and n = 2 the first's. */
+typedef struct {
+  int n, seen;
+} stop_at_fit;
+
+static int stop_at_epoch_one(void *ctx, int epoch, double tl, double vl, double rps) {
+  stop_at_fit *s = ctx;
+  (void)tl, (void)vl, (void)rps;
+  return epoch == 1 && ++s->seen >= s->n;
+}
+
+/* Interrupted in either member's fit, a fit of two members leaves the
+** model (and its member, on a warm start) as it was: the same blob. */
+static void test_members_interrupted(void) {
+  enum { M = 200 };
+  float mx[M * 5];
+  mixed_data(mx, M, 4, 0.2);
+  vae_column cols[5];
+  mixed_columns(cols);
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.epochs = 4;
+  cfg.hidden[0] = cfg.hidden[1] = 8;
+  cfg.samples = 2;
+  cfg.impute_samples = 8;
+  cfg.members = 2;
+  const long live = vae_mem_live();
+  char err[200] = "";
+  for (int warm = 0; warm < 2; warm++)
+    for (int n = 1; n <= 2; n++) {
+      vae_model *m = NULL;
+      int rc = vae_model_create(&test_mem, cols, 5, &cfg, mx, M, &m, err, sizeof err);
+      if (!rc && warm) rc = vae_fit(m, mx, M, &cfg, NULL, NULL, NULL, err, sizeof err);
+      unsigned char *before = NULL, *after = NULL;
+      size_t lb = 0, la = 0;
+      if (!rc) rc = vae_model_save(m, &before, &lb);
+      vae_model *member = rc ? NULL : m->member;
+      stop_at_fit stop = {n, 0};
+      int fit = rc ? rc : vae_fit(m, mx, M, &cfg, stop_at_epoch_one, &stop, NULL, err, sizeof err);
+      if (!rc) rc = vae_model_save(m, &after, &la);
+      CHECK(rc == VAE_OK && fit == VAE_INTERRUPTED && m->member == member && la == lb &&
+                memcmp(before, after, lb) == 0,
+            "%s fit stopped in the %s member's: %d, the model as it was",
+            warm ? "a warm" : "a first", n == 1 ? "second" : "first", fit);
+      vae_free(&test_mem, before);
+      vae_free(&test_mem, after);
+      vae_model_free(m);
+    }
+  CHECK(vae_mem_live() == live, "interrupted fits free every block (%ld left)",
+        vae_mem_live() - live);
+}
+
 int main(void) {
   test_blas_threads(); /* first: no pool has run yet */
   test_blas_kernels();
@@ -3703,6 +4017,7 @@ int main(void) {
   test_frozen_v10();
   test_frozen_v11();
   test_frozen_v12();
+  test_frozen_v13();
   test_kept_scratch();
   test_generate_strata();
   test_generate_two_clusters();
@@ -3728,6 +4043,8 @@ int main(void) {
   test_forest_share();
   test_forest_filled();
   test_hole_weights();
+  test_members();
+  test_members_interrupted();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;
 }

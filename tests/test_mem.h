@@ -14,6 +14,7 @@
 static long test_fail_at = -1;
 static int test_fail_sticky = 0;
 static long test_alloc_count = 0;
+static long test_live = 0; /* blocks allocated and not yet freed */
 
 static int test_should_fail(void) {
   test_alloc_count++;
@@ -39,18 +40,26 @@ static inline long vae_mem_count(void) { return test_alloc_count; }
 
 static void *test_malloc(void *ctx, size_t size) {
   (void)ctx;
-  return test_should_fail() ? NULL : malloc(size);
+  void *q = test_should_fail() ? NULL : malloc(size);
+  test_live += q != NULL;
+  return q;
 }
 
 static void *test_realloc(void *ctx, void *p, size_t size) {
   (void)ctx;
-  return test_should_fail() ? NULL : realloc(p, size);
+  void *q = test_should_fail() ? NULL : realloc(p, size);
+  test_live += q != NULL && p == NULL;
+  return q;
 }
 
 static void test_free(void *ctx, void *p) {
   (void)ctx;
+  test_live -= p != NULL;
   free(p);
 }
+
+/* Blocks of test_mem not freed yet: a leak check around a test. */
+static inline long vae_mem_live(void) { return test_live; }
 
 static const vae_allocator test_mem = {test_malloc, test_realloc, test_free, NULL};
 

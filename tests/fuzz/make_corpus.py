@@ -4,7 +4,8 @@
 #                               vae.so, of different column kinds and sizes
 #                               (one with nearest neighbours' rows, one
 #                               with a forest's trees, one with a split
-#                               linear part)
+#                               linear part, one of two members; the
+#                               others of one)
 #   tests/fuzz/corpus_options/  vae_fit options, valid and not
 # Usage (after make): python3 tests/fuzz/make_corpus.py [path/to/vae.so]
 # The seeds are deterministic (fixed seeds) and small (under 16 KB each:
@@ -57,7 +58,7 @@ db.executemany('INSERT INTO w VALUES (?, ?, ?)',
                                           else min(3.9, qn(i * 0.618) + 0.2 * qn(i * 0.569 + 0.1))))
                 for i in range(160)])
 
-base = {"epochs": 2, "samples": 2, "impute_samples": 4, "seed": 1, "holdout": 0}
+base = {"epochs": 2, "samples": 2, "impute_samples": 4, "seed": 1, "holdout": 0, "members": 1}
 models = {
     'real_int': ('SELECT x, n FROM t', {"hidden": [3], "latent": 1}),
     'binary_cat': ('SELECT b, k FROM t', {"hidden": [3, 2], "latent": 2}),
@@ -69,6 +70,8 @@ models = {
     'forest': ('v', {"hidden": [2], "latent": 1, "holdout": 0.3, "epochs": 3}),
     'split': ('w', {"hidden": [2], "latent": 1, "holdout": 0.3, "epochs": 3,
                     "types": {"s": "binary"}}),
+    'members': ('SELECT x, b, k FROM t', {"hidden": [3], "latent": 1, "holdout": 0.2,
+                                          "members": 2}),
 }
 out = os.path.join(here, 'corpus_blob')
 os.makedirs(out, exist_ok=True)
@@ -80,6 +83,9 @@ for name, (source, opts) in models.items():
     if name == 'knn':  # the reservoir is there: the neighbours' part of the reader gets seeds
         rep = json.loads(db.execute('SELECT report FROM vae_models WHERE name = ?', (name,)).fetchone()[0])
         assert max(rep['knn_share'].values()) > 0, rep['knn_share']
+    if name == 'members':  # a second member: the member section of the reader gets seeds
+        rep = json.loads(db.execute('SELECT report FROM vae_models WHERE name = ?', (name,)).fetchone()[0])
+        assert rep['members'] == 2, rep['members']
     if name == 'forest':  # the trees are there
         rep = json.loads(db.execute('SELECT report FROM vae_models WHERE name = ?', (name,)).fetchone()[0])
         assert rep['forest_share']['y'] > 0, rep['forest_share']
@@ -106,6 +112,7 @@ options = {
     'deep': '[' * 70 + ']' * 70,
     'bad_utf8': b'{"columns": ["\xc3\x28"]}',
     'literals': '[true, false, null, -0, 1.5e+300, "\\u0000"]',
+    'members': '{"members": 2, "threads": 1, "seed": 3}',
 }
 out = os.path.join(here, 'corpus_options')
 os.makedirs(out, exist_ok=True)
