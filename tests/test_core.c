@@ -718,37 +718,47 @@ static void test_adaptive_known_answer(vae_model *m, const float *x, const float
   free(all); free(again); free(used); free(used_all);
 }
 
-static void test_known_answer(void) {
-  enum { N = 2000 };
-  vae_rng rng;
-  vae_rng_seed(&rng, 2024);
-  double W[PP * PQ], mu[PP], C[PP * PP], sigma = 0.5;
-  for (int i = 0; i < PP * PQ; i++) W[i] = vae_rng_normal(&rng);
-  for (int j = 0; j < PP; j++) mu[j] = 3.0 * vae_rng_normal(&rng);
+/* n rows of PPCA data from rng: W (PP x PQ) and mu (PP, sd mu_sd) drawn,
+** C the rows' covariance W W' + sigma^2 I, full the rows, x the same with
+** each cell hidden (NaN) with probability 0.2; cols named x0.. as reals,
+** their names in names. */
+static void ppca_data(vae_rng *rng, double mu_sd, int n, double *W, double *mu, double *C,
+                      float *full, float *x, vae_column *cols, char (*names)[16]) {
+  const double sigma = 0.5;
+  for (int i = 0; i < PP * PQ; i++) W[i] = vae_rng_normal(rng);
+  for (int j = 0; j < PP; j++) mu[j] = mu_sd * vae_rng_normal(rng);
   for (int i = 0; i < PP; i++)
     for (int j = 0; j < PP; j++) {
       double s = i == j ? sigma * sigma : 0;
       for (int k = 0; k < PQ; k++) s += W[i * PQ + k] * W[j * PQ + k];
       C[i * PP + j] = s;
     }
-  float *full = malloc(sizeof(float) * N * PP), *x = malloc(sizeof(float) * N * PP);
-  float *mine = malloc(sizeof(float) * N * PP), *best = malloc(sizeof(float) * N * PP);
-  for (int i = 0; i < N; i++) {
+  for (int i = 0; i < n; i++) {
     float z[PQ];
-    vae_rng_normals(&rng, z, PQ);
+    vae_rng_normals(rng, z, PQ);
     for (int j = 0; j < PP; j++) {
-      double v = mu[j] + sigma * vae_rng_normal(&rng);
+      double v = mu[j] + sigma * vae_rng_normal(rng);
       for (int k = 0; k < PQ; k++) v += W[j * PQ + k] * z[k];
       full[i * PP + j] = (float)v;
-      x[i * PP + j] = vae_rng_uniform(&rng) < 0.2 ? NAN : (float)v;
+      x[i * PP + j] = vae_rng_uniform(rng) < 0.2 ? NAN : (float)v;
     }
   }
-  vae_column cols[PP];
-  char names[PP][16];
   for (int j = 0; j < PP; j++) {
     snprintf(names[j], sizeof names[j], "x%d", j);
     cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
   }
+}
+
+static void test_known_answer(void) {
+  enum { N = 2000 };
+  vae_rng rng;
+  vae_rng_seed(&rng, 2024);
+  double W[PP * PQ], mu[PP], C[PP * PP];
+  float *full = malloc(sizeof(float) * N * PP), *x = malloc(sizeof(float) * N * PP);
+  float *mine = malloc(sizeof(float) * N * PP), *best = malloc(sizeof(float) * N * PP);
+  vae_column cols[PP];
+  char names[PP][16];
+  ppca_data(&rng, 3.0, N, W, mu, C, full, x, cols, names);
   vae_config cfg;
   vae_config_default(&cfg);
   cfg.seed = 5;
@@ -3750,35 +3760,14 @@ static void test_members(void) {
   const long live = vae_mem_live();
   vae_rng rng;
   vae_rng_seed(&rng, 77);
-  double W[PP * PQ], mu[PP], C[PP * PP], sigma = 0.5;
-  for (int i = 0; i < PP * PQ; i++) W[i] = vae_rng_normal(&rng);
-  for (int j = 0; j < PP; j++) mu[j] = 2.0 * vae_rng_normal(&rng);
-  for (int i = 0; i < PP; i++)
-    for (int j = 0; j < PP; j++) {
-      double v = i == j ? sigma * sigma : 0;
-      for (int k = 0; k < PQ; k++) v += W[i * PQ + k] * W[j * PQ + k];
-      C[i * PP + j] = v;
-    }
+  double W[PP * PQ], mu[PP], C[PP * PP];
   float *full = malloc(sizeof(float) * N * PP), *x = malloc(sizeof(float) * N * PP);
   float *ens = malloc(sizeof(float) * N * PP), *own0 = malloc(sizeof(float) * N * PP),
         *own1 = malloc(sizeof(float) * N * PP), *alone = malloc(sizeof(float) * N * PP),
         *again = malloc(sizeof(float) * N * PP), *best = malloc(sizeof(float) * N * PP);
-  for (int i = 0; i < N; i++) {
-    float z[PQ];
-    vae_rng_normals(&rng, z, PQ);
-    for (int j = 0; j < PP; j++) {
-      double v = mu[j] + sigma * vae_rng_normal(&rng);
-      for (int k = 0; k < PQ; k++) v += W[j * PQ + k] * z[k];
-      full[i * PP + j] = (float)v;
-      x[i * PP + j] = vae_rng_uniform(&rng) < 0.2 ? NAN : (float)v;
-    }
-  }
   vae_column cols[PP];
   char names[PP][16];
-  for (int j = 0; j < PP; j++) {
-    snprintf(names[j], sizeof names[j], "x%d", j);
-    cols[j] = (vae_column){.name = names[j], .kind = VAE_REAL};
-  }
+  ppca_data(&rng, 2.0, N, W, mu, C, full, x, cols, names);
   vae_config cfg;
   vae_config_default(&cfg);
   cfg.seed = 5;
