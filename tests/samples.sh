@@ -184,17 +184,20 @@ for f in docs/loss.png docs/columns.png; do
 done
 
 # 8. Fit progress in the shell: {"verbose": true} prints one line per epoch
-# on stderr, none on stdout.
+# on stderr, none on stdout; a fit of 3 rows has two members (the default
+# up to 10,000 rows), so each epoch number comes twice, the second
+# member's four first.
 sqlite3 :memory: '.load ./vae' \
   "SELECT json_extract(vae_fit('m', 'SELECT 1.0 AS a, 2.0 AS b UNION ALL SELECT 2, 3.5 UNION ALL SELECT 3, 5.25', '{\"epochs\": 4, \"patience\": 10, \"verbose\": true}'), '\$.epochs')" \
   >"$tmp/verbose.out" 2>"$tmp/verbose.err"
 status=$?
 verbose_ok() {
   [ "$(cat "$tmp/verbose.out")" = 4 ] &&
-    [ "$(count "$tmp/verbose.err" '^vae_fit: epoch [1-4] train [0-9.]+ val ')" -eq 4 ]
+    [ "$(count "$tmp/verbose.err" '^vae_fit: epoch [1-4] train [0-9.]+ val ')" -eq 8 ] &&
+    [ "$(count "$tmp/verbose.err" '^vae_fit: epoch 4 train ')" -eq 2 ]
 }
 cat "$tmp/verbose.err" >"$tmp/verbose.txt"
-result 'shell: {"verbose": true} prints one progress line per epoch on stderr' \
+result 'shell: {"verbose": true} prints one progress line per epoch of each member on stderr' \
   "$tmp/verbose.txt" $status verbose_ok
 
 harness_end
