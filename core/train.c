@@ -960,7 +960,7 @@ static void score_blend(const vae_model *m, const blend_cells *c, const float *d
 static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
                          const float *scored, const int64_t *idx, const int64_t *train,
                          int64_t n_train, const float *weight, const double *shift,
-                         uint64_t seed) {
+                         const vae_model *mate, const blend_cells *c2, uint64_t seed) {
   const int p = m->p;
   float *odds = vae_malloc(&m->mem, (size_t)c->base * p * sizeof(float));
   double *own = vae_malloc(&m->mem, (size_t)p * sizeof(double));
@@ -995,9 +995,16 @@ static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
       const long cell = c->cell0[r] + k++;
       if (!c->hidden[at]) continue;
       double net = c->net[at], est = with_forest(m, c, r, j, 0);
-      cells[n++] = (vae_spread_cell){j, data[idx[r % c->base] * p + j],
-                                     odds[(size_t)(r % c->base) * p + j], c->centre[cell],
-                                     (float)(est - net), c->z + (size_t)cell * VAE_SPREAD_DRAWS};
+      cells[n] = (vae_spread_cell){j, data[idx[r % c->base] * p + j],
+                                   odds[(size_t)(r % c->base) * p + j], c->centre[cell],
+                                   (float)(est - net), c->z + (size_t)cell * VAE_SPREAD_DRAWS,
+                                   0, 0, NULL};
+      if (c2) {
+        cells[n].centre2 = c2->centre[cell];
+        cells[n].shift2 = (float)(with_forest(mate, c2, r, j, 0) - c2->net[at]);
+        cells[n].z2 = c2->z + (size_t)cell * VAE_SPREAD_DRAWS;
+      }
+      n++;
     }
   /* An "mnar" model's holes depend on their own values, which no model of
   ** them on the other cells shows: its draws keep the floor of 1. */
@@ -1047,7 +1054,7 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
     choose_forest_shares(m, &c, data, idx, sum);
   }
   if (rc == VAE_OK && spread)
-    rc = choose_spread(m, &c, data, scored, idx, train, n_train, NULL, NULL,
+    rc = choose_spread(m, &c, data, scored, idx, train, n_train, NULL, NULL, NULL, NULL,
                        vae_seed_mix(seed, 0x5b4e));
   if (rc == VAE_OK && error) score_blend(m, &c, data, idx, error, sum);
   blend_cells_free(&c);
@@ -1518,6 +1525,8 @@ typedef struct {
   vae_stopper stop;         /* early stopping on the held-out bound */
   int member;               /* a second member (model.h): estimates only, so
                                no draw spread and no generation calibration */
+  const vae_model *mate;    /* the first member's fit: its second member, fitted
+                               by now (half the draws are its), or NULL */
 } fit_state;
 
 void vae_stopper_init(vae_stopper *s, int64_t n_hold) {
@@ -1791,6 +1800,36 @@ static int mask_held_out(fit_state *f, const int64_t *hold, int64_t n_hold, mask
   return VAE_OK;
 }
 
+/* The second member's guesses and draws of the masked cells into c2 (made
+** here; freed by the caller on success), its shares as they were after. */
+static int mate_guesses(fit_state *f, const masked_cells *mc, blend_cells *c2) {
+  vae_model *mate = (vae_model *)f->mate; /* its shares are put back below */
+  const int p = mate->p;
+  float *blend = vae_malloc(&mate->mem, (size_t)p * 3 * sizeof(float)), *knn_share = blend + p,
+        *forest_share = blend + 2 * p;
+  if (!blend || blend_cells_alloc(mate, mc->base, 1, 0, c2)) {
+    vae_free(&mate->mem, blend);
+    return VAE_NOMEM;
+  }
+  memcpy(blend, mate->blend, (size_t)p * sizeof(float));
+  memcpy(knn_share, mate->knn_share, (size_t)p * sizeof(float));
+  memcpy(forest_share, mate->forest_share, (size_t)p * sizeof(float));
+  for (int r = 0; r < c2->rows; r++)
+    memcpy(c2->x + (size_t)r * p, mc->data + mc->rows[r] * p, (size_t)p * sizeof(float));
+  memcpy(c2->hidden, mc->hidden, (size_t)c2->rows * p);
+  int rc = draw_room(mate, c2);
+  if (rc == VAE_OK) rc = guess_pass(mate, c2, 0, c2->net, NULL, &f->poll);
+  memcpy(mate->blend, blend, (size_t)p * sizeof(float));
+  memcpy(mate->knn_share, knn_share, (size_t)p * sizeof(float));
+  memcpy(mate->forest_share, forest_share, (size_t)p * sizeof(float));
+  if (rc == VAE_OK && mate->lin.d) linear_guesses(mate, c2);
+  if (rc == VAE_OK) rc = knn_guesses(mate, c2, &f->poll);
+  if (rc == VAE_OK && mate->forest.trees) forest_guesses(mate, c2);
+  vae_free(&mate->mem, blend);
+  if (rc) blend_cells_free(c2);
+  return rc;
+}
+
 /* m->spread from the masked cells with the network after refit_all_rows
 ** (the shares as chosen before). */
 static int spread_after_refit(fit_state *f, const masked_cells *mc, vae_scratch **keep) {
@@ -1819,9 +1858,16 @@ static int spread_after_refit(fit_state *f, const masked_cells *mc, vae_scratch 
   if (rc == VAE_OK && m->lin.d) linear_guesses(m, &c);
   if (rc == VAE_OK) rc = knn_guesses(m, &c, &f->poll);
   if (rc == VAE_OK && m->forest.trees) forest_guesses(m, &c);
+  blend_cells c2;
+  int two = 0;
+  if (rc == VAE_OK && f->mate) {
+    rc = mate_guesses(f, mc, &c2);
+    two = rc == VAE_OK;
+  }
   if (rc == VAE_OK)
     rc = choose_spread(m, &c, f->data, f->scored, hold, f->b.idx, f->plan.n_train, mc->weight,
-                       mc->shift, vae_seed_mix(f->cfg->seed, 0x5b4f));
+                       mc->shift, f->mate, two ? &c2 : NULL, vae_seed_mix(f->cfg->seed, 0x5b4f));
+  if (two) blend_cells_free(&c2);
   blend_cells_free(&c);
   vae_free(&m->mem, blend);
   return rc;
@@ -1872,7 +1918,7 @@ static int finish_parts(fit_state *f, double *hold_err) {
   const int refit = pl->n_hold > 0 && f->n <= REFIT_MAX_ROWS;
   /* Not under VAE_MNAR: cells hidden by their odds would teach its
   ** missingness model a pattern of their own (26_mnar: x's slope). */
-  const int masked = refit && !m->sel;
+  const int masked = refit && !m->sel && !f->member;
   double *rho = NULL;
   if (m->sel && VAE_SELF_SHARES) {
     if (!(rho = vae_malloc(&m->mem, (size_t)m->p * sizeof(double)))) return VAE_NOMEM;
@@ -1902,7 +1948,8 @@ static int finish_parts(fit_state *f, double *hold_err) {
     rc = holes ? vae_holes_fit(m, f->scored, f->b.idx, f->n, holes) : VAE_NOMEM;
   }
   if (rc == VAE_OK)
-    rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, train, pl->n_train, !masked,
+    rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, train, pl->n_train,
+                       !masked && !f->member,
                        holes, vae_seed_mix(f->cfg->seed, 0x401d), hold_err, &infer, &f->poll);
   vae_free(&m->mem, holes);
   masked_cells mc = {0};
@@ -1970,7 +2017,7 @@ static void keep_settings(vae_model *m, const vae_config *cfg) {
 /* One whole fit of m; member: m is a second member (fit_state). */
 static int fit_model(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
                      vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
-                     size_t errlen, int member) {
+                     size_t errlen, int member, const vae_model *mate) {
   int rc = fit_checks(m, data, n, cfg, err, errlen);
   if (rc) return rc;
   fit_state f;
@@ -1983,6 +2030,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   f.ctx = ctx;
   f.t0 = now_seconds();
   f.member = member;
+  f.mate = mate;
   m->cfg.threads = cfg->threads; /* for the held-out inference below */
   plan_fit(m, n, cfg, &f.plan);
   if (alloc_buffers(m, &f.b, f.plan.batch, cfg->samples, n, cfg->epochs,
@@ -2084,6 +2132,51 @@ static int copy_member(const vae_model *m, vae_model **out, char *err, size_t er
   return rc;
 }
 
+/* The rows the second member is fitted on: data with the cells that m's
+** fit will mask (mask_held_out, the same plan, shuffle and odds as
+** fit_model's) missing, so that its guesses of them in m's
+** spread_after_refit come from a member that never saw them either
+** (*out NULL when m's fit masks none). */
+static int mate_data(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
+                     float **out) {
+  *out = NULL;
+  fit_state f;
+  memset(&f, 0, sizeof f);
+  f.m = m;
+  f.data = data;
+  f.n = n;
+  f.cfg = cfg;
+  plan_fit(m, n, cfg, &f.plan);
+  if (!(f.plan.n_hold > 0 && n <= REFIT_MAX_ROWS && !m->sel)) return VAE_OK;
+  widen_range(m, data, n); /* as fit_model does first */
+  const size_t cells = (size_t)n * m->p;
+  float *copy = vae_malloc(&m->mem, cells * sizeof(float));
+  f.b.idx = vae_malloc(&m->mem, (size_t)n * sizeof(int64_t));
+  float *scored = copy && f.b.idx ? vae_scores(m, data, n, NULL) : NULL;
+  masked_cells mc = {0};
+  int rc = scored ? VAE_OK : VAE_NOMEM;
+  if (rc == VAE_OK) {
+    f.scored = scored;
+    vae_rng_seed(&f.rng, vae_seed_mix(cfg->seed, 0xf17));
+    for (int64_t i = 0; i < n; i++) f.b.idx[i] = i;
+    shuffle(f.b.idx, n, &f.rng);
+    rc = mask_held_out(&f, f.b.idx + f.plan.n_train, f.plan.n_hold, &mc);
+  }
+  if (rc == VAE_OK) {
+    memcpy(copy, data, cells * sizeof(float));
+    for (int r = 0; r < mc.base; r++)
+      for (int j = 0; j < m->p; j++)
+        if (mc.hidden[(size_t)r * m->p + j]) copy[mc.rows[r] * m->p + j] = NAN;
+    *out = copy;
+    copy = NULL;
+  }
+  masked_cells_free(&m->mem, &mc);
+  vae_free(&m->mem, scored);
+  vae_free(&m->mem, f.b.idx);
+  vae_free(&m->mem, copy);
+  return rc;
+}
+
 int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
             vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
             size_t errlen) {
@@ -2102,15 +2195,20 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
     vae_config mc = *cfg;
     mc.members = 1;
     mc.seed = vae_member_seed(cfg->seed);
-    rc = m->member ? copy_member(m->member, &member, err, errlen)
-                   : vae_model_create(&m->mem, m->cols, m->p, &mc, data, n, &member, err, errlen);
-    if (rc == VAE_OK) rc = fit_model(member, data, n, &mc, progress, ctx, NULL, err, errlen, 1);
+    float *seen = NULL;
+    rc = mate_data(m, data, n, cfg, &seen);
+    if (rc == VAE_OK)
+      rc = m->member ? copy_member(m->member, &member, err, errlen)
+                     : vae_model_create(&m->mem, m->cols, m->p, &mc, data, n, &member, err, errlen);
+    if (rc == VAE_OK)
+      rc = fit_model(member, seen ? seen : data, n, &mc, progress, ctx, NULL, err, errlen, 1, NULL);
+    vae_free(&m->mem, seen);
     if (rc) {
       vae_model_free(member);
       return rc;
     }
   }
-  rc = fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen, 0);
+  rc = fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen, 0, member);
   if (rc) {
     vae_model_free(member);
     return rc;
