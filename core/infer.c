@@ -734,8 +734,6 @@ typedef struct {
   uint64_t seed, first; /* vae_generate's seed and first row's index */
   const vae_draw_parts *parts; /* vae_infer_probs: draws for spread.c, or NULL */
   float *est_out;      /* n x x_width, or NULL: row_mean's est (ensemble_rows) */
-  const float *add;    /* VAE_DRAW: n x p moves added to the draws' shift, or NULL */
-  const float *spread; /* VAE_DRAW: the numeric columns' draw spread (NULL: m's) */
 } infer_job;
 
 /* Where a draw of row r's missing numeric cells is centred: per cell the
@@ -860,9 +858,7 @@ static void infer_chunk(void *ctx, int item, int worker) {
         if (!isnan(xr[c])) continue;
         if (mode == VAE_DRAW && vae_is_numeric(m->cols[c].kind)) {
           double z = draw_score(m, c, o, sc->sd, xs, &rngs[r]);
-          double sh = ln->shift[c] + (j->add ? j->add[(size_t)(at + r) * p + c] : 0.0f);
-          dst[c] = vae_draw_value(m, c, z, ln->centre[c], sh,
-                                  j->spread ? j->spread[c] : m->spread[c],
+          dst[c] = vae_draw_value(m, c, z, ln->centre[c], ln->shift[c], m->spread[c],
                                   vae_rng_uniform(&rngs[r]));
         } else {
           dst[c] = draw_value(m, c, o, sc->sd, xs, &rngs[r], ln->probs);
@@ -883,11 +879,10 @@ static void infer_chunk(void *ctx, int item, int worker) {
 
 /* mar: treat the model as MAR (VAE_GENERATE, and the held-out cells hidden
 ** at random by which the shares are fitted). */
-static int infer_rows_ex(const vae_model *m, int mode, int n, const float *x,
+static int infer_rows(const vae_model *m, int mode, int n, const float *x,
                       const uint64_t *seeds, int S, float *out, double *nll,
                       float *probs_out, int mar, double tol, int *used,
-                      const vae_draw_parts *parts, vae_scratch **keep, float *est_out,
-                      const float *add, const float *spread) {
+                      const vae_draw_parts *parts, vae_scratch **keep, float *est_out) {
   if (n <= 0) return VAE_OK;
   if (S <= 0) S = m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1;
   if (vae_infer_check(m, S, NULL, 0)) return VAE_INVALID;
@@ -900,18 +895,10 @@ static int infer_rows_ex(const vae_model *m, int mode, int n, const float *x,
   decoder_sd(m, sc->sd);
   for (int c = 0; c < m->p; c++) sc->knn_want[c] = m->knn_share[c] > 0;
   infer_job j = {m, mode, n, S, chunk, mar, tol, used, x, seeds, out, probs_out, nll, sc, 0, 0,
-                 parts, est_out, add, spread};
+                 parts, est_out};
   vae_pool_run(sc->pool, items, infer_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
-}
-
-static int infer_rows(const vae_model *m, int mode, int n, const float *x,
-                      const uint64_t *seeds, int S, float *out, double *nll,
-                      float *probs_out, int mar, double tol, int *used,
-                      const vae_draw_parts *parts, vae_scratch **keep, float *est_out) {
-  return infer_rows_ex(m, mode, n, x, seeds, S, out, nll, probs_out, mar, tol, used, parts,
-                       keep, est_out, NULL, NULL);
 }
 
 /* The decoder's sd of each column times generation's noise temperature
@@ -959,8 +946,7 @@ static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *
   vae_scratch *sc = scratch_for(keep, m, chunk, 1, lanes_for(m, items));
   if (!sc) return VAE_NOMEM;
   generation_sd(m, sc->sd);
-  infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc, 0, 0, NULL, NULL,
-                 NULL, NULL};
+  infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc, 0, 0, NULL, NULL};
   vae_pool_run(sc->pool, items, sample_chunk, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
@@ -1243,7 +1229,7 @@ static int generate_rows(const vae_model *m, uint64_t seed, uint64_t first, int 
   }
   generation_sd(m, sc->sd);
   infer_job j = {m, 0, n, 1, (int)B, 0, 0, NULL, NULL, NULL, out, NULL, NULL, sc, seed, first,
-                 NULL, NULL, NULL, NULL};
+                 NULL, NULL};
   vae_pool_run(sc->pool, items, generate_block, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
@@ -1318,58 +1304,6 @@ int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
   ** them is resampled). */
   return infer_rows(m, mode, n, x, seeds, S, out, nll, NULL, 0, nll ? 0 : VAE_ADAPT_TOL, NULL,
                     NULL, scratch, NULL);
-}
-
-#ifndef VAE_DRAW_VARIANT
-#define VAE_DRAW_VARIANT 2
-#endif
-
-/* The first member's scratch in *keep, made now if there is none (so that
-** the second member's can live in it). */
-static int ensure_scratch(const vae_model *m, int n, vae_scratch **keep) {
-  if (!keep || *keep) return VAE_OK;
-  const int S = m->cfg.impute_samples > 0 ? m->cfg.impute_samples : 1;
-  int chunk = pass_rows(m, S);
-  if (chunk > n) chunk = n;
-  const int items = (n + chunk - 1) / chunk;
-  return scratch_for(keep, m, chunk, S, lanes_for(m, items)) ? VAE_OK : VAE_NOMEM;
-}
-
-int vae_infer_draw_kept(const vae_model *m, long draw, int n, const float *x,
-                        const uint64_t *seeds, float *out, vae_scratch **scratch) {
-  const vae_model *m2 = m->member;
-  if (!m2 || n <= 0 || VAE_DRAW_VARIANT == 0)
-    return infer_rows(m, VAE_DRAW, n, x, seeds, 0, out, NULL, NULL, 0, 0, NULL, NULL, scratch,
-                      NULL);
-  if (VAE_DRAW_VARIANT == 2) {
-    if (draw < 1 || (draw - 1) % 2 == 0)
-      return infer_rows(m, VAE_DRAW, n, x, seeds, 0, out, NULL, NULL, 0, 0, NULL, NULL, scratch,
-                        NULL);
-    if (ensure_scratch(m, n, scratch)) return VAE_NOMEM;
-    return infer_rows_ex(m2, VAE_DRAW, n, x, seeds, 0, out, NULL, NULL, 0, 0, NULL, NULL,
-                         scratch ? &(*scratch)->member : NULL, NULL, NULL, m->spread);
-  }
-  const int p = m->p, width = m->x_width;
-  float *e1 = vae_malloc(&m->mem, ((size_t)2 * width + p) * (size_t)n * sizeof(float));
-  if (!e1) return VAE_NOMEM;
-  float *e2 = e1 + (size_t)n * width, *move = e2 + (size_t)n * width;
-  int rc = infer_rows(m, VAE_MEAN, n, x, NULL, 0, out, NULL, NULL, 0, VAE_ADAPT_TOL, NULL, NULL,
-                      scratch, e1);
-  if (rc == VAE_OK) rc = ensure_scratch(m, n, scratch);
-  if (rc == VAE_OK)
-    rc = infer_rows(m2, VAE_MEAN, n, x, NULL, 0, out, NULL, NULL, 0, VAE_ADAPT_TOL, NULL, NULL,
-                    scratch ? &(*scratch)->member : NULL, e2);
-  for (int r = 0; rc == VAE_OK && r < n; r++)
-    for (int j = 0; j < p; j++) {
-      const size_t o = (size_t)r * width + m->off[j];
-      move[(size_t)r * p + j] = isnan(x[(size_t)r * p + j]) && vae_is_numeric(m->cols[j].kind)
-                                    ? (float)(0.5 * ((double)e2[o] - e1[o])) : 0.0f;
-    }
-  if (rc == VAE_OK)
-    rc = infer_rows_ex(m, VAE_DRAW, n, x, seeds, 0, out, NULL, NULL, 0, 0, NULL, NULL, scratch,
-                       NULL, move, NULL);
-  vae_free(&m->mem, e1);
-  return rc;
 }
 
 int vae_infer_adaptive(const vae_model *m, int n, const float *x, int S, double tol,

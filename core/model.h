@@ -475,11 +475,6 @@ typedef struct {
   int col;
   float truth, weight, centre, shift;
   const float *z;
-  /* A model of two members draws draw k from member (k - 1) mod 2: the
-  ** second member's centre, shift and draws for the odd d of 0..D-1, or
-  ** z2 NULL (every draw the first member's). */
-  float centre2, shift2;
-  const float *z2;
 } vae_spread_cell;
 /* m->spread of each numeric column from n held-out cells (D draws each):
 ** the scale at which the 5%-95% range of the draws covers the true value

@@ -133,11 +133,8 @@ static double coverage(const vae_model *m, const vae_spread_cell *cells, const l
     const vae_spread_cell *c = &cells[idx[i]];
     vae_rng rng;
     vae_rng_seed(&rng, vae_seed_mix(seed, (uint64_t)idx[i]));
-    for (int d = 0; d < D; d++) {
-      const int two = c->z2 && d % 2;
-      v[d] = vae_draw_value(m, c->col, two ? c->z2[d] : c->z[d], two ? c->centre2 : c->centre,
-                            two ? c->shift2 : c->shift, s, vae_rng_uniform(&rng));
-    }
+    for (int d = 0; d < D; d++)
+      v[d] = vae_draw_value(m, c->col, c->z[d], c->centre, c->shift, s, vae_rng_uniform(&rng));
     qsort(v, (size_t)D, sizeof *v, by_value);
     double lo = quantile(v, D, 0.05), hi = quantile(v, D, 0.95), t = c->truth;
     hit += c->weight * (lo <= t && t <= hi);

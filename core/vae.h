@@ -289,9 +289,6 @@ int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out);
 ** call with the same model instead of being allocated again. Release them
 ** with vae_scratch_free before the model is freed. */
 typedef struct vae_scratch vae_scratch;
-/* Draw number draw (1, 2, ...) of n rows (VAE_DRAW of vae_infer_kept). */
-int vae_infer_draw_kept(const vae_model *m, long draw, int n, const float *x,
-                        const uint64_t *seeds, float *out, vae_scratch **scratch);
 int vae_infer_kept(const vae_model *m, int mode, int n, const float *x,
                    const uint64_t *seeds, int S, float *out, double *nll,
                    vae_scratch **scratch);

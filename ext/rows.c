@@ -378,11 +378,8 @@ int vae_rows_infer(vae_rows *r, sqlite3_int64 draw) {
     for (at = 0; at < n; at += step) {
       int rows = n - at < step ? n - at : step;
       if (at > 0 && r->db && vae_interrupted(r->db, &r->poll)) return SQLITE_INTERRUPT;
-      rc = draw > 0 ? vae_infer_draw_kept(r->m, (long)draw, rows, r->cin + (size_t)at * p,
-                                          r->seeds + at, r->cout + (size_t)at * p, &r->scratch)
-                    : vae_infer_kept(r->m, VAE_MEAN, rows, r->cin + (size_t)at * p,
-                                     r->seeds + at, 0, r->cout + (size_t)at * p, NULL,
-                                     &r->scratch);
+      rc = vae_infer_kept(r->m, draw > 0 ? VAE_DRAW : VAE_MEAN, rows, r->cin + (size_t)at * p,
+                          r->seeds + at, 0, r->cout + (size_t)at * p, NULL, &r->scratch);
       if (rc == VAE_NOMEM) return SQLITE_NOMEM;
       if (rc != VAE_OK) return SQLITE_ERROR;
     }

@@ -20,11 +20,14 @@ SELECT '-- the default is the two members, bit for bit; two threads too; one mem
 SELECT (SELECT model FROM vae_models WHERE name = 'd') = (SELECT model FROM vae_models WHERE name = 'two'),
        (SELECT model FROM vae_models WHERE name = 'two2') = (SELECT model FROM vae_models WHERE name = 'two'),
        length((SELECT model FROM vae_models WHERE name = 'two')) > length((SELECT model FROM vae_models WHERE name = 'one'));
-SELECT '-- the first member alone draws and generates: the same draws and rows as the one-member model';
+SELECT '-- the first member alone draws and generates: the rows and scores of the one-member model;';
+SELECT '-- its draws too but for their spread, chosen on both members'' held-out cells (numeric draws differ: 0; levels the same: 1)';
 CREATE VIRTUAL TABLE st USING vae(two, source=t);
 CREATE VIRTUAL TABLE so USING vae(one, source=t);
 SELECT (SELECT group_concat(a || ',' || b || ',' || k, ';') FROM st WHERE draw = 1)
      = (SELECT group_concat(a || ',' || b || ',' || k, ';') FROM so WHERE draw = 1);
+SELECT (SELECT group_concat(k, ';') FROM st WHERE draw = 1)
+     = (SELECT group_concat(k, ';') FROM so WHERE draw = 1);
 SELECT (SELECT group_concat(value, ';') FROM vae_sample('two', 20, 7))
      = (SELECT group_concat(value, ';') FROM vae_sample('one', 20, 7));
 SELECT vae_score('two', 1.0, 2.0, 1, 'x') = vae_score('one', 1.0, 2.0, 1, 'x');
