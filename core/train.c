@@ -1355,7 +1355,9 @@ static void scale_slopes(vae_model *m, const double *rho) {
 ** pair order, then a last odd shard's gradient, the slope prior added,
 ** Adam applied, all element by element, so the parameters are cut into
 ** ranges of PARAM_CHUNK worked on by the pool (same bits on any number of
-** threads). */
+** threads). A default step (two pairs, no slope prior) sums them inside
+** Adam's loop (adam_update_sum, the same bits) rather than writing the
+** sum out and reading it back. */
 #define PARAM_CHUNK 4096
 
 typedef struct {
