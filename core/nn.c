@@ -193,6 +193,17 @@ VAE_SIMD_CLONES void adam_update(const vae_adam_consts *c, float *params, const 
   }
 }
 
+VAE_SIMD_CLONES void adam_update_sum(const vae_adam_consts *c, float *params, const float *g0,
+                                     const float *g1, float *m, float *v, size_t n) {
+  const float b1 = c->b1, b2 = c->b2, step = c->step, rc2 = c->rc2, eps = c->eps;
+  for (size_t i = 0; i < n; i++) {
+    float g = g0[i] + g1[i];
+    m[i] = b1 * m[i] + (1.0f - b1) * g;
+    v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+    params[i] -= step * m[i] / (sqrtf(v[i]) * rc2 + eps);
+  }
+}
+
 void adam_step(vae_adam *opt, float *params, const float *grads, float *m, float *v,
                size_t n) {
   vae_adam_consts c = adam_begin(opt);

@@ -59,5 +59,9 @@ typedef struct {
 vae_adam_consts adam_begin(vae_adam *opt);
 void adam_update(const vae_adam_consts *c, float *params, const float *grads, float *m,
                  float *v, size_t n);
+/* adam_update on the gradient g0 + g1 (each element's float sum, as
+** written out and read back: the same bits), without writing it out. */
+void adam_update_sum(const vae_adam_consts *c, float *params, const float *g0, const float *g1,
+                     float *m, float *v, size_t n);
 
 #endif

@@ -1460,7 +1460,9 @@ static void scale_slopes(vae_model *m, const double *rho) {
 ** pair order, then a last odd shard's gradient, the slope prior added,
 ** Adam applied, all element by element, so the parameters are cut into
 ** ranges of PARAM_CHUNK worked on by the pool (same bits on any number of
-** threads). */
+** threads). A default step (two pairs, no slope prior) sums them inside
+** Adam's loop (adam_update_sum, the same bits) rather than writing the
+** sum out and reading it back. */
 #define PARAM_CHUNK 4096
 
 typedef struct {
@@ -1485,6 +1487,13 @@ static void update_range(void *ctx, int item, int worker) {
   const int pairs = ps->shards / 2;
   const float *odd = ps->shards % 2 ? b->w[ps->shards - 1].grads : NULL;
   const float *g0 = pairs ? b->pairs : odd;
+  /* A default step (4 shards, no slope prior): the two pairs' sums go
+  ** straight into Adam, not through g. */
+  if (pairs == 2 && !odd && !m->sel) {
+    adam_update_sum(&ps->c, m->params + lo, g0 + lo, b->pairs + m->nparams + lo, b->adam_m + lo,
+                    b->adam_v + lo, hi - lo);
+    return;
+  }
   if (pairs > 1 || (pairs == 1 && odd)) {
     const float *g1 = pairs > 1 ? b->pairs + m->nparams : odd;
     for (size_t i = lo; i < hi; i++) g[i] = g0[i] + g1[i];

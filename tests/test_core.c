@@ -2984,6 +2984,33 @@ static void test_pooled_phases(void) {
 ** shards (a pair whose two gradients are summed by whichever thread ends
 ** the second, then a shard alone) and a last batch of one shard (170
 ** training rows: 3 batches of 48, then 26 rows; held out: 30). */
+/* adam_update_sum (a default step's two pairs' sums straight into Adam)
+** against the sum written out and adam_update: the same bits, on lengths
+** that leave a vector remainder. */
+static void test_adam_sum(void) {
+  enum { n = 1037 };
+  static float g0[n], g1[n], g[n], p1[n], m1[n], v1[n], p2[n], m2[n], v2[n];
+  vae_rng rng;
+  vae_rng_seed(&rng, 91);
+  for (int i = 0; i < n; i++) {
+    g0[i] = (float)(vae_rng_uniform(&rng) - 0.5) * 3.0f;
+    g1[i] = (float)(vae_rng_uniform(&rng) - 0.5) * 1e-3f;
+    p1[i] = p2[i] = (float)vae_rng_uniform(&rng);
+    m1[i] = m2[i] = (float)(vae_rng_uniform(&rng) - 0.5) * 0.1f;
+    v1[i] = v2[i] = (float)vae_rng_uniform(&rng) * 0.01f;
+  }
+  vae_adam opt = {1e-3, 0.9, 0.999, 1e-8, 0};
+  for (int step = 0; step < 3; step++) {
+    vae_adam_consts c = adam_begin(&opt);
+    for (int i = 0; i < n; i++) g[i] = g0[i] + g1[i];
+    adam_update(&c, p1, g, m1, v1, n);
+    adam_update_sum(&c, p2, g0, g1, m2, v2, n);
+  }
+  CHECK(memcmp(p1, p2, sizeof p1) == 0 && memcmp(m1, m2, sizeof m1) == 0 &&
+            memcmp(v1, v2, sizeof v1) == 0,
+        "Adam on two gradients' sum: the same bits as on the sum written out");
+}
+
 static void test_fit_threads(void) {
   enum { N = 200, RUNS = 4 };
   static float x[N * 5];
@@ -3011,6 +3038,30 @@ static void test_fit_threads(void) {
     CHECK(m[r] && m[r]->nparams == m[0]->nparams &&
               memcmp(m[r]->params, m[0]->params, m[0]->nparams * sizeof(float)) == 0,
           "the same parameters on %d threads as on 1 (run %d)", threads[r], r);
+  for (int r = 0; r < RUNS; r++) vae_model_free(m[r]);
+  /* Batches of 64 rows: 4 shards, whose two pairs' sums go straight into
+  ** Adam (update_range; the 180 training rows' last batch of 52 too), and
+  ** the refit on all 200 rows ends with a batch of one shard; on 1, 2, 3
+  ** and again 2 threads. */
+  for (int r = 0; r < RUNS; r++) {
+    vae_config cfg;
+    vae_config_default(&cfg);
+    cfg.seed = 9;
+    cfg.epochs = 2;
+    cfg.batch = 64;
+    cfg.holdout = 0.1;
+    cfg.hidden[0] = cfg.hidden[1] = 16;
+    cfg.samples = 4;
+    cfg.impute_samples = 16;
+    cfg.threads = threads[r];
+    char err[200];
+    m[r] = create_fit(cols, 5, &cfg, x, N, err, sizeof err);
+    CHECK(m[r] != NULL, "fit of batch 64 on %d threads: %s", threads[r], m[r] ? "" : err);
+  }
+  for (int r = 1; r < RUNS && m[0]; r++)
+    CHECK(m[r] && m[r]->nparams == m[0]->nparams &&
+              memcmp(m[r]->params, m[0]->params, m[0]->nparams * sizeof(float)) == 0,
+          "batch 64: the same parameters on %d threads as on 1 (run %d)", threads[r], r);
   for (int r = 0; r < RUNS; r++) vae_model_free(m[r]);
 }
 
@@ -3996,6 +4047,7 @@ int main(void) {
   test_pool_held_worker();
   test_inference_threads();
   test_pooled_phases();
+  test_adam_sum();
   test_fit_threads();
   test_expect_table();
   test_approximations();
