@@ -3011,7 +3011,10 @@ static void test_adam_sum(void) {
         "Adam on two gradients' sum: the same bits as on the sum written out");
 }
 
-static void test_fit_threads(void) {
+/* Fits of the mixed data on 1, 2, 3 and again 2 threads with the given
+** seed, epochs, batch and held-out share: the same parameters on each. */
+static void fit_threads_case(const char *what, uint64_t seed, int epochs, int batch,
+                             double holdout) {
   enum { N = 200, RUNS = 4 };
   static float x[N * 5];
   mixed_data(x, N, 33, 0.2);
@@ -3022,47 +3025,32 @@ static void test_fit_threads(void) {
   for (int r = 0; r < RUNS; r++) {
     vae_config cfg;
     vae_config_default(&cfg);
-    cfg.seed = 8;
-    cfg.epochs = 3;
-    cfg.batch = 48;
-    cfg.holdout = 0.15;
+    cfg.seed = seed;
+    cfg.epochs = epochs;
+    cfg.batch = batch;
+    cfg.holdout = holdout;
     cfg.hidden[0] = cfg.hidden[1] = 16;
     cfg.samples = 4;
     cfg.impute_samples = 16;
     cfg.threads = threads[r];
     char err[200];
     m[r] = create_fit(cols, 5, &cfg, x, N, err, sizeof err);
-    CHECK(m[r] != NULL, "fit on %d threads: %s", threads[r], m[r] ? "" : err);
+    CHECK(m[r] != NULL, "%s fit on %d threads: %s", what, threads[r], m[r] ? "" : err);
   }
   for (int r = 1; r < RUNS && m[0]; r++)
     CHECK(m[r] && m[r]->nparams == m[0]->nparams &&
               memcmp(m[r]->params, m[0]->params, m[0]->nparams * sizeof(float)) == 0,
-          "the same parameters on %d threads as on 1 (run %d)", threads[r], r);
+          "%s: the same parameters on %d threads as on 1 (run %d)", what, threads[r], r);
   for (int r = 0; r < RUNS; r++) vae_model_free(m[r]);
+}
+
+static void test_fit_threads(void) {
+  /* Batches of 48 rows: 3 shards (a pair and an odd one). */
+  fit_threads_case("batch 48", 8, 3, 48, 0.15);
   /* Batches of 64 rows: 4 shards, whose two pairs' sums go straight into
   ** Adam (update_range; the 180 training rows' last batch of 52 too), and
-  ** the refit on all 200 rows ends with a batch of one shard; on 1, 2, 3
-  ** and again 2 threads. */
-  for (int r = 0; r < RUNS; r++) {
-    vae_config cfg;
-    vae_config_default(&cfg);
-    cfg.seed = 9;
-    cfg.epochs = 2;
-    cfg.batch = 64;
-    cfg.holdout = 0.1;
-    cfg.hidden[0] = cfg.hidden[1] = 16;
-    cfg.samples = 4;
-    cfg.impute_samples = 16;
-    cfg.threads = threads[r];
-    char err[200];
-    m[r] = create_fit(cols, 5, &cfg, x, N, err, sizeof err);
-    CHECK(m[r] != NULL, "fit of batch 64 on %d threads: %s", threads[r], m[r] ? "" : err);
-  }
-  for (int r = 1; r < RUNS && m[0]; r++)
-    CHECK(m[r] && m[r]->nparams == m[0]->nparams &&
-              memcmp(m[r]->params, m[0]->params, m[0]->nparams * sizeof(float)) == 0,
-          "batch 64: the same parameters on %d threads as on 1 (run %d)", threads[r], r);
-  for (int r = 0; r < RUNS; r++) vae_model_free(m[r]);
+  ** the refit on all 200 rows ends with a batch of one shard. */
+  fit_threads_case("batch 64", 9, 2, 64, 0.1);
 }
 
 /* Early stopping: a bound that falls slowly under noise keeps gaining
