@@ -182,26 +182,25 @@ vae_adam_consts adam_begin(vae_adam *opt) {
   return c;
 }
 
+/* One element's Adam step on gradient g: adam_update's and
+** adam_update_sum's loop body, inlined into each so both vectorize. */
+static inline void adam_element(const vae_adam_consts *c, float g, float *param, float *m,
+                                float *v) {
+  *m = c->b1 * *m + (1.0f - c->b1) * g;
+  *v = c->b2 * *v + (1.0f - c->b2) * g * g;
+  *param -= c->step * *m / (sqrtf(*v) * c->rc2 + c->eps);
+}
+
 VAE_SIMD_CLONES void adam_update(const vae_adam_consts *c, float *params, const float *grads,
                                  float *m, float *v, size_t n) {
-  const float b1 = c->b1, b2 = c->b2, step = c->step, rc2 = c->rc2, eps = c->eps;
-  for (size_t i = 0; i < n; i++) {
-    float g = grads[i];
-    m[i] = b1 * m[i] + (1.0f - b1) * g;
-    v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-    params[i] -= step * m[i] / (sqrtf(v[i]) * rc2 + eps);
-  }
+  const vae_adam_consts k = *c;
+  for (size_t i = 0; i < n; i++) adam_element(&k, grads[i], params + i, m + i, v + i);
 }
 
 VAE_SIMD_CLONES void adam_update_sum(const vae_adam_consts *c, float *params, const float *g0,
                                      const float *g1, float *m, float *v, size_t n) {
-  const float b1 = c->b1, b2 = c->b2, step = c->step, rc2 = c->rc2, eps = c->eps;
-  for (size_t i = 0; i < n; i++) {
-    float g = g0[i] + g1[i];
-    m[i] = b1 * m[i] + (1.0f - b1) * g;
-    v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-    params[i] -= step * m[i] / (sqrtf(v[i]) * rc2 + eps);
-  }
+  const vae_adam_consts k = *c;
+  for (size_t i = 0; i < n; i++) adam_element(&k, g0[i] + g1[i], params + i, m + i, v + i);
 }
 
 void adam_step(vae_adam *opt, float *params, const float *grads, float *m, float *v,
