@@ -279,7 +279,10 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
 ** unchanged, no table losing a target; ML efficacy fell on the widened
 ** tables by up to 0.1 (crabs 0.93 -> 0.84, its bar 0.78; vowel 0.68 ->
 ** 0.59 on seed 1, its bar 0.28) and diabetes' pair 0.976 -> 0.971 on seed
-** 0 (below the copula's 0.977 before too).
+** 0 (below the copula's 0.977 before too). Cost: four vae_generate calls
+** of 2,048 rows on one thread (tm.cfg.threads below), a default
+** one-thread fit's CPU +3% (breast_cancer 2.19 -> 2.25 s, diabetes 1.43
+** -> 1.47 s) to +8% (wine 0.37 -> 0.40 s), best of 3 against main.
 **
 ** Tried, and not kept (the first three with the values unclipped):
 **   - widening chosen by a DCR-like criterion on the training rows alone
