@@ -32,7 +32,8 @@
 ** marginal down where the table's map left the share of a column's few
 ** extreme values to the draws. The core's vae_sample (independent draws)
 ** still maps through them. On the draws the numeric noise's temperature
-** is chosen (noise.c); the tables are of the draws at that temperature.
+** is chosen (noise.c), widened on vae_generate's rows once the level
+** shifts are made; the tables are of the draws at that temperature.
 **
 ** Tried first, and worse on the suite (bench/generate.py --quick, 17
 ** tables): drawing z from a Gaussian fitted to the encoder's aggregate
@@ -441,6 +442,7 @@ typedef struct {
   const double *target;
   double *mean;         /* [x_width] */
   int first;            /* the job's first chunk */
+  int numeric;          /* calibrate_column: numeric columns (1) or the others (0) */
 } calib_job;
 
 /* Chunk first + item: its draws decoded into their numeric scores g
@@ -483,7 +485,8 @@ static void decode_chunk(void *ctx, int item, int worker) {
 static void calibrate_column(void *ctx, int j, int worker) {
   const calib_job *c = ctx;
   const vae_model *m = c->m;
-  if (vae_is_numeric(m->cols[j].kind)) {
+  if (vae_is_numeric(m->cols[j].kind) != c->numeric) return;
+  if (c->numeric) {
     float *col = c->g + (size_t)j * c->N, *q = c->cal->q + (size_t)j * c->cal->nq;
     const int N = c->N, nq = c->cal->nq;
     /* The column's noise is in its scores by now: its place is scratch. */
@@ -526,7 +529,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     goto done;
   }
   for (int j = 0; j < p; j++) sd[j] = sqrt(exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR);
-  calib_job job = {m, N, Nl, seed, sd, w, noise, g, gn, lg, &cal, target, target + m->x_width, 0};
+  calib_job job = {m, N, Nl, seed, sd, w, noise, g, gn, lg, &cal, target, target + m->x_width, 0, 0};
   /* Numeric scores column-major: each column's draws sorted in place
   ** afterwards. Decoded CALIBRATION_JOB chunks a job, asking stop between. */
   for (job.first = 0; job.first < chunks; job.first += CALIBRATION_JOB) {
@@ -537,13 +540,20 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     int items = chunks - job.first < CALIBRATION_JOB ? chunks - job.first : CALIBRATION_JOB;
     vae_pool_run(pool, items, decode_chunk, &job);
   }
-  /* The noise's temperature (noise.c), then the draws it gives. */
+  /* The noise's temperature (noise.c), the level shifts, the temperature
+  ** widened on vae_generate's rows (which read the shifts), then the
+  ** numeric draws at it. */
   rc = vae_temperature_fit(m, data, n, g, gn, N, &cal.temp);
+  if (rc) goto done;
+  level_shares(m, data, n, target);
+  job.numeric = 0;
+  vae_pool_run(pool, p, calibrate_column, &job);
+  rc = vae_temperature_widen(m, &cal, data, n, seed, &cal.temp);
   if (rc) goto done;
   for (int j = 0; j < p; j++)
     if (vae_is_numeric(m->cols[j].kind))
       for (size_t i = (size_t)j * N; i < (size_t)(j + 1) * N; i++) g[i] += (float)(cal.temp * gn[i]);
-  level_shares(m, data, n, target);
+  job.numeric = 1;
   vae_pool_run(pool, p, calibrate_column, &job);
 done:
   for (int t = 0; t < ready; t++) vae_work_free(&w[t]);
