@@ -538,7 +538,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     vae_pool_run(pool, items, decode_chunk, &job);
   }
   /* The noise's temperature (noise.c), then the draws it gives. */
-  rc = vae_temperature_fit(m, data, n, g, gn, N, &cal.temp);
+  rc = vae_temperature_fit(m, data, n, g, gn, N, pool, &cal.temp);
   if (rc) goto done;
   for (int j = 0; j < p; j++)
     if (vae_is_numeric(m->cols[j].kind))

@@ -3011,8 +3011,23 @@ static void test_adam_sum(void) {
         "Adam on two gradients' sum: the same bits as on the sum written out");
 }
 
+/* Whether a and b save to the same blob (every part of a model: the
+** network, the linear part, the calibration and its noise temperature,
+** the member). */
+static int same_blob(const vae_model *a, const vae_model *b) {
+  unsigned char *ba = NULL, *bb = NULL;
+  size_t la = 0, lb = 0;
+  int same = vae_model_save(a, &ba, &la) == VAE_OK && vae_model_save(b, &bb, &lb) == VAE_OK &&
+             la == lb && memcmp(ba, bb, la) == 0;
+  vae_free(&a->mem, ba);
+  vae_free(&b->mem, bb);
+  return same;
+}
+
 /* Fits of the mixed data on 1, 2, 3 and again 2 threads with the given
-** seed, epochs, batch and held-out share: the same parameters on each. */
+** seed, epochs, batch and held-out share: the same parameters on each,
+** and the same blob (the pool's other jobs: the linear part, the
+** calibration's draws and its temperature grid). */
 static void fit_threads_case(const char *what, uint64_t seed, int epochs, int batch,
                              double holdout) {
   enum { N = 200, RUNS = 4 };
@@ -3041,6 +3056,9 @@ static void fit_threads_case(const char *what, uint64_t seed, int epochs, int ba
     CHECK(m[r] && m[r]->nparams == m[0]->nparams &&
               memcmp(m[r]->params, m[0]->params, m[0]->nparams * sizeof(float)) == 0,
           "%s: the same parameters on %d threads as on 1 (run %d)", what, threads[r], r);
+  for (int r = 1; r < RUNS && m[0]; r++)
+    CHECK(m[r] && same_blob(m[r], m[0]), "%s: the same blob on %d threads as on 1 (run %d)", what,
+          threads[r], r);
   for (int r = 0; r < RUNS; r++) vae_model_free(m[r]);
 }
 
