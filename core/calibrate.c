@@ -543,7 +543,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
   /* The noise's temperature (noise.c), the level shifts, the temperature
   ** widened on vae_generate's rows (which read the shifts), then the
   ** numeric draws at it. */
-  rc = vae_temperature_fit(m, data, n, g, gn, N, &cal.temp);
+  rc = vae_temperature_fit(m, data, n, g, gn, N, pool, &cal.temp);
   if (rc) goto done;
   level_shares(m, data, n, target);
   job.numeric = 0;

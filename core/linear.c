@@ -58,7 +58,14 @@
 ** of the pool: each row conditioned on its own (its filled values and its
 ** missing block's conditional covariance kept), then summed on the caller
 ** in row order. Both fixed, so the sums are the same on any number of
-** threads. */
+** threads. In a default fit of 20,000 rows (28 wide, 5,466 rows of EM,
+** 4 iterations) a job of 64 rows is some 10 us of work and the E steps
+** took 3.3 ms on two threads as on one. Tried and not kept: blocks of up
+** to 1,024 rows (as many as 1 MiB of conditional covariances hold, 16
+** items; the same bits): the linear part took 19.4-20.0 ms against
+** 16.6-17.5 ms on one and two threads alike, the larger buffers' fresh
+** pages costing more than the jobs saved (fresh pages are dear on this
+** project's virtual machine: zeroing the calibration's 3 MiB took 6 ms). */
 #define LIN_BLOCK 64
 #define LIN_ITEM 8
 /* Variances are inflated by this share: it keeps one-hot groups, whose

@@ -567,14 +567,16 @@ double vae_generation_bend(const vae_column *c);
 ** (VAE_STRATA x p; other columns of e left alone). vae_temperature_fit
 ** chooses the noise's temperature on the calibration's draws (numeric
 ** column j's decoder means at mean + j N, their noise at noise + j N) and
-** the rows data[n x p], into *temp; vae_temperature_widen then makes
-** vae_generate's rows of m with calibration cal (its level shifts made)
-** at *temp times 1 to 2 and keeps the one whose numeric columns'
-** correlations are nearest the rows' (seed: the draws'). */
+** the rows data[n x p], into *temp, its grid's points on pool (NULL: the
+** caller alone; the same choice on any number of threads);
+** vae_temperature_widen then makes vae_generate's rows of m with
+** calibration cal (its level shifts made) at *temp times 1 to 2 and keeps
+** the one whose numeric columns' correlations are nearest the rows'
+** (seed: the draws'). */
 void vae_gen_latents(const vae_model *m, uint64_t seed, uint64_t block, float *z);
 void vae_gen_noise(const vae_model *m, uint64_t seed, uint64_t block, double *u, double *e);
 int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const float *mean,
-                        const float *noise, int N, double *temp);
+                        const float *noise, int N, vae_pool *pool, double *temp);
 int vae_temperature_widen(const vae_model *m, const vae_calibration *cal, const float *data,
                           int64_t n, uint64_t seed, double *temp);
 /* The n pairs (value, index) of a[2n] in ascending order of value, pairs

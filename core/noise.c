@@ -185,9 +185,68 @@ static void pair_correlations(const double *x, int N, int nn, double *r) {
     }
 }
 
+/* The temperature's work on the pool: the columns' values at the ranks
+** (rank_values, an item a column), then the grid (temperature_error, an
+** item a temperature, on buffers of the thread that runs it); each item
+** writes its own part, and the choice is made in the grid's order, so
+** the same on any number of threads. On two threads (a default fit of
+** 20,000 rows, 12 numeric columns) the grid took 3.6 ms against 6.2 ms,
+** and the whole choice 9.5 ms against 10-11 ms: the rest is its buffers'
+** fresh pages (1.6 ms, 2.9 ms with the second thread's) and the rows'
+** correlations (0.9 ms). */
+typedef struct {
+  const vae_model *m;
+  const float *mean, *noise;
+  int N, D, nn;
+  const int *cols;
+  double *at_rank;        /* [nn x D]: column k's value at rank r */
+  const double *want;     /* [pairs]: the rows' correlations */
+  size_t pairs;
+  double *x, *rank, *got; /* per worker: [D x nn], [D x 4], [pairs] */
+  size_t x_size;          /* a worker's share of x, in doubles */
+  double err[sizeof TEMP_GRID / sizeof TEMP_GRID[0]];
+} temp_job;
+
+/* Item k: numeric column cols[k]'s values at the D ranks' probabilities
+** (the same for every temperature: computed once). */
+static void rank_values(void *ctx, int k, int worker) {
+  temp_job *j = ctx;
+  const vae_column *col = &j->m->cols[j->cols[k]];
+  for (int r = 0; r < j->D; r++) {
+    double v = vae_column_value_at(col, (r + 0.5) / j->D);
+    j->at_rank[(size_t)k * j->D + r] = col->kind == VAE_INTEGER ? floor(v + 0.5) : v;
+  }
+}
+
+/* Item t: TEMP_GRID[t]'s error: each numeric column's draws at that
+** temperature ranked and given the column's values at their ranks, the
+** distance of their correlations from the rows', plus the penalty. */
+static void temperature_error(void *ctx, int t, int worker) {
+  temp_job *j = ctx;
+  const int D = j->D, N = j->N;
+  const double tau = TEMP_GRID[t];
+  double *x = j->x + (size_t)worker * j->x_size, *rank = j->rank + (size_t)worker * D * 4;
+  double *got = j->got + (size_t)worker * j->pairs;
+  for (int k = 0; k < j->nn; k++) {
+    const float *mu = j->mean + (size_t)j->cols[k] * N, *e = j->noise + (size_t)j->cols[k] * N;
+    /* Draws spread evenly over the N: every (N / D)-th. */
+    for (int i = 0; i < D; i++) {
+      size_t s = (size_t)((double)i * N / D);
+      rank[2 * i] = mu[s] + tau * e[s];
+      rank[2 * i + 1] = i;
+    }
+    vae_sort_ranked(rank, rank + (size_t)2 * D, D);
+    for (int r = 0; r < D; r++) x[(size_t)k * D + (int)rank[2 * r + 1]] = j->at_rank[(size_t)k * D + r];
+  }
+  pair_correlations(x, D, j->nn, got);
+  double err = 0;
+  for (size_t a = 0; a < j->pairs; a++) err += fabs(got[a] - j->want[a]);
+  j->err[t] = err / j->pairs + TEMP_PENALTY * (1 - tau);
+}
+
 int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const float *mean,
-                        const float *noise, int N, double *temp) {
-  const int p = m->p;
+                        const float *noise, int N, vae_pool *pool, double *temp) {
+  const int p = m->p, threads = vae_pool_threads(pool), grid = sizeof TEMP_GRID / sizeof TEMP_GRID[0];
   int cols[TEMP_MAX_COLS], nn = 0;
   *temp = 1.0;
   for (int c = 0; c < p && nn < TEMP_MAX_COLS; c++)
@@ -196,11 +255,16 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
   const int R = n < NOISE_MAX_ROWS ? (int)n : NOISE_MAX_ROWS;
   const int D = N < TEMP_MAX_DRAWS ? N : TEMP_MAX_DRAWS, big = D > R ? D : R;
   const size_t pairs = (size_t)nn * (nn - 1) / 2;
-  double *x = vae_malloc(&m->mem, (size_t)big * nn * sizeof(double));
-  double *rank = vae_malloc(&m->mem, (size_t)D * 4 * sizeof(double)); /* and the sort's scratch */
-  double *want = vae_malloc(&m->mem, pairs * 2 * sizeof(double)), *got = want ? want + pairs : NULL;
-  /* Each column's value at rank r, the same for every t: computed once. */
-  double *at_rank = vae_malloc(&m->mem, (size_t)D * nn * sizeof(double));
+  /* Per thread: x (the rows' values first, on the caller's), the ranking
+  ** and its sort's scratch, the correlations; want, the rows'. Zeroed
+  ** here so that the calling thread alone faults their pages in (two
+  ** threads faulting in pages at once ran slower than one: calibrate.c). */
+  temp_job j = {m, mean, noise, N, D, nn, cols, NULL, NULL, pairs, NULL, NULL, NULL,
+                (size_t)big * nn, {0}};
+  double *x = vae_calloc(&m->mem, (size_t)threads * j.x_size, sizeof(double));
+  double *rank = vae_calloc(&m->mem, (size_t)threads * D * 4, sizeof(double));
+  double *want = vae_calloc(&m->mem, pairs * (1 + (size_t)threads), sizeof(double));
+  double *at_rank = vae_calloc(&m->mem, (size_t)D * nn, sizeof(double));
   if (!x || !rank || !want || !at_rank) {
     vae_free(&m->mem, x);
     vae_free(&m->mem, rank);
@@ -208,42 +272,26 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
     vae_free(&m->mem, at_rank);
     return VAE_NOMEM;
   }
-  for (int k = 0; k < nn; k++) {
-    const vae_column *col = &m->cols[cols[k]];
-    for (int r = 0; r < D; r++) {
-      double v = vae_column_value_at(col, (r + 0.5) / D);
-      at_rank[(size_t)k * D + r] = col->kind == VAE_INTEGER ? floor(v + 0.5) : v;
-    }
-  }
+  j.at_rank = at_rank;
+  vae_pool_run(pool, nn, rank_values, &j);
   for (int k = 0; k < nn; k++)
     for (int i = 0; i < R; i++) {
       float v = data[(size_t)((double)i * (double)n / R) * p + cols[k]];
       x[(size_t)k * R + i] = isnan(v) ? NAN : v;
     }
   pair_correlations(x, R, nn, want);
+  j.want = want;
+  j.x = x;
+  j.rank = rank;
+  j.got = want + pairs;
+  vae_pool_run(pool, grid, temperature_error, &j);
+  /* The first of the lowest, in the grid's order. */
   double best = INFINITY;
-  for (size_t t = 0; t < sizeof TEMP_GRID / sizeof TEMP_GRID[0]; t++) {
-    const double tau = TEMP_GRID[t];
-    for (int k = 0; k < nn; k++) {
-      const float *mu = mean + (size_t)cols[k] * N, *e = noise + (size_t)cols[k] * N;
-      /* Draws spread evenly over the N: every (N / D)-th. */
-      for (int i = 0; i < D; i++) {
-        size_t s = (size_t)((double)i * N / D);
-        rank[2 * i] = mu[s] + tau * e[s];
-        rank[2 * i + 1] = i;
-      }
-      vae_sort_ranked(rank, rank + (size_t)2 * D, D);
-      for (int r = 0; r < D; r++) x[(size_t)k * D + (int)rank[2 * r + 1]] = at_rank[(size_t)k * D + r];
+  for (int t = 0; t < grid; t++)
+    if (j.err[t] < best) {
+      best = j.err[t];
+      *temp = TEMP_GRID[t];
     }
-    pair_correlations(x, D, nn, got);
-    double err = 0;
-    for (size_t a = 0; a < pairs; a++) err += fabs(got[a] - want[a]);
-    err = err / pairs + TEMP_PENALTY * (1 - tau);
-    if (err < best) {
-      best = err;
-      *temp = tau;
-    }
-  }
   vae_free(&m->mem, x);
   vae_free(&m->mem, rank);
   vae_free(&m->mem, want);
