@@ -25,8 +25,8 @@
 **           shift[width] (one per encoded value, added to binary and
 **           categorical logits; width as the linear part's d)
 **   since version 9, when the calibration's nq > 0: f64 the temperature
-**           of generation's numeric noise (noise.c; 0 < t <= 2: up to 1
-**           before builds that widen it, which refuse a wider one)
+**           of generation's numeric noise (noise.c; 0 < t <= 1, and
+**           since version 15 0 < t <= 2: vae_temperature_widen)
 **   since version 10: the nearest-neighbour expert (knn.c): f32
 **           knn_share[p] (each within [0, 1], all 0 when n is 0), u32 n
 **           (at most vae_knn_capacity of the encoded width), f32
@@ -59,6 +59,8 @@
 **           a member's blob may hold no member (its length 0), and its
 **           columns must be this model's (names, kinds, levels). Older
 **           blobs get none
+**   since version 15: the same layout; the temperature may be above 1
+**           (above)
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -496,13 +498,14 @@ static int read_calibration(reader *r, uint32_t version, const vae_column *cols,
 }
 
 /* The temperature of generation's noise (version 9 on, after a
-** calibration): within (0, 2] (the calibration's choice times up to 2,
-** noise.c, vae_temperature_widen; earlier builds wrote (0, 1] and read no
-** wider one). Older blobs generate with the decoder's sd. */
+** calibration): within (0, 1], from version 15 on (0, 2] (the
+** calibration's choice times up to 2, noise.c, vae_temperature_widen).
+** Older blobs generate with the decoder's sd. */
 static int read_temperature(reader *r, uint32_t version, vae_calibration *cal) {
   if (version < 9) return VAE_OK;
   cal->temp = get_f64(r);
-  return r->bad || !(cal->temp > 0 && cal->temp <= 2) ? VAE_CORRUPT : VAE_OK;
+  const double most = version >= 15 ? 2.0 : 1.0;
+  return r->bad || !(cal->temp > 0 && cal->temp <= most) ? VAE_CORRUPT : VAE_OK;
 }
 
 /* The nearest neighbours' shares and reservoir (version 10 on) into

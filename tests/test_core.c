@@ -1442,7 +1442,8 @@ static void test_spread_shift(void) {
 ** before the cross-column terms; version 8 a calibrated MAR model from
 ** before generation's noise temperature; version 9 a MAR model with a
 ** linear part and a calibration from before the nearest neighbours;
-** version 12 a model with a forest from before the split linear part): each
+** version 12 a model with a forest from before the split linear part,
+** version 14 a two-member model from before the widened temperature): each
 ** loads, imputes valid values, and
 ** saved again as the current version gives the same model and the same
 ** imputations. */
@@ -1451,9 +1452,10 @@ static void test_frozen_blobs(void) {
                          "tests/data/frozen/model_v4.vaem", "tests/data/frozen/model_v6.vaem",
                          "tests/data/frozen/model_v7.vaem", "tests/data/frozen/model_v8.vaem",
                          "tests/data/frozen/model_v9.vaem", "tests/data/frozen/model_v10.vaem",
-                         "tests/data/frozen/model_v11.vaem", "tests/data/frozen/model_v12.vaem"};
-  const int versions[] = {2, 3, 4, 6, 7, 8, 9, 10, 11, 12};
-  for (int f = 0; f < 10; f++) {
+                         "tests/data/frozen/model_v11.vaem", "tests/data/frozen/model_v12.vaem",
+                         "tests/data/frozen/model_v14.vaem"};
+  const int versions[] = {2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 14};
+  for (int f = 0; f < 11; f++) {
     FILE *in = fopen(files[f], "rb");
     static unsigned char buf[65536];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
@@ -1974,6 +1976,35 @@ static void test_frozen_v13(void) {
   vae_model_free(m);
 }
 
+/* The format 14 file (main's vae.so before the widened temperature: two
+** members, 120 rows of x real, n integer, b binary, k categorical u/v/w,
+** hidden 16, latent 2, seed 4) loads with both members and a temperature
+** within (0, 1], and imputes what its writer's vae_impute gave: x of
+** (NULL, 3, 1, u), n of (1.5, NULL, 0, v), k of (-1, 9, 1, NULL), b of
+** (0.5, 7, NULL, w). */
+static void test_frozen_v14(void) {
+  vae_model *m;
+  char err[200] = "";
+  int rc = load_frozen("tests/data/frozen/model_v14.vaem", &m, err, sizeof err);
+  CHECK(rc == VAE_OK, "model_v14.vaem loads: %s", err);
+  if (rc) return;
+  const vae_column *c = vae_model_column(m, 3);
+  int u = vae_column_level(c, "u", 1), v = vae_column_level(c, "v", 1),
+      w = vae_column_level(c, "w", 1);
+  CHECK(vae_model_members(m) == 2 && m->cal.nq > 0 && m->cal.temp > 0 && m->cal.temp <= 1 &&
+            u >= 0 && v >= 0 && w >= 0,
+        "model_v14.vaem: two members, a calibration, temperature %g", m->cal.temp);
+  float rows[16] = {NAN, 3, 1, (float)u, 1.5f, NAN, 0, (float)v,
+                    -1.0f, 9, 1, NAN, 0.5f, 7, NAN, (float)w};
+  float out[16];
+  rc = vae_infer(m, VAE_MEAN, 4, rows, NULL, 0, out, NULL);
+  CHECK(rc == VAE_OK && fabs(out[0] - 0.059152815) < 1e-5 && out[5] == 11 && out[11] == u &&
+            out[14] == 0,
+        "model_v14.vaem imputes as its writer did: %.7f %g %g %g", out[0], out[5], out[11],
+        out[14]);
+  vae_model_free(m);
+}
+
 /* A model of cols created and fitted on rows x[0..n) with cfg; NULL (and
 ** the reason in err) on error, nothing left allocated. */
 static vae_model *create_fit(const vae_column *cols, int p, const vae_config *cfg, const float *x,
@@ -2089,9 +2120,29 @@ static void test_old_blobs(vae_model *m) {
     return;
   }
   size_t wlen = strlen(VAE_VERSION);
-  CHECK(v14[4] == 14 && v14[8] == wlen && v14[9] == 0 && v14[10] == 0 && v14[11] == 0 &&
-            memcmp(v14 + 12, VAE_VERSION, wlen) == 0,
-        "the blob is version 14 and its writer is %s", VAE_VERSION);
+  CHECK(v14[4] == VAE_BLOB_FORMAT && v14[8] == wlen && v14[9] == 0 && v14[10] == 0 &&
+            v14[11] == 0 && memcmp(v14 + 12, VAE_VERSION, wlen) == 0,
+        "the blob is version %u and its writer is %s", VAE_BLOB_FORMAT, VAE_VERSION);
+  /* Version 14 is version 15's layout (15 lets the temperature above 1):
+  ** the same bytes marked 14 load as the same model. */
+  {
+    unsigned char *t = malloc(n14), *back = NULL;
+    size_t n_back = 0;
+    vae_model *old = NULL;
+    char err[200] = "";
+    if (t) {
+      memcpy(t, v14, n14);
+      t[4] = 14;
+      blob_set_crc(t, n14);
+    }
+    int rc = t ? vae_model_load(&test_mem, t, n14, &old, err, sizeof err) : VAE_NOMEM;
+    if (!rc) rc = vae_model_save(old, &back, &n_back);
+    CHECK(rc == VAE_OK && n_back == n14 && memcmp(back, v14, n14) == 0,
+          "version 14 blob loads as the same model: %s", err);
+    vae_free(&test_mem, back);
+    vae_model_free(old);
+    free(t);
+  }
   /* Version 13: without the member's u64 length = 0 before u64 nparams. */
   size_t member_at = n14 - (8 + 4 * m->nparams + 4) - 8;
   CHECK(le32(v14 + member_at) == 0 && le32(v14 + member_at + 4) == 0,
@@ -2267,6 +2318,26 @@ static void test_determinism_and_blob(void) {
       int rc = vae_model_load(&test_mem, t, la, &e, err, sizeof err);
       CHECK(k < 2 ? rc == VAE_OK && e->cal.temp == temps[k] : rc == VAE_CORRUPT && !e,
             "a blob whose noise temperature is %g: %s", temps[k], rc ? err : "loads");
+      vae_model_free(e);
+    }
+    /* Format 14 read (0, 1]: the blob marked 14 (the same layout), its
+    ** member's whole blob within it too, loads at 0.5, not at 1.5. */
+    size_t member = 0;
+    for (size_t i = 12; i + 4 <= la && !member; i++)
+      if (memcmp(ba + i, "VAEM", 4) == 0) member = i;
+    CHECK(member > 8, "the two-member blob holds its member's");
+    for (int k = 0; t && member > 8 && k < 2; k++) {
+      memcpy(t, ba, la);
+      memcpy(t + at, &temps[k], 8);
+      const size_t mlen = (size_t)le32(t + member - 8);
+      t[member + 4] = 14;
+      blob_set_crc(t + member, mlen);
+      t[4] = 14;
+      blob_set_crc(t, la);
+      vae_model *e = NULL;
+      int rc = vae_model_load(&test_mem, t, la, &e, err, sizeof err);
+      CHECK(k == 0 ? rc == VAE_OK : rc == VAE_CORRUPT && !e,
+            "a format 14 blob whose temperature is %g: %s", temps[k], rc ? err : "loads");
       vae_model_free(e);
     }
     free(t);
@@ -3525,7 +3596,7 @@ static void test_knn_blob(void) {
   char err[200] = "";
   if (!m) goto done;
   CHECK(m->knn.n > 0, "the cluster model keeps a reservoir");
-  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == 14, "saved as version 14");
+  CHECK(vae_model_save(m, &blob, &len) == VAE_OK && blob[4] == VAE_BLOB_FORMAT, "saved as the current version");
   int rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
   CHECK(rc == VAE_OK, "loads: %s", err);
   if (rc) goto done;
@@ -4163,6 +4234,7 @@ int main(void) {
   test_frozen_v11();
   test_frozen_v12();
   test_frozen_v13();
+  test_frozen_v14();
   test_kept_scratch();
   test_generate_strata();
   test_generate_two_clusters();
