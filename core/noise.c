@@ -358,6 +358,10 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
 **     clipped at 6 or 8 robust sds: 0.71 there; at 5: 0.77 there (as at
 **     4) and DCR 21 / 19 (psid1976 0.606 -> 0.569 on seed 1), one table on
 **     one seed from a bound one step from where that test fails: 4 kept;
+**   - WIDEN_DRAWS 1,024 instead of 2,048 (half the cost): DCR 22 / 17,
+**     the same count over both seeds, and bench/threads.py's 2-thread
+**     ratio within the noise of 2,048's and main's (0.632-0.651 against
+**     0.634 and 0.635, sets of 5 pairs in turn): not worth the change;
 **   - rank (Spearman) correlations instead: DCR 20 / 17, faithful's pair
 **     0.999 -> 0.982 and chicago's ML efficacy under its bar (0.948 ->
 **     0.910, bar 0.917) on seed 0. */
