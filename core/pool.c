@@ -71,6 +71,8 @@ struct vae_pool {
   vae_pool_fn fn;
   void *ctx;
   int items, finished;
+  long long shared;         /* items the workers have run (under the lock) */
+  int fixed;                /* vae_pool_fix_shares */
   /* Each thread's share of the current job: items home_next[t] up to
   ** home_end[t] (see next_item). */
   int home_next[VAE_MAX_THREADS], home_end[VAE_MAX_THREADS];
@@ -133,6 +135,7 @@ static void spin_until(vae_pool *p, int done, unsigned long gen, int items) {
 ** took 0.5-1% less than with items handed to whichever thread was free. */
 static int next_item(vae_pool *p, int id) {
   if (p->home_next[id] < p->home_end[id]) return p->home_next[id]++;
+  if (p->fixed) return -1;
   int from = -1, most = 0;
   for (int t = 0; t <= p->workers; t++)
     if (p->home_end[t] - p->home_next[t] > most) {
@@ -156,6 +159,7 @@ static int take_items(vae_pool *p, int id, double *spent) {
     if (spent) *spent += now() - t0;
     ran++;
     pthread_mutex_lock(&p->lock);
+    if (id > 0) p->shared++;
     int finished = p->finished + 1;
     __atomic_store_n(&p->finished, finished, __ATOMIC_RELEASE);
     if (finished == p->items) pthread_cond_signal(&p->done);
@@ -167,7 +171,10 @@ static void *worker(void *arg) {
   vae_pool *p = arg;
   pthread_mutex_lock(&p->lock);
   const int id = ++p->next_id;
-  unsigned long seen = p->gen;
+  /* Jobs are numbered from 1: a worker that starts after the first was
+  ** posted still takes its share (with fixed shares the caller waits for
+  ** it; a job long done has no item left). */
+  unsigned long seen = 0;
   for (;;) {
     if (!p->stop && p->gen == seen) {
       pthread_mutex_unlock(&p->lock);
@@ -217,8 +224,20 @@ fail_lock:
 
 int vae_pool_threads(const vae_pool *p) { return p ? p->workers + 1 : 1; }
 
+void vae_pool_fix_shares(vae_pool *p) {
+  if (p) p->fixed = 1;
+}
+
+long long vae_pool_shared(vae_pool *p) {
+  if (!p) return 0;
+  pthread_mutex_lock(&p->lock);
+  long long n = p->shared;
+  pthread_mutex_unlock(&p->lock);
+  return n;
+}
+
 void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
-  if (!p || items <= 1 || p->solo) {
+  if (!p || items <= 1 || (p->solo && !p->fixed)) {
     for (int i = 0; i < items; i++) fn(ctx, i, 0);
     if (p && items > 1 && ++p->jobs == WINDOW) {
       p->jobs = 0;

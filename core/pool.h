@@ -45,5 +45,16 @@ void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx);
 void vae_pool_free(vae_pool *p);
 /* Threads working in vae_pool_run, the caller included (1 for NULL). */
 int vae_pool_threads(const vae_pool *p);
+/* From now on each job is cut into the threads' shares and every thread
+** runs exactly its own: no thread takes another's items, and the pool
+** never runs a job on the caller alone. For tests (vae_config.fixed_shares):
+** a worker that wakes late then holds the job up instead of being done
+** without. NULL: nothing. */
+void vae_pool_fix_shares(vae_pool *p);
+/* Items the pool's worker threads (not the caller) have run since it was
+** created (0 for NULL): whether a job was shared at all, which a test of
+** the same bits on more threads must know, since a pool whose caller
+** finishes first, or that found sharing slower (above), runs alone. */
+long long vae_pool_shared(vae_pool *p);
 
 #endif

@@ -115,7 +115,7 @@ static void free_buffers(fit_buffers *b) {
 }
 
 static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
-                         int64_t n, int epochs, int threads) {
+                         int64_t n, int epochs, int threads, int fixed_shares) {
   memset(b, 0, sizeof *b);
   b->mem = m->mem;
   b->batch = batch;
@@ -156,6 +156,7 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
   }
   /* No more threads than shards; none at all is fine (the caller works). */
   b->pool = vae_pool_create(&m->mem, threads < b->nshards ? threads : b->nshards);
+  if (fixed_shares) vae_pool_fix_shares(b->pool);
   return VAE_OK;
 }
 
@@ -2093,6 +2094,7 @@ static void fill_report(const fit_state *f, fit_buffers *b, double *hold_err, va
   rep->seconds = secs;
   rep->rows_per_second = (double)f->rows_trained / (secs > 0 ? secs : 1e-9);
   rep->stopped_early = f->stopped_early;
+  rep->items_shared = vae_pool_shared(b->pool);
 }
 
 /* Later inference uses the settings of the latest fit; the architecture
@@ -2130,7 +2132,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   m->cfg.threads = cfg->threads; /* for the held-out inference below */
   plan_fit(m, n, cfg, &f.plan);
   if (alloc_buffers(m, &f.b, f.plan.batch, cfg->samples, n, cfg->epochs,
-                    cfg->threads > 0 ? cfg->threads : vae_cores()))
+                    cfg->threads > 0 ? cfg->threads : vae_cores(), cfg->fixed_shares))
     return VAE_NOMEM;
   double *hold_err = rep ? vae_calloc(&m->mem, (size_t)m->p, sizeof(double)) : NULL;
   if (rep && !hold_err) {

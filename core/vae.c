@@ -238,6 +238,7 @@ int vae_config_check(const vae_config *cfg, int ncols, char *err,
         k == VAE_RANGE_HIDDEN ? " for every width" : "", value[k]);
   }
   if (cfg->missing != VAE_MAR && cfg->missing != VAE_MNAR) BAD("missing must be mar or mnar");
+  if (cfg->fixed_shares != 0 && cfg->fixed_shares != 1) BAD("fixed_shares must be 0 or 1");
   /* The smallest network of ncols columns: one input each. */
   vae_layout L;
   if (vae_layout_of(ncols, ncols, cfg, &L)) BAD("too many columns: %d", ncols);

@@ -124,6 +124,14 @@ typedef struct {
                                   0 = 2 up to VAE_MEMBERS_AUTO_ROWS rows
                                   handed to vae_fit, 1 above. Not saved as
                                   such: a model has the members it holds */
+  int fixed_shares;            /* 1: every job of a fit's threads is cut into
+                                  fixed shares, each thread runs its own and
+                                  only its own, and none runs alone (pool.h,
+                                  vae_pool_fix_shares): slower on a busy
+                                  machine, for tests that must see work on
+                                  every thread. 0 (the default): as the pool
+                                  finds faster. The result is the same either
+                                  way. Not saved. */
 } vae_config;
 
 /* members 0: two members for fits of up to this many rows, one above.
@@ -184,6 +192,10 @@ typedef struct {
   double seconds;
   double rows_per_second;      /* rows x epochs / seconds */
   int stopped_early;
+  long long items_shared;      /* of this fit's jobs (mini-batch shards and the
+                                  like; not its second member's), the items its
+                                  other threads ran: 0 on one thread, or where
+                                  the pool found sharing no faster (pool.c) */
   vae_allocator mem;           /* what the arrays above were allocated with */
 } vae_report;
 
