@@ -530,6 +530,7 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
   }
   /* Fewer workers than lanes is fine (no thread at all: the caller works). */
   if (lanes > 1) sc->pool = vae_pool_create(&m->mem, lanes);
+  if (m->cfg.fixed_shares) vae_pool_fix_shares(sc->pool);
   if (keep) *keep = sc;
   return sc;
 }

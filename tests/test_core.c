@@ -2742,6 +2742,11 @@ static void test_config_check(void) {
   vae_config_default(&cfg);
   cfg.epochs = 0;
   CHECK(vae_config_check(&cfg, 10, err, sizeof err) == VAE_INVALID, "epochs 0 refused");
+  vae_config_default(&cfg);
+  cfg.fixed_shares = 2;
+  CHECK(vae_config_check(&cfg, 10, err, sizeof err) == VAE_INVALID &&
+            strstr(err, "fixed_shares must be 0 or 1"),
+        "fixed_shares 2 refused: %s", err);
   /* Every range of vae_ranges is what vae_config_check holds a config to:
   ** its upper bound passes (small enough networks here), one step beyond
   ** it is refused with the range's own words, and 0 only where core
@@ -3053,6 +3058,7 @@ static void test_inference_threads(void) {
   if (!m) return;
   for (int t = 0; t < 3; t++) {
     m->cfg.threads = t + 1;
+    m->cfg.fixed_shares = t > 0; /* every thread's lane at work (fit_threads_case) */
     CHECK(vae_infer(m, VAE_MEAN, N, x, seeds, 64, out[t], nll[t]) == VAE_OK, "impute");
     /* Without scores: adaptive sampling (a row's samples are its own). */
     CHECK(vae_infer(m, VAE_MEAN, N, x, seeds, 0, adapt[t], NULL) == VAE_OK, "impute");
