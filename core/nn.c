@@ -100,7 +100,7 @@ void vae_blas_ready(void) {}
 #define BLAS_READY() ((void)0)
 #endif
 
-void dense_forward(const vae_dense *L, const float *params, const float *X,
+VAE_SIMD_CLONES void dense_forward(const vae_dense *L, const float *params, const float *X,
                    int rows, float *Y) {
   const float *W = params + L->w, *b = params + L->b;
   BLAS_READY();
