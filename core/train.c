@@ -1999,6 +1999,20 @@ static int fit_split(fit_state *f, const int64_t *train, int64_t n) {
   return rc;
 }
 
+/* Imputation's expectation tables (expect.c) for the network as it is,
+** unless every numeric column's table is already for its decoder variance.
+** Built before the held-out passes (holdout_blend, spread_after_refit), so
+** that they read the tables as a later vae_impute does instead of the
+** direct Gauss-Hermite rule (5 erfc per sample and cell). */
+static int expect_current(vae_model *m) {
+  for (int j = 0; j < m->p; j++) {
+    if (!vae_is_numeric(m->cols[j].kind) || m->cols[j].nq < 2) continue;
+    if (!vae_expect_ready(m, j, exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR))
+      return vae_expect_build(m);
+  }
+  return VAE_OK;
+}
+
 /* After the network: the linear part and the nearest neighbours' reservoir
 ** on the training rows, the shares (and the held-out error) on the
 ** held-out rows, then for small tables training on all rows, and the
@@ -2042,6 +2056,7 @@ static int finish_parts(fit_state *f, double *hold_err) {
     holes = vae_malloc(&m->mem, (size_t)m->p * (vae_holes_features(m) + 2) * sizeof(double));
     rc = holes ? vae_holes_fit(m, f->scored, f->b.idx, f->n, holes) : VAE_NOMEM;
   }
+  if (rc == VAE_OK) rc = expect_current(m);
   if (rc == VAE_OK)
     rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, train, pl->n_train, !masked,
                        holes, vae_seed_mix(f->cfg->seed, 0x401d), hold_err, &infer, &f->poll);
@@ -2067,6 +2082,7 @@ static int finish_parts(fit_state *f, double *hold_err) {
   if (rc == VAE_OK) vae_knn_free(&m->mem, &m->knn);
   if (rc == VAE_OK && masked && (!f->member || f->cells_out)) {
     if (knn_used(m)) rc = vae_knn_build(m, mc.data, f->b.idx, f->n, &m->knn);
+    if (rc == VAE_OK) rc = expect_current(m);
     if (rc == VAE_OK) rc = spread_after_refit(f, &mc, &infer);
     vae_knn_free(&m->mem, &m->knn);
   }
@@ -2178,11 +2194,13 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   vae_calibration cal = {0};
   if (rc == VAE_OK && !member)
     rc = vae_calibrate(m, data, n, vae_seed_mix(cfg->seed, 0x9e7), f.b.pool, poll_stop, &f.poll, &cal);
-  /* Imputation's tables of the new network (expect.c). The old ones stay
-  ** until then: they are read only for the decoder variance they were
-  ** made for, so neither training nor a failed fit (which gives the old
-  ** network back) reads a stale one. */
-  if (rc == VAE_OK) rc = vae_expect_build(m);
+  /* Imputation's tables of the new network (expect.c), unless the last
+  ** held-out pass had them built already (expect_current). A table is read
+  ** only for the decoder variance it was made for, so neither training nor
+  ** a failed fit (which gives the old network back, its tables then
+  ** perhaps replaced by ones for a variance it does not have: computed
+  ** directly until the next load) reads a stale one. */
+  if (rc == VAE_OK) rc = expect_current(m);
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(&m->mem, scored);
   if (rc != VAE_OK) {
