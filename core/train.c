@@ -57,7 +57,15 @@ static void shuffle(int64_t *idx, int64_t n, vae_rng *rng) {
 }
 
 /* Rows of a mini-batch per shard. Fixed, not derived from the thread
-** count, so that results do not depend on it. */
+** count, so that results do not depend on it. Issue 10 (time against
+** missForest), tried and not kept: 32 rows a shard (the decoder's GEMMs
+** twice as tall, half the calls) was no faster a round on one thread
+** (training rounds' seconds per epoch, 500-row cuts of the quick bench:
+** diabetes 1.33 -> 1.38 ms, vehicle 1.90 -> 2.05 ms); 64 (a default batch
+** in one shard) took 0.81-0.94 of the CPU of a whole fit on one thread but
+** leaves a second thread nothing to do in a batch. Either gives other
+** noise, so other epochs: diabetes stopped at 185 or 396 epochs by the
+** noise alone, which moves a fit's time more than either. */
 #ifndef SHARD_ROWS
 #define SHARD_ROWS 16
 #endif
