@@ -100,11 +100,14 @@ void vae_blas_ready(void) {}
 #define BLAS_READY() ((void)0)
 #endif
 
-void dense_forward(const vae_dense *L, const float *params, const float *X,
+VAE_SIMD_CLONES void dense_forward(const vae_dense *L, const float *params, const float *X,
                    int rows, float *Y) {
   const float *W = params + L->w, *b = params + L->b;
   BLAS_READY();
-  /* Seed Y with the bias so GEMM adds into it (beta = 1): one pass less. */
+  /* Seed Y with the bias so GEMM adds into it (beta = 1): one pass less.
+  ** Tried for issue 10: GEMM with beta = 0, then the bias added (the same
+  ** bits: the kernel adds C after its sum either way); a fit's CPU 1.00
+  ** (crabs) and 1.01 (vehicle) of this, so not kept. */
   for (int r = 0; r < rows; r++) {
     float *y = Y + (size_t)r * L->out;
     for (int j = 0; j < L->out; j++) y[j] = b[j];

@@ -117,7 +117,7 @@ int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
   return VAE_OK;
 }
 
-void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
+VAE_SIMD_CLONES void vae_prepare(const vae_model *m, vae_work *w, const float *x, int rows,
                  const unsigned char *hide, int scored) {
   const int p = m->p;
   for (int r = 0; r < rows; r++) {
@@ -233,7 +233,7 @@ static VAE_SIMD_CLONES void categorical_loglik(const float *o, size_t W, int L,
 ** gradients d ll / d out, every cell written (0 where not observed).
 ** Column by column, so that a cell's kind and missingness are looked at
 ** once for the K samples. */
-static void row_loglik(const vae_model *m, const vae_work *w, const float *xs,
+static VAE_SIMD_CLONES void row_loglik(const vae_model *m, const vae_work *w, const float *xs,
                        const float *out, int K, float *dout, double *ll) {
   const size_t W = (size_t)m->dec_out;
   for (int j = 0; j < m->p; j++) {
@@ -505,7 +505,7 @@ void vae_encode(const vae_model *m, vae_work *w, int rows) {
   }
 }
 
-void vae_latent(const vae_model *m, const vae_work *w, int r, const float *eps, int K,
+VAE_SIMD_CLONES void vae_latent(const vae_model *m, const vae_work *w, int r, const float *eps, int K,
                 float *z) {
   const int d = m->latent;
   const float *mu = w->enc_h[m->nlayers - 1] + (size_t)r * 2 * d, *lv = mu + d;
@@ -515,7 +515,7 @@ void vae_latent(const vae_model *m, const vae_work *w, int r, const float *eps, 
   }
 }
 
-void vae_log_weights(const vae_model *m, const vae_work *w, int r, const float *out,
+VAE_SIMD_CLONES void vae_log_weights(const vae_model *m, const vae_work *w, int r, const float *out,
                      const float *z, const float *eps, int K, double beta, float *dout,
                      double *lw, double *ls) {
   const int d = m->latent;
@@ -541,7 +541,7 @@ void vae_log_weights(const vae_model *m, const vae_work *w, int r, const float *
   }
 }
 
-void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
+VAE_SIMD_CLONES void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
                  int want_grads) {
   const int d = m->latent, n = m->nlayers;
   vae_encode(m, w, rows);
@@ -561,7 +561,7 @@ void vae_forward(const vae_model *m, vae_work *w, int rows, int K, double beta,
                     w->lw + (size_t)r * K, m->sel ? w->lsel + (size_t)r * K : NULL);
 }
 
-double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
+VAE_SIMD_CLONES double vae_backward(const vae_model *m, vae_work *w, int rows, int K,
                     double beta, double scale, int with_grads) {
   const int d = m->latent, n = m->nlayers, rd = rows * K;
   double total = 0;

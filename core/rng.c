@@ -84,7 +84,7 @@ void vae_rng_normals(vae_rng *r, float *out, long n) {
   if (i < n) out[i] = vae_rng_normal(r);
 }
 
-void vae_rng_normals_fast(vae_rng *r, float *out, long n) {
+VAE_SIMD_CLONES void vae_rng_normals_fast(vae_rng *r, float *out, long n) {
   enum { PAIRS = 128 };
   float u[PAIRS], v[PAIRS], f[PAIRS];
   while (n > 0) {

@@ -57,7 +57,15 @@ static void shuffle(int64_t *idx, int64_t n, vae_rng *rng) {
 }
 
 /* Rows of a mini-batch per shard. Fixed, not derived from the thread
-** count, so that results do not depend on it. */
+** count, so that results do not depend on it. Issue 10 (time against
+** missForest), tried and not kept: 32 rows a shard (the decoder's GEMMs
+** twice as tall, half the calls) was no faster a round on one thread
+** (training rounds' seconds per epoch, 500-row cuts of the quick bench:
+** diabetes 1.33 -> 1.38 ms, vehicle 1.90 -> 2.05 ms); 64 (a default batch
+** in one shard) took 0.81-0.94 of the CPU of a whole fit on one thread but
+** leaves a second thread nothing to do in a batch. Either gives other
+** noise, so other epochs: diabetes stopped at 185 or 396 epochs by the
+** noise alone, which moves a fit's time more than either. */
 #ifndef SHARD_ROWS
 #define SHARD_ROWS 16
 #endif
@@ -2060,6 +2068,20 @@ static int fit_split(fit_state *f, const int64_t *train, int64_t n) {
   return rc;
 }
 
+/* Imputation's expectation tables (expect.c) for the network as it is,
+** unless every numeric column's table is already for its decoder variance.
+** Built before the held-out passes (holdout_blend, spread_after_refit), so
+** that they read the tables as a later vae_impute does instead of the
+** direct Gauss-Hermite rule (5 erfc per sample and cell). */
+static int expect_current(vae_model *m) {
+  for (int j = 0; j < m->p; j++) {
+    if (!vae_is_numeric(m->cols[j].kind) || m->cols[j].nq < 2) continue;
+    if (!vae_expect_ready(m, j, exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR))
+      return vae_expect_build(m);
+  }
+  return VAE_OK;
+}
+
 /* After the network: the linear part and the nearest neighbours' reservoir
 ** on the training rows, the shares (and the held-out error) on the
 ** held-out rows, then for small tables training on all rows, and the
@@ -2103,6 +2125,7 @@ static int finish_parts(fit_state *f, double *hold_err) {
     holes = vae_malloc(&m->mem, (size_t)m->p * (vae_holes_features(m) + 2) * sizeof(double));
     rc = holes ? vae_holes_fit(m, f->scored, f->b.idx, f->n, holes) : VAE_NOMEM;
   }
+  if (rc == VAE_OK) rc = expect_current(m);
   if (rc == VAE_OK)
     rc = holdout_blend(m, f->data, f->scored, hold, pl->n_hold, train, pl->n_train, !masked,
                        holes, vae_seed_mix(f->cfg->seed, 0x401d), hold_err, &infer, &f->poll);
@@ -2128,6 +2151,7 @@ static int finish_parts(fit_state *f, double *hold_err) {
   if (rc == VAE_OK) vae_knn_free(&m->mem, &m->knn);
   if (rc == VAE_OK && masked && (!f->member || f->cells_out)) {
     if (knn_used(m)) rc = vae_knn_build(m, mc.data, f->b.idx, f->n, &m->knn);
+    if (rc == VAE_OK) rc = expect_current(m);
     if (rc == VAE_OK) rc = spread_after_refit(f, &mc, &infer);
     vae_knn_free(&m->mem, &m->knn);
   }
@@ -2240,11 +2264,13 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   vae_calibration cal = {0};
   if (rc == VAE_OK && !member)
     rc = vae_calibrate(m, data, n, vae_seed_mix(cfg->seed, 0x9e7), f.b.pool, poll_stop, &f.poll, &cal);
-  /* Imputation's tables of the new network (expect.c). The old ones stay
-  ** until then: they are read only for the decoder variance they were
-  ** made for, so neither training nor a failed fit (which gives the old
-  ** network back) reads a stale one. */
-  if (rc == VAE_OK) rc = vae_expect_build(m);
+  /* Imputation's tables of the new network (expect.c), unless the last
+  ** held-out pass had them built already (expect_current). A table is read
+  ** only for the decoder variance it was made for, so neither training nor
+  ** a failed fit (which gives the old network back, its tables then
+  ** perhaps replaced by ones for a variance it does not have: computed
+  ** directly until the next load) reads a stale one. */
+  if (rc == VAE_OK) rc = expect_current(m);
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(&m->mem, scored);
   if (rc != VAE_OK) {
