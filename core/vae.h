@@ -124,8 +124,9 @@ typedef struct {
                                   0 = 2 up to VAE_MEMBERS_AUTO_ROWS rows
                                   handed to vae_fit, 1 above. Not saved as
                                   such: a model has the members it holds */
-  int fixed_shares;            /* 1: every job of a fit's threads is cut into
-                                  fixed shares, each thread runs its own and
+  int fixed_shares;            /* 1: every job of a fit's threads (and of
+                                  inference on a model fitted or set so) is cut
+                                  into fixed shares, each thread runs its own and
                                   only its own, and none runs alone (pool.h,
                                   vae_pool_fix_shares): slower on a busy
                                   machine, for tests that must see work on
