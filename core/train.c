@@ -1191,7 +1191,8 @@ static void set_marginal(vae_model *m, const float *data, const int64_t *idx, in
 ** are never marked. Quick bench against b0ef39d (the same peer caches),
 ** categorical error rate over the best peer, geometric means over every
 ** table and pattern with categorical cells, training seeds 0 / 1: MCAR
-** 0.922 -> 0.922 / 1.060 -> 1.057, MAR 1.016 -> 1.013 / 0.972 -> 0.967 (with the floor below MCAR 0.920 / 1.053);
+** 0.922 -> 0.922 / 1.060 -> 1.057 (with the floor below 0.920 /
+** 1.053), MAR 1.016 -> 1.013 / 0.972 -> 0.967;
 ** above 1.05: MCAR 4 -> 2 / 5 -> 4 tables, MAR 2 -> 2 / 3 -> 2 (smokeban
 ** MCAR 0.350 -> 0.330 / 0.366 -> 0.344, the mode's 0.330; MAR 0.310 ->
 ** 0.303 / 0.314 -> 0.303; creditcard MCAR 0.160 -> 0.158 / 0.158 ->
