@@ -61,6 +61,13 @@
 **           blobs get none
 **   since version 15: the same layout; the temperature may be above 1
 **           (above)
+**   since version 16, after the member: the columns imputed by
+**           their marginal (model.h, train.c's choose_modes): u32
+**           modal[p] (0 or 1; 1 only for a binary or categorical column
+**           the forest takes, vae_forest_width > 0), then for each column
+**           with modal 1 its training shares, f32 marginal[w] (w 1 for
+**           binary: P(1); nlevels for categorical, summing to 1 within
+**           1e-3), each within [0, 1]. Older blobs get none (all 0)
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           at their end (model.h), which older ones lack: read as 0
@@ -212,6 +219,18 @@ static void put_split(writer *w, const vae_model *m) {
 
 static void write_model(writer *w, const vae_model *m);
 
+/* ---- Format 16 sections ---- */
+
+/* The columns imputed by their marginal (version 16 on; the layout
+** above). */
+static void put_modal(writer *w, const vae_model *m) {
+  for (int j = 0; j < m->p; j++) put_u32(w, m->modal[j]);
+  for (int j = 0; j < m->p; j++)
+    if (m->modal[j])
+      put_f32s(w, m->marginal + m->off[j],
+               m->cols[j].kind == VAE_CATEGORICAL ? (size_t)m->cols[j].nlevels : 1);
+}
+
 /* ---- Format 14 sections ---- */
 
 /* The second member (version 14 on; the layout above): its length, then
@@ -297,6 +316,7 @@ static void write_model(writer *w, const vae_model *m) {
   put_forest(w, m);
   put_split(w, m);
   put_member(w, m);
+  put_modal(w, m);
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
     uint32_t u;
@@ -465,6 +485,43 @@ static void get_f32s(reader *r, float *v, size_t n) {
     memcpy(&v[i], &u, 4);
     if (!isfinite(v[i])) r->bad = 1;
   }
+}
+
+/* ---- Format 16 sections ---- */
+
+/* The columns imputed by their marginal (version 16 on) into modal[p]
+** and marginal (the encoded width, at each column's offset; 0 where a
+** column is not marked), checked as the layout above says. Older blobs
+** get none. */
+static int read_modal(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
+                      unsigned char *modal, float *marginal) {
+  size_t at = 0;
+  for (uint32_t j = 0; j < p; j++) {
+    modal[j] = 0;
+    for (int l = 0; l < (cols[j].kind == VAE_CATEGORICAL ? cols[j].nlevels : 1); l++)
+      marginal[at++] = 0.0f;
+  }
+  if (version < 16) return VAE_OK;
+  for (uint32_t j = 0; j < p; j++) {
+    uint32_t u = get_u32(r);
+    if (u > 1 || (u && (vae_is_numeric(cols[j].kind) || !vae_forest_width(&cols[j])))) r->bad = 1;
+    modal[j] = (unsigned char)(u == 1);
+  }
+  at = 0;
+  for (uint32_t j = 0; j < p && !r->bad; j++) {
+    const int L = cols[j].kind == VAE_CATEGORICAL ? cols[j].nlevels : 1;
+    if (modal[j]) {
+      double sum = 0;
+      get_f32s(r, marginal + at, (size_t)L);
+      for (int l = 0; l < L; l++) {
+        if (!(marginal[at + l] >= 0.0f && marginal[at + l] <= 1.0f)) r->bad = 1;
+        sum += marginal[at + l];
+      }
+      if (L > 1 && !(fabs(sum - 1.0) <= 1e-3)) r->bad = 1;
+    }
+    at += (size_t)L;
+  }
+  return r->bad ? VAE_CORRUPT : VAE_OK;
 }
 
 /* Generation's calibration (version 7 on), checked before anything is
@@ -845,6 +902,8 @@ static int load_model(const vae_allocator *mem, const unsigned char *blob, size_
   float *knn_share = vae_malloc(mem, p * sizeof(float));
   float *spread = vae_malloc(mem, p * sizeof(float));
   float *forest_share = vae_malloc(mem, p * sizeof(float));
+  unsigned char *modal = vae_malloc(mem, p);
+  float *marginal = NULL; /* the encoded width, once the columns are read */
   vae_forest forest;
   memset(&forest, 0, sizeof forest);
   vae_knn knn = {0, NULL, NULL};
@@ -853,7 +912,7 @@ static int load_model(const vae_allocator *mem, const unsigned char *blob, size_
   memset(&split, 0, sizeof split);
   vae_calibration cal = {0};
   vae_model *m = NULL, *member = NULL;
-  rc = cols && blend && knn_share && spread && forest_share ? VAE_OK : VAE_NOMEM;
+  rc = cols && blend && knn_share && spread && forest_share && modal ? VAE_OK : VAE_NOMEM;
   for (uint32_t j = 0; j < p && rc == VAE_OK; j++) rc = read_column(&r, version, &cols[j]);
   if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad columns)");
   if (rc == VAE_OK) {
@@ -881,6 +940,12 @@ static int load_model(const vae_allocator *mem, const unsigned char *blob, size_
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad split linear part)");
   }
   if (rc == VAE_OK) rc = read_member(&r, version, depth, cols, p, &member, err, errlen);
+  if (rc == VAE_OK) {
+    /* at most one float per level string read: within the blob's size */
+    marginal = vae_malloc(mem, (size_t)vae_encoded_width(cols, (int)p) * sizeof(float));
+    rc = marginal ? read_modal(&r, version, cols, p, modal, marginal) : VAE_NOMEM;
+    if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad marginal columns)");
+  }
   if (rc == VAE_OK) rc = make_model(mem, version, cols, p, &cfg, r.left, &m, err, errlen);
   if (rc == VAE_OK) {
     /* vae_model_alloc copied the columns whole: names, levels, statistics
@@ -895,6 +960,8 @@ static int load_model(const vae_allocator *mem, const unsigned char *blob, size_
     m->knn = knn;
     memset(&knn, 0, sizeof knn);
     memcpy(m->forest_share, forest_share, p * sizeof(float));
+    memcpy(m->modal, modal, p);
+    memcpy(m->marginal, marginal, (size_t)m->x_width * sizeof(float));
     m->forest = forest;
     memset(&forest, 0, sizeof forest);
     m->split = split;
@@ -912,6 +979,8 @@ static int load_model(const vae_allocator *mem, const unsigned char *blob, size_
   vae_free(mem, knn_share);
   vae_free(mem, spread);
   vae_free(mem, forest_share);
+  vae_free(mem, modal);
+  vae_free(mem, marginal);
   vae_forest_free(mem, &forest);
   vae_knn_free(mem, &knn);
   vae_linear_free(mem, &lin);

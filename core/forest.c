@@ -143,6 +143,12 @@ typedef struct {
   double lo, hi;        /* a numeric target's range */
   double *cnt;          /* (VAE_FOREST_MAX_LEVELS + 1) x K: per bin, then missing */
   vae_rng rng;
+  /* Out-of-bag readings (vae_forest_build's oob; bag NULL without): */
+  const float *data;    /* the raw rows, */
+  const int64_t *idx;   /* and which of them the n rows are */
+  unsigned char *bag;   /* n: in the tree's bootstrap */
+  double *oob;          /* n x width: the sum of the trees' readings that */
+  int *noob;            /* n: left the row out, and how many did */
   /* one column's trees: */
   int nodes, cap_nodes, nprob, cap_prob;
   int *feat, *kid;
@@ -379,6 +385,68 @@ static void grower_free(const vae_allocator *a, grower *g) {
   vae_free(a, g->thr);
   vae_free(a, g->prob);
   vae_free(a, g->miss);
+  vae_free(a, g->bag);
+  vae_free(a, g->oob);
+  vae_free(a, g->noob);
+}
+
+/* The leaf probabilities of the grower's tree from node for raw row x,
+** read as vae_forest_probs reads a stored one. */
+static const float *leaf_of(const grower *g, int node, const float *x) {
+  while (g->feat[node] >= 0) {
+    const int c = g->feat[node];
+    const float v = x[c];
+    int left = isnan(v) ? g->miss[node]
+               : g->m->cols[c].kind == VAE_CATEGORICAL ? v == g->thr[node]
+                                                       : v <= g->thr[node];
+    node = g->kid[node] + !left;
+  }
+  return g->prob + g->kid[node];
+}
+
+/* Adds tree root's readings of the rows ys[0..ny) its bootstrap (g->rows)
+** left out to g->oob. */
+static void read_out_of_bag(grower *g, int root, const int *ys, int ny) {
+  const int p = g->m->p;
+  for (int i = 0; i < ny; i++) g->bag[ys[i]] = 0;
+  for (int i = 0; i < ny; i++) g->bag[g->rows[i]] = 1;
+  for (int i = 0; i < ny; i++) {
+    const int r = ys[i];
+    if (g->bag[r]) continue;
+    const float *pr = leaf_of(g, root, g->data + g->idx[r] * p);
+    for (int l = 0; l < g->width; l++) g->oob[(size_t)r * g->width + l] += pr[l];
+    g->noob[r]++;
+  }
+}
+
+/* Column j's out-of-bag figures into o (VAE_FOREST_OOB of them, model.h)
+** from g->oob, against the column's marginal among its rows ys[0..ny):
+** the Brier score (squared error of the level probabilities, P(1) of a
+** binary column) the marginal loses over the forest's, and the cells
+** whose most probable level the forest has right and the marginal's
+** mode wrong, and the reverse. */
+static void out_of_bag_score(const grower *g, const int *ys, int ny, double *o) {
+  const int W = g->width, L = W == 1 ? 2 : W;
+  double pi[VAE_FOREST_MAX_LEVELS] = {0};
+  for (int i = 0; i < ny; i++) pi[(int)g->y[ys[i]]] += 1.0 / ny;
+  int mode = 0;
+  for (int l = 1; l < L; l++) if (pi[l] > pi[mode]) mode = l;
+  for (int k = 0; k < VAE_FOREST_OOB; k++) o[k] = 0;
+  for (int i = 0; i < ny; i++) {
+    const int r = ys[i], y = (int)g->y[r];
+    if (!g->noob[r]) continue;
+    const double *f = g->oob + (size_t)r * W;
+    int best = 0;
+    for (int l = 0; l < W; l++) {
+      const double q = f[l] / g->noob[r], t = W == 1 ? y : l == y, e = W == 1 ? pi[1] : pi[l];
+      o[0] += (e - t) * (e - t) - (q - t) * (q - t);
+      if (W == 1) best = q >= 0.5;
+      else if (f[l] > f[best]) best = l;
+    }
+    o[1] += best == y && mode != y;
+    o[2] += best != y && mode == y;
+    o[3] += 1;
+  }
 }
 
 /* Column j's trees into g (g->y: its cells); its rows with the column
@@ -401,11 +469,12 @@ static void grow_column(grower *g, int j, const int *ys, int ny, uint64_t seed, 
     for (int i = 0; i < ny; i++) g->rows[i] = ys[vae_rng_below(&g->rng, (uint64_t)ny)];
     roots[t] = g->nodes++;
     grow(g, roots[t], g->rows, ny, 0);
+    if (g->bag) read_out_of_bag(g, roots[t], ys, ny);
   }
 }
 
 int vae_forest_build(const vae_model *m, const float *data, const int64_t *idx, int64_t n,
-                     const unsigned char *want, uint64_t seed, vae_forest *out) {
+                     const unsigned char *want, uint64_t seed, vae_forest *out, double *oob) {
   const vae_allocator *a = &m->mem;
   const int p = m->p;
   memset(out, 0, sizeof *out);
@@ -413,6 +482,7 @@ int vae_forest_build(const vae_model *m, const float *data, const int64_t *idx, 
   memset(&g, 0, sizeof g);
   g.m = m;
   g.n = (int)(n < FOREST_MAX_ROWS ? n : FOREST_MAX_ROWS);
+  for (int j = 0; oob && j < p * VAE_FOREST_OOB; j++) oob[j] = 0;
   int maxw = 0;
   for (int j = 0; j < p; j++)
     if ((!want || want[j]) && vae_forest_width(&m->cols[j]) > maxw) maxw = vae_forest_width(&m->cols[j]);
@@ -434,8 +504,16 @@ int vae_forest_build(const vae_model *m, const float *data, const int64_t *idx, 
   g.miss = vae_malloc(a, (size_t)g.cap_nodes);
   g.prob = vae_malloc(a, (size_t)g.cap_prob * sizeof(float));
   float *y = vae_malloc(a, (size_t)g.n * sizeof(float));
+  if (oob) {
+    g.data = data;
+    g.idx = idx;
+    g.bag = vae_malloc(a, (size_t)g.n);
+    g.oob = vae_malloc(a, (size_t)g.n * maxw * sizeof(double));
+    g.noob = vae_malloc(a, (size_t)g.n * sizeof(int));
+  }
   int rc = out->root && g.bin && g.edge && g.nbins && g.rows && g.feats && g.cnt && g.feat &&
-                   g.kid && g.thr && g.miss && g.prob && y
+                   g.kid && g.thr && g.miss && g.prob && y &&
+                   (!oob || (g.bag && g.oob && g.noob))
                ? VAE_OK
                : VAE_NOMEM;
   if (rc == VAE_OK) {
@@ -453,7 +531,12 @@ int vae_forest_build(const vae_model *m, const float *data, const int64_t *idx, 
     }
     if (ny < 2 * FOREST_MIN_LEAF) continue;
     int roots[VAE_FOREST_TREES];
+    if (oob) {
+      memset(g.oob, 0, (size_t)g.n * vae_forest_width(&m->cols[j]) * sizeof(double));
+      memset(g.noob, 0, (size_t)g.n * sizeof(int));
+    }
     grow_column(&g, j, ys, ny, seed, roots);
+    if (oob) out_of_bag_score(&g, ys, ny, oob + (size_t)j * VAE_FOREST_OOB);
     rc = append(a, out, &g, j, roots);
   }
   vae_free(a, y);

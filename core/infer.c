@@ -368,6 +368,8 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
     }
     if (wmar)
       for (int l = 0; l < L; l++) acc[l] += shift[l];
+    if (m->modal[j]) /* nothing predicts the column (train.c): its shares */
+      for (int l = 0; l < L; l++) acc[l] = m->marginal[m->off[j] + l];
     if (est)
       for (int l = 0; l < L; l++) est[m->off[j] + l] = (float)acc[l];
     if (L == 1) {
@@ -377,6 +379,26 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
     for (int l = 1; l < L; l++) if (acc[l] > acc[best]) best = l;
     dst[j] = (float)best;
   }
+}
+
+/* A draw of binary or categorical column j that the model imputes by its
+** marginal (m->modal[j]): its level at uniform u of the training shares. */
+static int modal_draw(const vae_model *m, int j, double u) {
+  const float *pi = m->marginal + m->off[j];
+  if (m->cols[j].kind == VAE_BINARY) return u < pi[0];
+  double acc = 0;
+  for (int l = 0; l < m->cols[j].nlevels; l++)
+    if (u < (acc += pi[l])) return l;
+  return m->cols[j].nlevels - 1;
+}
+
+/* The most probable level of column j's marginal (m->modal[j]). */
+static int modal_level(const vae_model *m, int j) {
+  const float *pi = m->marginal + m->off[j];
+  if (m->cols[j].kind == VAE_BINARY) return pi[0] >= 0.5f;
+  int best = 0;
+  for (int l = 1; l < m->cols[j].nlevels; l++) if (pi[l] > pi[best]) best = l;
+  return best;
 }
 
 /* A generated score and its row, for ranking a super-block's column. */
@@ -873,6 +895,8 @@ static void infer_chunk(void *ctx, int item, int worker) {
           double z = draw_score(m, c, o, sc->sd, xs, &rngs[r]);
           dst[c] = vae_draw_value(m, c, z, ln->centre[c], ln->shift[c], m->spread[c],
                                   vae_rng_uniform(&rngs[r]));
+        } else if (mode == VAE_DRAW && m->modal[c]) {
+          dst[c] = (float)modal_draw(m, c, vae_rng_uniform(&rngs[r]));
         } else {
           dst[c] = draw_value(m, c, o, sc->sd, xs, &rngs[r], ln->probs);
         }
@@ -1292,6 +1316,8 @@ static int ensemble_rows(const vae_model *m, int n, const float *x, const uint64
         const int o = m->off[j];
         if (vae_is_numeric(c->kind)) {
           d[j] = round_to_kind(c, 0.5 * ((double)a[o] + (double)b[o]));
+        } else if (m->modal[j]) { /* the first member's choice rules */
+          d[j] = (float)modal_level(m, j);
         } else if (c->kind == VAE_BINARY) {
           d[j] = (double)a[o] + (double)b[o] >= 1.0 ? 1.0f : 0.0f;
         } else {

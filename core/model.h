@@ -151,6 +151,12 @@ struct vae_model {
   ** taken from the blend above (0: none; all 0 without a forest). */
   vae_forest forest;
   float *forest_share; /* [p] */
+  /* Format 16: binary and categorical columns that nothing predicts
+  ** (train.c, choose_modes) are imputed by their marginal: modal[j] 1,
+  ** and marginal[off[j] ..] the column's training shares (P(1) of a
+  ** binary column, one per level of a categorical one; 0 elsewhere). */
+  unsigned char *modal; /* [p] */
+  float *marginal;     /* [x_width] */
   /* Per numeric column, the scale of a draw's spread about the network's
   ** centre (spread.c; 1: the network's own, and for other kinds). */
   float *spread;       /* [p] */
@@ -363,9 +369,16 @@ void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned c
 ** binary: P(1); 0: it takes no forest). vae_forest_has: whether column j
 ** has trees. vae_forest_probs: column j's estimate for raw row x into
 ** probs (vae_forest_width of them). vae_forest_check: whether a blob's
-** forest and shares are sound (VAE_CORRUPT if not). */
+** forest and shares are sound (VAE_CORRUPT if not).
+** With oob (p x VAE_FOREST_OOB doubles, or NULL) vae_forest_build also
+** scores each column it grows against its marginal on the rows each tree
+** left out of its bootstrap: oob[j * VAE_FOREST_OOB ..] = the Brier score
+** the marginal loses over the forest's (summed over the cells), the cells
+** the forest's most probable level has right and the marginal's mode
+** wrong, the reverse, and the cells read (0 for a column without trees). */
+#define VAE_FOREST_OOB 4
 int vae_forest_build(const vae_model *m, const float *data, const int64_t *idx, int64_t n,
-                     const unsigned char *want, uint64_t seed, vae_forest *out);
+                     const unsigned char *want, uint64_t seed, vae_forest *out, double *oob);
 void vae_forest_free(const vae_allocator *a, vae_forest *f);
 int vae_forest_width(const vae_column *c);
 int vae_forest_has(const vae_model *m, int j);

@@ -318,6 +318,8 @@ void vae_model_free(vae_model *m) {
   vae_free(&a, m->blend);
   vae_free(&a, m->knn_share);
   vae_free(&a, m->forest_share);
+  vae_free(&a, m->modal);
+  vae_free(&a, m->marginal);
   vae_forest_free(&a, &m->forest);
   vae_free(&a, m->spread);
   vae_knn_free(&a, &m->knn);
@@ -423,7 +425,11 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
   m->knn_share = vae_calloc(mem, (size_t)p, sizeof(float));
   m->spread = vae_calloc(mem, (size_t)p, sizeof(float));
   m->forest_share = vae_calloc(mem, (size_t)p, sizeof(float));
-  if (!m->params || !m->blend || !m->knn_share || !m->spread || !m->forest_share) goto nomem;
+  m->modal = vae_calloc(mem, (size_t)p, 1);
+  m->marginal = vae_calloc(mem, (size_t)(m->x_width > 0 ? m->x_width : 1), sizeof(float));
+  if (!m->params || !m->blend || !m->knn_share || !m->spread || !m->forest_share || !m->modal ||
+      !m->marginal)
+    goto nomem;
   for (int j = 0; j < p; j++) m->blend[j] = m->spread[j] = 1.0f;
   *out = m;
   return VAE_OK;
