@@ -528,8 +528,12 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
     vae_scratch_free(sc);
     return NULL;
   }
-  /* Fewer workers than lanes is fine (no thread at all: the caller works). */
-  if (lanes > 1) sc->pool = vae_pool_create(&m->mem, lanes);
+  /* Fewer workers than lanes is fine (no thread at all: the caller works),
+  ** a pool whose memory ran out is not. */
+  if (lanes > 1 && vae_pool_create(&m->mem, lanes, &sc->pool)) {
+    vae_scratch_free(sc);
+    return NULL;
+  }
   if (m->cfg.fixed_shares) vae_pool_fix_shares(sc->pool);
   if (keep) *keep = sc;
   return sc;

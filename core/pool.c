@@ -190,15 +190,16 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-vae_pool *vae_pool_create(const vae_allocator *a, int threads) {
+int vae_pool_create(const vae_allocator *a, int threads, vae_pool **out) {
+  *out = NULL;
   if (threads > VAE_MAX_THREADS) threads = VAE_MAX_THREADS;
-  if (threads <= 1) return NULL;
+  if (threads <= 1) return VAE_OK;
   vae_pool *p = vae_calloc(a, 1, sizeof *p);
-  if (!p) return NULL;
+  if (!p) return VAE_NOMEM;
   p->mem = *a;
   if (!(p->tid = vae_calloc(a, (size_t)threads - 1, sizeof *p->tid))) {
     vae_free(a, p);
-    return NULL;
+    return VAE_NOMEM;
   }
   if (pthread_mutex_init(&p->lock, NULL)) goto fail_lock;
   if (pthread_cond_init(&p->wake, NULL)) goto fail_wake;
@@ -210,7 +211,10 @@ vae_pool *vae_pool_create(const vae_allocator *a, int threads) {
   while (p->workers < threads - 1 && pthread_create(&p->tid[p->workers], NULL, worker, p) == 0)
     p->workers++;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (p->workers > 0) return p;
+  if (p->workers > 0) {
+    *out = p;
+    return VAE_OK;
+  }
   pthread_cond_destroy(&p->done);
 fail_done:
   pthread_cond_destroy(&p->wake);
@@ -219,7 +223,7 @@ fail_wake:
 fail_lock:
   vae_free(a, p->tid);
   vae_free(a, p);
-  return NULL;
+  return VAE_OK; /* no thread to share with: the caller works alone */
 }
 
 int vae_pool_threads(const vae_pool *p) { return p ? p->workers + 1 : 1; }

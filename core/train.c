@@ -162,8 +162,12 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
     free_buffers(b);
     return VAE_NOMEM;
   }
-  /* No more threads than shards; none at all is fine (the caller works). */
-  b->pool = vae_pool_create(&m->mem, threads < b->nshards ? threads : b->nshards);
+  /* No more threads than shards; none at all is fine (the caller works),
+  ** but a pool whose memory ran out fails the fit. */
+  if (vae_pool_create(&m->mem, threads < b->nshards ? threads : b->nshards, &b->pool)) {
+    free_buffers(b);
+    return VAE_NOMEM;
+  }
   if (fixed_shares) vae_pool_fix_shares(b->pool);
   return VAE_OK;
 }

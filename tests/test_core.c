@@ -26,6 +26,12 @@
 
 static char *level_names[] = {"red", "green", "blue"};
 
+/* A pool of threads threads on test_mem (NULL: one thread, or none made). */
+static vae_pool *new_pool(int threads) {
+  vae_pool *p = NULL;
+  return vae_pool_create(&test_mem, threads, &p) == VAE_OK ? p : NULL;
+}
+
 /* Two real columns, a binary, a categorical of three levels, an integer. */
 static void mixed_columns(vae_column *cols) {
   memset(cols, 0, 5 * sizeof *cols);
@@ -1356,7 +1362,7 @@ static void test_linear_shared_patterns(void) {
   int64_t *idx = malloc(sizeof(int64_t) * N);
   for (int i = 0; i < N; i++) idx[i] = i;
   vae_linear two = {0};
-  vae_pool *pool = vae_pool_create(&test_mem, 2);
+  vae_pool *pool = new_pool(2);
   int rc = vae_model_create(&test_mem, cols, P, &cfg, x, N, &m, err, sizeof err);
   if (!rc) rc = vae_linear_fit(m, x, idx, N, NULL, &m->lin, NULL, NULL);
   if (!rc) rc = vae_linear_fit(m, x, idx, N, pool, &two, NULL, NULL);
@@ -2847,7 +2853,7 @@ static void held_item(void *ctx, int item, int worker) {
 }
 
 static void test_pool_held_worker(void) {
-  vae_pool *p = vae_pool_create(&test_mem, 2);
+  vae_pool *p = new_pool(2);
   CHECK(vae_pool_threads(p) == 2, "two threads");
   if (!p) return;
   held_job h;
@@ -2876,7 +2882,7 @@ static void test_pool_held_worker(void) {
 ** runs its share (one that started after the job was posted took it for
 ** done, and the caller waited for ever). */
 static void test_pool_fixed_shares(void) {
-  vae_pool *p = vae_pool_create(&test_mem, 2);
+  vae_pool *p = new_pool(2);
   CHECK(vae_pool_threads(p) == 2, "two threads");
   if (!p) return;
   vae_pool_fix_shares(p);
@@ -2896,7 +2902,7 @@ static void test_pool_fixed_shares(void) {
   vae_pool_free(p);
   int all = 1;
   for (int k = 0; k < 20; k++) {
-    p = vae_pool_create(&test_mem, 3);
+    p = new_pool(3);
     vae_pool_fix_shares(p);
     memset(h.runs, 0, sizeof h.runs);
     vae_pool_run(p, 6, held_item, &h);
@@ -2909,7 +2915,7 @@ static void test_pool_fixed_shares(void) {
 
 static void test_pool(void) {
   CHECK(vae_cores() >= 1 && vae_cores() <= VAE_MAX_THREADS, "cores %d", vae_cores());
-  CHECK(vae_pool_create(&test_mem, 1) == NULL && vae_pool_threads(NULL) == 1, "one thread: no pool");
+  CHECK(new_pool(1) == NULL && vae_pool_threads(NULL) == 1, "one thread: no pool");
   static float params[GEMM_IN * GEMM_OUT + GEMM_OUT], x[GEMM_ROWS * GEMM_IN],
       ref[GEMM_ROWS * GEMM_OUT], y[4][GEMM_ROWS * GEMM_OUT],
       gref[GEMM_IN * GEMM_OUT + GEMM_OUT], grads[4][GEMM_IN * GEMM_OUT + GEMM_OUT];
@@ -2924,7 +2930,7 @@ static void test_pool(void) {
               GEMM_IN, params, GEMM_OUT, 0.0f, ref0, GEMM_OUT);
   dense_backward_weights(&g.layer, params, gref, x, ref, GEMM_ROWS, NULL);
   for (int threads = 1; threads <= 4; threads++) {
-    vae_pool *p = vae_pool_create(&test_mem, threads);
+    vae_pool *p = new_pool(threads);
     CHECK(vae_pool_threads(p) == threads, "%d threads started of %d", vae_pool_threads(p), threads);
     memset(g.runs, 0, sizeof g.runs);
     for (int job = 0; job < GEMM_JOBS; job++) vae_pool_run(p, GEMM_ITEMS, gemm_item, &g);
@@ -3083,7 +3089,7 @@ static void test_pooled_phases(void) {
   vae_calibration cal[3];
   float *scored[3];
   for (int t = 0; t < 3; t++) {
-    vae_pool *pool = vae_pool_create(&test_mem, t + 1);
+    vae_pool *pool = new_pool(t + 1);
     CHECK(vae_pool_threads(pool) == t + 1, "pool of %d threads", t + 1);
     CHECK(vae_linear_fit(m, x, idx, N, pool, &lin[t], NULL, NULL) == VAE_OK, "linear fit");
     CHECK(vae_calibrate(m, x, N, 99, pool, NULL, NULL, &cal[t]) == VAE_OK, "calibration");
@@ -3277,7 +3283,7 @@ static void test_temperature_threads(void) {
   int rc = vae_temperature_fit(m, x, N, mean, noise, DRAWS, NULL, &alone);
   CHECK(rc == VAE_OK && alone == 0.7, "temperature on one thread: %g (rc %d)", alone, rc);
   for (int threads = 2; threads <= 3; threads++) {
-    vae_pool *pool = vae_pool_create(&test_mem, threads);
+    vae_pool *pool = new_pool(threads);
     for (int run = 0; run < 4; run++) {
       double t = 0;
       if (run == 2) vae_pool_fix_shares(pool);
