@@ -240,6 +240,12 @@ long long vae_pool_shared(vae_pool *p) {
   return n;
 }
 
+void vae_pool_new_phase(vae_pool *p) {
+  if (!p) return;
+  p->solo = p->jobs = p->solo_windows = p->backoff = 0;
+  p->wall = p->alone = 0;
+}
+
 void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
   if (!p || items <= 1 || (p->solo && !p->fixed)) {
     for (int i = 0; i < items; i++) fn(ctx, i, 0);

@@ -59,5 +59,11 @@ void vae_pool_fix_shares(vae_pool *p);
 ** the same bits on more threads must know, since a pool whose caller
 ** finishes first, or that found sharing slower (above), runs alone. */
 long long vae_pool_shared(vae_pool *p);
+/* A new phase of the caller's work, whose jobs differ in size from the
+** ones before (a fit's held-out passes, linear part and calibration after
+** its training steps): ends a spell on the caller alone and forgets the
+** window's timings and the backoff, so that the new jobs are timed on
+** their own. NULL: nothing. */
+void vae_pool_new_phase(vae_pool *p);
 
 #endif

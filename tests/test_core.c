@@ -2913,6 +2913,63 @@ static void test_pool_fixed_shares(void) {
   pthread_mutex_destroy(&h.lock);
 }
 
+/* vae_pool_new_phase (pool.c): jobs whose worker's item is slow and the
+** caller's quick are slower shared than on the caller alone, so after a
+** window the pool runs them on the caller alone (no item on the worker
+** for the next windows); a new phase ends that at once: its first job's
+** first item (the caller's) waits for the worker to take the second, which
+** it never would on the caller alone (the wait then gives up after 2 s).
+** And a pool whose own memory runs out is VAE_NOMEM, nothing left. */
+typedef struct {
+  int wait;          /* item 0 waits for item 1 to start */
+  int started;       /* item 1 started (atomic) */
+} phase_job;
+
+static void phase_item(void *ctx, int item, int worker) {
+  phase_job *j = ctx;
+  if (item == 1) {
+    __atomic_store_n(&j->started, 1, __ATOMIC_RELEASE);
+    if (worker > 0) {
+      struct timespec pause = {0, 1000 * 1000};
+      nanosleep(&pause, NULL);
+    }
+  } else if (item == 0 && j->wait) {
+    for (int i = 0; i < 2000 && !__atomic_load_n(&j->started, __ATOMIC_ACQUIRE); i++) {
+      struct timespec pause = {0, 1000 * 1000};
+      nanosleep(&pause, NULL);
+    }
+  }
+}
+
+static void test_pool_new_phase(void) {
+  vae_pool_new_phase(NULL);
+  vae_pool *p = new_pool(2);
+  CHECK(vae_pool_threads(p) == 2, "two threads");
+  if (!p) return;
+  phase_job j = {0, 0};
+  for (int job = 0; job < 32; job++) vae_pool_run(p, 2, phase_item, &j); /* one window */
+  long long before = vae_pool_shared(p);
+  for (int job = 0; job < 64; job++) vae_pool_run(p, 2, phase_item, &j);
+  CHECK(vae_pool_shared(p) == before, "sharing slower: %lld items on the worker after a window",
+        vae_pool_shared(p) - before);
+  vae_pool_new_phase(p);
+  j.wait = 1;
+  j.started = 0;
+  vae_pool_run(p, 2, phase_item, &j);
+  CHECK(vae_pool_shared(p) == before + 1, "a new phase shares its first job (%lld items on the worker)",
+        vae_pool_shared(p) - before);
+  vae_pool_free(p);
+  const long live = vae_mem_live();
+  for (int k = 1; k <= 2; k++) {
+    vae_mem_fail_at(k, 0);
+    p = (vae_pool *)&j; /* set to NULL on failure */
+    int rc = vae_pool_create(&test_mem, 2, &p);
+    vae_mem_fail_at(-1, 0);
+    CHECK(rc == VAE_NOMEM && !p && vae_mem_live() == live, "pool, allocation %d failing: %d", k, rc);
+    if (rc == VAE_OK) vae_pool_free(p);
+  }
+}
+
 static void test_pool(void) {
   CHECK(vae_cores() >= 1 && vae_cores() <= VAE_MAX_THREADS, "cores %d", vae_cores());
   CHECK(new_pool(1) == NULL && vae_pool_threads(NULL) == 1, "one thread: no pool");
@@ -4288,6 +4345,7 @@ int main(void) {
   test_blas_threads(); /* first: no pool has run yet */
   test_blas_kernels();
   test_pool();
+  test_pool_new_phase();
   test_pool_held_worker();
   test_pool_fixed_shares();
   test_inference_threads();
