@@ -549,7 +549,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
   level_shares(m, data, n, target);
   job.numeric = 0;
   vae_pool_run(pool, p, calibrate_column, &job);
-  rc = vae_temperature_widen(m, &cal, data, n, seed, &cal.temp);
+  rc = vae_temperature_widen(m, &cal, data, n, seed, pool, &cal.temp);
   if (rc) goto done;
   for (int j = 0; j < p; j++)
     if (vae_is_numeric(m->cols[j].kind))

@@ -2614,6 +2614,75 @@ static void test_generate_widened_noise(void) {
   CHECK(mean <= 0.03, "generated correlations off by %.4f on average over three fits", mean);
 }
 
+/* The widening of the noise on the fit's pool (noise.c,
+** vae_temperature_widen, through vae_generate_on): the rows of
+** vae_generate on pools of 2 and 3 threads with fixed shares (so that the
+** workers run super-blocks), one scratch kept across two temperatures as
+** the widening keeps it, are vae_generate's own bits; the widened
+** temperature is the same with no pool and on each; and each allocation
+** failing in turn on a pool ends in VAE_NOMEM with nothing left. */
+static void test_widen_threads(void) {
+  enum { N = 100, P = 4 };
+  static float x[N * P];
+  vae_rng rng;
+  vae_rng_seed(&rng, 31);
+  for (int i = 0; i < N; i++) {
+    double f = vae_rng_normal(&rng), h = vae_rng_normal(&rng);
+    for (int j = 0; j < P; j++) x[i * P + j] = (float)((j < 2 ? f : h) + 0.3 * vae_rng_normal(&rng));
+  }
+  vae_model *m = real_fit(x, N, P, 1);
+  if (!m) return;
+  const int G = 4 * vae_generate_block(m);
+  float *ref = malloc(sizeof(float) * 2 * G * P), *got = malloc(sizeof(float) * G * P);
+  vae_model tm = *m; /* shares m's buffers: never freed */
+  const double temps[2] = {m->cal.temp, 1.5 * m->cal.temp};
+  int rc = VAE_OK;
+  for (int k = 0; k < 2; k++) {
+    tm.cal.temp = temps[k];
+    rc |= vae_generate(&tm, 7, 0, G, ref + (size_t)k * G * P, NULL);
+  }
+  CHECK(rc == VAE_OK, "vae_generate");
+  double alone = 0.7;
+  CHECK(vae_temperature_widen(m, &m->cal, x, N, 5, NULL, &alone) == VAE_OK, "widen alone");
+  for (int threads = 2; threads <= 3; threads++) {
+    vae_pool *pool = new_pool(threads);
+    CHECK(vae_pool_threads(pool) == threads, "pool of %d threads", threads);
+    vae_pool_fix_shares(pool);
+    vae_scratch *sc = NULL;
+    for (int k = 0; k < 2; k++) {
+      tm.cal.temp = temps[k];
+      long long before = vae_pool_shared(pool);
+      rc = vae_generate_on(&tm, 7, G, got, pool, &sc);
+      CHECK(rc == VAE_OK && memcmp(got, ref + (size_t)k * G * P, sizeof(float) * G * P) == 0,
+            "vae_generate_on, %d threads, temperature %d: vae_generate's rows", threads, k);
+      CHECK(vae_pool_shared(pool) > before, "%d threads: no super-block on a worker", threads);
+    }
+    vae_scratch_free(sc);
+    double t = 0.7;
+    CHECK(vae_temperature_widen(m, &m->cal, x, N, 5, pool, &t) == VAE_OK && t == alone,
+          "widened on %d threads: %g against %g alone", threads, t, alone);
+    vae_pool_free(pool);
+  }
+  vae_pool *pool = new_pool(2);
+  int wrong = 0, k;
+  const long live = vae_mem_live();
+  for (k = 1; k < 10000; k++) {
+    double t = 0.7;
+    vae_mem_fail_at(k, 0);
+    rc = vae_temperature_widen(m, &m->cal, x, N, 5, pool, &t);
+    long used = vae_mem_count();
+    vae_mem_fail_at(-1, 0);
+    if (rc == VAE_OK && used < k) break;
+    if (rc != VAE_NOMEM || vae_mem_live() != live) wrong++;
+  }
+  CHECK(wrong == 0 && k > 5 && k < 10000, "widen on a pool: %d injected failures of %d not VAE_NOMEM",
+        wrong, k);
+  vae_pool_free(pool);
+  free(ref);
+  free(got);
+  vae_model_free(m);
+}
+
 /* vae_generate's super-blocks (infer.c): each block of VAE_GENERATE_BLOCK
 ** rows gives each numeric column its observed distribution, so the sd of
 ** 20 blocks is the column's within 1% for every sampling seed, on a
@@ -4353,6 +4422,7 @@ int main(void) {
   test_adam_sum();
   test_fit_threads();
   test_temperature_threads();
+  test_widen_threads();
   test_expect_table();
   test_approximations();
   test_normal_quantile();
