@@ -334,7 +334,9 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
 ** threads could not be made, would have been no error then), so a fit
 ** on two threads spent them on one core; they now run on the fit's pool
 ** (vae_generate_on: its threads, one scratch for the four calls, the
-** super-blocks' rows the same bits on any number of threads).
+** super-blocks' rows the same bits on any number of threads); the two-
+** thread fit of bench/threads.py, measured with pool.c's new phases:
+** within the noise of the build before (pool.c's header).
 **
 ** Tried, and not kept (the first three with the values unclipped):
 **   - widening chosen by a DCR-like criterion on the training rows alone

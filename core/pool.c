@@ -22,7 +22,19 @@
 ** caller alone, then the workers are tried again; each failed try doubles
 ** the wait (up to MAX_SOLO_WINDOWS), so that a machine that stays busy
 ** pays little for the tries. Which thread runs an item never changes a
-** result, so this only changes the time.
+** result, so this only changes the time. A spell chosen on one kind of
+** job says nothing of another's (a fit's training steps against its
+** linear part, held-out passes and calibration): vae_pool_new_phase ends
+** it where a fit moves on (train.c, calibrate.c). Measured with it and
+** the widening of the noise on the fit's pool (noise.c), against the
+** build before, sets in turn of bench/threads.py --pairs 9 --modes idle
+** (only sets whose other core stayed idle; one-thread runs 1.9-2.3 s): 2
+** threads over 1 0.634, 0.645, 0.668, 0.627 against 0.655, 0.638, 0.652,
+** 0.659 (1.50-1.60x against 1.52-1.57x): some 2% at the median of the
+** sets, within their spread, the issue's 1.6x reached in one set of four;
+** --modes busy: 1.015 (0.822-1.174) and 1.016 (0.817-1.174) against
+** 1.011 (0.999-1.024): a new phase shares its first window's jobs with a
+** busy core, where the build before kept training's spell.
 **
 ** Two idle cores: on this project's 2-core virtual machine one core ran
 ** the fit's work about 1.27x slower than the other, whichever thread was
