@@ -528,6 +528,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
     rc = VAE_NOMEM;
     goto done;
   }
+  vae_pool_new_phase(pool); /* decoding chunks, not the phase before's jobs */
   for (int j = 0; j < p; j++) sd[j] = sqrt(exp((double)m->params[m->logvar + j]) + VAE_VAR_FLOOR);
   calib_job job = {m, N, Nl, seed, sd, w, noise, g, gn, lg, &cal, target, target + m->x_width, 0, 0};
   /* Numeric scores column-major: each column's draws sorted in place
@@ -548,7 +549,7 @@ int vae_calibrate(const vae_model *m, const float *data, int64_t n, uint64_t see
   level_shares(m, data, n, target);
   job.numeric = 0;
   vae_pool_run(pool, p, calibrate_column, &job);
-  rc = vae_temperature_widen(m, &cal, data, n, seed, &cal.temp);
+  rc = vae_temperature_widen(m, &cal, data, n, seed, pool, &cal.temp);
   if (rc) goto done;
   for (int j = 0; j < p; j++)
     if (vae_is_numeric(m->cols[j].kind))

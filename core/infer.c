@@ -521,9 +521,10 @@ static int lane_alloc(const vae_model *m, lane *l, int rows, int K) {
 
 /* Buffers for chunks of rows rows of K samples of m, on up to lanes
 ** threads: *keep when it is large enough, else new ones, left in *keep when
-** keep is not NULL. */
+** keep is not NULL. With own_pool, a new scratch has a pool of its own for
+** its lanes (else its caller brings one: vae_generate_on). */
 static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows, int K,
-                                int lanes) {
+                                int lanes, int own_pool) {
   vae_scratch *sc = keep ? *keep : NULL;
   /* The shape too: another model may have been given the same address. */
   if (sc && sc->m == m && sc->K == K && sc->rows >= rows && sc->p == m->p &&
@@ -550,8 +551,12 @@ static vae_scratch *scratch_for(vae_scratch **keep, const vae_model *m, int rows
     vae_scratch_free(sc);
     return NULL;
   }
-  /* Fewer workers than lanes is fine (no thread at all: the caller works). */
-  if (lanes > 1) sc->pool = vae_pool_create(&m->mem, lanes);
+  /* Fewer workers than lanes is fine (no thread at all: the caller works),
+  ** a pool whose memory ran out is not. */
+  if (own_pool && lanes > 1 && vae_pool_create(&m->mem, lanes, &sc->pool)) {
+    vae_scratch_free(sc);
+    return NULL;
+  }
   if (m->cfg.fixed_shares) vae_pool_fix_shares(sc->pool);
   if (keep) *keep = sc;
   return sc;
@@ -927,7 +932,7 @@ static int infer_rows(const vae_model *m, int mode, int n, const float *x,
   int chunk = pass_rows(m, S);
   if (chunk > n) chunk = n;
   const int items = (n + chunk - 1) / chunk;
-  vae_scratch *sc = scratch_for(keep, m, chunk, S, lanes_for(m, items));
+  vae_scratch *sc = scratch_for(keep, m, chunk, S, lanes_for(m, items), 1);
   if (!sc) return VAE_NOMEM;
   decoder_sd(m, sc->sd);
   for (int c = 0; c < m->p; c++) sc->knn_want[c] = m->knn_share[c] > 0;
@@ -980,7 +985,7 @@ static int sample_rows(const vae_model *m, int n, const uint64_t *seeds, float *
   if (n <= 0) return VAE_OK;
   int chunk = n < SAMPLE_CHUNK ? n : SAMPLE_CHUNK;
   const int items = (n + chunk - 1) / chunk;
-  vae_scratch *sc = scratch_for(keep, m, chunk, 1, lanes_for(m, items));
+  vae_scratch *sc = scratch_for(keep, m, chunk, 1, lanes_for(m, items), 1);
   if (!sc) return VAE_NOMEM;
   generation_sd(m, sc->sd);
   infer_job j = {m, 0, n, 1, chunk, 0, 0, NULL, NULL, seeds, out, NULL, NULL, sc, 0, 0, NULL, NULL};
@@ -1236,12 +1241,15 @@ int vae_generate_block(const vae_model *m) {
   return B;
 }
 
+/* on: NULL to run on the scratch's own pool (lanes_for the model's
+** threads), else on *on, a lane for each of its threads. */
 static int generate_rows(const vae_model *m, uint64_t seed, uint64_t first, int n, float *out,
-                         vae_scratch **keep) {
+                         vae_scratch **keep, vae_pool *const *on) {
   if (n <= 0) return VAE_OK;
   const uint64_t B = (uint64_t)vae_generate_block(m);
   const int items = (int)((first + (uint64_t)n - 1) / B - first / B + 1);
-  vae_scratch *sc = scratch_for(keep, m, SAMPLE_CHUNK, 1, lanes_for(m, items));
+  vae_scratch *sc = on ? scratch_for(keep, m, SAMPLE_CHUNK, 1, vae_pool_threads(*on), 0)
+                       : scratch_for(keep, m, SAMPLE_CHUNK, 1, lanes_for(m, items), 1);
   if (!sc) return VAE_NOMEM;
   int numeric = 0;
   for (int c = 0; c < m->p; c++) numeric += vae_is_numeric(m->cols[c].kind);
@@ -1267,7 +1275,7 @@ static int generate_rows(const vae_model *m, uint64_t seed, uint64_t first, int 
   generation_sd(m, sc->sd);
   infer_job j = {m, 0, n, 1, (int)B, 0, 0, NULL, NULL, NULL, out, NULL, NULL, sc, seed, first,
                  NULL, NULL};
-  vae_pool_run(sc->pool, items, generate_block, &j);
+  vae_pool_run(on ? *on : sc->pool, items, generate_block, &j);
   if (!keep) vae_scratch_free(sc);
   return VAE_OK;
 }
@@ -1372,5 +1380,10 @@ int vae_sample(const vae_model *m, int n, const uint64_t *seeds, float *out) {
 
 int vae_generate(const vae_model *m, uint64_t seed, uint64_t first, int n, float *out,
                  vae_scratch **scratch) {
-  return generate_rows(m, seed, first, n, out, scratch);
+  return generate_rows(m, seed, first, n, out, scratch, NULL);
+}
+
+int vae_generate_on(const vae_model *m, uint64_t seed, int n, float *out, vae_pool *pool,
+                    vae_scratch **scratch) {
+  return generate_rows(m, seed, 0, n, out, scratch, &pool);
 }

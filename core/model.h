@@ -585,13 +585,20 @@ double vae_generation_bend(const vae_column *c);
 ** vae_temperature_widen then makes vae_generate's rows of m with
 ** calibration cal (its level shifts made) at *temp times 1 to 2 and keeps
 ** the one whose numeric columns' correlations are nearest the rows'
-** (seed: the draws'). */
+** (seed: the draws'), the rows' super-blocks on pool (the same choice on
+** any number of threads). */
 void vae_gen_latents(const vae_model *m, uint64_t seed, uint64_t block, float *z);
 void vae_gen_noise(const vae_model *m, uint64_t seed, uint64_t block, double *u, double *e);
 int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const float *mean,
                         const float *noise, int N, vae_pool *pool, double *temp);
 int vae_temperature_widen(const vae_model *m, const vae_calibration *cal, const float *data,
-                          int64_t n, uint64_t seed, double *temp);
+                          int64_t n, uint64_t seed, vae_pool *pool, double *temp);
+/* vae_generate's first n rows (infer.c), its super-blocks on pool, a
+** caller's (NULL: the caller alone), instead of on threads of the
+** scratch's own: *scratch as vae_generate's, kept for calls on the same
+** pool (a lane for each of its threads). The same rows as vae_generate. */
+int vae_generate_on(const vae_model *m, uint64_t seed, int n, float *out, vae_pool *pool,
+                    vae_scratch **scratch);
 /* The n pairs (value, index) of a[2n] in ascending order of value, pairs
 ** of equal values in the order they came (NaN aside); tmp: 2n doubles of
 ** scratch. The ranking of vae_temperature_fit (a radix sort). */

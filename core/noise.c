@@ -328,9 +328,15 @@ int vae_temperature_fit(const vae_model *m, const float *data, int64_t n, const 
 ** tables by up to 0.1 (crabs 0.93 -> 0.84, its bar 0.78; vowel 0.68 ->
 ** 0.59 on seed 1, its bar 0.28) and diabetes' pair 0.976 -> 0.971 on seed
 ** 0 (below the copula's 0.977 before too). Cost: four vae_generate calls
-** of 2,048 rows on one thread (tm.cfg.threads below), a default
-** one-thread fit's CPU +3% (breast_cancer 2.19 -> 2.25 s, diabetes 1.43
-** -> 1.47 s) to +8% (wine 0.37 -> 0.40 s), best of 3 against main.
+** of 2,048 rows, a default one-thread fit's CPU +3% (breast_cancer 2.19
+** -> 2.25 s, diabetes 1.43 -> 1.47 s) to +8% (wine 0.37 -> 0.40 s), best
+** of 3 against main. They ran on one thread (a pool of their own, whose
+** threads could not be made, would have been no error then), so a fit
+** on two threads spent them on one core; they now run on the fit's pool
+** (vae_generate_on: its threads, one scratch for the four calls, the
+** super-blocks' rows the same bits on any number of threads); the two-
+** thread fit of bench/threads.py, measured with pool.c's new phases:
+** within the noise of the build before (pool.c's header).
 **
 ** Tried, and not kept (the first three with the values unclipped):
 **   - widening chosen by a DCR-like criterion on the training rows alone
@@ -403,7 +409,7 @@ static void clip_columns(double *x, int N, int nn, const double *lo, const doubl
 }
 
 int vae_temperature_widen(const vae_model *m, const vae_calibration *cal, const float *data,
-                          int64_t n, uint64_t seed, double *temp) {
+                          int64_t n, uint64_t seed, vae_pool *pool, double *temp) {
   const int p = m->p;
   int cols[TEMP_MAX_COLS], nn = 0;
   for (int c = 0; c < p && nn < TEMP_MAX_COLS; c++)
@@ -434,13 +440,15 @@ int vae_temperature_widen(const vae_model *m, const vae_calibration *cal, const 
   pair_correlations(x, R, nn, want);
   const double base = *temp;
   double best = INFINITY;
+  /* One model and one scratch for the grid: the scratch is kept for the
+  ** same model (its address), and what it keeps between calls (the
+  ** residual noise's target, infer.c) does not depend on the temperature. */
+  vae_model tm = *m;
+  tm.cal = *cal;
+  vae_scratch *sc = NULL;
   for (size_t t = 0; t < sizeof WIDEN_GRID / sizeof WIDEN_GRID[0]; t++) {
-    vae_model tm = *m;
-    tm.cal = *cal;
     tm.cal.temp = base * WIDEN_GRID[t];
-    tm.cfg.threads = 1; /* no pool: one whose threads could not be made
-                        ** would be no error (infer.c, scratch_for) */
-    rc = vae_generate(&tm, seed, 0, G, gen, NULL);
+    rc = vae_generate_on(&tm, seed, G, gen, pool, &sc);
     if (rc) goto done;
     for (int k = 0; k < nn; k++)
       for (int s = 0; s < G; s++) x[(size_t)k * G + s] = gen[(size_t)s * p + cols[k]];
@@ -455,6 +463,7 @@ int vae_temperature_widen(const vae_model *m, const vae_calibration *cal, const 
     }
   }
 done:
+  vae_scratch_free(sc);
   vae_free(&m->mem, gen);
   vae_free(&m->mem, x);
   return rc;

@@ -22,7 +22,19 @@
 ** caller alone, then the workers are tried again; each failed try doubles
 ** the wait (up to MAX_SOLO_WINDOWS), so that a machine that stays busy
 ** pays little for the tries. Which thread runs an item never changes a
-** result, so this only changes the time.
+** result, so this only changes the time. A spell chosen on one kind of
+** job says nothing of another's (a fit's training steps against its
+** linear part, held-out passes and calibration): vae_pool_new_phase ends
+** it where a fit moves on (train.c, calibrate.c). Measured with it and
+** the widening of the noise on the fit's pool (noise.c), against the
+** build before, sets in turn of bench/threads.py --pairs 9 --modes idle
+** (only sets whose other core stayed idle; one-thread runs 1.9-2.3 s): 2
+** threads over 1 0.634, 0.645, 0.668, 0.627 against 0.655, 0.638, 0.652,
+** 0.659 (1.50-1.60x against 1.52-1.57x): some 2% at the median of the
+** sets, within their spread, the issue's 1.6x reached in one set of four;
+** --modes busy: 1.015 (0.822-1.174) and 1.016 (0.817-1.174) against
+** 1.011 (0.999-1.024): a new phase shares its first window's jobs with a
+** busy core, where the build before kept training's spell.
 **
 ** Two idle cores: on this project's 2-core virtual machine one core ran
 ** the fit's work about 1.27x slower than the other, whichever thread was
@@ -190,15 +202,16 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-vae_pool *vae_pool_create(const vae_allocator *a, int threads) {
+int vae_pool_create(const vae_allocator *a, int threads, vae_pool **out) {
+  *out = NULL;
   if (threads > VAE_MAX_THREADS) threads = VAE_MAX_THREADS;
-  if (threads <= 1) return NULL;
+  if (threads <= 1) return VAE_OK;
   vae_pool *p = vae_calloc(a, 1, sizeof *p);
-  if (!p) return NULL;
+  if (!p) return VAE_NOMEM;
   p->mem = *a;
   if (!(p->tid = vae_calloc(a, (size_t)threads - 1, sizeof *p->tid))) {
     vae_free(a, p);
-    return NULL;
+    return VAE_NOMEM;
   }
   if (pthread_mutex_init(&p->lock, NULL)) goto fail_lock;
   if (pthread_cond_init(&p->wake, NULL)) goto fail_wake;
@@ -210,7 +223,10 @@ vae_pool *vae_pool_create(const vae_allocator *a, int threads) {
   while (p->workers < threads - 1 && pthread_create(&p->tid[p->workers], NULL, worker, p) == 0)
     p->workers++;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (p->workers > 0) return p;
+  if (p->workers > 0) {
+    *out = p;
+    return VAE_OK;
+  }
   pthread_cond_destroy(&p->done);
 fail_done:
   pthread_cond_destroy(&p->wake);
@@ -219,7 +235,7 @@ fail_wake:
 fail_lock:
   vae_free(a, p->tid);
   vae_free(a, p);
-  return NULL;
+  return VAE_OK; /* no thread to share with: the caller works alone */
 }
 
 int vae_pool_threads(const vae_pool *p) { return p ? p->workers + 1 : 1; }
@@ -234,6 +250,12 @@ long long vae_pool_shared(vae_pool *p) {
   long long n = p->shared;
   pthread_mutex_unlock(&p->lock);
   return n;
+}
+
+void vae_pool_new_phase(vae_pool *p) {
+  if (!p) return;
+  p->solo = p->jobs = p->solo_windows = p->backoff = 0;
+  p->wall = p->alone = 0;
 }
 
 void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {

@@ -37,10 +37,13 @@ typedef void (*vae_pool_fn)(void *ctx, int item, int worker);
 int vae_cores(void);
 #define VAE_MAX_THREADS 64
 
-/* A pool of threads - 1 workers besides the caller, or NULL when threads
-** <= 1 or memory ran out (vae_pool_run then runs everything on the caller:
-** the result is the same). */
-vae_pool *vae_pool_create(const vae_allocator *a, int threads);
+/* A pool of threads - 1 workers besides the caller into *out: VAE_OK,
+** *out NULL when threads <= 1 or no thread could be started (vae_pool_run
+** then runs everything on the caller: the result is the same); VAE_NOMEM,
+** *out NULL, when the pool's own memory ran out, so that a fit asked for
+** threads fails as any other allocation does instead of running on one
+** thread without a word. */
+int vae_pool_create(const vae_allocator *a, int threads, vae_pool **out);
 void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx);
 void vae_pool_free(vae_pool *p);
 /* Threads working in vae_pool_run, the caller included (1 for NULL). */
@@ -56,5 +59,11 @@ void vae_pool_fix_shares(vae_pool *p);
 ** the same bits on more threads must know, since a pool whose caller
 ** finishes first, or that found sharing slower (above), runs alone. */
 long long vae_pool_shared(vae_pool *p);
+/* A new phase of the caller's work, whose jobs differ in size from the
+** ones before (a fit's held-out passes, linear part and calibration after
+** its training steps): ends a spell on the caller alone and forgets the
+** window's timings and the backoff, so that the new jobs are timed on
+** their own. NULL: nothing. */
+void vae_pool_new_phase(vae_pool *p);
 
 #endif

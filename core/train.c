@@ -168,8 +168,12 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
     free_buffers(b);
     return VAE_NOMEM;
   }
-  /* No more threads than shards; none at all is fine (the caller works). */
-  b->pool = vae_pool_create(&m->mem, threads < b->nshards ? threads : b->nshards);
+  /* No more threads than shards; none at all is fine (the caller works),
+  ** but a pool whose memory ran out fails the fit. */
+  if (vae_pool_create(&m->mem, threads < b->nshards ? threads : b->nshards, &b->pool)) {
+    free_buffers(b);
+    return VAE_NOMEM;
+  }
   if (fixed_shares) vae_pool_fix_shares(b->pool);
   return VAE_OK;
 }
@@ -2261,6 +2265,7 @@ static int finish_parts(fit_state *f, double *hold_err) {
     if (masked) f->scored = mc.scored; /* the calibration's cells are never seen */
     rc = refit_all_rows(f);
     f->scored = scored;
+    vae_pool_new_phase(f->b.pool); /* the linear part's jobs next: fit_model */
   }
   if (rc == VAE_OK && pl->n_hold > 0) {
     vae_linear_free(&m->mem, &m->lin);
@@ -2370,6 +2375,11 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   f.poll = (poller){progress, ctx, f.t0, now_seconds(), 0};
 
   rc = train_rounds(&f, err, errlen);
+  /* The phases after training (the linear part's E step, the held-out
+  ** passes, the calibration) post jobs of other sizes than a training
+  ** step's: a spell on the caller alone that training's last window chose
+  ** (pool.c) is no guide to them. */
+  vae_pool_new_phase(f.b.pool);
   /* The linear part is fitted anew; the earlier one (and the shares) are
   ** kept until the fit succeeds. */
   vae_linear old_lin = m->lin;

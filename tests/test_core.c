@@ -26,6 +26,12 @@
 
 static char *level_names[] = {"red", "green", "blue"};
 
+/* A pool of threads threads on test_mem (NULL: one thread, or none made). */
+static vae_pool *new_pool(int threads) {
+  vae_pool *p = NULL;
+  return vae_pool_create(&test_mem, threads, &p) == VAE_OK ? p : NULL;
+}
+
 /* Two real columns, a binary, a categorical of three levels, an integer. */
 static void mixed_columns(vae_column *cols) {
   memset(cols, 0, 5 * sizeof *cols);
@@ -1356,7 +1362,7 @@ static void test_linear_shared_patterns(void) {
   int64_t *idx = malloc(sizeof(int64_t) * N);
   for (int i = 0; i < N; i++) idx[i] = i;
   vae_linear two = {0};
-  vae_pool *pool = vae_pool_create(&test_mem, 2);
+  vae_pool *pool = new_pool(2);
   int rc = vae_model_create(&test_mem, cols, P, &cfg, x, N, &m, err, sizeof err);
   if (!rc) rc = vae_linear_fit(m, x, idx, N, NULL, &m->lin, NULL, NULL);
   if (!rc) rc = vae_linear_fit(m, x, idx, N, pool, &two, NULL, NULL);
@@ -2848,6 +2854,75 @@ static void test_generate_widened_noise(void) {
   CHECK(mean <= 0.03, "generated correlations off by %.4f on average over three fits", mean);
 }
 
+/* The widening of the noise on the fit's pool (noise.c,
+** vae_temperature_widen, through vae_generate_on): the rows of
+** vae_generate on pools of 2 and 3 threads with fixed shares (so that the
+** workers run super-blocks), one scratch kept across two temperatures as
+** the widening keeps it, are vae_generate's own bits; the widened
+** temperature is the same with no pool and on each; and each allocation
+** failing in turn on a pool ends in VAE_NOMEM with nothing left. */
+static void test_widen_threads(void) {
+  enum { N = 100, P = 4 };
+  static float x[N * P];
+  vae_rng rng;
+  vae_rng_seed(&rng, 31);
+  for (int i = 0; i < N; i++) {
+    double f = vae_rng_normal(&rng), h = vae_rng_normal(&rng);
+    for (int j = 0; j < P; j++) x[i * P + j] = (float)((j < 2 ? f : h) + 0.3 * vae_rng_normal(&rng));
+  }
+  vae_model *m = real_fit(x, N, P, 1);
+  if (!m) return;
+  const int G = 4 * vae_generate_block(m);
+  float *ref = malloc(sizeof(float) * 2 * G * P), *got = malloc(sizeof(float) * G * P);
+  vae_model tm = *m; /* shares m's buffers: never freed */
+  const double temps[2] = {m->cal.temp, 1.5 * m->cal.temp};
+  int rc = VAE_OK;
+  for (int k = 0; k < 2; k++) {
+    tm.cal.temp = temps[k];
+    rc |= vae_generate(&tm, 7, 0, G, ref + (size_t)k * G * P, NULL);
+  }
+  CHECK(rc == VAE_OK, "vae_generate");
+  double alone = 0.7;
+  CHECK(vae_temperature_widen(m, &m->cal, x, N, 5, NULL, &alone) == VAE_OK, "widen alone");
+  for (int threads = 2; threads <= 3; threads++) {
+    vae_pool *pool = new_pool(threads);
+    CHECK(vae_pool_threads(pool) == threads, "pool of %d threads", threads);
+    vae_pool_fix_shares(pool);
+    vae_scratch *sc = NULL;
+    for (int k = 0; k < 2; k++) {
+      tm.cal.temp = temps[k];
+      long long before = vae_pool_shared(pool);
+      rc = vae_generate_on(&tm, 7, G, got, pool, &sc);
+      CHECK(rc == VAE_OK && memcmp(got, ref + (size_t)k * G * P, sizeof(float) * G * P) == 0,
+            "vae_generate_on, %d threads, temperature %d: vae_generate's rows", threads, k);
+      CHECK(vae_pool_shared(pool) > before, "%d threads: no super-block on a worker", threads);
+    }
+    vae_scratch_free(sc);
+    double t = 0.7;
+    CHECK(vae_temperature_widen(m, &m->cal, x, N, 5, pool, &t) == VAE_OK && t == alone,
+          "widened on %d threads: %g against %g alone", threads, t, alone);
+    vae_pool_free(pool);
+  }
+  vae_pool *pool = new_pool(2);
+  int wrong = 0, k;
+  const long live = vae_mem_live();
+  for (k = 1; k < 10000; k++) {
+    double t = 0.7;
+    vae_mem_fail_at(k, 0);
+    rc = vae_temperature_widen(m, &m->cal, x, N, 5, pool, &t);
+    long used = vae_mem_count();
+    vae_mem_fail_at(-1, 0);
+    if (rc == VAE_OK && used < k) break;
+    if (rc != VAE_NOMEM || vae_mem_live() != live) wrong++;
+  }
+  CHECK(wrong == 0 && k > 5 && k < 10000, "widen on a pool: %d injected failures of %d not VAE_NOMEM",
+        wrong, k);
+  vae_pool_free(pool);
+  free(ref);
+  free(got);
+  vae_model_free(m);
+}
+
 /* vae_generate's super-blocks (infer.c): each block of VAE_GENERATE_BLOCK
 ** rows gives each numeric column its observed distribution, so the sd of
 ** 20 blocks is the column's within 1% for every sampling seed, on a
@@ -3087,7 +3162,7 @@ static void held_item(void *ctx, int item, int worker) {
 }
 
 static void test_pool_held_worker(void) {
-  vae_pool *p = vae_pool_create(&test_mem, 2);
+  vae_pool *p = new_pool(2);
   CHECK(vae_pool_threads(p) == 2, "two threads");
   if (!p) return;
   held_job h;
@@ -3116,7 +3191,7 @@ static void test_pool_held_worker(void) {
 ** runs its share (one that started after the job was posted took it for
 ** done, and the caller waited for ever). */
 static void test_pool_fixed_shares(void) {
-  vae_pool *p = vae_pool_create(&test_mem, 2);
+  vae_pool *p = new_pool(2);
   CHECK(vae_pool_threads(p) == 2, "two threads");
   if (!p) return;
   vae_pool_fix_shares(p);
@@ -3136,7 +3211,7 @@ static void test_pool_fixed_shares(void) {
   vae_pool_free(p);
   int all = 1;
   for (int k = 0; k < 20; k++) {
-    p = vae_pool_create(&test_mem, 3);
+    p = new_pool(3);
     vae_pool_fix_shares(p);
     memset(h.runs, 0, sizeof h.runs);
     vae_pool_run(p, 6, held_item, &h);
@@ -3147,9 +3222,66 @@ static void test_pool_fixed_shares(void) {
   pthread_mutex_destroy(&h.lock);
 }
 
+/* vae_pool_new_phase (pool.c): jobs whose worker's item is slow and the
+** caller's quick are slower shared than on the caller alone, so after a
+** window the pool runs them on the caller alone (no item on the worker
+** for the next windows); a new phase ends that at once: its first job's
+** first item (the caller's) waits for the worker to take the second, which
+** it never would on the caller alone (the wait then gives up after 2 s).
+** And a pool whose own memory runs out is VAE_NOMEM, nothing left. */
+typedef struct {
+  int wait;          /* item 0 waits for item 1 to start */
+  int started;       /* item 1 started (atomic) */
+} phase_job;
+
+static void phase_item(void *ctx, int item, int worker) {
+  phase_job *j = ctx;
+  if (item == 1) {
+    __atomic_store_n(&j->started, 1, __ATOMIC_RELEASE);
+    if (worker > 0) {
+      struct timespec pause = {0, 1000 * 1000};
+      nanosleep(&pause, NULL);
+    }
+  } else if (item == 0 && j->wait) {
+    for (int i = 0; i < 2000 && !__atomic_load_n(&j->started, __ATOMIC_ACQUIRE); i++) {
+      struct timespec pause = {0, 1000 * 1000};
+      nanosleep(&pause, NULL);
+    }
+  }
+}
+
+static void test_pool_new_phase(void) {
+  vae_pool_new_phase(NULL);
+  vae_pool *p = new_pool(2);
+  CHECK(vae_pool_threads(p) == 2, "two threads");
+  if (!p) return;
+  phase_job j = {0, 0};
+  for (int job = 0; job < 32; job++) vae_pool_run(p, 2, phase_item, &j); /* one window */
+  long long before = vae_pool_shared(p);
+  for (int job = 0; job < 64; job++) vae_pool_run(p, 2, phase_item, &j);
+  CHECK(vae_pool_shared(p) == before, "sharing slower: %lld items on the worker after a window",
+        vae_pool_shared(p) - before);
+  vae_pool_new_phase(p);
+  j.wait = 1;
+  j.started = 0;
+  vae_pool_run(p, 2, phase_item, &j);
+  CHECK(vae_pool_shared(p) == before + 1, "a new phase shares its first job (%lld items on the worker)",
+        vae_pool_shared(p) - before);
+  vae_pool_free(p);
+  const long live = vae_mem_live();
+  for (int k = 1; k <= 2; k++) {
+    vae_mem_fail_at(k, 0);
+    p = (vae_pool *)&j; /* set to NULL on failure */
+    int rc = vae_pool_create(&test_mem, 2, &p);
+    vae_mem_fail_at(-1, 0);
+    CHECK(rc == VAE_NOMEM && !p && vae_mem_live() == live, "pool, allocation %d failing: %d", k, rc);
+    if (rc == VAE_OK) vae_pool_free(p);
+  }
+}
+
 static void test_pool(void) {
   CHECK(vae_cores() >= 1 && vae_cores() <= VAE_MAX_THREADS, "cores %d", vae_cores());
-  CHECK(vae_pool_create(&test_mem, 1) == NULL && vae_pool_threads(NULL) == 1, "one thread: no pool");
+  CHECK(new_pool(1) == NULL && vae_pool_threads(NULL) == 1, "one thread: no pool");
   static float params[GEMM_IN * GEMM_OUT + GEMM_OUT], x[GEMM_ROWS * GEMM_IN],
       ref[GEMM_ROWS * GEMM_OUT], y[4][GEMM_ROWS * GEMM_OUT],
       gref[GEMM_IN * GEMM_OUT + GEMM_OUT], grads[4][GEMM_IN * GEMM_OUT + GEMM_OUT];
@@ -3164,7 +3296,7 @@ static void test_pool(void) {
               GEMM_IN, params, GEMM_OUT, 0.0f, ref0, GEMM_OUT);
   dense_backward_weights(&g.layer, params, gref, x, ref, GEMM_ROWS, NULL);
   for (int threads = 1; threads <= 4; threads++) {
-    vae_pool *p = vae_pool_create(&test_mem, threads);
+    vae_pool *p = new_pool(threads);
     CHECK(vae_pool_threads(p) == threads, "%d threads started of %d", vae_pool_threads(p), threads);
     memset(g.runs, 0, sizeof g.runs);
     for (int job = 0; job < GEMM_JOBS; job++) vae_pool_run(p, GEMM_ITEMS, gemm_item, &g);
@@ -3323,7 +3455,7 @@ static void test_pooled_phases(void) {
   vae_calibration cal[3];
   float *scored[3];
   for (int t = 0; t < 3; t++) {
-    vae_pool *pool = vae_pool_create(&test_mem, t + 1);
+    vae_pool *pool = new_pool(t + 1);
     CHECK(vae_pool_threads(pool) == t + 1, "pool of %d threads", t + 1);
     CHECK(vae_linear_fit(m, x, idx, N, pool, &lin[t], NULL, NULL) == VAE_OK, "linear fit");
     CHECK(vae_calibrate(m, x, N, 99, pool, NULL, NULL, &cal[t]) == VAE_OK, "calibration");
@@ -3517,7 +3649,7 @@ static void test_temperature_threads(void) {
   int rc = vae_temperature_fit(m, x, N, mean, noise, DRAWS, NULL, &alone);
   CHECK(rc == VAE_OK && alone == 0.7, "temperature on one thread: %g (rc %d)", alone, rc);
   for (int threads = 2; threads <= 3; threads++) {
-    vae_pool *pool = vae_pool_create(&test_mem, threads);
+    vae_pool *pool = new_pool(threads);
     for (int run = 0; run < 4; run++) {
       double t = 0;
       if (run == 2) vae_pool_fix_shares(pool);
@@ -4512,6 +4644,7 @@ int main(void) {
   test_blas_threads(); /* first: no pool has run yet */
   test_blas_kernels();
   test_pool();
+  test_pool_new_phase();
   test_pool_held_worker();
   test_pool_fixed_shares();
   test_inference_threads();
@@ -4519,6 +4652,7 @@ int main(void) {
   test_adam_sum();
   test_fit_threads();
   test_temperature_threads();
+  test_widen_threads();
   test_expect_table();
   test_approximations();
   test_normal_quantile();
