@@ -2490,6 +2490,12 @@ static void test_modal_columns(void) {
   CHECK(wrong[5] * 3 <= mode_wrong[5], "y still predicted: %d wrong, its mode %d", wrong[5],
         mode_wrong[5]);
   CHECK(drawn > 100 && ones > 0 && ones < drawn * 0.2, "draws of s: %d ones in %d", ones, drawn);
+  /* 120 rows: under 150 out-of-bag cells a column, where no test can show
+  ** a column predictable, nothing is marked (train.c, MODE_MIN_CELLS). */
+  vae_model *few = create_fit(cols, P, &cfg, x, 120, err, sizeof err);
+  CHECK(few && !few->modal[3] && !few->modal[4] && !few->modal[6],
+        "120 rows: no column imputed by its marginal (%s)", err);
+  vae_model_free(few);
   free(x);
   free(full);
   free(out);
