@@ -271,9 +271,8 @@ static void missing_mean(const double *mean, const double *prec, int d, vae_line
   for (int i = 0; i < nm; i++) w->v[w->mis[i]] = mean[w->mis[i]] - r[i];
 }
 
-/* The lower triangle of P_MM^-1 = L^-T L^-1 into tri, row by row; b
-** (nm x nm) scratch, whose row c is column c of L^-1. */
-static void missing_cov(const double *L, int nm, double *b, double *tri) {
+/* Row c of b (nm x nm) gets column c of L^-1, L lower triangular. */
+static void inverse_factor(const double *L, int nm, double *b) {
   for (int c = 0; c < nm; c++) {
     double *col = b + (size_t)c * nm;
     for (int k = 0; k < c; k++) col[k] = 0;
@@ -284,6 +283,12 @@ static void missing_cov(const double *L, int nm, double *b, double *tri) {
       col[i] = t / L[i * nm + i];
     }
   }
+}
+
+/* The lower triangle of P_MM^-1 = L^-T L^-1 into tri, row by row; b
+** (nm x nm) scratch. */
+static void missing_cov(const double *L, int nm, double *b, double *tri) {
+  inverse_factor(L, nm, b);
   for (int i = 0; i < nm; i++)
     for (int q = 0; q <= i; q++) {
       const double *bi = b + (size_t)i * nm, *bq = b + (size_t)q * nm;
@@ -707,16 +712,7 @@ int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
 ** into var[0..nm), from its Cholesky factor L (b: nm x nm scratch, as
 ** missing_cov). */
 static void missing_var(const double *L, int nm, double *b, double *var) {
-  for (int c = 0; c < nm; c++) {
-    double *col = b + (size_t)c * nm;
-    for (int k = 0; k < c; k++) col[k] = 0;
-    col[c] = 1.0 / L[c * nm + c];
-    for (int i = c + 1; i < nm; i++) {
-      double t = 0;
-      for (int k = c; k < i; k++) t -= L[i * nm + k] * col[k];
-      col[i] = t / L[i * nm + i];
-    }
-  }
+  inverse_factor(L, nm, b);
   for (int i = 0; i < nm; i++) {
     const double *bi = b + (size_t)i * nm;
     double t = 0;
