@@ -90,6 +90,7 @@ struct vae_linear_work {
   double *b;     /* d x d: scratch (that factor's inverse) */
   double *alpha; /* d */
   double *u;     /* d */
+  int factored;  /* condition() left the missing block's factor in chol */
 };
 
 void vae_linear_work_free(vae_linear_work *w) {
@@ -270,9 +271,8 @@ static void missing_mean(const double *mean, const double *prec, int d, vae_line
   for (int i = 0; i < nm; i++) w->v[w->mis[i]] = mean[w->mis[i]] - r[i];
 }
 
-/* The lower triangle of P_MM^-1 = L^-T L^-1 into tri, row by row; b
-** (nm x nm) scratch, whose row c is column c of L^-1. */
-static void missing_cov(const double *L, int nm, double *b, double *tri) {
+/* Row c of b (nm x nm) gets column c of L^-1, L lower triangular. */
+static void inverse_factor(const double *L, int nm, double *b) {
   for (int c = 0; c < nm; c++) {
     double *col = b + (size_t)c * nm;
     for (int k = 0; k < c; k++) col[k] = 0;
@@ -283,6 +283,12 @@ static void missing_cov(const double *L, int nm, double *b, double *tri) {
       col[i] = t / L[i * nm + i];
     }
   }
+}
+
+/* The lower triangle of P_MM^-1 = L^-T L^-1 into tri, row by row; b
+** (nm x nm) scratch. */
+static void missing_cov(const double *L, int nm, double *b, double *tri) {
+  inverse_factor(L, nm, b);
   for (int i = 0; i < nm; i++)
     for (int q = 0; q <= i; q++) {
       const double *bi = b + (size_t)i * nm, *bq = b + (size_t)q * nm;
@@ -315,6 +321,7 @@ static int partition(vae_linear_work *w, int d, int *no) {
 static int condition(const double *mean, const double *cov, const double *prec, int d,
                      vae_linear_work *w, double *tri) {
   int no, nm = partition(w, d, &no);
+  w->factored = 0;
   if (nm == 0) return 0;
   if (!(no > 0 && factor_missing(prec, d, w->mis, nm, w->chol))) {
     /* nothing observed (or no factor): the means, the covariance */
@@ -323,6 +330,7 @@ static int condition(const double *mean, const double *cov, const double *prec, 
       for (int q = 0; q <= i; q++) *tri++ = cov[(size_t)w->mis[i] * d + w->mis[q]];
     return nm;
   }
+  w->factored = 1;
   missing_mean(mean, prec, d, w, no, nm, w->chol);
   if (tri) missing_cov(w->chol, nm, w->b, tri);
   return nm;
@@ -700,21 +708,46 @@ int vae_linear_fit(const vae_model *m, const float *data, const int64_t *idx,
   return fit_code(m, plain_code(m), m->x_width, data, idx, n, pool, out, stop, ctx);
 }
 
+/* The diagonal of the missing block's conditional covariance P_MM^-1
+** into var[0..nm), from its Cholesky factor L (b: nm x nm scratch, as
+** missing_cov). */
+static void missing_var(const double *L, int nm, double *b, double *var) {
+  inverse_factor(L, nm, b);
+  for (int i = 0; i < nm; i++) {
+    const double *bi = b + (size_t)i * nm;
+    double t = 0;
+    for (int k = i; k < nm; k++) t += bi[k] * bi[k];
+    var[i] = t;
+  }
+}
+
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
-                    double *estimate) {
+                    double *estimate, double *r2) {
   const int d = m->lin.d;
   for (int j = 0; j < m->p; j++) estimate[j] = NAN;
+  for (int j = 0; r2 && j < m->p; j++) r2[j] = NAN;
   if (!d) return;
   encode(m, plain_code(m), x, w->v);
   int nm = condition(m->lin.mean, m->lin.cov, m->lin.prec, d, w, NULL);
+  const int known = r2 && w->factored;
+  if (known) missing_var(w->chol, nm, w->b, w->u);
   /* Both m->off and w->mis ascend: one merge pairs columns with dims. */
   for (int i = 0, j = 0; i < nm && j < m->p; j++) {
     while (i < nm && w->mis[i] < m->off[j]) i++;
     const vae_column *c = &m->cols[j];
-    if (i < nm && w->mis[i] == m->off[j] && vae_is_numeric(c->kind))
+    if (i < nm && w->mis[i] == m->off[j] && vae_is_numeric(c->kind)) {
       estimate[j] = c->mean + c->sd * w->v[w->mis[i]];
+      if (known) {
+        const int a = w->mis[i];
+        r2[j] = 1.0 - w->u[i] / m->lin.cov[(size_t)a * d + a];
+      }
+    }
   }
-  if (m->split.g.d) split_estimates(m, x, w, estimate, 1);
+  if (m->split.g.d) {
+    split_estimates(m, x, w, estimate, 1);
+    for (int j = 0; r2 && j < m->p; j++)
+      if (m->split.use[j]) r2[j] = NAN;
+  }
 }
 
 /* ---- The split linear part (model.h's vae_split) ---- */

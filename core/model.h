@@ -406,7 +406,10 @@ double vae_hole_weight(const vae_model *m, const double *coef, int j, const floa
 ** (VAE_INTERRUPTED).
 ** vae_linear_row gives, for each missing numeric cell of one raw row, its
 ** conditional mean in data units (NaN elsewhere, and everywhere without a
-** linear part). */
+** linear part) and, with r2 (p, or NULL), the share of the cell's variance
+** the row's observed cells explain under the linear part's Gaussian (NaN
+** where there is no estimate, nothing is observed, or the split linear
+** part gives the column's estimate). */
 typedef struct vae_linear_work vae_linear_work;
 vae_linear_work *vae_linear_work_alloc(const vae_allocator *a, int d);
 void vae_linear_work_free(vae_linear_work *w);
@@ -417,7 +420,7 @@ void vae_linear_free(const vae_allocator *a, vae_linear *lin);
 ** is not positive definite. */
 int vae_linear_prepare(const vae_allocator *a, vae_linear *lin);
 void vae_linear_row(const vae_model *m, const float *x, vae_linear_work *w,
-                    double *estimate);
+                    double *estimate, double *r2);
 /* The split linear part (vae_split above). vae_split_masses: each numeric
 ** column's point mass among raw rows idx[0..n) of data into mass[p] (NaN:
 ** none); how many have one. vae_split_alloc: s's arrays for p columns,

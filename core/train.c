@@ -617,7 +617,7 @@ static void hole_weights(const vae_model *m, blend_cells *c, const float *scored
 static void linear_guesses(const vae_model *m, blend_cells *c) {
   const int p = m->p, width = m->x_width;
   for (int r = 0; r < c->rows; r++) {
-    vae_linear_row(m, c->x + (size_t)r * p, c->lw, c->lin + (size_t)r * p);
+    vae_linear_row(m, c->x + (size_t)r * p, c->lw, c->lin + (size_t)r * p, NULL);
     for (int j = 0; j < p; j++)
       if (!vae_is_numeric(m->cols[j].kind) && c->hidden[(size_t)r * p + j]) {
         int levels = m->cols[j].kind == VAE_CATEGORICAL ? m->cols[j].nlevels : 1;
@@ -919,7 +919,7 @@ static int choose_split(vae_model *m, blend_cells *c, const float *data, const i
       c->row[j] = NAN;
       const uint8_t keep = s->use[j];
       s->use[j] = 0;
-      vae_linear_row(m, c->row, c->lw, a);
+      vae_linear_row(m, c->row, c->lw, a, NULL);
       s->use[j] = keep;
       vae_split_row(m, c->row, c->lw, b);
       if (isnan(a[j]) || isnan(b[j])) continue;
