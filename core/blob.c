@@ -9,8 +9,10 @@
 **           impute_samples, patience; up to version 6: u32 verbose; u64
 **           seed; up to version 6: i64 max_rows; f64 lr, beta, holdout,
 **           mask_rate; since version 4: u32 missing (0 MAR, 1 MNAR: then
-**           params hold the missingness model too). verbose and max_rows
-**           were the extension's settings: read and ignored
+**           params hold the missingness model too); since version 17:
+**           u32 wide_rank, wide_levels (vae.h; older blobs: rank 0, no
+**           low-rank output). verbose and max_rows were the extension's
+**           settings: read and ignored
 **   u32 p, then per column: str name, u32 kind, f64 mean sd min max,
 **           i64 observed, u32 nlevels, str levels[nlevels],
 **           and for real and integer columns u32 nq, f32 quantiles[nq]
@@ -70,7 +72,9 @@
 **           1e-3), each within [0, 1]. Older blobs get none (all 0)
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
-**           at their end (model.h), which older ones lack: read as 0
+**           after the log-variances and selection (model.h), which older
+**           ones lack: read as 0; since version 17 the wide columns' U and
+**           V follow (model.h's lowrank)
 **   u32 CRC-32 of all bytes before it
 ** (str = u32 length + bytes). The reader checks the checksum first, then
 ** every length against what is left, so a damaged blob is refused and never
@@ -267,6 +271,8 @@ static void write_model(writer *w, const vae_model *m) {
   put_f64(w, c->holdout);
   put_f64(w, c->mask_rate);
   put_u32(w, (uint32_t)c->missing);
+  put_u32(w, (uint32_t)c->wide_rank);
+  put_u32(w, (uint32_t)c->wide_levels);
   put_u32(w, (uint32_t)m->p);
   for (int j = 0; j < m->p; j++) {
     const vae_column *col = &m->cols[j];
@@ -713,6 +719,13 @@ static void read_config(reader *r, uint32_t version, vae_config *cfg) {
     if (missing > VAE_MNAR) r->bad = 1;
     cfg->missing = (int)missing;
   }
+  cfg->wide_rank = 0; /* older blobs: every column through the dense layer */
+  if (version >= 17) {
+    uint32_t rank = get_u32(r), levels = get_u32(r);
+    if (rank > VAE_WIDE_MAX_RANK || levels < 2 || levels > 0x7fffffff) r->bad = 1;
+    cfg->wide_rank = (int)rank;
+    cfg->wide_levels = (int)levels;
+  }
 }
 
 /* One column into *c (zeroed; what it allocates stays in c for
@@ -809,7 +822,7 @@ static int make_model(const vae_allocator *mem, uint32_t version, const vae_colu
     return VAE_CORRUPT;
   }
   vae_layout L;
-  if (vae_layout_of((int)p, vae_encoded_width(cols, (int)p), cfg, &L) || left < 8 ||
+  if (vae_layout_of((int)p, vae_encoded_width(cols, (int)p), cols, cfg, &L) || left < 8 ||
       (left - 8) % 4 != 0 || (left - 8) / 4 != stored_params(version, &L, p)) {
     vae_set_error(err, errlen, "model is damaged (parameter count)");
     return VAE_CORRUPT;

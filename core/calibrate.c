@@ -420,8 +420,7 @@ static void level_shifts(const vae_model *m, int j, float *lg, int N,
 ** themselves say about the marginals; tiny fits stay cheap), within
 ** CALIBRATION_MIN_DRAWS .. CALIBRATION_DRAWS, and within CALIBRATION_MACS. */
 static int draws_for(const vae_model *m, int64_t rows) {
-  double macs = 0;
-  for (int i = 0; i < m->nlayers; i++) macs += (double)m->dec[i].in * m->dec[i].out;
+  double macs = vae_decoder_macs(m);
   double n = fmin((double)CALIBRATION_PER_ROW * (double)rows, CALIBRATION_MACS / (macs > 1 ? macs : 1));
   return n >= CALIBRATION_DRAWS ? CALIBRATION_DRAWS
                                 : n <= CALIBRATION_MIN_DRAWS ? CALIBRATION_MIN_DRAWS : (int)n;

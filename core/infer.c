@@ -611,11 +611,8 @@ static int lanes_for(const vae_model *m, int items) {
 /* Multiply-adds of one row with S samples: the encoder once, the decoder
 ** S times. */
 static double row_macs(const vae_model *m, int S) {
-  double enc = 0, dec = 0;
-  for (int i = 0; i < m->nlayers; i++) {
-    enc += (double)m->enc[i].in * m->enc[i].out;
-    dec += (double)m->dec[i].in * m->dec[i].out;
-  }
+  double enc = 0, dec = vae_decoder_macs(m);
+  for (int i = 0; i < m->nlayers; i++) enc += (double)m->enc[i].in * m->enc[i].out;
   return enc + (double)S * dec;
 }
 
@@ -1273,8 +1270,7 @@ static void generate_block(void *ctx, int item, int worker) {
 }
 
 int vae_generate_block(const vae_model *m) {
-  double macs = 0;
-  for (int i = 0; i < m->nlayers; i++) macs += (double)m->dec[i].in * m->dec[i].out;
+  double macs = vae_decoder_macs(m);
   int B = VAE_GENERATE_BLOCK;
   while (B > VAE_STRATA && B * macs > VAE_PASS_MACS) B /= 2;
   return B;

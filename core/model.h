@@ -134,6 +134,15 @@ struct vae_model {
                           kept 0), right after sel; 0 without them (MAR,
                           more than VAE_CROSS_MAX_COLS columns, or a blob
                           from before format 8) */
+  size_t lowrank;      /* the low-rank output (format 17), 0: none. Each
+                          wide column j (vae_wide_column), in column order,
+                          has U_j (in x r, in the last decoder layer's
+                          inputs, r = cfg.wide_rank) then V_j (r x L_j)
+                          here, and its logits are h U_j V_j + b_j, with
+                          b_j its share of the last layer's biases; that
+                          layer's weight block of column j is not used
+                          (kept 0) */
+  int nwide;           /* wide columns */
   size_t nparams;
   int widest;          /* the widest layer (inputs and outputs of every layer) */
   float *params;
@@ -240,6 +249,9 @@ typedef struct {
   double *lw;           /* rows_dec log importance weights */
   float *wnorm;         /* rows_dec normalized weights */
   float *g_enc[2], *g_dec[2]; /* ping-pong gradient buffers */
+  float *wide_t;        /* rows_dec x r per wide column: h U_j, kept from
+                           vae_decode for the backward pass */
+  float *wide_g;        /* rows_dec x r, its gradient (training only) */
   float *grads;         /* nparams, only for training */
   double *dlogvar;      /* p, vae_backward's sums, only for training */
   double *var, *log_var, *inv_var; /* p decoder variances, set by vae_forward */
@@ -278,13 +290,22 @@ typedef struct {
   int nlayers;         /* dense layers per side: nhidden + 1 */
   vae_dense enc[VAE_MAX_HIDDEN + 1];
   vae_dense dec[VAE_MAX_HIDDEN + 1];
-  size_t logvar, sel, cross; /* offsets as in vae_model */
+  size_t logvar, sel, cross, lowrank; /* offsets as in vae_model */
+  int nwide;
   uint64_t nparams;
   int widest;          /* the widest layer, inputs included */
 } vae_layout;
 /* VAE_OK, or VAE_INVALID when p < 1, x_width is out of range or cfg's
 ** hidden layers are not 1 to VAE_MAX_HIDDEN widths of at least 1. */
-int vae_layout_of(int p, int64_t x_width, const vae_config *cfg, vae_layout *L);
+int vae_layout_of(int p, int64_t x_width, const vae_column *cols, const vae_config *cfg,
+                  vae_layout *L);
+/* Whether column c is decoded through the low-rank output under cfg (a
+** categorical column of more than cfg->wide_levels levels, wide_rank > 0);
+** vae_layout_of counts none when cols is NULL. */
+int vae_wide_column(const vae_config *cfg, const vae_column *c);
+/* Multiply-adds of one sample through m's decoder, the low-rank output's
+** own counted. */
+double vae_decoder_macs(const vae_model *m);
 
 /* Standardize raw rows (n x p) into w->xs and build the encoder input;
 ** hide[] (rows x p, may be NULL) marks observed cells kept from the encoder.
@@ -314,6 +335,13 @@ void vae_log_weights(const vae_model *m, const vae_work *w, int r, const float *
                      double *lw, double *ls);
 /* Decoder only: w->z (rows x latent) -> w->dec_h[nlayers - 1]. */
 void vae_decode(const vae_model *m, vae_work *w, int rows);
+/* The decoder's last layer of a model with wide columns (output.c), on
+** rows of its inputs H: into w->dec_h's last, keeping w->wide_t; and
+** back from dY, the gradient of that output: grads of its weights (not its
+** biases) and of U and V, and dH (rows x its inputs). */
+void vae_output_forward(const vae_model *m, vae_work *w, const float *H, int rows);
+void vae_output_backward(const vae_model *m, vae_work *w, float *grads, const float *H,
+                         const float *dY, int rows, float *dH);
 /* -sum over rows of (logsumexp_k lw - log K) / scale, and with grads the
 ** gradient of that into w->grads: then vae_forward must have run with
 ** want_grads. Always leaves the normalized weights in w->wnorm. */

@@ -54,6 +54,8 @@ void vae_work_free(vae_work *w) {
     vae_free(&w->mem, w->g_enc[i]);
     vae_free(&w->mem, w->g_dec[i]);
   }
+  vae_free(&w->mem, w->wide_t);
+  vae_free(&w->mem, w->wide_g);
   vae_free(&w->mem, w->grads);
   vae_free(&w->mem, w->var);
   vae_free(&w->mem, w->log_var);
@@ -96,6 +98,8 @@ int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
            (w->inv_var = vae_calloc(&w->mem, (size_t)m->p, sizeof(double))) &&
            (!m->sel || ((w->lsel = vae_calloc(&w->mem, rd, sizeof(double))) &&
                         (w->mval = vae_calloc(&w->mem, 2 * (size_t)m->p, sizeof(double)))));
+  if (ok && m->nwide)
+    ok = !!(w->wide_t = floats(&w->mem, rd, (size_t)m->cfg.wide_rank * m->nwide));
   for (int i = 0; ok && i < m->nlayers; i++)
     ok = (w->enc_h[i] = floats(&w->mem, re, m->enc[i].out)) &&
          (w->dec_h[i] = floats(&w->mem, rd, m->dec[i].out));
@@ -105,6 +109,7 @@ int vae_work_alloc(const vae_model *m, vae_work *w, int rows_enc, int K,
     ok = (w->g_enc[0] = floats(&w->mem, re, we)) && (w->g_enc[1] = floats(&w->mem, re, we)) &&
          (w->g_dec[0] = floats(&w->mem, rd, wd)) && (w->g_dec[1] = floats(&w->mem, rd, wd)) &&
          (w->grads = vae_calloc(&w->mem, m->nparams, sizeof(float))) &&
+         (!m->nwide || (w->wide_g = floats(&w->mem, rd, (size_t)m->cfg.wide_rank))) &&
          (w->dlogvar = vae_calloc(&w->mem, (size_t)m->p, sizeof(double))) &&
          (!m->sel || (w->dsel = vae_calloc(&w->mem, 3 * (size_t)m->p +
                                                         (m->cross ? (size_t)m->p * m->p : 0),
@@ -476,6 +481,10 @@ double vae_row_loglik(const vae_model *m, const vae_work *w, const float *xs,
 void vae_decode(const vae_model *m, vae_work *w, int rows) {
   const float *h = w->z;
   for (int i = 0; i < m->nlayers; i++) {
+    if (i == m->nlayers - 1 && m->nwide) {
+      vae_output_forward(m, w, h, rows);
+      break;
+    }
     dense_forward(&m->dec[i], m->params, h, rows, w->dec_h[i]);
     if (i < m->nlayers - 1) tanh_forward(w->dec_h[i], (size_t)rows * m->dec[i].out);
     h = w->dec_h[i];
@@ -617,7 +626,10 @@ VAE_SIMD_CLONES double vae_backward(const vae_model *m, vae_work *w, int rows, i
   bias_backward(gy, rd, m->dec_out, grads + m->dec[n - 1].b);
   for (int i = n - 1; i >= 0; i--) {
     const float *x = i > 0 ? w->dec_h[i - 1] : w->z;
-    dense_backward_weights(&m->dec[i], m->params, grads, x, gy, rd, gx);
+    if (i == n - 1 && m->nwide)
+      vae_output_backward(m, w, grads, x, gy, rd, gx);
+    else
+      dense_backward_weights(&m->dec[i], m->params, grads, x, gy, rd, gx);
     if (i > 0) tanh_backward_bias(w->dec_h[i - 1], gx, rd, m->dec[i].in, grads + m->dec[i - 1].b);
     float *t = gy; gy = gx; gx = t;
   }

@@ -133,7 +133,19 @@ typedef struct {
                                   every thread. 0 (the default): as the pool
                                   finds faster. The result is the same either
                                   way. Not saved. */
+  int wide_rank;               /* a categorical column of more than
+                                  wide_levels levels is decoded through
+                                  wide_rank linear units of its own (model.h:
+                                  the low-rank output); 0: none is. Not
+                                  options: vae_config_default's, saved */
+  int wide_levels;
 } vae_config;
+
+/* vae_config_default's wide_rank and wide_levels, and the bounds that
+** vae_config_check (and so the blob reader) holds them to. */
+#define VAE_WIDE_RANK 16
+#define VAE_WIDE_LEVELS 128
+#define VAE_WIDE_MAX_RANK 1024
 
 /* members 0: two members for fits of up to this many rows, one above.
 ** The second member is a whole second fit (nearly doubling a fit's

@@ -69,8 +69,10 @@ static double loss_at(vae_model *m, vae_work *w, const float *x, int rows,
 
 /* With missing = VAE_MNAR the missingness model's terms (and their
 ** gradients to the decoder, the variances and its own parameters) are
-** checked too: 25% of cells are missing. */
-static void test_gradients(int missing) {
+** checked too: 25% of cells are missing. With wide, the categorical column
+** (three levels, between two runs of other columns) goes through the
+** low-rank output at rank 2 (output.c). */
+static void test_gradients(int missing, int wide) {
   vae_column cols[5];
   mixed_columns(cols);
   vae_config cfg;
@@ -80,6 +82,7 @@ static void test_gradients(int missing) {
   cfg.nhidden = 2;
   cfg.hidden[0] = 6;
   cfg.hidden[1] = 5;
+  if (wide) cfg.wide_levels = 2, cfg.wide_rank = 2;
   enum { ROWS = 5, K = 3 };
   float x[ROWS * 5];
   mixed_data(x, ROWS, 7, 0.25);
@@ -88,6 +91,9 @@ static void test_gradients(int missing) {
   int rc = vae_model_create(&test_mem, cols, 5, &cfg, x, ROWS, &m, err, sizeof err);
   CHECK(rc == VAE_OK, "create: %s", err);
   if (rc) return;
+  CHECK(m->nwide == wide && (m->lowrank > 0) == wide &&
+            m->nparams == m->lowrank + (wide ? 6 * 2 + 2 * 3 : m->nparams - m->lowrank),
+        "%d wide columns, U and V at the end of the parameters", m->nwide);
   vae_rng rng;
   vae_rng_seed(&rng, 3);
   /* Non-zero biases and log-variances so that every term is exercised. */
@@ -120,8 +126,8 @@ static void test_gradients(int missing) {
     }
     if (diff / (fabs(a) + 1e-2) > worst) worst = diff / (fabs(a) + 1e-2);
   }
-  CHECK(bad == 0, "%s: %d of %zu gradients differ from finite differences",
-        missing ? "mnar" : "mar", bad, m->nparams);
+  CHECK(bad == 0, "%s%s: %d of %zu gradients differ from finite differences",
+        missing ? "mnar" : "mar", wide ? ", low-rank output" : "", bad, m->nparams);
   /* The bound with K = 1 and beta weighting: same check, fewer params. */
   free(analytic);
   vae_work_free(&w);
@@ -2097,6 +2103,37 @@ static size_t drop_marks(const vae_model *m, const unsigned char *in, size_t n, 
   return o;
 }
 
+/* A blob of this version (in, n bytes; its models' wide_rank 0) as version
+** 16 wrote it: without the u32 wide_rank and wide_levels after missing, in
+** the member's blob too when it has one (its length field made right).
+** Returns the length; out holds n bytes. */
+static size_t drop_wide(const unsigned char *in, size_t n, int member, unsigned char *out) {
+  const size_t head = 12 + le32(in + 8);
+  const size_t at = head + 8 + 4 * (size_t)le32(in + head + 4) + 5 * 4 + 8 + 4 * 8 + 4;
+  size_t ms = n, o = at;
+  for (size_t i = at; member && i + 4 <= n && ms == n; i++)
+    if (memcmp(in + i, "VAEM", 4) == 0) ms = i;
+  memcpy(out, in, at);
+  if (ms == n) {
+    memcpy(out + o, in + at + 8, n - at - 8);
+    o += n - at - 8;
+  } else {
+    const size_t mlen = (size_t)le32(in + ms - 8);
+    memcpy(out + o, in + at + 8, ms - 8 - at - 8);
+    o += ms - 8 - at - 8;
+    const size_t len_at = o;
+    o += 8;
+    const size_t mnew = drop_wide(in + ms, mlen, 0, out + o);
+    for (int b = 0; b < 8; b++) out[len_at + b] = (unsigned char)((uint64_t)mnew >> (8 * b));
+    o += mnew;
+    memcpy(out + o, in + ms + mlen, n - ms - mlen);
+    o += n - ms - mlen;
+  }
+  out[4] = 16;
+  blob_set_crc(out, o);
+  return o;
+}
+
 /* The bytes of a blob whose config starts at head, without the u32 format
 ** after each column's kind (version 6): what versions 2 to 5 wrote there.
 ** Returns the length. */
@@ -2173,17 +2210,33 @@ static void test_old_blobs(vae_model *m) {
   vae_split_free(&m->mem, &m->split);
   vae_model_free(m->member);
   m->member = NULL;
-  unsigned char *v16, *v14, *v13, *v12, *v11, *v10, *v9, *again = NULL;
-  size_t n16, n14, n13, n12, n11, n10, n9, n_again = 0;
+  unsigned char *cur, *v16, *v14, *v13, *v12, *v11, *v10, *v9, *again = NULL;
+  size_t ncur, n16, n14, n13, n12, n11, n10, n9, n_again = 0;
   for (int j = 0; j < m->p; j++) m->modal[j] = 0;
-  if (vae_model_save(m, &v16, &n16) != VAE_OK) {
+  m->cfg.wide_rank = 0; /* as an older blob loads (no column of m is wide) */
+  if (vae_model_save(m, &cur, &ncur) != VAE_OK || !(v16 = malloc(ncur))) {
     CHECK(0, "save");
     return;
   }
   size_t wlen = strlen(VAE_VERSION);
-  CHECK(v16[4] == VAE_BLOB_FORMAT && v16[8] == wlen && v16[9] == 0 && v16[10] == 0 &&
-            v16[11] == 0 && memcmp(v16 + 12, VAE_VERSION, wlen) == 0,
+  CHECK(cur[4] == VAE_BLOB_FORMAT && cur[8] == wlen && cur[9] == 0 && cur[10] == 0 &&
+            cur[11] == 0 && memcmp(cur + 12, VAE_VERSION, wlen) == 0,
         "the blob is version %u and its writer is %s", VAE_BLOB_FORMAT, VAE_VERSION);
+  /* Version 16: without wide_rank and wide_levels. */
+  n16 = drop_wide(cur, ncur, 0, v16);
+  {
+    vae_model *old = NULL;
+    unsigned char *back = NULL;
+    size_t n_back = 0;
+    char err[200] = "";
+    int rc = vae_model_load(&test_mem, v16, n16, &old, err, sizeof err);
+    if (!rc) rc = vae_model_save(old, &back, &n_back);
+    CHECK(rc == VAE_OK && n16 == ncur - 8 && old->cfg.wide_rank == 0 && n_back == ncur &&
+              memcmp(back, cur, ncur) == 0,
+          "version 16 blob loads as the same model: %s", err);
+    vae_free(&test_mem, back);
+    vae_model_free(old);
+  }
   /* Version 15 (v14 below; 14 is its layout): without the p zero marks of
   ** the marginal columns before u64 nparams. */
   size_t modal_at = n16 - (8 + 4 * m->nparams + 4) - 4 * (size_t)m->p;
@@ -2203,7 +2256,7 @@ static void test_old_blobs(vae_model *m) {
     char err[200] = "";
     int rc = vae_model_load(&test_mem, v14, n14, &old, err, sizeof err);
     if (!rc) rc = vae_model_save(old, &back, &n_back);
-    CHECK(rc == VAE_OK && n_back == n16 && memcmp(back, v16, n16) == 0,
+    CHECK(rc == VAE_OK && n_back == ncur && memcmp(back, cur, ncur) == 0,
           "version 15 blob loads as the same model: %s", err);
     vae_free(&test_mem, back);
     vae_model_free(old);
@@ -2222,7 +2275,7 @@ static void test_old_blobs(vae_model *m) {
     }
     int rc = t ? vae_model_load(&test_mem, t, n14, &old, err, sizeof err) : VAE_NOMEM;
     if (!rc) rc = vae_model_save(old, &back, &n_back);
-    CHECK(rc == VAE_OK && n_back == n16 && memcmp(back, v16, n16) == 0,
+    CHECK(rc == VAE_OK && n_back == ncur && memcmp(back, cur, ncur) == 0,
           "version 14 blob loads as the same model: %s", err);
     vae_free(&test_mem, back);
     vae_model_free(old);
@@ -2332,8 +2385,9 @@ static void test_old_blobs(vae_model *m) {
     int rc = vae_model_load(&test_mem, old_blob, n, &old, err, sizeof err);
     CHECK(rc == VAE_OK, "version %d blob: %s", version, err);
     if (rc == VAE_OK) vae_model_save(old, &again, &n_again);
-    CHECK(again && n_again == n16 && memcmp(again, v16, n16) == 0,
-          "a version %d blob loads as the same MAR model, saved as version 16", version);
+    CHECK(again && n_again == ncur && memcmp(again, cur, ncur) == 0,
+          "a version %d blob loads as the same MAR model, saved as version %u", version,
+          VAE_BLOB_FORMAT);
     vae_model_free(old);
     vae_free(&test_mem, again);
     again = NULL;
@@ -2358,7 +2412,8 @@ static void test_old_blobs(vae_model *m) {
   free(v12);
   free(v13);
   free(v14);
-  vae_free(&test_mem, v16);
+  free(v16);
+  vae_free(&test_mem, cur);
 }
 
 /* A blob's bytes changed at one place (little-endian values, as the
@@ -2612,17 +2667,26 @@ static void test_determinism_and_blob(void) {
     for (int j = 0; j < d->p; j++) d->modal[j] = d->member ? d->member->modal[j] = 0 : 0;
     unsigned char *b16 = NULL, *b15 = NULL;
     size_t l16 = 0, l15 = 0;
-    CHECK(d->member && vae_model_save(d, &b16, &l16) == VAE_OK && (b15 = malloc(l16)) &&
-              (t = malloc(l16)),
+    unsigned char *b17 = NULL;
+    size_t l17 = 0;
+    d->cfg.wide_rank = 0; /* as an older blob loads (no column of d is wide) */
+    if (d->member) d->member->cfg.wide_rank = 0;
+    CHECK(d->member && vae_model_save(d, &b17, &l17) == VAE_OK && (b16 = malloc(l17)) &&
+              (b15 = malloc(l17)) && (t = malloc(l17)),
           "the two-member blob without marks");
-    if (b15 && t) l15 = drop_marks(d, b16, l16, b15);
+    if (b15 && t) {
+      l16 = drop_wide(b17, l17, 1, b16);
+      l15 = drop_marks(d, b16, l16, b15);
+    }
     size_t member = 0;
     for (size_t i = 12; b15 && i + 4 <= l15 && !member; i++)
       if (memcmp(b15 + i, "VAEM", 4) == 0) member = i;
     CHECK(member > 8, "the two-member blob holds its member's");
-    if (d->member) /* the bytes after the temperature, less both blobs' marks */
+    if (d->member) /* the bytes after the temperature, less both blobs' marks and the
+                      member's wide_rank and wide_levels (member_bytes saves it whole) */
       at = l15 - 4 - 4 * d->nparams - 8 -
-           (knn - forest_bytes(a) + forest_bytes(d) - modal_bytes(d) - modal_bytes(d->member)) - 8;
+           (knn - forest_bytes(a) + forest_bytes(d) - modal_bytes(d) - modal_bytes(d->member) -
+            8) - 8;
     for (int k = 0; t && member > 8 && k < 2; k++) {
       memcpy(t, b15, l15);
       memcpy(t + at, &temps[k], 8);
@@ -2637,7 +2701,8 @@ static void test_determinism_and_blob(void) {
             "a format 14 blob whose temperature is %g: %s", temps[k], rc ? err : "loads");
       vae_model_free(e);
     }
-    vae_free(&test_mem, b16);
+    vae_free(&test_mem, b17);
+    free(b16);
     free(b15);
     free(t);
   }
@@ -4039,6 +4104,103 @@ done:
   free(out);
 }
 
+/* A wide column through the low-rank output (output.c): k of 40 levels
+** (wide from 16 here), the 40-quantile bin of a plus noise, b another
+** view of a; 1,500 rows, 20% of k hidden. The network alone (every
+** expert's share 0, no marginal marks) imputes k far better than its mode,
+** and about as well as the dense layer (wide_rank 0); the dense layer's
+** unused block of k stays 0; saved and loaded it imputes the same, and a
+** blob whose stored rank or threshold is out of range, or 0, is refused. */
+static void test_wide_output(void) {
+  enum { N = 1500, P = 3, LV = 40 };
+  static char names[LV][4];
+  static char *lv[LV];
+  for (int l = 0; l < LV; l++) snprintf(names[l], sizeof names[l], "%d", l), lv[l] = names[l];
+  vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
+                        {.name = "k", .kind = VAE_CATEGORICAL, .nlevels = LV, .levels = lv}};
+  float *x = malloc(sizeof(float) * N * P), *full = malloc(sizeof(float) * N * P),
+        *out = malloc(sizeof(float) * N * P), *out2 = malloc(sizeof(float) * N * P);
+  vae_rng rng;
+  vae_rng_seed(&rng, 1717);
+  int counts[LV] = {0};
+  for (int i = 0; i < N; i++) {
+    float *r = full + (size_t)i * P;
+    r[0] = vae_rng_normal(&rng);
+    r[1] = r[0] + 0.3f * vae_rng_normal(&rng);
+    const double u = vae_normal_cdf(r[0] + 0.05 * vae_rng_normal(&rng));
+    r[2] = (float)fmin(LV - 1, floor(u * LV));
+    counts[(int)r[2]]++;
+    for (int j = 0; j < P; j++)
+      x[(size_t)i * P + j] = j == 2 && vae_rng_uniform(&rng) < 0.2 ? NAN : r[j];
+  }
+  int mode = 0;
+  for (int l = 1; l < LV; l++) mode = counts[l] > counts[mode] ? l : mode;
+  double err_rate[2] = {1, 1};
+  char err[200] = "";
+  for (int dense = 0; dense < 2; dense++) {
+    vae_config cfg;
+    vae_config_default(&cfg);
+    cfg.members = 1;
+    cfg.wide_levels = 16;
+    if (dense) cfg.wide_rank = 0;
+    vae_model *m = create_fit(cols, P, &cfg, x, N, err, sizeof err), *back = NULL;
+    if (!m) {
+      CHECK(0, "wide column fit: %s", err);
+      break;
+    }
+    CHECK(m->nwide == !dense, "%d wide columns", m->nwide);
+    int zero = 1;
+    const vae_dense *D = &m->dec[m->nlayers - 1];
+    for (int i = 0; !dense && i < D->in; i++)
+      for (int l = 0; l < LV; l++) zero = zero && m->params[D->w + (size_t)i * D->out + m->off[2] + l] == 0;
+    CHECK(zero, "the dense block of a wide column stays 0");
+    for (int j = 0; j < P; j++)
+      m->blend[j] = 1, m->knn_share[j] = m->forest_share[j] = 0, m->modal[j] = 0;
+    vae_infer(m, VAE_MEAN, N, x, NULL, 0, out, NULL);
+    int cells = 0, wrong = 0, mode_wrong = 0;
+    for (int i = 0; i < N; i++) {
+      const size_t at = (size_t)i * P + 2;
+      if (!isnan(x[at])) continue;
+      cells++;
+      wrong += out[at] != full[at];
+      mode_wrong += full[at] != (float)mode;
+    }
+    err_rate[dense] = (double)wrong / cells;
+    printf("  wide column, %s: error rate %.3f over %d cells (mode %.3f)\n",
+           dense ? "dense layer" : "rank 16", err_rate[dense], cells, (double)mode_wrong / cells);
+    CHECK(cells > 200 && wrong < 0.6 * mode_wrong, "k imputed far better than its mode: %d, %d",
+          wrong, mode_wrong);
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    int rc = vae_model_save(m, &blob, &len);
+    if (!rc) rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
+    if (!rc) rc = vae_infer(back, VAE_MEAN, N, x, NULL, 0, out2, NULL);
+    CHECK(rc == VAE_OK && back->nwide == m->nwide && memcmp(out, out2, sizeof(float) * N * P) == 0,
+          "wide column: saved and loaded, the same estimates (%s)", err);
+    if (!rc && !dense) {
+      const size_t head = 12 + le32(blob + 8);
+      const size_t at = head + 8 + 4 * (size_t)le32(blob + head + 4) + 5 * 4 + 8 + 4 * 8 + 4;
+      CHECK(le32(blob + at) == VAE_WIDE_RANK && le32(blob + at + 4) == 16,
+            "wide_rank and wide_levels after missing");
+      const uint32_t big = VAE_WIDE_MAX_RANK + 1, none = 0, one = 1, wider = 40;
+      const blob_patch cases[] = {{at, &big, 4, "a rank above the most"},
+                                  {at, &none, 4, "rank 0 with the low-rank output's parameters"},
+                                  {at + 4, &one, 4, "wide_levels 1"},
+                                  {at + 4, &wider, 4, "wide_levels 40 (k not wide)"}};
+      patches_refused(blob, len, cases, 4, "damaged");
+    }
+    vae_free(&test_mem, blob);
+    vae_model_free(back);
+    vae_model_free(m);
+  }
+  CHECK(err_rate[0] <= err_rate[1] + 0.08, "rank 16 within 0.08 of the dense layer: %.3f, %.3f",
+        err_rate[0], err_rate[1]);
+  free(x);
+  free(full);
+  free(out);
+  free(out2);
+}
+
 /* holes.c: where column b's holes follow a (MAR) or category c, the
 ** missingness model is kept and a row where b goes missing more often
 ** weighs more, by the odds; where they are random, none is kept and every
@@ -4725,8 +4887,10 @@ int main(void) {
   test_fast_normals();
   test_softmax();
   test_layer_gradients();
-  test_gradients(VAE_MAR);
-  test_gradients(VAE_MNAR);
+  test_gradients(VAE_MAR, 0);
+  test_gradients(VAE_MNAR, 0);
+  test_gradients(VAE_MAR, 1);
+  test_gradients(VAE_MNAR, 1);
   test_selection_prior_gradients();
   test_config_check();
   test_early_stopping();
@@ -4770,6 +4934,7 @@ int main(void) {
   test_forest_filled();
   test_modal_columns();
   test_beyond_range();
+  test_wide_output();
   test_hole_weights();
   test_members();
   test_members_interrupted();

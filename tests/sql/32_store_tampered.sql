@@ -30,7 +30,7 @@ UPDATE vae_models SET model = randomblob(500), fit_id = fit_id + 1;
 SELECT vae_impute('m', 'a', NULL, 1, 1, 'x');
 UPDATE vae_models SET model = CAST('VAEM' AS BLOB) || x'01000000' || randomblob(500), fit_id = fit_id + 1;
 SELECT vae_score('m', 1, 1, 1, 'x');
-UPDATE vae_models SET model = CAST('VAEM' AS BLOB) || x'11000000' || randomblob(500), fit_id = fit_id + 1;
+UPDATE vae_models SET model = CAST('VAEM' AS BLOB) || x'FF000000' || randomblob(500), fit_id = fit_id + 1;
 SELECT vae_score('m', 1, 1, 1, 'x');
 UPDATE vae_models SET model = 12345, fit_id = fit_id + 1;
 SELECT * FROM vae_sample('m', 1);
