@@ -335,13 +335,20 @@ void vae_log_weights(const vae_model *m, const vae_work *w, int r, const float *
                      double *lw, double *ls);
 /* Decoder only: w->z (rows x latent) -> w->dec_h[nlayers - 1]. */
 void vae_decode(const vae_model *m, vae_work *w, int rows);
-/* The decoder's last layer of a model with wide columns (output.c), on
+/* The decoder's last layer of a model with wide columns (wide.c), on
 ** rows of its inputs H: into w->dec_h's last, keeping w->wide_t; and
 ** back from dY, the gradient of that output: grads of its weights (not its
 ** biases) and of U and V, and dH (rows x its inputs). */
 void vae_output_forward(const vae_model *m, vae_work *w, const float *H, int rows);
 void vae_output_backward(const vae_model *m, vae_work *w, float *grads, const float *H,
                          const float *dY, int rows, float *dH);
+/* The encoder's first layer of a model with wide columns (wide.c), on rows
+** of its inputs X (a wide column's level read from its one-hot block):
+** into Y; and back from dY, the gradient of its output: grads of its
+** weights (not its biases). */
+void vae_embed_forward(const vae_model *m, const float *X, int rows, float *Y);
+void vae_embed_backward(const vae_model *m, float *grads, const float *X, const float *dY,
+                        int rows);
 /* -sum over rows of (logsumexp_k lw - log K) / scale, and with grads the
 ** gradient of that into w->grads: then vae_forward must have run with
 ** want_grads. Always leaves the normalized weights in w->wnorm. */

@@ -500,7 +500,10 @@ void vae_encode(const vae_model *m, vae_work *w, int rows) {
   }
   const float *h = w->enc_x;
   for (int i = 0; i < n; i++) {
-    dense_forward(&m->enc[i], m->params, h, rows, w->enc_h[i]);
+    if (i == 0 && m->nwide)
+      vae_embed_forward(m, h, rows, w->enc_h[0]);
+    else
+      dense_forward(&m->enc[i], m->params, h, rows, w->enc_h[i]);
     if (i < n - 1) tanh_forward(w->enc_h[i], (size_t)rows * m->enc[i].out);
     h = w->enc_h[i];
   }
@@ -662,7 +665,10 @@ VAE_SIMD_CLONES double vae_backward(const vae_model *m, vae_work *w, int rows, i
   bias_backward(gy, rows, 2 * d, grads + m->enc[n - 1].b);
   for (int i = n - 1; i >= 0; i--) {
     const float *x = i > 0 ? w->enc_h[i - 1] : w->enc_x;
-    dense_backward_weights(&m->enc[i], m->params, grads, x, gy, rows, i > 0 ? gx : NULL);
+    if (i == 0 && m->nwide)
+      vae_embed_backward(m, grads, x, gy, rows);
+    else
+      dense_backward_weights(&m->enc[i], m->params, grads, x, gy, rows, i > 0 ? gx : NULL);
     if (i > 0) tanh_backward_bias(w->enc_h[i - 1], gx, rows, m->enc[i].in, grads + m->enc[i - 1].b);
     float *t = gy; gy = gx; gx = t;
   }

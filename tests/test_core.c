@@ -71,7 +71,7 @@ static double loss_at(vae_model *m, vae_work *w, const float *x, int rows,
 ** gradients to the decoder, the variances and its own parameters) are
 ** checked too: 25% of cells are missing. With wide, the categorical column
 ** (three levels, between two runs of other columns) goes through the
-** low-rank output at rank 2 (output.c). */
+** low-rank output at rank 2 and its inputs through the embedding (wide.c). */
 static void test_gradients(int missing, int wide) {
   vae_column cols[5];
   mixed_columns(cols);
@@ -2200,6 +2200,21 @@ static size_t add_v6_fields(const unsigned char *in, size_t n, size_t head, unsi
 ** "missing" after the header's f64 mask_rate goes, and for 2 the shares
 ** and the linear part's u32 d = 0 too. A writer longer than 64 bytes is
 ** refused. */
+/* Whether blob b[n] loads and is saved back as cur[ncur] (the loader's
+** error, if any, in err). */
+static int loads_as(const unsigned char *b, size_t n, const unsigned char *cur, size_t ncur,
+                    char *err, size_t errlen) {
+  vae_model *old = NULL;
+  unsigned char *back = NULL;
+  size_t n_back = 0;
+  int rc = vae_model_load(&test_mem, b, n, &old, err, errlen);
+  if (!rc) rc = vae_model_save(old, &back, &n_back);
+  const int same = rc == VAE_OK && n_back == ncur && memcmp(back, cur, ncur) == 0;
+  vae_free(&test_mem, back);
+  vae_model_free(old);
+  return same;
+}
+
 static void test_old_blobs(vae_model *m) {
   for (int j = 0; j < m->p; j++)
     m->blend[j] = 1.0f, m->knn_share[j] = m->forest_share[j] = 0.0f, m->spread[j] = 1.0f;
@@ -2225,17 +2240,9 @@ static void test_old_blobs(vae_model *m) {
   /* Version 16: without wide_rank and wide_levels. */
   n16 = drop_wide(cur, ncur, 0, v16);
   {
-    vae_model *old = NULL;
-    unsigned char *back = NULL;
-    size_t n_back = 0;
     char err[200] = "";
-    int rc = vae_model_load(&test_mem, v16, n16, &old, err, sizeof err);
-    if (!rc) rc = vae_model_save(old, &back, &n_back);
-    CHECK(rc == VAE_OK && n16 == ncur - 8 && old->cfg.wide_rank == 0 && n_back == ncur &&
-              memcmp(back, cur, ncur) == 0,
+    CHECK(n16 == ncur - 8 && loads_as(v16, n16, cur, ncur, err, sizeof err),
           "version 16 blob loads as the same model: %s", err);
-    vae_free(&test_mem, back);
-    vae_model_free(old);
   }
   /* Version 15 (v14 below; 14 is its layout): without the p zero marks of
   ** the marginal columns before u64 nparams. */
@@ -2250,35 +2257,22 @@ static void test_old_blobs(vae_model *m) {
   v14[4] = 15;
   blob_set_crc(v14, n14);
   {
-    vae_model *old = NULL;
-    unsigned char *back = NULL;
-    size_t n_back = 0;
     char err[200] = "";
-    int rc = vae_model_load(&test_mem, v14, n14, &old, err, sizeof err);
-    if (!rc) rc = vae_model_save(old, &back, &n_back);
-    CHECK(rc == VAE_OK && n_back == ncur && memcmp(back, cur, ncur) == 0,
+    CHECK(loads_as(v14, n14, cur, ncur, err, sizeof err),
           "version 15 blob loads as the same model: %s", err);
-    vae_free(&test_mem, back);
-    vae_model_free(old);
   }
   /* Version 14 is version 15's layout (15 lets the temperature above 1):
   ** the same bytes marked 14 load as the same model. */
   {
-    unsigned char *t = malloc(n14), *back = NULL;
-    size_t n_back = 0;
-    vae_model *old = NULL;
+    unsigned char *t = malloc(n14);
     char err[200] = "";
     if (t) {
       memcpy(t, v14, n14);
       t[4] = 14;
       blob_set_crc(t, n14);
     }
-    int rc = t ? vae_model_load(&test_mem, t, n14, &old, err, sizeof err) : VAE_NOMEM;
-    if (!rc) rc = vae_model_save(old, &back, &n_back);
-    CHECK(rc == VAE_OK && n_back == ncur && memcmp(back, cur, ncur) == 0,
+    CHECK(t && loads_as(t, n14, cur, ncur, err, sizeof err),
           "version 14 blob loads as the same model: %s", err);
-    vae_free(&test_mem, back);
-    vae_model_free(old);
     free(t);
   }
   /* Version 13: without the member's u64 length = 0 before u64 nparams. */
@@ -4104,7 +4098,7 @@ done:
   free(out);
 }
 
-/* A wide column through the low-rank output (output.c): k of 40 levels
+/* A wide column through the low-rank output (wide.c): k of 40 levels
 ** (wide from 16 here), the 40-quantile bin of a plus noise, b another
 ** view of a; 1,500 rows, 20% of k hidden. The network alone (every
 ** expert's share 0, no marginal marks) imputes k far better than its mode,
