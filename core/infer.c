@@ -40,6 +40,7 @@
 ** answer depends only on its rows and their seeds, so the thread count
 ** never changes a result.
 */
+#include "approx.h"
 #include "mem.h"
 #include "model.h"
 #include "pool.h"
@@ -167,6 +168,36 @@ static void softmax(const float *logits, int L, double *probs) {
   for (int l = 0; l < L; l++) probs[l] /= s;
 }
 
+/* softmax for a wide column (vae_wide_column): its exps in float lanes
+** with vae_exp_neg, as the training softmax's (objective.c): libm's exp
+** in double per level and sample was a quarter of a 5,000-level column's
+** fit (its held-out cells scored with 256 samples). */
+#define EXP_LANES 8
+static void wide_softmax(const float *logits, int L, double *probs) {
+  float mx = logits[0], s8[EXP_LANES] = {0};
+  int l, i;
+  for (l = 1; l < L; l++) mx = logits[l] > mx ? logits[l] : mx;
+  for (l = 0; l + EXP_LANES <= L; l += EXP_LANES)
+    for (i = 0; i < EXP_LANES; i++) {
+      const float e = vae_exp_neg(logits[l + i] - mx);
+      probs[l + i] = e;
+      s8[i] += e;
+    }
+  for (; l < L; l++) s8[0] += (float)(probs[l] = vae_exp_neg(logits[l] - mx));
+  double s = 0;
+  for (i = 0; i < EXP_LANES; i++) s += s8[i];
+  for (l = 0; l < L; l++) probs[l] /= s;
+}
+
+/* The level probabilities of categorical column c from its logits. */
+static void level_softmax(const vae_model *m, const vae_column *c, const float *logits,
+                          double *probs) {
+  if (vae_wide_column(&m->cfg, c))
+    wide_softmax(logits, c->nlevels, probs);
+  else
+    softmax(logits, c->nlevels, probs);
+}
+
 static int pick(vae_rng *rng, const double *probs, int n) {
   double u = vae_rng_uniform(rng), acc = 0;
   for (int i = 0; i < n; i++) {
@@ -217,7 +248,7 @@ static float draw_value(const vae_model *m, int j, const float *out, const doubl
     double p1 = tilt ? tilted_p1(a, b, o[0]) : sigmoidf(o[0]);
     return vae_rng_uniform(rng) < p1 ? 1.0f : 0.0f;
   }
-  softmax(o, c->nlevels, scratch);
+  level_softmax(m, c, o, scratch);
   return (float)pick(rng, scratch, c->nlevels);
 }
 
@@ -320,7 +351,7 @@ static void level_probs(const vae_model *m, int j, const float *o, const float *
   int L = c->nlevels;
   for (int l = 0; l < L; l++) acc[l] = 0;
   for (int s = 0; s < S; s++) {
-    softmax(o + (size_t)s * m->dec_out + at, L, probs);
+    level_softmax(m, c, o + (size_t)s * m->dec_out + at, probs);
     for (int l = 0; l < L; l++) acc[l] += wn[s] * probs[l];
   }
 }
@@ -709,7 +740,7 @@ static int settled(const vae_model *m, const vae_work *w, int r, int S, int n,
     double *a2 = a1 + L, *a3 = a2 + L;
     for (int l = 0; l < 3 * L; l++) a1[l] = 0;
     for (int k = 0; k < n; k++) {
-      softmax(oj + k * W, L, probs);
+      level_softmax(m, c, oj + k * W, probs);
       for (int l = 0; l < L; l++) {
         a1[l] += wn[k] * probs[l];
         a2[l] += wn[k] * wn[k] * probs[l];
