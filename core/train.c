@@ -2312,16 +2312,18 @@ static void fill_report(const fit_state *f, fit_buffers *b, double *hold_err, va
 }
 
 /* Later inference uses the settings of the latest fit; the architecture
-** (latent, hidden, missing) stays the model's. */
+** (latent, hidden, missing, the wide columns' rank and threshold) stays
+** the model's: a model of format 16 refitted with a default config keeps
+** every column in the dense layer its parameters are laid out for. */
 static void keep_settings(vae_model *m, const vae_config *cfg) {
-  int latent = m->cfg.latent, nhidden = m->cfg.nhidden, missing = m->cfg.missing;
-  int hidden[VAE_MAX_HIDDEN];
-  memcpy(hidden, m->cfg.hidden, sizeof hidden);
+  const vae_config arch = m->cfg;
   m->cfg = *cfg;
-  m->cfg.latent = latent;
-  m->cfg.nhidden = nhidden;
-  m->cfg.missing = missing;
-  memcpy(m->cfg.hidden, hidden, sizeof hidden);
+  m->cfg.latent = arch.latent;
+  m->cfg.nhidden = arch.nhidden;
+  m->cfg.missing = arch.missing;
+  memcpy(m->cfg.hidden, arch.hidden, sizeof arch.hidden);
+  m->cfg.wide_rank = arch.wide_rank;
+  m->cfg.wide_levels = arch.wide_levels;
 }
 
 /* One whole fit of m; member: m is a second member (fit_state). */

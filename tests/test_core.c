@@ -4185,6 +4185,23 @@ static void test_wide_output(void) {
     }
     vae_free(&test_mem, blob);
     vae_model_free(back);
+    back = NULL;
+    /* Fitted again with the defaults (as a format 16 model with a C
+    ** caller's default config): the model's rank and threshold stay. */
+    vae_config again;
+    vae_config_default(&again);
+    again.members = 1;
+    again.epochs = 1;
+    blob = NULL;
+    rc = vae_fit(m, x, N, &again, NULL, NULL, NULL, err, sizeof err);
+    if (!rc) rc = vae_model_save(m, &blob, &len);
+    if (!rc) rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
+    CHECK(rc == VAE_OK && m->cfg.wide_rank == (dense ? 0 : VAE_WIDE_RANK) &&
+              m->cfg.wide_levels == 16 && back->nwide == !dense,
+          "wide column, refitted with the defaults: the model's rank %d and threshold %d kept "
+          "(%s)", m->cfg.wide_rank, m->cfg.wide_levels, err);
+    vae_free(&test_mem, blob);
+    vae_model_free(back);
     vae_model_free(m);
   }
   CHECK(err_rate[0] <= err_rate[1] + 0.08, "rank 16 within 0.08 of the dense layer: %.3f, %.3f",
