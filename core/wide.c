@@ -31,11 +31,11 @@
 #include <cblas.h>
 #include <string.h>
 
-/* The pieces of a layer's inputs or outputs (end wide), in order: runs
-** between wide columns' blocks [lo, hi) and wide columns (lo its offset,
-** hi = lo + its levels, col the column, u its U, t its index among the
-** wide ones). The encoder's mask inputs, after the values, end its last
-** run. */
+/* The pieces of a layer's end inputs or outputs (the encoder's first
+** layer's, the decoder's last one's), in order: runs between wide
+** columns' blocks [lo, hi) and wide columns (lo its offset, hi = lo + its
+** levels, col the column, u its U, t its index among the wide ones). The
+** encoder's mask inputs, after the values, end its last run. */
 typedef struct {
   int j, a, k;   /* the next column to look at, where the run began, wide ones so far */
   size_t at;     /* the next wide column's U */
