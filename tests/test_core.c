@@ -4147,7 +4147,9 @@ static void test_wide_output(void) {
     const vae_dense *D = &m->dec[m->nlayers - 1];
     for (int i = 0; !dense && i < D->in; i++)
       for (int l = 0; l < LV; l++) zero = zero && m->params[D->w + (size_t)i * D->out + m->off[2] + l] == 0;
-    CHECK(zero, "the dense block of a wide column stays 0");
+    if (!dense) { /* the dense layer has no unused block */
+      CHECK(zero, "the dense block of a wide column stays 0");
+    }
     for (int j = 0; j < P; j++)
       m->blend[j] = 1, m->knn_share[j] = m->forest_share[j] = 0, m->modal[j] = 0;
     vae_infer(m, VAE_MEAN, N, x, NULL, 0, out, NULL);
