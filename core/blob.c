@@ -65,8 +65,9 @@
 **           (above)
 **   since version 16, after the member: the columns imputed by
 **           their marginal (model.h, train.c's choose_modes): u32
-**           modal[p] (0 or 1; 1 only for a binary or categorical column
-**           the forest takes, vae_forest_width > 0), then for each column
+**           modal[p] (0 or 1; 1 only for a binary or categorical column,
+**           before version 17 only one the forest takes, vae_forest_width
+**           > 0), then for each column
 **           with modal 1 its training shares, f32 marginal[w] (w 1 for
 **           binary: P(1); nlevels for categorical, summing to 1 within
 **           1e-3), each within [0, 1]. Older blobs get none (all 0)
@@ -510,7 +511,7 @@ static int read_modal(reader *r, uint32_t version, const vae_column *cols, uint3
   if (version < 16) return VAE_OK;
   for (uint32_t j = 0; j < p; j++) {
     uint32_t u = get_u32(r);
-    if (u > 1 || (u && (vae_is_numeric(cols[j].kind) || !vae_forest_width(&cols[j])))) r->bad = 1;
+    if (u > 1 || (u && (vae_is_numeric(cols[j].kind) || (version < 17 && !vae_forest_width(&cols[j]))))) r->bad = 1;
     modal[j] = (unsigned char)(u == 1);
   }
   at = 0;

@@ -4214,6 +4214,107 @@ static void test_wide_output(void) {
   free(out2);
 }
 
+/* A column too wide for the forest (over VAE_FOREST_MAX_LEVELS levels)
+** imputed by its marginal where the held-out cells show nothing better
+** (train.c, choose_modes; issue 16: a 5,000-level column's imputations
+** at least as accurate as its mode). 1,500 rows of a, b correlated reals,
+** k of 80 levels independent of everything (level 0 a fifth of the rows,
+** the others alike) and g of 80 levels, the 80-quantile bin of a plus
+** noise; 20% of k and g missing, a fifth of the rows held out. k is
+** marked and imputed by its mode, its draws from its shares; g is not
+** and beats its mode. The marks survive the blob; a version 16 blob may
+** not mark a column the forest does not take. On 400 rows (under
+** MODE_WIDE_MIN_CELLS held-out cells) nothing is marked. */
+static void test_modal_wide(void) {
+  enum { N = 1500, P = 4, LV = 80 };
+  static char names[LV][4];
+  static char *lv[LV];
+  for (int l = 0; l < LV; l++) snprintf(names[l], sizeof names[l], "%d", l), lv[l] = names[l];
+  vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
+                        {.name = "k", .kind = VAE_CATEGORICAL, .nlevels = LV, .levels = lv},
+                        {.name = "g", .kind = VAE_CATEGORICAL, .nlevels = LV, .levels = lv}};
+  float *x = malloc(sizeof(float) * N * P), *full = malloc(sizeof(float) * N * P),
+        *out = malloc(sizeof(float) * N * P), *out2 = malloc(sizeof(float) * N * P);
+  vae_rng rng;
+  vae_rng_seed(&rng, 4242);
+  int counts[LV] = {0};
+  for (int i = 0; i < N; i++) {
+    float *r = full + (size_t)i * P;
+    r[0] = vae_rng_normal(&rng);
+    r[1] = r[0] + 0.3f * vae_rng_normal(&rng);
+    r[2] = vae_rng_uniform(&rng) < 0.2 ? 0.0f : (float)(1 + vae_rng_below(&rng, LV - 1));
+    const double u = vae_normal_cdf(r[0] + 0.03 * vae_rng_normal(&rng));
+    r[3] = (float)fmin(LV - 1, floor(u * LV));
+    counts[(int)r[3]]++;
+    for (int j = 0; j < P; j++)
+      x[(size_t)i * P + j] = j >= 2 && vae_rng_uniform(&rng) < 0.2 ? NAN : r[j];
+  }
+  int gmode = 0;
+  for (int l = 1; l < LV; l++) gmode = counts[l] > counts[gmode] ? l : gmode;
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.members = 1;
+  cfg.holdout = 0.2;
+  char err[200] = "";
+  vae_model *m = create_fit(cols, P, &cfg, x, N, err, sizeof err), *back = NULL;
+  if (!m) {
+    CHECK(0, "wide modal fit: %s", err);
+    goto done;
+  }
+  CHECK(!vae_forest_has(m, 2) && !vae_forest_has(m, 3) && m->modal[2] && !m->modal[3],
+        "k imputed by its marginal, g not (marks %d %d)", m->modal[2], m->modal[3]);
+  vae_infer(m, VAE_MEAN, N, x, NULL, 0, out, NULL);
+  int wrong[P] = {0}, mode_wrong[P] = {0}, drawn = 0, zeros = 0;
+  for (int i = 0; i < N; i++)
+    for (int j = 2; j < P; j++) {
+      const size_t at = (size_t)i * P + j;
+      if (!isnan(x[at])) continue;
+      wrong[j] += out[at] != full[at];
+      mode_wrong[j] += full[at] != (float)(j == 2 ? 0 : gmode);
+    }
+  printf("  wide modal: k %d wrong (mode %d), g %d (mode %d)\n", wrong[2], mode_wrong[2], wrong[3],
+         mode_wrong[3]);
+  CHECK(mode_wrong[2] > 200 && wrong[2] == mode_wrong[2], "k: its mode's errors, %d and %d",
+        wrong[2], mode_wrong[2]);
+  CHECK(wrong[3] < 0.8 * mode_wrong[3], "g beats its mode: %d and %d wrong", wrong[3],
+        mode_wrong[3]);
+  uint64_t seeds[N];
+  for (int i = 0; i < N; i++) seeds[i] = (uint64_t)i;
+  vae_infer(m, VAE_DRAW, N, x, seeds, 0, out2, NULL);
+  for (int i = 0; i < N; i++)
+    if (isnan(x[(size_t)i * P + 2])) drawn++, zeros += out2[(size_t)i * P + 2] == 0.0f;
+  CHECK(drawn > 200 && zeros > 0.1 * drawn && zeros < 0.3 * drawn,
+        "k drawn from its shares: %d of %d draws level 0", zeros, drawn);
+  unsigned char *blob = NULL, *old = NULL;
+  size_t len = 0;
+  int rc = vae_model_save(m, &blob, &len);
+  if (!rc) rc = vae_model_load(&test_mem, blob, len, &back, err, sizeof err);
+  if (!rc) rc = vae_infer(back, VAE_MEAN, N, x, NULL, 0, out2, NULL);
+  CHECK(rc == VAE_OK && memcmp(back->modal, m->modal, P) == 0 &&
+            memcmp(out, out2, sizeof(float) * N * P) == 0,
+        "wide modal: saved and loaded, the same marks and estimates (%s)", err);
+  vae_model_free(back);
+  back = NULL;
+  if (!rc && (old = malloc(len))) {
+    const size_t n16 = drop_wide(blob, len, 0, old);
+    rc = vae_model_load(&test_mem, old, n16, &back, err, sizeof err);
+    CHECK(rc == VAE_CORRUPT && !back && strstr(err, "marginal"),
+          "a version 16 blob marking k is refused (%d: %s)", rc, err);
+    vae_model_free(back);
+  }
+  free(old);
+  vae_free(&test_mem, blob);
+  vae_model_free(m);
+  m = create_fit(cols, P, &cfg, x, 400, err, sizeof err);
+  CHECK(m && !m->modal[2] && !m->modal[3], "400 rows: no wide column marked (%s)", err);
+  vae_model_free(m);
+done:
+  free(x);
+  free(full);
+  free(out);
+  free(out2);
+}
+
 /* holes.c: where column b's holes follow a (MAR) or category c, the
 ** missingness model is kept and a row where b goes missing more often
 ** weighs more, by the odds; where they are random, none is kept and every
@@ -4948,6 +5049,7 @@ int main(void) {
   test_modal_columns();
   test_beyond_range();
   test_wide_output();
+  test_modal_wide();
   test_hole_weights();
   test_members();
   test_members_interrupted();
