@@ -511,7 +511,8 @@ static int read_modal(reader *r, uint32_t version, const vae_column *cols, uint3
   if (version < 16) return VAE_OK;
   for (uint32_t j = 0; j < p; j++) {
     uint32_t u = get_u32(r);
-    if (u > 1 || (u && (vae_is_numeric(cols[j].kind) || (version < 17 && !vae_forest_width(&cols[j]))))) r->bad = 1;
+    const int forest = vae_forest_width(&cols[j]) > 0; /* none over 64 levels */
+    if (u > 1 || (u && (vae_is_numeric(cols[j].kind) || (version < 17 && !forest)))) r->bad = 1;
     modal[j] = (unsigned char)(u == 1);
   }
   at = 0;

@@ -4098,6 +4098,20 @@ done:
   free(out);
 }
 
+/* The wide tests' levels "0", "1", ... into names and lv (n of each). */
+static void number_levels(char (*names)[4], char **lv, int n) {
+  for (int l = 0; l < n; l++) snprintf(names[l], sizeof names[l], "%d", l), lv[l] = names[l];
+}
+
+/* A row of the wide tests: a ~ N(0, 1) and b = a + 0.3 N(0, 1) in r[0]
+** and r[1]; returns the levels-quantile bin of a plus noise of sd jitter. */
+static float binned_row(vae_rng *rng, float *r, int levels, double jitter) {
+  r[0] = vae_rng_normal(rng);
+  r[1] = r[0] + 0.3f * vae_rng_normal(rng);
+  const double u = vae_normal_cdf(r[0] + jitter * vae_rng_normal(rng));
+  return (float)fmin(levels - 1, floor(u * levels));
+}
+
 /* A wide column through the low-rank output (wide.c): k of 40 levels
 ** (wide from 16 here), the 40-quantile bin of a plus noise, b another
 ** view of a; 1,500 rows, 20% of k hidden. The network alone (every
@@ -4109,7 +4123,7 @@ static void test_wide_output(void) {
   enum { N = 1500, P = 3, LV = 40 };
   static char names[LV][4];
   static char *lv[LV];
-  for (int l = 0; l < LV; l++) snprintf(names[l], sizeof names[l], "%d", l), lv[l] = names[l];
+  number_levels(names, lv, LV);
   vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
                         {.name = "k", .kind = VAE_CATEGORICAL, .nlevels = LV, .levels = lv}};
   float *x = malloc(sizeof(float) * N * P), *full = malloc(sizeof(float) * N * P),
@@ -4119,10 +4133,7 @@ static void test_wide_output(void) {
   int counts[LV] = {0};
   for (int i = 0; i < N; i++) {
     float *r = full + (size_t)i * P;
-    r[0] = vae_rng_normal(&rng);
-    r[1] = r[0] + 0.3f * vae_rng_normal(&rng);
-    const double u = vae_normal_cdf(r[0] + 0.05 * vae_rng_normal(&rng));
-    r[2] = (float)fmin(LV - 1, floor(u * LV));
+    r[2] = binned_row(&rng, r, LV, 0.05);
     counts[(int)r[2]]++;
     for (int j = 0; j < P; j++)
       x[(size_t)i * P + j] = j == 2 && vae_rng_uniform(&rng) < 0.2 ? NAN : r[j];
@@ -4229,7 +4240,7 @@ static void test_modal_wide(void) {
   enum { N = 1500, P = 4, LV = 80 };
   static char names[LV][4];
   static char *lv[LV];
-  for (int l = 0; l < LV; l++) snprintf(names[l], sizeof names[l], "%d", l), lv[l] = names[l];
+  number_levels(names, lv, LV);
   vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
                         {.name = "k", .kind = VAE_CATEGORICAL, .nlevels = LV, .levels = lv},
                         {.name = "g", .kind = VAE_CATEGORICAL, .nlevels = LV, .levels = lv}};
@@ -4240,11 +4251,8 @@ static void test_modal_wide(void) {
   int counts[LV] = {0};
   for (int i = 0; i < N; i++) {
     float *r = full + (size_t)i * P;
-    r[0] = vae_rng_normal(&rng);
-    r[1] = r[0] + 0.3f * vae_rng_normal(&rng);
+    r[3] = binned_row(&rng, r, LV, 0.03);
     r[2] = vae_rng_uniform(&rng) < 0.2 ? 0.0f : (float)(1 + vae_rng_below(&rng, LV - 1));
-    const double u = vae_normal_cdf(r[0] + 0.03 * vae_rng_normal(&rng));
-    r[3] = (float)fmin(LV - 1, floor(u * LV));
     counts[(int)r[3]]++;
     for (int j = 0; j < P; j++)
       x[(size_t)i * P + j] = j >= 2 && vae_rng_uniform(&rng) < 0.2 ? NAN : r[j];
