@@ -760,7 +760,7 @@ static void choose_expert_shares(const vae_model *m, const blend_cells *c, const
 ** 0.961, all else the same: few numeric columns pass the gate, so the
 ** chain's order rarely matters.
 ** Nor the gate at 1 standard error for numeric columns (2 for the others;
-** faithful and wine lose to kNN under MCAR over four training seeds):
+** faithful loses to kNN under MCAR and MAR on each of four training seeds):
 ** seeds 0 / 1, MCAR 0.951 / 0.949 -> 0.949 / 0.951, MAR 0.964 / 0.958 ->
 ** 0.970 / 0.960, MCAR coverage 23 / 23 -> 21 / 24 of 25; on three mask
 ** seeds (README) MCAR 0.950 -> 0.949, MAR 0.967 -> 0.970.
