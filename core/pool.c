@@ -21,7 +21,17 @@
 ** working together was slower, the next SOLO_WINDOWS windows run on the
 ** caller alone, then the workers are tried again; each failed try doubles
 ** the wait (up to MAX_SOLO_WINDOWS), so that a machine that stays busy
-** pays little for the tries. Which thread runs an item never changes a
+** pays little for the tries. A try after a solo spell that is slower than
+** the caller alone after EARLY jobs ends there: beside a process spinning
+** on the other core a 20,000-row fit (bench/threads.py) makes 9 tries,
+** each of whose jobs took 1.3-2x the caller's time alone; ending them at
+** 8 jobs rather than 32 took 2 threads over 1 from 1.014 and 1.018 to
+** 1.007 and 1.011 (--pairs 9 --modes idle,busy, sets in turn; CPU 2 over
+** 1 1.020 -> 1.009-1.012; idle 0.621 / 0.644 -> 0.617 / 0.617). Not the
+** first window of a phase: its first jobs fault in fresh buffers, and
+** ending it early (at 8 jobs slower than alone, or at 2 jobs 1.5x slower)
+** sent training solo on two idle cores in 2 of 4 fits (idle 2 threads
+** 1.009x the build before in a paired run). Which thread runs an item never changes a
 ** result, so this only changes the time. A spell chosen on one kind of
 ** job says nothing of another's (a fit's training steps against its
 ** linear part, held-out passes and calibration): vae_pool_new_phase ends
@@ -68,6 +78,7 @@
 ** thread took 50-100 us on this project's 2-core virtual machine, a tenth
 ** of a step. Bounded, so a thread that has nothing to do soon sleeps. */
 #define SPIN_SECONDS 100e-6
+#define EARLY 8         /* jobs after which a try that lost ends */
 #define SOLO_WINDOWS 8   /* windows on the caller alone before a new try */
 #define MAX_SOLO_WINDOWS 64
 
@@ -291,7 +302,10 @@ void vae_pool_run(vae_pool *p, int items, vae_pool_fn fn, void *ctx) {
     p->wall += now() - t0;
     p->alone += spent / ran * items;
   }
-  if (++p->jobs == WINDOW) {
+  /* A try that is already slower than the caller alone after EARLY jobs
+  ** ends there (see the top of the file). */
+  ++p->jobs;
+  if (p->jobs == WINDOW || (p->jobs == EARLY && p->backoff && p->wall > p->alone)) {
     p->solo = p->wall > 0.85 * p->alone;
     if (p->solo)
       p->backoff = !p->backoff ? SOLO_WINDOWS

@@ -3402,6 +3402,37 @@ static void test_pool_new_phase(void) {
   }
 }
 
+/* A try that loses ends after EARLY jobs (pool.c): jobs whose worker's
+** item sleeps 3 ms and the caller's 0.2 ms go to the caller alone after
+** the first window; after SOLO_WINDOWS windows alone the pool tries the
+** worker again, and that try ends after 8 jobs, not a whole window of 32
+** (the next try is 16 windows later). The caller's item is long enough
+** for a waking worker to take the other. */
+static void retry_item(void *ctx, int item, int worker) {
+  (void)ctx;
+  struct timespec pause = {0, item == 1 && worker > 0 ? 3000 * 1000 : 200 * 1000};
+  nanosleep(&pause, NULL);
+}
+
+static void test_pool_short_retry(void) {
+  vae_pool *p = new_pool(2);
+  CHECK(vae_pool_threads(p) == 2, "two threads");
+  if (!p) return;
+  int before_try = 0, in_try = 0, after_try = 0;
+  for (int job = 0; job < 800; job++) {
+    long long shared = vae_pool_shared(p);
+    vae_pool_run(p, 2, retry_item, NULL);
+    if (vae_pool_shared(p) == shared || job < 32) continue;
+    if (job < 288) before_try++;
+    else if (job < 296) in_try++;
+    else after_try++;
+  }
+  CHECK(before_try == 0, "alone after the first window: %d jobs shared", before_try);
+  CHECK(in_try > 0, "the try shares again (%d of its 8 jobs)", in_try);
+  CHECK(after_try == 0, "the lost try ends after 8 jobs: %d more shared", after_try);
+  vae_pool_free(p);
+}
+
 static void test_pool(void) {
   CHECK(vae_cores() >= 1 && vae_cores() <= VAE_MAX_THREADS, "cores %d", vae_cores());
   CHECK(new_pool(1) == NULL && vae_pool_threads(NULL) == 1, "one thread: no pool");
@@ -4993,6 +5024,7 @@ int main(void) {
   test_blas_kernels();
   test_pool();
   test_pool_new_phase();
+  test_pool_short_retry();
   test_pool_held_worker();
   test_pool_fixed_shares();
   test_inference_threads();
