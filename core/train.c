@@ -2539,7 +2539,10 @@ static int copy_member(const vae_model *m, vae_model **out, char *err, size_t er
 ** 19 / 21 of 25 tables MCAR (main 23 on seed 0) and 19 / 18 / 21 of 24
 ** MAR (main 21 / 22 / 21). With the spread chosen on both members' cells
 ** (as now) MCAR coverage fell to 17 of 25: the second member's draws no
-** longer speak for the first's. Left to build it: the coverage; a
+** longer speak for the first's. Main's members with the spread chosen on
+** the first's cells alone cover 22 and 19 as well (seed 0): the loss is
+** the spread chosen on half the cells, not the second member's scores.
+** Left to build it: the coverage (twice the first member's cells?); a
 ** Gaussian quantile table reaches past the observed range (the
 ** estimates' clamp and integer rounding read the quantiles); a warm
 ** start must keep the member's table; generation reads the first member
