@@ -31,8 +31,8 @@
 ** first window of a phase: its first jobs fault in fresh buffers, and
 ** ending it early (at 8 jobs slower than alone, or at 2 jobs 1.5x slower)
 ** sent training solo on two idle cores in 2 of 4 fits (idle 2 threads
-** 1.009x the build before in a paired run). Which thread runs an item never changes a
-** result, so this only changes the time. A spell chosen on one kind of
+** 1.009x the build before in a paired run). Which thread runs an item
+** never changes a result, so this only changes the time. A spell chosen on one kind of
 ** job says nothing of another's (a fit's training steps against its
 ** linear part, held-out passes and calibration): vae_pool_new_phase ends
 ** it where a fit moves on (train.c, calibrate.c). Measured with it and
