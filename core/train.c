@@ -2550,7 +2550,7 @@ static int copy_member(const vae_model *m, vae_model **out, char *err, size_t er
 ** estimates' clamp and integer rounding read the quantiles); a warm
 ** start must keep the member's table; generation reads the first member
 ** alone and would not move.
-** Built in a scratch build the next session (the member's tables made
+** Built the next session (the member's tables made
 ** so by a call after vae_model_create, stored in its blob like any
 ** table: no format change; the clamp reads the observed min and max,
 ** not the table; a warm start keeps the table, tested) and not kept for
@@ -2581,7 +2581,12 @@ static int copy_member(const vae_model *m, vae_model **out, char *err, size_t er
 ** - draws from both members (a row's draw from the member its seed
 **   names, each member's spread on its own cells): 21 / 19 and 20 / 17,
 **   median coverage 0.92-0.93 (the members' centres differ, so the
-**   mixture is wider). */
+**   mixture is wider);
+** - the spread's level from the first member's masked cells (their
+**   columns' geometric mean) and each column's shape from the network
+**   before the refit on every held-out cell (three times the cells): 20 /
+**   20 and 19 / 17.
+** Branch zmember keeps the first of these. */
 /* Issue 10, lead "shares on both members' held-out cells": not built.
 ** Both members' linear parts are fitted on all rows at the end and are
 ** nearly the same, so the average of the members' estimates is the mean
