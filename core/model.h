@@ -177,6 +177,9 @@ struct vae_model {
   ** and draw spread are not fitted (cal.nq 0, spread 1): only its
   ** estimates are read. Freed with m; saved inside m's blob. */
   struct vae_model *member;
+  /* 1 while a fit reads the network's own estimates (train.c,
+  ** guess_pass): no tail pull (vae_tail_pull). Not stored. */
+  int network_only;
 };
 
 static inline int vae_is_numeric(int kind) {
@@ -190,6 +193,12 @@ double vae_standardize(const vae_column *c, double v);
 double vae_unstandardize(const vae_column *c, double z);
 /* vae_unstandardize of each of z[0..n), in place. */
 void vae_unstandardize_n(const vae_column *c, double *z, int n);
+
+/* A missing numeric cell's estimate est of column j moved towards the
+** linear part's, lin (data units both), where lin lies in the column's
+** tails (infer.c); est as it was without a linear part or estimate, and
+** while m->network_only. */
+double vae_tail_pull(const vae_model *m, int j, double lin, double est);
 
 /* The expectation of g(mu[s] + sd Z) over a standard normal Z by the
 ** 5-point Gauss-Hermite rule, g column c's quantile map

@@ -522,20 +522,21 @@ static int guess_pass(vae_model *m, blend_cells *c, int mnar, float *out, float 
   for (int j = 0; j < p; j++) m->blend[j] = 1.0f, m->knn_share[j] = m->forest_share[j] = 0.0f;
   /* (holdout_blend chooses the shares anew; spread_after_refit puts them back.) */
   double macs;
-  int pass = vae_infer_pass(m, S, &macs);
+  int pass = vae_infer_pass(m, S, &macs), rc = VAE_OK;
   int step = pass * (int)fmax(1, fmin(c->rows, VAE_POLL_MACS / macs));
-  for (int r0 = 0; r0 < c->rows; r0 += step) {
+  m->network_only = 1;
+  for (int r0 = 0; r0 < c->rows && rc == VAE_OK; r0 += step) {
     int nr = c->rows - r0 < step ? c->rows - r0 : step;
     /* The MAR pass also draws for the spread (spread.c). */
     vae_draw_parts parts = {VAE_SPREAD_DRAWS, 0x5b4ead, c->cell0 ? c->cell0 + r0 : NULL,
                             c->centre, c->z};
-    int rc = vae_infer_probs(m, nr, c->x + (size_t)r0 * p, S, mnar, out + (size_t)r0 * p,
-                             probs ? probs + (size_t)r0 * width : NULL,
-                             !mnar && c->cell0 ? &parts : NULL, c->keep);
+    rc = vae_infer_probs(m, nr, c->x + (size_t)r0 * p, S, mnar, out + (size_t)r0 * p,
+                         probs ? probs + (size_t)r0 * width : NULL,
+                         !mnar && c->cell0 ? &parts : NULL, c->keep);
     if (rc == VAE_OK && r0 + nr < c->rows && interrupted(poll)) rc = VAE_INTERRUPTED;
-    if (rc) return rc;
   }
-  return VAE_OK;
+  m->network_only = 0;
+  return rc;
 }
 
 /* The network's estimates and probabilities of the hidden cells, and
@@ -1130,6 +1131,7 @@ static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
       const long cell = c->cell0[r] + k++;
       if (!c->hidden[at]) continue;
       double net = c->net[at], est = with_forest(m, c, r, j, 0);
+      if (m->lin.d) est = vae_tail_pull(m, j, c->lin[at], est);
       cells[n++] = (vae_spread_cell){j, data[idx[r % c->base] * p + j],
                                      odds[(size_t)(r % c->base) * p + j], c->centre[cell],
                                      (float)(est - net), c->z + (size_t)cell * VAE_SPREAD_DRAWS};

@@ -761,6 +761,32 @@ static void ppca_data(vae_rng *rng, double mu_sd, int n, double *W, double *mu, 
   }
 }
 
+/* vae_tail_pull (infer.c): half way to the linear part's estimate where
+** that lies below the column's 1% quantile or above its 99% one, not in
+** between, not without a linear part or estimate, not while the fit reads
+** the network alone. A column of quantiles 0, 1, ..., 100. */
+static void test_tail_pull(void) {
+  float q[101];
+  for (int k = 0; k <= 100; k++) q[k] = (float)k;
+  vae_column col = {.name = "y", .kind = VAE_REAL, .nq = 101, .quantiles = q};
+  vae_model m;
+  memset(&m, 0, sizeof m);
+  m.p = 1;
+  m.cols = &col;
+  m.lin.d = 1;
+  CHECK(vae_tail_pull(&m, 0, 0.5, 50) == 25.25, "below 1%%: %g", vae_tail_pull(&m, 0, 0.5, 50));
+  CHECK(vae_tail_pull(&m, 0, 99.5, 40) == 69.75, "above 99%%: %g", vae_tail_pull(&m, 0, 99.5, 40));
+  CHECK(vae_tail_pull(&m, 0, -30, 10) == -10, "beyond the range: %g", vae_tail_pull(&m, 0, -30, 10));
+  CHECK(vae_tail_pull(&m, 0, 1.5, 50) == 50 && vae_tail_pull(&m, 0, 98.5, 50) == 50,
+        "within 1%%-99%%: %g, %g", vae_tail_pull(&m, 0, 1.5, 50), vae_tail_pull(&m, 0, 98.5, 50));
+  CHECK(vae_tail_pull(&m, 0, NAN, 50) == 50, "no linear estimate");
+  m.network_only = 1;
+  CHECK(vae_tail_pull(&m, 0, 0.5, 50) == 50, "network only");
+  m.network_only = 0;
+  m.lin.d = 0;
+  CHECK(vae_tail_pull(&m, 0, 0.5, 50) == 50, "no linear part");
+}
+
 static void test_known_answer(void) {
   enum { N = 2000 };
   vae_rng rng;
@@ -812,9 +838,11 @@ static void test_known_answer(void) {
   printf("  known answer, linear part alone: %.4f (x%.3f)\n", r_lin, r_lin / r_opt);
   CHECK(rc == VAE_OK && r_lin <= 1.02 * r_opt, "linear RMSE %.4f not within 2%% of optimal %.4f",
         r_lin, r_opt);
-  /* The network alone, the linear part switched off: a weak network must
-  ** not hide behind the blend. */
+  /* The network alone, the linear part switched off (its tail pull too):
+  ** a weak network must not hide behind the blend. */
+  m->network_only = 1;
   double r_net = rmse_with_share(m, 1.0f, x, full, mine, N, hidden, &rc);
+  m->network_only = 0;
   printf("  known answer, network alone: %.4f (x%.3f)\n", r_net, r_net / r_opt);
   CHECK(rc == VAE_OK && r_net <= 1.05 * r_opt, "network RMSE %.4f not within 5%% of optimal %.4f",
         r_net, r_opt);
@@ -5068,6 +5096,7 @@ int main(void) {
   test_generate_widened_noise();
   test_generate_block_marginals();
   test_out_of_memory();
+  test_tail_pull();
   test_known_answer();
   test_generated_marginals();
   test_generation_bend();
