@@ -177,9 +177,10 @@ struct vae_model {
   ** and draw spread are not fitted (cal.nq 0, spread 1): only its
   ** estimates are read. Freed with m; saved inside m's blob. */
   struct vae_model *member;
-  /* 1 while a fit reads the network's own estimates (train.c,
-  ** guess_pass): no tail pull (vae_tail_pull). Not stored. */
-  int network_only;
+  /* 1 (every model, also one a blob of any format holds): estimates are
+  ** pulled to the linear part's (vae_linear_pull); 0 while a fit reads
+  ** the network's own estimates (train.c, guess_pass). Not stored. */
+  int pull;
 };
 
 static inline int vae_is_numeric(int kind) {
@@ -196,9 +197,10 @@ void vae_unstandardize_n(const vae_column *c, double *z, int n);
 
 /* A missing numeric cell's estimate est of column j moved towards the
 ** linear part's, lin (data units both), where lin lies in the column's
-** tails (infer.c); est as it was without a linear part or estimate, and
-** while m->network_only. */
-double vae_tail_pull(const vae_model *m, int j, double lin, double est);
+** tails or the row's observed cells pin the cell down under the linear
+** part (r2, vae_linear_row's; NaN: not known) (infer.c); est as it was
+** without a linear part or estimate, and without m->pull. */
+double vae_linear_pull(const vae_model *m, int j, double lin, double r2, double est);
 
 /* The expectation of g(mu[s] + sd Z) over a standard normal Z by the
 ** 5-point Gauss-Hermite rule, g column c's quantile map

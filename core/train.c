@@ -399,6 +399,7 @@ typedef struct {
   float *net_probs;      /* rows x x_width: its probabilities (binary, categorical) */
   double *lin;           /* rows x p: the linear part's estimates */
   double *lin_probs;     /* rows x x_width: its probabilities */
+  double *lin_r2;        /* rows x p: its share of each numeric cell's variance (vae_linear_row) */
   float *shift;          /* rows x p, VAE_MNAR: what the missingness model
                             adds to the network's estimate; else NULL */
   float *weight;         /* rows x p, VAE_MNAR: a hidden numeric cell's
@@ -424,6 +425,7 @@ static void blend_cells_free(blend_cells *c) {
   vae_free(c->mem, c->net_probs);
   vae_free(c->mem, c->lin);
   vae_free(c->mem, c->lin_probs);
+  vae_free(c->mem, c->lin_r2);
   vae_free(c->mem, c->shift);
   vae_free(c->mem, c->weight);
   vae_free(c->mem, c->probs);
@@ -455,6 +457,7 @@ static int blend_cells_alloc(const vae_model *m, int64_t n, int rounds, int weig
   c->net_probs = vae_calloc(c->mem, (size_t)c->rows * width, sizeof(float));
   c->lin = vae_malloc(c->mem, cells * sizeof(double));
   c->lin_probs = vae_calloc(c->mem, (size_t)c->rows * width, sizeof(double));
+  c->lin_r2 = vae_malloc(c->mem, cells * sizeof(double));
   c->probs = vae_malloc(c->mem, (size_t)L * sizeof(double));
   c->lw = m->lin.d ? vae_linear_work_alloc(c->mem, vae_linear_work_width(m)) : NULL;
   c->knn = vae_malloc(c->mem, cells * sizeof(double));
@@ -465,7 +468,7 @@ static int blend_cells_alloc(const vae_model *m, int64_t n, int rounds, int weig
   const int mnar = VAE_MNAR_SHARES && m->sel && m->lin.d;
   if (mnar) c->shift = vae_malloc(c->mem, cells * sizeof(float));
   if (mnar || weighted) c->weight = vae_malloc(c->mem, cells * sizeof(float));
-  if (c->x && c->hidden && c->net && c->net_probs && c->lin && c->lin_probs && c->probs &&
+  if (c->x && c->hidden && c->net && c->net_probs && c->lin && c->lin_probs && c->lin_r2 && c->probs &&
       (!m->lin.d || c->lw) && c->knn && c->knn_probs && (!m->knn.n || c->kw) &&
       (!m->forest.trees || c->forest_probs) && c->row &&
       (!mnar || c->shift) && (!(mnar || weighted) || c->weight))
@@ -524,7 +527,8 @@ static int guess_pass(vae_model *m, blend_cells *c, int mnar, float *out, float 
   double macs;
   int pass = vae_infer_pass(m, S, &macs), rc = VAE_OK;
   int step = pass * (int)fmax(1, fmin(c->rows, VAE_POLL_MACS / macs));
-  m->network_only = 1;
+  const int pull = m->pull;
+  m->pull = 0;
   for (int r0 = 0; r0 < c->rows && rc == VAE_OK; r0 += step) {
     int nr = c->rows - r0 < step ? c->rows - r0 : step;
     /* The MAR pass also draws for the spread (spread.c). */
@@ -535,7 +539,7 @@ static int guess_pass(vae_model *m, blend_cells *c, int mnar, float *out, float 
                          !mnar && c->cell0 ? &parts : NULL, c->keep);
     if (rc == VAE_OK && r0 + nr < c->rows && interrupted(poll)) rc = VAE_INTERRUPTED;
   }
-  m->network_only = 0;
+  m->pull = pull;
   return rc;
 }
 
@@ -628,7 +632,7 @@ static void hole_weights(const vae_model *m, blend_cells *c, const float *scored
 static void linear_guesses(const vae_model *m, blend_cells *c) {
   const int p = m->p, width = m->x_width;
   for (int r = 0; r < c->rows; r++) {
-    vae_linear_row(m, c->x + (size_t)r * p, c->lw, c->lin + (size_t)r * p, NULL);
+    vae_linear_row(m, c->x + (size_t)r * p, c->lw, c->lin + (size_t)r * p, c->lin_r2 + (size_t)r * p);
     for (int j = 0; j < p; j++)
       if (!vae_is_numeric(m->cols[j].kind) && c->hidden[(size_t)r * p + j]) {
         int levels = m->cols[j].kind == VAE_CATEGORICAL ? m->cols[j].nlevels : 1;
@@ -1131,7 +1135,7 @@ static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
       const long cell = c->cell0[r] + k++;
       if (!c->hidden[at]) continue;
       double net = c->net[at], est = with_forest(m, c, r, j, 0);
-      if (m->lin.d) est = vae_tail_pull(m, j, c->lin[at], est);
+      if (m->lin.d) est = vae_linear_pull(m, j, c->lin[at], c->lin_r2[at], est);
       cells[n++] = (vae_spread_cell){j, data[idx[r % c->base] * p + j],
                                      odds[(size_t)(r % c->base) * p + j], c->centre[cell],
                                      (float)(est - net), c->z + (size_t)cell * VAE_SPREAD_DRAWS};

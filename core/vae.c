@@ -412,6 +412,7 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
   vae_model *m = vae_calloc(mem, 1, sizeof *m);
   if (!m) return VAE_NOMEM;
   m->mem = *mem;
+  m->pull = 1;
   m->p = p;
   m->cfg = *cfg;
   m->x_width = (int)x_width;

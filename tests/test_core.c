@@ -761,11 +761,13 @@ static void ppca_data(vae_rng *rng, double mu_sd, int n, double *W, double *mu, 
   }
 }
 
-/* vae_tail_pull (infer.c): half way to the linear part's estimate where
-** that lies below the column's 1% quantile or above its 99% one, not in
-** between, not without a linear part or estimate, not while the fit reads
-** the network alone. A column of quantiles 0, 1, ..., 100. */
-static void test_tail_pull(void) {
+/* vae_linear_pull (infer.c): half way to the linear part's estimate where
+** that lies below the column's 1% quantile or above its 99% one, or where
+** the linear part explains 95% of the cell's variance or more; not
+** otherwise, not without a linear part or estimate, not in a model that
+** does not pull (an older blob's, or while the fit reads the network
+** alone). A column of quantiles 0, 1, ..., 100. */
+static void test_linear_pull(void) {
   float q[101];
   for (int k = 0; k <= 100; k++) q[k] = (float)k;
   vae_column col = {.name = "y", .kind = VAE_REAL, .nq = 101, .quantiles = q};
@@ -774,17 +776,25 @@ static void test_tail_pull(void) {
   m.p = 1;
   m.cols = &col;
   m.lin.d = 1;
-  CHECK(vae_tail_pull(&m, 0, 0.5, 50) == 25.25, "below 1%%: %g", vae_tail_pull(&m, 0, 0.5, 50));
-  CHECK(vae_tail_pull(&m, 0, 99.5, 40) == 69.75, "above 99%%: %g", vae_tail_pull(&m, 0, 99.5, 40));
-  CHECK(vae_tail_pull(&m, 0, -30, 10) == -10, "beyond the range: %g", vae_tail_pull(&m, 0, -30, 10));
-  CHECK(vae_tail_pull(&m, 0, 1.5, 50) == 50 && vae_tail_pull(&m, 0, 98.5, 50) == 50,
-        "within 1%%-99%%: %g, %g", vae_tail_pull(&m, 0, 1.5, 50), vae_tail_pull(&m, 0, 98.5, 50));
-  CHECK(vae_tail_pull(&m, 0, NAN, 50) == 50, "no linear estimate");
-  m.network_only = 1;
-  CHECK(vae_tail_pull(&m, 0, 0.5, 50) == 50, "network only");
-  m.network_only = 0;
+  m.pull = 1;
+  CHECK(vae_linear_pull(&m, 0, 0.5, NAN, 50) == 25.25, "below 1%%: %g",
+        vae_linear_pull(&m, 0, 0.5, NAN, 50));
+  CHECK(vae_linear_pull(&m, 0, 99.5, 0.2, 40) == 69.75, "above 99%%: %g",
+        vae_linear_pull(&m, 0, 99.5, 0.2, 40));
+  CHECK(vae_linear_pull(&m, 0, -30, NAN, 10) == -10, "beyond the range: %g",
+        vae_linear_pull(&m, 0, -30, NAN, 10));
+  CHECK(vae_linear_pull(&m, 0, 1.5, 0.9, 50) == 50 && vae_linear_pull(&m, 0, 98.5, NAN, 50) == 50,
+        "within 1%%-99%%, R2 under 0.95: %g, %g", vae_linear_pull(&m, 0, 1.5, 0.9, 50),
+        vae_linear_pull(&m, 0, 98.5, NAN, 50));
+  CHECK(vae_linear_pull(&m, 0, 40, 0.95, 50) == 45 && vae_linear_pull(&m, 0, 60, 0.99, 50) == 55,
+        "pinned down (R2 0.95, 0.99): %g, %g", vae_linear_pull(&m, 0, 40, 0.95, 50),
+        vae_linear_pull(&m, 0, 60, 0.99, 50));
+  CHECK(vae_linear_pull(&m, 0, NAN, 0.99, 50) == 50, "no linear estimate");
+  m.pull = 0;
+  CHECK(vae_linear_pull(&m, 0, 0.5, 0.99, 50) == 50, "a model that does not pull");
+  m.pull = 1;
   m.lin.d = 0;
-  CHECK(vae_tail_pull(&m, 0, 0.5, 50) == 50, "no linear part");
+  CHECK(vae_linear_pull(&m, 0, 0.5, 0.99, 50) == 50, "no linear part");
 }
 
 static void test_known_answer(void) {
@@ -838,11 +848,11 @@ static void test_known_answer(void) {
   printf("  known answer, linear part alone: %.4f (x%.3f)\n", r_lin, r_lin / r_opt);
   CHECK(rc == VAE_OK && r_lin <= 1.02 * r_opt, "linear RMSE %.4f not within 2%% of optimal %.4f",
         r_lin, r_opt);
-  /* The network alone, the linear part switched off (its tail pull too):
+  /* The network alone, the linear part switched off (its pull too):
   ** a weak network must not hide behind the blend. */
-  m->network_only = 1;
+  m->pull = 0;
   double r_net = rmse_with_share(m, 1.0f, x, full, mine, N, hidden, &rc);
-  m->network_only = 0;
+  m->pull = 1;
   printf("  known answer, network alone: %.4f (x%.3f)\n", r_net, r_net / r_opt);
   CHECK(rc == VAE_OK && r_net <= 1.05 * r_opt, "network RMSE %.4f not within 5%% of optimal %.4f",
         r_net, r_opt);
@@ -1600,7 +1610,10 @@ static void test_frozen_v6(void) {
                           0x1.9ff724p+5f, 0x1p+2f, 0x0p+0f, 0x0p+0f, 0x1.9p+6f};
   float out[15];
   /* With every one of the 256 samples, as 0.1.0 drew them (vae_infer now
-  ** stops a row's sampling when its estimate is precise enough). */
+  ** stops a row's sampling when its estimate is precise enough), and
+  ** without the pull to the linear part (infer.c, vae_linear_pull), which
+  ** 0.1.0 did not have. */
+  m->pull = 0;
   rc = vae_infer_adaptive(m, 3, rows, 0, 0, out, NULL);
   double worst = 0;
   for (int i = 0; i < 15; i++) worst = fmax(worst, fabs(out[i] - want[i]) / (1 + fabs(want[i])));
@@ -5096,7 +5109,7 @@ int main(void) {
   test_generate_widened_noise();
   test_generate_block_marginals();
   test_out_of_memory();
-  test_tail_pull();
+  test_linear_pull();
   test_known_answer();
   test_generated_marginals();
   test_generation_bend();
