@@ -129,9 +129,10 @@ static int beyond_range(const vae_model *m, int j, const double *linear, const d
   return r2 && !isnan(linear[j]) && m->blend[j] < 1.0f && !isnan(r2[j]) && r2[j] >= LIN_SURE_R2;
 }
 
-/* Issue 10: the tails, and cells pinned down. The network reads a numeric column through its
-** quantile table, as normal scores, and its estimate is a mean over
-** samples of values read back through that table: one sample seldom
+/* Issue 10: the tails, and cells pinned down. The network reads a
+** numeric column through its quantile table, as normal scores, and its
+** estimate is a mean over samples of values read back through that
+** table: one sample seldom
 ** lands in the table's last percent, and the mean of those that do not
 ** stays in the bulk. A value far out in a tail that the other columns
 ** state linearly is then out of its reach: on shuttle (500 rows, mask
@@ -162,8 +163,8 @@ static int beyond_range(const vae_model *m, int j, const double *linear, const d
 ** the network (train.c, guess_pass) clears m->pull: the shares weigh the
 ** network's estimates as they are. Stored models of every blob format
 ** pull too, as they take adaptive sampling: an inference rule, not a
-** fitted part. Tried before it, and not
-** kept: the held-out copies also missing, unscored, the cells a real
+** fitted part. Tried before it, and not kept: the held-out copies also
+** missing, unscored, the cells a real
 ** hole in the column comes with (P(l missing | j missing) less P(l
 ** missing | j seen), over P(l seen | j seen)): MCAR 0.953 / 0.950, MAR
 ** 0.966 / 0.957, mammalsleep MCAR 1.022 -> 1.091 (its real holes come
