@@ -1,10 +1,13 @@
 /*
 ** cat_diag.c -- the experts of a stored model, one by one, on the missing
-** categorical cells of a table (bench/cat_diag.py drives it).
+** cells of a table (bench/cat_diag.py drives it for binary and
+** categorical cells, bench/num_diag.py --experts for numeric ones).
 **
 **   cat_diag cols  MODEL.vaem              the model's columns as JSON lines
 **   cat_diag cells MODEL.vaem ROWS.f32 N   one JSON line per missing
 **                                          binary or categorical cell
+**   cat_diag nums  MODEL.vaem ROWS.f32 N   one JSON line per missing
+**                                          numeric cell
 **
 ** ROWS.f32: N rows of the model's p columns, float32, in core's coding
 ** (level indexes, NaN missing). For each missing binary or categorical
@@ -13,7 +16,15 @@
 ** neighbours (a reservoir of every one of the N rows, as a fit keeps on a
 ** table of up to 2,000 rows), the forest read on the row as it is (for
 ** the columns that kept trees), and the level the model's own blend
-** picks; cols also gives each column's forest share.
+** picks; cols also gives each column's forest share (and the second
+** member's shares, network, neighbours, forest, as "member").
+** For each missing numeric cell, nums prints vae_infer's estimate as the
+** model makes it ("final") and as each expert alone would, in both members
+** (the other shares set to 0, the pull to the linear part off): the
+** network ("net"), the linear part ("lin"), the neighbours the fit kept
+** ("knn") and the forest ("forest"; these two of the first member alone),
+** each only for the columns that have it; and the estimate without the
+** pull ("nopull").
 ** A diagnostic for people, not part of the extension; links core/ only.
 */
 #include "mem.h"
@@ -50,9 +61,14 @@ static void print_cols(const vae_model *m) {
   for (int j = 0; j < m->p; j++) {
     const vae_column *c = &m->cols[j];
     printf("{\"name\":\"%s\",\"kind\":\"%s\",\"net_share\":%.4f,\"knn_share\":%.4f,"
-           "\"forest_share\":%.4f,\"levels\":[",
+           "\"forest_share\":%.4f,",
            c->name, vae_kind_name(c->kind), vae_model_network_share(m, j),
            vae_model_knn_share(m, j), vae_model_forest_share(m, j));
+    const vae_model *m2 = m->member;
+    if (m2)
+      printf("\"member\":[%.4f,%.4f,%.4f],", vae_model_network_share(m2, j),
+             vae_model_knn_share(m2, j), vae_model_forest_share(m2, j));
+    printf("\"levels\":[");
     for (int l = 0; l < c->nlevels; l++) printf("%s\"%s\"", l ? "," : "", c->levels[l]);
     printf("]}\n");
   }
@@ -107,9 +123,78 @@ static int print_cells(vae_model *m, const float *x, int n) {
   return 0;
 }
 
+/* The shares of m and its member, set to one expert's (or put back). */
+typedef struct {
+  float *blend, *knn, *forest;
+} shares;
+
+static int save_shares(const vae_model *m, shares *s) {
+  const size_t b = (size_t)m->p * sizeof(float);
+  s->blend = malloc(b), s->knn = malloc(b), s->forest = malloc(b);
+  if (!s->blend || !s->knn || !s->forest) return 1;
+  memcpy(s->blend, m->blend, b), memcpy(s->knn, m->knn_share, b);
+  memcpy(s->forest, m->forest_share, b);
+  return 0;
+}
+
+/* expert: 0 as fitted, 1 the network, 2 the linear part, 3 the
+** neighbours, 4 the forest, 5 as fitted without the pull. */
+static void set_shares(vae_model *m, const shares *s, int expert) {
+  const size_t b = (size_t)m->p * sizeof(float);
+  memcpy(m->blend, s->blend, b), memcpy(m->knn_share, s->knn, b);
+  memcpy(m->forest_share, s->forest, b);
+  m->pull = expert == 0;
+  if (expert == 0 || expert == 5) return;
+  for (int j = 0; j < m->p; j++) {
+    m->blend[j] = expert == 2 ? 0.0f : 1.0f;
+    m->knn_share[j] = expert == 3 ? 1.0f : 0.0f;
+    m->forest_share[j] = expert == 4 ? 1.0f : 0.0f;
+  }
+}
+
+/* Whether column j of m has the expert (nums prints null where not). */
+static int has_expert(const vae_model *m, int j, int expert) {
+  if (expert == 2) return m->lin.d != 0;
+  if (expert == 3) return m->knn.n > 0;
+  if (expert == 4) return vae_forest_has(m, j);
+  return 1;
+}
+
+static int print_nums(vae_model *m, const float *x, int n) {
+  static const char *name[] = {"final", "net", "lin", "knn", "forest", "nopull"};
+  enum { E = 6 };
+  const int p = m->p;
+  vae_model *m2 = m->member;
+  shares s1, s2;
+  float *out = malloc((size_t)E * n * p * sizeof(float));
+  if (!out || save_shares(m, &s1) || (m2 && save_shares(m2, &s2))) return 1;
+  for (int e = 0; e < E; e++) {
+    set_shares(m, &s1, e);
+    if (m2) set_shares(m2, &s2, e);
+    /* The neighbours and the forest: the first member's (a member keeps
+    ** no reservoir of its own where its shares are 0). */
+    m->member = e == 3 || e == 4 ? NULL : m2;
+    if (vae_infer(m, VAE_MEAN, n, x, NULL, 0, out + (size_t)e * n * p, NULL)) return 1;
+    m->member = m2;
+  }
+  for (int r = 0; r < n; r++)
+    for (int j = 0; j < p; j++) {
+      if (!vae_is_numeric(m->cols[j].kind) || !isnan(x[(size_t)r * p + j])) continue;
+      printf("{\"r\":%d,\"j\":%d", r, j);
+      for (int e = 0; e < E; e++) {
+        if (has_expert(m, j, e))
+          printf(",\"%s\":%.9g", name[e], out[((size_t)e * n + r) * p + j]);
+        else
+          printf(",\"%s\":null", name[e]);
+      }
+      printf("}\n");
+    }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: cat_diag cols MODEL | cat_diag cells MODEL ROWS.f32 N\n");
+    fprintf(stderr, "usage: cat_diag cols MODEL | cat_diag cells|nums MODEL ROWS.f32 N\n");
     return 2;
   }
   size_t len;
@@ -132,5 +217,5 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cat_diag: %s is not %d rows of %d columns\n", argv[3], n, m->p);
     return 1;
   }
-  return print_cells(m, x, n);
+  return strcmp(argv[1], "nums") ? print_cells(m, x, n) : print_nums(m, x, n);
 }

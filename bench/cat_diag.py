@@ -59,9 +59,11 @@ def missforest_fill(t, Xm, name, pat):
     return out
 
 
-def vae_cells(t, Xm, so, seed, name, pat):
-    """The tool's records of every missing categorical cell, keyed (r, j)
-    with j the table's column, and the model's columns."""
+def tool_records(t, Xm, so, seed, what):
+    """Fits a model on t with Xm's holes (the bench's options), runs the
+    tool's `what` (cells or nums) on Xm and returns the model's columns
+    (the tool's cols), the table's index of each (tj) and the records, whose
+    j is still the model's column."""
     db = C.open_vae(so)
     C.create_table(db, "t", t, Xm)
     opts = {"seed": seed}
@@ -88,7 +90,14 @@ def vae_cells(t, Xm, so, seed, name, pat):
         xp = os.path.join(tmp, "x.f32")
         X.tofile(xp)
         recs = [json.loads(x) for x in subprocess.check_output(
-            [TOOL, "cells", mp, xp, str(len(X))], text=True).splitlines()]
+            [TOOL, what, mp, xp, str(len(X))], text=True).splitlines()]
+    return cols, tj, recs
+
+
+def vae_cells(t, Xm, so, seed, name, pat):
+    """The tool's records of every missing categorical cell, keyed (r, j)
+    with j the table's column, and the model's columns."""
+    cols, tj, recs = tool_records(t, Xm, so, seed, "cells")
     # back to the table's level coding
     out = {}
     for rec in recs:

@@ -7,6 +7,14 @@ which column a table's loss comes from.
 
     /usr/bin/python3 bench/num_diag.py --so ./vae.so --datasets aids2 \\
         --patterns MAR --train-seeds 0,1
+
+With --experts, each fit's stored model is also read expert by expert
+(bench/cat_diag.c's nums: the network, the linear part, the neighbours
+the fit kept, the forest, each alone, and the model without the pull to
+the linear part), per column and for the table as bench/impute.py scores
+it (ALL), with the shares the fit chose; "best" is the hindsight choice of
+one of final, net and lin per column, a ceiling on what choosing the
+shares better could give.
 """
 
 import argparse
@@ -17,8 +25,11 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cat_diag as D  # noqa: E402
 import common as C  # noqa: E402
 import impute as I  # noqa: E402
+
+EXPERTS = ("final", "nopull", "net", "lin", "knn", "forest")
 
 
 def missforest_fill(t, Xm):
@@ -28,13 +39,69 @@ def missforest_fill(t, Xm):
     return np.where(np.isnan(out), I.impute_mean(t, Xm), out)
 
 
+def expert_fills(t, Xm, so, seed):
+    """Per expert (EXPERTS), the table with its estimates in the missing
+    numeric cells (NaN where the model has no such expert), and per
+    table column the fit's shares (network/neighbours/forest, then the
+    second member's) as text."""
+    cols, tj, recs = D.tool_records(t, Xm, so, seed, "nums")
+    fills = {e: np.array(Xm, dtype=float) for e in EXPERTS}
+    for rec in recs:
+        j = tj[rec["j"]]
+        for e in EXPERTS:
+            fills[e][rec["r"], j] = np.nan if rec[e] is None else rec[e]
+    shares = {tj[k]: "%.2f/%.2f/%.2f" % (c["net_share"], c["knn_share"], c["forest_share"])
+              + (" %.2f/%.2f/%.2f" % tuple(c["member"]) if "member" in c else "")
+              for k, c in enumerate(cols)}
+    return fills, shares
+
+
+def nrmse(t, f, h, j):
+    sd = np.nanstd(t.X[:, j]) or 1.0
+    return np.sqrt(np.mean((f[h, j] - t.X[h, j]) ** 2)) / sd
+
+
+def print_experts(t, mask, a, Xm, peers):
+    num = [j for j in t.num_idx if (mask[:, j] & ~np.isnan(t.X[:, j])).any()]
+    for s in a.train_seeds.split(","):
+        fills, shares = expert_fills(t, Xm, a.so, int(s))
+        # hindsight: per column the best of final, net, lin
+        best = np.array(fills["final"])
+        for j in num:
+            h = mask[:, j] & ~np.isnan(t.X[:, j])
+            k = min(("final", "net", "lin"),
+                    key=lambda e: nrmse(t, fills[e], h, j)
+                    if not np.isnan(fills[e][h, j]).any() else np.inf)
+            best[:, j] = fills[k][:, j]
+        cand = dict(fills, best=best, **peers)
+        print("  seed %s: NRMSE per expert (shares net/knn/forest, both members)" % s)
+        print("  %-16s %5s " % ("column", "cells")
+              + " ".join("%8s" % k[:8] for k in cand) + "   shares")
+        sq = {k: [] for k in cand}
+        for j in num:
+            h = mask[:, j] & ~np.isnan(t.X[:, j])
+            sd = np.nanstd(t.X[:, j]) or 1.0
+            for k, f in cand.items():
+                sq[k].append(((f[h, j] - t.X[h, j]) / sd) ** 2)
+            print("  %-16s %5d " % (t.cols[j][:16], h.sum())
+                  + " ".join("%8.3f" % nrmse(t, f, h, j) for f in cand.values())
+                  + "   " + shares[j])
+        print("  %-16s %5d " % ("ALL", sum(len(x) for x in sq["final"]))
+              + " ".join("%8.3f" % np.sqrt(np.mean(np.concatenate(sq[k])))
+                         for k in cand))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--so", default=C.DEFAULT_SO)
     p.add_argument("--datasets", default="aids2")
     p.add_argument("--patterns", default="MCAR,MAR")
     p.add_argument("--train-seeds", default="0")
+    p.add_argument("--experts", action="store_true",
+                   help="also each expert of the stored model alone")
     a = p.parse_args()
+    if a.experts:
+        D.build_tool()
     for name in a.datasets.split(","):
         t = C.load_any(name, 500)
         for pat in a.patterns.split(","):
@@ -42,6 +109,9 @@ def main():
             fills = {"missForest": missforest_fill(t, Xm),
                      "kNN": I.impute_knn(t, Xm, 0),
                      "MICE": I.impute_mice_skl(t, Xm, 0)}
+            if a.experts:
+                print("%s %s: the vae's experts" % (name, pat))
+                print_experts(t, mask, a, Xm, fills)
             for s in a.train_seeds.split(","):
                 db = C.open_vae(a.so)
                 try:
