@@ -536,7 +536,10 @@ int vae_forest_build(const vae_model *m, const float *data, const int64_t *idx, 
       memset(g.noob, 0, (size_t)g.n * sizeof(int));
     }
     grow_column(&g, j, ys, ny, seed, roots);
-    if (oob) out_of_bag_score(&g, ys, ny, oob + (size_t)j * VAE_FOREST_OOB);
+    /* Numeric targets (FOREST_NUMERIC) have no levels to score; train.c
+    ** reads the figures of binary and categorical columns only. */
+    if (oob && !vae_is_numeric(m->cols[j].kind))
+      out_of_bag_score(&g, ys, ny, oob + (size_t)j * VAE_FOREST_OOB);
     rc = append(a, out, &g, j, roots);
   }
   vae_free(a, y);
