@@ -23,8 +23,10 @@
 ** (the other shares set to 0, the pull to the linear part off): the
 ** network ("net"), the linear part ("lin"), the neighbours the fit kept
 ** ("knn") and the forest ("forest"; these two of the first member alone),
-** each only for the columns that have it; and the estimate without the
-** pull ("nopull").
+** each only for the columns that have it; the estimate without the
+** pull ("nopull"); and the share of the cell's variance the row's
+** observed cells explain under the first member's linear part ("r2",
+** vae_linear_row's, which the pull reads).
 ** A diagnostic for people, not part of the extension; links core/ only.
 */
 #include "mem.h"
@@ -90,7 +92,7 @@ static int print_cells(vae_model *m, const float *x, int n) {
   if (vae_knn_build(m, x, idx, n, &m->knn)) return 1;
   vae_knn_work *kw = vae_knn_work_alloc(m);
   vae_knn_rows(m, x, n, NULL, kw, kest, kprobs);
-  vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(&m->mem, m->lin.d) : NULL;
+  vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(&m->mem, vae_linear_work_width(m)) : NULL;
   for (int r = 0; r < n; r++)
     for (int j = 0; j < p; j++) {
       const vae_column *c = &m->cols[j];
@@ -177,10 +179,15 @@ static int print_nums(vae_model *m, const float *x, int n) {
     if (vae_infer(m, VAE_MEAN, n, x, NULL, 0, out + (size_t)e * n * p, NULL)) return 1;
     m->member = m2;
   }
-  for (int r = 0; r < n; r++)
+  vae_linear_work *lw = m->lin.d ? vae_linear_work_alloc(&m->mem, vae_linear_work_width(m)) : NULL;
+  double *lin = malloc((size_t)p * 2 * sizeof(double)), *r2 = lin ? lin + p : NULL;
+  if ((m->lin.d && !lw) || !lin) return 1;
+  for (int r = 0; r < n; r++) {
+    if (lw) vae_linear_row(m, x + (size_t)r * p, lw, lin, r2);
     for (int j = 0; j < p; j++) {
       if (!vae_is_numeric(m->cols[j].kind) || !isnan(x[(size_t)r * p + j])) continue;
       printf("{\"r\":%d,\"j\":%d", r, j);
+      if (lw && !isnan(r2[j])) printf(",\"r2\":%.6g", r2[j]);
       for (int e = 0; e < E; e++) {
         if (has_expert(m, j, e))
           printf(",\"%s\":%.9g", name[e], out[((size_t)e * n + r) * p + j]);
@@ -189,6 +196,9 @@ static int print_nums(vae_model *m, const float *x, int n) {
       }
       printf("}\n");
     }
+  }
+  vae_linear_work_free(lw);
+  free(lin);
   return 0;
 }
 

@@ -41,13 +41,15 @@ def missforest_fill(t, Xm):
 
 def expert_fills(t, Xm, so, seed):
     """Per expert (EXPERTS), the table with its estimates in the missing
-    numeric cells (NaN where the model has no such expert), and per
+    numeric cells (NaN where the model has no such expert), the same for
+    "r2" (the linear part's share of each cell's variance), and per
     table column the fit's shares (network/neighbours/forest, then the
     second member's) as text."""
     cols, tj, recs = D.tool_records(t, Xm, so, seed, "nums")
-    fills = {e: np.array(Xm, dtype=float) for e in EXPERTS}
+    fills = {e: np.array(Xm, dtype=float) for e in EXPERTS + ("r2",)}
     for rec in recs:
         j = tj[rec["j"]]
+        fills["r2"][rec["r"], j] = rec.get("r2", np.nan)
         for e in EXPERTS:
             fills[e][rec["r"], j] = np.nan if rec[e] is None else rec[e]
     shares = {tj[k]: "%.2f/%.2f/%.2f" % (c["net_share"], c["knn_share"], c["forest_share"])
@@ -73,7 +75,7 @@ def print_experts(t, mask, a, Xm, peers):
                     key=lambda e: nrmse(t, fills[e], h, j)
                     if not np.isnan(fills[e][h, j]).any() else np.inf)
             best[:, j] = fills[k][:, j]
-        cand = dict(fills, best=best, **peers)
+        cand = dict({e: fills[e] for e in EXPERTS}, best=best, **peers)
         print("  seed %s: NRMSE per expert (shares net/knn/forest, both members)" % s)
         print("  %-16s %5s " % ("column", "cells")
               + " ".join("%8s" % k[:8] for k in cand) + "   shares")
