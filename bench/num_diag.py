@@ -8,7 +8,7 @@ which column a table's loss comes from.
     /usr/bin/python3 bench/num_diag.py --so ./vae.so --datasets aids2 \\
         --patterns MAR --train-seeds 0,1
 
-With --experts, each fit's stored model is also read expert by expert
+With --experts, each fit's stored model is read expert by expert
 (bench/cat_diag.c's nums: the network, the linear part, the neighbours
 the fit kept, the forest, each alone, and the model without the pull to
 the linear part), per column and for the table as bench/impute.py scores
@@ -58,9 +58,9 @@ def expert_fills(t, Xm, so, seed):
     return fills, shares
 
 
-def nrmse(t, f, h, j):
-    sd = np.nanstd(t.X[:, j]) or 1.0
-    return np.sqrt(np.mean((f[h, j] - t.X[h, j]) ** 2)) / sd
+def sq_err(t, f, h, j):
+    """Squared errors of fill f on column j's cells h, in sd units."""
+    return ((f[h, j] - t.X[h, j]) / (np.nanstd(t.X[:, j]) or 1.0)) ** 2
 
 
 def print_experts(t, mask, a, Xm, peers):
@@ -72,7 +72,7 @@ def print_experts(t, mask, a, Xm, peers):
         for j in num:
             h = mask[:, j] & ~np.isnan(t.X[:, j])
             k = min(("final", "net", "lin"),
-                    key=lambda e: nrmse(t, fills[e], h, j)
+                    key=lambda e: np.mean(sq_err(t, fills[e], h, j))
                     if not np.isnan(fills[e][h, j]).any() else np.inf)
             best[:, j] = fills[k][:, j]
         cand = dict({e: fills[e] for e in EXPERTS}, best=best, **peers)
@@ -82,11 +82,10 @@ def print_experts(t, mask, a, Xm, peers):
         sq = {k: [] for k in cand}
         for j in num:
             h = mask[:, j] & ~np.isnan(t.X[:, j])
-            sd = np.nanstd(t.X[:, j]) or 1.0
             for k, f in cand.items():
-                sq[k].append(((f[h, j] - t.X[h, j]) / sd) ** 2)
+                sq[k].append(sq_err(t, f, h, j))
             print("  %-16s %5d " % (t.cols[j][:16], h.sum())
-                  + " ".join("%8.3f" % nrmse(t, f, h, j) for f in cand.values())
+                  + " ".join("%8.3f" % np.sqrt(np.mean(sq[k][-1])) for k in cand)
                   + "   " + shares[j])
         print("  %-16s %5d " % ("ALL", sum(len(x) for x in sq["final"]))
               + " ".join("%8.3f" % np.sqrt(np.mean(np.concatenate(sq[k])))
@@ -100,7 +99,8 @@ def main():
     p.add_argument("--patterns", default="MCAR,MAR")
     p.add_argument("--train-seeds", default="0")
     p.add_argument("--experts", action="store_true",
-                   help="also each expert of the stored model alone")
+                   help="each expert of the stored model alone, instead of "
+                        "the vae's fills alone")
     a = p.parse_args()
     if a.experts:
         D.build_tool()
@@ -111,9 +111,10 @@ def main():
             fills = {"missForest": missforest_fill(t, Xm),
                      "kNN": I.impute_knn(t, Xm, 0),
                      "MICE": I.impute_mice_skl(t, Xm, 0)}
-            if a.experts:
+            if a.experts:  # "final" is what vae_impute gives
                 print("%s %s: the vae's experts" % (name, pat))
                 print_experts(t, mask, a, Xm, fills)
+                continue
             for s in a.train_seeds.split(","):
                 db = C.open_vae(a.so)
                 try:
