@@ -20,4 +20,4 @@ static void libc_free(void *ctx, void *p) {
   free(p);
 }
 
-const vae_allocator vae_allocator_libc = {libc_malloc, libc_realloc, libc_free, NULL};
+const vae_allocator vae_allocator_libc = {libc_malloc, libc_realloc, libc_free, NULL, 1};

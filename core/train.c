@@ -34,6 +34,8 @@
 #include "transform.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -1879,6 +1881,10 @@ static void plan_fit(const vae_model *m, int64_t n, const vae_config *cfg, fit_p
   f->n_eval = f->n_hold < EVAL_MAX_ROWS ? f->n_hold : EVAL_MAX_ROWS;
 }
 
+/* A second member trained on a thread of its own (vae_fit). */
+typedef struct side_fit side_fit;
+static int side_wait(side_fit *s, int stop);
+
 /* The state of one fit, shared by its phases. */
 typedef struct {
   vae_model *m;
@@ -1902,6 +1908,8 @@ typedef struct {
                                no draw spread and no generation calibration */
   spread_cells *cells_out;  /* a second member: its masked cells for the first's spread */
   const spread_cells *cells_in; /* the first: the second's, or NULL */
+  side_fit *side;           /* the first, when the second trains beside it: wait
+                               for it before reading cells_in or keeping m */
 } fit_state;
 
 void vae_stopper_init(vae_stopper *s, int64_t n_hold) {
@@ -2214,6 +2222,7 @@ static int spread_after_refit(fit_state *f, const masked_cells *mc, vae_scratch 
   if (rc == VAE_OK && m->lin.d) linear_guesses(m, &c);
   if (rc == VAE_OK) rc = knn_guesses(m, &c, &f->poll);
   if (rc == VAE_OK && m->forest.trees) forest_guesses(m, &c);
+  if (rc == VAE_OK && f->side) rc = side_wait(f->side, 0); /* its cells, cells_in */
   if (rc == VAE_OK)
     rc = choose_spread(m, &c, f->data, f->scored, hold, f->b.idx, f->plan.n_train, mc->weight,
                        mc->shift, f->cells_out, f->cells_in, vae_seed_mix(f->cfg->seed, 0x5b4f));
@@ -2395,7 +2404,7 @@ static void keep_settings(vae_model *m, const vae_config *cfg) {
 static int fit_model(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
                      vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
                      size_t errlen, int member, spread_cells *cells_out,
-                     const spread_cells *cells_in) {
+                     const spread_cells *cells_in, side_fit *side) {
   int rc = fit_checks(m, data, n, cfg, err, errlen);
   if (rc) return rc;
   fit_state f;
@@ -2410,6 +2419,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   f.member = member;
   f.cells_out = cells_out;
   f.cells_in = cells_in;
+  f.side = side;
   m->cfg.threads = cfg->threads; /* for the held-out inference below */
   plan_fit(m, n, cfg, &f.plan);
   if (alloc_buffers(m, &f.b, f.plan.batch, cfg->samples, n, cfg->epochs,
@@ -2475,6 +2485,11 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   ** perhaps replaced by ones for a variance it does not have: computed
   ** directly until the next load) reads a stale one. */
   if (rc == VAE_OK) rc = expect_current(m);
+  /* m is kept only with its member: a member that failed fails the fit. */
+  if (side) {
+    int src = side_wait(side, rc != VAE_OK);
+    if (rc == VAE_OK) rc = src;
+  }
   if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
   vae_free(&m->mem, scored);
   if (rc != VAE_OK) {
@@ -2600,6 +2615,125 @@ static int copy_member(const vae_model *m, vae_model **out, char *err, size_t er
 ** shares: the ensemble already takes its share from both members' cells
 ** (each chosen on its own 10% of rows); pooling the cells would move only
 ** which network weighs more. */
+/* A second member trained beside the first (vae_fit): fit_model on a
+** thread of its own, which never calls the caller's progress (that may
+** call back into the host, as SQLite's does, which only the caller's
+** thread may); the caller's thread polls for it and says stop. */
+struct side_fit {
+  vae_model *member;
+  const float *data;
+  int64_t n;
+  vae_config cfg;          /* the member's: its seed, its half of the threads */
+  spread_cells *kept;      /* its masked cells, for m's spread */
+  vae_progress_fn progress; /* the caller's, called on its thread alone */
+  void *ctx;
+  pthread_t tid;
+  pthread_mutex_t lock;
+  pthread_cond_t done_cond;
+  int done, stop, joined;  /* done, stop under lock */
+  int rc;                  /* fit_model's, once done */
+  char err[256];
+};
+
+/* The member's progress: stop when the caller's thread said so. */
+static int side_progress(void *ctx, int epoch, double train_loss, double val_loss,
+                         double rows_per_second) {
+  side_fit *s = ctx;
+  (void)epoch, (void)train_loss, (void)val_loss, (void)rows_per_second;
+  pthread_mutex_lock(&s->lock);
+  int stop = s->stop;
+  pthread_mutex_unlock(&s->lock);
+  return stop;
+}
+
+static void *side_main(void *arg) {
+  side_fit *s = arg;
+  s->rc = fit_model(s->member, s->data, s->n, &s->cfg, side_progress, s, NULL, s->err,
+                    sizeof s->err, 1, s->kept, NULL, NULL);
+  pthread_mutex_lock(&s->lock);
+  s->done = 1;
+  pthread_cond_signal(&s->done_cond);
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
+/* m's progress while the member trains: the caller's, whose stop stops the
+** member too; and a stop when the member failed (vae_fit then gives its
+** error), so that m does not train on for nothing. */
+static int main_progress(void *ctx, int epoch, double train_loss, double val_loss,
+                         double rows_per_second) {
+  side_fit *s = ctx;
+  pthread_mutex_lock(&s->lock);
+  int failed = s->done && s->rc != VAE_OK;
+  pthread_mutex_unlock(&s->lock);
+  if (failed) return 1;
+  int stop = s->progress ? s->progress(s->ctx, epoch, train_loss, val_loss, rows_per_second) : 0;
+  if (stop) {
+    pthread_mutex_lock(&s->lock);
+    s->stop = 1;
+    pthread_mutex_unlock(&s->lock);
+  }
+  return stop;
+}
+
+/* Until the member is done (told to stop first when stop is set), the
+** caller's progress polled every tenth of a second meanwhile; then its
+** thread joined. The member's fit_model result; the same on later calls. */
+static int side_wait(side_fit *s, int stop) {
+  if (s->joined) return s->rc;
+  pthread_mutex_lock(&s->lock);
+  if (stop) s->stop = 1;
+  while (!s->done) {
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += 100000000L;
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&s->done_cond, &s->lock, &until);
+    if (s->done || s->stop || !s->progress) continue;
+    pthread_mutex_unlock(&s->lock);
+    int halt = s->progress(s->ctx, -1, NAN, NAN, 0);
+    pthread_mutex_lock(&s->lock);
+    if (halt) s->stop = 1;
+  }
+  pthread_mutex_unlock(&s->lock);
+  pthread_join(s->tid, NULL);
+  s->joined = 1;
+  return s->rc;
+}
+
+/* Starts s's thread (signals blocked on it, as on the pool's): 0, or
+** nonzero when no thread could be had (the member is then fitted on the
+** caller's thread first, as with one thread). */
+static int side_start(side_fit *s) {
+  pthread_condattr_t ca;
+  if (pthread_condattr_init(&ca)) return 1;
+  int bad = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) || pthread_cond_init(&s->done_cond, &ca);
+  pthread_condattr_destroy(&ca);
+  if (bad) return 1;
+  if (pthread_mutex_init(&s->lock, NULL)) {
+    pthread_cond_destroy(&s->done_cond);
+    return 1;
+  }
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  bad = pthread_create(&s->tid, NULL, side_main, s);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (bad) {
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->done_cond);
+  }
+  return bad;
+}
+
+static void side_end(side_fit *s) {
+  pthread_mutex_destroy(&s->lock);
+  pthread_cond_destroy(&s->done_cond);
+}
+
 int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
             vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
             size_t errlen) {
@@ -2611,7 +2745,9 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
   int members = cfg->members ? cfg->members : n <= VAE_MEMBERS_AUTO_ROWS ? 2 : 1;
   vae_model *member = NULL;
   spread_cells kept = {0}; /* the member's masked cells, for m's spread */
-  int rc = VAE_OK;
+  side_fit side;
+  int rc = VAE_OK, beside = 0;
+  vae_config own = *cfg; /* m's: its half of the threads when the member trains beside it */
   if (members == 2) {
     /* m's checks first: their messages, and nothing made for a fit that
     ** cannot start. */
@@ -2621,15 +2757,44 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
     mc.seed = vae_member_seed(cfg->seed);
     rc = m->member ? copy_member(m->member, &member, err, errlen)
                    : vae_model_create(&m->mem, m->cols, m->p, &mc, data, n, &member, err, errlen);
-    if (rc == VAE_OK)
-      rc = fit_model(member, data, n, &mc, progress, ctx, NULL, err, errlen, 1, &kept, NULL);
+    int threads = cfg->threads > 0 ? cfg->threads : vae_cores();
+    if (rc == VAE_OK && threads >= 2 && m->mem.threadsafe) {
+      memset(&side, 0, sizeof side);
+      side.member = member;
+      side.data = data;
+      side.n = n;
+      side.cfg = mc;
+      side.cfg.threads = threads / 2;
+      side.kept = &kept;
+      side.progress = progress;
+      side.ctx = ctx;
+      beside = side_start(&side) == 0;
+      if (beside) own.threads = threads - threads / 2;
+    }
+    if (rc == VAE_OK && !beside)
+      rc = fit_model(member, data, n, &mc, progress, ctx, NULL, err, errlen, 1, &kept, NULL, NULL);
     if (rc) {
       spread_cells_free(&m->mem, &kept);
       vae_model_free(member);
       return rc;
     }
   }
-  rc = fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen, 0, NULL, &kept);
+  if (beside) {
+    rc = fit_model(m, data, n, &own, main_progress, &side, rep, err, errlen, 0, NULL, &kept, &side);
+    int src = side_wait(&side, rc != VAE_OK); /* done already when m's fit succeeded */
+    if (rc == VAE_OK || (src != VAE_OK && src != VAE_INTERRUPTED)) {
+      /* the member's failure (m's fit_model returned it, or failed after) */
+      if (src != VAE_OK) {
+        rc = src;
+        vae_set_error(err, errlen, "%s", side.err);
+      }
+    }
+    side_end(&side);
+    m->cfg.threads = cfg->threads;
+    member->cfg.threads = cfg->threads;
+  } else {
+    rc = fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen, 0, NULL, &kept, NULL);
+  }
   spread_cells_free(&m->mem, &kept);
   if (rc) {
     vae_model_free(member);

@@ -41,12 +41,16 @@
 /* Where core gets memory: xmalloc and xrealloc return NULL on failure
 ** (xrealloc then keeps p), xfree takes what they returned; ctx is passed
 ** to each. Sizes are never 0. Core calls them from the thread of the call
-** that allocates or frees. */
+** that allocates or frees, or, when threadsafe is nonzero, from threads
+** of core's own as well (a fit of two members trains them side by side on
+** two threads; vae_fit), never from two at once unless threadsafe says
+** they may. */
 typedef struct vae_allocator {
   void *(*xmalloc)(void *ctx, size_t size);
   void *(*xrealloc)(void *ctx, void *p, size_t size);
   void (*xfree)(void *ctx, void *p);
   void *ctx;
+  int threadsafe; /* the three may run on two threads at once */
 } vae_allocator;
 
 /* malloc, realloc and free (core/mem_libc.c). */
@@ -242,7 +246,16 @@ void vae_model_free(vae_model *m);
 ** on the same rows with seed vae_member_seed(cfg->seed): trained on when
 ** m has one (warm start), else made from the rows; with 1 a member m
 ** holds is dropped. The member is fitted first, then m; rep is m's (its
-** seconds those of both). Only estimates average the members (vae_infer). */
+** seconds those of both). Only estimates average the members (vae_infer).
+** With two threads or more (cfg->threads, 0: the cores) and an allocator
+** that is threadsafe, the member is fitted on a thread of its own while m
+** is fitted on the caller's, each with half the threads (the same bits:
+** the members do not depend on each other or on their thread counts, and
+** m reads the member's masked cells only once it is done). progress is
+** still called only on the caller's thread, and for m's epochs alone: the
+** member's thread stops within a tenth of a second of progress saying to
+** stop, and while m waits for the member the caller's thread calls
+** progress (epoch -1) every tenth of a second. */
 int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
             vae_progress_fn progress, void *ctx, vae_report *rep,
             char *err, size_t errlen);

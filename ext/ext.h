@@ -8,6 +8,7 @@
 #ifndef VAE_EXT_H
 #define VAE_EXT_H
 
+#include <pthread.h>
 #include "sqlite3ext.h"
 #ifndef SQLITE_CORE
 SQLITE_EXTENSION_INIT3
@@ -99,14 +100,21 @@ extern const vae_allocator vae_sqlite_mem;
 
 /* The same allocator, counting into *c the bytes it holds (now) and the
 ** most it held at once (peak) since this call: vae_fit's memory report.
-** Per call, no global state. Not for several threads at once: core
-** allocates on the calling thread only (its workers use buffers made
-** before they start). Memory from it may be freed with sqlite3_free (it is
-** then not subtracted) but not the other way round. */
+** Per call, no global state. Threadsafe: a fit of two members allocates
+** on two threads at once (core/vae.h, vae_fit), so each call holds c's
+** lock, which also keeps the two threads from being inside SQLite at once
+** whatever SQLite's threading mode (the caller's thread holds it around
+** its own calls into SQLite during the fit: vae_counting_lock). Memory
+** from it may be freed with sqlite3_free (it is then not subtracted) but
+** not the other way round. vae_counting_end(c) when done with it. */
 typedef struct {
   sqlite3_uint64 now, peak;
+  pthread_mutex_t lock;
 } vae_mem_count;
 vae_allocator vae_counting_mem(vae_mem_count *c);
+void vae_counting_end(vae_mem_count *c);
+void vae_counting_lock(vae_mem_count *c);
+void vae_counting_unlock(vae_mem_count *c);
 
 /* A name argument (model, table, column): TEXT without NUL bytes. 0 and
 ** *out set, else an error set on ctx: "<fn>: <what> must be a text name"

@@ -41,6 +41,7 @@ typedef struct {
   int64_t rows, rows_train;
   int cols, epochs;
   double polled;        /* when the poll statement last ran (seconds), 0 never */
+  vae_mem_count *count; /* the fit's allocator: its lock around the poll */
 } fit_progress;
 
 static double monotonic_seconds(void) {
@@ -81,7 +82,12 @@ static int on_progress(void *ctx, int epoch, double train_loss, double val_loss,
   double now = monotonic_seconds();
   if (fp->polled > 0 && now - fp->polled < 0.1) return 0;
   fp->polled = now;
-  if (vae_interrupted(fp->db, &fp->poll)) {
+  /* A second member may be allocating on its own thread (core/vae.h,
+  ** vae_fit): one of the two inside SQLite at a time. */
+  vae_counting_lock(fp->count);
+  int stop = vae_interrupted(fp->db, &fp->poll);
+  vae_counting_unlock(fp->count);
+  if (stop) {
     fp->interrupted = 1;
     return 1;
   }
@@ -552,6 +558,7 @@ static int train(fit_call *f, char **err) {
   if (vrc == VAE_OK) {
     fp.verbose = f->o.verbose;
     fp.db = f->db;
+    fp.count = &f->count;
     fp.rows = f->src.n;
     fp.rows_train = f->src.n - (int64_t)floor(f->src.n * f->cfg.holdout);
     if (fp.rows_train < 1) fp.rows_train = f->src.n;
@@ -620,13 +627,14 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   memset(&f, 0, sizeof f);
   f.x = sqlite3_user_data(ctx);
   f.db = sqlite3_context_db_handle(ctx);
-  f.mem = vae_counting_mem(&f.count);
   if (check_args(ctx, argc, argv, &f, &opt_text)) return;
+  f.mem = vae_counting_mem(&f.count);
   msg[0] = 0;
   vrc = vae_options_parse(&vae_sqlite_mem, opt_text, opt_text ? (size_t)sqlite3_value_bytes(argv[2]) : 0, &f.o,
                           msg, sizeof msg);
   if (vrc != VAE_OK) {
     vae_options_free(&f.o);
+    vae_counting_end(&f.count);
     if (vrc == VAE_NOMEM) sqlite3_result_error_nomem(ctx);
     else vae_result_errmsg(ctx, SQLITE_ERROR, sqlite3_mprintf("vae_fit: %s", msg));
     return;
@@ -649,6 +657,7 @@ static void fit_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   vae_source_free(&f.src);
   vae_options_free(&f.o);
   vae_na_free(f.stored_na);
+  vae_counting_end(&f.count);
 }
 
 int vae_register_fit(sqlite3 *db, vae_ext *x) {

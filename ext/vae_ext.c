@@ -65,38 +65,53 @@ static void mem_free(void *ctx, void *p) {
   sqlite3_free(p);
 }
 
-const vae_allocator vae_sqlite_mem = {mem_malloc, mem_realloc, mem_free, NULL};
+const vae_allocator vae_sqlite_mem = {mem_malloc, mem_realloc, mem_free, NULL, 0};
 
 /* The counting allocator: SQLite's, with the bytes held now and at most
-** (sqlite3_msize: what SQLite's allocator really handed out). */
+** (sqlite3_msize: what SQLite's allocator really handed out), under c's
+** lock. */
 static void count_add(vae_mem_count *c, sqlite3_uint64 add, sqlite3_uint64 sub) {
   c->now = c->now + add - (sub < c->now + add ? sub : c->now + add);
   if (c->now > c->peak) c->peak = c->now;
 }
 
 static void *count_malloc(void *ctx, size_t size) {
+  vae_mem_count *c = ctx;
+  pthread_mutex_lock(&c->lock);
   void *p = sqlite3_malloc64(size);
-  if (p) count_add(ctx, sqlite3_msize(p), 0);
+  if (p) count_add(c, sqlite3_msize(p), 0);
+  pthread_mutex_unlock(&c->lock);
   return p;
 }
 
 static void *count_realloc(void *ctx, void *p, size_t size) {
+  vae_mem_count *c = ctx;
+  pthread_mutex_lock(&c->lock);
   sqlite3_uint64 old = p ? sqlite3_msize(p) : 0;
   void *q = sqlite3_realloc64(p, size);
-  if (q) count_add(ctx, sqlite3_msize(q), old);
+  if (q) count_add(c, sqlite3_msize(q), old);
+  pthread_mutex_unlock(&c->lock);
   return q;
 }
 
 static void count_free(void *ctx, void *p) {
-  if (p) count_add(ctx, 0, sqlite3_msize(p));
+  vae_mem_count *c = ctx;
+  pthread_mutex_lock(&c->lock);
+  if (p) count_add(c, 0, sqlite3_msize(p));
   sqlite3_free(p);
+  pthread_mutex_unlock(&c->lock);
 }
 
 vae_allocator vae_counting_mem(vae_mem_count *c) {
-  vae_allocator a = {count_malloc, count_realloc, count_free, c};
+  vae_allocator a = {count_malloc, count_realloc, count_free, c, 1};
   c->now = c->peak = 0;
+  pthread_mutex_init(&c->lock, NULL);
   return a;
 }
+
+void vae_counting_end(vae_mem_count *c) { pthread_mutex_destroy(&c->lock); }
+void vae_counting_lock(vae_mem_count *c) { pthread_mutex_lock(&c->lock); }
+void vae_counting_unlock(vae_mem_count *c) { pthread_mutex_unlock(&c->lock); }
 
 int vae_interrupted(sqlite3 *db, sqlite3_stmt **poll) {
   int rc;

@@ -5060,6 +5060,153 @@ static void test_members_interrupted(void) {
         vae_mem_live() - live);
 }
 
+/* test_mem under a lock, marked threadsafe: a fit of two members on two
+** threads or more trains the member on a thread of its own with it. */
+static pthread_mutex_t locked_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *locked_malloc(void *ctx, size_t size) {
+  pthread_mutex_lock(&locked_lock);
+  void *q = test_malloc(ctx, size);
+  pthread_mutex_unlock(&locked_lock);
+  return q;
+}
+static void *locked_realloc(void *ctx, void *p, size_t size) {
+  pthread_mutex_lock(&locked_lock);
+  void *q = test_realloc(ctx, p, size);
+  pthread_mutex_unlock(&locked_lock);
+  return q;
+}
+static void locked_free(void *ctx, void *p) {
+  pthread_mutex_lock(&locked_lock);
+  test_free(ctx, p);
+  pthread_mutex_unlock(&locked_lock);
+}
+static const vae_allocator locked_mem = {locked_malloc, locked_realloc, locked_free, NULL, 1};
+
+/* Progress as a host sees it: on which thread, how many first epochs, a
+** stop at the n-th call (0: never). */
+typedef struct {
+  pthread_t caller;
+  int calls, firsts, stop_at, foreign;
+} beside_watch;
+
+static int beside_progress(void *ctx, int epoch, double tl, double vl, double rps) {
+  beside_watch *w = ctx;
+  (void)tl, (void)vl, (void)rps;
+  w->foreign += !pthread_equal(pthread_self(), w->caller);
+  w->firsts += epoch == 1;
+  return ++w->calls == w->stop_at;
+}
+
+/* One fit of mx by cfg from a new model on allocator a: its blob (NULL
+** when the fit failed: *rc). */
+static unsigned char *beside_fit(const vae_allocator *a, const vae_column *cols, const float *mx,
+                                 int n, const vae_config *cfg, beside_watch *w, size_t *len,
+                                 int *rc) {
+  vae_model *m = NULL;
+  unsigned char *blob = NULL;
+  char err[200] = "";
+  *rc = vae_model_create(a, cols, 5, cfg, mx, n, &m, err, sizeof err);
+  if (*rc == VAE_OK) *rc = vae_fit(m, mx, n, cfg, beside_progress, w, NULL, err, sizeof err);
+  if (*rc == VAE_OK && vae_model_save(m, &blob, len) != VAE_OK) blob = NULL;
+  vae_model_free(m);
+  return blob;
+}
+
+/* Two members side by side (vae_fit with two threads and a threadsafe
+** allocator): the same blob as one after the other; progress only on the
+** caller's thread, with the first member's epochs alone; stopped at any
+** call of progress, or out of memory at any allocation on either thread,
+** the fit fails cleanly (the model as it was, every block freed). */
+static void test_members_beside(void) {
+  enum { M = 200 };
+  float mx[M * 5];
+  mixed_data(mx, M, 4, 0.2);
+  vae_column cols[5];
+  mixed_columns(cols);
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.epochs = 6;
+  cfg.hidden[0] = cfg.hidden[1] = 8;
+  cfg.samples = 2;
+  cfg.impute_samples = 8;
+  cfg.members = 2;
+  const long live = vae_mem_live();
+  size_t l1 = 0, l2 = 0, l3 = 0;
+  int rc1, rc2, rc3;
+  beside_watch w1 = {pthread_self(), 0, 0, 0, 0}, w2 = w1, w3 = w1;
+  cfg.threads = 1;
+  unsigned char *one = beside_fit(&locked_mem, cols, mx, M, &cfg, &w1, &l1, &rc1);
+  cfg.threads = 2;
+  unsigned char *two = beside_fit(&locked_mem, cols, mx, M, &cfg, &w2, &l2, &rc2);
+  unsigned char *serial = beside_fit(&test_mem, cols, mx, M, &cfg, &w3, &l3, &rc3);
+  CHECK(one && two && serial && l1 == l2 && l1 == l3 && memcmp(one, two, l1) == 0 &&
+            memcmp(one, serial, l1) == 0,
+        "two members beside each other, the same blob as one after the other (%d %d %d)", rc1,
+        rc2, rc3);
+  CHECK(w1.firsts == 2 && w3.firsts == 2 && w2.firsts == 1,
+        "epoch 1 reported for both members in turn (%d, %d) but for the first alone beside "
+        "(%d)",
+        w1.firsts, w3.firsts, w2.firsts);
+  CHECK(w1.foreign + w2.foreign + w3.foreign == 0, "progress only on the caller's thread");
+  /* A stop at every call of progress (the member still training, or being
+  ** waited for). */
+  int stops = 0, bad = 0;
+  for (int k = 1; k <= w2.calls; k++) {
+    beside_watch w = {pthread_self(), 0, 0, k, 0};
+    size_t l = 0;
+    int rc;
+    unsigned char *b = beside_fit(&locked_mem, cols, mx, M, &cfg, &w, &l, &rc);
+    stops += rc == VAE_INTERRUPTED;
+    bad += !(rc == VAE_INTERRUPTED || (rc == VAE_OK && b && l == l1 && !memcmp(b, one, l)));
+    bad += w.foreign != 0;
+    vae_free(&test_mem, b);
+  }
+  CHECK(bad == 0 && stops > 0, "stopped at each of %d calls of progress: %d stopped, %d wrong",
+        w2.calls, stops, bad);
+  /* Out of memory at the k-th allocation of either thread (every 7th k:
+  ** the two threads' order varies anyway), with a model made first, so
+  ** that the failure is the fit's: it fails with VAE_NOMEM or succeeds
+  ** with the same blob, and leaves the model as it was. */
+  vae_model *m = NULL;
+  char err[200] = "";
+  int made = vae_model_create(&locked_mem, cols, 5, &cfg, mx, M, &m, err, sizeof err);
+  unsigned char *before = NULL;
+  size_t lb = 0;
+  if (made == VAE_OK) made = vae_model_save(m, &before, &lb);
+  vae_mem_fail_at(-1, 0);
+  beside_watch w = {pthread_self(), 0, 0, 0, 0};
+  if (made == VAE_OK) made = vae_fit(m, mx, M, &cfg, beside_progress, &w, NULL, err, sizeof err);
+  long allocs = vae_mem_count();
+  vae_model_free(m);
+  m = NULL;
+  int failed = 0, wrong = 0;
+  for (long k = 1; made == VAE_OK && k <= allocs + 10; k += 7) {
+    if (vae_model_create(&locked_mem, cols, 5, &cfg, mx, M, &m, err, sizeof err)) break;
+    vae_mem_fail_at(k, 0);
+    int rc = vae_fit(m, mx, M, &cfg, beside_progress, &w, NULL, err, sizeof err);
+    vae_mem_fail_at(-1, 0);
+    unsigned char *after = NULL;
+    size_t la = 0;
+    int src = vae_model_save(m, &after, &la);
+    failed += rc == VAE_NOMEM;
+    wrong += !(src == VAE_OK &&
+               ((rc == VAE_NOMEM && la == lb && !memcmp(after, before, la)) ||
+                (rc == VAE_OK && la == l1 && !memcmp(after, one, la))));
+    vae_free(&test_mem, after);
+    vae_model_free(m);
+    m = NULL;
+  }
+  CHECK(made == VAE_OK && failed > 0 && wrong == 0,
+        "out of memory at every 7th of %ld allocations: %d failed, %d wrong", allocs, failed,
+        wrong);
+  vae_free(&test_mem, before);
+  vae_free(&test_mem, one);
+  vae_free(&test_mem, two);
+  vae_free(&test_mem, serial);
+  CHECK(vae_mem_live() == live, "fits beside each other free every block (%ld left)",
+        vae_mem_live() - live);
+}
+
 int main(void) {
   test_blas_threads(); /* first: no pool has run yet */
   test_blas_kernels();
@@ -5135,6 +5282,7 @@ int main(void) {
   test_hole_weights();
   test_members();
   test_members_interrupted();
+  test_members_beside();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;
 }

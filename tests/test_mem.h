@@ -61,6 +61,6 @@ static void test_free(void *ctx, void *p) {
 /* Blocks of test_mem not freed yet: a leak check around a test. */
 static inline long vae_mem_live(void) { return test_live; }
 
-static const vae_allocator test_mem = {test_malloc, test_realloc, test_free, NULL};
+static const vae_allocator test_mem = {test_malloc, test_realloc, test_free, NULL, 0};
 
 #endif
