@@ -17,6 +17,12 @@ shell, every thread) come from the operating system. It prints the median
 and the range of the per-pair ratio, 2 threads over 1: below 1 is faster.
 Both runs of a pair give the same model bits (tests/sql/27_threads.sql).
 
+With --defaults the fit takes vae_fit's defaults but the seed and the
+threads ('{"seed":0,"threads":T}': early stopping on held-out rows, and
+on tables of up to 10,000 rows two members, which 2 threads train side by
+side), e.g. `--rows 500 --defaults` for a table of the quick imputation
+bench's size.
+
 It measures a set with the other core idle, then one while a separate
 process spins on a core (--modes idle,busy, the default).
 The figure moves with the host from run to run (one-thread runs took
@@ -25,7 +31,7 @@ measured in the same hour, and quote the median.
 
 Usage: /usr/bin/python3 bench/threads.py [--pairs 9 | --quick]
            [--modes idle,busy] [--so PATH] [--rows 20000] [--epochs 20]
-           [--sqlite3 sqlite3] [--no-save]
+           [--defaults] [--sqlite3 sqlite3] [--no-save]
 """
 
 import argparse
@@ -59,7 +65,7 @@ def one_run(shell, script):
     return wall, ru.ru_utime + ru.ru_stime
 
 
-def scripts(tmp, so, db, epochs):
+def scripts(tmp, so, db, epochs, defaults=False):
     """The two .sql files: the same fit on 1 and on 2 threads."""
     # .load takes the path without its suffix; the entry point comes from
     # the file name, so the copy keeps the name vae.so.
@@ -71,9 +77,11 @@ def scripts(tmp, so, db, epochs):
         with open(path, "w") as f:
             f.write(".load %s\n" % lib[:-3])
             f.write("ATTACH 'file:%s?mode=ro' AS src;\n" % db)
+            opts = ('{"seed":0,"threads":%d}' % t if defaults else
+                    '{"epochs":%d,"holdout":0,"seed":0,"threads":%d}'
+                    % (epochs, t))
             f.write("SELECT json_extract(vae_fit('m', 'SELECT * FROM src.t',"
-                    " '{\"epochs\":%d,\"holdout\":0,\"seed\":0,"
-                    "\"threads\":%d}'), '$.seconds');\n" % (epochs, t))
+                    " '%s'), '$.seconds');\n" % opts)
         out[t] = path
     return out
 
@@ -124,6 +132,9 @@ def main(argv=None):
     p.add_argument("--so", default=C.DEFAULT_SO)
     p.add_argument("--rows", type=int, default=20000)
     p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--defaults", action="store_true",
+                   help="vae_fit's defaults but seed and threads "
+                   "(--epochs unused)")
     p.add_argument("--sqlite3", default="sqlite3")
     p.add_argument("--no-save", action="store_true")
     a = p.parse_args(argv)
@@ -136,13 +147,14 @@ def main(argv=None):
     db = scale.database(a.rows)
     tmp = tempfile.mkdtemp(prefix="vae-threads-")
     try:
-        sql = scripts(tmp, os.path.abspath(a.so), db, a.epochs)
+        sql = scripts(tmp, os.path.abspath(a.so), db, a.epochs, a.defaults)
         rows = [measure(a, sql, m == "busy") for m in modes]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     rep = C.Report("threads")
-    rep.table("Threads: vae_fit of %d x 16 rows, %d epochs, 2 threads "
-              "against 1" % (a.rows, a.epochs),
+    what = ("defaults" if a.defaults else "%d epochs" % a.epochs)
+    rep.table("Threads: vae_fit of %d x 16 rows, %s, 2 threads "
+              "against 1" % (a.rows, what),
               ["other core", "pairs", "1 thread wall s", "2 threads wall s",
                "2 over 1 (median)", "min-max", "speed-up",
                "CPU 2 over 1", "load"], rows,
@@ -151,8 +163,10 @@ def main(argv=None):
                "the same bits on both (tests/sql/27_threads.sql)"])
     if not a.no_save:
         rep.save(preface="### Threads\n\n%s.\n\nCommand: `/usr/bin/python3 "
-                 "bench/threads.py --pairs %d --modes %s`"
-                 % (C.machine_line(), a.pairs, a.modes))
+                 "bench/threads.py --pairs %d --modes %s --rows %d%s`"
+                 % (C.machine_line(), a.pairs, a.modes, a.rows,
+                    " --defaults" if a.defaults else
+                    " --epochs %d" % a.epochs))
 
 
 if __name__ == "__main__":

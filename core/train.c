@@ -26,7 +26,9 @@
 ** put in m only once m's own fit has succeeded too, so that a failure
 ** leaves m and its member as they were. Its masked cells and their draws
 ** (spread_cells) are handed to m's fit, whose spread is chosen on both
-** members' cells.
+** members' cells. On two threads or more with a threadsafe allocator the
+** second member is fitted on a thread of its own (side_fit) beside m's
+** fit, which waits for it before reading its cells or keeping m.
 */
 #include "mem.h"
 #include "model.h"
@@ -2623,7 +2625,7 @@ struct side_fit {
   vae_model *member;
   const float *data;
   int64_t n;
-  vae_config cfg;          /* the member's: its seed, its half of the threads */
+  vae_config cfg;          /* the member's: its seed, half the threads */
   spread_cells *kept;      /* its masked cells, for m's spread */
   vae_progress_fn progress; /* the caller's, called on its thread alone */
   void *ctx;
@@ -2747,7 +2749,6 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
   spread_cells kept = {0}; /* the member's masked cells, for m's spread */
   side_fit side;
   int rc = VAE_OK, beside = 0;
-  vae_config own = *cfg; /* m's: its half of the threads when the member trains beside it */
   if (members == 2) {
     /* m's checks first: their messages, and nothing made for a fit that
     ** cannot start. */
@@ -2768,8 +2769,13 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
       side.kept = &kept;
       side.progress = progress;
       side.ctx = ctx;
+      /* m keeps every thread: while the member trains, m's pool finds a
+      ** core taken and works alone for spells (pool.c), and it shares
+      ** again once the member is done (a 500 x 16 table on 2 idle cores:
+      ** 1.71x one thread, against 1.34x with half the threads each, as
+      ** one member often stops early; with the other core busy 1.19x
+      ** against 1.37x; bench/threads.py --rows 500 --defaults). */
       beside = side_start(&side) == 0;
-      if (beside) own.threads = threads - threads / 2;
     }
     if (rc == VAE_OK && !beside)
       rc = fit_model(member, data, n, &mc, progress, ctx, NULL, err, errlen, 1, &kept, NULL, NULL);
@@ -2780,7 +2786,7 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
     }
   }
   if (beside) {
-    rc = fit_model(m, data, n, &own, main_progress, &side, rep, err, errlen, 0, NULL, &kept, &side);
+    rc = fit_model(m, data, n, cfg, main_progress, &side, rep, err, errlen, 0, NULL, &kept, &side);
     int src = side_wait(&side, rc != VAE_OK); /* done already when m's fit succeeded */
     if (rc == VAE_OK || (src != VAE_OK && src != VAE_INTERRUPTED)) {
       /* the member's failure (m's fit_model returned it, or failed after) */
@@ -2790,7 +2796,6 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
       }
     }
     side_end(&side);
-    m->cfg.threads = cfg->threads;
     member->cfg.threads = cfg->threads;
   } else {
     rc = fit_model(m, data, n, cfg, progress, ctx, rep, err, errlen, 0, NULL, &kept, NULL);

@@ -248,8 +248,8 @@ void vae_model_free(vae_model *m);
 ** holds is dropped. The member is fitted first, then m; rep is m's (its
 ** seconds those of both). Only estimates average the members (vae_infer).
 ** With two threads or more (cfg->threads, 0: the cores) and an allocator
-** that is threadsafe, the member is fitted on a thread of its own while m
-** is fitted on the caller's, each with half the threads (the same bits:
+** that is threadsafe, the member is fitted on a thread of its own (with
+** half the threads) while m is fitted on the caller's (the same bits:
 ** the members do not depend on each other or on their thread counts, and
 ** m reads the member's masked cells only once it is done). progress is
 ** still called only on the caller's thread, and for m's epochs alone: the
