@@ -2610,13 +2610,6 @@ static int copy_member(const vae_model *m, vae_model **out, char *err, size_t er
 **   before the refit on every held-out cell (three times the cells): 20 /
 **   20 and 19 / 17.
 ** Branch zmember keeps the first of these. */
-/* Issue 10, lead "shares on both members' held-out cells": not built.
-** Both members' linear parts are fitted on all rows at the end and are
-** nearly the same, so the average of the members' estimates is the mean
-** network's estimate blended with the linear part by the mean of the two
-** shares: the ensemble already takes its share from both members' cells
-** (each chosen on its own 10% of rows); pooling the cells would move only
-** which network weighs more. */
 /* A second member trained beside the first (vae_fit): fit_model on a
 ** thread of its own, which never calls the caller's progress (that may
 ** call back into the host, as SQLite's does, which only the caller's
@@ -2736,6 +2729,13 @@ static void side_end(side_fit *s) {
   pthread_cond_destroy(&s->done_cond);
 }
 
+/* Issue 10, lead "shares on both members' held-out cells": not built.
+** Both members' linear parts are fitted on all rows at the end and are
+** nearly the same, so the average of the members' estimates is the mean
+** network's estimate blended with the linear part by the mean of the two
+** shares: the ensemble already takes its share from both members' cells
+** (each chosen on its own 10% of rows); pooling the cells would move only
+** which network weighs more. */
 int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
             vae_progress_fn progress, void *ctx, vae_report *rep, char *err,
             size_t errlen) {
@@ -2772,8 +2772,8 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
       /* m keeps every thread: while the member trains, m's pool finds a
       ** core taken and works alone for spells (pool.c), and it shares
       ** again once the member is done (a 500 x 16 table on 2 idle cores:
-      ** 1.71x one thread, against 1.34x with half the threads each, as
-      ** one member often stops early; with the other core busy 1.19x
+      ** 1.69x one thread, against 1.34x with half the threads each, as
+      ** one member often stops early; with the other core busy 1.24x
       ** against 1.37x; bench/threads.py --rows 500 --defaults). */
       beside = side_start(&side) == 0;
     }
@@ -2787,13 +2787,12 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
   }
   if (beside) {
     rc = fit_model(m, data, n, cfg, main_progress, &side, rep, err, errlen, 0, NULL, &kept, &side);
-    int src = side_wait(&side, rc != VAE_OK); /* done already when m's fit succeeded */
-    if (rc == VAE_OK || (src != VAE_OK && src != VAE_INTERRUPTED)) {
-      /* the member's failure (m's fit_model returned it, or failed after) */
-      if (src != VAE_OK) {
-        rc = src;
-        vae_set_error(err, errlen, "%s", side.err);
-      }
+    int src = side_wait(&side, rc != VAE_OK); /* joined already if m's fit got that far */
+    /* The member's own failure is the fit's (m's fit returned it, or
+    ** stopped for it); stopped, the member failed for m's failure. */
+    if (src != VAE_OK && src != VAE_INTERRUPTED) {
+      rc = src;
+      vae_set_error(err, errlen, "%s", side.err);
     }
     side_end(&side);
     member->cfg.threads = cfg->threads;
