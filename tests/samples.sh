@@ -186,32 +186,28 @@ done
 # 8. Fit progress in the shell: {"verbose": true} prints one line per epoch
 # on stderr, none on stdout; a fit of 3 rows has two members (the default
 # up to 10,000 rows), so on one thread each epoch number comes twice, the
-# second member's four first. (On two threads the second member trains
-# beside the first and only the first's epochs are printed: below.)
-sqlite3 :memory: '.load ./vae' \
-  "SELECT json_extract(vae_fit('m', 'SELECT 1.0 AS a, 2.0 AS b UNION ALL SELECT 2, 3.5 UNION ALL SELECT 3, 5.25', '{\"epochs\": 4, \"patience\": 10, \"verbose\": true, \"threads\": 1}'), '\$.epochs')" \
-  >"$tmp/verbose.out" 2>"$tmp/verbose.err"
-status=$?
+# second member's four first; on two threads the second member trains
+# beside the first and only the first's epochs are printed.
+# verbose_fit THREADS LINES: the fit on THREADS threads prints LINES epoch
+# lines, of which LINES / 4 for epoch 4.
+verbose_fit() {
+  sqlite3 :memory: '.load ./vae' \
+    "SELECT json_extract(vae_fit('m', 'SELECT 1.0 AS a, 2.0 AS b UNION ALL SELECT 2, 3.5 UNION ALL SELECT 3, 5.25', '{\"epochs\": 4, \"patience\": 10, \"verbose\": true, \"threads\": $1}'), '\$.epochs')" \
+    >"$tmp/verbose$1.out" 2>"$tmp/verbose$1.err"
+  status=$?
+  threads=$1 lines=$2
+  cat "$tmp/verbose$1.err" >"$tmp/verbose$1.txt"
+}
 verbose_ok() {
-  [ "$(cat "$tmp/verbose.out")" = 4 ] &&
-    [ "$(count "$tmp/verbose.err" '^vae_fit: epoch [1-4] train [0-9.]+ val ')" -eq 8 ] &&
-    [ "$(count "$tmp/verbose.err" '^vae_fit: epoch 4 train ')" -eq 2 ]
+  [ "$(cat "$tmp/verbose$threads.out")" = 4 ] &&
+    [ "$(count "$tmp/verbose$threads.err" '^vae_fit: epoch [1-4] train [0-9.]+ val ')" -eq "$lines" ] &&
+    [ "$(count "$tmp/verbose$threads.err" '^vae_fit: epoch 4 train ')" -eq $((lines / 4)) ]
 }
-cat "$tmp/verbose.err" >"$tmp/verbose.txt"
-result 'shell: {"verbose": true} prints one progress line per epoch of each member on stderr' \
-  "$tmp/verbose.txt" $status verbose_ok
-
-sqlite3 :memory: '.load ./vae' \
-  "SELECT json_extract(vae_fit('m', 'SELECT 1.0 AS a, 2.0 AS b UNION ALL SELECT 2, 3.5 UNION ALL SELECT 3, 5.25', '{\"epochs\": 4, \"patience\": 10, \"verbose\": true, \"threads\": 2}'), '\$.epochs')" \
-  >"$tmp/verbose2.out" 2>"$tmp/verbose2.err"
-status=$?
-verbose2_ok() {
-  [ "$(cat "$tmp/verbose2.out")" = 4 ] &&
-    [ "$(count "$tmp/verbose2.err" '^vae_fit: epoch [1-4] train [0-9.]+ val ')" -eq 4 ] &&
-    [ "$(count "$tmp/verbose2.err" '^vae_fit: epoch 4 train ')" -eq 1 ]
-}
-cat "$tmp/verbose2.err" >"$tmp/verbose2.txt"
+verbose_fit 1 8
+result 'shell: {"verbose": true, "threads": 1} prints one progress line per epoch of each member on stderr' \
+  "$tmp/verbose1.txt" $status verbose_ok
+verbose_fit 2 4
 result 'shell: {"verbose": true, "threads": 2} prints the first member'"'"'s epochs alone (the second trains beside it)' \
-  "$tmp/verbose2.txt" $status verbose2_ok
+  "$tmp/verbose2.txt" $status verbose_ok
 
 harness_end

@@ -5019,6 +5019,16 @@ static int stop_at_epoch_one(void *ctx, int epoch, double tl, double vl, double 
   return epoch == 1 && ++s->seen >= s->n;
 }
 
+/* A small fit of two members of `epochs` epochs. */
+static void members_config(vae_config *cfg, int epochs) {
+  vae_config_default(cfg);
+  cfg->epochs = epochs;
+  cfg->hidden[0] = cfg->hidden[1] = 8;
+  cfg->samples = 2;
+  cfg->impute_samples = 8;
+  cfg->members = 2;
+}
+
 /* Interrupted in either member's fit, a fit of two members leaves the
 ** model (and its member, on a warm start) as it was: the same blob. */
 static void test_members_interrupted(void) {
@@ -5028,12 +5038,7 @@ static void test_members_interrupted(void) {
   vae_column cols[5];
   mixed_columns(cols);
   vae_config cfg;
-  vae_config_default(&cfg);
-  cfg.epochs = 4;
-  cfg.hidden[0] = cfg.hidden[1] = 8;
-  cfg.samples = 2;
-  cfg.impute_samples = 8;
-  cfg.members = 2;
+  members_config(&cfg, 4);
   const long live = vae_mem_live();
   char err[200] = "";
   for (int warm = 0; warm < 2; warm++)
@@ -5124,12 +5129,7 @@ static void test_members_beside(void) {
   vae_column cols[5];
   mixed_columns(cols);
   vae_config cfg;
-  vae_config_default(&cfg);
-  cfg.epochs = 6;
-  cfg.hidden[0] = cfg.hidden[1] = 8;
-  cfg.samples = 2;
-  cfg.impute_samples = 8;
-  cfg.members = 2;
+  members_config(&cfg, 6);
   const long live = vae_mem_live();
   size_t l1 = 0, l2 = 0, l3 = 0;
   int rc1, rc2, rc3;
