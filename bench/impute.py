@@ -554,9 +554,12 @@ def report(args, tables, scores, notes):
               "in the 5%%-95%% range of 40 draws (target 0.85-0.95), on at "
               "most %d rows per job" % args.calib_rows]
     if tr:
-        notes2.append("median vae / missForest time: %.2f (single thread "
-                      "each; a shared, busy machine: times are noisy)"
-                      % float(np.median(tr)))
+        vt = args.options.get("threads", 1)
+        notes2.append("median vae / missForest time: %.2f (%s; a shared, "
+                      "busy machine: times are noisy)"
+                      % (float(np.median(tr)), "single thread each"
+                         if vt == 1 else "vae on %s threads, missForest "
+                         "on one" % vt))
     for pat in PATTERNS:
         c = covs[pat]
         if c:
