@@ -44,7 +44,12 @@
 ** sets, within their spread, the issue's 1.6x reached in one set of four;
 ** --modes busy: 1.015 (0.822-1.174) and 1.016 (0.817-1.174) against
 ** 1.011 (0.999-1.024): a new phase shares its first window's jobs with a
-** busy core, where the build before kept training's spell.
+** busy core, where the build before kept training's spell. Keeping a
+** lost try's backoff across the new phase, so that its first window
+** ends at EARLY jobs too when the last verdict was a loss, measured no
+** better (--modes busy, three sets each in turn: 1.009, 1.025, 1.009
+** against 1.006, 0.998, 1.006): the phase's fresh buffers make its first
+** jobs slow either way.
 **
 ** Two idle cores: on this project's 2-core virtual machine one core ran
 ** the fit's work about 1.27x slower than the other, whichever thread was
