@@ -1829,6 +1829,76 @@ static void test_forest_share(void) {
   free(out);
 }
 
+/* The forest's share floor (train.c, FOREST_OOB_Z): y binary by the
+** rule y = (a > 0.3) xor (b > 0.7) of two uniform columns, which trees
+** state and the network and linear part do not, c normal noise and k a
+** binary one; 15% of every column missing, 200 rows, so that y's share is
+** chosen on some 15 held-out cells. The forest's out-of-bag reads beat
+** y's mode on well over 3 standard errors: y must keep its trees with a
+** share of at least FOREST_OOB_FLOOR on each of training seeds 0-5, and
+** its missing cells be imputed within 2 cells of the better of the forest
+** alone and the estimate without it. Without the floor (FOREST_OOB_Z 0)
+** seed 4's held-out cells gave y a share of 0.389: 5 of its cells wrong,
+** the forest alone 1. */
+static void test_forest_floor(void) {
+  enum { N = 200, P = 5, SEEDS = 6 };
+  vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
+                        {.name = "c", .kind = VAE_REAL}, {.name = "y", .kind = VAE_BINARY},
+                        {.name = "k", .kind = VAE_BINARY}};
+  float *x = malloc(sizeof(float) * N * P), *full = malloc(sizeof(float) * N * P),
+        *out = malloc(sizeof(float) * N * P);
+  int floored = 0, fits = 0, worst = 0;
+  for (int s = 0; s < SEEDS && x && full && out; s++) {
+    vae_rng rng;
+    vae_rng_seed(&rng, 300 + s);
+    for (int i = 0; i < N; i++) {
+      float *r = full + (size_t)i * P;
+      r[0] = (float)vae_rng_uniform(&rng);
+      r[1] = (float)vae_rng_uniform(&rng);
+      r[2] = vae_rng_normal(&rng);
+      r[3] = (float)((r[0] > 0.3f) != (r[1] > 0.7f));
+      r[4] = (float)vae_rng_below(&rng, 2);
+      for (int j = 0; j < P; j++) x[(size_t)i * P + j] = vae_rng_uniform(&rng) < 0.15 ? NAN : r[j];
+    }
+    vae_config cfg;
+    vae_config_default(&cfg);
+    cfg.seed = (uint64_t)s;
+    cfg.members = 1;
+    vae_model *m = NULL;
+    char err[200] = "";
+    if (vae_model_create(&test_mem, cols, P, &cfg, x, N, &m, err, sizeof err) ||
+        vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err)) {
+      CHECK(0, "forest floor fit: %s", err);
+      vae_model_free(m);
+      break;
+    }
+    fits++;
+    floored += vae_forest_has(m, 3) && m->forest_share[3] >= 0.5f;
+    int wrong[3] = {0, 0, 0}; /* the model, the forest alone, without the forest */
+    const float share = m->forest_share[3];
+    const float use[3] = {share, 1.0f, 0.0f};
+    for (int v = 0; v < 3; v++) {
+      m->forest_share[3] = use[v];
+      vae_infer(m, VAE_MEAN, N, x, NULL, 0, out, NULL);
+      for (int i = 0; i < N; i++)
+        if (isnan(x[(size_t)i * P + 3]))
+          wrong[v] += out[(size_t)i * P + 3] != full[(size_t)i * P + 3];
+    }
+    m->forest_share[3] = share;
+    const int best = wrong[1] < wrong[2] ? wrong[1] : wrong[2];
+    if (wrong[0] - best > worst) worst = wrong[0] - best;
+    printf("forest floor: seed %d, y's share %.3f, wrong %d (forest alone %d, without %d)\n", s,
+           share, wrong[0], wrong[1], wrong[2]);
+    vae_model_free(m);
+  }
+  CHECK(fits == SEEDS && floored == SEEDS, "y keeps a forest share of 0.5 or more on %d of %d fits",
+        floored, fits);
+  CHECK(worst <= 2, "y imputed within 2 cells of its better expert (worst %d more)", worst);
+  free(x);
+  free(full);
+  free(out);
+}
+
 /* The forest expert (forest.c). Rows of a, b uniform on [0, 1], c normal
 ** noise, k a categorical column of three levels (noise) and y binary with
 ** y = (a > 0.3) xor (b > 0.7): a rule one tree states in three splits and
@@ -4039,12 +4109,17 @@ static void test_knn_known_answer(void) {
   uint64_t seeds[N];
   for (int i = 0; i < N; i++) seeds[i] = 100 + (uint64_t)i;
   if (!rc) rc = vae_infer(m, VAE_DRAW, N, x, seeds, 0, draw1, NULL);
-  float share[4];
+  /* The network and linear part alone: the level's forest, which the
+  ** clusters' out-of-bag reads give a share (train.c, FOREST_OOB_Z), off
+  ** too. */
+  float share[4], forest[4];
   memcpy(share, m->knn_share, sizeof share);
-  for (int j = 0; j < 4; j++) m->knn_share[j] = 0;
+  memcpy(forest, m->forest_share, sizeof forest);
+  for (int j = 0; j < 4; j++) m->knn_share[j] = m->forest_share[j] = 0;
   if (!rc) rc = vae_infer(m, VAE_MEAN, N, x, NULL, 0, alone, NULL);
   if (!rc) rc = vae_infer(m, VAE_DRAW, N, x, seeds, 0, draw2, NULL);
   memcpy(m->knn_share, share, sizeof share);
+  memcpy(m->forest_share, forest, sizeof forest);
   cluster_errors(m, x, full, alone, N, &rmse0, &errors0);
   CHECK(rc == VAE_OK && rmse < 0.05 && errors < 0.02,
         "with the neighbours c misses by %.3f sd, the level %.3f of the time", rmse, errors);
@@ -5274,6 +5349,7 @@ int main(void) {
   test_forest();
   test_split_linear();
   test_forest_share();
+  test_forest_floor();
   test_forest_filled();
   test_modal_columns();
   test_beyond_range();
