@@ -930,11 +930,20 @@ static void choose_forest_shares(vae_model *m, const blend_cells *c, const float
 #define FOREST_OOB_Z 3.0
 #endif
 #define FOREST_OOB_FLOOR 0.5f
+/* Whether the forest's out-of-bag most probable level beats the mode by
+** z standard errors or more, paired: g the cells only the forest has
+** right less those only the mode has, against sqrt of their number (o:
+** VAE_FOREST_OOB figures, forest.c). */
+static int oob_beats_mode(const double *o, double z) {
+  const double g = o[1] - o[2];
+  return g > 0 && g >= z * sqrt(o[1] + o[2]);
+}
+
 static void forest_floor(vae_model *m, const double *oob) {
   for (int j = 0; oob && FOREST_OOB_Z > 0 && j < m->p; j++) {
-    const double *o = oob + (size_t)j * VAE_FOREST_OOB, g = o[1] - o[2];
     if (vae_is_numeric(m->cols[j].kind) || !vae_forest_has(m, j)) continue;
-    if (g > 0 && g >= FOREST_OOB_Z * sqrt(o[1] + o[2]) && m->forest_share[j] < FOREST_OOB_FLOOR)
+    if (oob_beats_mode(oob + (size_t)j * VAE_FOREST_OOB, FOREST_OOB_Z) &&
+        m->forest_share[j] < FOREST_OOB_FLOOR)
       m->forest_share[j] = FOREST_OOB_FLOOR;
   }
 }
@@ -1336,8 +1345,7 @@ static void against_mode(const vae_model *m, const blend_cells *c, const float *
 /* Whether the forest's out-of-bag figures o (VAE_FOREST_OOB of them) show
 ** its column predictable: (a) or (b) above. */
 static int oob_predicts(const double *o) {
-  const double g = o[1] - o[2];
-  return o[0] > 0 || (g > 0 && g >= MODE_OOB_Z * sqrt(o[1] + o[2]));
+  return o[0] > 0 || oob_beats_mode(o, MODE_OOB_Z);
 }
 
 static void choose_modes(vae_model *m, const blend_cells *c, const float *data,
