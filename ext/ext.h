@@ -80,8 +80,10 @@ int vae_register_fidelity(sqlite3 *db, vae_ext *x);
 /* The destructor given to SQLite with every registration. */
 void vae_ext_unref(void *p);
 
-/* Sets an error on ctx: "<msg>" with SQLITE_NOMEM when msg is NULL. Frees
-** msg (from sqlite3_mprintf). rc chooses the code (SQLITE_ERROR if 0). */
+/* Sets an error on ctx: "<msg>", or SQLITE_NOMEM when msg is NULL (a
+** message that could not be made) unless rc names another failure, whose
+** words are then sqlite3_errstr's. Frees msg (from sqlite3_mprintf). rc
+** chooses the code (SQLITE_ERROR if 0). */
 void vae_result_errmsg(sqlite3_context *ctx, int rc, char *msg);
 
 /* Sets msg (from sqlite3_mprintf, owned from now on) as the error of a
@@ -148,5 +150,17 @@ int vae_interrupted(sqlite3 *db, sqlite3_stmt **poll);
 /* Runs one SQL statement without results; on failure *err (if not NULL)
 ** receives a copy of the message. */
 int vae_exec(sqlite3 *db, const char *sql, char **err);
+
+/* Undoes and closes SAVEPOINT `name` after a failure. ROLLBACK TO is a
+** statement, and once sqlite3_interrupt is called no statement of the
+** connection runs (none even parses) until the one calling us ends: the
+** work would stay, uncommitted, in a transaction left open. Then `writer`
+** is stepped: a statement that writes (sqlite3_stmt_readonly false),
+** prepared before the savepoint, that stops at its first instruction; an
+** interrupted statement that writes rolls the whole transaction back
+** (SQLite's rule for sqlite3_interrupt), which undoes the work, and with
+** it, inside a transaction the host began, the host's (as an interrupted
+** UPDATE of its own would). */
+void vae_savepoint_undo(sqlite3 *db, const char *name, sqlite3_stmt *writer);
 
 #endif

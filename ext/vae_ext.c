@@ -204,8 +204,14 @@ int vae_readonly_begin(sqlite3 *db, vae_readonly *g, const char *fn, char **err)
   }
   if (rc == SQLITE_OK && !on) {
     /* Prepared before anything changes, so that undoing cannot fail for
-    ** want of memory. */
-    rc = sqlite3_prepare_v2(db, "PRAGMA query_only = 0", -1, &g->restore, NULL);
+    ** want of memory. Setting query_only expires it, so vae_readonly_end's
+    ** step prepares it again, and a pragma's flag changes as the statement
+    ** is parsed. After sqlite3_interrupt the parser stops at the first
+    ** space, comment or end of text it meets (until the interrupted
+    ** statement ends): written without spaces and closed by ';', the
+    ** statement is parsed, and the flag cleared, before the end is met
+    ** (tests/sql/39_source_readonly.py; with spaces it stayed on). */
+    rc = sqlite3_prepare_v2(db, "PRAGMA\"query_only\"=0;", -1, &g->restore, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
       sqlite3_finalize(g->restore);
@@ -241,8 +247,13 @@ int vae_readonly_end(sqlite3 *db, vae_readonly *g, const char *fn, int rc, char 
 }
 
 void vae_result_errmsg(sqlite3_context *ctx, int rc, char *msg) {
-  if (!msg || rc == SQLITE_NOMEM) {
+  if (rc == SQLITE_NOMEM || (!msg && (rc == SQLITE_OK || rc == SQLITE_ERROR))) {
     sqlite3_result_error_nomem(ctx);
+  } else if (!msg) {
+    /* A failure no message was made for (a step that was interrupted):
+    ** SQLite's words for its code, not "out of memory". */
+    sqlite3_result_error(ctx, sqlite3_errstr(rc), -1);
+    sqlite3_result_error_code(ctx, rc);
   } else {
     sqlite3_result_error(ctx, msg, -1);
     if (rc != 0 && rc != SQLITE_ERROR) sqlite3_result_error_code(ctx, rc);

@@ -81,3 +81,29 @@ print(db.execute('SELECT x FROM log').fetchall(), db.execute('SELECT count(*) FR
 print('-- a read-only source that calls a function is fine')
 run("SELECT json_extract(vae_fit('m', ?, ?), '$.rows')",
     "SELECT a, b, run_sql('SELECT count(*) FROM t') AS w FROM t", opts)
+print('-- interrupted while the source is read: the connection is as it was')
+# sqlite3_interrupt fails every statement of the connection until the
+# interrupted one ends, PRAGMA query_only = 0 among them: the undoing must
+# not need a statement to run (it once left query_only on).
+calls = [0]
+
+
+def stop_at_row(x):
+    calls[0] += 1
+    if calls[0] == 10:
+        db.interrupt()
+    return x
+
+
+db.create_function('stop_at_row', 1, stop_at_row)
+for call in ("SELECT json_extract(vae_fit('m', ?, ?), '$.rows')",
+             "SELECT json_extract(vae_fidelity('m0', ?), '$.rows_real')"):
+    calls[0] = 0
+    args = ('SELECT stop_at_row(a) AS a, b FROM t',) + ((opts,) if 'fit' in call else ())
+    run(call, *args)
+    print(db.execute('PRAGMA query_only').fetchone(),
+          db.execute("SELECT count(*) FROM pragma_database_list").fetchone())
+    db.execute('INSERT INTO log VALUES (2)')
+    db.execute("ATTACH ':memory:' AS aux3")
+    db.execute('DETACH aux3')
+print(db.execute('SELECT count(*) FROM log WHERE x = 2').fetchone())
