@@ -367,12 +367,33 @@ done:
   return rc;
 }
 
+/* A statement that writes the table and changes nothing, prepared before
+** the savepoint for vae_savepoint_undo (ext.h): after an interrupt, no
+** statement can be prepared. NULL when the table cannot take it (no such
+** column: fill_table says so). */
+static int prepare_writer(sqlite3 *db, const vae_model *m, const char *schema,
+                          const char *table, sqlite3_stmt **writer) {
+  const char *c = vae_model_column(m, 0)->name;
+  char *sql = sqlite3_mprintf("UPDATE \"%w\".\"%w\" SET \"%w\" = \"%w\" WHERE 0", schema,
+                              table, c, c);
+  if (!sql) return SQLITE_NOMEM;
+  int rc = sqlite3_prepare_v2(db, sql, -1, writer, NULL);
+  sqlite3_free(sql);
+  if (rc == SQLITE_NOMEM) return rc;
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(*writer);
+    *writer = NULL;
+  }
+  return SQLITE_OK;
+}
+
 static void fill_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   vae_ext *x = sqlite3_user_data(ctx);
   sqlite3 *db = sqlite3_context_db_handle(ctx);
   const char *name, *tname;
   char *err = NULL, *schema = NULL, *table = NULL;
   vae_entry *e = NULL;
+  sqlite3_stmt *writer = NULL;
   sqlite3_int64 count = 0;
   int rc;
   if (argc != 2) {
@@ -405,15 +426,13 @@ static void fill_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       rc = SQLITE_ERROR;
     }
   }
+  if (rc == SQLITE_OK) rc = prepare_writer(db, e->m, schema, table, &writer);
   if (rc == SQLITE_OK) {
     rc = vae_exec(db, "SAVEPOINT vae_fill", &err);
     if (rc == SQLITE_OK) {
       rc = fill_table(db, e->m, e->na, schema, table, &count, &err);
       if (rc == SQLITE_OK) rc = vae_exec(db, "RELEASE vae_fill", &err);
-      if (rc != SQLITE_OK) {
-        sqlite3_exec(db, "ROLLBACK TO vae_fill", NULL, NULL, NULL);
-        sqlite3_exec(db, "RELEASE vae_fill", NULL, NULL, NULL);
-      }
+      if (rc != SQLITE_OK) vae_savepoint_undo(db, "vae_fill", writer);
     } else if (rc == SQLITE_BUSY) {
       sqlite3_free(err);
       err = sqlite3_mprintf("vae_fill: cannot run inside a statement that writes "
@@ -426,6 +445,10 @@ static void fill_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       err = t;
     }
   }
+  sqlite3_finalize(writer);
+  if (rc != SQLITE_OK && rc != SQLITE_NOMEM && !err)
+    err = rc == SQLITE_INTERRUPT ? sqlite3_mprintf("vae_fill: interrupted")
+                                 : sqlite3_mprintf("vae_fill: %s", sqlite3_errstr(rc));
   if (rc == SQLITE_OK) sqlite3_result_int64(ctx, count);
   else vae_result_errmsg(ctx, rc, err);
   sqlite3_free(schema);

@@ -16,6 +16,20 @@ int vae_exec(sqlite3 *db, const char *sql, char **err) {
   return rc;
 }
 
+void vae_savepoint_undo(sqlite3 *db, const char *name, sqlite3_stmt *writer) {
+  char sql[64];
+  sqlite3_snprintf(sizeof sql, sql, "ROLLBACK TO %s", name);
+  int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_snprintf(sizeof sql, sql, "RELEASE %s", name);
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+  } else if (rc == SQLITE_INTERRUPT && writer && !sqlite3_stmt_readonly(writer)) {
+    sqlite3_reset(writer);
+    sqlite3_step(writer);
+    sqlite3_reset(writer);
+  }
+}
+
 static void entry_free(vae_entry *e) {
   vae_model_free(e->m);
   vae_na_free(e->na);
@@ -374,11 +388,14 @@ int vae_store_save(sqlite3 *db, const vae_store_row *r, char **err) {
 }
 
 static int store_save_once(sqlite3 *db, const vae_store_row *r, char **err) {
-  sqlite3_stmt *st = NULL;
+  sqlite3_stmt *st = NULL, *ddl = NULL;
   sqlite3_int64 id;
   int rc, sp = 1;
   *err = NULL;
-  rc = vae_exec(db, "SAVEPOINT vae_store", NULL);
+  /* Prepared before the savepoint: it is also the statement that writes
+  ** which vae_savepoint_undo needs after an interrupt. */
+  rc = sqlite3_prepare_v2(db, VAE_STORE_DDL, -1, &ddl, NULL);
+  if (rc == SQLITE_OK) rc = vae_exec(db, "SAVEPOINT vae_store", NULL);
   if (rc == SQLITE_BUSY) {
     /* Called from a statement that writes (CREATE TABLE r AS SELECT
     ** vae_fit(...)): no savepoint can be opened, but the row is written by
@@ -386,9 +403,13 @@ static int store_save_once(sqlite3 *db, const vae_store_row *r, char **err) {
     sp = 0;
   } else if (rc != SQLITE_OK) {
     *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    sqlite3_finalize(ddl);
     return rc;
   }
-  rc = vae_exec(db, VAE_STORE_DDL, err);
+  rc = sqlite3_step(ddl);
+  rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+  if (rc != SQLITE_OK) *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  sqlite3_reset(ddl);
   if (rc == SQLITE_OK) {
     /* Names are case-insensitive: the new model replaces every spelling. */
     rc = sqlite3_prepare_v2(db, "DELETE FROM main.vae_models WHERE name = ?1 COLLATE NOCASE "
@@ -433,11 +454,8 @@ static int store_save_once(sqlite3 *db, const vae_store_row *r, char **err) {
       *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
     }
   }
-  if (!sp) return rc;
-  if (rc == SQLITE_OK) rc = vae_exec(db, "RELEASE vae_store", err);
-  if (rc != SQLITE_OK) {
-    sqlite3_exec(db, "ROLLBACK TO vae_store", NULL, NULL, NULL);
-    sqlite3_exec(db, "RELEASE vae_store", NULL, NULL, NULL);
-  }
+  if (sp && rc == SQLITE_OK) rc = vae_exec(db, "RELEASE vae_store", err);
+  if (sp && rc != SQLITE_OK) vae_savepoint_undo(db, "vae_store", ddl);
+  sqlite3_finalize(ddl);
   return rc;
 }

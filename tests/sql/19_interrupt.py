@@ -31,3 +31,18 @@ try:
     print('sample not interrupted')
 except sqlite3.Error as e:
     print(type(e).__name__, e)
+
+# An interrupt between the store's statements (here set by a trigger on
+# vae_models, after the INSERT and before the RELEASE): no statement runs
+# on the connection until vae_fit's ends, ROLLBACK TO among them, and the
+# fit once left its savepoint's transaction open with the new model in it.
+db.create_function('stop_now', 0, db.interrupt)
+db.execute('CREATE TRIGGER stop AFTER INSERT ON vae_models BEGIN SELECT stop_now(); END')
+try:
+    db.execute("""SELECT vae_fit('m2', 't', '{"epochs": 1, "hidden": [4], "latent": 1}')""").fetchone()
+    print('store not interrupted')
+except sqlite3.Error as e:
+    print(type(e).__name__, e)
+print('no transaction left open:', not db.in_transaction)
+print('models:', [r[0] for r in db.execute('SELECT name FROM vae_models')])
+db.execute('DROP TRIGGER stop')
