@@ -104,6 +104,31 @@ typedef struct {
   double *train_loss, *val_loss;
 } fit_buffers;
 
+/* Asks the caller every tenth of a second whether to stop, and tells it
+** the training rows per second so far (0 before training starts). A
+** member training beside the first asks at every poll (every = 0): its
+** question is a flag (side_progress), and each tenth of a second it
+** waited added to the time a stopped fit took to return, after the
+** first's own wait (tests/sql/44_limits.py under ASan: 0.50 s). */
+typedef struct {
+  vae_progress_fn fn;
+  void *ctx;
+  double last;
+  double start;        /* when training began; 0 before */
+  int64_t rows;        /* rows trained on since */
+  double every;        /* seconds between questions */
+} poller;
+
+static int interrupted(poller *p) {
+  double t = now_seconds(), rate = 0;
+  if (!p->fn || t - p->last <= p->every) return 0;
+  p->last = t;
+  if (p->start > 0 && t > p->start) rate = (double)p->rows / (t - p->start);
+  return p->fn(p->ctx, -1, NAN, NAN, rate) != 0;
+}
+
+static int poll_stop(void *p) { return interrupted(p); }
+
 static void free_buffers(fit_buffers *b) {
   vae_pool_free(b->pool);
   for (int s = 0; b->w && s < b->nshards; s++) vae_work_free(&b->w[s]);
@@ -130,35 +155,31 @@ static void free_buffers(fit_buffers *b) {
   vae_free(&b->mem, b->val_loss);
 }
 
+/* The buffers of one fit. The parameter-sized ones are zeroed as they
+** come (the pages touched): for a wide network that is most of a second
+** (two members of 2048-wide layers, 8.5 million parameters each: some
+** 0.7 s on this machine), so poll is asked after each of them, and a fit
+** stopped meanwhile returns VAE_INTERRUPTED with nothing kept. */
 static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
-                         int64_t n, int epochs, int threads, int fixed_shares) {
+                         int64_t n, int epochs, int threads, int fixed_shares,
+                         poller *poll) {
   memset(b, 0, sizeof *b);
   b->mem = m->mem;
   b->batch = batch;
   b->nshards = (batch + SHARD_ROWS - 1) / SHARD_ROWS;
+  int rc = VAE_NOMEM;
   if (!(b->w = vae_calloc(&m->mem, (size_t)b->nshards, sizeof *b->w)) ||
-      !(b->loss = vae_calloc(&m->mem, (size_t)b->nshards * LINE_DOUBLES, sizeof(double)))) {
-    free_buffers(b);
-    return VAE_NOMEM;
-  }
+      !(b->loss = vae_calloc(&m->mem, (size_t)b->nshards * LINE_DOUBLES, sizeof(double))))
+    goto fail;
   for (int s = 0; s < b->nshards; s++) {
     int rows = batch - s * SHARD_ROWS < SHARD_ROWS ? batch - s * SHARD_ROWS : SHARD_ROWS;
-    if (vae_work_alloc(m, &b->w[s], rows, K, 1)) {
-      free_buffers(b);
-      return VAE_NOMEM;
-    }
+    if (vae_work_alloc(m, &b->w[s], rows, K, 1)) goto fail;
+    if (interrupted(poll)) goto stopped;
   }
   size_t np = m->nparams;
   if (!(b->rows = vae_calloc(&m->mem, (size_t)batch * m->p, sizeof(float))) ||
       !(b->hide = vae_calloc(&m->mem, (size_t)batch * m->p, 1)) ||
-      !(b->adam_m = vae_calloc(&m->mem, np, sizeof(float))) ||
-      !(b->grads = vae_calloc(&m->mem, np, sizeof(float))) ||
-      !(b->pairs = vae_calloc(&m->mem, np * (size_t)(b->nshards / 2 > 0 ? b->nshards / 2 : 1),
-                              sizeof(float))) ||
       !(b->pair_left = vae_calloc(&m->mem, (size_t)(b->nshards / 2 + 1) * LINE_INTS, sizeof(int))) ||
-      !(b->adam_v = vae_calloc(&m->mem, np, sizeof(float))) ||
-      !(b->best = vae_calloc(&m->mem, np, sizeof(float))) ||
-      !(b->backup = vae_calloc(&m->mem, np, sizeof(float))) ||
       !(b->blend = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->knn_share = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
       !(b->forest_share = vae_calloc(&m->mem, (size_t)m->p, sizeof(float))) ||
@@ -168,18 +189,25 @@ static int alloc_buffers(const vae_model *m, fit_buffers *b, int batch, int K,
       !(b->driver = vae_calloc(&m->mem, (size_t)m->p, 1)) ||
       !(b->idx = vae_calloc(&m->mem, (size_t)n, sizeof(int64_t))) ||
       !(b->train_loss = vae_calloc(&m->mem, (size_t)epochs, sizeof(double))) ||
-      !(b->val_loss = vae_calloc(&m->mem, (size_t)epochs, sizeof(double)))) {
-    free_buffers(b);
-    return VAE_NOMEM;
+      !(b->val_loss = vae_calloc(&m->mem, (size_t)epochs, sizeof(double))))
+    goto fail;
+  float **big[] = {&b->adam_m, &b->grads, &b->pairs, &b->adam_v, &b->best, &b->backup};
+  for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+    size_t count = np;
+    if (big[i] == &b->pairs) count *= (size_t)(b->nshards / 2 > 0 ? b->nshards / 2 : 1);
+    if (!(*big[i] = vae_calloc(&m->mem, count, sizeof(float)))) goto fail;
+    if (interrupted(poll)) goto stopped;
   }
   /* No more threads than shards; none at all is fine (the caller works),
   ** but a pool whose memory ran out fails the fit. */
-  if (vae_pool_create(&m->mem, threads < b->nshards ? threads : b->nshards, &b->pool)) {
-    free_buffers(b);
-    return VAE_NOMEM;
-  }
+  if (vae_pool_create(&m->mem, threads < b->nshards ? threads : b->nshards, &b->pool)) goto fail;
   if (fixed_shares) vae_pool_fix_shares(b->pool);
   return VAE_OK;
+stopped:
+  rc = VAE_INTERRUPTED;
+fail:
+  free_buffers(b);
+  return rc;
 }
 
 /* One pass of the network over rows idx[0..rows) of data, shard by shard
@@ -250,31 +278,6 @@ static double run_pass(const vae_model *m, fit_buffers *b, const float *data,
   for (int s = 0; s < shards; s++) loss += b->loss[s * LINE_DOUBLES];
   return loss;
 }
-
-/* Asks the caller every tenth of a second whether to stop, and tells it
-** the training rows per second so far (0 before training starts). A
-** member training beside the first asks at every poll (every = 0): its
-** question is a flag (side_progress), and each tenth of a second it
-** waited added to the time a stopped fit took to return, after the
-** first's own wait (tests/sql/44_limits.py under ASan: 0.50 s). */
-typedef struct {
-  vae_progress_fn fn;
-  void *ctx;
-  double last;
-  double start;        /* when training began; 0 before */
-  int64_t rows;        /* rows trained on since */
-  double every;        /* seconds between questions */
-} poller;
-
-static int interrupted(poller *p) {
-  double t = now_seconds(), rate = 0;
-  if (!p->fn || t - p->last <= p->every) return 0;
-  p->last = t;
-  if (p->start > 0 && t > p->start) rate = (double)p->rows / (t - p->start);
-  return p->fn(p->ctx, -1, NAN, NAN, rate) != 0;
-}
-
-static int poll_stop(void *p) { return interrupted(p); }
 
 /* Mean negative bound over rows idx[0..n), with the same noise each call so
 ** that epochs are compared on equal terms. *stop is set when poll says
@@ -2475,9 +2478,11 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   f.side = side;
   m->cfg.threads = cfg->threads; /* for the held-out inference below */
   plan_fit(m, n, cfg, &f.plan);
-  if (alloc_buffers(m, &f.b, f.plan.batch, cfg->samples, n, cfg->epochs,
-                    cfg->threads > 0 ? cfg->threads : vae_cores(), cfg->fixed_shares))
-    return VAE_NOMEM;
+  f.poll = (poller){progress, ctx, 0, 0, 0, progress == side_progress ? 0.0 : 0.1};
+  rc = alloc_buffers(m, &f.b, f.plan.batch, cfg->samples, n, cfg->epochs,
+                     cfg->threads > 0 ? cfg->threads : vae_cores(), cfg->fixed_shares, &f.poll);
+  if (rc == VAE_INTERRUPTED) vae_set_error(err, errlen, "interrupted");
+  if (rc) return rc;
   double *hold_err = rep ? vae_calloc(&m->mem, (size_t)m->p, sizeof(double)) : NULL;
   if (rep && !hold_err) {
     free_buffers(&f.b);
@@ -2502,7 +2507,7 @@ static int fit_model(vae_model *m, const float *data, int64_t n, const vae_confi
   for (int64_t i = 0; i < n; i++) f.b.idx[i] = i;
   shuffle(f.b.idx, n, &f.rng);
   f.opt = (vae_adam){cfg->lr, 0.9, 0.999, 1e-8, 0};
-  f.poll = (poller){progress, ctx, f.t0, now_seconds(), 0, progress == side_progress ? 0.0 : 0.1};
+  f.poll.start = now_seconds();
 
   rc = train_rounds(&f, err, errlen);
   /* The phases after training (the linear part's E step, the held-out
@@ -2804,6 +2809,12 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
     /* m's checks first: their messages, and nothing made for a fit that
     ** cannot start. */
     if ((rc = fit_checks(m, data, n, cfg, err, errlen))) return rc;
+    /* Making the member takes a tenth of a second for a wide network: a
+    ** stop asked for meanwhile is not kept waiting for it. */
+    if (progress && progress(ctx, -1, NAN, NAN, 0)) {
+      vae_set_error(err, errlen, "interrupted");
+      return VAE_INTERRUPTED;
+    }
     vae_config mc = *cfg;
     mc.members = 1;
     mc.seed = vae_member_seed(cfg->seed);
