@@ -395,7 +395,11 @@ static int store_save_once(sqlite3 *db, const vae_store_row *r, char **err) {
   /* Prepared before the savepoint: it is also the statement that writes
   ** which vae_savepoint_undo needs after an interrupt. */
   rc = sqlite3_prepare_v2(db, VAE_STORE_DDL, -1, &ddl, NULL);
-  if (rc == SQLITE_OK) rc = vae_exec(db, "SAVEPOINT vae_store", NULL);
+  if (rc != SQLITE_OK) {
+    *err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    return rc;
+  }
+  rc = vae_exec(db, "SAVEPOINT vae_store", NULL);
   if (rc == SQLITE_BUSY) {
     /* Called from a statement that writes (CREATE TABLE r AS SELECT
     ** vae_fit(...)): no savepoint can be opened, but the row is written by
