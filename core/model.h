@@ -281,7 +281,7 @@ void vae_work_free(vae_work *w);
 ** copied, statistics included). Used by create and load. */
 int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
                     const vae_config *cfg, vae_model **out, char *err, size_t errlen);
-void vae_model_init_params(vae_model *m, uint64_t seed);
+int vae_model_init_params(vae_model *m, uint64_t seed, int (*stop)(void *), void *ctx);
 /* Encoded width of columns: 1 per numeric or binary column, nlevels per
 ** categorical one (the one-hot inputs). */
 int64_t vae_encoded_width(const vae_column *cols, int p);

@@ -2834,9 +2834,11 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
     /* m's checks first: their messages, and nothing made for a fit that
     ** cannot start. */
     if ((rc = fit_checks(m, data, n, cfg, err, errlen))) return rc;
-    /* Making the member takes a tenth of a second for a wide network: a
-    ** stop asked for meanwhile is not kept waiting for it. */
-    if (progress && progress(ctx, -1, NAN, NAN, 0)) {
+    /* Making the member takes a tenth of a second for a wide network (a
+    ** quarter under ASan): it asks the caller whether to stop before it
+    ** starts (last 0) and as it goes. */
+    poller made = {progress, ctx, 0, 0, 0, 0.1};
+    if (interrupted(&made)) {
       vae_set_error(err, errlen, "interrupted");
       return VAE_INTERRUPTED;
     }
@@ -2844,7 +2846,8 @@ int vae_fit(vae_model *m, const float *data, int64_t n, const vae_config *cfg,
     mc.members = 1;
     mc.seed = vae_member_seed(cfg->seed);
     rc = m->member ? copy_member(m->member, &member, err, errlen)
-                   : vae_model_create(&m->mem, m->cols, m->p, &mc, data, n, &member, err, errlen);
+                   : vae_model_create_stoppable(&m->mem, m->cols, m->p, &mc, data, n, poll_stop,
+                                                &made, &member, err, errlen);
     int threads = cfg->threads > 0 ? cfg->threads : vae_cores();
     if (rc == VAE_OK && threads >= 2 && m->mem.threadsafe) {
       memset(&side, 0, sizeof side);

@@ -472,19 +472,32 @@ nomem:
   return VAE_NOMEM;
 }
 
+/* Parameters written between two questions to stop (a 2048-wide network
+** has 8.5 million: a tenth of a second, most of it their pages' first
+** touch). */
+#define INIT_CHUNK ((size_t)1 << 20)
+
 /* Glorot-uniform weights, zero biases; decoder log-variances start at 0
-** (unit variance in standardized units). */
-void vae_model_init_params(vae_model *m, uint64_t seed) {
+** (unit variance in standardized units). stop (may be NULL) is asked
+** every INIT_CHUNK parameters: VAE_INTERRUPTED when it says stop, the
+** parameters then part-drawn. The draws are the same whatever it says
+** until then. */
+int vae_model_init_params(vae_model *m, uint64_t seed, int (*stop)(void *), void *ctx) {
   vae_rng rng;
   vae_rng_seed(&rng, vae_seed_mix(seed, 0x1417));
-  memset(m->params, 0, m->nparams * sizeof(float));
+  for (size_t at = 0; at < m->nparams; at += INIT_CHUNK) {
+    if (stop && stop(ctx)) return VAE_INTERRUPTED;
+    memset(m->params + at, 0, (m->nparams - at < INIT_CHUNK ? m->nparams - at : INIT_CHUNK) * sizeof(float));
+  }
   for (int side = 0; side < 2; side++)
     for (int i = 0; i < m->nlayers; i++) {
       const vae_dense *L = side ? &m->dec[i] : &m->enc[i];
       double a = sqrt(6.0 / (L->in + L->out));
       float *W = m->params + L->w;
-      for (size_t k = 0; k < (size_t)L->in * L->out; k++)
+      for (size_t k = 0; k < (size_t)L->in * L->out; k++) {
+        if (k % INIT_CHUNK == INIT_CHUNK - 1 && stop && stop(ctx)) return VAE_INTERRUPTED;
         W[k] = (float)((2.0 * vae_rng_uniform(&rng) - 1.0) * a);
+      }
     }
   /* A wide column's U then V, each Glorot-uniform as a layer of its own;
   ** its block of the last layer's weights unused, 0. */
@@ -493,6 +506,7 @@ void vae_model_init_params(vae_model *m, uint64_t seed) {
   size_t at = m->lowrank;
   for (int j = 0; m->nwide && j < m->p; j++) {
     if (!vae_wide_column(&m->cfg, &m->cols[j])) continue;
+    if (stop && stop(ctx)) return VAE_INTERRUPTED;
     const int L = m->cols[j].nlevels;
     for (int i = 0; i < in; i++)
       memset(m->params + D->w + (size_t)i * D->out + m->off[j], 0, (size_t)L * sizeof(float));
@@ -502,6 +516,7 @@ void vae_model_init_params(vae_model *m, uint64_t seed) {
     for (size_t k = 0; k < (size_t)r * L; k++)
       m->params[at++] = (float)((2.0 * vae_rng_uniform(&rng) - 1.0) * av);
   }
+  return VAE_OK;
 }
 
 double vae_decoder_macs(const vae_model *m) {
@@ -696,6 +711,13 @@ int vae_check_data(const vae_column *cols, int p, const float *data,
 int vae_model_create(const vae_allocator *mem, const vae_column *cols, int p,
                      const vae_config *cfg, const float *data, int64_t n,
                      vae_model **out, char *err, size_t errlen) {
+  return vae_model_create_stoppable(mem, cols, p, cfg, data, n, NULL, NULL, out, err, errlen);
+}
+
+int vae_model_create_stoppable(const vae_allocator *mem, const vae_column *cols, int p,
+                               const vae_config *cfg, const float *data, int64_t n,
+                               int (*stop)(void *), void *ctx, vae_model **out, char *err,
+                               size_t errlen) {
   *out = NULL;
   vae_blas_ready();
   int rc = vae_check_data(cols, p, data, n, err, errlen);
@@ -703,12 +725,23 @@ int vae_model_create(const vae_allocator *mem, const vae_column *cols, int p,
   vae_model *m;
   rc = vae_model_alloc(mem, cols, p, cfg, &m, err, errlen);
   if (rc) return rc;
-  for (int j = 0; j < p; j++)
+  for (int j = 0; j < p; j++) {
+    /* A column of 10^6 rows takes some 10 ms to sort. */
+    if (stop && stop(ctx)) {
+      vae_model_free(m);
+      vae_set_error(err, errlen, "interrupted");
+      return VAE_INTERRUPTED;
+    }
     if (column_stats(mem, &m->cols[j], data, n, p, j)) {
       vae_model_free(m);
       return VAE_NOMEM;
     }
-  vae_model_init_params(m, cfg->seed);
+  }
+  if (vae_model_init_params(m, cfg->seed, stop, ctx)) {
+    vae_model_free(m);
+    vae_set_error(err, errlen, "interrupted");
+    return VAE_INTERRUPTED;
+  }
   /* The missingness model starts as MCAR: slope 0, and the intercept at
   ** the column's missing rate (kept within 0.1% and 99.9%). */
   for (int j = 0; m->sel && j < p && n > 0; j++) {

@@ -234,6 +234,13 @@ typedef struct vae_model vae_model;
 int vae_model_create(const vae_allocator *mem, const vae_column *cols, int p, const vae_config *cfg,
                      const float *data, int64_t n, vae_model **out,
                      char *err, size_t errlen);
+/* The same, asking stop(ctx) between pieces of its work (a wide network's
+** parameters take a tenth of a second to draw): VAE_INTERRUPTED, and no
+** model, when it says stop. stop may be NULL. */
+int vae_model_create_stoppable(const vae_allocator *mem, const vae_column *cols, int p,
+                               const vae_config *cfg, const float *data, int64_t n,
+                               int (*stop)(void *), void *ctx, vae_model **out, char *err,
+                               size_t errlen);
 void vae_model_free(vae_model *m);
 
 /* Trains m on data (n x p). Called on a loaded model it continues training

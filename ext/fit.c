@@ -544,6 +544,9 @@ static int read_source(fit_call *f, char **err) {
   return vae_source_read_guarded(f->x, f->db, f->source, &so, &f->src, err);
 }
 
+/* The stop question of vae_model_create_stoppable: a poll as training's. */
+static int stop_asked(void *ctx) { return on_progress(ctx, -1, NAN, NAN, 0); }
+
 /* Creates the model (unless warm) and trains it on f->src. */
 static int train(fit_call *f, char **err) {
   fit_progress fp;
@@ -551,23 +554,22 @@ static int train(fit_call *f, char **err) {
   int vrc, rc;
   memset(&fp, 0, sizeof fp);
   msg[0] = 0;
+  fp.verbose = f->o.verbose;
+  fp.db = f->db;
+  fp.count = &f->count;
+  fp.rows = f->src.n;
+  fp.rows_train = f->src.n - (int64_t)floor(f->src.n * f->cfg.holdout);
+  if (fp.rows_train < 1) fp.rows_train = f->src.n;
+  fp.cols = f->src.p;
+  fp.epochs = f->cfg.epochs;
   vrc = vae_config_check(&f->cfg, f->src.p, msg, sizeof msg);
   if (vrc == VAE_OK && !f->m)
-    vrc = vae_model_create(&f->mem, f->src.cols, f->src.p, &f->cfg, f->src.data,
-                           f->src.n, &f->m, msg, sizeof msg);
-  if (vrc == VAE_OK) {
-    fp.verbose = f->o.verbose;
-    fp.db = f->db;
-    fp.count = &f->count;
-    fp.rows = f->src.n;
-    fp.rows_train = f->src.n - (int64_t)floor(f->src.n * f->cfg.holdout);
-    if (fp.rows_train < 1) fp.rows_train = f->src.n;
-    fp.cols = f->src.p;
-    fp.epochs = f->cfg.epochs;
+    vrc = vae_model_create_stoppable(&f->mem, f->src.cols, f->src.p, &f->cfg, f->src.data,
+                                     f->src.n, stop_asked, &fp, &f->m, msg, sizeof msg);
+  if (vrc == VAE_OK)
     vrc = vae_fit(f->m, f->src.data, f->src.n, &f->cfg, on_progress, &fp, &f->rep, msg,
                   sizeof msg);
-    sqlite3_finalize(fp.poll);
-  }
+  sqlite3_finalize(fp.poll);
   if (vrc == VAE_OK) return SQLITE_OK;
   rc = core_rc(vrc);
   if (rc == SQLITE_INTERRUPT || fp.interrupted) {

@@ -5140,6 +5140,67 @@ static void test_members_interrupted(void) {
         vae_mem_live() - live);
 }
 
+/* Counts the calls of stop and says stop at the at-th (never for 0). */
+typedef struct {
+  int calls, at;
+} create_stop;
+
+static int stop_create_at(void *ctx) {
+  create_stop *s = ctx;
+  return ++s->calls == s->at;
+}
+
+/* vae_model_create_stoppable asks between the columns' statistics and
+** every million parameters drawn: stopped at any of those calls it makes
+** no model and frees all it took; never stopped, its model is
+** vae_model_create's, bit for bit (a 1024-wide network: 2.2 million
+** parameters). */
+static void test_create_stoppable(void) {
+  enum { M = 200 };
+  float mx[M * 5];
+  mixed_data(mx, M, 4, 0.2);
+  vae_column cols[5];
+  mixed_columns(cols);
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.hidden[0] = cfg.hidden[1] = 1024;
+  char err[200] = "";
+  vae_model *plain = NULL, *asked = NULL;
+  create_stop never = {0, 0};
+  int rc1 = vae_model_create(&test_mem, cols, 5, &cfg, mx, M, &plain, err, sizeof err);
+  int rc2 = vae_model_create_stoppable(&test_mem, cols, 5, &cfg, mx, M, stop_create_at, &never,
+                                       &asked, err, sizeof err);
+  unsigned char *a = NULL, *b = NULL;
+  size_t la = 0, lb = 0;
+  if (rc1 == VAE_OK && rc2 == VAE_OK) {
+    rc1 = vae_model_save(plain, &a, &la);
+    rc2 = vae_model_save(asked, &b, &lb);
+  }
+  CHECK(rc1 == VAE_OK && rc2 == VAE_OK && la == lb && memcmp(a, b, la) == 0,
+        "a model made asking whether to stop is the one made without (%d %d)", rc1, rc2);
+  CHECK(never.calls >= 5 + 2, "stop asked %d times: once a column, once a million parameters",
+        never.calls);
+  vae_free(&test_mem, a);
+  vae_free(&test_mem, b);
+  vae_model_free(plain);
+  vae_model_free(asked);
+  const long live = vae_mem_live();
+  int wrong = 0;
+  for (int k = 1; k <= never.calls; k++) {
+    create_stop stop = {0, k};
+    vae_model *m = (vae_model *)&stop; /* not NULL: the call must clear it */
+    err[0] = 0;
+    int rc = vae_model_create_stoppable(&test_mem, cols, 5, &cfg, mx, M, stop_create_at, &stop,
+                                        &m, err, sizeof err);
+    wrong += !(rc == VAE_INTERRUPTED && m == NULL && stop.calls == k &&
+               strcmp(err, "interrupted") == 0);
+    if (rc == VAE_OK) vae_model_free(m);
+  }
+  CHECK(wrong == 0, "stopped at each of its %d questions: %d wrong", never.calls, wrong);
+  CHECK(vae_mem_live() == live, "stopped makings free every block (%ld left)",
+        vae_mem_live() - live);
+}
+
 /* test_mem under a lock, marked threadsafe: a fit of two members on two
 ** threads or more trains the member on a thread of its own with it. */
 static pthread_mutex_t locked_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -5358,6 +5419,7 @@ int main(void) {
   test_hole_weights();
   test_members();
   test_members_interrupted();
+  test_create_stoppable();
   test_members_beside();
   printf("%d passed, %d failed\n", tests_passed, tests_failed);
   return tests_failed != 0;
