@@ -552,7 +552,6 @@ static int modal_level(const vae_model *m, int j) {
   return best;
 }
 
-
 /* The buffers of an inference call. A caller that makes many calls keeps
 ** them (vae_infer_kept, vae_sample_kept): allocating and freeing a few
 ** hundred KiB per batch made the allocator hand the memory back to the

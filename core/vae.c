@@ -505,7 +505,8 @@ int vae_model_init_params(vae_model *m, uint64_t seed, int (*stop)(void *), void
   vae_rng_seed(&rng, vae_seed_mix(seed, 0x1417));
   for (size_t at = 0; at < m->nparams; at += INIT_CHUNK) {
     if (stop && stop(ctx)) return VAE_INTERRUPTED;
-    memset(m->params + at, 0, (m->nparams - at < INIT_CHUNK ? m->nparams - at : INIT_CHUNK) * sizeof(float));
+    const size_t count = m->nparams - at < INIT_CHUNK ? m->nparams - at : INIT_CHUNK;
+    memset(m->params + at, 0, count * sizeof(float));
   }
   for (int side = 0; side < 2; side++)
     for (int i = 0; i < m->nlayers; i++) {
