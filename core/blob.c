@@ -71,6 +71,11 @@
 **           with modal 1 its training shares, f32 marginal[w] (w 1 for
 **           binary: P(1); nlevels for categorical, summing to 1 within
 **           1e-3), each within [0, 1]. Older blobs get none (all 0)
+**   since version 18, after the marginal columns: u32 pulled[p] (0 or 1;
+**           1 only for a real or integer column): whether the pull to
+**           the linear part moves the column's estimates (model.h,
+**           train.c's choose_pulls). Older blobs get 1 for every real and
+**           integer column
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           after the log-variances and selection (model.h), which older
@@ -236,6 +241,13 @@ static void put_modal(writer *w, const vae_model *m) {
                m->cols[j].kind == VAE_CATEGORICAL ? (size_t)m->cols[j].nlevels : 1);
 }
 
+/* ---- Format 18 sections ---- */
+
+/* The columns the pull to the linear part moves (version 18 on). */
+static void put_pulled(writer *w, const vae_model *m) {
+  for (int j = 0; j < m->p; j++) put_u32(w, m->pulled[j]);
+}
+
 /* ---- Format 14 sections ---- */
 
 /* The second member (version 14 on; the layout above): its length, then
@@ -324,6 +336,7 @@ static void write_model(writer *w, const vae_model *m) {
   put_split(w, m);
   put_member(w, m);
   put_modal(w, m);
+  put_pulled(w, m);
   put_u64(w, (uint64_t)m->nparams);
   for (size_t i = 0; i < m->nparams; i++) {
     uint32_t u;
@@ -528,6 +541,21 @@ static int read_modal(reader *r, uint32_t version, const vae_column *cols, uint3
       if (L > 1 && !(fabs(sum - 1.0) <= 1e-3)) r->bad = 1;
     }
     at += (size_t)L;
+  }
+  return r->bad ? VAE_CORRUPT : VAE_OK;
+}
+
+/* Whether the pull to the linear part moves each column (version 18 on)
+** into pulled[p]: 0 or 1, 1 only for a real or integer column. Older
+** blobs get 1 for those columns, as every model pulled them. */
+static int read_pulled(reader *r, uint32_t version, const vae_column *cols, uint32_t p,
+                       unsigned char *pulled) {
+  for (uint32_t j = 0; j < p; j++) pulled[j] = (unsigned char)vae_is_numeric(cols[j].kind);
+  if (version < 18) return VAE_OK;
+  for (uint32_t j = 0; j < p; j++) {
+    uint32_t u = get_u32(r);
+    if (u > 1 || (u && !vae_is_numeric(cols[j].kind))) r->bad = 1;
+    pulled[j] = (unsigned char)(u == 1);
   }
   return r->bad ? VAE_CORRUPT : VAE_OK;
 }
@@ -917,7 +945,7 @@ static int load_model(const vae_allocator *mem, const unsigned char *blob, size_
   float *knn_share = vae_malloc(mem, p * sizeof(float));
   float *spread = vae_malloc(mem, p * sizeof(float));
   float *forest_share = vae_malloc(mem, p * sizeof(float));
-  unsigned char *modal = vae_malloc(mem, p);
+  unsigned char *modal = vae_malloc(mem, p), *pulled = vae_malloc(mem, p);
   float *marginal = NULL; /* the encoded width, once the columns are read */
   vae_forest forest;
   memset(&forest, 0, sizeof forest);
@@ -927,7 +955,7 @@ static int load_model(const vae_allocator *mem, const unsigned char *blob, size_
   memset(&split, 0, sizeof split);
   vae_calibration cal = {0};
   vae_model *m = NULL, *member = NULL;
-  rc = cols && blend && knn_share && spread && forest_share && modal ? VAE_OK : VAE_NOMEM;
+  rc = cols && blend && knn_share && spread && forest_share && modal && pulled ? VAE_OK : VAE_NOMEM;
   for (uint32_t j = 0; j < p && rc == VAE_OK; j++) rc = read_column(&r, version, &cols[j]);
   if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad columns)");
   if (rc == VAE_OK) {
@@ -961,6 +989,10 @@ static int load_model(const vae_allocator *mem, const unsigned char *blob, size_
     rc = marginal ? read_modal(&r, version, cols, p, modal, marginal) : VAE_NOMEM;
     if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad marginal columns)");
   }
+  if (rc == VAE_OK) {
+    rc = read_pulled(&r, version, cols, p, pulled);
+    if (rc == VAE_CORRUPT) vae_set_error(err, errlen, "model is damaged (bad pulled columns)");
+  }
   if (rc == VAE_OK) rc = make_model(mem, version, cols, p, &cfg, r.left, &m, err, errlen);
   if (rc == VAE_OK) {
     /* vae_model_alloc copied the columns whole: names, levels, statistics
@@ -976,6 +1008,7 @@ static int load_model(const vae_allocator *mem, const unsigned char *blob, size_
     memset(&knn, 0, sizeof knn);
     memcpy(m->forest_share, forest_share, p * sizeof(float));
     memcpy(m->modal, modal, p);
+    memcpy(m->pulled, pulled, p);
     memcpy(m->marginal, marginal, (size_t)m->x_width * sizeof(float));
     m->forest = forest;
     memset(&forest, 0, sizeof forest);
@@ -995,6 +1028,7 @@ static int load_model(const vae_allocator *mem, const unsigned char *blob, size_
   vae_free(mem, spread);
   vae_free(mem, forest_share);
   vae_free(mem, modal);
+  vae_free(mem, pulled);
   vae_free(mem, marginal);
   vae_forest_free(mem, &forest);
   vae_knn_free(mem, &knn);

@@ -125,8 +125,16 @@ static float round_to_kind(const vae_column *c, double v) {
 #ifndef LIN_SURE_R2
 #define LIN_SURE_R2 0.98
 #endif
-static int beyond_range(const vae_model *m, int j, const double *linear, const double *r2) {
-  return r2 && !isnan(linear[j]) && m->blend[j] < 1.0f && !isnan(r2[j]) && r2[j] >= LIN_SURE_R2;
+void vae_estimate_range(const vae_model *m, int j, double lin, double r2, double *lo,
+                        double *hi) {
+  const vae_column *c = &m->cols[j];
+  *lo = c->min;
+  *hi = c->max;
+  if (!isnan(lin) && m->blend[j] < 1.0f && !isnan(r2) && r2 >= LIN_SURE_R2) {
+    const double width = (double)c->max - c->min;
+    *lo = fmax(*lo - width, -FLT_MAX);
+    *hi = fmin(*hi + width, FLT_MAX);
+  }
 }
 
 /* Issue 10: the tails, and cells pinned down. The network reads a
@@ -206,7 +214,7 @@ static double table_quantile(const vae_column *c, double u) {
 
 double vae_linear_pull(const vae_model *m, int j, double lin, double r2, double est) {
   const vae_column *c = &m->cols[j];
-  if (!m->pull || !m->lin.d || isnan(lin)) return est;
+  if (!m->pull || !m->pulled[j] || !m->lin.d || isnan(lin)) return est;
   const int pinned = !isnan(r2) && r2 >= PIN_R2;
   const int tail = c->nq >= 2 && (lin < table_quantile(c, TAIL_Q) || lin > table_quantile(c, 1 - TAIL_Q));
   return pinned || tail ? (1 - TAIL_PULL) * est + TAIL_PULL * lin : est;
@@ -479,12 +487,8 @@ static void row_mean(const vae_model *m, const vae_work *w, int r, int S, int n,
       }
       mean = vae_linear_pull(m, j, linear[j], r2 ? r2[j] : NAN, mean);
       if (wmar) mean += numeric_mean(m, j, o, wn, n, w->var[j], xs, gh) - net;
-      double lo = c->min, hi = c->max;
-      if (beyond_range(m, j, linear, r2)) {
-        const double width = (double)c->max - c->min;
-        lo = fmax(lo - width, -FLT_MAX);
-        hi = fmin(hi + width, FLT_MAX);
-      }
+      double lo, hi;
+      vae_estimate_range(m, j, linear[j], r2 ? r2[j] : NAN, &lo, &hi);
       dst[j] = round_within(c, mean, lo, hi);
       if (est) est[m->off[j]] = (float)(mean < lo ? lo : mean > hi ? hi : mean);
     }

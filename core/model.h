@@ -181,6 +181,11 @@ struct vae_model {
   ** pulled to the linear part's (vae_linear_pull); 0 while a fit reads
   ** the network's own estimates (train.c, guess_pass). Not stored. */
   int pull;
+  /* Format 18: per column, whether vae_linear_pull moves its estimates:
+  ** 1 for a numeric column unless its held-out cells measured the pull
+  ** worse (train.c, choose_pulls), 0 for binary and categorical ones.
+  ** Older blobs load with 1 for every numeric column. */
+  unsigned char *pulled; /* [p] */
 };
 
 static inline int vae_is_numeric(int kind) {
@@ -201,6 +206,12 @@ void vae_unstandardize_n(const vae_column *c, double *z, int n);
 ** part (r2, vae_linear_row's; NaN: not known) (infer.c); est as it was
 ** without a linear part or estimate, and without m->pull. */
 double vae_linear_pull(const vae_model *m, int j, double lin, double r2, double est);
+/* The range within which a missing numeric cell's estimate of column j is
+** kept: the column's [min, max], widened by its width on each side where
+** the linear part is sure of the cell (lin, r2: vae_linear_row's; NaN
+** without) and has a share of the column (infer.c). */
+void vae_estimate_range(const vae_model *m, int j, double lin, double r2, double *lo,
+                        double *hi);
 
 /* The expectation of g(mu[s] + sd Z) over a standard normal Z by the
 ** 5-point Gauss-Hermite rule, g column c's quantile map

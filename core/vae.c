@@ -374,6 +374,7 @@ void vae_model_free(vae_model *m) {
   vae_free(&a, m->knn_share);
   vae_free(&a, m->forest_share);
   vae_free(&a, m->modal);
+  vae_free(&a, m->pulled);
   vae_free(&a, m->marginal);
   vae_forest_free(&a, &m->forest);
   vae_free(&a, m->spread);
@@ -478,11 +479,15 @@ int vae_model_alloc(const vae_allocator *mem, const vae_column *cols, int p,
   m->spread = vae_calloc(mem, (size_t)p, sizeof(float));
   m->forest_share = vae_calloc(mem, (size_t)p, sizeof(float));
   m->modal = vae_calloc(mem, (size_t)p, 1);
+  m->pulled = vae_calloc(mem, (size_t)p, 1);
   m->marginal = vae_calloc(mem, (size_t)(m->x_width > 0 ? m->x_width : 1), sizeof(float));
   if (!m->params || !m->blend || !m->knn_share || !m->spread || !m->forest_share || !m->modal ||
-      !m->marginal)
+      !m->pulled || !m->marginal)
     goto nomem;
-  for (int j = 0; j < p; j++) m->blend[j] = m->spread[j] = 1.0f;
+  for (int j = 0; j < p; j++) {
+    m->blend[j] = m->spread[j] = 1.0f;
+    m->pulled[j] = (unsigned char)vae_is_numeric(cols[j].kind);
+  }
   *out = m;
   return VAE_OK;
 nomem:
@@ -822,6 +827,10 @@ double vae_model_knn_share(const vae_model *m, int i) {
 
 double vae_model_forest_share(const vae_model *m, int i) {
   return i >= 0 && i < m->p && vae_forest_has(m, i) ? m->forest_share[i] : 0.0;
+}
+
+double vae_model_linear_pull(const vae_model *m, int i) {
+  return i >= 0 && i < m->p && m->pulled[i] ? 1.0 : 0.0;
 }
 
 double vae_model_draw_spread(const vae_model *m, int i) {

@@ -284,6 +284,10 @@ double vae_model_knn_share(const vae_model *m, int i);
 /* The forest expert's share of binary or categorical column i's imputed
 ** value (forest.c), taken from the blend above; 0 without one. */
 double vae_model_forest_share(const vae_model *m, int i);
+/* 1 where numeric column i's estimates are pulled to the linear part's in
+** its tails and where the row pins the cell down (infer.c), 0 where its
+** held-out cells turned the pull off (train.c) and for other kinds. */
+double vae_model_linear_pull(const vae_model *m, int i);
 /* The scale of numeric column i's draws' spread about the network's centre
 ** (spread.c), chosen on held-out cells; 1 for other kinds and old models. */
 double vae_model_draw_spread(const vae_model *m, int i);

@@ -266,6 +266,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
   put_column_map(&b, m, "network_share", ANY_KIND, vae_model_network_share);
   put_column_map(&b, m, "knn_share", ANY_KIND, vae_model_knn_share);
   put_column_map(&b, m, "forest_share", LEVEL_KINDS, vae_model_forest_share);
+  put_column_map(&b, m, "linear_pull", NUMERIC_KINDS, vae_model_linear_pull);
   put_column_map(&b, m, "draw_spread", NUMERIC_KINDS, vae_model_draw_spread);
   put_missingness(&b, m);
   VAE_BUF_LIT(&b, ",\"skipped\":[");

@@ -12,7 +12,8 @@
 # (0.878 with the spread chosen at fit time, spread.c; 0.931 since it widens
 # where the holes lie apart from the observed cells).
 #
-# Also checked: the report's draw_spread names every numeric column, each
+# Also checked: the report's linear_pull names every numeric column, each
+# 0 or 1 (train.c, choose_pulls); its draw_spread names every numeric column, each
 # within [1, 4] (under MAR the floor is 1) and not all 1; every draw of the five-valued column is
 # one of its five values (a draw moved towards vae_impute's estimate in
 # data units used to fall between them); and draws centre on the estimate
@@ -54,6 +55,11 @@ note('draw_spread', spread)
 check('draw_spread names every numeric column, each within [1, 4], not all 1',
       sorted(spread) == sorted(cols) and all(1 <= v <= 4 for v in spread.values()) and
       any(v != 1 for v in spread.values()), spread)
+
+pull = rep.get('linear_pull', {})
+note('linear_pull', pull)
+check('linear_pull names every numeric column, each 0 or 1',
+      sorted(pull) == sorted(cols) and all(v in (0, 1) for v in pull.values()), pull)
 
 db.execute('CREATE VIRTUAL TABLE f USING vae(m, source=t)')
 sel = ', '.join(cols)
