@@ -2264,50 +2264,21 @@ static uint32_t le32(const unsigned char *b) {
   return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-/* Model m's version 16 blob in[n] (m and its member marking no marginal
-** column) as version 15: without the p zero marks before u64 nparams, in
-** the member's blob too (its length field made right). Returns the
-** length; out holds n bytes. */
-static size_t drop_marks(const vae_model *m, const unsigned char *in, size_t n, unsigned char *out) {
-  const size_t marks = 4 * (size_t)m->p, tail = 8 + 4 * m->nparams + 4;
-  size_t o = 0, at = 0;
-  if (m->member) {
-    size_t ms = 12;
-    while (memcmp(in + ms, "VAEM", 4) != 0) ms++;
-    const size_t mlen = (size_t)le32(in + ms - 8), mtail = 8 + 4 * m->member->nparams + 4;
-    memcpy(out, in, ms);
-    out[ms - 8] = (unsigned char)((mlen - marks) & 0xff);
-    out[ms - 7] = (unsigned char)((mlen - marks) >> 8 & 0xff);
-    out[ms - 6] = (unsigned char)((mlen - marks) >> 16 & 0xff);
-    memcpy(out + ms, in + ms, mlen - mtail - marks);
-    memcpy(out + ms + mlen - mtail - marks, in + ms + mlen - mtail, mtail);
-    out[ms + 4] = 15;
-    blob_set_crc(out + ms, mlen - marks);
-    o = ms + mlen - marks;
-    at = ms + mlen;
-  }
-  memcpy(out + o, in + at, n - tail - marks - at);
-  o += n - tail - marks - at;
-  memcpy(out + o, in + n - tail, tail);
-  o += tail;
-  out[4] = 15;
-  blob_set_crc(out, o);
-  return o;
-}
-
-/* Model m's blob of this version in[n] as version 17 wrote it: without
-** the u32 pulled[p] before u64 nparams, in the member's blob too (its
-** length field made right). Returns the length; out holds n bytes. */
-static size_t drop_pulled(const vae_model *m, const unsigned char *in, size_t n,
-                          unsigned char *out) {
-  const size_t cut = pulled_bytes(m), tail = 8 + 4 * m->nparams + 4;
+/* Model m's blob in[n] without the p u32 words before u64 nparams, in the
+** member's blob too (its length field made right), both marked as
+** version: the pulled columns of format 18 (version 17), or after them
+** the marks of the marginal columns of format 16 (version 15, m and its
+** member marking none). Returns the length; out holds n bytes. */
+static size_t drop_last_words(const vae_model *m, const unsigned char *in, size_t n, int version,
+                              unsigned char *out) {
+  const size_t cut = 4 * (size_t)m->p, tail = 8 + 4 * m->nparams + 4;
   size_t o = 0, at = 0;
   if (m->member) {
     size_t ms = 12;
     while (memcmp(in + ms, "VAEM", 4) != 0) ms++;
     const size_t mlen = (size_t)le32(in + ms - 8);
     memcpy(out, in, ms);
-    const size_t mnew = drop_pulled(m->member, in + ms, mlen, out + ms);
+    const size_t mnew = drop_last_words(m->member, in + ms, mlen, version, out + ms);
     for (int b = 0; b < 8; b++) out[ms - 8 + b] = (unsigned char)((uint64_t)mnew >> (8 * b));
     o = ms + mnew;
     at = ms + mlen;
@@ -2316,10 +2287,20 @@ static size_t drop_pulled(const vae_model *m, const unsigned char *in, size_t n,
   o += n - tail - cut - at;
   memcpy(out + o, in + n - tail, tail);
   o += tail;
-  out[4] = 17;
+  out[4] = (unsigned char)version;
   blob_set_crc(out, o);
   return o;
 }
+
+static size_t drop_marks(const vae_model *m, const unsigned char *in, size_t n, unsigned char *out) {
+  return drop_last_words(m, in, n, 15, out);
+}
+
+static size_t drop_pulled(const vae_model *m, const unsigned char *in, size_t n,
+                          unsigned char *out) {
+  return drop_last_words(m, in, n, 17, out);
+}
+
 
 /* A blob of version 17 (in, n bytes; its models' wide_rank 0) as version
 ** 16 wrote it: without the u32 wide_rank and wide_levels after missing, in
