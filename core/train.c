@@ -1447,6 +1447,7 @@ static void choose_modes(vae_model *m, const blend_cells *c, const float *data,
 ** the rows, so they are the 500 rows' own; yet on the bench's hidden
 ** cells the blend's log loss is above the marginal's (education 162.6
 ** against 157.2 nats on 109 cells, gender 79.0 against 74.8 on 107). */
+
 /* m->pulled from the hidden cells, after every share: a numeric column
 ** keeps the pull to the linear part (infer.c, vae_linear_pull) unless its
 ** cells where the pull moves the estimate measure it worse by
@@ -1465,13 +1466,14 @@ static void choose_modes(vae_model *m, const blend_cells *c, const float *data,
 ** (V6) standard errors in the two members, the other columns' better by
 ** 3-6 or not at all: a few far cells decide. At 2 standard errors
 ** shuttle MCAR erred 0.655 (0.702 before, missForest 0.599), at 1 0.547;
-** on nine tables of 1,300-5,000 rows the others moved by 0.001 at most.
-** On the quick bench (500-row cuts; training seeds 0 / 1) the vae's NRMSE
+** on the eight other suite tables of 1,300-5,000 rows the vae moved by
+** 0.002 at most (MCAR and MAR, mask seeds 0 and 1: README, Numbers). On
+** the quick bench (500-row cuts; training seeds 0 / 1) the vae's NRMSE
 ** over the 49 table-patterns of MCAR and MAR moved by a geometric mean
-** of 1.0003 / 1.0005 at 1 (crabs MAR 0.235 -> 0.243, mammalsleep MCAR
+** of 1.0002 / 1.0002 at 1 (crabs MAR 0.235 -> 0.243, mammalsleep MCAR
 ** 0.305 -> 0.314 on seed 1, cars93 MAR 0.470 -> 0.465; error rates the
-** same), 1.0000 / 1.0002 at 2. The rule stays where the cells say little
-** against it. sum: 2 p scratch. */
+** same; MNAR, seed 0: 0.9992), 1.0000 / 1.0002 at 2. The rule stays
+** where the cells say little against it. sum: 2 p scratch. */
 #ifndef PULL_OFF_Z
 #define PULL_OFF_Z 1.0
 #endif
