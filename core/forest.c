@@ -588,7 +588,10 @@ static int check_tree(const vae_column *cols, int p, const vae_forest *f, int j,
   for (int i = lo; i < hi; i++) {
     const int c = f->feat[i];
     if (c < 0) {
-      if (c != -1 || f->kid[i] < 0 || f->kid[i] > f->nprob - W) return VAE_CORRUPT;
+      /* A leaf is written with miss 0 (make_leaf), which no reading uses:
+      ** another value would load and save back as other bytes. */
+      if (c != -1 || f->miss[i] != 0 || f->kid[i] < 0 || f->kid[i] > f->nprob - W)
+        return VAE_CORRUPT;
       for (int l = 0; l < W; l++) {
         float v = f->prob[f->kid[i] + l];
         if (vae_is_numeric(cols[j].kind) ? !(v >= cols[j].min && v <= cols[j].max)

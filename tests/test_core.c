@@ -2080,6 +2080,18 @@ static void test_forest(void) {
     rc = vae_model_load(&test_mem, bad, len, &t, err, sizeof err);
     CHECK(rc == VAE_CORRUPT && !t && strstr(err, "forest"), "a tree splitting on its target is refused: %s",
           err);
+    /* A leaf's u32 miss other than 0 (the reader kept 2 for it, and the
+    ** model saved back other bytes: tests/fuzz_blob.c's round trip). */
+    int leaf = 0;
+    while (leaf < m->forest.nodes && m->forest.feat[leaf] >= 0) leaf++;
+    const uint32_t two = 2;
+    memcpy(bad, blob, len);
+    memcpy(bad + at + 16 * (size_t)leaf + 12, &two, 4);
+    blob_set_crc(bad, len);
+    t = NULL;
+    rc = vae_model_load(&test_mem, bad, len, &t, err, sizeof err);
+    CHECK(leaf < m->forest.nodes && rc == VAE_CORRUPT && !t && strstr(err, "forest"),
+          "a leaf whose miss is 2 is refused: %s", err);
     free(bad);
   }
   /* Same seed, same trees. */
