@@ -1500,7 +1500,8 @@ static void test_spread_shift(void) {
 ** linear part and a calibration from before the nearest neighbours;
 ** version 12 a model with a forest from before the split linear part,
 ** version 14 a two-member model from before the widened temperature,
-** version 15 a two-member model from before the marginal columns): each
+** version 15 a two-member model from before the marginal columns,
+** version 17 a two-member model from before the pulled columns): each
 ** loads, imputes valid values, and
 ** saved again as the current version gives the same model and the same
 ** imputations. */
@@ -1511,9 +1512,9 @@ static void test_frozen_blobs(void) {
                          "tests/data/frozen/model_v9.vaem", "tests/data/frozen/model_v10.vaem",
                          "tests/data/frozen/model_v11.vaem", "tests/data/frozen/model_v12.vaem",
                          "tests/data/frozen/model_v13.vaem", "tests/data/frozen/model_v14.vaem",
-                         "tests/data/frozen/model_v15.vaem"};
-  const int versions[] = {2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-  for (int f = 0; f < 13; f++) {
+                         "tests/data/frozen/model_v15.vaem", "tests/data/frozen/model_v17.vaem"};
+  const int versions[] = {2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17};
+  for (int f = 0; f < 14; f++) {
     FILE *in = fopen(files[f], "rb");
     static unsigned char buf[65536];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
@@ -1625,6 +1626,24 @@ static void test_frozen_v6(void) {
   for (int i = 0; i < 15; i++) worst = fmax(worst, fabs(out[i] - want[i]) / (1 + fabs(want[i])));
   /* GEMM may sum in another order on another machine: a few ulps. */
   CHECK(rc == VAE_OK && worst < 1e-5, "model_v6.vaem imputes as 0.1.0 did (worst %.3g)", worst);
+  vae_model_free(m);
+}
+
+/* The version 17 file (a two-member MAR model of columns a real, b real,
+** c integer, k categorical, 80 rows, hidden [8, 8], written by main's
+** vae.so before the pulled columns of format 18) pulls every numeric
+** column, as that build did, and imputes what it did: vae_impute('m',
+** 'a', NULL, 1.0, 5, NULL) = 0.47784632 and vae_impute('m', 'b', 0.5,
+** NULL, 4, NULL) = 0.9431859. */
+static void test_frozen_v17(void) {
+  vae_model *m = frozen("model_v17.vaem");
+  if (!m) return;
+  int all = m->member != NULL;
+  for (int j = 0; j < 3; j++) all = all && m->pulled[j] && m->member->pulled[j];
+  CHECK(all && !m->pulled[3], "model_v17.vaem pulls its three numeric columns, in both members");
+  const float rows[8] = {NAN, 1.0f, 5, NAN, 0.5f, NAN, 4, NAN};
+  const cell_want want[] = {{0, 0.47784632, 1e-5}, {5, 0.9431859, 1e-5}};
+  frozen_imputes("model_v17.vaem", m, rows, 2, want, 2);
   vae_model_free(m);
 }
 
@@ -5504,6 +5523,7 @@ int main(void) {
   test_early_stopping();
   test_determinism_and_blob();
   test_frozen_blobs();
+  test_frozen_v17();
   test_spread_shift();
   test_frozen_v6();
   test_frozen_v7();
