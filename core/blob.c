@@ -76,6 +76,10 @@
 **           the linear part moves the column's estimates (model.h,
 **           train.c's choose_pulls). Older blobs get 1 for every real and
 **           integer column
+**   since version 19: the same layout; a real or integer column may have
+**           trees too (regression trees: a leaf's prob is a value within
+**           the column's [min, max]). Older blobs have them for binary and
+**           categorical columns only
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           after the log-variances and selection (model.h), which older
@@ -689,7 +693,10 @@ static int read_forest(reader *r, uint32_t version, const vae_column *cols, uint
     f->miss[i] = miss > 1 ? 2 : (unsigned char)miss;
   }
   get_f32s(r, f->prob, nprob);
-  if (r->bad || vae_forest_check(cols, (int)p, f, share)) {
+  int bad = r->bad || vae_forest_check(cols, (int)p, f, share);
+  for (uint32_t j = 0; j < p && !bad && version < 19; j++)
+    bad = vae_is_numeric(cols[j].kind) && f->root[(size_t)j * trees] >= 0;
+  if (bad) {
     vae_forest_free(r->mem, f);
     return VAE_CORRUPT;
   }

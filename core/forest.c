@@ -1,9 +1,11 @@
 /*
 ** forest.c -- the fourth expert of imputation: per binary or categorical
 ** column, a small random forest of classification trees that predicts the
-** column from the row's other cells. Why: rules such as "participation =
-** hours > 0" are stated by one split of a tree, and neither the network,
-** the linear part nor the nearest neighbours state them (issue 10: vae
+** column from the row's other cells (and on larger tables, per real or
+** integer column, one of regression trees: below). Why: rules such as
+** "participation = hours > 0" are stated by one split of a tree, and
+** neither the network, the linear part nor the nearest neighbours state
+** them (issue 10: vae
 ** erred 1.18-1.26x missForest's on psid1976, sacramento and chicago's
 ** categorical cells under MAR; a random forest alone matched missForest).
 **
@@ -54,21 +56,34 @@
 ** builds once on its training rows and again on all rows for the columns
 ** that took a share.
 **
-** Numeric columns (FOREST_NUMERIC 1: regression trees, the split that
-** most lowers the squared error, a leaf's mean value, within the column's
-** range) measured no better and are off: quick bench, NRMSE over the best
-** peer, training seeds 0 / 1: MCAR 0.961 -> 0.959 / 0.963 -> 0.965, MAR
-** 0.978 -> 0.975 / 0.980 -> 0.982 (aids2 MAR 1.122 -> 1.064 but iris MAR
-** 1.104 -> 1.177, mammalsleep MCAR 1.154 -> 1.181), blobs some 3 times
-** larger (psid1976: 232 KB -> 646 KB). Measured again much later
-** (the pull to the linear part, two members; this machine's peers):
-** seeds 0 / 1, MCAR 0.946 -> 0.943 / 0.943 -> 0.944, MAR 0.958 -> 0.956 /
-** 0.953 -> 0.960 (sacramento MAR 1.034 -> 1.020, hpc MCAR 0.997 -> 0.970,
-** but iris MAR 0.979 -> 1.211 on seed 1: constant leaves cannot follow a
-** hole beyond the rows they were grown on, and the share was chosen on
-** held-out cells within them), MCAR coverage 24 -> 22 of 25 (aids2 0.94
-** -> 0.84) on seed 0; read at inference as the fit reads it (the mean of
-** the row as it is and filled), seed 0: MAR 0.955, the rest the same.
+** Real and integer columns get regression trees (the split that most
+** lowers the squared error, a leaf's mean value, within the column's
+** range), to depth FOREST_REG_DEPTH, when the fit has
+** VAE_FOREST_NUMERIC_ROWS training rows or more (train.c; blob format 19
+** on), read on the row as it is (its numeric holes are what it
+** estimates), at the fit's held-out cells as by vae_infer. Why: on
+** tables of 1,300-5,000 rows missForest's regression forests led the
+** vae (bench/impute.py at its 5,000-row cut, the nine suite tables of
+** 1,300 rows or more, mask seeds 0 and 1, training seed 0); with them,
+** grown on up to FOREST_MAX_ROWS (5,000, was 2,000) rows, NRMSE over the
+** best peer MCAR 0.989 -> 0.982, MAR 0.975 -> 0.969, error rate MCAR
+** 0.934 -> 0.921, MAR 0.987 -> 0.972 (hpc MCAR 0.938 -> 0.908,
+** missForest 0.838; chicago MCAR 0.588 -> 0.571, 0.531). Read at the
+** held-out cells as the binary and categorical forests are (the mean
+** with the filled row; not what inference did): 0.981 / 0.968. To depth
+** 12 as the classification trees: MCAR 0.978, MAR 0.964, but cells'
+** blob 1.96 MB -> 19.4 MB and its fit 1.49x the time (whole processes,
+** 3 paired runs); at depth 6 the blob is 4.06 MB and the fit 1.05x the
+** time (chicago 1.07x, hpc 0.99x); depth 8: 0.980 / 0.967, 8.7 MB. On
+** 2,000 rows, depth 12: MCAR 0.982, MAR 0.975. Why not below
+** VAE_FOREST_NUMERIC_ROWS: on the quick bench's 500-row cuts they
+** measured no better, seeds 0 / 1, MCAR 0.961 -> 0.959 / 0.963 -> 0.965,
+** MAR 0.978 -> 0.975 / 0.980 -> 0.982 (aids2 MAR 1.122 -> 1.064 but iris
+** MAR 1.104 -> 1.177); again much later (the pull to the linear part,
+** two members) MAR 0.958 -> 0.956 / 0.953 -> 0.960 (iris MAR 0.979 ->
+** 1.211: constant leaves cannot follow a hole beyond the rows they were
+** grown on, and the share was chosen on held-out cells within them),
+** MCAR coverage 24 -> 22 of 25.
 **
 ** Measured and not kept (quick bench, categorical error rate over the best
 ** peer, geometric means, training seeds 0 / 1; tables above 1.05 of it):
@@ -101,15 +116,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FOREST_MAX_ROWS 2000
+#ifndef FOREST_MAX_ROWS
+#define FOREST_MAX_ROWS 5000
+#endif
 #define FOREST_DEPTH 12
+#ifndef FOREST_REG_DEPTH
+#define FOREST_REG_DEPTH 6
+#endif
 #define FOREST_MIN_LEAF 3
 #define FOREST_BINS 32
 #define FOREST_NO_BIN 255
-/* Numeric columns get regression trees too (1) or none (0; see above). */
-#ifndef FOREST_NUMERIC
-#define FOREST_NUMERIC 0
-#endif
 
 void vae_forest_free(const vae_allocator *a, vae_forest *f) {
   vae_free(a, f->root);
@@ -125,7 +141,7 @@ void vae_forest_free(const vae_allocator *a, vae_forest *f) {
 ** categorical, 0 when the column takes no forest. */
 int vae_forest_width(const vae_column *c) {
   if (c->kind == VAE_BINARY) return 1;
-  if (vae_is_numeric(c->kind)) return FOREST_NUMERIC;
+  if (vae_is_numeric(c->kind)) return 1;
   if (c->kind == VAE_CATEGORICAL && c->nlevels >= 2 && c->nlevels <= VAE_FOREST_MAX_LEVELS)
     return c->nlevels;
   return 0;
@@ -141,7 +157,8 @@ static int classes(const vae_column *c) {
 typedef struct {
   const vae_model *m;
   int n;                /* subsampled rows */
-  unsigned char *bin;   /* n x p: each cell's bin, FOREST_NO_BIN missing */
+  unsigned char *bin;   /* p x n: each cell's bin by column (a split reads
+                           one column's), FOREST_NO_BIN missing */
   float *edge;          /* p x FOREST_BINS: a numeric column's bin edges */
   int *nbins;           /* p: bins of column c (0: not a feature) */
   const float *y;       /* n: the target column's cells of the rows */
@@ -208,7 +225,7 @@ static void make_bins(grower *g, const float *data, const int64_t *idx, int c, f
         b = (unsigned char)lo;
       }
     }
-    g->bin[(size_t)i * p + c] = b;
+    g->bin[(size_t)c * g->n + i] = b;
   }
 }
 
@@ -239,12 +256,13 @@ typedef struct {
 
 /* The best split of rows[0..n) on feature c into *best (when better). */
 static void try_feature(grower *g, const int *rows, int n, int c, split *best) {
-  const int p = g->m->p, K = g->K, nb = g->nbins[c];
+  const int K = g->K, nb = g->nbins[c];
+  const unsigned char *bin = g->bin + (size_t)c * g->n;
   const int cat = g->m->cols[c].kind == VAE_CATEGORICAL;
   double *cnt = g->cnt, *mis = g->cnt + (size_t)nb * K;
   memset(cnt, 0, (size_t)(nb + 1) * K * sizeof(double));
   for (int i = 0; i < n; i++) {
-    int r = rows[i], b = g->bin[(size_t)r * p + c];
+    int r = rows[i], b = bin[r];
     double *at = b == FOREST_NO_BIN ? mis : cnt + (size_t)b * K;
     if (g->reg) at[0] += 1, at[1] += g->y[r];
     else at[(int)g->y[r]] += 1;
@@ -272,7 +290,7 @@ static void try_feature(grower *g, const int *rows, int n, int c, split *best) {
 
 /* Whether row r goes left at the split. */
 static int goes_left(const grower *g, int r, const split *s) {
-  int b = g->bin[(size_t)r * g->m->p + s->feat];
+  int b = g->bin[(size_t)s->feat * g->n + r];
   if (b == FOREST_NO_BIN) return s->miss_left;
   return g->m->cols[s->feat].kind == VAE_CATEGORICAL ? b == s->bin : b <= s->bin;
 }
@@ -312,7 +330,7 @@ static void grow(grower *g, int node, int *rows, int n, int d) {
   }
   double base = purity(count, NULL, K, g->reg, &total);
   split best = {base, -1, 0, 0};
-  if (!pure && d < FOREST_DEPTH && n >= 2 * FOREST_MIN_LEAF) {
+  if (!pure && d < (g->reg ? FOREST_REG_DEPTH : FOREST_DEPTH) && n >= 2 * FOREST_MIN_LEAF) {
     for (int t = 0; t < g->mtry && t < g->nfeats; t++) { /* a random subset, no repeats */
       int u = t + (int)vae_rng_below(&g->rng, (uint64_t)(g->nfeats - t));
       int c = g->feats[u];

@@ -39,12 +39,19 @@ typedef struct {
 
 /* The forest expert (forest.c): per binary or categorical column of at
 ** most VAE_FOREST_MAX_LEVELS levels, VAE_FOREST_TREES classification
-** trees, every tree's nodes in one set of arrays (a column's trees in
+** trees, and as many regression trees per real or integer column (blob
+** format 19 on; none on fewer training rows than VAE_FOREST_NUMERIC_ROWS),
+** every tree's nodes in one set of arrays (a column's trees in
 ** order, each tree's nodes after its root, children after their parent). */
 #ifndef VAE_FOREST_TREES
 #define VAE_FOREST_TREES 24
 #endif
 #define VAE_FOREST_MAX_LEVELS 64
+/* A fit grows regression trees for real and integer columns from this
+** many training rows on (forest.c says why). */
+#ifndef VAE_FOREST_NUMERIC_ROWS
+#define VAE_FOREST_NUMERIC_ROWS 1000
+#endif
 typedef struct {
   int trees;           /* trees per column: VAE_FOREST_TREES, or 0: no forest */
   int nodes, nprob;
@@ -419,11 +426,12 @@ void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned c
                   vae_knn_work *w, double *estimate, double *probs);
 
 /* The forest expert (forest.c). vae_forest_build grows trees for each
-** binary or categorical column j with want[j] (want NULL: every one) on
+** column j with want[j] (want NULL: every one) on
 ** raw rows idx[0..n) of data (the first of them that have the column, up
 ** to a cap), streams from seed, into *out (trees 0 when none).
 ** vae_forest_width: the probabilities a column's estimate has (1 for
-** binary: P(1); 0: it takes no forest). vae_forest_has: whether column j
+** binary: P(1), 1 for real and integer: the value; 0: it takes no
+** forest). vae_forest_has: whether column j
 ** has trees. vae_forest_probs: column j's estimate for raw row x into
 ** probs (vae_forest_width of them). vae_forest_check: whether a blob's
 ** forest and shares are sound (VAE_CORRUPT if not).

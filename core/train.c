@@ -841,11 +841,12 @@ static double before_forest(const vae_model *m, const blend_cells *c, int r, int
 }
 
 /* The forest's estimates of the hidden cells of the columns that have
-** trees: probabilities of binary and categorical ones (a numeric one's
-** value in data units), at the column's offset; as vae_infer makes them (forest.c), the mean of the forest on
+** trees, at the column's offset, as vae_infer makes them (forest.c):
+** probabilities of binary and categorical ones, the mean of the forest on
 ** the copy as it is and on the copy with its missing numeric cells filled
 ** by their estimates before the forest (m->blend and m->knn_share are
-** chosen by then). */
+** chosen by then); a numeric one's value in data units, on the copy as it
+** is. */
 static void forest_guesses(const vae_model *m, blend_cells *c) {
   const int p = m->p, width = m->x_width;
   for (int r = 0; r < c->rows; r++) {
@@ -858,6 +859,10 @@ static void forest_guesses(const vae_model *m, blend_cells *c) {
       if (c->hidden[(size_t)r * p + j] && vae_forest_has(m, j)) {
         double *fp = c->forest_probs + (size_t)r * width + m->off[j];
         vae_forest_probs(m, j, x, c->probs);
+        if (vae_is_numeric(m->cols[j].kind)) {
+          fp[0] = c->probs[0];
+          continue;
+        }
         for (int l = 0; l < vae_forest_width(&m->cols[j]); l++) fp[l] = 0.5 * c->probs[l];
         vae_forest_probs(m, j, c->row, c->probs);
         for (int l = 0; l < vae_forest_width(&m->cols[j]); l++) fp[l] += 0.5 * c->probs[l];
@@ -2373,6 +2378,21 @@ static int spread_after_refit(fit_state *f, const masked_cells *mc, vae_scratch 
   return rc;
 }
 
+/* The forest on the training rows, for every binary and categorical
+** column, and for the numeric ones when the training rows are
+** VAE_FOREST_NUMERIC_ROWS or more (model.h). */
+static int forest_on_training_rows(fit_state *f, double *oob) {
+  vae_model *m = f->m;
+  unsigned char *want = vae_calloc(&m->mem, (size_t)m->p, 1);
+  if (!want) return VAE_NOMEM;
+  for (int j = 0; j < m->p; j++)
+    want[j] = !vae_is_numeric(m->cols[j].kind) || f->plan.n_train >= VAE_FOREST_NUMERIC_ROWS;
+  int rc = vae_forest_build(m, f->data, f->b.idx, f->plan.n_train, want,
+                            vae_seed_mix(f->cfg->seed, 0xf07e), &m->forest, oob);
+  vae_free(&m->mem, want);
+  return rc;
+}
+
 /* The forest again on all rows, for the columns that took a share of the
 ** one grown on the training rows (none when no column did). */
 static int forest_on_all_rows(fit_state *f) {
@@ -2453,9 +2473,7 @@ static int finish_parts(fit_state *f, double *hold_err) {
   if (rc == VAE_OK && pl->n_hold > 0) rc = fit_split(f, train, pl->n_train);
   if (rc == VAE_OK && pl->n_hold > 0 && f->n <= KNN_MAX_FIT_ROWS)
     rc = vae_knn_build(m, f->data, train, pl->n_train, &m->knn);
-  if (rc == VAE_OK && pl->n_hold > 0)
-    rc = vae_forest_build(m, f->data, train, pl->n_train, NULL, vae_seed_mix(f->cfg->seed, 0xf07e),
-                          &m->forest, oob);
+  if (rc == VAE_OK && pl->n_hold > 0) rc = forest_on_training_rows(f, oob);
   double *holes = NULL;
   /* The network's passes over held-out rows (holdout_blend, then
   ** spread_after_refit) share one set of inference buffers: allocated

@@ -187,7 +187,7 @@ static void put_missingness(vae_buf *b, const vae_model *m) {
 }
 
 /* Which columns a per-column map of the report lists. */
-enum { ANY_KIND, NUMERIC_KINDS, LEVEL_KINDS };
+enum { ANY_KIND, NUMERIC_KINDS };
 
 /* ,"key":{"column":value,...}: one figure a column, to three decimals,
 ** for the columns of the kinds asked. */
@@ -200,8 +200,7 @@ static void put_column_map(vae_buf *b, const vae_model *m, const char *key,
   for (j = 0; j < p; j++) {
     int kind = vae_model_column(m, j)->kind;
     int numeric = kind == VAE_REAL || kind == VAE_INTEGER;
-    int level = kind == VAE_BINARY || kind == VAE_CATEGORICAL;
-    if ((kinds == NUMERIC_KINDS && !numeric) || (kinds == LEVEL_KINDS && !level)) continue;
+    if (kinds == NUMERIC_KINDS && !numeric) continue;
     if (n++) VAE_BUF_LIT(b, ",");
     vae_buf_json_string(b, vae_model_column(m, j)->name);
     VAE_BUF_LIT(b, ":");
@@ -265,7 +264,7 @@ static char *report_json(const vae_model *m, const vae_source *src,
   VAE_BUF_LIT(&b, "}");
   put_column_map(&b, m, "network_share", ANY_KIND, vae_model_network_share);
   put_column_map(&b, m, "knn_share", ANY_KIND, vae_model_knn_share);
-  put_column_map(&b, m, "forest_share", LEVEL_KINDS, vae_model_forest_share);
+  put_column_map(&b, m, "forest_share", ANY_KIND, vae_model_forest_share);
   put_column_map(&b, m, "linear_pull", NUMERIC_KINDS, vae_model_linear_pull);
   put_column_map(&b, m, "draw_spread", NUMERIC_KINDS, vae_model_draw_spread);
   put_missingness(&b, m);

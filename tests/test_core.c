@@ -1501,7 +1501,8 @@ static void test_spread_shift(void) {
 ** version 12 a model with a forest from before the split linear part,
 ** version 14 a two-member model from before the widened temperature,
 ** version 15 a two-member model from before the marginal columns,
-** version 17 a two-member model from before the pulled columns): each
+** version 17 a two-member model from before the pulled columns, version
+** 18 a two-member model with a forest from before the numeric trees): each
 ** loads, imputes valid values, and
 ** saved again as the current version gives the same model and the same
 ** imputations. */
@@ -1512,9 +1513,10 @@ static void test_frozen_blobs(void) {
                          "tests/data/frozen/model_v9.vaem", "tests/data/frozen/model_v10.vaem",
                          "tests/data/frozen/model_v11.vaem", "tests/data/frozen/model_v12.vaem",
                          "tests/data/frozen/model_v13.vaem", "tests/data/frozen/model_v14.vaem",
-                         "tests/data/frozen/model_v15.vaem", "tests/data/frozen/model_v17.vaem"};
-  const int versions[] = {2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17};
-  for (int f = 0; f < 14; f++) {
+                         "tests/data/frozen/model_v15.vaem", "tests/data/frozen/model_v17.vaem",
+                         "tests/data/frozen/model_v18.vaem"};
+  const int versions[] = {2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18};
+  for (int f = 0; f < 15; f++) {
     FILE *in = fopen(files[f], "rb");
     static unsigned char buf[65536];
     size_t len = in ? fread(buf, 1, sizeof buf, in) : 0;
@@ -1644,6 +1646,29 @@ static void test_frozen_v17(void) {
   const float rows[8] = {NAN, 1.0f, 5, NAN, 0.5f, NAN, 4, NAN};
   const cell_want want[] = {{0, 0.47784632, 1e-5}, {5, 0.9431859, 1e-5}};
   frozen_imputes("model_v17.vaem", m, rows, 2, want, 2);
+  vae_model_free(m);
+}
+
+/* The version 18 file (a two-member MAR model of columns a real, b real,
+** c integer, k categorical x / y / z, 80 rows, hidden [8, 8], seed 18,
+** written by main's vae.so before the numeric trees of format 19) loads
+** with k's forest and no numeric trees, and imputes what that build did:
+** vae_impute('m', 'a', NULL, 1.0, 5, NULL) = 1.5602217, vae_impute('m',
+** 'b', 0.5, NULL, 4, NULL) = 0.31983528, vae_impute('m', 'k', -1.0, NULL,
+** NULL, NULL) = 'x', vae_impute('m', 'c', 1.5, 1.0, NULL, 'y') = 4. */
+static void test_frozen_v18(void) {
+  vae_model *m = frozen("model_v18.vaem");
+  if (!m) return;
+  const vae_column *k = vae_model_column(m, 3);
+  const int x = vae_column_level(k, "x", 1), y = vae_column_level(k, "y", 1);
+  int numeric = 0;
+  for (int j = 0; j < 3; j++) numeric += vae_forest_has(m, j) + vae_forest_has(m->member, j);
+  CHECK(m->member && vae_forest_has(m, 3) && numeric == 0 && x >= 0 && y >= 0,
+        "model_v18.vaem: two members, k's forest, %d numeric columns with trees", numeric);
+  const float rows[16] = {NAN, 1.0f, 5, NAN, 0.5f, NAN, 4, NAN,
+                          -1.0f, NAN, NAN, NAN, 1.5f, 1.0f, NAN, (float)y};
+  const cell_want want[] = {{0, 1.5602217, 1e-5}, {5, 0.31983528, 1e-5}, {11, x, 0}, {14, 4, 0}};
+  frozen_imputes("model_v18.vaem", m, rows, 4, want, 4);
   vae_model_free(m);
 }
 
@@ -1937,15 +1962,18 @@ static void test_forest_floor(void) {
 ** 0.95 (so the pull pins it down, infer.c) but gets wrong by the bend,
 ** which the network draws; 20% of cells missing. Known answer: the pull
 ** costs y's estimates and helps l's, so y's held-out cells turn it off
-** and l keeps it (training seeds 0-2, one member each; when written, y's
-** cells measured the pull worse by 4.0-5.2 standard errors, and l's
-** better by 3.1 on seed 2 and not at all on the others, where the linear
-** part took l's whole share and the pull moved nothing); y's missing
-** cells whose a is observed are then estimated with 4/5 of the squared
-** error of the pull forced back on, or less (0.19, 0.68 and 0.22 of it
-** when written). */
+** and l keeps it (training seeds 0-2, one member each; when written, on
+** 2,000 rows, y's cells measured the pull worse by 4.0-5.2 standard
+** errors, and l's better by 3.1 on seed 2 and not at all on the others,
+** where the linear part took l's whole share and the pull moved
+** nothing); y's missing cells whose a is observed are then estimated
+** with 4/5 of the squared error of the pull forced back on, or less
+** (0.53, 0.71 and 0.21 of it). 1,200 rows: fewer training rows than
+** VAE_FOREST_NUMERIC_ROWS, so that no regression trees enter (on 2,000
+** rows l's forest took a share on seed 0 and its pull then measured
+** worse). */
 static void test_pull_choice(void) {
-  enum { N = 2000, P = 4, SEEDS = 3 };
+  enum { N = 1200, P = 4, SEEDS = 3 };
   vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
                         {.name = "l", .kind = VAE_REAL}, {.name = "y", .kind = VAE_REAL}};
   float *x = malloc(sizeof(float) * N * P), *full = malloc(sizeof(float) * N * P),
@@ -2298,6 +2326,92 @@ static uint32_t le32(const unsigned char *b) {
   return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
+/* Regression trees for a numeric column (forest.c). forest_rows but y
+** real: y = 2 [(a > 0.3) xor (b > 0.7)] + N(0, 0.1^2), a step the network
+** and the linear part only draw roughly. On N rows (above
+** VAE_FOREST_NUMERIC_ROWS training rows) y must take a forest share, and
+** its cells missing with a and b observed be imputed closer than without
+** the forest; on 400 rows (below) no numeric column has trees. A blob
+** with numeric trees marked as format 18 (which had none) is refused. */
+static void test_forest_numeric(void) {
+  enum { N = 1500, SMALL = 400 };
+  static char *lv[] = {"p", "q", "r"};
+  vae_column cols[5] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
+                        {.name = "c", .kind = VAE_REAL},
+                        {.name = "k", .kind = VAE_CATEGORICAL, .nlevels = 3, .levels = lv},
+                        {.name = "y", .kind = VAE_REAL}};
+  float *x = malloc(sizeof(float) * N * 5), *full = malloc(sizeof(float) * N * 5),
+        *out = malloc(sizeof(float) * N * 5);
+  forest_rows(x, full, N, 78);
+  vae_rng rng;
+  vae_rng_seed(&rng, 79);
+  for (int i = 0; i < N; i++) {
+    full[(size_t)i * 5 + 4] = 2.0f * full[(size_t)i * 5 + 4] + 0.1f * vae_rng_normal(&rng);
+    if (!isnan(x[(size_t)i * 5 + 4])) x[(size_t)i * 5 + 4] = full[(size_t)i * 5 + 4];
+  }
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.seed = 3;
+  cfg.epochs = 30;
+  cfg.hidden[0] = cfg.hidden[1] = 16;
+  char err[200] = "";
+  vae_model *m = create_fit(cols, 5, &cfg, x, N, err, sizeof err);
+  vae_model *small = create_fit(cols, 5, &cfg, x, SMALL, err, sizeof err);
+  if (!m || !small) {
+    CHECK(0, "numeric forest fits: %s", err);
+    goto done;
+  }
+  CHECK(m->forest_share[4] > 0 && vae_forest_has(m, 4), "y takes a forest share (%g)",
+        m->forest_share[4]);
+  double se[2] = {0, 0};
+  int cells = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    const float saved = m->forest_share[4];
+    if (pass) m->forest_share[4] = 0.0f;
+    vae_infer(m, VAE_MEAN, N, x, NULL, 0, out, NULL);
+    m->forest_share[4] = saved;
+    for (int i = 0; i < N; i++) {
+      const float *r = x + (size_t)i * 5;
+      if (!isnan(r[4]) || isnan(r[0]) || isnan(r[1])) continue;
+      const double d = out[(size_t)i * 5 + 4] - full[(size_t)i * 5 + 4];
+      se[pass] += d * d;
+      cells += !pass;
+    }
+  }
+  const double with = sqrt(se[0] / cells), without = sqrt(se[1] / cells);
+  printf("numeric forest: y's RMSE %.3f over %d cells, %.3f without the forest (share %.3f)\n",
+         with, cells, without, m->forest_share[4]);
+  CHECK(cells > 80 && with < 0.8 * without, "y's RMSE %.3f with the forest, %.3f without", with,
+        without);
+  int trees = 0;
+  for (int j = 0; j < 5; j++) trees += j != 3 && vae_forest_has(small, j);
+  CHECK(trees == 0, "on %d rows no numeric column has trees (%d do)", SMALL, trees);
+  unsigned char *blob = NULL;
+  size_t len = 0;
+  if (vae_model_save(m, &blob, &len) == VAE_OK) {
+    unsigned char *b = blob;
+    vae_model *t = NULL;
+    for (size_t at = 0; at + 4 <= len; at++) /* the member's blob too */
+      if (memcmp(b + at, "VAEM", 4) == 0) b[at + 4] = 18;
+    size_t ms = len; /* a member's blob is checked by its own CRC */
+    for (size_t at = 4; at + 4 <= len; at++)
+      if (memcmp(b + at, "VAEM", 4) == 0) ms = at;
+    if (ms < len) blob_set_crc(b + ms, (size_t)le32(b + ms - 8));
+    blob_set_crc(b, len);
+    int rc = vae_model_load(&test_mem, b, len, &t, err, sizeof err);
+    CHECK(rc == VAE_CORRUPT && !t && strstr(err, "forest"),
+          "numeric trees in a format 18 blob are refused: %s", err);
+    vae_model_free(t);
+  }
+  vae_free(&test_mem, blob);
+done:
+  vae_model_free(m);
+  vae_model_free(small);
+  free(x);
+  free(full);
+  free(out);
+}
+
 /* Model m's blob in[n] without the p u32 words before u64 nparams, in the
 ** member's blob too (its length field made right), both marked as
 ** version: the pulled columns of format 18 (version 17), or after them
@@ -2472,6 +2586,16 @@ static void test_old_blobs(vae_model *m) {
   CHECK(cur[4] == VAE_BLOB_FORMAT && cur[8] == wlen && cur[9] == 0 && cur[10] == 0 &&
             cur[11] == 0 && memcmp(cur + 12, VAE_VERSION, wlen) == 0,
         "the blob is version %u and its writer is %s", VAE_BLOB_FORMAT, VAE_VERSION);
+  /* Version 18: the same bytes (a model without trees); 19 lets numeric
+  ** columns have trees too (test_forest_numeric). */
+  memcpy(v17, cur, ncur);
+  v17[4] = 18;
+  blob_set_crc(v17, ncur);
+  {
+    char err[200] = "";
+    CHECK(loads_as(v17, ncur, cur, ncur, err, sizeof err),
+          "version 18 blob loads as the same model: %s", err);
+  }
   /* Version 17: without the pulled columns (every numeric one pulled). */
   n17 = drop_pulled(m, cur, ncur, v17);
   {
@@ -4597,6 +4721,18 @@ static void test_modal_wide(void) {
   vae_model_free(back);
   back = NULL;
   unsigned char *v17 = NULL;
+  /* Format 16 had no numeric trees: the model's forest without them. */
+  unsigned char want[P];
+  int64_t idx[N];
+  for (int j = 0; j < P; j++) want[j] = !vae_is_numeric(cols[j].kind) && vae_forest_has(m, j);
+  for (int i = 0; i < N; i++) idx[i] = i;
+  vae_forest_free(&m->mem, &m->forest);
+  if (!rc) rc = vae_forest_build(m, x, idx, N, want, 5, &m->forest, NULL);
+  for (int j = 0; j < P; j++)
+    if (!vae_forest_has(m, j)) m->forest_share[j] = 0.0f;
+  vae_free(&test_mem, blob);
+  blob = NULL;
+  if (!rc) rc = vae_model_save(m, &blob, &len);
   if (!rc && (old = malloc(len)) && (v17 = malloc(len))) {
     const size_t n17 = drop_pulled(m, blob, len, v17), n16 = drop_wide(v17, n17, 0, old);
     rc = vae_model_load(&test_mem, old, n16, &back, err, sizeof err);
@@ -5524,6 +5660,7 @@ int main(void) {
   test_determinism_and_blob();
   test_frozen_blobs();
   test_frozen_v17();
+  test_frozen_v18();
   test_spread_shift();
   test_frozen_v6();
   test_frozen_v7();
@@ -5558,6 +5695,7 @@ int main(void) {
   test_knn_noise();
   test_knn_blob();
   test_forest();
+  test_forest_numeric();
   test_split_linear();
   test_forest_share();
   test_forest_floor();
