@@ -6,15 +6,24 @@
 #                               with a forest's trees, one with a split
 #                               linear part, one of two members; the
 #                               others of one)
+#                               and, with a second vae.so, one whose
+#                               real column has regression trees
 #   tests/fuzz/corpus_options/  vae_fit options, valid and not
-# Usage (after make): python3 tests/fuzz/make_corpus.py [path/to/vae.so]
+# Usage (after make): python3 tests/fuzz/make_corpus.py [path/to/vae.so
+#   [path/to/small-forest/vae.so]]
+# Numeric columns get trees only from VAE_FOREST_NUMERIC_ROWS training rows
+# on (core/model.h), too many for a small seed: the second vae.so, built
+# with CFLAGS="-O3 -g -DVAE_FOREST_NUMERIC_ROWS=20", writes
+# forest_numeric.vaem (kept as it is when not given).
 # The seeds are deterministic (fixed seeds) and small (under 16 KB each:
-# generation's calibration, 1 KB per numeric column, is most of a blob).
+# generation's calibration, 1 KB per numeric column, is most of a blob;
+# forest_numeric's trees under 32 KB).
 import json, math, os, sqlite3, sys
 from statistics import NormalDist
 
 here = os.path.dirname(os.path.abspath(__file__))
 so = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, '..', '..', 'vae.so'))
+small_forest_so = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
 
 db = sqlite3.connect(':memory:', isolation_level=None)
 db.enable_load_extension(True)
@@ -93,6 +102,27 @@ for name, (source, opts) in models.items():
         f.write(blob)
     print('%-14s %5d bytes  %s' % (name, len(blob), [c['kind'] + ('(log)' if c.get('log') else '')
                                                   for c in json.loads(cols)]))
+
+# A real column that is a step of another (z = 2 where a > 0.5), for a
+# model whose regression trees take a share: the numeric leaves of the
+# forest's reader get seeds.
+if small_forest_so:
+    db2 = sqlite3.connect(':memory:', isolation_level=None)
+    db2.enable_load_extension(True)
+    db2.load_extension(small_forest_so)
+    db2.execute('CREATE TABLE z (a REAL, z REAL)')
+    db2.executemany('INSERT INTO z VALUES (?, ?)',
+                    [((i * 0.618) % 1,
+                      None if i % 9 == 0 else 2.0 * ((i * 0.618) % 1 > 0.5) + 0.05 * qn(i * 0.569))
+                     for i in range(60)])
+    o = dict(base, hidden=[2], latent=1, holdout=0.3, epochs=3)
+    db2.execute("SELECT vae_fit('forest_numeric', 'z', ?)", (json.dumps(o),))
+    blob, rep = db2.execute("SELECT model, report FROM vae_models").fetchone()
+    assert len(blob) < 32768, len(blob)  # 24 trees a column: twice the others' bound
+    assert json.loads(rep)['forest_share']['z'] > 0, rep
+    with open(os.path.join(out, 'forest_numeric.vaem'), 'wb') as f:
+        f.write(blob)
+    print('%-14s %5d bytes' % ('forest_numeric', len(blob)))
 
 options = {
     'empty': '{}',
