@@ -476,8 +476,10 @@ static void out_of_bag_score(const grower *g, const int *ys, int ny, double *o) 
 }
 
 /* Column j's trees into g (g->y: its cells); its rows with the column
-** observed are ys[0..ny). */
-static void grow_column(grower *g, int j, const int *ys, int ny, uint64_t seed, int *roots) {
+** observed are ys[0..ny). VAE_INTERRUPTED when stop says so before a
+** tree. */
+static int grow_column(grower *g, int j, const int *ys, int ny, uint64_t seed, int *roots,
+                       int (*stop)(void *), void *ctx) {
   const vae_model *m = g->m;
   g->K = classes(&m->cols[j]);
   g->width = vae_forest_width(&m->cols[j]);
@@ -491,16 +493,19 @@ static void grow_column(grower *g, int j, const int *ys, int ny, uint64_t seed, 
   if (g->mtry < 1) g->mtry = 1;
   g->nodes = g->nprob = 0;
   for (int t = 0; t < VAE_FOREST_TREES; t++) {
+    if (stop && stop(ctx)) return VAE_INTERRUPTED;
     vae_rng_seed(&g->rng, vae_seed_mix(vae_seed_mix(seed, (uint64_t)j), (uint64_t)t));
     for (int i = 0; i < ny; i++) g->rows[i] = ys[vae_rng_below(&g->rng, (uint64_t)ny)];
     roots[t] = g->nodes++;
     grow(g, roots[t], g->rows, ny, 0);
     if (g->bag) read_out_of_bag(g, roots[t], ys, ny);
   }
+  return VAE_OK;
 }
 
 int vae_forest_build(const vae_model *m, const float *data, const int64_t *idx, int64_t n,
-                     const unsigned char *want, uint64_t seed, vae_forest *out, double *oob) {
+                     const unsigned char *want, uint64_t seed, vae_forest *out, double *oob,
+                     int (*stop)(void *), void *ctx) {
   const vae_allocator *a = &m->mem;
   const int p = m->p;
   memset(out, 0, sizeof *out);
@@ -561,9 +566,10 @@ int vae_forest_build(const vae_model *m, const float *data, const int64_t *idx, 
       memset(g.oob, 0, (size_t)g.n * vae_forest_width(&m->cols[j]) * sizeof(double));
       memset(g.noob, 0, (size_t)g.n * sizeof(int));
     }
-    grow_column(&g, j, ys, ny, seed, roots);
-    /* Numeric targets (FOREST_NUMERIC) have no levels to score; train.c
-    ** reads the figures of binary and categorical columns only. */
+    rc = grow_column(&g, j, ys, ny, seed, roots, stop, ctx);
+    if (rc) break;
+    /* Numeric targets have no levels to score; train.c reads the figures
+    ** of binary and categorical columns only. */
     if (oob && !vae_is_numeric(m->cols[j].kind))
       out_of_bag_score(&g, ys, ny, oob + (size_t)j * VAE_FOREST_OOB);
     rc = append(a, out, &g, j, roots);

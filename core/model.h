@@ -428,7 +428,9 @@ void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned c
 /* The forest expert (forest.c). vae_forest_build grows trees for each
 ** column j with want[j] (want NULL: every one) on
 ** raw rows idx[0..n) of data (the first of them that have the column, up
-** to a cap), streams from seed, into *out (trees 0 when none).
+** to a cap), streams from seed, into *out (trees 0 when none); it asks
+** stop(ctx) (stop may be NULL) before each tree and returns
+** VAE_INTERRUPTED, nothing kept, when it says stop.
 ** vae_forest_width: the probabilities a column's estimate has (1 for
 ** binary: P(1), 1 for real and integer: the value; 0: it takes no
 ** forest). vae_forest_has: whether column j
@@ -443,7 +445,8 @@ void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned c
 ** wrong, the reverse, and the cells read (0 for a column without trees). */
 #define VAE_FOREST_OOB 4
 int vae_forest_build(const vae_model *m, const float *data, const int64_t *idx, int64_t n,
-                     const unsigned char *want, uint64_t seed, vae_forest *out, double *oob);
+                     const unsigned char *want, uint64_t seed, vae_forest *out, double *oob,
+                     int (*stop)(void *), void *ctx);
 void vae_forest_free(const vae_allocator *a, vae_forest *f);
 int vae_forest_width(const vae_column *c);
 int vae_forest_has(const vae_model *m, int j);

@@ -2388,7 +2388,8 @@ static int forest_on_training_rows(fit_state *f, double *oob) {
   for (int j = 0; j < m->p; j++)
     want[j] = !vae_is_numeric(m->cols[j].kind) || f->plan.n_train >= VAE_FOREST_NUMERIC_ROWS;
   int rc = vae_forest_build(m, f->data, f->b.idx, f->plan.n_train, want,
-                            vae_seed_mix(f->cfg->seed, 0xf07e), &m->forest, oob);
+                            vae_seed_mix(f->cfg->seed, 0xf07e), &m->forest, oob, poll_stop,
+                            &f->poll);
   vae_free(&m->mem, want);
   return rc;
 }
@@ -2403,7 +2404,8 @@ static int forest_on_all_rows(fit_state *f) {
   int any = 0;
   for (int j = 0; j < m->p; j++) any |= want[j] = m->forest_share[j] > 0;
   int rc = any ? vae_forest_build(m, f->data, f->b.idx, f->n, want,
-                                  vae_seed_mix(f->cfg->seed, 0xf07f), &m->forest, NULL)
+                                  vae_seed_mix(f->cfg->seed, 0xf07f), &m->forest, NULL,
+                                  poll_stop, &f->poll)
                : VAE_OK;
   vae_free(&m->mem, want);
   for (int j = 0; rc == VAE_OK && j < m->p; j++)

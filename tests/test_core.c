@@ -2030,6 +2030,16 @@ static void test_pull_choice(void) {
   free(out);
 }
 
+/* Counts the calls of stop and says stop at the at-th (never for 0). */
+typedef struct {
+  int calls, at;
+} create_stop;
+
+static int stop_create_at(void *ctx) {
+  create_stop *s = ctx;
+  return ++s->calls == s->at;
+}
+
 /* The forest expert (forest.c). Rows of a, b uniform on [0, 1], c normal
 ** noise, k a categorical column of three levels (noise) and y binary with
 ** y = (a > 0.3) xor (b > 0.7): a rule one tree states in three splits and
@@ -2145,7 +2155,7 @@ static void test_forest(void) {
   vae_forest f1, f2;
   int64_t *idx = malloc(sizeof(int64_t) * N);
   for (int i = 0; i < N; i++) idx[i] = i;
-  int r1 = vae_forest_build(m, x, idx, N, NULL, 9, &f1, NULL), r2 = vae_forest_build(m, x, idx, N, NULL, 9, &f2, NULL);
+  int r1 = vae_forest_build(m, x, idx, N, NULL, 9, &f1, NULL, NULL, NULL), r2 = vae_forest_build(m, x, idx, N, NULL, 9, &f2, NULL, NULL, NULL);
   CHECK(r1 == VAE_OK && r2 == VAE_OK && f1.nodes == f2.nodes && f1.nodes > 0 &&
             memcmp(f1.feat, f2.feat, sizeof(int) * f1.nodes) == 0 &&
             memcmp(f1.thr, f2.thr, sizeof(float) * f1.nodes) == 0 &&
@@ -2156,7 +2166,7 @@ static void test_forest(void) {
   int wrong_oom = 0, k;
   for (k = 1; k < 1000; k++) {
     vae_mem_fail_at(k, 0);
-    rc = vae_forest_build(m, x, idx, N, NULL, 9, &f1, NULL);
+    rc = vae_forest_build(m, x, idx, N, NULL, 9, &f1, NULL, NULL, NULL);
     long used = vae_mem_count();
     vae_mem_fail_at(-1, 0);
     int clean = f1.trees == 0 && !f1.root && !f1.feat && !f1.prob;
@@ -2165,6 +2175,23 @@ static void test_forest(void) {
     if (rc != VAE_NOMEM || !clean) wrong_oom++;
   }
   CHECK(wrong_oom == 0 && k > 10, "forest: %d injected failures of %d not VAE_NOMEM", wrong_oom, k);
+  /* Asked before every tree; told to stop at the k-th question, it stops
+  ** there and keeps nothing. */
+  create_stop never = {0, 0};
+  rc = vae_forest_build(m, x, idx, N, NULL, 9, &f1, NULL, stop_create_at, &never);
+  if (rc == VAE_OK) vae_forest_free(&test_mem, &f1);
+  int grown = 0, wrong_stop = 0;
+  for (int j = 0; j < 5; j++) grown += vae_forest_width(&m->cols[j]) > 0;
+  for (int at = 1; at <= never.calls; at += 7) {
+    create_stop stop = {0, at};
+    rc = vae_forest_build(m, x, idx, N, NULL, 9, &f1, NULL, stop_create_at, &stop);
+    wrong_stop += !(rc == VAE_INTERRUPTED && stop.calls == at && f1.trees == 0 && !f1.root &&
+                    !f1.feat && !f1.prob);
+    if (rc == VAE_OK) vae_forest_free(&test_mem, &f1);
+  }
+  CHECK(rc == VAE_INTERRUPTED && never.calls == grown * VAE_FOREST_TREES && wrong_stop == 0,
+        "forest: asked %d times for %d columns' trees, %d stops wrong", never.calls, grown,
+        wrong_stop);
   free(idx);
 done:
   vae_free(&test_mem, blob);
@@ -4727,7 +4754,7 @@ static void test_modal_wide(void) {
   for (int j = 0; j < P; j++) want[j] = !vae_is_numeric(cols[j].kind) && vae_forest_has(m, j);
   for (int i = 0; i < N; i++) idx[i] = i;
   vae_forest_free(&m->mem, &m->forest);
-  if (!rc) rc = vae_forest_build(m, x, idx, N, want, 5, &m->forest, NULL);
+  if (!rc) rc = vae_forest_build(m, x, idx, N, want, 5, &m->forest, NULL, NULL, NULL);
   for (int j = 0; j < P; j++)
     if (!vae_forest_has(m, j)) m->forest_share[j] = 0.0f;
   vae_free(&test_mem, blob);
@@ -5423,16 +5450,6 @@ static void test_members_interrupted(void) {
     }
   CHECK(vae_mem_live() == live, "interrupted fits free every block (%ld left)",
         vae_mem_live() - live);
-}
-
-/* Counts the calls of stop and says stop at the at-th (never for 0). */
-typedef struct {
-  int calls, at;
-} create_stop;
-
-static int stop_create_at(void *ctx) {
-  create_stop *s = ctx;
-  return ++s->calls == s->at;
 }
 
 /* vae_model_create_stoppable asks between the columns' statistics and
