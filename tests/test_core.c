@@ -1968,12 +1968,13 @@ static void test_forest_floor(void) {
 ** where the linear part took l's whole share and the pull moved
 ** nothing); y's missing cells whose a is observed are then estimated
 ** with 4/5 of the squared error of the pull forced back on, or less
-** (0.53, 0.71 and 0.21 of it). 1,200 rows: fewer training rows than
-** VAE_FOREST_NUMERIC_ROWS, so that no regression trees enter (on 2,000
-** rows l's forest took a share on seed 0 and its pull then measured
-** worse). */
+** (0.19, 0.68 and 0.22 of it). The regression trees (forest.c) enter
+** on 2,000 rows: where l's forest takes a share (seed 0: 0.052), the
+** pull undoes part of a share its cells chose, and they may measure it
+** worse (they did on seed 0), so l must keep its pull on every fit
+** where its forest has no share. */
 static void test_pull_choice(void) {
-  enum { N = 1200, P = 4, SEEDS = 3 };
+  enum { N = 2000, P = 4, SEEDS = 3 };
   vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
                         {.name = "l", .kind = VAE_REAL}, {.name = "y", .kind = VAE_REAL}};
   float *x = malloc(sizeof(float) * N * P), *full = malloc(sizeof(float) * N * P),
@@ -2018,11 +2019,12 @@ static void test_pull_choice(void) {
     printf("pull choice: seed %d, pulled a %d, b %d, l %d, y %d; y's squared error %.4f "
            "(pulled %.4f)\n",
            s, m->pulled[0], m->pulled[1], m->pulled[2], m->pulled[3], sq[0], sq[1]);
-    right += m->pulled[3] == 0 && m->pulled[2] == 1;
+    right += m->pulled[3] == 0 && (m->pulled[2] == 1 || m->forest_share[2] > 0);
     better += sq[0] < 0.8 * sq[1];
     vae_model_free(m);
   }
-  CHECK(right == SEEDS, "y not pulled and l pulled on %d of %d fits", right, SEEDS);
+  CHECK(right == SEEDS, "y not pulled, and l pulled unless its forest shares, on %d of %d fits",
+        right, SEEDS);
   CHECK(better == SEEDS, "y's estimates that a pins down better unpulled (4/5 of the squared "
         "error or less) on %d of %d fits", better, SEEDS);
   free(x);
