@@ -73,7 +73,7 @@
 ** with the filled row; not what inference did): 0.981 / 0.968. To depth
 ** 12 as the classification trees: MCAR 0.978, MAR 0.964, but cells'
 ** blob 1.96 MB -> 19.4 MB and its fit 1.49x the time (whole processes,
-** 3 paired runs); at depth 6 the blob is 4.06 MB and the fit 1.05x the
+** 3 paired runs); at depth 6 the blob is 3.7 MB and the fit 1.05x the
 ** time (chicago 1.07x, hpc 0.99x); depth 8: 0.980 / 0.967, 8.7 MB. On
 ** 2,000 rows, depth 12: MCAR 0.982, MAR 0.975. Why not below
 ** VAE_FOREST_NUMERIC_ROWS: on the quick bench's 500-row cuts they
