@@ -564,10 +564,11 @@ typedef struct {
 ** the scale at which the 5%-95% range of the draws covers the true value
 ** in VAE_SPREAD_TARGET of the (weighted) cells, shrunk towards the
 ** columns' pooled scale, then widened or floored by shift (p, from
-** vae_missing_odds; NULL: none, floor 1). VAE_NOMEM on failure
-** (m->spread untouched). */
+** vae_missing_odds; NULL: none, floor 1). Asks stop (when given) before
+** each column's cells. VAE_NOMEM on failure, VAE_INTERRUPTED when stop
+** says so (m->spread untouched either way). */
 int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
-                      const double *shift, uint64_t seed);
+                      const double *shift, uint64_t seed, int (*stop)(void *), void *ctx);
 /* Each of rows[0..nrows)'s odds of missing each numeric column, given its
 ** other cells (scored: the rows' normal scores, NaN missing), under a
 ** logistic regression of the column's holes fitted on training rows

@@ -194,7 +194,7 @@ static double shift_widen(double sh) {
 }
 
 int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
-                      const double *shift, uint64_t seed) {
+                      const double *shift, uint64_t seed, int (*stop)(void *), void *ctx) {
   const int p = m->p, G = SPREAD_GRID;
   long *idx = vae_malloc(&m->mem, (size_t)(n > 0 ? n : 1) * sizeof(long));
   double *cov = vae_calloc(&m->mem, (size_t)p * G + 2 * G + p, sizeof(double));
@@ -208,8 +208,13 @@ int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
   double *pool = cov + (size_t)p * G, *shrunk = pool + G, *eff = shrunk + G, all = 0;
   /* Each column's (weighted) coverage at each scale of the grid; the
   ** pooled one weighs each column by its effective number of cells. */
-  for (int j = 0; j < p; j++) {
+  int rc = VAE_OK;
+  for (int j = 0; j < p && rc == VAE_OK; j++) {
     if (!vae_is_numeric(m->cols[j].kind)) continue;
+    if (stop && stop(ctx)) {
+      rc = VAE_INTERRUPTED;
+      break;
+    }
     long k = 0;
     double sw = 0, sw2 = 0;
     for (long i = 0; i < n && k < SPREAD_MAX_CELLS; i++)
@@ -223,6 +228,7 @@ int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
     for (int g = 0; g < G; g++)
       cov[(size_t)j * G + g] = coverage(m, cells, idx, k, D, exp(grid(g)), seed, v);
   }
+  if (rc != VAE_OK) goto done;
   for (int j = 0; j < p; j++) {
     if (!(eff[j] > 0)) continue;
     for (int g = 0; g < G; g++) pool[g] += eff[j] * cov[(size_t)j * G + g];
@@ -249,10 +255,11 @@ int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
     }
     m->spread[j] = (float)exp(ls);
   }
+done:
   vae_free(&m->mem, idx);
   vae_free(&m->mem, cov);
   vae_free(&m->mem, v);
-  return VAE_OK;
+  return rc;
 }
 
 /* Under MAR the cells a column lost are not like the ones it kept: they lie

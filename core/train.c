@@ -1188,7 +1188,8 @@ static void spread_cells_free(const vae_allocator *a, spread_cells *k) {
 static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
                          const float *scored, const int64_t *idx, const int64_t *train,
                          int64_t n_train, const float *weight, const double *shift,
-                         spread_cells *out, const spread_cells *more, uint64_t seed) {
+                         spread_cells *out, const spread_cells *more, uint64_t seed,
+                         poller *poll) {
   const int p = m->p;
   float *odds = vae_malloc(&m->mem, (size_t)c->base * p * sizeof(float));
   double *own = vae_malloc(&m->mem, (size_t)p * sizeof(double));
@@ -1249,7 +1250,8 @@ static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
   if (extra) memcpy(cells + n, more->cells, (size_t)extra * sizeof *cells);
   /* An "mnar" model's holes depend on their own values, which no model of
   ** them on the other cells shows: its draws keep the floor of 1. */
-  rc = vae_choose_spread(m, cells, n + extra, VAE_SPREAD_DRAWS, m->sel ? NULL : own, seed);
+  rc = vae_choose_spread(m, cells, n + extra, VAE_SPREAD_DRAWS, m->sel ? NULL : own, seed,
+                         poll_stop, poll);
   vae_free(&m->mem, cells);
   vae_free(&m->mem, odds);
   vae_free(&m->mem, own);
@@ -1554,7 +1556,7 @@ static int holdout_blend(vae_model *m, const float *data, const float *scored,
   if (rc == VAE_OK && m->lin.d) choose_pulls(m, &c, data, idx, sum);
   if (rc == VAE_OK && spread)
     rc = choose_spread(m, &c, data, scored, idx, train, n_train, NULL, NULL, NULL, NULL,
-                       vae_seed_mix(seed, 0x5b4e));
+                       vae_seed_mix(seed, 0x5b4e), poll);
   if (rc == VAE_OK && error) score_blend(m, &c, data, idx, error, sum);
   blend_cells_free(&c);
   vae_free(&m->mem, sum);
@@ -2372,7 +2374,8 @@ static int spread_after_refit(fit_state *f, const masked_cells *mc, vae_scratch 
   if (rc == VAE_OK && f->side) rc = side_wait(f->side, 0); /* its cells, cells_in */
   if (rc == VAE_OK)
     rc = choose_spread(m, &c, f->data, f->scored, hold, f->b.idx, f->plan.n_train, mc->weight,
-                       mc->shift, f->cells_out, f->cells_in, vae_seed_mix(f->cfg->seed, 0x5b4f));
+                       mc->shift, f->cells_out, f->cells_in, vae_seed_mix(f->cfg->seed, 0x5b4f),
+                       &f->poll);
   blend_cells_free(&c);
   vae_free(&m->mem, blend);
   return rc;

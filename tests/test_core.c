@@ -1445,6 +1445,16 @@ static void test_linear_shared_patterns(void) {
   free(idx);
 }
 
+/* Counts the calls of stop and says stop at the at-th (never for 0). */
+typedef struct {
+  int calls, at;
+} create_stop;
+
+static int stop_create_at(void *ctx) {
+  create_stop *s = ctx;
+  return ++s->calls == s->at;
+}
+
 /* The draws' spread of a column from its held-out cells (spread.c,
 ** vae_choose_spread) and the spread of its holes' log odds: draws twice as
 ** wide as the truth's spread narrow below 1 where the holes fall at random
@@ -1478,7 +1488,7 @@ static void test_spread_shift(void) {
       cells[j * K + k] = (vae_spread_cell){j, t, 1.0f, 0.0f, 0.0f, d};
       cells[(j + 1) * K + k] = (vae_spread_cell){j + 1, t, 1.0f, 0.0f, 0.0f, d};
     }
-  rc = vae_choose_spread(m, cells, P * K, D, shift, 7);
+  rc = vae_choose_spread(m, cells, P * K, D, shift, 7, NULL, NULL);
   printf("  draws' spread: over-dispersed %.3f (no holes %.3f), right width %.3f (holes apart %.3f)\n",
          m->spread[0], m->spread[1], m->spread[2], m->spread[3]);
   CHECK(rc == VAE_OK && m->spread[0] < 0.95f, "over-dispersed draws kept at %.3f", m->spread[0]);
@@ -1487,6 +1497,22 @@ static void test_spread_shift(void) {
         m->spread[2]);
   CHECK(m->spread[3] > 1.2f * m->spread[2], "holes apart: %.3f against %.3f", m->spread[3],
         m->spread[2]);
+  /* Asked before each column's cells; told to stop at the k-th question,
+  ** it stops there and leaves the spreads as they were. */
+  float kept[P];
+  memcpy(kept, m->spread, sizeof kept);
+  create_stop never = {0, 0};
+  rc = vae_choose_spread(m, cells, P * K, D, shift, 7, stop_create_at, &never);
+  int wrong_stop = memcmp(kept, m->spread, sizeof kept) != 0;
+  for (int at = 1; at <= never.calls; at++) {
+    create_stop stop = {0, at};
+    for (int j = 0; j < P; j++) m->spread[j] = 0.5f;
+    int r2 = vae_choose_spread(m, cells, P * K, D, shift, 7, stop_create_at, &stop);
+    for (int j = 0; j < P; j++) wrong_stop += m->spread[j] != 0.5f;
+    wrong_stop += r2 != VAE_INTERRUPTED || stop.calls != at;
+  }
+  CHECK(rc == VAE_OK && never.calls == P && wrong_stop == 0,
+        "spread: asked %d times for %d columns, %d stops wrong", never.calls, P, wrong_stop);
   vae_model_free(m);
 }
 
@@ -2030,16 +2056,6 @@ static void test_pull_choice(void) {
   free(x);
   free(full);
   free(out);
-}
-
-/* Counts the calls of stop and says stop at the at-th (never for 0). */
-typedef struct {
-  int calls, at;
-} create_stop;
-
-static int stop_create_at(void *ctx) {
-  create_stop *s = ctx;
-  return ++s->calls == s->at;
 }
 
 /* The forest expert (forest.c). Rows of a, b uniform on [0, 1], c normal
@@ -3921,6 +3937,7 @@ static void test_blas_kernels(void) {
   float params[20] = {0}, x[4] = {0}, y[4];
   dense_forward(&L, params, x, 1, y); /* core's BLAS setup */
   const char *cfg = openblas_get_config(), *core = openblas_get_corename();
+  (void)cfg; /* read only with the private build's kernels */
 #if defined(VAE_PRIVATE_BLAS) && defined(__GNUC__) && defined(__x86_64__)
   int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
