@@ -574,11 +574,12 @@ int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
 ** logistic regression of the column's holes fitted on training rows
 ** train[0..n_train) (spread.c), into odds (nrows x p; 1 where a column
 ** has too few holes, or none), and with shift (p) the sd over the training
-** rows of each column's fitted log odds (-1: no model). VAE_NOMEM on
-** failure. */
+** rows of each column's fitted log odds (-1: no model). Asks stop (when
+** given) before each column. VAE_NOMEM on failure, VAE_INTERRUPTED when
+** stop says so. */
 int vae_missing_odds(const vae_model *m, const float *scored, const int64_t *train,
                      int64_t n_train, const int64_t *rows, int nrows, float *odds,
-                     double *shift);
+                     double *shift, int (*stop)(void *), void *ctx);
 
 /* Early stopping (train.c) reads the held-out bound of each round. A round
 ** gains when its bound is the best so far or, with at least

@@ -289,7 +289,7 @@ static double feature(const vae_model *m, const float *row, int k) {
 
 int vae_missing_odds(const vae_model *m, const float *scored, const int64_t *train,
                      int64_t n_train, const int64_t *rows, int nrows, float *odds,
-                     double *shift) {
+                     double *shift, int (*stop)(void *), void *ctx) {
   const int p = m->p;
   const int n = n_train < MISS_ROWS ? (int)n_train : MISS_ROWS;
   for (size_t i = 0; i < (size_t)nrows * p; i++) odds[i] = 1.0f;
@@ -304,6 +304,10 @@ int vae_missing_odds(const vae_model *m, const float *scored, const int64_t *tra
   int rc = feat && corr && beta && grad && hess && x ? VAE_OK : VAE_NOMEM;
   for (int j = 0; rc == VAE_OK && j < p; j++) {
     if (!vae_is_numeric(m->cols[j].kind)) continue;
+    if (stop && stop(ctx)) {
+      rc = VAE_INTERRUPTED;
+      break;
+    }
     double miss = 0;
     for (int i = 0; i < n; i++) miss += isnan(scored[train[i] * p + j]);
     if (miss < 5 || miss > n - 5) continue; /* nothing to learn from */

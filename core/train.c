@@ -1201,10 +1201,13 @@ static int choose_spread(vae_model *m, const blend_cells *c, const float *data,
   if (weight) {
     memcpy(odds, weight, (size_t)c->base * p * sizeof(float));
     memcpy(own, shift, (size_t)p * sizeof(double));
-  } else if (vae_missing_odds(m, scored, train, n_train, idx, c->base, odds, own)) {
-    vae_free(&m->mem, odds);
-    vae_free(&m->mem, own);
-    return VAE_NOMEM;
+  } else {
+    int rc = vae_missing_odds(m, scored, train, n_train, idx, c->base, odds, own, poll_stop, poll);
+    if (rc != VAE_OK) {
+      vae_free(&m->mem, odds);
+      vae_free(&m->mem, own);
+      return rc;
+    }
   }
   long n = 0;
   for (int r = 0; r < c->rows; r++)
@@ -2285,13 +2288,14 @@ static int mask_held_out(fit_state *f, const int64_t *hold, int64_t n_hold, mask
   mc->weight = vae_malloc(&m->mem, bp * sizeof(float));
   mc->shift = vae_malloc(&m->mem, (size_t)p * sizeof(double));
   float *odds = vae_malloc(&m->mem, bp * sizeof(float));
-  if (!mc->data || !mc->scored || !mc->hidden || !mc->rows || !mc->weight || !mc->shift ||
-      !odds ||
-      vae_missing_odds(m, f->scored, f->b.idx, f->plan.n_train, hold, mc->base, odds,
-                       mc->shift)) {
+  int rc = mc->data && mc->scored && mc->hidden && mc->rows && mc->weight && mc->shift && odds
+               ? vae_missing_odds(m, f->scored, f->b.idx, f->plan.n_train, hold, mc->base, odds,
+                                  mc->shift, poll_stop, &f->poll)
+               : VAE_NOMEM;
+  if (rc != VAE_OK) {
     vae_free(&m->mem, odds);
     masked_cells_free(&m->mem, mc);
-    return VAE_NOMEM;
+    return rc;
   }
   memcpy(mc->data, f->data, cells * sizeof(float));
   memcpy(mc->scored, f->scored, cells * sizeof(float));

@@ -1513,6 +1513,36 @@ static void test_spread_shift(void) {
   }
   CHECK(rc == VAE_OK && never.calls == P && wrong_stop == 0,
         "spread: asked %d times for %d columns, %d stops wrong", never.calls, P, wrong_stop);
+  /* The odds of a's holes, which fall where c is high: higher where c is,
+  ** and the same question before each column. */
+  static float scored[N * P];
+  static int64_t rows[N];
+  memcpy(scored, x, sizeof scored);
+  for (int i = 0; i < N; i++) {
+    rows[i] = i;
+    if (x[i * P + 2] > 0.5f && vae_rng_uniform(&rng) < 0.6) scored[i * P] = NAN;
+  }
+  static float odds[N * P];
+  double hole_sd[P];
+  create_stop asked = {0, 0};
+  rc = vae_missing_odds(m, scored, rows, N, rows, N, odds, hole_sd, stop_create_at, &asked);
+  double hi = 0, lo = 0;
+  int nhi = 0, nlo = 0;
+  for (int i = 0; i < N; i++)
+    if (x[i * P + 2] > 1) hi += odds[i * P], nhi++;
+    else if (x[i * P + 2] < 0) lo += odds[i * P], nlo++;
+  printf("  odds of a's holes: %.3f where c > 1, %.3f where c < 0 (sd %.2f)\n", hi / nhi,
+         lo / nlo, hole_sd[0]);
+  CHECK(rc == VAE_OK && hi / nhi > 4 * (lo / nlo) && hole_sd[0] > 1 && hole_sd[1] == -1,
+        "odds of a's holes %.3f where c > 1, %.3f where c < 0", hi / nhi, lo / nlo);
+  wrong_stop = 0;
+  for (int at = 1; at <= asked.calls; at++) {
+    create_stop stop = {0, at};
+    int r2 = vae_missing_odds(m, scored, rows, N, rows, N, odds, hole_sd, stop_create_at, &stop);
+    wrong_stop += r2 != VAE_INTERRUPTED || stop.calls != at;
+  }
+  CHECK(asked.calls == P && wrong_stop == 0, "odds: asked %d times for %d columns, %d stops wrong",
+        asked.calls, P, wrong_stop);
   vae_model_free(m);
 }
 
