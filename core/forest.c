@@ -58,23 +58,34 @@
 **
 ** Real and integer columns get regression trees (the split that most
 ** lowers the squared error, a leaf's mean value, within the column's
-** range), to depth FOREST_REG_DEPTH, when the fit has
-** VAE_FOREST_NUMERIC_ROWS training rows or more (train.c; blob format 19
-** on), read on the row as it is (its numeric holes are what it
-** estimates), at the fit's held-out cells as by vae_infer. Why: on
-** tables of 1,300-5,000 rows missForest's regression forests led the
-** vae (bench/impute.py at its 5,000-row cut, the nine suite tables of
-** 1,300 rows or more, mask seeds 0 and 1, training seed 0); with them,
-** grown on up to FOREST_MAX_ROWS (5,000, was 2,000) rows, NRMSE over the
-** best peer MCAR 0.989 -> 0.982, MAR 0.975 -> 0.969, error rate MCAR
-** 0.934 -> 0.921, MAR 0.987 -> 0.972 (hpc MCAR 0.938 -> 0.908,
-** missForest 0.838; chicago MCAR 0.588 -> 0.571, 0.531). Read at the
-** held-out cells as the binary and categorical forests are (the mean
-** with the filled row; not what inference did): 0.981 / 0.968. To depth
-** 12 as the classification trees: MCAR 0.978, MAR 0.964, but cells'
-** blob 1.96 MB -> 19.4 MB and its fit 1.49x the time (whole processes,
-** 3 paired runs); at depth 6 the blob is 3.7 MB and the fit 1.05x the
-** time (chicago 1.07x, hpc 0.99x); depth 8: 0.980 / 0.967, 8.7 MB. On
+** range) when the fit has VAE_FOREST_NUMERIC_ROWS training rows or more
+** (train.c; blob format 19 on), read on the row as it is (its numeric
+** holes are what it estimates), at the fit's held-out cells as by
+** vae_infer. Such a tree grows best first: of its leaves so far, the
+** one whose best split lowers the squared error most splits next, until
+** it has VAE_FOREST_REG_LEAVES (64) leaves or none gains (depth
+** FOREST_DEPTH at most). Why: on tables of 1,300-5,000 rows
+** missForest's regression forests led the vae (bench/impute.py at its
+** 5,000-row cut, the nine suite tables of 1,300 rows or more, mask seeds
+** 0 and 1, training seed 0); with trees to depth 6, grown on up to
+** FOREST_MAX_ROWS (5,000, was 2,000) rows, NRMSE over the best peer MCAR
+** 0.989 -> 0.982, MAR 0.975 -> 0.969, error rate MCAR 0.934 -> 0.921,
+** MAR 0.987 -> 0.972 (hpc MCAR 0.938 -> 0.908, missForest 0.838;
+** chicago MCAR 0.588 -> 0.571, 0.531). The same 64 leaves grown best
+** first rather than depth first to depth 6: vae's NRMSE MCAR and MAR
+** x0.997 (hpc 0.908 -> 0.889 / 0.889 -> 0.882, chicago MCAR 0.571 ->
+** 0.565), error rate x0.999 / x0.998; cells' blob 3.8 -> 4.2 MB; fit
+** time (whole processes, 3 paired runs) hpc 0.99x, cells 1.03x, chicago
+** 0.95x at one thread, with the out-of-bag reading that numeric trees
+** never used dropped (cells 0.97x alone). The children of a tree's last
+** split are not searched. Not kept: each tree on half its rows drawn
+** without replacement in place of a bootstrap (x0.998 / x0.997), and so
+** with 128 leaves (x0.997 / x0.996, blob 6.8 MB). Read at the held-out
+** cells as the binary and categorical forests are (the mean with the
+** filled row; not what inference did): 0.981 / 0.968 against 0.982 /
+** 0.969 (depth 6). Depth first to depth 12 as the classification trees:
+** MCAR 0.978, MAR 0.964, but cells' blob 1.96 MB -> 19.4 MB and its fit
+** 1.49x the time; depth 8: 0.980 / 0.967, 8.7 MB. On
 ** 2,000 rows, depth 12: MCAR 0.982, MAR 0.975. Why not below
 ** VAE_FOREST_NUMERIC_ROWS: on the quick bench's 500-row cuts they
 ** measured no better, seeds 0 / 1, MCAR 0.961 -> 0.959 / 0.963 -> 0.965,
@@ -120,9 +131,6 @@
 #define FOREST_MAX_ROWS 5000
 #endif
 #define FOREST_DEPTH 12
-#ifndef FOREST_REG_DEPTH
-#define FOREST_REG_DEPTH 6
-#endif
 #define FOREST_MIN_LEAF 3
 #define FOREST_BINS 32
 #define FOREST_NO_BIN 255
@@ -309,11 +317,11 @@ static void make_leaf(grower *g, int node, const double *count, double n) {
     for (int k = 0; k < g->K; k++) g->prob[g->nprob++] = (float)(count[k] / n);
 }
 
-/* Node `node` (reserved) from rows[0..n) at depth d. */
-static void grow(grower *g, int node, int *rows, int n, int d) {
-  const int K = g->K;
-  double count[VAE_FOREST_MAX_LEVELS] = {0}, total;
+/* The target's counts over rows[0..n) (for a numeric one the rows and
+** the sum of their values); whether all rows agree. */
+static int node_counts(const grower *g, const int *rows, int n, double *count) {
   int pure = 0;
+  for (int k = 0; k < g->K; k++) count[k] = 0;
   if (g->reg) {
     float lo = g->y[rows[0]], hi = lo;
     for (int i = 0; i < n; i++) {
@@ -326,11 +334,20 @@ static void grow(grower *g, int node, int *rows, int n, int d) {
     pure = lo == hi;
   } else {
     for (int i = 0; i < n; i++) count[(int)g->y[rows[i]]] += 1;
-    for (int k = 0; k < K; k++) pure = pure || count[k] == n;
+    for (int k = 0; k < g->K; k++) pure = pure || count[k] == n;
   }
-  double base = purity(count, NULL, K, g->reg, &total);
-  split best = {base, -1, 0, 0};
-  if (!pure && d < (g->reg ? FOREST_REG_DEPTH : FOREST_DEPTH) && n >= 2 * FOREST_MIN_LEAF) {
+  return pure;
+}
+
+/* The best split of rows[0..n) (counts count) among a random mtry of the
+** features; feat -1 when none lowers the impurity or the node may not
+** split. score less the node's own purity is what the split gains. */
+static split search(grower *g, const int *rows, int n, int d, int max_depth,
+                    const double *count, int pure, double *base) {
+  double total;
+  *base = purity(count, NULL, g->K, g->reg, &total);
+  split best = {*base, -1, 0, 0};
+  if (!pure && d < max_depth && n >= 2 * FOREST_MIN_LEAF) {
     for (int t = 0; t < g->mtry && t < g->nfeats; t++) { /* a random subset, no repeats */
       int u = t + (int)vae_rng_below(&g->rng, (uint64_t)(g->nfeats - t));
       int c = g->feats[u];
@@ -339,26 +356,79 @@ static void grow(grower *g, int node, int *rows, int n, int d) {
       try_feature(g, rows, n, c, &best);
     }
   }
-  if (best.feat < 0 || g->nodes + 2 > g->cap_nodes) {
-    make_leaf(g, node, count, n);
-    return;
-  }
+  return best;
+}
+
+/* Node `node` splits as s: rows[0..n) are partitioned (the left side
+** first, their number returned) and its two children reserved. */
+static int split_node(grower *g, int node, int *rows, int n, const split *s) {
   int nl = 0;
   for (int i = 0; i < n; i++)
-    if (goes_left(g, rows[i], &best)) {
+    if (goes_left(g, rows[i], s)) {
       int r = rows[i];
       rows[i] = rows[nl];
       rows[nl++] = r;
     }
-  const vae_column *fc = &g->m->cols[best.feat];
-  g->feat[node] = best.feat;
-  g->thr[node] = vae_is_numeric(fc->kind) ? g->edge[(size_t)best.feat * FOREST_BINS + best.bin]
-                                          : (float)best.bin;
-  g->miss[node] = (unsigned char)best.miss_left;
+  const vae_column *fc = &g->m->cols[s->feat];
+  g->feat[node] = s->feat;
+  g->thr[node] = vae_is_numeric(fc->kind) ? g->edge[(size_t)s->feat * FOREST_BINS + s->bin]
+                                          : (float)s->bin;
+  g->miss[node] = (unsigned char)s->miss_left;
   g->kid[node] = g->nodes;
   g->nodes += 2;
+  return nl;
+}
+
+/* Node `node` (reserved) from rows[0..n) at depth d, depth first to
+** FOREST_DEPTH: a classification tree. */
+static void grow(grower *g, int node, int *rows, int n, int d) {
+  double count[VAE_FOREST_MAX_LEVELS], base;
+  const int pure = node_counts(g, rows, n, count);
+  split best = search(g, rows, n, d, FOREST_DEPTH, count, pure, &base);
+  if (best.feat < 0 || g->nodes + 2 > g->cap_nodes) {
+    make_leaf(g, node, count, n);
+    return;
+  }
+  int nl = split_node(g, node, rows, n, &best);
   grow(g, g->kid[node], rows, nl, d + 1);
   grow(g, g->kid[node] + 1, rows + nl, n - nl, d + 1);
+}
+
+/* A regression tree's leaf while it grows: its node, rows, counts, and
+** best split with what it gains. */
+typedef struct {
+  int node, *rows, n, d;
+  double count[2], gain;
+  split s;
+} open_leaf;
+
+static void open_at(grower *g, open_leaf *o, int node, int *rows, int n, int d, int search_it) {
+  double base;
+  o->node = node, o->rows = rows, o->n = n, o->d = d;
+  const int pure = node_counts(g, rows, n, o->count);
+  o->s = search(g, rows, n, d, search_it ? FOREST_DEPTH : 0, o->count, pure, &base);
+  o->gain = o->s.score - base;
+}
+
+/* A regression tree from node `root` (reserved) on rows[0..n), best
+** first: of its leaves so far, the one whose best split lowers the
+** squared error most splits next, up to VAE_FOREST_REG_LEAVES leaves (the
+** last split's children are not searched: nothing could split them). */
+static void grow_best(grower *g, int root, int *rows, int n) {
+  open_leaf o[VAE_FOREST_REG_LEAVES];
+  int k = 1;
+  open_at(g, &o[0], root, rows, n, 0, VAE_FOREST_REG_LEAVES > 1);
+  while (k < VAE_FOREST_REG_LEAVES) {
+    int b = -1;
+    for (int i = 0; i < k; i++)
+      if (o[i].s.feat >= 0 && (b < 0 || o[i].gain > o[b].gain)) b = i;
+    if (b < 0 || g->nodes + 2 > g->cap_nodes) break;
+    const open_leaf at = o[b];
+    const int nl = split_node(g, at.node, at.rows, at.n, &at.s), more = k + 1 < VAE_FOREST_REG_LEAVES;
+    open_at(g, &o[b], g->kid[at.node], at.rows, nl, at.d + 1, more);
+    open_at(g, &o[k++], g->kid[at.node] + 1, at.rows + nl, at.n - nl, at.d + 1, more);
+  }
+  for (int i = 0; i < k; i++) make_leaf(g, o[i].node, o[i].count, o[i].n);
 }
 
 /* Nodes one tree of n rows can take at most. */
@@ -497,8 +567,10 @@ static int grow_column(grower *g, int j, const int *ys, int ny, uint64_t seed, i
     vae_rng_seed(&g->rng, vae_seed_mix(vae_seed_mix(seed, (uint64_t)j), (uint64_t)t));
     for (int i = 0; i < ny; i++) g->rows[i] = ys[vae_rng_below(&g->rng, (uint64_t)ny)];
     roots[t] = g->nodes++;
-    grow(g, roots[t], g->rows, ny, 0);
-    if (g->bag) read_out_of_bag(g, roots[t], ys, ny);
+    if (g->reg) grow_best(g, roots[t], g->rows, ny);
+    else grow(g, roots[t], g->rows, ny, 0);
+    /* Numeric targets have no levels to score (vae_forest_build). */
+    if (g->bag && !g->reg) read_out_of_bag(g, roots[t], ys, ny);
   }
   return VAE_OK;
 }

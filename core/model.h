@@ -52,6 +52,10 @@ typedef struct {
 #ifndef VAE_FOREST_NUMERIC_ROWS
 #define VAE_FOREST_NUMERIC_ROWS 1000
 #endif
+/* A regression tree's leaves, at most (forest.c grows it best first). */
+#ifndef VAE_FOREST_REG_LEAVES
+#define VAE_FOREST_REG_LEAVES 64
+#endif
 typedef struct {
   int trees;           /* trees per column: VAE_FOREST_TREES, or 0: no forest */
   int nodes, nprob;

@@ -2458,6 +2458,35 @@ static void test_forest_numeric(void) {
          with, cells, without, m->forest_share[4]);
   CHECK(cells > 80 && with < 0.8 * without, "y's RMSE %.3f with the forest, %.3f without", with,
         without);
+  /* y's trees grow best first: at most VAE_FOREST_REG_LEAVES leaves each,
+  ** to whatever depth the error leads (children lie after their parent). */
+  {
+    const vae_forest *f = &m->forest;
+    int *depth = calloc((size_t)f->nodes, sizeof(int)), most = 0, deepest = 0, wrong = 0;
+    for (int t = 0; depth && t < f->trees; t++) {
+      const int root = f->root[(size_t)4 * f->trees + t];
+      const int end = t + 1 < f->trees ? f->root[(size_t)4 * f->trees + t + 1] : f->nodes;
+      int leaves = 0;
+      depth[root] = 0;
+      for (int i = root; i < end && i < f->nodes; i++) {
+        if (f->feat[i] < 0) {
+          leaves++;
+          deepest = depth[i] > deepest ? depth[i] : deepest;
+          continue;
+        }
+        if (f->kid[i] + 1 >= f->nodes) {
+          wrong++;
+          break;
+        }
+        depth[f->kid[i]] = depth[f->kid[i] + 1] = depth[i] + 1;
+      }
+      most = leaves > most ? leaves : most;
+    }
+    printf("  y's trees: at most %d leaves, the deepest leaf at depth %d\n", most, deepest);
+    CHECK(depth && !wrong && most > 8 && most <= VAE_FOREST_REG_LEAVES && deepest > 6,
+          "y's trees: %d leaves at most, depth %d", most, deepest);
+    free(depth);
+  }
   int trees = 0;
   for (int j = 0; j < 5; j++) trees += j != 3 && vae_forest_has(small, j);
   CHECK(trees == 0, "on %d rows no numeric column has trees (%d do)", SMALL, trees);
