@@ -430,7 +430,8 @@ static void grow_best(grower *g, int root, int *rows, int n) {
       if (o[i].s.feat >= 0 && (b < 0 || o[i].gain > o[b].gain)) b = i;
     if (b < 0 || g->nodes + 2 > g->cap_nodes) break;
     const open_leaf at = o[b];
-    const int nl = split_node(g, at.node, at.rows, at.n, &at.s), more = k + 1 < VAE_FOREST_REG_LEAVES;
+    const int nl = split_node(g, at.node, at.rows, at.n, &at.s);
+    const int more = k + 1 < VAE_FOREST_REG_LEAVES; /* may the children split? */
     open_at(g, &o[b], g->kid[at.node], at.rows, nl, at.d + 1, more);
     open_at(g, &o[k++], g->kid[at.node] + 1, at.rows + nl, at.n - nl, at.d + 1, more);
   }

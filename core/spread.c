@@ -209,7 +209,7 @@ int vae_choose_spread(vae_model *m, const vae_spread_cell *cells, long n, int D,
   /* Each column's (weighted) coverage at each scale of the grid; the
   ** pooled one weighs each column by its effective number of cells. */
   int rc = VAE_OK;
-  for (int j = 0; j < p && rc == VAE_OK; j++) {
+  for (int j = 0; j < p; j++) {
     if (!vae_is_numeric(m->cols[j].kind)) continue;
     if (stop && stop(ctx)) {
       rc = VAE_INTERRUPTED;
