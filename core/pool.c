@@ -51,6 +51,25 @@
 ** against 1.006, 0.998, 1.006): the phase's fresh buffers make its first
 ** jobs slow either way.
 **
+** What the tries cost beside a spinning process (bench/threads.py
+** --modes busy --pairs 11, a scratch build's set and main's in turn,
+** 2026-12-06, load 1.8-2.2): main's sets 1.000-1.015, median of ten sets
+** 1.009; the pool never used (every job on the caller) 1.001, the floor:
+** the tries cost some 0.8%, the rest of a second thread nothing. Never
+** going solo: 1.245, so the spells are what keeps two threads level.
+** Timed per window in a scratch build: solo, 46 us an item; a try's
+** windows either won (26 us, the other core free for a while) or lost
+** (58-70 us), about as often as each other in the same fit. Not kept,
+** none moving the median outside main's spread: a won window halving
+** the wait rather than clearing it (1.003, 1.010 against 1.007, 1.010);
+** that with a win needing 0.7 of the caller's time alone after a loss
+** rather than 0.85 (1.007, 1.014, 1.005 against 1.007, 1.013, 1.013);
+** that with no watching before sleeping while a loss is remembered
+** (1.011, 1.003 against 1.000, 1.005). No watching at all: busy 0.999
+** and 1.010, but idle 0.580 -> 0.739. Shorter fits gain beside the busy
+** core: 10,000 rows, two epochs, 0.905 and 0.907; 100,000 rows 0.995; a
+** 500-row table with vae_fit's defaults (two members side by side) 0.830.
+**
 ** Two idle cores: on this project's 2-core virtual machine one core ran
 ** the fit's work about 1.27x slower than the other, whichever thread was
 ** on it (a 1-thread fit pinned to each: 1.94 s against 2.46 s, and ten
