@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Numeric imputation per column: on the cells bench/impute.py's masks hide
-(mask seed 0, tables cut to 500 rows as --quick does, or --max-rows), each numeric
+(mask seed 0 or --mask-seeds, tables cut to 500 rows as --quick does, or --max-rows), each numeric
 column's NRMSE (RMSE / the column's sd) of the vae (vae_impute), of
 missForest and of sklearn's kNN and MICE, with the count of hidden cells:
 which column a table's loss comes from.
@@ -98,6 +98,8 @@ def main():
     p.add_argument("--datasets", default="aids2")
     p.add_argument("--patterns", default="MCAR,MAR")
     p.add_argument("--train-seeds", default="0")
+    p.add_argument("--mask-seeds", default="0",
+                   help="bench/impute.py's mask seeds, e.g. 0,1,2")
     p.add_argument("--max-rows", type=int, default=500,
                    help="tables above this many rows keep a seeded random "
                         "subset (500: --quick's cut; 5000: the full bench's)")
@@ -109,13 +111,14 @@ def main():
         D.build_tool()
     for name in a.datasets.split(","):
         t = C.load_any(name, a.max_rows)
-        for pat in a.patterns.split(","):
-            mask, Xm = C.hide(t, pat, 0)
+        for pat, ms in [(p, int(m)) for p in a.patterns.split(",")
+                        for m in a.mask_seeds.split(",")]:
+            mask, Xm = C.hide(t, pat, ms)
             fills = {"missForest": missforest_fill(t, Xm),
-                     "kNN": I.impute_knn(t, Xm, 0),
-                     "MICE": I.impute_mice_skl(t, Xm, 0)}
+                     "kNN": I.impute_knn(t, Xm, ms),
+                     "MICE": I.impute_mice_skl(t, Xm, ms)}
             if a.experts:  # "final" is what vae_impute gives
-                print("%s %s: the vae's experts" % (name, pat))
+                print("%s %s mask seed %d: the vae's experts" % (name, pat, ms))
                 print_experts(t, mask, a, Xm, fills)
                 continue
             for s in a.train_seeds.split(","):
@@ -124,7 +127,8 @@ def main():
                     fills["vae s%s" % s] = I.fit_impute_vae(db, t, Xm, int(s), {})
                 finally:
                     db.close()
-            print("%s %s: NRMSE per numeric column (hidden cells)" % (name, pat))
+            print("%s %s mask seed %d: NRMSE per numeric column (hidden cells)"
+                  % (name, pat, ms))
             print("  %-16s %5s " % ("column", "cells")
                   + " ".join("%10s" % k for k in fills))
             for j in t.num_idx:
