@@ -53,7 +53,7 @@
 **
 ** What the tries cost beside a spinning process (bench/threads.py
 ** --modes busy --pairs 11, a scratch build's set and main's in turn,
-** 2026-12-06, load 1.8-2.2): main's sets 1.000-1.015, median of ten sets
+** 2026-12-06, load 1.5-2.2): main's sets 1.000-1.015, median of ten sets
 ** 1.009; the pool never used (every job on the caller) 1.001, the floor:
 ** the tries cost some 0.8%, the rest of a second thread nothing. Never
 ** going solo: 1.245, so the spells are what keeps two threads level.
