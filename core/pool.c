@@ -53,8 +53,9 @@
 **
 ** What the tries cost beside a spinning process (bench/threads.py
 ** --modes busy --pairs 11, a scratch build's set and main's in turn,
-** 2026-12-06, load 1.5-2.2): main's sets 1.000-1.015, median of ten sets
-** 1.009; the pool never used (every job on the caller) 1.001, the floor:
+** 2026-12-06, load 1.4-2.2): main's sets 1.000-1.015, median of twelve
+** 1.009; the pool never used (every job on the caller) 1.001, 1.003 and
+** 0.994 in three sets, the floor:
 ** the tries cost some 0.8%, the rest of a second thread nothing. Never
 ** going solo: 1.245, so the spells are what keeps two threads level.
 ** Timed per window in a scratch build: solo, 46 us an item; a try's
