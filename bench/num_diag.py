@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Numeric imputation per column: on the cells bench/impute.py's masks hide
-(mask seed 0 or --mask-seeds, tables cut to 500 rows as --quick does, or --max-rows), each numeric
-column's NRMSE (RMSE / the column's sd) of the vae (vae_impute), of
+(mask seed 0, or --mask-seeds; tables cut to 500 rows as --quick does, or
+--max-rows), each numeric column's NRMSE (RMSE / the column's sd) of the vae (vae_impute), of
 missForest and of sklearn's kNN and MICE, with the count of hidden cells:
 which column a table's loss comes from.
 
@@ -111,7 +111,7 @@ def main():
         D.build_tool()
     for name in a.datasets.split(","):
         t = C.load_any(name, a.max_rows)
-        for pat, ms in [(p, int(m)) for p in a.patterns.split(",")
+        for pat, ms in [(pt, int(m)) for pt in a.patterns.split(",")
                         for m in a.mask_seeds.split(",")]:
             mask, Xm = C.hide(t, pat, ms)
             fills = {"missForest": missforest_fill(t, Xm),
