@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Numeric imputation per column: on the cells bench/impute.py's masks hide
-(mask seed 0, or --mask-seeds; tables cut to 500 rows as --quick does, or
---max-rows), each numeric column's NRMSE (RMSE / the column's sd) of the vae (vae_impute), of
-missForest and of sklearn's kNN and MICE, with the count of hidden cells:
-which column a table's loss comes from.
+(mask seed 0, or --mask-seeds; tables cut to 500 rows as --quick does,
+or --max-rows), each numeric column's NRMSE (RMSE / the column's sd) of
+the vae (vae_impute), of missForest and of sklearn's kNN and MICE, with
+the count of hidden cells: which column a table's loss comes from.
 
     /usr/bin/python3 bench/num_diag.py --so ./vae.so --datasets aids2 \\
         --patterns MAR --train-seeds 0,1
