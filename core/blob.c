@@ -80,6 +80,11 @@
 **           trees too (regression trees: a leaf's prob is a value within
 **           the column's [min, max]). Older blobs have them for binary and
 **           categorical columns only
+**   since version 20: after each real or integer column's quantiles, u32
+**           smoothed (1: its values map to normal scores through
+**           vae_smooth_table of them, transform.h, made again as the blob
+**           is read; 0: through the quantiles themselves, as in every
+**           older blob and in a model fitted before, saved again)
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           after the log-variances and selection (model.h), which older
@@ -310,6 +315,7 @@ static void write_model(writer *w, const vae_model *m) {
         memcpy(&u, &col->quantiles[k], 4);
         put_u32(w, u);
       }
+      put_u32(w, col->score_q != NULL);
     }
   }
   for (int j = 0; j < m->p; j++) {
@@ -817,7 +823,17 @@ static int read_column(reader *r, uint32_t version, vae_column *c) {
     /* finite and sorted, or the score map is not monotone */
     if (!isfinite(c->quantiles[k]) || (k && c->quantiles[k] < c->quantiles[k - 1])) r->bad = 1;
   }
-  return r->bad ? VAE_CORRUPT : VAE_OK;
+  const uint32_t smoothed = version >= 20 ? get_u32(r) : 0;
+  if (r->bad || smoothed > 1) {
+    r->bad = 1;
+    return VAE_CORRUPT;
+  }
+  if (smoothed) {
+    if (!(c->score_q = vae_malloc(r->mem, nq * sizeof(float)))) return VAE_NOMEM;
+    if (nq >= 2) vae_smooth_table(c->quantiles, (int)nq, c->score_q);
+    else c->score_q[0] = c->quantiles[0];
+  }
+  return VAE_OK;
 }
 
 /* How many parameters a blob of this version holds for layout L: all but

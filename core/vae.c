@@ -332,6 +332,7 @@ void vae_columns_free(const vae_allocator *a, vae_column *cols, int p) {
     for (int l = 0; cols[j].levels && l < cols[j].nlevels; l++) vae_free(a, cols[j].levels[l]);
     vae_free(a, cols[j].levels);
     vae_free(a, cols[j].quantiles);
+    vae_free(a, cols[j].score_q);
   }
   vae_free(a, cols);
 }
@@ -348,6 +349,7 @@ static int copy_columns(const vae_allocator *a, const vae_column *src, int p,
     cols[j].levels = NULL;
     cols[j].nlevels = 0;
     cols[j].quantiles = NULL;
+    cols[j].score_q = NULL;
     cols[j].nq = 0;
   }
   for (int j = 0; j < p; j++) {
@@ -365,6 +367,11 @@ static int copy_columns(const vae_allocator *a, const vae_column *src, int p,
       if (!cols[j].quantiles) goto nomem;
       memcpy(cols[j].quantiles, src[j].quantiles, (size_t)src[j].nq * sizeof(float));
       cols[j].nq = src[j].nq;
+      if (src[j].score_q) {
+        cols[j].score_q = vae_malloc(a, (size_t)src[j].nq * sizeof(float));
+        if (!cols[j].score_q) goto nomem;
+        memcpy(cols[j].score_q, src[j].score_q, (size_t)src[j].nq * sizeof(float));
+      }
       score_ends(&cols[j]);
     }
   }
@@ -628,24 +635,34 @@ static int column_stats(const vae_allocator *a, vae_column *c, const float *data
   }
   /* Columns copied from a model's (a second member's) come with quantiles. */
   vae_free(a, c->quantiles);
+  vae_free(a, c->score_q);
   c->nq = vae_quantile_count((long)k);
   c->quantiles = vae_malloc(a, (size_t)c->nq * sizeof(float));
-  if (c->quantiles) {
+  c->score_q = vae_malloc(a, (size_t)c->nq * sizeof(float));
+  if (c->quantiles && c->score_q) {
     vae_quantiles(sorted, (long)k, c->quantiles, c->nq);
+    if (c->nq >= 2) vae_smooth_table(c->quantiles, c->nq, c->score_q);
+    else c->score_q[0] = c->quantiles[0];
     score_ends(c);
   }
   vae_free(a, sorted);
-  return c->quantiles ? VAE_OK : VAE_NOMEM;
+  return c->quantiles && c->score_q ? VAE_OK : VAE_NOMEM;
+}
+
+/* The entries by which column c's values map to normal scores. */
+static const float *score_table(const vae_column *c) {
+  return c->score_q ? c->score_q : c->quantiles;
 }
 
 static void score_ends(vae_column *c) {
-  c->score_lo = vae_to_score(c->quantiles, c->nq, c->quantiles[0]);
-  c->score_hi = vae_to_score(c->quantiles, c->nq, c->quantiles[c->nq - 1]);
+  const float *q = score_table(c);
+  c->score_lo = vae_to_score(q, c->nq, q[0]);
+  c->score_hi = vae_to_score(q, c->nq, q[c->nq - 1]);
   c->bend = vae_is_numeric(c->kind) ? vae_generation_bend(c) : 1.0;
 }
 
 double vae_standardize(const vae_column *c, double v) {
-  const float *q = c->quantiles;
+  const float *q = score_table(c);
   int nq = c->nq;
   if (nq >= 2 && v < q[0]) return c->score_lo - (q[0] - v) / c->sd;
   if (nq >= 2 && v > q[nq - 1]) return c->score_hi + (v - q[nq - 1]) / c->sd;
@@ -653,7 +670,7 @@ double vae_standardize(const vae_column *c, double v) {
 }
 
 double vae_unstandardize(const vae_column *c, double z) {
-  const float *q = c->quantiles;
+  const float *q = score_table(c);
   int nq = c->nq;
   if (nq >= 2 && z < c->score_lo) return q[0] - (c->score_lo - z) * c->sd;
   if (nq >= 2 && z > c->score_hi) return q[nq - 1] + (z - c->score_hi) * c->sd;
@@ -661,7 +678,7 @@ double vae_unstandardize(const vae_column *c, double z) {
 }
 
 void vae_unstandardize_n(const vae_column *c, double *z, int n) {
-  const float *q = c->quantiles;
+  const float *q = score_table(c);
   int nq = c->nq;
   if (nq < 2) {
     for (int i = 0; i < n; i++) z[i] = q[0];

@@ -82,9 +82,12 @@ typedef struct {
   char **levels;       /* categorical: level strings (UTF-8), owned */
   /* Statistics of the observed training values, set by vae_model_create. */
   double mean, sd;     /* numeric: of the observed values (sd > 0) */
-  int nq;              /* numeric: quantiles of the observed values, by */
-  float *quantiles;    /* which values map to normal scores (transform.h) */
-  double score_lo, score_hi; /* the scores of the first and last quantile */
+  int nq;              /* numeric: quantiles of the observed values (what */
+  float *quantiles;    /* generation gives back, transform.h) */
+  float *score_q;      /* numeric: the nq entries by which values map to
+                          normal scores (vae_smooth_table of quantiles), or
+                          NULL: quantiles (models before blob format 20) */
+  double score_lo, score_hi; /* the scores of the first and last entry */
   double bend;         /* numeric: generation's gap bend (calibrate.c),
                           derived from the above, not stored */
   double min, max;     /* numeric: observed range; binary: 0, 1 */
@@ -96,7 +99,7 @@ typedef struct {
 
 /* The one owner of column arrays: p zeroed columns from *a (NULL when out
 ** of memory), and their release with everything they point to (name,
-** levels and their strings, quantiles), all of it from *a. Whoever fills
+** levels and their strings, quantiles, score table), all of it from *a. Whoever fills
 ** a column array for core (the extension's source reader, the blob reader,
 ** the model's own copy) makes it with vae_columns_alloc and the strings
 ** with the same allocator, and frees it with vae_columns_free. */

@@ -26,6 +26,7 @@ SELECT 'y imputed within 0.35 (RMSE)',
 .load ./vae
 SELECT 'reloaded, the same', count(*) = 150 FROM got JOIN t USING (id)
   WHERE got.y = vae_impute('m', 'y', t.a, t.b, t.c, NULL);
-SELECT 'format 19', hex(substr(model, 5, 4)) FROM vae_models WHERE name = 'm';
+SELECT 'format 19 or later (numeric trees)', hex(substr(model, 5, 1)) >= '13' AND hex(substr(model, 6, 3)) = '000000'
+  FROM vae_models WHERE name = 'm';
 SELECT 'no numeric trees on 400 rows', json_extract(vae_fit('n', 'SELECT a, b, c, y FROM t WHERE id <= 400',
   '{"epochs": 5, "hidden": [8], "seed": 3}'), '$.forest_share');
