@@ -2562,6 +2562,25 @@ static size_t drop_pulled(const vae_model *m, const unsigned char *in, size_t n,
 }
 
 
+/* The offset of the member blob of in[0..n) (its "VAEM" at or after from),
+** n when it has none or member is 0. */
+static size_t find_member(const unsigned char *in, size_t n, size_t from, int member) {
+  for (size_t i = from; member && i + 4 <= n; i++)
+    if (memcmp(in + i, "VAEM", 4) == 0) return i;
+  return n;
+}
+
+/* After a member blob of mlen bytes at in + ms was written converted, mnew
+** bytes, at out + len_at + 8: its u64 length at out + len_at, then what
+** followed it in in[0..n). Returns the end of out. */
+static size_t after_member(const unsigned char *in, size_t n, size_t ms, size_t mlen,
+                           unsigned char *out, size_t len_at, size_t mnew) {
+  for (int b = 0; b < 8; b++) out[len_at + b] = (unsigned char)((uint64_t)mnew >> (8 * b));
+  const size_t o = len_at + 8 + mnew;
+  memcpy(out + o, in + ms + mlen, n - ms - mlen);
+  return o + n - ms - mlen;
+}
+
 /* A blob of version 17 (in, n bytes; its models' wide_rank 0) as version
 ** 16 wrote it: without the u32 wide_rank and wide_levels after missing, in
 ** the member's blob too when it has one (its length field made right).
@@ -2569,9 +2588,8 @@ static size_t drop_pulled(const vae_model *m, const unsigned char *in, size_t n,
 static size_t drop_wide(const unsigned char *in, size_t n, int member, unsigned char *out) {
   const size_t head = 12 + le32(in + 8);
   const size_t at = head + 8 + 4 * (size_t)le32(in + head + 4) + 5 * 4 + 8 + 4 * 8 + 4;
-  size_t ms = n, o = at;
-  for (size_t i = at; member && i + 4 <= n && ms == n; i++)
-    if (memcmp(in + i, "VAEM", 4) == 0) ms = i;
+  const size_t ms = find_member(in, n, at, member);
+  size_t o = at;
   memcpy(out, in, at);
   if (ms == n) {
     memcpy(out + o, in + at + 8, n - at - 8);
@@ -2582,11 +2600,7 @@ static size_t drop_wide(const unsigned char *in, size_t n, int member, unsigned 
     o += ms - 8 - at - 8;
     const size_t len_at = o;
     o += 8;
-    const size_t mnew = drop_wide(in + ms, mlen, 0, out + o);
-    for (int b = 0; b < 8; b++) out[len_at + b] = (unsigned char)((uint64_t)mnew >> (8 * b));
-    o += mnew;
-    memcpy(out + o, in + ms + mlen, n - ms - mlen);
-    o += n - ms - mlen;
+    o = after_member(in, n, ms, mlen, out, len_at, drop_wide(in + ms, mlen, 0, out + o));
   }
   out[4] = 16;
   blob_set_crc(out, o);
@@ -2688,9 +2702,7 @@ static size_t drop_smoothed(const unsigned char *in, size_t n, uint32_t mark, in
     if (numeric && (mark < 2 ? le32(in + at) != mark : le32(in + at) > 1)) return 0;
     if (numeric) at += 4;
   }
-  size_t ms = n;
-  for (size_t i = at; member && i + 4 <= n && ms == n; i++)
-    if (memcmp(in + i, "VAEM", 4) == 0) ms = i;
+  const size_t ms = find_member(in, n, at, member);
   if (ms == n) {
     memcpy(out + o, in + at, n - at);
     o += n - at;
@@ -2702,10 +2714,7 @@ static size_t drop_smoothed(const unsigned char *in, size_t n, uint32_t mark, in
     o += 8;
     const size_t mnew = drop_smoothed(in + ms, mlen, mark, 0, out + o);
     if (!mnew) return 0;
-    for (int b = 0; b < 8; b++) out[len_at + b] = (unsigned char)((uint64_t)mnew >> (8 * b));
-    o += mnew;
-    memcpy(out + o, in + ms + mlen, n - ms - mlen);
-    o += n - ms - mlen;
+    o = after_member(in, n, ms, mlen, out, len_at, mnew);
   }
   out[4] = 19;
   blob_set_crc(out, o);
