@@ -65,6 +65,9 @@ def sq_err(t, f, h, j):
 
 def print_experts(t, mask, a, Xm, peers):
     num = [j for j in t.num_idx if (mask[:, j] & ~np.isnan(t.X[:, j])).any()]
+    if not num:
+        print("  no numeric cell hidden: nothing to compare")
+        return
     for s in a.train_seeds.split(","):
         fills, shares = expert_fills(t, Xm, a.so, int(s))
         # hindsight: per column the best of final, net, lin

@@ -71,6 +71,17 @@
 ** core: 10,000 rows, two epochs, 0.905 and 0.907; 100,000 rows 0.995; a
 ** 500-row table with vae_fit's defaults (two members side by side) 0.830.
 **
+** Also not kept (2026-12-07): the kernel's count of runnable threads
+** (/proc/loadavg's fourth field) read where a solo spell ends, and where
+** a phase starts, the spell going on (or starting) while other threads
+** took every core but the caller's, so that a busy machine would see no
+** lost try. bench/threads.py --modes busy --pairs 9, sets in turn with
+** main's: read where a spell ends, 1.011 and 1.007 against 1.006 and
+** 1.008; there and where a phase starts, 1.001, 1.009, 1.008, 1.007,
+** 1.000 and 1.006 against 1.006, 1.010, 1.003, 1.013, 1.009 and 1.014
+** (idle 0.625 and 0.618 against 0.560 and 0.616): a few tenths of a
+** percent at most, within the sets' spread, for a Linux-only file read.
+**
 ** Two idle cores: on this project's 2-core virtual machine one core ran
 ** the fit's work about 1.27x slower than the other, whichever thread was
 ** on it (a 1-thread fit pinned to each: 1.94 s against 2.46 s, and ten
