@@ -630,7 +630,7 @@ static void mnar_weights(const vae_model *m, blend_cells *c, const float *scored
 ** odds that its column's real holes (holes.c, coef) would take it, from
 ** the held-out rows' normal scores scored[idx[r]], normalized to a mean of
 ** 1 per column; 1 for a column whose holes look random. Measured (bench/
-** impute.py --quick, MAR): see the README's Numbers. Tried and not kept
+** impute.py --quick, MAR): see docs/NUMBERS.md. Tried and not kept
 ** (same bench, MAR, training seed 0, geometric mean of vae / best peer,
 ** 0.966 with these weights): the odds squared, to lean harder on the
 ** held-out cells most like the holes, 0.968 (shuttle 1.084 -> 1.059 and
@@ -1023,7 +1023,7 @@ static void forest_floor(vae_model *m, const double *oob) {
 ** With none chosen the split part is dropped. As a rule for every such
 ** column the split hurt as many columns as it helped (bench/
 ** pointmass_diag.py, README), hence the choice. sum: 2 p scratch.
-** Measured on the quick bench (README, Imputation):
+** Measured on the quick bench (docs/NUMBERS.md, Imputation):
 ** - On the held-out cells alone (those the shares are chosen on) the
 **   choice was noise: aids2's death, some 50 cells, took the split on one
 **   training seed and not the other, its ratio of errors 0.64 and 1.49.
@@ -1506,7 +1506,7 @@ static void choose_modes(vae_model *m, const blend_cells *c, const float *data,
 ** 3-6 or not at all: a few far cells decide. At 2 standard errors
 ** shuttle MCAR erred 0.655 (0.702 before, missForest 0.599), at 1 0.547;
 ** on the eight other suite tables of 1,300-5,000 rows the vae moved by
-** 0.002 at most (MCAR and MAR, mask seeds 0 and 1: README, Numbers). On
+** 0.002 at most (MCAR and MAR, mask seeds 0 and 1: docs/NUMBERS.md). On
 ** the quick bench (500-row cuts; training seeds 0 / 1) the vae's NRMSE
 ** over the 49 table-patterns of MCAR and MAR moved by a geometric mean
 ** of 1.0002 / 1.0002 at 1 (crabs MAR 0.235 -> 0.243, mammalsleep MCAR

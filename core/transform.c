@@ -44,7 +44,7 @@ static double table_at(const float *q, int nq, double u) {
 ** table barely moves (tests/test_core.c, test_smooth_table).
 ** Measured (bench/impute.py --max-rows 500 --calib-rows 100 --seeds 3,
 ** every peer, MCAR and MAR; vae / best peer, geometric means over the 25
-** tables, training seeds 0 / 1; README, Imputation): NRMSE MCAR 0.957 /
+** tables, training seeds 0 / 1; docs/NUMBERS.md, Imputation): NRMSE MCAR 0.957 /
 ** 0.955 -> 0.952 / 0.957, MAR 0.966 / 0.964 -> 0.958 / 0.957 (faithful MAR
 ** 1.212 / 1.159 -> 1.148 / 1.101); error rate MCAR 0.940 / 0.978 -> 0.937
 ** / 0.943, MAR 0.988 / 0.958 -> 0.950 / 0.948; tables whose draws cover

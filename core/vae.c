@@ -71,7 +71,7 @@ void vae_config_default(vae_config *cfg) {
   ** 0.997 against 0.978, error rate MCAR 1.060 against 0.959); starting at
   ** 4e-3 and halving it at each third of the patience without a gain
   ** saved 13% of the epochs and was still worse (0.967, 0.981, 0.995).
-  ** Measured again with two members (README, Numbers; quick bench, vae /
+  ** Measured again with two members (docs/NUMBERS.md; quick bench, vae /
   ** best peer NRMSE, MAR over training seeds 0-3): 48-wide layers 0.954
   ** against 0.952 in some 85% of the time, the draws' coverage within
   ** 0.85-0.95 on 79 table-seeds against 84; 32-wide (seeds 0 / 1) 0.957 /
@@ -114,7 +114,7 @@ void vae_config_default(vae_config *cfg) {
   ** correlation of test_generate_block_marginals fell below its bar (0.730
   ** with 4, 0.738 with 6, 0.771 with 8; the rows' 0.859). Half of them
   ** until a third of the patience passed without a gain, then all: more
-  ** epochs, 1.10 of the CPU. With two members (README, Numbers; seeds 0
+  ** epochs, 1.10 of the CPU. With two members (docs/NUMBERS.md; seeds 0
   ** / 1): 4 samples MCAR 0.948 / 0.953 against 0.946 / 0.943, MAR 0.962 /
   ** 0.953 against 0.958 / 0.953, coverage on 3 fewer table-seeds of 49 under
   ** MAR, in some 75% of the time; the second member alone on 4: 0.948 /
@@ -141,7 +141,7 @@ void vae_config_default(vae_config *cfg) {
   ** coverage within 0.85-0.95 on 21 -> 20 / 22 -> 19 of 24 tables, and
   ** generation (bench/generate.py --quick) lost targets: ML efficacy 22 ->
   ** 21 / 22 -> 20 of 25 tables, DCR 21 -> 19 / 18 -> 19, pair 24 -> 23 on
-  ** seed 1. With two members (README, Numbers; seeds 0-3): 15-21% less
+  ** seed 1. With two members (docs/NUMBERS.md; seeds 0-3): 15-21% less
   ** time, NRMSE the same, error rate MCAR worse on every seed (0.908 /
   ** 0.977 / 0.995 / 1.002 -> 0.953 / 1.011 / 1.036 / 1.045), MAR
   ** coverage on 75 table-seeds of 96 against 84. */
