@@ -81,6 +81,16 @@
 ** 1.000 and 1.006 against 1.006, 1.010, 1.003, 1.013, 1.009 and 1.014
 ** (idle 0.625 and 0.618 against 0.560 and 0.616): a few tenths of a
 ** percent at most, within the sets' spread, for a Linux-only file read.
+** Nor (2026-12-07, branch gate) a solo spell that ends in a try only if
+** the whole machine had a quarter of a core idle while it lasted (the
+** idle and iowait ticks of /proc/stat's first line at its start and end;
+** otherwise another spell, and a new phase goes on alone). It did stop
+** every try beside a spinning process (a 20,000-row fit on 2 threads: no
+** try, 50 spells extended, only the first window shared), yet 2 threads
+** over 1 in bench/threads.py --modes busy --pairs 9, sets in turn with
+** main's, read 1.005, 1.011, 1.035 and 1.046 against 1.006, 1.007 and
+** 1.025 (load rising 1.1 -> 2.0 over the sets): the tries are not what
+** keeps two threads a little behind one there.
 **
 ** Two idle cores: on this project's 2-core virtual machine one core ran
 ** the fit's work about 1.27x slower than the other, whichever thread was
