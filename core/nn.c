@@ -210,7 +210,17 @@ vae_adam_consts adam_begin(vae_adam *opt) {
 }
 
 /* One element's Adam step on gradient g: adam_update's and
-** adam_update_sum's loop body, inlined into each so both vectorize. */
+** adam_update_sum's loop body, inlined into each so both vectorize.
+** Tried for issue 10 and not kept (2026-12-07): decoupled weight decay
+** (AdamW: each parameter times 1 - lr * wd before the step, every
+** parameter of the network). Full bench's 150 MCAR and MAR jobs,
+** training seed 0, vae errors over main's (docs/NUMBERS.md): wd 0.01,
+** NRMSE MCAR x1.001, MAR x1.000, error rate x0.995 / x1.010; wd 0.1,
+** x1.005 / x0.999, x1.011 / x1.007. Nor did it keep generated rows
+** further from the training rows (bench/generate.py --seeds 3, six
+** small tables, wd 0.1): DCR share mammalsleep 0.730 -> 0.810, cars93
+** 0.813 -> 0.854, sonar 0.769 -> 0.683, crabs 0.583 -> 0.620; ML
+** efficacy cars93 0.944 -> 0.873, iris 0.891 -> 0.818. */
 static inline void adam_element(const vae_adam_consts *c, float g, float *param, float *m,
                                 float *v) {
   *m = c->b1 * *m + (1.0f - c->b1) * g;
