@@ -216,8 +216,8 @@ vae_adam_consts adam_begin(vae_adam *opt) {
 ** parameter of the network). Full bench's 150 MCAR and MAR jobs,
 ** training seed 0, vae errors over main's (docs/NUMBERS.md): wd 0.01,
 ** NRMSE MCAR x1.001, MAR x1.000, error rate x0.995 / x1.010 (seed 1:
-** x0.999 / x0.999, x1.001 / x1.011); wd 0.1,
-** x1.005 / x0.999, x1.011 / x1.007. Nor did it keep generated rows
+** x0.999 / x0.999, x1.001 / x1.011); wd 0.1, x1.005 / x0.999, x1.011 /
+** x1.007. Nor did it keep generated rows
 ** further from the training rows (bench/generate.py --seeds 3, six
 ** small tables, wd 0.1): DCR share mammalsleep 0.730 -> 0.810, cars93
 ** 0.813 -> 0.854, sonar 0.769 -> 0.683, crabs 0.583 -> 0.620; ML
