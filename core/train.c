@@ -2860,7 +2860,7 @@ static int copy_member(const vae_model *m, vae_model **out, char *err, size_t er
 **   columns' geometric mean) and each column's shape from the network
 **   before the refit on every held-out cell (three times the cells): 20 /
 **   20 and 19 / 17.
-** Branch zmember keeps the first of these.
+** Branch zmember kept the first of these; it was lost with its machine.
 ** Measured again on the full bench after the smoothed score table
 ** (2026-12-07, training seeds 0 / 1 / 2, every peer; docs/NUMBERS.md):
 ** the member's score table the normal quantiles scaled by sd about the
