@@ -85,6 +85,11 @@
 **           vae_smooth_table of them, transform.h, made again as the blob
 **           is read; 0: through the quantiles themselves, as in every
 **           older blob and in a model fitted before, saved again)
+**   since version 21: that field may also be 2 (the column's values map
+**           to normal scores through a normal table of its mean and sd,
+**           transform.h's vae_normal_table, made again as the blob is
+**           read: z-scores; a second member's, train.c's vae_fit), a
+**           table whose entries must be finite floats
 **   u64 nparams, f32 params[nparams]; since version 8 an MNAR model of up
 **           to VAE_CROSS_MAX_COLS columns holds p x p cross-column slopes
 **           after the log-variances and selection (model.h), which older
@@ -315,7 +320,7 @@ static void write_model(writer *w, const vae_model *m) {
         memcpy(&u, &col->quantiles[k], 4);
         put_u32(w, u);
       }
-      put_u32(w, col->score_q != NULL);
+      put_u32(w, col->score_q ? (uint32_t)col->scores : VAE_SCORES_QUANTILES);
     }
   }
   for (int j = 0; j < m->p; j++) {
@@ -823,17 +828,14 @@ static int read_column(reader *r, uint32_t version, vae_column *c) {
     /* finite and sorted, or the score map is not monotone */
     if (!isfinite(c->quantiles[k]) || (k && c->quantiles[k] < c->quantiles[k - 1])) r->bad = 1;
   }
-  const uint32_t smoothed = version >= 20 ? get_u32(r) : 0;
-  if (r->bad || smoothed > 1) {
+  const uint32_t scores = version >= 20 ? get_u32(r) : VAE_SCORES_QUANTILES;
+  if (r->bad || scores > (version >= 21 ? VAE_SCORES_NORMAL : VAE_SCORES_SMOOTH)) {
     r->bad = 1;
     return VAE_CORRUPT;
   }
-  if (smoothed) {
-    if (!(c->score_q = vae_malloc(r->mem, nq * sizeof(float)))) return VAE_NOMEM;
-    if (nq >= 2) vae_smooth_table(c->quantiles, (int)nq, c->score_q);
-    else c->score_q[0] = c->quantiles[0];
-  }
-  return VAE_OK;
+  int rc = vae_column_scores(r->mem, c, (int)scores);
+  if (rc == VAE_CORRUPT) r->bad = 1; /* a normal table beyond floats: never written */
+  return rc;
 }
 
 /* How many parameters a blob of this version holds for layout L: all but

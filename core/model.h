@@ -649,6 +649,16 @@ double vae_column_value_at(const vae_column *c, double u);
 ** column's observed values. Set with the column's quantiles. */
 double vae_generation_bend(const vae_column *c);
 
+/* Column c's score table made again as scores says (vae.h's VAE_SCORES_*;
+** its quantiles, mean and sd as they are), with its ends and bend: VAE_OK,
+** VAE_NOMEM, or VAE_CORRUPT when a normal table's entries are beyond
+** floats (c is then left as it was). */
+int vae_column_scores(const vae_allocator *a, vae_column *c, int scores);
+/* A second member's numeric columns on normal tables (z-scores; train.c's
+** vae_fit says why), each but a constant column and one whose normal table
+** would be beyond floats, which keep theirs. VAE_OK or VAE_NOMEM. */
+int vae_member_scores(vae_model *m);
+
 /* Generation's draws (noise.c). vae_gen_latents puts the latents of rows
 ** block * VAE_STRATA .. of seed's stratified draws into z (VAE_STRATA x
 ** latent), as vae_generate and the calibration draw them; vae_gen_noise

@@ -1,5 +1,6 @@
 #include "transform.h"
 
+#include <float.h>
 #include <math.h>
 
 int vae_quantile_count(long n) {
@@ -150,6 +151,19 @@ double vae_to_score(const float *q, int nq, double x) {
   if (nq < 2) return 0;
   double e = edge(nq);
   return vae_normal_quantile(e + probability(q, nq, x) * (1 - 2 * e));
+}
+
+/* Entry k at the score vae_to_score gives an entry k of any table: each
+** entry's score is then its exact z-score (the same vae_normal_quantile
+** both ways). */
+int vae_normal_table(double mean, double sd, int nq, float *out) {
+  const double e = edge(nq);
+  for (int k = 0; k < nq; k++) {
+    const double x = mean + sd * vae_normal_quantile(e + (double)k / (nq - 1) * (1 - 2 * e));
+    if (!(fabs(x) <= FLT_MAX)) return -1;
+    out[k] = (float)x;
+  }
+  return 0;
 }
 
 double vae_from_score(const float *q, int nq, double z) {

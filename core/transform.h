@@ -7,7 +7,9 @@
 ** discrete) comes out as it was seen, as a Gaussian copula's would.
 **
 ** The distribution function of the scores is not the column's empirical
-** one but a smoothed one (vae_smooth_table, models of blob format 20 on):
+** one but a smoothed one (vae_smooth_table, models of blob format 20 on),
+** or, for a second member's (model.h), a normal one (vae_normal_table,
+** format 21 on):
 ** the empirical one would close every gap between a column's modes, so
 ** that two clusters touch in score space and the network blurs them (see
 ** transform.c). Generation and the observed quantiles the estimates are
@@ -36,6 +38,14 @@ void vae_quantiles(const double *sorted, long n, float *q, int nq);
 ** constant table is copied. */
 #define VAE_SMOOTH_SHARE 0.5
 void vae_smooth_table(const float *q, int nq, float *out);
+
+/* The score table of a normal of the given mean and sd (sd > 0) with nq
+** entries (nq >= 2), at the probabilities vae_to_score reads a table's
+** entries at, into out[nq]: under it a value's score is, to within the
+** interpolation between entries, its z-score (x - mean) / sd, and beyond
+** its ends vae_standardize goes on at 1 / sd, so that everywhere. 0, or -1
+** when an entry is not a finite float. */
+int vae_normal_table(double mean, double sd, int nq, float *out);
 
 /* Normal score of x under the table; values beyond the table map to its
 ** ends. A table of one value (a constant column) maps everything to 0. */

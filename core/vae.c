@@ -636,17 +636,48 @@ static int column_stats(const vae_allocator *a, vae_column *c, const float *data
   /* Columns copied from a model's (a second member's) come with quantiles. */
   vae_free(a, c->quantiles);
   vae_free(a, c->score_q);
+  c->score_q = NULL;
   c->nq = vae_quantile_count((long)k);
   c->quantiles = vae_malloc(a, (size_t)c->nq * sizeof(float));
-  c->score_q = vae_malloc(a, (size_t)c->nq * sizeof(float));
-  if (c->quantiles && c->score_q) {
+  int rc = c->quantiles ? VAE_OK : VAE_NOMEM;
+  if (rc == VAE_OK) {
     vae_quantiles(sorted, (long)k, c->quantiles, c->nq);
-    if (c->nq >= 2) vae_smooth_table(c->quantiles, c->nq, c->score_q);
-    else c->score_q[0] = c->quantiles[0];
-    score_ends(c);
+    rc = vae_column_scores(a, c, VAE_SCORES_SMOOTH);
   }
   vae_free(a, sorted);
-  return c->quantiles && c->score_q ? VAE_OK : VAE_NOMEM;
+  return rc;
+}
+
+int vae_column_scores(const vae_allocator *a, vae_column *c, int scores) {
+  const int nq = c->nq;
+  float *t = NULL;
+  if (scores != VAE_SCORES_QUANTILES) {
+    if (!(t = vae_malloc(a, (size_t)nq * sizeof(float)))) return VAE_NOMEM;
+    if (nq < 2) {
+      t[0] = c->quantiles[0];
+    } else if (scores == VAE_SCORES_SMOOTH) {
+      vae_smooth_table(c->quantiles, nq, t);
+    } else if (vae_normal_table(c->mean, c->sd, nq, t)) {
+      vae_free(a, t);
+      return VAE_CORRUPT;
+    }
+  }
+  vae_free(a, c->score_q);
+  c->score_q = t;
+  c->scores = scores;
+  score_ends(c);
+  return VAE_OK;
+}
+
+int vae_member_scores(vae_model *m) {
+  for (int j = 0; j < m->p; j++) {
+    vae_column *c = &m->cols[j];
+    if (!vae_is_numeric(c->kind) || c->nq < 2 || !(c->quantiles[c->nq - 1] > c->quantiles[0]))
+      continue;
+    int rc = vae_column_scores(&m->mem, c, VAE_SCORES_NORMAL);
+    if (rc == VAE_NOMEM) return rc; /* VAE_CORRUPT: beyond floats; it keeps its table */
+  }
+  return VAE_OK;
 }
 
 /* The entries by which column c's values map to normal scores. */

@@ -72,6 +72,11 @@ typedef enum {
   VAE_CATEGORICAL = 3  /* level index, softmax */
 } vae_kind;
 
+/* How a numeric column's values map to normal scores (transform.h):
+** through its quantiles, a smoothed table of them, or a normal of its
+** mean and sd (z-scores; a second member's, model.h). */
+enum { VAE_SCORES_QUANTILES, VAE_SCORES_SMOOTH, VAE_SCORES_NORMAL };
+
 const char *vae_kind_name(int kind);        /* "real", "integer", ... */
 int vae_kind_from_name(const char *name);   /* -1 when unknown */
 
@@ -85,8 +90,9 @@ typedef struct {
   int nq;              /* numeric: quantiles of the observed values (what */
   float *quantiles;    /* generation gives back, transform.h) */
   float *score_q;      /* numeric: the nq entries by which values map to
-                          normal scores (vae_smooth_table of quantiles), or
-                          NULL: quantiles (models before blob format 20) */
+                          normal scores (as scores says), or NULL: the
+                          quantiles (models before blob format 20) */
+  int scores;          /* numeric: how score_q is made, VAE_SCORES_* */
   double score_lo, score_hi; /* the scores of the first and last entry */
   double bend;         /* numeric: generation's gap bend (calibrate.c),
                           derived from the above, not stored */

@@ -15,6 +15,6 @@
 
 /* The model blob format this build writes (core/blob.c; it reads every
 ** format from 2 on). tests/fuzz_blob.c and tests/packages.sh read it here. */
-#define VAE_BLOB_FORMAT 20u
+#define VAE_BLOB_FORMAT 21u
 
 #endif

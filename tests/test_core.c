@@ -2404,6 +2404,7 @@ static uint32_t le32(const unsigned char *b) {
   return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
+#define ANY_MARK 3u
 static size_t drop_smoothed(const unsigned char *in, size_t n, uint32_t mark, int member,
                             unsigned char *out);
 
@@ -2500,7 +2501,7 @@ static void test_forest_numeric(void) {
   size_t len = 0;
   unsigned char *b = NULL;
   if (vae_model_save(m, &blob, &len) == VAE_OK && (b = malloc(len)) &&
-      (len = drop_smoothed(blob, len, 2, 1, b)) > 0) {
+      (len = drop_smoothed(blob, len, ANY_MARK, 1, b)) > 0) {
     vae_model *t = NULL;
     for (size_t at = 0; at + 4 <= len; at++) /* the member's blob too */
       if (memcmp(b + at, "VAEM", 4) == 0) b[at + 4] = 18;
@@ -2675,10 +2676,10 @@ static size_t add_v6_fields(const unsigned char *in, size_t n, size_t head, unsi
 ** refused. */
 /* Whether blob b[n] loads and is saved back as cur[ncur] (the loader's
 ** error, if any, in err). */
-/* A version 20 blob (in, n bytes; with member, its member's too) as
-** version 19 wrote it: without the u32 smoothed after each real or integer
-** column's quantiles, version byte 19 and its CRC. Returns the length; 0
-** when a column's mark is not `mark` (2: either). */
+/* A current blob (in, n bytes; with member, its member's too) as version
+** 19 wrote it: without the u32 mark after each real or integer column's
+** quantiles (VAE_SCORES_*), version byte 19 and its CRC. Returns the
+** length; 0 when a column's mark is not `mark` (ANY_MARK: any). */
 static size_t drop_smoothed(const unsigned char *in, size_t n, uint32_t mark, int member,
                             unsigned char *out) {
   const size_t head = 12 + le32(in + 8);
@@ -2699,7 +2700,8 @@ static size_t drop_smoothed(const unsigned char *in, size_t n, uint32_t mark, in
     if (numeric) at += 4 + 4 * (size_t)le32(in + at);
     memcpy(out + o, in + start, at - start);
     o += at - start;
-    if (numeric && (mark < 2 ? le32(in + at) != mark : le32(in + at) > 1)) return 0;
+    if (numeric && (mark != ANY_MARK ? le32(in + at) != mark : le32(in + at) > VAE_SCORES_NORMAL))
+      return 0;
     if (numeric) at += 4;
   }
   const size_t ms = find_member(in, n, at, member);
@@ -2719,6 +2721,26 @@ static size_t drop_smoothed(const unsigned char *in, size_t n, uint32_t mark, in
   out[4] = 19;
   blob_set_crc(out, o);
   return o;
+}
+
+/* Where column j's score mark is in a blob (in; the top model's, column j
+** numeric), and in *col where the column starts (its name). */
+static size_t score_mark_at(const unsigned char *in, uint32_t j, size_t *col) {
+  const size_t head = 12 + le32(in + 8);
+  size_t at = head + 8 + 4 * (size_t)le32(in + head + 4) + 7 * 4 + 8 + 4 * 8 + 4 + 4;
+  for (uint32_t k = 0;; k++) {
+    *col = at;
+    at += 4 + le32(in + at);
+    const uint32_t kind = le32(in + at);
+    at += 4 + 4 + 4 * 8 + 8;
+    const uint32_t nlevels = le32(in + at);
+    at += 4;
+    for (uint32_t l = 0; l < nlevels; l++) at += 4 + le32(in + at);
+    const int numeric = kind == VAE_REAL || kind == VAE_INTEGER;
+    if (numeric) at += 4 + 4 * (size_t)le32(in + at);
+    if (k == j) return at;
+    if (numeric) at += 4;
+  }
 }
 
 /* The numeric columns of m. */
@@ -2795,6 +2817,65 @@ static void test_old_blobs(vae_model *m) {
             "its table is vae_smooth_table of the stored quantiles");
     }
     vae_model_free(back);
+  }
+  /* Version 21: a mark may be 2, the column's values scored through a
+  ** normal table of its mean and sd (a second member's, z-scores); a
+  ** version 20 blob so marked, a mark 3 and a normal table beyond floats
+  ** are refused as damaged; a version 20 blob (marks 0 and 1) loads as
+  ** the same model. */
+  {
+    char err[200] = "";
+    uint32_t j = 0;
+    while (!vae_is_numeric(m->cols[j].kind)) j++;
+    size_t col = 0;
+    const size_t mark = score_mark_at(smoothed, j, &col);
+    const size_t sd_at = col + 4 + le32(smoothed + col) + 4 + 4 + 8;
+    unsigned char *b = malloc(n_smoothed);
+    vae_model *back = NULL;
+    double sd;
+    memcpy(&sd, smoothed + sd_at, 8);
+    CHECK(le32(smoothed + mark) == VAE_SCORES_SMOOTH && sd == m->cols[j].sd,
+          "column %u's mark and sd where the layout puts them", j);
+    memcpy(b, smoothed, n_smoothed);
+    b[4] = 20;
+    blob_set_crc(b, n_smoothed);
+    CHECK(loads_as(b, n_smoothed, smoothed, n_smoothed, err, sizeof err),
+          "a version 20 blob loads as the same model: %s", err);
+    memcpy(b, smoothed, n_smoothed);
+    b[mark] = VAE_SCORES_NORMAL;
+    blob_set_crc(b, n_smoothed);
+    int rc = vae_model_load(&test_mem, b, n_smoothed, &back, err, sizeof err);
+    float t[VAE_MAX_QUANTILES];
+    CHECK(rc == VAE_OK && back->cols[j].scores == VAE_SCORES_NORMAL &&
+              vae_normal_table(back->cols[j].mean, back->cols[j].sd, back->cols[j].nq, t) == 0 &&
+              memcmp(t, back->cols[j].score_q, sizeof(float) * back->cols[j].nq) == 0 &&
+              loads_as(b, n_smoothed, b, n_smoothed, err, sizeof err),
+          "marked 2, column %u loads on vae_normal_table of its mean and sd, and saves as it "
+          "was: %s", j, err);
+    vae_model_free(back);
+    back = NULL;
+    b[4] = 20;
+    blob_set_crc(b, n_smoothed);
+    rc = vae_model_load(&test_mem, b, n_smoothed, &back, err, sizeof err);
+    CHECK(rc == VAE_CORRUPT && !back, "a version 20 blob marked 2 is refused (%d: %s)", rc, err);
+    b[4] = VAE_BLOB_FORMAT;
+    b[mark] = 3;
+    blob_set_crc(b, n_smoothed);
+    rc = vae_model_load(&test_mem, b, n_smoothed, &back, err, sizeof err);
+    CHECK(rc == VAE_CORRUPT && !back, "a mark 3 is refused (%d: %s)", rc, err);
+    sd = 1e39;
+    memcpy(b + sd_at, &sd, 8);
+    for (uint32_t k = VAE_SCORES_SMOOTH; k <= VAE_SCORES_NORMAL; k++) {
+      b[mark] = (unsigned char)k;
+      blob_set_crc(b, n_smoothed);
+      rc = vae_model_load(&test_mem, b, n_smoothed, &back, err, sizeof err);
+      CHECK(k == VAE_SCORES_SMOOTH ? rc == VAE_OK : rc == VAE_CORRUPT && !back,
+            "an sd of 1e39 marked %u: %s (%d: %s)", k,
+            k == VAE_SCORES_SMOOTH ? "loads" : "a normal table beyond floats, refused", rc, err);
+      vae_model_free(back);
+      back = NULL;
+    }
+    free(b);
   }
   vae_free(&test_mem, smoothed);
   size_t wlen = strlen(VAE_VERSION);
@@ -3261,7 +3342,7 @@ static void test_determinism_and_blob(void) {
     d->cfg.wide_rank = 0; /* as an older blob loads (no column of d is wide) */
     if (d->member) d->member->cfg.wide_rank = 0;
     CHECK(d->member && vae_model_save(d, &b20, &l20) == VAE_OK && (b18 = malloc(l20)) &&
-              (l18 = drop_smoothed(b20, l20, 2, 1, b18)) > 0 && (b17 = malloc(l18)) &&
+              (l18 = drop_smoothed(b20, l20, ANY_MARK, 1, b18)) > 0 && (b17 = malloc(l18)) &&
               (b16 = malloc(l18)) && (b15 = malloc(l18)) && (t = malloc(l18)),
           "the two-member blob without marks");
     if (b15 && t) {
@@ -4955,7 +5036,7 @@ static void test_modal_wide(void) {
   if (!rc) rc = vae_model_save(m, &blob, &len);
   unsigned char *v19 = NULL;
   if (!rc && (old = malloc(len)) && (v17 = malloc(len)) && (v19 = malloc(len))) {
-    const size_t n19 = drop_smoothed(blob, len, 2, 0, v19);
+    const size_t n19 = drop_smoothed(blob, len, ANY_MARK, 0, v19);
     const size_t n17 = drop_pulled(m, v19, n19, v17), n16 = drop_wide(v17, n17, 0, old);
     rc = vae_model_load(&test_mem, old, n16, &back, err, sizeof err);
     CHECK(rc == VAE_CORRUPT && !back && strstr(err, "marginal"),
@@ -5159,6 +5240,31 @@ static void test_smooth_table(void) {
   for (int k = 0; k < NQ; k++) q[k] = 2.5f;
   vae_smooth_table(q, NQ, out);
   CHECK(memcmp(q, out, sizeof q) == 0, "a constant table is copied");
+}
+
+/* vae_normal_table: each entry's score under the table is its z-score
+** (to float rounding), in steps the table's own; entries beyond floats
+** are refused; one of two entries spans the edges' scores. */
+static void test_normal_table(void) {
+  enum { NQ = 257 };
+  float t[NQ];
+  const double mean = 12.5, sd = 3.25;
+  int rc = vae_normal_table(mean, sd, NQ, t);
+  double worst = 0;
+  int ascends = 1;
+  for (int k = 0; k < NQ; k++) {
+    worst = fmax(worst, fabs(vae_to_score(t, NQ, t[k]) - (t[k] - mean) / sd));
+    if (k) ascends = ascends && t[k] > t[k - 1];
+  }
+  CHECK(rc == 0 && ascends && worst < 1e-5 && fabs(t[NQ / 2] - mean) < 1e-5,
+        "a normal table ascends about its mean, its entries at their z-scores (%.2g off)", worst);
+  const double z = vae_to_score(t, NQ, mean + 0.37 * sd);
+  CHECK(fabs(z - 0.37) < 2e-3, "between entries a value's score is near its z-score (%.4f)", z);
+  CHECK(vae_normal_table(0, 2e38, NQ, t) == -1 && vae_normal_table(3.3e38, 1e37, NQ, t) == -1 &&
+            vae_normal_table(0, 1e38, NQ, t) == 0,
+        "entries beyond floats are refused, those within are not");
+  CHECK(vae_normal_table(1, 2, 2, t) == 0 && t[0] < 1 && t[1] > 1 && fabs(t[0] + t[1] - 2) < 1e-6,
+        "a table of two entries about the mean");
 }
 
 /* The normal quantile (two Halley steps, transform.c) against a reference
@@ -5518,28 +5624,54 @@ static void test_members(void) {
         "%ld of %ld differ between them", off, differ, hidden);
   CHECK(r_ens <= 0.5 * (r0 + r1), "two members miss by %.4f, no more than their mean %.4f",
         r_ens, 0.5 * (r0 + r1));
-  /* The member is the one-member fit of its seed. */
+  /* The member scores its numeric columns as z-scores: each entry of its
+  ** tables at its z-score exactly (the first member's smoothed tables
+  ** do not); its estimates are its own, not a one-member fit's of its
+  ** seed (which masks held-out cells and scores otherwise). */
+  {
+    int normal = 0, smooth = 0, numeric = 0;
+    double worst = 0;
+    for (int j = 0; j < PP; j++) {
+      const vae_column *c = &m2->cols[j], *f = &m->cols[j];
+      numeric++;
+      normal += c->scores == VAE_SCORES_NORMAL && c->score_q && c->nq >= 2;
+      smooth += f->scores == VAE_SCORES_SMOOTH && f->score_q;
+      for (int k = 0; c->score_q && k < c->nq; k++) {
+        const double d = fabs(vae_standardize(c, c->score_q[k]) - (c->score_q[k] - c->mean) / c->sd);
+        if (d > worst) worst = d;
+      }
+    }
+    CHECK(normal == numeric && smooth == numeric && worst < 1e-4,
+          "the member's %d of %d columns on normal tables (entries off their z-scores by %.2g at "
+          "most), the first's %d on smoothed ones", normal, numeric, worst, smooth);
+    double beyond = vae_standardize(&m2->cols[0], m2->cols[0].max + 3 * m2->cols[0].sd) -
+                    (m2->cols[0].max + 3 * m2->cols[0].sd - m2->cols[0].mean) / m2->cols[0].sd;
+    CHECK(fabs(beyond) < 1e-3, "beyond the table's end its scores go on as z-scores (%.2g off)",
+          beyond);
+  }
   vae_config c1 = cfg;
   c1.members = 1;
   c1.seed = vae_member_seed(5);
   one = create_fit(cols, PP, &c1, x, N, err, sizeof err);
   rc = one ? vae_infer(one, VAE_MEAN, N, x, NULL, 0, alone, NULL) : VAE_INVALID;
   CHECK(rc == VAE_OK && vae_model_members(one) == 1 &&
-            memcmp(alone, own1, sizeof(float) * N * PP) == 0,
-        "the member estimates as a one-member fit seeded %llu does (%s)",
+            memcmp(alone, own1, sizeof(float) * N * PP) != 0,
+        "the member estimates otherwise than a one-member fit seeded %llu (%s)",
         (unsigned long long)c1.seed, err);
-  /* The first member is the one-member fit of seed 5 but for its draws'
-  ** spread, chosen on both members' masked cells (train.c, spread_cells). */
+  /* The first member is the one-member fit of seed 5, its draws' spread
+  ** too (chosen on its own masked cells alone, train.c's choose_spread). */
   {
     vae_config c0 = cfg;
     c0.members = 1;
     vae_model *solo = create_fit(cols, PP, &c0, x, N, err, sizeof err);
     int moved = 0;
     for (int j = 0; solo && j < PP; j++) moved += solo->spread[j] != m->spread[j];
-    CHECK(solo && solo->nparams == m->nparams &&
-              memcmp(solo->params, m->params, sizeof(float) * m->nparams) == 0 && moved > 0,
-          "the first member: a one-member fit's network, the spread of both members' cells "
-          "(%d of %d columns moved; %s)", moved, PP, err);
+    rc = solo ? vae_infer(solo, VAE_MEAN, N, x, NULL, 0, alone, NULL) : VAE_INVALID;
+    CHECK(rc == VAE_OK && solo->nparams == m->nparams &&
+              memcmp(solo->params, m->params, sizeof(float) * m->nparams) == 0 && moved == 0 &&
+              memcmp(alone, own0, sizeof(float) * N * PP) == 0,
+          "the first member: a one-member fit's network, estimates and spread (%d of %d columns "
+          "moved; %s)", moved, PP, err);
     vae_model_free(solo);
   }
   /* The blob. */
@@ -5550,6 +5682,32 @@ static void test_members(void) {
   if (rc) goto done;
   vae_infer(back, VAE_MEAN, N, x, NULL, 0, again, NULL);
   CHECK(memcmp(again, ens, sizeof(float) * N * PP) == 0, "a loaded model estimates the same");
+  {
+    int same = 1;
+    for (int j = 0; j < PP; j++)
+      same = same && back->member->cols[j].scores == VAE_SCORES_NORMAL &&
+             back->cols[j].scores == VAE_SCORES_SMOOTH &&
+             memcmp(back->member->cols[j].score_q, m2->cols[j].score_q,
+                    sizeof(float) * m2->cols[j].nq) == 0;
+    CHECK(same, "loaded, the member's normal tables and the first's smoothed ones are as saved");
+  }
+  /* A warm start keeps the member's tables as they are: a smoothed one
+  ** (as a member of blob format 20 has) stays smoothed. */
+  {
+    vae_config w = cfg;
+    w.epochs = 2;
+    vae_model *copy = NULL;
+    rc = vae_model_load(&test_mem, blob, len, &copy, err, sizeof err);
+    if (!rc) rc = vae_column_scores(&copy->member->mem, &copy->member->cols[1], VAE_SCORES_SMOOTH);
+    if (!rc) rc = vae_fit(copy, x, N, &w, NULL, NULL, NULL, err, sizeof err);
+    CHECK(rc == VAE_OK && copy->member->cols[0].scores == VAE_SCORES_NORMAL &&
+              memcmp(copy->member->cols[0].score_q, m2->cols[0].score_q,
+                     sizeof(float) * m2->cols[0].nq) == 0 &&
+              copy->member->cols[1].scores == VAE_SCORES_SMOOTH &&
+              copy->cols[0].scores == VAE_SCORES_SMOOTH,
+          "a warm start keeps the member's normal and smoothed tables (%d: %s)", rc, err);
+    vae_model_free(copy);
+  }
   CHECK(vae_model_save(back, &blob2, &len2) == VAE_OK && len2 == len &&
             memcmp(blob2, blob, len) == 0, "saved again, the same bytes");
   vae_free(&test_mem, blob2);
@@ -5906,6 +6064,7 @@ int main(void) {
   test_approximations();
   test_normal_quantile();
   test_smooth_table();
+  test_normal_table();
   test_sort_ranked();
   test_sort_floats();
   test_fast_normals();

@@ -21,7 +21,7 @@ SELECT (SELECT model FROM vae_models WHERE name = 'd') = (SELECT model FROM vae_
        (SELECT model FROM vae_models WHERE name = 'two2') = (SELECT model FROM vae_models WHERE name = 'two'),
        length((SELECT model FROM vae_models WHERE name = 'two')) > length((SELECT model FROM vae_models WHERE name = 'one'));
 SELECT '-- the first member alone draws and generates: the rows and scores of the one-member model;';
-SELECT '-- its draws too but for their spread, chosen on both members'' held-out cells (numeric draws differ: 0; levels the same: 1)';
+SELECT '-- its draws too, their spread chosen on its own held-out cells alone (numeric draws the same: 1; levels: 1)';
 CREATE VIRTUAL TABLE st USING vae(two, source=t);
 CREATE VIRTUAL TABLE so USING vae(one, source=t);
 SELECT (SELECT group_concat(a || ',' || b || ',' || k, ';') FROM st WHERE draw = 1)

@@ -1,7 +1,7 @@
 -- A categorical column of more than 128 levels (k, 150 levels that follow
 -- a, in 300 rows), which core/wide.c decodes through 16 linear units of its own and
 -- encodes as the weight row of its level, through every entry point: the
--- fit (the same bits on 1 and 2 threads; blob format 20), vae_impute,
+-- fit (the same bits on 1 and 2 threads; the current blob format), vae_impute,
 -- vae_fill (every hole of k filled, no seen value changed), vae_sample,
 -- the vae table with and without WHERE on k, the source= table, vae_score.
 -- Small (300 rows, 2 epochs, one member) as it also runs under valgrind.
