@@ -2676,28 +2676,41 @@ static size_t add_v6_fields(const unsigned char *in, size_t n, size_t head, unsi
 ** refused. */
 /* Whether blob b[n] loads and is saved back as cur[ncur] (the loader's
 ** error, if any, in err). */
+/* Where the columns of a blob (in; the top model's) start: at the first
+** one's name, after u32 p. */
+static size_t columns_at(const unsigned char *in) {
+  const size_t head = 12 + le32(in + 8);
+  return head + 8 + 4 * (size_t)le32(in + head + 4) + 7 * 4 + 8 + 4 * 8 + 4 + 4;
+}
+
+/* The end of the column at `at` (its name) up to its score mark, which a
+** real or integer column has next (*numeric). */
+static size_t column_to_mark(const unsigned char *in, size_t at, int *numeric) {
+  at += 4 + le32(in + at); /* name */
+  const uint32_t kind = le32(in + at);
+  at += 4 + 4 + 4 * 8 + 8;
+  const uint32_t nlevels = le32(in + at);
+  at += 4;
+  for (uint32_t l = 0; l < nlevels; l++) at += 4 + le32(in + at);
+  *numeric = kind == VAE_REAL || kind == VAE_INTEGER;
+  if (*numeric) at += 4 + 4 * (size_t)le32(in + at);
+  return at;
+}
+
 /* A current blob (in, n bytes; with member, its member's too) as version
 ** 19 wrote it: without the u32 mark after each real or integer column's
 ** quantiles (VAE_SCORES_*), version byte 19 and its CRC. Returns the
 ** length; 0 when a column's mark is not `mark` (ANY_MARK: any). */
 static size_t drop_smoothed(const unsigned char *in, size_t n, uint32_t mark, int member,
                             unsigned char *out) {
-  const size_t head = 12 + le32(in + 8);
-  size_t at = head + 8 + 4 * (size_t)le32(in + head + 4) + 7 * 4 + 8 + 4 * 8 + 4; /* to p */
-  const uint32_t p = le32(in + at);
-  at += 4;
+  size_t at = columns_at(in);
+  const uint32_t p = le32(in + at - 4);
   memcpy(out, in, at);
   size_t o = at;
   for (uint32_t j = 0; j < p; j++) {
     const size_t start = at;
-    at += 4 + le32(in + at); /* name */
-    const uint32_t kind = le32(in + at);
-    at += 4 + 4 + 4 * 8 + 8;
-    const uint32_t nlevels = le32(in + at);
-    at += 4;
-    for (uint32_t l = 0; l < nlevels; l++) at += 4 + le32(in + at);
-    const int numeric = kind == VAE_REAL || kind == VAE_INTEGER;
-    if (numeric) at += 4 + 4 * (size_t)le32(in + at);
+    int numeric;
+    at = column_to_mark(in, at, &numeric);
     memcpy(out + o, in + start, at - start);
     o += at - start;
     if (numeric && (mark != ANY_MARK ? le32(in + at) != mark : le32(in + at) > VAE_SCORES_NORMAL))
@@ -2726,18 +2739,11 @@ static size_t drop_smoothed(const unsigned char *in, size_t n, uint32_t mark, in
 /* Where column j's score mark is in a blob (in; the top model's, column j
 ** numeric), and in *col where the column starts (its name). */
 static size_t score_mark_at(const unsigned char *in, uint32_t j, size_t *col) {
-  const size_t head = 12 + le32(in + 8);
-  size_t at = head + 8 + 4 * (size_t)le32(in + head + 4) + 7 * 4 + 8 + 4 * 8 + 4 + 4;
+  size_t at = columns_at(in);
   for (uint32_t k = 0;; k++) {
+    int numeric;
     *col = at;
-    at += 4 + le32(in + at);
-    const uint32_t kind = le32(in + at);
-    at += 4 + 4 + 4 * 8 + 8;
-    const uint32_t nlevels = le32(in + at);
-    at += 4;
-    for (uint32_t l = 0; l < nlevels; l++) at += 4 + le32(in + at);
-    const int numeric = kind == VAE_REAL || kind == VAE_INTEGER;
-    if (numeric) at += 4 + 4 * (size_t)le32(in + at);
+    at = column_to_mark(in, at, &numeric);
     if (k == j) return at;
     if (numeric) at += 4;
   }
