@@ -150,7 +150,7 @@
 #include <string.h>
 
 #ifndef FOREST_MAX_ROWS
-#define FOREST_MAX_ROWS 5000
+#define FOREST_MAX_ROWS VAE_FOREST_MAX_ROWS
 #endif
 #define FOREST_DEPTH 12
 #define FOREST_MIN_LEAF 3

@@ -448,6 +448,8 @@ void vae_knn_rows(const vae_model *m, const float *x, int rows, const unsigned c
 ** the forest's most probable level has right and the marginal's mode
 ** wrong, the reverse, and the cells read (0 for a column without trees). */
 #define VAE_FOREST_OOB 4
+/* The forest grows on the first VAE_FOREST_MAX_ROWS of the rows it is given. */
+#define VAE_FOREST_MAX_ROWS 5000
 int vae_forest_build(const vae_model *m, const float *data, const int64_t *idx, int64_t n,
                      const unsigned char *want, uint64_t seed, vae_forest *out, double *oob,
                      int (*stop)(void *), void *ctx);

@@ -1941,6 +1941,58 @@ static void test_forest_share(void) {
   free(out);
 }
 
+/* The floor's other side (train.c, FOREST_FLOOR_LINEAR): y binary by the
+** linear rule y = (a + b + e > 1), a and b uniform, e N(0, 0.1), which the
+** linear part states and trees only approach in steps, c normal noise
+** and k a binary one; 15% of every column missing, 200 rows. The
+** forest's out-of-bag reads beat y's mode by far, but lose to the linear
+** part's reads of the same rows (Brier), so the floor must not raise y's
+** share: it stays below FOREST_OOB_FLOOR on 4 or more of training seeds
+** 0-5 (0, 0, 0, 0, 0.23 and, chosen so by seed 5's held-out cells, 1).
+** With the floor against the mode alone y took 0.5 or more on every
+** seed. */
+static void test_forest_floor_linear(void) {
+  enum { N = 200, P = 5, SEEDS = 6 };
+  vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
+                        {.name = "c", .kind = VAE_REAL}, {.name = "y", .kind = VAE_BINARY},
+                        {.name = "k", .kind = VAE_BINARY}};
+  float *x = malloc(sizeof(float) * N * P), *full = malloc(sizeof(float) * N * P);
+  int low = 0, fits = 0;
+  for (int s = 0; s < SEEDS && x && full; s++) {
+    vae_rng rng;
+    vae_rng_seed(&rng, 400 + s);
+    for (int i = 0; i < N; i++) {
+      float *r = full + (size_t)i * P;
+      r[0] = (float)vae_rng_uniform(&rng);
+      r[1] = (float)vae_rng_uniform(&rng);
+      r[2] = vae_rng_normal(&rng);
+      r[3] = (float)(r[0] + r[1] + 0.1 * vae_rng_normal(&rng) > 1.0);
+      r[4] = (float)vae_rng_below(&rng, 2);
+      for (int j = 0; j < P; j++) x[(size_t)i * P + j] = vae_rng_uniform(&rng) < 0.15 ? NAN : r[j];
+    }
+    vae_config cfg;
+    vae_config_default(&cfg);
+    cfg.seed = (uint64_t)s;
+    cfg.members = 1;
+    vae_model *m = NULL;
+    char err[200] = "";
+    if (vae_model_create(&test_mem, cols, P, &cfg, x, N, &m, err, sizeof err) ||
+        vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err)) {
+      CHECK(0, "forest floor (linear rule) fit: %s", err);
+      vae_model_free(m);
+      break;
+    }
+    fits++;
+    low += m->forest_share[3] < 0.5f;
+    printf("forest floor, linear rule: seed %d, y's share %.3f\n", s, m->forest_share[3]);
+    vae_model_free(m);
+  }
+  CHECK(fits == SEEDS && low >= SEEDS - 2, "y's forest share below 0.5 on %d of %d fits", low,
+        fits);
+  free(x);
+  free(full);
+}
+
 /* The forest's share floor (train.c, FOREST_OOB_Z): y binary by the
 ** rule y = (a > 0.3) xor (b > 0.7) of two uniform columns, which trees
 ** state and the network and linear part do not, c normal noise and k a
@@ -6125,6 +6177,7 @@ int main(void) {
   test_split_linear();
   test_forest_share();
   test_forest_floor();
+  test_forest_floor_linear();
   test_pull_choice();
   test_forest_filled();
   test_modal_columns();
