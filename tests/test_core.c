@@ -1941,6 +1941,46 @@ static void test_forest_share(void) {
   free(out);
 }
 
+/* The forest floor's tables (test_forest_floor, test_forest_floor_linear):
+** FLOOR_N rows of a and b uniform, c normal, y binary by the rule (linear:
+** a + b + e > 1, e N(0, 0.1); else (a > 0.3) xor (b > 0.7)), k a binary
+** coin, every cell missing with chance 0.15 (full keeps them), from data
+** seed 300 + s (xor) or 400 + s (linear); a one-member model fitted on x
+** with training seed s, or NULL after a failed check. */
+enum { FLOOR_N = 200, FLOOR_P = 5 };
+static vae_model *floor_fit(int s, int linear, float *x, float *full) {
+  static const vae_column cols[FLOOR_P] = {
+      {.name = "a", .kind = VAE_REAL},   {.name = "b", .kind = VAE_REAL},
+      {.name = "c", .kind = VAE_REAL},   {.name = "y", .kind = VAE_BINARY},
+      {.name = "k", .kind = VAE_BINARY}};
+  vae_rng rng;
+  vae_rng_seed(&rng, (uint64_t)((linear ? 400 : 300) + s));
+  for (int i = 0; i < FLOOR_N; i++) {
+    float *r = full + (size_t)i * FLOOR_P;
+    r[0] = (float)vae_rng_uniform(&rng);
+    r[1] = (float)vae_rng_uniform(&rng);
+    r[2] = vae_rng_normal(&rng);
+    r[3] = linear ? (float)(r[0] + r[1] + 0.1 * vae_rng_normal(&rng) > 1.0)
+                  : (float)((r[0] > 0.3f) != (r[1] > 0.7f));
+    r[4] = (float)vae_rng_below(&rng, 2);
+    for (int j = 0; j < FLOOR_P; j++)
+      x[(size_t)i * FLOOR_P + j] = vae_rng_uniform(&rng) < 0.15 ? NAN : r[j];
+  }
+  vae_config cfg;
+  vae_config_default(&cfg);
+  cfg.seed = (uint64_t)s;
+  cfg.members = 1;
+  vae_model *m = NULL;
+  char err[200] = "";
+  if (vae_model_create(&test_mem, cols, FLOOR_P, &cfg, x, FLOOR_N, &m, err, sizeof err) ||
+      vae_fit(m, x, FLOOR_N, &cfg, NULL, NULL, NULL, err, sizeof err)) {
+    CHECK(0, "forest floor fit (%s rule): %s", linear ? "linear" : "xor", err);
+    vae_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
 /* The floor's other side (train.c, FOREST_FLOOR_LINEAR): y binary by the
 ** linear rule y = (a + b + e > 1), a and b uniform, e N(0, 0.1), which the
 ** linear part states and trees only approach in steps, c normal noise
@@ -1952,36 +1992,13 @@ static void test_forest_share(void) {
 ** With the floor against the mode alone y took 0.5 or more on every
 ** seed. */
 static void test_forest_floor_linear(void) {
-  enum { N = 200, P = 5, SEEDS = 6 };
-  vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
-                        {.name = "c", .kind = VAE_REAL}, {.name = "y", .kind = VAE_BINARY},
-                        {.name = "k", .kind = VAE_BINARY}};
-  float *x = malloc(sizeof(float) * N * P), *full = malloc(sizeof(float) * N * P);
+  enum { SEEDS = 6 };
+  float *x = malloc(sizeof(float) * FLOOR_N * FLOOR_P),
+        *full = malloc(sizeof(float) * FLOOR_N * FLOOR_P);
   int low = 0, fits = 0;
   for (int s = 0; s < SEEDS && x && full; s++) {
-    vae_rng rng;
-    vae_rng_seed(&rng, 400 + s);
-    for (int i = 0; i < N; i++) {
-      float *r = full + (size_t)i * P;
-      r[0] = (float)vae_rng_uniform(&rng);
-      r[1] = (float)vae_rng_uniform(&rng);
-      r[2] = vae_rng_normal(&rng);
-      r[3] = (float)(r[0] + r[1] + 0.1 * vae_rng_normal(&rng) > 1.0);
-      r[4] = (float)vae_rng_below(&rng, 2);
-      for (int j = 0; j < P; j++) x[(size_t)i * P + j] = vae_rng_uniform(&rng) < 0.15 ? NAN : r[j];
-    }
-    vae_config cfg;
-    vae_config_default(&cfg);
-    cfg.seed = (uint64_t)s;
-    cfg.members = 1;
-    vae_model *m = NULL;
-    char err[200] = "";
-    if (vae_model_create(&test_mem, cols, P, &cfg, x, N, &m, err, sizeof err) ||
-        vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err)) {
-      CHECK(0, "forest floor (linear rule) fit: %s", err);
-      vae_model_free(m);
-      break;
-    }
+    vae_model *m = floor_fit(s, 1, x, full);
+    if (!m) break;
     fits++;
     low += m->forest_share[3] < 0.5f;
     printf("forest floor, linear rule: seed %d, y's share %.3f\n", s, m->forest_share[3]);
@@ -2008,37 +2025,13 @@ static void test_forest_floor_linear(void) {
 ** (transform.c), which moved a and b's scores and made it 4 wrong at the
 ** same share: 3 cells, of some 30 hidden. */
 static void test_forest_floor(void) {
-  enum { N = 200, P = 5, SEEDS = 6 };
-  vae_column cols[P] = {{.name = "a", .kind = VAE_REAL}, {.name = "b", .kind = VAE_REAL},
-                        {.name = "c", .kind = VAE_REAL}, {.name = "y", .kind = VAE_BINARY},
-                        {.name = "k", .kind = VAE_BINARY}};
+  enum { N = FLOOR_N, P = FLOOR_P, SEEDS = 6 };
   float *x = malloc(sizeof(float) * N * P), *full = malloc(sizeof(float) * N * P),
         *out = malloc(sizeof(float) * N * P);
   int floored = 0, fits = 0, worst = 0;
   for (int s = 0; s < SEEDS && x && full && out; s++) {
-    vae_rng rng;
-    vae_rng_seed(&rng, 300 + s);
-    for (int i = 0; i < N; i++) {
-      float *r = full + (size_t)i * P;
-      r[0] = (float)vae_rng_uniform(&rng);
-      r[1] = (float)vae_rng_uniform(&rng);
-      r[2] = vae_rng_normal(&rng);
-      r[3] = (float)((r[0] > 0.3f) != (r[1] > 0.7f));
-      r[4] = (float)vae_rng_below(&rng, 2);
-      for (int j = 0; j < P; j++) x[(size_t)i * P + j] = vae_rng_uniform(&rng) < 0.15 ? NAN : r[j];
-    }
-    vae_config cfg;
-    vae_config_default(&cfg);
-    cfg.seed = (uint64_t)s;
-    cfg.members = 1;
-    vae_model *m = NULL;
-    char err[200] = "";
-    if (vae_model_create(&test_mem, cols, P, &cfg, x, N, &m, err, sizeof err) ||
-        vae_fit(m, x, N, &cfg, NULL, NULL, NULL, err, sizeof err)) {
-      CHECK(0, "forest floor fit: %s", err);
-      vae_model_free(m);
-      break;
-    }
+    vae_model *m = floor_fit(s, 0, x, full);
+    if (!m) break;
     fits++;
     floored += vae_forest_has(m, 3) && m->forest_share[3] >= 0.5f;
     int wrong[3] = {0, 0, 0}; /* the model, the forest alone, without the forest */
