@@ -1046,8 +1046,8 @@ static int oob_beats_mode(const double *o, double z) {
 ** probabilities, per row of the first FLOOR_LINEAR_ROWS of train[0..n)
 ** that has the column, each read with the column's cell as if missing,
 ** into *gain (0 without such rows); c gives the work buffers. A read
-** costs a Cholesky factor of the row's width (up to 128: some 0.3 ms),
-** hence the cap; the poll between blocks of rows. */
+** costs a Cholesky factor of the row's width (up to 128: some 700,000
+** multiply-adds), hence the cap; the poll between blocks of rows. */
 #define FLOOR_LINEAR_ROWS 1000
 static int linear_brier_gain(const vae_model *m, const blend_cells *c, const float *data,
                              const int64_t *train, int64_t n, int j, double *gain,
